@@ -1,0 +1,9 @@
+"""``python -m csdesk`` runs the command line."""
+
+from __future__ import annotations
+
+import sys
+
+from csdesk.cli import main
+
+sys.exit(main())

@@ -1,0 +1,95 @@
+"""Wiring only: settings → database (checks, lock, migrations) → defaults → main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database, restore_book
+from csdesk.errors import CorruptDatabaseError, CsdeskError
+from csdesk.services.defaults import ensure_defaults
+from csdesk.services.demo import generate_demo
+
+
+def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
+    """Open the book for the GUI: read-only when another csdesk is writing it."""
+    db = Database.open(location, readonly_if_locked=True)
+    if not db.readonly:
+        ensure_defaults(db)
+        if demo:
+            from csdesk.services.book import book_info
+
+            if book_info(db).counts["accounts"] == 0:
+                generate_demo(db)
+    return db
+
+
+def run_gui(
+    location: DatabaseLocation,
+    *,
+    demo: bool = False,
+    screenshot: Path | None = None,
+    view: str = "accounts",
+    size: tuple[int, int] = (1440, 900),
+) -> int:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.theme import apply_style
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("csdesk")
+    app.setOrganizationName("csdesk")
+    apply_style(app)  # type: ignore[arg-type]
+
+    try:
+        db = open_book(location, demo=demo)
+    except CorruptDatabaseError as exc:
+        if screenshot is not None:
+            raise
+        db = _recover(exc, location, demo)
+    except CsdeskError as exc:
+        if screenshot is not None:
+            raise
+        QMessageBox.critical(None, "csdesk", str(exc))
+        return 1
+
+    window = MainWindow(db)
+    if screenshot is not None:
+        window.resize(*size)
+        window.refresh(sync=True)
+        window.show()
+        app.processEvents()
+        screenshot.parent.mkdir(parents=True, exist_ok=True)
+        if not window.grab().save(str(screenshot)):
+            raise CsdeskError(f"could not write the screenshot to {screenshot}")
+        window.close()
+        db.close()
+        return 0
+    window.refresh()
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        window.runner.wait()
+        db.close()
+
+
+def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) -> Database:
+    """Tell the user the book was damaged, and offer the newest good backup."""
+    from PySide6.QtWidgets import QMessageBox
+
+    if exc.newest_backup is not None:
+        answer = QMessageBox.warning(
+            None, "csdesk: the book is damaged",
+            f"{exc}\n\nRestore the newest good backup now? Choosing No starts an empty book; "
+            "the damaged file stays where it was moved.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            restore_book(location, exc.newest_backup)
+    else:
+        QMessageBox.warning(None, "csdesk: the book is damaged",
+                            f"{exc}\n\ncsdesk starts an empty book.")
+    return open_book(location, demo=demo)

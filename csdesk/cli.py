@@ -1,0 +1,212 @@
+"""The ``csdesk`` command line: the same services as the GUI, one command each.
+
+Every command takes ``--db`` (a path or an SQLAlchemy URL; default ``CSDESK_DB``, then the
+book in the user data folder). A user error prints one line, ``csdesk: error: …``, and exits
+1; a usage error exits 2; no traceback is shown for either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from csdesk import __version__
+from csdesk.config import DatabaseLocation, demo_db_path, resolve_database
+from csdesk.errors import CsdeskError
+
+VIEWS = ("accounts",)
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"size must look like 1440x900, not {text!r}") from None
+    if not (320 <= w <= 7680 and 240 <= h <= 4320):
+        raise argparse.ArgumentTypeError(f"size {text} is out of range (320x240 to 7680x4320)")
+    return w, h
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, not {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    db_help = "database file or SQLAlchemy URL (default: $CSDESK_DB, then the user data folder)"
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=db_help)
+
+    parser = argparse.ArgumentParser(
+        prog="csdesk",
+        description="csdesk: an offline workbench for Customer Success Managers.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"csdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", parents=[common], help="open the main window (the default)")
+    gui.add_argument("--demo", action="store_true",
+                     help="open the demo book (created on first use), not your own")
+    gui.add_argument("--screenshot", type=Path, metavar="FILE.png",
+                     help="render the window offscreen to a PNG and exit")
+    gui.add_argument("--view", default="accounts", choices=VIEWS,
+                     help="which view the screenshot shows")
+    gui.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH",
+                     help="window size for the screenshot (default 1440x900)")
+
+    demo = sub.add_parser("demo", parents=[common], help="generate a realistic demo book")
+    demo.add_argument("--accounts", type=_positive, default=250, help="number of accounts")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same book)")
+    demo.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
+                      help="the book's 'today' (default: today)")
+    demo.add_argument("--replace", action="store_true",
+                      help="wipe a non-empty book first (a backup is taken)")
+
+    info = sub.add_parser("info", parents=[common], help="database location, schema, counts")
+    info.add_argument("--json", action="store_true", help="print JSON")
+
+    backup = sub.add_parser("backup", parents=[common], help="take a verified backup now")
+    backup.add_argument("--list", action="store_true", help="list the backups instead")
+
+    restore = sub.add_parser("restore", parents=[common], help="restore the book from a backup")
+    restore.add_argument("file", type=Path, help="a backup file (see csdesk backup --list)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command or "gui"
+    if command == "gui" and args.command is None:
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "gui"])
+    handler: Callable[[argparse.Namespace], int] = _COMMANDS[command]
+    try:
+        return handler(args)
+    except CsdeskError as exc:
+        print(f"csdesk: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("csdesk: interrupted; nothing was changed", file=sys.stderr)
+        return 130
+
+
+def _location(args: argparse.Namespace) -> DatabaseLocation:
+    return resolve_database(getattr(args, "db", None))
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    if args.demo and getattr(args, "db", None):
+        raise CsdeskError("--demo opens the demo book; leave out --db")
+    location = resolve_database(demo_db_path()) if args.demo else _location(args)
+    if args.screenshot is not None:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from csdesk.app import run_gui  # Qt is imported only for the GUI
+
+    return run_gui(location, demo=args.demo, screenshot=args.screenshot, view=args.view,
+                   size=args.size)
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from csdesk.db import Database
+    from csdesk.services.demo import generate_demo
+
+    def progress(fraction: float, message: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{fraction:4.0%} {message:<50}", end="", file=sys.stderr, flush=True)
+
+    with Database.open(_location(args)) as db:
+        summary = generate_demo(db, accounts=args.accounts, seed=args.seed, as_of=args.as_of,
+                                replace=args.replace, progress=progress)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
+        print(f"Generated a demo book of {summary.accounts:,} accounts ({summary.rows:,} rows, "
+              f"seed {summary.seed}, as of {summary.as_of}) in {summary.seconds:.1f} s "
+              f"into {db.location.display()}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from csdesk.db import Database
+    from csdesk.services.book import book_info
+
+    location = _location(args)
+    if location.path is not None and not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path} (create one with: csdesk demo, "
+                          "or open csdesk)")
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        info = book_info(db)
+    if args.json:
+        print(json.dumps(info.as_json(), indent=2))
+        return 0
+    print(f"Database:  {info.database}")
+    state = "current" if info.schema_version == info.schema_head else "not current"
+    print(f"Schema:    {info.schema_version} ({state})")
+    if info.readonly_reason:
+        print(f"Access:    {info.readonly_reason}")
+    if info.size_bytes is not None:
+        print(f"Size:      {info.size_bytes / 1_048_576:.1f} MiB, {info.backups} backups")
+    width = max(len(k) for k in info.counts)
+    for name, count in info.counts.items():
+        print(f"  {name:<{width}}  {count:>10,}")
+    return 0
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from csdesk.db import Database
+    from csdesk.db.backup import list_backups
+
+    location = _location(args)
+    if location.path is None:
+        raise CsdeskError("csdesk backs up SQLite books; back up a server with pg_dump")
+    if args.list:
+        found = list_backups(location.path)
+        if not found:
+            print(f"No backups of {location.path} yet.")
+        for b in found:
+            print(f"{b.taken_at:%Y-%m-%d %H:%M:%S} UTC  {b.reason:<16} "
+                  f"{b.size / 1_048_576:7.1f} MiB  {b.path}")
+        return 0
+    if not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        taken = db.backup("manual")
+    print(f"Backup verified: {taken}")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from csdesk.db import restore_book
+
+    location = _location(args)
+    safety = restore_book(location, args.file)
+    print(f"Restored {location.display()} from {args.file.expanduser().resolve()}")
+    if safety is not None:
+        print(f"The book as it was before is kept in {safety}")
+    return 0
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "gui": _cmd_gui,
+    "demo": _cmd_demo,
+    "info": _cmd_info,
+    "backup": _cmd_backup,
+    "restore": _cmd_restore,
+}

@@ -1,0 +1,109 @@
+"""Where csdesk keeps its data, and how a ``--db`` argument becomes a database location.
+
+Order of precedence for the database: ``--db`` on the command line, then the ``CSDESK_DB``
+environment variable, then ``book.sqlite`` in the user data directory (platformdirs). Either
+may be a file path or an SQLAlchemy URL. ``CSDESK_DATA_DIR`` moves the data directory (tests
+and portable installs use it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy.engine import make_url
+
+from csdesk.errors import CsdeskError
+
+APP_NAME = "csdesk"
+DB_ENV = "CSDESK_DB"
+DATA_DIR_ENV = "CSDESK_DATA_DIR"
+
+
+def data_dir() -> Path:
+    """The folder that holds the default book, the demo book and their backups."""
+    override = os.environ.get(DATA_DIR_ENV)
+    path = Path(override) if override else platformdirs.user_data_path(APP_NAME, appauthor=False)
+    return path.expanduser()
+
+
+def config_dir() -> Path:
+    override = os.environ.get(DATA_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return platformdirs.user_config_path(APP_NAME, appauthor=False)
+
+
+def default_db_path() -> Path:
+    return data_dir() / "book.sqlite"
+
+
+def demo_db_path() -> Path:
+    """The demo book lives apart from the user's own book so trying csdesk touches nothing."""
+    return data_dir() / "demo.sqlite"
+
+
+@dataclass(frozen=True)
+class DatabaseLocation:
+    """A resolved database: the SQLAlchemy URL, and the file path when it is SQLite on disk."""
+
+    url: str
+    path: Path | None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    def display(self) -> str:
+        """What to show a user: the path, or the URL with any password hidden."""
+        if self.path is not None:
+            return str(self.path)
+        return make_url(self.url).render_as_string(hide_password=True)
+
+
+def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocation:
+    """Turn ``--db`` (or ``CSDESK_DB``, or the default) into a :class:`DatabaseLocation`."""
+    raw = os.fspath(arg) if arg is not None else os.environ.get(DB_ENV) or None
+    if raw is None:
+        path = default_db_path()
+        return DatabaseLocation(f"sqlite:///{path}", path)
+    if "://" in raw:
+        try:
+            url = make_url(raw)
+        except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
+            raise CsdeskError(f"not a database URL: {raw!r} ({exc})") from exc
+        if url.drivername.startswith("sqlite"):
+            if not url.database or url.database == ":memory:":
+                raise CsdeskError("an in-memory SQLite database cannot hold a book; give a file")
+            path = Path(url.database).expanduser().resolve()
+            return DatabaseLocation(f"sqlite:///{path}", path)
+        return DatabaseLocation(raw, None)
+    path = Path(raw).expanduser().resolve()
+    if path.is_dir():
+        raise CsdeskError(f"{path} is a folder; --db takes a database file or URL")
+    return DatabaseLocation(f"sqlite:///{path}", path)
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load_settings() -> dict[str, Any]:
+    """Per-user application settings (not per book); a damaged file reads as empty."""
+    try:
+        data = json.loads(settings_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def save_settings(settings: dict[str, Any]) -> None:
+    path = settings_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,7 @@
+"""Storage: engine factory, safe opening, backups, the write lock, migrations, bulk writes."""
+
+from __future__ import annotations
+
+from csdesk.db.database import Database, OpenReport, check_file, restore_book
+
+__all__ = ["Database", "OpenReport", "check_file", "restore_book"]

@@ -1,0 +1,38 @@
+"""User-facing errors: each carries one clear sentence for the CLI and the GUI.
+
+Anything raised as a :class:`CsdeskError` is the user's to fix (a wrong path, a locked
+database, a corrupt file); the CLI prints its message on one line with no traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class CsdeskError(Exception):
+    """An error whose message is meant for the user."""
+
+
+class DatabaseLockedError(CsdeskError):
+    """Another csdesk process holds the write lock of this database."""
+
+
+class CorruptDatabaseError(CsdeskError):
+    """The database failed its integrity check and was moved aside."""
+
+    def __init__(self, message: str, *, moved_to: Path | None, newest_backup: Path | None):
+        super().__init__(message)
+        self.moved_to = moved_to
+        self.newest_backup = newest_backup
+
+
+class NewerSchemaError(CsdeskError):
+    """The database was written by a newer csdesk; it can only be read."""
+
+
+class ReadOnlyError(CsdeskError):
+    """A write was attempted on a database opened read-only."""
+
+
+class BackupError(CsdeskError):
+    """A backup could not be written or failed verification."""

@@ -1,0 +1,1 @@
+"""Alembic environment and versions for the csdesk schema (see ``csdesk.db.migrate``)."""

@@ -1,0 +1,177 @@
+"""Success plans (objective → milestone → task) and the log of value delivered."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from csdesk.models.base import CURRENCY, MONEY, Base, TimestampMixin, VersionedMixin, str_enum
+from csdesk.models.enums import MilestoneStatus, ObjectiveStatus, OwnerSide, PlanStatus
+
+if TYPE_CHECKING:
+    from csdesk.models.account import Account, Contact
+
+_CHILD = {"cascade": "all, delete-orphan", "passive_deletes": True}
+
+plan_stakeholders = Table(
+    "plan_stakeholders",
+    Base.metadata,
+    Column("plan_id", ForeignKey("success_plans.id", ondelete="CASCADE"), primary_key=True),
+    Column("contact_id", ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class SuccessPlan(VersionedMixin, TimestampMixin, Base):
+    """The mutual action plan agreed with the customer; one active per account."""
+
+    __tablename__ = "success_plans"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(255))
+    period_start: Mapped[date]
+    period_end: Mapped[date | None]
+    status: Mapped[PlanStatus] = mapped_column(
+        str_enum(PlanStatus, "plan_status"), default=PlanStatus.DRAFT
+    )
+
+    account: Mapped[Account] = relationship(back_populates="success_plans")
+    objectives: Mapped[list[Objective]] = relationship(
+        back_populates="plan", order_by="Objective.position", **_CHILD
+    )
+    stakeholders: Mapped[list[Contact]] = relationship(secondary=plan_stakeholders)
+
+    __table_args__ = (
+        Index("ix_success_plans_account_id", "account_id"),
+        CheckConstraint(
+            "period_end IS NULL OR period_end >= period_start", name="period_ordered"
+        ),
+    )
+
+
+class Objective(VersionedMixin, TimestampMixin, Base):
+    """A business outcome in the customer's words, measured by a KPI from baseline to target."""
+
+    __tablename__ = "objectives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(
+        ForeignKey("success_plans.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    kpi_name: Mapped[str | None] = mapped_column(String(255))
+    kpi_unit: Mapped[str | None] = mapped_column(String(64))
+    baseline: Mapped[float | None] = mapped_column(Float)
+    current: Mapped[float | None] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    due_date: Mapped[date | None]
+    status: Mapped[ObjectiveStatus] = mapped_column(
+        str_enum(ObjectiveStatus, "objective_status"), default=ObjectiveStatus.NOT_STARTED
+    )
+    owner_side: Mapped[OwnerSide] = mapped_column(
+        str_enum(OwnerSide, "objective_owner_side"), default=OwnerSide.CUSTOMER
+    )
+    owner_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"), index=True
+    )
+
+    plan: Mapped[SuccessPlan] = relationship(back_populates="objectives")
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="objective", order_by="Milestone.position", **_CHILD
+    )
+    owner_contact: Mapped[Contact | None] = relationship()
+
+
+class Milestone(VersionedMixin, TimestampMixin, Base):
+    """A dated step toward an objective; one per plan is the first value milestone."""
+
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objective_id: Mapped[int] = mapped_column(
+        ForeignKey("objectives.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    due_date: Mapped[date | None]
+    done_date: Mapped[date | None]
+    status: Mapped[MilestoneStatus] = mapped_column(
+        str_enum(MilestoneStatus, "milestone_status"), default=MilestoneStatus.PLANNED
+    )
+    owner_side: Mapped[OwnerSide] = mapped_column(
+        str_enum(OwnerSide, "milestone_owner_side"), default=OwnerSide.VENDOR
+    )
+    is_first_value: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    objective: Mapped[Objective] = relationship(back_populates="milestones")
+    tasks: Mapped[list[PlanTask]] = relationship(
+        back_populates="milestone", order_by="PlanTask.position", **_CHILD
+    )
+
+
+class PlanTask(VersionedMixin, TimestampMixin, Base):
+    """A to-do under a milestone, assigned to the customer's side or ours."""
+
+    __tablename__ = "plan_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(
+        ForeignKey("milestones.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(500))
+    assignee_side: Mapped[OwnerSide] = mapped_column(
+        str_enum(OwnerSide, "plan_task_assignee_side"), default=OwnerSide.VENDOR
+    )
+    due_date: Mapped[date | None]
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    milestone: Mapped[Milestone] = relationship(back_populates="tasks")
+
+
+class ValueOutcome(VersionedMixin, TimestampMixin, Base):
+    """Dated, evidenced value delivered to the customer: the record a QBR proves value from."""
+
+    __tablename__ = "value_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    objective_id: Mapped[int | None] = mapped_column(
+        ForeignKey("objectives.id", ondelete="SET NULL"), index=True
+    )
+    occurred_on: Mapped[date]
+    title: Mapped[str] = mapped_column(String(500))
+    metric_name: Mapped[str | None] = mapped_column(String(255))
+    metric_unit: Mapped[str | None] = mapped_column(String(64))
+    metric_before: Mapped[float | None] = mapped_column(Float)
+    metric_after: Mapped[float | None] = mapped_column(Float)
+    value_cents: Mapped[int | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(CURRENCY, default="USD")
+    value_method: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    evidence_file: Mapped[str | None] = mapped_column(String(1000))
+    confirmed_by: Mapped[str | None] = mapped_column(String(255))
+    confirmed_on: Mapped[date | None]
+
+    account: Mapped[Account] = relationship(back_populates="value_outcomes")
+
+    __table_args__ = (
+        Index("ix_value_outcomes_account_id_occurred_on", "account_id", "occurred_on"),
+        CheckConstraint("value_cents IS NULL OR value_cents >= 0", name="value_not_negative"),
+    )

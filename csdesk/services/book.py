@@ -1,0 +1,63 @@
+"""Facts about a book as a whole: where it is, its schema version, how much it holds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from csdesk.db import Database
+from csdesk.db.backup import list_backups
+from csdesk.db.migrate import head_revision
+from csdesk.models import Base
+
+
+@dataclass(frozen=True)
+class BookInfo:
+    database: str
+    schema_version: str | None
+    schema_head: str
+    readonly_reason: str | None
+    size_bytes: int | None
+    backups: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "database": self.database,
+            "schema_version": self.schema_version,
+            "schema_head": self.schema_head,
+            "readonly": self.readonly_reason is not None,
+            "readonly_reason": self.readonly_reason,
+            "size_bytes": self.size_bytes,
+            "backups": self.backups,
+            "counts": self.counts,
+        }
+
+
+def book_info(db: Database) -> BookInfo:
+    """Row counts for every table of the schema, in one read transaction."""
+    with db.read() as s:
+        conn = s.connection()
+        version = MigrationContext.configure(conn).get_current_revision()
+        counts = {
+            name: int(s.scalar(select(func.count()).select_from(table)) or 0)
+            for name, table in sorted(Base.metadata.tables.items())
+        }
+    path: Path | None = db.path
+    size = None
+    if path is not None and path.exists():
+        size = path.stat().st_size + sum(
+            p.stat().st_size for p in (path.with_name(path.name + "-wal"),) if p.exists()
+        )
+    return BookInfo(
+        database=db.location.display(),
+        schema_version=version,
+        schema_head=head_revision(),
+        readonly_reason=db.readonly_reason,
+        size_bytes=size,
+        backups=len(list_backups(path)) if path is not None else 0,
+        counts=counts,
+    )

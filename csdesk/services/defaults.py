@@ -1,0 +1,122 @@
+"""What every new book starts with: the default health model and the playbook catalogue.
+
+Both are data, seeded once into the book (never overwritten), so the CSM can edit them and
+later versions of csdesk can add to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import HealthModel, PlaybookRule
+from csdesk.models.enums import Priority
+
+HEALTH_INPUTS: tuple[str, ...] = (
+    "seat_utilisation",
+    "usage_trend",
+    "adoption_breadth",
+    "days_since_proactive_touch",
+    "relationship",
+    "support_load",
+    "sentiment",
+    "time_to_first_value",
+)
+
+DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
+    "inputs": {
+        "seat_utilisation": {"enabled": True, "weight": 20},
+        "usage_trend": {"enabled": True, "weight": 15},
+        "adoption_breadth": {"enabled": True, "weight": 15},
+        "days_since_proactive_touch": {"enabled": True, "weight": 10},
+        "relationship": {"enabled": True, "weight": 15},
+        "support_load": {"enabled": True, "weight": 10},
+        "sentiment": {"enabled": True, "weight": 10},
+        "time_to_first_value": {"enabled": True, "weight": 5},
+    },
+    "bands": {"green": 70, "yellow": 40},
+    "stale_manual_days": 90,
+}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    key: str
+    name: str
+    description: str
+    task_title: str
+    priority: Priority
+    due_offset_days: int
+    params: dict[str, Any] = field(default_factory=dict)
+    checklist: tuple[str, ...] = ()
+
+
+BUILTIN_RULES: tuple[RuleSpec, ...] = (
+    RuleSpec(
+        "health_drop", "Health dropped", "Health turned red, or fell by N points in 30 days.",
+        "Run the at-risk save play", Priority.HIGH, 3, {"drop_points": 20, "window_days": 30},
+        ("Review health breakdown", "Call the champion", "Agree a recovery plan"),
+    ),
+    RuleSpec(
+        "onboarding_stall", "Onboarding stalled",
+        "An onboarding account has not reached its first value milestone by day N.",
+        "Unblock onboarding", Priority.HIGH, 5, {"day": 30},
+        ("Find the blocker", "Re-plan the first value milestone"),
+    ),
+    RuleSpec(
+        "renewal_checkpoint", "Renewal checkpoint",
+        "A renewal checkpoint (180/120/90/60/30 days by segment) has been reached.",
+        "Renewal step", Priority.MEDIUM, 7, {"checkpoints": [180, 120, 90, 60, 30]},
+    ),
+    RuleSpec(
+        "no_proactive_touch", "No proactive touch",
+        "No proactive touch for N days (by engagement model).",
+        "Reach out proactively", Priority.MEDIUM, 7,
+        {"high_touch": 14, "mid_touch": 30, "tech_touch": 90},
+    ),
+    RuleSpec(
+        "relationship_risk", "Relationship at risk",
+        "The champion left, or the executive sponsor has been quiet for N days.",
+        "Rebuild the relationship", Priority.HIGH, 7, {"sponsor_quiet_days": 90},
+        ("Identify a new champion", "Book an executive check-in"),
+    ),
+    RuleSpec(
+        "adoption_plateau", "Adoption plateau", "Feature breadth flat for N days.",
+        "Run the adoption play", Priority.LOW, 14, {"flat_days": 60},
+    ),
+    RuleSpec(
+        "expansion_signal", "Expansion signal", "An expansion signal fired.",
+        "Qualify expansion", Priority.MEDIUM, 14,
+    ),
+    RuleSpec(
+        "nps_detractor", "NPS detractor", "An NPS answer of 6 or less.",
+        "Follow up with the detractor", Priority.HIGH, 7, {"max_score": 6},
+    ),
+    RuleSpec(
+        "nps_promoter", "NPS promoter", "An NPS answer of 9 or more: ask for advocacy.",
+        "Advocacy ask", Priority.LOW, 14, {"min_score": 9},
+        ("Ask for a review", "Offer a case study", "Ask to be a reference"),
+    ),
+)
+
+
+def ensure_defaults(db: Database) -> None:
+    """Seed the default health model and any built-in rule the book does not have yet."""
+    with db.write() as s:
+        if s.scalar(select(HealthModel.id).limit(1)) is None:
+            s.add(HealthModel(name="Default", version=1, segment=None,
+                              config=DEFAULT_HEALTH_CONFIG, is_active=True,
+                              notes="Shipped default: equal-ish weights, not yet calibrated."))
+        have = set(s.scalars(select(PlaybookRule.key)))
+        for spec in BUILTIN_RULES:
+            if spec.key in have:
+                continue
+            s.add(PlaybookRule(
+                key=spec.key, name=spec.name, description=spec.description,
+                enabled=True, params=dict(spec.params), task_title=spec.task_title,
+                due_offset_days=spec.due_offset_days, priority=spec.priority,
+                checklist=list(spec.checklist),
+            ))

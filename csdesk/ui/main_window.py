@@ -1,0 +1,169 @@
+"""The main window: menus, toolbar, the book (or its empty state) and a status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from csdesk import __version__
+from csdesk.db import Database
+from csdesk.services.accounts import AccountTable, account_table
+from csdesk.services.demo import generate_demo
+from csdesk.ui.accounts_view import AccountsView
+from csdesk.ui.empty_state import EmptyState
+from csdesk.ui.tasks import TaskError, TaskRunner
+from csdesk.ui.theme import app_icon
+
+
+class MainWindow(QMainWindow):
+    """The book of business; ``book_loaded`` fires after each (re)load with the row count."""
+
+    book_loaded = Signal(int)
+
+    def __init__(self, db: Database, runner: TaskRunner | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.runner = runner or TaskRunner(self)
+        name = db.path.stem if db.path is not None else db.location.display()
+        title = f"{name} — csdesk"
+        if db.readonly:
+            title += " (read-only)"
+        self.setWindowTitle(title)
+        self.setWindowIcon(app_icon())
+        self.resize(1280, 800)
+
+        self.empty = EmptyState(db.location.display())
+        self.empty.load_demo.connect(self.load_demo)
+        self.empty.import_csv.connect(self.import_csv)
+        self.empty.demo_button.setEnabled(not db.readonly)
+        self.accounts = AccountsView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(self.accounts)
+        self.setCentralWidget(self.stack)
+
+        self._build_actions()
+        self.book_label = QLabel()
+        self.statusBar().addPermanentWidget(self.book_label)
+        if db.readonly_reason:
+            self.statusBar().showMessage(db.readonly_reason)
+
+    # -- chrome ----------------------------------------------------------------------------
+
+    def _build_actions(self) -> None:
+        self.act_demo = QAction("Load &demo book", self, triggered=self.load_demo)
+        self.act_import = QAction("&Import CSV…", self, triggered=self.import_csv)
+        self.act_import.setShortcut(QKeySequence("Ctrl+I"))
+        self.act_backup = QAction("&Back up now", self, triggered=self.backup_now)
+        self.act_refresh = QAction("&Refresh", self, triggered=self.refresh)
+        self.act_refresh.setShortcut(QKeySequence.StandardKey.Refresh)
+        self.act_quit = QAction("&Quit", self, triggered=self.close)
+        self.act_quit.setShortcut(QKeySequence.StandardKey.Quit)
+        self.act_about = QAction("&About csdesk", self, triggered=self.about)
+        for act in (self.act_demo, self.act_import, self.act_backup):
+            act.setEnabled(not self.db.readonly)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([self.act_import, self.act_demo])
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_backup)
+        file_menu.addSeparator()
+        file_menu.addAction(self.act_quit)
+        self.menuBar().addMenu("&View").addAction(self.act_refresh)
+        self.menuBar().addMenu("&Help").addAction(self.act_about)
+
+        bar = QToolBar("Main")
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addActions([self.act_import, self.act_refresh, self.act_backup])
+        self.addToolBar(bar)
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def refresh(self, *, sync: bool = False) -> None:
+        """Reload the book: on the task runner, or right here when ``sync`` (screenshots)."""
+        if sync:
+            self._show_table(account_table(self.db))
+            return
+        self.statusBar().showMessage("Loading the book…")
+        handle = self.runner.submit("Loading the book", _load_table, self.db)
+        handle.finished.connect(self._show_table)
+        handle.failed.connect(self._task_failed)
+
+    def _show_table(self, table: AccountTable) -> None:
+        self.accounts.set_table(table)
+        count = len(table.rows)
+        self.stack.setCurrentWidget(self.accounts if count else self.empty)
+        self.act_demo.setEnabled(not self.db.readonly and count == 0)
+        self.book_label.setText(f"{count:,} accounts · {self.db.location.display()}")
+        if not self.db.readonly_reason:
+            self.statusBar().clearMessage()
+        self.book_loaded.emit(count)
+
+    # -- actions ---------------------------------------------------------------------------
+
+    def load_demo(self) -> None:
+        handle = self.runner.run_with_dialog(self, "Generating the demo book", _demo_task,
+                                             self.db)
+        handle.finished.connect(lambda _summary: self.refresh())
+        handle.failed.connect(self._task_failed)
+
+    def import_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", str(Path.home()),
+                                              "CSV files (*.csv *.txt);;All files (*)")
+        if not path:
+            return
+        QMessageBox.information(
+            self, "Import CSV",
+            "CSV import is not in this build of csdesk yet. Your file was not read and "
+            "nothing was changed.")
+
+    def backup_now(self) -> None:
+        handle = self.runner.submit("Backing up", _backup_task, self.db)
+        handle.finished.connect(
+            lambda path: self.statusBar().showMessage(f"Backup verified: {path}", 10_000))
+        handle.failed.connect(self._task_failed)
+
+    def about(self) -> None:
+        QMessageBox.about(
+            self, "About csdesk",
+            f"<b>csdesk {__version__}</b><br>An offline workbench for Customer Success "
+            f"Managers.<br><br>Book: {self.db.location.display()}")
+
+    def _task_failed(self, error: TaskError) -> None:
+        if error.cancelled:
+            self.statusBar().showMessage(error.message, 10_000)
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "csdesk", error.message,
+                          QMessageBox.StandardButton.Ok, self)
+        if error.detail:
+            box.setDetailedText(error.detail)
+        box.open()
+        self.statusBar().clearMessage()
+
+
+# Qt-free task functions (run on the worker thread).
+
+def _load_table(db: Database, *, progress: object, cancel: object) -> AccountTable:
+    return account_table(db)
+
+
+def _demo_task(db: Database, *, progress: object, cancel: object) -> object:
+    return generate_demo(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+
+
+def _backup_task(db: Database, *, progress: object, cancel: object) -> Path:
+    return db.backup("manual")

@@ -1,0 +1,139 @@
+"""One small task runner: long work off the GUI thread, with progress and Cancel.
+
+Task functions are Qt-free (``fn(*args, progress=…, cancel=…)``, see ``csdesk.progress``).
+The runner executes them one at a time on a single worker thread, which makes it the
+book's single writer, and reports back through signals delivered on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from csdesk.errors import CsdeskError
+from csdesk.progress import Cancelled
+
+
+@dataclass
+class TaskError:
+    """What failed, in words for the user, plus the detail for a bug report."""
+
+    message: str
+    detail: str
+    cancelled: bool = False
+
+
+class _Signals(QObject):
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class _Job(QRunnable):
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], title: str) -> None:
+        super().__init__()
+        self.fn, self.args, self.title = fn, args, title
+        self.signals = _Signals()
+        self.cancel_event = threading.Event()
+        self.setAutoDelete(False)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_event.is_set)
+        except Cancelled as exc:
+            self.signals.failed.emit(TaskError(str(exc), "", cancelled=True))
+        except CsdeskError as exc:
+            self.signals.failed.emit(TaskError(f"{self.title} failed: {exc}", ""))
+        except Exception as exc:  # a bug: tell the user what failed, keep the detail
+            self.signals.failed.emit(TaskError(
+                f"{self.title} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
+        else:
+            self.signals.finished.emit(result)
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.signals.progress.emit(fraction, message)
+
+
+class TaskHandle(QObject):
+    """A running task: connect to ``finished``/``failed``; ``cancel()`` asks it to stop."""
+
+    progress = Signal(float, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, job: _Job, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._job = job
+        self.done = False
+        job.signals.progress.connect(self.progress, Qt.ConnectionType.QueuedConnection)
+        job.signals.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
+        job.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
+
+    def cancel(self) -> None:
+        self._job.cancel_event.set()
+
+    @Slot(object)
+    def _on_finished(self, result: object) -> None:
+        self.done = True
+        self.finished.emit(result)
+
+    @Slot(object)
+    def _on_failed(self, error: object) -> None:
+        self.done = True
+        self.failed.emit(error)
+
+
+class TaskRunner(QObject):
+    """Runs tasks one at a time on one worker thread (the single writer)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._handles: list[TaskHandle] = []
+
+    def submit(self, title: str, fn: Callable[..., Any], *args: Any) -> TaskHandle:
+        job = _Job(fn, args, title)
+        handle = TaskHandle(job, self)
+        self._handles.append(handle)
+        handle.finished.connect(lambda _r, h=handle: self._forget(h))
+        handle.failed.connect(lambda _e, h=handle: self._forget(h))
+        self._pool.start(job)
+        return handle
+
+    def run_with_dialog(self, parent: QWidget, title: str, fn: Callable[..., Any],
+                        *args: Any) -> TaskHandle:
+        """Submit a task and show a modal-less progress dialog with Cancel while it runs."""
+        handle = self.submit(title, fn, *args)
+        dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
+        dialog.setWindowTitle(title)
+        dialog.setMinimumDuration(300)
+        dialog.setAutoClose(True)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.canceled.connect(handle.cancel)
+
+        def on_progress(fraction: float, message: str) -> None:
+            dialog.setValue(int(fraction * 1000))
+            dialog.setLabelText(message)
+
+        handle.progress.connect(on_progress)
+        handle.finished.connect(lambda _r: dialog.reset())
+        handle.failed.connect(lambda _e: dialog.reset())
+        return handle
+
+    def _forget(self, handle: TaskHandle) -> None:
+        if handle in self._handles:
+            self._handles.remove(handle)
+
+    def wait(self, msecs: int = -1) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._handles)
