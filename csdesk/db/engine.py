@@ -13,8 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import NoSuchModuleError
 
 from csdesk.config import DatabaseLocation
+from csdesk.errors import CsdeskError
 
 BUSY_TIMEOUT_MS = 10_000
 WRITE_OPTION = "csdesk_write"
@@ -23,7 +25,13 @@ WRITE_OPTION = "csdesk_write"
 def make_engine(location: DatabaseLocation, *, readonly: bool = False) -> Engine:
     """Create the engine for a database location, configured for csdesk's rules."""
     if not location.is_sqlite:
-        return create_engine(location.url, pool_pre_ping=True)
+        try:
+            return create_engine(location.url, pool_pre_ping=True)
+        except (ImportError, NoSuchModuleError) as exc:
+            raise CsdeskError(
+                f"cannot use {location.display()}: its database driver is not installed "
+                f"({exc})"
+            ) from exc
 
     engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -52,13 +53,24 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.accounts)
-        self.setCentralWidget(self.stack)
+        self.banner = QLabel(db.readonly_reason or "")
+        self.banner.setObjectName("readonlyBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "#readonlyBanner { background: #fef3c7; color: #78350f; padding: 8px 12px;"
+            " border-bottom: 1px solid #f59e0b; }")
+        self.banner.setVisible(db.readonly)
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self._build_actions()
         self.book_label = QLabel()
         self.statusBar().addPermanentWidget(self.book_label)
-        if db.readonly_reason:
-            self.statusBar().showMessage(db.readonly_reason)
 
     # -- chrome ----------------------------------------------------------------------------
 
@@ -109,8 +121,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.accounts if count else self.empty)
         self.act_demo.setEnabled(not self.db.readonly and count == 0)
         self.book_label.setText(f"{count:,} accounts · {self.db.location.display()}")
-        if not self.db.readonly_reason:
-            self.statusBar().clearMessage()
+        self.statusBar().clearMessage()
         self.book_loaded.emit(count)
 
     # -- actions ---------------------------------------------------------------------------

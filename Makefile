@@ -1,0 +1,39 @@
+# csdesk: `make run` opens csdesk on a demo book; `make test` runs every check headless.
+# Both create a local .venv on first use; a fresh machine needs only Python 3.11+.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test install lint screenshots bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "csdesk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/csdesk gui --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+screenshots: $(STAMP)
+	QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$(mktemp -d) $(BIN)/csdesk gui --demo \
+		--screenshot docs/accounts.png --size 1440x900
+	QT_QPA_PLATFORM=offscreen $(BIN)/csdesk gui --db $$(mktemp -d)/empty.sqlite \
+		--screenshot docs/empty.png --size 1200x760
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/demo_generation.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""The main window, driven through real widgets with pytest-qt (no sleeps: signals only)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import Qt
+
+from csdesk.db import Database
+from csdesk.models.enums import Segment
+from csdesk.services.accounts import account_table
+from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, NAME, SORT_ROLE, AccountsModel
+from csdesk.ui.main_window import MainWindow
+from tests.conftest import AS_OF
+
+
+def _window(qtbot, db: Database) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
+        window.refresh()
+    window.show()
+    return window
+
+
+def test_empty_book_offers_demo_and_import(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, db)
+    assert window.stack.currentWidget() is window.empty
+    assert window.empty.demo_button.isEnabled()
+    assert window.empty.import_button.isVisible()
+    assert "0 accounts" in window.book_label.text()
+
+
+def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, db)
+    with qtbot.waitSignal(window.book_loaded, timeout=60_000) as loaded:
+        qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
+    assert loaded.args == [250]
+    assert window.stack.currentWidget() is window.accounts
+    assert window.accounts.model.rowCount() == 250
+    assert window.accounts.count_label.text() == "250 accounts"
+    assert not window.act_demo.isEnabled()
+
+
+def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, demo_db)
+    model = window.accounts.model
+    assert window.stack.currentWidget() is window.accounts
+    assert model.rowCount() == 250
+    names = [model.index(r, NAME).data() for r in range(model.rowCount())]
+    assert names == sorted(names, key=str.casefold)
+
+
+def test_filter_by_name_owner_or_id(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, demo_db)
+    view = window.accounts
+    qtbot.keyClicks(view.filter_edit, "ACC-00001")
+    shown = view.model.rowCount()
+    assert 1 <= shown <= 11
+    assert view.count_label.text() == f"{shown} of 250 accounts"
+    view.filter_edit.clear()
+    assert view.model.rowCount() == 250
+
+
+def _model(demo_db: Database) -> AccountsModel:
+    model = AccountsModel()
+    model.set_table(account_table(demo_db, as_of=AS_OF))
+    return model
+
+
+def test_sorting_uses_raw_values_with_blanks_last(demo_db: Database) -> None:
+    model = _model(demo_db)
+    for column in (ARR, HEALTH, DAYS):
+        for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+            model.sort(column, order)
+            values = [model.index(r, column).data(SORT_ROLE) for r in range(model.rowCount())]
+            present = [v for v in values if v is not None]
+            assert present == sorted(present, reverse=order == Qt.SortOrder.DescendingOrder)
+            assert all(v is None for v in values[len(present):])
+    model.sort(ARR, Qt.SortOrder.DescendingOrder)
+    top = model.index(0, ARR).data(SORT_ROLE)
+    assert isinstance(top, int) and top >= 100_000_00  # the largest is an Enterprise deal
+
+
+def test_cells_read_like_a_csm_expects(demo_db: Database) -> None:
+    model = _model(demo_db)
+    model.sort(ARR, Qt.SortOrder.DescendingOrder)
+    assert model.index(0, ARR).data().startswith("$")
+    assert "," in model.index(0, ARR).data()
+    assert model.index(0, 1).data() == Segment.ENTERPRISE.label
+    renew = model.index(0, 4).data(SORT_ROLE)
+    assert isinstance(renew, date)
+    assert model.index(0, DAYS).data() == f"{(renew - AS_OF).days} d"
+
+
+def test_read_only_book_disables_writing(qtbot, demo_db: Database, demo_location) -> None:  # type: ignore[no-untyped-def]
+    with Database.open(demo_location, readonly_if_locked=True) as second:
+        assert second.readonly
+        window = _window(qtbot, second)
+        assert "(read-only)" in window.windowTitle()
+        assert not window.act_backup.isEnabled()
+        assert not window.act_import.isEnabled()
+        assert window.banner.isVisible()
+        assert "another csdesk" in window.banner.text()
