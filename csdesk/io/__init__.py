@@ -1,0 +1,1 @@
+"""CSV reading, validation, mapping and export: Qt-free and database-free."""

@@ -1,0 +1,1 @@
+"""PDF documents (reportlab) and charts (matplotlib Figure + Agg, never pyplot)."""
