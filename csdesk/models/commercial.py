@@ -7,7 +7,7 @@ end of its current subscription unless a Renewal record says otherwise.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,6 +45,7 @@ class Subscription(VersionedMixin, TimestampMixin, Base):
     billing_frequency: Mapped[BillingFrequency] = mapped_column(
         str_enum(BillingFrequency, "billing_frequency"), default=BillingFrequency.ANNUAL
     )
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="subscriptions")
 
@@ -63,6 +64,7 @@ class Renewal(VersionedMixin, TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True
     )
@@ -92,6 +94,7 @@ class Renewal(VersionedMixin, TimestampMixin, Base):
         str_enum(ChurnCategory, "churn_category")
     )
     notes: Mapped[str | None] = mapped_column(Text)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="renewals")
 
@@ -127,6 +130,7 @@ class Opportunity(VersionedMixin, TimestampMixin, Base):
     handed_to_sales_on: Mapped[date | None]
     handed_to: Mapped[str | None] = mapped_column(String(120))
     notes: Mapped[str | None] = mapped_column(Text)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="opportunities")
 

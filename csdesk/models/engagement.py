@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -43,6 +43,7 @@ class SupportTicket(TimestampMixin, Base):
         str_enum(TicketStatus, "ticket_status"), default=TicketStatus.OPEN
     )
     is_escalation: Mapped[bool] = mapped_column(Boolean, default=False)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="tickets")
 
@@ -66,6 +67,8 @@ class SurveyResponse(TimestampMixin, Base):
     score: Mapped[int] = mapped_column(Integer)
     responded_on: Mapped[date]
     comment: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="surveys")
     contact: Mapped[Contact | None] = relationship()
@@ -104,6 +107,8 @@ class Activity(VersionedMixin, TimestampMixin, Base):
     # Proactive: the CSM reached out first; reactive: answering the customer or a fire.
     proactive: Mapped[bool] = mapped_column(Boolean, default=True)
     owner: Mapped[str | None] = mapped_column(String(120))
+    external_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     account: Mapped[Account] = relationship(back_populates="activities")
     contacts: Mapped[list[Contact]] = relationship(secondary=activity_contacts)

@@ -1,0 +1,208 @@
+"""Which CSV column feeds which field: CRM profiles, synonyms, then a fuzzy match.
+
+Profiles recognise the common exports exactly (Salesforce Data Loader and report exports,
+HubSpot, ChurnZero, Gainsight). The remaining columns are matched to each field's name and
+synonyms, first exactly (ignoring case, spaces and punctuation), then with rapidfuzz. A field
+takes at most one column; unmatched columns go to the record's custom fields.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz
+
+from csdesk.io.entities import ERROR_COLUMNS, EntitySpec
+
+CUSTOM = "custom"  # mapping target: keep the column in custom_fields
+IGNORE = "ignore"  # mapping target: do not import the column
+
+PROFILES: dict[str, dict[str, dict[str, str]]] = {
+    "salesforce": {
+        "accounts": {
+            "id": "external_id", "account id": "external_id", "name": "name",
+            "account name": "name", "industry": "industry", "ownerid": "owner",
+            "account owner": "owner", "parentid": "parent_external_id",
+            "parent account id": "parent_external_id", "website": "domain",
+            "createddate": "customer_since", "created date": "customer_since",
+            "billingcountry": "region", "billing country": "region",
+        },
+        "contacts": {
+            "id": "external_id", "contact id": "external_id", "accountid": "account_external_id",
+            "account id": "account_external_id", "name": "name", "full name": "name",
+            "email": "email", "title": "title", "phone": "phone",
+        },
+        "opportunities": {
+            "id": "external_id", "opportunity id": "external_id",
+            "accountid": "account_external_id", "account id": "account_external_id",
+            "name": "title", "opportunity name": "title", "stagename": "stage",
+            "stage": "stage", "amount": "amount", "closedate": "close_date",
+            "close date": "close_date", "iswon": "is_won", "won": "is_won", "type": "kind",
+        },
+    },
+    "hubspot": {
+        "accounts": {
+            "record id": "external_id", "company name": "name", "company owner": "owner",
+            "company domain name": "domain", "industry": "industry",
+            "create date": "customer_since", "country/region": "region",
+            "parent company": "parent_external_id", "lifecycle stage": "lifecycle_stage",
+        },
+        "contacts": {
+            "record id": "external_id", "email": "email", "job title": "title",
+            "phone number": "phone", "associated company id": "account_external_id",
+        },
+    },
+    "churnzero": {
+        "accounts": {
+            "accountexternalid": "external_id", "name": "name",
+            "nextrenewaldate": "renewal_date", "totalcontractamount": "arr",
+            "licensecount": "seats", "owneruseraccount": "owner", "startdate": "customer_since",
+            "parentaccountexternalid": "parent_external_id", "industry": "industry",
+        },
+        "contacts": {
+            "contactexternalid": "external_id", "accountexternalid": "account_external_id",
+            "email": "email", "title": "title",
+        },
+    },
+    "gainsight": {
+        "accounts": {
+            "gsid": "external_id", "company id": "external_id", "name": "name",
+            "company name": "name", "arr": "arr", "mrr": "mrr", "csm": "owner",
+            "renewal date": "renewal_date", "industry": "industry", "stage": "lifecycle_stage",
+            "status": "status", "parent company": "parent_external_id",
+        },
+    },
+}
+
+FUZZY_CUTOFF = 88
+
+
+def normalise(header: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "", header.casefold())
+
+
+@dataclass
+class Mapping:
+    """column → field name, ``custom`` or ``ignore``; plus how it was decided."""
+
+    columns: dict[str, str]
+    how: dict[str, str] = field(default_factory=dict)  # column → "profile"/"name"/"fuzzy"/...
+    profile: str | None = None
+
+    def field_for(self, column: str) -> str:
+        return self.columns[column]
+
+    def mapped(self) -> dict[str, str]:
+        """field → column for the columns mapped to a field."""
+        return {f: c for c, f in self.columns.items() if f not in (CUSTOM, IGNORE)}
+
+
+def detect_profile(spec: EntitySpec, header: list[str]) -> str | None:
+    """The CRM profile whose known columns cover the most of this header (at least 3)."""
+    low = {h.casefold() for h in header}
+    best, best_hits = None, 2
+    for name, entities in PROFILES.items():
+        known = entities.get(spec.name, {})
+        hits = len(low & set(known))
+        if hits > best_hits:
+            best, best_hits = name, hits
+    return best
+
+
+def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
+             overrides: dict[str, str] | None = None,
+             saved: dict[str, str] | None = None) -> Mapping:
+    """Map each column of ``header`` to a field of ``spec``.
+
+    Precedence: explicit ``overrides`` (``--map COLUMN=FIELD``), then a ``saved`` mapping,
+    then the CRM ``profile`` (detected when not given), then names and synonyms, then fuzzy.
+    """
+    overrides = overrides or {}
+    saved = saved or {}
+    valid = set(spec.field_names) | {CUSTOM, IGNORE}
+    for target in {**saved, **overrides}.values():
+        if target not in valid:
+            raise ValueError(f"{target!r} is not a field of {spec.name} "
+                             f"(fields: {', '.join(spec.field_names)})")
+    unknown = [c for c in overrides if c not in header]
+    if unknown:
+        raise ValueError(f"no column named {unknown[0]!r} in this file "
+                         f"(columns: {', '.join(header)})")
+    if profile is None:
+        profile = detect_profile(spec, header)
+    elif profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; one of: {', '.join(PROFILES)}")
+    known = PROFILES.get(profile, {}).get(spec.name, {}) if profile else {}
+
+    columns: dict[str, str] = {}
+    how: dict[str, str] = {}
+    taken: set[str] = set()
+
+    def assign(col: str, target: str, reason: str) -> None:
+        columns[col] = target
+        how[col] = reason
+        if target not in (CUSTOM, IGNORE):
+            taken.add(target)
+
+    for col in header:
+        if col in ERROR_COLUMNS:
+            assign(col, IGNORE, "csdesk error report")
+        elif col in overrides:
+            assign(col, overrides[col], "chosen")
+        elif col in saved and saved[col] not in taken:
+            assign(col, saved[col], "saved mapping")
+    for col in header:
+        if col in columns:
+            continue
+        target = known.get(col.casefold())
+        if target and target not in taken:
+            assign(col, target, f"{profile} profile")
+    names: dict[str, str] = {}
+    for f in spec.fields:
+        for alias in (f.name, f.name.replace("_", " "), *f.synonyms):
+            names.setdefault(normalise(alias), f.name)
+    for col in header:
+        if col in columns:
+            continue
+        target = names.get(normalise(col))
+        if target and target not in taken:
+            assign(col, target, "name")
+    for col in header:
+        if col in columns:
+            continue
+        key = normalise(col)
+        best, score = None, 0.0
+        for alias, target in names.items():
+            if target in taken or len(key) < 3:
+                continue
+            s = fuzz.ratio(key, alias)
+            if s > score:
+                best, score = target, s
+        if best is not None and score >= FUZZY_CUTOFF:
+            assign(col, best, f"similar name ({score:.0f}%)")
+        else:
+            assign(col, CUSTOM if spec.custom_fields else IGNORE, "no matching field")
+    return Mapping(columns, how, profile)
+
+
+def missing_required(spec: EntitySpec, mapping: Mapping, key: tuple[str, ...]) -> list[str]:
+    mapped = mapping.mapped()
+    need = [f.name for f in spec.fields if f.required] + list(key)
+    if spec.name == "contacts" and "email" in key:
+        need = [n for n in need if n != "external_id"]
+    return sorted({n for n in need if n not in mapped})
+
+
+def detect_entity(header: list[str]) -> str | None:
+    """The entity whose csdesk export header this is, exactly (order aside)."""
+    from csdesk.io.entities import ENTITIES
+
+    cols = set(header) - set(ERROR_COLUMNS)
+    for name, spec in ENTITIES.items():
+        fields = set(spec.field_names)
+        if cols and cols <= fields | {c for c in cols if c.startswith("custom.")} \
+                and {f.name for f in spec.fields if f.required} <= cols \
+                and len(cols & fields) >= max(2, len(fields) // 2):
+            return name
+    return None

@@ -1,0 +1,258 @@
+"""Reading CSV files from anywhere: encodings, delimiters, line endings, huge fields.
+
+- Encoding: a byte-order mark decides (UTF-8, UTF-16 LE/BE, UTF-32 LE/BE); otherwise strict
+  UTF-8; otherwise cp1252, *reported* as a fallback. Text that is not valid in the chosen
+  encoding is an error naming the row, never replacement characters in silence.
+- Delimiter: ``,`` ``;`` tab or ``|``, chosen by which one splits the first rows into a
+  consistent number of fields; the caller may override it.
+- Line endings CRLF, LF and CR-only; quoted fields with newlines, delimiters and doubled
+  quotes; fields of any size (Python's 128 KiB default limit is lifted).
+- A NUL byte or binary junk is an error with the row number.
+
+Row numbers are what a spreadsheet shows: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from csdesk.errors import CsdeskError
+
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+SAMPLE_BYTES = 1 << 20
+GUARD_CHARS = ("=", "+", "-", "@", "\t", "\r")
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class CsvReadError(CsdeskError):
+    """The file cannot be read as CSV; ``row`` says where, when it is known."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(f"row {row}: {message}" if row is not None else message)
+        self.row = row
+        self.reason = message
+
+
+@dataclass(frozen=True)
+class CsvInfo:
+    """What was detected (or chosen) about a file, shown to the user before importing."""
+
+    path: Path
+    encoding: str
+    delimiter: str
+    header: list[str]
+    notes: list[str] = field(default_factory=list)
+    size: int = 0
+    skip: int = 0
+
+    @property
+    def delimiter_name(self) -> str:
+        return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
+
+
+def detect_encoding(head: bytes, *, whole: bool = False) -> tuple[str, str | None, int]:
+    """(encoding, note, bytes to skip): a BOM decides, then strict UTF-8, then cp1252.
+
+    ``whole`` says ``head`` is the entire file, so an invalid byte at its very end is real
+    and not a character cut in two by the sample.
+    """
+    # A 2-byte UTF-16 mark in front of UTF-32 text (seen in Salesforce Data Loader files).
+    if head[:2] in (codecs.BOM_UTF16_BE, codecs.BOM_UTF16_LE) and len(head) >= 10 \
+            and head[:4] not in (codecs.BOM_UTF32_LE,):
+        rest = head[2:10]
+        if rest[0:3] == b"\0\0\0" and rest[4:7] == b"\0\0\0":
+            return "utf-32-be", "a UTF-16 byte-order mark precedes UTF-32 BE text", 2
+        if rest[1:4] == b"\0\0\0" and rest[5:8] == b"\0\0\0":
+            return "utf-32-le", "a UTF-16 byte-order mark precedes UTF-32 LE text", 2
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name, None, 0
+    sample = head[:SAMPLE_BYTES]
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if whole or exc.start < len(sample) - 4:  # not a character cut by the sample
+            return "cp1252", ("the file is not UTF-8; it was read as Windows-1252 (cp1252). "
+                              "If names look wrong, choose its encoding."), 0
+    return "utf-8", None, 0
+
+
+def _check_text(line: str, row: int) -> None:
+    if "\x00" in line:
+        raise CsvReadError("contains a NUL byte: the file looks binary or has the wrong "
+                           "encoding", row)
+
+
+def _records(path: Path, encoding: str, delimiter: str,
+             skip: int = 0) -> Iterator[tuple[int, list[str]]]:
+    """(row number, fields) for every record, blank lines included as empty lists."""
+    with open(path, "rb") as raw:
+        raw.seek(skip)
+        text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
+        reader = csv.reader(_checked_lines(text), delimiter=delimiter, strict=False)
+        row = 0
+        try:
+            for fields in reader:
+                row += 1
+                yield row, fields
+        except UnicodeDecodeError as exc:
+            raise CsvReadError(
+                f"text is not valid {encoding} ({exc.reason} at byte {exc.start}); "
+                "choose the file's encoding", row + 1) from None
+        except csv.Error as exc:
+            raise CsvReadError(f"malformed CSV: {exc}", row + 1) from None
+
+
+def _checked_lines(text: io.TextIOWrapper) -> Iterator[str]:
+    for n, line in enumerate(text, start=1):
+        if "\x00" in line:
+            _check_text(line, n)
+        yield line
+
+
+def _consistency(sample: str, delimiter: str) -> tuple[float, int]:
+    rows = [r for r in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter) if r]
+    rows = rows[:50]
+    if len(rows) > 1 and not sample.endswith(("\n", "\r")):
+        rows = rows[:-1]  # the last sampled row may be cut in half
+    if not rows:
+        return 0.0, 0
+    width = len(rows[0])
+    if width < 2:
+        return 0.0, width
+    same = sum(1 for r in rows if len(r) == width) / len(rows)
+    return same, width
+
+
+def detect_delimiter(sample: str) -> str:
+    best, best_score = ",", (0.0, 0)
+    for d in DELIMITERS:
+        score = _consistency(sample, d)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+def _clean_header(raw: list[str]) -> tuple[list[str], list[str]]:
+    notes: list[str] = []
+    header: list[str] = []
+    seen: dict[str, int] = {}
+    for i, name in enumerate(raw):
+        clean = " ".join(name.replace("\ufeff", "").split())
+        if not clean:
+            clean = f"column_{i + 1}"
+            notes.append(f"column {i + 1} has no name; it is called {clean}")
+        if clean.casefold() in seen:
+            seen[clean.casefold()] += 1
+            renamed = f"{clean} ({seen[clean.casefold()]})"
+            notes.append(f"the header {clean!r} appears twice; the second is {renamed!r}")
+            clean = renamed
+        else:
+            seen[clean.casefold()] = 1
+        header.append(clean)
+    return header, notes
+
+
+def inspect_csv(path: Path, *, encoding: str | None = None,
+                delimiter: str | None = None) -> CsvInfo:
+    """Detect encoding, delimiter and header, reading only the start of the file."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            head = fh.read(SAMPLE_BYTES)
+    except OSError as exc:
+        raise CsvReadError(f"cannot read {path}: {exc.strerror}") from None
+    if not head.strip():
+        raise CsvReadError(f"{path.name} is empty")
+    notes: list[str] = []
+    skip = 0
+    if encoding is None:
+        encoding, note, skip = detect_encoding(head, whole=len(head) == size)
+        if note:
+            notes.append(note)
+    else:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise CsvReadError(f"unknown encoding {encoding!r}") from None
+    try:
+        sample = head[skip:].decode(encoding,
+                                    errors="strict" if len(head) == size else "ignore")
+    except UnicodeDecodeError as exc:
+        raise CsvReadError(f"the file is not valid {encoding} (byte {exc.start}); "
+                           "choose its encoding") from None
+    if "\x00" in sample:
+        line = sample[: sample.index("\x00")].count("\n") + 1
+        raise CsvReadError("contains a NUL byte: the file looks binary or has the wrong "
+                           "encoding", line)
+    controls = sum(1 for ch in sample[:65536] if ord(ch) < 32 and ch not in "\r\n\t\f\v")
+    if controls > max(8, len(sample[:65536]) // 100):
+        raise CsvReadError(f"{path.name} does not look like a CSV file (binary content)")
+    if delimiter is None:
+        delimiter = detect_delimiter(sample.lstrip("\r\n"))
+    elif len(delimiter) != 1:
+        raise CsvReadError(f"the delimiter must be one character, not {delimiter!r}")
+
+    for _row, fields in _records(path, encoding, delimiter, skip):
+        if any(f.strip() for f in fields):
+            header, header_notes = _clean_header(fields)
+            return CsvInfo(path, encoding, delimiter, header, notes + header_notes, size, skip)
+    raise CsvReadError(f"{path.name} has no header row")
+
+
+def unguard(value: str) -> str:
+    """Undo csdesk's own formula-injection guard: exactly one ``'`` before = + - @ tab CR."""
+    if len(value) > 1 and value[0] == "'" and value[1] in GUARD_CHARS:
+        return value[1:]
+    return value
+
+
+@dataclass
+class RowChunk:
+    """Up to ``chunk_rows`` data records: their row numbers and their fields."""
+
+    rows: list[int]
+    records: list[list[str]]
+    bytes_read: int
+
+
+def iter_chunks(info: CsvInfo, chunk_rows: int = 200_000) -> Iterator[RowChunk]:
+    """The data records after the header, in chunks; blank lines are skipped."""
+    rows: list[int] = []
+    records: list[list[str]] = []
+    header_seen = False
+    size_done = 0
+    approx = 0
+    for row, fields in _records(info.path, info.encoding, info.delimiter, info.skip):
+        if not header_seen:
+            if any(f.strip() for f in fields):
+                header_seen = True
+            continue
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        rows.append(row)
+        records.append(fields)
+        approx += sum(len(f) for f in fields) + len(fields)
+        if len(records) >= chunk_rows:
+            size_done += approx
+            yield RowChunk(rows, records, min(size_done, info.size))
+            rows, records, approx = [], [], 0
+    if records:
+        yield RowChunk(rows, records, info.size)
