@@ -51,3 +51,45 @@ def column_rows(*columns: Sequence[Any]) -> list[tuple[Any, ...]]:
     """Row tuples from column sequences (numpy arrays become Python scalars via tolist)."""
     lists = [c.tolist() if hasattr(c, "tolist") else list(c) for c in columns]
     return list(zip(*lists, strict=True))
+
+
+def upsert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    key_columns: Sequence[str],
+    rows: list[tuple[Any, ...]],
+) -> int:
+    """Insert rows, or update the existing row with the same key where a value differs.
+
+    Returns how many rows were inserted or actually changed: an identical row is left alone
+    (``WHERE … IS DISTINCT FROM``), so re-importing the same data changes nothing.
+    """
+    if not rows:
+        return 0
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    name = quote(table.name)
+    values = [c for c in columns if c not in key_columns]
+    distinct = "IS NOT" if dialect.name == "sqlite" else "IS DISTINCT FROM"
+    conflict = ", ".join(quote(c) for c in key_columns)
+    sql = insert_sql(session, table, columns) + f" ON CONFLICT ({conflict})"
+    if values:
+        sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in values)
+        differs = " OR ".join(f"{name}.{quote(c)} {distinct} excluded.{quote(c)}"
+                              for c in values)
+        sql += f" DO UPDATE SET {sets} WHERE {differs}"
+    else:
+        sql += " DO NOTHING"
+    dbapi_conn = session.connection().connection.dbapi_connection
+    assert dbapi_conn is not None
+    cur = dbapi_conn.cursor()
+    try:
+        if dialect.name == "sqlite":
+            before = dbapi_conn.total_changes
+            cur.executemany(sql, rows)
+            return int(dbapi_conn.total_changes - before)
+        cur.executemany(sql, rows)
+        return int(cur.rowcount)
+    finally:
+        cur.close()

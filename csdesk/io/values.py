@@ -47,13 +47,17 @@ def parse_number(text: pd.Series, *, decimal: str = ".") -> Parsed:
     s = text.str.replace(_CURRENCY, "", regex=True)
     negative = s.str.match(r"^\(.*\)$", na=False)
     s = s.str.replace(r"^\((.*)\)$", r"\1", regex=True)
+    # A separator order that contradicts the decimal mark (1.234,50 read with ".") would
+    # silently give a wrong amount: refuse it instead.
+    wrong = s.str.contains(r"\d\.\d*,", regex=True, na=False) if decimal == "." else \
+        s.str.contains(r"\d,\d*\.", regex=True, na=False)
     if decimal == ",":
         s = s.str.replace(".", "", regex=False).str.replace("'", "", regex=False)
         s = s.str.replace(",", ".", regex=False)
     else:
         s = s.str.replace(",", "", regex=False).str.replace("'", "", regex=False)
     values = pd.to_numeric(s, errors="coerce")
-    values = values.where(~negative, -values)
+    values = values.where(~negative, -values).mask(wrong)
     return Parsed(values, _mask(values, text), "not a number")
 
 

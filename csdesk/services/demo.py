@@ -376,7 +376,8 @@ class _Generator:
                     renewals.append((ren_id, i + 1, sub_id, _iso(end), arr,
                                      round(arr * lik), None, currency, lik, track,
                                      "preparing" if end - T < 120 else "not_started",
-                                     "pending", None, None, None, None, 1, self.now, self.now))
+                                     "pending", None, None, None, None, 1, self.now, self.now,
+                                     f"REN-{ren_id:07d}"))
                     break
                 u = rng.random()
                 if end < window:
@@ -403,7 +404,8 @@ class _Generator:
                                      0 if outcome == "churned" else new_arr, currency, None,
                                      "at_risk" if self.h[i] < -0.5 else "standard", "closed",
                                      outcome, _iso(end), reason, category,
-                                     content.renewal_note(outcome), 1, self.now, self.now))
+                                     content.renewal_note(outcome), 1, self.now, self.now,
+                                     f"REN-{ren_id:07d}"))
                     self.last_outcome[i] = outcome
                 if outcome == "churned":
                     self.churned_on[i] = end + 1
@@ -417,7 +419,7 @@ class _Generator:
             "id", "account_id", "subscription_id", "renewal_date", "current_arr_cents",
             "forecast_arr_cents", "new_arr_cents", "currency", "likelihood", "track", "stage",
             "outcome", "closed_on", "churn_reason_code", "churn_category", "notes", "version",
-            "created_at", "updated_at"], renewals)
+            "created_at", "updated_at", "external_id"], renewals)
         # The end of the relationship for usage and activity purposes.
         self.active_until = np.where(self.churned_on >= 0, self.churned_on - 1, self.T)
 
@@ -576,9 +578,9 @@ class _Generator:
         comments = content.nps_comments(rng, score)
         self.book.add(SurveyResponse, [
             "id", "account_id", "contact_id", "kind", "score", "responded_on", "comment",
-            "created_at", "updated_at"], [
+            "created_at", "updated_at", "external_id"], [
             (k + 1, int(a) + 1, int(self.first_contact[a]), "nps", int(s), _iso(w), c,
-             self.now, self.now)
+             self.now, self.now, f"NPS-{k + 1:07d}")
             for k, (a, w, s, c) in enumerate(zip(idx.tolist(), when.tolist(), score.tolist(),
                                                  comments, strict=True))])
         # Activities: proactive by engagement model, reactive with the ticket load.
@@ -593,9 +595,9 @@ class _Generator:
         np.maximum.at(self.last_proactive, p_idx, p_when)
         self.book.add(Activity, [
             "id", "account_id", "kind", "occurred_on", "summary", "details", "proactive",
-            "owner", "version", "created_at", "updated_at"], [
+            "owner", "version", "created_at", "updated_at", "external_id"], [
             (k + 1, int(a) + 1, kd, _iso(w), sm, None, bool(p), self.owner[a], 1, self.now,
-             self.now)
+             self.now, f"ACT-{k + 1:07d}")
             for k, (a, w, p, kd, sm) in enumerate(zip(idx.tolist(), when.tolist(),
                                                       proactive.tolist(), kinds, summaries,
                                                       strict=True))])

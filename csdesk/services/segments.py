@@ -8,8 +8,11 @@ is Mid-Market).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
 
 from csdesk.models.enums import EngagementModel, Segment
 
@@ -48,3 +51,44 @@ ENGAGEMENT_FOR_SEGMENT: dict[Segment, EngagementModel] = {
     Segment.SMB: EngagementModel.TECH_TOUCH,
     Segment.SELF_SERVE: EngagementModel.COMMUNITY_TOUCH,
 }
+
+
+def resegment(session: Session, *, as_of: date | None = None,
+              bands: SegmentBands = DEFAULT_BANDS) -> int:
+    """Re-derive the segment of every account that has subscriptions and no override.
+
+    The ARR is the sum of the subscriptions in force on ``as_of``; for an account with none
+    in force (churned, or between terms), that of its latest-ending subscriptions. Returns
+    how many accounts changed segment. Runs in the caller's transaction.
+    """
+    from csdesk.models import Account, Subscription
+
+    today = as_of or date.today()
+    current: dict[int, int] = {}
+    latest: dict[int, tuple[date, int]] = {}
+    for acc, start, end, arr in session.execute(
+            select(Subscription.account_id, Subscription.start_date, Subscription.end_date,
+                   Subscription.arr_cents)):
+        if start <= today <= end:
+            current[acc] = current.get(acc, 0) + arr
+        best = latest.get(acc)
+        if best is None or end > best[0]:
+            latest[acc] = (end, arr)
+        elif end == best[0]:
+            latest[acc] = (end, best[1] + arr)
+    rows = session.execute(select(Account.id, Account.segment)
+                           .where(Account.segment_override.is_(None))).tuples().all()
+    params = []
+    for acc_id, segment in rows:
+        if acc_id not in latest:
+            continue
+        arr = current.get(acc_id, latest[acc_id][1])
+        new = bands.segment_for(arr)
+        if new != segment:
+            params.append({"_id": acc_id, "_segment": new.value})
+    if params:
+        t = Account.__table__
+        session.execute(update(t).where(t.c.id == bindparam("_id"))
+                        .values(segment=bindparam("_segment")), params,
+                        execution_options={"synchronize_session": False})
+    return len(params)

@@ -1,0 +1,671 @@
+"""CSV import: map, validate, preview (dry run) and apply as one all-or-nothing transaction.
+
+The flow for one file: detect encoding, delimiter and header (``io.reader``); map columns
+(``io.mapping``); type and check every cell (``io.validate``); check references against the
+book; compare with what the book holds on the chosen key; then either report (dry run) or
+write everything in one transaction after a verified backup, with an ImportLog entry.
+Importing the same file again finds every row unchanged and writes nothing.
+
+Usage and feature events stream in chunks (``services.import_bulk``); everything else is
+read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.io import entities as E
+from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
+from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
+from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
+from csdesk.io.values import AmbiguousDates
+from csdesk.models import Account, ImportLog, Setting, Subscription
+from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
+from csdesk.services.segments import resegment
+
+MAX_CHANGES = 500  # per-field differences kept for the preview
+MAX_ISSUES = 10_000  # problems kept for the report (all are counted)
+
+
+class ImportUsageError(CsdeskError):
+    """The request cannot be carried out as asked (unknown entity, unmapped key, …)."""
+
+
+@dataclass
+class ImportRequest:
+    path: Path
+    entity: str | None = None
+    profile: str | None = None
+    mapping_name: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    key: str | None = None
+    date_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    dry_run: bool = False
+    save_mapping: str | None = None
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    key: str
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class ImportResult:
+    entity: str
+    source: str
+    encoding: str
+    delimiter: str
+    mapping: dict[str, str]
+    mapping_how: dict[str, str]
+    profile: str | None
+    key: tuple[str, ...]
+    date_format: str | None = None
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    error_count: int = 0
+    changes: list[FieldChange] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    written: bool = False
+    dry_run: bool = False
+    backup: str | None = None
+    error_records: dict[int, list[str]] = field(default_factory=dict, repr=False)
+    header: list[str] = field(default_factory=list, repr=False)
+
+    def add_issues(self, issues: list[Issue]) -> None:
+        self.error_count += len(issues)
+        room = MAX_ISSUES - len(self.errors)
+        if room > 0:
+            self.errors.extend(issues[:room])
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity, "file": self.source, "inserted": self.inserted,
+            "updated": self.updated, "unchanged": self.unchanged, "rows": self.rows,
+            "errors": [e.as_json() for e in self.errors], "error_count": self.error_count,
+            "written": self.written, "dry_run": self.dry_run, "encoding": self.encoding,
+            "delimiter": self.delimiter, "mapping": self.mapping, "profile": self.profile,
+            "key": list(self.key), "date_format": self.date_format, "notes": self.notes,
+            "changes": [{"key": c.key, "field": c.field, "old": _jsonable(c.old),
+                         "new": _jsonable(c.new)} for c in self.changes],
+            "backup": self.backup,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class _Rollback(Exception):
+    """Internal: undo the transaction (dry run, or rows in error)."""
+
+
+# -- preparing ----------------------------------------------------------------------------
+
+
+def prepare(db: Database | None, request: ImportRequest) -> tuple[CsvInfo, E.EntitySpec, Mapping,
+                                                                  tuple[str, ...]]:
+    """Read the header, pick the entity, map the columns and the key (no data read yet)."""
+    info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
+    name = request.entity or detect_entity(info.header)
+    if name is None:
+        raise ImportUsageError(
+            f"cannot tell what {info.path.name} holds; say which with --entity "
+            f"({', '.join(E.ENTITIES)})")
+    try:
+        spec = E.entity(name)
+    except KeyError as exc:
+        raise ImportUsageError(str(exc.args[0])) from None
+    saved = load_mapping(db, request.mapping_name, name) if request.mapping_name else None
+    try:
+        mapping = auto_map(spec, info.header, profile=request.profile,
+                           overrides=request.overrides, saved=saved)
+    except ValueError as exc:
+        raise ImportUsageError(str(exc)) from None
+    key = choose_key(spec, mapping, request.key)
+    missing = missing_required(spec, mapping, key)
+    if missing:
+        raise ImportUsageError(
+            f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no column in "
+            f"{info.path.name}; map one with --map COLUMN={missing[0]} "
+            f"(columns: {', '.join(info.header)})")
+    return info, spec, mapping, key
+
+
+def choose_key(spec: E.EntitySpec, mapping: Mapping, requested: str | None) -> tuple[str, ...]:
+    mapped = set(mapping.mapped())
+    if requested:
+        wanted = tuple(k.strip() for k in requested.split(","))
+        for key in spec.keys:
+            if key == wanted or key[:1] == wanted:
+                return key
+        allowed = " or ".join(",".join(k) for k in spec.keys)
+        raise ImportUsageError(f"{spec.name} can be matched on {allowed}, not {requested!r}")
+    for key in spec.keys:
+        if set(key) <= mapped:
+            return key
+    return spec.keys[0]
+
+
+# -- saved mappings -----------------------------------------------------------------------
+
+
+def _mapping_key(name: str) -> str:
+    return f"import.mapping.{name}"
+
+
+def load_mapping(db: Database | None, name: str, entity: str) -> dict[str, str]:
+    if db is None:
+        raise ImportUsageError("saved mappings live in a book; give --db")
+    with db.read() as s:
+        row = s.get(Setting, _mapping_key(name))
+        if row is None:
+            raise ImportUsageError(f"no saved mapping called {name!r}")
+        value = row.value
+    if value.get("entity") != entity:
+        raise ImportUsageError(f"the saved mapping {name!r} is for {value.get('entity')}, "
+                               f"not {entity}")
+    return dict(value["columns"])
+
+
+def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None:
+    with db.write() as s:
+        s.merge(Setting(key=_mapping_key(name),
+                        value={"entity": entity, "columns": dict(mapping.columns)}))
+
+
+def saved_mappings(db: Database) -> dict[str, str]:
+    """name → entity of every saved mapping."""
+    with db.read() as s:
+        rows = s.scalars(select(Setting).where(Setting.key.like("import.mapping.%"))).all()
+        return {r.key.removeprefix("import.mapping."): r.value.get("entity") for r in rows}
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | None = None,
+               cancel: CancelFn | None = None) -> ImportResult:
+    """Dry-run or apply one file; rows in error mean nothing is written."""
+    info, spec, mapping, key = prepare(db, request)
+    result = _new_result(info, spec, mapping, key, request)
+    rep = Reporter(progress, cancel)
+    if request.save_mapping and not request.dry_run:
+        save_mapping(db, request.save_mapping, spec.name, mapping)
+    with _transaction(db, result, request.dry_run) as session:
+        _import_one(session, info, spec, mapping, key, request, result, rep)
+        if spec.name in ("accounts", "subscriptions") and not result.error_count:
+            resegment(session)
+    if result.written:
+        rep.checkpoint(1.0, "Done")
+    return result
+
+
+def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[str, ...],
+                request: ImportRequest) -> ImportResult:
+    return ImportResult(
+        entity=spec.name, source=str(info.path), encoding=info.encoding,
+        delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
+        profile=mapping.profile, key=key, notes=list(info.notes), dry_run=request.dry_run,
+        date_format=request.date_format, header=list(info.header))
+
+
+@contextmanager
+def _transaction(db: Database, result: ImportResult | list[ImportResult],
+                 dry_run: bool) -> Iterator[Session]:
+    """One write transaction; rolled back for a dry run or when any row is in error."""
+    results = result if isinstance(result, list) else [result]
+    backup: Path | None = None
+    if not dry_run and db.path is not None:
+        backup = db.backup("pre-import")
+    try:
+        with db.write() as session:
+            yield session
+            if dry_run or any(r.error_count for r in results):
+                raise _Rollback
+            if not any(r.inserted or r.updated for r in results):
+                raise _Rollback  # nothing to change: leave the book exactly as it was
+            for r in results:
+                r.written = True
+                r.backup = str(backup) if backup else None
+                _log(session, r)
+    except _Rollback:
+        pass
+
+
+def _log(session: Session, result: ImportResult) -> None:
+    session.add(ImportLog(
+        source=result.source, file_sha256=file_sha256(Path(result.source)),
+        entity=result.entity, status="applied", mapping=result.mapping,
+        options={"key": list(result.key), "encoding": result.encoding,
+                 "delimiter": result.delimiter, "date_format": result.date_format,
+                 "profile": result.profile},
+        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+        error_count=0, errors=[], finished_at=datetime.now(UTC)))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+                key: tuple[str, ...], request: ImportRequest, result: ImportResult,
+                rep: Reporter) -> None:
+    opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
+    if spec.bulk:
+        from csdesk.services.import_bulk import import_bulk
+
+        import_bulk(session, info, spec, mapping, opts, result, rep)
+        return
+    frames, rows_list = [], []
+    records: dict[int, list[str]] = {}
+    for chunk in iter_chunks(info):
+        rep.checkpoint(0.6 * chunk.bytes_read / max(info.size, 1), "Reading and checking…")
+        records.update(zip(chunk.rows, chunk.records, strict=True))
+        frame, rows, issues = frame_from_chunk(info.header, chunk)
+        result.add_issues(issues)
+        try:
+            typed = type_chunk(spec, mapping, frame, rows, opts)
+        except AmbiguousDates as exc:
+            result.add_issues([Issue(r, _date_column(spec, mapping), v, str(exc))
+                               for r, v in exc.examples] or
+                              [Issue(0, _date_column(spec, mapping), "", str(exc))])
+            result.error_records = {r: records[r] for r, _ in exc.examples if r in records}
+            return
+        result.add_issues(typed.issues)
+        frames.append(typed.frame)
+        rows_list.append(typed.rows)
+    result.rows = sum(len(r) for r in rows_list) + result.error_count
+    if not frames:
+        return
+    df = pd.concat(frames, ignore_index=True)
+    rows = pd.concat(rows_list, ignore_index=True)
+    rep.checkpoint(0.65, "Comparing with the book…")
+    _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key, df, rows, result)
+    if result.error_count:
+        bad_rows = {e.row for e in result.errors}
+        result.error_records = {r: records[r] for r in sorted(bad_rows) if r in records}
+    rep.checkpoint(0.95, "Writing…")
+
+
+def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
+    mapped = mapping.mapped()
+    for f in spec.fields:
+        if f.kind == "date" and f.name in mapped:
+            return mapped[f.name]
+    return ""
+
+
+def account_ids(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Account.external_id, Account.id)).tuples().all())
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
+        return value.value  # an enum member from the database
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalar
+    return value
+
+
+def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapping: Mapping,
+                    key: tuple[str, ...], df: pd.DataFrame, rows: pd.Series,
+                    result: ImportResult) -> None:
+    table = adapter.table
+    columns = mapping.mapped()
+    issues: list[Issue] = []
+    ids = account_ids(session)
+    if spec.parent:
+        ext = df["account_external_id"]
+        df["account_id"] = ext.map(ids)
+        unknown = df["account_id"].isna()
+        issues += [Issue(int(rows.iat[i]), columns["account_external_id"], str(ext.iat[i]),
+                         "no account with this external id in the book")
+                   for i in unknown[unknown].index]
+    if adapter.checks is not None:
+        issues += adapter.checks(df, rows, columns)
+    # The same key twice in one file: which row wins would be a guess; report both.
+    key_frame = df[list(key)].astype(str)
+    dup = key_frame.duplicated(keep=False) & df[list(key)].notna().all(axis=1)
+    if dup.any():
+        first: dict[tuple[str, ...], int] = {}
+        for i in dup[dup].index:
+            k = tuple(key_frame.loc[i])
+            if k in first:
+                issues.append(Issue(int(rows.iat[i]), columns[key[0]], " / ".join(k),
+                                    f"the same {'/'.join(key)} as row {first[k]}"))
+            else:
+                first[k] = int(rows.iat[i])
+    if spec.name == "accounts" and "parent_external_id" in df:
+        known = set(ids) | set(df["external_id"])
+        parent = df["parent_external_id"]
+        bad = parent.notna() & ~parent.isin(known)
+        issues += [Issue(int(rows.iat[i]), columns["parent_external_id"], str(parent.iat[i]),
+                         "no account with this external id (parent)")
+                   for i in bad[bad].index]
+    if issues:
+        # Report them all; go on with the good rows so the counts say what the rest would
+        # do. The transaction is rolled back whatever happens next.
+        result.add_issues(sorted(issues, key=lambda e: e.row))
+        bad_rows = {e.row for e in issues}
+        keep = ~rows.isin(bad_rows)
+        df, rows = df[keep.to_numpy()].reset_index(drop=True), rows[keep].reset_index(drop=True)
+
+    db_cols = [adapter.columns[f] for f in df.columns if f in adapter.columns]
+    incoming = pd.DataFrame({adapter.columns[f]: df[f] for f in df.columns
+                             if f in adapter.columns})
+    if spec.parent:
+        incoming["account_id"] = df["account_id"].astype("int64")
+    extra_custom: list[dict[str, Any]] | None = None
+    arr_known = pd.Series(False, index=df.index)
+    if spec.name == "accounts":
+        derived = derive_account_columns(df)
+        if "_arr_known" in derived:
+            arr_known = derived["_arr_known"] | df.get("segment_override",
+                                                       pd.Series(None, index=df.index)).notna()
+        elif "segment_override" in df:
+            arr_known = df["segment_override"].notna()
+        incoming["segment"] = derived["segment"]
+        db_cols.append("segment")
+        extra_custom = _account_contract_fields(df, mapping)
+        if "engagement_model" not in incoming:
+            incoming["_engagement_default"] = derived["_engagement_default"]
+    if spec.name == "surveys" and "contact_email" in df:
+        incoming["contact_id"] = _contact_ids(session, df, result)
+        db_cols.append("contact_id")
+    has_custom = "custom_fields" in df or extra_custom is not None
+    key_cols = [adapter.key_columns[k] for k in key]
+
+    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
+    select_cols = list(dict.fromkeys(["id", *key_cols, *db_cols] +
+                                     (["custom_fields"] if has_custom else [])))
+    for rec in session.execute(select(*(table.c[c] for c in select_cols))).mappings():
+        row = {c: _plain(rec[c]) for c in select_cols}
+        existing[tuple(row[c] for c in key_cols)] = row
+
+    contracts = _contract_plan(df) if spec.name == "accounts" else [None] * len(df)
+    t_sub = Subscription.__table__
+    old_contracts = {r.external_id: r for r in session.execute(
+        select(t_sub.c.id, t_sub.c.external_id, t_sub.c.start_date, t_sub.c.end_date,
+               t_sub.c.arr_cents, t_sub.c.seats).where(t_sub.c.external_id.like("%#contract")))
+    } if spec.name == "accounts" else {}
+    contract_writes: list[tuple[str, dict[str, Any], Any]] = []
+    records = incoming.astype(object).where(incoming.notna(), None).to_dict("records")
+    customs = df["custom_fields"].tolist() if "custom_fields" in df else [{}] * len(df)
+    now = datetime.now(UTC)
+    inserts: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    new_parent: list[tuple[str, str | None]] = []
+    for i, rec in enumerate(records):
+        rec = {k: _plain(v) for k, v in rec.items()}
+        custom = dict(customs[i] or {})
+        if extra_custom is not None:
+            custom.update(extra_custom[i])
+        k = tuple(rec[c] for c in key_cols)
+        old = existing.get(k)
+        engagement = rec.pop("_engagement_default", None)
+        if old is None:
+            # Every row carries the same keys (one executemany); a blank takes the default.
+            new = {**adapter.defaults,
+                   **{c: v if v is not None else adapter.defaults.get(c)
+                      for c, v in rec.items()}}
+            if spec.name == "accounts":
+                new.setdefault("engagement_model", engagement)
+            if "custom_fields" in table.c:
+                new["custom_fields"] = custom
+            if "version" in table.c:
+                new.update(version=1, created_at=now, updated_at=now)
+            elif "created_at" in table.c:
+                new.update(created_at=now, updated_at=now)
+            inserts.append(new)
+            result.inserted += 1
+        else:
+            changed = {c: rec[c] for c in db_cols
+                       if c in rec and rec[c] is not None and rec[c] != old.get(c)}
+            if spec.name == "accounts" and "segment" in changed and not arr_known.iat[i]:
+                changed.pop("segment")  # neither ARR nor segment in the file: keep the book's
+            if has_custom:
+                merged = {**(old.get("custom_fields") or {}), **custom}
+                if merged != (old.get("custom_fields") or {}):
+                    changed["custom_fields"] = merged
+            contract_diff = _contract_diff(contracts[i], old_contracts.get(
+                f"{rec.get('external_id')}#contract"))
+            if not changed and not contract_diff:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                label = "/".join(str(x) for x in k)
+                diffs = [(c, old.get(c), v) for c, v in changed.items()] + contract_diff
+                for c, before, after in diffs:
+                    if len(result.changes) < MAX_CHANGES:
+                        result.changes.append(FieldChange(label, c, before, after))
+                if changed:
+                    updates.setdefault(tuple(sorted(changed)), []).append(
+                        {"_id": old["id"], **changed})
+        if contracts[i] is not None:
+            ext = rec["external_id"]
+            old_c = old_contracts.get(f"{ext}#contract")
+            if old_c is None or _contract_diff(contracts[i], old_c):
+                contract_writes.append((ext, contracts[i], old_c))
+        if spec.name == "accounts" and "parent_external_id" in df:
+            new_parent.append((rec["external_id"], _plain(df["parent_external_id"].iat[i])))
+    if inserts:
+        session.execute(insert(table), inserts)
+    for cols, params in updates.items():
+        values: dict[str, Any] = {c: bindparam(c) for c in cols}
+        if "version" in table.c:
+            values.update(version=table.c.version + 1, updated_at=now)
+        session.execute(update(table).where(table.c.id == bindparam("_id")).values(values),
+                        params, execution_options={"synchronize_session": False})
+    if new_parent:
+        _set_parents(session, new_parent, result)
+    if contract_writes:
+        _write_contracts(session, contract_writes, now)
+
+
+def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult) -> pd.Series:
+    """The contact each survey answer came from, found by e-mail within its account."""
+    from csdesk.models import Contact
+
+    known = {(a, (e or "").casefold()): c for c, a, e in session.execute(
+        select(Contact.id, Contact.account_id, Contact.email))}
+    emails = df["contact_email"].fillna("").str.casefold()
+    found = [known.get((a, e)) if e else None
+             for a, e in zip(df["account_id"].tolist(), emails.tolist(), strict=True)]
+    missing = sum(1 for f, e in zip(found, emails.tolist(), strict=True) if e and f is None)
+    if missing:
+        result.notes.append(f"{missing} answers name an e-mail that is not a contact of their "
+                            "account; they are kept without a contact")
+    return pd.Series(found, index=df.index, dtype=object)
+
+
+def _account_contract_fields(df: pd.DataFrame, mapping: Mapping) -> list[dict[str, Any]]:
+    """ARR, MRR, seats and renewal date of an account file, kept as custom fields too when
+    there is no renewal date to build a contract subscription from."""
+    mapped = mapping.mapped()
+    out: list[dict[str, Any]] = [{} for _ in range(len(df))]
+    has_contract = "arr" in df and "renewal_date" in df
+    for f in ("arr", "mrr", "seats", "renewal_date"):
+        if f not in df or (has_contract and f in ("arr", "renewal_date", "seats")):
+            continue
+        col = mapped[f]
+        for i, v in enumerate(df[f].tolist()):
+            v = _plain(v)
+            if v is not None:
+                out[i][col] = v.isoformat() if isinstance(v, date) else (
+                    v / 100 if f in ("arr", "mrr") else v)
+    return out
+
+
+def _contract_plan(df: pd.DataFrame) -> list[dict[str, Any] | None]:
+    """An account file with ARR and a renewal date describes the current contract: it is kept
+    as a subscription (``<external id>#contract``) so ARR and renewals show everywhere."""
+    if "arr" not in df or "renewal_date" not in df:
+        return [None] * len(df)
+    plans: list[dict[str, Any] | None] = []
+    for i in range(len(df)):
+        arr, renew = _plain(df["arr"].iat[i]), _plain(df["renewal_date"].iat[i])
+        if arr is None or renew is None:
+            plans.append(None)
+            continue
+        since = _plain(df["customer_since"].iat[i]) if "customer_since" in df else None
+        end = renew - timedelta(days=1)
+        start = since if since is not None and since <= end else end - timedelta(days=364)
+        seats = _plain(df["seats"].iat[i]) if "seats" in df else None
+        plans.append({"start_date": start, "end_date": end, "arr_cents": int(arr),
+                      "seats": int(seats) if seats is not None else 0})
+    return plans
+
+
+def _contract_diff(plan: dict[str, Any] | None, old: Any) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) differences of the contract, in the file's own terms."""
+    if plan is None:
+        return []
+    if old is None:
+        return [("arr", None, plan["arr_cents"]),
+                ("renewal_date", None, plan["end_date"] + timedelta(days=1))]
+    out = []
+    if old.arr_cents != plan["arr_cents"]:
+        out.append(("arr", old.arr_cents, plan["arr_cents"]))
+    if old.end_date != plan["end_date"]:
+        out.append(("renewal_date", old.end_date + timedelta(days=1),
+                    plan["end_date"] + timedelta(days=1)))
+    if old.seats != plan["seats"]:
+        out.append(("seats", old.seats, plan["seats"]))
+    if old.start_date != plan["start_date"]:
+        out.append(("contract_start", old.start_date, plan["start_date"]))
+    return out
+
+
+def _write_contracts(session: Session, writes: list[tuple[str, dict[str, Any], Any]],
+                     now: datetime) -> None:
+    ids = account_ids(session)
+    t = Subscription.__table__
+    for ext, values, old in writes:
+        if old is None:
+            session.execute(insert(t), [{**values, "account_id": ids[ext],
+                                         "external_id": f"{ext}#contract", "currency": "USD",
+                                         "auto_renew": False, "billing_frequency": "annual",
+                                         "custom_fields": {}, "version": 1,
+                                         "created_at": now, "updated_at": now}])
+        else:
+            session.execute(update(t).where(t.c.id == old.id).values(
+                **values, version=t.c.version + 1, updated_at=now))
+
+
+def _set_parents(session: Session, pairs: list[tuple[str, str | None]],
+                 result: ImportResult) -> None:
+    ids = account_ids(session)
+    t = Account.__table__
+    current = dict(session.execute(select(t.c.external_id, t.c.parent_id)).tuples().all())
+    params = []
+    for child, parent in pairs:
+        want = ids.get(parent) if parent else None
+        if parent and current.get(child) != want:
+            params.append({"_ext": child, "_parent": want})
+    if params:
+        session.execute(update(t).where(t.c.external_id == bindparam("_ext"))
+                        .values(parent_id=bindparam("_parent")), params,
+                        execution_options={"synchronize_session": False})
+
+
+# -- whole-book folders -------------------------------------------------------------------
+
+
+def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
+                      date_format: str | None = None, progress: ProgressFn | None = None,
+                      cancel: CancelFn | None = None) -> list[ImportResult]:
+    """Import a csdesk whole-book export folder in dependency order, as one transaction."""
+    files = {p.stem: p for p in folder.glob("*.csv")}
+    order = [name for name in E.IMPORT_ORDER if name in files]
+    unknown = sorted(set(files) - set(E.IMPORT_ORDER))
+    if not order:
+        raise ImportUsageError(f"{folder} holds no csdesk export files "
+                               f"({', '.join(n + '.csv' for n in E.IMPORT_ORDER)})")
+    prepared = []
+    for name in order:
+        req = ImportRequest(files[name], entity=name, dry_run=dry_run, date_format=date_format)
+        info, spec, mapping, key = prepare(db, req)
+        prepared.append((req, info, spec, mapping, key))
+    results = [_new_result(info, spec, mapping, key, req)
+               for req, info, spec, mapping, key in prepared]
+    if unknown:
+        results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
+    rep = Reporter(progress, cancel)
+    with _transaction(db, results, dry_run) as session:
+        for n, ((req, info, spec, mapping, key), result) in enumerate(
+                zip(prepared, results, strict=True)):
+            rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
+            _import_one(session, info, spec, mapping, key, req, result, Reporter(None, cancel))
+            session.flush()
+            if result.error_count:
+                break
+        if not any(r.error_count for r in results):
+            resegment(session)
+    return results
+
+
+# -- error report -------------------------------------------------------------------------
+
+
+def write_error_report(result: ImportResult, path: Path) -> int:
+    """The rows in error, as they were, plus the row number and the reasons: fix and re-import.
+
+    The two extra columns (``csdesk_row``, ``csdesk_errors``) are ignored on import.
+    """
+    reasons: dict[int, list[str]] = {}
+    for e in result.errors:
+        reasons.setdefault(e.row, []).append(
+            f"{e.column}: {e.reason}" if e.column else e.reason)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.writer(fh)
+        writer.writerow([*result.header, *E.ERROR_COLUMNS])
+        for row in sorted(reasons):
+            record = result.error_records.get(row, [])
+            record = (record + [""] * len(result.header))[: len(result.header)]
+            writer.writerow([*record, row, "; ".join(reasons[row])])
+    os.replace(tmp, path)
+    return len(reasons)
+
+
+__all__ = [
+    "CUSTOM",
+    "IGNORE",
+    "ImportRequest",
+    "ImportResult",
+    "ImportUsageError",
+    "prepare",
+    "run_folder_import",
+    "run_import",
+    "write_error_report",
+]
