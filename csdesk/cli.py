@@ -17,7 +17,7 @@ from pathlib import Path
 
 from csdesk import __version__
 from csdesk.config import DatabaseLocation, demo_db_path, resolve_database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, UsageError
 
 VIEWS = ("accounts",)
 
@@ -88,7 +88,53 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore = sub.add_parser("restore", parents=[common], help="restore the book from a backup")
     restore.add_argument("file", type=Path, help="a backup file (see csdesk backup --list)")
+
+    from csdesk.io.entities import ENTITIES
+    from csdesk.io.mapping import PROFILES
+
+    imp = sub.add_parser(
+        "import", parents=[common], help="import a CSV file (or a whole-book export folder)",
+        description="Import a CSV export. Exit status: 0 imported (or nothing to change), "
+                    "1 rows in error and nothing written, 2 usage error.")
+    imp.add_argument("file", type=Path, help="a CSV file, or a folder from csdesk export")
+    imp.add_argument("--entity", choices=list(ENTITIES),
+                     help="what the file holds (optional for csdesk's own exports)")
+    imp.add_argument("--profile", choices=list(PROFILES), help="the CRM the file comes from")
+    imp.add_argument("--mapping", metavar="NAME", help="use a saved column mapping")
+    imp.add_argument("--save-mapping", metavar="NAME", help="save this mapping under NAME")
+    imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
+                     help="map one column to a field (or to custom / ignore); repeatable")
+    imp.add_argument("--key", help="match existing records on this field (external_id, "
+                                   "domain for accounts, email for contacts)")
+    imp.add_argument("--date-format", choices=("dmy", "mdy", "ymd"),
+                     help="how to read dates such as 03/04/2025")
+    imp.add_argument("--encoding", help="the file's encoding (default: detected)")
+    imp.add_argument("--delimiter", type=_delimiter,
+                     help="comma, semicolon, tab, pipe or one character (default: detected)")
+    imp.add_argument("--decimal", choices=(".", ","), help="the decimal mark of numbers")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write "
+                                                            "nothing")
+    imp.add_argument("--errors", type=Path, metavar="OUT.csv",
+                     help="write the rows in error, with reasons, to fix and re-import")
+    imp.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    exp = sub.add_parser("export", parents=[common],
+                         help="export the book (or one entity) to CSV")
+    exp.add_argument("target", type=Path, help="a folder, a .zip, or with --entity a .csv")
+    exp.add_argument("--entity", choices=list(ENTITIES), help="export only this entity")
+    exp.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
+    exp.add_argument("--profile", choices=("salesforce", "hubspot"),
+                     help="column names the CRM re-imports (with --entity)")
     return parser
+
+
+def _delimiter(text: str) -> str:
+    named = {"comma": ",", "semicolon": ";", "tab": "\t", "\\t": "\t", "pipe": "|"}
+    value = named.get(text.lower(), text)
+    if len(value) != 1:
+        raise argparse.ArgumentTypeError(
+            f"a delimiter is one character or comma/semicolon/tab/pipe, not {text!r}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args)
     except CsdeskError as exc:
         print(f"csdesk: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("csdesk: interrupted; nothing was changed", file=sys.stderr)
         return 130
@@ -203,10 +249,41 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_import(args: argparse.Namespace) -> int:
+    from csdesk.cli_import import run_import_command
+
+    return run_import_command(args, _location(args))
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from csdesk.db import Database
+    from csdesk.services.export import export_book, export_entity
+
+    location = _location(args)
+    if location.path is not None and not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        if args.entity:
+            target = args.target
+            if target.suffix.lower() != ".csv":
+                target = target / f"{args.entity}.csv"
+            done = [export_entity(db, args.entity, target, excel=args.excel,
+                                  profile=args.profile)]
+        else:
+            if args.profile:
+                raise CsdeskError("--profile exports one entity; add --entity")
+            done = export_book(db, args.target, excel=args.excel)
+    for r in done:
+        print(f"{r.entity:<15} {r.rows:>9,} rows  {r.path}")
+    return 0
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "gui": _cmd_gui,
     "demo": _cmd_demo,
     "info": _cmd_info,
     "backup": _cmd_backup,
     "restore": _cmd_restore,
+    "import": _cmd_import,
+    "export": _cmd_export,
 }

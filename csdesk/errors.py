@@ -13,6 +13,10 @@ class CsdeskError(Exception):
     """An error whose message is meant for the user."""
 
 
+class UsageError(CsdeskError):
+    """The command was asked for something it cannot do as given (exit status 2)."""
+
+
 class DatabaseLockedError(CsdeskError):
     """Another csdesk process holds the write lock of this database."""
 

@@ -112,11 +112,38 @@ def _records(path: Path, encoding: str, delimiter: str,
                 row += 1
                 yield row, fields
         except UnicodeDecodeError as exc:
+            offset, line = _locate_decode_error(path, encoding, skip)
             raise CsvReadError(
-                f"text is not valid {encoding} ({exc.reason} at byte {exc.start}); "
-                "choose the file's encoding", row + 1) from None
+                f"text is not valid {encoding} ({exc.reason} at byte {offset} of the file); "
+                "choose the file's encoding", line) from None
         except csv.Error as exc:
             raise CsvReadError(f"malformed CSV: {exc}", row + 1) from None
+
+
+def _locate_decode_error(path: Path, encoding: str, skip: int) -> tuple[int, int]:
+    """(byte offset, line number) of the first byte that does not decode.
+
+    The text reader decodes ahead in blocks, so its own position is only near the fault;
+    this pass finds it exactly, for a message that points at the right line.
+    """
+    def breaks(data: bytes) -> int:
+        return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset, lines, last = skip, 1, b""
+    with open(path, "rb") as fh:
+        fh.seek(skip)
+        while block := fh.read(1 << 16):
+            split_crlf = last == b"\r" and block[:1] == b"\n"  # one break, two blocks
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as exc:
+                bad = max(0, exc.start - len(decoder.getstate()[0]))
+                return offset + bad, lines + breaks(block[:bad]) - split_crlf
+            lines += breaks(block) - split_crlf
+            offset += len(block)
+            last = block[-1:]
+    return offset, lines
 
 
 def _checked_lines(text: io.TextIOWrapper) -> Iterator[str]:

@@ -58,7 +58,11 @@ def parse_number(text: pd.Series, *, decimal: str = ".") -> Parsed:
         s = s.str.replace(",", "", regex=False).str.replace("'", "", regex=False)
     values = pd.to_numeric(s, errors="coerce")
     values = values.where(~negative, -values).mask(wrong)
-    return Parsed(values, _mask(values, text), "not a number")
+    reason = "not a number"
+    if wrong.any():
+        other = "," if decimal == "." else "."
+        reason += f" (if it is written with {other!r} as the decimal mark, choose that)"
+    return Parsed(values, _mask(values, text), reason)
 
 
 def detect_decimal(text: pd.Series) -> str:
@@ -74,14 +78,16 @@ def detect_decimal(text: pd.Series) -> str:
 def parse_money_cents(text: pd.Series, *, decimal: str = ".") -> Parsed:
     parsed = parse_number(text, decimal=decimal)
     cents = (parsed.values * 100).round()
-    return Parsed(cents.astype("Int64"), parsed.bad, "not an amount of money")
+    reason = parsed.reason.replace("not a number", "not an amount of money")
+    return Parsed(cents.astype("Int64"), parsed.bad, reason)
 
 
 def parse_int(text: pd.Series, *, decimal: str = ".") -> Parsed:
     parsed = parse_number(text, decimal=decimal)
     whole = parsed.values.notna() & (parsed.values != parsed.values.round())
     values = parsed.values.where(~whole).round().astype("Int64")
-    return Parsed(values, parsed.bad | whole, "not a whole number")
+    return Parsed(values, parsed.bad | whole,
+                  parsed.reason.replace("not a number", "not a whole number"))
 
 
 def parse_percent(text: pd.Series, *, decimal: str = ".") -> Parsed:

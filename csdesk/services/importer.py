@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import UsageError
 from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
@@ -42,7 +42,7 @@ MAX_CHANGES = 500  # per-field differences kept for the preview
 MAX_ISSUES = 10_000  # problems kept for the report (all are counted)
 
 
-class ImportUsageError(CsdeskError):
+class ImportUsageError(UsageError):
     """The request cannot be carried out as asked (unknown entity, unmapped key, …)."""
 
 

@@ -1,0 +1,69 @@
+"""Column mapping: CRM profiles, synonyms, fuzzy names, overrides, custom fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from csdesk.io.entities import ENTITIES, entity
+from csdesk.io.mapping import CUSTOM, IGNORE, auto_map, detect_entity
+from csdesk.services.export import export_fields
+
+
+def test_salesforce_data_loader_accounts() -> None:
+    header = ["ID", "NAME", "INDUSTRY", "ANNUALREVENUE", "OWNERID", "TYPE", "PARENTID",
+              "WEBSITE", "CREATEDDATE"]
+    m = auto_map(entity("accounts"), header)
+    assert m.profile == "salesforce"
+    assert m.columns["ID"] == "external_id"
+    assert m.columns["OWNERID"] == "owner"
+    assert m.columns["PARENTID"] == "parent_external_id"
+    assert m.columns["CREATEDDATE"] == "customer_since"
+    # Company revenue is not ARR: it is kept, as a custom field.
+    assert m.columns["ANNUALREVENUE"] == CUSTOM
+
+
+def test_salesforce_opportunities() -> None:
+    header = ["ID", "ACCOUNTID", "NAME", "STAGENAME", "AMOUNT", "CLOSEDATE", "ISWON"]
+    m = auto_map(entity("opportunities"), header)
+    assert m.mapped() == {"external_id": "ID", "account_external_id": "ACCOUNTID",
+                          "title": "NAME", "stage": "STAGENAME", "amount": "AMOUNT",
+                          "close_date": "CLOSEDATE", "is_won": "ISWON"}
+
+
+def test_hubspot_churnzero_gainsight() -> None:
+    hub = auto_map(entity("accounts"), ["Record ID", "Company name", "Company owner",
+                                        "Company Domain Name", "Industry", "Create Date"])
+    assert hub.profile == "hubspot" and hub.columns["Company Domain Name"] == "domain"
+    cz = auto_map(entity("accounts"), ["accountExternalId", "Name", "NextRenewalDate",
+                                       "TotalContractAmount", "LicenseCount",
+                                       "OwnerUserAccount", "StartDate", "EndDate",
+                                       "ParentAccountExternalId"])
+    assert cz.profile == "churnzero"
+    assert cz.columns["TotalContractAmount"] == "arr"
+    assert cz.columns["NextRenewalDate"] == "renewal_date"
+    assert cz.columns["EndDate"] == CUSTOM  # renewal date already taken: kept, not dropped
+    gs = auto_map(entity("accounts"), ["GSID", "Name", "ARR", "MRR", "CSM", "Renewal Date"])
+    assert gs.profile == "gainsight" and gs.columns["CSM"] == "owner"
+
+
+def test_synonyms_fuzzy_and_overrides() -> None:
+    m = auto_map(entity("usage"), ["Account Id", "Snapshot Date", "Active Userz", "Seats",
+                                   "Mystery"])
+    assert m.columns["Account Id"] == "account_external_id"
+    assert m.columns["Active Userz"] == "active_users"  # fuzzy
+    assert m.how["Active Userz"].startswith("similar name")
+    assert m.columns["Mystery"] == IGNORE  # usage keeps no custom fields
+    m2 = auto_map(entity("usage"), ["Account Id", "Snapshot Date", "Mystery"],
+                  overrides={"Mystery": "logins"})
+    assert m2.columns["Mystery"] == "logins"
+    with pytest.raises(ValueError, match="not a field of usage"):
+        auto_map(entity("usage"), ["a"], overrides={"a": "nonsense"})
+    with pytest.raises(ValueError, match="no column named"):
+        auto_map(entity("usage"), ["a"], overrides={"b": "logins"})
+
+
+@pytest.mark.parametrize("name", list(ENTITIES))
+def test_own_export_header_identifies_its_entity(name: str) -> None:
+    header = [f.name for f in export_fields(entity(name))]
+    assert detect_entity(header + ["custom.Support minutes"]) == name
+    assert auto_map(entity(name), header).mapped() == {h: h for h in header}
