@@ -122,7 +122,7 @@ _add(EntitySpec("accounts", "Accounts", (
     _f("engagement_model", "enum", False, "engagement", "touch model", "coverage model",
        enum=_ENG),
     _f("lifecycle_stage", "enum", False, "lifecycle", "stage", "journey stage", enum=_STAGE),
-    _f("status", "enum", False, "account status", "customer status", "type", enum=_STATUS),
+    _f("status", "enum", False, "account status", "customer status", enum=_STATUS),
     _f("churned_on", "date", False, "churn date", "churned date", "cancellation date"),
     _f("customer_since", "date", False, "created", "create date", "created date", "start date",
        "customer since", "first contract date"),

@@ -65,5 +65,5 @@ def test_synonyms_fuzzy_and_overrides() -> None:
 @pytest.mark.parametrize("name", list(ENTITIES))
 def test_own_export_header_identifies_its_entity(name: str) -> None:
     header = [f.name for f in export_fields(entity(name))]
-    assert detect_entity(header + ["custom.Support minutes"]) == name
+    assert detect_entity([*header, "custom.Support minutes"]) == name
     assert auto_map(entity(name), header).mapped() == {h: h for h in header}

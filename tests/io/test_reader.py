@@ -41,7 +41,7 @@ def test_encodings_with_and_without_bom(tmp_path: Path, encoding: str, bom: byte
     info = inspect_csv(path)
     assert info.encoding == expected
     assert info.header == ["id", "name", "arr"]  # no BOM left on the first header
-    header, records = _records(path)
+    _header, records = _records(path)
     assert records == ROWS[1:]
     assert info.notes == []
 
@@ -71,7 +71,7 @@ def test_line_endings_and_quoted_newlines(tmp_path: Path, newline: str) -> None:
     rows = [["a", "b"], ['"multi' + newline + 'line"', '"say ""hi"", ok"']]
     path = tmp_path / "f.csv"
     path.write_bytes(_text(rows, newline=newline).encode())
-    header, records = _records(path)
+    _header, records = _records(path)
     assert records == [[f"multi{newline}line", 'say "hi", ok']]
 
 

@@ -1,0 +1,88 @@
+"""`csdesk import` and `csdesk export`: JSON contract and exit statuses 0, 1 and 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from csdesk.config import DatabaseLocation
+
+ACCOUNTS = "Account ID;Account Name;ARR\r\nA-1;Acme;1.200,50\r\nA-2;Globex;99\r\n"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "csdesk", *args], capture_output=True,
+                          text=True, env=dict(os.environ), timeout=120)
+
+
+def test_import_json_and_exit_codes(tmp_path: Path) -> None:
+    book = str(tmp_path / "b.sqlite")
+    src = tmp_path / "acc.csv"
+    src.write_text(ACCOUNTS, encoding="cp1252")
+    dry = run("import", str(src), "--entity", "accounts", "--decimal", ",", "--dry-run",
+              "--json", "--db", book)
+    assert dry.returncode == 0, dry.stderr
+    out = json.loads(dry.stdout)
+    assert (out["inserted"], out["written"], out["delimiter"]) == (2, False, ";")
+    assert out["mapping"] == {"Account ID": "external_id", "Account Name": "name",
+                              "ARR": "arr"}
+    done = run("import", str(src), "--entity", "accounts", "--decimal", ",", "--json",
+               "--db", book)
+    assert json.loads(done.stdout)["written"] is True and done.returncode == 0
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Account ID,Account Name,ARR\nA-3,,5\n", encoding="utf-8")
+    errors = tmp_path / "errors.csv"
+    failed = run("import", str(bad), "--entity", "accounts", "--json", "--errors",
+                 str(errors), "--db", book)
+    assert failed.returncode == 1
+    result = json.loads(failed.stdout)
+    assert result["errors"] == [{"row": 2, "column": "Account Name", "value": "",
+                                 "reason": "name is required"}]
+    assert result["written"] is False
+    assert "csdesk_errors" in errors.read_text(encoding="utf-8-sig")
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    src = tmp_path / "acc.csv"
+    src.write_text("Name\nAcme\n", encoding="utf-8")
+    book = str(tmp_path / "b.sqlite")
+    for args in (["--entity", "accounts"],  # no external id column
+                 [],  # entity cannot be told from the header
+                 ["--entity", "accounts", "--map", "Nope=name"],
+                 ["--entity", "accounts", "--map", "Name=colour"]):
+        done = run("import", str(src), *args, "--db", book)
+        assert done.returncode == 2, (args, done.stderr)
+        assert done.stderr.startswith("csdesk: error: ") and "Traceback" not in done.stderr
+    assert run("import", str(src), "--date-format", "yyyy", "--db", book).returncode == 2
+
+
+def test_unreadable_file_exits_1_with_the_row(tmp_path: Path) -> None:
+    src = tmp_path / "nul.csv"
+    src.write_bytes(b"a,b\n1,\x002\n")
+    done = run("import", str(src), "--entity", "accounts", "--json", "--db",
+               str(tmp_path / "b.sqlite"))
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["errors"][0]["row"] == 2
+
+
+def test_export_then_import_folder_without_entity(demo_location: DatabaseLocation,
+                                                  tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    done = run("export", str(out), "--db", str(demo_location.path))
+    assert done.returncode == 0, done.stderr
+    assert "accounts" in done.stdout and (out / "usage.csv").exists()
+    fresh = str(tmp_path / "fresh.sqlite")
+    single = run("import", str(out / "accounts.csv"), "--json", "--db", fresh)
+    assert json.loads(single.stdout)["entity"] == "accounts"  # told from the header
+    whole = run("import", str(out), "--json", "--db", fresh)
+    assert whole.returncode == 0, whole.stderr
+    files = json.loads(whole.stdout)["files"]
+    assert [f["entity"] for f in files][:2] == ["accounts", "contacts"]
+    assert files[0]["unchanged"] == 250
+    one = run("export", str(tmp_path / "acc.csv"), "--entity", "accounts", "--excel",
+              "--db", fresh)
+    assert one.returncode == 0 and (tmp_path / "acc.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
