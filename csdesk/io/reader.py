@@ -20,7 +20,9 @@ import io
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from csdesk.errors import CsdeskError
 
@@ -60,6 +62,7 @@ class CsvInfo:
     notes: list[str] = field(default_factory=list)
     size: int = 0
     skip: int = 0
+    header_row: int = 1
 
     @property
     def delimiter_name(self) -> str:
@@ -99,13 +102,26 @@ def _check_text(line: str, row: int) -> None:
                            "encoding", row)
 
 
-def _records(path: Path, encoding: str, delimiter: str,
-             skip: int = 0) -> Iterator[tuple[int, list[str]]]:
-    """(row number, fields) for every record, blank lines included as empty lists."""
+def _records(path: Path, encoding: str, delimiter: str, skip: int = 0,
+             position: list[Any] | None = None) -> Iterator[tuple[int, list[str]]]:
+    """(row number, fields) for every record, blank lines included as empty lists.
+
+    ``position``, when given, receives the raw file's ``tell`` so the caller can report
+    progress in bytes without counting characters row by row.
+    """
     with open(path, "rb") as raw:
         raw.seek(skip)
+        if position is not None:
+            position[:] = [raw.tell]
         text = io.TextIOWrapper(raw, encoding=encoding, errors="strict", newline="")
-        reader = csv.reader(_checked_lines(text), delimiter=delimiter, strict=False)
+        if _wide(encoding):  # NUL bytes are normal in UTF-16/32: check the decoded text
+            lines: Iterator[str] | io.TextIOWrapper = _checked_lines(text)
+        else:  # one fast pass over the bytes instead of a check per line
+            _find_nul(path, skip)
+            lines = text
+        reader = csv.reader(lines, delimiter=delimiter, strict=False)
+        if position is not None:
+            position.append(reader)
         row = 0
         try:
             for fields in reader:
@@ -144,6 +160,30 @@ def _locate_decode_error(path: Path, encoding: str, skip: int) -> tuple[int, int
             offset += len(block)
             last = block[-1:]
     return offset, lines
+
+
+def _wide(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-").startswith(("utf-16", "utf-32"))
+
+
+def _find_nul(path: Path, skip: int) -> None:
+    """Raise for the first NUL byte of an 8-bit or UTF-8 file, naming its line."""
+    offset = skip
+    with open(path, "rb") as fh:
+        fh.seek(skip)
+        while block := fh.read(1 << 22):
+            at = block.find(b"\0")
+            if at >= 0:
+                offset += at
+                break
+            offset += len(block)
+        else:
+            return
+        fh.seek(skip)
+        head = fh.read(offset - skip)
+    line = 1 + head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n")
+    raise CsvReadError("contains a NUL byte: the file looks binary or has the wrong "
+                       "encoding", line)
 
 
 def _checked_lines(text: io.TextIOWrapper) -> Iterator[str]:
@@ -233,14 +273,15 @@ def inspect_csv(path: Path, *, encoding: str | None = None,
     if controls > max(8, len(sample[:65536]) // 100):
         raise CsvReadError(f"{path.name} does not look like a CSV file (binary content)")
     if delimiter is None:
-        delimiter = detect_delimiter(sample.lstrip("\r\n"))
+        delimiter = detect_delimiter(sample.lstrip("\r\n")[:65536])
     elif len(delimiter) != 1:
         raise CsvReadError(f"the delimiter must be one character, not {delimiter!r}")
 
-    for _row, fields in _records(path, encoding, delimiter, skip):
+    for row, fields in _records(path, encoding, delimiter, skip):
         if any(f.strip() for f in fields):
             header, header_notes = _clean_header(fields)
-            return CsvInfo(path, encoding, delimiter, header, notes + header_notes, size, skip)
+            return CsvInfo(path, encoding, delimiter, header, notes + header_notes, size, skip,
+                           row)
     raise CsvReadError(f"{path.name} has no header row")
 
 
@@ -261,25 +302,37 @@ class RowChunk:
 
 
 def iter_chunks(info: CsvInfo, chunk_rows: int = 200_000) -> Iterator[RowChunk]:
-    """The data records after the header, in chunks; blank lines are skipped."""
-    rows: list[int] = []
-    records: list[list[str]] = []
-    header_seen = False
-    size_done = 0
-    approx = 0
-    for row, fields in _records(info.path, info.encoding, info.delimiter, info.skip):
-        if not header_seen:
-            if any(f.strip() for f in fields):
-                header_seen = True
-            continue
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        rows.append(row)
-        records.append(fields)
-        approx += sum(len(f) for f in fields) + len(fields)
-        if len(records) >= chunk_rows:
-            size_done += approx
-            yield RowChunk(rows, records, min(size_done, info.size))
-            rows, records, approx = [], [], 0
-    if records:
-        yield RowChunk(rows, records, info.size)
+    """The data records after the header, in chunks; blank lines are skipped.
+
+    Records are pulled from the csv reader a chunk at a time (``islice``), so the per-row
+    cost is the C parser's alone.
+    """
+    position: list[Any] = []
+    records = _records(info.path, info.encoding, info.delimiter, info.skip, position)
+    row = 0
+    for header_row, fields in records:  # up to and including the header
+        row = header_row
+        if any(f.strip() for f in fields):
+            break
+    reader = position[1]
+    while True:
+        try:
+            batch = list(islice(reader, chunk_rows))
+        except UnicodeDecodeError as exc:
+            offset, line = _locate_decode_error(info.path, info.encoding, info.skip)
+            raise CsvReadError(
+                f"text is not valid {info.encoding} ({exc.reason} at byte {offset} of the "
+                "file); choose the file's encoding", line) from None
+        except csv.Error as exc:
+            raise CsvReadError(f"malformed CSV: {exc}", row + 1) from None
+        if not batch:
+            break
+        rows = list(range(row + 1, row + 1 + len(batch)))
+        row += len(batch)
+        if min(map(len, batch)) < 2:  # only then can there be blank lines to drop
+            keep = [bool(r) and (len(r) > 1 or bool(r[0].strip())) for r in batch]
+            batch = [r for r, k in zip(batch, keep, strict=True) if k]
+            rows = [r for r, k in zip(rows, keep, strict=True) if k]
+        if batch:
+            yield RowChunk(rows, batch, min(position[0](), info.size))
+    records.close()

@@ -8,6 +8,7 @@ checked by the import service, which knows the book.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,7 +18,15 @@ import pandas as pd
 from csdesk.io import values as V
 from csdesk.io.entities import EntitySpec, FieldSpec
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping
-from csdesk.io.reader import GUARD_CHARS, RowChunk
+from csdesk.io.reader import (
+    GUARD_CHARS,
+    CsvInfo,
+    CsvReadError,
+    RowChunk,
+    _find_nul,
+    _locate_decode_error,
+    iter_chunks,
+)
 
 
 @dataclass(frozen=True)
@@ -67,19 +76,80 @@ def frame_from_chunk(header: list[str], chunk: RowChunk) -> tuple[pd.DataFrame, 
     """Text frame of the well-formed records, their row numbers, and the ragged-row issues."""
     width = len(header)
     issues: list[Issue] = []
-    good_rows: list[int] = []
-    good: list[list[str]] = []
-    for row, rec in zip(chunk.rows, chunk.records, strict=True):
-        if len(rec) == width:
-            good_rows.append(row)
-            good.append(rec)
-        else:
-            shown = rec[width:] if len(rec) > width else rec
-            issues.append(Issue(row, header[min(len(rec), width - 1)], ",".join(shown)[:80],
-                                f"row has {len(rec)} fields but the header has {width}"))
-    frame = pd.DataFrame(good, columns=header, dtype=object) if good else \
-        pd.DataFrame(columns=header, dtype=object)
+    lengths = np.fromiter(map(len, chunk.records), dtype=np.int64, count=len(chunk.records))
+    ragged = np.flatnonzero(lengths != width)
+    good = chunk.records
+    good_rows = chunk.rows
+    if len(ragged):
+        for k in ragged.tolist():
+            issues.append(_ragged_issue(header, chunk.rows[k], chunk.records[k]))
+        keep = lengths == width
+        good = [r for r, k in zip(chunk.records, keep.tolist(), strict=True) if k]
+        good_rows = [r for r, k in zip(chunk.rows, keep.tolist(), strict=True) if k]
+    if good:
+        # One 2-D object array is several times faster than building columns in Python.
+        matrix = np.empty((len(good), width), dtype=object)
+        matrix[:] = good
+        frame = pd.DataFrame(matrix, columns=header)
+    else:
+        frame = pd.DataFrame(columns=header, dtype=object)
     return frame, pd.Series(good_rows, dtype="int64"), issues
+
+
+FAST_MIN_BYTES = 1 << 20  # below this the csv module is fast enough and exact by definition
+
+
+@dataclass
+class FrameChunk:
+    frame: pd.DataFrame  # text cells of the well-formed records
+    rows: pd.Series  # their spreadsheet row numbers
+    issues: list[Issue]  # ragged rows
+    records: dict[int, list[str]]  # the ragged rows' fields, for the error report
+    bytes_read: int
+
+
+def _ragged_issue(header: list[str], row: int, rec: list[str]) -> Issue:
+    width = len(header)
+    shown = rec[width:] if len(rec) > width else rec
+    return Issue(row, header[min(len(rec), width - 1)], ",".join(shown)[:80],
+                 f"row has {len(rec)} fields but the header has {width}")
+
+
+def read_frames(info: CsvInfo, chunk_rows: int = 200_000, *,
+                fast: bool = True) -> Iterator[FrameChunk]:
+    """Text frames of a file, chunk by chunk, with ragged rows reported.
+
+    Large UTF-8 and 8-bit files go through the C parser (``io.fastcsv``); the rest, and any
+    file whose shape the fast path cannot vouch for, through the ``csv`` module. The caller
+    retries with ``fast=False`` on :class:`fastcsv.ShapeMismatch`.
+    """
+    from csdesk.io import fastcsv
+
+    start = None
+    if fast and info.skip == 0 and info.encoding.lower() in fastcsv.FAST_ENCODINGS \
+            and info.size >= FAST_MIN_BYTES:
+        start = fastcsv.header_end(str(info.path), info.delimiter, info.encoding)
+    if start is None:
+        for chunk in iter_chunks(info, chunk_rows):
+            frame, rows, issues = frame_from_chunk(info.header, chunk)
+            bad = {e.row for e in issues}
+            records = {r: rec for r, rec in zip(chunk.rows, chunk.records, strict=True)
+                       if r in bad}
+            yield FrameChunk(frame, rows, issues, records, chunk.bytes_read)
+        return
+    _find_nul(info.path, 0)
+    try:
+        for frame, rows, ragged, pos in fastcsv.iter_frames(
+                str(info.path), info.encoding, info.delimiter, info.header, start,
+                info.header_row + 1, chunk_rows):
+            issues = [_ragged_issue(info.header, r, rec) for r, rec in ragged]
+            yield FrameChunk(frame, pd.Series(rows, dtype="int64"), issues, dict(ragged),
+                             min(pos, info.size))
+    except UnicodeDecodeError as exc:
+        offset, line = _locate_decode_error(info.path, info.encoding, 0)
+        raise CsvReadError(
+            f"text is not valid {info.encoding} ({exc.reason} at byte {offset} of the file); "
+            "choose the file's encoding", line) from None
 
 
 def _unguard(col: pd.Series) -> pd.Series:
@@ -93,6 +163,8 @@ def _unguard(col: pd.Series) -> pd.Series:
 def _issues(mask: pd.Series, text: pd.Series, rows: pd.Series, column: str,
             reason: str) -> list[Issue]:
     idx = np.flatnonzero(mask.to_numpy(dtype=bool))
+    if not len(idx):
+        return []
     return [Issue(int(rows.iat[i]), column, str(text.iat[i])[:200], reason) for i in idx]
 
 
@@ -143,41 +215,74 @@ class TypedChunk:
     issues: list[Issue]
 
 
+@dataclass
+class _Column:
+    values: pd.Series  # parsed, one per row
+    text: pd.Series  # cleaned text (None when missing), one per row
+    bad: np.ndarray  # present but not parseable
+    missing: np.ndarray
+    reason: str
+
+
+def _parse_distinct(spec: FieldSpec, raw: pd.Series, rows: pd.Series,
+                    opts: ParseOptions) -> _Column:
+    """Parse each distinct text of a column once, then spread the results to the rows.
+
+    Usage files repeat the same account ids, dates and small counts on many rows, so this
+    turns a million parses into a few thousand; a column of all-distinct values costs one
+    factorize more than parsing it directly.
+    """
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=True)
+    if (codes < 0).any():  # no cell is NaN in a CSV, but be safe
+        codes = np.where(codes < 0, len(uniques), codes)
+        uniques = np.append(uniques.astype(object), "")
+    _, first = np.unique(codes, return_index=True)
+    text = V.blank_to_none(_unguard(pd.Series(uniques, dtype="string")))
+    parsed = parse_field(spec, text, opts, rows.iloc[first].reset_index(drop=True))
+    values = parsed.values.take(codes)
+    values.index = raw.index
+    spread_text = text.take(codes)
+    spread_text.index = raw.index
+    bad = parsed.bad.fillna(False).to_numpy(dtype=bool)[codes]
+    missing = text.isna().to_numpy(dtype=bool)[codes]
+    return _Column(values, spread_text, bad, missing, parsed.reason)
+
+
 def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd.Series,
                opts: ParseOptions) -> TypedChunk:
     """Typed, range-checked columns; rows with any problem are reported and dropped."""
     issues: list[Issue] = []
     out: dict[str, pd.Series] = {}
-    bad_any = pd.Series(False, index=frame.index)
+    bad_any = np.zeros(len(frame), dtype=bool)
     mapped = mapping.mapped()
     for f in spec.fields:
         column = mapped.get(f.name)
         if column is None:
             continue
-        text = V.blank_to_none(_unguard(frame[column].astype("string")))
-        parsed = parse_field(f, text, opts, rows)
-        values, bad = parsed.values, parsed.bad.fillna(False)
-        issues += _issues(bad, text, rows, column, parsed.reason)
-        bad_any |= bad
+        col = _parse_distinct(f, frame[column], rows, opts)
+        values, text = col.values, col.text
+        issues += _issues(pd.Series(col.bad), text, rows, column, col.reason)
+        bad_any |= col.bad
         if f.minimum is not None or f.maximum is not None:
-            num = pd.to_numeric(values, errors="coerce")
+            num = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
             scale = 100 if f.kind == "money" else 1
-            low = num < f.minimum * scale if f.minimum is not None else False
-            high = num > f.maximum * scale if f.maximum is not None else False
-            out_of = (pd.Series(low, index=frame.index) | pd.Series(high, index=frame.index))
-            out_of = out_of.fillna(False) & ~bad
+            with np.errstate(invalid="ignore"):
+                out_of = np.zeros(len(frame), dtype=bool)
+                if f.minimum is not None:
+                    out_of |= num < f.minimum * scale
+                if f.maximum is not None:
+                    out_of |= num > f.maximum * scale
+            out_of &= ~col.bad
             if out_of.any():
                 lo = "" if f.minimum is None else f"at least {f.minimum:g}"
                 hi = "" if f.maximum is None else f"at most {f.maximum:g}"
                 reason = "out of range: must be " + " and ".join(x for x in (lo, hi) if x)
-                issues += _issues(out_of, text, rows, column, reason)
+                issues += _issues(pd.Series(out_of), text, rows, column, reason)
                 bad_any |= out_of
-        if f.required:
-            missing = text.isna()
-            if missing.any():
-                issues += _issues(missing, text.fillna(""), rows, column,
-                                  f"{f.name} is required")
-                bad_any |= missing
+        if f.required and col.missing.any():
+            issues += _issues(pd.Series(col.missing), text.fillna(""), rows, column,
+                              f"{f.name} is required")
+            bad_any |= col.missing
         out[f.name] = values
     if spec.custom_fields:
         custom_cols = [c for c, t in mapping.columns.items() if t == CUSTOM]
@@ -190,8 +295,8 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
                 index=frame.index, dtype=object)
     typed = pd.DataFrame(out, index=frame.index)
     keep = ~bad_any
-    return TypedChunk(typed[keep].reset_index(drop=True), rows[keep.to_numpy()].reset_index(
-        drop=True), issues)
+    return TypedChunk(typed[keep].reset_index(drop=True),
+                      rows[keep].reset_index(drop=True), issues)
 
 
 __all__ = ["GUARD_CHARS", "IGNORE", "Issue", "ParseOptions", "TypedChunk", "frame_from_chunk",

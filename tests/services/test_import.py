@@ -216,12 +216,8 @@ def test_usage_streams_upserts_and_reimports_as_unchanged(db: Database, tmp_path
 
 def test_usage_errors_roll_back_every_chunk(db: Database, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import csdesk.io.reader as reader
-
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    original = reader.iter_chunks
-    monkeypatch.setattr("csdesk.services.import_bulk.iter_chunks",
-                        lambda info: original(info, chunk_rows=5))
+    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 5)
     rows = [USAGE_HEADER] + [["A-001", f"2025-{m:02d}-01", "1", "2", "3"] for m in range(1, 13)]
     rows += [["A-001", "2025-01-01", "1", "2", "3"], ["ZZZ", "2025-01-01", "1", "2", "3"],
              ["A-002", "2025-01-01", "-1", "2", "3"]]

@@ -1,0 +1,103 @@
+"""Benchmark: importing a usage CSV, against sqlite3's own CSV import of the same file.
+
+The floor is the sqlite3 shell's ``.mode csv`` + ``.import`` of the very same file into a
+table of the same shape (the file's columns, the same unique key on account and date, so
+SQLite does the same index work), in the same run on the same machine. csdesk's import
+includes everything a user gets: encoding and delimiter detection, typed validation of every
+cell, account look-up, duplicate detection, the upsert, the verified backup before writing,
+and the ImportLog entry.
+
+    python benchmarks/usage_import.py [--rows 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from csdesk.config import resolve_database
+from csdesk.db import Database
+from csdesk.db.bulk import bulk_insert
+from csdesk.models import Account
+from csdesk.services.importer import ImportRequest, run_import
+
+FLOOR_SCHEMA = """
+CREATE TABLE usage_floor (
+  account_external_id VARCHAR(255) NOT NULL, date DATE NOT NULL, active_users INTEGER,
+  licensed_seats INTEGER, key_events INTEGER, features_used INTEGER, logins INTEGER,
+  UNIQUE (account_external_id, date));
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    args = parser.parse_args()
+    if shutil.which("sqlite3") is None:
+        print("the sqlite3 shell is needed for the floor (apt-get install sqlite3)")
+        return 1
+    work = Path(tempfile.mkdtemp(prefix="csdesk-bench-"))
+    book = work / "book.sqlite"
+    with Database.open(resolve_database(book)) as db, db.write() as s:
+        now = "2026-01-01 00:00:00"
+        bulk_insert(s, Account.__table__,
+                    ["external_id", "name", "segment", "engagement_model", "lifecycle_stage",
+                     "status", "custom_fields", "version", "created_at", "updated_at"],
+                    [(f"ACC-{i:06d}", f"Account {i}", "smb", "tech_touch", "adoption",
+                      "active", "{}", 1, now, now) for i in range(args.accounts)])
+    weeks = -(-args.rows // args.accounts)
+    path = work / "usage.csv"
+    start = date(2025, 1, 6)
+    written = 0
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["account_external_id", "date", "active_users", "licensed_seats",
+                    "key_events", "features_used", "logins"])
+        for week in range(weeks):
+            d = (start + timedelta(weeks=week)).isoformat()
+            for i in range(args.accounts):
+                if written == args.rows:
+                    break
+                w.writerow([f"ACC-{i:06d}", d, i % 40, 50, (i * 7) % 900, i % 12, i % 300])
+                written += 1
+    size_mb = path.stat().st_size / 1e6
+
+    floor_db = work / "floor.sqlite"
+    script = f"{FLOOR_SCHEMA}\n.mode csv\n.import --skip 1 '{path}' usage_floor\n"
+    t0 = time.perf_counter()
+    subprocess.run(["sqlite3", str(floor_db)], input=script, text=True, check=True)
+    floor_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    with Database.open(resolve_database(book)) as db:
+        result = run_import(db, ImportRequest(path, entity="usage"))
+    csdesk_s = time.perf_counter() - t0
+    assert result.written and result.inserted == written, result.errors[:3]
+
+    t0 = time.perf_counter()
+    with Database.open(resolve_database(book)) as db:
+        again = run_import(db, ImportRequest(path, entity="usage"))
+    again_s = time.perf_counter() - t0
+    assert again.unchanged == written
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"rows:                         {written:,} ({size_mb:.0f} MB)")
+    print(f"floor (sqlite3 .import):      {floor_s:8.2f} s")
+    print(f"csdesk import:                {csdesk_s:8.2f} s   ratio {csdesk_s / floor_s:.2f}x")
+    print(f"csdesk re-import (unchanged): {again_s:8.2f} s   ratio {again_s / floor_s:.2f}x")
+    print(f"peak memory of this process:  {peak_mb:8.0f} MiB")
+    shutil.rmtree(work)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
