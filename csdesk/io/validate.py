@@ -294,6 +294,7 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
                  for vals in zip(*(t.tolist() for t in texts), strict=True)],
                 index=frame.index, dtype=object)
     typed = pd.DataFrame(out, index=frame.index)
+    issues.sort(key=lambda e: e.row)  # in file order, as the user will fix them
     keep = ~bad_any
     return TypedChunk(typed[keep].reset_index(drop=True),
                       rows[keep].reset_index(drop=True), issues)

@@ -46,6 +46,10 @@ class ImportUsageError(UsageError):
     """The request cannot be carried out as asked (unknown entity, unmapped key, …)."""
 
 
+class MappingIncomplete(ImportUsageError):
+    """A required or key field has no column yet."""
+
+
 @dataclass
 class ImportRequest:
     path: Path
@@ -126,9 +130,13 @@ class _Rollback(Exception):
 # -- preparing ----------------------------------------------------------------------------
 
 
-def prepare(db: Database | None, request: ImportRequest) -> tuple[CsvInfo, E.EntitySpec, Mapping,
-                                                                  tuple[str, ...]]:
-    """Read the header, pick the entity, map the columns and the key (no data read yet)."""
+def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
+            ) -> tuple[CsvInfo, E.EntitySpec, Mapping, tuple[str, ...]]:
+    """Read the header, pick the entity, map the columns and the key (no data read yet).
+
+    ``strict=False`` accepts a mapping that still lacks required fields, for an editor that
+    lets the user complete it; otherwise that raises :class:`MappingIncomplete`.
+    """
     info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
     name = request.entity or detect_entity(info.header)
     if name is None:
@@ -147,8 +155,8 @@ def prepare(db: Database | None, request: ImportRequest) -> tuple[CsvInfo, E.Ent
         raise ImportUsageError(str(exc)) from None
     key = choose_key(spec, mapping, request.key)
     missing = missing_required(spec, mapping, key)
-    if missing:
-        raise ImportUsageError(
+    if missing and strict:
+        raise MappingIncomplete(
             f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no column in "
             f"{info.path.name}; map one with --map COLUMN={missing[0]} "
             f"(columns: {', '.join(info.header)})")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -21,8 +21,10 @@ from csdesk import __version__
 from csdesk.db import Database
 from csdesk.services.accounts import AccountTable, account_table
 from csdesk.services.demo import generate_demo
+from csdesk.services.export import export_book
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
+from csdesk.ui.import_wizard import ImportWizard
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import app_icon
 
@@ -44,6 +46,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(title)
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
+        self.setAcceptDrops(True)
 
         self.empty = EmptyState(db.location.display())
         self.empty.load_demo.connect(self.load_demo)
@@ -76,7 +79,10 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         self.act_demo = QAction("Load &demo book", self, triggered=self.load_demo)
-        self.act_import = QAction("&Import CSV…", self, triggered=self.import_csv)
+        self.act_import = QAction("&Import CSV…", self, triggered=lambda: self.import_csv())
+        self.act_export = QAction("&Export book…", self, triggered=lambda: self.export_book())
+        self.act_export_excel = QAction("Export book for E&xcel…", self,
+                                        triggered=lambda: self.export_book(excel=True))
         self.act_import.setShortcut(QKeySequence("Ctrl+I"))
         self.act_backup = QAction("&Back up now", self, triggered=self.backup_now)
         self.act_refresh = QAction("&Refresh", self, triggered=self.refresh)
@@ -88,7 +94,8 @@ class MainWindow(QMainWindow):
             act.setEnabled(not self.db.readonly)
 
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addActions([self.act_import, self.act_demo])
+        file_menu.addActions([self.act_import, self.act_export, self.act_export_excel,
+                              self.act_demo])
         file_menu.addSeparator()
         file_menu.addAction(self.act_backup)
         file_menu.addSeparator()
@@ -100,7 +107,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("mainToolbar")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addActions([self.act_import, self.act_refresh, self.act_backup])
+        bar.addActions([self.act_import, self.act_export, self.act_refresh, self.act_backup])
         self.addToolBar(bar)
 
     # -- loading ---------------------------------------------------------------------------
@@ -132,15 +139,48 @@ class MainWindow(QMainWindow):
         handle.finished.connect(lambda _summary: self.refresh())
         handle.failed.connect(self._task_failed)
 
-    def import_csv(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", str(Path.home()),
-                                              "CSV files (*.csv *.txt);;All files (*)")
-        if not path:
+    def import_csv(self, path: Path | None = None) -> ImportWizard | None:
+        """Open the import wizard (on ``path`` when a file was dropped or given)."""
+        if self.db.readonly:
+            return None
+        wizard = ImportWizard(self.db, self.runner, path if isinstance(path, Path) else None,
+                              self)
+        wizard.imported.connect(lambda _result: self.refresh())
+        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        wizard.open()
+        return wizard
+
+    def export_book(self, *, excel: bool = False) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the book to a folder",
+                                                  str(Path.home()))
+        if not folder:
             return
-        QMessageBox.information(
-            self, "Import CSV",
-            "CSV import is not in this build of csdesk yet. Your file was not read and "
-            "nothing was changed.")
+        target = Path(folder) / "csdesk-export"
+        handle = self.runner.run_with_dialog(self, "Exporting the book", _export_task,
+                                             self.db, target, excel)
+        handle.finished.connect(lambda _r: self.statusBar().showMessage(
+            f"Exported the book to {target}", 10_000))
+        handle.failed.connect(self._task_failed)
+
+    # -- drag and drop: a CSV dropped on the window opens the import wizard ------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_csv(event.mimeData()) is not None and not self.db.readonly:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_csv(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.import_csv(path)
+
+    @staticmethod
+    def _dropped_csv(mime: QMimeData) -> Path | None:
+        for url in mime.urls():
+            if url.isLocalFile() and url.toLocalFile().lower().endswith((".csv", ".txt",
+                                                                           ".tsv")):
+                return Path(url.toLocalFile())
+        return None
 
     def backup_now(self) -> None:
         handle = self.runner.submit("Backing up", _backup_task, self.db)
@@ -174,6 +214,12 @@ def _load_table(db: Database, *, progress: object, cancel: object) -> AccountTab
 
 def _demo_task(db: Database, *, progress: object, cancel: object) -> object:
     return generate_demo(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+
+
+def _export_task(db: Database, target: Path, excel: bool, *, progress: object,
+                 cancel: object) -> object:
+    return export_book(db, target, excel=excel, progress=progress,  # type: ignore[arg-type]
+                       cancel=cancel)  # type: ignore[arg-type]
 
 
 def _backup_task(db: Database, *, progress: object, cancel: object) -> Path:

@@ -1,0 +1,457 @@
+"""The import wizard: file → how it reads → mapping → dry-run preview → apply.
+
+Each step shows what csdesk detected and lets the CSM override it. The preview is a real dry
+run of the import service (nothing written); Apply runs the same import for real, in the
+background with progress and Cancel, as one all-or-nothing transaction.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.io import entities as E
+from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
+from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
+from csdesk.services.importer import (
+    ImportRequest,
+    ImportResult,
+    MappingIncomplete,
+    prepare,
+    run_import,
+    write_error_report,
+)
+from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
+
+AUTO = "Detect"
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252", "latin-1")
+DATE_FORMATS = {"Detect": None, "Day/month/year": "dmy", "Month/day/year": "mdy",
+                "Year-month-day": "ymd"}
+SAMPLE_ROWS = 5
+
+
+def _combo(items: list[tuple[str, Any]], current: Any = None) -> QComboBox:
+    box = QComboBox()
+    for label, value in items:
+        box.addItem(label, value)
+    if current is not None:
+        box.setCurrentIndex(max(0, box.findData(current)))
+    return box
+
+
+class ImportWizard(QWizard):
+    """Emits ``imported`` with the result once an import has been written."""
+
+    imported = Signal(object)
+
+    def __init__(self, db: Database, runner: TaskRunner, path: Path | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.runner = runner
+        self.request = ImportRequest(path or Path())
+        self.result: ImportResult | None = None
+        self.setWindowTitle("Import CSV")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.resize(980, 640)
+        self.file_page = FilePage(self)
+        self.mapping_page = MappingPage(self)
+        self.preview_page = PreviewPage(self)
+        self.apply_page = ApplyPage(self)
+        for page in (self.file_page, self.mapping_page, self.preview_page, self.apply_page):
+            self.addPage(page)
+        if path is not None:
+            self.file_page.path_edit.setText(str(path))
+
+
+class FilePage(QWizardPage):
+    """Which file, what it holds, and how to read it (each detected, each overridable)."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Choose a file")
+        self.setSubTitle("csdesk detects how the file is written; change anything it got wrong.")
+        self.path_edit = QLineEdit()
+        self.path_edit.setPlaceholderText("A CSV export from your CRM or product analytics")
+        self.path_edit.textChanged.connect(self._inspect)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path_edit, 1)
+        row.addWidget(browse)
+
+        self.entity = _combo([("Detect from the header", None)] +
+                             [(spec.label, name) for name, spec in E.ENTITIES.items()])
+        self.profile = _combo([("Detect", None)] + [(p.title(), p) for p in PROFILES])
+        self.encoding = _combo([(AUTO, None)] + [(e, e) for e in ENCODINGS])
+        self.delimiter = _combo([(AUTO, None)] + [(n.title(), d)
+                                                  for d, n in DELIMITER_NAMES.items()])
+        self.date_format = _combo(list(DATE_FORMATS.items()))
+        self.decimal = _combo([(AUTO, None), ("1,234.50 (point)", "."),
+                               ("1.234,50 (comma)", ",")])
+        for box in (self.entity, self.profile, self.encoding, self.delimiter):
+            box.currentIndexChanged.connect(self._inspect)
+
+        self.detected = QLabel()
+        self.detected.setWordWrap(True)
+        self.detected.setTextFormat(Qt.TextFormat.PlainText)
+        form = QFormLayout()
+        form.addRow("File", row)
+        form.addRow("It holds", self.entity)
+        form.addRow("Exported from", self.profile)
+        form.addRow("Encoding", self.encoding)
+        form.addRow("Delimiter", self.delimiter)
+        form.addRow("Dates", self.date_format)
+        form.addRow("Decimal mark", self.decimal)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addSpacing(8)
+        layout.addWidget(self.detected)
+        layout.addStretch(1)
+        self._ok = False
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", str(Path.home()),
+                                              "CSV files (*.csv *.txt *.tsv);;All files (*)")
+        if path:
+            self.path_edit.setText(path)
+
+    def build_request(self) -> ImportRequest:
+        return ImportRequest(
+            path=Path(self.path_edit.text().strip()).expanduser(),
+            entity=self.entity.currentData(), profile=self.profile.currentData(),
+            encoding=self.encoding.currentData(), delimiter=self.delimiter.currentData(),
+            date_format=self.date_format.currentData(), decimal=self.decimal.currentData())
+
+    def _inspect(self) -> None:
+        self._ok = False
+        text = self.path_edit.text().strip()
+        if not text:
+            self.detected.setText("")
+        else:
+            request = self.build_request()
+            guessed = None
+            if request.entity is None:
+                guessed = guess_entity(self.w.db, request)
+                request.entity = guessed
+            try:
+                info, spec, mapping, key = prepare(self.w.db, request)
+            except MappingIncomplete as exc:
+                self._ok = True  # the mapping page is where that gets fixed
+                self.detected.setText(f"Some fields still need a column ({exc}); match them "
+                                      "on the next page.")
+            except CsdeskError as exc:
+                self.detected.setText(f"⚠ {exc}")
+            else:
+                self._ok = True
+                lines = [f"{spec.label}: {len(info.header)} columns, key {'+'.join(key)}.",
+                         f"Read as {info.encoding}, {info.delimiter_name}-separated"
+                         + (f", {mapping.profile.title()} export." if mapping.profile
+                            else ".")]
+                if guessed:
+                    lines.insert(0, f"This looks like {spec.label.lower()}; choose what it "
+                                    "holds above if not.")
+                lines += [f"Note: {n}" for n in info.notes]
+                self.detected.setText("\n".join(lines))
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return self._ok
+
+    def validatePage(self) -> bool:
+        request = self.build_request()
+        if request.entity is None:
+            request.entity = guess_entity(self.w.db, request)
+        self.w.request = request
+        return True
+
+
+def guess_entity(db: Database, request: ImportRequest) -> str | None:
+    """The entity whose fields the file's columns match best (with every key and required
+    field present), for files that are not csdesk's own exports."""
+    best, best_score = None, 0
+    for name in E.ENTITIES:
+        try:
+            _info, _spec, mapping, _key = prepare(db, ImportRequest(**{**request.__dict__,
+                                                                       "entity": name}))
+        except CsdeskError:
+            continue
+        score = len(mapping.mapped())
+        if score > best_score:
+            best, best_score = name, score
+    return best
+
+
+class MappingPage(QWizardPage):
+    """One row per column: sample values and the field it goes to."""
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.w = wizard
+        self.setTitle("Match the columns")
+        self.setSubTitle("Columns with no field are kept as custom fields, never dropped.")
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(["Column in the file", "Sample values",
+                                              "Imports into", "Matched by"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.table.setColumnWidth(0, 200)
+        self.table.setColumnWidth(2, 220)
+        self.table.setColumnWidth(3, 160)
+        self.key = QComboBox()
+        self.save_name = QLineEdit()
+        self.save_name.setPlaceholderText("Optional: a name to reuse this mapping next time")
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #b91c1c;")
+        form = QFormLayout()
+        form.addRow("Match existing records on", self.key)
+        form.addRow("Save mapping as", self.save_name)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(form)
+        layout.addWidget(self.problem)
+        self.combos: dict[str, QComboBox] = {}
+
+    def initializePage(self) -> None:
+        try:
+            info, spec, mapping, key = prepare(self.w.db, self.w.request)
+        except MappingIncomplete:
+            info, spec, mapping, key = prepare(self.w.db, self.w.request, strict=False)
+        samples: list[list[str]] = []
+        for chunk in iter_chunks(info, SAMPLE_ROWS):
+            samples = chunk.records
+            break
+        self.table.setRowCount(len(info.header))
+        self.combos.clear()
+        targets = [(f"{f.name}{' *' if f.required else ''}", f.name) for f in spec.fields]
+        targets += [("custom field", CUSTOM) if spec.custom_fields else ("—", IGNORE),
+                    ("do not import", IGNORE)]
+        for r, column in enumerate(info.header):
+            self.table.setItem(r, 0, QTableWidgetItem(column))
+            values = [rec[r] for rec in samples if r < len(rec) and rec[r].strip()]
+            self.table.setItem(r, 1, QTableWidgetItem(" · ".join(values)[:200]))
+            combo = _combo(targets, mapping.columns[column])
+            combo.currentIndexChanged.connect(self._check)
+            self.table.setCellWidget(r, 2, combo)
+            self.combos[column] = combo
+            self.table.setItem(r, 3, QTableWidgetItem(mapping.how.get(column, "")))
+        self.key.clear()
+        for k in spec.keys:
+            self.key.addItem(" + ".join(k), ",".join(k))
+        self.key.setCurrentIndex(max(0, self.key.findData(",".join(key))))
+        self.key.currentIndexChanged.connect(self._check)
+        self._check()
+
+    def overrides(self) -> dict[str, str]:
+        return {c: box.currentData() for c, box in self.combos.items()}
+
+    def _check(self) -> None:
+        request = self.w.request
+        request.overrides = self.overrides()
+        request.key = self.key.currentData()
+        try:
+            prepare(self.w.db, request)
+        except CsdeskError as exc:
+            self.problem.setText(str(exc))
+        else:
+            self.problem.setText("")
+        self.completeChanged.emit()
+
+    def isComplete(self) -> bool:
+        return not self.problem.text()
+
+    def validatePage(self) -> bool:
+        self.w.request.overrides = self.overrides()
+        self.w.request.key = self.key.currentData()
+        self.w.request.save_mapping = self.save_name.text().strip() or None
+        return True
+
+
+class _RunPage(QWizardPage):
+    """A page that runs the import service in the background and shows its result."""
+
+    finished = Signal(object)
+    dry_run = True
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__()
+        self.w = wizard
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.errors = QTableWidget(0, 4)
+        self.errors.setHorizontalHeaderLabels(["Row", "Column", "Value", "Problem"])
+        self.changes = QTableWidget(0, 4)
+        self.changes.setHorizontalHeaderLabels(["Record", "Field", "Now", "After import"])
+        for t in (self.errors, self.changes):
+            t.verticalHeader().hide()
+            t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            t.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.errors, "Problems")
+        self.tabs.addTab(self.changes, "Changes")
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(lambda: self.handle and self.handle.cancel())
+        self.report_button = QPushButton("Save error report…")
+        self.report_button.clicked.connect(self._save_report)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.progress, 1)
+        buttons.addWidget(self.cancel_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.status)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.tabs, 1)
+        layout.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.handle: TaskHandle | None = None
+        self.result: ImportResult | None = None
+
+    def initializePage(self) -> None:
+        self.result = None
+        self.report_button.hide()
+        self.summary.setText("")
+        self.errors.setRowCount(0)
+        self.changes.setRowCount(0)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        request = ImportRequest(**{**self.w.request.__dict__, "dry_run": self.dry_run})
+        if self.dry_run:
+            request.save_mapping = None
+        self.handle = self.w.runner.submit("Import", _run, self.w.db, request)
+        self.handle.progress.connect(self._on_progress)
+        self.handle.finished.connect(self._on_done)
+        self.handle.failed.connect(self._on_failed)
+        self.completeChanged.emit()
+
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.status.setText(message)
+
+    def _on_done(self, result: ImportResult) -> None:
+        self.result = result
+        self.progress.setValue(1000)
+        self.cancel_button.hide()
+        self.status.setText("")
+        self.summary.setText(self.describe(result))
+        self.errors.setRowCount(len(result.errors))
+        for r, e in enumerate(result.errors):
+            for c, v in enumerate((str(e.row), e.column, e.value, e.reason)):
+                self.errors.setItem(r, c, QTableWidgetItem(v))
+        self.changes.setRowCount(len(result.changes))
+        for r, ch in enumerate(result.changes):
+            for c, v in enumerate((ch.key, ch.field, _show(ch.old), _show(ch.new))):
+                self.changes.setItem(r, c, QTableWidgetItem(v))
+        self.tabs.setCurrentWidget(self.errors if result.error_count else self.changes)
+        self.report_button.setVisible(bool(result.error_count))
+        self.finished.emit(result)
+        self.completeChanged.emit()
+
+    def _on_failed(self, error: TaskError) -> None:
+        self.cancel_button.hide()
+        self.progress.hide()
+        self.status.setText(error.message if error.cancelled else
+                            f"⚠ {error.message}\nNothing was changed.")
+        self.finished.emit(error)
+        self.completeChanged.emit()
+
+    def describe(self, r: ImportResult) -> str:
+        raise NotImplementedError
+
+    def _save_report(self) -> None:
+        if self.result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save error report",
+                                              str(Path(self.result.source).with_suffix("")) +
+                                              "-errors.csv", "CSV files (*.csv)")
+        if path:
+            count = write_error_report(self.result, Path(path))
+            QMessageBox.information(self, "Error report",
+                                    f"{count} rows written to {path}. Fix them and import "
+                                    "that file.")
+
+
+class PreviewPage(_RunPage):
+    dry_run = True
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.setTitle("Preview")
+        self.setSubTitle("A dry run: this is what the import would do. Nothing is written yet.")
+
+    def describe(self, r: ImportResult) -> str:
+        text = (f"{r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged, "
+                f"{r.error_count:,} in error.")
+        if r.error_count:
+            text += ("\nFix the rows in error (save the report, correct it, import it) — an "
+                     "import with errors writes nothing.")
+        return text
+
+    def isComplete(self) -> bool:
+        r = self.result
+        return r is not None and not r.error_count and bool(r.inserted or r.updated)
+
+
+class ApplyPage(_RunPage):
+    dry_run = False
+
+    def __init__(self, wizard: ImportWizard) -> None:
+        super().__init__(wizard)
+        self.setTitle("Import")
+        self.setSubTitle("One transaction, after a verified backup: all of it, or none of it.")
+        self.setFinalPage(True)
+        self.finished.connect(self._announce)
+
+    def describe(self, r: ImportResult) -> str:
+        if r.written:
+            return (f"Imported: {r.inserted:,} new and {r.updated:,} updated "
+                    f"{E.entity(r.entity).label.lower()}.\nA backup from before the import: "
+                    f"{r.backup}")
+        return "Nothing was written."
+
+    def _announce(self, result: object) -> None:
+        if isinstance(result, ImportResult) and result.written:
+            self.w.result = result
+            self.w.imported.emit(result)
+
+    def isComplete(self) -> bool:
+        return self.handle is not None and self.handle.done
+
+
+def _show(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+def _run(db: Database, request: ImportRequest, *, progress: Any, cancel: Any) -> ImportResult:
+    return run_import(db, request, progress=progress, cancel=cancel)

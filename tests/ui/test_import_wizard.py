@@ -1,0 +1,115 @@
+"""The import wizard driven through its widgets: detect, map, preview, apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account
+from csdesk.ui.import_wizard import ImportWizard
+from csdesk.ui.main_window import MainWindow
+from csdesk.ui.tasks import TaskRunner
+
+CSV = ("\ufeffCompany ID;Company name;Industry;Customer since;Notes\r\n"
+       "C-1;AT&T <Legacy> 日本;Telecom;03/04/2021;key account\r\n"
+       "C-2;Müller & Söhne;Manufacturing;05/06/2022;\r\n"
+       "C-3;Zero Seven;Retail;07/08/2023;=cmd\r\n")
+
+
+def _wizard(qtbot, db: Database, path: Path) -> ImportWizard:  # type: ignore[no-untyped-def]
+    runner = TaskRunner()
+    wizard = ImportWizard(db, runner, path)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    return wizard
+
+
+def test_full_import_through_the_wizard(qtbot, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "companies.csv"
+    path.write_text(CSV, encoding="utf-8")
+    wizard = _wizard(qtbot, db, path)
+    page = wizard.file_page
+    assert page.isComplete()
+    assert "utf-8-sig" in page.detected.text() and "semicolon" in page.detected.text()
+    assert page.detected.text().startswith("This looks like accounts")
+    page.date_format.setCurrentIndex(page.date_format.findData("dmy"))
+    wizard.next()
+
+    mapping = wizard.mapping_page
+    assert mapping.combos["Company ID"].currentData() == "external_id"
+    assert mapping.combos["Notes"].currentData() == "custom"
+    assert "key account" in mapping.table.item(4, 1).text()  # sample values shown
+    mapping.combos["Notes"].setCurrentIndex(mapping.combos["Notes"].findData("ignore"))
+    assert mapping.isComplete()
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    preview = wizard.preview_page
+    assert preview.summary.text().startswith("3 new, 0 updated, 0 unchanged, 0 in error")
+    assert preview.isComplete()
+    with db.read() as s:
+        assert s.scalars(select(Account)).all() == []  # the preview wrote nothing
+
+    with qtbot.waitSignal(wizard.imported, timeout=30_000) as done:
+        wizard.next()
+    assert done.args[0].inserted == 3
+    assert wizard.apply_page.isComplete()
+    with db.read() as s:
+        accounts = {a.external_id: a for a in s.scalars(select(Account))}
+    assert accounts["C-1"].name == "AT&T <Legacy> 日本"
+    assert accounts["C-1"].customer_since.isoformat() == "2021-04-03"
+    assert accounts["C-1"].custom_fields == {}  # Notes was set to "do not import"
+
+
+def test_errors_block_the_import_and_are_listed(qtbot, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "bad.csv"
+    path.write_text("Account ID,Account Name,ARR\nA,Alpha,-5\nB,,10\n", encoding="utf-8")
+    wizard = _wizard(qtbot, db, path)
+    page = wizard.file_page
+    page.entity.setCurrentIndex(page.entity.findData("accounts"))
+    wizard.next()
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    preview = wizard.preview_page
+    assert "2 in error" in preview.summary.text()
+    assert preview.errors.rowCount() == 2
+    assert preview.errors.item(0, 0).text() == "2"
+    assert preview.errors.item(0, 3).text().startswith("out of range")
+    assert not preview.isComplete()  # cannot go on to Import
+    assert preview.report_button.isVisibleTo(preview)
+
+
+def test_missing_key_column_is_explained_on_the_mapping_page(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                             tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("Reference,Account Name\nA,Alpha\n", encoding="utf-8")
+    wizard = _wizard(qtbot, db, path)
+    page = wizard.file_page
+    page.entity.setCurrentIndex(page.entity.findData("accounts"))
+    wizard.next()
+    mapping = wizard.mapping_page
+    assert "external_id has no column" in mapping.problem.text()
+    assert not mapping.isComplete()
+    mapping.combos["Reference"].setCurrentIndex(
+        mapping.combos["Reference"].findData("external_id"))
+    assert mapping.isComplete() and mapping.problem.text() == ""
+
+
+def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "drop.csv"
+    path.write_text(CSV, encoding="utf-8")
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    window.show()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    wizards = window.findChildren(ImportWizard)
+    assert len(wizards) == 1
+    assert wizards[0].file_page.path_edit.text() == str(path)
