@@ -472,7 +472,13 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
             else:
                 result.updated += 1
                 label = "/".join(str(x) for x in k)
-                diffs = [(c, old.get(c), v) for c, v in changed.items()] + contract_diff
+                diffs = [(c, old.get(c), v) for c, v in changed.items()
+                         if c != "custom_fields"] + contract_diff
+                if "custom_fields" in changed:  # one line per custom field that differs
+                    before_c = old.get("custom_fields") or {}
+                    diffs += [(f"custom: {name}", before_c.get(name), value)
+                              for name, value in changed["custom_fields"].items()
+                              if before_c.get(name) != value]
                 for c, before, after in diffs:
                     if len(result.changes) < MAX_CHANGES:
                         result.changes.append(FieldChange(label, c, before, after))

@@ -316,8 +316,16 @@ class _RunPage(QWizardPage):
         self.changes.setHorizontalHeaderLabels(["Record", "Field", "Now", "After import"])
         for t in (self.errors, self.changes):
             t.verticalHeader().hide()
+            t.verticalHeader().setDefaultSectionSize(26)
+            t.setWordWrap(False)
             t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
             t.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.errors.setColumnWidth(0, 70)
+        self.errors.setColumnWidth(1, 180)
+        self.errors.setColumnWidth(2, 220)
+        self.changes.setColumnWidth(0, 130)
+        self.changes.setColumnWidth(1, 170)
+        self.changes.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.errors, "Problems")
         self.tabs.addTab(self.changes, "Changes")
@@ -431,6 +439,7 @@ class ApplyPage(_RunPage):
         self.setTitle("Import")
         self.setSubTitle("One transaction, after a verified backup: all of it, or none of it.")
         self.setFinalPage(True)
+        self.changes.setHorizontalHeaderLabels(["Record", "Field", "Before", "After"])
         self.finished.connect(self._announce)
 
     def describe(self, r: ImportResult) -> str:
