@@ -33,6 +33,7 @@ screenshots: $(STAMP)
 		--screenshot docs/empty.png --size 1200x760
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/usage_import.py
 	$(BIN)/python benchmarks/demo_generation.py
 
 clean:

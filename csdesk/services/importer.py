@@ -234,10 +234,16 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
 
 def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[str, ...],
                 request: ImportRequest) -> ImportResult:
+    notes = list(info.notes)
+    skipped = [c for c, t in mapping.columns.items() if t == IGNORE
+               and mapping.how.get(c) == "no matching field"]
+    if skipped:
+        notes.append(f"{spec.label} keep no custom fields, so these columns are not "
+                     f"imported: {', '.join(skipped)} (map them with --map COLUMN=FIELD)")
     return ImportResult(
         entity=spec.name, source=str(info.path), encoding=info.encoding,
         delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
-        profile=mapping.profile, key=key, notes=list(info.notes), dry_run=request.dry_run,
+        profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
         date_format=request.date_format, header=list(info.header))
 
 

@@ -252,3 +252,32 @@ def test_result_json_contract(db: Database, tmp_path: Path) -> None:
                 "delimiter", "mapping"):
         assert key in payload
     assert payload["mapping"]["Account ID"] == "external_id"
+
+
+def test_cancel_leaves_the_book_as_it_was(db: Database, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from csdesk.progress import Cancelled
+
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 4)
+    rows = [USAGE_HEADER] + [["A-001", f"2024-{m:02d}-{d:02d}", "1", "2", "3"]
+                             for m in range(1, 13) for d in range(1, 8)]
+    seen: list[str] = []
+
+    def progress(fraction: float, message: str) -> None:
+        seen.append(message)
+
+    def cancel() -> bool:  # after a few chunks were written inside the transaction
+        return sum("Importing usage" in m for m in seen) >= 3
+
+    with pytest.raises(Cancelled):
+        run_import(db, ImportRequest(write(tmp_path / "u.csv", rows), entity="usage"),
+                   progress=progress, cancel=cancel)
+    assert _count(db, UsageSnapshot) == 0
+
+
+def test_unmapped_usage_columns_are_named(db: Database, tmp_path: Path) -> None:
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [[*USAGE_HEADER, "Region"], ["A-001", "2026-01-05", "1", "2", "3", "EU"]]
+    result = _imp(db, write(tmp_path / "u.csv", rows), entity="usage", dry_run=True)
+    assert any("not imported: Region" in n for n in result.notes)
