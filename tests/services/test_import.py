@@ -281,3 +281,12 @@ def test_unmapped_usage_columns_are_named(db: Database, tmp_path: Path) -> None:
     rows = [[*USAGE_HEADER, "Region"], ["A-001", "2026-01-05", "1", "2", "3", "EU"]]
     result = _imp(db, write(tmp_path / "u.csv", rows), entity="usage", dry_run=True)
     assert any("not imported: Region" in n for n in result.notes)
+
+
+def test_long_numeric_ids_stay_text(db: Database, tmp_path: Path) -> None:
+    rows = [["Account ID", "Account Name"], ["123456789012345678", "Eighteen Digits"],
+            ["00042", "Leading Zeros"]]
+    _imp(db, write(tmp_path / "a.csv", rows), entity="accounts")
+    with db.read() as s:
+        ids = set(s.scalars(select(Account.external_id)))
+    assert ids == {"123456789012345678", "00042"}
