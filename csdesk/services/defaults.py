@@ -24,6 +24,8 @@ HEALTH_INPUTS: tuple[str, ...] = (
     "support_load",
     "sentiment",
     "time_to_first_value",
+    "csm_sentiment",
+    "login_volume",
 )
 
 DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
@@ -36,6 +38,8 @@ DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
         "support_load": {"enabled": True, "weight": 10},
         "sentiment": {"enabled": True, "weight": 10},
         "time_to_first_value": {"enabled": True, "weight": 5},
+        "csm_sentiment": {"enabled": True, "weight": 5},
+        "login_volume": {"enabled": False, "weight": 0},
     },
     "bands": {"green": 70, "yellow": 40},
     "stale_manual_days": 90,

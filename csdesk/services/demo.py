@@ -14,7 +14,9 @@ Each account has a hidden health ``h ~ N(0, 1)``. It is never stored. It drives:
 * **seat utilisation** (active users / seats): ``sigmoid(0.3 + 0.9·h + ε)``, ε ~ N(0, 0.35);
 * **usage trend** (weekly relative slope of key value events): ``0.006·h + ε``, ε ~ N(0, 0.003);
 * **adoption breadth** (features in use of 12): ``12·sigmoid(0.2 + 0.8·h + ε)``;
-* **champion present**: ``P = sigmoid(1.0 + 1.3·h)``; otherwise the champion left the company;
+* **champion present**: ``P = sigmoid(1.0 + 1.3·h)``; otherwise the champion left the company
+  part-way through the relationship;
+* **executive sponsor engaged**: takes part in a proactive touch with ``P = sigmoid(-0.8 + h)``;
 * **time to first value** (days): ``exp(3.6 - 0.45·h + ε)``, never reached past 180 days;
 * **NPS** (moderate): ``7 + 1.4·h + N(0, 1.8)``, clipped to 0–10;
 * **support load** (weak): tickets ``~ Poisson(k · exp(-0.35·h))``, escalations likelier when low;
@@ -68,6 +70,7 @@ from csdesk.models import (
     Task,
     UsageSnapshot,
     ValueOutcome,
+    activity_contacts,
 )
 from csdesk.models.enums import Segment
 from csdesk.progress import CancelFn, ProgressFn, Reporter
@@ -112,7 +115,7 @@ class _Book:
         self.label = ""
 
     def add(self, model: Any, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
-        table = model.__table__
+        table = getattr(model, "__table__", model)
         for start in range(0, len(rows), self.CHUNK):
             self.rep.checkpoint(self.fraction, f"Writing {self.label}…")
             self.rows += bulk_insert(self.session, table, columns, rows[start : start + self.CHUNK])
@@ -133,7 +136,7 @@ def generate_demo(
     accounts: int = 250,
     seed: int = 7,
     as_of: date | None = None,
-    usage_weeks: int = 52,
+    usage_weeks: int = 104,
     replace: bool = False,
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
@@ -433,6 +436,10 @@ class _Generator:
         n_users = rng.integers(1, 5, n)
         rows = []
         self.champion_id = np.full(n, -1)
+        self.sponsor_id = np.full(n, -1)
+        # A lost champion left part-way through the relationship, before its end.
+        life = np.maximum(self.active_until - self.since, 1)
+        left_on = (self.since + life * rng.uniform(0.3, 0.8, n)).astype(int)
         self.first_contact = np.zeros(n, dtype=int)
         cid = 0
         titles = nm["titles"]
@@ -453,6 +460,8 @@ class _Generator:
                 left = champ and not champion_present[i]
                 if champ:
                     self.champion_id[i] = cid
+                if sponsor:
+                    self.sponsor_id[i] = cid
                 last_touch = int(self.active_until[i] - rng.integers(0, 120))
                 sentiment = ("positive" if self.h[i] + rng.normal(0, 0.7) > 0.5 else
                              "negative" if self.h[i] + rng.normal(0, 0.7) < -0.8 else "neutral")
@@ -462,7 +471,7 @@ class _Generator:
                     cid, i + 1, f"CON-{cid:07d}", f"{first} {last}", email,
                     titles[kind][int(rng.integers(len(titles[kind])))], None, champ, sponsor,
                     buyer, kind == "user" or champ, sentiment, _iso(last_touch), advocacy,
-                    _iso(last_touch), left, _iso(last_touch + 30) if left else None, None, "{}",
+                    _iso(last_touch), left, _iso(left_on[i]) if left else None, None, "{}",
                     1, self.now, self.now))
         self.book.add(Contact, [
             "id", "account_id", "external_id", "name", "email", "title", "phone", "is_champion",
@@ -544,8 +553,8 @@ class _Generator:
     # -- tickets, surveys, activities ------------------------------------------------------
 
     def _events(self, rate_per_year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Random event dates in each account's last year of life: (account index, ordinal)."""
-        start = np.maximum(self.since, self.T - 365)
+        """Random event dates in each account's last two years: (account index, ordinal)."""
+        start = np.maximum(self.since, self.T - 730)
         span = np.maximum(self.active_until - start, 0)
         counts = self.rng.poisson(rate_per_year * span / 365.0)
         idx = np.repeat(np.arange(self.n), counts)
@@ -601,6 +610,16 @@ class _Generator:
             for k, (a, w, p, kd, sm) in enumerate(zip(idx.tolist(), when.tolist(),
                                                       proactive.tolist(), kinds, summaries,
                                                       strict=True))])
+        # Who took part: the champion in most proactive touches; the executive sponsor in
+        # some, more often in healthy accounts (sponsor engagement is a true driver).
+        links = []
+        with_sponsor = rng.random(len(idx)) < _sigmoid(-0.8 + 1.0 * self.h[idx])
+        for k, (a, p) in enumerate(zip(idx.tolist(), proactive.tolist(), strict=True)):
+            if p and self.champion_id[a] > 0:
+                links.append((k + 1, int(self.champion_id[a])))
+            if p and with_sponsor[k] and self.sponsor_id[a] > 0:
+                links.append((k + 1, int(self.sponsor_id[a])))
+        self.book.add(activity_contacts, ["activity_id", "contact_id"], links)
 
     # -- success plans and value -----------------------------------------------------------
 

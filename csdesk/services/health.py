@@ -1,0 +1,259 @@
+"""Health scores that explain themselves: weighted inputs, bands, history.
+
+The score of an account is the weighted mean of its inputs that are *present*
+(``Σ wᵢ·vᵢ / Σ wᵢ`` over present inputs), so missing data never counts as bad data; the
+account shows how many inputs the score rests on. Each input's value, weight and points are
+kept with the snapshot, with the input that costs the most points. Configuration lives in
+versioned HealthModel rows (one per segment, or one for all), never edited in place.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from csdesk.db import Database
+from csdesk.db.bulk import bulk_insert, read_frame
+from csdesk.errors import CsdeskError
+from csdesk.models import Account, HealthModel, HealthSnapshot
+from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.services.defaults import DEFAULT_HEALTH_CONFIG, ensure_defaults
+from csdesk.services.health_inputs import LABELS_INPUT, compute_inputs
+
+LABELS = LABELS_INPUT
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: int
+    name: str
+    version: int
+    segment: str | None
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InputLine:
+    name: str
+    label: str
+    raw: Any
+    value: float | None  # 0–100, None when missing
+    weight: float
+    points: float | None  # contribution to the score
+    lost: float | None  # points this input costs against a perfect 100
+    stale: bool = False
+
+
+@dataclass(frozen=True)
+class Explanation:
+    account_id: int
+    external_id: str
+    name: str
+    as_of: date
+    score: float | None
+    band: str | None
+    adoption_score: float | None
+    inputs_present: int
+    inputs_total: int
+    drag: str | None  # the input pulling the score down most
+    lines: list[InputLine] = field(default_factory=list)
+    model: str = ""
+
+
+def active_models(session: Session) -> dict[str | None, ModelInfo]:
+    """The newest active model per segment (key None: the model for every other segment)."""
+    rows = session.scalars(select(HealthModel).where(HealthModel.is_active.is_(True))
+                           .order_by(HealthModel.version)).all()
+    out: dict[str | None, ModelInfo] = {}
+    for m in rows:
+        seg = m.segment.value if m.segment is not None else None
+        out[seg] = ModelInfo(m.id, m.name, m.version, seg, m.config)
+    if None not in out:
+        raise CsdeskError("the book has no default health model")
+    return out
+
+
+def band_for(score: float | None, bands: dict[str, float]) -> str | None:
+    if score is None or np.isnan(score):
+        return None
+    if score >= bands["green"]:
+        return "green"
+    return "yellow" if score >= bands["yellow"] else "red"
+
+
+def score_frame(inputs: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Score, points and drag for every row of ``inputs`` under one model configuration."""
+    enabled = {n: float(c["weight"]) for n, c in config["inputs"].items()
+               if c.get("enabled", True) and float(c.get("weight", 0)) > 0 and n in inputs}
+    names = list(enabled)
+    values = inputs[names].astype(float)
+    weights = pd.Series(enabled)
+    present = values.notna()
+    wsum = present.mul(weights, axis=1).sum(axis=1)
+    contrib = values.mul(weights, axis=1)
+    score = (contrib.sum(axis=1) / wsum.where(wsum > 0)).clip(0, 100)
+    out = pd.DataFrame({"score": score, "inputs_present": present.sum(axis=1),
+                        "inputs_total": len(names)})
+    lost = (100 - values).mul(weights, axis=1).div(wsum.where(wsum > 0), axis=0)
+    out["drag"] = lost.idxmax(axis=1, skipna=True).where(lost.notna().any(axis=1))
+    for n in names:
+        out[f"points.{n}"] = contrib[n] / wsum.where(wsum > 0)
+        out[f"lost.{n}"] = lost[n]
+    out["band"] = [band_for(s, config["bands"]) for s in score]
+    return out
+
+
+def _book_pairs(session: Session, as_of: date, account_ids: list[int] | None = None
+                ) -> pd.DataFrame:
+    stmt = select(Account.id.label("account_id"), Account.external_id, Account.name,
+                  Account.segment, Account.status, Account.churned_on)
+    if account_ids is not None:
+        stmt = stmt.where(Account.id.in_(account_ids))
+    acc = read_frame(session, stmt)
+    churned_on = pd.to_datetime(acc["churned_on"], errors="coerce")
+    alive = (acc["status"] != "churned") | (churned_on > pd.Timestamp(as_of))
+    acc = acc[alive].reset_index(drop=True)
+    acc["as_of"] = pd.Timestamp(as_of)
+    return acc
+
+
+def score_book(session: Session, as_of: date, account_ids: list[int] | None = None
+               ) -> tuple[pd.DataFrame, dict[str | None, ModelInfo]]:
+    """Inputs and scores of every live account as of ``as_of`` (one row per account)."""
+    models = active_models(session)
+    pairs = _book_pairs(session, as_of, account_ids)
+    stale_days = int(models[None].config.get("stale_manual_days", 90))
+    inputs = compute_inputs(session, pairs[["account_id", "as_of"]],
+                            stale_manual_days=stale_days)
+    frames = []
+    for seg, model in models.items():
+        if seg is None:
+            mask = ~pairs["segment"].isin([s for s in models if s is not None])
+        else:
+            mask = pairs["segment"] == seg
+        if not mask.any():
+            continue
+        part = score_frame(inputs[mask.to_numpy()], model.config)
+        part["model_id"] = model.id
+        frames.append(part)
+    scores = pd.concat(frames).sort_index() if frames else pd.DataFrame()
+    breadth, depth = inputs.get("adoption_breadth"), inputs.get("depth")
+    adoption = pd.concat([breadth, depth], axis=1).mean(axis=1) if breadth is not None else None
+    book = pd.concat([pairs, inputs, scores], axis=1)
+    book["adoption_score"] = adoption
+    return book, models
+
+
+@dataclass(frozen=True)
+class RecomputeSummary:
+    as_of: date
+    accounts: int
+    scored: int
+    bands: dict[str, int]
+    seconds: float
+
+
+def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn | None = None,
+              cancel: CancelFn | None = None) -> RecomputeSummary:
+    """Score the whole book as of a date and keep it as that date's HealthSnapshot rows."""
+    started = datetime.now(UTC)
+    as_of = as_of or date.today()
+    rep = Reporter(progress, cancel)
+    ensure_defaults(db)
+    rep.checkpoint(0.05, "Reading the book…")
+    with db.write() as s:
+        book, _models = score_book(s, as_of)
+        rep.checkpoint(0.7, "Saving health history…")
+        s.execute(delete(HealthSnapshot).where(HealthSnapshot.as_of == as_of))
+        rows = []
+        point_cols = [c for c in book.columns if c.startswith("points.")]
+        for rec in book.to_dict("records"):
+            comps = {}
+            for pc in point_cols:
+                name = pc.removeprefix("points.")
+                value = rec.get(name)
+                comps[name] = {
+                    "value": _num(value), "raw": _num(rec.get(f"raw.{name}")),
+                    "points": _num(rec.get(pc)), "lost": _num(rec.get(f"lost.{name}")),
+                }
+                if name == "csm_sentiment":
+                    comps[name]["stale"] = bool(rec.get("stale.csm_sentiment") is True)
+            rows.append((int(rec["account_id"]), int(rec["model_id"]), as_of.isoformat(),
+                         _num(rec["score"]), rec["band"], _num(rec.get("adoption_score")),
+                         int(rec["inputs_present"]), int(rec["inputs_total"]),
+                         json.dumps({"drag": rec["drag"] if isinstance(rec["drag"], str)
+                                     else None, "inputs": comps})))
+        bulk_insert(s, HealthSnapshot.__table__,
+                    ["account_id", "model_id", "as_of", "score", "band", "adoption_score",
+                     "inputs_present", "inputs_total", "components"], rows)
+        rep.checkpoint(0.95, "Committing…")
+    bands = book["band"].value_counts().to_dict()
+    return RecomputeSummary(as_of, len(book), int(book["score"].notna().sum()),
+                            {k: int(v) for k, v in bands.items()},
+                            (datetime.now(UTC) - started).total_seconds())
+
+
+def _num(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        f = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(f) else round(f, 4)
+
+
+def explain(db: Database, account: str, *, as_of: date | None = None) -> Explanation:
+    """Each input's value, weight and points for one account (by external id or name)."""
+    as_of = as_of or date.today()
+    with db.read() as s:
+        acc = s.scalars(select(Account).where(Account.external_id == account)).first() or \
+            s.scalars(select(Account).where(Account.name == account)).first()
+        if acc is None:
+            raise CsdeskError(f"no account with external id or name {account!r}")
+        book, models = score_book(s, as_of, [acc.id])
+        if book.empty:
+            raise CsdeskError(f"{acc.name} was not a customer on {as_of}")
+        rec = book.iloc[0]
+        model = next(m for m in models.values() if m.id == rec["model_id"])
+        lines = []
+        for name, conf in model.config["inputs"].items():
+            if not conf.get("enabled", True):
+                continue
+            value = _num(rec.get(name))
+            lines.append(InputLine(
+                name, LABELS.get(name, name), _num(rec.get(f"raw.{name}")) if name !=
+                "csm_sentiment" else rec.get("raw.csm_sentiment"), value,
+                float(conf["weight"]), _num(rec.get(f"points.{name}")),
+                _num(rec.get(f"lost.{name}")),
+                stale=bool(name == "csm_sentiment" and rec.get("stale.csm_sentiment") is True)))
+        return Explanation(
+            acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
+            _num(rec.get("adoption_score")), int(rec["inputs_present"]),
+            int(rec["inputs_total"]), rec["drag"] if isinstance(rec["drag"], str) else None,
+            lines, f"{model.name} v{model.version}")
+
+
+def save_model_version(db: Database, config: dict[str, Any], *, name: str = "Default",
+                       segment: str | None = None, notes: str = "") -> ModelInfo:
+    """A new version of a model (the old one is kept, and deactivated)."""
+    merged = json.loads(json.dumps({**DEFAULT_HEALTH_CONFIG, **config}))
+    with db.write() as s:
+        current = s.scalar(select(func.max(HealthModel.version))
+                           .where(HealthModel.name == name)) or 0
+        for old in s.scalars(select(HealthModel).where(HealthModel.name == name,
+                                                        HealthModel.is_active.is_(True))):
+            if (old.segment.value if old.segment else None) == segment:
+                old.is_active = False
+        model = HealthModel(name=name, version=current + 1, segment=segment, config=merged,
+                            is_active=True, notes=notes)
+        s.add(model)
+        s.flush()
+        return ModelInfo(model.id, name, model.version, segment, merged)

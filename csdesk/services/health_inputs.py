@@ -1,0 +1,272 @@
+"""The health inputs of accounts as of given dates, computed for the whole book at once.
+
+Each input is read from the data *as it was* on the date asked (nothing after it is used),
+so the same code serves today's health and calibration's "as of 90 days before the outcome".
+Input computation is a handful of SQL reads and pandas group-bys, never a query per account.
+
+Every input is normalised to 0–100 (higher is healthier), or missing (NaN) when the account
+has no data for it. Missing is not bad: the score re-weights over the inputs present.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from csdesk.db.bulk import read_frame
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    SupportTicket,
+    SurveyResponse,
+    UsageSnapshot,
+    activity_contacts,
+)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    name: str
+    label: str
+    explains: str  # how the raw value is measured and normalised
+    manual: bool = False
+
+
+INPUTS: tuple[InputSpec, ...] = (
+    InputSpec("seat_utilisation", "Seat utilisation",
+              "active users ÷ licensed seats over the last 30 days; 100% scores 100"),
+    InputSpec("usage_trend", "Usage trend",
+              "least-squares slope of weekly key value events over 90 days, relative to their "
+              "mean; flat scores 50, +2%/week or more about 100"),
+    InputSpec("adoption_breadth", "Adoption breadth",
+              "average features in use over 30 days ÷ the most features any account uses"),
+    InputSpec("days_since_proactive_touch", "Proactive touch",
+              "days since the last proactive touch against the engagement model's cadence "
+              "(high 14, mid 30, tech 90, community 180 days)"),
+    InputSpec("relationship", "Relationship",
+              "a champion still at the company (60) and an executive sponsor contacted in "
+              "the last 90 days (40)"),
+    InputSpec("support_load", "Support load",
+              "tickets in 90 days weighted by priority (urgent 3, high 2, normal 1, low 0.5, "
+              "escalation +3); none scores 100"),
+    InputSpec("sentiment", "Sentiment (NPS/CSAT)",
+              "latest NPS ×10 or CSAT (1–5) scaled to 0–100, from the last 365 days"),
+    InputSpec("time_to_first_value", "Time to first value",
+              "first value within 30 days scores 100, falling to 0 at 180; not reached by "
+              "day 90 scores 0"),
+    InputSpec("csm_sentiment", "CSM sentiment (manual)",
+              "the champion's sentiment as last recorded by the CSM", manual=True),
+    InputSpec("login_volume", "Login volume",
+              "weekly logins over 30 days, ranked against the book (a raw count, tested by "
+              "calibration, off in the default score)"),
+)
+BUILTIN = tuple(i.name for i in INPUTS)
+CADENCE_DAYS = {"high_touch": 14, "mid_touch": 30, "tech_touch": 90, "community_touch": 180}
+TICKET_WEIGHT = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 3.0}
+
+
+def _dates(col: pd.Series) -> pd.Series:
+    return pd.to_datetime(col, errors="coerce").astype("datetime64[ns]")
+
+
+def _window(frame: pd.DataFrame, pairs: pd.DataFrame, date_col: str, days: int | None
+            ) -> pd.DataFrame:
+    """Rows of ``frame`` joined to each (account, as_of) pair, within ``days`` before as_of."""
+    joined = frame.merge(pairs[["pair", "account_id", "as_of"]], on="account_id")
+    age = (joined["as_of"] - joined[date_col]).dt.days
+    keep = age >= 0
+    if days is not None:
+        keep &= age < days
+    out = joined[keep].copy()
+    out["age"] = age[keep]
+    return out
+
+
+def compute_inputs(session: Session, pairs: pd.DataFrame, *,
+                   stale_manual_days: int = 90) -> pd.DataFrame:
+    """Raw and normalised inputs for each row of ``pairs`` (columns account_id, as_of).
+
+    Returns one row per pair (same order) with ``<input>`` (0–100 or NaN) and ``raw.<input>``
+    columns, plus ``stale.csm_sentiment``.
+    """
+    pairs = pairs.reset_index(drop=True).copy()
+    pairs["pair"] = np.arange(len(pairs))
+    pairs["as_of"] = _dates(pairs["as_of"])
+    out = pd.DataFrame(index=pairs.index)
+    if pairs.empty:
+        return out
+    accounts = pairs["account_id"].unique().tolist()
+    hi = pairs["as_of"].max().date()
+
+    acc = read_frame(session, select(Account.id.label("account_id"), Account.engagement_model,
+                                     Account.customer_since, Account.first_value_date))
+    acc = pairs[["pair", "account_id", "as_of"]].merge(acc, on="account_id", how="left")
+    acc = acc.sort_values("pair").reset_index(drop=True)
+
+    # Usage: utilisation and breadth over 30 days, trend over 90.
+    usage = read_frame(session, select(
+        UsageSnapshot.account_id, UsageSnapshot.date, UsageSnapshot.active_users,
+        UsageSnapshot.licensed_seats, UsageSnapshot.key_events, UsageSnapshot.features_used,
+        UsageSnapshot.logins,
+    ).where(and_(UsageSnapshot.date >= (pairs["as_of"].min() - pd.Timedelta(days=90)).date(),
+                 UsageSnapshot.date <= hi)))
+    usage["date"] = _dates(usage["date"])
+    usage = usage[usage["account_id"].isin(accounts)]
+    u90 = _window(usage, pairs, "date", 90)
+    u30 = u90[u90["age"] < 30]
+    g30 = u30.groupby("pair")
+    seats = g30["licensed_seats"].sum()
+    util = (g30["active_users"].sum() / seats.where(seats > 0)).clip(upper=1.0)
+    out["raw.seat_utilisation"] = util.reindex(out.index)
+    out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
+    top_features = max(float(usage["features_used"].max() or 0), 1.0) if len(usage) else 1.0
+    breadth = g30["features_used"].mean()
+    out["raw.adoption_breadth"] = breadth.reindex(out.index)
+    out["adoption_breadth"] = (out["raw.adoption_breadth"] / top_features * 100).clip(0, 100)
+    per_user = (g30["key_events"].sum() / g30["active_users"].sum().where(
+        g30["active_users"].sum() > 0)).reindex(out.index)
+    logins = g30["logins"].mean().reindex(out.index)
+    out["raw.login_volume"] = logins
+    out["login_volume"] = logins.rank(pct=True) * 100
+    out["raw.depth"] = per_user
+    out["depth"] = per_user.rank(pct=True) * 100
+
+    t = u90.dropna(subset=["key_events"]).assign(x=lambda d: -d["age"] / 7.0)
+    t = t.assign(xy=t["x"] * t["key_events"], xx=t["x"] ** 2)
+    sums = t.groupby("pair").agg(n=("x", "size"), sx=("x", "sum"), sy=("key_events", "sum"),
+                                 sxy=("xy", "sum"), sxx=("xx", "sum"))
+    denom = sums["n"] * sums["sxx"] - sums["sx"] ** 2
+    slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom > 0)
+    mean = sums["sy"] / sums["n"]
+    rel = (slope / mean.where(mean > 0)).where(sums["n"] >= 4)
+    out["raw.usage_trend"] = rel.reindex(out.index)
+    out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
+
+    # Proactive touches.
+    acts = read_frame(session, select(Activity.account_id, Activity.occurred_on)
+                      .where(Activity.proactive.is_(True), Activity.occurred_on <= hi))
+    acts["occurred_on"] = _dates(acts["occurred_on"])
+    last = _window(acts, pairs, "occurred_on", None).groupby("pair")["age"].min()
+    days = last.reindex(out.index)
+    cadence = acc["engagement_model"].map(CADENCE_DAYS).fillna(30).astype(float)
+    out["raw.days_since_proactive_touch"] = days
+    out["days_since_proactive_touch"] = (100 * (1 - (days - cadence / 2) / (2.5 * cadence))
+                                         ).clip(0, 100)
+
+    # Relationship and the CSM's own (manual, dated) sentiment of the champion.
+    contacts = read_frame(session, select(
+        Contact.account_id, Contact.is_champion, Contact.left_company, Contact.left_on,
+        Contact.is_executive_sponsor, Contact.last_contacted, Contact.sentiment,
+        Contact.sentiment_on))
+    for c in ("left_on", "last_contacted", "sentiment_on"):
+        contacts[c] = _dates(contacts[c])
+    cj = contacts.merge(pairs[["pair", "account_id", "as_of"]], on="account_id")
+    gone = cj["left_company"].astype(bool) & (cj["left_on"].isna() | (cj["left_on"] <= cj["as_of"]))
+    champ = (cj["is_champion"].astype(bool) & ~gone).groupby(cj["pair"]).any()
+    recent = (cj["last_contacted"] <= cj["as_of"]) & (
+        cj["last_contacted"] > cj["as_of"] - pd.Timedelta(days=90))
+    # The activity log is history: a touch the sponsor took part in within 90 days of the
+    # date counts even when "last contacted" has moved on since.
+    met = read_frame(session, select(Contact.id.label("contact_id"),
+                                     Activity.account_id, Activity.occurred_on)
+                     .join(activity_contacts, activity_contacts.c.contact_id == Contact.id)
+                     .join(Activity, Activity.id == activity_contacts.c.activity_id)
+                     .where(Contact.is_executive_sponsor.is_(True)))
+    met["occurred_on"] = _dates(met["occurred_on"])
+    met_pairs = set(_window(met, pairs, "occurred_on", 90)["pair"].tolist())
+    sponsor = ((cj["is_executive_sponsor"].astype(bool) & ~gone & recent).groupby(
+        cj["pair"]).any() | pd.Series(cj["pair"].unique(), index=cj["pair"].unique()).isin(
+        met_pairs)).astype(bool)
+    has_contacts = cj.groupby("pair").size() > 0
+    rel_score = (60 * champ.astype(float) + 40 * sponsor.astype(float)).where(has_contacts)
+    out["raw.relationship"] = rel_score.reindex(out.index)
+    out["relationship"] = out["raw.relationship"]
+    manual = cj[cj["is_champion"].astype(bool) & (cj["sentiment_on"] <= cj["as_of"])
+                & cj["sentiment"].isin(["positive", "neutral", "negative"])]
+    manual = manual.sort_values("sentiment_on").groupby("pair").tail(1).set_index("pair")
+    out["raw.csm_sentiment"] = manual["sentiment"].reindex(out.index)
+    out["csm_sentiment"] = out["raw.csm_sentiment"].map(
+        {"positive": 100.0, "neutral": 50.0, "negative": 0.0}).astype(float)
+    age = (pairs["as_of"] - manual["sentiment_on"].reindex(out.index)).dt.days
+    out["stale.csm_sentiment"] = age > stale_manual_days
+
+    # Support load over 90 days.
+    tickets = read_frame(session, select(SupportTicket.account_id, SupportTicket.opened_on,
+                                         SupportTicket.priority, SupportTicket.is_escalation)
+                         .where(SupportTicket.opened_on <= hi))
+    tickets["opened_on"] = _dates(tickets["opened_on"])
+    tw = _window(tickets, pairs, "opened_on", 90)
+    load = (tw["priority"].map(TICKET_WEIGHT).fillna(1.0) + 3.0 * tw["is_escalation"].astype(
+        float)).groupby(tw["pair"]).sum()
+    load = load.reindex(out.index).fillna(0.0)
+    out["raw.support_load"] = load
+    out["support_load"] = 100 * np.exp(-load / 6.0)
+
+    # Latest NPS / CSAT within a year.
+    surveys = read_frame(session, select(SurveyResponse.account_id, SurveyResponse.kind,
+                                         SurveyResponse.score, SurveyResponse.responded_on)
+                         .where(SurveyResponse.responded_on <= hi))
+    surveys["responded_on"] = _dates(surveys["responded_on"])
+    sw = _window(surveys, pairs, "responded_on", 365)
+    latest = sw.sort_values("responded_on").groupby("pair").tail(1).set_index("pair")
+    scaled = np.where(latest["kind"] == "csat", (latest["score"] - 1) * 25, latest["score"] * 10)
+    out["raw.sentiment"] = latest["score"].reindex(out.index)
+    out["sentiment"] = pd.Series(scaled, index=latest.index, dtype=float).reindex(out.index)
+
+    # Time to first value.
+    since = _dates(acc["customer_since"])
+    fvd = _dates(acc["first_value_date"])
+    reached = fvd.notna() & (fvd <= acc["as_of"])
+    ttv_days = (fvd - since).dt.days
+    tenure = (acc["as_of"] - since).dt.days
+    score = (100 - (ttv_days - 30) * 100 / 150).clip(0, 100)
+    ttv = pd.Series(np.nan, index=out.index)
+    ttv[reached] = score[reached]
+    ttv[~reached & (tenure > 90)] = 0.0
+    out["raw.time_to_first_value"] = ttv_days.where(reached)
+    out["time_to_first_value"] = ttv
+    return out
+
+
+def custom_inputs(session: Session, account_ids: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+    """The accounts' own custom fields as inputs: numeric ones as they are (later
+    standardised), categorical ones as one 0/1 indicator per level (at most 12 levels).
+
+    Custom fields carry no history, so they are always *current* values.
+    """
+    acc = read_frame(session, select(Account.id.label("account_id"), Account.custom_fields))
+    import json
+
+    values = acc["custom_fields"].map(lambda v: json.loads(v) if isinstance(v, str) else (v or {}))
+    wide = pd.DataFrame(values.tolist(), index=acc["account_id"])
+    out = pd.DataFrame(index=account_ids.index)
+    names: list[str] = []
+    for col in wide.columns:
+        series = wide[col].reindex(account_ids.to_numpy())
+        series.index = account_ids.index
+        text = series.astype("string").str.strip().replace({"": pd.NA})
+        numeric = pd.to_numeric(text.str.replace(r"[$,%\s]", "", regex=True), errors="coerce")
+        present = text.notna().sum()
+        if present == 0:
+            continue
+        if numeric.notna().sum() >= 0.9 * present:
+            name = f"custom:{col}"
+            out[name] = numeric
+            names.append(name)
+            continue
+        levels = text.dropna().unique()
+        if len(levels) > 12 or len(levels) < 2:
+            continue
+        for level in sorted(levels)[1:]:  # one level is the baseline
+            name = f"custom:{col}={level}"
+            out[name] = (text == level).astype(float).where(text.notna())
+            names.append(name)
+    return out, names
+
+
+LABELS_INPUT = {i.name: i.label for i in INPUTS}
