@@ -118,6 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the rows in error, with reasons, to fix and re-import")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    from csdesk.cli_health import add_commands
+
+    add_commands(sub, common, _date)
+
     exp = sub.add_parser("export", parents=[common],
                          help="export the book (or one entity) to CSV")
     exp.add_argument("target", type=Path, help="a folder, a .zip, or with --entity a .csv")
@@ -152,6 +156,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("csdesk: interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head and closed: not an error
+        sys.stderr.close()
+        return 0
 
 
 def _location(args: argparse.Namespace) -> DatabaseLocation:
@@ -286,4 +293,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": _cmd_restore,
     "import": _cmd_import,
     "export": _cmd_export,
+    "health": lambda a: _health_cmd(a),
+    "calibrate": lambda a: _health_cmd(a),
+    "metrics": lambda a: _health_cmd(a),
+    "segments": lambda a: _health_cmd(a),
 }
+
+
+def _health_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli_health import run
+
+    return run(args, _location(args))

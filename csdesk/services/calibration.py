@@ -29,6 +29,7 @@ from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Renewal
+from csdesk.services.defaults import ensure_defaults
 from csdesk.services.health import active_models, score_frame
 from csdesk.services.health_inputs import BUILTIN, LABELS_INPUT, compute_inputs, custom_inputs
 
@@ -111,9 +112,19 @@ def _outcomes(db: Database, cutoff_days: int, as_of: date) -> tuple[pd.DataFrame
 
 
 def _design(frame: pd.DataFrame, names: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Inputs usable for a fit: present for at least half the outcomes and not constant."""
+    """Inputs usable for a fit: present for at least half the outcomes, not constant, and
+    not a linear combination of inputs already kept (telco's "No internet service" appears
+    in six columns; a Logit cannot tell such copies apart)."""
     keep = [n for n in names if frame[n].notna().mean() >= 0.5 and frame[n].nunique() > 1]
-    return frame[keep].astype(float), keep
+    x = frame[keep].astype(float)
+    z, _ = _standardise(x)
+    independent: list[int] = []
+    for j in range(z.shape[1]):
+        trial = z[:, [*independent, j]]
+        if np.linalg.matrix_rank(trial) == len(independent) + 1:
+            independent.append(j)
+    kept = [keep[j] for j in independent]
+    return x[kept], kept
 
 
 def _standardise(train: pd.DataFrame, test: pd.DataFrame | None = None
@@ -180,6 +191,8 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
     if cutoff_days < 0:
         raise CsdeskError("the cut-off is a number of days before the outcome (0 or more)")
     as_of = as_of or date.today()
+    if not db.readonly:
+        ensure_defaults(db)
     outcomes, mode = _outcomes(db, cutoff_days, as_of)
     notes: list[str] = []
     with db.read() as s:
@@ -212,7 +225,8 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
         raise CsdeskError("no input has data for at least half of the outcomes")
     dropped = sorted(set(names) - set(used))
     if dropped:
-        notes.append(f"Not enough data to test: {', '.join(dropped)}.")
+        notes.append(f"Not tested (too little data, constant, or a copy of another input): "
+                     f"{', '.join(dropped)}.")
     xs, _ = _standardise(x)
     result, regularised = _fit(xs, y)
     if regularised:

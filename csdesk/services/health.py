@@ -102,7 +102,9 @@ def score_frame(inputs: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
     out = pd.DataFrame({"score": score, "inputs_present": present.sum(axis=1),
                         "inputs_total": len(names)})
     lost = (100 - values).mul(weights, axis=1).div(wsum.where(wsum > 0), axis=0)
-    out["drag"] = lost.idxmax(axis=1, skipna=True).where(lost.notna().any(axis=1))
+    any_lost = lost.notna().any(axis=1)
+    out["drag"] = lost.fillna(-np.inf).idxmax(axis=1).where(any_lost) if len(lost.columns) \
+        else None
     for n in names:
         out[f"points.{n}"] = contrib[n] / wsum.where(wsum > 0)
         out[f"lost.{n}"] = lost[n]
@@ -184,7 +186,7 @@ def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn |
                     "points": _num(rec.get(pc)), "lost": _num(rec.get(f"lost.{name}")),
                 }
                 if name == "csm_sentiment":
-                    comps[name]["stale"] = bool(rec.get("stale.csm_sentiment") is True)
+                    comps[name]["stale"] = bool(rec.get("stale.csm_sentiment", False))
             rows.append((int(rec["account_id"]), int(rec["model_id"]), as_of.isoformat(),
                          _num(rec["score"]), rec["band"], _num(rec.get("adoption_score")),
                          int(rec["inputs_present"]), int(rec["inputs_total"]),
@@ -213,6 +215,8 @@ def _num(value: Any) -> float | None:
 def explain(db: Database, account: str, *, as_of: date | None = None) -> Explanation:
     """Each input's value, weight and points for one account (by external id or name)."""
     as_of = as_of or date.today()
+    if not db.readonly:
+        ensure_defaults(db)
     with db.read() as s:
         acc = s.scalars(select(Account).where(Account.external_id == account)).first() or \
             s.scalars(select(Account).where(Account.name == account)).first()
@@ -233,7 +237,7 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
                 "csm_sentiment" else rec.get("raw.csm_sentiment"), value,
                 float(conf["weight"]), _num(rec.get(f"points.{name}")),
                 _num(rec.get(f"lost.{name}")),
-                stale=bool(name == "csm_sentiment" and rec.get("stale.csm_sentiment") is True)))
+                stale=bool(name == "csm_sentiment" and rec.get("stale.csm_sentiment", False))))
         return Explanation(
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),

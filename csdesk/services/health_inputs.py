@@ -122,15 +122,15 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     g30 = u30.groupby("pair")
     seats = g30["licensed_seats"].sum()
     util = (g30["active_users"].sum() / seats.where(seats > 0)).clip(upper=1.0)
-    out["raw.seat_utilisation"] = util.reindex(out.index)
+    out["raw.seat_utilisation"] = util.reindex(out.index).astype(float)
     out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
     top_features = max(float(usage["features_used"].max() or 0), 1.0) if len(usage) else 1.0
     breadth = g30["features_used"].mean()
-    out["raw.adoption_breadth"] = breadth.reindex(out.index)
+    out["raw.adoption_breadth"] = breadth.reindex(out.index).astype(float)
     out["adoption_breadth"] = (out["raw.adoption_breadth"] / top_features * 100).clip(0, 100)
     per_user = (g30["key_events"].sum() / g30["active_users"].sum().where(
-        g30["active_users"].sum() > 0)).reindex(out.index)
-    logins = g30["logins"].mean().reindex(out.index)
+        g30["active_users"].sum() > 0)).reindex(out.index).astype(float)
+    logins = g30["logins"].mean().reindex(out.index).astype(float)
     out["raw.login_volume"] = logins
     out["login_volume"] = logins.rank(pct=True) * 100
     out["raw.depth"] = per_user
@@ -144,7 +144,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom > 0)
     mean = sums["sy"] / sums["n"]
     rel = (slope / mean.where(mean > 0)).where(sums["n"] >= 4)
-    out["raw.usage_trend"] = rel.reindex(out.index)
+    out["raw.usage_trend"] = rel.reindex(out.index).astype(float)
     out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
 
     # Proactive touches.
@@ -152,7 +152,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
                       .where(Activity.proactive.is_(True), Activity.occurred_on <= hi))
     acts["occurred_on"] = _dates(acts["occurred_on"])
     last = _window(acts, pairs, "occurred_on", None).groupby("pair")["age"].min()
-    days = last.reindex(out.index)
+    days = last.reindex(out.index).astype(float)
     cadence = acc["engagement_model"].map(CADENCE_DAYS).fillna(30).astype(float)
     out["raw.days_since_proactive_touch"] = days
     out["days_since_proactive_touch"] = (100 * (1 - (days - cadence / 2) / (2.5 * cadence))
@@ -184,7 +184,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         met_pairs)).astype(bool)
     has_contacts = cj.groupby("pair").size() > 0
     rel_score = (60 * champ.astype(float) + 40 * sponsor.astype(float)).where(has_contacts)
-    out["raw.relationship"] = rel_score.reindex(out.index)
+    out["raw.relationship"] = rel_score.reindex(out.index).astype(float)
     out["relationship"] = out["raw.relationship"]
     manual = cj[cj["is_champion"].astype(bool) & (cj["sentiment_on"] <= cj["as_of"])
                 & cj["sentiment"].isin(["positive", "neutral", "negative"])]
@@ -203,7 +203,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     tw = _window(tickets, pairs, "opened_on", 90)
     load = (tw["priority"].map(TICKET_WEIGHT).fillna(1.0) + 3.0 * tw["is_escalation"].astype(
         float)).groupby(tw["pair"]).sum()
-    load = load.reindex(out.index).fillna(0.0)
+    load = load.reindex(out.index).astype(float).fillna(0.0)
     out["raw.support_load"] = load
     out["support_load"] = 100 * np.exp(-load / 6.0)
 
@@ -215,7 +215,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     sw = _window(surveys, pairs, "responded_on", 365)
     latest = sw.sort_values("responded_on").groupby("pair").tail(1).set_index("pair")
     scaled = np.where(latest["kind"] == "csat", (latest["score"] - 1) * 25, latest["score"] * 10)
-    out["raw.sentiment"] = latest["score"].reindex(out.index)
+    out["raw.sentiment"] = latest["score"].reindex(out.index).astype(float)
     out["sentiment"] = pd.Series(scaled, index=latest.index, dtype=float).reindex(out.index)
 
     # Time to first value.

@@ -7,8 +7,10 @@ is Mid-Market).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, select, update
@@ -53,8 +55,37 @@ ENGAGEMENT_FOR_SEGMENT: dict[Segment, EngagementModel] = {
 }
 
 
+BANDS_SETTING = "segments.bands"
+
+
+def bands_in(session: Session) -> SegmentBands:
+    from csdesk.models import Setting
+
+    row = session.get(Setting, BANDS_SETTING)
+    return SegmentBands(**row.value) if row is not None else DEFAULT_BANDS
+
+
+def load_bands(db: Any) -> SegmentBands:
+    with db.read() as s:
+        return bands_in(s)
+
+
+def set_bands(db: Any, enterprise_cents: int, mid_market_cents: int, smb_cents: int) -> int:
+    """Save new ARR bands and re-segment the book; return how many accounts moved."""
+    from csdesk.errors import CsdeskError
+    from csdesk.models import Setting
+
+    if not enterprise_cents > mid_market_cents > smb_cents > 0:
+        raise CsdeskError("bands must fall: Enterprise > Mid-Market > SMB > 0")
+    bands = SegmentBands(enterprise_cents, mid_market_cents, smb_cents)
+    with db.write() as s:
+        s.merge(Setting(key=BANDS_SETTING, value=dataclasses.asdict(bands)))
+        s.flush()
+        return resegment(s)
+
+
 def resegment(session: Session, *, as_of: date | None = None,
-              bands: SegmentBands = DEFAULT_BANDS) -> int:
+              bands: SegmentBands | None = None) -> int:
     """Re-derive the segment of every account that has subscriptions and no override.
 
     The ARR is the sum of the subscriptions in force on ``as_of``; for an account with none
@@ -64,6 +95,7 @@ def resegment(session: Session, *, as_of: date | None = None,
     from csdesk.models import Account, Subscription
 
     today = as_of or date.today()
+    bands = bands or bands_in(session)
     current: dict[int, int] = {}
     latest: dict[int, tuple[date, int]] = {}
     for acc, start, end, arr in session.execute(
@@ -85,10 +117,13 @@ def resegment(session: Session, *, as_of: date | None = None,
         arr = current.get(acc_id, latest[acc_id][1])
         new = bands.segment_for(arr)
         if new != segment:
-            params.append({"_id": acc_id, "_segment": new.value})
+            # The engagement model follows the segment.
+            params.append({"_id": acc_id, "_segment": new.value,
+                           "_engagement": ENGAGEMENT_FOR_SEGMENT[new].value})
     if params:
         t = Account.__table__
         session.execute(update(t).where(t.c.id == bindparam("_id"))
-                        .values(segment=bindparam("_segment")), params,
+                        .values(segment=bindparam("_segment"),
+                                engagement_model=bindparam("_engagement")), params,
                         execution_options={"synchronize_session": False})
     return len(params)

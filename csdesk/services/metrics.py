@@ -1,0 +1,159 @@
+"""Portfolio metrics per quarter (and segment), each with its formula shown beside it.
+
+Revenue metrics come from the subscription history: an account's ARR on a day is the sum of
+its subscriptions in force that day. The cohort of a period is every account with ARR on its
+first day; comparing each one's ARR on the last day gives churn (to zero), contraction
+(down), and expansion (up). Accounts won during the period are not in its cohort, as the
+standard definitions require.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.db.bulk import read_frame
+from csdesk.errors import CsdeskError
+from csdesk.models import Account, Activity, Renewal, Subscription
+
+FORMULAS = {
+    "nrr": "(start ARR − churned ARR − contraction + expansion) ÷ start ARR, for the accounts "
+           "with ARR at the start of the period",
+    "grr": "(start ARR − churned ARR − contraction) ÷ start ARR, capped at 100%",
+    "logo_churn": "accounts whose ARR went to zero ÷ accounts with ARR at the start",
+    "contraction": "ARR lost by accounts that stayed but shrank ÷ start ARR",
+    "expansion_rate": "ARR gained by accounts that grew ÷ start ARR",
+    "renewal_rate": "renewals decided in the period that renewed (flat, up or down) ÷ "
+                    "renewals decided in the period",
+    "median_ttv_days": "median days from customer start to first value, for accounts that "
+                       "reached first value in the period",
+    "proactive_ratio": "proactive activities ÷ reactive activities in the period",
+}
+
+
+@dataclass
+class PeriodMetrics:
+    period: str
+    start: date
+    end: date
+    segment: str | None
+    values: dict[str, float | None]
+    counts: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"period": self.period, "start": self.start.isoformat(),
+                               "end": self.end.isoformat()}
+        if self.segment:
+            out["segment"] = self.segment
+        out.update(self.values)
+        out["counts"] = self.counts
+        out["formulas"] = FORMULAS
+        return out
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    m = re.fullmatch(r"(\d{4})Q([1-4])", text.strip().upper())
+    if not m:
+        raise CsdeskError(f"a period looks like 2026Q1, not {text!r}")
+    year, q = int(m.group(1)), int(m.group(2))
+    start = date(year, 3 * q - 2, 1)
+    end = (date(year + (q == 4), (3 * q) % 12 + 1, 1)) - timedelta(days=1)
+    return start, end
+
+
+def current_period(today: date | None = None) -> str:
+    """The last complete quarter."""
+    today = today or date.today()
+    q = (today.month - 1) // 3
+    year = today.year if q else today.year - 1
+    return f"{year}Q{q or 4}"
+
+
+def _arr_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+    live = subs[(subs["start_date"] <= day) & (subs["end_date"] >= day)]
+    return live.groupby("account_id")["arr_cents"].sum()
+
+
+def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
+             acts: pd.DataFrame, start: date, end: date) -> tuple[dict[str, float | None],
+                                                                  dict[str, float]]:
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    begin = _arr_on(subs, s)
+    begin = begin[begin > 0]
+    finish = _arr_on(subs, e).reindex(begin.index).fillna(0)
+    start_arr = float(begin.sum())
+    churned = finish == 0
+    churn = float(begin[churned].sum())
+    shrink = (begin - finish).where(~churned & (finish < begin), 0)
+    grow = (finish - begin).where(finish > begin, 0)
+    contraction, expansion = float(shrink.sum()), float(grow.sum())
+    values: dict[str, float | None] = {}
+    if start_arr > 0:
+        values["nrr"] = (start_arr - churn - contraction + expansion) / start_arr
+        values["grr"] = min(1.0, (start_arr - churn - contraction) / start_arr)
+        values["logo_churn"] = float(churned.sum()) / len(begin)
+        values["contraction"] = contraction / start_arr
+        values["expansion_rate"] = expansion / start_arr
+    else:
+        values.update(nrr=None, grr=None, logo_churn=None, contraction=None,
+                      expansion_rate=None)
+    decided = renewals[(renewals["renewal_date"] >= s) & (renewals["renewal_date"] <= e)
+                       & (renewals["outcome"] != "pending")]
+    kept = decided["outcome"].isin(["renewed", "expanded", "downsold"]).sum()
+    values["renewal_rate"] = float(kept) / len(decided) if len(decided) else None
+    fv = accounts[(accounts["first_value_date"] >= s) & (accounts["first_value_date"] <= e)]
+    ttv = (fv["first_value_date"] - fv["customer_since"]).dt.days.dropna()
+    values["median_ttv_days"] = float(np.median(ttv)) if len(ttv) else None
+    window = acts[(acts["occurred_on"] >= s) & (acts["occurred_on"] <= e)]
+    pro = int(window["proactive"].astype(bool).sum())
+    rea = len(window) - pro
+    values["proactive_ratio"] = pro / rea if rea else None
+    counts = {"start_arr_cents": start_arr, "churned_arr_cents": churn,
+              "contraction_cents": contraction, "expansion_cents": expansion,
+              "accounts_at_start": float(len(begin)), "accounts_churned": float(churned.sum()),
+              "renewals_decided": float(len(decided)), "proactive": float(pro),
+              "reactive": float(rea)}
+    return values, counts
+
+
+def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bool = False
+                      ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
+    """The book's metrics for a quarter, and the same per (current) segment when asked."""
+    period = (period or current_period()).upper()
+    start, end = parse_period(period)
+    with db.read() as s:
+        subs = read_frame(s, select(Subscription.account_id, Subscription.start_date,
+                                    Subscription.end_date, Subscription.arr_cents))
+        renewals = read_frame(s, select(Renewal.account_id, Renewal.renewal_date,
+                                        Renewal.outcome))
+        accounts = read_frame(s, select(Account.id.label("account_id"), Account.segment,
+                                        Account.customer_since, Account.first_value_date))
+        acts = read_frame(s, select(Activity.account_id, Activity.occurred_on,
+                                    Activity.proactive))
+    for frame, cols in ((subs, ("start_date", "end_date")), (renewals, ("renewal_date",)),
+                        (accounts, ("customer_since", "first_value_date")),
+                        (acts, ("occurred_on",))):
+        for c in cols:
+            frame[c] = pd.to_datetime(frame[c], errors="coerce")
+    whole = PeriodMetrics(period, start, end, None,
+                          *_compute(subs, renewals, accounts, acts, start, end))
+    parts = []
+    if by_segment:
+        seg_of = accounts.set_index("account_id")["segment"]
+        for seg in ("enterprise", "mid_market", "smb", "self_serve"):
+            ids = set(seg_of[seg_of == seg].index)
+            sub = [f[f["account_id"].isin(ids)] for f in (subs, renewals, accounts, acts)]
+            parts.append(PeriodMetrics(period, start, end, seg,
+                                       *_compute(*sub, start, end)))
+    return whole, parts
+
+
+__all__ = ["FORMULAS", "PeriodMetrics", "current_period", "parse_period",
+           "portfolio_metrics"]

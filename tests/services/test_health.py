@@ -1,0 +1,112 @@
+"""Health scores: maths, missing-is-not-bad, explanation, history, no look-ahead."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from csdesk.db import Database
+from csdesk.models import Account, Contact, HealthModel, HealthSnapshot, UsageSnapshot
+from csdesk.services.defaults import ensure_defaults
+from csdesk.services.health import explain, recompute, save_model_version, score_frame
+from csdesk.services.health_inputs import compute_inputs
+
+AS_OF = date(2026, 6, 30)
+CONFIG = {"inputs": {"a": {"enabled": True, "weight": 30}, "b": {"enabled": True, "weight": 10},
+                     "c": {"enabled": False, "weight": 60}},
+          "bands": {"green": 70, "yellow": 40}}
+
+
+def test_score_is_a_weighted_mean_over_present_inputs() -> None:
+    frame = pd.DataFrame({"a": [80.0, 80.0, None], "b": [40.0, None, None], "c": [0, 0, 0]})
+    out = score_frame(frame, CONFIG)
+    assert out["score"].iloc[0] == pytest.approx((30 * 80 + 10 * 40) / 40)  # 70 → green
+    assert out["band"].iloc[0] == "green"
+    assert out["score"].iloc[1] == pytest.approx(80)  # b missing: not counted as 0
+    assert out["inputs_present"].tolist() == [2, 1, 0]
+    assert pd.isna(out["score"].iloc[2]) and out["band"].iloc[2] is None
+    assert out["drag"].iloc[0] == "a"  # 30×20 = 600 lost vs b's 10×60 = 600: first max
+    assert out["points.a"].iloc[0] == pytest.approx(60) and out["points.b"].iloc[0] == 10
+
+
+def _book(db: Database) -> int:
+    ensure_defaults(db)
+    with db.write() as s:
+        acc = Account(external_id="H1", name="Healthy Co", segment="smb",
+                      engagement_model="tech_touch", customer_since=date(2025, 1, 1),
+                      first_value_date=date(2025, 1, 21))
+        s.add(acc)
+        s.flush()
+        for week in range(13):
+            d = AS_OF - timedelta(days=7 * week)
+            s.add(UsageSnapshot(account_id=acc.id, date=d, active_users=8, licensed_seats=10,
+                                key_events=100, features_used=6, logins=50))
+        s.add(Contact(account_id=acc.id, name="Cham Pion", is_champion=True,
+                      sentiment="negative", sentiment_on=AS_OF - timedelta(days=200)))
+        return acc.id
+
+
+def test_inputs_and_explanation(db: Database) -> None:
+    acc_id = _book(db)
+    e = explain(db, "H1", as_of=AS_OF)
+    lines = {line.name: line for line in e.lines}
+    assert lines["seat_utilisation"].value == pytest.approx(80)
+    assert lines["usage_trend"].value == pytest.approx(50)  # flat
+    assert lines["adoption_breadth"].value == pytest.approx(100)  # the book's widest
+    assert lines["time_to_first_value"].value == pytest.approx(100)  # 20 days
+    assert lines["relationship"].value == pytest.approx(60)  # champion, no sponsor
+    assert lines["support_load"].value == pytest.approx(100)  # no tickets is good
+    assert lines["sentiment"].value is None  # no NPS: missing, not bad
+    assert lines["days_since_proactive_touch"].value is None
+    assert lines["csm_sentiment"].value == 0 and lines["csm_sentiment"].stale
+    assert e.inputs_present == 7 and e.inputs_total == 9
+    assert e.drag == "usage_trend"  # 50 × weight 15 costs the most points
+    assert sum(line.points or 0 for line in e.lines) == pytest.approx(e.score)
+    assert acc_id
+
+
+def test_no_look_ahead(db: Database) -> None:
+    """Data recorded after the as-of date never changes the inputs of that date."""
+    acc_id = _book(db)
+    pairs = pd.DataFrame({"account_id": [acc_id], "as_of": [pd.Timestamp(AS_OF)]})
+    with db.read() as s:
+        before = compute_inputs(s, pairs)
+    with db.write() as s:
+        for week in range(1, 20):  # a collapse after the date
+            s.add(UsageSnapshot(account_id=acc_id, date=AS_OF + timedelta(days=7 * week),
+                                active_users=0, licensed_seats=10, key_events=0,
+                                features_used=0, logins=0))
+        champ = s.scalars(select(Contact)).one()
+        champ.left_company, champ.left_on = True, AS_OF + timedelta(days=10)
+    with db.read() as s:
+        after = compute_inputs(s, pairs)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_recompute_keeps_history_and_models_are_versioned(db: Database) -> None:
+    _book(db)
+    first = recompute(db, as_of=AS_OF)
+    again = recompute(db, as_of=AS_OF)  # the same day again replaces, never duplicates
+    recompute(db, as_of=AS_OF - timedelta(days=30))
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(HealthSnapshot)) == 2
+        snap = s.scalars(select(HealthSnapshot).order_by(HealthSnapshot.as_of.desc())).first()
+        assert snap.components["inputs"]["seat_utilisation"]["value"] == pytest.approx(80)
+    assert first.scored == again.scored == 1
+    model = save_model_version(db, {"inputs": {"seat_utilisation": {"enabled": True,
+                                                                   "weight": 100}}})
+    assert model.version == 2
+    with db.read() as s:
+        versions = s.scalars(select(HealthModel.version).order_by(HealthModel.version)).all()
+        active = s.scalars(select(HealthModel.version).where(HealthModel.is_active)).all()
+    assert versions == [1, 2] and active == [2]
+    assert explain(db, "H1", as_of=AS_OF).score == pytest.approx(80)
+
+
+def test_book_of_100_demo_accounts_scores_in_one_pass(demo_db: Database) -> None:
+    summary = recompute(demo_db, as_of=date(2026, 11, 22))
+    assert summary.accounts > 150 and summary.scored == summary.accounts
+    assert set(summary.bands) <= {"green", "yellow", "red"} and len(summary.bands) >= 2

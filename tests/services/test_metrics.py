@@ -1,0 +1,84 @@
+"""Portfolio metrics, hand-computed on small books."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.models import Account, Activity, Renewal, Subscription
+from csdesk.services.metrics import parse_period, portfolio_metrics
+
+
+def _acc(s, ext: str, segment: str = "smb", **kw) -> Account:  # type: ignore[no-untyped-def]
+    a = Account(external_id=ext, name=ext, segment=segment, engagement_model="tech_touch", **kw)
+    s.add(a)
+    s.flush()
+    return a
+
+
+def _sub(s, acc: Account, start: date, end: date, dollars: int) -> None:  # type: ignore[no-untyped-def]
+    s.add(Subscription(account_id=acc.id, start_date=start, end_date=end,
+                       arr_cents=dollars * 100))
+
+
+def test_quarter_grr_nrr_and_friends(db: Database) -> None:
+    q_start, q_end = date(2026, 1, 1), date(2026, 3, 31)
+    before, after = date(2025, 3, 1), date(2026, 12, 31)
+    with db.write() as s:
+        flat = _acc(s, "FLAT")
+        _sub(s, flat, before, after, 100)
+        gone = _acc(s, "GONE", "enterprise")
+        _sub(s, gone, before, date(2026, 2, 14), 200)  # churned mid-quarter
+        grow = _acc(s, "GROW")
+        _sub(s, grow, before, date(2026, 1, 31), 100)
+        _sub(s, grow, date(2026, 2, 1), after, 150)  # renewed up
+        shrink = _acc(s, "SHRINK")
+        _sub(s, shrink, before, date(2026, 2, 28), 100)
+        _sub(s, shrink, date(2026, 3, 1), after, 60)  # renewed down
+        new = _acc(s, "NEW", customer_since=date(2026, 1, 10),
+                   first_value_date=date(2026, 2, 9))
+        _sub(s, new, date(2026, 1, 10), after, 50)  # won in the quarter: not in the cohort
+        old = _acc(s, "OLD", customer_since=date(2026, 1, 1), first_value_date=date(2026, 1, 21))
+        _sub(s, old, date(2024, 1, 1), date(2024, 12, 31), 999)  # long gone: not in the cohort
+        for ren, outcome, reason in ((flat, "renewed", None), (gone, "churned", "budget_cut"),
+                                     (grow, "expanded", None), (shrink, "downsold", None)):
+            s.add(Renewal(account_id=ren.id, renewal_date=date(2026, 2, 1),
+                          current_arr_cents=1, outcome=outcome, churn_reason_code=reason))
+        for k, proactive in enumerate([True, True, True, False]):
+            s.add(Activity(account_id=flat.id, kind="call", occurred_on=date(2026, 1, 5 + k),
+                           summary="x", proactive=proactive))
+    whole, parts = portfolio_metrics(db, "2026Q1", by_segment=True)
+    v = whole.values
+    # start 500; churn 200; contraction 40; expansion 50
+    assert v["nrr"] == pytest.approx((500 - 200 - 40 + 50) / 500)  # 0.62
+    assert v["grr"] == pytest.approx((500 - 200 - 40) / 500)  # 0.52
+    assert v["logo_churn"] == pytest.approx(1 / 4)
+    assert v["contraction"] == pytest.approx(40 / 500)
+    assert v["expansion_rate"] == pytest.approx(50 / 500)
+    assert v["renewal_rate"] == pytest.approx(3 / 4)
+    assert v["median_ttv_days"] == pytest.approx((30 + 20) / 2)
+    assert v["proactive_ratio"] == pytest.approx(3 / 1)
+    assert whole.start == q_start and whole.end == q_end
+    ent = next(p for p in parts if p.segment == "enterprise").values
+    assert ent["nrr"] == 0 and ent["logo_churn"] == 1
+    assert "start ARR" in whole.as_json()["formulas"]["nrr"]
+
+
+def test_grr_is_capped_and_empty_periods_say_so(db: Database) -> None:
+    with db.write() as s:
+        a = _acc(s, "A")
+        _sub(s, a, date(2025, 1, 1), date(2027, 1, 1), 100)
+    whole, _ = portfolio_metrics(db, "2026Q2")
+    assert whole.values["grr"] == 1.0 and whole.values["nrr"] == 1.0
+    empty, _ = portfolio_metrics(db, "2020Q1")
+    assert empty.values["nrr"] is None and empty.values["renewal_rate"] is None
+
+
+def test_periods() -> None:
+    assert parse_period("2026q4") == (date(2026, 10, 1), date(2026, 12, 31))
+    assert parse_period("2026Q1") == (date(2026, 1, 1), date(2026, 3, 31))
+    with pytest.raises(CsdeskError, match="2026Q1"):
+        parse_period("2026-03")
