@@ -35,6 +35,7 @@ screenshots: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/usage_import.py
 	$(BIN)/python benchmarks/demo_generation.py
+	$(BIN)/python benchmarks/health_recompute.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=7, help="random seed (same seed, same book)")
     demo.add_argument("--as-of", type=_date, default=None, metavar="YYYY-MM-DD",
                       help="the book's 'today' (default: today)")
+    demo.add_argument("--usage-weeks", type=_positive, default=104,
+                      help="weeks of usage history per account (default 104)")
     demo.add_argument("--replace", action="store_true",
                       help="wipe a non-empty book first (a backup is taken)")
 
@@ -187,7 +189,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
     with Database.open(_location(args)) as db:
         summary = generate_demo(db, accounts=args.accounts, seed=args.seed, as_of=args.as_of,
-                                replace=args.replace, progress=progress)
+                                usage_weeks=args.usage_weeks, replace=args.replace,
+                                progress=progress)
         if sys.stderr.isatty():
             print(file=sys.stderr)
         print(f"Generated a demo book of {summary.accounts:,} accounts ({summary.rows:,} rows, "

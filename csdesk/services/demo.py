@@ -28,8 +28,8 @@ It does **not** drive:
   seats, independent of ``h``, so a calibration must flag it as non-predictive;
 * the industry, region and owner of an account.
 
-The recorded health history (monthly HealthSnapshot rows) is the score an earlier tool would
-have shown: ``55 + 17·h + N(0, 7)``, the kind of noisy score the health feature replaces.
+The health history (HealthSnapshot rows at the end of each of the last six months) is
+computed by the health service itself from the data as it was on each date.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -54,7 +54,6 @@ from csdesk.models import (
     Activity,
     Contact,
     FeatureUsage,
-    HealthModel,
     HealthSnapshot,
     ImportLog,
     Milestone,
@@ -78,6 +77,7 @@ from csdesk.services import demo_content as content
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
 
+HEALTH_HISTORY_MONTHS = 6
 SEGMENTS = ("enterprise", "mid_market", "smb", "self_serve")
 SEGMENT_SHARE = (0.08, 0.22, 0.40, 0.30)
 # ARR (dollars): lognormal median per segment, then clipped into the segment's band.
@@ -163,7 +163,6 @@ def generate_demo(
         if replace and existing:
             for table in (Account, Task, HealthSnapshot, ImportLog):
                 s.execute(table.__table__.delete())
-        model_id = s.scalar(select(HealthModel.id).order_by(HealthModel.id).limit(1))
         book = _Book(s, accounts, as_of, rep)
         gen = _Generator(book, rng, usage_weeks)
         stages = (
@@ -174,7 +173,6 @@ def generate_demo(
             ("tickets, surveys and activities", gen.engagement),
             ("success plans and value", gen.success_plans),
             ("opportunities and tasks", gen.the_rest),
-            ("health history", lambda: gen.health_history(model_id)),
             ("account stages", gen.finish_accounts),
         )
         for i, (label, stage) in enumerate(stages):
@@ -189,8 +187,16 @@ def generate_demo(
                         finished_at=datetime.now(UTC),
                         options={"as_of": as_of.isoformat(), "usage_weeks": usage_weeks},
                         message="Generated demo book"))
-        rep.checkpoint(1.0, "Committing…")
+        rep.checkpoint(0.9, "Committing…")
         total = book.rows
+    # Health history: the real score of the book at the end of each of the last six months,
+    # computed by the health service from the data as it was then.
+    from csdesk.services.health import recompute
+
+    for k in range(HEALTH_HISTORY_MONTHS - 1, -1, -1):
+        rep.checkpoint(0.9 + 0.1 * (HEALTH_HISTORY_MONTHS - k) / HEALTH_HISTORY_MONTHS,
+                       "Scoring health history…")
+        recompute(db, as_of=as_of - timedelta(days=30 * k))
     seconds = (datetime.now(UTC) - started).total_seconds()
     return DemoSummary(accounts, total, seed, as_of, seconds)
 
@@ -742,24 +748,6 @@ class _Generator:
             "id", "account_id", "rule_id", "title", "reason", "due_date", "status", "priority",
             "snoozed_until", "owner", "dedupe_key", "checklist", "completed_at", "version",
             "created_at", "updated_at"], tasks)
-
-    def health_history(self, model_id: int) -> None:
-        months = [self.T - 30 * k for k in range(11, -1, -1)]
-        rows = []
-        sid = 0
-        drift = self.rng.normal(0, 1.5, self.n)
-        for m_k, when in enumerate(months):
-            alive = np.flatnonzero((self.since <= when) & (self.active_until >= when))
-            noise = self.rng.normal(0, 7, len(alive))
-            scores = np.clip(55 + 17 * self.h[alive] + drift[alive] * (m_k - 11) + noise, 0, 100)
-            for i, sc in zip(alive.tolist(), scores.tolist(), strict=True):
-                sid += 1
-                band = "green" if sc >= 70 else "yellow" if sc >= 40 else "red"
-                rows.append((sid, i + 1, model_id, _iso(when), round(sc, 1), band, None, 0, 8,
-                             "{}"))
-        self.book.add(HealthSnapshot, ["id", "account_id", "model_id", "as_of", "score", "band",
-                                       "adoption_score", "inputs_present", "inputs_total",
-                                       "components"], rows)
 
 
 __all__ = ["DemoSummary", "generate_demo"]

@@ -112,6 +112,27 @@ def score_frame(inputs: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
+def scaled_custom(session: Session, account_ids: pd.Series,
+                  models: dict[str | None, ModelInfo]) -> pd.DataFrame:
+    """Custom-field inputs on the 0–100 scale: a numeric field by its rank in the book
+    (``"invert": true`` in the model when more is worse), a category level as 100 or 0."""
+    from csdesk.services.health_inputs import custom_inputs
+
+    everyone = read_frame(session, select(Account.id.label("account_id")))["account_id"]
+    raw, names = custom_inputs(session, everyone)  # ranked against the whole book
+    invert = {n for m in models.values() for n, c in m.config["inputs"].items()
+              if c.get("invert")}
+    scaled = pd.DataFrame(index=raw.index)
+    for name in names:
+        col = raw[name]
+        value = col * 100 if "=" in name else col.rank(pct=True) * 100
+        scaled[name] = 100 - value if name in invert else value
+    scaled.index = everyone.to_numpy()
+    out = scaled.reindex(account_ids.to_numpy())
+    out.index = account_ids.index
+    return out
+
+
 def _book_pairs(session: Session, as_of: date, account_ids: list[int] | None = None
                 ) -> pd.DataFrame:
     stmt = select(Account.id.label("account_id"), Account.external_id, Account.name,
@@ -134,6 +155,11 @@ def score_book(session: Session, as_of: date, account_ids: list[int] | None = No
     stale_days = int(models[None].config.get("stale_manual_days", 90))
     inputs = compute_inputs(session, pairs[["account_id", "as_of"]],
                             stale_manual_days=stale_days)
+    wanted = {n for m in models.values() for n, c in m.config["inputs"].items()
+              if n.startswith("custom:") and c.get("enabled", True)}
+    if wanted:
+        inputs = pd.concat([inputs, scaled_custom(session, pairs["account_id"], models)],
+                           axis=1)
     frames = []
     for seg, model in models.items():
         if seg is None:
@@ -146,8 +172,9 @@ def score_book(session: Session, as_of: date, account_ids: list[int] | None = No
         part["model_id"] = model.id
         frames.append(part)
     scores = pd.concat(frames).sort_index() if frames else pd.DataFrame()
-    breadth, depth = inputs.get("adoption_breadth"), inputs.get("depth")
-    adoption = pd.concat([breadth, depth], axis=1).mean(axis=1) if breadth is not None else None
+    # Adoption beside health: breadth (the share of licensed users who are active) and
+    # depth (how intensely they use it: key events per active user, ranked in the book).
+    adoption = pd.concat([inputs["seat_utilisation"], inputs["depth"]], axis=1).mean(axis=1)
     book = pd.concat([pairs, inputs, scores], axis=1)
     book["adoption_score"] = adoption
     return book, models

@@ -250,7 +250,8 @@ def custom_inputs(session: Session, account_ids: pd.Series) -> tuple[pd.DataFram
         series = wide[col].reindex(account_ids.to_numpy())
         series.index = account_ids.index
         text = series.astype("string").str.strip().replace({"": pd.NA})
-        numeric = pd.to_numeric(text.str.replace(r"[$,%\s]", "", regex=True), errors="coerce")
+        numeric = pd.to_numeric(text.str.replace(r"[$,%\s]", "", regex=True),
+                                errors="coerce").astype(float)
         present = text.notna().sum()
         if present == 0:
             continue

@@ -124,3 +124,31 @@ def test_telco_book_matches_a_plain_statsmodels_logit(tmp_path: Path) -> None:
     plain = auc(y, pred)
     assert plain == pytest.approx(0.84, abs=0.03)  # what public analyses report
     assert abs(report.model["cv_auc"] - plain) <= 0.02
+
+
+def test_calibration_ignores_everything_after_the_cutoff(tmp_path: Path) -> None:
+    """Flood every churned account with perfect usage between its cut-off and its churn:
+    a report that leaked would change; this one must not."""
+    import pandas as pd
+    from sqlalchemy import select
+
+    from csdesk.db.bulk import upsert_rows
+    from csdesk.models import Renewal, UsageSnapshot
+
+    with Database.open(resolve_database(tmp_path / "leak.sqlite")) as db:
+        generate_demo(db, accounts=400, seed=11, as_of=AS_OF)
+        before = calibrate(db, as_of=AS_OF, cutoff_days=90)
+        with db.write() as s:
+            churned = s.execute(select(Renewal.account_id, Renewal.renewal_date)
+                                .where(Renewal.outcome == "churned")).all()
+            rows = [(acc, (pd.Timestamp(when) - pd.Timedelta(days=d)).date().isoformat(),
+                     500, 10, 99_999, 12, 1)
+                    for acc, when in churned for d in (3, 17, 31, 45, 59)]
+            upsert_rows(s, UsageSnapshot.__table__,
+                        ["account_id", "date", "active_users", "licensed_seats", "key_events",
+                         "features_used", "logins"], ["account_id", "date"], rows)
+        after = calibrate(db, as_of=AS_OF, cutoff_days=90)
+    assert len(churned) > 20
+    assert [(r.name, round(r.coef, 9)) for r in before.inputs] == \
+        [(r.name, round(r.coef, 9)) for r in after.inputs]
+    assert before.model["cv_auc"] == after.model["cv_auc"]

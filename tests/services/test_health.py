@@ -110,3 +110,40 @@ def test_book_of_100_demo_accounts_scores_in_one_pass(demo_db: Database) -> None
     summary = recompute(demo_db, as_of=date(2026, 11, 22))
     assert summary.accounts > 150 and summary.scored == summary.accounts
     assert set(summary.bands) <= {"green", "yellow", "red"} and len(summary.bands) >= 2
+
+
+def test_segment_models_and_custom_field_inputs(db: Database) -> None:
+    _book(db)
+    with db.write() as s:
+        s.add(Account(external_id="E1", name="Big Co", segment="enterprise",
+                      engagement_model="high_touch", custom_fields={"NPS tier": "gold",
+                                                                    "Minutes": "10"}))
+        s.add(Account(external_id="E2", name="Bigger Co", segment="enterprise",
+                      engagement_model="high_touch", custom_fields={"NPS tier": "silver",
+                                                                    "Minutes": "90"}))
+    save_model_version(db, {"inputs": {"custom:NPS tier=silver": {"enabled": True,
+                                                                  "weight": 50},
+                                       "custom:Minutes": {"enabled": True, "weight": 50,
+                                                          "invert": True}}},
+                       name="Enterprise", segment="enterprise")
+    e1, e2 = explain(db, "E1", as_of=AS_OF), explain(db, "E2", as_of=AS_OF)
+    assert e1.model == "Enterprise v1" and explain(db, "H1", as_of=AS_OF).model == "Default v1"
+    assert e1.score == pytest.approx(25)  # not silver (0); fewest minutes ranks 50 → 50
+    assert e2.score == pytest.approx(50)  # silver (100); most minutes, inverted → 0
+
+
+def test_changing_bands_resegments_the_book(db: Database) -> None:
+    from csdesk.models import Subscription
+    from csdesk.services.segments import load_bands, set_bands
+
+    with db.write() as s:
+        acc = Account(external_id="S1", name="Seg", segment="smb", engagement_model="tech_touch")
+        s.add(acc)
+        s.flush()
+        s.add(Subscription(account_id=acc.id, start_date=date(2020, 1, 1),
+                           end_date=date(2099, 1, 1), arr_cents=30_000_00))
+    assert set_bands(db, 200_000_00, 20_000_00, 2_000_00) == 1
+    with db.read() as s:
+        acc = s.scalars(select(Account)).one()
+    assert acc.segment.value == "mid_market" and acc.engagement_model.value == "mid_touch"
+    assert load_bands(db).mid_market_cents == 20_000_00

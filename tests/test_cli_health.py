@@ -1,0 +1,56 @@
+"""`csdesk health`, `calibrate`, `metrics`, `segments`: the JSON contracts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from csdesk.cli import main
+from csdesk.config import DatabaseLocation
+
+
+def _json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    assert main(list(args)) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_health_calibrate_metrics(demo_location: DatabaseLocation,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(demo_location.path)
+    health = _json(capsys, "health", "--json", "--as-of", "2026-11-22", "--db", db)
+    assert health["accounts"] and {"score", "band", "inputs_present", "drag"} <= set(
+        health["accounts"][0])
+    one = _json(capsys, "health", "--account", "ACC-000002", "--json", "--as-of",
+                "2026-11-22", "--db", db)
+    assert one["external_id"] == "ACC-000002" and one["lines"]
+    assert main(["health", "--account", "ACC-000002", "--as-of", "2026-11-22", "--db", db]) == 0
+    assert "pulls the score down most" in capsys.readouterr().out
+
+    cal = _json(capsys, "calibrate", "--json", "--as-of", "2026-11-22", "--db", db)
+    assert {"outcomes", "churned", "model", "current_score", "inputs",
+            "suggested_weights"} <= set(cal)
+    assert "cv_auc" in cal["model"] and "auc" in cal["current_score"]
+    assert {"name", "coef", "odds_ratio", "p_value", "auc"} <= set(cal["inputs"][0])
+    assert main(["calibrate", "--as-of", "2026-11-22", "--db", db]) == 0
+    assert "cross-validated AUC" in capsys.readouterr().out
+
+    metrics = _json(capsys, "metrics", "--period", "2026Q3", "--by", "segment", "--json",
+                    "--db", db)
+    assert metrics["period"] == "2026Q3"
+    for key in ("grr", "nrr", "logo_churn", "expansion_rate", "renewal_rate",
+                "median_ttv_days", "proactive_ratio"):
+        assert key in metrics and key in metrics["formulas"]
+    assert 0 < metrics["grr"] <= 1 and metrics["nrr"] > 0
+    assert set(metrics["by_segment"]) == {"enterprise", "mid_market", "smb", "self_serve"}
+
+
+def test_bad_arguments(demo_location: DatabaseLocation,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(demo_location.path)
+    assert main(["metrics", "--period", "2026-03", "--db", db]) == 1
+    assert "2026Q1" in capsys.readouterr().err
+    assert main(["health", "--account", "nope", "--db", db]) == 1
+    assert main(["segments", "--bands", "1,2", "--db", db]) == 1
+    assert main(["segments", "--bands", "150000,30000,5000", "--db", db]) == 0
+    assert "accounts changed segment" in capsys.readouterr().out
