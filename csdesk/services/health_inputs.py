@@ -11,10 +11,11 @@ has no data for it. Missing is not bad: the score re-weights over the inputs pre
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import read_frame
@@ -102,6 +103,10 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         return out
     accounts = pairs["account_id"].unique().tolist()
     hi = pairs["as_of"].max().date()
+    lo = pairs["as_of"].min()
+
+    def since(days: int) -> date:
+        return (lo - pd.Timedelta(days=days)).date()
 
     acc = read_frame(session, select(Account.id.label("account_id"), Account.engagement_model,
                                      Account.customer_since, Account.first_value_date))
@@ -148,8 +153,14 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
 
     # Proactive touches.
-    acts = read_frame(session, select(Activity.account_id, Activity.occurred_on)
-                      .where(Activity.proactive.is_(True), Activity.occurred_on <= hi))
+    if pairs["as_of"].nunique() == 1:  # today's health: let the database take the latest
+        acts = read_frame(session, select(Activity.account_id,
+                                          func.max(Activity.occurred_on).label("occurred_on"))
+                          .where(Activity.proactive.is_(True), Activity.occurred_on <= hi)
+                          .group_by(Activity.account_id))
+    else:
+        acts = read_frame(session, select(Activity.account_id, Activity.occurred_on)
+                          .where(Activity.proactive.is_(True), Activity.occurred_on <= hi))
     acts["occurred_on"] = _dates(acts["occurred_on"])
     last = _window(acts, pairs, "occurred_on", None).groupby("pair")["age"].min()
     days = last.reindex(out.index).astype(float)
@@ -176,7 +187,8 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
                                      Activity.account_id, Activity.occurred_on)
                      .join(activity_contacts, activity_contacts.c.contact_id == Contact.id)
                      .join(Activity, Activity.id == activity_contacts.c.activity_id)
-                     .where(Contact.is_executive_sponsor.is_(True)))
+                     .where(Contact.is_executive_sponsor.is_(True),
+                            Activity.occurred_on >= since(90), Activity.occurred_on <= hi))
     met["occurred_on"] = _dates(met["occurred_on"])
     met_pairs = set(_window(met, pairs, "occurred_on", 90)["pair"].tolist())
     sponsor = ((cj["is_executive_sponsor"].astype(bool) & ~gone & recent).groupby(
@@ -198,7 +210,8 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     # Support load over 90 days.
     tickets = read_frame(session, select(SupportTicket.account_id, SupportTicket.opened_on,
                                          SupportTicket.priority, SupportTicket.is_escalation)
-                         .where(SupportTicket.opened_on <= hi))
+                         .where(SupportTicket.opened_on <= hi,
+                                SupportTicket.opened_on >= since(90)))
     tickets["opened_on"] = _dates(tickets["opened_on"])
     tw = _window(tickets, pairs, "opened_on", 90)
     load = (tw["priority"].map(TICKET_WEIGHT).fillna(1.0) + 3.0 * tw["is_escalation"].astype(
@@ -210,7 +223,8 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     # Latest NPS / CSAT within a year.
     surveys = read_frame(session, select(SurveyResponse.account_id, SurveyResponse.kind,
                                          SurveyResponse.score, SurveyResponse.responded_on)
-                         .where(SurveyResponse.responded_on <= hi))
+                         .where(SurveyResponse.responded_on <= hi,
+                                SurveyResponse.responded_on >= since(365)))
     surveys["responded_on"] = _dates(surveys["responded_on"])
     sw = _window(surveys, pairs, "responded_on", 365)
     latest = sw.sort_values("responded_on").groupby("pair").tail(1).set_index("pair")

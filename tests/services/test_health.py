@@ -11,7 +11,13 @@ from sqlalchemy import func, select
 from csdesk.db import Database
 from csdesk.models import Account, Contact, HealthModel, HealthSnapshot, UsageSnapshot
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.health import explain, recompute, save_model_version, score_frame
+from csdesk.services.health import (
+    components_of,
+    explain,
+    recompute,
+    save_model_version,
+    score_frame,
+)
 from csdesk.services.health_inputs import compute_inputs
 
 AS_OF = date(2026, 6, 30)
@@ -94,7 +100,8 @@ def test_recompute_keeps_history_and_models_are_versioned(db: Database) -> None:
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(HealthSnapshot)) == 2
         snap = s.scalars(select(HealthSnapshot).order_by(HealthSnapshot.as_of.desc())).first()
-        assert snap.components["inputs"]["seat_utilisation"]["value"] == pytest.approx(80)
+        parts = components_of(snap.components)
+        assert parts["inputs"]["seat_utilisation"]["value"] == pytest.approx(80)
     assert first.scored == again.scored == 1
     model = save_model_version(db, {"inputs": {"seat_utilisation": {"enabled": True,
                                                                    "weight": 100}}})
