@@ -78,6 +78,7 @@ TELCO = SHARED / "data" / "churn" / "telco-customer-churn.csv"
 
 @pytest.mark.shared_data
 @pytest.mark.skipif(not TELCO.exists(), reason="../shared/data/churn is not present")
+@pytest.mark.filterwarnings("ignore:Inverting hessian failed")
 def test_telco_book_matches_a_plain_statsmodels_logit(tmp_path: Path) -> None:
     """The public telco churn table imported as a book (status = Churn): csdesk's
     cross-validated AUC is within 0.02 of a plain statsmodels Logit on the same columns."""
