@@ -130,13 +130,16 @@ def _calibrate(args: argparse.Namespace, db: Database) -> int:
     cur = report.current_score["auc"]
     print(f"Model cross-validated AUC: {cv:.3f}   current score AUC: "
           f"{'n/a' if cur is None else f'{cur:.3f}'}")
-    print(f"  {'input':<28} {'odds ratio (95% CI)':>24} {'p':>8} {'AUC':>6}  predicts?")
+    print(f"  {'input':<28} {'odds ratio (95% CI)':>24} {'p':>8} {'AUC':>6}  predicts?  "
+          f"weight now → suggested")
     for r in sorted(report.inputs, key=lambda r: r.p_value if r.p_value is not None else 2):
         ci = "" if r.ci_low is None else f" ({r.ci_low:.2f}–{r.ci_high:.2f})"
         p = "n/a" if r.p_value is None else f"{r.p_value:.3g}"
         a = "n/a" if r.auc is None else f"{r.auc:.2f}"
+        now = report.current_weights.get(r.name, 0)
+        new = report.suggested_weights.get(r.name, 0)
         print(f"  {r.label:<28} {r.odds_ratio:>9.2f}{ci:<15} {p:>8} {a:>6}  "
-              f"{'yes' if r.predictive else 'no'}")
+              f"{'yes' if r.predictive else 'no':<9}  {now:>5g} → {new:g}")
     print("Churn by band: " + ", ".join(
         f"{b} {v['churned']}/{v['accounts']} ({v['churn_rate']:.0%})"
         for b, v in report.bands.items()))
