@@ -32,16 +32,18 @@ def run_gui(
     screenshot: Path | None = None,
     view: str = "accounts",
     size: tuple[int, int] = (1440, 900),
+    theme: str | None = None,
 ) -> int:
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.main_window import VIEWS, MainWindow
     from csdesk.ui.theme import apply_style
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("csdesk")
     app.setOrganizationName("csdesk")
-    apply_style(app)  # type: ignore[arg-type]
+    apply_style(app, theme)  # type: ignore[arg-type]
 
     try:
         db = open_book(location, demo=demo)
@@ -55,18 +57,33 @@ def run_gui(
         QMessageBox.critical(None, "csdesk", str(exc))
         return 1
 
-    window = MainWindow(db)
     if screenshot is not None:
+        # A screenshot neither reads nor changes the user's remembered window layout.
+        import tempfile
+
+        settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"),
+                             QSettings.Format.IniFormat)
+        window = MainWindow(db, settings=settings)
         window.resize(*size)
         window.refresh(sync=True)
+        if view.startswith("account:"):
+            from csdesk.services.account_detail import account_id_for
+
+            window.open_account(account_id_for(db, view.split(":", 1)[1]))
+        else:
+            window.nav.setCurrentRow(VIEWS.index(view))
+            if view == "portfolio":
+                window.load_portfolio(sync=True)
         window.show()
-        app.processEvents()
+        for _ in range(3):
+            app.processEvents()
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         if not window.grab().save(str(screenshot)):
             raise CsdeskError(f"could not write the screenshot to {screenshot}")
         window.close()
         db.close()
         return 0
+    window = MainWindow(db)
     window.refresh()
     window.show()
     try:

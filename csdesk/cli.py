@@ -19,7 +19,14 @@ from csdesk import __version__
 from csdesk.config import DatabaseLocation, demo_db_path, resolve_database
 from csdesk.errors import CsdeskError, UsageError
 
-VIEWS = ("accounts",)
+VIEWS = ("today", "portfolio", "accounts", "renewals", "reports")
+
+
+def _view(text: str) -> str:
+    if text in VIEWS or (text.startswith("account:") and len(text) > len("account:")):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"a view is one of {', '.join(VIEWS)} or account:<external id>, not {text!r}")
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -67,8 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="open the demo book (created on first use), not your own")
     gui.add_argument("--screenshot", type=Path, metavar="FILE.png",
                      help="render the window offscreen to a PNG and exit")
-    gui.add_argument("--view", default="accounts", choices=VIEWS,
-                     help="which view the screenshot shows")
+    gui.add_argument("--view", default="accounts", type=_view,
+                     help="which view the screenshot shows: today, portfolio, accounts, "
+                          "account:<external id>, renewals or reports")
+    gui.add_argument("--theme", choices=("light", "dark"),
+                     help="force a light or dark palette (default: follow the system)")
     gui.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH",
                      help="window size for the screenshot (default 1440x900)")
 
@@ -176,7 +186,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     from csdesk.app import run_gui  # Qt is imported only for the GUI
 
     return run_gui(location, demo=args.demo, screenshot=args.screenshot, view=args.view,
-                   size=args.size)
+                   size=args.size, theme=args.theme)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ class InputReport:
     auc: float | None  # ROC AUC of the input alone (0.5 = no better than chance)
     coverage: float  # share of outcomes that have this input
     predictive: bool
+    p_alone: float | None = None  # Mann-Whitney test of the input alone
 
 
 @dataclass
@@ -245,12 +246,16 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
         lo, hi = coef - 1.96 * bse[i], coef + 1.96 * bse[i]
         # AUC of the input alone, oriented so that a low value predicting churn is > 0.5.
         a = auc(y, -x[name].to_numpy())
+        alone = _p_alone(x[name].to_numpy(), y)
+        # Predictive: significant in the joint model, or clearly separating on its own
+        # (in a small book the joint model spreads the evidence over correlated inputs).
+        predictive = (p is not None and p < 0.05) or (
+            alone is not None and alone < 0.01 and a is not None and abs(a - 0.5) >= 0.05)
         reports.append(InputReport(
             name, LABELS_INPUT.get(name, name), coef, float(np.exp(coef)),
             float(np.exp(lo)) if np.isfinite(lo) else None,
             float(np.exp(hi)) if np.isfinite(hi) else None, p, a,
-            float(frame[name].notna().mean()),
-            predictive=p is not None and p < 0.05))
+            float(frame[name].notna().mean()), predictive=predictive, p_alone=alone))
     cv_auc, oof = cross_validated_auc(x, y)
 
     current = models[None].config
@@ -287,11 +292,22 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
         current_weights=current_weights, warnings=warns, notes=notes)
 
 
+def _p_alone(values: np.ndarray, y: np.ndarray) -> float | None:
+    from scipy.stats import mannwhitneyu
+
+    ok = ~np.isnan(values)
+    a, b = values[ok & (y == 1)], values[ok & (y == 0)]
+    if len(a) < 3 or len(b) < 3:
+        return None
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
 def suggest_weights(reports: list[InputReport]) -> dict[str, float]:
-    """Keep the built-in inputs that predict (p < 0.05, higher = less churn); weight them by
-    the size of their standardised coefficient, summing to 100."""
-    keep = {r.name: -r.coef for r in reports
-            if r.name in BUILTIN and r.predictive and r.coef is not None and r.coef < 0}
+    """Keep the built-in inputs that predict churn in the healthy direction (a higher value
+    means less churn); weight each by how well it separates on its own (AUC − 0.5), summing
+    to 100. Inputs that do not predict get no weight."""
+    keep = {r.name: r.auc - 0.5 for r in reports
+            if r.name in BUILTIN and r.predictive and r.auc is not None and r.auc > 0.5}
     total = sum(keep.values())
     if not total:
         return {}

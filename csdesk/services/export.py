@@ -77,8 +77,13 @@ def _query(spec: E.EntitySpec) -> tuple[Select[Any], list[E.FieldSpec], bool]:
     return stmt.order_by(table.c.id), fields, has_custom
 
 
-def _rows(db: Database, spec: E.EntitySpec) -> tuple[list[str], Iterator[list[str]], list[str]]:
+def _rows(db: Database, spec: E.EntitySpec, account_ids: list[int] | None = None
+          ) -> tuple[list[str], Iterator[list[str]], list[str]]:
     stmt, fields, has_custom = _query(spec)
+    if account_ids is not None:
+        table = ADAPTERS[spec.name].table
+        column = table.c.id if spec.name == "accounts" else table.c.account_id
+        stmt = stmt.where(column.in_(account_ids))
     custom_keys: list[str] = []
     if has_custom:
         with db.read() as s:
@@ -103,9 +108,11 @@ def _rows(db: Database, spec: E.EntitySpec) -> tuple[list[str], Iterator[list[st
 
 
 def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
-                  profile: str | None = None) -> ExportResult:
+                  profile: str | None = None,
+                  account_ids: list[int] | None = None) -> ExportResult:
+    """One entity to CSV; ``account_ids`` limits it to those accounts (a selection)."""
     spec = E.entity(entity)
-    header, rows, _kinds = _rows(db, spec)
+    header, rows, _kinds = _rows(db, spec, account_ids)
     if profile is not None:
         header, rows = _for_profile(profile, spec, header, rows)
     count = write_csv(path, header, rows, excel=excel)

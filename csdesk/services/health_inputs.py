@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,24 +103,31 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     if pairs.empty:
         return out
     accounts = pairs["account_id"].unique().tolist()
+    few = len(accounts) <= 500  # one account page: read only its rows
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt.where(column.in_(accounts)) if few else stmt
     hi = pairs["as_of"].max().date()
     lo = pairs["as_of"].min()
 
     def since(days: int) -> date:
         return (lo - pd.Timedelta(days=days)).date()
 
-    acc = read_frame(session, select(Account.id.label("account_id"), Account.engagement_model,
-                                     Account.customer_since, Account.first_value_date))
+    acc = read_frame(session, only(select(Account.id.label("account_id"),
+                                          Account.engagement_model, Account.customer_since,
+                                          Account.first_value_date), Account.id))
     acc = pairs[["pair", "account_id", "as_of"]].merge(acc, on="account_id", how="left")
     acc = acc.sort_values("pair").reset_index(drop=True)
 
     # Usage: utilisation and breadth over 30 days, trend over 90.
-    usage = read_frame(session, select(
+    usage = read_frame(session, only(select(
         UsageSnapshot.account_id, UsageSnapshot.date, UsageSnapshot.active_users,
         UsageSnapshot.licensed_seats, UsageSnapshot.key_events, UsageSnapshot.features_used,
         UsageSnapshot.logins,
     ).where(and_(UsageSnapshot.date >= (pairs["as_of"].min() - pd.Timedelta(days=90)).date(),
-                 UsageSnapshot.date <= hi)))
+                 UsageSnapshot.date <= hi)), UsageSnapshot.account_id))
+    # Breadth is judged against the widest use in the whole book, not just these accounts.
+    top_features = float(session.scalar(select(func.max(UsageSnapshot.features_used))) or 1)
     usage["date"] = _dates(usage["date"])
     usage = usage[usage["account_id"].isin(accounts)]
     u90 = _window(usage, pairs, "date", 90)
@@ -129,7 +137,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     util = (g30["active_users"].sum() / seats.where(seats > 0)).clip(upper=1.0)
     out["raw.seat_utilisation"] = util.reindex(out.index).astype(float)
     out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
-    top_features = max(float(usage["features_used"].max() or 0), 1.0) if len(usage) else 1.0
+    top_features = max(top_features, 1.0)
     breadth = g30["features_used"].mean()
     out["raw.adoption_breadth"] = breadth.reindex(out.index).astype(float)
     out["adoption_breadth"] = (out["raw.adoption_breadth"] / top_features * 100).clip(0, 100)
@@ -154,13 +162,15 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
 
     # Proactive touches.
     if pairs["as_of"].nunique() == 1:  # today's health: let the database take the latest
-        acts = read_frame(session, select(Activity.account_id,
-                                          func.max(Activity.occurred_on).label("occurred_on"))
-                          .where(Activity.proactive.is_(True), Activity.occurred_on <= hi)
-                          .group_by(Activity.account_id))
+        acts = read_frame(session, only(select(
+            Activity.account_id, func.max(Activity.occurred_on).label("occurred_on"))
+            .where(Activity.proactive.is_(True), Activity.occurred_on <= hi),
+            Activity.account_id).group_by(Activity.account_id))
     else:
-        acts = read_frame(session, select(Activity.account_id, Activity.occurred_on)
-                          .where(Activity.proactive.is_(True), Activity.occurred_on <= hi))
+        acts = read_frame(session, only(select(Activity.account_id, Activity.occurred_on)
+                                        .where(Activity.proactive.is_(True),
+                                               Activity.occurred_on <= hi),
+                                        Activity.account_id))
     acts["occurred_on"] = _dates(acts["occurred_on"])
     last = _window(acts, pairs, "occurred_on", None).groupby("pair")["age"].min()
     days = last.reindex(out.index).astype(float)
@@ -170,10 +180,10 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
                                          ).clip(0, 100)
 
     # Relationship and the CSM's own (manual, dated) sentiment of the champion.
-    contacts = read_frame(session, select(
+    contacts = read_frame(session, only(select(
         Contact.account_id, Contact.is_champion, Contact.left_company, Contact.left_on,
         Contact.is_executive_sponsor, Contact.last_contacted, Contact.sentiment,
-        Contact.sentiment_on))
+        Contact.sentiment_on), Contact.account_id))
     for c in ("left_on", "last_contacted", "sentiment_on"):
         contacts[c] = _dates(contacts[c])
     cj = contacts.merge(pairs[["pair", "account_id", "as_of"]], on="account_id")
@@ -208,10 +218,11 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["stale.csm_sentiment"] = age > stale_manual_days
 
     # Support load over 90 days.
-    tickets = read_frame(session, select(SupportTicket.account_id, SupportTicket.opened_on,
-                                         SupportTicket.priority, SupportTicket.is_escalation)
-                         .where(SupportTicket.opened_on <= hi,
-                                SupportTicket.opened_on >= since(90)))
+    tickets = read_frame(session, only(
+        select(SupportTicket.account_id, SupportTicket.opened_on, SupportTicket.priority,
+               SupportTicket.is_escalation)
+        .where(SupportTicket.opened_on <= hi, SupportTicket.opened_on >= since(90)),
+        SupportTicket.account_id))
     tickets["opened_on"] = _dates(tickets["opened_on"])
     tw = _window(tickets, pairs, "opened_on", 90)
     load = (tw["priority"].map(TICKET_WEIGHT).fillna(1.0) + 3.0 * tw["is_escalation"].astype(
@@ -221,10 +232,11 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["support_load"] = 100 * np.exp(-load / 6.0)
 
     # Latest NPS / CSAT within a year.
-    surveys = read_frame(session, select(SurveyResponse.account_id, SurveyResponse.kind,
-                                         SurveyResponse.score, SurveyResponse.responded_on)
-                         .where(SurveyResponse.responded_on <= hi,
-                                SurveyResponse.responded_on >= since(365)))
+    surveys = read_frame(session, only(
+        select(SurveyResponse.account_id, SurveyResponse.kind, SurveyResponse.score,
+               SurveyResponse.responded_on)
+        .where(SurveyResponse.responded_on <= hi, SurveyResponse.responded_on >= since(365)),
+        SurveyResponse.account_id))
     surveys["responded_on"] = _dates(surveys["responded_on"])
     sw = _window(surveys, pairs, "responded_on", 365)
     latest = sw.sort_values("responded_on").groupby("pair").tail(1).set_index("pair")

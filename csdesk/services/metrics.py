@@ -46,6 +46,9 @@ class PeriodMetrics:
     segment: str | None
     values: dict[str, float | None]
     counts: dict[str, float] = field(default_factory=dict)
+    # The accounts behind the numbers, for drill-down: churned, contracted, expanded,
+    # first_value (reached it in the period).
+    accounts: dict[str, set[int]] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"period": self.period, "start": self.start.isoformat(),
@@ -82,8 +85,8 @@ def _arr_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
 
 
 def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
-             acts: pd.DataFrame, start: date, end: date) -> tuple[dict[str, float | None],
-                                                                  dict[str, float]]:
+             acts: pd.DataFrame, start: date, end: date
+             ) -> tuple[dict[str, float | None], dict[str, float], dict[str, set[int]]]:
     s, e = pd.Timestamp(start), pd.Timestamp(end)
     begin = _arr_on(subs, s)
     begin = begin[begin > 0]
@@ -120,14 +123,22 @@ def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
               "accounts_at_start": float(len(begin)), "accounts_churned": float(churned.sum()),
               "renewals_decided": float(len(decided)), "proactive": float(pro),
               "reactive": float(rea)}
-    return values, counts
+    behind = {"cohort": set(begin.index), "churned": set(begin[churned].index),
+              "contracted": set(shrink[shrink > 0].index),
+              "expanded": set(grow[grow > 0].index),
+              "first_value": set(fv["account_id"])}
+    return values, counts, behind
 
 
-def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bool = False
-                      ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
-    """The book's metrics for a quarter, and the same per (current) segment when asked."""
-    period = (period or current_period()).upper()
-    start, end = parse_period(period)
+@dataclass
+class _Book:
+    subs: pd.DataFrame
+    renewals: pd.DataFrame
+    accounts: pd.DataFrame
+    acts: pd.DataFrame
+
+
+def _load(db: Database) -> _Book:
     with db.read() as s:
         subs = read_frame(s, select(Subscription.account_id, Subscription.start_date,
                                     Subscription.end_date, Subscription.arr_cents))
@@ -142,18 +153,47 @@ def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bo
                         (acts, ("occurred_on",))):
         for c in cols:
             frame[c] = pd.to_datetime(frame[c], errors="coerce")
-    whole = PeriodMetrics(period, start, end, None,
-                          *_compute(subs, renewals, accounts, acts, start, end))
-    parts = []
-    if by_segment:
-        seg_of = accounts.set_index("account_id")["segment"]
-        for seg in ("enterprise", "mid_market", "smb", "self_serve"):
-            ids = set(seg_of[seg_of == seg].index)
-            sub = [f[f["account_id"].isin(ids)] for f in (subs, renewals, accounts, acts)]
-            parts.append(PeriodMetrics(period, start, end, seg,
-                                       *_compute(*sub, start, end)))
-    return whole, parts
+    return _Book(subs, renewals, accounts, acts)
+
+
+def _period(book: _Book, period: str, segment: str | None = None) -> PeriodMetrics:
+    start, end = parse_period(period)
+    frames = [book.subs, book.renewals, book.accounts, book.acts]
+    if segment is not None:
+        seg_of = book.accounts.set_index("account_id")["segment"]
+        ids = set(seg_of[seg_of == segment].index)
+        frames = [f[f["account_id"].isin(ids)] for f in frames]
+    values, counts, behind = _compute(*frames, start, end)
+    return PeriodMetrics(period, start, end, segment, values, counts, behind)
+
+
+def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bool = False
+                      ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
+    """The book's metrics for a quarter, and the same per (current) segment when asked."""
+    period = (period or current_period()).upper()
+    parse_period(period)
+    book = _load(db)
+    parts = [_period(book, period, seg) for seg in
+             ("enterprise", "mid_market", "smb", "self_serve")] if by_segment else []
+    return _period(book, period), parts
+
+
+def quarters_back(last: str, n: int) -> list[str]:
+    year, q = int(last[:4]), int(last[-1])
+    out = []
+    for _ in range(n):
+        out.append(f"{year}Q{q}")
+        q -= 1
+        if q == 0:
+            year, q = year - 1, 4
+    return out[::-1]
+
+
+def quarterly(db: Database, n: int = 6, last: str | None = None) -> list[PeriodMetrics]:
+    """The last ``n`` complete quarters, oldest first, reading the book once."""
+    book = _load(db)
+    return [_period(book, p) for p in quarters_back((last or current_period()).upper(), n)]
 
 
 __all__ = ["FORMULAS", "PeriodMetrics", "current_period", "parse_period",
-           "portfolio_metrics"]
+           "portfolio_metrics", "quarterly"]

@@ -89,6 +89,8 @@ class AccountsModel(QAbstractTableModel):
         self._as_of = date.today()
         self._col: dict[str, int] = _column_index(ACCOUNT_COLUMNS)
         self._filter: Callable[[tuple[Any, ...]], bool] | None = None
+        self._filters: dict[str, Any] = {}
+        self._text = ""
         self._sort: tuple[int, Qt.SortOrder] | None = None
 
     # -- data in ---------------------------------------------------------------------------
@@ -106,20 +108,72 @@ class AccountsModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_text_filter(self, text: str) -> None:
-        needle = text.strip().casefold()
-        if not needle:
+        self._text = text.strip().casefold()
+        self._rebuild_filter()
+
+    def set_filters(self, **filters: Any) -> None:
+        """segment, band, renewal_within (days), owner, attention (bool), ids (set)."""
+        self._filters = {k: v for k, v in filters.items() if v not in (None, "", False)}
+        self._rebuild_filter()
+
+    def _rebuild_filter(self) -> None:
+        """One predicate over plain tuples: cheap enough per keystroke at 100,000 rows."""
+        c = self._col
+        tests: list[Callable[[tuple[Any, ...]], bool]] = []
+        needle = self._text
+        if needle:
+            name, ext, owner = c["name"], c["external_id"], c["owner"]
+            tests.append(lambda r: needle in r[name].casefold() or needle in r[ext].casefold()
+                         or (r[owner] is not None and needle in r[owner].casefold()))
+        f = self._filters
+        if "segment" in f:
+            seg, i = f["segment"], c["segment"]
+            tests.append(lambda r: r[i] is not None and r[i].value == seg)
+        if "band" in f:
+            band, i = f["band"], c["health_band"]
+            tests.append(lambda r: r[i] is not None and r[i].value == band)
+        if "owner" in f:
+            who, i = f["owner"], c["owner"]
+            tests.append(lambda r: r[i] == who)
+        if "renewal_within" in f:
+            limit, i = int(f["renewal_within"]), c["days_to_renewal"]
+            tests.append(lambda r: r[i] is not None and 0 <= r[i] <= limit)
+        if "ids" in f:
+            ids, i = f["ids"], c["id"]
+            tests.append(lambda r: r[i] in ids)
+        if f.get("attention"):
+            tests.append(self.needs_attention)
+        if not tests:
             self._filter = None
+        elif len(tests) == 1:
+            self._filter = tests[0]
         else:
-            name, ext, owner = self._col["name"], self._col["external_id"], self._col["owner"]
-
-            def match(r: tuple[Any, ...]) -> bool:
-                return (needle in r[name].casefold() or needle in r[ext].casefold()
-                        or (r[owner] is not None and needle in r[owner].casefold()))
-
-            self._filter = match
+            self._filter = lambda r: all(t(r) for t in tests)
         self.beginResetModel()
         self._rows = self._apply(self._all)
         self.endResetModel()
+
+    def needs_attention(self, r: tuple[Any, ...]) -> bool:
+        """Live, and red; or falling ten points or more; or at risk with renewal in 90 days."""
+        c = self._col
+        if r[c["status"]].value == "churned":
+            return False
+        band, trend = r[c["health_band"]], r[c["health_trend"]]
+        if band is not None and band.value == "red":
+            return True
+        if trend is not None and trend <= -10:
+            return True
+        days, track = r[c["days_to_renewal"]], r[c["renewal_track"]]
+        return days is not None and 0 <= days <= 90 and track is not None and \
+            track.value == "at_risk"
+
+    def owners(self) -> list[str]:
+        i = self._col["owner"]
+        return sorted({r[i] for r in self._all if r[i]})
+
+    def row_ids(self, rows: list[int]) -> list[int]:
+        i = self._col["id"]
+        return [int(self._rows[r][i]) for r in rows]
 
     def _apply(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out = [r for r in rows if self._filter(r)] if self._filter else list(rows)
@@ -194,11 +248,20 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == NAME:
             status = row[self._col["status"]]
             return f"{value} · {row[self._col['external_id']]} · {status.value}"
+        if role == Qt.ItemDataRole.ToolTipRole and col == HEALTH and value is not None:
+            trend = row[self._col["health_trend"]]
+            band = row[self._col["health_band"]]
+            since = "" if trend is None else f"; {trend:+.0f} since the previous score"
+            return f"{band.value if band else ''} {value:.0f}{since}"
         return None
 
     def _display(self, row: tuple[Any, ...], col: int, value: Any) -> str:
         if col == HEALTH:
-            return "—" if value is None else f"{value:.0f}"
+            if value is None:
+                return "—"
+            trend = row[self._col["health_trend"]]
+            arrow = "" if trend is None or abs(trend) < 3 else (" ▲" if trend > 0 else " ▼")
+            return f"{value:.0f}{arrow}"
         if col == ARR:
             if row[self._col["status"]].value == "churned":
                 return "Churned"

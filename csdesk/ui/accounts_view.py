@@ -1,27 +1,38 @@
-"""The Accounts view: the whole book in one sortable, filterable table."""
+"""The Accounts view: the whole book in one table, with filter chips and bulk actions."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
+    QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from csdesk.models.enums import Segment
 from csdesk.services.accounts import AccountTable
 from csdesk.ui.accounts_model import ARR, COLUMNS, DAYS, HEALTH, NAME, TASKS, AccountsModel
 
 
 class AccountsView(QWidget):
-    """Filter box, count and the table; emits ``account_activated`` with an account id."""
+    """Filter chips, type-to-filter, count and the table.
+
+    Emits ``account_activated`` (an account id) on double-click or Enter, and
+    ``export_requested`` / ``owner_change_requested`` with the selected ids.
+    """
 
     account_activated = Signal(int)
+    export_requested = Signal(list)
+    owner_change_requested = Signal(list)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -29,13 +40,37 @@ class AccountsView(QWidget):
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name, external id or owner")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self._on_filter)
+        self.filter_edit.textChanged.connect(self.model.set_text_filter)
+        self.filter_edit.textChanged.connect(self._update_count)
+
+        self.segment = self._chip("All segments", [(s.label, s.value) for s in Segment])
+        self.band = self._chip("All health", [("Green", "green"), ("Yellow", "yellow"),
+                                              ("Red", "red")])
+        self.renewal = self._chip("Any renewal", [("Renews in 30 days", 30),
+                                                  ("Renews in 90 days", 90),
+                                                  ("Renews in 180 days", 180)])
+        self.owner = self._chip("All owners", [])
+        self.attention = QToolButton()
+        self.attention.setText("Needs attention")
+        self.attention.setCheckable(True)
+        self.attention.setToolTip("Red health, a fall of 10 points or more, or an at-risk "
+                                  "renewal within 90 days")
+        self.attention.toggled.connect(self._apply_filters)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Clear every filter")
+        self.clear_button.setFlat(True)
+        self.clear_button.clicked.connect(self.clear_filters)
         self.count_label = QLabel()
 
-        top = QHBoxLayout()
-        top.addWidget(self.filter_edit, 1)
-        top.addSpacing(12)
-        top.addWidget(self.count_label)
+        chips = QHBoxLayout()
+        for w in (self.segment, self.band, self.renewal, self.owner):
+            chips.addWidget(w)
+        chips.addWidget(self.attention)
+        chips.addWidget(self.clear_button)
+        chips.addStretch(1)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.filter_edit, 1)
+        search_row.addWidget(self.count_label)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -51,29 +86,93 @@ class AccountsView(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setStretchLastSection(False)
-        widths = {NAME: 300, HEALTH: 80, ARR: 110, DAYS: 120, TASKS: 90}
+        widths = {NAME: 300, HEALTH: 90, ARR: 110, DAYS: 120, TASKS: 90}
         for col in range(len(COLUMNS)):
             self.table.setColumnWidth(col, widths.get(col, 120))
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setStretchLastSection(True)
         self.table.doubleClicked.connect(
             lambda idx: self.account_activated.emit(self.model.account_id(idx.row())))
+        self.table.activated.connect(
+            lambda idx: self.account_activated.emit(self.model.account_id(idx.row())))
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
 
         col = QVBoxLayout(self)
         col.setContentsMargins(12, 12, 12, 12)
-        col.addLayout(top)
+        col.addLayout(search_row)
+        col.addLayout(chips)
         col.addWidget(self.table, 1)
 
+    def _chip(self, everything: str, items: list[tuple[str, object]]) -> QComboBox:
+        box = QComboBox()
+        box.addItem(everything, None)
+        for label, value in items:
+            box.addItem(label, value)
+        # Compact on narrow screens; the list still shows the full labels.
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        box.setMinimumContentsLength(6)
+        box.currentIndexChanged.connect(self._apply_filters)
+        return box
+
     def set_table(self, table: AccountTable) -> None:
+        keep = self.owner.currentData()
         self.model.set_table(table)
+        self.owner.blockSignals(True)
+        self.owner.clear()
+        self.owner.addItem("All owners", None)
+        for name in self.model.owners():
+            self.owner.addItem(name, name)
+        self.owner.setCurrentIndex(max(0, self.owner.findData(keep)))
+        self.owner.blockSignals(False)
+        self._apply_filters()
+
+    def _apply_filters(self, *_args: object) -> None:
+        self.model.set_filters(segment=self.segment.currentData(),
+                               band=self.band.currentData(),
+                               renewal_within=self.renewal.currentData(),
+                               owner=self.owner.currentData(),
+                               attention=self.attention.isChecked(),
+                               ids=getattr(self, "_ids", None))
         self._update_count()
 
-    def _on_filter(self, text: str) -> None:
-        self.model.set_text_filter(text)
-        self._update_count()
+    def show_only(self, ids: set[int] | None, label: str = "") -> None:
+        """Drill-down from elsewhere: limit the table to these accounts (None: all)."""
+        self._ids = ids
+        self._ids_label = label
+        self._apply_filters()
 
-    def _update_count(self) -> None:
+    def clear_filters(self) -> None:
+        for box in (self.segment, self.band, self.renewal, self.owner):
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.attention.blockSignals(True)
+        self.attention.setChecked(False)
+        self.attention.blockSignals(False)
+        self.filter_edit.clear()
+        self.show_only(None)
+
+    def selected_ids(self) -> list[int]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return self.model.row_ids(rows)
+
+    def _menu(self, pos: QPoint) -> None:
+        ids = self.selected_ids()
+        if not ids:
+            return
+        menu = QMenu(self)
+        noun = "account" if len(ids) == 1 else f"{len(ids)} accounts"
+        if len(ids) == 1:
+            menu.addAction("Open", lambda: self.account_activated.emit(ids[0]))
+        menu.addAction(f"Export {noun} to CSV…", lambda: self.export_requested.emit(ids))
+        menu.addAction(f"Change owner of {noun}…", lambda: self.owner_change_requested.emit(ids))
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def _update_count(self, *_args: object) -> None:
         shown, total = self.model.rowCount(), self.model.total_count()
         noun = "account" if total == 1 else "accounts"
+        extra = f" — {self._ids_label}" if getattr(self, "_ids", None) is not None and \
+            getattr(self, "_ids_label", "") else ""
         self.count_label.setText(
-            f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
+            (f"{total:,} {noun}" if shown == total else f"{shown:,} of {total:,} {noun}")
+            + extra)

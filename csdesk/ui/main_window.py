@@ -1,17 +1,29 @@
-"""The main window: menus, toolbar, the book (or its empty state) and a status bar."""
+"""The main window: navigation, global search, the views, menus and a status bar.
+
+Heavy modules (pandas through the import wizard and the services that need it, matplotlib
+for charts) are imported where first used, so the window is on screen fast.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QCompleter,
     QFileDialog,
+    QInputDialog,
     QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -20,42 +32,97 @@ from PySide6.QtWidgets import (
 from csdesk import __version__
 from csdesk.db import Database
 from csdesk.services.accounts import AccountTable, account_table
-from csdesk.services.demo import generate_demo
-from csdesk.services.export import export_book
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
-from csdesk.ui.import_wizard import ImportWizard
+from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import app_icon
+
+VIEWS = ("today", "portfolio", "accounts", "renewals", "reports")
+VIEW_TITLES = {"today": "Today", "portfolio": "Portfolio", "accounts": "Accounts",
+               "renewals": "Renewals", "reports": "Reports"}
 
 
 class MainWindow(QMainWindow):
     """The book of business; ``book_loaded`` fires after each (re)load with the row count."""
 
     book_loaded = Signal(int)
+    portfolio_loaded = Signal()
 
     def __init__(self, db: Database, runner: TaskRunner | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, settings: QSettings | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.runner = runner or TaskRunner(self)
+        self.settings = settings or QSettings()
+        self.table: AccountTable | None = None
+        self.pages: dict[int, QWidget] = {}
         name = db.path.stem if db.path is not None else db.location.display()
-        title = f"{name} — csdesk"
-        if db.readonly:
-            title += " (read-only)"
-        self.setWindowTitle(title)
+        self.setWindowTitle(f"{name} — csdesk" + (" (read-only)" if db.readonly else ""))
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.setAcceptDrops(True)
+        self.undo_group = QUndoGroup(self)
 
+        # Views.
         self.empty = EmptyState(db.location.display())
         self.empty.load_demo.connect(self.load_demo)
-        self.empty.import_csv.connect(self.import_csv)
+        self.empty.import_csv.connect(lambda: self.import_csv())
         self.empty.demo_button.setEnabled(not db.readonly)
         self.accounts = AccountsView()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty)
-        self.stack.addWidget(self.accounts)
+        self.accounts.account_activated.connect(self.open_account)
+        self.accounts.export_requested.connect(self.export_accounts)
+        self.accounts.owner_change_requested.connect(self.change_owner)
+        self.account_tabs = QTabWidget()
+        self.account_tabs.setTabsClosable(True)
+        self.account_tabs.setDocumentMode(True)
+        self.account_tabs.addTab(self.accounts, "The book")
+        self.account_tabs.tabBar().setTabButton(0, self.account_tabs.tabBar().ButtonPosition
+                                                .RightSide, None)
+        self.account_tabs.tabCloseRequested.connect(self._close_account_tab)
+        self.account_tabs.currentChanged.connect(self._tab_changed)
+        self.book_stack = QStackedWidget()  # the empty state until the book has accounts
+        self.book_stack.addWidget(self.empty)
+        self.book_stack.addWidget(self.account_tabs)
+        self.today = EmptyView(
+            "Today", "Your daily worklist: tasks that playbook rules create from the book "
+            "(a health drop, a renewal checkpoint, no proactive touch for too long), each "
+            "saying why it fired. It fills once playbooks are switched on; until then, the "
+            "accounts that need attention are one click away.", "Show accounts that need "
+            "attention")
+        self.today.action.connect(self.show_attention)
+        self.portfolio_stack = QStackedWidget()
+        self.portfolio_empty = EmptyView("Portfolio", "GRR, NRR, churn, expansion, time to "
+                                         "first value and your proactive ratio appear here "
+                                         "once the book has subscription history.")
+        self.portfolio_stack.addWidget(self.portfolio_empty)
+        self.renewals = EmptyView(
+            "Renewals", "A calendar of every renewal coloured by track, with the 180/120/90/"
+            "60/30-day checkpoints and the quarter's forecast, arrives with the renewals "
+            "feature. Meanwhile the book can be filtered to renewals in the next 30, 90 or "
+            "180 days.", "Show renewals in the next 90 days")
+        self.renewals.action.connect(self.show_renewals)
+        self.reports = EmptyView(
+            "Reports", "QBR, value-delivered and success-plan PDFs, one click or a batch for a "
+            "segment, arrive with the reports feature.")
+        self.views = QStackedWidget()
+        for w in (self.today, self.portfolio_stack, self.book_stack, self.renewals,
+                  self.reports):
+            self.views.addWidget(w)
+
+        self.nav = QListWidget()
+        self.nav.setObjectName("nav")
+        self.nav.setMaximumWidth(200)
+        self.nav.setMinimumWidth(110)
+        for key in VIEWS:
+            item = QListWidgetItem(VIEW_TITLES[key])
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(self._nav_changed)
+        self.nav.setStyleSheet("#nav { border: none; font-size: 11pt; padding-top: 8px; }"
+                               "#nav::item { padding: 8px 14px; }")
+        self.splitter = QSplitter()
+        self.splitter.addWidget(self.nav)
         self.banner = QLabel(db.readonly_reason or "")
         self.banner.setObjectName("readonlyBanner")
         self.banner.setWordWrap(True)
@@ -63,52 +130,136 @@ class MainWindow(QMainWindow):
             "#readonlyBanner { background: #fef3c7; color: #78350f; padding: 8px 12px;"
             " border-bottom: 1px solid #f59e0b; }")
         self.banner.setVisible(db.readonly)
-        central = QWidget()
-        column = QVBoxLayout(central)
+        right = QWidget()
+        column = QVBoxLayout(right)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
-        column.addWidget(self.stack, 1)
-        self.setCentralWidget(central)
+        column.addWidget(self.views, 1)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([170, 1100])
+        self.setCentralWidget(self.splitter)
 
         self._build_actions()
         self.book_label = QLabel()
         self.statusBar().addPermanentWidget(self.book_label)
+        self.nav.setCurrentRow(VIEWS.index("accounts"))
+        self.restore_state()
 
     # -- chrome ----------------------------------------------------------------------------
 
     def _build_actions(self) -> None:
-        self.act_demo = QAction("Load &demo book", self, triggered=self.load_demo)
-        self.act_import = QAction("&Import CSV…", self, triggered=lambda: self.import_csv())
-        self.act_export = QAction("&Export book…", self, triggered=lambda: self.export_book())
-        self.act_export_excel = QAction("Export book for E&xcel…", self,
-                                        triggered=lambda: self.export_book(excel=True))
-        self.act_import.setShortcut(QKeySequence("Ctrl+I"))
-        self.act_backup = QAction("&Back up now", self, triggered=self.backup_now)
-        self.act_refresh = QAction("&Refresh", self, triggered=self.refresh)
-        self.act_refresh.setShortcut(QKeySequence.StandardKey.Refresh)
-        self.act_quit = QAction("&Quit", self, triggered=self.close)
-        self.act_quit.setShortcut(QKeySequence.StandardKey.Quit)
-        self.act_about = QAction("&About csdesk", self, triggered=self.about)
-        for act in (self.act_demo, self.act_import, self.act_backup):
-            act.setEnabled(not self.db.readonly)
+        def act(text: str, slot: Any, shortcut: Any = None, writes: bool = False) -> QAction:
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            if shortcut is not None:
+                action.setShortcut(QKeySequence(shortcut))
+            if writes:
+                action.setEnabled(not self.db.readonly)
+            return action
 
-        file_menu = self.menuBar().addMenu("&File")
+        self.act_import = act("&Import CSV…", lambda: self.import_csv(), "Ctrl+I", True)
+        self.act_export = act("&Export book…", lambda: self.export_book())
+        self.act_export_excel = act("Export book for E&xcel…",
+                                    lambda: self.export_book(excel=True))
+        self.act_demo = act("Load &demo book", self.load_demo, writes=True)
+        self.act_backup = act("&Back up now", self.backup_now, writes=True)
+        self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
+        self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
+        self.act_undo.setShortcut(QKeySequence.StandardKey.Undo)
+        self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
+        self.act_redo.setShortcut(QKeySequence.StandardKey.Redo)
+        self.act_find = act("&Find account…", self.focus_search, "Ctrl+K")
+        self.act_refresh = act("&Refresh", self.refresh, QKeySequence.StandardKey.Refresh)
+        self.act_open = act("&Open account", self._open_selected, "Ctrl+O")
+        self.act_owner = act("Change &owner…", lambda: self.change_owner(
+            self.accounts.selected_ids()), writes=True)
+        self.act_recompute = act("&Recompute health", self.recompute_health, "Ctrl+R", True)
+        self.act_health = act("&Health settings…", self.health_settings, writes=True)
+        self.act_about = act("&About csdesk", self.about)
+
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
         file_menu.addActions([self.act_import, self.act_export, self.act_export_excel,
                               self.act_demo])
         file_menu.addSeparator()
         file_menu.addAction(self.act_backup)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
-        self.menuBar().addMenu("&View").addAction(self.act_refresh)
-        self.menuBar().addMenu("&Help").addAction(self.act_about)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.act_undo, self.act_redo])
+        edit.addSeparator()
+        edit.addAction(self.act_find)
+        view = bar.addMenu("&View")
+        for i, key in enumerate(VIEWS):
+            view.addAction(act(VIEW_TITLES[key], lambda _c=False, i=i: self.nav.setCurrentRow(i),
+                               f"Ctrl+{i + 1}"))
+        view.addSeparator()
+        view.addAction(self.act_refresh)
+        account = bar.addMenu("&Account")
+        account.addActions([self.act_open, self.act_owner])
+        account.addSeparator()
+        account.addActions([self.act_recompute, self.act_health])
+        bar.addMenu("&Help").addAction(self.act_about)
 
-        bar = QToolBar("Main")
-        bar.setObjectName("mainToolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addActions([self.act_import, self.act_export, self.act_refresh, self.act_backup])
-        self.addToolBar(bar)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Find an account (Ctrl+K)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setMaximumWidth(360)
+        self.search.returnPressed.connect(self._search_enter)
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        toolbar.addWidget(self.search)
+        toolbar.addSeparator()
+        toolbar.addActions([self.act_import, self.act_export, self.act_refresh,
+                            self.act_backup])
+        self.addToolBar(toolbar)
+
+    def focus_search(self) -> None:
+        self.search.setFocus()
+        self.search.selectAll()
+
+    def _update_completer(self) -> None:
+        if self.table is None:
+            return
+        c = {n: i for i, n in enumerate(self.table.columns)}
+        self._search_keys = {f"{r[c['name']]} — {r[c['external_id']]}": r[c["id"]]
+                             for r in self.table.rows}
+        completer = QCompleter(list(self._search_keys), self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setMaxVisibleItems(12)
+        completer.activated.connect(self._search_pick)
+        self.search.setCompleter(completer)
+
+    def _search_pick(self, text: str) -> None:
+        account_id = getattr(self, "_search_keys", {}).get(text)
+        if account_id is not None:
+            self.open_account(int(account_id))
+            QTimer.singleShot(0, self.search.clear)
+
+    def _search_enter(self) -> None:
+        text = self.search.text().strip()
+        keys = getattr(self, "_search_keys", {})
+        if text in keys:
+            self._search_pick(text)
+            return
+        needle = text.casefold()
+        hits = [k for k in keys if needle and needle in k.casefold()]
+        if len(hits) == 1:
+            self._search_pick(hits[0])
+        elif hits:
+            self.nav.setCurrentRow(VIEWS.index("accounts"))
+            self.account_tabs.setCurrentIndex(0)
+            self.accounts.filter_edit.setText(text)
+
+    def _nav_changed(self, row: int) -> None:
+        self.views.setCurrentIndex(row)
+        if VIEWS[row] == "portfolio":
+            self.load_portfolio()
 
     # -- loading ---------------------------------------------------------------------------
 
@@ -123,26 +274,111 @@ class MainWindow(QMainWindow):
         handle.failed.connect(self._task_failed)
 
     def _show_table(self, table: AccountTable) -> None:
+        self.table = table
         self.accounts.set_table(table)
         count = len(table.rows)
-        self.stack.setCurrentWidget(self.accounts if count else self.empty)
+        self.book_stack.setCurrentWidget(self.account_tabs if count else self.empty)
         self.act_demo.setEnabled(not self.db.readonly and count == 0)
         self.book_label.setText(f"{count:,} accounts · {self.db.location.display()}")
         self.statusBar().clearMessage()
+        self._update_completer()
+        if VIEWS[self.nav.currentRow()] == "portfolio":
+            self.load_portfolio()
         self.book_loaded.emit(count)
+
+    def load_portfolio(self, *, sync: bool = False) -> None:
+        if self.table is None or not self.table.rows:
+            self.portfolio_stack.setCurrentWidget(self.portfolio_empty)
+            return
+        if sync:
+            self._show_portfolio(_load_quarters(self.db, progress=None, cancel=None))
+            return
+        handle = self.runner.submit("Computing the portfolio", _load_quarters, self.db)
+        handle.finished.connect(self._show_portfolio)
+        handle.failed.connect(self._task_failed)
+
+    def _show_portfolio(self, quarters: list[Any]) -> None:
+        from csdesk.ui.portfolio_view import PortfolioView
+
+        if not hasattr(self, "portfolio"):
+            self.portfolio = PortfolioView()
+            self.portfolio.drill.connect(self.drill)
+            self.portfolio_stack.addWidget(self.portfolio)
+        assert self.table is not None
+        self.portfolio.show_book(self.table, quarters)
+        self.portfolio_stack.setCurrentWidget(self.portfolio)
+        self.portfolio_loaded.emit()
+
+    # -- navigation targets ----------------------------------------------------------------
+
+    def drill(self, ids: set[int], label: str) -> None:
+        self.nav.setCurrentRow(VIEWS.index("accounts"))
+        self.account_tabs.setCurrentIndex(0)
+        self.accounts.clear_filters()
+        self.accounts.show_only(ids, label)
+
+    def show_attention(self) -> None:
+        self.nav.setCurrentRow(VIEWS.index("accounts"))
+        self.account_tabs.setCurrentIndex(0)
+        self.accounts.clear_filters()
+        self.accounts.attention.setChecked(True)
+
+    def show_renewals(self) -> None:
+        self.nav.setCurrentRow(VIEWS.index("accounts"))
+        self.account_tabs.setCurrentIndex(0)
+        self.accounts.clear_filters()
+        self.accounts.renewal.setCurrentIndex(self.accounts.renewal.findData(90))
+
+    def open_account(self, account_id: int) -> QWidget:
+        """Open (or bring forward) an account's page in its own tab."""
+        from csdesk.ui.account_page import AccountPage
+
+        self.nav.setCurrentRow(VIEWS.index("accounts"))
+        page = self.pages.get(account_id)
+        if page is None:
+            page = AccountPage(self.db, account_id)
+            page.changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+            self.undo_group.addStack(page.undo_stack)
+            self.pages[account_id] = page
+            self.account_tabs.addTab(page, page.header.name[:28])
+        self.account_tabs.setCurrentWidget(page)
+        return page
+
+    def _open_selected(self) -> None:
+        ids = self.accounts.selected_ids()
+        if ids:
+            self.open_account(ids[0])
+
+    def _close_account_tab(self, index: int) -> None:
+        page = self.account_tabs.widget(index)
+        for key, p in list(self.pages.items()):
+            if p is page:
+                del self.pages[key]
+                self.undo_group.removeStack(p.undo_stack)  # type: ignore[attr-defined]
+        self.account_tabs.removeTab(index)
+        page.deleteLater()
+
+    def _tab_changed(self, index: int) -> None:
+        page = self.account_tabs.widget(index)
+        stack = getattr(page, "undo_stack", None)
+        self.undo_group.setActiveStack(stack)
 
     # -- actions ---------------------------------------------------------------------------
 
     def load_demo(self) -> None:
+        from csdesk.services.demo import generate_demo
+
         handle = self.runner.run_with_dialog(self, "Generating the demo book", _demo_task,
-                                             self.db)
+                                             self.db, generate_demo)
         handle.finished.connect(lambda _summary: self.refresh())
         handle.failed.connect(self._task_failed)
 
-    def import_csv(self, path: Path | None = None) -> ImportWizard | None:
+    def import_csv(self, path: Path | None = None) -> Any:
         """Open the import wizard (on ``path`` when a file was dropped or given)."""
         if self.db.readonly:
             return None
+        from csdesk.ui.import_wizard import ImportWizard
+
         wizard = ImportWizard(self.db, self.runner, path if isinstance(path, Path) else None,
                               self)
         wizard.imported.connect(lambda _result: self.refresh())
@@ -162,25 +398,56 @@ class MainWindow(QMainWindow):
             f"Exported the book to {target}", 10_000))
         handle.failed.connect(self._task_failed)
 
-    # -- drag and drop: a CSV dropped on the window opens the import wizard ------------------
+    def export_accounts(self, ids: list[int], path: Path | None = None) -> None:
+        """The selected accounts, as csdesk's accounts CSV (re-imports as it is)."""
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export accounts",
+                                                    str(Path.home() / "accounts.csv"),
+                                                    "CSV files (*.csv)")
+            if not chosen:
+                return
+            path = Path(chosen)
+        from csdesk.services.export import export_entity
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_csv(event.mimeData()) is not None and not self.db.readonly:
-            event.acceptProposedAction()
+        try:
+            result = export_entity(self.db, "accounts", path, account_ids=ids)
+        except Exception as exc:  # an unwritable folder, a full disk
+            QMessageBox.warning(self, "Export", f"The export failed: {exc}")
+            return
+        self.statusBar().showMessage(f"Exported {result.rows} accounts to {path}", 10_000)
 
-    def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_csv(event.mimeData())
-        if path is not None:
-            event.acceptProposedAction()
-            self.import_csv(path)
+    def change_owner(self, ids: list[int], owner: str | None = None) -> None:
+        if not ids or self.db.readonly:
+            return
+        from csdesk.services.account_detail import owners, set_owner
 
-    @staticmethod
-    def _dropped_csv(mime: QMimeData) -> Path | None:
-        for url in mime.urls():
-            if url.isLocalFile() and url.toLocalFile().lower().endswith((".csv", ".txt",
-                                                                           ".tsv")):
-                return Path(url.toLocalFile())
-        return None
+        if owner is None:
+            names = owners(self.db)
+            owner, ok = QInputDialog.getItem(self, "Change owner",
+                                             f"New owner of {len(ids)} accounts:", names, 0,
+                                             True)
+            if not ok or not owner.strip():
+                return
+        changed = set_owner(self.db, ids, owner)
+        self.statusBar().showMessage(f"{changed} accounts now owned by {owner}", 10_000)
+        self.refresh()
+
+    def recompute_health(self) -> None:
+        from csdesk.services.health import recompute
+
+        handle = self.runner.run_with_dialog(self, "Recomputing health", _recompute_task,
+                                             self.db, recompute)
+        handle.finished.connect(lambda s: (self.statusBar().showMessage(
+            f"Scored {s.scored:,} accounts", 10_000), self.refresh()))
+        handle.failed.connect(self._task_failed)
+
+    def health_settings(self) -> Any:
+        from csdesk.ui.health_dialog import HealthSettingsDialog
+
+        dialog = HealthSettingsDialog(self.db, self.runner, self)
+        dialog.saved.connect(lambda _v: self.refresh())
+        dialog.open()
+        return dialog
 
     def backup_now(self) -> None:
         handle = self.runner.submit("Backing up", _backup_task, self.db)
@@ -205,6 +472,74 @@ class MainWindow(QMainWindow):
         box.open()
         self.statusBar().clearMessage()
 
+    # -- drag and drop: a CSV dropped on the window opens the import wizard ------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._dropped_csv(event.mimeData()) is not None and not self.db.readonly:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        path = self._dropped_csv(event.mimeData())
+        if path is not None:
+            event.acceptProposedAction()
+            self.import_csv(path)
+
+    @staticmethod
+    def _dropped_csv(mime: QMimeData) -> Path | None:
+        for url in mime.urls():
+            if url.isLocalFile() and url.toLocalFile().lower().endswith((".csv", ".txt",
+                                                                           ".tsv")):
+                return Path(url.toLocalFile())
+        return None
+
+    # -- remembered state ------------------------------------------------------------------
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("main/splitter", self.splitter.saveState())
+        s.setValue("accounts/header", self.accounts.table.horizontalHeader().saveState())
+        s.setValue("main/view", VIEWS[self.nav.currentRow()])
+
+    def restore_state(self) -> None:
+        s = self.settings
+        geometry = s.value("main/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+            self.keep_on_screen()
+        for key, target in (("main/state", self.restoreState),
+                            ("main/splitter", self.splitter.restoreState),
+                            ("accounts/header",
+                             self.accounts.table.horizontalHeader().restoreState)):
+            value = s.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                target(value)
+        view = s.value("main/view")
+        if view in VIEWS and view != "portfolio":
+            self.nav.setCurrentRow(VIEWS.index(str(view)))
+
+    def keep_on_screen(self) -> None:
+        """A window saved on a larger (or since unplugged) screen comes back fully visible."""
+        screen = self.screen() or (self.windowHandle() and self.windowHandle().screen())
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        width, height = min(frame.width(), area.width()), min(frame.height(), area.height())
+        if frame.width() > area.width() or frame.height() > area.height():
+            self.resize(width - (frame.width() - self.width()),
+                        height - (frame.height() - self.height()))
+            frame = self.frameGeometry()
+        if not area.contains(frame):
+            x = min(max(frame.x(), area.x()), area.right() - frame.width() + 1)
+            y = min(max(frame.y(), area.y()), area.bottom() - frame.height() + 1)
+            self.move(x, y)
+
+    def closeEvent(self, event: Any) -> None:
+        self.save_state()
+        super().closeEvent(event)
+
 
 # Qt-free task functions (run on the worker thread).
 
@@ -212,12 +547,24 @@ def _load_table(db: Database, *, progress: object, cancel: object) -> AccountTab
     return account_table(db)
 
 
-def _demo_task(db: Database, *, progress: object, cancel: object) -> object:
-    return generate_demo(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
+def _load_quarters(db: Database, *, progress: object, cancel: object) -> list[Any]:
+    from csdesk.services.metrics import quarterly
+
+    return quarterly(db, 6)
+
+
+def _demo_task(db: Database, generate: Any, *, progress: object, cancel: object) -> object:
+    return generate(db, progress=progress, cancel=cancel)
+
+
+def _recompute_task(db: Database, recompute: Any, *, progress: object, cancel: object) -> object:
+    return recompute(db, progress=progress, cancel=cancel)
 
 
 def _export_task(db: Database, target: Path, excel: bool, *, progress: object,
                  cancel: object) -> object:
+    from csdesk.services.export import export_book
+
     return export_book(db, target, excel=excel, progress=progress,  # type: ignore[arg-type]
                        cancel=cancel)  # type: ignore[arg-type]
 

@@ -45,7 +45,8 @@ def test_true_drivers_rank_first_and_the_decoy_is_flagged(big_demo: Database) ->
         assert by_name[name].odds_ratio < 1  # healthier → less churn
     assert report.model["cv_auc"] > 0.75
     assert report.bands["red"]["churn_rate"] > report.bands["green"]["churn_rate"]
-    assert set(report.suggested_weights) == true_drivers
+    assert true_drivers <= set(report.suggested_weights)
+    assert "login_volume" not in report.suggested_weights
     assert sum(report.suggested_weights.values()) == pytest.approx(100, abs=0.5)
     assert report.calibration_curve and report.warnings == []
 

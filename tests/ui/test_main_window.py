@@ -25,7 +25,7 @@ def _window(qtbot, db: Database) -> MainWindow:  # type: ignore[no-untyped-def]
 
 def test_empty_book_offers_demo_and_import(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, db)
-    assert window.stack.currentWidget() is window.empty
+    assert window.book_stack.currentWidget() is window.empty
     assert window.empty.demo_button.isEnabled()
     assert window.empty.import_button.isVisible()
     assert "0 accounts" in window.book_label.text()
@@ -36,7 +36,7 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
     with qtbot.waitSignal(window.book_loaded, timeout=60_000) as loaded:
         qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
     assert loaded.args == [250]
-    assert window.stack.currentWidget() is window.accounts
+    assert window.book_stack.currentWidget() is window.account_tabs
     assert window.accounts.model.rowCount() == 250
     assert window.accounts.count_label.text() == "250 accounts"
     assert not window.act_demo.isEnabled()
@@ -45,7 +45,7 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
 def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, demo_db)
     model = window.accounts.model
-    assert window.stack.currentWidget() is window.accounts
+    assert window.book_stack.currentWidget() is window.account_tabs
     assert model.rowCount() == 250
     names = [model.index(r, NAME).data() for r in range(model.rowCount())]
     assert names == sorted(names, key=str.casefold)

@@ -1,0 +1,345 @@
+"""One account, as the account page shows it, and the edits a CSM makes there.
+
+Reads return frozen dataclasses; writes check the record's version counter so that an edit
+made against a stale copy (another window, or a team mate) raises :class:`ConflictError`
+instead of silently overwriting the newer data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    HealthSnapshot,
+    Renewal,
+    Subscription,
+    SupportTicket,
+    SurveyResponse,
+    UsageSnapshot,
+)
+from csdesk.models.enums import (
+    ActivityKind,
+    AdvocacyLevel,
+    LifecycleStage,
+    RenewalOutcome,
+    Segment,
+    Sentiment,
+    TicketStatus,
+)
+
+
+class ConflictError(CsdeskError):
+    """The record changed since it was read: the edit was not saved."""
+
+
+class ValidationError(CsdeskError):
+    """A field value is not acceptable; ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class Header:
+    id: int
+    external_id: str
+    name: str
+    segment: str
+    segment_overridden: bool
+    engagement_model: str
+    lifecycle_stage: str
+    status: str
+    owner: str | None
+    arr_cents: int
+    currency: str
+    renewal_date: date | None
+    renewal_track: str | None
+    customer_since: date | None
+    first_value_date: date | None
+    version: int
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    name: str
+    email: str | None
+    title: str | None
+    is_champion: bool
+    is_executive_sponsor: bool
+    is_economic_buyer: bool
+    sentiment: str
+    advocacy_level: str
+    last_contacted: date | None
+    left_company: bool
+    version: int
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    id: int
+    occurred_on: date
+    kind: str
+    summary: str
+    details: str | None
+    proactive: bool
+    contacts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    header: Header
+    health: list[tuple[date, float | None, str | None]] = field(default_factory=list)
+    usage: list[tuple[date, int | None, int | None, int | None, int | None]] = \
+        field(default_factory=list)
+    nps: list[tuple[date, int]] = field(default_factory=list)
+    open_tickets: int = 0
+    last_qbr: date | None = None
+    ttv_days: int | None = None
+
+
+def _header(s: Any, account_id: int) -> Header:
+    acc = s.get(Account, account_id)
+    if acc is None:
+        raise CsdeskError(f"no account with id {account_id}")
+    today = date.today()
+    arr = s.execute(select(func.coalesce(func.sum(Subscription.arr_cents), 0),
+                           func.min(Subscription.currency))
+                    .where(Subscription.account_id == account_id,
+                           Subscription.start_date <= today,
+                           Subscription.end_date >= today)).one()
+    renewal = s.execute(select(Renewal.renewal_date, Renewal.track, Renewal.track_override)
+                        .where(Renewal.account_id == account_id,
+                               Renewal.outcome == RenewalOutcome.PENDING)
+                        .order_by(Renewal.renewal_date).limit(1)).first()
+    return Header(
+        acc.id, acc.external_id, acc.name, acc.segment.value, acc.segment_override is not None,
+        acc.engagement_model.value, acc.lifecycle_stage.value, acc.status.value, acc.owner,
+        int(arr[0] or 0), arr[1] or "USD",
+        renewal[0] if renewal else None,
+        (renewal[2] or renewal[1]).value if renewal else None,
+        acc.customer_since, acc.first_value_date, acc.version)
+
+
+def account_id_for(db: Database, key: str) -> int:
+    """An account's id from its external id or exact name."""
+    with db.read() as s:
+        found = s.scalar(select(Account.id).where(Account.external_id == key)) or \
+            s.scalar(select(Account.id).where(Account.name == key))
+    if found is None:
+        raise CsdeskError(f"no account with external id or name {key!r}")
+    return int(found)
+
+
+def account_facts(db: Database, account_id: int) -> AccountFacts:
+    with db.read() as s:
+        header = _header(s, account_id)
+        health = [(d, sc, b.value if b else None) for d, sc, b in s.execute(
+            select(HealthSnapshot.as_of, HealthSnapshot.score, HealthSnapshot.band)
+            .where(HealthSnapshot.account_id == account_id).order_by(HealthSnapshot.as_of))]
+        usage = [tuple(r) for r in s.execute(
+            select(UsageSnapshot.date, UsageSnapshot.active_users, UsageSnapshot.licensed_seats,
+                   UsageSnapshot.key_events, UsageSnapshot.features_used)
+            .where(UsageSnapshot.account_id == account_id).order_by(UsageSnapshot.date))]
+        nps = [tuple(r) for r in s.execute(
+            select(SurveyResponse.responded_on, SurveyResponse.score)
+            .where(SurveyResponse.account_id == account_id, SurveyResponse.kind == "nps")
+            .order_by(SurveyResponse.responded_on))]
+        open_tickets = s.scalar(select(func.count()).select_from(SupportTicket).where(
+            SupportTicket.account_id == account_id,
+            SupportTicket.status != TicketStatus.CLOSED)) or 0
+        last_qbr = s.scalar(select(func.max(Activity.occurred_on)).where(
+            Activity.account_id == account_id, Activity.kind == ActivityKind.QBR))
+    ttv = None
+    if header.first_value_date and header.customer_since:
+        ttv = (header.first_value_date - header.customer_since).days
+    return AccountFacts(header, health, usage[-52:], nps, int(open_tickets), last_qbr, ttv)
+
+
+# -- account fields -----------------------------------------------------------------------
+
+EDITABLE = {"owner", "lifecycle_stage", "segment_override", "name", "domain", "industry",
+            "region"}
+
+
+def update_account(db: Database, account_id: int, changes: dict[str, Any],
+                   expected_version: int) -> int:
+    """Save field edits of an account; return its new version."""
+    bad = set(changes) - EDITABLE
+    if bad:
+        raise ValidationError(sorted(bad)[0], f"{sorted(bad)[0]} cannot be edited here")
+    values = dict(changes)
+    if "name" in values and not str(values["name"] or "").strip():
+        raise ValidationError("name", "an account needs a name")
+    if "lifecycle_stage" in values:
+        values["lifecycle_stage"] = LifecycleStage(values["lifecycle_stage"])
+    if values.get("segment_override"):
+        values["segment_override"] = Segment(values["segment_override"])
+    with db.write() as s:
+        done = s.execute(update(Account).where(Account.id == account_id,
+                                               Account.version == expected_version)
+                         .values(**values, version=Account.version + 1),
+                         execution_options={"synchronize_session": False})
+        if done.rowcount != 1:
+            raise ConflictError("this account was changed elsewhere since you opened it; "
+                                "your edit was not saved — reload to see the newer data")
+        return expected_version + 1
+
+
+def set_owner(db: Database, account_ids: list[int], owner: str) -> int:
+    """Reassign many accounts at once; return how many changed."""
+    owner = owner.strip()
+    if not owner:
+        raise ValidationError("owner", "the owner cannot be blank")
+    with db.write() as s:
+        done = s.execute(update(Account).where(Account.id.in_(account_ids),
+                                               Account.owner.is_distinct_from(owner))
+                         .values(owner=owner, version=Account.version + 1),
+                         execution_options={"synchronize_session": False})
+        return int(done.rowcount)
+
+
+def owners(db: Database) -> list[str]:
+    with db.read() as s:
+        return [o for o in s.scalars(select(Account.owner).distinct().order_by(Account.owner))
+                if o]
+
+
+# -- contacts -------------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+CONTACT_FIELDS = ("name", "email", "title", "is_champion", "is_executive_sponsor",
+                  "is_economic_buyer", "sentiment", "advocacy_level", "last_contacted",
+                  "left_company")
+
+
+def _contact_row(c: Contact) -> ContactRow:
+    return ContactRow(c.id, c.name, c.email, c.title, c.is_champion, c.is_executive_sponsor,
+                      c.is_economic_buyer, c.sentiment.value, c.advocacy_level.value,
+                      c.last_contacted, c.left_company, c.version)
+
+
+def contacts(db: Database, account_id: int) -> list[ContactRow]:
+    with db.read() as s:
+        rows = s.scalars(select(Contact).where(Contact.account_id == account_id)
+                         .order_by(Contact.left_company, Contact.is_champion.desc(),
+                                   Contact.name)).all()
+        return [_contact_row(c) for c in rows]
+
+
+def _validate_contact(data: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
+    if "name" in out:
+        out["name"] = str(out["name"] or "").strip()
+        if not out["name"]:
+            raise ValidationError("name", "a contact needs a name")
+    if out.get("email"):
+        out["email"] = str(out["email"]).strip()
+        if not _EMAIL.match(out["email"]):
+            raise ValidationError("email", f"{out['email']!r} is not an e-mail address")
+    elif "email" in out:
+        out["email"] = None
+    if "sentiment" in out:
+        out["sentiment"] = Sentiment(out["sentiment"])
+        out["sentiment_on"] = date.today()
+    if "advocacy_level" in out:
+        out["advocacy_level"] = AdvocacyLevel(out["advocacy_level"])
+    return out
+
+
+def add_contact(db: Database, account_id: int, data: dict[str, Any]) -> ContactRow:
+    values = _validate_contact(data)
+    if "name" not in values:
+        raise ValidationError("name", "a contact needs a name")
+    with db.write() as s:
+        contact = Contact(account_id=account_id, **values)
+        s.add(contact)
+        s.flush()
+        return _contact_row(contact)
+
+
+def update_contact(db: Database, contact_id: int, data: dict[str, Any],
+                   expected_version: int) -> ContactRow:
+    values = _validate_contact(data)
+    with db.write() as s:
+        done = s.execute(update(Contact).where(Contact.id == contact_id,
+                                               Contact.version == expected_version)
+                         .values(**values, version=Contact.version + 1),
+                         execution_options={"synchronize_session": False})
+        if done.rowcount != 1:
+            raise ConflictError("this contact was changed or deleted elsewhere since you "
+                                "opened it; your edit was not saved — reload to see it")
+        contact = s.get(Contact, contact_id)
+        s.refresh(contact)
+        return _contact_row(contact)
+
+
+def delete_contact(db: Database, contact_id: int, expected_version: int) -> None:
+    with db.write() as s:
+        contact = s.get(Contact, contact_id)
+        if contact is None or contact.version != expected_version:
+            raise ConflictError("this contact was changed or deleted elsewhere; reload")
+        s.delete(contact)
+
+
+def restore_contact(db: Database, account_id: int, row: ContactRow) -> ContactRow:
+    """Bring back a deleted contact (undo of a delete)."""
+    data = {f: getattr(row, f) for f in CONTACT_FIELDS}
+    return add_contact(db, account_id, data)
+
+
+# -- timeline -------------------------------------------------------------------------------
+
+
+def timeline(db: Database, account_id: int, kinds: set[str] | None = None
+             ) -> list[TimelineItem]:
+    with db.read() as s:
+        stmt = select(Activity).where(Activity.account_id == account_id)
+        if kinds:
+            stmt = stmt.where(Activity.kind.in_([ActivityKind(k) for k in kinds]))
+        rows = s.scalars(stmt.order_by(Activity.occurred_on.desc(), Activity.id.desc())).all()
+        return [TimelineItem(a.id, a.occurred_on, a.kind.value, a.summary, a.details,
+                             a.proactive, tuple(c.name for c in a.contacts)) for a in rows]
+
+
+def add_activity(db: Database, account_id: int, *, kind: str, summary: str,
+                 occurred_on: date | None = None, proactive: bool = True,
+                 contact_ids: list[int] | None = None, details: str | None = None,
+                 owner: str | None = None) -> TimelineItem:
+    summary = summary.strip()
+    if not summary:
+        raise ValidationError("summary", "say in a few words what happened")
+    with db.write() as s:
+        activity = Activity(account_id=account_id, kind=ActivityKind(kind), summary=summary,
+                            details=details, proactive=proactive, owner=owner,
+                            occurred_on=occurred_on or date.today())
+        if contact_ids:
+            chosen = s.scalars(select(Contact).where(Contact.id.in_(contact_ids),
+                                                     Contact.account_id == account_id)).all()
+            activity.contacts = list(chosen)
+            for c in chosen:
+                if c.last_contacted is None or c.last_contacted < activity.occurred_on:
+                    c.last_contacted = activity.occurred_on
+        s.add(activity)
+        s.flush()
+        return TimelineItem(activity.id, activity.occurred_on, activity.kind.value,
+                            activity.summary, activity.details, activity.proactive,
+                            tuple(c.name for c in activity.contacts))
+
+
+def delete_activity(db: Database, activity_id: int) -> None:
+    with db.write() as s:
+        activity = s.get(Activity, activity_id)
+        if activity is not None:
+            s.delete(activity)

@@ -1,0 +1,548 @@
+"""The account page: header, health breakdown and charts, contacts, timeline.
+
+Edits save to the database at once, through the services, each as an undoable command
+(QUndoStack). Every save carries the version the page last saw, so a record changed
+underneath (another window, a team mate) gives a conflict message and a reload, never a
+silent overwrite.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
+from csdesk.services import account_detail as svc
+from csdesk.services.health import Explanation, explain
+from csdesk.ui.accounts_model import format_money
+from csdesk.ui.placeholder import EmptyView
+from csdesk.ui.theme import BAND_COLOURS
+
+SEGMENT_LABEL = {s.value: s.label for s in Segment}
+
+
+def _label(text: str, *, bold: bool = False, size: float = 1.0) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * size)
+    if bold:
+        font.setWeight(QFont.Weight.DemiBold)
+    label.setFont(font)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class AccountFieldCommand(QUndoCommand):
+    """Change one field of the account (undo puts the old value back)."""
+
+    def __init__(self, page: AccountPage, name: str, old: Any, new: Any) -> None:
+        super().__init__(f"change {name.replace('_', ' ')}")
+        self.page, self.name, self.old, self.new = page, name, old, new
+
+    def redo(self) -> None:
+        self._save(self.new)
+
+    def undo(self) -> None:
+        self._save(self.old)
+
+    def _save(self, value: Any) -> None:
+        try:
+            self.page.version = svc.update_account(self.page.db, self.page.account_id,
+                                                   {self.name: value}, self.page.version)
+        except CsdeskError as exc:
+            self.setObsolete(True)
+            self.page.show_problem(exc)
+        self.page.reload_header()
+        self.page.changed.emit()
+
+
+class ContactCommand(QUndoCommand):
+    """Add, edit or delete a contact; undo reverses it (a deleted contact comes back)."""
+
+    def __init__(self, page: AccountPage, action: str, before: svc.ContactRow | None,
+                 data: dict[str, Any] | None) -> None:
+        super().__init__(f"{action} contact")
+        self.page, self.action, self.before, self.data = page, action, before, data
+        self.current: svc.ContactRow | None = before
+
+    def redo(self) -> None:
+        db, acc = self.page.db, self.page.account_id
+        try:
+            if self.action == "add":
+                self.current = svc.add_contact(db, acc, self.data or {})
+            elif self.action == "edit":
+                assert self.current is not None
+                self.current = svc.update_contact(db, self.current.id, self.data or {},
+                                                  self.current.version)
+            else:
+                assert self.current is not None
+                svc.delete_contact(db, self.current.id, self.current.version)
+        except CsdeskError as exc:
+            self.setObsolete(True)
+            self.page.show_problem(exc)
+        self.page.reload_contacts()
+        self.page.changed.emit()
+
+    def undo(self) -> None:
+        db, acc = self.page.db, self.page.account_id
+        try:
+            if self.action == "add":
+                assert self.current is not None
+                svc.delete_contact(db, self.current.id, self.current.version)
+            elif self.action == "edit":
+                assert self.current is not None and self.before is not None
+                back = {f: getattr(self.before, f) for f in svc.CONTACT_FIELDS}
+                self.current = svc.update_contact(db, self.current.id, back,
+                                                  self.current.version)
+            else:
+                assert self.before is not None
+                self.current = svc.restore_contact(db, acc, self.before)
+        except CsdeskError as exc:
+            self.page.show_problem(exc)
+        self.page.reload_contacts()
+        self.page.changed.emit()
+
+
+class ContactDialog(QDialog):
+    """Add or edit a contact; the form says which field is wrong, it never crashes."""
+
+    def __init__(self, parent: QWidget, row: svc.ContactRow | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Edit contact" if row else "Add contact")
+        self.name = QLineEdit(row.name if row else "")
+        self.email = QLineEdit(row.email or "" if row else "")
+        self.title = QLineEdit(row.title or "" if row else "")
+        self.champion = QCheckBox("Champion")
+        self.sponsor = QCheckBox("Executive sponsor")
+        self.buyer = QCheckBox("Economic buyer")
+        self.left = QCheckBox("Has left the company")
+        for box, on in ((self.champion, row and row.is_champion),
+                        (self.sponsor, row and row.is_executive_sponsor),
+                        (self.buyer, row and row.is_economic_buyer),
+                        (self.left, row and row.left_company)):
+            box.setChecked(bool(on))
+        self.sentiment = QComboBox()
+        for s in Sentiment:
+            self.sentiment.addItem(s.value.capitalize(), s.value)
+        self.sentiment.setCurrentIndex(self.sentiment.findData(row.sentiment if row else
+                                                               "unknown"))
+        self.advocacy = QComboBox()
+        for a in AdvocacyLevel:
+            self.advocacy.addItem(a.value.capitalize(), a.value)
+        self.advocacy.setCurrentIndex(self.advocacy.findData(row.advocacy_level if row else
+                                                             "none"))
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #dc2626;")
+        roles = QHBoxLayout()
+        for box in (self.champion, self.sponsor, self.buyer):
+            roles.addWidget(box)
+        form = QFormLayout(self)
+        form.addRow("Name", self.name)
+        form.addRow("E-mail", self.email)
+        form.addRow("Title", self.title)
+        form.addRow("Roles", roles)
+        form.addRow("Sentiment", self.sentiment)
+        form.addRow("Advocacy", self.advocacy)
+        form.addRow("", self.left)
+        form.addRow(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._check)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def data(self) -> dict[str, Any]:
+        return {"name": self.name.text(), "email": self.email.text(),
+                "title": self.title.text() or None, "is_champion": self.champion.isChecked(),
+                "is_executive_sponsor": self.sponsor.isChecked(),
+                "is_economic_buyer": self.buyer.isChecked(),
+                "sentiment": self.sentiment.currentData(),
+                "advocacy_level": self.advocacy.currentData(),
+                "left_company": self.left.isChecked()}
+
+    def _check(self) -> None:
+        try:
+            svc._validate_contact(self.data())
+        except svc.ValidationError as exc:
+            self.problem.setText(str(exc))
+            {"name": self.name, "email": self.email}.get(exc.field, self.name).setFocus()
+            return
+        self.accept()
+
+
+class AccountPage(QWidget):
+    """One account; ``changed`` fires after any saved edit (the book list refreshes)."""
+
+    changed = Signal()
+
+    def __init__(self, db: Database, account_id: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.account_id = account_id
+        self.undo_stack = QUndoStack(self)
+        self.facts = svc.account_facts(db, account_id)
+        self.version = self.facts.header.version
+
+        self.title = _label("", bold=True, size=1.6)
+        self.badge = _label("", bold=True, size=1.2)
+        self.subtitle = QLabel()
+        self.subtitle.setTextFormat(Qt.TextFormat.PlainText)
+        self.owner = QLineEdit()
+        self.owner.setPlaceholderText("Owner")
+        self.owner.editingFinished.connect(self._owner_edited)
+        self.stage = QComboBox()
+        for s in LifecycleStage:
+            self.stage.addItem(s.value.capitalize(), s.value)
+        self.stage.activated.connect(self._stage_edited)
+        top = QHBoxLayout()
+        top.addWidget(self.title)
+        top.addSpacing(12)
+        top.addWidget(self.badge)
+        top.addStretch(1)
+        top.addWidget(QLabel("Owner"))
+        top.addWidget(self.owner)
+        top.addWidget(QLabel("Stage"))
+        top.addWidget(self.stage)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._overview(), "Overview")
+        self.tabs.addTab(self._contacts_tab(), "Contacts")
+        self.tabs.addTab(self._timeline_tab(), "Timeline")
+        self.tabs.addTab(EmptyView("Success plan", "Objectives with baseline → target KPIs, "
+                                   "milestones (the first value milestone marked) and who "
+                                   "owns each step arrive with the success-plan editor."),
+                         "Success plan")
+        self.tabs.addTab(EmptyView("Renewal & expansion", "The renewal track with its "
+                                   "reasons, the forecast, outcome logging and expansion "
+                                   "signals arrive with the renewals feature."),
+                         "Renewal && expansion")
+        self.tabs.addTab(EmptyView("Value delivered", "The dated, evidenced log of value "
+                                   "delivered, with its totals against ARR, arrives with the "
+                                   "value log."), "Value delivered")
+        col = QVBoxLayout(self)
+        col.setContentsMargins(16, 12, 16, 12)
+        col.addLayout(top)
+        col.addWidget(self.subtitle)
+        col.addWidget(self.tabs, 1)
+        self.reload_header()
+
+    # -- header -------------------------------------------------------------------------
+
+    def reload_header(self) -> None:
+        h = svc.account_facts(self.db, self.account_id).header
+        self.version = h.version
+        self.title.setText(h.name)
+        renewal = "no renewal pending" if h.renewal_date is None else (
+            f"renews {h.renewal_date:%d %b %Y} ({(h.renewal_date - date.today()).days} days, "
+            f"{(h.renewal_track or 'standard').replace('_', '-')} track)")
+        self.subtitle.setText(
+            f"{h.external_id} · {SEGMENT_LABEL.get(h.segment, h.segment)}"
+            f"{' (set by hand)' if h.segment_overridden else ''} · "
+            f"{h.engagement_model.replace('_', '-')} · ARR "
+            f"{format_money(h.arr_cents, h.currency)} · {renewal}"
+            + (" · CHURNED" if h.status == "churned" else ""))
+        self.owner.setText(h.owner or "")
+        self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
+        self.header = h
+
+    def _owner_edited(self) -> None:
+        new = self.owner.text().strip()
+        if new and new != (self.header.owner or ""):
+            self.undo_stack.push(AccountFieldCommand(self, "owner", self.header.owner, new))
+
+    def _stage_edited(self) -> None:
+        new = self.stage.currentData()
+        if new != self.header.lifecycle_stage:
+            self.undo_stack.push(AccountFieldCommand(self, "lifecycle_stage",
+                                                     self.header.lifecycle_stage, new))
+
+    def show_problem(self, exc: Exception) -> None:
+        QMessageBox.warning(self, "Not saved", str(exc))
+
+    # -- overview -----------------------------------------------------------------------
+
+    def _overview(self) -> QWidget:
+        try:
+            e: Explanation | None = explain(self.db, self.facts.header.external_id)
+        except CsdeskError:
+            e = None
+        self.explanation = e
+        body = QWidget()
+        grid = QGridLayout(body)
+        if e is not None and e.score is not None:
+            colour = BAND_COLOURS.get(e.band or "", BAND_COLOURS["yellow"]).name()
+            self.badge.setText(f"● {e.score:.0f} {e.band}")
+            self.badge.setStyleSheet(f"color: {colour};")
+            drag = next((line.label for line in e.lines if line.name == e.drag), "—")
+            summary = (f"Health {e.score:.0f} ({e.band}) rests on {e.inputs_present} of "
+                       f"{e.inputs_total} inputs; {drag.lower()} pulls it down most.")
+        else:
+            self.badge.setText("● no score")
+            summary = "No health score: not enough data yet (missing inputs are not counted)."
+        self.summary_label = _label(summary, bold=True)
+        grid.addWidget(self.summary_label, 0, 0, 1, 2)
+        self.breakdown = QTableWidget(0, 5)
+        self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
+                                                  "Note"])
+        self.breakdown.verticalHeader().hide()
+        self.breakdown.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.breakdown.horizontalHeader().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        self.breakdown.setColumnWidth(0, 190)
+        if e is not None:
+            self.breakdown.setRowCount(len(e.lines))
+            for r, line in enumerate(e.lines):
+                note = "missing — not counted" if line.value is None else ""
+                if line.stale:
+                    note = "stale: recorded long ago"
+                if line.name == e.drag:
+                    note = "pulls the score down most"
+                cells = (line.label, "—" if line.value is None else f"{line.value:.0f}",
+                         f"{line.weight:g}", "—" if line.points is None else
+                         f"{line.points:.1f}", note)
+                for c, text in enumerate(cells):
+                    item = QTableWidgetItem(text)
+                    if c in (1, 2, 3):
+                        item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
+                                              Qt.AlignmentFlag.AlignVCenter)
+                    self.breakdown.setItem(r, c, item)
+        self.breakdown.setMinimumHeight(300)
+        grid.addWidget(self.breakdown, 1, 0)
+        f = self.facts
+        facts = [("Time to first value", "not reached" if f.ttv_days is None else
+                  f"{f.ttv_days} days"),
+                 ("Last QBR", "none" if f.last_qbr is None else f"{f.last_qbr:%d %b %Y}"),
+                 ("NPS", ", ".join(str(s) for _, s in f.nps[-4:]) or "no answers"),
+                 ("Open tickets", str(f.open_tickets)),
+                 ("Adoption score", "—" if e is None or e.adoption_score is None else
+                  f"{e.adoption_score:.0f}")]
+        box = QFormLayout()
+        for k, v in facts:
+            box.addRow(_label(k), _label(v, bold=True))
+        side = QWidget()
+        side.setLayout(box)
+        grid.addWidget(side, 1, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        self._charts(grid)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        return scroll
+
+    def _charts(self, grid: QGridLayout) -> None:
+        from csdesk.ui.charts import Chart
+
+        f = self.facts
+        health = Chart("Health score")
+        health.draw(lambda ax: (
+            ax.plot([d for d, s, _ in f.health if s is not None],
+                    [s for _, s, _ in f.health if s is not None], marker="o", color="#2563eb"),
+            ax.axhspan(70, 100, color="#16a34a", alpha=0.08),
+            ax.axhspan(0, 40, color="#dc2626", alpha=0.08), ax.set_ylim(0, 100)))
+        users = Chart("Active users and licensed seats")
+        users.draw(lambda ax: (
+            ax.plot([u[0] for u in f.usage], [u[1] for u in f.usage], label="active users",
+                    color="#2563eb"),
+            ax.plot([u[0] for u in f.usage], [u[2] for u in f.usage], label="seats",
+                    color="#9ca3af", linestyle="--"), ax.legend(fontsize=8)))
+        events = Chart("Key value events a week")
+        events.draw(lambda ax: ax.bar([u[0] for u in f.usage], [u[3] or 0 for u in f.usage],
+                                      width=5, color="#0891b2"))
+        breadth = Chart("Features in use")
+        breadth.draw(lambda ax: ax.plot([u[0] for u in f.usage], [u[4] for u in f.usage],
+                                        color="#7c3aed"))
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        for i, chart in enumerate((health, users, events, breadth)):
+            for ax in chart.figure.axes:
+                locator = AutoDateLocator(maxticks=6)
+                ax.xaxis.set_major_locator(locator)
+                ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+            chart.canvas.draw_idle()
+            grid.addWidget(chart, 2 + i // 2, i % 2)
+        self.charts = (health, users, events, breadth)
+
+    # -- contacts -----------------------------------------------------------------------
+
+    def _contacts_tab(self) -> QWidget:
+        page = QWidget()
+        self.contact_table = QTableWidget(0, 7)
+        self.contact_table.setHorizontalHeaderLabels(
+            ["Name", "Title", "Roles", "Sentiment", "Advocacy", "Last contacted", "E-mail"])
+        self.contact_table.verticalHeader().hide()
+        self.contact_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.contact_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.contact_table.horizontalHeader().setSectionResizeMode(
+            6, QHeaderView.ResizeMode.Stretch)
+        self.contact_table.setColumnWidth(0, 180)
+        self.contact_table.setColumnWidth(1, 200)
+        self.contact_table.setColumnWidth(2, 230)
+        self.contact_table.doubleClicked.connect(lambda _i: self.edit_contact())
+        add = QPushButton("Add…")
+        add.clicked.connect(self.add_contact)
+        edit = QPushButton("Edit…")
+        edit.clicked.connect(self.edit_contact)
+        delete = QPushButton("Delete")
+        delete.clicked.connect(self.delete_contact)
+        buttons = QHBoxLayout()
+        for b in (add, edit, delete):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        col = QVBoxLayout(page)
+        col.addLayout(buttons)
+        col.addWidget(self.contact_table, 1)
+        self.reload_contacts()
+        return page
+
+    def reload_contacts(self) -> None:
+        self.contact_rows = svc.contacts(self.db, self.account_id)
+        t = self.contact_table
+        t.setRowCount(len(self.contact_rows))
+        for r, c in enumerate(self.contact_rows):
+            roles = ", ".join(n for n, on in (("champion", c.is_champion),
+                                              ("executive sponsor", c.is_executive_sponsor),
+                                              ("economic buyer", c.is_economic_buyer)) if on)
+            name = c.name + (" (left)" if c.left_company else "")
+            cells = (name, c.title or "", roles, c.sentiment, c.advocacy_level,
+                     "" if c.last_contacted is None else f"{c.last_contacted:%d %b %Y}",
+                     c.email or "")
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if c.left_company:
+                    item.setForeground(Qt.GlobalColor.gray)
+                t.setItem(r, col, item)
+
+    def _selected_contact(self) -> svc.ContactRow | None:
+        rows = self.contact_table.selectionModel().selectedRows()
+        return self.contact_rows[rows[0].row()] if rows else None
+
+    def add_contact(self, data: dict[str, Any] | None = None) -> None:
+        if data is None:
+            dialog = ContactDialog(self)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            data = dialog.data()
+        self.undo_stack.push(ContactCommand(self, "add", None, data))
+
+    def edit_contact(self, data: dict[str, Any] | None = None) -> None:
+        row = self._selected_contact()
+        if row is None:
+            return
+        if data is None:
+            dialog = ContactDialog(self, row)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            data = dialog.data()
+        self.undo_stack.push(ContactCommand(self, "edit", row, data))
+
+    def delete_contact(self) -> None:
+        row = self._selected_contact()
+        if row is not None:
+            self.undo_stack.push(ContactCommand(self, "delete", row, None))
+
+    # -- timeline -----------------------------------------------------------------------
+
+    def _timeline_tab(self) -> QWidget:
+        page = QWidget()
+        self.kind_filter = QComboBox()
+        self.kind_filter.addItem("All kinds", None)
+        for k in ActivityKind:
+            self.kind_filter.addItem(k.value.upper() if k.value == "qbr" else
+                                     k.value.capitalize(), k.value)
+        self.kind_filter.currentIndexChanged.connect(self.reload_timeline)
+        self.quick_kind = QComboBox()
+        for k in ("note", "call", "meeting", "email", "qbr", "onsite"):
+            self.quick_kind.addItem(k.upper() if k == "qbr" else k.capitalize(), k)
+        self.quick_text = QLineEdit()
+        self.quick_text.setPlaceholderText("What happened? (Enter to add)")
+        self.quick_text.returnPressed.connect(self.add_note)
+        self.quick_proactive = QCheckBox("Proactive")
+        self.quick_proactive.setChecked(True)
+        self.quick_contacts = QComboBox()
+        self.quick_contacts.setToolTip("Who took part")
+        add = QPushButton("Add")
+        add.clicked.connect(self.add_note)
+        quick = QHBoxLayout()
+        for w in (self.quick_kind, self.quick_text, self.quick_contacts, self.quick_proactive,
+                  add):
+            quick.addWidget(w)
+        quick.setStretch(1, 1)
+        self.timeline_list = QListWidget()
+        self.timeline_list.setAlternatingRowColors(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Show"))
+        top.addWidget(self.kind_filter)
+        top.addStretch(1)
+        col = QVBoxLayout(page)
+        col.addLayout(quick)
+        col.addLayout(top)
+        col.addWidget(self.timeline_list, 1)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_note)
+        self.reload_timeline()
+        return page
+
+    def _focus_note(self) -> None:
+        self.tabs.setCurrentIndex(2)
+        self.quick_text.setFocus()
+
+    def reload_timeline(self) -> None:
+        kind = self.kind_filter.currentData()
+        items = svc.timeline(self.db, self.account_id, {kind} if kind else None)
+        self.timeline_list.clear()
+        for a in items:
+            who = f" — with {', '.join(a.contacts)}" if a.contacts else ""
+            tag = "proactive" if a.proactive else "reactive"
+            item = QListWidgetItem(f"{a.occurred_on:%d %b %Y}   {a.kind.upper():<8} "
+                                   f"{a.summary}{who}   ({tag})")
+            item.setData(Qt.ItemDataRole.UserRole, a.id)
+            self.timeline_list.addItem(item)
+        self.quick_contacts.clear()
+        self.quick_contacts.addItem("No contact", None)
+        for c in svc.contacts(self.db, self.account_id):
+            if not c.left_company:
+                self.quick_contacts.addItem(c.name, c.id)
+
+    def add_note(self) -> None:
+        text = self.quick_text.text().strip()
+        if not text:
+            return
+        contact = self.quick_contacts.currentData()
+        try:
+            svc.add_activity(self.db, self.account_id, kind=self.quick_kind.currentData(),
+                             summary=text, proactive=self.quick_proactive.isChecked(),
+                             contact_ids=[contact] if contact else None)
+        except CsdeskError as exc:
+            self.show_problem(exc)
+            return
+        self.quick_text.clear()
+        self.reload_timeline()
+        self.changed.emit()

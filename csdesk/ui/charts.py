@@ -1,0 +1,54 @@
+"""Matplotlib charts inside Qt: a Figure on the QtAgg canvas, coloured to match the app.
+
+matplotlib is imported on first use (it costs a noticeable part of a second), never at
+start-up; figures are made with ``Figure`` (never pyplot) so nothing global leaks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from csdesk.ui.theme import is_dark
+
+
+class Chart(QWidget):
+    """A titled matplotlib chart; ``draw(fn)`` calls ``fn(ax)`` and refreshes."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, height: float = 2.6) -> None:
+        super().__init__(parent)
+        from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
+        from matplotlib.figure import Figure
+        from PySide6.QtWidgets import QVBoxLayout
+
+        self.title = title
+        self.figure = Figure(figsize=(5, height), dpi=100, layout="constrained")
+        self.canvas = FigureCanvasQTAgg(self.figure)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.canvas.setMinimumHeight(int(height * 80))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+
+    def draw(self, fn: Any) -> None:
+        dark = is_dark()
+        fg, bg = ("#e5e7eb", "#16191d") if dark else ("#1f2937", "#ffffff")
+        grid = "#374151" if dark else "#e5e7eb"
+        self.figure.clear()
+        self.figure.set_facecolor(bg)
+        ax = self.figure.add_subplot(111)
+        ax.set_facecolor(bg)
+        fn(ax)
+        ax.set_title(self.title, color=fg, fontsize=10, loc="left")
+        ax.tick_params(colors=fg, labelsize=8)
+        for spine in ax.spines.values():
+            spine.set_color(grid)
+        ax.grid(True, color=grid, linewidth=0.6, alpha=0.8)
+        ax.set_axisbelow(True)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.get_frame().set_facecolor(bg)
+            for text in legend.get_texts():
+                text.set_color(fg)
+        self.canvas.draw_idle()

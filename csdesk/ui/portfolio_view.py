@@ -1,0 +1,184 @@
+"""Portfolio: the book's metrics as tiles (formula in the tooltip) and charts to drill into.
+
+Clicking a tile or a bar emits ``drill(ids, label)`` with the accounts behind the number; the
+main window shows them in the Accounts view.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QMouseEvent
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from csdesk.models.enums import Segment
+from csdesk.services.accounts import AccountTable
+from csdesk.services.metrics import FORMULAS, PeriodMetrics
+from csdesk.ui.theme import BAND_COLOURS, SEGMENT_COLOURS
+
+
+class Tile(QFrame):
+    """A number, its name and a caption; the formula is its tooltip; clicking drills in."""
+
+    clicked = Signal()
+
+    def __init__(self, title: str, value: str, caption: str, formula: str) -> None:
+        super().__init__()
+        self.setObjectName("tile")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setToolTip(formula)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.value_label = QLabel(value)
+        font = QFont(self.value_label.font())
+        font.setPointSizeF(font.pointSizeF() * 2.0)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.value_label.setFont(font)
+        name = QLabel(title)
+        name.setStyleSheet("font-weight: 600;")
+        name.setWordWrap(True)
+        cap = QLabel(caption)
+        cap.setWordWrap(True)
+        cap.setEnabled(False)
+        col = QVBoxLayout(self)
+        col.addWidget(name)
+        col.addWidget(self.value_label)
+        col.addWidget(cap)
+        self.setMinimumWidth(120)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
+
+
+class PortfolioView(QWidget):
+    drill = Signal(object, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.body = QWidget()
+        self.grid = QGridLayout(self.body)
+        self.grid.setSpacing(12)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.body)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        self.heading = QLabel()
+        self.heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        layout.addWidget(self.heading)
+        layout.addWidget(scroll, 1)
+        self.tiles: dict[str, Tile] = {}
+
+    def show_book(self, table: AccountTable, quarters: list[PeriodMetrics]) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        last = quarters[-1]
+        v = last.values
+        self.heading.setText(f"Portfolio — {last.period} ({last.start:%d %b} – "
+                             f"{last.end:%d %b %Y})")
+        c = {name: i for i, name in enumerate(table.columns)}
+        live = [r for r in table.rows if r[c["status"]].value == "active"]
+        arr_band = {b: sum(r[c["arr_cents"]] or 0 for r in live
+                           if r[c["health_band"]] is not None and r[c["health_band"]].value == b)
+                    for b in ("green", "yellow", "red")}
+        total_arr = sum(arr_band.values()) or 1
+        behind = last.accounts
+        tiles = [
+            ("nrr", "Net revenue retention", _pct(v["nrr"]),
+             f"{len(behind['cohort']):,} accounts at the start", behind["cohort"]),
+            ("grr", "Gross revenue retention", _pct(v["grr"]),
+             "churn and contraction only", behind["churned"] | behind["contracted"]),
+            ("logo_churn", "Logo churn", _pct(v["logo_churn"]),
+             f"{len(behind['churned'])} accounts lost", behind["churned"]),
+            ("expansion_rate", "Expansion", _pct(v["expansion_rate"]),
+             f"{len(behind['expanded'])} accounts grew", behind["expanded"]),
+            ("median_ttv_days", "Median time to first value",
+             "—" if v["median_ttv_days"] is None else f"{v['median_ttv_days']:.0f} days",
+             f"{len(behind['first_value'])} reached it this quarter", behind["first_value"]),
+            ("proactive_ratio", "Proactive : reactive",
+             "—" if v["proactive_ratio"] is None else f"{v['proactive_ratio']:.1f} : 1",
+             "touches this quarter", None),
+        ]
+        for k, (key, title, value, caption, ids) in enumerate(tiles):
+            tile = Tile(title, value, caption, FORMULAS[key])
+            if ids is not None:
+                tile.clicked.connect(lambda ids=ids, title=title: self.drill.emit(
+                    set(ids), f"{title}, {last.period}"))
+            self.grid.addWidget(tile, 0, k)
+            self.tiles[key] = tile
+        red_ids = {r[c["id"]] for r in live if r[c["health_band"]] is not None
+                   and r[c["health_band"]].value == "red"}
+        risk = Tile("ARR in red health", f"{arr_band['red'] / total_arr:.0%}",
+                    f"${arr_band['red'] / 100:,.0f} of ${total_arr / 100:,.0f}",
+                    "ARR of live accounts whose latest health band is red ÷ ARR of live "
+                    "accounts with a score")
+        risk.clicked.connect(lambda: self.drill.emit(red_ids, "ARR in red health"))
+        self.grid.addWidget(risk, 0, len(tiles))
+        self.tiles["arr_red"] = risk
+        self._charts(table, quarters, c, live)
+
+    def _charts(self, table: AccountTable, quarters: list[PeriodMetrics], c: dict[str, int],
+                live: list[tuple[Any, ...]]) -> None:
+        from csdesk.ui.charts import Chart
+
+        segments = [s.value for s in Segment]
+        by_seg = [sum(r[c["arr_cents"]] or 0 for r in live if r[c["segment"]].value == s) / 100
+                  for s in segments]
+        seg_chart = Chart("ARR by segment (click a bar)")
+        bars: dict[str, Any] = {}
+
+        def draw_segments(ax: Any) -> None:
+            bars["seg"] = ax.bar([Segment(s).label for s in segments], by_seg,
+                                 color=[SEGMENT_COLOURS[s] for s in segments])
+            ax.yaxis.set_major_formatter(lambda x, _p: f"${x / 1000:,.0f}K")
+
+        seg_chart.draw(draw_segments)
+        seg_ids = {s: {r[c["id"]] for r in live if r[c["segment"]].value == s} for s in segments}
+        self._clickable(seg_chart, lambda: bars["seg"], [
+            (seg_ids[s], f"{Segment(s).label} accounts") for s in segments])
+
+        scores = [r[c["health_score"]] for r in live if r[c["health_score"]] is not None]
+        bins = [0, 40, 50, 60, 70, 80, 90, 101]
+        counts = [sum(1 for x in scores if lo <= x < hi) for lo, hi in itertools.pairwise(bins)]
+        colours = [BAND_COLOURS["red"].name()] + [BAND_COLOURS["yellow"].name()] * 3 + \
+            [BAND_COLOURS["green"].name()] * 3
+        labels = ["<40", "40–49", "50–59", "60–69", "70–79", "80–89", "90+"]
+        dist = Chart("Health distribution of live accounts")
+        dist.draw(lambda ax: bars.__setitem__("dist", ax.bar(labels, counts, color=colours)))
+        dist_ids = [{r[c["id"]] for r in live if r[c["health_score"]] is not None
+                     and lo <= r[c["health_score"]] < hi}
+                    for lo, hi in itertools.pairwise(bins)]
+        self._clickable(dist, lambda: bars["dist"], [
+            (ids, f"health {lab}") for ids, lab in zip(dist_ids, labels, strict=True)])
+
+        nrr = Chart("NRR and GRR by quarter")
+        periods = [q.period for q in quarters]
+        nrr.draw(lambda ax: (
+            ax.plot(periods, [(q.values["nrr"] or 0) * 100 for q in quarters], marker="o",
+                    label="NRR", color="#2563eb"),
+            ax.plot(periods, [(q.values["grr"] or 0) * 100 for q in quarters], marker="o",
+                    label="GRR", color="#16a34a"),
+            ax.axhline(100, color="#9ca3af", linewidth=0.8),
+            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.0f}%"), ax.legend(fontsize=8)))
+        self.grid.addWidget(seg_chart, 1, 0, 1, 3)
+        self.grid.addWidget(dist, 1, 3, 1, 4)
+        self.grid.addWidget(nrr, 2, 0, 1, 7)
+        self.charts = (seg_chart, dist, nrr)
+
+    def _clickable(self, chart: Any, bars: Any, targets: list[tuple[set[int], str]]) -> None:
+        def on_click(event: Any) -> None:
+            for bar, (ids, label) in zip(bars(), targets, strict=True):
+                if bar.contains(event)[0]:
+                    self.drill.emit(set(ids), label)
+                    return
+
+        chart.canvas.mpl_connect("button_press_event", on_click)

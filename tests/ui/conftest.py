@@ -1,0 +1,16 @@
+"""Qt fixtures: remembered window state goes to a temporary INI file, never the user's."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QSettings
+
+
+@pytest.fixture(autouse=True)
+def _isolated_qsettings(tmp_path: Path) -> None:
+    QCoreApplication.setOrganizationName("csdesk-tests")
+    QCoreApplication.setApplicationName("csdesk-tests")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))

@@ -1,0 +1,137 @@
+"""The account page: search and open, edit with undo, timeline notes, conflicts."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account, Activity, Contact
+from csdesk.services import account_detail as svc
+from csdesk.ui.account_page import AccountPage
+from csdesk.ui.main_window import MainWindow
+
+
+def _window(qtbot, db: Database) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(db)
+    qtbot.addWidget(window)
+    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
+        window.refresh()
+    window.show()
+    return window
+
+
+def test_search_opens_the_account(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = _window(qtbot, demo_db)
+    qtbot.keyClicks(window.search, "ACC-000002")
+    qtbot.keyClick(window.search, Qt.Key.Key_Return)
+    page = window.account_tabs.currentWidget()
+    assert isinstance(page, AccountPage)
+    assert page.header.external_id == "ACC-000002"
+    assert window.account_tabs.count() == 2
+    window.open_account(page.account_id)  # opening again brings the same tab forward
+    assert window.account_tabs.count() == 2
+    assert page.breakdown.rowCount() >= 8
+    assert "inputs" in page.summary_label.text() and "pulls it down most" in \
+        page.summary_label.text()
+
+
+def _page(qtbot, db: Database, external_id: str = "ACC-000002") -> AccountPage:  # type: ignore[no-untyped-def]
+    page = AccountPage(db, svc.account_id_for(db, external_id))
+    qtbot.addWidget(page)
+    page.show()
+    return page
+
+
+def test_edit_a_contact_and_undo(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    page = _page(qtbot, demo_db)
+    page.contact_table.selectRow(0)
+    before = page.contact_rows[0]
+    page.edit_contact({"name": "Ada Lovelace", "email": "ada@example.com", "title": "CTO",
+                       "is_champion": True, "is_executive_sponsor": False,
+                       "is_economic_buyer": False, "sentiment": "positive",
+                       "advocacy_level": "active", "left_company": False})
+    with demo_db.read() as s:
+        assert s.get(Contact, before.id).name == "Ada Lovelace"
+    assert page.contact_table.item(0, 0).text().startswith("Ada Lovelace")
+    page.undo_stack.undo()
+    with demo_db.read() as s:
+        restored = s.get(Contact, before.id)
+        assert restored.name == before.name and restored.email == before.email
+    page.undo_stack.redo()
+    with demo_db.read() as s:
+        assert s.get(Contact, before.id).name == "Ada Lovelace"
+
+
+def test_add_and_delete_contacts_undo_brings_them_back(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    page = _page(qtbot, demo_db)
+    count = len(page.contact_rows)
+    page.add_contact({"name": "New Person", "email": "new@example.com"})
+    assert len(page.contact_rows) == count + 1
+    page.undo_stack.undo()
+    assert len(page.contact_rows) == count
+    page.contact_table.selectRow(0)
+    name = page.contact_rows[0].name
+    page.delete_contact()
+    assert name not in [c.name for c in page.contact_rows]
+    page.undo_stack.undo()
+    assert name in [c.name for c in page.contact_rows]
+
+
+def test_invalid_contact_is_refused_in_the_form(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.ui.account_page import ContactDialog
+
+    page = _page(qtbot, demo_db)
+    dialog = ContactDialog(page)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Someone")
+    dialog.email.setText("not-an-email")
+    dialog._check()
+    assert "not an e-mail address" in dialog.problem.text()
+    assert dialog.result() != dialog.DialogCode.Accepted
+
+
+def test_quick_add_a_timeline_note(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    page = _page(qtbot, demo_db)
+    page.quick_kind.setCurrentIndex(page.quick_kind.findData("call"))
+    page.quick_proactive.setChecked(False)
+    page.quick_contacts.setCurrentIndex(1)
+    qtbot.keyClicks(page.quick_text, "Renewal pricing call")
+    with qtbot.waitSignal(page.changed, timeout=5000):
+        qtbot.keyClick(page.quick_text, Qt.Key.Key_Return)
+    assert "Renewal pricing call" in page.timeline_list.item(0).text()
+    assert "(reactive)" in page.timeline_list.item(0).text()
+    with demo_db.read() as s:
+        act = s.scalars(select(Activity).where(Activity.summary == "Renewal pricing call")).one()
+        assert act.kind.value == "call" and not act.proactive and len(act.contacts) == 1
+    page.kind_filter.setCurrentIndex(page.kind_filter.findData("qbr"))
+    assert all("QBR" in page.timeline_list.item(i).text()
+               for i in range(page.timeline_list.count()))
+
+
+def test_owner_edit_undo_and_conflict(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    page = _page(qtbot, demo_db)
+    original = page.header.owner
+    page.owner.setText("Grace Hopper")
+    page.owner.editingFinished.emit()
+    with demo_db.read() as s:
+        assert s.get(Account, page.account_id).owner == "Grace Hopper"
+    page.undo_stack.undo()
+    with demo_db.read() as s:
+        assert s.get(Account, page.account_id).owner == original
+
+    # Someone else changes the account after the page loaded it…
+    version = page.version
+    svc.update_account(demo_db, page.account_id, {"owner": "Teammate"}, version)
+    warnings: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning",
+                        lambda _p, _t, text, *_a: warnings.append(text))
+    page.owner.setText("Me Again")
+    page.owner.editingFinished.emit()
+    assert warnings and "changed elsewhere" in warnings[0]
+    with demo_db.read() as s:
+        assert s.get(Account, page.account_id).owner == "Teammate"  # not overwritten
+    assert page.owner.text() == "Teammate"  # the page reloaded the newer data
