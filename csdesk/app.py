@@ -9,7 +9,6 @@ from csdesk.config import DatabaseLocation
 from csdesk.db import Database, restore_book
 from csdesk.errors import CorruptDatabaseError, CsdeskError
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.demo import generate_demo
 
 
 def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
@@ -21,6 +20,8 @@ def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
             from csdesk.services.book import book_info
 
             if book_info(db).counts["accounts"] == 0:
+                from csdesk.services.demo import generate_demo
+
                 generate_demo(db)
     return db
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _PLACEHOLDER = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":{n}"}
 
@@ -103,6 +105,8 @@ def read_frame(session: Session, stmt: Any) -> pd.DataFrame:
     Skipping SQLAlchemy's per-row result processing halves the time of large reads; dates
     come back as ISO text on SQLite (``pd.to_datetime`` reads both that and date objects).
     """
+    import pandas as pd  # only the analytical services read frames; keep start-up light
+
     dialect = session.get_bind().dialect
     compiled = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     params = compiled.construct_params()

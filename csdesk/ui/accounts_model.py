@@ -11,6 +11,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -31,18 +32,19 @@ class Column:
     title: str
     source: str
     align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignLeft
+    sort_key: str | None = None  # a precomputed column to sort by (case-folded text)
 
 
 _RIGHT = Qt.AlignmentFlag.AlignRight
 COLUMNS: tuple[Column, ...] = (
-    Column("Account", "name"),
+    Column("Account", "name", sort_key="name_key"),
     Column("Segment", "segment"),
     Column("Health", "health_score", _RIGHT),
     Column("ARR", "arr_cents", _RIGHT),
     Column("Renewal", "renewal_date"),
     Column("Days to renewal", "days_to_renewal", _RIGHT),
     Column("Track", "renewal_track"),
-    Column("Owner", "owner"),
+    Column("Owner", "owner", sort_key="owner_key"),
     Column("Last touch", "last_touch"),
     Column("Open tasks", "open_tasks", _RIGHT),
 )
@@ -73,10 +75,8 @@ def _label(value: object) -> str:
 
 
 def _column_index(columns: tuple[str, ...]) -> dict[str, int]:
-    """Positions of the service's columns, plus the derived days-to-renewal at the end."""
-    index = {name: i for i, name in enumerate(columns)}
-    index["days_to_renewal"] = len(columns)
-    return index
+    """Positions of the service's columns."""
+    return {name: i for i, name in enumerate(columns)}
 
 
 class AccountsModel(QAbstractTableModel):
@@ -98,13 +98,11 @@ class AccountsModel(QAbstractTableModel):
     def set_table(self, table: AccountTable) -> None:
         self.beginResetModel()
         self._col = _column_index(table.columns)
-        days = self._col["renewal_date"]
-        as_of = table.as_of
-        # Derived per row once, so sorting by "days to renewal" is a plain key.
-        self._all = [(*r, (r[days] - as_of).days if r[days] is not None else None)
-                     for r in table.rows]
-        self._as_of = as_of
-        self._rows = self._apply(self._all)
+        self._all = table.rows
+        self._as_of = table.as_of
+        presorted = self._sort is not None and self._sort[1] == Qt.SortOrder.AscendingOrder \
+            and COLUMNS[self._sort[0]].sort_key == table.sorted_by
+        self._rows = self._apply(self._all, resort=not presorted)
         self.endResetModel()
 
     def set_text_filter(self, text: str) -> None:
@@ -122,9 +120,9 @@ class AccountsModel(QAbstractTableModel):
         tests: list[Callable[[tuple[Any, ...]], bool]] = []
         needle = self._text
         if needle:
-            name, ext, owner = c["name"], c["external_id"], c["owner"]
-            tests.append(lambda r: needle in r[name].casefold() or needle in r[ext].casefold()
-                         or (r[owner] is not None and needle in r[owner].casefold()))
+            name, ext, owner = c["name_key"], c["external_id"], c["owner_key"]
+            tests.append(lambda r: needle in r[name] or needle in r[ext].casefold()
+                         or (r[owner] is not None and needle in r[owner]))
         f = self._filters
         if "segment" in f:
             seg, i = f["segment"], c["segment"]
@@ -175,16 +173,17 @@ class AccountsModel(QAbstractTableModel):
         i = self._col["id"]
         return [int(self._rows[r][i]) for r in rows]
 
-    def _apply(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def _apply(self, rows: list[tuple[Any, ...]], *, resort: bool = True
+               ) -> list[tuple[Any, ...]]:
         out = [r for r in rows if self._filter(r)] if self._filter else list(rows)
-        if self._sort is not None:
+        if self._sort is not None and resort:
             col, order = self._sort
-            i = self._col[COLUMNS[col].source]
+            column = COLUMNS[col]
+            i = self._col[column.sort_key or column.source]
             present = [r for r in out if r[i] is not None]
-            missing = [r for r in out if r[i] is None]
-            key = (lambda r: r[i].casefold()) if isinstance(present[0][i] if present else None,
-                                                             str) else (lambda r: r[i])
-            present.sort(key=key, reverse=order == Qt.SortOrder.DescendingOrder)
+            missing = [r for r in out if r[i] is None] if len(present) < len(out) else []
+            # itemgetter keeps the comparison in C; text columns come case-folded.
+            present.sort(key=itemgetter(i), reverse=order == Qt.SortOrder.DescendingOrder)
             out = present + missing  # blanks last in either direction
         return out
 
