@@ -27,12 +27,17 @@ test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$(mktemp -d) $(BIN)/csdesk gui --demo \
-		--screenshot docs/accounts.png --size 1440x900
+	d=$$(mktemp -d); for theme in light dark; do \
+	  for view in today portfolio accounts account:ACC-000132; do \
+	    name=$$(echo $$view | cut -d: -f1); \
+	    QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$d $(BIN)/csdesk gui --demo --theme $$theme \
+	      --screenshot docs/$$theme-$$name.png --view $$view --size 1440x900; \
+	  done; done
 	QT_QPA_PLATFORM=offscreen $(BIN)/csdesk gui --db $$(mktemp -d)/empty.sqlite \
 		--screenshot docs/empty.png --size 1200x760
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/usage_import.py
 	$(BIN)/python benchmarks/demo_generation.py
 	$(BIN)/python benchmarks/health_recompute.py

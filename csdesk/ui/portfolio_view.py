@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLay
 from csdesk.models.enums import Segment
 from csdesk.services.accounts import AccountTable
 from csdesk.services.metrics import FORMULAS, PeriodMetrics
-from csdesk.ui.theme import BAND_COLOURS, SEGMENT_COLOURS
+from csdesk.ui.theme import BAND_COLOURS
 
 
 class Tile(QFrame):
@@ -131,20 +131,39 @@ class PortfolioView(QWidget):
         from csdesk.ui.charts import Chart
 
         segments = [s.value for s in Segment]
-        by_seg = [sum(r[c["arr_cents"]] or 0 for r in live if r[c["segment"]].value == s) / 100
-                  for s in segments]
-        seg_chart = Chart("ARR by segment (click a bar)")
+        bands = ("green", "yellow", "red", None)
+
+        def band_of(r: tuple[Any, ...]) -> str | None:
+            b = r[c["health_band"]]
+            return b.value if b is not None else None
+
+        cells = {(s, b): [r for r in live if r[c["segment"]].value == s and band_of(r) == b]
+                 for s in segments for b in bands}
+        seg_chart = Chart("ARR by segment and health band (click a block)")
         bars: dict[str, Any] = {}
+        targets: list[tuple[set[int], str]] = []
 
         def draw_segments(ax: Any) -> None:
-            bars["seg"] = ax.bar([Segment(s).label for s in segments], by_seg,
-                                 color=[SEGMENT_COLOURS[s] for s in segments])
+            labels = [Segment(s).label for s in segments]
+            bottom = [0.0] * len(segments)
+            containers = []
+            for b in bands:
+                heights = [sum(r[c["arr_cents"]] or 0 for r in cells[(s, b)]) / 100
+                           for s in segments]
+                colour = BAND_COLOURS[b].name() if b else "#9ca3af"
+                containers.append(ax.bar(labels, heights, bottom=bottom, color=colour,
+                                         label=b or "no score"))
+                bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
+            bars["seg"] = [bar for cont in containers for bar in cont]
             ax.yaxis.set_major_formatter(lambda x, _p: f"${x / 1000:,.0f}K")
+            ax.legend(fontsize=8)
 
+        for b in bands:
+            for s in segments:
+                targets.append(({r[c["id"]] for r in cells[(s, b)]},
+                                f"{Segment(s).label}, {b or 'no'} health"))
         seg_chart.draw(draw_segments)
-        seg_ids = {s: {r[c["id"]] for r in live if r[c["segment"]].value == s} for s in segments}
-        self._clickable(seg_chart, lambda: bars["seg"], [
-            (seg_ids[s], f"{Segment(s).label} accounts") for s in segments])
+        self._clickable(seg_chart, lambda: bars["seg"], targets)
 
         scores = [r[c["health_score"]] for r in live if r[c["health_score"]] is not None]
         bins = [0, 40, 50, 60, 70, 80, 90, 101]
