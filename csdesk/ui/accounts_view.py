@@ -86,9 +86,11 @@ class AccountsView(QWidget):
         header = self.table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        widths = {NAME: 300, HEALTH: 90, ARR: 110, DAYS: 120, TASKS: 90}
+        # Fits 1,200 pixels without a horizontal scroll bar; widths are remembered.
+        widths = {NAME: 240, 1: 100, HEALTH: 90, ARR: 110, 4: 110, DAYS: 110, 6: 100, 7: 130,
+                  8: 110, TASKS: 80}
         for col in range(len(COLUMNS)):
-            self.table.setColumnWidth(col, widths.get(col, 120))
+            self.table.setColumnWidth(col, widths.get(col, 110))
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(
             lambda idx: self.account_activated.emit(self.model.account_id(idx.row())))
@@ -108,9 +110,9 @@ class AccountsView(QWidget):
         box.addItem(everything, None)
         for label, value in items:
             box.addItem(label, value)
-        # Compact on narrow screens; the list still shows the full labels.
-        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        box.setMinimumContentsLength(6)
+        # Full labels when there is room; an explicit minimum lets narrow screens shrink it.
+        box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        box.setMinimumWidth(84)
         box.currentIndexChanged.connect(self._apply_filters)
         return box
 
