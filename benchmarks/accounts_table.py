@@ -63,7 +63,7 @@ def main() -> int:
     for ch in "lakehill":
         text += ch
         keys.append(timed(lambda t=text: view.filter_edit.setText(t)))
-    for ch in range(len(text)):
+    for _ in range(len(text)):
         text = text[:-1]
         keys.append(timed(lambda t=text: view.filter_edit.setText(t)))
     chips = [timed(lambda: view.segment.setCurrentIndex(1)),

@@ -11,20 +11,11 @@ from csdesk.db import Database
 from csdesk.models import Account, Activity, Contact
 from csdesk.services import account_detail as svc
 from csdesk.ui.account_page import AccountPage
-from csdesk.ui.main_window import MainWindow
-
-
-def _window(qtbot, db: Database) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(db)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
-        window.refresh()
-    window.show()
-    return window
+from tests.ui.conftest import open_window
 
 
 def test_search_opens_the_account(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     qtbot.keyClicks(window.search, "ACC-000002")
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
     page = window.account_tabs.currentWidget()

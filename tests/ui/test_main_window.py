@@ -10,21 +10,12 @@ from csdesk.db import Database
 from csdesk.models.enums import Segment
 from csdesk.services.accounts import account_table
 from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, NAME, SORT_ROLE, AccountsModel
-from csdesk.ui.main_window import MainWindow
 from tests.conftest import AS_OF
-
-
-def _window(qtbot, db: Database) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(db)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
-        window.refresh()
-    window.show()
-    return window
+from tests.ui.conftest import open_window
 
 
 def test_empty_book_offers_demo_and_import(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, db)
+    window = open_window(qtbot, db)
     assert window.book_stack.currentWidget() is window.empty
     assert window.empty.demo_button.isEnabled()
     assert window.empty.import_button.isVisible()
@@ -32,7 +23,7 @@ def test_empty_book_offers_demo_and_import(qtbot, db: Database) -> None:  # type
 
 
 def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, db)
+    window = open_window(qtbot, db)
     with qtbot.waitSignal(window.book_loaded, timeout=60_000) as loaded:
         qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
     assert loaded.args == [250]
@@ -43,7 +34,7 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
 
 
 def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     model = window.accounts.model
     assert window.book_stack.currentWidget() is window.account_tabs
     assert model.rowCount() == 250
@@ -52,7 +43,7 @@ def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type
 
 
 def test_filter_by_name_owner_or_id(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     view = window.accounts
     qtbot.keyClicks(view.filter_edit, "ACC-00001")
     shown = view.model.rowCount()
@@ -96,7 +87,7 @@ def test_cells_read_like_a_csm_expects(demo_db: Database) -> None:
 def test_read_only_book_disables_writing(qtbot, demo_db: Database, demo_location) -> None:  # type: ignore[no-untyped-def]
     with Database.open(demo_location, readonly_if_locked=True) as second:
         assert second.readonly
-        window = _window(qtbot, second)
+        window = open_window(qtbot, second)
         assert "(read-only)" in window.windowTitle()
         assert not window.act_backup.isEnabled()
         assert not window.act_import.isEnabled()

@@ -10,20 +10,12 @@ from sqlalchemy import func, select
 
 from csdesk.db import Database
 from csdesk.models import Account, HealthModel
-from csdesk.ui.main_window import VIEWS, MainWindow
-
-
-def _window(qtbot, db: Database, settings: QSettings | None = None) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(db, settings=settings)
-    qtbot.addWidget(window)
-    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
-        window.refresh()
-    window.show()
-    return window
+from csdesk.ui.main_window import VIEWS
+from tests.ui.conftest import open_window
 
 
 def test_every_view_has_content(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     for i, key in enumerate(VIEWS):
         window.nav.setCurrentRow(i)
         assert window.views.currentIndex() == i, key
@@ -35,7 +27,7 @@ def test_every_view_has_content(qtbot, demo_db: Database) -> None:  # type: igno
 
 
 def test_filter_chips(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     view = window.accounts
     view.segment.setCurrentIndex(view.segment.findData("enterprise"))
     n_ent = view.model.rowCount()
@@ -52,7 +44,7 @@ def test_filter_chips(qtbot, demo_db: Database) -> None:  # type: ignore[no-unty
 
 
 def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     with qtbot.waitSignal(window.portfolio_loaded, timeout=30_000):
         window.nav.setCurrentRow(VIEWS.index("portfolio"))
     tiles = window.portfolio.tiles
@@ -66,7 +58,7 @@ def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database) -> No
 
 def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
                                                 tmp_path: Path) -> None:
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     ids = window.accounts.model.row_ids([0, 1, 2])
     with qtbot.waitSignal(window.book_loaded, timeout=20_000):
         window.change_owner(ids, "Grace Hopper")
@@ -81,7 +73,7 @@ def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # typ
 
 
 def test_health_settings_apply_suggested_weights(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    window = _window(qtbot, demo_db)
+    window = open_window(qtbot, demo_db)
     dialog = window.health_settings()
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.calibrated, timeout=60_000):
@@ -101,13 +93,13 @@ def test_health_settings_apply_suggested_weights(qtbot, demo_db: Database) -> No
 def test_window_layout_is_remembered_and_kept_on_screen(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
                                                         tmp_path: Path) -> None:
     settings = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
-    first = _window(qtbot, demo_db, settings)
+    first = open_window(qtbot, demo_db, settings)
     first.resize(760, 540)  # within the offscreen test screen (800×600)
     saved = first.size()
     first.accounts.table.setColumnWidth(1, 233)
     first.nav.setCurrentRow(VIEWS.index("reports"))
     first.close()
-    second = _window(qtbot, demo_db, settings)
+    second = open_window(qtbot, demo_db, settings)
     assert second.size() == saved
     assert second.accounts.table.columnWidth(1) == 233
     assert second.nav.currentRow() == VIEWS.index("reports")
