@@ -13,9 +13,11 @@ from csdesk.models.engagement import Activity, SupportTicket, SurveyResponse, ac
 from csdesk.models.health import HealthModel, HealthSnapshot
 from csdesk.models.playbooks import PlaybookRule, Task
 from csdesk.models.success import (
+    Handoff,
     Milestone,
     Objective,
     PlanTask,
+    PlanTemplate,
     SuccessPlan,
     ValueOutcome,
     plan_stakeholders,
@@ -29,6 +31,7 @@ __all__ = [
     "Base",
     "Contact",
     "FeatureUsage",
+    "Handoff",
     "HealthModel",
     "HealthSnapshot",
     "ImportLog",
@@ -36,6 +39,7 @@ __all__ = [
     "Objective",
     "Opportunity",
     "PlanTask",
+    "PlanTemplate",
     "PlaybookRule",
     "Renewal",
     "Setting",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     Boolean,
@@ -174,4 +174,52 @@ class ValueOutcome(VersionedMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_value_outcomes_account_id_occurred_on", "account_id", "occurred_on"),
         CheckConstraint("value_cents IS NULL OR value_cents >= 0", name="value_not_negative"),
+    )
+
+
+class PlanTemplate(VersionedMixin, TimestampMixin, Base):
+    """A reusable success plan (per segment), with due dates as days from the plan's start.
+
+    ``body``: {"objectives": [{"title", "kpi_name", "kpi_unit", "baseline", "target",
+    "due_days", "owner_side", "milestones": [{"title", "due_days", "owner_side",
+    "first_value", "tasks": [{"title", "due_days", "assignee_side"}]}]}]}
+    """
+
+    __tablename__ = "plan_templates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    segment: Mapped[str | None] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Handoff(VersionedMixin, TimestampMixin, Base):
+    """What sales sold and promised, handed to CS: the start of the first success plan."""
+
+    __tablename__ = "handoffs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            unique=True)
+    products: Mapped[str | None] = mapped_column(Text)
+    seats: Mapped[int | None] = mapped_column(Integer)
+    arr_cents: Mapped[int | None] = mapped_column(MONEY)
+    currency: Mapped[str] = mapped_column(CURRENCY, default="USD")
+    term_months: Mapped[int | None] = mapped_column(Integer)
+    promises: Mapped[str | None] = mapped_column(Text)
+    commitments: Mapped[str | None] = mapped_column(Text)
+    success_criteria: Mapped[list[Any]] = mapped_column(default=list)
+    economic_buyer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL"))
+    champion_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    sponsor_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id", ondelete="SET NULL"))
+    go_live_date: Mapped[date | None]
+    first_value_date: Mapped[date | None]
+    risks: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        CheckConstraint("seats IS NULL OR seats >= 0", name="seats_not_negative"),
+        CheckConstraint("arr_cents IS NULL OR arr_cents >= 0", name="arr_not_negative"),
     )

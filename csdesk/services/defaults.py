@@ -108,8 +108,16 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
 
 
 def ensure_defaults(db: Database) -> None:
-    """Seed the default health model and any built-in rule the book does not have yet."""
+    """Seed the default health model, plan templates and any built-in rule the book lacks."""
+    from csdesk.models import PlanTemplate
+    from csdesk.services.success_plans import DEFAULT_TEMPLATES
+
     with db.write() as s:
+        have_templates = set(s.scalars(select(PlanTemplate.key)))
+        for key, t in DEFAULT_TEMPLATES.items():
+            if key not in have_templates:
+                s.add(PlanTemplate(key=key, name=t["name"], segment=t["segment"],
+                                   description=t["description"], body=t["body"]))
         if s.scalar(select(HealthModel.id).limit(1)) is None:
             s.add(HealthModel(name="Default", version=1, segment=None,
                               config=DEFAULT_HEALTH_CONFIG, is_active=True,

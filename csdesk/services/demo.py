@@ -54,6 +54,7 @@ from csdesk.models import (
     Activity,
     Contact,
     FeatureUsage,
+    Handoff,
     HealthSnapshot,
     ImportLog,
     Milestone,
@@ -710,6 +711,35 @@ class _Generator:
 
     # -- opportunities, tasks (health history is written once the model id is known) -------
 
+    def handoffs(self) -> None:
+        """A sales handoff for every account; four in ten of the recent ones are incomplete."""
+        rng = self.rng
+        rows = []
+        for i in range(self.n):
+            recent = self.T - self.since[i] < 150
+            incomplete = recent and rng.random() < 0.4
+            drop_criteria = incomplete and rng.random() < 0.5
+            criteria = [] if drop_criteria else [
+                content.OBJECTIVES[k].title for k in
+                rng.choice(len(content.OBJECTIVES), size=2, replace=False).tolist()]
+            champion = None if (incomplete and not drop_criteria) or self.champion_id[i] <= 0 \
+                else int(self.champion_id[i])
+            plan = ("Enterprise", "Business", "Team", "Starter")[int(self.seg0[i])]
+            rows.append((i + 1, f"{plan} plan, {int(self.seats0[i])} seats",
+                         int(self.seats0[i]), int(self.arr0[i]), "USD",
+                         int(self.term_days[i] // 30),
+                         "Go-live within 30 days; quarterly business reviews",
+                         None, json.dumps(criteria), None, champion,
+                         int(self.sponsor_id[i]) if self.sponsor_id[i] > 0 else None,
+                         _iso(self.since[i] + 14), _iso(self.since[i] + 30),
+                         "Data migration from the legacy tool" if rng.random() < 0.3 else None,
+                         1, self.now, self.now))
+        self.book.add(Handoff, [
+            "account_id", "products", "seats", "arr_cents", "currency", "term_months",
+            "promises", "commitments", "success_criteria", "economic_buyer_id", "champion_id",
+            "sponsor_id", "go_live_date", "first_value_date", "risks", "version",
+            "created_at", "updated_at"], rows)
+
     def the_rest(self) -> None:
         rng = self.rng
         active = self.churned_on < 0
@@ -744,6 +774,7 @@ class _Generator:
                           f"Renews on {_iso(self.next_renewal[i])}",
                           _iso(min(self.next_renewal[i] - 30, self.T + 7)), "open", "medium",
                           None, self.owner[i], None, "[]", None, 1, self.now, self.now))
+        self.handoffs()
         self.book.add(Task, [
             "id", "account_id", "rule_id", "title", "reason", "due_date", "status", "priority",
             "snoozed_until", "owner", "dedupe_key", "checklist", "completed_at", "version",

@@ -1,0 +1,113 @@
+"""The sales-to-CS handoff: what was sold and promised, in the customer's words.
+
+The handoff is where promises made in the sale become an operational plan: its success
+criteria turn into the first success plan's draft objectives in one action. An account in
+onboarding whose handoff is missing or incomplete is flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account, Handoff, Objective, SuccessPlan
+from csdesk.models.enums import LifecycleStage, ObjectiveStatus, OwnerSide, PlanStatus
+from csdesk.services.account_detail import ConflictError
+
+FIELDS = ("products", "seats", "arr_cents", "term_months", "promises", "commitments",
+          "success_criteria", "economic_buyer_id", "champion_id", "sponsor_id", "go_live_date",
+          "first_value_date", "risks")
+# What a handoff needs before CS can plan from it.
+REQUIRED = {"products": "what was sold", "success_criteria": "the customer's success criteria",
+            "economic_buyer_id": "the economic buyer", "champion_id": "the champion",
+            "go_live_date": "the planned go-live date",
+            "first_value_date": "the planned first value date"}
+
+
+@dataclass(frozen=True)
+class HandoffView:
+    account_id: int
+    exists: bool
+    values: dict[str, Any] = field(default_factory=dict)
+    missing: tuple[str, ...] = ()
+    version: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.exists and not self.missing
+
+
+def _missing(values: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(label for key, label in REQUIRED.items()
+                 if values.get(key) in (None, "", [], ()))
+
+
+def get_handoff(db: Database, account_id: int) -> HandoffView:
+    with db.read() as s:
+        h = s.scalars(select(Handoff).where(Handoff.account_id == account_id)).first()
+        if h is None:
+            return HandoffView(account_id, False, {}, tuple(REQUIRED.values()))
+        values = {f: getattr(h, f) for f in FIELDS}
+        return HandoffView(account_id, True, values, _missing(values), h.version)
+
+
+def save_handoff(db: Database, account_id: int, values: dict[str, Any],
+                 expected_version: int = 0) -> HandoffView:
+    clean = {k: v for k, v in values.items() if k in FIELDS}
+    if "success_criteria" in clean:
+        clean["success_criteria"] = [c.strip() for c in clean["success_criteria"] if c.strip()]
+    with db.write() as s:
+        h = s.scalars(select(Handoff).where(Handoff.account_id == account_id)).first()
+        if h is None:
+            h = Handoff(account_id=account_id, **clean)
+            s.add(h)
+        else:
+            if h.version != expected_version:
+                raise ConflictError("this handoff was changed elsewhere since you opened it; "
+                                    "reload to see the newer version")
+            for k, v in clean.items():
+                setattr(h, k, v)
+    return get_handoff(db, account_id)
+
+
+def criteria_to_objectives(db: Database, account_id: int, *, start: date | None = None
+                           ) -> int:
+    """Each success criterion becomes a draft objective of the active plan (one is created
+    from the handoff if there is none); return how many were added."""
+    view = get_handoff(db, account_id)
+    criteria = list(view.values.get("success_criteria") or [])
+    if not criteria:
+        return 0
+    with db.write() as s:
+        plan = s.scalars(select(SuccessPlan).where(
+            SuccessPlan.account_id == account_id,
+            SuccessPlan.status == PlanStatus.ACTIVE)).first()
+        if plan is None:
+            plan = SuccessPlan(account_id=account_id, title="Onboarding plan",
+                               period_start=start or date.today(), status=PlanStatus.ACTIVE)
+            s.add(plan)
+        have = {o.title for o in plan.objectives}
+        added = 0
+        for text in criteria:
+            if text in have:
+                continue
+            plan.objectives.append(Objective(
+                position=len(plan.objectives), title=text, status=ObjectiveStatus.NOT_STARTED,
+                owner_side=OwnerSide.CUSTOMER, due_date=view.values.get("first_value_date")))
+            added += 1
+        return added
+
+
+def incomplete_onboarding(db: Database) -> set[int]:
+    """Accounts in onboarding whose handoff is missing or incomplete."""
+    with db.read() as s:
+        onboarding = set(s.scalars(select(Account.id).where(
+            Account.lifecycle_stage == LifecycleStage.ONBOARDING)))
+        handoffs = {h.account_id: {f: getattr(h, f) for f in FIELDS}
+                    for h in s.scalars(select(Handoff).where(
+                        Handoff.account_id.in_(onboarding)))} if onboarding else {}
+    return {a for a in onboarding if a not in handoffs or _missing(handoffs[a])}

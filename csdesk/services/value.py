@@ -1,0 +1,136 @@
+"""The value-delivered log: dated, evidenced outcomes, and their totals against ARR.
+
+An entry can point at a success-plan objective, carry its metric before and after, a money
+value with how it was worked out, evidence (a note, a link, or a file copied into the data
+folder so the book keeps it), and who at the customer confirmed it, when.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from csdesk.config import data_dir
+from csdesk.db import Database
+from csdesk.models import Objective, Subscription, ValueOutcome
+from csdesk.services.account_detail import ValidationError
+
+
+@dataclass(frozen=True)
+class ValueEntry:
+    id: int
+    occurred_on: date
+    title: str
+    objective_id: int | None
+    metric_name: str | None
+    metric_unit: str | None
+    metric_before: float | None
+    metric_after: float | None
+    value_cents: int | None
+    currency: str
+    value_method: str | None
+    evidence: str | None
+    evidence_url: str | None
+    evidence_file: str | None
+    confirmed_by: str | None
+    confirmed_on: date | None
+
+
+@dataclass(frozen=True)
+class ValueTotals:
+    quarter_cents: int
+    year_cents: int
+    to_date_cents: int
+    arr_cents: int
+    roi: float | None  # value delivered to date ÷ current ARR
+
+
+FIELDS = ("occurred_on", "title", "objective_id", "metric_name", "metric_unit",
+          "metric_before", "metric_after", "value_cents", "currency", "value_method",
+          "evidence", "evidence_url", "confirmed_by", "confirmed_on")
+
+
+def _entry(v: ValueOutcome) -> ValueEntry:
+    return ValueEntry(v.id, v.occurred_on, v.title, v.objective_id, v.metric_name,
+                      v.metric_unit, v.metric_before, v.metric_after, v.value_cents,
+                      v.currency, v.value_method, v.evidence, v.evidence_url, v.evidence_file,
+                      v.confirmed_by, v.confirmed_on)
+
+
+def entries(db: Database, account_id: int) -> list[ValueEntry]:
+    with db.read() as s:
+        rows = s.scalars(select(ValueOutcome).where(ValueOutcome.account_id == account_id)
+                         .order_by(ValueOutcome.occurred_on.desc())).all()
+        return [_entry(v) for v in rows]
+
+
+def add_entry(db: Database, account_id: int, data: dict[str, Any],
+              evidence_file: Path | None = None) -> ValueEntry:
+    values = {k: v for k, v in data.items() if k in FIELDS}
+    if not str(values.get("title") or "").strip():
+        raise ValidationError("title", "say what value was delivered")
+    if values.get("value_cents") is not None and values["value_cents"] < 0:
+        raise ValidationError("value_cents", "a value delivered cannot be negative")
+    values.setdefault("occurred_on", date.today())
+    with db.write() as s:
+        entry = ValueOutcome(account_id=account_id, **values)
+        s.add(entry)
+        s.flush()
+        if evidence_file is not None:
+            entry.evidence_file = str(_keep_file(account_id, entry.id, evidence_file))
+        return _entry(entry)
+
+
+def _keep_file(account_id: int, entry_id: int, source: Path) -> Path:
+    """Copy the evidence into the data folder, so the book does not depend on the original."""
+    if not source.is_file():
+        raise ValidationError("evidence_file", f"no file at {source}")
+    folder = data_dir() / "evidence" / str(account_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^\w.\-]+", "_", source.name)[:120]
+    target = folder / f"{entry_id}-{safe}"
+    shutil.copy2(source, target)
+    return target
+
+
+def delete_entry(db: Database, entry_id: int) -> None:
+    with db.write() as s:
+        entry = s.get(ValueOutcome, entry_id)
+        if entry is not None:
+            s.delete(entry)
+
+
+def prefill_from_objective(db: Database, objective_id: int) -> dict[str, Any]:
+    """A value entry drafted from an (achieved) objective: its KPI before and after."""
+    with db.read() as s:
+        o = s.get(Objective, objective_id)
+        if o is None:
+            return {}
+        return {"title": o.title, "objective_id": o.id, "metric_name": o.kpi_name,
+                "metric_unit": o.kpi_unit, "metric_before": o.baseline,
+                "metric_after": o.current, "occurred_on": date.today()}
+
+
+def totals(db: Database, account_id: int, *, today: date | None = None) -> ValueTotals:
+    today = today or date.today()
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    year_start = date(today.year, 1, 1)
+    with db.read() as s:
+        def total(since: date | None) -> int:
+            stmt = select(func.coalesce(func.sum(ValueOutcome.value_cents), 0)).where(
+                ValueOutcome.account_id == account_id, ValueOutcome.occurred_on <= today)
+            if since is not None:
+                stmt = stmt.where(ValueOutcome.occurred_on >= since)
+            return int(s.scalar(stmt) or 0)
+
+        arr = int(s.scalar(select(func.coalesce(func.sum(Subscription.arr_cents), 0)).where(
+            Subscription.account_id == account_id, Subscription.start_date <= today,
+            Subscription.end_date >= today)) or 0)
+        q, y, all_time = total(quarter_start), total(year_start), total(None)
+    return ValueTotals(q, y, all_time, arr, all_time / arr if arr else None)
