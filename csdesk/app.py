@@ -70,7 +70,14 @@ def run_gui(
         if view.startswith("account:"):
             from csdesk.services.account_detail import account_id_for
 
-            window.open_account(account_id_for(db, view.split(":", 1)[1]))
+            key, _, tab = view.split(":", 1)[1].partition("/")
+            page = window.open_account(account_id_for(db, key))
+            tabs = {"overview": 0, "contacts": 1, "timeline": 2, "handoff": 3, "plan": 4,
+                    "renewal": 5, "value": 6}
+            if tab:
+                if tab not in tabs:
+                    raise CsdeskError(f"an account view is one of {', '.join(tabs)}")
+                page.tabs.setCurrentIndex(tabs[tab])  # type: ignore[attr-defined]
         else:
             window.nav.setCurrentRow(VIEWS.index(view))
             if view == "portfolio":

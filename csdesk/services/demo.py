@@ -661,7 +661,7 @@ class _Generator:
                     due = start + offset
                     first_value = pos == 0 and m_pos == 0
                     if first_value and self.first_value[i] >= 0:
-                        done = int(self.first_value[i])
+                        done = max(int(self.first_value[i]), start)
                     elif due < self.T and rng.random() < _sigmoid(0.8 + self.h[i]):
                         done = due + int(rng.integers(-5, 15))
                     else:
@@ -685,7 +685,7 @@ class _Generator:
                     confirmed = status == "achieved" and rng.random() < 0.7
                     when = min(self.T, start + 90 + int(rng.integers(0, 150)))
                     values.append((ids["value"], i + 1, ids["obj"], _iso(when),
-                                   f"{spec.kpi}: {spec.baseline:g} → {current:.1f} {spec.unit}",
+                                   spec.title,
                                    spec.kpi, spec.unit, spec.baseline, round(current, 1),
                                    money, "USD", spec.method, "Usage report and customer data",
                                    None, None, "Customer sponsor" if confirmed else None,

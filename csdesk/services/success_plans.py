@@ -131,7 +131,11 @@ def plan_view(db: Database, plan_id: int, *, today: date | None = None) -> PlanV
         overdue = sum(o.overdue for o in objectives) + sum(m.overdue for m in milestones) + \
             sum(t.overdue for m in milestones for t in m.tasks)
         first = next((m for m in milestones if m.is_first_value), None)
-        ttv = (first.done_date - plan.period_start).days if first and first.done_date else None
+        # Time to value counts from the customer's start (the plan may be a later one).
+        account = plan.account
+        begin = account.customer_since or plan.period_start
+        reached = account.first_value_date or (first.done_date if first else None)
+        ttv = (reached - begin).days if reached and reached >= begin else None
         return PlanView(
             plan.id, plan.account_id, plan.account.name, plan.title, plan.period_start,
             plan.period_end, plan.status.value, plan.version, objectives,

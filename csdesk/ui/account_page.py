@@ -236,17 +236,23 @@ class AccountPage(QWidget):
         self.tabs.addTab(self._overview(), "Overview")
         self.tabs.addTab(self._contacts_tab(), "Contacts")
         self.tabs.addTab(self._timeline_tab(), "Timeline")
-        self.tabs.addTab(EmptyView("Success plan", "Objectives with baseline → target KPIs, "
-                                   "milestones (the first value milestone marked) and who "
-                                   "owns each step arrive with the success-plan editor."),
-                         "Success plan")
+        from csdesk.ui.handoff_pane import HandoffPane
+        from csdesk.ui.plan_editor import PlanEditor
+        from csdesk.ui.value_pane import ValuePane
+
+        self.handoff = HandoffPane(db, account_id)
+        self.plan = PlanEditor(db, account_id, self.facts.header.segment, self.undo_stack)
+        self.value = ValuePane(db, account_id)
+        self.handoff.saved.connect(lambda: (self.plan.refresh_plans(
+            select=self.plan.plans.currentData()), self.reload_header()))
+        self.plan.objective_achieved.connect(self.offer_value)
+        self.tabs.addTab(self.handoff, "Handoff")
+        self.tabs.addTab(self.plan, "Success plan")
         self.tabs.addTab(EmptyView("Renewal & expansion", "The renewal track with its "
                                    "reasons, the forecast, outcome logging and expansion "
                                    "signals arrive with the renewals feature."),
                          "Renewal && expansion")
-        self.tabs.addTab(EmptyView("Value delivered", "The dated, evidenced log of value "
-                                   "delivered, with its totals against ARR, arrives with the "
-                                   "value log."), "Value delivered")
+        self.tabs.addTab(self.value, "Value delivered")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.addLayout(top)
@@ -268,10 +274,28 @@ class AccountPage(QWidget):
             f"{' (set by hand)' if h.segment_overridden else ''} · "
             f"{h.engagement_model.replace('_', '-')} · ARR "
             f"{format_money(h.arr_cents, h.currency)} · {renewal}"
-            + (" · CHURNED" if h.status == "churned" else ""))
+            + (" · CHURNED" if h.status == "churned" else "")
+            + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
         self.owner.setText(h.owner or "")
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
         self.header = h
+
+    def _handoff_incomplete(self, h: svc.Header) -> bool:
+        from csdesk.services.handoff import get_handoff
+
+        return h.lifecycle_stage == "onboarding" and not get_handoff(
+            self.db, self.account_id).complete
+
+    def offer_value(self, objective_id: int) -> None:
+        """An objective was achieved: offer to log the value it delivered, pre-filled."""
+        from csdesk.services.value import prefill_from_objective
+
+        answer = QMessageBox.question(
+            self, "Objective achieved", "Log the value this objective delivered? "
+            "(Its KPI before and after are filled in.)")
+        if answer == QMessageBox.StandardButton.Yes:
+            self.tabs.setCurrentWidget(self.value)
+            self.value.log(prefill_from_objective(self.db, objective_id))
 
     def _owner_edited(self) -> None:
         new = self.owner.text().strip()
@@ -384,6 +408,10 @@ class AccountPage(QWidget):
 
         for i, chart in enumerate((health, users, events, breadth)):
             for ax in chart.figure.axes:
+                if not ax.has_data() or not ax.dataLim.width > 0:
+                    ax.text(0.5, 0.5, "no data yet", ha="center", va="center",
+                            transform=ax.transAxes, color="#9ca3af")
+                    continue
                 locator = AutoDateLocator(maxticks=6)
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))

@@ -139,6 +139,9 @@ class AccountsModel(QAbstractTableModel):
         if "ids" in f:
             ids, i = f["ids"], c["id"]
             tests.append(lambda r: r[i] in ids)
+        if "handoff" in f:
+            pending, i = f["handoff"], c["id"]
+            tests.append(lambda r: r[i] in pending)
         if f.get("attention"):
             tests.append(self.needs_attention)
         if not tests:

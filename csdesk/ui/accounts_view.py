@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QPushButton,
     QTableView,
     QToolButton,
     QVBoxLayout,
@@ -56,9 +55,17 @@ class AccountsView(QWidget):
         self.attention.setToolTip("Red health, a fall of 10 points or more, or an at-risk "
                                   "renewal within 90 days")
         self.attention.toggled.connect(self._apply_filters)
-        self.clear_button = QPushButton("Clear")
+        self.handoff = QToolButton()
+        self.handoff.setText("Handoff incomplete")
+        self.handoff.setCheckable(True)
+        self.handoff.setToolTip("Accounts in onboarding whose sales handoff is missing or "
+                                "incomplete")
+        self.handoff.toggled.connect(self._apply_filters)
+        self.incomplete_handoffs: set[int] = set()
+        self.clear_button = QToolButton()
+        self.clear_button.setText("✕")
         self.clear_button.setToolTip("Clear every filter")
-        self.clear_button.setFlat(True)
+        self.clear_button.setAutoRaise(True)
         self.clear_button.clicked.connect(self.clear_filters)
         self.count_label = QLabel()
 
@@ -66,6 +73,7 @@ class AccountsView(QWidget):
         for w in (self.segment, self.band, self.renewal, self.owner):
             chips.addWidget(w)
         chips.addWidget(self.attention)
+        chips.addWidget(self.handoff)
         chips.addWidget(self.clear_button)
         chips.addStretch(1)
         search_row = QHBoxLayout()
@@ -134,7 +142,9 @@ class AccountsView(QWidget):
                                renewal_within=self.renewal.currentData(),
                                owner=self.owner.currentData(),
                                attention=self.attention.isChecked(),
-                               ids=getattr(self, "_ids", None))
+                               ids=getattr(self, "_ids", None),
+                               handoff=self.incomplete_handoffs if self.handoff.isChecked()
+                               else None)
         self._update_count()
 
     def show_only(self, ids: set[int] | None, label: str = "") -> None:
@@ -148,9 +158,10 @@ class AccountsView(QWidget):
             box.blockSignals(True)
             box.setCurrentIndex(0)
             box.blockSignals(False)
-        self.attention.blockSignals(True)
-        self.attention.setChecked(False)
-        self.attention.blockSignals(False)
+        for button in (self.attention, self.handoff):
+            button.blockSignals(True)
+            button.setChecked(False)
+            button.blockSignals(False)
         self.filter_edit.clear()
         self.show_only(None)
 

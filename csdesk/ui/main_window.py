@@ -266,15 +266,17 @@ class MainWindow(QMainWindow):
     def refresh(self, *, sync: bool = False) -> None:
         """Reload the book: on the task runner, or right here when ``sync`` (screenshots)."""
         if sync:
-            self._show_table(account_table(self.db))
+            self._show_table(_load_table(self.db, progress=None, cancel=None))
             return
         self.statusBar().showMessage("Loading the book…")
         handle = self.runner.submit("Loading the book", _load_table, self.db)
         handle.finished.connect(self._show_table)
         handle.failed.connect(self._task_failed)
 
-    def _show_table(self, table: AccountTable) -> None:
+    def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
+        table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
         self.table = table
+        self.accounts.incomplete_handoffs = pending
         self.accounts.set_table(table)
         count = len(table.rows)
         self.book_stack.setCurrentWidget(self.account_tabs if count else self.empty)
@@ -543,8 +545,11 @@ class MainWindow(QMainWindow):
 
 # Qt-free task functions (run on the worker thread).
 
-def _load_table(db: Database, *, progress: object, cancel: object) -> AccountTable:
-    return account_table(db)
+def _load_table(db: Database, *, progress: object, cancel: object
+                ) -> tuple[AccountTable, set[int]]:
+    from csdesk.services.handoff import incomplete_onboarding
+
+    return account_table(db), incomplete_onboarding(db)
 
 
 def _load_quarters(db: Database, *, progress: object, cancel: object) -> list[Any]:

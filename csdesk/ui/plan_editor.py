@@ -1,0 +1,623 @@
+"""The success-plan editor: objective → milestone → task in a tree, edited in place.
+
+Every edit is saved at once through the success-plan service as an undoable command on the
+account page's undo stack (drag-and-drop moves, adds, deletes and bulk "mark done" too, the
+latter as one macro). Nothing waits for a Save button, so closing the window loses nothing.
+A value the service refuses (a target equal to the baseline, a due date before the plan
+starts) is shown under the tree and the cell goes back to what is saved.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QDropEvent, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.services import success_plans as P
+
+KIND, ID, VERSION = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, \
+    Qt.ItemDataRole.UserRole + 2
+COLUMNS = ("Plan item", "Owner", "Baseline", "Current", "Target", "Due", "Status", "Progress")
+TITLE, OWNER, BASELINE, CURRENT, TARGET, DUE, STATUS, PROGRESS = range(len(COLUMNS))
+STATUSES = {
+    "objective": ("not_started", "on_track", "at_risk", "achieved", "dropped"),
+    "milestone": ("planned", "in_progress", "done", "blocked"),
+    "task": ("open", "done"),
+}
+PARENT_KIND = {"objective": None, "milestone": "objective", "task": "milestone"}
+
+
+def _nice(value: str) -> str:
+    return value.replace("_", " ").capitalize()
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+class EditCommand(QUndoCommand):
+    def __init__(self, editor: PlanEditor, kind: str, node_id: int, field: str, old: Any,
+                 new: Any) -> None:
+        super().__init__(f"edit {kind} {field.replace('_', ' ')}")
+        self.editor, self.kind, self.node_id, self.field = editor, kind, node_id, field
+        self.old, self.new = old, new
+
+    def _apply(self, value: Any) -> None:
+        version = self.editor.versions.get((self.kind, self.node_id), 0)
+        changes = {self.field: value}
+        if self.kind == "task" and self.field == "status":
+            changes = {"done": value == "done"}
+        try:
+            P.update_node(self.editor.db, self.kind, self.node_id, changes, version)
+            self.editor.set_problem("")
+        except CsdeskError as exc:
+            self.setObsolete(True)
+            self.editor.set_problem(str(exc))
+        self.editor.reload()
+
+    def redo(self) -> None:
+        self._apply(self.new)
+
+    def undo(self) -> None:
+        self._apply(self.old)
+
+
+class AddCommand(QUndoCommand):
+    def __init__(self, editor: PlanEditor, kind: str, parent_id: int, title: str,
+                 fields: dict[str, Any]) -> None:
+        super().__init__(f"add {kind}")
+        self.editor, self.kind, self.parent_id = editor, kind, parent_id
+        self.title, self.fields = title, fields
+        self.node_id: int | None = None
+
+    def redo(self) -> None:
+        try:
+            self.node_id = P.add_node(self.editor.db, self.kind, self.parent_id, self.title,
+                                      **self.fields)
+        except CsdeskError as exc:
+            self.setObsolete(True)
+            self.editor.set_problem(str(exc))
+        self.editor.reload(select=(self.kind, self.node_id))
+
+    def undo(self) -> None:
+        if self.node_id is not None:
+            P.delete_node(self.editor.db, self.kind, self.node_id)
+        self.editor.reload()
+
+
+class DeleteCommand(QUndoCommand):
+    def __init__(self, editor: PlanEditor, kind: str, node_id: int, parent_id: int) -> None:
+        super().__init__(f"delete {kind}")
+        self.editor, self.kind, self.node_id, self.parent_id = editor, kind, node_id, parent_id
+        self.snapshot = P.node_snapshot(editor.db, kind, node_id)
+
+    def redo(self) -> None:
+        P.delete_node(self.editor.db, self.kind, self.node_id)
+        self.editor.reload()
+
+    def undo(self) -> None:
+        self.node_id = P.restore_node(self.editor.db, self.kind, self.parent_id, self.snapshot)
+        self.editor.reload(select=(self.kind, self.node_id))
+
+
+class MoveCommand(QUndoCommand):
+    def __init__(self, editor: PlanEditor, kind: str, node_id: int, parent_id: int,
+                 position: int) -> None:
+        super().__init__(f"move {kind}")
+        self.editor, self.kind, self.node_id = editor, kind, node_id
+        self.target = (parent_id, position)
+        self.back: tuple[int, int] | None = None
+
+    def redo(self) -> None:
+        try:
+            self.back = P.move_node(self.editor.db, self.kind, self.node_id, *self.target)
+        except CsdeskError as exc:
+            self.setObsolete(True)
+            self.editor.set_problem(str(exc))
+        self.editor.reload(select=(self.kind, self.node_id))
+
+    def undo(self) -> None:
+        if self.back is not None:
+            P.move_node(self.editor.db, self.kind, self.node_id, *self.back)
+        self.editor.reload(select=(self.kind, self.node_id))
+
+
+class FirstValueCommand(QUndoCommand):
+    def __init__(self, editor: PlanEditor, milestone_id: int, previous: int | None) -> None:
+        super().__init__("set the first value milestone")
+        self.editor, self.milestone_id, self.previous = editor, milestone_id, previous
+
+    def redo(self) -> None:
+        P.set_first_value_milestone(self.editor.db, self.milestone_id)
+        self.editor.reload()
+
+    def undo(self) -> None:
+        if self.previous is not None:
+            P.set_first_value_milestone(self.editor.db, self.previous)
+        self.editor.reload()
+
+
+class PlanDelegate(QStyledItemDelegate):
+    """Date pickers for dates, lists for owner and status, text for the rest."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex) -> QWidget:
+        kind = index.siblingAtColumn(0).data(KIND)
+        col = index.column()
+        if col == DUE:
+            edit = QDateEdit(parent)
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM yyyy")
+            return edit
+        if col in (OWNER, STATUS):
+            box = QComboBox(parent)
+            values = ("customer", "vendor") if col == OWNER else STATUSES[kind]
+            for v in values:
+                box.addItem(_nice(v), v)
+            return box
+        return super().createEditor(parent, option, index)
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
+        value = index.data(Qt.ItemDataRole.EditRole)
+        if isinstance(editor, QDateEdit):
+            raw = index.data(Qt.ItemDataRole.UserRole + 3)
+            editor.setDate(QDate(raw) if isinstance(raw, date) else QDate.currentDate())
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(index.data(
+                Qt.ItemDataRole.UserRole + 3))))
+        else:
+            super().setEditorData(editor, index)
+            _ = value
+
+    def setModelData(self, editor: QWidget, model: Any, index: QModelIndex) -> None:
+        if isinstance(editor, QDateEdit):
+            model.setData(index, editor.date().toPython(), Qt.ItemDataRole.UserRole + 3)
+            model.setData(index, editor.date().toString("dd MMM yyyy"))
+        elif isinstance(editor, QComboBox):
+            model.setData(index, editor.currentData(), Qt.ItemDataRole.UserRole + 3)
+            model.setData(index, editor.currentText())
+        else:
+            super().setModelData(editor, model, index)
+
+
+class PlanTree(QTreeWidget):
+    """A tree whose drops are turned into service moves (the tree itself never re-parents)."""
+
+    move_requested = Signal(str, int, int, int)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        dragged = self.currentItem()
+        target = self.itemAt(event.position().toPoint())
+        event.ignore()
+        if dragged is None or target is None or dragged is target:
+            return
+        kind = dragged.data(0, KIND)
+        t_kind = target.data(0, KIND)
+        where = self.dropIndicatorPosition()
+        on_item = QAbstractItemView.DropIndicatorPosition.OnItem
+        if t_kind == PARENT_KIND[kind]:
+            parent, position = target, target.childCount()
+        elif (t_kind == kind and target.parent() is not None) or (t_kind == kind == "objective"):
+            parent = target.parent()
+            siblings = parent if parent is not None else self.invisibleRootItem()
+            position = siblings.indexOfChild(target)
+            if where == QAbstractItemView.DropIndicatorPosition.BelowItem or where == on_item:
+                position += 1
+            if siblings.indexOfChild(dragged) != -1 and siblings.indexOfChild(dragged) < position:
+                position -= 1
+        else:
+            return
+        parent_id = parent.data(0, ID) if parent is not None else self.property("plan_id")
+        self.move_requested.emit(kind, int(dragged.data(0, ID)), int(parent_id), position)
+
+
+class NewPlanDialog(QDialog):
+    def __init__(self, parent: QWidget, templates: list[tuple[str, str, str | None]]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New success plan")
+        self.title = QLineEdit("Onboarding plan")
+        self.start = QDateEdit(QDate.currentDate())
+        self.start.setCalendarPopup(True)
+        self.template = QComboBox()
+        self.template.addItem("Blank plan", None)
+        for key, name, _segment in templates:
+            self.template.addItem(name, key)
+        if templates:
+            self.template.setCurrentIndex(1)
+        form = QFormLayout(self)
+        form.addRow("Title", self.title)
+        form.addRow("Starts", self.start)
+        form.addRow("From template", self.template)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+
+class PlanEditor(QWidget):
+    """The "Success plan" tab of an account page."""
+
+    changed = Signal()
+    objective_achieved = Signal(int)
+
+    def __init__(self, db: Database, account_id: int, segment: str, undo_stack: QUndoStack,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.account_id, self.segment = db, account_id, segment
+        self.undo_stack = undo_stack
+        self.versions: dict[tuple[str, int], int] = {}
+        self._pending: list[tuple[str, int, int]] = []
+        self.plan: P.PlanView | None = None
+        self.plans = QComboBox()
+        self.plans.currentIndexChanged.connect(lambda _i: self.reload())
+        new = QPushButton("New plan…")
+        new.clicked.connect(self.new_plan)
+        self.add_objective = QPushButton("Add objective")
+        self.add_objective.clicked.connect(lambda: self.add("objective"))
+        self.add_child = QPushButton("Add step")
+        self.add_child.setToolTip("A milestone under the selected objective, or a task under "
+                                  "the selected milestone (Insert)")
+        self.add_child.clicked.connect(self.add_under_selection)
+        self.first_value = QPushButton("First value milestone")
+        self.first_value.clicked.connect(self.mark_first_value)
+        self.done = QPushButton("Mark done")
+        self.done.clicked.connect(self.mark_done)
+        self.delete_button = QPushButton("Delete")
+        self.delete_button.clicked.connect(self.delete_selected)
+        bar = QHBoxLayout()
+        for w in (self.plans, new, self.add_objective, self.add_child, self.first_value,
+                  self.done, self.delete_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem.setWordWrap(True)
+
+        self.tree = PlanTree()
+        self.tree.setColumnCount(len(COLUMNS))
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setItemDelegate(PlanDelegate(self.tree))
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked |
+                                  QAbstractItemView.EditTrigger.EditKeyPressed |
+                                  QAbstractItemView.EditTrigger.SelectedClicked)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.setColumnWidth(TITLE, 360)
+        for col, width in ((OWNER, 90), (BASELINE, 80), (CURRENT, 80), (TARGET, 80),
+                           (DUE, 110), (STATUS, 100)):
+            self.tree.setColumnWidth(col, width)
+        self.tree.itemChanged.connect(self._edited)
+        self.tree.move_requested.connect(self._move)
+        QShortcut(QKeySequence(Qt.Key.Key_Insert), self.tree, activated=self.add_under_selection)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.tree,
+                  activated=self.delete_selected)
+        QShortcut(QKeySequence("Ctrl+Up"), self.tree, activated=lambda: self.shift(-1))
+        QShortcut(QKeySequence("Ctrl+Down"), self.tree, activated=lambda: self.shift(1))
+
+        col = QVBoxLayout(self)
+        col.addLayout(bar)
+        col.addWidget(self.summary)
+        col.addWidget(self.tree, 1)
+        col.addWidget(self.problem)
+        self.refresh_plans()
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def refresh_plans(self, select: int | None = None) -> None:
+        self.plans.blockSignals(True)
+        self.plans.clear()
+        for plan_id, title, status, start in P.plans_of(self.db, self.account_id):
+            self.plans.addItem(f"{title} ({status}, from {start:%d %b %Y})", plan_id)
+        if select is not None:
+            self.plans.setCurrentIndex(max(0, self.plans.findData(select)))
+        self.plans.blockSignals(False)
+        self.reload()
+
+    def reload(self, select: tuple[str, int | None] | None = None) -> None:
+        plan_id = self.plans.currentData()
+        has_plan = plan_id is not None
+        for w in (self.add_objective, self.add_child, self.first_value, self.done,
+                  self.delete_button, self.tree):
+            w.setEnabled(has_plan)
+        self.tree.blockSignals(True)
+        expanded = self._expanded()
+        self.tree.clear()
+        self.versions.clear()
+        if not has_plan:
+            self.plan = None
+            self.summary.setText("No success plan yet: start one from a template with "
+                                 "“New plan…”, or turn the handoff's success criteria into "
+                                 "objectives on the Handoff tab.")
+            self.tree.blockSignals(False)
+            return
+        self.plan = plan = P.plan_view(self.db, plan_id)
+        self.tree.setProperty("plan_id", plan.id)
+        for o in plan.objectives:
+            oi = self._item(None, "objective", o.id, o.version, o.title, o.owner_side,
+                            o.due_date, o.status, o.overdue)
+            for col, value in ((BASELINE, o.baseline), (CURRENT, o.current),
+                               (TARGET, o.target)):
+                oi.setText(col, _num(value))
+            unit = f" {o.kpi_unit}" if o.kpi_unit else ""
+            oi.setToolTip(TITLE, f"KPI: {o.kpi_name or '—'}{unit}")
+            oi.setText(PROGRESS, "" if o.progress is None else f"{o.progress:.0%}")
+            for m in o.milestones:
+                title = ("★ " if m.is_first_value else "") + m.title
+                mi = self._item(oi, "milestone", m.id, m.version, title, m.owner_side,
+                                m.due_date, m.status, m.overdue)
+                if m.is_first_value:
+                    mi.setToolTip(TITLE, "The first value milestone: reaching it sets the "
+                                         "account's first-value date")
+                if m.done_date:
+                    mi.setText(PROGRESS, f"done {m.done_date:%d %b}")
+                for t in m.tasks:
+                    self._item(mi, "task", t.id, t.version, t.title, t.assignee_side,
+                               t.due_date, "done" if t.done else "open", t.overdue)
+        self.tree.expandAll() if not expanded else self._restore_expanded(expanded)
+        self.tree.blockSignals(False)
+        parts = [f"{len(plan.objectives)} objectives"]
+        if plan.outcome_progress is not None:
+            parts.append(f"outcomes {plan.outcome_progress:.0%} of the way to target")
+        if plan.completion is not None:
+            parts.append(f"milestones {plan.completion:.0%} done")
+        parts.append(f"{plan.overdue} overdue" if plan.overdue else "nothing overdue")
+        if plan.days_to_first_value is not None:
+            parts.append(f"first value reached in {plan.days_to_first_value} days")
+        elif plan.first_value_milestone:
+            parts.append(f"first value: “{plan.first_value_milestone}” not reached yet")
+        else:
+            parts.append("no first value milestone chosen")
+        self.summary.setText(" · ".join(parts) + ".")
+        if select and select[1] is not None:
+            found = self._find(*select)
+            if found is not None:
+                self.tree.setCurrentItem(found)
+        self.changed.emit()
+
+    def _item(self, parent: QTreeWidgetItem | None, kind: str, node_id: int, version: int,
+              title: str, owner: str, due: date | None, status: str,
+              overdue: bool) -> QTreeWidgetItem:
+        item = QTreeWidgetItem(parent or self.tree.invisibleRootItem())
+        item.setData(0, KIND, kind)
+        item.setData(0, ID, node_id)
+        item.setText(TITLE, title)
+        item.setText(OWNER, _nice(owner))
+        item.setData(OWNER, Qt.ItemDataRole.UserRole + 3, owner)
+        item.setText(DUE, "" if due is None else f"{due:%d %b %Y}")
+        item.setData(DUE, Qt.ItemDataRole.UserRole + 3, due)
+        item.setText(STATUS, _nice(status))
+        item.setData(STATUS, Qt.ItemDataRole.UserRole + 3, status)
+        flags = item.flags() | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsDragEnabled | \
+            Qt.ItemFlag.ItemIsDropEnabled
+        item.setFlags(flags)
+        if overdue:
+            item.setForeground(DUE, Qt.GlobalColor.red)
+            item.setToolTip(DUE, "overdue")
+        if kind == "objective":
+            font = item.font(TITLE)
+            font.setBold(True)
+            item.setFont(TITLE, font)
+        self.versions[(kind, node_id)] = version
+        return item
+
+    def _expanded(self) -> set[tuple[str, int]]:
+        out = set()
+        it = self.tree.invisibleRootItem()
+        stack = [it.child(i) for i in range(it.childCount())]
+        while stack:
+            item = stack.pop()
+            if item.isExpanded():
+                out.add((item.data(0, KIND), item.data(0, ID)))
+            stack += [item.child(i) for i in range(item.childCount())]
+        return out
+
+    def _restore_expanded(self, keys: set[tuple[str, int]]) -> None:
+        self.tree.expandAll()
+        for kind, node_id in [(k, i) for k, i in self._all_keys() if (k, i) not in keys]:
+            item = self._find(kind, node_id)
+            if item is not None and item.childCount():
+                item.setExpanded(False)
+
+    def _all_keys(self) -> list[tuple[str, int]]:
+        return list(self.versions)
+
+    def _find(self, kind: str, node_id: int) -> QTreeWidgetItem | None:
+        it = self.tree.invisibleRootItem()
+        stack = [it.child(i) for i in range(it.childCount())]
+        while stack:
+            item = stack.pop()
+            if item.data(0, KIND) == kind and item.data(0, ID) == node_id:
+                return item
+            stack += [item.child(i) for i in range(item.childCount())]
+        return None
+
+    def set_problem(self, text: str) -> None:
+        self.problem.setText(text)
+
+    # -- editing ----------------------------------------------------------------------------
+
+    def _edited(self, item: QTreeWidgetItem, column: int) -> None:
+        # An editor sets a cell's value and its text as two changes: handle the edit once
+        # both are in, before the tree is rebuilt from the saved plan.
+        key = (item.data(0, KIND), int(item.data(0, ID)), column)
+        if key not in self._pending:
+            self._pending.append(key)
+            QTimer.singleShot(0, self._flush_edits)
+
+    def _flush_edits(self) -> None:
+        pending, self._pending = self._pending, []
+        for kind, node_id, column in pending:
+            item = self._find(kind, node_id)
+            if item is not None:
+                self._save_edit(item, column)
+
+    def _save_edit(self, item: QTreeWidgetItem, column: int) -> None:
+        kind, node_id = item.data(0, KIND), int(item.data(0, ID))
+        view = self._node(kind, node_id)
+        if view is None:
+            return
+        if column == TITLE:
+            field, new = "title", item.text(TITLE).removeprefix("★ ").strip()
+            old = view.title
+        elif column == OWNER:
+            field = "assignee_side" if kind == "task" else "owner_side"
+            new = item.data(OWNER, Qt.ItemDataRole.UserRole + 3)
+            old = view.assignee_side if kind == "task" else view.owner_side
+        elif column == DUE:
+            field, new, old = "due_date", item.data(DUE, Qt.ItemDataRole.UserRole + 3), \
+                view.due_date
+        elif column == STATUS:
+            field, new = "status", item.data(STATUS, Qt.ItemDataRole.UserRole + 3)
+            old = ("done" if view.done else "open") if kind == "task" else view.status
+        elif column in (BASELINE, CURRENT, TARGET) and kind == "objective":
+            field = {BASELINE: "baseline", CURRENT: "current", TARGET: "target"}[column]
+            text = item.text(column).strip().replace(",", "")
+            try:
+                new = float(text) if text else None
+            except ValueError:
+                self.set_problem(f"{text!r} is not a number")
+                self.reload()
+                return
+            old = getattr(view, field)
+        else:
+            self.reload()
+            return
+        if new == old:
+            return
+        self.undo_stack.push(EditCommand(self, kind, node_id, field, old, new))
+        if kind == "objective" and field == "status" and new == "achieved" and \
+                not self.problem.text():
+            self.objective_achieved.emit(node_id)
+
+    def _node(self, kind: str, node_id: int) -> Any:
+        if self.plan is None:
+            return None
+        for o in self.plan.objectives:
+            if kind == "objective" and o.id == node_id:
+                return o
+            for m in o.milestones:
+                if kind == "milestone" and m.id == node_id:
+                    return m
+                for t in m.tasks:
+                    if kind == "task" and t.id == node_id:
+                        return t
+        return None
+
+    def _move(self, kind: str, node_id: int, parent_id: int, position: int) -> None:
+        self.undo_stack.push(MoveCommand(self, kind, node_id, parent_id, position))
+
+    def shift(self, step: int) -> None:
+        """Move the selected item up or down among its siblings (Ctrl+Up / Ctrl+Down)."""
+        item = self.tree.currentItem()
+        if item is None or self.plan is None:
+            return
+        parent = item.parent()
+        siblings = parent if parent is not None else self.tree.invisibleRootItem()
+        position = siblings.indexOfChild(item) + step
+        if not 0 <= position < siblings.childCount():
+            return
+        parent_id = parent.data(0, ID) if parent is not None else self.plan.id
+        self._move(item.data(0, KIND), int(item.data(0, ID)), int(parent_id), position)
+
+    def add(self, kind: str, parent_id: int | None = None, title: str | None = None) -> None:
+        if self.plan is None:
+            return
+        parent_id = parent_id if parent_id is not None else self.plan.id
+        fields: dict[str, Any] = {}
+        if kind == "objective":
+            fields["owner_side"] = P.OwnerSide.CUSTOMER
+        title = title or {"objective": "New objective", "milestone": "New milestone",
+                          "task": "New task"}[kind]
+        self.undo_stack.push(AddCommand(self, kind, parent_id, title, fields))
+
+    def add_under_selection(self) -> None:
+        item = self.tree.currentItem()
+        if item is None:
+            self.add("objective")
+            return
+        kind = item.data(0, KIND)
+        if kind == "objective":
+            self.add("milestone", int(item.data(0, ID)))
+        elif kind == "milestone":
+            self.add("task", int(item.data(0, ID)))
+        else:
+            self.add("task", int(item.parent().data(0, ID)))
+
+    def delete_selected(self) -> None:
+        items = self.tree.selectedItems()
+        if not items or self.plan is None:
+            return
+        self.undo_stack.beginMacro(f"delete {len(items)} items")
+        for item in items:
+            kind = item.data(0, KIND)
+            parent = item.parent()
+            parent_id = parent.data(0, ID) if parent is not None else self.plan.id
+            if self._find(kind, int(item.data(0, ID))) is not None:
+                self.undo_stack.push(DeleteCommand(self, kind, int(item.data(0, ID)),
+                                                   int(parent_id)))
+        self.undo_stack.endMacro()
+
+    def mark_done(self) -> None:
+        """Every selected milestone and task done, as one undoable step."""
+        items = [i for i in self.tree.selectedItems() if i.data(0, KIND) != "objective"]
+        if not items:
+            return
+        self.undo_stack.beginMacro(f"mark {len(items)} items done")
+        for item in items:
+            kind, node_id = item.data(0, KIND), int(item.data(0, ID))
+            view = self._node(kind, node_id)
+            old = ("done" if view.done else "open") if kind == "task" else view.status
+            if old != "done":
+                self.undo_stack.push(EditCommand(self, kind, node_id, "status", old, "done"))
+        self.undo_stack.endMacro()
+
+    def mark_first_value(self) -> None:
+        item = self.tree.currentItem()
+        if item is None or item.data(0, KIND) != "milestone" or self.plan is None:
+            self.set_problem("Select a milestone to make it the first value milestone.")
+            return
+        previous = P.first_value_milestone_id(self.db, self.plan.id)
+        self.undo_stack.push(FirstValueCommand(self, int(item.data(0, ID)), previous))
+
+    def new_plan(self) -> None:
+        dialog = NewPlanDialog(self, P.templates(self.db, self.segment))
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self.create_plan(dialog.title.text(), dialog.start.date().toPython(),
+                         dialog.template.currentData())
+
+    def create_plan(self, title: str, start: date, template: str | None) -> int | None:
+        try:
+            plan_id = P.create_plan(self.db, self.account_id, title, start, template=template)
+        except CsdeskError as exc:
+            QMessageBox.warning(self, "New plan", str(exc))
+            return None
+        self.refresh_plans(select=plan_id)
+        return plan_id

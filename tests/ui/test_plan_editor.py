@@ -1,0 +1,159 @@
+"""The success-plan editor, handoff and value log, driven through their widgets."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from PySide6.QtWidgets import QDialog, QMessageBox
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account, ValueOutcome
+from csdesk.services import account_detail as svc
+from csdesk.services import success_plans as P
+from csdesk.ui.account_page import AccountPage
+from csdesk.ui.plan_editor import CURRENT, TARGET, TITLE
+from csdesk.ui.value_pane import ValueDialog
+
+
+@pytest.fixture
+def page(qtbot, db: Database) -> AccountPage:  # type: ignore[no-untyped-def]
+    from csdesk.services.defaults import ensure_defaults
+
+    ensure_defaults(db)
+    with db.write() as s:
+        acc = Account(external_id="N1", name="New Customer", segment="enterprise",
+                      engagement_model="high_touch", lifecycle_stage="onboarding",
+                      customer_since=date(2026, 1, 1))
+        s.add(acc)
+        s.flush()
+        account_id = acc.id
+    svc.add_contact(db, account_id, {"name": "Cham Pion", "is_champion": True})
+    p = AccountPage(db, account_id)
+    qtbot.addWidget(p)
+    p.show()
+    return p
+
+
+def settle(qtbot, editor) -> None:  # type: ignore[no-untyped-def]
+    """Edits are saved on the next turn of the event loop; wait for that, not for time."""
+    qtbot.waitUntil(lambda: not editor._pending, timeout=5000)
+
+
+def _state(db: Database, plan_id: int) -> list[tuple]:
+    plan = P.plan_view(db, plan_id)
+    return [(o.title, o.current, o.target, tuple((m.title, tuple(t.title for t in m.tasks))
+                                                 for m in o.milestones))
+            for o in plan.objectives]
+
+
+def test_build_edit_reorder_undo_redo_and_reopen(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
+    editor = page.plan
+    assert "No success plan yet" in editor.summary.text()
+    plan_id = editor.create_plan("Onboarding", date(2026, 1, 5), "enterprise-onboarding")
+    assert editor.tree.topLevelItemCount() == 3
+    original = _state(db, plan_id)
+    start_index = page.undo_stack.index()
+
+    # Each edit is saved and the tree reloaded, so items are looked up afresh.
+    editor.tree.topLevelItem(0).setText(TITLE, "Go live in every region")
+    settle(qtbot, editor)
+    editor.tree.topLevelItem(0).setText(CURRENT, "2")
+    settle(qtbot, editor)
+    first = editor.tree.topLevelItem(0)
+    assert first.text(TITLE) == "Go live in every region" and "40%" in first.text(7)
+    editor.tree.setCurrentItem(editor.tree.topLevelItem(2))
+    editor.shift(-1)  # the last objective moves up one
+    assert editor.tree.topLevelItem(1).text(TITLE) == "Prove the business outcome"
+    milestone = editor.tree.topLevelItem(0).child(0)
+    editor.tree.setCurrentItem(milestone)
+    editor.add_under_selection()  # a task under the milestone
+    assert editor.tree.topLevelItem(0).child(0).childCount() == 3
+    edited = _state(db, plan_id)
+    assert edited != original
+
+    while page.undo_stack.index() > start_index:
+        page.undo_stack.undo()
+    assert _state(db, plan_id) == original
+    while page.undo_stack.canRedo():
+        page.undo_stack.redo()
+    assert _state(db, plan_id) == edited
+
+    # Close the page and open it again: every edit is already saved.
+    page.close()
+    again = AccountPage(db, page.account_id)
+    qtbot.addWidget(again)
+    assert again.plan.tree.topLevelItem(0).text(TITLE) == "Go live in every region"
+    assert _state(db, plan_id) == edited
+
+
+def test_bad_values_get_an_inline_message(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
+    editor = page.plan
+    plan_id = editor.create_plan("Plan", date(2026, 1, 5), "enterprise-onboarding")
+    item = editor.tree.topLevelItem(0)
+    baseline = item.text(2)
+    item.setText(TARGET, baseline)
+    settle(qtbot, editor)
+    assert "target equals the baseline" in editor.problem.text()
+    assert editor.tree.topLevelItem(0).text(TARGET) == "5"  # back to what is saved
+    assert P.plan_view(db, plan_id).objectives[0].target == 5
+    item = editor.tree.topLevelItem(0)
+    item.setText(CURRENT, "lots")
+    settle(qtbot, editor)
+    assert "not a number" in editor.problem.text()
+
+
+def test_first_value_milestone_and_drag_reparent(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
+    editor = page.plan
+    plan_id = editor.create_plan("Plan", date(2026, 1, 5), "enterprise-onboarding")
+    target = editor.tree.topLevelItem(1).child(0)
+    editor.tree.setCurrentItem(target)
+    editor.mark_first_value()
+    assert P.plan_view(db, plan_id).first_value_milestone == "All teams onboarded"
+    page.undo_stack.undo()
+    assert P.plan_view(db, plan_id).first_value_milestone == "First team live in production"
+    # A drop is a service move: a milestone goes under another objective.
+    m = P.plan_view(db, plan_id).objectives[0].milestones[0]
+    obj = P.plan_view(db, plan_id).objectives[2]
+    editor.tree.move_requested.emit("milestone", m.id, obj.id, 0)
+    assert P.plan_view(db, plan_id).objectives[2].milestones[0].id == m.id
+
+
+def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database, page: AccountPage,  # type: ignore[no-untyped-def]
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    editor = page.plan
+    editor.create_plan("Plan", date(2026, 1, 5), "enterprise-onboarding")
+    editor.tree.topLevelItem(0).setText(CURRENT, "5")
+    settle(qtbot, editor)
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *_a, **_k: QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(ValueDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    item = editor.tree.topLevelItem(0)
+    item.setData(6, 0x0100 + 3, "achieved")  # what the status editor does: value, then text
+    item.setText(6, "Achieved")
+    settle(qtbot, editor)
+    with db.read() as s:
+        entry = s.scalars(select(ValueOutcome)).one()
+    assert entry.title == "Go live and reach first value"
+    assert (entry.metric_before, entry.metric_after) == (0, 5)
+    assert page.tabs.currentWidget() is page.value
+    assert page.value.table.rowCount() == 1
+
+
+def test_handoff_flag_and_criteria_become_objectives(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, page: AccountPage) -> None:
+    assert "handoff incomplete" in page.subtitle.text()
+    pane = page.handoff
+    pane.products.setText("Enterprise, 200 seats")
+    pane.criteria.setPlainText("Close the books in 4 days\nCut churn to 2%")
+    pane.people["champion_id"].setCurrentIndex(1)
+    pane.people["economic_buyer_id"].setCurrentIndex(1)
+    pane.dates["go_live_date"].setDate(pane.dates["go_live_date"].date().currentDate())
+    pane.dates["first_value_date"].setDate(pane.dates["go_live_date"].date().addDays(30))
+    assert pane.criteria_to_plan() == 2
+    assert "complete" in pane.status.text()
+    assert "handoff incomplete" not in page.subtitle.text()
+    titles = [page.plan.tree.topLevelItem(i).text(TITLE)
+              for i in range(page.plan.tree.topLevelItemCount())]
+    assert titles == ["Close the books in 4 days", "Cut churn to 2%"]
