@@ -60,6 +60,8 @@ class ObjectiveView:
     due_date: date | None
     status: str
     owner_side: str
+    owner_contact: str | None
+    owner_contact_id: int | None
     progress: float | None  # 0–1 from baseline toward target
     overdue: bool
     version: int
@@ -113,6 +115,7 @@ def _objective(o: Objective, today: date) -> ObjectiveView:
     closed = o.status in (ObjectiveStatus.ACHIEVED, ObjectiveStatus.DROPPED)
     return ObjectiveView(o.id, o.title, o.kpi_name, o.kpi_unit, o.baseline, o.current,
                          o.target, o.due_date, o.status.value, o.owner_side.value,
+                         o.owner_contact.name if o.owner_contact else None, o.owner_contact_id,
                          progress(o.baseline, o.current, o.target),
                          bool(not closed and o.due_date and o.due_date < today), o.version,
                          tuple(_milestone(m, today) for m in o.milestones))
@@ -215,7 +218,7 @@ def _instantiate(plan: SuccessPlan, body: dict[str, Any], start: date) -> None:
 _MODELS = {"objective": Objective, "milestone": Milestone, "task": PlanTask}
 _FIELDS = {
     "objective": {"title", "kpi_name", "kpi_unit", "baseline", "current", "target",
-                  "due_date", "status", "owner_side"},
+                  "due_date", "status", "owner_side", "owner_contact_id"},
     "milestone": {"title", "due_date", "done_date", "status", "owner_side"},
     "task": {"title", "due_date", "done", "assignee_side"},
 }
@@ -383,6 +386,46 @@ def move_node(db: Database, kind: str, node_id: int, new_parent_id: int,
                 sib.position = i
         s.flush()
         return old
+
+
+def set_stakeholders(db: Database, plan_id: int, contact_ids: list[int]) -> None:
+    """The customer's people involved in the plan (contacts of the same account)."""
+    from csdesk.models import Contact
+
+    with db.write() as s:
+        plan = s.get(SuccessPlan, plan_id)
+        if plan is None:
+            raise CsdeskError(f"no success plan {plan_id}")
+        chosen = s.scalars(select(Contact).where(Contact.id.in_(contact_ids),
+                                                 Contact.account_id == plan.account_id)).all()
+        plan.stakeholders = list(chosen)
+
+
+def stakeholder_ids(db: Database, plan_id: int) -> list[int]:
+    with db.read() as s:
+        plan = s.get(SuccessPlan, plan_id)
+        return [c.id for c in plan.stakeholders] if plan else []
+
+
+def plan_to_template(db: Database, plan_id: int, key: str, name: str,
+                     segment: str | None = None) -> None:
+    """Save a plan's structure as a template, its dates as days from the plan's start."""
+    view = plan_view(db, plan_id)
+
+    def days(d: date | None) -> int | None:
+        return (d - view.period_start).days if d else None
+
+    body = {"objectives": [
+        {"title": o.title, "kpi_name": o.kpi_name, "kpi_unit": o.kpi_unit,
+         "baseline": o.baseline, "target": o.target, "due_days": days(o.due_date),
+         "owner_side": o.owner_side,
+         "milestones": [{"title": m.title, "due_days": days(m.due_date),
+                         "owner_side": m.owner_side, "first_value": m.is_first_value,
+                         "tasks": [{"title": t.title, "due_days": days(t.due_date),
+                                    "assignee_side": t.assignee_side} for t in m.tasks]}
+                        for m in o.milestones]}
+        for o in view.objectives]}
+    save_template(db, key, name, body, segment, f"Saved from “{view.title}”")
 
 
 def set_first_value_milestone(db: Database, milestone_id: int) -> None:

@@ -9,6 +9,7 @@ starts) is shown under the tree and the cell goes back to what is saved.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -22,8 +23,11 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMessageBox,
     QPushButton,
     QStyledItemDelegate,
@@ -40,8 +44,9 @@ from csdesk.services import success_plans as P
 
 KIND, ID, VERSION = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, \
     Qt.ItemDataRole.UserRole + 2
-COLUMNS = ("Plan item", "Owner", "Baseline", "Current", "Target", "Due", "Status", "Progress")
-TITLE, OWNER, BASELINE, CURRENT, TARGET, DUE, STATUS, PROGRESS = range(len(COLUMNS))
+COLUMNS = ("Plan item", "Owner", "Contact", "Baseline", "Current", "Target", "Due", "Status",
+           "Progress")
+TITLE, OWNER, CONTACT, BASELINE, CURRENT, TARGET, DUE, STATUS, PROGRESS = range(len(COLUMNS))
 STATUSES = {
     "objective": ("not_started", "on_track", "at_risk", "achieved", "dropped"),
     "milestone": ("planned", "in_progress", "done", "blocked"),
@@ -178,6 +183,12 @@ class PlanDelegate(QStyledItemDelegate):
             for v in values:
                 box.addItem(_nice(v), v)
             return box
+        if col == CONTACT and kind == "objective":
+            box = QComboBox(parent)
+            box.addItem("—", None)
+            for contact_id, name in self.parent().property("contacts") or []:
+                box.addItem(name, contact_id)
+            return box
         return super().createEditor(parent, option, index)
 
     def setEditorData(self, editor: QWidget, index: QModelIndex) -> None:
@@ -299,6 +310,12 @@ class PlanEditor(QWidget):
         self.problem.setStyleSheet("color: #dc2626;")
         self.problem.setWordWrap(True)
 
+        self.stakeholders_button = QPushButton("Stakeholders…")
+        self.stakeholders_button.clicked.connect(self.edit_stakeholders)
+        self.template_button = QPushButton("Save as template…")
+        self.template_button.clicked.connect(self.save_as_template)
+        bar.insertWidget(bar.count() - 1, self.stakeholders_button)
+        bar.insertWidget(bar.count() - 1, self.template_button)
         self.tree = PlanTree()
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
@@ -310,8 +327,9 @@ class PlanEditor(QWidget):
         self.tree.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.tree.setAlternatingRowColors(True)
         self.tree.setColumnWidth(TITLE, 360)
-        for col, width in ((OWNER, 90), (BASELINE, 80), (CURRENT, 80), (TARGET, 80),
-                           (DUE, 110), (STATUS, 100)):
+        self.tree.setColumnWidth(TITLE, 320)
+        for col, width in ((OWNER, 80), (CONTACT, 130), (BASELINE, 70), (CURRENT, 70),
+                           (TARGET, 70), (DUE, 105), (STATUS, 95)):
             self.tree.setColumnWidth(col, width)
         self.tree.itemChanged.connect(self._edited)
         self.tree.move_requested.connect(self._move)
@@ -343,8 +361,12 @@ class PlanEditor(QWidget):
     def reload(self, select: tuple[str, int | None] | None = None) -> None:
         plan_id = self.plans.currentData()
         has_plan = plan_id is not None
+        contacts = [(c.id, c.name) for c in svc_contacts(self.db, self.account_id)
+                    if not c.left_company]
+        self.tree.setProperty("contacts", contacts)
         for w in (self.add_objective, self.add_child, self.first_value, self.done,
-                  self.delete_button, self.tree):
+                  self.delete_button, self.tree, self.stakeholders_button,
+                  self.template_button):
             w.setEnabled(has_plan)
         self.tree.blockSignals(True)
         expanded = self._expanded()
@@ -365,6 +387,8 @@ class PlanEditor(QWidget):
             for col, value in ((BASELINE, o.baseline), (CURRENT, o.current),
                                (TARGET, o.target)):
                 oi.setText(col, _num(value))
+            oi.setText(CONTACT, o.owner_contact or "")
+            oi.setData(CONTACT, Qt.ItemDataRole.UserRole + 3, o.owner_contact_id)
             unit = f" {o.kpi_unit}" if o.kpi_unit else ""
             oi.setToolTip(TITLE, f"KPI: {o.kpi_name or '—'}{unit}")
             oi.setText(PROGRESS, "" if o.progress is None else f"{o.progress:.0%}")
@@ -388,6 +412,8 @@ class PlanEditor(QWidget):
         if plan.completion is not None:
             parts.append(f"milestones {plan.completion:.0%} done")
         parts.append(f"{plan.overdue} overdue" if plan.overdue else "nothing overdue")
+        if plan.stakeholders:
+            parts.append("with " + ", ".join(plan.stakeholders))
         if plan.days_to_first_value is not None:
             parts.append(f"first value reached in {plan.days_to_first_value} days")
         elif plan.first_value_milestone:
@@ -496,6 +522,9 @@ class PlanEditor(QWidget):
         elif column == STATUS:
             field, new = "status", item.data(STATUS, Qt.ItemDataRole.UserRole + 3)
             old = ("done" if view.done else "open") if kind == "task" else view.status
+        elif column == CONTACT and kind == "objective":
+            field, new = "owner_contact_id", item.data(CONTACT, Qt.ItemDataRole.UserRole + 3)
+            old = view.owner_contact_id
         elif column in (BASELINE, CURRENT, TARGET) and kind == "objective":
             field = {BASELINE: "baseline", CURRENT: "current", TARGET: "target"}[column]
             text = item.text(column).strip().replace(",", "")
@@ -606,6 +635,31 @@ class PlanEditor(QWidget):
         previous = P.first_value_milestone_id(self.db, self.plan.id)
         self.undo_stack.push(FirstValueCommand(self, int(item.data(0, ID)), previous))
 
+    def edit_stakeholders(self, chosen: list[int] | None = None) -> None:
+        if self.plan is None:
+            return
+        if chosen is None:
+            dialog = StakeholdersDialog(self, self.tree.property("contacts") or [],
+                                        P.stakeholder_ids(self.db, self.plan.id))
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return
+            chosen = dialog.chosen()
+        P.set_stakeholders(self.db, self.plan.id, chosen)
+        self.reload()
+
+    def save_as_template(self, name: str | None = None) -> None:
+        if self.plan is None:
+            return
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Save as template", "Template name:",
+                                            text=self.plan.title)
+            if not ok or not name.strip():
+                return
+        key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
+        P.plan_to_template(self.db, self.plan.id, key, name.strip(), self.segment)
+        self.set_problem("")
+        self.summary.setText(self.summary.text() + f"  Saved as the template “{name}”.")
+
     def new_plan(self) -> None:
         dialog = NewPlanDialog(self, P.templates(self.db, self.segment))
         if dialog.exec() != QDialog.DialogCode.Accepted:
@@ -621,3 +675,38 @@ class PlanEditor(QWidget):
             return None
         self.refresh_plans(select=plan_id)
         return plan_id
+
+
+class StakeholdersDialog(QDialog):
+    """Tick the customer's people involved in the plan."""
+
+    def __init__(self, parent: QWidget, contacts: list[tuple[int, str]],
+                 chosen: list[int]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Plan stakeholders")
+        self.list = QListWidget()
+        for contact_id, name in contacts:
+            item = QListWidgetItem(name)
+            item.setData(Qt.ItemDataRole.UserRole, contact_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if contact_id in chosen
+                               else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
+                                   QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addWidget(self.list)
+        col.addWidget(buttons)
+
+    def chosen(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole)
+                for i in range(self.list.count())
+                if self.list.item(i).checkState() == Qt.CheckState.Checked]
+
+
+def svc_contacts(db: Database, account_id: int) -> list[Any]:
+    from csdesk.services.account_detail import contacts
+
+    return contacts(db, account_id)

@@ -72,6 +72,8 @@ class ValueDialog(QDialog):
         self.file_button.clicked.connect(self._pick)
         self.confirmed_by = QLineEdit()
         self.confirmed_by.setPlaceholderText("Who at the customer confirmed it")
+        self.confirmed_on = QDateEdit(QDate.currentDate())
+        self.confirmed_on.setCalendarPopup(True)
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #dc2626;")
         metric = QHBoxLayout()
@@ -90,7 +92,11 @@ class ValueDialog(QDialog):
         form.addRow("Evidence", self.evidence)
         form.addRow("Link", self.link)
         form.addRow("File", self.file_button)
-        form.addRow("Confirmed by", self.confirmed_by)
+        confirm = QHBoxLayout()
+        confirm.addWidget(self.confirmed_by, 1)
+        confirm.addWidget(QLabel("on"))
+        confirm.addWidget(self.confirmed_on)
+        form.addRow("Confirmed by", confirm)
         form.addRow(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save |
                                    QDialogButtonBox.StandardButton.Cancel)
@@ -121,7 +127,7 @@ class ValueDialog(QDialog):
                 "value_method": self.method.text() or None,
                 "evidence": self.evidence.text() or None, "evidence_url": self.link.text() or None,
                 "confirmed_by": confirmed,
-                "confirmed_on": self.when.date().toPython() if confirmed else None}
+                "confirmed_on": self.confirmed_on.date().toPython() if confirmed else None}
 
     def _check(self) -> None:
         try:

@@ -13,7 +13,7 @@ from csdesk.models import Account, ValueOutcome
 from csdesk.services import account_detail as svc
 from csdesk.services import success_plans as P
 from csdesk.ui.account_page import AccountPage
-from csdesk.ui.plan_editor import CURRENT, TARGET, TITLE
+from csdesk.ui.plan_editor import BASELINE, CURRENT, PROGRESS, STATUS, TARGET, TITLE
 from csdesk.ui.value_pane import ValueDialog
 
 
@@ -62,7 +62,7 @@ def test_build_edit_reorder_undo_redo_and_reopen(qtbot, db: Database, page: Acco
     editor.tree.topLevelItem(0).setText(CURRENT, "2")
     settle(qtbot, editor)
     first = editor.tree.topLevelItem(0)
-    assert first.text(TITLE) == "Go live in every region" and "40%" in first.text(7)
+    assert first.text(TITLE) == "Go live in every region" and "40%" in first.text(PROGRESS)
     editor.tree.setCurrentItem(editor.tree.topLevelItem(2))
     editor.shift(-1)  # the last objective moves up one
     assert editor.tree.topLevelItem(1).text(TITLE) == "Prove the business outcome"
@@ -92,7 +92,7 @@ def test_bad_values_get_an_inline_message(qtbot, db: Database, page: AccountPage
     editor = page.plan
     plan_id = editor.create_plan("Plan", date(2026, 1, 5), "enterprise-onboarding")
     item = editor.tree.topLevelItem(0)
-    baseline = item.text(2)
+    baseline = item.text(BASELINE)
     item.setText(TARGET, baseline)
     settle(qtbot, editor)
     assert "target equals the baseline" in editor.problem.text()
@@ -130,8 +130,8 @@ def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database, page: A
                         lambda *_a, **_k: QMessageBox.StandardButton.Yes)
     monkeypatch.setattr(ValueDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
     item = editor.tree.topLevelItem(0)
-    item.setData(6, 0x0100 + 3, "achieved")  # what the status editor does: value, then text
-    item.setText(6, "Achieved")
+    item.setData(STATUS, 0x0100 + 3, "achieved")  # what the status editor does: value, text
+    item.setText(STATUS, "Achieved")
     settle(qtbot, editor)
     with db.read() as s:
         entry = s.scalars(select(ValueOutcome)).one()
@@ -157,3 +157,27 @@ def test_handoff_flag_and_criteria_become_objectives(  # type: ignore[no-untyped
     titles = [page.plan.tree.topLevelItem(i).text(TITLE)
               for i in range(page.plan.tree.topLevelItemCount())]
     assert titles == ["Close the books in 4 days", "Cut churn to 2%"]
+
+
+def test_owner_contact_stakeholders_and_save_as_template(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                         page: AccountPage) -> None:
+    from csdesk.ui.plan_editor import CONTACT
+
+    editor = page.plan
+    plan_id = editor.create_plan("Plan", date(2026, 1, 5), "smb-tech-touch")
+    contact_id, name = editor.tree.property("contacts")[0]
+    item = editor.tree.topLevelItem(0)
+    item.setData(CONTACT, 0x0100 + 3, contact_id)
+    item.setText(CONTACT, name)
+    settle(qtbot, editor)
+    assert P.plan_view(db, plan_id).objectives[0].owner_contact == name
+    editor.edit_stakeholders([contact_id])
+    assert P.plan_view(db, plan_id).stakeholders == (name,)
+    assert f"with {name}" in editor.summary.text()
+    editor.save_as_template("Our SMB plan")
+    keys = [k for k, _n, _s in P.templates(db)]
+    assert "our-smb-plan" in keys
+    again = P.create_plan(db, page.account_id, "From mine", date(2027, 1, 4),
+                          template="our-smb-plan")
+    mine = P.plan_view(db, again)
+    assert mine.objectives[0].milestones[1].due_date == date(2027, 1, 4 + 21)
