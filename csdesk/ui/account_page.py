@@ -262,6 +262,12 @@ class AccountPage(QWidget):
 
     # -- header -------------------------------------------------------------------------
 
+    def commit_edits(self) -> None:
+        """Save whatever is mid-edit before the page goes away: nothing typed is lost."""
+        self.plan.commit_open_edits()
+        if self.handoff.has_unsaved_changes():
+            self.handoff.save()
+
     def reload_header(self) -> None:
         h = svc.account_facts(self.db, self.account_id).header
         self.version = h.version

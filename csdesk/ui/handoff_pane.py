@@ -8,7 +8,6 @@ from typing import Any
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -26,6 +25,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services import account_detail as A
 from csdesk.services import handoff as H
+from csdesk.ui.fields import date_edit
 
 NO_DATE = QDate(2000, 1, 1)
 
@@ -55,8 +55,7 @@ class HandoffPane(QWidget):
                                                     "sponsor_id")}
         self.dates = {}
         for key in ("go_live_date", "first_value_date"):
-            edit = QDateEdit()
-            edit.setCalendarPopup(True)
+            edit = date_edit()
             edit.setMinimumDate(NO_DATE)
             edit.setSpecialValueText("not set")
             self.dates[key] = edit
@@ -113,6 +112,7 @@ class HandoffPane(QWidget):
         self.risks.setPlainText(v.get("risks") or "")
         for key, edit in self.dates.items():
             edit.setDate(QDate(v[key]) if v.get(key) else NO_DATE)
+        self._saved_values = self.values()
         if not view.exists:
             self.status.setText("⚠ No handoff recorded from sales yet.")
         elif view.missing:
@@ -134,6 +134,9 @@ class HandoffPane(QWidget):
         for key, edit in self.dates.items():
             out[key] = None if edit.date() == NO_DATE else edit.date().toPython()
         return out
+
+    def has_unsaved_changes(self) -> bool:
+        return self.values() != self._saved_values
 
     def save(self) -> None:
         try:

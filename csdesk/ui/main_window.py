@@ -353,6 +353,7 @@ class MainWindow(QMainWindow):
 
     def _close_account_tab(self, index: int) -> None:
         page = self.account_tabs.widget(index)
+        page.commit_edits()  # type: ignore[attr-defined]
         for key, p in list(self.pages.items()):
             if p is page:
                 del self.pages[key]
@@ -539,6 +540,8 @@ class MainWindow(QMainWindow):
             self.move(x, y)
 
     def closeEvent(self, event: Any) -> None:
+        for page in self.pages.values():
+            page.commit_edits()
         self.save_state()
         super().closeEvent(event)
 

@@ -16,6 +16,7 @@ from typing import Any
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
     QComboBox,
     QDateEdit,
@@ -41,6 +42,7 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services import success_plans as P
+from csdesk.ui.fields import date_edit
 
 KIND, ID, VERSION = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, \
     Qt.ItemDataRole.UserRole + 2
@@ -168,15 +170,29 @@ class FirstValueCommand(QUndoCommand):
 class PlanDelegate(QStyledItemDelegate):
     """Date pickers for dates, lists for owner and status, text for the rest."""
 
+    open_editor: QWidget | None = None  # the cell editor now open, to commit it on close
+
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex) -> QWidget:
+        editor = self._editor_for(parent, option, index)
+        self.open_editor = editor
+        editor.destroyed.connect(self._forget)
+        return editor
+
+    def _forget(self) -> None:
+        self.open_editor = None
+
+    def destroyEditor(self, editor: QWidget, index: QModelIndex) -> None:
+        if editor is self.open_editor:
+            self.open_editor = None
+        super().destroyEditor(editor, index)
+
+    def _editor_for(self, parent: QWidget, option: QStyleOptionViewItem,
+                    index: QModelIndex) -> QWidget:
         kind = index.siblingAtColumn(0).data(KIND)
         col = index.column()
         if col == DUE:
-            edit = QDateEdit(parent)
-            edit.setCalendarPopup(True)
-            edit.setDisplayFormat("dd MMM yyyy")
-            return edit
+            return date_edit(parent=parent)
         if col in (OWNER, STATUS):
             box = QComboBox(parent)
             values = ("customer", "vendor") if col == OWNER else STATUSES[kind]
@@ -250,8 +266,7 @@ class NewPlanDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("New success plan")
         self.title = QLineEdit("Onboarding plan")
-        self.start = QDateEdit(QDate.currentDate())
-        self.start.setCalendarPopup(True)
+        self.start = date_edit()
         self.template = QComboBox()
         self.template.addItem("Blank plan", None)
         for key, name, _segment in templates:
@@ -319,7 +334,8 @@ class PlanEditor(QWidget):
         self.tree = PlanTree()
         self.tree.setColumnCount(len(COLUMNS))
         self.tree.setHeaderLabels(list(COLUMNS))
-        self.tree.setItemDelegate(PlanDelegate(self.tree))
+        self.delegate = PlanDelegate(self.tree)
+        self.tree.setItemDelegate(self.delegate)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked |
                                   QAbstractItemView.EditTrigger.EditKeyPressed |
                                   QAbstractItemView.EditTrigger.SelectedClicked)
@@ -497,6 +513,14 @@ class PlanEditor(QWidget):
             self._pending.append(key)
             QTimer.singleShot(0, self._flush_edits)
 
+    def commit_open_edits(self) -> None:
+        """Save the cell being edited and any queued edit now (the window or tab is closing)."""
+        editor = self.delegate.open_editor
+        if editor is not None:
+            self.tree.commitData(editor)
+            self.tree.closeEditor(editor, QAbstractItemDelegate.EndEditHint.NoHint)
+        self._flush_edits()
+
     def _flush_edits(self) -> None:
         pending, self._pending = self._pending, []
         for kind, node_id, column in pending:
@@ -648,15 +672,30 @@ class PlanEditor(QWidget):
         self.reload()
 
     def save_as_template(self, name: str | None = None) -> None:
+        """Save this plan's structure as a new template, or over an existing one (to edit it)."""
         if self.plan is None:
             return
+        existing = {n.casefold(): (k, seg) for k, n, seg in P.templates(self.db)}
         if name is None:
-            name, ok = QInputDialog.getText(self, "Save as template", "Template name:",
-                                            text=self.plan.title)
+            names = [n for _k, n, _s in P.templates(self.db, self.segment)]
+            name, ok = QInputDialog.getItem(
+                self, "Save as template",
+                "Template name (pick an existing one to replace it):",
+                [self.plan.title, *names], 0, True)
             if not ok or not name.strip():
                 return
-        key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
-        P.plan_to_template(self.db, self.plan.id, key, name.strip(), self.segment)
+            if name.strip().casefold() in existing and QMessageBox.question(
+                    self, "Replace template",
+                    f"Replace the template “{name.strip()}” with this plan's structure?"
+                    ) != QMessageBox.StandardButton.Yes:
+                return
+        name = name.strip()
+        key, segment = existing.get(name.casefold(), (None, self.segment))
+        if key is None:
+            key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
+            while key in {k for k, _seg in existing.values()}:
+                key += "-2"
+        P.plan_to_template(self.db, self.plan.id, key, name, segment)
         self.set_problem("")
         self.summary.setText(self.summary.text() + f"  Saved as the template “{name}”.")
 

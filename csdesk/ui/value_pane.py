@@ -9,7 +9,6 @@ from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -31,6 +30,7 @@ from csdesk.errors import CsdeskError
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
 from csdesk.ui.accounts_model import format_money
+from csdesk.ui.fields import date_edit
 
 
 class ValueDialog(QDialog):
@@ -43,9 +43,7 @@ class ValueDialog(QDialog):
         draft = draft or {}
         self.setWindowTitle("Log value delivered")
         self.title = QLineEdit(draft.get("title", ""))
-        self.when = QDateEdit(QDate(draft["occurred_on"]) if draft.get("occurred_on")
-                              else QDate.currentDate())
-        self.when.setCalendarPopup(True)
+        self.when = date_edit(QDate(draft["occurred_on"]) if draft.get("occurred_on") else None)
         self.objective = QComboBox()
         self.objective.addItem("No objective", None)
         for oid, title in objectives:
@@ -72,8 +70,7 @@ class ValueDialog(QDialog):
         self.file_button.clicked.connect(self._pick)
         self.confirmed_by = QLineEdit()
         self.confirmed_by.setPlaceholderText("Who at the customer confirmed it")
-        self.confirmed_on = QDateEdit(QDate.currentDate())
-        self.confirmed_on.setCalendarPopup(True)
+        self.confirmed_on = date_edit()
         self.problem = QLabel()
         self.problem.setStyleSheet("color: #dc2626;")
         metric = QHBoxLayout()

@@ -181,3 +181,32 @@ def test_owner_contact_stakeholders_and_save_as_template(qtbot, db: Database,  #
                           template="our-smb-plan")
     mine = P.plan_view(db, again)
     assert mine.objectives[0].milestones[1].due_date == date(2027, 1, 4 + 21)
+    # Editing a shipped template: save a changed plan over it by name.
+    count = len(P.templates(db))
+    editor.tree.topLevelItem(0).setText(0, "Cut support tickets by a third")
+    settle(qtbot, editor)
+    editor.save_as_template("smb tech-touch onboarding")
+    assert len(P.templates(db)) == count
+    edited = P.create_plan(db, page.account_id, "Edited", date(2027, 2, 1),
+                           template="smb-tech-touch")
+    assert P.plan_view(db, edited).objectives[0].title == "Cut support tickets by a third"
+
+
+def test_closing_mid_edit_loses_nothing(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLineEdit
+
+    from csdesk.services import handoff as H
+
+    editor = page.plan
+    plan_id = editor.create_plan("Plan", date(2026, 1, 5), "smb-tech-touch")
+    page.tabs.setCurrentWidget(editor)
+    item = editor.tree.topLevelItem(0)
+    editor.tree.editItem(item, TITLE)
+    line = editor.delegate.open_editor
+    assert isinstance(line, QLineEdit)
+    line.setText("Typed but never confirmed")
+    page.handoff.products.setText("Premium plan, 40 seats")
+    page.commit_edits()  # what closing the tab or the window does
+    assert P.plan_view(db, plan_id).objectives[0].title == "Typed but never confirmed"
+    assert H.get_handoff(db, page.account_id).values["products"] == "Premium plan, 40 seats"
+    assert not page.handoff.has_unsaved_changes()
