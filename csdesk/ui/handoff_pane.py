@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QDate, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -37,6 +37,7 @@ class HandoffPane(QWidget):
         super().__init__(parent)
         self.db, self.account_id = db, account_id
         self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.status.setWordWrap(True)
         self.products = QLineEdit()
         self.seats = QSpinBox()

@@ -320,8 +320,10 @@ class PlanEditor(QWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.summary.setWordWrap(True)
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.problem.setStyleSheet("color: #dc2626;")
         self.problem.setWordWrap(True)
 

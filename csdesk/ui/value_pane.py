@@ -72,6 +72,7 @@ class ValueDialog(QDialog):
         self.confirmed_by.setPlaceholderText("Who at the customer confirmed it")
         self.confirmed_on = date_edit()
         self.problem = QLabel()
+        self.problem.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.problem.setStyleSheet("color: #dc2626;")
         metric = QHBoxLayout()
         for label, w in (("", self.metric), ("unit", self.unit), ("before", self.before),
@@ -144,6 +145,7 @@ class ValuePane(QWidget):
         super().__init__(parent)
         self.db, self.account_id = db, account_id
         self.totals = QLabel()
+        self.totals.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.totals.setStyleSheet("font-weight: 600;")
         add = QPushButton("Log value…")
         add.clicked.connect(lambda: self.log())

@@ -210,3 +210,16 @@ def test_closing_mid_edit_loses_nothing(qtbot, db: Database, page: AccountPage) 
     assert P.plan_view(db, plan_id).objectives[0].title == "Typed but never confirmed"
     assert H.get_handoff(db, page.account_id).values["products"] == "Premium plan, 40 seats"
     assert not page.handoff.has_unsaved_changes()
+
+
+def test_odd_names_show_as_typed(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    odd = "AT&T <Legacy> 日本"
+    contact = svc.add_contact(db, page.account_id, {"name": odd}).id
+    editor = page.plan
+    editor.create_plan(odd, date(2026, 1, 5), "smb-tech-touch")
+    editor.edit_stakeholders([contact])
+    assert odd in editor.summary.text()
+    assert editor.summary.textFormat() == Qt.TextFormat.PlainText
+    assert odd in editor.plans.currentText()
