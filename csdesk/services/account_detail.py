@@ -343,3 +343,17 @@ def delete_activity(db: Database, activity_id: int) -> None:
         activity = s.get(Activity, activity_id)
         if activity is not None:
             s.delete(activity)
+
+
+def find_account(db: Database, ref: str) -> int:
+    """The id of the account with this external id, or else this exact name."""
+    with db.read() as s:
+        found = s.scalars(select(Account.id).where(Account.external_id == ref)).first()
+        if found is None:
+            ids = s.scalars(select(Account.id).where(Account.name == ref).limit(2)).all()
+            if len(ids) > 1:
+                raise CsdeskError(f"more than one account is named {ref!r}; use its external id")
+            found = ids[0] if ids else None
+    if found is None:
+        raise CsdeskError(f"no account with the external id or name {ref!r}")
+    return found

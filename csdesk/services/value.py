@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from csdesk.config import data_dir
 from csdesk.db import Database
-from csdesk.models import Objective, Subscription, ValueOutcome
+from csdesk.errors import CsdeskError
+from csdesk.models import Account, Objective, Subscription, ValueOutcome
 from csdesk.services.account_detail import ValidationError
 
 
@@ -134,3 +135,27 @@ def totals(db: Database, account_id: int, *, today: date | None = None) -> Value
             Subscription.end_date >= today)) or 0)
         q, y, all_time = total(quarter_start), total(year_start), total(None)
     return ValueTotals(q, y, all_time, arr, all_time / arr if arr else None)
+
+
+@dataclass(frozen=True)
+class ValueReport:
+    """Everything the value-delivered document prints, read in one go."""
+
+    account_name: str
+    as_of: date
+    entries: tuple[ValueEntry, ...]
+    totals: ValueTotals
+    objectives: dict[int, str]  # objective id → title, for the entries that link one
+
+
+def value_report(db: Database, account_id: int, *, today: date | None = None) -> ValueReport:
+    today = today or date.today()
+    rows = [e for e in entries(db, account_id) if e.occurred_on <= today]
+    with db.read() as s:
+        name = s.scalar(select(Account.name).where(Account.id == account_id))
+        if name is None:
+            raise CsdeskError(f"There is no account with id {account_id}.")
+        ids = {e.objective_id for e in rows if e.objective_id}
+        titles = dict(s.execute(select(Objective.id, Objective.title)
+                                .where(Objective.id.in_(ids))).tuples().all()) if ids else {}
+    return ValueReport(name, today, tuple(rows), totals(db, account_id, today=today), titles)

@@ -41,8 +41,8 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
 from csdesk.services import account_detail as svc
+from csdesk.services.formatting import format_money
 from csdesk.services.health import Explanation, explain
-from csdesk.ui.accounts_model import format_money
 from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.theme import BAND_COLOURS
 

@@ -19,6 +19,7 @@ from PySide6.QtGui import QColor, QFont
 
 from csdesk.models.enums import RenewalTrack, Segment
 from csdesk.services.accounts import ACCOUNT_COLUMNS, AccountTable
+from csdesk.services.formatting import format_money
 from csdesk.ui.theme import BAND_COLOURS
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -49,14 +50,6 @@ COLUMNS: tuple[Column, ...] = (
     Column("Open tasks", "open_tasks", _RIGHT),
 )
 NAME, SEGMENT, HEALTH, ARR, RENEWAL, DAYS, TRACK, OWNER, LAST_TOUCH, TASKS = range(len(COLUMNS))
-
-
-def format_money(cents: int | None, currency: str | None = "USD") -> str:
-    if cents is None:
-        return "—"
-    symbol = {"USD": "$", "EUR": "€", "GBP": "£"}.get(currency or "USD", "")
-    amount = f"{cents / 100:,.0f}"
-    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
 def _label(value: object) -> str:

@@ -29,7 +29,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
-from csdesk.ui.accounts_model import format_money
+from csdesk.services.formatting import format_money
 from csdesk.ui.fields import date_edit
 
 

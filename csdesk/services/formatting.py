@@ -1,0 +1,27 @@
+"""How money and dates read everywhere (screens, PDFs, CLI): Qt-free so all can share it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
+
+
+def format_money(cents: int | None, currency: str | None = "USD") -> str:
+    if cents is None:
+        return "—"
+    symbol = SYMBOLS.get(currency or "USD", "")
+    amount = f"{cents / 100:,.0f}"
+    if amount.startswith("-"):
+        return f"-{symbol}{amount[1:]}" if symbol else f"{amount} {currency}"
+    return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
+
+
+def format_date(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def format_number(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
