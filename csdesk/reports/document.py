@@ -182,8 +182,11 @@ class Report:
 
     # -- output -------------------------------------------------------------------------
 
-    def build(self, out: str | os.PathLike[str] | io.BytesIO) -> None:
-        """Write the PDF. To a path, atomically: a half-written file never replaces a good one."""
+    def build(self, out: str | os.PathLike[str] | io.BytesIO) -> set[str]:
+        """Write the PDF. To a path, atomically: a half-written file never replaces a good one.
+
+        Returns the characters no font could print (empty when all could).
+        """
         if self.fonts.missing:
             chars = " ".join(sorted(self.fonts.missing))
             self.add(Spacer(1, 4 * mm), self.para(
@@ -191,7 +194,7 @@ class Report:
                           f"has them) and show as '?': {chars}"), self.styles.small))
         if isinstance(out, io.BytesIO):
             self._build(out)
-            return
+            return self.fonts.missing
         path = Path(out)
         tmp = path.with_name(path.name + ".part")
         try:
@@ -200,6 +203,7 @@ class Report:
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
+        return self.fonts.missing
 
     def _build(self, fh: Any) -> None:
         footer = self.para(self.text(self.branding.footer), self.styles.footer)

@@ -87,7 +87,5 @@ def plan_report(plan: PlanView, branding: Branding | None = None) -> Report:
 
 def write_plan_pdf(plan: PlanView, out: str | os.PathLike[str] | io.BytesIO,
                    branding: Branding | None = None) -> set[str]:
-    """Write the plan PDF; return the characters no font could print (empty when all did)."""
-    report = plan_report(plan, branding)
-    report.build(out)
-    return report.fonts.missing
+    """Write the PDF; return the characters no font could print (empty when all did)."""
+    return plan_report(plan, branding).build(out)

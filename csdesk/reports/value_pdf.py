@@ -81,6 +81,5 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
 
 def write_value_pdf(data: ValueReport, out: str | os.PathLike[str] | io.BytesIO,
                     branding: Branding | None = None) -> set[str]:
-    report = value_report_pdf(data, branding)
-    report.build(out)
-    return report.fonts.missing
+    """Write the PDF; return the characters no font could print (empty when all did)."""
+    return value_report_pdf(data, branding).build(out)
