@@ -25,7 +25,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.reports.document import Branding
-    from csdesk.services.account_detail import find_account
+    from csdesk.services.account_detail import account_id_for
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     as_of = args.as_of or date.today()
     branding = Branding.load()
     with Database.open(location, create=False, readonly_if_locked=True) as db:
-        account = find_account(db, args.account)
+        account = account_id_for(db, args.account)
         if args.document == "plan":
             from csdesk.reports.plan_pdf import write_plan_pdf
             from csdesk.services import success_plans as P

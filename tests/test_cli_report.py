@@ -32,7 +32,7 @@ def test_report_errors(demo_location: DatabaseLocation, tmp_path: Path,
     db = str(demo_location.path)
     assert main(["report", "plan", "No Such Co", "-o", str(tmp_path / "x.pdf"),
                  "--db", db]) == 1
-    assert "no account with the external id or name 'No Such Co'" in capsys.readouterr().err
+    assert "no account with external id or name 'No Such Co'" in capsys.readouterr().err
     assert main(["report", "value", "ACC-000132", "-o", str(tmp_path / "nope" / "x.pdf"),
                  "--db", db]) == 1
     assert "does not exist" in capsys.readouterr().err

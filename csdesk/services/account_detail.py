@@ -133,10 +133,14 @@ def _header(s: Any, account_id: int) -> Header:
 
 
 def account_id_for(db: Database, key: str) -> int:
-    """An account's id from its external id or exact name."""
+    """An account's id from its external id, or else its exact name (which must be unique)."""
     with db.read() as s:
-        found = s.scalar(select(Account.id).where(Account.external_id == key)) or \
-            s.scalar(select(Account.id).where(Account.name == key))
+        found = s.scalar(select(Account.id).where(Account.external_id == key))
+        if found is None:
+            ids = s.scalars(select(Account.id).where(Account.name == key).limit(2)).all()
+            if len(ids) > 1:
+                raise CsdeskError(f"more than one account is named {key!r}; use its external id")
+            found = ids[0] if ids else None
     if found is None:
         raise CsdeskError(f"no account with external id or name {key!r}")
     return int(found)
@@ -344,16 +348,3 @@ def delete_activity(db: Database, activity_id: int) -> None:
         if activity is not None:
             s.delete(activity)
 
-
-def find_account(db: Database, ref: str) -> int:
-    """The id of the account with this external id, or else this exact name."""
-    with db.read() as s:
-        found = s.scalars(select(Account.id).where(Account.external_id == ref)).first()
-        if found is None:
-            ids = s.scalars(select(Account.id).where(Account.name == ref).limit(2)).all()
-            if len(ids) > 1:
-                raise CsdeskError(f"more than one account is named {ref!r}; use its external id")
-            found = ids[0] if ids else None
-    if found is None:
-        raise CsdeskError(f"no account with the external id or name {ref!r}")
-    return found
