@@ -14,13 +14,18 @@ from csdesk.errors import CsdeskError
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
                  date_type: object) -> None:
     rep = sub.add_parser("report", parents=[common],
-                         help="write a success plan or value-delivered PDF for an account")
-    rep.add_argument("document", choices=("plan", "value"),
-                     help="plan: the success plan handout; value: value delivered")
+                         help="write a QBR, value-delivered or success plan PDF")
+    rep.add_argument("document", choices=("qbr", "value", "plan"),
+                     help="qbr: quarterly business review; value: value delivered; "
+                          "plan: the success plan handout")
     rep.add_argument("account", help="the account's external id or exact name")
     rep.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf")
     rep.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD",
                      help="the day the report is as of (default: today)")
+    rep.add_argument("--period", metavar="2026Q3",
+                     help="the QBR's quarter (default: the last complete quarter)")
+    rep.add_argument("--internal", action="store_true",
+                     help="include the renewal and commercial section (not for customers)")
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
@@ -38,7 +43,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     branding = Branding.load()
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         account = account_id_for(db, args.account)
-        if args.document == "plan":
+        if args.document == "qbr":
+            from csdesk.reports.qbr_pdf import write_qbr_pdf
+            from csdesk.services.qbr import qbr_data
+
+            missing = write_qbr_pdf(qbr_data(db, account, args.period, today=as_of), out,
+                                    branding, internal=args.internal)
+        elif args.document == "plan":
             from csdesk.reports.plan_pdf import write_plan_pdf
             from csdesk.services import success_plans as P
 

@@ -37,3 +37,19 @@ def test_report_errors(demo_location: DatabaseLocation, tmp_path: Path,
                  "--db", db]) == 1
     assert "does not exist" in capsys.readouterr().err
     assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_report_qbr_period_and_audience(demo_location: DatabaseLocation, tmp_path: Path) -> None:
+    db = str(demo_location.path)
+    customer, internal = tmp_path / "qbr.pdf", tmp_path / "qbr-internal.pdf"
+    common = ["--as-of", "2026-11-22", "--period", "2026q3", "--db", db]
+    assert main(["report", "qbr", "ACC-000132", "-o", str(customer), *common]) == 0
+    assert main(["report", "qbr", "ACC-000132", "-o", str(internal), "--internal",
+                 *common]) == 0
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(customer).pages).split())
+    assert "Q3 2026 · 01 Jul 2026 to 30 Sep 2026" in text
+    assert "Renewal and commercial" not in text  # off for a customer audience
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(internal).pages).split())
+    assert "Renewal and commercial (internal)" in text
+    assert main(["report", "qbr", "ACC-000132", "-o", str(customer), "--period", "2027Q4",
+                 "--as-of", "2026-11-22", "--db", db]) == 1

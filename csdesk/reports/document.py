@@ -139,7 +139,8 @@ class Report:
             self.text(b.company), ParagraphStyle("brand", self.styles.h2,
                                                  textColor=colors.HexColor(b.accent)))
         bar = Table([[brand]], colWidths=[A4[0] - 36 * mm])
-        bar.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 2, colors.HexColor(b.accent)),
+        bar.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FAMILY),
+                                 ("LINEBELOW", (0, 0), (-1, -1), 2, colors.HexColor(b.accent)),
                                  ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 4)]))
         self.add(bar, Spacer(1, 6 * mm), self.para(self.text(title), self.styles.title),
@@ -172,6 +173,7 @@ class Report:
         usable = A4[0] - 36 * mm
         t = Table(data, colWidths=[w * usable / total for w in widths], repeatRows=1)
         t.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, -1), FAMILY),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor(self.branding.accent)),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("LINEBELOW", (0, 1), (-1, -1), 0.4, RULE),

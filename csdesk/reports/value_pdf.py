@@ -14,6 +14,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Table, TableStyle
 
 from csdesk.reports.document import RULE, Branding, Report
+from csdesk.reports.fonts import FAMILY
 from csdesk.services.formatting import format_date, format_money, format_number
 from csdesk.services.value import ValueEntry, ValueReport
 
@@ -48,7 +49,8 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
     cells = [[r.para(r.text(v), figure) for _l, v in tiles],
              [r.para(r.text(label), s.small) for label, _v in tiles]]
     box = Table(cells, colWidths=[(210 - 36) / 4 * mm] * 4)
-    box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 0.6, RULE),
+    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FAMILY),
+                             ("BOX", (0, 0), (-1, -1), 0.6, RULE),
                              ("LINEBEFORE", (1, 0), (-1, -1), 0.6, RULE),
                              ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f9fafb")),
                              ("TOPPADDING", (0, 0), (-1, 0), 6)]))

@@ -125,6 +125,8 @@ def test_long_tables_split_with_the_header_repeated_and_long_notes_wrap() -> Non
 @pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils not installed")
 def test_the_font_is_embedded(tmp_path: Path) -> None:
     r = Report("Fonts")
+    r.masthead("Fonts", "every table and paragraph uses the embedded family")
+    r.table(["A"], [["Łódź"]], [1])
     r.paragraph("Łódź")
     path = tmp_path / "fonts.pdf"
     r.build(path)

@@ -1,0 +1,91 @@
+"""The QBR's numbers, summary, risks and next steps come from the book."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from pypdf import PdfReader
+
+from csdesk.db import Database
+from csdesk.models import SupportTicket, UsageSnapshot
+from csdesk.models.enums import TicketPriority, TicketStatus
+from csdesk.reports.qbr_pdf import write_qbr_pdf
+from csdesk.services import success_plans as P
+from csdesk.services.account_detail import account_id_for
+from csdesk.services.qbr import qbr_data
+from tests.conftest import AS_OF
+
+
+def _pages(data: bytes) -> list[str]:
+    return [" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_qbr_from_the_demo_book(demo_db: Database) -> None:
+    account = account_id_for(demo_db, "ACC-000132")
+    d = qbr_data(demo_db, account, "2026Q3", today=AS_OF)
+    assert (d.period_start, d.period_end) == (date(2026, 7, 1), date(2026, 9, 30))
+    assert [q.label for q in d.quarters] == ["2025Q4", "2026Q1", "2026Q2", "2026Q3"]
+    assert all(date(2025, 10, 1) <= u[0] <= date(2026, 9, 30) for u in d.usage)
+    assert d.value_in_period_cents == sum(e.value_cents or 0 for e in d.value.entries
+                                          if date(2026, 7, 1) <= e.occurred_on
+                                          <= date(2026, 9, 30))
+    assert d.summary[0].startswith(f"Health is {d.health_now:.0f} of 100")
+    plan = P.plan_view(demo_db, P.active_plan_id(demo_db, account), today=date(2026, 9, 30))
+    open_soon = {m.title for o in plan.objectives for m in o.milestones if m.status != "done"}
+    assert {n.title for n in d.next_steps} == open_soon
+
+    out = io.BytesIO()
+    write_qbr_pdf(d, out)
+    again = io.BytesIO()
+    write_qbr_pdf(d, again)
+    assert out.getvalue() == again.getvalue()
+    text = " ".join(_pages(out.getvalue()))
+    for section in ("Executive summary", "Objectives and progress", "Value delivered",
+                    "Adoption and usage", "Support", "Risks and mitigation",
+                    "Next quarter: plan and asks"):
+        assert section in text
+    for o in plan.objectives:
+        assert o.title in text
+    assert d.header.name in text
+
+
+def test_support_and_risks_follow_the_data(db: Database) -> None:
+    from csdesk.models import Account, Subscription
+
+    with db.write() as s:
+        acc = Account(external_id="Q1", name="Müller & Söhne", segment="mid_market",
+                      engagement_model="mid_touch", customer_since=date(2025, 1, 1))
+        s.add(acc)
+        s.flush()
+        s.add(Subscription(account_id=acc.id, start_date=date(2026, 1, 1),
+                           end_date=date(2026, 12, 31), seats=100, arr_cents=5_000_000))
+        for week in range(26):
+            day = date(2026, 4, 6).toordinal() + 7 * week
+            users = 80 if week < 13 else 30  # adoption collapses in Q3
+            s.add(UsageSnapshot(account_id=acc.id, date=date.fromordinal(day),
+                                active_users=users, licensed_seats=100,
+                                key_events=users * 10, features_used=5))
+        s.add_all([
+            SupportTicket(account_id=acc.id, subject="Login broken", opened_on=date(2026, 7, 2),
+                          closed_on=date(2026, 7, 12), priority=TicketPriority.URGENT,
+                          status=TicketStatus.CLOSED, is_escalation=True),
+            SupportTicket(account_id=acc.id, subject="Export slow", opened_on=date(2026, 8, 1),
+                          closed_on=date(2026, 8, 5), priority=TicketPriority.NORMAL,
+                          status=TicketStatus.CLOSED),
+            SupportTicket(account_id=acc.id, subject="Old", opened_on=date(2026, 3, 1),
+                          priority=TicketPriority.LOW, status=TicketStatus.OPEN)])
+        account_id = acc.id
+    d = qbr_data(db, account_id, "2026Q3", today=date(2026, 11, 1))
+    assert (d.support.opened, d.support.closed, d.support.escalations) == (2, 2, 1)
+    assert d.support.urgent_or_high == 1 and d.support.median_days_to_close == 7
+    assert d.support.open_now == 1
+    risks = " ".join(r.risk for r in d.risks)
+    assert "30% of licensed seats" in risks
+    assert "Key value events fell 62%" in risks
+    assert "1 support escalation" in risks
+    assert d.plan is None and d.next_steps == ()
+    out = io.BytesIO()
+    write_qbr_pdf(d, out)
+    text = " ".join(_pages(out.getvalue()))
+    assert "Müller & Söhne" in text and "no success plan" in text
