@@ -80,6 +80,12 @@ def line_chart(title: str, dates: Sequence[date], series: Sequence[tuple[str, Se
                                                                          str]],
                width_mm: float = 174, height_mm: float = 52) -> ChartImage:
     """Lines over time: (label, values, colour) each; None values leave gaps."""
+    return _render(line_figure(title, dates, series, width_mm, height_mm), width_mm, height_mm)
+
+
+def line_figure(title: str, dates: Sequence[date],
+                series: Sequence[tuple[str, Sequence[Any], str]],
+                width_mm: float = 174, height_mm: float = 52) -> Any:
     fig = _figure(width_mm, height_mm)
     ax = fig.add_subplot()
     _style(ax, title)
@@ -90,7 +96,7 @@ def line_chart(title: str, dates: Sequence[date], series: Sequence[tuple[str, Se
     ax.set_ylim(bottom=0)
     if len(series) > 1:
         ax.legend(fontsize=6.5, frameon=False, loc="lower right")
-    return _render(fig, width_mm, height_mm)
+    return fig
 
 
 def bar_chart(title: str, dates: Sequence[date], values: Sequence[Any], colour: str,

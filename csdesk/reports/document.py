@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,36 +29,13 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from csdesk.config import load_settings, save_settings
+from csdesk.reports.branding import Branding
 from csdesk.reports.fonts import BOLD, FAMILY, FontSet, register
 
-ACCENT = "#2563eb"  # the app's accent (theme.py)
 INK = colors.HexColor("#111827")
 MUTED = colors.HexColor("#6b7280")
 RULE = colors.HexColor("#e5e7eb")
 BAND_COLOURS = {"green": "#16a34a", "yellow": "#d97706", "red": "#dc2626"}
-
-
-@dataclass(frozen=True)
-class Branding:
-    """The same in every document; kept in the user's settings."""
-
-    company: str = "Your company"
-    logo: str | None = None  # a PNG or SVG path
-    accent: str = ACCENT
-    footer: str = "Confidential: prepared for the customer"
-
-    @classmethod
-    def load(cls) -> Branding:
-        raw = load_settings().get("branding") or {}
-        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__ and v}
-        return cls(**known)
-
-    def save(self) -> None:
-        settings = load_settings()
-        settings["branding"] = {"company": self.company, "logo": self.logo,
-                                "accent": self.accent, "footer": self.footer}
-        save_settings(settings)
 
 
 class Styles:

@@ -126,3 +126,39 @@ def _trend(now: float | None, before: float | None) -> float | None:
     if now is None or before is None:
         return None
     return round(now - before, 1)
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    id: int
+    external_id: str
+    name: str
+
+
+def select_accounts(db: Database, *, segment: str | None = None,
+                    renewing_within: int | None = None, ids: list[int] | None = None,
+                    today: date | None = None) -> list[AccountRef]:
+    """Live accounts by segment, by a pending renewal within N days, or by id; by name."""
+    from csdesk.models.enums import AccountStatus, Segment
+
+    today = today or date.today()
+    stmt = select(Account.id, Account.external_id, Account.name).where(
+        Account.status != AccountStatus.CHURNED)
+    if segment is not None:
+        try:
+            stmt = stmt.where(Account.segment == Segment(segment))
+        except ValueError:
+            from csdesk.errors import CsdeskError
+
+            names = ", ".join(s.value for s in Segment)
+            raise CsdeskError(f"no segment {segment!r}; the segments are {names}") from None
+    if renewing_within is not None:
+        soon = select(Renewal.account_id).where(
+            Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today,
+            Renewal.renewal_date <= date.fromordinal(today.toordinal() + renewing_within))
+        stmt = stmt.where(Account.id.in_(soon))
+    if ids is not None:
+        stmt = stmt.where(Account.id.in_(ids))
+    with db.read() as s:
+        rows = s.execute(stmt.order_by(Account.name, Account.id)).all()
+    return [AccountRef(*r) for r in rows]

@@ -9,9 +9,8 @@ standard definitions require.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -20,8 +19,8 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
-from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Renewal, Subscription
+from csdesk.services.periods import current_period, parse_period
 
 FORMULAS = {
     "nrr": "(start ARR − churned ARR − contraction + expansion) ÷ start ARR, for the accounts "
@@ -59,24 +58,6 @@ class PeriodMetrics:
         out["counts"] = self.counts
         out["formulas"] = FORMULAS
         return out
-
-
-def parse_period(text: str) -> tuple[date, date]:
-    m = re.fullmatch(r"(\d{4})Q([1-4])", text.strip().upper())
-    if not m:
-        raise CsdeskError(f"a period looks like 2026Q1, not {text!r}")
-    year, q = int(m.group(1)), int(m.group(2))
-    start = date(year, 3 * q - 2, 1)
-    end = (date(year + (q == 4), (3 * q) % 12 + 1, 1)) - timedelta(days=1)
-    return start, end
-
-
-def current_period(today: date | None = None) -> str:
-    """The last complete quarter."""
-    today = today or date.today()
-    q = (today.month - 1) // 3
-    year = today.year if q else today.year - 1
-    return f"{year}Q{q or 4}"
 
 
 def _arr_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:

@@ -26,7 +26,7 @@ from csdesk.models.enums import OpportunityStage, RenewalOutcome
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
 from csdesk.services.account_detail import Header, _header
-from csdesk.services.metrics import current_period, parse_period
+from csdesk.services.periods import current_period, parse_period
 
 
 @dataclass(frozen=True)

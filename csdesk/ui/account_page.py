@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
     QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -202,6 +204,7 @@ class AccountPage(QWidget):
     """One account; ``changed`` fires after any saved edit (the book list refreshes)."""
 
     changed = Signal()
+    report_requested = Signal(str)  # qbr | value | plan
 
     def __init__(self, db: Database, account_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -227,6 +230,16 @@ class AccountPage(QWidget):
         top.addSpacing(12)
         top.addWidget(self.badge)
         top.addStretch(1)
+        self.report_button = QToolButton()
+        self.report_button.setText("Reports")
+        self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.report_button)
+        for key, label in (("qbr", "QBR…"), ("value", "Value report…"),
+                           ("plan", "Success plan PDF…")):
+            menu.addAction(label, lambda k=key: self.report_requested.emit(k))
+        self.report_button.setMenu(menu)
+        top.addWidget(self.report_button)
+        top.addSpacing(8)
         top.addWidget(QLabel("Owner"))
         top.addWidget(self.owner)
         top.addWidget(QLabel("Stage"))

@@ -35,6 +35,7 @@ from csdesk.services.accounts import AccountTable, account_table
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
 from csdesk.ui.placeholder import EmptyView
+from csdesk.ui.reports_view import ReportsView
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import app_icon
 
@@ -102,9 +103,7 @@ class MainWindow(QMainWindow):
             "feature. Meanwhile the book can be filtered to renewals in the next 30, 90 or "
             "180 days.", "Show renewals in the next 90 days")
         self.renewals.action.connect(self.show_renewals)
-        self.reports = EmptyView(
-            "Reports", "QBR, value-delivered and success-plan PDFs, one click or a batch for a "
-            "segment, arrive with the reports feature.")
+        self.reports = ReportsView(self.db, self.runner, lambda: self.accounts.selected_ids())
         self.views = QStackedWidget()
         for w in (self.today, self.portfolio_stack, self.book_stack, self.renewals,
                   self.reports):
@@ -273,8 +272,23 @@ class MainWindow(QMainWindow):
         handle.finished.connect(self._show_table)
         handle.failed.connect(self._task_failed)
 
+    def account_report(self, account_id: int, document: str,
+                       path: Path | None = None) -> Any:
+        """QBR, value or plan PDF for one account (from its page's Reports menu)."""
+        from csdesk.services.accounts import select_accounts
+        from csdesk.ui.reports_view import make_account_report
+
+        refs = select_accounts(self.db, ids=[account_id])
+        if not refs:
+            QMessageBox.information(self, "Report", "This account has churned; its reports "
+                                    "are no longer kept up to date.")
+            return None
+        return make_account_report(self, self.db, self.runner, document, refs[0], path,
+                                   ask=path is None)
+
     def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
+        self.reports.update_count()
         self.table = table
         self.accounts.incomplete_handoffs = pending
         self.accounts.set_table(table)
@@ -340,6 +354,8 @@ class MainWindow(QMainWindow):
         if page is None:
             page = AccountPage(self.db, account_id)
             page.changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+            page.report_requested.connect(
+                lambda kind, p=page: self.account_report(p.account_id, kind))
             self.undo_group.addStack(page.undo_stack)
             self.pages[account_id] = page
             self.account_tabs.addTab(page, page.header.name[:28])

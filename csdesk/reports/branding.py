@@ -1,0 +1,32 @@
+"""Branding for the documents (company name, logo, accent colour, footer): the same in every
+PDF, kept in the user's settings. Light to import: no reportlab here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from csdesk.config import load_settings, save_settings
+
+ACCENT = "#2563eb"  # the app's accent (ui/theme.py)
+
+
+@dataclass(frozen=True)
+class Branding:
+    """The same in every document; kept in the user's settings."""
+
+    company: str = "Your company"
+    logo: str | None = None  # a PNG or SVG path
+    accent: str = ACCENT
+    footer: str = "Confidential: prepared for the customer"
+
+    @classmethod
+    def load(cls) -> Branding:
+        raw = load_settings().get("branding") or {}
+        known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__ and v}
+        return cls(**known)
+
+    def save(self) -> None:
+        settings = load_settings()
+        settings["branding"] = {"company": self.company, "logo": self.logo,
+                                "accent": self.accent, "footer": self.footer}
+        save_settings(settings)

@@ -1,0 +1,394 @@
+"""Reports: one account's PDF from its page, or a batch for many accounts from the Reports view.
+
+The work runs on the task runner (off the GUI thread) with progress and Cancel; the PDFs are
+written by ``csdesk.reports`` (Qt-free), the same code as ``csdesk report``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.db import Database
+from csdesk.models.enums import Segment
+from csdesk.reports.batch import DOCUMENTS, BatchJob, BatchResult, output_path, run_batch
+from csdesk.reports.branding import Branding
+from csdesk.services.accounts import AccountRef, select_accounts
+from csdesk.services.periods import current_period
+from csdesk.ui.tasks import TaskError, TaskRunner
+
+
+def recent_quarters(today: date, n: int = 8) -> list[str]:
+    """The quarter in progress first, then the last complete ones."""
+    year, q = today.year, (today.month - 1) // 3 + 1
+    out = []
+    for _ in range(n):
+        out.append(f"{year}Q{q}")
+        q -= 1
+        if q == 0:
+            year, q = year - 1, 4
+    return out
+
+
+def default_folder() -> Path:
+    docs = Path.home() / "Documents"
+    return (docs if docs.is_dir() else Path.home()) / "csdesk reports"
+
+
+def _period_and_audience(form: QFormLayout, today: date) -> tuple[QComboBox, QComboBox]:
+    period = QComboBox()
+    for label in recent_quarters(today):
+        period.addItem(f"{label[-2:]} {label[:4]}", label)
+    period.setCurrentIndex(max(0, period.findData(current_period(today))))
+    audience = QComboBox()
+    audience.addItem("Customer (no commercial section)", False)
+    audience.addItem("Internal (adds renewal and commercial)", True)
+    form.addRow("Quarter", period)
+    form.addRow("Audience", audience)
+    return period, audience
+
+
+def open_file(path: Path) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def _task_failed(parent: QWidget, error: TaskError) -> None:
+    if not error.cancelled:
+        QMessageBox.warning(parent, "Report", error.message)
+
+
+def _write_task(db: Database, job: BatchJob, accounts: list[AccountRef], *,
+                progress: Any, cancel: Any) -> BatchResult:
+    return run_batch(db.location, job, accounts, progress=progress, cancel=cancel,
+                     workers=1 if len(accounts) < 4 else None)
+
+
+class ReportDialog(QDialog):
+    """One account's document: period and audience (QBR), and where to save it."""
+
+    def __init__(self, parent: QWidget, document: str, account: AccountRef,
+                 today: date | None = None) -> None:
+        super().__init__(parent)
+        self.document, self.account = document, account
+        today = today or date.today()
+        self.setWindowTitle(f"{DOCUMENTS[document]} — {account.name}")
+        form = QFormLayout(self)
+        self.period = self.audience = None
+        if document == "qbr":
+            self.period, self.audience = _period_and_audience(form, today)
+        self.path = QLineEdit()
+        self.path.setMinimumWidth(380)
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        form.addRow("Save as", row)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        if self.period is not None:
+            self.period.currentIndexChanged.connect(self._default_path)
+        self._default_path()
+
+    def _default_path(self) -> None:
+        self.path.setText(str(output_path(self.job(default_folder()), self.account)))
+
+    def _browse(self) -> None:
+        chosen, _ = QFileDialog.getSaveFileName(self, "Save the PDF as", self.path.text(),
+                                                "PDF files (*.pdf)")
+        if chosen:
+            self.path.setText(chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf")
+
+    def job(self, folder: Path) -> BatchJob:
+        return BatchJob(self.document, folder,
+                        self.period.currentData() if self.period is not None else None,
+                        bool(self.audience.currentData()) if self.audience is not None
+                        else False, None, Branding.load())
+
+
+def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, document: str,
+                        account: AccountRef, path: Path | None = None,
+                        ask: bool = True) -> Any:
+    """Ask for the options (unless ``path`` is given), write the PDF, offer to open it."""
+    dialog = ReportDialog(parent, document, account)
+    if path is None:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        path = Path(dialog.path.text())
+    job = dialog.job(path.parent)
+    handle = runner.run_with_dialog(parent, f"Writing the {DOCUMENTS[document]} PDF",
+                                    _single_task, db, job, account, path)
+
+    def done(result: tuple[Path, BatchResult]) -> None:
+        written, batch = result
+        if batch.skipped:
+            QMessageBox.information(parent, "Report",
+                                    f"No PDF for {account.name}: {batch.skipped[0][1]}.")
+            return
+        if ask and QMessageBox.question(
+                parent, "Report written", f"Saved {written.name}.\n\nOpen it now?"
+                ) == QMessageBox.StandardButton.Yes:
+            open_file(written)
+
+    handle.finished.connect(done)
+    handle.failed.connect(lambda e: _task_failed(parent, e))
+    return handle
+
+
+def _single_task(db: Database, job: BatchJob, account: AccountRef, path: Path, *,
+                 progress: Any, cancel: Any) -> tuple[Path, BatchResult]:
+    result = run_batch(db.location, job, [account], progress=progress, cancel=cancel,
+                       workers=1)
+    if result.written and result.written[0] != path:
+        result.written[0].replace(path)  # the name the user chose
+    return path, result
+
+
+class BrandingDialog(QDialog):
+    """Company name, logo, accent colour and footer: the same on every document."""
+
+    def __init__(self, parent: QWidget | None, branding: Branding) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Branding of the documents")
+        self.company = QLineEdit(branding.company)
+        self.logo = QLineEdit(branding.logo or "")
+        self.logo.setPlaceholderText("A PNG or JPEG file (optional)")
+        pick = QPushButton("Browse…")
+        pick.clicked.connect(self._pick_logo)
+        logo = QHBoxLayout()
+        logo.addWidget(self.logo, 1)
+        logo.addWidget(pick)
+        self.accent = QPushButton()
+        self.accent.clicked.connect(self._pick_colour)
+        self._set_accent(branding.accent)
+        self.footer = QLineEdit(branding.footer)
+        self.problem = QLabel()
+        self.problem.setStyleSheet("color: #dc2626;")
+        form = QFormLayout(self)
+        form.addRow("Company", self.company)
+        form.addRow("Logo", logo)
+        form.addRow("Accent colour", self.accent)
+        form.addRow("Footer", self.footer)
+        form.addRow(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def _set_accent(self, colour: str) -> None:
+        self.accent_colour = colour
+        self.accent.setText(colour)
+        self.accent.setStyleSheet(f"background: {colour}; color: white; padding: 4px 12px;")
+
+    def _pick_colour(self) -> None:
+        from PySide6.QtGui import QColor
+        from PySide6.QtWidgets import QColorDialog
+
+        colour = QColorDialog.getColor(QColor(self.accent_colour), self, "Accent colour")
+        if colour.isValid():
+            self._set_accent(colour.name())
+
+    def _pick_logo(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Logo", self.logo.text(),
+                                                "Images (*.png *.jpg *.jpeg)")
+        if chosen:
+            self.logo.setText(chosen)
+
+    def branding(self) -> Branding:
+        return Branding(self.company.text().strip() or "Your company",
+                        self.logo.text().strip() or None, self.accent_colour,
+                        self.footer.text().strip())
+
+    def _save(self) -> None:
+        logo = self.logo.text().strip()
+        if logo and not Path(logo).is_file():
+            self.problem.setText(f"There is no file {logo}.")
+            return
+        if logo and Path(logo).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            self.problem.setText("The logo must be a PNG or JPEG image.")
+            return
+        self.branding().save()
+        self.accept()
+
+
+class ReportsView(QWidget):
+    """Choose accounts and a document, then write one PDF per account."""
+
+    finished = Signal(object)  # BatchResult
+
+    def __init__(self, db: Database, runner: TaskRunner, selected: Any,
+                 parent: QWidget | None = None, today: date | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.runner, self.selected = db, runner, selected
+        self.today = today or date.today()
+        title = QLabel("Reports")
+        title.setStyleSheet("font-size: 18pt; font-weight: 600;")
+        intro = QLabel("Write a QBR, value-delivered or success-plan PDF for many accounts "
+                       "at once, one file per account. Single reports are on each account's "
+                       "page.")
+        intro.setWordWrap(True)
+        self.document = QComboBox()
+        for key, label in DOCUMENTS.items():
+            self.document.addItem(label, key)
+        self.scope = QButtonGroup(self)
+        self.all = QRadioButton("Every live account")
+        self.by_segment = QRadioButton("Segment")
+        self.segment = QComboBox()
+        for seg in Segment:
+            self.segment.addItem(seg.label, seg.value)
+        self.by_renewal = QRadioButton("Renewing within")
+        self.days = QSpinBox()
+        self.days.setRange(1, 730)
+        self.days.setValue(90)
+        self.days.setSuffix(" days")
+        self.by_selection = QRadioButton("The accounts selected in the book")
+        for i, b in enumerate((self.all, self.by_segment, self.by_renewal, self.by_selection)):
+            self.scope.addButton(b, i)
+        self.by_segment.setChecked(True)
+        form = QFormLayout()
+        form.addRow("Document", self.document)
+        scope = QVBoxLayout()
+        scope.addWidget(self.all)
+        for button, field in ((self.by_segment, self.segment), (self.by_renewal, self.days)):
+            row = QHBoxLayout()
+            row.addWidget(button)
+            row.addWidget(field)
+            row.addStretch(1)
+            scope.addLayout(row)
+        scope.addWidget(self.by_selection)
+        form.addRow("Accounts", scope)
+        self.period, self.audience = _period_and_audience(form, self.today)
+        self.folder = QLineEdit(str(default_folder()))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(browse)
+        form.addRow("Into folder", row)
+        brand = QPushButton("Branding…")
+        brand.setToolTip("Company name, logo, accent colour and footer of every document")
+        brand.clicked.connect(self.edit_branding)
+        form.addRow("", brand)
+        self.count = QLabel()
+        self.generate = QPushButton("Write the PDFs")
+        self.generate.setDefault(True)
+        self.generate.clicked.connect(self.run)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        self.open_folder = QPushButton("Open the folder")
+        self.open_folder.clicked.connect(lambda: open_file(Path(self.folder.text())))
+        self.open_folder.hide()
+        actions = QHBoxLayout()
+        actions.addWidget(self.generate)
+        actions.addWidget(self.count)
+        actions.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addWidget(title)
+        layout.addWidget(intro)
+        layout.addSpacing(8)
+        box = QWidget()
+        box.setMaximumWidth(720)
+        box.setLayout(form)
+        layout.addWidget(box)
+        layout.addLayout(actions)
+        layout.addWidget(self.result)
+        layout.addWidget(self.open_folder)
+        layout.addStretch(1)
+        for signal in (self.document.currentIndexChanged, self.segment.currentIndexChanged,
+                       self.days.valueChanged, self.scope.idClicked):
+            signal.connect(self.update_count)
+        self.document.currentIndexChanged.connect(self._qbr_only)
+        self.update_count()
+
+    def edit_branding(self) -> BrandingDialog:
+        dialog = BrandingDialog(self, Branding.load())
+        dialog.open()
+        return dialog
+
+    def _qbr_only(self) -> None:
+        qbr = self.document.currentData() == "qbr"
+        self.period.setEnabled(qbr)
+        self.audience.setEnabled(qbr)
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Write the PDFs into",
+                                                  self.folder.text())
+        if chosen:
+            self.folder.setText(chosen)
+
+    def accounts(self) -> list[AccountRef]:
+        if self.by_selection.isChecked():
+            ids = list(self.selected())
+            return select_accounts(self.db, ids=ids, today=self.today) if ids else []
+        if self.by_segment.isChecked():
+            return select_accounts(self.db, segment=self.segment.currentData(),
+                                   today=self.today)
+        if self.by_renewal.isChecked():
+            return select_accounts(self.db, renewing_within=self.days.value(),
+                                   today=self.today)
+        return select_accounts(self.db, today=self.today)
+
+    def update_count(self) -> None:
+        n = len(self.accounts())
+        self.count.setText(f"{n:,} account{'s' if n != 1 else ''}" if n else
+                           "No accounts match")
+        self.generate.setEnabled(n > 0)
+
+    def run(self) -> Any:
+        accounts = self.accounts()
+        if not accounts:
+            return None
+        job = BatchJob(self.document.currentData(), Path(self.folder.text()),
+                       self.period.currentData() if self.document.currentData() == "qbr"
+                       else None, bool(self.audience.currentData()), None, Branding.load())
+        self.result.setText("")
+        self.open_folder.hide()
+        handle = self.runner.run_with_dialog(
+            self, f"Writing {len(accounts):,} {DOCUMENTS[job.document]} PDF(s)", _write_task,
+            self.db, job, accounts)
+        handle.finished.connect(self._done)
+        handle.failed.connect(self._failed)
+        return handle
+
+    def _done(self, result: BatchResult) -> None:
+        lines = [f"Wrote {len(result.written):,} PDF(s) into {self.folder.text()}."]
+        if result.skipped:
+            shown = "; ".join(f"{n} ({why})" for n, why in result.skipped[:5])
+            more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
+            lines.append(f"Skipped {len(result.skipped)}: {shown}{more}.")
+        if result.missing_characters:
+            lines.append("Some characters have no font on this computer and print as '?': "
+                         + " ".join(sorted(result.missing_characters)))
+        self.result.setText("\n".join(lines))
+        self.open_folder.setVisible(bool(result.written))
+        self.finished.emit(result)
+
+    def _failed(self, error: TaskError) -> None:
+        self.result.setText("Cancelled: the PDFs already written are whole; the rest were "
+                            "not started." if error.cancelled else error.message)

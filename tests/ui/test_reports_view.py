@@ -1,0 +1,96 @@
+"""Reports from the GUI: an account's QBR from its page, and a batch from the Reports view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from csdesk.db import Database
+from csdesk.services.account_detail import account_id_for
+from csdesk.services.accounts import select_accounts
+from csdesk.ui.reports_view import ReportDialog, recent_quarters
+from tests.conftest import AS_OF
+from tests.ui.conftest import open_window
+
+
+def test_qbr_from_the_account_page(qtbot, demo_db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, demo_db)
+    account = account_id_for(demo_db, "ACC-000132")
+    page = window.open_account(account)
+    menu = page.report_button.menu()
+    assert [a.text() for a in menu.actions()] == ["QBR…", "Value report…",
+                                                   "Success plan PDF…"]
+    target = tmp_path / "Lambdarock QBR.pdf"
+    requested = []
+    window.account_report = lambda aid, kind, path=None: requested.append((aid, kind))
+    menu.actions()[0].trigger()
+    assert requested == [(account, "qbr")]
+    del window.account_report
+    handle = window.account_report(account, "qbr", target)
+    with qtbot.waitSignal(handle.finished, timeout=30_000):
+        pass
+    text = " ".join(PdfReader(target).pages[0].extract_text().split())
+    assert "Quarterly business review — Lambdarock Technologies Co." in text
+
+
+def test_report_dialog_defaults(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    ref = select_accounts(demo_db, ids=[account_id_for(demo_db, "ACC-000132")])[0]
+    dialog = ReportDialog(None, "qbr", ref, today=AS_OF)
+    qtbot.addWidget(dialog)
+    assert dialog.period.currentData() == "2026Q3"  # the last complete quarter
+    assert dialog.audience.currentData() is False  # customer audience by default
+    assert dialog.path.text().endswith("Lambdarock Technologies Co. (ACC-000132) - QBR "
+                                       "2026Q3.pdf")
+    dialog.period.setCurrentIndex(dialog.period.findData("2026Q2"))
+    assert dialog.path.text().endswith("QBR 2026Q2.pdf")
+    assert recent_quarters(AS_OF, 3) == ["2026Q4", "2026Q3", "2026Q2"]
+
+
+def test_batch_from_the_reports_view(qtbot, demo_db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, demo_db)
+    view = window.reports
+    view.today = AS_OF
+    view.document.setCurrentIndex(view.document.findData("value"))
+    assert not view.period.isEnabled()
+    view.by_renewal.setChecked(True)
+    view.days.setValue(45)
+    expected = select_accounts(demo_db, renewing_within=45, today=AS_OF)
+    assert view.count.text() == f"{len(expected)} accounts"
+    view.folder.setText(str(tmp_path / "batch"))
+    handle = view.run()
+    with qtbot.waitSignal(view.finished, timeout=60_000) as blocker:
+        pass
+    result = blocker.args[0]
+    assert len(result.written) == len(expected)
+    assert len(list((tmp_path / "batch").glob("*.pdf"))) == len(expected)
+    assert f"Wrote {len(expected)} PDF(s)" in view.result.text()
+    assert view.open_folder.isVisibleTo(view)
+    assert handle.done
+
+    view.by_selection.setChecked(True)
+    view.update_count()
+    assert view.count.text() == "No accounts match" and not view.generate.isEnabled()
+
+
+def test_branding_is_saved_and_used(qtbot, demo_db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.reports.branding import Branding
+
+    window = open_window(qtbot, demo_db)
+    dialog = window.reports.edit_branding()
+    dialog.company.setText("Müller & Söhne CS")
+    dialog.logo.setText(str(tmp_path / "missing.png"))
+    dialog._save()
+    assert "There is no file" in dialog.problem.text() and dialog.isVisible()
+    dialog.logo.setText("")
+    dialog._set_accent("#7c3aed")
+    dialog.footer.setText("Prepared for AT&T <Legacy>")
+    dialog._save()
+    assert Branding.load() == Branding("Müller & Söhne CS", None, "#7c3aed",
+                                       "Prepared for AT&T <Legacy>")
+    target = tmp_path / "value.pdf"
+    handle = window.account_report(account_id_for(demo_db, "ACC-000132"), "value", target)
+    with qtbot.waitSignal(handle.finished, timeout=30_000):
+        pass
+    text = " ".join(PdfReader(target).pages[0].extract_text().split())
+    assert "Müller & Söhne CS" in text and "Prepared for AT&T <Legacy>" in text
