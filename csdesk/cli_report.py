@@ -80,9 +80,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
     import sys
 
-    from csdesk.reports.batch import BatchJob, run_batch
     from csdesk.reports.document import Branding
     from csdesk.services.accounts import select_accounts
+    from csdesk.services.report_batch import BatchJob, run_batch
 
     if args.account not in ("qbr", "value", "plan"):
         raise CsdeskError(f"batch makes qbr, value or plan documents, not {args.account!r}")

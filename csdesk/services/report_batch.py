@@ -1,5 +1,6 @@
 """One document per account for many accounts, on every core, with progress and Cancel.
 
+The batch is a service (it opens the book); the documents themselves run no queries.
 Workers are separate processes (started with "spawn", safe next to a running Qt GUI); each
 opens the book read-only once and writes its files atomically, so a cancelled batch leaves only
 whole PDFs behind. File names are safe on Windows, macOS and Linux and unique per account.
