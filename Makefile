@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint screenshots bench clean
+.PHONY: run test install lint screenshots sample-report bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "csdesk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -28,7 +28,7 @@ test: lint
 
 screenshots: $(STAMP)
 	d=$$(mktemp -d); for theme in light dark; do \
-	  for view in today portfolio accounts account:ACC-000132 account:ACC-000132/plan \
+	  for view in today portfolio accounts reports account:ACC-000132 account:ACC-000132/plan \
 	                account:ACC-000132/value account:ACC-000132/handoff; do \
 	    name=$$(echo $$view | sed -e 's/:ACC-[0-9]*//' -e 's|/|-|'); \
 	    QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$d $(BIN)/csdesk gui --demo --theme $$theme \
@@ -37,11 +37,21 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/csdesk gui --db $$(mktemp -d)/empty.sqlite \
 		--screenshot docs/empty.png --size 1200x760
 
+# A sample QBR from the demo book (fixed date and seed, so the same bytes every time).
+sample-report: $(STAMP)
+	d=$$(mktemp -d); CSDESK_DATA_DIR=$$d $(BIN)/csdesk demo --db $$d/demo.sqlite \
+	  --as-of 2026-11-22 >/dev/null && \
+	CSDESK_DATA_DIR=$$d $(BIN)/csdesk report qbr ACC-000132 --period 2026Q3 \
+	  --as-of 2026-11-22 --db $$d/demo.sqlite -o docs/sample-qbr.pdf
+	rm -f docs/sample-qbr-*.png
+	pdftoppm -r 80 -png docs/sample-qbr.pdf docs/sample-qbr
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/usage_import.py
 	$(BIN)/python benchmarks/demo_generation.py
 	$(BIN)/python benchmarks/health_recompute.py
+	$(BIN)/python benchmarks/reports.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
