@@ -15,7 +15,7 @@ class Branding:
     """The same in every document; kept in the user's settings."""
 
     company: str = "Your company"
-    logo: str | None = None  # a PNG or SVG path
+    logo: str | None = None  # a PNG, JPEG or SVG path
     accent: str = ACCENT
     footer: str = "Confidential: prepared for the customer"
 

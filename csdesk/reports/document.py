@@ -205,17 +205,33 @@ class Report:
 
 
 def _logo(path: str | None) -> Flowable | None:
-    """The logo scaled to 12 mm high, or None when unset or unreadable (the name shows)."""
+    """The logo (PNG, JPEG or SVG) scaled to 12 mm high, or None when unset or unreadable
+    (the company name shows instead)."""
     if not path or not Path(path).is_file():
         return None
+    height = 12 * mm
+    if Path(path).suffix.lower() == ".svg":
+        from svglib.svglib import svg2rlg
+
+        try:
+            drawing = svg2rlg(path)
+        except Exception:  # malformed SVG: fall back to the name
+            return None
+        if drawing is None or not drawing.height:
+            return None
+        scale = height / drawing.height
+        drawing.scale(scale, scale)
+        drawing.width, drawing.height = drawing.width * scale, height
+        drawing.hAlign = "LEFT"
+        return drawing
     from reportlab.platypus import Image
 
     try:
         image = Image(path)
     except Exception:  # not an image reportlab can read
         return None
-    scale = 12 * mm / image.imageHeight
-    image.drawHeight, image.drawWidth = 12 * mm, image.imageWidth * scale
+    scale = height / image.imageHeight
+    image.drawHeight, image.drawWidth = height, image.imageWidth * scale
     image.hAlign = "LEFT"
     return image
 

@@ -176,7 +176,7 @@ class BrandingDialog(QDialog):
         self.setWindowTitle("Branding of the documents")
         self.company = QLineEdit(branding.company)
         self.logo = QLineEdit(branding.logo or "")
-        self.logo.setPlaceholderText("A PNG or JPEG file (optional)")
+        self.logo.setPlaceholderText("A PNG, JPEG or SVG file (optional)")
         pick = QPushButton("Browse…")
         pick.clicked.connect(self._pick_logo)
         logo = QHBoxLayout()
@@ -215,7 +215,7 @@ class BrandingDialog(QDialog):
 
     def _pick_logo(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "Logo", self.logo.text(),
-                                                "Images (*.png *.jpg *.jpeg)")
+                                                "Images (*.png *.jpg *.jpeg *.svg)")
         if chosen:
             self.logo.setText(chosen)
 
@@ -229,8 +229,8 @@ class BrandingDialog(QDialog):
         if logo and not Path(logo).is_file():
             self.problem.setText(f"There is no file {logo}.")
             return
-        if logo and Path(logo).suffix.lower() not in (".png", ".jpg", ".jpeg"):
-            self.problem.setText("The logo must be a PNG or JPEG image.")
+        if logo and Path(logo).suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
+            self.problem.setText("The logo must be a PNG, JPEG or SVG image.")
             return
         self.branding().save()
         self.accept()

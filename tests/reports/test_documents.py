@@ -150,3 +150,21 @@ def test_a_logo_and_branding_show(tmp_path: Path) -> None:
     data = _pdf(r)
     assert b"/Subtype /Image" in data
     assert "For Acme's eyes" in _text(data)[1][0]
+
+
+def test_an_svg_logo_is_drawn_as_vectors_and_a_broken_one_falls_back(tmp_path: Path) -> None:
+    svg = tmp_path / "logo.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30">'
+                   '<rect x="0" y="0" width="120" height="30" fill="#7c3aed"/></svg>',
+                   encoding="utf-8")
+    r = Report("Brand", Branding(company="Acme SVG", logo=str(svg)))
+    r.masthead("Title", "Sub")
+    data = _pdf(r)
+    assert b"/Subtype /Image" not in data  # drawn, not rasterised
+    assert "Acme SVG Title" not in _text(data)[1][0]  # the logo stands for the name
+
+    broken = tmp_path / "broken.svg"
+    broken.write_text("<svg", encoding="utf-8")
+    r = Report("Brand", Branding(company="Acme Fallback", logo=str(broken)))
+    r.masthead("Title", "Sub")
+    assert "Acme Fallback Title" in _text(_pdf(r))[1][0]
