@@ -22,6 +22,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -122,6 +123,29 @@ class Report:
         self.add(bar, Spacer(1, 6 * mm), self.para(self.text(title), self.styles.title),
                  self.para(self.text(subtitle), self.styles.subtitle), Spacer(1, 5 * mm))
 
+    def cover(self, kind: str, customer: str, period: str, prepared: str,
+              customer_logo: str | None = None) -> None:
+        """A cover page: our branding at the top, the customer (and its logo) and the period."""
+        b = self.branding
+        accent = colors.HexColor(b.accent)
+        ours = _logo(b.logo) or self.para(self.text(b.company), ParagraphStyle(
+            "cover-brand", self.styles.h2, fontSize=13, leading=16, textColor=accent))
+        self.add(ours, Spacer(1, 60 * mm))
+        theirs = _logo(customer_logo, 20 * mm)
+        if theirs is not None:
+            self.add(theirs, Spacer(1, 8 * mm))
+        self.add(self.para(self.text(kind), ParagraphStyle(
+            "cover-kind", self.styles.subtitle, fontSize=14, leading=18, textColor=accent)),
+                 Spacer(1, 3 * mm),
+                 self.para(self.text(customer), ParagraphStyle(
+                     "cover-title", self.styles.title, fontSize=30, leading=36)),
+                 Spacer(1, 4 * mm),
+                 self.para(self.text(period), ParagraphStyle(
+                     "cover-period", self.styles.subtitle, fontSize=14, leading=18)),
+                 Spacer(1, 30 * mm),
+                 self.para(self.text(prepared), self.styles.body),
+                 PageBreak())
+
     def warn(self, text: str) -> str:
         """User text, escaped, in the warning colour (for use inside a cell or paragraph)."""
         return f'<font color="{BAND_COLOURS["red"]}">{self.text(text)}</font>'
@@ -204,12 +228,11 @@ class Report:
         doc.build(list(self.story), canvasmaker=_numbered_canvas(doc, right, self.styles))
 
 
-def _logo(path: str | None) -> Flowable | None:
-    """The logo (PNG, JPEG or SVG) scaled to 12 mm high, or None when unset or unreadable
-    (the company name shows instead)."""
+def _logo(path: str | None, height: float = 12 * mm) -> Flowable | None:
+    """The logo (PNG, JPEG or SVG) scaled to ``height``, or None when unset or unreadable
+    (the name shows instead)."""
     if not path or not Path(path).is_file():
         return None
-    height = 12 * mm
     if Path(path).suffix.lower() == ".svg":
         from svglib.svglib import svg2rlg
 

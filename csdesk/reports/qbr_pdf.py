@@ -27,11 +27,10 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
     r = Report(f"Quarterly business review — {h.name} — {d.period}", branding)
     s = r.styles
     period = f"{d.period[-2:]} {d.period[:4]}"
-    r.masthead(f"Quarterly business review — {h.name}",
-               f"{period} · {format_date(d.period_start)} to {format_date(d.period_end)}"
-               + (" · internal" if internal else ""))
-    r.paragraph(f"Prepared by {r.branding.company}" + (f" · {h.owner}" if h.owner else ""),
-                s.small)
+    r.cover("Quarterly business review" + (" · internal" if internal else ""), h.name,
+            f"{period} · {format_date(d.period_start)} to {format_date(d.period_end)}",
+            f"Prepared for {h.name} by {r.branding.company}"
+            + (f" · {h.owner}" if h.owner else ""), d.customer_logo)
 
     r.heading("Executive summary")
     for line in d.summary:

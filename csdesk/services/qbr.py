@@ -16,6 +16,7 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import (
+    Account,
     HealthSnapshot,
     Opportunity,
     Renewal,
@@ -94,6 +95,7 @@ class QbrData:
     next_steps: tuple[NextStep, ...]
     commercial: Commercial
     summary: tuple[str, ...] = field(default_factory=tuple)
+    customer_logo: str | None = None  # the account's custom field "logo": a PNG/JPEG/SVG path
 
 
 def _quarter_label(d: date) -> str:
@@ -119,6 +121,7 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
     window_start = date(months // 12, months % 12 + 1, 1)
     with db.read() as s:
         header = _header(s, account_id)
+        custom = s.scalar(select(Account.custom_fields).where(Account.id == account_id)) or {}
         snaps = s.execute(select(HealthSnapshot.as_of, HealthSnapshot.score,
                                  HealthSnapshot.band)
                           .where(HealthSnapshot.account_id == account_id,
@@ -200,7 +203,9 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
                    support, (), tuple(steps), commercial)
     risks = _risks(data, as_of)
-    return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks)})
+    logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
+    return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
+                      "customer_logo": logo})
 
 
 def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:

@@ -89,3 +89,29 @@ def test_support_and_risks_follow_the_data(db: Database) -> None:
     write_qbr_pdf(d, out)
     text = " ".join(_pages(out.getvalue()))
     assert "Müller & Söhne" in text and "no success plan" in text
+
+
+def test_the_cover_carries_the_customers_logo(demo_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from matplotlib.figure import Figure
+
+    from csdesk.models import Account
+
+    fig = Figure(figsize=(2, 1))
+    fig.text(0.2, 0.4, "CUSTOMER")
+    logo = tmp_path / "customer.png"
+    fig.savefig(logo)
+    account = account_id_for(demo_db, "ACC-000132")
+    plain = io.BytesIO()
+    write_qbr_pdf(qbr_data(demo_db, account, "2026Q3", today=AS_OF), plain)
+    with demo_db.write() as s:
+        acc = s.get(Account, account)
+        acc.custom_fields = {**(acc.custom_fields or {}), "logo": str(logo)}
+    d = qbr_data(demo_db, account, "2026Q3", today=AS_OF)
+    assert d.customer_logo == str(logo)
+    branded = io.BytesIO()
+    write_qbr_pdf(d, branded)
+    first = PdfReader(io.BytesIO(branded.getvalue())).pages[0]
+    assert "/XObject" in first["/Resources"]
+    assert "/XObject" not in PdfReader(io.BytesIO(plain.getvalue())).pages[0]["/Resources"]
+    assert "Quarterly business review Lambdarock Technologies Co." in \
+        _pages(branded.getvalue())[0]

@@ -31,7 +31,7 @@ def test_qbr_from_the_account_page(qtbot, demo_db: Database, tmp_path: Path) -> 
     with qtbot.waitSignal(handle.finished, timeout=30_000):
         pass
     text = " ".join(PdfReader(target).pages[0].extract_text().split())
-    assert "Quarterly business review — Lambdarock Technologies Co." in text
+    assert "Quarterly business review Lambdarock Technologies Co." in text
 
 
 def test_report_dialog_defaults(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
