@@ -131,10 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
 
     from csdesk.cli_health import add_commands
+    from csdesk.cli_renewals import add_commands as add_renewal_commands
     from csdesk.cli_report import add_commands as add_report_commands
 
     add_commands(sub, common, _date)
     add_report_commands(sub, common, _date)
+    add_renewal_commands(sub, common, _date)
 
     exp = sub.add_parser("export", parents=[common],
                          help="export the book (or one entity) to CSV")
@@ -313,7 +315,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "metrics": lambda a: _health_cmd(a),
     "segments": lambda a: _health_cmd(a),
     "report": lambda a: _report_cmd(a),
+    "renewals": lambda a: _renewals_cmd(a),
 }
+
+
+def _renewals_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli_renewals import run
+
+    return run(args, _location(args))
 
 
 def _report_cmd(args: argparse.Namespace) -> int:

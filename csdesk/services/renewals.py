@@ -1,0 +1,251 @@
+"""Renewals: each live account's next renewal, its track with the reasons, the checkpoints
+where renewal work starts, and the forecast.
+
+The next renewal is the earliest pending Renewal record, or else the end of the account's
+current subscription. The track is computed from the book (and can be overridden, with a
+reason): **at risk** when health is red, or yellow and falling, a champion has left, seat
+use is under the threshold or an escalation is open; **auto-renew** when health is green and
+not falling and the contract auto-renews or runs more than a year; **standard** otherwise.
+Expected ARR is current ARR × likelihood; the likelihood defaults from the track and the
+health score and can be overridden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, timedelta
+
+from sqlalchemy import func, select
+
+from csdesk.db import Database
+from csdesk.models import (
+    Account,
+    Contact,
+    HealthSnapshot,
+    Renewal,
+    Subscription,
+    SupportTicket,
+    UsageSnapshot,
+)
+from csdesk.models.enums import AccountStatus, RenewalOutcome, TicketStatus
+
+# Days before the renewal date at which the renewal process starts, per segment.
+PROCESS_START = {"enterprise": 180, "mid_market": 120, "smb": 90, "self_serve": 60}
+CHECKPOINTS = (120, 90, 60, 30)
+LOW_SEAT_USE = 0.5  # under this share of licensed seats active → at risk
+FALLING = -5.0  # a health drop of at least this many points since the previous snapshot
+BASE_LIKELIHOOD = {"auto_renew": 0.95, "standard": 0.85, "at_risk": 0.55}
+
+
+@dataclass(frozen=True)
+class RenewalRow:
+    account_id: int
+    external_id: str
+    name: str
+    segment: str
+    owner: str | None
+    renewal_id: int | None  # None when the date comes from the subscription
+    renewal_date: date
+    days_to_go: int
+    arr_cents: int
+    currency: str
+    health: float | None
+    band: str | None
+    trend: float | None
+    track: str  # the track in force (the override when there is one)
+    computed_track: str
+    reasons: tuple[str, ...]
+    override_reason: str | None
+    likelihood: float
+    likelihood_overridden: bool
+    expected_arr_cents: int
+    process_start: date
+    checkpoints: tuple[date, ...]
+    next_checkpoint: date | None
+    uid: str  # stable per account and renewal, for calendar files
+    sequence: int  # rises whenever the renewal record changes (its date included)
+
+
+def checkpoints(segment: str, renewal_date: date,
+                starts: dict[str, int] | None = None) -> tuple[date, tuple[date, ...]]:
+    """(the day renewal work starts, the checkpoint dates from then on, oldest first)."""
+    lead = (starts or PROCESS_START).get(segment, 90)
+    start = renewal_date - timedelta(days=lead)
+    marks = sorted({start, *(renewal_date - timedelta(days=d) for d in CHECKPOINTS if d < lead)})
+    return start, tuple(marks)
+
+
+def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_year: bool,
+             champion_left: bool, seat_use: float | None, escalation_open: bool
+             ) -> tuple[str, tuple[str, ...]]:
+    """The track and the reasons for it, in words a CSM can repeat."""
+    risk = []
+    if band == "red":
+        risk.append("health is red")
+    if band == "yellow" and trend is not None and trend <= FALLING:
+        risk.append(f"health is yellow and fell {-trend:.0f} points")
+    if champion_left:
+        risk.append("a champion has left the company")
+    if seat_use is not None and seat_use < LOW_SEAT_USE:
+        risk.append(f"only {seat_use:.0%} of seats are in use")
+    if escalation_open:
+        risk.append("a support escalation is open")
+    if risk:
+        return "at_risk", tuple(risk)
+    if band == "green" and (trend is None or trend > FALLING) and (auto_renew or multi_year):
+        why = "auto-renews" if auto_renew else "multi-year term"
+        return "auto_renew", (f"health is green and steady; the contract {why}",)
+    if band is None:
+        return "standard", ("no health score yet",)
+    return "standard", (f"health is {band}" + ("" if auto_renew or multi_year
+                                               else "; no auto-renew clause"),)
+
+
+def default_likelihood(track: str, health: float | None) -> float:
+    """The track's base, nudged by up to ±10 points by the health score around 50."""
+    base = BASE_LIKELIHOOD[track]
+    if health is None:
+        return base
+    return round(max(0.05, min(0.99, base + (health - 50) / 500)), 2)
+
+
+def pipeline(db: Database, *, today: date | None = None, within: int | None = None,
+             segment: str | None = None) -> list[RenewalRow]:
+    """Every live account's next renewal (from today on), soonest first."""
+    today = today or date.today()
+    with db.read() as s:
+        accounts = s.execute(
+            select(Account.id, Account.external_id, Account.name, Account.segment,
+                   Account.owner)
+            .where(Account.status == AccountStatus.ACTIVE)).all()
+        pending: dict[int, Renewal] = {}
+        for r in s.scalars(select(Renewal).where(Renewal.outcome == RenewalOutcome.PENDING,
+                                                 Renewal.renewal_date >= today)
+                           .order_by(Renewal.renewal_date.desc())):
+            pending[r.account_id] = r  # the earliest wins (descending order)
+        pending_rows = {aid: (r.id, r.renewal_date, r.current_arr_cents, r.currency,
+                              r.likelihood, r.track_override, r.track_override_reason,
+                              r.version) for aid, r in pending.items()}
+        subs = s.execute(
+            select(Subscription.account_id, func.min(Subscription.end_date),
+                   func.sum(Subscription.arr_cents), func.min(Subscription.currency),
+                   func.max(Subscription.auto_renew), func.min(Subscription.start_date),
+                   func.min(Subscription.id), func.max(Subscription.version))
+            .where(Subscription.start_date <= today, Subscription.end_date >= today)
+            .group_by(Subscription.account_id)).all()
+        snaps = s.execute(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
+                                 HealthSnapshot.score, HealthSnapshot.band)
+                          .where(HealthSnapshot.as_of <= today)
+                          .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)).all()
+        # Champion lost: a champion left and nobody current holds the role.
+        champions_left = set(s.scalars(select(Contact.account_id).where(
+            Contact.is_champion.is_(True), Contact.left_company.is_(True)))) - set(
+            s.scalars(select(Contact.account_id).where(Contact.is_champion.is_(True),
+                                                       Contact.left_company.is_(False))))
+        escalations = set(s.scalars(select(SupportTicket.account_id).where(
+            SupportTicket.is_escalation.is_(True), SupportTicket.status != TicketStatus.CLOSED)))
+        last_usage = _latest_usage(s, today)
+    sub_by = {r[0]: r for r in subs}
+    health: dict[int, list[tuple[float | None, str | None]]] = {}
+    for aid, _d, score, band in snaps:
+        health.setdefault(aid, []).append((score, band.value if band else None))
+    out = []
+    for aid, ext, name, seg, owner in accounts:
+        sub = sub_by.get(aid)
+        if aid in pending_rows:
+            rid, when, arr, currency, lik, override, override_reason, version = \
+                pending_rows[aid]
+            uid = f"renewal-{rid}-{ext}@csdesk"
+        elif sub is not None and sub[1] >= today:
+            rid, when, arr, currency, lik, override, override_reason, version = (
+                None, sub[1], int(sub[2] or 0), sub[3] or "USD", None, None, None, sub[7])
+            uid = f"subscription-{sub[6]}-{ext}@csdesk"
+        else:
+            continue
+        days = (when - today).days
+        if within is not None and days > within:
+            continue
+        if segment is not None and seg.value != segment:
+            continue
+        history = health.get(aid, [])
+        score, band = history[-1] if history else (None, None)
+        trend = (round(history[-1][0] - history[-2][0], 1)
+                 if len(history) >= 2 and history[-1][0] is not None
+                 and history[-2][0] is not None else None)
+        users, seats = last_usage.get(aid, (None, None))
+        computed, reasons = classify(
+            band=band, trend=trend, auto_renew=bool(sub and sub[4]),
+            multi_year=bool(sub and (sub[1] - sub[5]).days > 400),
+            champion_left=aid in champions_left,
+            seat_use=users / seats if users is not None and seats else None,
+            escalation_open=aid in escalations)
+        track = override.value if override is not None else computed
+        likelihood = lik if lik is not None else default_likelihood(track, score)
+        start, marks = checkpoints(seg.value, when)
+        upcoming = [m for m in marks if m >= today]
+        out.append(RenewalRow(
+            aid, ext, name, seg.value, owner, rid, when, days, int(arr or 0), currency,
+            score, band, trend, track, computed, reasons, override_reason, likelihood,
+            lik is not None, round(int(arr or 0) * likelihood), start, marks,
+            upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1)))
+    out.sort(key=lambda r: (r.renewal_date, r.name))
+    return out
+
+
+def _latest_usage(s: object, today: date) -> dict[int, tuple[int | None, int | None]]:
+    """Each account's most recent active users and licensed seats (up to today)."""
+    latest = (select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d"))
+              .where(UsageSnapshot.date <= today).group_by(UsageSnapshot.account_id)
+              .subquery())
+    rows = s.execute(  # type: ignore[attr-defined]
+        select(UsageSnapshot.account_id, UsageSnapshot.active_users,
+               UsageSnapshot.licensed_seats)
+        .join(latest, (UsageSnapshot.account_id == latest.c.account_id)
+              & (UsageSnapshot.date == latest.c.d))).all()
+    return {aid: (users, seats) for aid, users, seats in rows}
+
+
+def to_ics(rows: list[RenewalRow], *, stamp: date | None = None) -> bytes:
+    """An iCalendar file: each renewal an all-day event with alarms at its checkpoints.
+
+    UIDs are stable per account and renewal and SEQUENCE rises when the renewal changes, so
+    importing a newer file updates the events instead of adding copies. No METHOD: it is a
+    calendar to import, not an invitation.
+    """
+    from datetime import datetime
+
+    from icalendar import Alarm, Calendar, Event
+
+    from csdesk.services.formatting import format_money
+
+    cal = Calendar()
+    cal.add("prodid", "-//csdesk//renewal calendar//EN")
+    cal.add("version", "2.0")
+    cal.add("x-wr-calname", "Renewals (csdesk)")
+    stamp_at = datetime.combine(stamp or date.today(), datetime.min.time(), UTC)
+    for r in rows:
+        event = Event()
+        event.add("uid", r.uid)
+        event.add("sequence", r.sequence)
+        event.add("dtstamp", stamp_at)
+        event.add("dtstart", r.renewal_date)
+        event.add("dtend", r.renewal_date + timedelta(days=1))
+        event.add("summary", f"Renewal: {r.name} ({format_money(r.arr_cents, r.currency)})")
+        track = {"auto_renew": "Auto-renew", "standard": "Standard",
+                 "at_risk": "At risk"}[r.track]
+        event.add("description",
+                  f"{r.name} ({r.external_id}) renews on {r.renewal_date:%d %b %Y}.\n"
+                  f"ARR {format_money(r.arr_cents, r.currency)}, expected "
+                  f"{format_money(r.expected_arr_cents, r.currency)} "
+                  f"({r.likelihood:.0%}).\nTrack: {track} — {'; '.join(r.reasons)}.")
+        event.add("categories", [track])
+        event.add("transp", "TRANSPARENT")
+        for mark in r.checkpoints:
+            days = (r.renewal_date - mark).days
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"{r.name}: renewal in {days} days")
+            alarm.add("trigger", timedelta(days=-days))
+            event.add_component(alarm)
+        cal.add_component(event)
+    return cal.to_ical()

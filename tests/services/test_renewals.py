@@ -1,0 +1,140 @@
+"""Renewal tracks with their reasons, checkpoints per segment, forecast, and the .ics file."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from csdesk.db import Database
+from csdesk.models import Account, Contact, HealthSnapshot, Renewal, Subscription, UsageSnapshot
+from csdesk.models.enums import RenewalTrack
+from csdesk.services.renewals import (
+    checkpoints,
+    classify,
+    default_likelihood,
+    pipeline,
+    to_ics,
+)
+
+TODAY = date(2026, 11, 22)
+CALM = dict(band="green", trend=1.0, auto_renew=False, multi_year=False, champion_left=False,
+            seat_use=0.8, escalation_open=False)
+
+
+@pytest.mark.parametrize(("change", "track", "reason"), [
+    ({}, "standard", "no auto-renew clause"),
+    ({"auto_renew": True}, "auto_renew", "auto-renews"),
+    ({"multi_year": True}, "auto_renew", "multi-year term"),
+    ({"auto_renew": True, "trend": -8.0}, "standard", "health is green"),
+    ({"band": "red", "auto_renew": True}, "at_risk", "health is red"),
+    ({"band": "yellow", "trend": -6.0}, "at_risk", "yellow and fell 6 points"),
+    ({"band": "yellow", "trend": -2.0}, "standard", "health is yellow"),
+    ({"champion_left": True, "auto_renew": True}, "at_risk", "champion has left"),
+    ({"seat_use": 0.3}, "at_risk", "only 30% of seats"),
+    ({"escalation_open": True}, "at_risk", "escalation is open"),
+    ({"band": None}, "standard", "no health score yet"),
+])
+def test_track_rules(change: dict, track: str, reason: str) -> None:
+    got, reasons = classify(**{**CALM, **change})
+    assert got == track
+    assert any(reason in r for r in reasons)
+
+
+def test_checkpoints_per_segment() -> None:
+    renewal = date(2027, 6, 30)
+    start, marks = checkpoints("enterprise", renewal)
+    assert start == renewal - timedelta(days=180)
+    assert [(renewal - m).days for m in marks] == [180, 120, 90, 60, 30]
+    start, marks = checkpoints("smb", renewal)
+    assert [(renewal - m).days for m in marks] == [90, 60, 30]
+    start, marks = checkpoints("self_serve", renewal)
+    assert [(renewal - m).days for m in marks] == [60, 30]
+    start, _ = checkpoints("smb", renewal, {"smb": 100})
+    assert (renewal - start).days == 100
+
+
+def test_likelihood_follows_track_and_health() -> None:
+    assert default_likelihood("auto_renew", None) == 0.95
+    assert default_likelihood("at_risk", 20) < default_likelihood("at_risk", 80)
+    assert default_likelihood("standard", 50) == 0.85
+
+
+def _model(db: Database) -> int:
+    from sqlalchemy import select
+
+    from csdesk.models import HealthModel
+    from csdesk.services.defaults import ensure_defaults
+
+    ensure_defaults(db)
+    with db.read() as s:
+        return s.scalars(select(HealthModel.id)).first()
+
+
+def _account(s, ext: str, name: str, segment: str, *, end: date, auto: bool = False,  # type: ignore[no-untyped-def]
+             scores=(80.0, 82.0), users=80, model: int = 1) -> Account:
+    acc = Account(external_id=ext, name=name, segment=segment, engagement_model="mid_touch")
+    s.add(acc)
+    s.flush()
+    s.add(Subscription(account_id=acc.id, start_date=end - timedelta(days=364), end_date=end,
+                       seats=100, arr_cents=1_000_000, auto_renew=auto))
+    for i, score in enumerate(scores):
+        band = "green" if score >= 70 else "yellow" if score >= 40 else "red"
+        s.add(HealthSnapshot(account_id=acc.id, model_id=model,
+                             as_of=TODAY - timedelta(days=30 * (2 - i)), score=score,
+                             band=band, inputs_present=9, inputs_total=9))
+    s.add(UsageSnapshot(account_id=acc.id, date=TODAY - timedelta(days=3), active_users=users,
+                        licensed_seats=100))
+    return acc
+
+
+def test_pipeline_on_a_crafted_book(db: Database) -> None:
+    _model(db)
+    with db.write() as s:
+        _account(s, "A", "Auto Renew AG", "smb", end=date(2027, 1, 10), auto=True)
+        b = _account(s, "B", "AT&T <Legacy> 日本", "enterprise", end=date(2027, 3, 1))
+        s.add(Contact(account_id=b.id, name="Gone", is_champion=True, left_company=True))
+        c = _account(s, "C", "Override Co", "mid_market", end=date(2027, 2, 1),
+                     scores=(60.0, 45.0), users=30)
+        s.add(Renewal(account_id=c.id, renewal_date=date(2027, 1, 15), current_arr_cents=900_000,
+                      track_override=RenewalTrack.STANDARD,
+                      track_override_reason="new champion signed off", likelihood=0.8))
+        _account(s, "D", "Far Away", "smb", end=date(2028, 1, 1))
+    rows = {r.external_id: r for r in pipeline(db, today=TODAY)}
+    assert rows["A"].track == "auto_renew" and rows["A"].renewal_date == date(2027, 1, 10)
+    assert rows["B"].track == "at_risk" and "champion" in rows["B"].reasons[0]
+    c = rows["C"]
+    assert (c.computed_track, c.track) == ("at_risk", "standard")
+    assert c.override_reason == "new champion signed off"
+    assert c.renewal_date == date(2027, 1, 15) and c.arr_cents == 900_000
+    assert c.expected_arr_cents == 720_000 and c.likelihood_overridden
+    assert rows["A"].expected_arr_cents == round(1_000_000 * rows["A"].likelihood)
+    assert rows["B"].next_checkpoint == date(2027, 3, 1) - timedelta(days=90)
+    soon = pipeline(db, today=TODAY, within=60)
+    assert [r.external_id for r in soon] == ["A", "C"]
+    assert [r.external_id for r in pipeline(db, today=TODAY, segment="enterprise")] == ["B"]
+
+
+def test_ics_round_trips_with_stable_uids(db: Database) -> None:
+    _model(db)
+    with db.write() as s:
+        acc = _account(s, "B", "AT&T <Legacy>; 日本, Inc.", "enterprise", end=date(2027, 3, 1))
+        s.add(Renewal(account_id=acc.id, renewal_date=date(2027, 3, 1),
+                      current_arr_cents=1_000_000))
+    first = Calendar.from_ical(to_ics(pipeline(db, today=TODAY), stamp=TODAY))
+    (event,) = first.walk("VEVENT")
+    assert "METHOD" not in first
+    assert event.decoded("dtstart") == date(2027, 3, 1)
+    assert event.decoded("dtend") == date(2027, 3, 2)
+    assert str(event["summary"]) == "Renewal: AT&T <Legacy>; 日本, Inc. ($10,000)"
+    assert [a.decoded("trigger") for a in event.walk("VALARM")] == [
+        timedelta(days=-d) for d in (180, 120, 90, 60, 30)]
+    uid, seq = str(event["uid"]), int(event["sequence"])
+
+    with db.write() as s:  # the renewal moves: same UID, higher SEQUENCE
+        r = s.query(Renewal).one()
+        r.renewal_date = date(2027, 4, 1)
+    (moved,) = Calendar.from_ical(to_ics(pipeline(db, today=TODAY), stamp=TODAY)).walk("VEVENT")
+    assert str(moved["uid"]) == uid and int(moved["sequence"]) > seq
+    assert moved.decoded("dtstart") == date(2027, 4, 1)
