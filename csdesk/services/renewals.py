@@ -249,3 +249,141 @@ def to_ics(rows: list[RenewalRow], *, stamp: date | None = None) -> bytes:
             event.add_component(alarm)
         cal.add_component(event)
     return cal.to_ical()
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+REASONS_SETTING = "renewals.churn_reasons"
+DEFAULT_CHURN_REASONS = (
+    ("product_gap", "Product gap", "controllable"),
+    ("service_failure", "Service failure", "controllable"),
+    ("missed_expectations", "Missed expectations", "controllable"),
+    ("poor_onboarding", "Poor onboarding", "controllable"),
+    ("no_first_value", "Never reached first value", "controllable"),
+    ("acquisition", "Acquired", "uncontrollable"),
+    ("budget_cut", "Budget cut", "uncontrollable"),
+    ("business_closed", "Business closed", "uncontrollable"),
+)
+
+
+def churn_reasons(db: Database) -> list[tuple[str, str, str]]:
+    """(code, label, category) of the book's churn reasons: the defaults until edited."""
+    from csdesk.models import Setting
+
+    with db.read() as s:
+        row = s.get(Setting, REASONS_SETTING)
+    if row is None or not row.value:
+        return list(DEFAULT_CHURN_REASONS)
+    return [(r["code"], r["label"], r["category"]) for r in row.value]
+
+
+def save_churn_reasons(db: Database, reasons: list[tuple[str, str, str]]) -> None:
+    from csdesk.models import Setting
+    from csdesk.services.account_detail import ValidationError
+
+    codes = [c for c, _l, _k in reasons]
+    if not reasons or len(set(codes)) != len(codes):
+        raise ValidationError("reasons", "churn reasons need unique codes, at least one")
+    for code, label, category in reasons:
+        if not code.strip() or not label.strip():
+            raise ValidationError("reasons", "every churn reason needs a code and a label")
+        if category not in ("controllable", "uncontrollable"):
+            raise ValidationError("reasons", f"{label}: the category is controllable or "
+                                             f"uncontrollable, not {category!r}")
+    with db.write() as s:
+        s.merge(Setting(key=REASONS_SETTING, value=[
+            {"code": c, "label": lab, "category": k} for c, lab, k in reasons]))
+
+
+@dataclass(frozen=True)
+class OutcomeResult:
+    renewal_id: int
+    outcome: str
+    old_arr_cents: int
+    new_arr_cents: int
+    new_subscription_id: int | None
+
+
+def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: int = 0,
+                reason: str | None = None, note: str | None = None,
+                closed_on: date | None = None) -> OutcomeResult:
+    """Record how the account's next renewal ended, and write the subscription history.
+
+    Renewed, expanded or downsold: a new term starts the day after the old one ends, at the
+    new ARR. Churned: no new term, the account is marked churned on the renewal date, and a
+    reason from the book's list is required (its category comes with it).
+    """
+    from csdesk.models.enums import ChurnCategory, RenewalStage
+    from csdesk.models.enums import RenewalOutcome as O
+    from csdesk.services.account_detail import ValidationError
+
+    try:
+        kind = O(outcome)
+    except ValueError:
+        raise ValidationError("outcome", "the outcome is renewed, expanded, downsold or "
+                                         f"churned, not {outcome!r}") from None
+    if kind == O.PENDING:
+        raise ValidationError("outcome", "pick what happened: renewed, expanded, downsold "
+                                         "or churned")
+    reasons = {c: k for c, _l, k in churn_reasons(db)}
+    if kind == O.CHURNED:
+        if reason not in reasons:
+            raise ValidationError("reason", "a churn needs one of the book's reasons: "
+                                            + ", ".join(reasons))
+        new_arr_cents = 0
+    elif new_arr_cents <= 0:
+        raise ValidationError("new_arr", "give the new annual value (above zero)")
+    today = closed_on or date.today()
+    with db.write() as s:
+        account = s.get(Account, account_id)
+        if account is None:
+            raise ValidationError("account", f"there is no account with id {account_id}")
+        renewal = s.scalars(select(Renewal).where(
+            Renewal.account_id == account_id, Renewal.outcome == O.PENDING)
+            .order_by(Renewal.renewal_date)).first()
+        live = s.scalars(select(Subscription).where(
+            Subscription.account_id == account_id).order_by(Subscription.end_date.desc())
+        ).all()
+        current = live[0] if live else None
+        if renewal is None:
+            if current is None:
+                raise ValidationError("account", f"{account.name} has no subscription to renew")
+            renewal = Renewal(account_id=account_id, subscription_id=current.id,
+                              renewal_date=current.end_date,
+                              current_arr_cents=sum(x.arr_cents for x in live
+                                                    if x.end_date == current.end_date),
+                              currency=current.currency)
+            s.add(renewal)
+            s.flush()
+        old = int(renewal.current_arr_cents or 0)
+        if kind == O.EXPANDED and new_arr_cents <= old:
+            raise ValidationError("new_arr", "an expansion's new ARR is above the current "
+                                             f"{old / 100:,.0f}")
+        if kind == O.DOWNSOLD and new_arr_cents >= old:
+            raise ValidationError("new_arr", "a downsell's new ARR is below the current "
+                                             f"{old / 100:,.0f}")
+        renewal.outcome = kind
+        renewal.new_arr_cents = new_arr_cents
+        renewal.closed_on = today
+        renewal.stage = RenewalStage.CLOSED
+        if note:
+            renewal.notes = (renewal.notes + "\n" if renewal.notes else "") + note
+        new_id = None
+        if kind == O.CHURNED:
+            renewal.churn_reason_code = reason
+            renewal.churn_category = ChurnCategory(reasons[reason])
+            account.status = AccountStatus.CHURNED
+            account.churned_on = renewal.renewal_date
+        else:
+            base = current
+            term = ((base.end_date - base.start_date).days if base else 364) or 364
+            start = renewal.renewal_date + timedelta(days=1)
+            new = Subscription(account_id=account_id, start_date=start,
+                               end_date=start + timedelta(days=term), plan=base.plan if base
+                               else None, seats=base.seats if base else 0,
+                               arr_cents=new_arr_cents, currency=renewal.currency,
+                               auto_renew=base.auto_renew if base else False)
+            s.add(new)
+            s.flush()
+            new_id = new.id
+        return OutcomeResult(renewal.id, kind.value, old, new_arr_cents, new_id)

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from icalendar import Calendar
+from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Contact, HealthSnapshot, Renewal, Subscription, UsageSnapshot
@@ -138,3 +139,37 @@ def test_ics_round_trips_with_stable_uids(db: Database) -> None:
     (moved,) = Calendar.from_ical(to_ics(pipeline(db, today=TODAY), stamp=TODAY)).walk("VEVENT")
     assert str(moved["uid"]) == uid and int(moved["sequence"]) > seq
     assert moved.decoded("dtstart") == date(2027, 4, 1)
+
+
+def test_outcomes_write_the_subscription_history_grr_and_nrr_use(db: Database) -> None:
+    from csdesk.services.account_detail import ValidationError
+    from csdesk.services.metrics import quarterly
+    from csdesk.services.renewals import churn_reasons, log_outcome, save_churn_reasons
+
+    _model(db)
+    with db.write() as s:
+        grow = _account(s, "G", "Grows Inc", "smb", end=date(2027, 2, 14))
+        leave = _account(s, "L", "Leaves Ltd", "smb", end=date(2027, 2, 20))
+        ids = grow.id, leave.id
+    with pytest.raises(ValidationError, match="above the current"):
+        log_outcome(db, ids[0], "expanded", new_arr_cents=900_000)
+    with pytest.raises(ValidationError, match="book's reasons"):
+        log_outcome(db, ids[1], "churned")
+    result = log_outcome(db, ids[0], "expanded", new_arr_cents=1_500_000,
+                         closed_on=date(2027, 2, 1))
+    assert (result.old_arr_cents, result.new_arr_cents) == (1_000_000, 1_500_000)
+    log_outcome(db, ids[1], "churned", reason="budget_cut", note="Frozen budgets",
+                closed_on=date(2027, 2, 10))
+    (q,) = quarterly(db, n=1, last="2027Q1")
+    assert q.values["nrr"] == pytest.approx((2_000_000 - 1_000_000 + 500_000) / 2_000_000)
+    assert q.values["grr"] == pytest.approx(0.5)
+    assert q.values["renewal_rate"] == pytest.approx(0.5)
+    with db.read() as s:
+        churned = s.scalars(select(Renewal).where(Renewal.outcome == "churned")).one()
+        assert churned.churn_category.value == "uncontrollable"
+        assert s.get(Account, ids[1]).status.value == "churned"
+    # The reason list is the book's own and editable.
+    save_churn_reasons(db, [*churn_reasons(db), ("pricing", "Price too high", "controllable")])
+    assert ("pricing", "Price too high", "controllable") in churn_reasons(db)
+    with pytest.raises(ValidationError):
+        save_churn_reasons(db, [("x", "X", "maybe")])
