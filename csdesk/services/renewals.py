@@ -387,3 +387,149 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
             s.flush()
             new_id = new.id
         return OutcomeResult(renewal.id, kind.value, old, new_arr_cents, new_id)
+
+
+# -- forecast and post-churn analysis --------------------------------------------------------
+
+@dataclass(frozen=True)
+class QuarterForecast:
+    period: str
+    renewals: int
+    arr_cents: int  # up for renewal in the quarter
+    expected_arr_cents: int
+    at_risk_arr_cents: int
+    start_arr_cents: int  # the book's ARR when the quarter starts (or today, if it has)
+    expected_grr: float | None
+    expected_nrr: float | None
+    by_track: dict[str, tuple[int, int, int]]  # track → (renewals, ARR, expected ARR)
+
+
+def forecast(db: Database, period: str, *, today: date | None = None) -> QuarterForecast:
+    """The quarter's renewals still to come, their expected ARR, and the GRR/NRR that implies."""
+    from csdesk.services.periods import parse_period
+
+    today = today or date.today()
+    start, end = parse_period(period)
+    rows = [r for r in pipeline(db, today=today) if start <= r.renewal_date <= end]
+    as_of = max(start, today)
+    with db.read() as s:
+        start_arr = int(s.scalar(select(func.coalesce(func.sum(Subscription.arr_cents), 0))
+                                 .join(Account, Account.id == Subscription.account_id)
+                                 .where(Subscription.start_date <= as_of,
+                                        Subscription.end_date >= as_of,
+                                        Account.status == AccountStatus.ACTIVE)) or 0)
+    by_track: dict[str, tuple[int, int, int]] = {}
+    for r in rows:
+        n, arr, exp = by_track.get(r.track, (0, 0, 0))
+        by_track[r.track] = (n + 1, arr + r.arr_cents, exp + r.expected_arr_cents)
+    arr = sum(r.arr_cents for r in rows)
+    expected = sum(r.expected_arr_cents for r in rows)
+    loss = sum(max(0, r.arr_cents - r.expected_arr_cents) for r in rows)
+    return QuarterForecast(
+        period.upper(), len(rows), arr, expected,
+        sum(r.arr_cents for r in rows if r.track == "at_risk"), start_arr,
+        (start_arr - loss) / start_arr if start_arr else None,
+        (start_arr - arr + expected) / start_arr if start_arr else None, by_track)
+
+
+@dataclass(frozen=True)
+class ForecastAccuracy:
+    period: str
+    renewals: int
+    forecast_cents: int  # Σ current ARR × the likelihood on record
+    actual_cents: int  # Σ new ARR (0 for churn)
+    accuracy: float | None  # 1 − |forecast − actual| ÷ actual
+
+
+def forecast_accuracy(db: Database, period: str) -> ForecastAccuracy:
+    """How close the likelihoods on record came to what the quarter's renewals brought."""
+    from csdesk.services.periods import parse_period
+
+    start, end = parse_period(period)
+    with db.read() as s:
+        rows = s.execute(select(Renewal.current_arr_cents, Renewal.likelihood,
+                                Renewal.new_arr_cents)
+                         .where(Renewal.renewal_date >= start, Renewal.renewal_date <= end,
+                                Renewal.outcome != RenewalOutcome.PENDING)).all()
+    predicted = round(sum(arr * (lik if lik is not None else BASE_LIKELIHOOD["standard"])
+                          for arr, lik, _new in rows))
+    actual = sum(int(new or 0) for _a, _l, new in rows)
+    accuracy = max(0.0, 1 - abs(predicted - actual) / actual) if actual else None
+    return ForecastAccuracy(period.upper(), len(rows), predicted, actual, accuracy)
+
+
+@dataclass(frozen=True)
+class ChurnCase:
+    account_id: int
+    name: str
+    churned_on: date
+    arr_cents: int
+    reason: str
+    category: str
+    signals: tuple[str, ...]  # what the account showed 90 days before
+
+
+@dataclass(frozen=True)
+class ChurnAnalysis:
+    cases: tuple[ChurnCase, ...]
+    by_reason: dict[str, int]  # reason → churned ARR (cents)
+    by_category: dict[str, int]
+    by_quarter: dict[str, dict[str, int]]  # 2026Q3 → {reason: ARR}
+
+
+def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
+    """Churned ARR by reason, category and quarter, and each account's signals 90 days out."""
+    with db.read() as s:
+        stmt = (select(Renewal.account_id, Account.name, Renewal.renewal_date,
+                       Renewal.current_arr_cents, Renewal.churn_reason_code,
+                       Renewal.churn_category)
+                .join(Account, Account.id == Renewal.account_id)
+                .where(Renewal.outcome == RenewalOutcome.CHURNED)
+                .order_by(Renewal.renewal_date))
+        if since is not None:
+            stmt = stmt.where(Renewal.renewal_date >= since)
+        churned = s.execute(stmt).all()
+        ids = [r[0] for r in churned]
+        snaps = s.execute(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
+                                 HealthSnapshot.score, HealthSnapshot.band)
+                          .where(HealthSnapshot.account_id.in_(ids))
+                          .order_by(HealthSnapshot.as_of)).all() if ids else []
+        usage = s.execute(select(UsageSnapshot.account_id, UsageSnapshot.date,
+                                 UsageSnapshot.active_users, UsageSnapshot.licensed_seats)
+                          .where(UsageSnapshot.account_id.in_(ids))
+                          .order_by(UsageSnapshot.date)).all() if ids else []
+        tickets = s.execute(select(SupportTicket.account_id, SupportTicket.opened_on,
+                                   SupportTicket.is_escalation)
+                            .where(SupportTicket.account_id.in_(ids))).all() if ids else []
+        left = s.execute(select(Contact.account_id, Contact.left_on)
+                         .where(Contact.account_id.in_(ids), Contact.is_champion.is_(True),
+                                Contact.left_company.is_(True))).all() if ids else []
+    cases = []
+    by_reason: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    by_quarter: dict[str, dict[str, int]] = {}
+    for aid, name, when, arr, reason, category in churned:
+        look = when - timedelta(days=90)
+        signals = []
+        health = [(sc, b) for a, d, sc, b in snaps if a == aid and d <= look]
+        if health:
+            score, band = health[-1]
+            if band is not None and band.value != "green":
+                signals.append(f"health {band.value} ({score:.0f})")
+        use = [(u, st) for a, d, u, st in usage if a == aid and d <= look and st]
+        if use and use[-1][0] is not None and use[-1][0] / use[-1][1] < LOW_SEAT_USE:
+            signals.append(f"{use[-1][0] / use[-1][1]:.0%} of seats in use")
+        if any(a == aid and esc and look - timedelta(days=90) <= d <= look
+               for a, d, esc in tickets):
+            signals.append("a support escalation")
+        if any(a == aid and (d is None or d <= look) for a, d in left):
+            signals.append("champion already gone")
+        code = reason or "unknown"
+        cat = category.value if category is not None else "unknown"
+        cases.append(ChurnCase(aid, name, when, int(arr or 0), code, cat,
+                               tuple(signals) or ("no warning signal on record",)))
+        by_reason[code] = by_reason.get(code, 0) + int(arr or 0)
+        by_category[cat] = by_category.get(cat, 0) + int(arr or 0)
+        q = f"{when.year}Q{(when.month - 1) // 3 + 1}"
+        by_quarter.setdefault(q, {})[code] = by_quarter.get(q, {}).get(code, 0) + int(arr or 0)
+    return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter)

@@ -173,3 +173,41 @@ def test_outcomes_write_the_subscription_history_grr_and_nrr_use(db: Database) -
     assert ("pricing", "Price too high", "controllable") in churn_reasons(db)
     with pytest.raises(ValidationError):
         save_churn_reasons(db, [("x", "X", "maybe")])
+
+
+def test_forecast_accuracy_and_churn_analysis(db: Database) -> None:
+    from csdesk.models import SupportTicket
+    from csdesk.models.enums import TicketPriority, TicketStatus
+    from csdesk.services.renewals import churn_analysis, forecast, forecast_accuracy, log_outcome
+
+    _model(db)
+    with db.write() as s:
+        a = _account(s, "A", "Steady", "smb", end=date(2027, 2, 1), auto=True)
+        b = _account(s, "B", "Shaky", "smb", end=date(2027, 3, 1), users=20)
+        s.add(Renewal(account_id=a.id, renewal_date=date(2027, 2, 1),
+                      current_arr_cents=1_000_000, likelihood=0.9))
+        s.add(Renewal(account_id=b.id, renewal_date=date(2027, 3, 1),
+                      current_arr_cents=1_000_000, likelihood=0.5))
+        s.add(SupportTicket(account_id=b.id, subject="Outage", opened_on=date(2026, 11, 1),
+                            priority=TicketPriority.URGENT, status=TicketStatus.CLOSED,
+                            closed_on=date(2026, 11, 5), is_escalation=True))
+        ids = a.id, b.id
+    f = forecast(db, "2027Q1", today=TODAY)
+    assert (f.renewals, f.arr_cents, f.expected_arr_cents) == (2, 2_000_000, 1_400_000)
+    assert f.at_risk_arr_cents == 1_000_000  # Shaky: 20% of seats in use
+    assert f.start_arr_cents == 2_000_000
+    assert f.expected_grr == pytest.approx(0.7) and f.expected_nrr == pytest.approx(0.7)
+    assert f.by_track["at_risk"] == (1, 1_000_000, 500_000)
+
+    log_outcome(db, ids[0], "renewed", new_arr_cents=1_000_000, closed_on=date(2027, 1, 20))
+    log_outcome(db, ids[1], "churned", reason="service_failure", closed_on=date(2027, 2, 20))
+    acc = forecast_accuracy(db, "2027Q1")
+    assert (acc.forecast_cents, acc.actual_cents) == (1_400_000, 1_000_000)
+    assert acc.accuracy == pytest.approx(0.6)
+    analysis = churn_analysis(db)
+    (case,) = analysis.cases
+    assert (case.name, case.reason, case.category) == ("Shaky", "service_failure",
+                                                       "controllable")
+    assert "a support escalation" in case.signals
+    assert analysis.by_quarter == {"2027Q1": {"service_failure": 1_000_000}}
+    assert analysis.by_category == {"controllable": 1_000_000}
