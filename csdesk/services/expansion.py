@@ -1,0 +1,164 @@
+"""Expansion: signals computed from the book, and opportunities created from them.
+
+Signals: seat use above 90 %; a key feature used at 80 % or more of its plan limit (limits are
+the book's setting ``expansion.feature_limits``: feature → uses per 30 days); active users up
+25 % or more in 90 days (a new team adopting); an executive sponsor who is a promoter (NPS 9
+or 10 in the last 180 days). The source texts' rule applies: an account that has not reached
+first value is flagged, and expansion should not be pitched to it yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+
+from csdesk.db import Database
+from csdesk.models import (
+    Account,
+    Contact,
+    FeatureUsage,
+    Opportunity,
+    Setting,
+    SurveyResponse,
+    UsageSnapshot,
+)
+from csdesk.models.enums import AccountStatus, OpportunityKind, OpportunityStage, SurveyKind
+from csdesk.services.account_detail import ValidationError
+
+HIGH_SEAT_USE = 0.9
+NEAR_LIMIT = 0.8
+GROWTH = 0.25
+LIMITS_SETTING = "expansion.feature_limits"
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: str  # seats | feature_limit | new_team | sponsor_promoter
+    text: str
+    suggested: str  # the opportunity kind it points to
+
+
+@dataclass(frozen=True)
+class AccountSignals:
+    account_id: int
+    name: str
+    signals: tuple[Signal, ...]
+    first_value_reached: bool
+    warning: str | None  # set when expansion should not be pitched yet
+
+
+def feature_limits(db: Database) -> dict[str, int]:
+    with db.read() as s:
+        row = s.get(Setting, LIMITS_SETTING)
+    return dict(row.value) if row is not None and row.value else {}
+
+
+def save_feature_limits(db: Database, limits: dict[str, int]) -> None:
+    bad = [f for f, n in limits.items() if not f.strip() or int(n) <= 0]
+    if bad:
+        raise ValidationError("limits", f"a plan limit is a feature and a positive number "
+                                        f"(check {', '.join(bad)})")
+    with db.write() as s:
+        s.merge(Setting(key=LIMITS_SETTING, value={f: int(n) for f, n in limits.items()}))
+
+
+def signals(db: Database, *, today: date | None = None,
+            account_ids: list[int] | None = None) -> list[AccountSignals]:
+    """Every live account with at least one signal (or the given accounts), by name."""
+    today = today or date.today()
+    limits = feature_limits(db)
+    with db.read() as s:
+        stmt = select(Account.id, Account.name, Account.first_value_date).where(
+            Account.status == AccountStatus.ACTIVE)
+        if account_ids is not None:
+            stmt = stmt.where(Account.id.in_(account_ids))
+        accounts = s.execute(stmt.order_by(Account.name)).all()
+        usage = s.execute(select(UsageSnapshot.account_id, UsageSnapshot.date,
+                                 UsageSnapshot.active_users, UsageSnapshot.licensed_seats)
+                          .where(UsageSnapshot.date > today - timedelta(days=120),
+                                 UsageSnapshot.date <= today)
+                          .order_by(UsageSnapshot.date)).all()
+        features = s.execute(select(FeatureUsage.account_id, FeatureUsage.feature,
+                                    func.sum(FeatureUsage.usage_count))
+                             .where(FeatureUsage.date > today - timedelta(days=30),
+                                    FeatureUsage.date <= today,
+                                    FeatureUsage.feature.in_(list(limits)))
+                             .group_by(FeatureUsage.account_id, FeatureUsage.feature)
+                             ).all() if limits else []
+        promoters = s.execute(select(SurveyResponse.account_id, Contact.name,
+                                     func.max(SurveyResponse.score))
+                              .join(Contact, Contact.id == SurveyResponse.contact_id)
+                              .where(SurveyResponse.kind == SurveyKind.NPS,
+                                     SurveyResponse.score >= 9,
+                                     SurveyResponse.responded_on > today - timedelta(days=180),
+                                     SurveyResponse.responded_on <= today,
+                                     Contact.is_executive_sponsor.is_(True),
+                                     Contact.left_company.is_(False))
+                              .group_by(SurveyResponse.account_id, Contact.name)).all()
+    series: dict[int, list[tuple[date, Any, Any]]] = {}
+    for aid, d, users, seats in usage:
+        series.setdefault(aid, []).append((d, users, seats))
+    out = []
+    for aid, name, first_value in accounts:
+        found: list[Signal] = []
+        rows = series.get(aid, [])
+        if rows and rows[-1][1] is not None and rows[-1][2]:
+            use = rows[-1][1] / rows[-1][2]
+            if use > HIGH_SEAT_USE:
+                found.append(Signal("seats", f"{use:.0%} of {rows[-1][2]} seats in use",
+                                    OpportunityKind.SEATS.value))
+        old = [r for r in rows if r[0] <= today - timedelta(days=90) and r[1]]
+        if old and rows[-1][1] and rows[-1][1] >= old[-1][1] * (1 + GROWTH):
+            found.append(Signal("new_team", f"active users up {rows[-1][1] / old[-1][1] - 1:.0%}"
+                                            " in 90 days: a new team is adopting",
+                                OpportunityKind.UPSELL.value))
+        for a, feature, used in features:
+            if a == aid and used >= NEAR_LIMIT * limits[feature]:
+                found.append(Signal("feature_limit", f"{feature}: {used:,} of {limits[feature]:,}"
+                                                     " uses in 30 days (the plan's limit)",
+                                    OpportunityKind.UPSELL.value))
+        for a, sponsor, score in promoters:
+            if a == aid:
+                found.append(Signal("sponsor_promoter", f"executive sponsor {sponsor} is a "
+                                                        f"promoter (NPS {score})",
+                                    OpportunityKind.CROSS_SELL.value))
+        if not found and account_ids is None:
+            continue
+        warning = None if first_value else ("has not reached first value: get it there "
+                                            "before pitching expansion")
+        out.append(AccountSignals(aid, name, tuple(found), first_value is not None, warning))
+    return out
+
+
+def create_opportunity(db: Database, account_id: int, *, title: str, kind: str,
+                       amount_cents: int, signal: str | None = None,
+                       stage: str = "identified", currency: str = "USD") -> int:
+    if not title.strip():
+        raise ValidationError("title", "an opportunity needs a title")
+    try:
+        k, st = OpportunityKind(kind), OpportunityStage(stage)
+    except ValueError as exc:
+        raise ValidationError("kind", str(exc)) from None
+    if amount_cents < 0:
+        raise ValidationError("amount", "the amount cannot be negative")
+    with db.write() as s:
+        opp = Opportunity(account_id=account_id, title=title.strip(), kind=k, signal=signal,
+                          amount_cents=amount_cents, currency=currency, stage=st)
+        s.add(opp)
+        s.flush()
+        return opp.id
+
+
+def hand_to_sales(db: Database, opportunity_id: int, *, to: str,
+                  on: date | None = None) -> None:
+    if not to.strip():
+        raise ValidationError("handed_to", "say who in sales takes it")
+    with db.write() as s:
+        opp = s.get(Opportunity, opportunity_id)
+        if opp is None:
+            raise ValidationError("opportunity", f"no opportunity with id {opportunity_id}")
+        opp.stage = OpportunityStage.HANDED_TO_SALES
+        opp.handed_to, opp.handed_to_sales_on = to.strip(), on or date.today()
