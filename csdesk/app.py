@@ -82,6 +82,10 @@ def run_gui(
             window.nav.setCurrentRow(VIEWS.index(view))
             if view == "portfolio":
                 window.load_portfolio(sync=True)
+            if view == "renewals":
+                window.runner.wait()  # the pipeline loads on the worker; show it loaded
+                for _ in range(3):
+                    app.processEvents()
         window.show()
         for _ in range(3):
             app.processEvents()

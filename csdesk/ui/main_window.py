@@ -35,6 +35,7 @@ from csdesk.services.accounts import AccountTable, account_table
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
 from csdesk.ui.placeholder import EmptyView
+from csdesk.ui.renewals_view import RenewalsView
 from csdesk.ui.reports_view import ReportsView
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import app_icon
@@ -97,12 +98,8 @@ class MainWindow(QMainWindow):
                                          "first value and your proactive ratio appear here "
                                          "once the book has subscription history.")
         self.portfolio_stack.addWidget(self.portfolio_empty)
-        self.renewals = EmptyView(
-            "Renewals", "A calendar of every renewal coloured by track, with the 180/120/90/"
-            "60/30-day checkpoints and the quarter's forecast, arrives with the renewals "
-            "feature. Meanwhile the book can be filtered to renewals in the next 30, 90 or "
-            "180 days.", "Show renewals in the next 90 days")
-        self.renewals.action.connect(self.show_renewals)
+        self.renewals = RenewalsView(self.db, self.runner)
+        self.renewals.account_clicked.connect(self.open_account)
         self.reports = ReportsView(self.db, self.runner, lambda: self.accounts.selected_ids())
         self.views = QStackedWidget()
         for w in (self.today, self.portfolio_stack, self.book_stack, self.renewals,
@@ -289,6 +286,7 @@ class MainWindow(QMainWindow):
     def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
         self.reports.update_count()
+        self.renewals.reload()
         self.table = table
         self.accounts.incomplete_handoffs = pending
         self.accounts.set_table(table)

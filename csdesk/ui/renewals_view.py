@@ -1,0 +1,378 @@
+"""Renewals: a month or quarter calendar of renewal chips coloured by track, with the
+checkpoints where renewal work starts and today marked, beside the pipeline list with the
+forecast. Clicking a chip or a row opens the account.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.db import Database
+from csdesk.services.formatting import format_date, format_money
+from csdesk.services.renewals import QuarterForecast, RenewalRow
+from csdesk.ui.tasks import TaskRunner
+
+TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
+                 "at_risk": QColor("#dc2626")}
+TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
+
+
+def _short_money(cents: int) -> str:
+    value = cents / 100
+    return f"${value / 1e6:.1f}M" if value >= 1e6 else f"${value / 1e3:.0f}k" \
+        if value >= 1e3 else f"${value:.0f}"
+
+
+class CalendarGrid(QWidget):
+    """Month grids (one, or three for a quarter) painted with renewal chips."""
+
+    account_clicked = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.months: list[tuple[int, int]] = []
+        self.rows: list[RenewalRow] = []
+        self.today = date.today()
+        self._hits: list[tuple[QRectF, int]] = []
+        self.setMinimumSize(QSize(280, 300))
+
+    def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
+                    today: date) -> None:
+        self.months, self.rows, self.today = months, rows, today
+        self.update()
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        pal = self.palette()
+        text, mid = pal.text().color(), pal.mid().color()
+        self._hits = []
+        by_day: dict[date, list[RenewalRow]] = {}
+        marks: dict[date, list[RenewalRow]] = {}
+        for r in self.rows:
+            by_day.setdefault(r.renewal_date, []).append(r)
+            for m in r.checkpoints:
+                marks.setdefault(m, []).append(r)
+        n = max(1, len(self.months))
+        height = self.height() / n
+        compact = n > 1
+        for i, (year, month) in enumerate(self.months):
+            top = i * height
+            p.setPen(text)
+            bold = QFont(self.font())
+            bold.setBold(True)
+            p.setFont(bold)
+            p.drawText(QRectF(4, top, self.width(), 20), Qt.AlignmentFlag.AlignLeft,
+                       f"{calendar.month_name[month]} {year}")
+            p.setFont(self.font())
+            weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+            cell_w = (self.width() - 8) / 7
+            head = 20 if compact else 40
+            cell_h = (height - head - 6) / len(weeks)
+            if not compact:
+                for d, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
+                    p.setPen(mid)
+                    p.drawText(QRectF(4 + d * cell_w, top + 20, cell_w, 18),
+                               Qt.AlignmentFlag.AlignCenter, name)
+            for w, week in enumerate(weeks):
+                for d, day in enumerate(week):
+                    cell = QRectF(4 + d * cell_w, top + head + w * cell_h, cell_w - 2,
+                                  cell_h - 2)
+                    inside = day.month == month
+                    p.setPen(QPen(mid, 0.6))
+                    p.setBrush(Qt.BrushStyle.NoBrush)
+                    p.drawRect(cell)
+                    if day == self.today:
+                        p.setPen(QPen(QColor("#f59e0b"), 2))
+                        p.drawRect(cell.adjusted(1, 1, -1, -1))
+                    if not inside:
+                        continue
+                    p.setPen(text if day != self.today else QColor("#f59e0b"))
+                    p.drawText(cell.adjusted(3, 1, -3, 0),
+                               Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                               str(day.day))
+                    if day in marks:  # where renewal work should start or step up
+                        p.setPen(Qt.PenStyle.NoPen)
+                        p.setBrush(QColor("#f59e0b"))
+                        x, y = cell.right() - 9, cell.top() + 4
+                        p.drawPolygon([QPointF(x, y), QPointF(x + 6, y), QPointF(x + 3, y + 6)])
+                    y = cell.top() + (16 if not compact else 13)
+                    chip_h = 15 if not compact else 6
+                    for r in sorted(by_day.get(day, []), key=lambda r: -r.arr_cents):
+                        if y + chip_h > cell.bottom():
+                            break
+                        chip = QRectF(cell.left() + 2, y, cell.width() - 4, chip_h)
+                        p.setPen(Qt.PenStyle.NoPen)
+                        p.setBrush(TRACK_COLOURS[r.track])
+                        p.drawRoundedRect(chip, 3, 3)
+                        if not compact:
+                            p.setPen(QColor("white"))
+                            small = QFont(self.font())
+                            small.setPointSizeF(max(6.5, self.font().pointSizeF() - 2))
+                            p.setFont(small)
+                            p.drawText(chip.adjusted(3, 0, -2, 0),
+                                       Qt.AlignmentFlag.AlignVCenter,
+                                       p.fontMetrics().elidedText(
+                                           f"{_short_money(r.arr_cents)} {r.name}",
+                                           Qt.TextElideMode.ElideRight,
+                                           int(chip.width() - 5)))
+                            p.setFont(self.font())
+                        self._hits.append((chip, r.account_id))
+                        y += chip_h + 2
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        for rect, account in self._hits:
+            if rect.contains(event.position()):
+                self.account_clicked.emit(account)
+                return
+        super().mousePressEvent(event)
+
+    def chip_at(self, account_id: int) -> QRectF | None:
+        return next((r for r, a in self._hits if a == account_id), None)
+
+
+class RenewalsView(QWidget):
+    account_clicked = Signal(int)
+
+    loaded = Signal()
+
+    def __init__(self, db: Database, runner: TaskRunner | None = None,
+                 parent: QWidget | None = None, today: date | None = None) -> None:
+        super().__init__(parent)
+        self.db, self.runner = db, runner
+        self.forecast: QuarterForecast | None = None
+        self.today = today or date.today()
+        self.anchor = self.today.replace(day=1)
+        self.rows: list[RenewalRow] = []
+        title = QLabel("Renewals")
+        title.setStyleSheet("font-size: 18pt; font-weight: 600;")
+        self.month_button = QPushButton("Month")
+        self.quarter_button = QPushButton("Quarter")
+        self.mode = QButtonGroup(self)
+        for i, b in enumerate((self.month_button, self.quarter_button)):
+            b.setCheckable(True)
+            self.mode.addButton(b, i)
+        self.month_button.setChecked(True)
+        self.mode.idClicked.connect(lambda _i: self.refresh_calendar())
+        self.prev = QPushButton("◀")
+        self.next = QPushButton("▶")
+        self.today_button = QPushButton("Today")
+        self.prev.clicked.connect(lambda: self.step(-1))
+        self.next.clicked.connect(lambda: self.step(1))
+        self.today_button.clicked.connect(self.go_today)
+        self.period = QLabel()
+        self.period.setMinimumWidth(110)
+        for b in (self.prev, self.next):
+            b.setMaximumWidth(32)
+        self.window = QComboBox()
+        for label, days in (("Next 30 days", 30), ("Next 90 days", 90),
+                            ("Next 180 days", 180), ("Every renewal", None)):
+            self.window.addItem(label, days)
+        self.window.setCurrentIndex(2)
+        self.window.currentIndexChanged.connect(self.refresh_list)
+        self.ics = QPushButton("Export .ics…")
+        self.ics.setToolTip("The renewals in the list as calendar events, with alarms at the "
+                            "checkpoints (Outlook, Google Calendar, Apple Calendar)")
+        self.ics.clicked.connect(lambda: self.export_ics())
+        bar = QHBoxLayout()
+        for w in (self.month_button, self.quarter_button, self.prev, self.period, self.next,
+                  self.today_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        self.grid = CalendarGrid()
+        self.grid.account_clicked.connect(self.account_clicked)
+        self.table = QTableWidget(0, 8)
+        self.table.setHorizontalHeaderLabels(["Account", "Renews", "Days", "Track", "ARR",
+                                              "Likelihood", "Expected", "Next checkpoint"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # soonest first
+        self.table.cellDoubleClicked.connect(
+            lambda row, _c: self.account_clicked.emit(
+                self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)))
+        self.totals = QLabel()
+        self.totals.setWordWrap(True)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        list_bar = QHBoxLayout()
+        list_bar.addWidget(self.window)
+        list_bar.addStretch(1)
+        list_bar.addWidget(self.ics)
+        rl.addLayout(list_bar)
+        rl.addWidget(self.table, 1)
+        rl.addWidget(self.totals)
+        split = QSplitter()
+        split.addWidget(self.grid)
+        split.addWidget(right)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        legend = QLabel("  ".join(
+            f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
+            for k, v in TRACK_LABELS.items())
+            + "  <span style='color:#f59e0b'>▼</span> checkpoint  "
+              "<span style='color:#f59e0b'>□</span> today")
+        legend.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(16, 12, 16, 12)
+        layout.addWidget(title)
+        layout.addLayout(bar)
+        layout.addWidget(legend)
+        layout.addWidget(split, 1)
+
+    # -- data ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Read the pipeline and the quarter's forecast off the GUI thread (or here, without
+        a runner), then show them."""
+        if self.runner is None:
+            self.show_pipeline(_pipeline_task(self.db, self.today, progress=None, cancel=None))
+            return
+        handle = self.runner.submit("Loading renewals", _pipeline_task, self.db, self.today)
+        handle.finished.connect(self.show_pipeline)
+
+    def show_pipeline(self, loaded: tuple[list[RenewalRow], QuarterForecast]) -> None:
+        self.rows, self.forecast = loaded
+        self.refresh_calendar()
+        self.refresh_list()
+        self.loaded.emit()
+
+    def months(self) -> list[tuple[int, int]]:
+        if self.quarter_button.isChecked():
+            first = (self.anchor.month - 1) // 3 * 3 + 1
+            return [(self.anchor.year, first + i) for i in range(3)]
+        return [(self.anchor.year, self.anchor.month)]
+
+    def step(self, direction: int) -> None:
+        months = 3 if self.quarter_button.isChecked() else 1
+        index = self.anchor.year * 12 + self.anchor.month - 1 + direction * months
+        self.anchor = date(index // 12, index % 12 + 1, 1)
+        self.refresh_calendar()
+
+    def go_today(self) -> None:
+        self.anchor = self.today.replace(day=1)
+        self.refresh_calendar()
+
+    def refresh_calendar(self) -> None:
+        months = self.months()
+        if len(months) == 3:
+            self.period.setText(f"Q{(months[0][1] - 1) // 3 + 1} {months[0][0]}")
+        else:
+            self.period.setText(f"{calendar.month_name[months[0][1]]} {months[0][0]}")
+        self.grid.show_months(months, self.rows, self.today)
+
+    def listed(self) -> list[RenewalRow]:
+        days = self.window.currentData()
+        return [r for r in self.rows if days is None or r.days_to_go <= days]
+
+    def refresh_list(self) -> None:
+        rows = self.listed()
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            values: list[tuple[str, Any]] = [
+                (r.name, r.name.casefold()),
+                (format_date(r.renewal_date), r.renewal_date.isoformat()),
+                (str(r.days_to_go), r.days_to_go), (TRACK_LABELS[r.track], r.track),
+                (format_money(r.arr_cents, r.currency), r.arr_cents),
+                (f"{r.likelihood:.0%}", r.likelihood),
+                (format_money(r.expected_arr_cents, r.currency), r.expected_arr_cents),
+                (format_date(r.next_checkpoint), r.next_checkpoint.isoformat()
+                 if r.next_checkpoint else "9999")]
+            for c, (label, key) in enumerate(values):
+                item = _SortItem(label, key)
+                if c == 0:
+                    item.setData(Qt.ItemDataRole.UserRole, r.account_id)
+                    item.setToolTip("; ".join(r.reasons)
+                                    + (f"\nOverride: {r.override_reason}" if r.override_reason
+                                       else ""))
+                if c == 3:
+                    item.setForeground(TRACK_COLOURS[r.track])
+                if c in (2, 4, 5, 6):
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, c, item)
+        self.table.setSortingEnabled(True)
+        parts = []
+        for track, label in TRACK_LABELS.items():
+            mine = [r for r in rows if r.track == track]
+            if mine:
+                arr = format_money(sum(r.arr_cents for r in mine))
+                expected = format_money(sum(r.expected_arr_cents for r in mine))
+                parts.append(f"{label}: {len(mine)} · {arr} → {expected} expected")
+        f = self.forecast
+        if f is not None and f.expected_grr is not None:
+            quarter = f.period
+            parts.append(f"{quarter[-2:]} {quarter[:4]} forecast: expected GRR "
+                         f"{f.expected_grr:.1%}, NRR {f.expected_nrr:.1%}, ARR at risk "
+                         f"{format_money(f.at_risk_arr_cents)}")
+        self.totals.setText("\n".join(parts) if parts else "No renewals in this window.")
+
+    def export_ics(self, path: Path | None = None) -> Path | None:
+        from csdesk.services.renewals import to_ics
+
+        if path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Export renewals as a calendar",
+                                                    str(Path.home() / "renewals.ics"),
+                                                    "Calendar files (*.ics)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            path.write_bytes(to_ics(self.listed(), stamp=self.today))
+        except OSError as exc:
+            QMessageBox.warning(self, "Export .ics", f"Could not write {path}: {exc}")
+            return None
+        return path
+
+
+class _SortItem(QTableWidgetItem):
+    def __init__(self, text: str, key: Any) -> None:
+        super().__init__(text)
+        self.key = key
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return self.key < getattr(other, "key", other.text())
+
+
+def _pipeline_task(db: Database, today: date, *, progress: Any, cancel: Any
+                   ) -> tuple[list[RenewalRow], QuarterForecast]:
+    from csdesk.services.periods import current_period
+    from csdesk.services.renewals import forecast, pipeline
+
+    return (pipeline(db, today=today),
+            forecast(db, _next_quarter(current_period(today)), today=today))
+
+
+def _next_quarter(last_complete: str) -> str:
+    """The quarter after the last complete one: the one in progress."""
+    year, q = int(last_complete[:4]), int(last_complete[-1])
+    return f"{year + (q == 4)}Q{q % 4 + 1}"
+
