@@ -29,7 +29,7 @@ test: lint
 screenshots: $(STAMP)
 	d=$$(mktemp -d); for theme in light dark; do \
 	  for view in today portfolio accounts renewals reports account:ACC-000132 account:ACC-000132/plan \
-	                account:ACC-000132/value account:ACC-000132/handoff; do \
+	                account:ACC-000132/value account:ACC-000132/handoff account:ACC-000132/renewal; do \
 	    name=$$(echo $$view | sed -e 's/:ACC-[0-9]*//' -e 's|/|-|'); \
 	    QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$d $(BIN)/csdesk gui --demo --theme $$theme \
 	      --screenshot docs/$$theme-$$name.png --view $$view --size 1440x900; \

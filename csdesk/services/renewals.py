@@ -533,3 +533,51 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         q = f"{when.year}Q{(when.month - 1) // 3 + 1}"
         by_quarter.setdefault(q, {})[code] = by_quarter.get(q, {}).get(code, 0) + int(arr or 0)
     return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter)
+
+
+def set_forecast(db: Database, account_id: int, *, track: str | None = None,
+                 reason: str | None = None, likelihood: float | None = None,
+                 note: str | None = None) -> int:
+    """Override the next renewal's track (with a reason) and/or its likelihood (with a note).
+
+    ``track=None`` clears the override and the computed track applies again.
+    """
+    from csdesk.models.enums import RenewalTrack
+    from csdesk.services.account_detail import ValidationError
+
+    if track is not None:
+        try:
+            chosen = RenewalTrack(track)
+        except ValueError:
+            raise ValidationError("track", "the track is auto_renew, standard or at_risk, "
+                                           f"not {track!r}") from None
+        if not (reason or "").strip():
+            raise ValidationError("reason", "say why the track is overridden")
+    if likelihood is not None and not 0 <= likelihood <= 1:
+        raise ValidationError("likelihood", "the likelihood is between 0 % and 100 %")
+    with db.write() as s:
+        renewal = s.scalars(select(Renewal).where(
+            Renewal.account_id == account_id, Renewal.outcome == RenewalOutcome.PENDING)
+            .order_by(Renewal.renewal_date)).first()
+        if renewal is None:
+            sub = s.scalars(select(Subscription).where(Subscription.account_id == account_id)
+                            .order_by(Subscription.end_date.desc())).first()
+            if sub is None:
+                raise ValidationError("account", "this account has no subscription to renew")
+            live = s.scalars(select(Subscription).where(
+                Subscription.account_id == account_id,
+                Subscription.end_date == sub.end_date)).all()
+            renewal = Renewal(account_id=account_id, subscription_id=sub.id,
+                              renewal_date=sub.end_date,
+                              current_arr_cents=sum(x.arr_cents for x in live),
+                              currency=sub.currency)
+            s.add(renewal)
+        renewal.track_override = chosen if track is not None else None
+        renewal.track_override_reason = reason.strip() if track is not None and reason else None
+        renewal.likelihood = likelihood
+        if likelihood is not None and note:
+            renewal.likelihood_note = note.strip()
+        if likelihood is not None:
+            renewal.forecast_arr_cents = round(renewal.current_arr_cents * likelihood)
+        s.flush()
+        return renewal.id

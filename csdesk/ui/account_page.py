@@ -45,7 +45,6 @@ from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Seg
 from csdesk.services import account_detail as svc
 from csdesk.services.formatting import format_money
 from csdesk.services.health import Explanation, explain
-from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.theme import BAND_COLOURS
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
@@ -261,10 +260,11 @@ class AccountPage(QWidget):
         self.plan.objective_achieved.connect(self.offer_value)
         self.tabs.addTab(self.handoff, "Handoff")
         self.tabs.addTab(self.plan, "Success plan")
-        self.tabs.addTab(EmptyView("Renewal & expansion", "The renewal track with its "
-                                   "reasons, the forecast, outcome logging and expansion "
-                                   "signals arrive with the renewals feature."),
-                         "Renewal && expansion")
+        from csdesk.ui.renewal_pane import RenewalPane
+
+        self.renewal = RenewalPane(db, account_id)
+        self.renewal.changed.connect(lambda: (self.reload_header(), self.changed.emit()))
+        self.tabs.addTab(self.renewal, "Renewal && expansion")
         self.tabs.addTab(self.value, "Value delivered")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
