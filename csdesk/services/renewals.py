@@ -66,6 +66,32 @@ class RenewalRow:
     sequence: int  # rises whenever the renewal record changes (its date included)
 
 
+STARTS_SETTING = "renewals.process_start"
+
+
+def process_start(db: Database) -> dict[str, int]:
+    """Days before renewal at which the process starts, per segment (the book's setting)."""
+    from csdesk.models import Setting
+
+    with db.read() as s:
+        row = s.get(Setting, STARTS_SETTING)
+    return {**PROCESS_START, **(row.value if row is not None and row.value else {})}
+
+
+def save_process_start(db: Database, starts: dict[str, int]) -> None:
+    from csdesk.models import Setting
+    from csdesk.services.account_detail import ValidationError
+
+    for segment, days in starts.items():
+        if segment not in PROCESS_START:
+            raise ValidationError("segment", f"no segment {segment!r}")
+        if not 30 <= int(days) <= 365:
+            raise ValidationError("days", f"{segment}: the renewal process starts 30 to 365 "
+                                          f"days out, not {days}")
+    with db.write() as s:
+        s.merge(Setting(key=STARTS_SETTING, value={k: int(v) for k, v in starts.items()}))
+
+
 def checkpoints(segment: str, renewal_date: date,
                 starts: dict[str, int] | None = None) -> tuple[date, tuple[date, ...]]:
     """(the day renewal work starts, the checkpoint dates from then on, oldest first)."""
@@ -113,6 +139,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
              segment: str | None = None) -> list[RenewalRow]:
     """Every live account's next renewal (from today on), soonest first."""
     today = today or date.today()
+    starts = process_start(db)
     with db.read() as s:
         accounts = s.execute(
             select(Account.id, Account.external_id, Account.name, Account.segment,
@@ -181,7 +208,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
             escalation_open=aid in escalations)
         track = override.value if override is not None else computed
         likelihood = lik if lik is not None else default_likelihood(track, score)
-        start, marks = checkpoints(seg.value, when)
+        start, marks = checkpoints(seg.value, when, starts)
         upcoming = [m for m in marks if m >= today]
         out.append(RenewalRow(
             aid, ext, name, seg.value, owner, rid, when, days, int(arr or 0), currency,

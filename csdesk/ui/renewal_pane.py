@@ -12,9 +12,11 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -99,6 +101,9 @@ class RenewalPane(QWidget):
         self.opp_amount.setPrefix("$ ")
         add = QPushButton("Add opportunity")
         add.clicked.connect(self.add_opportunity)
+        self.hand = QPushButton("Hand to sales…")
+        self.hand.setToolTip("Hand the selected opportunity to a colleague in sales")
+        self.hand.clicked.connect(lambda: self.hand_to_sales())
         row = QHBoxLayout()
         for w in (self.opp_title, self.opp_kind, self.opp_amount, add):
             row.addWidget(w)
@@ -110,6 +115,7 @@ class RenewalPane(QWidget):
         el.addWidget(QLabel("Opportunities"))
         el.addWidget(self.opportunities)
         el.addLayout(row)
+        el.addWidget(self.hand, 0, Qt.AlignmentFlag.AlignRight)
         el.addStretch(1)
 
         self.problem = QLabel()
@@ -181,15 +187,19 @@ class RenewalPane(QWidget):
         from csdesk.models import Opportunity
 
         with self.db.read() as s:
-            rows = s.execute(select(Opportunity.title, Opportunity.kind, Opportunity.stage,
-                                    Opportunity.amount_cents, Opportunity.currency)
+            rows = s.execute(select(Opportunity.id, Opportunity.title, Opportunity.kind,
+                                    Opportunity.stage, Opportunity.amount_cents,
+                                    Opportunity.currency, Opportunity.handed_to)
                              .where(Opportunity.account_id == self.account_id)
                              .order_by(Opportunity.id)).all()
         self.opportunities.clear()
-        for title, kind, stage, cents, currency in rows:
-            self.opportunities.addItem(f"{title} · {kind.value.replace('_', '-')} · "
-                                       f"{format_money(cents, currency)} · "
-                                       f"{stage.value.replace('_', ' ')}")
+        for oid, title, kind, stage, cents, currency, handed_to in rows:
+            item = QListWidgetItem(f"{title} · {kind.value.replace('_', '-')} · "
+                                   f"{format_money(cents, currency)} · "
+                                   f"{stage.value.replace('_', ' ')}"
+                                   + (f" to {handed_to}" if handed_to else ""))
+            item.setData(Qt.ItemDataRole.UserRole, oid)
+            self.opportunities.addItem(item)
         if not rows:
             self.opportunities.addItem("No opportunities yet.")
 
@@ -235,3 +245,17 @@ class RenewalPane(QWidget):
             self.db, self.account_id, title=self.opp_title.text(),
             kind=self.opp_kind.currentData(), amount_cents=round(self.opp_amount.value() * 100),
             signal=signal))
+
+    def hand_to_sales(self, to: str | None = None) -> bool:
+        from csdesk.services.expansion import hand_to_sales
+
+        item = self.opportunities.currentItem()
+        oid = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+        if oid is None:
+            self.problem.setText("Select an opportunity to hand to sales.")
+            return False
+        if to is None:
+            to, ok = QInputDialog.getText(self, "Hand to sales", "Who in sales takes it?")
+            if not ok:
+                return False
+        return self._run(lambda: hand_to_sales(self.db, oid, to=to, on=self.today))

@@ -211,3 +211,21 @@ def test_forecast_accuracy_and_churn_analysis(db: Database) -> None:
     assert "a support escalation" in case.signals
     assert analysis.by_quarter == {"2027Q1": {"service_failure": 1_000_000}}
     assert analysis.by_category == {"controllable": 1_000_000}
+
+
+def test_process_start_is_the_books_setting(db: Database) -> None:
+    from csdesk.services.account_detail import ValidationError
+    from csdesk.services.renewals import process_start, save_process_start
+
+    _model(db)
+    with db.write() as s:
+        _account(s, "E", "Enterprise Co", "enterprise", end=date(2027, 6, 30))
+    (row,) = pipeline(db, today=TODAY)
+    assert row.process_start == date(2027, 6, 30) - timedelta(days=180)
+    save_process_start(db, {"enterprise": 240})
+    assert process_start(db)["enterprise"] == 240 and process_start(db)["smb"] == 90
+    (row,) = pipeline(db, today=TODAY)
+    assert row.process_start == date(2027, 6, 30) - timedelta(days=240)
+    assert [(row.renewal_date - m).days for m in row.checkpoints] == [240, 120, 90, 60, 30]
+    with pytest.raises(ValidationError):
+        save_process_start(db, {"enterprise": 5})

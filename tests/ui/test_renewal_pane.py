@@ -40,6 +40,10 @@ def test_override_log_outcome_and_opportunity(qtbot, db: Database) -> None:  # t
     pane.opp_amount.setValue(5000)
     assert pane.add_opportunity()
     assert "Five more seats" in pane.opportunities.item(0).text()
+    pane.opportunities.setCurrentRow(0)
+    assert not pane.hand_to_sales("")
+    assert pane.hand_to_sales("Sam in Sales")
+    assert "handed to sales to Sam in Sales" in pane.opportunities.item(0).text()
 
     pane.outcome.setCurrentIndex(pane.outcome.findData("churned"))
     assert not pane.new_arr.isEnabled() and pane.churn_reason.isEnabled()
