@@ -79,7 +79,9 @@ def signals(db: Database, *, today: date | None = None,
         usage = s.execute(select(UsageSnapshot.account_id, UsageSnapshot.date,
                                  UsageSnapshot.active_users, UsageSnapshot.licensed_seats)
                           .where(UsageSnapshot.date > today - timedelta(days=120),
-                                 UsageSnapshot.date <= today)
+                                 UsageSnapshot.date <= today,
+                                 *([] if account_ids is None else
+                                   [UsageSnapshot.account_id.in_(account_ids)]))
                           .order_by(UsageSnapshot.date)).all()
         features = s.execute(select(FeatureUsage.account_id, FeatureUsage.feature,
                                     func.sum(FeatureUsage.usage_count))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -136,34 +137,41 @@ def default_likelihood(track: str, health: float | None) -> float:
 
 
 def pipeline(db: Database, *, today: date | None = None, within: int | None = None,
-             segment: str | None = None) -> list[RenewalRow]:
-    """Every live account's next renewal (from today on), soonest first."""
+             segment: str | None = None, account_ids: list[int] | None = None
+             ) -> list[RenewalRow]:
+    """Every live account's next renewal (from today on), soonest first; ``account_ids``
+    reads only those accounts (one account page need not read the whole book)."""
     today = today or date.today()
     starts = process_start(db)
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt if account_ids is None else stmt.where(column.in_(account_ids))
+
     with db.read() as s:
-        accounts = s.execute(
+        accounts = s.execute(only(
             select(Account.id, Account.external_id, Account.name, Account.segment,
                    Account.owner)
-            .where(Account.status == AccountStatus.ACTIVE)).all()
+            .where(Account.status == AccountStatus.ACTIVE), Account.id)).all()
         pending: dict[int, Renewal] = {}
-        for r in s.scalars(select(Renewal).where(Renewal.outcome == RenewalOutcome.PENDING,
-                                                 Renewal.renewal_date >= today)
-                           .order_by(Renewal.renewal_date.desc())):
+        for r in s.scalars(only(select(Renewal).where(
+                Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today)
+                .order_by(Renewal.renewal_date.desc()), Renewal.account_id)):
             pending[r.account_id] = r  # the earliest wins (descending order)
         pending_rows = {aid: (r.id, r.renewal_date, r.current_arr_cents, r.currency,
                               r.likelihood, r.track_override, r.track_override_reason,
                               r.version) for aid, r in pending.items()}
-        subs = s.execute(
+        subs = s.execute(only(
             select(Subscription.account_id, func.min(Subscription.end_date),
                    func.sum(Subscription.arr_cents), func.min(Subscription.currency),
                    func.max(Subscription.auto_renew), func.min(Subscription.start_date),
                    func.min(Subscription.id), func.max(Subscription.version))
             .where(Subscription.start_date <= today, Subscription.end_date >= today)
-            .group_by(Subscription.account_id)).all()
-        snaps = s.execute(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
-                                 HealthSnapshot.score, HealthSnapshot.band)
-                          .where(HealthSnapshot.as_of <= today)
-                          .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)).all()
+            .group_by(Subscription.account_id), Subscription.account_id)).all()
+        snaps = s.execute(only(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
+                                      HealthSnapshot.score, HealthSnapshot.band)
+                               .where(HealthSnapshot.as_of <= today)
+                               .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of),
+                               HealthSnapshot.account_id)).all()
         # Champion lost: a champion left and nobody current holds the role.
         champions_left = set(s.scalars(select(Contact.account_id).where(
             Contact.is_champion.is_(True), Contact.left_company.is_(True)))) - set(
@@ -171,7 +179,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
                                                        Contact.left_company.is_(False))))
         escalations = set(s.scalars(select(SupportTicket.account_id).where(
             SupportTicket.is_escalation.is_(True), SupportTicket.status != TicketStatus.CLOSED)))
-        last_usage = _latest_usage(s, today)
+        last_usage = _latest_usage(s, today, account_ids)
     sub_by = {r[0]: r for r in subs}
     health: dict[int, list[tuple[float | None, str | None]]] = {}
     for aid, _d, score, band in snaps:
@@ -219,11 +227,14 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
     return out
 
 
-def _latest_usage(s: object, today: date) -> dict[int, tuple[int | None, int | None]]:
+def _latest_usage(s: object, today: date, account_ids: list[int] | None = None
+                  ) -> dict[int, tuple[int | None, int | None]]:
     """Each account's most recent active users and licensed seats (up to today)."""
-    latest = (select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d"))
-              .where(UsageSnapshot.date <= today).group_by(UsageSnapshot.account_id)
-              .subquery())
+    latest = select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d")).where(
+        UsageSnapshot.date <= today)
+    if account_ids is not None:
+        latest = latest.where(UsageSnapshot.account_id.in_(account_ids))
+    latest = latest.group_by(UsageSnapshot.account_id).subquery()
     rows = s.execute(  # type: ignore[attr-defined]
         select(UsageSnapshot.account_id, UsageSnapshot.active_users,
                UsageSnapshot.licensed_seats)

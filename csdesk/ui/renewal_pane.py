@@ -141,8 +141,8 @@ class RenewalPane(QWidget):
         from csdesk.services.expansion import signals
         from csdesk.services.renewals import churn_reasons, pipeline
 
-        self.row = next((r for r in pipeline(self.db, today=self.today)
-                         if r.account_id == self.account_id), None)
+        self.row = next(iter(pipeline(self.db, today=self.today,
+                                      account_ids=[self.account_id])), None)
         r = self.row
         if r is None:
             self.summary.setText("No renewal ahead: the account has no current subscription, "
