@@ -168,7 +168,21 @@ def account_facts(db: Database, account_id: int) -> AccountFacts:
     ttv = None
     if header.first_value_date and header.customer_since:
         ttv = (header.first_value_date - header.customer_since).days
-    return AccountFacts(header, health, usage[-52:], nps, int(open_tickets), last_qbr, ttv)
+    return AccountFacts(_with_track(db, header), health, usage[-52:], nps, int(open_tickets),
+                        last_qbr, ttv)
+
+
+def _with_track(db: Database, header: Header) -> Header:
+    """The header with the renewal track the renewals view shows: computed from today's
+    data (or the CSM's override), not whatever track was stored when the record was made."""
+    from dataclasses import replace
+
+    from csdesk.services.renewals import pipeline
+
+    rows = pipeline(db, account_ids=[header.id])
+    if not rows:
+        return header
+    return replace(header, renewal_date=rows[0].renewal_date, renewal_track=rows[0].track)
 
 
 # -- account fields -----------------------------------------------------------------------

@@ -229,3 +229,21 @@ def test_process_start_is_the_books_setting(db: Database) -> None:
     assert [(row.renewal_date - m).days for m in row.checkpoints] == [240, 120, 90, 60, 30]
     with pytest.raises(ValidationError):
         save_process_start(db, {"enterprise": 5})
+
+
+def test_account_header_shows_the_track_the_pipeline_computes(db: Database) -> None:
+    """A stored Renewal made when the account was healthy still says "standard"; the header
+    must show today's computed track (at risk: the champion left), like the renewals view."""
+    from csdesk.services.account_detail import account_facts
+
+    today = date.today()
+    _model(db)
+    with db.write() as s:
+        acc = _account(s, "H", "Header Ltd", "smb", end=today + timedelta(days=70))
+        s.add(Contact(account_id=acc.id, name="Gone", is_champion=True, left_company=True))
+        s.add(Renewal(account_id=acc.id, renewal_date=today + timedelta(days=70),
+                      current_arr_cents=1_000_000, track=RenewalTrack.STANDARD))
+        account = acc.id
+    header = account_facts(db, account).header
+    assert header.renewal_track == "at_risk"
+    assert header.renewal_date == today + timedelta(days=70)
