@@ -28,7 +28,7 @@ test: lint
 
 screenshots: $(STAMP)
 	d=$$(mktemp -d); for theme in light dark; do \
-	  for view in today portfolio accounts renewals reports account:ACC-000132 account:ACC-000132/plan \
+	  for view in today portfolio accounts renewals renewals/forecast renewals/churn reports account:ACC-000132 account:ACC-000132/plan \
 	                account:ACC-000132/value account:ACC-000132/handoff account:ACC-000132/renewal; do \
 	    name=$$(echo $$view | sed -e 's/:ACC-[0-9]*//' -e 's|/|-|'); \
 	    QT_QPA_PLATFORM=offscreen CSDESK_DATA_DIR=$$d $(BIN)/csdesk gui --demo --theme $$theme \
@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/usage_import.py
 	$(BIN)/python benchmarks/demo_generation.py
 	$(BIN)/python benchmarks/health_recompute.py
+	$(BIN)/python benchmarks/renewals_pipeline.py
 	$(BIN)/python benchmarks/reports.py
 
 clean:

@@ -14,37 +14,23 @@ five million usage rows), which takes a minute or two and is not part of the mea
 
 from __future__ import annotations
 
-import argparse
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
+
+from _book import AS_OF, book_arguments, demo_book, sqlite_floor
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.services.book import book_info
-from csdesk.services.demo import generate_demo
 from csdesk.services.health import recompute
-
-AS_OF = date(2026, 11, 22)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--book", type=Path, help="an existing demo book to score")
-    parser.add_argument("--accounts", type=int, default=100_000)
-    args = parser.parse_args()
-    if shutil.which("sqlite3") is None:
-        print("the sqlite3 shell is needed for the floor (apt-get install sqlite3)")
-        return 1
-    book = args.book
+    args = book_arguments(__doc__.splitlines()[0])
+    book = demo_book(args, usage_weeks=52)
     if book is None:
-        book = Path(tempfile.mkdtemp(prefix="csdesk-bench-")) / "book.sqlite"
-        with Database.open(resolve_database(book)) as db:
-            generate_demo(db, accounts=args.accounts, seed=7, as_of=AS_OF, usage_weeks=52)
+        return 1
     with Database.open(resolve_database(book)) as db:
         counts = book_info(db).counts
 
@@ -59,10 +45,7 @@ def main() -> int:
         FROM usage_snapshots WHERE date > '{lo}' AND date <= '{AS_OF}'
         GROUP BY account_id;
     """
-    t0 = time.perf_counter()
-    subprocess.run(["sqlite3", str(book)], input=floor_sql, text=True, check=True,
-                   stdout=subprocess.DEVNULL)
-    floor_s = time.perf_counter() - t0
+    floor_s = sqlite_floor(book, floor_sql)
 
     with Database.open(resolve_database(book)) as db:  # start-up checks are not timed
         t0 = time.perf_counter()

@@ -79,10 +79,13 @@ def run_gui(
                     raise CsdeskError(f"an account view is one of {', '.join(tabs)}")
                 page.tabs.setCurrentIndex(tabs[tab])  # type: ignore[attr-defined]
         else:
+            view, _, tab = view.partition("/")
             window.nav.setCurrentRow(VIEWS.index(view))
             if view == "portfolio":
                 window.load_portfolio(sync=True)
             if view == "renewals":
+                window.renewals.tabs.setCurrentIndex(
+                    {"": 0, "forecast": 1, "churn": 2}[tab])
                 window.runner.wait()  # the pipeline loads on the worker; show it loaded
                 for _ in range(3):
                     app.processEvents()

@@ -23,10 +23,12 @@ VIEWS = ("today", "portfolio", "accounts", "renewals", "reports")
 
 
 def _view(text: str) -> str:
-    if text in VIEWS or (text.startswith("account:") and len(text) > len("account:")):
+    if text in VIEWS or text in ("renewals/forecast", "renewals/churn") or (
+            text.startswith("account:") and len(text) > len("account:")):
         return text
     raise argparse.ArgumentTypeError(
-        f"a view is one of {', '.join(VIEWS)} or account:<external id>, not {text!r}")
+        f"a view is one of {', '.join(VIEWS)}, renewals/forecast, renewals/churn or "
+        f"account:<external id>[/tab], not {text!r}")
 
 
 def _size(text: str) -> tuple[int, int]:

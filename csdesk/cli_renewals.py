@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +28,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import format_money
-    from csdesk.services.renewals import pipeline, to_ics
+    from csdesk.services.renewals import pipeline, write_ics
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -40,11 +39,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
     if args.ics is not None:
-        if not args.ics.parent.exists():
-            raise CsdeskError(f"the folder {args.ics.parent} does not exist")
-        tmp = args.ics.with_name(args.ics.name + ".part")
-        tmp.write_bytes(to_ics(rows, stamp=today))
-        os.replace(tmp, args.ics)
+        write_ics(args.ics, rows, stamp=today)
         print(f"Wrote {len(rows)} renewal(s) to {args.ics}")
         return 0
     if args.json:

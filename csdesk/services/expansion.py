@@ -56,13 +56,24 @@ def feature_limits(db: Database) -> dict[str, int]:
     return dict(row.value) if row is not None and row.value else {}
 
 
-def save_feature_limits(db: Database, limits: dict[str, int]) -> None:
-    bad = [f for f, n in limits.items() if not f.strip() or int(n) <= 0]
+def known_features(db: Database) -> list[str]:
+    """The feature names the book's usage data records, for choosing which have plan limits."""
+    with db.read() as s:
+        return sorted(s.scalars(select(FeatureUsage.feature).distinct()))
+
+
+def check_limits(limits: dict[str, int]) -> dict[str, int]:
+    bad = [f or "(no feature)" for f, n in limits.items() if not f.strip() or int(n) <= 0]
     if bad:
         raise ValidationError("limits", f"a plan limit is a feature and a positive number "
                                         f"(check {', '.join(bad)})")
-    with db.write() as s:
-        s.merge(Setting(key=LIMITS_SETTING, value={f: int(n) for f, n in limits.items()}))
+    return {f.strip(): int(n) for f, n in limits.items()}
+
+
+def save_feature_limits(db: Database, limits: dict[str, int]) -> None:
+    from csdesk.services.renewals import save_settings
+
+    save_settings(db, limits=limits)
 
 
 def signals(db: Database, *, today: date | None = None,

@@ -1,12 +1,15 @@
 """Renewals: a month or quarter calendar of renewal chips coloured by track, with the
-checkpoints where renewal work starts and today marked, beside the pipeline list with the
-forecast. Clicking a chip or a row opens the account.
+checkpoints where renewal work starts and today marked, beside three tabs: the pipeline list
+(filtered by window, track and name, with totals and the quarter's forecast), the forecast
+with its accuracy in past quarters, and the churn post-mortem. Clicking a chip or a row opens
+the account; Settings edits when the process starts, the churn reasons and plan limits.
 """
 
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +22,28 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QSplitter,
     QTableWidget,
-    QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from csdesk.db import Database
+from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
-from csdesk.services.renewals import QuarterForecast, RenewalRow
+from csdesk.services.renewals import (
+    ChurnAnalysis,
+    ForecastAccuracy,
+    QuarterForecast,
+    RenewalRow,
+)
+from csdesk.ui.renewal_insights import ChurnPanel, ForecastPanel, SortItem
 from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.theme import BAND_COLOURS
 
 TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
                  "at_risk": QColor("#dc2626")}
@@ -157,6 +169,7 @@ class RenewalsView(QWidget):
     account_clicked = Signal(int)
 
     loaded = Signal()
+    exported = Signal(object)  # the .ics file's path, once written
 
     def __init__(self, db: Database, runner: TaskRunner | None = None,
                  parent: QWidget | None = None, today: date | None = None) -> None:
@@ -196,16 +209,31 @@ class RenewalsView(QWidget):
         self.ics.setToolTip("The renewals in the list as calendar events, with alarms at the "
                             "checkpoints (Outlook, Google Calendar, Apple Calendar)")
         self.ics.clicked.connect(lambda: self.export_ics())
+        self.track_filter = QComboBox()
+        self.track_filter.addItem("All tracks", None)
+        for key, label in TRACK_LABELS.items():
+            self.track_filter.addItem(label, key)
+        self.track_filter.currentIndexChanged.connect(self.refresh_list)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by account or owner")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self.refresh_list)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.setToolTip("When the renewal process starts per segment, the "
+                                        "churn reasons, and plan limits of key features")
+        self.settings_button.clicked.connect(self.edit_settings)
         bar = QHBoxLayout()
         for w in (self.month_button, self.quarter_button, self.prev, self.period, self.next,
                   self.today_button):
             bar.addWidget(w)
         bar.addStretch(1)
+        bar.addWidget(self.settings_button)
         self.grid = CalendarGrid()
         self.grid.account_clicked.connect(self.account_clicked)
-        self.table = QTableWidget(0, 8)
-        self.table.setHorizontalHeaderLabels(["Account", "Renews", "Days", "Track", "ARR",
-                                              "Likelihood", "Expected", "Next checkpoint"])
+        self.table = QTableWidget(0, 9)
+        self.table.setHorizontalHeaderLabels(["Account", "Renews", "Days", "Track", "Health",
+                                              "ARR", "Likelihood", "Expected",
+                                              "Next checkpoint"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -222,18 +250,28 @@ class RenewalsView(QWidget):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
+        rl.setContentsMargins(0, 4, 0, 0)
         list_bar = QHBoxLayout()
         list_bar.addWidget(self.window)
-        list_bar.addStretch(1)
+        list_bar.addWidget(self.track_filter)
+        list_bar.addWidget(self.search, 1)
         list_bar.addWidget(self.ics)
         rl.addLayout(list_bar)
         rl.addWidget(self.table, 1)
         rl.addWidget(self.totals)
+        self.forecast_panel = ForecastPanel()
+        self.churn_panel = ChurnPanel()
+        self.churn_panel.account_clicked.connect(self.account_clicked)
+        self.churn_panel.window_changed.connect(lambda _m: self.reload())
+        self.tabs = QTabWidget()
+        self.tabs.addTab(right, "&Pipeline")
+        self.tabs.addTab(self.forecast_panel, "&Forecast")
+        self.tabs.addTab(self.churn_panel, "C&hurn post-mortem")
         split = QSplitter()
         split.addWidget(self.grid)
-        split.addWidget(right)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.addWidget(self.tabs)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 5)
         legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
@@ -250,19 +288,34 @@ class RenewalsView(QWidget):
     # -- data ---------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """Read the pipeline and the quarter's forecast off the GUI thread (or here, without
-        a runner), then show them."""
+        """Read the pipeline, the forecasts and the churn post-mortem off the GUI thread (or
+        here, without a runner), then show them."""
+        months = self.churn_panel.since.currentData()
+        since = None if months is None else self.today - timedelta(days=round(months * 30.44))
         if self.runner is None:
-            self.show_pipeline(_pipeline_task(self.db, self.today, progress=None, cancel=None))
+            self.show_pipeline(_pipeline_task(self.db, self.today, since, progress=None,
+                                              cancel=None))
             return
-        handle = self.runner.submit("Loading renewals", _pipeline_task, self.db, self.today)
+        handle = self.runner.submit("Loading renewals", _pipeline_task, self.db, self.today,
+                                    since)
         handle.finished.connect(self.show_pipeline)
 
-    def show_pipeline(self, loaded: tuple[list[RenewalRow], QuarterForecast]) -> None:
-        self.rows, self.forecast = loaded
+    def show_pipeline(self, loaded: Loaded) -> None:
+        self.rows, self.forecast = loaded.rows, loaded.forecast
         self.refresh_calendar()
         self.refresh_list()
+        self.forecast_panel.show_data(loaded.forecast, loaded.accuracy)
+        self.churn_panel.show_data(loaded.churn, loaded.reasons)
         self.loaded.emit()
+
+    def edit_settings(self) -> bool:
+        from csdesk.ui.renewal_settings import RenewalSettingsDialog
+
+        dialog = RenewalSettingsDialog(self.db, self)
+        if dialog.exec() != RenewalSettingsDialog.DialogCode.Accepted:
+            return False
+        self.reload()
+        return True
 
     def months(self) -> list[tuple[int, int]]:
         if self.quarter_button.isChecked():
@@ -289,8 +342,12 @@ class RenewalsView(QWidget):
         self.grid.show_months(months, self.rows, self.today)
 
     def listed(self) -> list[RenewalRow]:
-        days = self.window.currentData()
-        return [r for r in self.rows if days is None or r.days_to_go <= days]
+        days, track = self.window.currentData(), self.track_filter.currentData()
+        words = self.search.text().casefold().split()
+        return [r for r in self.rows
+                if (days is None or r.days_to_go <= days) and (track is None or r.track == track)
+                and all(w in f"{r.name} {r.owner or ''} {r.external_id}".casefold()
+                        for w in words)]
 
     def refresh_list(self) -> None:
         rows = self.listed()
@@ -301,13 +358,15 @@ class RenewalsView(QWidget):
                 (r.name, r.name.casefold()),
                 (format_date(r.renewal_date), r.renewal_date.isoformat()),
                 (str(r.days_to_go), r.days_to_go), (TRACK_LABELS[r.track], r.track),
+                ("—" if r.health is None else f"{r.health:.0f}",
+                 -1.0 if r.health is None else r.health),
                 (format_money(r.arr_cents, r.currency), r.arr_cents),
                 (f"{r.likelihood:.0%}", r.likelihood),
                 (format_money(r.expected_arr_cents, r.currency), r.expected_arr_cents),
                 (format_date(r.next_checkpoint), r.next_checkpoint.isoformat()
                  if r.next_checkpoint else "9999")]
             for c, (label, key) in enumerate(values):
-                item = _SortItem(label, key)
+                item = SortItem(label, key)
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, r.account_id)
                     item.setToolTip("; ".join(r.reasons)
@@ -315,12 +374,14 @@ class RenewalsView(QWidget):
                                        else ""))
                 if c == 3:
                     item.setForeground(TRACK_COLOURS[r.track])
-                if c in (2, 4, 5, 6):
+                if c == 4 and r.band in BAND_COLOURS:
+                    item.setForeground(BAND_COLOURS[r.band])
+                if c in (2, 4, 5, 6, 7):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, c, item)
         self.table.setSortingEnabled(True)
-        parts = []
+        parts = [] if rows else ["No renewals match the window and filters."]
         for track, label in TRACK_LABELS.items():
             mine = [r for r in rows if r.track == track]
             if mine:
@@ -333,10 +394,12 @@ class RenewalsView(QWidget):
             parts.append(f"{quarter[-2:]} {quarter[:4]} forecast: expected GRR "
                          f"{f.expected_grr:.1%}, NRR {f.expected_nrr:.1%}, ARR at risk "
                          f"{format_money(f.at_risk_arr_cents)}")
-        self.totals.setText("\n".join(parts) if parts else "No renewals in this window.")
+        self.totals.setText("\n".join(parts))
 
     def export_ics(self, path: Path | None = None) -> Path | None:
-        from csdesk.services.renewals import to_ics
+        """Write the listed renewals as a calendar; off the GUI thread with a progress bar
+        and Cancel when there is a runner (a whole large book takes a while)."""
+        from csdesk.services.renewals import write_ics
 
         if path is None:
             chosen, _ = QFileDialog.getSaveFileName(self, "Export renewals as a calendar",
@@ -345,30 +408,62 @@ class RenewalsView(QWidget):
             if not chosen:
                 return None
             path = Path(chosen)
-        try:
-            path.write_bytes(to_ics(self.listed(), stamp=self.today))
-        except OSError as exc:
-            QMessageBox.warning(self, "Export .ics", f"Could not write {path}: {exc}")
-            return None
+        rows = self.listed()
+        if self.runner is None:
+            try:
+                write_ics(path, rows, stamp=self.today)
+            except CsdeskError as exc:
+                QMessageBox.warning(self, "Export .ics", str(exc))
+                return None
+            return path
+        handle = self.runner.run_with_dialog(self, f"Exporting {len(rows):,} renewals",
+                                             _ics_task, path, rows, self.today)
+        handle.finished.connect(lambda p: self.exported.emit(p))
+        handle.failed.connect(lambda e: None if e.cancelled else QMessageBox.warning(
+            self, "Export .ics", str(e)))
         return path
 
 
-class _SortItem(QTableWidgetItem):
-    def __init__(self, text: str, key: Any) -> None:
-        super().__init__(text)
-        self.key = key
+def _ics_task(path: Path, rows: list[RenewalRow], today: date, *, progress: Any,
+              cancel: Any) -> Path:
+    from csdesk.services.renewals import write_ics
 
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        return self.key < getattr(other, "key", other.text())
+    return write_ics(path, rows, stamp=today, progress=progress, cancel=cancel)
 
 
-def _pipeline_task(db: Database, today: date, *, progress: Any, cancel: Any
-                   ) -> tuple[list[RenewalRow], QuarterForecast]:
+@dataclass(frozen=True)
+class Loaded:
+    rows: list[RenewalRow]
+    forecast: QuarterForecast
+    accuracy: list[ForecastAccuracy]  # the four quarters before the one in progress
+    churn: ChurnAnalysis
+    reasons: list[tuple[str, str, str]]
+
+
+def _pipeline_task(db: Database, today: date, since: date | None = None, *, progress: Any,
+                   cancel: Any) -> Loaded:
     from csdesk.services.periods import current_period
-    from csdesk.services.renewals import forecast, pipeline
+    from csdesk.services.renewals import (
+        churn_analysis,
+        churn_reasons,
+        forecast,
+        forecast_accuracy,
+        pipeline,
+    )
 
-    return (pipeline(db, today=today),
-            forecast(db, _next_quarter(current_period(today)), today=today))
+    last = current_period(today)
+    quarters = [last]
+    for _ in range(3):
+        quarters.insert(0, _previous_quarter(quarters[0]))
+    rows = pipeline(db, today=today)
+    return Loaded(rows, forecast(db, _next_quarter(last), today=today, rows=rows),
+                  [forecast_accuracy(db, q) for q in quarters],
+                  churn_analysis(db, since=since), churn_reasons(db))
+
+
+def _previous_quarter(period: str) -> str:
+    year, q = int(period[:4]), int(period[-1])
+    return f"{year - (q == 1)}Q{(q - 2) % 4 + 1}"
 
 
 def _next_quarter(last_complete: str) -> str:

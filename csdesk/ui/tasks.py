@@ -7,6 +7,7 @@ book's single writer, and reports back through signals delivered on the GUI thre
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import traceback
 from collections.abc import Callable
@@ -47,17 +48,24 @@ class _Job(QRunnable):
         try:
             result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_event.is_set)
         except Cancelled as exc:
-            self.signals.failed.emit(TaskError(str(exc), "", cancelled=True))
+            self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True))
         except CsdeskError as exc:
-            self.signals.failed.emit(TaskError(f"{self.title} failed: {exc}", ""))
+            self._emit(self.signals.failed, TaskError(f"{self.title} failed: {exc}", ""))
         except Exception as exc:  # a bug: tell the user what failed, keep the detail
-            self.signals.failed.emit(TaskError(
+            self._emit(self.signals.failed, TaskError(
                 f"{self.title} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
-            self.signals.finished.emit(result)
+            self._emit(self.signals.finished, result)
 
     def _progress(self, fraction: float, message: str) -> None:
-        self.signals.progress.emit(fraction, message)
+        self._emit(self.signals.progress, fraction, message)
+
+    @staticmethod
+    def _emit(signal: Any, *values: Any) -> None:
+        """Report to the window that asked, unless it has closed meanwhile (its QObjects are
+        deleted then, and nobody is left to show the result)."""
+        with contextlib.suppress(RuntimeError):
+            signal.emit(*values)
 
 
 class TaskHandle(QObject):

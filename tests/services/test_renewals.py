@@ -247,3 +247,42 @@ def test_account_header_shows_the_track_the_pipeline_computes(db: Database) -> N
     header = account_facts(db, account).header
     assert header.renewal_track == "at_risk"
     assert header.renewal_date == today + timedelta(days=70)
+
+
+def test_settings_are_saved_together_or_not_at_all(db: Database) -> None:
+    from csdesk.services.account_detail import ValidationError
+    from csdesk.services.expansion import feature_limits
+    from csdesk.services.renewals import churn_reasons, process_start, save_settings
+
+    reasons = [("merger", "Merged with a customer of a rival", "uncontrollable")]
+    with pytest.raises(ValidationError) as refused:
+        save_settings(db, starts={"smb": 75}, reasons=reasons, limits={"Exports": 0})
+    assert refused.value.field == "limits"
+    assert process_start(db)["smb"] == 90 and len(churn_reasons(db)) == 8
+    save_settings(db, starts={"smb": 75}, reasons=reasons, limits={" Exports ": 500})
+    assert process_start(db)["smb"] == 75 and process_start(db)["enterprise"] == 180
+    assert churn_reasons(db) == reasons and feature_limits(db) == {"Exports": 500}
+
+
+def test_write_ics_is_whole_or_nothing(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.errors import CsdeskError
+    from csdesk.progress import Cancelled
+    from csdesk.services.renewals import write_ics
+
+    _model(db)
+    with db.write() as s:
+        for i in range(3):
+            _account(s, f"W{i}", f"Write {i}", "smb", end=date(2027, 1, 10 + i))
+    rows = pipeline(db, today=TODAY)
+    target = tmp_path / "renewals.ics"
+    target.write_bytes(b"the calendar from last week")
+    with pytest.raises(Cancelled):
+        write_ics(target, rows, stamp=TODAY, cancel=lambda: True)
+    assert target.read_bytes() == b"the calendar from last week"
+    assert not list(tmp_path.glob("*.part"))  # nothing half-written left behind
+    seen: list[float] = []
+    write_ics(target, rows, stamp=TODAY, progress=lambda f, _m: seen.append(f))
+    assert len(Calendar.from_ical(target.read_bytes()).walk("VEVENT")) == 3
+    assert seen == sorted(seen) and seen[-1] == 0.9
+    with pytest.raises(CsdeskError, match="does not exist"):
+        write_ics(tmp_path / "nowhere" / "r.ics", rows)

@@ -48,7 +48,79 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
     soon = [r for r in rows if r.days_to_go <= 30]
     assert view.table.rowCount() == len(soon)
     assert "Auto-renew" in view.totals.text() or "At risk" in view.totals.text()
-    path = view.export_ics(tmp_path / "renewals.ics")
+    with qtbot.waitSignal(view.exported, timeout=20_000):  # written off the GUI thread
+        path = view.export_ics(tmp_path / "renewals.ics")
     events = Calendar.from_ical(path.read_bytes()).walk("VEVENT")
     assert {e.decoded("dtstart") for e in events} == {r.renewal_date for r in soon}
     assert all(isinstance(e.decoded("dtstart"), date) for e in events)
+
+
+def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                             monkeypatch) -> None:
+    from csdesk.services.renewals import churn_analysis, churn_reasons, forecast_accuracy
+    from csdesk.ui.renewal_settings import RenewalSettingsDialog
+    from csdesk.ui.renewals_view import RenewalsView
+
+    view = RenewalsView(demo_db, today=AS_OF)
+    qtbot.addWidget(view)
+    view.churn_panel.since.setCurrentIndex(view.churn_panel.since.findData(None))  # reloads
+    rows = pipeline(demo_db, today=AS_OF)
+
+    # Track and text filters narrow the list; the totals follow what is listed.
+    view.window.setCurrentIndex(view.window.findData(None))
+    view.track_filter.setCurrentIndex(view.track_filter.findData("at_risk"))
+    at_risk = [r for r in rows if r.track == "at_risk"]
+    assert view.table.rowCount() == len(at_risk)
+    assert {view.table.item(i, 3).text() for i in range(view.table.rowCount())} == {"At risk"}
+    assert "Standard:" not in view.totals.text()
+    assert f"At risk: {len(at_risk)}" in view.totals.text()
+    target = at_risk[0]
+    view.search.setText(target.name.split()[0].upper())
+    assert target.name in {view.table.item(i, 0).text() for i in range(view.table.rowCount())}
+    view.search.setText("no account is called this")
+    assert view.table.rowCount() == 0 and view.totals.text().startswith(
+        "No renewals match")
+
+    # Forecast accuracy: the four quarters before the one in progress, as the service says.
+    acc = forecast_accuracy(demo_db, "2026Q3")
+    table = view.forecast_panel.accuracy
+    assert table.rowCount() == 4
+    cells = {table.item(i, 0).text(): table.item(i, 4).text() for i in range(4)}
+    assert cells["Q3 2026"] == f"{acc.accuracy:.1%}"
+    assert "Q4 2026 in progress" in view.forecast_panel.headline.text()
+
+    # Churn post-mortem: every churned account, reasons ranked by ARR, open on double-click.
+    churn = churn_analysis(demo_db)
+    panel = view.churn_panel
+    assert panel.cases.rowCount() == len(churn.cases) > 0
+    labels = {c: lab for c, lab, _k in churn_reasons(demo_db)}
+    top = max(churn.by_reason, key=churn.by_reason.__getitem__)
+    assert panel.reasons.item(0, 0).text() == labels[top]
+    controllable = churn.by_category["controllable"] / sum(churn.by_reason.values())
+    assert f"{controllable:.0%}" in panel.headline.text()
+    with qtbot.waitSignal(view.account_clicked) as opened:
+        panel.cases.cellDoubleClicked.emit(0, 0)
+    assert opened.args[0] in {c.account_id for c in churn.cases}
+
+    # Settings: a bad churn reason is refused beside its list and nothing is saved; a good
+    # edit changes when SMB renewals start, and the view reloads with it.
+    def edit(dialog: RenewalSettingsDialog) -> int:
+        dialog.starts["smb"].setValue(100)
+        dialog._add_reason("Champion left", "", "controllable")
+        dialog.reasons.item(0, 0).setText("")
+        assert not dialog.save()
+        assert "needs a code and a label" in dialog.reason_problem.text()
+        assert churn_reasons(demo_db) == churn
+        dialog.reasons.item(0, 0).setText("Missed expectations")
+        assert dialog.save()
+        return RenewalSettingsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(RenewalSettingsDialog, "exec", edit)
+    churn_before = churn_reasons(demo_db)
+    churn = churn_before  # what a refused save must leave in place
+    assert view.edit_settings()
+    after = churn_reasons(demo_db)
+    assert ("champion_left", "Champion left", "controllable") in after
+    assert len(after) == len(churn_before) + 1
+    smb = next(r for r in view.rows if r.segment == "smb" and r.days_to_go > 100)
+    assert (smb.renewal_date - smb.process_start).days == 100

@@ -1,0 +1,46 @@
+"""What the 100,000-account benchmarks share: their arguments, the sqlite3 shell the floor
+runs in, and the demo book they measure (generated first when none is given; not timed)."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from csdesk.config import resolve_database
+from csdesk.db import Database
+from csdesk.services.demo import generate_demo
+
+AS_OF = date(2026, 11, 22)
+
+
+def book_arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--book", type=Path, help="an existing demo book to measure")
+    parser.add_argument("--accounts", type=int, default=100_000)
+    return parser.parse_args()
+
+
+def demo_book(args: argparse.Namespace, *, usage_weeks: int = 52) -> Path | None:
+    """The book to measure, or None (with a message) when the sqlite3 shell is missing."""
+    if shutil.which("sqlite3") is None:
+        print("the sqlite3 shell is needed for the floor (apt-get install sqlite3)")
+        return None
+    if args.book is not None:
+        return Path(args.book)
+    book = Path(tempfile.mkdtemp(prefix="csdesk-bench-")) / "book.sqlite"
+    with Database.open(resolve_database(book)) as db:
+        generate_demo(db, accounts=args.accounts, seed=7, as_of=AS_OF, usage_weeks=usage_weeks)
+    return book
+
+
+def sqlite_floor(book: Path, sql: str) -> float:
+    """Seconds the sqlite3 shell takes to run ``sql`` on ``book`` (output discarded)."""
+    t0 = time.perf_counter()
+    subprocess.run(["sqlite3", str(book)], input=sql, text=True, check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
