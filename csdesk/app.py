@@ -86,9 +86,10 @@ def run_gui(
             if view == "renewals":
                 window.renewals.tabs.setCurrentIndex(
                     {"": 0, "forecast": 1, "churn": 2}[tab])
-                window.runner.wait()  # the pipeline loads on the worker; show it loaded
-                for _ in range(3):
-                    app.processEvents()
+        for _ in range(2):  # worklist, pipeline…: loaded on the worker; show them loaded
+            window.runner.wait()
+            for _ in range(3):
+                app.processEvents()
         window.show()
         for _ in range(3):
             app.processEvents()

@@ -135,10 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.cli_health import add_commands
     from csdesk.cli_renewals import add_commands as add_renewal_commands
     from csdesk.cli_report import add_commands as add_report_commands
+    from csdesk.cli_tasks import add_commands as add_task_commands
 
     add_commands(sub, common, _date)
     add_report_commands(sub, common, _date)
     add_renewal_commands(sub, common, _date)
+    add_task_commands(sub, common, _date)
 
     exp = sub.add_parser("export", parents=[common],
                          help="export the book (or one entity) to CSV")
@@ -318,7 +320,14 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "segments": lambda a: _health_cmd(a),
     "report": lambda a: _report_cmd(a),
     "renewals": lambda a: _renewals_cmd(a),
+    "tasks": lambda a: _tasks_cmd(a),
 }
+
+
+def _tasks_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli_tasks import run
+
+    return run(args, _location(args))
 
 
 def _renewals_cmd(args: argparse.Namespace) -> int:

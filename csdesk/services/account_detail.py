@@ -42,6 +42,21 @@ class ConflictError(CsdeskError):
     """The record changed since it was read: the edit was not saved."""
 
 
+def update_versioned(s: Any, model: Any, row_id: int, expected_version: int,
+                     values: dict[str, Any], conflict: str) -> Any:
+    """Update one row only if it still has ``expected_version`` (bumping it), and return it
+    refreshed; otherwise raise ConflictError(``conflict``): never a silent overwrite."""
+    done = s.execute(update(model).where(model.id == row_id,
+                                         model.version == expected_version)
+                     .values(**values, version=model.version + 1),
+                     execution_options={"synchronize_session": False})
+    if done.rowcount != 1:
+        raise ConflictError(conflict)
+    row = s.get(model, row_id)
+    s.refresh(row)
+    return row
+
+
 class ValidationError(CsdeskError):
     """A field value is not acceptable; ``field`` names it."""
 
@@ -291,15 +306,10 @@ def update_contact(db: Database, contact_id: int, data: dict[str, Any],
                    expected_version: int) -> ContactRow:
     values = _validate_contact(data)
     with db.write() as s:
-        done = s.execute(update(Contact).where(Contact.id == contact_id,
-                                               Contact.version == expected_version)
-                         .values(**values, version=Contact.version + 1),
-                         execution_options={"synchronize_session": False})
-        if done.rowcount != 1:
-            raise ConflictError("this contact was changed or deleted elsewhere since you "
-                                "opened it; your edit was not saved — reload to see it")
-        contact = s.get(Contact, contact_id)
-        s.refresh(contact)
+        contact = update_versioned(
+            s, Contact, contact_id, expected_version, values,
+            "this contact was changed or deleted elsewhere since you opened it; your edit "
+            "was not saved — reload to see it")
         return _contact_row(contact)
 
 

@@ -84,7 +84,8 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
     RuleSpec(
         "relationship_risk", "Relationship at risk",
         "The champion left, or the executive sponsor has been quiet for N days.",
-        "Rebuild the relationship", Priority.HIGH, 7, {"sponsor_quiet_days": 90},
+        "Rebuild the relationship", Priority.HIGH, 7,
+        {"sponsor_quiet_days": 90, "champion_left_within_days": 180},
         ("Identify a new champion", "Book an executive check-in"),
     ),
     RuleSpec(
@@ -97,11 +98,11 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
     ),
     RuleSpec(
         "nps_detractor", "NPS detractor", "An NPS answer of 6 or less.",
-        "Follow up with the detractor", Priority.HIGH, 7, {"max_score": 6},
+        "Follow up with the detractor", Priority.HIGH, 7, {"max_score": 6, "within_days": 30},
     ),
     RuleSpec(
         "nps_promoter", "NPS promoter", "An NPS answer of 9 or more: ask for advocacy.",
-        "Advocacy ask", Priority.LOW, 14, {"min_score": 9},
+        "Advocacy ask", Priority.LOW, 14, {"min_score": 9, "within_days": 30},
         ("Ask for a review", "Offer a case study", "Ask to be a reference"),
     ),
 )

@@ -767,18 +767,7 @@ class _Generator:
             "id", "account_id", "external_id", "title", "kind", "signal", "amount_cents",
             "currency", "stage", "close_date", "handed_to_sales_on", "handed_to", "notes",
             "version", "created_at", "updated_at"], rows)
-        tasks = []
-        soon = np.flatnonzero(active & (self.next_renewal - self.T <= 60))
-        for k, i in enumerate(soon.tolist()):
-            tasks.append((k + 1, i + 1, None, "Prepare renewal proposal",
-                          f"Renews on {_iso(self.next_renewal[i])}",
-                          _iso(min(self.next_renewal[i] - 30, self.T + 7)), "open", "medium",
-                          None, self.owner[i], None, "[]", None, 1, self.now, self.now))
         self.handoffs()
-        self.book.add(Task, [
-            "id", "account_id", "rule_id", "title", "reason", "due_date", "status", "priority",
-            "snoozed_until", "owner", "dedupe_key", "checklist", "completed_at", "version",
-            "created_at", "updated_at"], tasks)
 
 
 __all__ = ["DemoSummary", "generate_demo"]

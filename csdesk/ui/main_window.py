@@ -39,6 +39,7 @@ from csdesk.ui.renewals_view import RenewalsView
 from csdesk.ui.reports_view import ReportsView
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import app_icon
+from csdesk.ui.today_view import TodayView
 
 VIEWS = ("today", "portfolio", "accounts", "renewals", "reports")
 VIEW_TITLES = {"today": "Today", "portfolio": "Portfolio", "accounts": "Accounts",
@@ -86,13 +87,11 @@ class MainWindow(QMainWindow):
         self.book_stack = QStackedWidget()  # the empty state until the book has accounts
         self.book_stack.addWidget(self.empty)
         self.book_stack.addWidget(self.account_tabs)
-        self.today = EmptyView(
-            "Today", "Your daily worklist: tasks that playbook rules create from the book "
-            "(a health drop, a renewal checkpoint, no proactive touch for too long), each "
-            "saying why it fired. It fills once playbooks are switched on; until then, the "
-            "accounts that need attention are one click away.", "Show accounts that need "
-            "attention")
-        self.today.action.connect(self.show_attention)
+        self.today = TodayView(self.db, self.runner)
+        self.today.account_clicked.connect(self.open_account)
+        self.today.count_changed.connect(self._today_badge)
+        self.today.rules_requested.connect(self.playbook_rules)
+        self.today.run_requested.connect(self.run_playbooks)
         self.portfolio_stack = QStackedWidget()
         self.portfolio_empty = EmptyView("Portfolio", "GRR, NRR, churn, expansion, time to "
                                          "first value and your proactive ratio appear here "
@@ -260,14 +259,42 @@ class MainWindow(QMainWindow):
     # -- loading ---------------------------------------------------------------------------
 
     def refresh(self, *, sync: bool = False) -> None:
-        """Reload the book: on the task runner, or right here when ``sync`` (screenshots)."""
+        """Reload the book (on the task runner, or right here when ``sync``: screenshots),
+        then run the playbook rules: at start-up and after every import, recalculation or
+        bulk edit, which are what call this."""
         if sync:
             self._show_table(_load_table(self.db, progress=None, cancel=None))
+            if not self.db.readonly:
+                _playbooks_task(self.db, progress=None, cancel=None)
+            self.today.reload()
             return
         self.statusBar().showMessage("Loading the book…")
         handle = self.runner.submit("Loading the book", _load_table, self.db)
         handle.finished.connect(self._show_table)
         handle.failed.connect(self._task_failed)
+        self.run_playbooks()
+
+    def run_playbooks(self) -> None:
+        """Evaluate the playbook rules in the background; the worklist reloads after."""
+        if self.db.readonly:  # a read-only window lists tasks but creates none
+            self.today.reload()
+            return
+        handle = self.runner.submit("Running playbooks", _playbooks_task, self.db)
+        handle.finished.connect(lambda r: (self.today.reload(), r.created and self.statusBar()
+                                           .showMessage(f"Playbooks: {r.created} new task(s)",
+                                                        10_000)))
+        handle.failed.connect(self._task_failed)
+
+    def _today_badge(self, due: int) -> None:
+        self.nav.item(VIEWS.index("today")).setText(f"Today ({due})" if due else "Today")
+
+    def playbook_rules(self) -> Any:
+        from csdesk.ui.rules_dialog import RulesDialog
+
+        dialog = RulesDialog(self.db, self.runner, self)
+        dialog.saved.connect(self.run_playbooks)
+        dialog.open()
+        return dialog
 
     def account_report(self, account_id: int, document: str,
                        path: Path | None = None) -> Any:
@@ -557,6 +584,7 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.commit_edits()
         self.save_state()
+        self.runner.shutdown()
         super().closeEvent(event)
 
 
@@ -589,6 +617,12 @@ def _export_task(db: Database, target: Path, excel: bool, *, progress: object,
 
     return export_book(db, target, excel=excel, progress=progress,  # type: ignore[arg-type]
                        cancel=cancel)  # type: ignore[arg-type]
+
+
+def _playbooks_task(db: Database, *, progress: object, cancel: object) -> object:
+    from csdesk.services.playbooks import run_rules
+
+    return run_rules(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
 
 
 def _backup_task(db: Database, *, progress: object, cancel: object) -> Path:

@@ -142,6 +142,14 @@ class TaskRunner(QObject):
     def wait(self, msecs: int = -1) -> bool:
         return self._pool.waitForDone(msecs)
 
+    def shutdown(self, msecs: int = 15_000) -> bool:
+        """Drop queued work, ask running work to cancel (it rolls back), and wait for it:
+        a closing window must not close the book under a running task."""
+        self._pool.clear()
+        for handle in list(self._handles):
+            handle.cancel()
+        return self._pool.waitForDone(msecs)
+
     @property
     def busy(self) -> bool:
         return bool(self._handles)

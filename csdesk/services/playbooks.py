@@ -1,0 +1,638 @@
+"""Playbooks: rules that read the book as of a date and put tasks on the worklist, saying why.
+
+Each built-in rule (seeded by ``defaults.ensure_defaults`` as a PlaybookRule row the CSM can
+edit: on/off, parameters, task title, due offset, priority, checklist) has an evaluator here.
+:func:`evaluate` is a pure function of the book as of a date: it returns *firings*, each with
+a reason that cites the data ("Health fell from 72 to 38 since 12 Oct; 41 % of seats in use")
+and a dedupe key made of the rule, the account and the *occurrence* (the red streak's first
+day, the checkpoint, the survey answer…). :func:`run_rules` turns firings into Tasks; the
+key is unique in the database, so re-running never opens a second task for one occurrence,
+and a task done, snoozed or dismissed does not come back until the condition occurs anew.
+
+Worklist operations (done with an optional activity on the timeline, snooze, reassign,
+checklist steps) are version-checked like every other edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    HealthSnapshot,
+    PlaybookRule,
+    SurveyResponse,
+    Task,
+    UsageSnapshot,
+    activity_contacts,
+)
+from csdesk.models.enums import (
+    AccountStatus,
+    ActivityKind,
+    AdvocacyLevel,
+    LifecycleStage,
+    Priority,
+    SurveyKind,
+    TaskStatus,
+)
+from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.services.account_detail import ConflictError, ValidationError, update_versioned
+from csdesk.services.formatting import format_money
+
+PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# The renewal step for each checkpoint (days before the renewal date).
+RENEWAL_STEPS = {
+    180: "start the renewal: review outcomes against the success plan",
+    120: "executive business review: confirm value and the renewal path",
+    90: "confirm decision makers and send the renewal proposal",
+    60: "resolve blockers and negotiate",
+    30: "close: get the renewal signed",
+}
+# The advocacy ask for a promoter, one step up the maturity ladder from where they are.
+ADVOCACY_ASK = {
+    AdvocacyLevel.NONE: "ask for a review or a rating",
+    AdvocacyLevel.PASSIVE: "ask for a review or a rating",
+    AdvocacyLevel.ACTIVE: "ask to be a reference for prospects",
+    AdvocacyLevel.STRATEGIC: "ask for a case study",
+    AdvocacyLevel.EVANGELIST: "invite them to speak at an event or join the advisory board",
+}
+
+
+@dataclass(frozen=True)
+class RuleView:
+    id: int
+    key: str
+    name: str
+    description: str
+    enabled: bool
+    params: dict[str, Any]
+    task_title: str
+    due_offset_days: int
+    priority: str
+    checklist: tuple[str, ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One task a rule would create: for one account and one occurrence of its condition."""
+
+    rule_key: str
+    rule_id: int
+    account_id: int
+    account: str
+    owner: str | None
+    arr_cents: int
+    title: str
+    reason: str
+    due: date
+    priority: str
+    checklist: tuple[str, ...]
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    id: int
+    account_id: int | None
+    account: str | None
+    arr_cents: int
+    rule: str | None  # the rule's name, or None for a task added by hand
+    title: str
+    reason: str | None
+    due: date | None
+    priority: str
+    status: str
+    owner: str | None
+    snoozed_until: date | None
+    checklist: tuple[tuple[str, bool], ...]
+    version: int
+
+
+@dataclass(frozen=True)
+class RunResult:
+    as_of: date
+    created: int
+    already: int  # firings whose occurrence already has a task (open, done or snoozed)
+    woken: int  # snoozed tasks whose date has come, back on the worklist
+
+
+@dataclass(frozen=True)
+class Preview:
+    rule: RuleView
+    firings: tuple[Firing, ...]  # everything the rule finds today
+    new: tuple[Firing, ...]  # of those, the ones that would create a task
+
+
+# -- rules --------------------------------------------------------------------------------------
+
+def _rule_view(r: PlaybookRule) -> RuleView:
+    return RuleView(r.id, r.key, r.name, r.description or "", r.enabled, dict(r.params or {}),
+                    r.task_title, r.due_offset_days, r.priority.value,
+                    tuple(r.checklist or ()), r.version)
+
+
+def rules(db: Database) -> list[RuleView]:
+    from csdesk.services.defaults import ensure_defaults
+
+    if not db.readonly:
+        ensure_defaults(db)
+    with db.read() as s:
+        return [_rule_view(r) for r in s.scalars(select(PlaybookRule).order_by(PlaybookRule.id))]
+
+
+def check_rule(rule: RuleView) -> RuleView:
+    """The rule with its values checked (and tidied); ValidationError names what is wrong."""
+    if rule.key not in EVALUATORS:
+        raise ValidationError("key", f"no evaluator for the rule {rule.key!r}")
+    if not rule.task_title.strip():
+        raise ValidationError("task_title", "the task needs a title")
+    if not 0 <= rule.due_offset_days <= 365:
+        raise ValidationError("due_offset_days", "a task is due 0 to 365 days after it fires")
+    if rule.priority not in PRIORITY_ORDER:
+        raise ValidationError("priority", f"no priority {rule.priority!r}")
+    params = dict(rule.params)
+    for name, value in params.items():
+        values = value if isinstance(value, list) else [value]
+        if not values or not all(isinstance(v, int) and not isinstance(v, bool)
+                                 and 0 <= v <= 3650 for v in values):
+            raise ValidationError(name, f"{name.replace('_', ' ')}: whole numbers from 0 to "
+                                        f"3650, not {value!r}")
+    return replace(rule, task_title=rule.task_title.strip(), params=params,
+                   checklist=tuple(step.strip() for step in rule.checklist if step.strip()))
+
+
+def save_rule(db: Database, rule: RuleView) -> RuleView:
+    """Save an edited rule (version-checked: someone else's edit is not overwritten)."""
+    rule = check_rule(rule)
+    with db.write() as s:
+        saved = update_versioned(
+            s, PlaybookRule, rule.id, rule.version,
+            {"enabled": rule.enabled, "params": rule.params, "task_title": rule.task_title,
+             "due_offset_days": rule.due_offset_days, "priority": Priority(rule.priority),
+             "checklist": list(rule.checklist)},
+            "this rule was changed elsewhere since you opened it; your edit was not saved — "
+            "reload to see it")
+        return _rule_view(saved)
+
+
+# -- evaluation ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Book:
+    """What every evaluator needs about the live accounts, read once."""
+
+    as_of: date
+    accounts: dict[int, tuple[str, str | None, int, str]]  # id → name, owner, ARR, engagement
+
+    def day(self, d: date) -> str:
+        return f"{d.day} {d:%b}" if d.year == self.as_of.year else f"{d.day} {d:%b %Y}"
+
+
+def _read_book(s: Any, as_of: date) -> _Book:
+    from csdesk.models import Subscription
+
+    arr = dict(s.execute(
+        select(Subscription.account_id, func.sum(Subscription.arr_cents))
+        .where(Subscription.start_date <= as_of, Subscription.end_date >= as_of)
+        .group_by(Subscription.account_id)).all())
+    accounts = {aid: (name, owner, int(arr.get(aid) or 0), model.value)
+                for aid, name, owner, model in s.execute(
+                    select(Account.id, Account.name, Account.owner, Account.engagement_model)
+                    .where(Account.status == AccountStatus.ACTIVE))}
+    return _Book(as_of, accounts)
+
+
+Found = tuple[int, str, str, date]  # account, occurrence, reason, the day the condition began
+
+
+def _health_drop(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterable[Found]:
+    window, drop = int(p.get("window_days", 30)), int(p.get("drop_points", 20))
+    since = book.as_of - timedelta(days=window + 400)
+    snaps = s.execute(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
+                             HealthSnapshot.score, HealthSnapshot.band)
+                      .where(HealthSnapshot.as_of <= book.as_of, HealthSnapshot.as_of > since)
+                      .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)).all()
+    seats = _seat_use(s, book.as_of)
+    by: dict[int, list[tuple[date, float | None, str | None]]] = {}
+    for aid, when, score, band in snaps:
+        by.setdefault(aid, []).append((when, score, band.value if band else None))
+    for aid, history in by.items():
+        if aid not in book.accounts:
+            continue
+        when, score, band = history[-1]
+        if score is None:
+            continue
+        before = [h for h in history if h[0] <= book.as_of - timedelta(days=window)]
+        seat = f"; {seats[aid]:.0%} of seats in use" if aid in seats else ""
+        if band == "red":
+            start = when
+            for d, _sc, b in reversed(history):
+                if b != "red":
+                    break
+                start = d
+            earlier = [h for h in history if h[0] < start]
+            was = (f"Health fell from {earlier[-1][1]:.0f} to {score:.0f} "
+                   f"since {book.day(earlier[-1][0])}" if earlier and earlier[-1][1] is not None
+                   else f"Health is {score:.0f}")
+            yield aid, f"red-{start}", f"{was}: red since {book.day(start)}{seat}", start
+        elif before and before[-1][1] is not None and before[-1][1] - score >= drop:
+            yield (aid, f"drop-{when}", f"Health fell from {before[-1][1]:.0f} to {score:.0f} "
+                   f"since {book.day(before[-1][0])} ({before[-1][1] - score:.0f} points)"
+                   f"{seat}", when)
+
+
+def _seat_use(s: Any, as_of: date) -> dict[int, float]:
+    from csdesk.services.renewals import _latest_usage
+
+    return {aid: users / seats for aid, (users, seats) in _latest_usage(s, as_of).items()
+            if users is not None and seats}
+
+
+def _onboarding_stall(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                      ) -> Iterable[Found]:
+    day = int(p.get("day", 30))
+    for aid, since, reached in s.execute(
+            select(Account.id, Account.customer_since, Account.first_value_date)
+            .where(Account.status == AccountStatus.ACTIVE,
+                   Account.lifecycle_stage == LifecycleStage.ONBOARDING,
+                   Account.customer_since.is_not(None),
+                   Account.customer_since <= book.as_of - timedelta(days=day))):
+        if reached is not None and reached <= book.as_of:
+            continue
+        age = (book.as_of - since).days
+        yield (aid, f"since-{since}", f"Day {age} of onboarding (customer since "
+               f"{book.day(since)}) and the first value milestone is not reached; the target "
+               f"is day {day}", since + timedelta(days=day))
+
+
+def _renewal_checkpoint(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                        ) -> Iterable[Found]:
+    from csdesk.services.renewals import pipeline
+
+    wanted = set(p.get("checkpoints", [180, 120, 90, 60, 30]))
+    for r in pipeline(db, today=book.as_of):
+        reached = [m for m in r.checkpoints if m <= book.as_of
+                   and (r.renewal_date - m).days in wanted]
+        if not reached:
+            continue
+        mark = reached[-1]  # the latest checkpoint reached: its step is the one to do now
+        days = (r.renewal_date - mark).days
+        yield (r.account_id, f"{r.renewal_date}-{days}",
+               f"Renews {book.day(r.renewal_date)} ({format_money(r.arr_cents, r.currency)}, "
+               f"{r.track.replace('_', '-')}: {'; '.join(r.reasons)}); the {days}-day "
+               f"checkpoint was {book.day(mark)}", mark)
+
+
+def _no_proactive_touch(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                        ) -> Iterable[Found]:
+    last = dict(s.execute(select(Activity.account_id, func.max(Activity.occurred_on))
+                          .where(Activity.proactive.is_(True),
+                                 Activity.occurred_on <= book.as_of)
+                          .group_by(Activity.account_id)).all())
+    since = dict(s.execute(select(Account.id, Account.customer_since)
+                           .where(Account.status == AccountStatus.ACTIVE)).all())
+    for aid, (_name, _owner, _arr, model) in book.accounts.items():
+        limit = p.get(model)
+        if limit is None:
+            continue
+        touched = last.get(aid)
+        start = touched or since.get(aid)
+        if start is None or (book.as_of - start).days < int(limit):
+            continue
+        label = model.replace("_", "-")
+        if touched is None:
+            reason = (f"No proactive touch on record since the account started "
+                      f"({book.day(start)}); {label} accounts get one every {limit} days")
+        else:
+            reason = (f"Last proactive touch {book.day(touched)} "
+                      f"({(book.as_of - touched).days} days ago); {label} accounts get one "
+                      f"every {limit} days")
+        yield aid, f"after-{touched or 'never'}", reason, start + timedelta(days=int(limit))
+
+
+def _relationship_risk(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                       ) -> Iterable[Found]:
+    quiet = int(p.get("sponsor_quiet_days", 90))
+    within = int(p.get("champion_left_within_days", 180))  # older departures are known news
+    contacts = s.execute(select(Contact.id, Contact.account_id, Contact.name,
+                                Contact.is_champion, Contact.is_executive_sponsor,
+                                Contact.left_company, Contact.left_on,
+                                Contact.last_contacted)
+                         .where(Contact.is_champion.is_(True)
+                                | Contact.is_executive_sponsor.is_(True))).all()
+    touched = dict(s.execute(
+        select(activity_contacts.c.contact_id, func.max(Activity.occurred_on))
+        .join(Activity, Activity.id == activity_contacts.c.activity_id)
+        .where(Activity.occurred_on <= book.as_of)
+        .group_by(activity_contacts.c.contact_id)).all())
+    current_champion = {c.account_id for c in contacts if c.is_champion and not (
+        c.left_company and (c.left_on is None or c.left_on <= book.as_of))}
+    for c in contacts:
+        if c.account_id not in book.accounts:
+            continue
+        gone = c.left_company and (c.left_on is None or c.left_on <= book.as_of)
+        recent = c.left_on is None or (book.as_of - c.left_on).days <= within
+        if c.is_champion and gone and recent and c.account_id not in current_champion:
+            when = f" on {book.day(c.left_on)}" if c.left_on else ""
+            yield (c.account_id, f"champion-{c.id}", f"Champion {c.name} left{when}; nobody "
+                   "holds the role now", c.left_on or book.as_of)
+        elif c.is_executive_sponsor and not gone:
+            last = max((d for d in (touched.get(c.id), c.last_contacted)
+                        if d is not None and d <= book.as_of), default=None)
+            if last is not None and (book.as_of - last).days >= quiet:
+                yield (c.account_id, f"sponsor-{c.id}-{last}", f"Executive sponsor {c.name} "
+                       f"last heard from {book.day(last)} ({(book.as_of - last).days} days "
+                       "ago)", last + timedelta(days=quiet))
+
+
+def _adoption_plateau(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                      ) -> Iterable[Found]:
+    flat = int(p.get("flat_days", 60))
+    ranked = select(UsageSnapshot.account_id, UsageSnapshot.features_used.label("cur"),
+                    func.row_number().over(partition_by=UsageSnapshot.account_id,
+                                           order_by=UsageSnapshot.date.desc()).label("rn")
+                    ).where(UsageSnapshot.date <= book.as_of,
+                            UsageSnapshot.features_used.is_not(None)).subquery()
+    latest = select(ranked.c.account_id, ranked.c.cur).where(ranked.c.rn == 1).subquery()
+    u = UsageSnapshot
+    rows = s.execute(
+        select(latest.c.account_id, latest.c.cur,
+               func.max(case((u.features_used != latest.c.cur, u.date))),
+               func.min(u.date))
+        .join(u, u.account_id == latest.c.account_id)
+        .where(u.date <= book.as_of, u.features_used.is_not(None))
+        .group_by(latest.c.account_id, latest.c.cur)).all()
+    for aid, breadth, changed, first in rows:
+        if aid not in book.accounts:
+            continue
+        steady_since = changed or first  # breadth has not moved after this day
+        if (book.as_of - steady_since).days <= flat:
+            continue
+        what = f"since {book.day(changed)}" if changed else "since usage was first recorded"
+        yield (aid, f"{breadth}-{steady_since}", f"Feature breadth flat at {breadth} features "
+               f"{what} ({(book.as_of - steady_since).days} days)",
+               steady_since + timedelta(days=flat))
+
+
+def _expansion_signal(db: Database, s: Any, book: _Book, p: dict[str, Any]
+                      ) -> Iterable[Found]:
+    from csdesk.services.expansion import signals
+
+    quarter = f"{book.as_of.year}Q{(book.as_of.month - 1) // 3 + 1}"
+    for acc in signals(db, today=book.as_of):
+        if not acc.first_value_reached:  # the source texts' rule: no pitch before value
+            continue
+        for sig in acc.signals:
+            yield (acc.account_id, f"{sig.kind}-{quarter}",
+                   f"{sig.text} — points to {sig.suggested}", book.as_of)
+
+
+def _nps(low: bool) -> Callable[[Database, Any, _Book, dict[str, Any]], Iterable[Found]]:
+    def find(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterable[Found]:
+        within = int(p.get("within_days", 30))
+        stmt = (select(SurveyResponse.id, SurveyResponse.account_id, SurveyResponse.score,
+                       SurveyResponse.responded_on, SurveyResponse.comment, Contact.name,
+                       Contact.advocacy_level)
+                .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
+                .where(SurveyResponse.kind == SurveyKind.NPS,
+                       SurveyResponse.responded_on <= book.as_of,
+                       SurveyResponse.responded_on > book.as_of - timedelta(days=within)))
+        stmt = stmt.where(SurveyResponse.score <= int(p.get("max_score", 6))) if low else \
+            stmt.where(SurveyResponse.score >= int(p.get("min_score", 9)))
+        for rid, aid, score, when, comment, who, level in s.execute(stmt):
+            if aid not in book.accounts:
+                continue
+            by = f" from {who}" if who else ""
+            said = f': "{comment.strip()[:120]}"' if comment and comment.strip() else ""
+            if low:
+                reason = f"NPS {score}{by} on {book.day(when)}{said}"
+            else:
+                ask = ADVOCACY_ASK[level or AdvocacyLevel.NONE]
+                reason = (f"NPS {score}{by} on {book.day(when)}{said}; advocacy level "
+                          f"{(level or AdvocacyLevel.NONE).value}: {ask}")
+            yield aid, f"response-{rid}", reason, when
+    return find
+
+
+EVALUATORS: dict[str, Callable[[Database, Any, _Book, dict[str, Any]], Iterable[Found]]] = {
+    "health_drop": _health_drop,
+    "onboarding_stall": _onboarding_stall,
+    "renewal_checkpoint": _renewal_checkpoint,
+    "no_proactive_touch": _no_proactive_touch,
+    "relationship_risk": _relationship_risk,
+    "adoption_plateau": _adoption_plateau,
+    "expansion_signal": _expansion_signal,
+    "nps_detractor": _nps(low=True),
+    "nps_promoter": _nps(low=False),
+}
+
+
+def evaluate(db: Database, as_of: date | None = None, *, only: list[RuleView] | None = None,
+             progress: ProgressFn | None = None, cancel: CancelFn | None = None
+             ) -> list[Firing]:
+    """What the enabled rules (or ``only`` these, enabled or not) find in the book as of a day.
+
+    Reads nothing after ``as_of``; writes nothing.
+    """
+    as_of = as_of or date.today()
+    chosen = only if only is not None else [r for r in rules(db) if r.enabled]
+    report = Reporter(progress, cancel)
+    out: list[Firing] = []
+    with db.read() as s:
+        book = _read_book(s, as_of)
+        for i, rule in enumerate(chosen):
+            report.checkpoint(i / max(1, len(chosen)), f"Rule: {rule.name}")
+            for aid, occurrence, reason, began in EVALUATORS[rule.key](db, s, book,
+                                                                       rule.params):
+                name, owner, arr, _model = book.accounts[aid]
+                due = max(began, as_of) + timedelta(days=rule.due_offset_days)
+                if rule.key == "nps_detractor":  # follow up within N days of the answer
+                    due = began + timedelta(days=rule.due_offset_days)
+                title = rule.task_title
+                if rule.key == "renewal_checkpoint":
+                    days = int(occurrence.rsplit("-", 1)[1])
+                    title = f"{rule.task_title} ({days} days): " \
+                            f"{RENEWAL_STEPS.get(days, 'renewal step')}"
+                out.append(Firing(rule.key, rule.id, aid, name, owner, arr, title, reason, due,
+                                  rule.priority, rule.checklist,
+                                  f"{rule.key}:{aid}:{occurrence}"))
+    return out
+
+
+def _existing_keys(s: Any, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(keys), 900):  # stay under SQLite's bound-parameter limit
+        found |= set(s.scalars(select(Task.dedupe_key).where(
+            Task.dedupe_key.in_(keys[i:i + 900]))))
+    return found
+
+
+def preview(db: Database, rule: RuleView, as_of: date | None = None) -> Preview:
+    """What this rule (as edited, even switched off) would find today, and what it would
+    create: the findings whose occurrence has no task yet."""
+    rule = check_rule(rule)
+    firings = evaluate(db, as_of, only=[rule])
+    with db.read() as s:
+        have = _existing_keys(s, [f.dedupe_key for f in firings])
+    return Preview(rule, tuple(firings), tuple(f for f in firings if f.dedupe_key not in have))
+
+
+def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn | None = None,
+              cancel: CancelFn | None = None) -> RunResult:
+    """Evaluate the enabled rules and create the tasks that are new, in one transaction;
+    wake snoozed tasks whose day has come."""
+    as_of = as_of or date.today()
+    report = Reporter(progress, cancel)
+    firings = evaluate(db, as_of, progress=lambda f, m: report.checkpoint(0.9 * f, m),
+                       cancel=cancel)
+    report.checkpoint(0.9, "Creating tasks")
+    with db.write() as s:
+        have = _existing_keys(s, [f.dedupe_key for f in firings])
+        new = {f.dedupe_key: f for f in firings if f.dedupe_key not in have}
+        for f in new.values():
+            s.add(Task(account_id=f.account_id, rule_id=f.rule_id, title=f.title,
+                       reason=f.reason, due_date=f.due, priority=Priority(f.priority),
+                       owner=f.owner, dedupe_key=f.dedupe_key,
+                       checklist=[{"text": step, "done": False} for step in f.checklist]))
+        woken = s.execute(update(Task).where(Task.status == TaskStatus.SNOOZED,
+                                             Task.snoozed_until <= as_of)
+                          .values(status=TaskStatus.OPEN, version=Task.version + 1),
+                          execution_options={"synchronize_session": False}).rowcount
+    report.checkpoint(1.0, f"{len(new)} new task(s)")
+    return RunResult(as_of, len(new), len(firings) - len(new), int(woken or 0))
+
+
+# -- the worklist -------------------------------------------------------------------------------
+
+def open_tasks(db: Database, today: date | None = None, *, owner: str | None = None
+               ) -> list[TaskRow]:
+    """Open tasks (and snoozed ones whose day has come), most urgent first: by due date
+    group, then priority, then the account's ARR."""
+    from csdesk.models import Subscription
+
+    today = today or date.today()
+    with db.read() as s:
+        arr = (select(Subscription.account_id, func.sum(Subscription.arr_cents).label("arr"))
+               .where(Subscription.start_date <= today, Subscription.end_date >= today)
+               .group_by(Subscription.account_id).subquery())
+        stmt = (select(Task, Account.name, PlaybookRule.name, arr.c.arr)
+                .outerjoin(Account, Account.id == Task.account_id)
+                .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
+                .outerjoin(arr, arr.c.account_id == Task.account_id)
+                .where((Task.status == TaskStatus.OPEN)
+                       | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today))))
+        if owner is not None:
+            stmt = stmt.where(Task.owner == owner)
+        rows = [_task_row(t, name, rule, arr_cents) for t, name, rule, arr_cents in s.execute(stmt)]
+    rows.sort(key=lambda r: (group_of(r, today)[0], PRIORITY_ORDER[r.priority],
+                             -r.arr_cents, r.due or date.max, r.id))
+    return rows
+
+
+def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None) -> TaskRow:
+    steps = tuple((str(step.get("text", "")), bool(step.get("done")))
+                  for step in (t.checklist or []) if isinstance(step, dict))
+    return TaskRow(t.id, t.account_id, account, int(arr or 0), rule, t.title, t.reason,
+                   t.due_date, t.priority.value, t.status.value, t.owner, t.snoozed_until,
+                   steps, t.version)
+
+
+GROUPS = ("Overdue", "Due today", "This week", "Later")
+
+
+def group_of(task: TaskRow, today: date) -> tuple[int, str]:
+    due = task.due
+    if due is not None and due < today:
+        return 0, GROUPS[0]
+    if due is None or due == today:
+        return 1, GROUPS[1]
+    if due <= today + timedelta(days=7):
+        return 2, GROUPS[2]
+    return 3, GROUPS[3]
+
+
+def _edit(db: Database, task_id: int, version: int, **values: Any) -> TaskRow:
+    with db.write() as s:
+        return _row_of(s, update_versioned(
+            s, Task, task_id, version, values, "this task was changed elsewhere since you "
+            "opened it (done, snoozed or reassigned); reload the worklist"))
+
+
+def _row_of(s: Any, t: Task) -> TaskRow:
+    name = s.scalar(select(Account.name).where(Account.id == t.account_id))
+    rule = s.scalar(select(PlaybookRule.name).where(PlaybookRule.id == t.rule_id))
+    return _task_row(t, name, rule, 0)
+
+
+def complete_task(db: Database, task_id: int, version: int, *, activity: str | None = None,
+                  kind: str = "call", on: date | None = None) -> TaskRow:
+    """Mark a task done; with ``activity``, log it on the account's timeline as a proactive
+    touch (in the same transaction: both or neither)."""
+    on = on or date.today()
+    if activity is not None and not activity.strip():
+        raise ValidationError("activity", "say in a few words what was done, or log nothing")
+    with db.write() as s:
+        t = s.get(Task, task_id)
+        if t is None or t.version != version:
+            raise ConflictError("this task was changed elsewhere since you opened it; reload "
+                                "the worklist")
+        if activity is not None:
+            if t.account_id is None:
+                raise ValidationError("activity", "this task has no account to log it on")
+            s.add(Activity(account_id=t.account_id, kind=ActivityKind(kind),
+                           summary=activity.strip(), occurred_on=on, proactive=True,
+                           owner=t.owner, details=f"Task: {t.title}"))
+        t.status = TaskStatus.DONE
+        t.completed_at = datetime.now(UTC)
+        s.flush()
+        return _row_of(s, t)
+
+
+def snooze_task(db: Database, task_id: int, version: int, until: date,
+                today: date | None = None) -> TaskRow:
+    if until <= (today or date.today()):
+        raise ValidationError("until", "snooze until a day after today")
+    return _edit(db, task_id, version, status=TaskStatus.SNOOZED, snoozed_until=until,
+                 due_date=until)
+
+
+def reassign_task(db: Database, task_id: int, version: int, owner: str) -> TaskRow:
+    owner = owner.strip()
+    if not owner:
+        raise ValidationError("owner", "say who takes the task over")
+    return _edit(db, task_id, version, owner=owner)
+
+
+def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -> TaskRow:
+    with db.read() as s:
+        t = s.get(Task, task_id)
+        if t is None:
+            raise CsdeskError("this task no longer exists")
+        steps = [dict(step) for step in (t.checklist or [])]
+    if not 0 <= index < len(steps):
+        raise ValidationError("step", f"the checklist has no step {index + 1}")
+    steps[index]["done"] = done
+    return _edit(db, task_id, version, checklist=steps)
+
+
+def count_due(db: Database, today: date | None = None, owner: str | None = None) -> int:
+    """Overdue and due-today tasks: the number on the Today badge."""
+    today = today or date.today()
+    with db.read() as s:
+        stmt = select(func.count()).select_from(Task).where(
+            ((Task.status == TaskStatus.OPEN)
+             | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today)))
+            & ((Task.due_date <= today) | Task.due_date.is_(None)))
+        if owner is not None:
+            stmt = stmt.where(Task.owner == owner)
+        return int(s.scalar(stmt) or 0)
