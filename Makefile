@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/demo_generation.py
 	$(BIN)/python benchmarks/health_recompute.py
 	$(BIN)/python benchmarks/renewals_pipeline.py
+	$(BIN)/python benchmarks/playbooks.py
 	$(BIN)/python benchmarks/reports.py
 
 clean:

@@ -215,40 +215,59 @@ def _read_book(s: Any, as_of: date) -> _Book:
 Found = tuple[int, str, str, date]  # account, occurrence, reason, the day the condition began
 
 
+def _latest_snapshots(up_to: date) -> Any:
+    """Each account's latest health snapshot on or before ``up_to`` (a subquery)."""
+    ranked = select(HealthSnapshot.account_id, HealthSnapshot.as_of, HealthSnapshot.score,
+                    HealthSnapshot.band,
+                    func.row_number().over(partition_by=HealthSnapshot.account_id,
+                                           order_by=HealthSnapshot.as_of.desc()).label("rn")
+                    ).where(HealthSnapshot.as_of <= up_to).subquery()
+    return select(ranked.c.account_id, ranked.c.as_of, ranked.c.score, ranked.c.band
+                  ).where(ranked.c.rn == 1).subquery()
+
+
 def _health_drop(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterable[Found]:
     window, drop = int(p.get("window_days", 30)), int(p.get("drop_points", 20))
-    since = book.as_of - timedelta(days=window + 400)
-    snaps = s.execute(select(HealthSnapshot.account_id, HealthSnapshot.as_of,
-                             HealthSnapshot.score, HealthSnapshot.band)
-                      .where(HealthSnapshot.as_of <= book.as_of, HealthSnapshot.as_of > since)
-                      .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)).all()
+    latest = _latest_snapshots(book.as_of)
+    before = _latest_snapshots(book.as_of - timedelta(days=window))
+    rows = s.execute(select(latest.c.account_id, latest.c.as_of, latest.c.score,
+                            latest.c.band, before.c.as_of, before.c.score)
+                     .outerjoin(before, before.c.account_id == latest.c.account_id)
+                     .where(latest.c.score.is_not(None))).all()
+    red = {r[0] for r in rows if r[3] is not None and r[3].value == "red"}
+    dropped = {r[0] for r in rows if r[0] not in red and r[5] is not None
+               and r[5] - r[2] >= drop}
+    if not red and not dropped:
+        return
+    # Only the red accounts' history is read: where did the current red streak start?
+    history: dict[int, list[tuple[date, float | None, str | None]]] = {}
+    for aid, when, score, band in s.execute(
+            select(HealthSnapshot.account_id, HealthSnapshot.as_of, HealthSnapshot.score,
+                   HealthSnapshot.band)
+            .where(HealthSnapshot.as_of <= book.as_of, HealthSnapshot.account_id.in_(
+                select(latest.c.account_id).where(latest.c.band == "red")))
+            .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)):
+        history.setdefault(aid, []).append((when, score, band.value if band else None))
     seats = _seat_use(s, book.as_of)
-    by: dict[int, list[tuple[date, float | None, str | None]]] = {}
-    for aid, when, score, band in snaps:
-        by.setdefault(aid, []).append((when, score, band.value if band else None))
-    for aid, history in by.items():
-        if aid not in book.accounts:
+    for aid, when, score, _band, then, was_score in rows:
+        if aid not in book.accounts or (aid not in red and aid not in dropped):
             continue
-        when, score, band = history[-1]
-        if score is None:
-            continue
-        before = [h for h in history if h[0] <= book.as_of - timedelta(days=window)]
         seat = f"; {seats[aid]:.0%} of seats in use" if aid in seats else ""
-        if band == "red":
+        if aid in red:
+            past = history.get(aid, [])
             start = when
-            for d, _sc, b in reversed(history):
+            for d, _sc, b in reversed(past):
                 if b != "red":
                     break
                 start = d
-            earlier = [h for h in history if h[0] < start]
+            earlier = [h for h in past if h[0] < start]
             was = (f"Health fell from {earlier[-1][1]:.0f} to {score:.0f} "
                    f"since {book.day(earlier[-1][0])}" if earlier and earlier[-1][1] is not None
                    else f"Health is {score:.0f}")
             yield aid, f"red-{start}", f"{was}: red since {book.day(start)}{seat}", start
-        elif before and before[-1][1] is not None and before[-1][1] - score >= drop:
-            yield (aid, f"drop-{when}", f"Health fell from {before[-1][1]:.0f} to {score:.0f} "
-                   f"since {book.day(before[-1][0])} ({before[-1][1] - score:.0f} points)"
-                   f"{seat}", when)
+        else:
+            yield (aid, f"drop-{when}", f"Health fell from {was_score:.0f} to {score:.0f} "
+                   f"since {book.day(then)} ({was_score - score:.0f} points){seat}", when)
 
 
 def _seat_use(s: Any, as_of: date) -> dict[int, float]:

@@ -172,6 +172,8 @@ class MainWindow(QMainWindow):
             self.accounts.selected_ids()), writes=True)
         self.act_recompute = act("&Recompute health", self.recompute_health, "Ctrl+R", True)
         self.act_health = act("&Health settings…", self.health_settings, writes=True)
+        self.act_rules = act("&Playbook rules…", self.playbook_rules, writes=True)
+        self.act_run_rules = act("Run play&books now", self.run_playbooks, writes=True)
         self.act_about = act("&About csdesk", self.about)
 
         bar = self.menuBar()
@@ -195,7 +197,8 @@ class MainWindow(QMainWindow):
         account = bar.addMenu("&Account")
         account.addActions([self.act_open, self.act_owner])
         account.addSeparator()
-        account.addActions([self.act_recompute, self.act_health])
+        account.addActions([self.act_recompute, self.act_health, self.act_rules,
+                            self.act_run_rules])
         bar.addMenu("&Help").addAction(self.act_about)
 
         self.search = QLineEdit()

@@ -62,10 +62,12 @@ class RulesDialog(QDialog):
         self.rules = rules(db)
         self.list = QListWidget()
         self.list.setMaximumWidth(240)
+        self.list.setStyleSheet("QListWidget::item { padding: 5px 4px; }")
         for r in self.rules:
-            item = QListWidgetItem(r.name)
+            item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, r.id)
             self.list.addItem(item)
+            self._label(item, r)
         self.list.currentRowChanged.connect(self.show_rule)
 
         self.description = QLabel()
@@ -81,11 +83,10 @@ class RulesDialog(QDialog):
         self.due.setSuffix(" days after it fires")
         self.checklist = QPlainTextEdit()
         self.checklist.setPlaceholderText("One step per line")
-        self.checklist.setMaximumHeight(90)
+        self.checklist.setMaximumHeight(64)
         self.params_form = QFormLayout()
         self.param_fields: dict[str, QWidget] = {}
         form = QFormLayout()
-        form.addRow(self.enabled)
         form.addRow("Task title", self.title)
         form.addRow("Priority", self.priority)
         form.addRow("Due", self.due)
@@ -114,6 +115,7 @@ class RulesDialog(QDialog):
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.addWidget(self.description)
+        rl.addWidget(self.enabled)
         params_title = QLabel("<b>When it fires</b>")
         rl.addWidget(params_title)
         rl.addLayout(self.params_form)
@@ -133,6 +135,11 @@ class RulesDialog(QDialog):
         layout.addWidget(split, 1)
         layout.addWidget(close)
         self.list.setCurrentRow(0)
+
+    @staticmethod
+    def _label(item: QListWidgetItem, rule: RuleView) -> None:
+        item.setText(f"{rule.name}{'' if rule.enabled else '  (off)'}")
+        item.setToolTip(rule.description)
 
     def rule(self) -> RuleView:
         return self.rules[self.list.currentRow()]
@@ -232,6 +239,7 @@ class RulesDialog(QDialog):
             self.problem.setText(str(exc))
             return False
         self.rules[self.list.currentRow()] = saved
+        self._label(self.list.currentItem(), saved)
         self.verdict.setText(f"Saved. {'It is on.' if saved.enabled else 'It is off.'}")
         self.saved.emit()
         return True

@@ -112,6 +112,11 @@ class TodayView(QWidget):
         split.setStretchFactor(1, 2)
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
+        if db.readonly:  # the worklist can be read, not changed
+            for button in (self.run_button, self.rules_button, self.done_button,
+                           self.snooze_button, self.reassign_button):
+                button.setEnabled(False)
+                button.setToolTip("The book is open read-only")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(head)
