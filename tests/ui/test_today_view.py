@@ -69,6 +69,10 @@ def test_done_with_activity_snooze_and_badge(qtbot, db: Database) -> None:  # ty
     with qtbot.waitSignal(view.loaded, timeout=20_000):
         assert view.reassign("Bo")
     assert view.current().owner == "Bo"
+    with qtbot.waitSignal(window.today.account_clicked) as opened:
+        view.open_button.click()
+    assert opened.args == [view.current().account_id]
+    assert window.account_tabs.count() == 2  # the account's page opened in its own tab
     view.checklist.item(0).setCheckState(view.checklist.item(0).checkState().Checked)
     with db.read() as s:
         plan = s.scalars(select(Task).where(Task.title == "Plan QBR")).one()
