@@ -100,6 +100,12 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", parents=[common], help="take a verified backup now")
     backup.add_argument("--list", action="store_true", help="list the backups instead")
 
+    move = sub.add_parser(
+        "migrate-to", parents=[common],
+        help="copy the book (--db) into an empty database: a PostgreSQL URL for the team, "
+             "or a new SQLite file for a snapshot; verified row for row, source untouched")
+    move.add_argument("target", help="postgresql+psycopg://user@host/db, or a new .sqlite file")
+
     restore = sub.add_parser("restore", parents=[common], help="restore the book from a backup")
     restore.add_argument("file", type=Path, help="a backup file (see csdesk backup --list)")
 
@@ -243,6 +249,25 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_migrate_to(args: argparse.Namespace) -> int:
+    from csdesk.config import resolve_database
+    from csdesk.db import Database
+    from csdesk.db.copy import copy_book
+
+    source = _location(args)
+    if source.path is not None and not source.path.exists():
+        raise CsdeskError(f"no csdesk book at {source.path}")
+    target = resolve_database(args.target)
+    with Database.open(source, create=False, readonly=True) as db:
+        done = copy_book(db, target)
+    for table, rows in done.rows.items():
+        if rows:
+            print(f"  {table:<20} {rows:>10,}")
+    print(f"Copied {done.total:,} rows from {done.source} to {done.target}; every table "
+          "verified row for row. The source is unchanged.")
+    return 0
+
+
 def _cmd_backup(args: argparse.Namespace) -> int:
     from csdesk.db import Database
     from csdesk.db.backup import list_backups
@@ -311,6 +336,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "demo": _cmd_demo,
     "info": _cmd_info,
     "backup": _cmd_backup,
+    "migrate-to": _cmd_migrate_to,
     "restore": _cmd_restore,
     "import": _cmd_import,
     "export": _cmd_export,

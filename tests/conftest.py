@@ -35,9 +35,125 @@ def location(tmp_path: Path) -> DatabaseLocation:
     return resolve_database(tmp_path / "book.sqlite")
 
 
+# -- SQLite and PostgreSQL ------------------------------------------------------------------
+#
+# Every test that asks for ``db`` outside tests/ui runs twice: on an SQLite file and on a fresh
+# PostgreSQL database. CSDESK_TEST_PG is the URL of a server (and a role allowed to create
+# databases) to make them on; without it the PostgreSQL half skips with that reason, unless
+# CSDESK_REQUIRE_PG=1 (as in CI), where it fails instead.
+
+PG_ENV, REQUIRE_PG_ENV = "CSDESK_TEST_PG", "CSDESK_REQUIRE_PG"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        ui = f"{os.sep}tests{os.sep}ui{os.sep}" in str(metafunc.definition.path)
+        metafunc.parametrize("backend", ["sqlite"] if ui else ["sqlite", "postgresql"])
+
+
+def _pg_unavailable(reason: str) -> None:
+    if os.environ.get(REQUIRE_PG_ENV) == "1":
+        pytest.fail(f"PostgreSQL is required here ({REQUIRE_PG_ENV}=1) but {reason}")
+    pytest.skip(f"PostgreSQL tests skipped: {reason}")
+
+
+class PgServer:
+    """Makes throw-away databases on the test server, each a copy of one migrated template."""
+
+    def __init__(self, admin_url: str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        self.base = make_url(admin_url)
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        self.prefix = f"csdesk_test_{os.getpid()}"
+        self.count = 0
+        self.made: list[str] = []
+        self.templates: dict[str, str] = {}
+
+    def url(self, name: str) -> str:
+        return self.base.set(database=name).render_as_string(hide_password=False)
+
+    def _sql(self, statement: str) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(statement))
+
+    def create(self, template: str | None = None) -> str:
+        self.count += 1
+        name = f"{self.prefix}_{self.count}"
+        self._retry(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.made.append(name)
+        return name
+
+    def template(self, kind: str, fill: object = None) -> str:
+        """A migrated (and, with ``fill``, filled) database to copy: made once a session."""
+        if kind not in self.templates:
+            name = self.create()
+            with Database.open(resolve_database(self.url(name))) as database:
+                if callable(fill):
+                    fill(database)
+            self.templates[kind] = name
+        return self.templates[kind]
+
+    def drop(self, name: str) -> None:
+        self._retry(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _retry(self, statement: str) -> None:
+        """An autovacuum worker visiting a database (which a role without superuser cannot
+        terminate) blocks copying or dropping it for a moment: try a few times."""
+        import time
+
+        for attempt in range(30):
+            try:
+                self._sql(statement)
+                return
+            except Exception:
+                if attempt == 29:
+                    raise
+                time.sleep(0.1)
+
+    def close(self) -> None:
+        for name in self.made:
+            self.drop(name)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        _pg_unavailable(f"set {PG_ENV} to a server URL, e.g. "
+                        "postgresql+psycopg://csdesk:csdesk@localhost:5432/postgres")
+    try:
+        server = PgServer(url)  # type: ignore[arg-type]
+        server._sql("SELECT 1")
+    except Exception as exc:  # no driver, no server, bad password: say which
+        _pg_unavailable(f"cannot reach {url}: {exc}")
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def db(location: DatabaseLocation) -> Iterator[Database]:
-    database = Database.open(location)
+def backend() -> str:  # parametrised by pytest_generate_tests
+    return "sqlite"
+
+
+@pytest.fixture
+def db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if backend == "postgresql":
+        only = request.node.get_closest_marker("sqlite_only")
+        if only is not None:
+            pytest.skip(f"SQLite only: {only.args[0] if only.args else 'file behaviour'}")
+        server: PgServer = request.getfixturevalue("pg_server")
+        name = server.create(server.template("empty"))
+        database = Database.open(resolve_database(server.url(name)))
+        yield database
+        database.close()
+        server.drop(name)
+        return
+    database = Database.open(request.getfixturevalue("location"))
     yield database
     database.close()
 

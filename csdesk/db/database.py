@@ -164,15 +164,21 @@ class Database:
                 status = schema_status(conn)
         except OperationalError as exc:
             engine.dispose()
-            raise CsdeskError(f"cannot reach {location.display()}: {exc.orig}") from exc
+            raise ServerUnreachable(location.display(), exc.orig) from exc
         if status.state is SchemaState.FOREIGN:
             raise CsdeskError(f"{location.display()} holds tables but is not a csdesk book")
         reason: str | None = "opened read-only on request" if readonly else None
+        report = OpenReport(readonly_reason=reason)
         if status.state is SchemaState.NEWER:
             reason = _newer_message(status)
+            report = OpenReport(readonly_reason=reason)
         elif status.state in (SchemaState.EMPTY, SchemaState.OUTDATED) and not readonly:
+            # The server's own backups (pg_dump, base backups) are the team's safety net;
+            # the migration runs in one transaction (PostgreSQL has transactional DDL).
             upgrade(engine)
-        return cls(location, engine, lock=None, readonly_reason=reason, report=OpenReport())
+            report = (OpenReport(created=True) if status.state is SchemaState.EMPTY
+                      else OpenReport(upgraded_from=status.current))
+        return cls(location, engine, lock=None, readonly_reason=reason, report=report)
 
     # -- use -------------------------------------------------------------------------------
 
@@ -234,6 +240,15 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class ServerUnreachable(CsdeskError):
+    """The database server did not answer: down, unreachable or refusing the login."""
+
+    def __init__(self, where: str, cause: object) -> None:
+        detail = " ".join(str(cause).split())  # drivers answer over several lines
+        super().__init__(f"cannot reach the server at {where}: {detail}")
+        self.where = where
 
 
 def check_file(path: Path) -> None:

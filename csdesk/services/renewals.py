@@ -193,7 +193,8 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
         subs = s.execute(only(
             select(Subscription.account_id, func.min(Subscription.end_date),
                    func.sum(Subscription.arr_cents), func.min(Subscription.currency),
-                   func.max(Subscription.auto_renew), func.min(Subscription.start_date),
+                   func.max(case((Subscription.auto_renew.is_(True), 1), else_=0)),
+                   func.min(Subscription.start_date),
                    func.min(Subscription.id), func.max(Subscription.version))
             .where(Subscription.start_date <= today, Subscription.end_date >= today)
             .group_by(Subscription.account_id), Subscription.account_id)).all()

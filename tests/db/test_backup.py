@@ -23,6 +23,9 @@ from csdesk.db.backup import (
 from csdesk.errors import BackupError, CorruptDatabaseError, CsdeskError
 from csdesk.models import Account
 
+pytestmark = pytest.mark.sqlite_only("file backups of an SQLite book; a team's server is "
+                                      "backed up by its own tools")
+
 
 def _add(db: Database, *exts: str) -> None:
     with db.write() as s:

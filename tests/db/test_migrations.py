@@ -28,6 +28,8 @@ def test_migrations_match_the_models(db: Database) -> None:
     assert diff == []
 
 
+@pytest.mark.sqlite_only("the PostgreSQL fixture copies a migrated template; "
+                         "tests/db/test_postgres.py opens an empty server database")
 def test_new_book_is_created_at_head(db: Database) -> None:
     assert db.report.created
     with db.engine.connect() as conn:

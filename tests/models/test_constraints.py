@@ -30,7 +30,7 @@ def _account(ext: str, name: str = "Acme") -> Account:
 def test_duplicate_external_id_is_rejected(db: Database) -> None:
     with db.write() as s:
         s.add(_account("0015g00000AbCdE"))
-    with pytest.raises(IntegrityError, match="UNIQUE"), db.write() as s:
+    with pytest.raises(IntegrityError, match=r"(?i)unique"), db.write() as s:
         s.add(_account("0015g00000AbCdE", "Another"))
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(Account)) == 1
@@ -102,7 +102,7 @@ def test_deleting_a_contact_keeps_its_survey_answers(db: Database) -> None:
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:
-    with pytest.raises(IntegrityError, match="FOREIGN KEY"), db.write() as s:
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"), db.write() as s:
         s.add(Contact(account_id=999, name="Nobody"))
 
 
@@ -121,7 +121,7 @@ def test_foreign_keys_are_enforced(db: Database) -> None:
 def test_out_of_range_values_are_rejected(db: Database, model: type, kwargs: dict) -> None:
     with db.write() as s:
         s.add(_account("R"))
-    with pytest.raises(IntegrityError, match="CHECK"), db.write() as s:
+    with pytest.raises(IntegrityError, match=r"(?i)check"), db.write() as s:
         acc_id = s.scalar(select(Account.id))
         s.add(model(account_id=acc_id, **kwargs))
 
