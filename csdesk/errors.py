@@ -17,6 +17,20 @@ class UsageError(CsdeskError):
     """The command was asked for something it cannot do as given (exit status 2)."""
 
 
+class ConflictError(CsdeskError):
+    """The record changed since it was read: the edit was not saved.
+
+    ``current`` (when known) holds the record's fields as now saved and ``version`` its
+    version, so a window can show theirs against mine and let the user choose.
+    """
+
+    def __init__(self, message: str, *, current: dict[str, object] | None = None,
+                 version: int | None = None) -> None:
+        super().__init__(message)
+        self.current = current
+        self.version = version
+
+
 class DatabaseLockedError(CsdeskError):
     """Another csdesk process holds the write lock of this database."""
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import backup as backups
@@ -30,6 +31,7 @@ from csdesk.db.engine import make_engine, writer
 from csdesk.db.lock import WriteLock
 from csdesk.db.migrate import SchemaState, SchemaStatus, schema_status, upgrade
 from csdesk.errors import (
+    ConflictError,
     CorruptDatabaseError,
     CsdeskError,
     DatabaseLockedError,
@@ -212,6 +214,10 @@ class Database:
         try:
             yield session
             session.commit()
+        except StaleDataError as exc:  # a versioned row changed under us: never overwrite
+            session.rollback()
+            raise ConflictError("this record was changed elsewhere while you saved; your edit "
+                                "was not saved — reload to see the other change") from exc
         except BaseException:
             session.rollback()
             raise

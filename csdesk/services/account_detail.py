@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import ConflictError, CsdeskError
 from csdesk.models import (
     Account,
     Activity,
@@ -36,10 +36,6 @@ from csdesk.models.enums import (
     Sentiment,
     TicketStatus,
 )
-
-
-class ConflictError(CsdeskError):
-    """The record changed since it was read: the edit was not saved."""
 
 
 def update_versioned(s: Any, model: Any, row_id: int, expected_version: int,

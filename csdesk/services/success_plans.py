@@ -245,6 +245,12 @@ def _check(kind: str, node: Any, plan: SuccessPlan) -> None:
                                         "to move")
 
 
+def node_fields(kind: str, node: Any) -> dict[str, Any]:
+    """The editable fields of an objective, milestone or task, as plain values."""
+    return {name: getattr(getattr(node, name), "value", getattr(node, name))
+            for name in sorted(_FIELDS[kind])}
+
+
 def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
                 expected_version: int) -> int:
     """Edit fields of an objective, milestone or task; return the new version."""
@@ -253,8 +259,12 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
         raise ValidationError(sorted(bad)[0], f"{sorted(bad)[0]} is not a field of a {kind}")
     with db.write() as s:
         node = s.get(_MODELS[kind], node_id)
-        if node is None or node.version != expected_version:
-            raise ConflictError(f"this {kind} was changed or deleted elsewhere; reload")
+        if node is None:
+            raise ConflictError(f"this {kind} was deleted elsewhere; reload")
+        if node.version != expected_version:
+            raise ConflictError(
+                f"someone else changed this {kind} since you opened it; your edit was not "
+                "saved", current=node_fields(kind, node), version=node.version)
         for name, value in changes.items():
             if name == "status":
                 enum = {"objective": ObjectiveStatus, "milestone": MilestoneStatus}[kind]

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import ConflictError, CsdeskError
 from csdesk.services import success_plans as P
 from csdesk.ui.fields import date_edit
 
@@ -80,6 +80,9 @@ class EditCommand(QUndoCommand):
         try:
             P.update_node(self.editor.db, self.kind, self.node_id, changes, version)
             self.editor.set_problem("")
+        except ConflictError as exc:
+            self.editor.resolve_conflict(self.kind, self.node_id, changes, exc)
+            self.setObsolete(True)  # what is saved now is the user's choice, not this edit
         except CsdeskError as exc:
             self.setObsolete(True)
             self.editor.set_problem(str(exc))
@@ -501,6 +504,42 @@ class PlanEditor(QWidget):
                 return item
             stack += [item.child(i) for i in range(item.childCount())]
         return None
+
+    def seen(self, kind: str, node_id: int) -> dict[str, Any]:
+        """The node's editable fields as this editor last read them."""
+        from dataclasses import asdict
+
+        if self.plan is None:
+            return {}
+        for o in self.plan.objectives:
+            nodes = [("objective", o)] + [("milestone", m) for m in o.milestones] + [
+                ("task", t) for m in o.milestones for t in m.tasks]
+            for k, node in nodes:
+                if k == kind and node.id == node_id:
+                    return {f: v for f, v in asdict(node).items() if f in P._FIELDS[kind]}
+        return {}
+
+    def resolve_conflict(self, kind: str, node_id: int, mine: dict[str, Any],
+                         exc: ConflictError) -> dict[str, Any]:
+        """Someone saved this node first: ask theirs / mine / field by field, then save the
+        choice on top of their version. Returns what was saved of mine."""
+        from csdesk.ui.conflict_dialog import ConflictDialog
+
+        if exc.current is None or exc.version is None:  # deleted, or no detail: just say so
+            self.set_problem(str(exc))
+            return {}
+        dialog = ConflictDialog(kind, self.seen(kind, node_id), mine, exc.current, self)
+        chosen = dialog.resolution() if dialog.exec() else {}
+        if not chosen:
+            self.set_problem(f"Kept the {kind} as the other person saved it.")
+            return {}
+        try:
+            P.update_node(self.db, kind, node_id, chosen, exc.version)
+        except CsdeskError as again:
+            self.set_problem(str(again))
+            return {}
+        self.set_problem("")
+        return chosen
 
     def set_problem(self, text: str) -> None:
         self.problem.setText(text)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from csdesk.db import Database
+from csdesk.errors import ConflictError
 from csdesk.models import (
     Account,
     Activity,
@@ -143,9 +144,10 @@ def test_concurrent_edit_is_a_conflict_not_a_lost_update(db: Database) -> None:
         assert mine.version == 1
     with db.write() as s2:
         s2.scalars(select(Account)).one().name = "Theirs"
-    with pytest.raises(StaleDataError), db.write() as s3:
+    with pytest.raises(ConflictError, match="changed elsewhere") as refused, db.write() as s3:
         mine = s3.merge(mine, load=False)
         mine.name = "Mine"
+    assert isinstance(refused.value.__cause__, StaleDataError)
     with db.read() as s:
         assert s.scalars(select(Account.name)).one() == "Theirs"
 

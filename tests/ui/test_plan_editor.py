@@ -223,3 +223,39 @@ def test_odd_names_show_as_typed(qtbot, db: Database, page: AccountPage) -> None
     assert odd in editor.summary.text()
     assert editor.summary.textFormat() == Qt.TextFormat.PlainText
     assert odd in editor.plans.currentText()
+
+
+@pytest.mark.parametrize(("choice", "title", "target"), [
+    ("merge", "Mine: go live everywhere", 7.0),  # mine for the field I typed, theirs kept
+    ("theirs", "Theirs: go live in EMEA", 7.0),
+])
+def test_a_team_mate_saved_first_conflict_dialog(qtbot, db: Database, page: AccountPage,  # type: ignore[no-untyped-def]
+                                                 monkeypatch, choice: str, title: str,
+                                                 target: float) -> None:
+    from csdesk.ui.conflict_dialog import ConflictDialog
+
+    editor = page.plan
+    plan_id = editor.create_plan("Onboarding", date(2026, 1, 5), "enterprise-onboarding")
+    objective = P.plan_view(db, plan_id).objectives[0]
+    # A team mate edits the same objective (title and target) after this window read it.
+    P.update_node(db, "objective", objective.id, {"title": "Theirs: go live in EMEA",
+                                                  "target": 7.0}, objective.version)
+    shown: list[ConflictDialog] = []
+
+    def answer(dialog: ConflictDialog) -> int:
+        shown.append(dialog)
+        assert dialog.fields[0] == "title"  # mine first, then what only they changed
+        assert "target" in dialog.fields
+        if choice == "theirs":
+            dialog.keep_theirs.click()
+        else:
+            dialog.merge.click()
+        return int(QDialog.DialogCode.Accepted)
+
+    monkeypatch.setattr(ConflictDialog, "exec", answer)
+    editor.tree.topLevelItem(0).setText(TITLE, "Mine: go live everywhere")
+    settle(qtbot, editor)
+    assert len(shown) == 1
+    saved = P.plan_view(db, plan_id).objectives[0]
+    assert (saved.title, saved.target) == (title, target)  # never a silent overwrite
+    assert editor.tree.topLevelItem(0).text(TITLE) == title
