@@ -137,8 +137,9 @@ class AccountRef:
 
 def select_accounts(db: Database, *, segment: str | None = None,
                     renewing_within: int | None = None, ids: list[int] | None = None,
-                    today: date | None = None) -> list[AccountRef]:
-    """Live accounts by segment, by a pending renewal within N days, or by id; by name."""
+                    today: date | None = None, owner: str | None = None) -> list[AccountRef]:
+    """Live accounts by segment, by a pending renewal within N days, by id, and (``owner``)
+    only that CSM's book; by name."""
     from csdesk.models.enums import AccountStatus, Segment
 
     today = today or date.today()
@@ -159,6 +160,8 @@ def select_accounts(db: Database, *, segment: str | None = None,
         stmt = stmt.where(Account.id.in_(soon))
     if ids is not None:
         stmt = stmt.where(Account.id.in_(ids))
+    if owner is not None:
+        stmt = stmt.where(Account.owner == owner)
     with db.read() as s:
         rows = s.execute(stmt.order_by(Account.name, Account.id)).all()
     return [AccountRef(*r) for r in rows]

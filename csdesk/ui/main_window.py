@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
+    QComboBox,
     QCompleter,
     QFileDialog,
     QInputDialog,
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.book_stack = QStackedWidget()  # the empty state until the book has accounts
         self.book_stack.addWidget(self.empty)
         self.book_stack.addWidget(self.account_tabs)
+        self._scope_restored = False
         self.today = TodayView(self.db, self.runner)
         self.today.account_clicked.connect(self.open_account)
         self.today.count_changed.connect(self._today_badge)
@@ -212,9 +214,44 @@ class MainWindow(QMainWindow):
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         toolbar.addWidget(self.search)
         toolbar.addSeparator()
+        self.scope = QComboBox()
+        self.scope.addItem("Team's book", "team")
+        self.scope.addItem("My book", "mine")
+        self.scope.setToolTip("My book: only the accounts, renewals, tasks and reports you "
+                              "own. Team's book: everyone's.")
+        self.scope.currentIndexChanged.connect(lambda _i: self.apply_scope(ask=True))
+        toolbar.addWidget(self.scope)
+        toolbar.addSeparator()
         toolbar.addActions([self.act_import, self.act_export, self.act_refresh,
                             self.act_backup])
         self.addToolBar(toolbar)
+
+    def apply_scope(self, *, ask: bool = False) -> None:
+        """Show "my book" (the accounts I own) or the team's everywhere a list appears."""
+        from csdesk.config import load_settings, save_settings
+
+        settings = load_settings()
+        me = settings.get("me") if self.scope.currentData() == "mine" else None
+        if self.scope.currentData() == "mine" and not me and ask:
+            owners = self.accounts.model.owners() if self.table is not None else []
+            name, ok = QInputDialog.getItem(
+                self, "My book", "Which owner are you? (as written in the book's Owner "
+                "column)", owners, 0, True)
+            me = name.strip() if ok and name.strip() else None
+            if me:
+                settings["me"] = me
+        if self.scope.currentData() == "mine" and not me:
+            self.scope.blockSignals(True)
+            self.scope.setCurrentIndex(0)
+            self.scope.blockSignals(False)
+        settings["scope"] = "mine" if me else "team"
+        save_settings(settings)
+        self.scope.setItemText(1, f"My book ({me})" if me else "My book")
+        self.accounts.owner.setCurrentIndex(max(0, self.accounts.owner.findData(me)))
+        self.renewals.set_owner(me)
+        self.today.set_owner(me)
+        self.reports.owner = me
+        self.reports.update_count()
 
     def focus_search(self) -> None:
         self.search.setFocus()
@@ -266,16 +303,19 @@ class MainWindow(QMainWindow):
         then run the playbook rules: at start-up and after every import, recalculation or
         bulk edit, which are what call this."""
         if sync:
-            self._show_table(_load_table(self.db, progress=None, cancel=None))
             if not self.db.readonly:
                 _playbooks_task(self.db, progress=None, cancel=None)
+            self._show_table(_load_table(self.db, progress=None, cancel=None))
             self.today.reload()
             return
+        self._load_book()
+        self.run_playbooks()
+
+    def _load_book(self) -> None:
         self.statusBar().showMessage("Loading the book…")
         handle = self.runner.submit("Loading the book", _load_table, self.db)
         handle.finished.connect(self._show_table)
         handle.failed.connect(self._task_failed)
-        self.run_playbooks()
 
     def run_playbooks(self) -> None:
         """Evaluate the playbook rules in the background; the worklist reloads after."""
@@ -283,10 +323,14 @@ class MainWindow(QMainWindow):
             self.today.reload()
             return
         handle = self.runner.submit("Running playbooks", _playbooks_task, self.db)
-        handle.finished.connect(lambda r: (self.today.reload(), r.created and self.statusBar()
-                                           .showMessage(f"Playbooks: {r.created} new task(s)",
-                                                        10_000)))
+        handle.finished.connect(self._playbooks_done)
         handle.failed.connect(self._task_failed)
+
+    def _playbooks_done(self, result: Any) -> None:
+        self.today.reload()
+        if result.created:  # the book's "open tasks" column counts them too
+            self._load_book()
+            self.statusBar().showMessage(f"Playbooks: {result.created} new task(s)", 10_000)
 
     def _today_badge(self, due: int) -> None:
         self.nav.item(VIEWS.index("today")).setText(f"Today ({due})" if due else "Today")
@@ -326,6 +370,16 @@ class MainWindow(QMainWindow):
         self.book_label.setText(f"{count:,} accounts · {self.db.location.display()}")
         self.statusBar().clearMessage()
         self._update_completer()
+        if not self._scope_restored:  # the scope the user left the app in
+            from csdesk.config import load_settings
+
+            self._scope_restored = True
+            settings = load_settings()
+            if settings.get("scope") == "mine" and settings.get("me"):
+                self.scope.blockSignals(True)
+                self.scope.setCurrentIndex(1)
+                self.scope.blockSignals(False)
+                self.apply_scope()
         if VIEWS[self.nav.currentRow()] == "portfolio":
             self.load_portfolio()
         self.book_loaded.emit(count)

@@ -179,6 +179,7 @@ class RenewalsView(QWidget):
         self.today = today or date.today()
         self.anchor = self.today.replace(day=1)
         self.rows: list[RenewalRow] = []
+        self.owner: str | None = None  # "My book": only this CSM's renewals
         title = QLabel("Renewals")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.month_button = QPushButton("Month")
@@ -300,6 +301,14 @@ class RenewalsView(QWidget):
                                     since)
         handle.finished.connect(self.show_pipeline)
 
+    def set_owner(self, owner: str | None) -> None:
+        self.owner = owner
+        self.refresh_calendar()
+        self.refresh_list()
+
+    def scoped(self) -> list[RenewalRow]:
+        return [r for r in self.rows if self.owner is None or r.owner == self.owner]
+
     def show_pipeline(self, loaded: Loaded) -> None:
         self.rows, self.forecast = loaded.rows, loaded.forecast
         self.refresh_calendar()
@@ -339,12 +348,12 @@ class RenewalsView(QWidget):
             self.period.setText(f"Q{(months[0][1] - 1) // 3 + 1} {months[0][0]}")
         else:
             self.period.setText(f"{calendar.month_name[months[0][1]]} {months[0][0]}")
-        self.grid.show_months(months, self.rows, self.today)
+        self.grid.show_months(months, self.scoped(), self.today)
 
     def listed(self) -> list[RenewalRow]:
         days, track = self.window.currentData(), self.track_filter.currentData()
         words = self.search.text().casefold().split()
-        return [r for r in self.rows
+        return [r for r in self.scoped()
                 if (days is None or r.days_to_go <= days) and (track is None or r.track == track)
                 and all(w in f"{r.name} {r.owner or ''} {r.external_id}".casefold()
                         for w in words)]

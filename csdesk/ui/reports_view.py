@@ -245,6 +245,7 @@ class ReportsView(QWidget):
                  parent: QWidget | None = None, today: date | None = None) -> None:
         super().__init__(parent)
         self.db, self.runner, self.selected = db, runner, selected
+        self.owner: str | None = None  # set by the window's "My book" scope
         self.today = today or date.today()
         title = QLabel("Reports")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
@@ -343,16 +344,15 @@ class ReportsView(QWidget):
             self.folder.setText(chosen)
 
     def accounts(self) -> list[AccountRef]:
+        mine = {"today": self.today, "owner": self.owner}  # owner: "my book", or everyone's
         if self.by_selection.isChecked():
             ids = list(self.selected())
-            return select_accounts(self.db, ids=ids, today=self.today) if ids else []
+            return select_accounts(self.db, ids=ids, **mine) if ids else []
         if self.by_segment.isChecked():
-            return select_accounts(self.db, segment=self.segment.currentData(),
-                                   today=self.today)
+            return select_accounts(self.db, segment=self.segment.currentData(), **mine)
         if self.by_renewal.isChecked():
-            return select_accounts(self.db, renewing_within=self.days.value(),
-                                   today=self.today)
-        return select_accounts(self.db, today=self.today)
+            return select_accounts(self.db, renewing_within=self.days.value(), **mine)
+        return select_accounts(self.db, **mine)
 
     def update_count(self) -> None:
         n = len(self.accounts())

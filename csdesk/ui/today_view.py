@@ -58,6 +58,7 @@ class TodayView(QWidget):
         self.db, self.runner = db, runner
         self.today = today or date.today()
         self.tasks: list[TaskRow] = []
+        self.scope_owner: str | None = None
         title = QLabel("Today")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
@@ -215,7 +216,8 @@ class TodayView(QWidget):
     def show_tasks(self, tasks: list[TaskRow]) -> None:
         keep = self.current()
         self.tasks = tasks
-        owners = sorted({t.owner for t in tasks if t.owner})
+        owners = sorted({t.owner for t in tasks if t.owner} | (
+            {self.scope_owner} if self.scope_owner else set()))
         chosen = self.owner.currentText()
         self.owner.blockSignals(True)
         self.owner.clear()
@@ -257,9 +259,16 @@ class TodayView(QWidget):
             "they are switched off: see Playbook rules… to preview and switch them on."
             if not tasks else "No open tasks for this owner.")
         self.stack.setCurrentIndex(0 if shown else 1)
-        self.count_changed.emit(sum(1 for t in tasks if group_of(t, self.today)[0] <= 1))
+        self.count_changed.emit(due)  # of the tasks shown: mine in "My book"
         self.select(keep.id if keep else None)
         self.loaded.emit()
+
+    def set_owner(self, owner: str | None) -> None:
+        """The window's scope: "My book" shows this CSM's tasks, the team's book everyone's."""
+        self.scope_owner = owner
+        if owner and self.owner.findText(owner) < 0:
+            self.owner.addItem(owner)
+        self.owner.setCurrentText(owner or EVERYONE)
 
     def visible(self) -> list[TaskRow]:
         owner = self.owner.currentText()

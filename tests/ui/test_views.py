@@ -113,3 +113,32 @@ def test_window_layout_is_remembered_and_kept_on_screen(qtbot, demo_db: Database
     area = second.screen().availableGeometry()
     assert area.contains(second.frameGeometry().topLeft())
     assert second.frameGeometry().width() <= area.width()
+
+
+def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """"My book" shows one CSM's accounts, renewals, tasks and report batch; the choice
+    (and who I am) is remembered for the next start."""
+    from PySide6.QtWidgets import QInputDialog
+
+    from csdesk.config import load_settings
+
+    with demo_db.read() as s:
+        me = s.scalars(select(Account.owner).where(Account.owner.is_not(None))).first()
+        mine = s.scalar(select(func.count()).select_from(Account).where(Account.owner == me))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: (me, True))
+    window = open_window(qtbot, demo_db)
+    qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
+    qtbot.waitUntil(lambda: bool(window.renewals.rows), timeout=20_000)
+    everyone = window.accounts.model.rowCount()
+    window.scope.setCurrentIndex(1)
+    assert window.scope.currentText() == f"My book ({me})"
+    assert window.accounts.model.rowCount() < everyone
+    assert window.accounts.owner.currentData() == me
+    assert window.renewals.listed() and window.today.visible()
+    assert all(r.owner == me for r in window.renewals.listed())
+    assert all(t.owner == me for t in window.today.visible())
+    assert window.reports.owner == me and len(window.reports.accounts()) <= mine
+    assert load_settings()["scope"] == "mine" and load_settings()["me"] == me
+    window.scope.setCurrentIndex(0)
+    assert window.accounts.model.rowCount() == everyone
+    assert window.renewals.owner is None and window.today.scope_owner is None
