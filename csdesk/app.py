@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database, restore_book
@@ -100,6 +101,13 @@ def run_gui(
         db.close()
         return 0
     window = MainWindow(db)
+    previous = sys.excepthook
+
+    def excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
+        if not window.handle_exception(exc):
+            previous(kind, exc, tb)
+
+    sys.excepthook = excepthook  # a server lost mid-edit: the offline state, not a crash
     window.refresh()
     window.show()
     try:

@@ -15,13 +15,14 @@ begins with ``BEGIN IMMEDIATE`` and commits or rolls back as a whole.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -202,6 +203,10 @@ class Database:
         session = self._read()
         try:
             yield session
+        except DBAPIError as exc:
+            if self._lost(exc):
+                raise ServerUnreachable(self.location.display(), exc.orig) from exc
+            raise
         finally:
             session.close()
 
@@ -214,6 +219,13 @@ class Database:
         try:
             yield session
             session.commit()
+        except DBAPIError as exc:
+            with contextlib.suppress(Exception):  # the connection may be gone with the server
+                session.rollback()
+            if self._lost(exc):
+                raise ServerUnreachable(self.location.display(), exc.orig,
+                                        unsaved=True) from exc
+            raise
         except StaleDataError as exc:  # a versioned row changed under us: never overwrite
             session.rollback()
             raise ConflictError("this record was changed elsewhere while you saved; your edit "
@@ -223,6 +235,24 @@ class Database:
             raise
         finally:
             session.close()
+
+    def _lost(self, exc: DBAPIError) -> bool:
+        """Did this error come from losing the server (not from the statement itself)?"""
+        if self.location.path is not None:
+            return False  # SQLite: a file, never "unreachable"
+        return bool(exc.connection_invalidated) or (
+            isinstance(exc, (OperationalError, InterfaceError))
+            and any(w in str(exc.orig).lower() for w in ("connect", "server closed",
+                                                          "terminating connection")))
+
+    def ping(self) -> bool:
+        """Can the book be reached right now? (Always, for an SQLite file.)"""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except DBAPIError:
+            return False
+        return True
 
     def backup(self, reason: str = "manual") -> Path:
         """A verified backup of this book, then rotation of the old ones."""
@@ -249,12 +279,17 @@ class Database:
 
 
 class ServerUnreachable(CsdeskError):
-    """The database server did not answer: down, unreachable or refusing the login."""
+    """The database server did not answer: down, unreachable or refusing the login.
 
-    def __init__(self, where: str, cause: object) -> None:
+    ``unsaved``: it happened while saving, so that change was not saved (the transaction
+    never committed) and the user must be told."""
+
+    def __init__(self, where: str, cause: object, *, unsaved: bool = False) -> None:
         detail = " ".join(str(cause).split())  # drivers answer over several lines
-        super().__init__(f"cannot reach the server at {where}: {detail}")
+        super().__init__(f"cannot reach the server at {where}: {detail}"
+                         + ("; the change was not saved" if unsaved else ""))
         self.where = where
+        self.unsaved = unsaved
 
 
 def check_file(path: Path) -> None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QSettings, Qt, QTime, QTimer, Signal
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
     QFileDialog,
+    QHBoxLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(0)
         column.addWidget(self.banner)
+        column.addWidget(self._build_offline())
         column.addWidget(self.views, 1)
         self.splitter.addWidget(right)
         self.splitter.setStretchFactor(1, 1)
@@ -562,7 +565,63 @@ class MainWindow(QMainWindow):
             f"<b>csdesk {__version__}</b><br>An offline workbench for Customer Success "
             f"Managers.<br><br>Book: {self.db.location.display()}")
 
+    # -- the server went away (team mode) -----------------------------------------------------
+
+    def _build_offline(self) -> QWidget:
+        self.offline = QWidget()
+        self.offline.setObjectName("offlineBanner")
+        self.offline.setStyleSheet(
+            "#offlineBanner { background: #fee2e2; border-bottom: 1px solid #dc2626; }"
+            "#offlineBanner QLabel { color: #7f1d1d; }")
+        self.offline_text = QLabel()
+        self.offline_text.setWordWrap(True)
+        self.retry_button = QPushButton("Retry now")
+        self.retry_button.clicked.connect(self.retry_server)
+        row = QHBoxLayout(self.offline)
+        row.setContentsMargins(12, 6, 12, 6)
+        row.addWidget(self.offline_text, 1)
+        row.addWidget(self.retry_button)
+        self.offline.hide()
+        self.retry_timer = QTimer(self)
+        self.retry_timer.setInterval(15_000)
+        self.retry_timer.timeout.connect(self.retry_server)
+        return self.offline
+
+    def show_offline(self, message: str) -> None:
+        """Cannot reach the server: say so, say what was not saved, and keep retrying."""
+        self.offline_text.setText(
+            f"<b>Cannot reach the server.</b> {message}. Nothing can be saved while it is away: "
+            "an edit made now is refused with a message, never half-saved. Retrying every 15 "
+            "seconds.")
+        self.offline.show()
+        self.retry_timer.start()
+
+    def retry_server(self) -> bool:
+        if not self.db.ping():
+            self.offline_text.setText(
+                self.offline_text.text().split(" Last try")[0]
+                + f" Last try {QTime.currentTime().toString('HH:mm:ss')}: still unreachable.")
+            return False
+        self.retry_timer.stop()
+        self.offline.hide()
+        self.statusBar().showMessage("Connected to the server again", 10_000)
+        self.refresh()
+        return True
+
+    def handle_exception(self, exc: BaseException) -> bool:
+        """For the application's excepthook: a lost server mid-edit shows the offline state
+        instead of an error box. Returns whether it was handled."""
+        from csdesk.db.database import ServerUnreachable
+
+        if isinstance(exc, ServerUnreachable):
+            self.show_offline(str(exc))
+            return True
+        return False
+
     def _task_failed(self, error: TaskError) -> None:
+        if error.offline:
+            self.show_offline(error.message)
+            return
         if error.cancelled:
             self.statusBar().showMessage(error.message, 10_000)
             return

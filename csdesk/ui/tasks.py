@@ -28,6 +28,7 @@ class TaskError:
     message: str
     detail: str
     cancelled: bool = False
+    offline: bool = False  # the database server could not be reached
 
 
 class _Signals(QObject):
@@ -50,7 +51,10 @@ class _Job(QRunnable):
         except Cancelled as exc:
             self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True))
         except CsdeskError as exc:
-            self._emit(self.signals.failed, TaskError(f"{self.title} failed: {exc}", ""))
+            from csdesk.db.database import ServerUnreachable
+
+            self._emit(self.signals.failed, TaskError(
+                f"{self.title} failed: {exc}", "", offline=isinstance(exc, ServerUnreachable)))
         except Exception as exc:  # a bug: tell the user what failed, keep the detail
             self._emit(self.signals.failed, TaskError(
                 f"{self.title} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))

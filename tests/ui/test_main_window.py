@@ -93,3 +93,31 @@ def test_read_only_book_disables_writing(qtbot, demo_db: Database, demo_location
         assert not window.act_import.isEnabled()
         assert window.banner.isVisible()
         assert "another csdesk" in window.banner.text()
+
+
+def test_an_unreachable_server_shows_the_offline_state_and_retries(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, monkeypatch) -> None:
+    from csdesk.db.database import ServerUnreachable
+
+    window = open_window(qtbot, db)
+    assert window.offline.isHidden()
+
+    def lost(*_a, progress, cancel):  # type: ignore[no-untyped-def]
+        raise ServerUnreachable("postgresql+psycopg://team@db.example/book", "connection refused")
+
+    handle = window.runner.submit("Loading the book", lost)
+    handle.failed.connect(window._task_failed)
+    qtbot.waitUntil(lambda: not window.offline.isHidden(), timeout=5000)
+    assert "Cannot reach the server" in window.offline_text.text()
+    assert "connection refused" in window.offline_text.text()
+    assert window.retry_timer.isActive()
+    assert window.handle_exception(ServerUnreachable("x", "gone", unsaved=True))
+    assert "the change was not saved" in window.offline_text.text()
+
+    monkeypatch.setattr(db, "ping", lambda: False)
+    assert not window.retry_server()
+    assert "still unreachable" in window.offline_text.text()
+    monkeypatch.setattr(db, "ping", lambda: True)
+    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
+        assert window.retry_server()
+    assert window.offline.isHidden() and not window.retry_timer.isActive()
