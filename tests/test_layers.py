@@ -68,3 +68,16 @@ def test_cli_starts_without_qt() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+SQLITE_ONLY = ("PRAGMA", "sqlite_master", "julianday(", "INSERT OR ", "total_changes",
+               "BEGIN IMMEDIATE", "import sqlite3")
+
+
+@pytest.mark.parametrize("path", [p for p in _modules() if p.relative_to(PACKAGE).parts[0]
+                                  not in ("db", "migrations")],
+                         ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_sqlite_only_sql_outside_the_storage_layer(path: Path) -> None:
+    """Team mode runs the same code on PostgreSQL: dialect specifics live in csdesk/db."""
+    text = path.read_text(encoding="utf-8")
+    assert not [w for w in SQLITE_ONLY if w in text], path

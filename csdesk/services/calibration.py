@@ -88,11 +88,15 @@ def auc(y: np.ndarray, score: np.ndarray) -> float | None:
 
 def _outcomes(db: Database, cutoff_days: int, as_of: date) -> tuple[pd.DataFrame, str]:
     with db.read() as s:
+        # In key order: the cross-validation folds follow row order, and the same book must
+        # give the same answer on SQLite and PostgreSQL.
         ren = read_frame(s, select(Renewal.account_id, Renewal.renewal_date, Renewal.outcome)
                          .where(Renewal.outcome.in_(["renewed", "expanded", "downsold",
-                                                     "churned"])))
+                                                     "churned"]))
+                         .order_by(Renewal.account_id, Renewal.renewal_date, Renewal.id))
         acc = read_frame(s, select(Account.id.label("account_id"), Account.status,
-                                   Account.churned_on, Account.customer_since))
+                                   Account.churned_on, Account.customer_since)
+                         .order_by(Account.id))
     ren["renewal_date"] = pd.to_datetime(ren["renewal_date"])
     ren = ren[ren["renewal_date"] <= pd.Timestamp(as_of)]
     if len(ren) >= MIN_OUTCOMES and (ren["outcome"] == "churned").sum() >= MIN_CHURNED:
@@ -356,9 +360,10 @@ def magic_number(db: Database, *, metric: str = "key_events", days: int = 90,
     as_of = as_of or date.today()
     with db.read() as s:
         acc = read_frame(s, select(Account.id.label("account_id"), Account.status,
-                                   Account.customer_since))
+                                   Account.customer_since).order_by(Account.id))
         usage = read_frame(s, select(UsageSnapshot.account_id, UsageSnapshot.date,
-                                     getattr(UsageSnapshot, metric).label("value")))
+                                     getattr(UsageSnapshot, metric).label("value"))
+                           .order_by(UsageSnapshot.account_id, UsageSnapshot.date))
     acc["customer_since"] = pd.to_datetime(acc["customer_since"])
     acc = acc[acc["customer_since"].notna()
               & (acc["customer_since"] <= pd.Timestamp(as_of - timedelta(days=days)))]

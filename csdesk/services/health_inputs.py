@@ -234,12 +234,14 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     # Latest NPS / CSAT within a year.
     surveys = read_frame(session, only(
         select(SurveyResponse.account_id, SurveyResponse.kind, SurveyResponse.score,
-               SurveyResponse.responded_on)
+               SurveyResponse.responded_on, SurveyResponse.id)
         .where(SurveyResponse.responded_on <= hi, SurveyResponse.responded_on >= since(365)),
         SurveyResponse.account_id))
     surveys["responded_on"] = _dates(surveys["responded_on"])
     sw = _window(surveys, pairs, "responded_on", 365)
-    latest = sw.sort_values("responded_on").groupby("pair").tail(1).set_index("pair")
+    # Two answers on one day: the later recorded (higher id) is the latest, on any database.
+    latest = (sw.sort_values(["responded_on", "id"], kind="stable").groupby("pair").tail(1)
+              .set_index("pair"))
     scaled = np.where(latest["kind"] == "csat", (latest["score"] - 1) * 25, latest["score"] * 10)
     out["raw.sentiment"] = latest["score"].reindex(out.index).astype(float)
     out["sentiment"] = pd.Series(scaled, index=latest.index, dtype=float).reindex(out.index)

@@ -278,3 +278,23 @@ def test_worklist_order_badge_and_checklist(book: Database) -> None:
     assert saved.checklist == (("one", False), ("two", True))
     with pytest.raises(ValidationError):
         set_step(book, t.id, saved.version, 5, True)
+
+
+def test_two_csms_cannot_both_act_on_one_task(book: Database) -> None:
+    """The first to act wins; the second is told (the task moved on), on either backend."""
+    with book.write() as s:
+        acc = _account(s, "Shared")
+        s.add(Task(account_id=acc.id, title="Call", due_date=TODAY, priority="high",
+                   owner="Ana"))
+    seen = open_tasks(book, TODAY)[0]  # both CSMs have the worklist open
+    other = Database.open(book.location, lock=False)
+    try:
+        complete_task(other, seen.id, seen.version, activity="Bo called", on=TODAY)
+        with pytest.raises(ConflictError):
+            complete_task(book, seen.id, seen.version, activity="Ana called", on=TODAY)
+        with pytest.raises(ConflictError):
+            snooze_task(book, seen.id, seen.version, TODAY + timedelta(days=3), today=TODAY)
+    finally:
+        other.close()
+    with book.read() as s:
+        assert [a.summary for a in s.scalars(select(Activity))] == ["Bo called"]
