@@ -81,7 +81,9 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
                 raise CsdeskError("an in-memory SQLite database cannot hold a book; give a file")
             path = Path(url.database).expanduser().resolve()
             return DatabaseLocation(f"sqlite:///{path}", path)
-        return DatabaseLocation(raw, None)
+        from csdesk.connections import with_password  # the OS keyring, for a team server
+
+        return DatabaseLocation(with_password(raw), None)
     path = Path(raw).expanduser().resolve()
     if path.is_dir():
         raise CsdeskError(f"{path} is a folder; --db takes a database file or URL")

@@ -188,6 +188,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_backup)
         file_menu.addSeparator()
+        self.act_team = act("Open &team server…", self.open_team_server)
+        file_menu.addAction(self.act_team)
+        file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
         edit = bar.addMenu("&Edit")
         edit.addActions([self.act_undo, self.act_redo])
@@ -564,6 +567,28 @@ class MainWindow(QMainWindow):
             self, "About csdesk",
             f"<b>csdesk {__version__}</b><br>An offline workbench for Customer Success "
             f"Managers.<br><br>Book: {self.db.location.display()}")
+
+    # -- team mode ------------------------------------------------------------------------------
+
+    def open_team_server(self) -> Any:
+        from csdesk.ui.connect_dialog import ConnectDialog
+
+        dialog = ConnectDialog(self)
+        dialog.chosen.connect(self.launch_book)
+        dialog.open()
+        return dialog
+
+    def launch_book(self, url: str) -> Any:
+        """Open another book in a new csdesk window (its own process, its own lock). A
+        password that could not go to the keyring travels in the child's environment only."""
+        import os
+        import subprocess
+        import sys
+
+        env = {**os.environ, "CSDESK_DB": url}
+        proc = subprocess.Popen([sys.executable, "-m", "csdesk", "gui"], env=env)
+        self.statusBar().showMessage("Opening the team's book in a new window…", 10_000)
+        return proc
 
     # -- the server went away (team mode) -----------------------------------------------------
 
