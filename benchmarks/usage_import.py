@@ -1,4 +1,4 @@
-"""Benchmark: importing a usage CSV, against sqlite3's own CSV import of the same file.
+r"""Benchmark: importing a usage CSV, against sqlite3's own CSV import of the same file.
 
 The floor is the sqlite3 shell's ``.mode csv`` + ``.import`` of the very same file into a
 table of the same shape (the file's columns, the same unique key on account and date, so
@@ -8,6 +8,11 @@ cell, account look-up, duplicate detection, the upsert, the verified backup befo
 and the ImportLog entry.
 
     python benchmarks/usage_import.py [--rows 1000000]
+    python benchmarks/usage_import.py --postgres postgresql+psycopg://user:pw@host/postgres
+
+With ``--postgres`` (a server and a role that may create databases) the book is a fresh
+PostgreSQL database and the floor is psql's ``\copy`` of the same file into a same-shaped
+table there; csdesk stages the rows with COPY and upserts them from the staging table.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from sqlalchemy.engine import make_url
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
@@ -41,12 +48,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--postgres", metavar="URL",
+                        help="measure on a new database on this PostgreSQL server")
     args = parser.parse_args()
-    if shutil.which("sqlite3") is None:
-        print("the sqlite3 shell is needed for the floor (apt-get install sqlite3)")
+    floor_tool = "psql" if args.postgres else "sqlite3"
+    if shutil.which(floor_tool) is None:
+        print(f"the {floor_tool} shell is needed for the floor")
         return 1
     work = Path(tempfile.mkdtemp(prefix="csdesk-bench-"))
-    book = work / "book.sqlite"
+    book: Path | str = work / "book.sqlite"
+    if args.postgres:
+        book = _new_server_database(args.postgres)
     with Database.open(resolve_database(book)) as db, db.write() as s:
         now = "2026-01-01 00:00:00"
         bulk_insert(s, Account.__table__,
@@ -71,10 +83,17 @@ def main() -> int:
                 written += 1
     size_mb = path.stat().st_size / 1e6
 
-    floor_db = work / "floor.sqlite"
-    script = f"{FLOOR_SCHEMA}\n.mode csv\n.import --skip 1 '{path}' usage_floor\n"
     t0 = time.perf_counter()
-    subprocess.run(["sqlite3", str(floor_db)], input=script, text=True, check=True)
+    if args.postgres:
+        libpq = make_url(str(book)).set(drivername="postgresql").render_as_string(
+            hide_password=False)
+        script = (f"{FLOOR_SCHEMA}\n\\copy usage_floor FROM '{path}' "
+                  "WITH (FORMAT csv, HEADER true)\n")
+        subprocess.run(["psql", "-q", libpq], input=script, text=True, check=True)
+    else:
+        script = f"{FLOOR_SCHEMA}\n.mode csv\n.import --skip 1 '{path}' usage_floor\n"
+        subprocess.run(["sqlite3", str(work / "floor.sqlite")], input=script, text=True,
+                       check=True)
     floor_s = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -91,12 +110,24 @@ def main() -> int:
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"rows:                         {written:,} ({size_mb:.0f} MB)")
-    print(f"floor (sqlite3 .import):      {floor_s:8.2f} s")
+    label = "floor (psql \\copy):" if args.postgres else "floor (sqlite3 .import):"
+    print(f"{label:<30}{floor_s:8.2f} s")
     print(f"csdesk import:                {csdesk_s:8.2f} s   ratio {csdesk_s / floor_s:.2f}x")
     print(f"csdesk re-import (unchanged): {again_s:8.2f} s   ratio {again_s / floor_s:.2f}x")
     print(f"peak memory of this process:  {peak_mb:8.0f} MiB")
     shutil.rmtree(work)
     return 0
+
+
+def _new_server_database(admin_url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    name = f"csdesk_bench_{int(time.time())}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 if __name__ == "__main__":

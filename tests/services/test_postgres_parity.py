@@ -60,6 +60,17 @@ def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> No
     _same(lambda b: churn_analysis(b), both)
     _same(lambda b: signals(b, today=AS_OF), both)
     _same(lambda b: qbr_data(b, 132, "2026Q3", today=AS_OF), both)
+
+    def qbr_pdf(b: Database) -> bytes:
+        import io
+
+        from csdesk.reports.qbr_pdf import write_qbr_pdf
+
+        out = io.BytesIO()
+        write_qbr_pdf(qbr_data(b, 132, "2026Q3", today=AS_OF), out)
+        return out.getvalue()
+
+    assert _same(qbr_pdf, both).startswith(b"%PDF")  # the same bytes from either server
     created = _same(lambda b: run_rules(b, AS_OF).created, both)
     assert created > 50
     _same(lambda b: [(t.account, t.title, t.reason, t.due, t.priority)
