@@ -87,13 +87,10 @@ def signals(db: Database, *, today: date | None = None,
         if account_ids is not None:
             stmt = stmt.where(Account.id.in_(account_ids))
         accounts = s.execute(stmt.order_by(Account.name)).all()
-        usage = s.execute(select(UsageSnapshot.account_id, UsageSnapshot.date,
-                                 UsageSnapshot.active_users, UsageSnapshot.licensed_seats)
-                          .where(UsageSnapshot.date > today - timedelta(days=120),
-                                 UsageSnapshot.date <= today,
-                                 *([] if account_ids is None else
-                                   [UsageSnapshot.account_id.in_(account_ids)]))
-                          .order_by(UsageSnapshot.date)).all()
+        window = today - timedelta(days=120)
+        latest = _latest_usage(s, today, window, account_ids)
+        before = _latest_usage(s, today - timedelta(days=90), window, account_ids,
+                               active_only=True)
         features = s.execute(select(FeatureUsage.account_id, FeatureUsage.feature,
                                     func.sum(FeatureUsage.usage_count))
                              .where(FeatureUsage.date > today - timedelta(days=30),
@@ -111,39 +108,57 @@ def signals(db: Database, *, today: date | None = None,
                                      Contact.is_executive_sponsor.is_(True),
                                      Contact.left_company.is_(False))
                               .group_by(SurveyResponse.account_id, Contact.name)).all()
-    series: dict[int, list[tuple[date, Any, Any]]] = {}
-    for aid, d, users, seats in usage:
-        series.setdefault(aid, []).append((d, users, seats))
+    by_feature: dict[int, list[tuple[str, int]]] = {}
+    for a, feature, used in features:
+        by_feature.setdefault(a, []).append((feature, int(used or 0)))
+    by_sponsor: dict[int, list[tuple[str, int]]] = {}
+    for a, sponsor, score in promoters:
+        by_sponsor.setdefault(a, []).append((sponsor, score))
     out = []
     for aid, name, first_value in accounts:
         found: list[Signal] = []
-        rows = series.get(aid, [])
-        if rows and rows[-1][1] is not None and rows[-1][2]:
-            use = rows[-1][1] / rows[-1][2]
+        _d, users, seats = latest.get(aid, (None, None, None))
+        if users is not None and seats:
+            use = users / seats
             if use > HIGH_SEAT_USE:
-                found.append(Signal("seats", f"{use:.0%} of {rows[-1][2]} seats in use",
+                found.append(Signal("seats", f"{use:.0%} of {seats} seats in use",
                                     OpportunityKind.SEATS.value))
-        old = [r for r in rows if r[0] <= today - timedelta(days=90) and r[1]]
-        if old and rows[-1][1] and rows[-1][1] >= old[-1][1] * (1 + GROWTH):
-            found.append(Signal("new_team", f"active users up {rows[-1][1] / old[-1][1] - 1:.0%}"
+        _d, then, _s = before.get(aid, (None, None, None))
+        if then and users and users >= then * (1 + GROWTH):
+            found.append(Signal("new_team", f"active users up {users / then - 1:.0%}"
                                             " in 90 days: a new team is adopting",
                                 OpportunityKind.UPSELL.value))
-        for a, feature, used in features:
-            if a == aid and used >= NEAR_LIMIT * limits[feature]:
+        for feature, used in by_feature.get(aid, []):
+            if used >= NEAR_LIMIT * limits[feature]:
                 found.append(Signal("feature_limit", f"{feature}: {used:,} of {limits[feature]:,}"
                                                      " uses in 30 days (the plan's limit)",
                                     OpportunityKind.UPSELL.value))
-        for a, sponsor, score in promoters:
-            if a == aid:
-                found.append(Signal("sponsor_promoter", f"executive sponsor {sponsor} is a "
-                                                        f"promoter (NPS {score})",
-                                    OpportunityKind.CROSS_SELL.value))
+        for sponsor, score in by_sponsor.get(aid, []):
+            found.append(Signal("sponsor_promoter", f"executive sponsor {sponsor} is a "
+                                                    f"promoter (NPS {score})",
+                                OpportunityKind.CROSS_SELL.value))
         if not found and account_ids is None:
             continue
         warning = None if first_value else ("has not reached first value: get it there "
                                             "before pitching expansion")
         out.append(AccountSignals(aid, name, tuple(found), first_value is not None, warning))
     return out
+
+
+def _latest_usage(s: Any, up_to: date, since: date, account_ids: list[int] | None, *,
+                  active_only: bool = False) -> dict[int, tuple[date, Any, Any]]:
+    """Each account's latest usage snapshot in (since, up_to]: date, users, seats."""
+    u = UsageSnapshot
+    ranked = select(u.account_id, u.date, u.active_users, u.licensed_seats,
+                    func.row_number().over(partition_by=u.account_id,
+                                           order_by=u.date.desc()).label("rn")
+                    ).where(u.date > since, u.date <= up_to,
+                            *([u.active_users > 0] if active_only else []),
+                            *([] if account_ids is None else [u.account_id.in_(account_ids)])
+                            ).subquery()
+    return {aid: (d, users, seats) for aid, d, users, seats in s.execute(
+        select(ranked.c.account_id, ranked.c.date, ranked.c.active_users,
+               ranked.c.licensed_seats).where(ranked.c.rn == 1))}
 
 
 def create_opportunity(db: Database, account_id: int, *, title: str, kind: str,

@@ -377,13 +377,21 @@ def _relationship_risk(db: Database, s: Any, book: _Book, p: dict[str, Any]
 def _adoption_plateau(db: Database, s: Any, book: _Book, p: dict[str, Any]
                       ) -> Iterable[Found]:
     flat = int(p.get("flat_days", 60))
+    u = UsageSnapshot
+    # Only accounts whose breadth did not move in the last N days can have plateaued: find
+    # them in that window first, then read the whole history of those alone.
+    steady = (select(u.account_id)
+              .where(u.date <= book.as_of, u.date >= book.as_of - timedelta(days=flat),
+                     u.features_used.is_not(None))
+              .group_by(u.account_id)
+              .having(func.min(u.features_used) == func.max(u.features_used)))
     ranked = select(UsageSnapshot.account_id, UsageSnapshot.features_used.label("cur"),
                     func.row_number().over(partition_by=UsageSnapshot.account_id,
                                            order_by=UsageSnapshot.date.desc()).label("rn")
                     ).where(UsageSnapshot.date <= book.as_of,
-                            UsageSnapshot.features_used.is_not(None)).subquery()
+                            UsageSnapshot.features_used.is_not(None),
+                            UsageSnapshot.account_id.in_(steady)).subquery()
     latest = select(ranked.c.account_id, ranked.c.cur).where(ranked.c.rn == 1).subquery()
-    u = UsageSnapshot
     rows = s.execute(
         select(latest.c.account_id, latest.c.cur,
                func.max(case((u.features_used != latest.c.cur, u.date))),
