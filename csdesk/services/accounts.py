@@ -63,8 +63,8 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
         .subquery()
     )
     with db.read() as s:
-        arr = {
-            a: (cents, cur)
+        arr = {  # PostgreSQL sums a BIGINT column as NUMERIC: back to whole cents
+            a: (None if cents is None else int(cents), cur)
             for a, cents, cur in s.execute(
                 select(Subscription.account_id, func.sum(Subscription.arr_cents),
                        func.min(Subscription.currency))

@@ -37,6 +37,7 @@ def _same(fn, books: list[Database]):  # type: ignore[no-untyped-def]
 
 
 def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> None:
+    from csdesk.services.accounts import account_table
     from csdesk.services.calibration import calibrate
     from csdesk.services.expansion import signals
     from csdesk.services.health import recompute
@@ -44,6 +45,12 @@ def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> No
     from csdesk.services.playbooks import open_tasks, run_rules
     from csdesk.services.qbr import qbr_data
     from csdesk.services.renewals import churn_analysis, forecast, pipeline
+
+    # The book's table: same rows, and ARR as whole cents (PostgreSQL sums BIGINT as NUMERIC).
+    table = _same(lambda b: account_table(b, as_of=AS_OF).rows, both)
+    at = account_table(both[1], as_of=AS_OF).index("arr_cents")
+    assert all(type(r[at]) is int for r in account_table(both[1], as_of=AS_OF).rows
+               if r[at] is not None) and table
 
     scored = _same(lambda b: recompute(b, as_of=AS_OF).scored, both)
     assert scored > 150
