@@ -6,6 +6,7 @@ for charts) are imported where first used, so the window is on screen fast.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -607,17 +608,24 @@ class MainWindow(QMainWindow):
         row.addWidget(self.offline_text, 1)
         row.addWidget(self.retry_button)
         self.offline.hide()
+        self._offline_message = ""
         self.retry_timer = QTimer(self)
         self.retry_timer.setInterval(15_000)
         self.retry_timer.timeout.connect(self.retry_server)
         return self.offline
 
     def show_offline(self, message: str) -> None:
-        """Cannot reach the server: say so, say what was not saved, and keep retrying."""
+        """Cannot reach the server: say so, say what waits to be saved, and keep retrying."""
+        from csdesk.ui.pending import pending_for
+
+        self._offline_message = message
+        waiting = len(pending_for(self.db).edits)
+        kept = (f" {waiting} edit{'s' if waiting != 1 else ''} made meanwhile "
+                f"{'are' if waiting != 1 else 'is'} kept and will be saved when it is back."
+                if waiting else " Edits made meanwhile are kept and saved when it is back.")
         self.offline_text.setText(
-            f"<b>Cannot reach the server.</b> {message}. Nothing can be saved while it is away: "
-            "an edit made now is refused with a message, never half-saved. Retrying every 15 "
-            "seconds.")
+            f"<b>Cannot reach the server.</b> {html.escape(message)}.{kept} Retrying every "
+            "15 seconds.")
         self.offline.show()
         self.retry_timer.start()
 
@@ -627,10 +635,28 @@ class MainWindow(QMainWindow):
                 self.offline_text.text().split(" Last try")[0]
                 + f" Last try {QTime.currentTime().toString('HH:mm:ss')}: still unreachable.")
             return False
+        from csdesk.ui.pending import pending_for
+
+        saved, refused = pending_for(self.db).replay_all()
+        if pending_for(self.db).edits:  # gone again while saving: keep the rest waiting
+            self.show_offline(self._offline_message)
+            return False
         self.retry_timer.stop()
         self.offline.hide()
-        self.statusBar().showMessage("Connected to the server again", 10_000)
+        self.statusBar().showMessage(
+            "Connected to the server again" + (f"; saved {len(saved)} kept edit(s)"
+                                               if saved else ""), 10_000)
+        if refused:  # e.g. a team mate changed the same record meanwhile: say which
+            box = QMessageBox(QMessageBox.Icon.Warning, "Edits not saved",
+                              "These edits made while the server was away were not saved:\n"
+                              + "\n".join(refused), QMessageBox.StandardButton.Ok, self)
+            box.open()
+            self.refused_box = box
         self.refresh()
+        for page in self.pages.values():
+            reload = getattr(getattr(page, "plan", None), "reload", None)
+            if reload is not None:
+                reload()
         return True
 
     def handle_exception(self, exc: BaseException) -> bool:

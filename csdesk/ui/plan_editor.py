@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
+from csdesk.db.database import ServerUnreachable
 from csdesk.errors import ConflictError, CsdeskError
 from csdesk.services import success_plans as P
 from csdesk.ui.fields import date_edit
@@ -83,6 +84,10 @@ class EditCommand(QUndoCommand):
         except ConflictError as exc:
             self.editor.resolve_conflict(self.kind, self.node_id, changes, exc)
             self.setObsolete(True)  # what is saved now is the user's choice, not this edit
+        except ServerUnreachable:
+            self.setObsolete(True)
+            self.editor.keep_for_later(self.kind, self.node_id, changes, version)
+            return  # the server is away: keep what the user typed on screen
         except CsdeskError as exc:
             self.setObsolete(True)
             self.editor.set_problem(str(exc))
@@ -540,6 +545,18 @@ class PlanEditor(QWidget):
             return {}
         self.set_problem("")
         return chosen
+
+    def keep_for_later(self, kind: str, node_id: int, changes: dict[str, Any],
+                       version: int) -> None:
+        """The server is unreachable: keep the edit and save it when the server is back."""
+        from csdesk.ui.pending import pending_for
+
+        what = ", ".join(f"{k.replace('_', ' ')} → {v}" for k, v in changes.items())
+        db = self.db
+        pending_for(db).add(f"{kind} {what}",
+                            lambda: P.update_node(db, kind, node_id, changes, version))
+        self.set_problem("The server cannot be reached: this edit is kept and will be saved "
+                         "when it is back.")
 
     def set_problem(self, text: str) -> None:
         self.problem.setText(text)

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
+from csdesk.db.database import ServerUnreachable
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
 from csdesk.services.playbooks import TaskRow, group_of
@@ -341,6 +342,15 @@ class TodayView(QWidget):
             return False
         try:
             fn(self.db, t.id, t.version, *args, **kwargs)
+        except ServerUnreachable:
+            from csdesk.ui.pending import pending_for
+
+            db, version = self.db, t.version
+            pending_for(db).add(f"task “{t.title}” ({fn.__name__.replace('_task', '')})",
+                                lambda: fn(db, t.id, version, *args, **kwargs))
+            self.problem.setText("The server cannot be reached: this is kept and will be "
+                                 "saved when it is back.")
+            return False
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return False

@@ -121,3 +121,81 @@ def test_an_unreachable_server_shows_the_offline_state_and_retries(  # type: ign
     with qtbot.waitSignal(window.book_loaded, timeout=20_000):
         assert window.retry_server()
     assert window.offline.isHidden() and not window.retry_timer.isActive()
+
+
+def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, monkeypatch) -> None:
+    from csdesk.db.database import ServerUnreachable
+    from csdesk.models import Account, Task
+    from csdesk.services import playbooks
+    from csdesk.services import success_plans as P
+    from csdesk.ui.pending import pending_for
+    from csdesk.ui.plan_editor import TITLE
+
+    with db.write() as s:
+        acc = Account(external_id="K1", name="Kept Co", segment="smb",
+                      engagement_model="tech_touch", owner="Ana")
+        s.add(acc)
+        s.flush()
+        s.add(Task(account_id=acc.id, title="Call back", due_date=date.today(),
+                   priority="high", owner="Ana"))
+        account = acc.id
+    plan = P.create_plan(db, account, "Plan", date(2026, 1, 1))
+    P.add_node(db, "objective", plan, "Go live")
+    window = open_window(qtbot, db)
+    page = window.open_account(account)
+    editor = page.plan  # type: ignore[attr-defined]
+    editor.reload()
+    away = ServerUnreachable("postgresql+psycopg://team@db/book", "server closed the connection",
+                             unsaved=True)
+
+    def away_once(real):  # type: ignore[no-untyped-def]
+        calls = []
+
+        def call(*a, **k):  # type: ignore[no-untyped-def]
+            calls.append(1)
+            if len(calls) == 1:
+                raise away
+            return real(*a, **k)
+        return call
+
+    monkeypatch.setattr(P, "update_node", away_once(P.update_node))
+    monkeypatch.setattr(playbooks, "complete_task", away_once(playbooks.complete_task))
+    editor.tree.topLevelItem(0).setText(TITLE, "Go live everywhere")
+    qtbot.waitUntil(lambda: not editor._pending, timeout=5000)
+    assert "kept and will be saved" in editor.problem.text()
+    assert editor.tree.topLevelItem(0).text(TITLE) == "Go live everywhere"  # still on screen
+    with qtbot.waitSignal(window.today.loaded, timeout=20_000):
+        window.today.reload()
+    window.today.summary.setText("Called them")
+    assert not window.today.complete()
+    assert "kept" in window.today.problem.text()
+    assert len(pending_for(db).edits) == 2
+    window.show_offline(str(away))
+    assert "2 edits made meanwhile are kept" in window.offline_text.text()
+
+    monkeypatch.setattr(db, "ping", lambda: True)  # the server is back
+    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
+        assert window.retry_server()
+    assert not pending_for(db).edits and window.offline.isHidden()
+    assert P.plan_view(db, plan).objectives[0].title == "Go live everywhere"
+    with db.read() as s:
+        assert s.get(Task, 1).status.value == "done"
+
+
+def test_a_kept_edit_that_now_conflicts_is_reported_not_forced(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.errors import ConflictError
+    from csdesk.ui.pending import pending_for
+
+    window = open_window(qtbot, db)
+
+    def conflicting() -> None:
+        raise ConflictError("this objective was changed elsewhere")
+
+    pending_for(db).add("objective title → Mine", conflicting)
+    window.show_offline("cannot reach the server at x: gone")
+    with qtbot.waitSignal(window.book_loaded, timeout=20_000):
+        assert window.retry_server()
+    told = window.refused_box.text()
+    assert "objective title → Mine: this objective was changed elsewhere" in told
+    assert not pending_for(db).edits
