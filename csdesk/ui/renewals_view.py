@@ -48,6 +48,7 @@ from csdesk.ui.theme import BAND_COLOURS
 TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
                  "at_risk": QColor("#dc2626")}
 TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
+TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
 
 
 def _short_money(cents: int) -> str:
@@ -242,7 +243,9 @@ class RenewalsView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
         self.table.setSortingEnabled(True)
-        self.table.sortByColumn(2, Qt.SortOrder.AscendingOrder)  # soonest first
+        # Grouped by track, at risk first, soonest first within each (click a header to
+        # sort otherwise).
+        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
         self.table.cellDoubleClicked.connect(
             lambda row, _c: self.account_clicked.emit(
                 self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)))
@@ -366,7 +369,8 @@ class RenewalsView(QWidget):
             values: list[tuple[str, Any]] = [
                 (r.name, r.name.casefold()),
                 (format_date(r.renewal_date), r.renewal_date.isoformat()),
-                (str(r.days_to_go), r.days_to_go), (TRACK_LABELS[r.track], r.track),
+                (str(r.days_to_go), r.days_to_go),
+                (TRACK_LABELS[r.track], (TRACK_ORDER[r.track], r.days_to_go, r.name)),
                 ("—" if r.health is None else f"{r.health:.0f}",
                  -1.0 if r.health is None else r.health),
                 (format_money(r.arr_cents, r.currency), r.arr_cents),
@@ -391,7 +395,8 @@ class RenewalsView(QWidget):
                 self.table.setItem(i, c, item)
         self.table.setSortingEnabled(True)
         parts = [] if rows else ["No renewals match the window and filters."]
-        for track, label in TRACK_LABELS.items():
+        for track in sorted(TRACK_LABELS, key=TRACK_ORDER.__getitem__):  # as the groups
+            label = TRACK_LABELS[track]
             mine = [r for r in rows if r.track == track]
             if mine:
                 arr = format_money(sum(r.arr_cents for r in mine))

@@ -124,3 +124,17 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
     assert len(after) == len(churn_before) + 1
     smb = next(r for r in view.rows if r.segment == "smb" and r.days_to_go > 100)
     assert (smb.renewal_date - smb.process_start).days == 100
+
+
+def test_pipeline_is_grouped_by_track_at_risk_first(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.ui.renewals_view import RenewalsView
+
+    view = RenewalsView(demo_db, today=AS_OF)
+    qtbot.addWidget(view)
+    view.reload()
+    view.window.setCurrentIndex(view.window.findData(None))
+    shown = [(view.table.item(i, 3).text(), int(view.table.item(i, 2).text()))
+             for i in range(view.table.rowCount())]
+    order = {"At risk": 0, "Standard": 1, "Auto-renew": 2}
+    assert shown == sorted(shown, key=lambda r: (order[r[0]], r[1]))
+    assert shown[0][0] == "At risk" and shown[-1][0] == "Auto-renew"
