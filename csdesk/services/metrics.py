@@ -126,7 +126,8 @@ def _load(db: Database) -> _Book:
         renewals = read_frame(s, select(Renewal.account_id, Renewal.renewal_date,
                                         Renewal.outcome))
         accounts = read_frame(s, select(Account.id.label("account_id"), Account.segment,
-                                        Account.customer_since, Account.first_value_date))
+                                        Account.customer_since, Account.first_value_date,
+                                        Account.owner))
         acts = read_frame(s, select(Activity.account_id, Activity.occurred_on,
                                     Activity.proactive))
     for frame, cols in ((subs, ("start_date", "end_date")), (renewals, ("renewal_date",)),
@@ -137,13 +138,15 @@ def _load(db: Database) -> _Book:
     return _Book(subs, renewals, accounts, acts)
 
 
-def _period(book: _Book, period: str, segment: str | None = None) -> PeriodMetrics:
+def _period(book: _Book, period: str, segment: str | None = None,
+            owner: str | None = None) -> PeriodMetrics:
     start, end = parse_period(period)
     frames = [book.subs, book.renewals, book.accounts, book.acts]
-    if segment is not None:
-        seg_of = book.accounts.set_index("account_id")["segment"]
-        ids = set(seg_of[seg_of == segment].index)
-        frames = [f[f["account_id"].isin(ids)] for f in frames]
+    for column, wanted in (("segment", segment), ("owner", owner)):
+        if wanted is not None:  # one segment, or one CSM's book
+            of = book.accounts.set_index("account_id")[column]
+            ids = set(of[of == wanted].index)
+            frames = [f[f["account_id"].isin(ids)] for f in frames]
     values, counts, behind = _compute(*frames, start, end)
     return PeriodMetrics(period, start, end, segment, values, counts, behind)
 
@@ -170,10 +173,13 @@ def quarters_back(last: str, n: int) -> list[str]:
     return out[::-1]
 
 
-def quarterly(db: Database, n: int = 6, last: str | None = None) -> list[PeriodMetrics]:
-    """The last ``n`` complete quarters, oldest first, reading the book once."""
+def quarterly(db: Database, n: int = 6, last: str | None = None, *,
+              owner: str | None = None) -> list[PeriodMetrics]:
+    """The last ``n`` complete quarters, oldest first, reading the book once; ``owner``:
+    only the accounts that CSM owns ("my book")."""
     book = _load(db)
-    return [_period(book, p) for p in quarters_back((last or current_period()).upper(), n)]
+    return [_period(book, p, owner=owner)
+            for p in quarters_back((last or current_period()).upper(), n)]
 
 
 __all__ = ["FORMULAS", "PeriodMetrics", "current_period", "parse_period",

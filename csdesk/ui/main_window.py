@@ -7,6 +7,7 @@ for charts) are imported where first used, so the window is on screen fast.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -258,6 +259,8 @@ class MainWindow(QMainWindow):
         self.renewals.set_owner(me)
         self.today.set_owner(me)
         self.reports.owner = me
+        if VIEWS[self.nav.currentRow()] == "portfolio":
+            self.load_portfolio()
         self.reports.update_count()
 
     def focus_search(self) -> None:
@@ -396,9 +399,11 @@ class MainWindow(QMainWindow):
             self.portfolio_stack.setCurrentWidget(self.portfolio_empty)
             return
         if sync:
-            self._show_portfolio(_load_quarters(self.db, progress=None, cancel=None))
+            self._show_portfolio(_load_quarters(self.db, self.renewals.owner, progress=None,
+                                                cancel=None))
             return
-        handle = self.runner.submit("Computing the portfolio", _load_quarters, self.db)
+        handle = self.runner.submit("Computing the portfolio", _load_quarters, self.db,
+                                    self.renewals.owner)
         handle.finished.connect(self._show_portfolio)
         handle.failed.connect(self._task_failed)
 
@@ -410,7 +415,11 @@ class MainWindow(QMainWindow):
             self.portfolio.drill.connect(self.drill)
             self.portfolio_stack.addWidget(self.portfolio)
         assert self.table is not None
-        self.portfolio.show_book(self.table, quarters)
+        owner = self.renewals.owner  # "My book": the tiles and charts cover my accounts
+        table = self.table if owner is None else replace(
+            self.table, rows=[r for r in self.table.rows
+                              if r[self.table.index("owner")] == owner])
+        self.portfolio.show_book(table, quarters, owner)
         self.portfolio_stack.setCurrentWidget(self.portfolio)
         self.portfolio_loaded.emit()
 
@@ -764,10 +773,11 @@ def _load_table(db: Database, *, progress: object, cancel: object
     return account_table(db), incomplete_onboarding(db)
 
 
-def _load_quarters(db: Database, *, progress: object, cancel: object) -> list[Any]:
+def _load_quarters(db: Database, owner: str | None = None, *, progress: object,
+                   cancel: object) -> list[Any]:
     from csdesk.services.metrics import quarterly
 
-    return quarterly(db, 6)
+    return quarterly(db, 6, owner=owner)
 
 
 def _demo_task(db: Database, generate: Any, *, progress: object, cancel: object) -> object:

@@ -76,7 +76,8 @@ class PortfolioView(QWidget):
         layout.addWidget(scroll, 1)
         self.tiles: dict[str, Tile] = {}
 
-    def show_book(self, table: AccountTable, quarters: list[PeriodMetrics]) -> None:
+    def show_book(self, table: AccountTable, quarters: list[PeriodMetrics],
+                  owner: str | None = None) -> None:
         while self.grid.count():
             item = self.grid.takeAt(0)
             if item.widget():
@@ -84,7 +85,7 @@ class PortfolioView(QWidget):
         last = quarters[-1]
         v = last.values
         self.heading.setText(f"Portfolio — {last.period} ({last.start:%d %b} – "
-                             f"{last.end:%d %b %Y})")
+                             f"{last.end:%d %b %Y})" + (f" · {owner}'s book" if owner else ""))
         c = {name: i for i, name in enumerate(table.columns)}
         live = [r for r in table.rows if r[c["status"]].value == "active"]
         arr_band = {b: sum(r[c["arr_cents"]] or 0 for r in live

@@ -82,3 +82,26 @@ def test_periods() -> None:
     assert parse_period("2026Q1") == (date(2026, 1, 1), date(2026, 3, 31))
     with pytest.raises(CsdeskError, match="2026Q1"):
         parse_period("2026-03")
+
+
+def test_my_book_metrics_cover_only_my_accounts(demo_db: Database) -> None:
+    """Per-owner metrics partition the book: each owner's churned and expanded accounts are
+    theirs, and together they are the whole book's."""
+    from sqlalchemy import select
+
+    from csdesk.services.metrics import quarterly
+
+    with demo_db.read() as s:
+        owner_of = dict(s.execute(select(Account.id, Account.owner)).all())
+    whole = quarterly(demo_db, 4, "2026Q3")
+    owners = sorted({o for o in owner_of.values() if o})
+    for i, period in enumerate(whole):
+        union: dict[str, set[int]] = {}
+        for owner in owners:
+            mine = quarterly(demo_db, 4, "2026Q3", owner=owner)[i]
+            for kind, ids in mine.accounts.items():
+                assert all(owner_of[a] == owner for a in ids), (owner, kind)
+                union.setdefault(kind, set()).update(ids)
+        for kind, ids in period.accounts.items():
+            assert union.get(kind, set()) == ids, kind
+    assert any(period.accounts.get("churned") for period in whole)  # something to check

@@ -139,6 +139,9 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch) -> Non
     assert all(t.owner == me for t in window.today.visible())
     assert window.reports.owner == me and len(window.reports.accounts()) <= mine
     assert load_settings()["scope"] == "mine" and load_settings()["me"] == me
+    with qtbot.waitSignal(window.portfolio_loaded, timeout=20_000):
+        window.nav.setCurrentRow(1)
+    assert window.portfolio.heading.text().endswith(f"· {me}'s book")
     window.scope.setCurrentIndex(0)
     assert window.accounts.model.rowCount() == everyone
     assert window.renewals.owner is None and window.today.scope_owner is None
