@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
+from csdesk.errors import CsdeskError
 from csdesk.services.account_detail import ValidationError
 from csdesk.services.expansion import feature_limits, known_features
 from csdesk.services.renewals import churn_reasons, process_start, save_settings
@@ -204,6 +205,9 @@ class RenewalSettingsDialog(QDialog):
             where = {"reasons": self.reason_problem, "limits": self.limit_problem}
             where.get(exc.field, self.problem).setText(str(exc))
             self.tabs.setCurrentIndex({"reasons": 1, "limits": 2}.get(exc.field, 0))
+            return False
+        except CsdeskError as exc:  # read-only book, server away, a conflict: say so
+            self.problem.setText(str(exc))
             return False
         self.accept()
         return True

@@ -224,6 +224,7 @@ class RenewalsView(QWidget):
         self.settings_button.setToolTip("When the renewal process starts per segment, the "
                                         "churn reasons, and plan limits of key features")
         self.settings_button.clicked.connect(self.edit_settings)
+        self.settings_button.setEnabled(not db.readonly)
         bar = QHBoxLayout()
         for w in (self.month_button, self.quarter_button, self.prev, self.period, self.next,
                   self.today_button):

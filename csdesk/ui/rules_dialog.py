@@ -96,6 +96,9 @@ class RulesDialog(QDialog):
         self.preview_button.clicked.connect(lambda: self.run_preview())
         self.save_button = QPushButton("Save rule")
         self.save_button.clicked.connect(lambda: self.save())
+        if db.readonly:
+            self.save_button.setEnabled(False)
+            self.save_button.setToolTip("The book is open read-only")
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
         self.problem = QLabel()

@@ -93,6 +93,16 @@ def test_read_only_book_disables_writing(qtbot, demo_db: Database, demo_location
         assert not window.act_import.isEnabled()
         assert window.banner.isVisible()
         assert "another csdesk" in window.banner.text()
+        # The worklist, playbook rules and renewal settings can be read, not changed.
+        assert not window.act_rules.isEnabled() and not window.act_run_rules.isEnabled()
+        assert not window.today.done_button.isEnabled()
+        assert not window.today.run_button.isEnabled()
+        assert not window.renewals.settings_button.isEnabled()
+        from csdesk.ui.rules_dialog import RulesDialog
+
+        rules = RulesDialog(second)
+        qtbot.addWidget(rules)
+        assert not rules.save_button.isEnabled()
 
 
 def test_an_unreachable_server_shows_the_offline_state_and_retries(  # type: ignore[no-untyped-def]
