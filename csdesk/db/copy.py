@@ -5,8 +5,8 @@ reverse takes a snapshot offline. The source is only read. The target must be em
 SQLite file, or a server database with no book in it): it is created at the current schema,
 filled table by table in foreign-key order inside one transaction, its id sequences moved
 past the copied ids, and then every table is read back from both sides in key order and
-compared by digest. A difference raises and the target transaction is gone; nothing is half
-copied.
+compared by digest before the transaction commits. A difference (or any failure) rolls it
+back, and a new SQLite file made for the copy is removed: nothing is half copied.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import JSON, Table, func, select, text, update
+from sqlalchemy.orm import Session
 
 from csdesk.config import DatabaseLocation
 from csdesk.db.bulk import bulk_insert
@@ -48,14 +49,23 @@ def _ordered(table: Table) -> Any:
     return select(table).order_by(*table.primary_key.columns)
 
 
-def _chunks(db: Database, table: Table) -> Iterator[list[tuple[Any, ...]]]:
+def _chunks(db: Database | Session, table: Table) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows in key order, in chunks; from a book (its own read session) or from an open
+    session (which sees what that session wrote but has not committed)."""
+    if isinstance(db, Session):
+        yield from _session_chunks(db, table)
+        return
     with db.read() as s:
-        result = s.execute(_ordered(table).execution_options(yield_per=CHUNK))
-        for part in result.partitions(CHUNK):
-            yield [tuple(row) for row in part]
+        yield from _session_chunks(s, table)
 
 
-def table_digest(db: Database, table: Table) -> tuple[int, str]:
+def _session_chunks(s: Session, table: Table) -> Iterator[list[tuple[Any, ...]]]:
+    result = s.execute(_ordered(table).execution_options(yield_per=CHUNK))
+    for part in result.partitions(CHUNK):
+        yield [tuple(row) for row in part]
+
+
+def table_digest(db: Database | Session, table: Table) -> tuple[int, str]:
     """Row count and a digest of every row's values in key order, comparable across
     dialects (values as the ORM types return them: dates, aware datetimes, dicts)."""
     digest = hashlib.sha256()
@@ -87,7 +97,19 @@ def copy_book(source: Database, target: DatabaseLocation, *,
         raise CsdeskError("the target is the book being copied; give another database")
     if target.path is not None and target.path.exists() and target.path.stat().st_size:
         raise CsdeskError(f"{target.path} already exists; copy into a new file")
-    report = Reporter(progress, cancel)
+    new_file = target.path is not None and not target.path.exists()
+    try:
+        return _copy(source, target, Reporter(progress, cancel))
+    except BaseException:
+        if new_file:  # a failed copy leaves no half-made snapshot behind
+            assert target.path is not None
+            for leftover in (target.path, *target.path.parent.glob(f"{target.path.name}-*"),
+                             *target.path.parent.glob(f"{target.path.name}.lock*")):
+                leftover.unlink(missing_ok=True)
+        raise
+
+
+def _copy(source: Database, target: DatabaseLocation, report: Reporter) -> CopyReport:
     tables = _tables()
     with Database.open(target) as dest:
         if dest.readonly:
@@ -126,14 +148,15 @@ def copy_book(source: Database, target: DatabaseLocation, *,
                     s.execute(update(table).where(table.c.id == key).values(values))
                 counts[table.name] = n
             _move_sequences(s, tables)
-        for i, table in enumerate(tables):
-            report.checkpoint(0.6 + 0.4 * i / len(tables), f"Verifying {table.name}")
-            mine, theirs = table_digest(source, table), table_digest(dest, table)
-            if mine != theirs:
-                raise CsdeskError(
-                    f"verification failed on {table.name}: {mine[0]:,} rows in the source, "
-                    f"{theirs[0]:,} in the copy, or their values differ; the copy at "
-                    f"{target.display()} is not to be used")
+            # Verified before the commit: a difference rolls the whole copy back.
+            for i, table in enumerate(tables):
+                report.checkpoint(0.6 + 0.4 * i / len(tables), f"Verifying {table.name}")
+                mine, theirs = table_digest(source, table), table_digest(s, table)
+                if mine != theirs:
+                    raise CsdeskError(
+                        f"verification failed on {table.name}: {mine[0]:,} rows in the "
+                        f"source, {theirs[0]:,} in the copy, or their values differ; nothing "
+                        "was copied")
     report.checkpoint(1.0, "Copied and verified")
     return CopyReport(source.location.display(), target.display(), counts)
 

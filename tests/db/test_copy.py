@@ -61,3 +61,31 @@ def test_a_target_with_data_is_refused(db: Database, tmp_path: Path) -> None:
         copy_book(db, resolve_database(target))
     with pytest.raises(CsdeskError, match="the book being copied"):
         copy_book(db, db.location)
+
+
+def test_a_copy_that_does_not_verify_leaves_nothing(db: Database, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The digest is compared before the commit: a mismatch rolls the copy back, and the
+    SQLite file made for it is removed (so a second try is not refused as 'exists')."""
+    from sqlalchemy.orm import Session
+
+    from csdesk.db import copy as copying
+    from csdesk.models import Account
+
+    with db.write() as s:
+        s.add(Account(external_id="V1", name="Verify Co", segment="smb",
+                      engagement_model="tech_touch"))
+    real = copying.table_digest
+
+    def corrupt(book, table):  # type: ignore[no-untyped-def]
+        count, digest = real(book, table)
+        return (count, "tampered") if isinstance(book, Session) and table.name == "accounts" \
+            else (count, digest)
+
+    monkeypatch.setattr(copying, "table_digest", corrupt)
+    target = tmp_path / "snap" / "copy.sqlite"
+    with pytest.raises(CsdeskError, match="verification failed on accounts: 1 rows"):
+        copy_book(db, resolve_database(target))
+    assert not target.exists() and not list(target.parent.glob("copy.sqlite*"))
+    monkeypatch.setattr(copying, "table_digest", real)
+    assert copy_book(db, resolve_database(target)).rows["accounts"] == 1
