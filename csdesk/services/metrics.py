@@ -20,7 +20,7 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
-from csdesk.services.periods import current_period, parse_period
+from csdesk.services.periods import current_period, parse_period, quarters_back
 
 FORMULAS = {
     "nrr": "(start ARR − churned ARR − contraction + expansion) ÷ start ARR, for the accounts "
@@ -160,17 +160,6 @@ def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bo
     parts = [_period(book, period, seg) for seg in
              ("enterprise", "mid_market", "smb", "self_serve")] if by_segment else []
     return _period(book, period), parts
-
-
-def quarters_back(last: str, n: int) -> list[str]:
-    year, q = int(last[:4]), int(last[-1])
-    out = []
-    for _ in range(n):
-        out.append(f"{year}Q{q}")
-        q -= 1
-        if q == 0:
-            year, q = year - 1, 4
-    return out[::-1]
 
 
 def quarterly(db: Database, n: int = 6, last: str | None = None, *,

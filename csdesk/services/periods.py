@@ -24,3 +24,20 @@ def current_period(today: date | None = None) -> str:
     q = (today.month - 1) // 3
     year = today.year if q else today.year - 1
     return f"{year}Q{q or 4}"
+
+
+def quarter_of(day: date) -> str:
+    """The quarter a day falls in: 2026-11-22 → 2026Q4."""
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def shift_quarter(period: str, by: int) -> str:
+    """The quarter ``by`` quarters after ``period`` (before it when negative)."""
+    parse_period(period)
+    index = int(period[:4]) * 4 + int(period.strip()[-1]) - 1 + by
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def quarters_back(last: str, n: int) -> list[str]:
+    """``n`` quarters ending with ``last``, oldest first."""
+    return [shift_quarter(last, k) for k in range(1 - n, 1)]

@@ -47,6 +47,7 @@ from csdesk.models.enums import (
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.account_detail import ConflictError, ValidationError, update_versioned
 from csdesk.services.formatting import format_money
+from csdesk.services.periods import quarter_of
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 # The renewal step for each checkpoint (days before the renewal date).
@@ -415,7 +416,7 @@ def _expansion_signal(db: Database, s: Any, book: _Book, p: dict[str, Any]
                       ) -> Iterable[Found]:
     from csdesk.services.expansion import signals
 
-    quarter = f"{book.as_of.year}Q{(book.as_of.month - 1) // 3 + 1}"
+    quarter = quarter_of(book.as_of)
     for acc in signals(db, today=book.as_of):
         if not acc.first_value_reached:  # the source texts' rule: no pitch before value
             continue

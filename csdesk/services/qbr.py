@@ -27,7 +27,7 @@ from csdesk.models.enums import OpportunityStage, RenewalOutcome
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
 from csdesk.services.account_detail import Header, _header
-from csdesk.services.periods import current_period, parse_period
+from csdesk.services.periods import current_period, parse_period, quarter_of
 
 
 @dataclass(frozen=True)
@@ -98,10 +98,6 @@ class QbrData:
     customer_logo: str | None = None  # the account's custom field "logo": a PNG/JPEG/SVG path
 
 
-def _quarter_label(d: date) -> str:
-    return f"{d.year}Q{(d.month - 1) // 3 + 1}"
-
-
 def _mean(values: list[int | None]) -> float | None:
     present = [v for v in values if v is not None]
     return statistics.fmean(present) if present else None
@@ -161,8 +157,8 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
     health_before = float(before[-1]) if before else (series[0][1] if series else None)
 
     quarters = []
-    for label in sorted({_quarter_label(r[0]) for r in usage}):
-        rows = [r for r in usage if _quarter_label(r[0]) == label]
+    for label in sorted({quarter_of(r[0]) for r in usage}):
+        rows = [r for r in usage if quarter_of(r[0]) == label]
         quarters.append(QuarterUsage(label, _mean([r[1] for r in rows]),
                                      _mean([r[2] for r in rows]), _mean([r[3] for r in rows]),
                                      _mean([r[4] for r in rows])))

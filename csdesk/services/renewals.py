@@ -33,6 +33,7 @@ from csdesk.models import (
 )
 from csdesk.models.enums import AccountStatus, RenewalOutcome, TicketStatus
 from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.services.periods import quarter_of
 
 # Days before the renewal date at which the renewal process starts, per segment.
 PROCESS_START = {"enterprise": 180, "mid_market": 120, "smb": 90, "self_serve": 60}
@@ -633,7 +634,7 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
                                tuple(signals) or ("no warning signal on record",)))
         by_reason[code] = by_reason.get(code, 0) + int(arr or 0)
         by_category[cat] = by_category.get(cat, 0) + int(arr or 0)
-        q = f"{when.year}Q{(when.month - 1) // 3 + 1}"
+        q = quarter_of(when)
         by_quarter.setdefault(q, {})[code] = by_quarter.get(q, {}).get(code, 0) + int(arr or 0)
     return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter)
 

@@ -457,7 +457,7 @@ class Loaded:
 
 def _pipeline_task(db: Database, today: date, since: date | None = None, *, progress: Any,
                    cancel: Any) -> Loaded:
-    from csdesk.services.periods import current_period
+    from csdesk.services.periods import current_period, quarter_of, quarters_back
     from csdesk.services.renewals import (
         churn_analysis,
         churn_reasons,
@@ -467,22 +467,8 @@ def _pipeline_task(db: Database, today: date, since: date | None = None, *, prog
     )
 
     last = current_period(today)
-    quarters = [last]
-    for _ in range(3):
-        quarters.insert(0, _previous_quarter(quarters[0]))
+    quarters = quarters_back(last, 4)
     rows = pipeline(db, today=today)
-    return Loaded(rows, forecast(db, _next_quarter(last), today=today, rows=rows),
+    return Loaded(rows, forecast(db, quarter_of(today), today=today, rows=rows),
                   [forecast_accuracy(db, q) for q in quarters],
                   churn_analysis(db, since=since), churn_reasons(db))
-
-
-def _previous_quarter(period: str) -> str:
-    year, q = int(period[:4]), int(period[-1])
-    return f"{year - (q == 1)}Q{(q - 2) % 4 + 1}"
-
-
-def _next_quarter(last_complete: str) -> str:
-    """The quarter after the last complete one: the one in progress."""
-    year, q = int(last_complete[:4]), int(last_complete[-1])
-    return f"{year + (q == 4)}Q{q % 4 + 1}"
-

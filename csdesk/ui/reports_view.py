@@ -41,14 +41,9 @@ from csdesk.ui.tasks import TaskError, TaskRunner
 
 def recent_quarters(today: date, n: int = 8) -> list[str]:
     """The quarter in progress first, then the last complete ones."""
-    year, q = today.year, (today.month - 1) // 3 + 1
-    out = []
-    for _ in range(n):
-        out.append(f"{year}Q{q}")
-        q -= 1
-        if q == 0:
-            year, q = year - 1, 4
-    return out
+    from csdesk.services.periods import quarter_of, quarters_back
+
+    return quarters_back(quarter_of(today), n)[::-1]
 
 
 def default_folder() -> Path:

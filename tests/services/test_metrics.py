@@ -82,6 +82,12 @@ def test_periods() -> None:
     assert parse_period("2026Q1") == (date(2026, 1, 1), date(2026, 3, 31))
     with pytest.raises(CsdeskError, match="2026Q1"):
         parse_period("2026-03")
+    from csdesk.services.periods import quarter_of, quarters_back, shift_quarter
+
+    assert quarter_of(date(2026, 11, 22)) == "2026Q4" and quarter_of(date(2027, 1, 1)) == "2027Q1"
+    assert shift_quarter("2026Q4", 1) == "2027Q1" and shift_quarter("2026Q1", -1) == "2025Q4"
+    assert shift_quarter("2026Q2", -9) == "2024Q1"
+    assert quarters_back("2026Q2", 3) == ["2025Q4", "2026Q1", "2026Q2"]
 
 
 def test_my_book_metrics_cover_only_my_accounts(demo_db: Database) -> None:
