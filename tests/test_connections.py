@@ -127,3 +127,31 @@ def test_connect_dialog_keeps_the_password_in_the_keyring(  # type: ignore[no-un
     qtbot.addWidget(again)
     again.recent.setCurrentIndex(1)
     assert again.database.text() == url.database and again.user.text() == url.username
+
+
+def test_connecting_runs_off_the_gui_thread(qtbot, pg_server) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.ui.connect_dialog import ConnectDialog
+    from csdesk.ui.tasks import TaskRunner
+
+    runner = TaskRunner()
+    dialog = ConnectDialog(runner=runner)
+    qtbot.addWidget(dialog)
+    dialog.host.setText("127.0.0.1")
+    dialog.port.setValue(1)
+    dialog.database.setText("none")
+    dialog.user.setText("nobody")
+    assert dialog.test()
+    assert dialog.status.text() == "Connecting…" or "cannot connect" in dialog.status.text()
+    qtbot.waitUntil(lambda: "cannot connect" in dialog.status.text(), timeout=10_000)
+    assert dialog.isEnabled()
+    url = make_url(pg_server.url(pg_server.create()))
+    dialog.host.setText(url.host)
+    dialog.port.setValue(url.port or 5432)
+    dialog.database.setText(url.database)
+    dialog.user.setText(url.username)
+    dialog.password.setText(url.password)
+    dialog.remember.setChecked(False)
+    with qtbot.waitSignal(dialog.chosen, timeout=10_000) as chosen:
+        assert dialog.open_server()
+    assert make_url(chosen.args[0]).password == url.password  # not kept: this session only
+    runner.shutdown()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,7 @@ from csdesk.connections import (
     try_connection,
 )
 from csdesk.errors import CsdeskError
+from csdesk.ui.tasks import TaskRunner
 
 
 class ConnectDialog(QDialog):
@@ -37,8 +39,10 @@ class ConnectDialog(QDialog):
 
     chosen = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, runner: TaskRunner | None = None
+                 ) -> None:
         super().__init__(parent)
+        self.runner = runner
         self.setWindowTitle("Open team server")
         self.setMinimumWidth(460)
         self.recent = QComboBox()
@@ -107,22 +111,40 @@ class ConnectDialog(QDialog):
         password = self.password.text()
         return server.url(password) if password else with_password(server.url())
 
-    def test(self) -> bool:
+    def _refused(self, message: str) -> None:
+        self.status.setText(f"<span style='color:#dc2626'>{html.escape(message)}</span>")
+
+    def _attempt(self, then: Callable[[str], object]) -> bool:
+        """Connect once — off the GUI thread when there is a runner (a host that does not
+        answer takes seconds) — then call ``then`` with what was found."""
         try:
-            self.status.setText(try_connection(self._url()))
+            url = self._url()
         except CsdeskError as exc:
-            self.status.setText(f"<span style='color:#dc2626'>{html.escape(str(exc))}</span>")
+            self._refused(str(exc))
             return False
+        if self.runner is None:
+            try:
+                then(try_connection(url))
+            except CsdeskError as exc:
+                self._refused(str(exc))
+                return False
+            return True
+        self.status.setText("Connecting…")
+        self.setEnabled(False)
+        handle = self.runner.submit("Connecting to the server", _try_task, url)
+        handle.finished.connect(lambda found: (self.setEnabled(True), then(found)))
+        handle.failed.connect(lambda e: (self.setEnabled(True), self._refused(
+            e.message.split(": ", 1)[-1])))
         return True
 
+    def test(self) -> bool:
+        return self._attempt(self.status.setText)
+
     def open_server(self) -> bool:
-        try:
-            server = self.server()
-            url = self._url()
-            try_connection(url)
-        except CsdeskError as exc:
-            self.status.setText(f"<span style='color:#dc2626'>{html.escape(str(exc))}</span>")
-            return False
+        return self._attempt(lambda _found: self._open())
+
+    def _open(self) -> None:
+        server, url = self.server(), self._url()
         password = self.password.text()
         kept = False
         if password and self.remember.isChecked():
@@ -134,4 +156,7 @@ class ConnectDialog(QDialog):
         remember_server(server)
         self.chosen.emit(server.url() if kept or not password else url)
         self.accept()
-        return True
+
+
+def _try_task(url: str, *, progress: object, cancel: object) -> str:
+    return try_connection(url)

@@ -583,7 +583,7 @@ class MainWindow(QMainWindow):
     def open_team_server(self) -> Any:
         from csdesk.ui.connect_dialog import ConnectDialog
 
-        dialog = ConnectDialog(self)
+        dialog = ConnectDialog(self, self.runner)
         dialog.chosen.connect(self.launch_book)
         dialog.open()
         return dialog
