@@ -175,7 +175,9 @@ class RenewalSettingsDialog(QDialog):
             code = (self.reasons.item(r, 1).text() if self.reasons.item(r, 1) else "").strip()
             combo = self.reasons.cellWidget(r, 2)
             assert isinstance(combo, QComboBox)
-            rows.append((code or _slug(label), label, combo.currentText()))
+            # A label in any script gets a code: its ASCII slug, or else its row.
+            rows.append((code or _slug(label) or (f"reason_{r + 1}" if label else ""), label,
+                         combo.currentText()))
         return rows
 
     def limit_rows(self) -> dict[str, int]:

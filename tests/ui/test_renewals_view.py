@@ -138,3 +138,16 @@ def test_pipeline_is_grouped_by_track_at_risk_first(qtbot, demo_db: Database) ->
     order = {"At risk": 0, "Standard": 1, "Auto-renew": 2}
     assert shown == sorted(shown, key=lambda r: (order[r[0]], r[1]))
     assert shown[0][0] == "At risk" and shown[-1][0] == "Auto-renew"
+
+
+def test_a_churn_reason_in_any_script_gets_a_code(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.services.renewals import churn_reasons
+    from csdesk.ui.renewal_settings import RenewalSettingsDialog
+
+    dialog = RenewalSettingsDialog(db)
+    qtbot.addWidget(dialog)
+    dialog._add_reason("買収された", "", "uncontrollable")
+    dialog._add_reason("Merged & <renamed>", "", "uncontrollable")
+    assert dialog.save()
+    assert churn_reasons(db)[-2:] == [("reason_9", "買収された", "uncontrollable"),
+                                      ("merged_renamed", "Merged & <renamed>", "uncontrollable")]
