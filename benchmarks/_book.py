@@ -44,3 +44,9 @@ def sqlite_floor(book: Path, sql: str) -> float:
     subprocess.run(["sqlite3", str(book)], input=sql, text=True, check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+def timing(label: str, seconds: float, floor_s: float | None = None) -> None:
+    """One result line: the time, and its ratio to the floor when it is not the floor."""
+    ratio = f"   ratio {seconds / floor_s:.1f}x" if floor_s else ""
+    print(f"{label + ':':<64}{seconds:6.2f} s{ratio}")

@@ -18,7 +18,7 @@ import sys
 import time
 from datetime import timedelta
 
-from _book import AS_OF, book_arguments, demo_book, sqlite_floor
+from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
@@ -54,9 +54,8 @@ def main() -> int:
 
     print(f"accounts: {counts['accounts']:,}; usage rows: {counts['usage_snapshots']:,}; "
           f"scored: {summary.scored:,}")
-    print(f"floor (sqlite3, one 90-day usage aggregate): {floor_s:6.2f} s")
-    print(f"csdesk recompute (9 inputs, scores, history): {csdesk_s:6.2f} s   "
-          f"ratio {csdesk_s / floor_s:.1f}x")
+    timing("floor (sqlite3, one 90-day usage aggregate)", floor_s)
+    timing("csdesk recompute (9 inputs, scores, history)", csdesk_s, floor_s)
     return 0
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _book import AS_OF, book_arguments, demo_book, sqlite_floor
+from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
@@ -55,11 +55,9 @@ def main() -> int:
         second_s = time.perf_counter() - t0
     print(f"tasks created: {first.created:,}; second run created {second.created:,} "
           f"({second.already:,} already had a task)")
-    print(f"floor (sqlite3: latest health, usage, proactive touch, ARR): {floor_s:6.2f} s")
-    print(f"csdesk run_rules, first run (nine rules, reasons, tasks):     {first_s:6.2f} s"
-          f"   ratio {first_s / floor_s:.1f}x")
-    print(f"csdesk run_rules, second run (nothing new):                   {second_s:6.2f} s"
-          f"   ratio {second_s / floor_s:.1f}x")
+    timing("floor (sqlite3: latest health, usage, proactive touch, ARR)", floor_s)
+    timing("csdesk run_rules, first run (nine rules, reasons, tasks)", first_s, floor_s)
+    timing("csdesk run_rules, second run (nothing new)", second_s, floor_s)
     return 0
 
 

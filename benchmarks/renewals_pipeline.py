@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import time
 
-from _book import AS_OF, book_arguments, demo_book, sqlite_floor
+from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
@@ -66,14 +66,10 @@ def main() -> int:
 
     print(f"renewals in the pipeline: {len(rows):,}; .ics: {len(ics) / 1e6:.1f} MB; "
           f"{fc.period}: {fc.renewals:,} renewals")
-    print(f"floor (sqlite3, one query for subscriptions, latest health and usage): "
-          f"{floor_s:6.2f} s")
-    print(f"csdesk pipeline (tracks, reasons, checkpoints, likelihood):   {pipeline_s:6.2f} s"
-          f"   ratio {pipeline_s / floor_s:.1f}x")
-    print(f"csdesk .ics of every renewal:                                 {ics_s:6.2f} s"
-          f"   ratio {ics_s / floor_s:.1f}x")
-    print(f"csdesk quarter forecast:                                      {forecast_s:6.2f} s"
-          f"   ratio {forecast_s / floor_s:.1f}x")
+    timing("floor (sqlite3, one query for subscriptions, latest health and usage)", floor_s)
+    timing("csdesk pipeline (tracks, reasons, checkpoints, likelihood)", pipeline_s, floor_s)
+    timing("csdesk .ics of every renewal", ics_s, floor_s)
+    timing("csdesk quarter forecast", forecast_s, floor_s)
     return 0
 
 
