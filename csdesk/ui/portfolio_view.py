@@ -95,13 +95,13 @@ class PortfolioView(QWidget):
         behind = last.accounts
         tiles = [
             ("nrr", "Net revenue retention", _pct(v["nrr"]),
-             f"{len(behind['cohort']):,} accounts at the start", behind["cohort"]),
+             f"{_accounts(behind['cohort'])} at the start", behind["cohort"]),
             ("grr", "Gross revenue retention", _pct(v["grr"]),
              "churn and contraction only", behind["churned"] | behind["contracted"]),
             ("logo_churn", "Logo churn", _pct(v["logo_churn"]),
-             f"{len(behind['churned'])} accounts lost", behind["churned"]),
+             f"{_accounts(behind['churned'])} lost", behind["churned"]),
             ("expansion_rate", "Expansion", _pct(v["expansion_rate"]),
-             f"{len(behind['expanded'])} accounts grew", behind["expanded"]),
+             f"{_accounts(behind['expanded'])} grew", behind["expanded"]),
             ("median_ttv_days", "Median time to first value",
              "—" if v["median_ttv_days"] is None else f"{v['median_ttv_days']:.0f} days",
              f"{len(behind['first_value'])} reached it this quarter", behind["first_value"]),
@@ -156,6 +156,7 @@ class PortfolioView(QWidget):
                                          label=b or "no score"))
                 bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
             bars["seg"] = [bar for cont in containers for bar in cont]
+            ax.set_ylim(0, max(bottom, default=0) * 1.08 or 1)  # the tallest stack, whole
             ax.yaxis.set_major_formatter(lambda x, _p: f"${x / 1000:,.0f}K")
             ax.legend(fontsize=8)
 
@@ -173,7 +174,13 @@ class PortfolioView(QWidget):
             [BAND_COLOURS["green"].name()] * 3
         labels = ["<40", "40–49", "50–59", "60–69", "70–79", "80–89", "90+"]
         dist = Chart("Health distribution of live accounts")
-        dist.draw(lambda ax: bars.__setitem__("dist", ax.bar(labels, counts, color=colours)))
+        def draw_distribution(ax: Any) -> None:
+            from matplotlib.ticker import MaxNLocator
+
+            bars["dist"] = ax.bar(labels, counts, color=colours)
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # accounts are counted
+
+        dist.draw(draw_distribution)
         dist_ids = [{r[c["id"]] for r in live if r[c["health_score"]] is not None
                      and lo <= r[c["health_score"]] < hi}
                     for lo, hi in itertools.pairwise(bins)]
@@ -202,3 +209,7 @@ class PortfolioView(QWidget):
                     return
 
         chart.canvas.mpl_connect("button_press_event", on_click)
+
+
+def _accounts(ids: set[int]) -> str:
+    return f"{len(ids):,} account{'' if len(ids) == 1 else 's'}"
