@@ -16,6 +16,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
+from csdesk.errors import CsdeskError
+
 
 def alembic_config(url: str | None = None) -> Config:
     cfg = Config()
@@ -64,9 +66,54 @@ def schema_status(conn: Connection) -> SchemaStatus:
     return SchemaStatus(state, current, head)
 
 
+class MigrationCheckFailed(CsdeskError):
+    """An upgrade would have lost or broken rows; it was rolled back and the book is as it was."""
+
+
+def _row_counts(conn: Connection) -> dict[str, int]:
+    names = [t for t in inspect(conn).get_table_names() if t != "alembic_version"]
+    return {t: conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar_one() for t in names}
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade in one transaction (SQLite and PostgreSQL both have transactional DDL)."""
+    """Upgrade in one transaction (SQLite and PostgreSQL both have transactional DDL).
+
+    On SQLite, a batch migration rebuilds a table (create a copy, ``DROP`` the original,
+    rename): with foreign keys on, that ``DROP`` fires ``ON DELETE CASCADE`` and empties the
+    tables that point at it. So foreign keys are switched off for the upgrade (SQLite ignores
+    the pragma inside a transaction, hence before it begins), and before committing the
+    upgrade must pass ``PRAGMA foreign_key_check`` and keep every table's row count; any
+    difference rolls the whole upgrade back and names the table.
+    """
     cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        raw = conn.connection.driver_connection if sqlite else None
+        if raw is not None:
+            conn.rollback()  # no transaction may be open for the pragma to take effect
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                before = _row_counts(conn)
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                if sqlite:
+                    _verify(conn, before)
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _verify(conn: Connection, before: dict[str, int]) -> None:
+    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        table, _rowid, parent, _fk = broken[0]
+        raise MigrationCheckFailed(
+            f"the schema upgrade was undone: {len(broken):,} rows of {table} would point at "
+            f"missing {parent} rows; the book is unchanged")
+    after = _row_counts(conn)
+    for table, count in before.items():
+        if after.get(table) != count:
+            raise MigrationCheckFailed(
+                f"the schema upgrade was undone: table {table} would have gone from "
+                f"{count:,} to {after.get(table, 0):,} rows; the book is unchanged")
