@@ -155,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     exp.add_argument("--profile", choices=("salesforce", "hubspot"),
                      help="column names the CRM re-imports (with --entity)")
+    exp.add_argument("--overwrite", action="store_true",
+                     help="with --entity: replace an existing .csv file csdesk did not write")
     return parser
 
 
@@ -319,9 +321,11 @@ def _cmd_export(args: argparse.Namespace) -> int:
         if args.entity:
             target = args.target
             if target.suffix.lower() != ".csv":
+                if target.exists() and not target.is_dir():
+                    raise UsageError(f"{target} is a file; give a folder or a .csv file name")
                 target = target / f"{args.entity}.csv"
             done = [export_entity(db, args.entity, target, excel=args.excel,
-                                  profile=args.profile)]
+                                  profile=args.profile, overwrite=args.overwrite)]
         else:
             if args.profile:
                 raise CsdeskError("--profile exports one entity; add --entity")

@@ -38,6 +38,15 @@ class Reporter:
         self._cancel = cancel or never_cancel
 
     def checkpoint(self, fraction: float, message: str) -> None:
+        """Report progress; raise :class:`Cancelled` if the user asked to stop."""
+        self.poll()
+        self.report(fraction, message)
+
+    def poll(self) -> None:
+        """Raise :class:`Cancelled` if the user asked to stop (cheap: call it often)."""
         if self._cancel():
             raise Cancelled()
+
+    def report(self, fraction: float, message: str) -> None:
+        """Report progress without honouring Cancel (past the point of no return)."""
         self._progress(max(0.0, min(1.0, fraction)), message)

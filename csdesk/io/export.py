@@ -11,11 +11,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -23,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from csdesk.io.reader import GUARD_CHARS
+from csdesk.safefile import atomic_open
 
 _NUMBER = re.compile(r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$")
 
@@ -57,17 +55,9 @@ def cell(value: Any, kind: str = "text") -> str:
 
 @contextmanager
 def atomic_text(path: Path, *, excel: bool = False) -> Iterator[IO[str]]:
-    """A text file that appears at ``path`` only once completely written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8-sig" if excel else "utf-8") as fh:
-            yield fh
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """A private text file that appears at ``path`` only once completely written."""
+    with atomic_open(path, "w", newline="", encoding="utf-8-sig" if excel else "utf-8") as fh:
+        yield fh
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *,

@@ -4,29 +4,46 @@ Columns are the import fields of each entity (``io.entities``), so csdesk's own 
 an export exactly and detects its entity from the header; custom fields follow as
 ``custom.<name>`` columns. Importing a whole-book export into an empty book gives the same
 book. ``profile`` writes the column names a CRM re-imports (Salesforce, HubSpot).
+
+An export writes only its own files. A whole-book export goes into a new or empty folder, or
+into a folder that holds nothing but a previous csdesk export (recognised by the manifest
+``csdesk-export.json``), replacing just those files; anything else is refused untouched.
 """
 
 from __future__ import annotations
 
+import csv
+import json
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
+from csdesk import __version__
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, UsageError
 from csdesk.io import entities as E
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
 from csdesk.models import Account, Contact
 from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.safefile import (
+    TEMP_SUFFIX,
+    FileWriteError,
+    atomic_open,
+    describe_os_error,
+    private_dir,
+    remove_stale_temps,
+    temp_name,
+    write_text,
+)
 from csdesk.services.import_adapters import ADAPTERS
 
 # Fields that are inputs only: an account's contract lives in subscriptions.csv, and an
@@ -34,6 +51,8 @@ from csdesk.services.import_adapters import ADAPTERS
 _NOT_EXPORTED = {("accounts", f) for f in ("arr", "mrr", "renewal_date", "seats")} | {
     ("opportunities", "is_won")}
 CHUNK = 50_000
+MANIFEST = "csdesk-export.json"  # marks a folder (or zip) as csdesk's own export
+MANIFEST_FORMAT = "csdesk-export/1"
 
 
 @dataclass(frozen=True)
@@ -108,15 +127,73 @@ def _rows(db: Database, spec: E.EntitySpec, account_ids: list[int] | None = None
 
 
 def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
-                  profile: str | None = None,
-                  account_ids: list[int] | None = None) -> ExportResult:
-    """One entity to CSV; ``account_ids`` limits it to those accounts (a selection)."""
+                  profile: str | None = None, account_ids: list[int] | None = None,
+                  overwrite: bool = False) -> ExportResult:
+    """One entity to CSV; ``account_ids`` limits it to those accounts (a selection).
+
+    An existing file at ``path`` is replaced only when ``overwrite`` (the user said so, in a
+    save dialog or with ``--overwrite``) or when a csdesk export manifest beside it lists it.
+    """
+    path = Path(os.path.abspath(path.expanduser()))
+    if path.is_dir():
+        raise ExportRefused(f"{path} is a folder; give a .csv file name")
+    if path.exists() and not overwrite and not _ours(path, entity, profile):
+        raise ExportRefused(f"{path} already exists and csdesk did not write it; nothing was "
+                            "written (choose another name, or add --overwrite)")
+    try:
+        created = _make_folder(path.parent)
+    except OSError as exc:
+        raise FileWriteError(f"cannot export: {describe_os_error(exc, path.parent)}; "
+                             "nothing was written") from exc
+    try:
+        return _write_entity(db, entity, path, excel=excel, profile=profile,
+                             account_ids=account_ids)
+    except OSError as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        kept = "the previous file is kept" if path.exists() else "nothing was written"
+        raise FileWriteError(f"the export failed: {describe_os_error(exc, path)}; {kept}"
+                             ) from exc
+
+
+def _ours(path: Path, entity: str, profile: str | None) -> bool:
+    """Did csdesk write this file: listed in an export manifest, or headed exactly as an
+    export of ``entity`` is (so re-running the same export replaces its own output)?"""
+    if path.name in _manifest_files(path.parent):
+        return True
+    spec = E.entity(entity)
+    names = [f.name for f in export_fields(spec)]
+    if profile is not None:
+        names, _ = _for_profile(profile, spec, names, iter(()))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            first = next(csv.reader([fh.readline(64_000)]), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return first[:len(names)] == names and all(
+        h.startswith("custom.") for h in first[len(names):])
+
+
+def _write_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
+                  profile: str | None = None, account_ids: list[int] | None = None,
+                  rep: Reporter | None = None) -> ExportResult:
     spec = E.entity(entity)
     header, rows, _kinds = _rows(db, spec, account_ids)
     if profile is not None:
         header, rows = _for_profile(profile, spec, header, rows)
+    if rep is not None:
+        rows = _polled(rows, rep, f"Exporting {entity}…")
     count = write_csv(path, header, rows, excel=excel)
     return ExportResult(entity, path, count)
+
+
+def _polled(rows: Iterator[list[str]], rep: Reporter, message: str,
+            every: int = 2_000) -> Iterator[list[str]]:
+    """Pass rows through, checking for Cancel every few thousand (well within a second)."""
+    for n, row in enumerate(rows):
+        if n % every == 0:
+            rep.poll()
+        yield row
 
 
 def _for_profile(profile: str, spec: E.EntitySpec, header: list[str],
@@ -132,40 +209,128 @@ def _for_profile(profile: str, spec: E.EntitySpec, header: list[str],
     return [names[header[i]] for i in keep], ([r[i] for i in keep] for r in rows)
 
 
+class ExportRefused(UsageError):
+    """The export would replace or mix with files csdesk did not write: refused, untouched."""
+
+
+def _manifest_files(folder: Path) -> set[str]:
+    """The files a csdesk export manifest in ``folder`` lists (empty when there is none)."""
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return set()
+    files = data.get("files")
+    return {str(f) for f in files} if isinstance(files, dict) else set()
+
+
+def _manifest(results: list[ExportResult], excel: bool) -> str:
+    return json.dumps({
+        "format": MANIFEST_FORMAT,
+        "csdesk": __version__,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "excel": excel,
+        "files": {r.path.name: {"entity": r.entity, "rows": r.rows} for r in results},
+    }, indent=2) + "\n"
+
+
+def _make_folder(folder: Path) -> Path | None:
+    """Create ``folder`` (privately) if missing; return the topmost folder created, if any."""
+    created = None
+    for parent in reversed([folder, *folder.parents]):
+        if not parent.exists():
+            created = created or parent
+    if created is not None:
+        private_dir(folder)
+    return created
+
+
+def check_export_target(target: Path) -> Path:
+    """Where ``export_book`` would write, refused when that would touch files not its own."""
+    target = Path(os.path.abspath(target.expanduser()))
+    if target.suffix.lower() == ".zip":
+        if target.is_dir():
+            raise ExportRefused(f"{target} is a folder; give a .zip file name")
+        if target.exists():
+            try:
+                with zipfile.ZipFile(target) as zf:
+                    ours = MANIFEST in zf.namelist()
+            except (OSError, zipfile.BadZipFile):
+                ours = False
+            if not ours:
+                raise ExportRefused(f"{target} already exists and is not a csdesk export; "
+                                    "nothing was written (choose another name)")
+        return target
+    if target.exists() and not target.is_dir():
+        raise ExportRefused(f"{target} is a file; give a folder or a .zip")
+    if target.is_dir():
+        allowed = _manifest_files(target) | {MANIFEST}
+        foreign = sorted(p.name for p in target.iterdir()
+                         if p.name not in allowed and not p.name.endswith(TEMP_SUFFIX))
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (f" and {len(foreign) - 3} more"
+                                               if len(foreign) > 3 else "")
+            raise ExportRefused(
+                f"{target} holds files that are not a csdesk export ({shown}); nothing was "
+                "written — choose an empty or new folder")
+    return target
+
+
 def export_book(db: Database, target: Path, *, excel: bool = False,
                 progress: ProgressFn | None = None,
                 cancel: CancelFn | None = None) -> list[ExportResult]:
-    """Every entity to ``target`` (a folder, or a ``.zip``); the old one stays until done."""
+    """Every entity to ``target``: a new or empty folder, a previous csdesk export (whose
+    files alone are replaced), or a ``.zip``. Each file appears whole; on any failure or a
+    Cancel, what was there before is left as it was.
+    """
     rep = Reporter(progress, cancel)
-    target = target.expanduser()
-    parent = target.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    target = check_export_target(target)
+    is_zip = target.suffix.lower() == ".zip"
+    folder = target.parent if is_zip else target
     try:
-        results = []
+        created = _make_folder(folder)
+    except OSError as exc:
+        raise FileWriteError(f"cannot export: {describe_os_error(exc, folder)}; nothing was "
+                             "written") from exc
+    remove_stale_temps(folder)
+    staged: list[tuple[Path, ExportResult]] = []
+    try:
         for n, name in enumerate(E.IMPORT_ORDER):
             rep.checkpoint(n / len(E.IMPORT_ORDER), f"Exporting {name}…")
-            results.append(export_entity(db, name, work / f"{name}.csv", excel=excel))
-        if target.suffix.lower() == ".zip":
-            tmp_zip = work.with_suffix(".zip.part")
-            with zipfile.ZipFile(tmp_zip, "w", zipfile.ZIP_DEFLATED) as zf:
-                for r in results:
-                    zf.write(r.path, r.path.name)
-            os.replace(tmp_zip, target)
-            shutil.rmtree(work)
+            final = target / f"{name}.csv" if not is_zip else Path(f"{name}.csv")
+            tmp = temp_name(folder / f"{name}.csv")
+            done = _write_entity(db, name, tmp, excel=excel, rep=rep)
+            staged.append((tmp, ExportResult(name, final, done.rows)))
+        results = [r for _tmp, r in staged]
+        rep.checkpoint(1.0, "Writing the files…")
+        if is_zip:
+            with atomic_open(target, "wb") as fh, \
+                    zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
+                for tmp, r in staged:
+                    zf.write(tmp, r.path.name)
+                zf.writestr(MANIFEST, _manifest(results, excel))
             return [ExportResult(r.entity, target / r.path.name, r.rows) for r in results]
-        if target.exists() and not target.is_dir():
-            raise CsdeskError(f"{target} is a file; give a folder or a .zip")
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-        os.replace(work, target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        rep.checkpoint(1.0, "Done")
-        return [ExportResult(r.entity, target / r.path.name, r.rows) for r in results]
+        old = _manifest_files(target)
+        # From here on nothing can be cancelled: each file is renamed into place whole.
+        for tmp, r in staged:
+            os.replace(tmp, r.path)
+        write_text(target / MANIFEST, _manifest(results, excel))
+        for stale in old - {r.path.name for r in results}:
+            (target / stale).unlink(missing_ok=True)
+        rep.report(1.0, "Done")
+        return results
+    except OSError as exc:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        kept = ("nothing was written" if created is not None or not _manifest_files(target)
+                else "the previous export is kept")
+        raise FileWriteError(f"the export failed: {describe_os_error(exc, target)}; {kept}"
+                             ) from exc
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
         raise
+    finally:
+        for tmp, _r in staged:
+            tmp.unlink(missing_ok=True)

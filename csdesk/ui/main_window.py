@@ -527,7 +527,8 @@ class MainWindow(QMainWindow):
         from csdesk.services.export import export_entity
 
         try:
-            result = export_entity(self.db, "accounts", path, account_ids=ids)
+            result = export_entity(self.db, "accounts", path, account_ids=ids,
+                                   overwrite=True)  # the save dialog asked
         except Exception as exc:  # an unwritable folder, a full disk
             QMessageBox.warning(self, "Export", f"The export failed: {exc}")
             return
