@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
@@ -66,7 +67,7 @@ class CalendarGrid(QWidget):
         super().__init__(parent)
         self.months: list[tuple[int, int]] = []
         self.rows: list[RenewalRow] = []
-        self.today = date.today()
+        self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
         self.setMinimumSize(QSize(280, 300))
 
@@ -177,7 +178,7 @@ class RenewalsView(QWidget):
         super().__init__(parent)
         self.db, self.runner = db, runner
         self.forecast: QuarterForecast | None = None
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.anchor = self.today.replace(day=1)
         self.rows: list[RenewalRow] = []
         self.owner: str | None = None  # "My book": only this CSM's renewals
