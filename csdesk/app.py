@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database, restore_book
+from csdesk.db import Database, restore_book, start_afresh
 from csdesk.errors import CorruptDatabaseError, CsdeskError
 from csdesk.services.defaults import ensure_defaults
 
@@ -118,19 +118,26 @@ def run_gui(
 
 
 def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) -> Database:
-    """Tell the user the book was damaged, and offer the newest good backup."""
+    """Tell the user the book was damaged; restore the newest good backup or, on their
+    explicit choice, start an empty book (the damaged file and the backups are kept)."""
     from PySide6.QtWidgets import QMessageBox
 
-    if exc.newest_backup is not None:
-        answer = QMessageBox.warning(
-            None, "csdesk: the book is damaged",
-            f"{exc}\n\nRestore the newest good backup now? Choosing No starts an empty book; "
-            "the damaged file stays where it was moved.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )
-        if answer == QMessageBox.StandardButton.Yes:
-            restore_book(location, exc.newest_backup)
+    box = QMessageBox(QMessageBox.Icon.Warning, "csdesk: the book is damaged", str(exc))
+    restore = (box.addButton("Restore the newest good backup",
+                             QMessageBox.ButtonRole.AcceptRole)
+               if exc.newest_backup is not None else None)
+    fresh = box.addButton("Start an empty book", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    box.setInformativeText(
+        "The damaged file and every backup are kept either way."
+        + ("" if restore else " No good backup was found."))
+    box.setDefaultButton(restore or fresh)
+    box.exec()
+    chosen = box.clickedButton()
+    if restore is not None and chosen is restore:
+        restore_book(location, exc.newest_backup)  # type: ignore[arg-type]
+    elif chosen is fresh:
+        start_afresh(location)
     else:
-        QMessageBox.warning(None, "csdesk: the book is damaged",
-                            f"{exc}\n\ncsdesk starts an empty book.")
+        raise exc
     return open_book(location, demo=demo)

@@ -106,8 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
              "or a new SQLite file for a snapshot; verified row for row, source untouched")
     move.add_argument("target", help="postgresql+psycopg://user@host/db, or a new .sqlite file")
 
-    restore = sub.add_parser("restore", parents=[common], help="restore the book from a backup")
-    restore.add_argument("file", type=Path, help="a backup file (see csdesk backup --list)")
+    restore = sub.add_parser(
+        "restore", parents=[common],
+        help="restore the book from a backup (or, after damage, start afresh)")
+    restore.add_argument("file", type=Path, nargs="?",
+                         help="a backup file (see csdesk backup --list)")
+    restore.add_argument("--fresh", action="store_true",
+                         help="after the book was found damaged: start an empty book instead "
+                              "(the damaged file and the backups are kept)")
 
     from csdesk.io.entities import ENTITIES
     from csdesk.io.mapping import PROFILES
@@ -229,11 +235,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     from csdesk.db import Database
     from csdesk.services.book import book_info
 
-    location = _location(args)
-    if location.path is not None and not location.path.exists():
-        raise CsdeskError(f"no csdesk book at {location.path} (create one with: csdesk demo, "
-                          "or open csdesk)")
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    # Read-only: info never changes a file (no upgrade, no journal-mode switch).
+    with Database.open(_location(args), create=False, readonly=True) as db:
         info = book_info(db)
     if args.json:
         print(json.dumps(info.as_json(), indent=2))
@@ -257,8 +260,6 @@ def _cmd_migrate_to(args: argparse.Namespace) -> int:
     from csdesk.db.copy import copy_book
 
     source = _location(args)
-    if source.path is not None and not source.path.exists():
-        raise CsdeskError(f"no csdesk book at {source.path}")
     target = resolve_database(args.target)
     with Database.open(source, create=False, readonly=True) as db:
         done = copy_book(db, target)
@@ -285,8 +286,6 @@ def _cmd_backup(args: argparse.Namespace) -> int:
             print(f"{b.taken_at:%Y-%m-%d %H:%M:%S} UTC  {b.reason:<16} "
                   f"{b.size / 1_048_576:7.1f} MiB  {b.path}")
         return 0
-    if not location.path.exists():
-        raise CsdeskError(f"no csdesk book at {location.path}")
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         taken = db.backup("manual")
     print(f"Backup verified: {taken}")
@@ -294,9 +293,16 @@ def _cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from csdesk.db import restore_book
+    from csdesk.db import restore_book, start_afresh
 
     location = _location(args)
+    if args.fresh == (args.file is not None):
+        raise UsageError("give a backup file to restore, or --fresh (not both)")
+    if args.fresh:
+        start_afresh(location)
+        print(f"Started an empty book at {location.display()}; the damaged file and every "
+              "backup are kept")
+        return 0
     safety = restore_book(location, args.file)
     print(f"Restored {location.display()} from {args.file.expanduser().resolve()}")
     if safety is not None:
@@ -315,8 +321,6 @@ def _cmd_export(args: argparse.Namespace) -> int:
     from csdesk.services.export import export_book, export_entity
 
     location = _location(args)
-    if location.path is not None and not location.path.exists():
-        raise CsdeskError(f"no csdesk book at {location.path}")
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         if args.entity:
             target = args.target

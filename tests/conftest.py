@@ -185,3 +185,28 @@ def demo_db(demo_location: DatabaseLocation) -> Iterator[Database]:
     database = Database.open(demo_location)
     yield database
     database.close()
+
+
+@pytest.fixture
+def small_disk() -> Iterator[object]:
+    """``small_disk(folder, kib)`` mounts a tmpfs of ``kib`` KiB on ``folder``: a real full
+    disk (ENOSPC, SQLITE_FULL) for the code under test. Needs root (CI runs as root);
+    elsewhere the test skips, saying why."""
+    import subprocess
+
+    mounted: list[Path] = []
+
+    def make(folder: Path, kib: int) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.name != "posix" or os.geteuid() != 0:
+            pytest.skip("a full disk is a small tmpfs, which only root can mount")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={kib}k,mode=0700", "tmpfs",
+                               str(folder)], capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in reversed(mounted):
+        subprocess.run(["umount", "-l", str(folder)], check=False)

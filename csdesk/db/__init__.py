@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from csdesk.db.database import Database, OpenReport, check_file, restore_book
+from csdesk.db.database import Database, OpenReport, check_file, restore_book, start_afresh
 
-__all__ = ["Database", "OpenReport", "check_file", "restore_book"]
+__all__ = ["Database", "OpenReport", "check_file", "restore_book", "start_afresh"]

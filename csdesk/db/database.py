@@ -16,6 +16,8 @@ begins with ``BEGIN IMMEDIATE`` and commits or rolls back as a whole.
 from __future__ import annotations
 
 import contextlib
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,11 +28,17 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from csdesk.config import DatabaseLocation
+from csdesk.config import DatabaseLocation, data_dir
 from csdesk.db import backup as backups
 from csdesk.db.engine import make_engine, writer
 from csdesk.db.lock import WriteLock
-from csdesk.db.migrate import SchemaState, SchemaStatus, schema_status, upgrade
+from csdesk.db.migrate import (
+    SchemaState,
+    SchemaStatus,
+    schema_status,
+    script_directory,
+    upgrade,
+)
 from csdesk.errors import (
     ConflictError,
     CorruptDatabaseError,
@@ -38,6 +46,7 @@ from csdesk.errors import (
     DatabaseLockedError,
     ReadOnlyError,
 )
+from csdesk.safefile import PRIVATE_FILE, private_dir, tighten
 
 
 @dataclass(frozen=True)
@@ -88,12 +97,16 @@ class Database:
             return cls._open_server(location, readonly=readonly)
 
         exists = path.exists() and path.stat().st_size > 0
-        if not exists and not create:
-            raise CsdeskError(f"no csdesk book at {path}")
-        if exists:
-            check_file(path)
+        if exists or (path.exists() and backups.list_backups(path)):
+            check_file(path)  # an emptied book with backups is damage, not a new book
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _refuse_while_damaged(path)
+            if not create:
+                raise CsdeskError(f"no csdesk book at {path} (open csdesk to start one, or "
+                                  "csdesk demo for a demo book)")
+            _create_private(path)
+        if not readonly:
+            _tighten(path)
 
         readonly_reason = "opened read-only on request" if readonly else None
         write_lock: WriteLock | None = None
@@ -292,24 +305,63 @@ class ServerUnreachable(CsdeskError):
         self.unsaved = unsaved
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def book_tables(path: Path) -> set[str] | None:
+    """The tables of an SQLite file, read without changing it (None when unreadable)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
+
+
+def is_csdesk_schema(tables: set[str] | None) -> bool:
+    return tables is not None and {"alembic_version", "accounts"} <= tables
+
+
 def check_file(path: Path) -> None:
-    """``quick_check`` an existing book; move a damaged one aside and name the best backup."""
+    """Check an existing file before anything writes to it.
+
+    A file that is not a csdesk book (a spreadsheet, another program's SQLite database) is
+    refused and left exactly as it is. A csdesk book — by its schema, or, when too damaged to
+    tell, by the backups csdesk keeps of it — that fails ``quick_check`` is moved aside, the
+    damage is recorded (so no command quietly starts an empty book in its place), and the
+    newest good backup is named.
+    """
     try:
         with open(path, "rb") as fh:
             header = fh.read(16)
     except OSError as exc:
         raise CsdeskError(f"cannot read {path}: {exc.strerror}") from exc
-    problems: list[str]
-    if header != b"SQLite format 3\x00":
-        problems = ["the file is not an SQLite database"]
+    tables = book_tables(path) if header == SQLITE_HEADER else None
+    if header == SQLITE_HEADER and tables is not None and not is_csdesk_schema(tables) and (
+            tables or not backups.list_backups(path)):
+        if not tables:
+            return  # an empty SQLite file: a new book is created in it
+        raise CsdeskError(f"{path} is an SQLite database of another program, not a csdesk "
+                          "book; it was left as it is")
+    ours = is_csdesk_schema(tables) or bool(backups.list_backups(path))
+    if header != SQLITE_HEADER:
+        problems = ["the file is empty" if not header else
+                    "the file is not an SQLite database"]
     else:
         problems = backups.integrity_problems(path, quick=True)
     if not problems:
         return
+    if not ours:
+        raise CsdeskError(f"{path} is not a csdesk book ({problems[0]}); it was left as it is")
     try:
         moved = backups.move_aside(path)
     except OSError:
         moved = None
+    backups.record_damage(path, moved, problems[0])
     newest = backups.newest_good_backup(path)
     where = f"it was moved to {moved}" if moved else "it could not be moved aside"
     offer = (
@@ -322,6 +374,43 @@ def check_file(path: Path) -> None:
     )
 
 
+def _refuse_while_damaged(path: Path) -> None:
+    """After damage was found, no new book is created until the user restores or starts
+    afresh: a new empty book would soon push the good backups out of rotation."""
+    damage = backups.pending_damage(path)
+    if damage is None:
+        return
+    newest = backups.newest_good_backup(path)
+    found = str(damage.get("found_at") or "")[:16].replace("T", " ")
+    moved = damage.get("moved_to")
+    offer = (f"restore a backup (csdesk restore \"{newest}\")" if newest
+             else "restore a backup (csdesk backup --list)")
+    raise CorruptDatabaseError(
+        f"{path} was found damaged on {found} UTC"
+        + (f" and moved to {moved}" if moved else "")
+        + f"; no new book was created. To go on, {offer} or start afresh with an empty book "
+        "(csdesk restore --fresh)",
+        moved_to=Path(moved) if moved else None, newest_backup=newest)
+
+
+def _create_private(path: Path) -> None:
+    """Create a new book's file as 0600 (and its folders 0700) before SQLite opens it:
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    private_dir(path.parent)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+
+
+def _tighten(path: Path) -> None:
+    """Make a book csdesk created (with its side files and backups) private again: books
+    made by earlier csdesks were readable by every user of the machine."""
+    for side in ("", "-wal", "-shm", ".lock", ".lock.owner"):
+        tighten(path.with_name(path.name + side))
+    if path.parent == data_dir():
+        tighten(path.parent)
+    backups.tighten_backups(path)
+
+
 def _newer_message(status: SchemaStatus) -> str:
     return (
         f"read-only: this book was written by a newer csdesk (schema {status.current}, this "
@@ -332,21 +421,54 @@ def _newer_message(status: SchemaStatus) -> str:
 __all__ = ["Database", "OpenReport", "check_file"]
 
 
+def check_backup_file(backup_file: Path) -> None:
+    """Refuse a file that is not a sound backup of a csdesk book this version can open."""
+    if not backup_file.is_file():
+        raise CsdeskError(f"{backup_file} is not a sound csdesk backup (no such file); "
+                          "nothing was changed")
+    with open(backup_file, "rb") as fh:
+        if fh.read(16) != SQLITE_HEADER:
+            raise CsdeskError(f"{backup_file} is not a csdesk backup (not an SQLite "
+                              "database); nothing was changed")
+    tables = book_tables(backup_file)
+    if tables is None:
+        raise CsdeskError(f"{backup_file} is not a sound csdesk backup (SQLite cannot read "
+                          "it); nothing was changed")
+    if not is_csdesk_schema(tables):
+        raise CsdeskError(f"{backup_file} is not a csdesk book or backup; nothing was changed")
+    problems = backups.verify_backup(backup_file)
+    if problems:
+        raise CsdeskError(f"{backup_file} is not a sound csdesk backup ({problems[0]}); "
+                          "nothing was changed")
+    con = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    try:
+        revision = con.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.Error:
+        revision = None
+    finally:
+        con.close()
+    known = {rev.revision for rev in script_directory().walk_revisions()}
+    if revision is None or revision[0] not in known:
+        raise CsdeskError(f"{backup_file} was written by a newer csdesk (schema "
+                          f"{revision[0] if revision else 'unknown'}); update csdesk to "
+                          "restore it. Nothing was changed")
+
+
 def restore_book(location: DatabaseLocation, backup_file: Path) -> Path | None:
     """Put a verified backup in place of the book; return the safety backup taken first.
 
-    The current book is locked against other writers, backed up (when it is sound) so that
-    the restore itself can be undone, and then overwritten through the backup API. A damaged
-    current book is moved aside instead of backed up.
+    The backup is checked first (a csdesk book, its checksum, ``integrity_check``, a schema
+    this csdesk knows); then the current book is locked against other writers, backed up
+    (when it is sound) so that the restore itself can be undone, and overwritten through the
+    backup API. A damaged current book is moved aside instead of backed up. Every failure
+    after the safety backup names it.
     """
     path = location.path
     if path is None:
         raise CsdeskError("restore works on SQLite books; restore a server with its own tools")
     backup_file = backup_file.expanduser().resolve()
-    problems = backups.integrity_problems(backup_file) if backup_file.is_file() else ["missing"]
-    if problems:
-        raise CsdeskError(f"{backup_file} is not a sound csdesk backup ({problems[0]})")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    check_backup_file(backup_file)
+    private_dir(path.parent)
     safety: Path | None = None
     with WriteLock(path):
         if path.exists() and path.stat().st_size > 0:
@@ -356,7 +478,26 @@ def restore_book(location: DatabaseLocation, backup_file: Path) -> Path | None:
                 pass  # already moved aside; restore into a fresh file
             else:
                 safety = backups.create_backup(path, "pre-restore")
-        backups.restore_backup(backup_file, path)
+        try:
+            backups.restore_backup(backup_file, path)
+        except CsdeskError as exc:
+            kept = (f"; the book as it was before is kept in {safety}" if safety
+                    else "")
+            raise CsdeskError(f"{exc}{kept}") from exc
+        backups.resolve_damage(path, f"restored from {backup_file}")
     # Opening runs the usual checks and upgrades an older backup to the current schema.
     Database.open(location).close()
     return safety
+
+
+def start_afresh(location: DatabaseLocation) -> None:
+    """After damage was found, start an empty book on purpose (the damaged file and every
+    backup stay where they are)."""
+    path = location.path
+    if path is None:
+        raise CsdeskError("starting afresh is for SQLite books")
+    if path.exists() and path.stat().st_size > 0:
+        raise CsdeskError(f"{path} holds a book; nothing was changed (restore a backup "
+                          "with csdesk restore FILE instead)")
+    backups.resolve_damage(path, "started afresh")
+    Database.open(location).close()

@@ -13,7 +13,6 @@ read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +34,7 @@ from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
 from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.safefile import file_sha256
 from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
 from csdesk.services.segments import resegment
 
@@ -279,14 +279,6 @@ def _log(session: Session, result: ImportResult) -> None:
                  "profile": result.profile},
         inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
         error_count=0, errors=[], finished_at=datetime.now(UTC)))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,

@@ -107,11 +107,15 @@ def test_a_damaged_book_is_moved_aside_and_the_newest_good_backup_offered(
         assert _names(db) == ["A"]
 
 
-def test_a_file_that_is_not_a_database_is_reported(location: DatabaseLocation) -> None:
+def test_a_file_that_is_not_a_database_is_reported_and_left_alone(
+        location: DatabaseLocation) -> None:
     assert location.path is not None
     location.path.write_text("name,arr\nAcme,100\n", encoding="utf-8")
-    with pytest.raises(CorruptDatabaseError, match="not an SQLite database"):
+    with pytest.raises(CsdeskError, match="not an SQLite database") as err:
         Database.open(location)
+    assert not isinstance(err.value, CorruptDatabaseError)  # not a book: never moved
+    assert location.path.read_text(encoding="utf-8") == "name,arr\nAcme,100\n"
+    assert not list(location.path.parent.glob("*.corrupt-*"))
 
 
 def _fake(ts: datetime) -> BackupInfo:

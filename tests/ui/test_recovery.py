@@ -1,9 +1,11 @@
-"""Opening a damaged book in the GUI offers the newest good backup, and restores it."""
+"""Opening a damaged book in the GUI offers the newest good backup or, on purpose, an empty
+book; the dialog is really shown and answered by clicking its buttons."""
 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from csdesk import app
 from csdesk.config import DatabaseLocation
@@ -20,11 +22,26 @@ def _damage(location: DatabaseLocation) -> None:
     location.path.write_bytes(bytes(data))
 
 
-@pytest.mark.parametrize(("answer", "accounts"), [(QMessageBox.StandardButton.Yes, 1),
-                                                  (QMessageBox.StandardButton.No, 0)])
+def _answer_with(qtbot, label: str, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Click ``label`` in the message box once it is on screen."""
+
+    def click() -> None:
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, click)
+            return
+        seen.append(box.text())
+        seen.extend(b.text() for b in box.buttons())
+        button = next(b for b in box.buttons() if b.text() == label)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, click)
+
+
+@pytest.mark.parametrize(("label", "accounts"), [("Restore the newest good backup", 1),
+                                                 ("Start an empty book", 0)])
 def test_damaged_book_offers_the_newest_backup(
-    qtbot, location: DatabaseLocation, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-    answer: QMessageBox.StandardButton, accounts: int,
+    qtbot, location: DatabaseLocation, label: str, accounts: int,  # type: ignore[no-untyped-def]
 ) -> None:
     with Database.open(location) as db:
         with db.write() as s:
@@ -32,18 +49,32 @@ def test_damaged_book_offers_the_newest_backup(
                           engagement_model="tech_touch"))
         db.backup()
     _damage(location)
-    asked: list[str] = []
-
-    def fake_warning(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
-        asked.append(text)
-        return answer
-
-    monkeypatch.setattr(QMessageBox, "warning", fake_warning)
     with pytest.raises(CorruptDatabaseError) as err:
         app.open_book(location)
+    seen: list[str] = []
+    _answer_with(qtbot, label, seen)
     db = app._recover(err.value, location, demo=False)
     try:
-        assert "Restore the newest good backup" in asked[0]
+        assert "is damaged" in seen[0]
+        assert {"Restore the newest good backup", "Start an empty book", "Quit"} <= set(seen)
         assert book_info(db).counts["accounts"] == accounts
     finally:
         db.close()
+
+
+def test_quitting_creates_no_new_book_until_the_user_chooses(
+    qtbot, location: DatabaseLocation,  # type: ignore[no-untyped-def]
+) -> None:
+    assert location.path is not None
+    with Database.open(location) as db:
+        db.backup()
+    _damage(location)
+    with pytest.raises(CorruptDatabaseError) as err:
+        app.open_book(location)
+    _answer_with(qtbot, "Quit", [])
+    with pytest.raises(CorruptDatabaseError):
+        app._recover(err.value, location, demo=False)
+    # The next start finds the damage recorded and asks again instead of starting empty.
+    with pytest.raises(CorruptDatabaseError, match="no new book was created"):
+        app.open_book(location)
+    assert not location.path.exists()
