@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import platformdirs
 from sqlalchemy.engine import make_url
 
 from csdesk.errors import CsdeskError
+from csdesk.safefile import private_dir, write_text
 
 APP_NAME = "csdesk"
 DB_ENV = "CSDESK_DB"
@@ -75,7 +77,13 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
         try:
             url = make_url(raw)
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
-            raise CsdeskError(f"not a database URL: {raw!r} ({exc})") from exc
+            # Neither the URL nor the driver's message may show the password.
+            shown = hide_password(raw)
+            reason = str(exc).replace(raw, shown)
+            secret = _password_in(raw)
+            if secret:
+                reason = reason.replace(secret, "***")
+            raise CsdeskError(f"not a database URL: {shown!r} ({reason})") from None
         if url.drivername.startswith("sqlite"):
             if not url.database or url.database == ":memory:":
                 raise CsdeskError("an in-memory SQLite database cannot hold a book; give a file")
@@ -88,6 +96,24 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
     if path.is_dir():
         raise CsdeskError(f"{path} is a folder; --db takes a database file or URL")
     return DatabaseLocation(f"sqlite:///{path}", path)
+
+
+# scheme://user:password@host…; a password may itself hold "@" or ":", so it runs to the
+# last "@" (host, port and database hold none).
+_USERINFO = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)(?P<password>.*)(?P<tail>@[^@]*)$")
+
+
+def _password_in(url: str) -> str | None:
+    m = _USERINFO.match(url)
+    return m.group("password") if m and m.group("password") else None
+
+
+def hide_password(url: str) -> str:
+    """``url`` with the password (if any) shown as ``***``; works on malformed URLs too."""
+    m = _USERINFO.match(url)
+    if not m or not m.group("password"):
+        return url
+    return f"{m.group('head')}***{m.group('tail')}"
 
 
 def settings_path() -> Path:
@@ -104,8 +130,7 @@ def load_settings() -> dict[str, Any]:
 
 
 def save_settings(settings: dict[str, Any]) -> None:
+    """Write the settings whole (or leave the old file), readable by this user only."""
     path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(settings, indent=2, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    private_dir(path.parent)
+    write_text(path, json.dumps(settings, indent=2, sort_keys=True))

@@ -12,7 +12,6 @@ health score and can be overridden.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from pathlib import Path
@@ -33,6 +32,7 @@ from csdesk.models import (
 )
 from csdesk.models.enums import AccountStatus, RenewalOutcome, TicketStatus
 from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.safefile import FileWriteError, describe_os_error, write_bytes
 from csdesk.services.periods import quarter_of
 
 # Days before the renewal date at which the renewal process starts, per segment.
@@ -338,14 +338,12 @@ def write_ics(path: Path, rows: list[RenewalRow], *, stamp: date | None = None,
     if not path.parent.is_dir():
         raise CsdeskError(f"the folder {path.parent} does not exist")
     data = to_ics(rows, stamp=stamp, progress=progress, cancel=cancel)
-    tmp = path.with_name(path.name + ".part")
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_bytes(path, data)
     except OSError as exc:
-        raise CsdeskError(f"could not write {path}: {exc.strerror or exc}") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
+        kept = "the previous file is kept" if path.exists() else "nothing was written"
+        raise FileWriteError(f"the calendar was not written: {describe_os_error(exc, path)}; "
+                             f"{kept}") from exc
     return path
 
 

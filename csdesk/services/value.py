@@ -20,6 +20,7 @@ from csdesk.config import data_dir
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Objective, Subscription, ValueOutcome
+from csdesk.safefile import FileWriteError, atomic_open, describe_os_error, private_dir
 from csdesk.services.account_detail import ValidationError
 
 
@@ -93,10 +94,15 @@ def _keep_file(account_id: int, entry_id: int, source: Path) -> Path:
     if not source.is_file():
         raise ValidationError("evidence_file", f"no file at {source}")
     folder = data_dir() / "evidence" / str(account_id)
-    folder.mkdir(parents=True, exist_ok=True)
     safe = re.sub(r"[^\w.\-]+", "_", source.name)[:120]
     target = folder / f"{entry_id}-{safe}"
-    shutil.copy2(source, target)
+    try:  # private: evidence is often a customer's own document
+        private_dir(folder)
+        with source.open("rb") as src, atomic_open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except OSError as exc:
+        raise FileWriteError(f"the evidence file was not kept: "
+                             f"{describe_os_error(exc, folder)}; nothing was saved") from exc
     return target
 
 

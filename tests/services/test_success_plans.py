@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -146,6 +148,9 @@ def test_value_log_totals_roi_and_evidence(db: Database, account: int, tmp_path:
     entry = V.add_entry(db, account, {"title": "Old win", "value_cents": 50_000_00,
                                       "occurred_on": date(2025, 11, 1)}, evidence)
     assert Path(entry.evidence_file).read_bytes() == b"numbers"
+    if os.name == "posix":  # a customer's document: readable by this user only
+        assert stat.S_IMODE(Path(entry.evidence_file).stat().st_mode) == 0o600
+        assert stat.S_IMODE(Path(entry.evidence_file).parent.stat().st_mode) == 0o700
     t = V.totals(db, account, today=today)
     assert (t.quarter_cents, t.year_cents, t.to_date_cents) == (30_000_00, 50_000_00,
                                                                 100_000_00)

@@ -1,0 +1,41 @@
+"""Settings are private and written whole; a team-server password is never printed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from csdesk.cli import main
+from csdesk.config import hide_password, load_settings, save_settings, settings_path
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_settings_are_private_and_whole() -> None:
+    save_settings({"me": "Ana", "recent": ["x"]})
+    path = settings_path()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_settings() == {"me": "Ana", "recent": ["x"]}
+    assert [p.name for p in path.parent.iterdir() if p.name != "settings.json"] == []
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql+psycopg://bob:s3cr3t!@db.example:54x2/book",
+    "postgresql+psycopg://bob:p@ss:w0rd@db.example:5x/book",  # '@' and ':' in the password
+    "postgresql://bob:s3cr3t@db.example:/book:",
+])
+def test_a_malformed_server_url_never_shows_the_password(
+        url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = url.split("://", 1)[1].split(":", 1)[1].rsplit("@", 1)[0]
+    code = main(["info", "--db", url])
+    err = capsys.readouterr().err
+    assert code == 1 and err.startswith("csdesk: error:")
+    assert secret not in err and "***" in err
+    assert secret not in hide_password(url)
+
+
+def test_hide_password_leaves_other_text_alone(tmp_path: Path) -> None:
+    assert hide_password("postgresql://bob@host/db") == "postgresql://bob@host/db"
+    assert hide_password(str(tmp_path / "book.sqlite")) == str(tmp_path / "book.sqlite")
