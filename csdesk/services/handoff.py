@@ -68,7 +68,9 @@ def save_handoff(db: Database, account_id: int, values: dict[str, Any],
         else:
             if h.version != expected_version:
                 raise ConflictError("this handoff was changed elsewhere since you opened it; "
-                                    "reload to see the newer version")
+                                    "your edit was not saved",
+                                    current={f: getattr(h, f) for f in FIELDS},
+                                    version=h.version)
             for k, v in clean.items():
                 setattr(h, k, v)
     return get_handoff(db, account_id)

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import ConflictError, CsdeskError
 from csdesk.services import account_detail as A
 from csdesk.services import handoff as H
 from csdesk.ui.fields import date_edit
@@ -142,10 +142,32 @@ class HandoffPane(QWidget):
     def save(self) -> None:
         try:
             H.save_handoff(self.db, self.account_id, self.values(), self.view.version)
+        except ConflictError as exc:
+            self._resolve(exc)
         except CsdeskError as exc:
             QMessageBox.warning(self, "Handoff", str(exc))
         self.reload()
         self.saved.emit()
+
+    def _resolve(self, exc: ConflictError) -> None:
+        """Someone saved the handoff first (this also runs when the window closes): show
+        theirs beside mine — keep mine, keep theirs, choose per field, or copy my text —
+        so nothing typed is lost without the user's say."""
+        from csdesk.ui.conflict_dialog import ConflictDialog
+
+        if exc.current is None or exc.version is None:
+            QMessageBox.warning(self, "Handoff", str(exc))
+            return
+        values = self.values()
+        mine = {k: v for k, v in values.items() if v != self._saved_values.get(k)}
+        dialog = ConflictDialog("handoff", self._saved_values, mine, exc.current, self)
+        chosen = dialog.resolution() if dialog.exec() else {}
+        if chosen:
+            try:
+                H.save_handoff(self.db, self.account_id, {**exc.current, **chosen},
+                               exc.version)
+            except CsdeskError as again:
+                QMessageBox.warning(self, "Handoff", str(again))
 
     def criteria_to_plan(self) -> int:
         self.save()
