@@ -199,9 +199,17 @@ class Report:
             return self.fonts.missing
         path = Path(out)
         tmp = path.with_name(path.name + ".part")
+        tmp.unlink(missing_ok=True)  # left by a crash
+        # Private from the first byte (0600), and on disk before it replaces the old PDF.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
+                     0o600)
         try:
-            with open(tmp, "wb") as fh:
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, 0o600)  # whatever the umask
+            with os.fdopen(fd, "wb") as fh:
                 self._build(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, path)
         finally:
             tmp.unlink(missing_ok=True)
