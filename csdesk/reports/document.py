@@ -115,7 +115,7 @@ class Report:
         return self.fonts.markup(value)
 
     def para(self, markup: str, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(markup, style or self.styles.body)
+        return _Paragraph(markup, style or self.styles.body)
 
     def add(self, *flowables: Flowable) -> None:
         self.story.extend(flowables)
@@ -283,6 +283,19 @@ class Report:
 
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
         doc.build(list(self.story), canvasmaker=_numbered_canvas(doc, company, s))
+
+
+class _Paragraph(Paragraph):
+    """A paragraph that lays out its lines once per width: a table splitting a long cell
+    across pages asks for the same layout several times a page (in 4.x, each costs a pass
+    over the whole text, a long word a measure per character)."""
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if self.__dict__.get("_wrapped_at") == availWidth and "blPara" in self.__dict__:
+            return self.width, self.height
+        size = super().wrap(availWidth, availHeight)
+        self._wrapped_at = availWidth
+        return size  # type: ignore[no-any-return]
 
 
 class _SplittingTable(Table):
