@@ -29,6 +29,7 @@ from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
     Frame,
+    KeepTogether,
     PageBreak,
     PageTemplate,
     Paragraph,
@@ -36,6 +37,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.flowables import _listWrapOn
 
 from csdesk.reports.branding import Branding
 from csdesk.reports.fonts import BOLD, FAMILY, FontSet, register
@@ -282,6 +284,7 @@ class Report:
             canvas.restoreState()
 
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=decorate)])
+        doc.keepTogetherClass = _KeepWithNext
         doc.build(list(self.story), canvasmaker=_numbered_canvas(doc, company, s))
 
 
@@ -296,6 +299,24 @@ class _Paragraph(Paragraph):
         size = super().wrap(availWidth, availHeight)
         self._wrapped_at = availWidth
         return size  # type: ignore[no-any-return]
+
+
+class _KeepWithNext(KeepTogether):
+    """Headings kept with what follows them, as usual, except that when what follows is
+    taller than a page (a long table) it starts under the heading, if the heading and some
+    of it fit, instead of on the next page, leaving this one blank."""
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        *lead, last = self._content
+        if self._H > BODY_HEIGHT and lead:
+            _w, above = _listWrapOn(lead, aW, self.canv)
+            room = aH - above - last.getSpaceBefore()
+            parts = last.splitOn(self.canv, aW, room) if room > 0 else []
+            if parts:
+                return [*lead, *parts]
+        return super().split(aW, aH)  # type: ignore[no-any-return]
 
 
 class _SplittingTable(Table):

@@ -134,6 +134,7 @@ def test_a_tall_row_splits_with_the_header_repeated(db: Database) -> None:
     last = max(i for i, t in enumerate(texts) if "outcome-closes" in t or "unbrokenEND" in t)
     assert last - first > 2  # the outcome rows run over several pages…
     assert all(header in t for t in texts[first:last + 1])  # …with the header on each
+    assert "ReturnonARR" in texts[first]  # it starts under the totals, not a page on
 
 
 def _text_of(report: Report) -> bytes:
