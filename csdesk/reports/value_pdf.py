@@ -8,13 +8,9 @@ from __future__ import annotations
 import io
 import os
 
-from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
-from reportlab.lib.units import mm
-from reportlab.platypus import Table, TableStyle
 
-from csdesk.reports.document import RULE, Branding, Report
-from csdesk.reports.fonts import FAMILY
+from csdesk.reports.document import RULE, STRIPE, TABLE_WIDTH, Branding, Report, grid
 from csdesk.services.formatting import format_date, format_money, format_number
 from csdesk.services.value import ValueEntry, ValueReport
 
@@ -48,13 +44,10 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
     figure = ParagraphStyle("figure", s.title, fontSize=15, leading=19)
     cells = [[r.para(r.text(v), figure) for _l, v in tiles],
              [r.para(r.text(label), s.small) for label, _v in tiles]]
-    box = Table(cells, colWidths=[(210 - 36) / 4 * mm] * 4)
-    box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FAMILY),
-                             ("BOX", (0, 0), (-1, -1), 0.6, RULE),
-                             ("LINEBEFORE", (1, 0), (-1, -1), 0.6, RULE),
-                             ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#f9fafb")),
-                             ("TOPPADDING", (0, 0), (-1, 0), 6)]))
-    r.add(box)
+    r.add(grid(cells, [TABLE_WIDTH / 4] * 4, [("BOX", (0, 0), (-1, -1), 0.6, RULE),
+                                              ("LINEBEFORE", (1, 0), (-1, -1), 0.6, RULE),
+                                              ("BACKGROUND", (0, 0), (-1, -1), STRIPE),
+                                              ("TOPPADDING", (0, 0), (-1, 0), 6)]))
     r.spacer(2)
     arr = format_money(t.arr_cents, currency)
     r.paragraph(f"Return on ARR is the value delivered to date divided by the current annual "
