@@ -15,15 +15,17 @@ import contextlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from csdesk.errors import BackupError
+from csdesk.db.faults import disk_full
+from csdesk.errors import BackupError, DiskFullError
 
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<ts>\d{8}T\d{6}\d{6}Z)-(?P<reason>[a-z0-9-]+)\.sqlite$")
 _TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
+BACKUP_STEP_PAGES = 4096  # pages copied between progress calls (16 MB at 4 KiB a page)
 
 
 @dataclass(frozen=True)
@@ -69,22 +71,29 @@ def create_backup(
     *,
     dest_dir: Path | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
 ) -> Path:
-    """Back up ``db_path`` and verify the copy; return the verified backup's path."""
+    """Back up ``db_path`` and verify the copy; return the verified backup's path.
+
+    ``progress(status, remaining, total)`` is called between steps of the copy; an exception
+    it raises (a cancel) stops the backup, and no file is left behind.
+    """
     if not db_path.exists():
         raise BackupError(f"cannot back up {db_path}: no such file")
     reason = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "manual"
     dest_dir = dest_dir or backup_dir_for(db_path)
-    dest_dir.mkdir(parents=True, exist_ok=True)
     stamp = (now or datetime.now(UTC)).strftime(_TS_FORMAT)
     final = dest_dir / f"{db_path.stem}-{stamp}-{reason}.sqlite"
     tmp = final.with_name(final.name + ".partial")
     try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
         src = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
         try:
             dst = sqlite3.connect(tmp)
             try:
-                src.backup(dst)
+                src.backup(dst, pages=BACKUP_STEP_PAGES, progress=progress)
+                # A self-contained file: no -wal/-shm beside it, now or when it is read.
+                dst.execute("PRAGMA journal_mode=DELETE")
             finally:
                 dst.close()
         finally:
@@ -93,11 +102,18 @@ def create_backup(
         if problems:
             raise BackupError(f"backup of {db_path} failed verification: {problems[0]}")
         os.replace(tmp, final)
-    except sqlite3.Error as exc:
-        raise BackupError(f"could not back up {db_path}: {exc}") from exc
+    except (sqlite3.Error, OSError) as exc:
+        if disk_full(exc, [tmp], need=db_path.stat().st_size) is not None:
+            raise DiskFullError(f"the disk is full: could not write the backup of "
+                                f"{db_path.name} in {dest_dir}; nothing was changed — free "
+                                "some space there and retry", where=tmp) from exc
+        detail = exc.strerror if isinstance(exc, OSError) else exc
+        raise BackupError(f"could not back up {db_path}: {detail}") from exc
     finally:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
+        for leftover in (tmp, *(tmp.with_name(tmp.name + s) for s in ("-wal", "-shm",
+                                                                       "-journal"))):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
     return final
 
 

@@ -51,16 +51,24 @@ def _iso_dates(values: pd.Series) -> np.ndarray:
 
 def import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
                 opts: ParseOptions, result: ImportResult, rep: Reporter) -> None:
-    """Stream the file in; fall back to the exact (slower) reader if the fast one balks."""
+    """Stream the file in; fall back to the exact (slower) reader if the fast one balks.
+
+    Only that fallback rolls back to the savepoint; any other failure is left to the
+    caller's transaction as it is (after a full disk SQLite has already rolled everything
+    back, and a rollback to the savepoint would only hide why).
+    """
+    savepoint = session.begin_nested()
     try:
-        with session.begin_nested():
-            _import_bulk(session, info, spec, mapping, opts, result, rep, fast=True)
+        _import_bulk(session, info, spec, mapping, opts, result, rep, fast=True)
     except ShapeMismatch:
+        savepoint.rollback()
         result.rows = result.inserted = result.updated = result.unchanged = 0
         result.error_count = 0
         result.errors, result.error_records = [], {}
         result.notes.append("the file's quoting needed the exact (slower) reader")
         _import_bulk(session, info, spec, mapping, opts, result, rep, fast=False)
+    else:
+        savepoint.commit()
 
 
 @dataclass

@@ -223,7 +223,7 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
     rep = Reporter(progress, cancel)
     if request.save_mapping and not request.dry_run:
         save_mapping(db, request.save_mapping, spec.name, mapping)
-    with _transaction(db, result, request.dry_run) as session:
+    with _transaction(db, result, request.dry_run, rep) as session:
         _import_one(session, info, spec, mapping, key, request, result, rep)
         if spec.name in ("accounts", "subscriptions") and not result.error_count:
             resegment(session)
@@ -248,15 +248,22 @@ def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[
 
 
 @contextmanager
-def _transaction(db: Database, result: ImportResult | list[ImportResult],
-                 dry_run: bool) -> Iterator[Session]:
-    """One write transaction; rolled back for a dry run or when any row is in error."""
+def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_run: bool,
+                 rep: Reporter) -> Iterator[Session]:
+    """One write transaction; rolled back for a dry run or when any row is in error.
+
+    The write lock is taken first (``BEGIN IMMEDIATE``) and the pre-import backup second, so
+    a book that another program is writing is refused before any backup is made, and the
+    backup is exactly the state the import starts from.
+    """
     results = result if isinstance(result, list) else [result]
     backup: Path | None = None
-    if not dry_run and db.path is not None:
-        backup = db.backup("pre-import")
     try:
         with db.write() as session:
+            session.connection()  # BEGIN IMMEDIATE: the write lock, or "locked" now
+            if not dry_run and db.path is not None:
+                backup = db.backup("pre-import", progress=lambda *_: rep.checkpoint(
+                    0.0, "Backing up the book…"))
             yield session
             if dry_run or any(r.error_count for r in results):
                 raise _Rollback
@@ -641,7 +648,7 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
     if unknown:
         results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
     rep = Reporter(progress, cancel)
-    with _transaction(db, results, dry_run) as session:
+    with _transaction(db, results, dry_run, rep) as session:
         for n, ((req, info, spec, mapping, key), result) in enumerate(
                 zip(prepared, results, strict=True)):
             rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
