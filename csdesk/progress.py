@@ -41,3 +41,7 @@ class Reporter:
         if self._cancel():
             raise Cancelled()
         self._progress(max(0.0, min(1.0, fraction)), message)
+
+    def cancel_requested(self) -> bool:
+        """Has the user asked to cancel? (For after a commit, when it is too late to undo.)"""
+        return bool(self._cancel())

@@ -34,7 +34,7 @@ from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
-from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
 from csdesk.services.segments import resegment
 
@@ -121,6 +121,36 @@ class ImportResult:
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+class CancelledTooLate(Cancelled):
+    """Cancel was asked for after the import had been committed: it is in the book.
+
+    ``results`` say what was written; the message says it in one line."""
+
+    def __init__(self, results: list[ImportResult]) -> None:
+        written = "; ".join(
+            f"{r.inserted:,} inserted and {r.updated:,} updated {_noun(r)} from "
+            f"{Path(r.source).name}" for r in results if r.written)
+        backup = next((r.backup for r in results if r.backup), None)
+        undo = (f"the backup from before it is {backup}" if backup else
+                "the database server's own backups hold the state before it")
+        super().__init__(f"cancelled too late: the import had already been written "
+                         f"({written}); {undo}")
+        self.results = results
+
+
+def _noun(r: ImportResult) -> str:
+    return E.entity(r.entity).label.split(" (")[0].lower()
+
+
+def _finish(rep: Reporter, results: list[ImportResult]) -> None:
+    """After the transaction: a cancel that came during or after the commit cannot undo it,
+    so say what was written instead of 'nothing was changed'."""
+    if any(r.written for r in results):
+        if rep.cancel_requested():
+            raise CancelledTooLate(results)
+        rep.checkpoint(1.0, "Done")
 
 
 class _Rollback(Exception):
@@ -227,8 +257,7 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
         _import_one(session, info, spec, mapping, key, request, result, rep)
         if spec.name in ("accounts", "subscriptions") and not result.error_count:
             resegment(session)
-    if result.written:
-        rep.checkpoint(1.0, "Done")
+    _finish(rep, [result])
     return result
 
 
@@ -658,6 +687,7 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                 break
         if not any(r.error_count for r in results):
             resegment(session)
+    _finish(rep, results)
     return results
 
 
@@ -688,6 +718,7 @@ def write_error_report(result: ImportResult, path: Path) -> int:
 __all__ = [
     "CUSTOM",
     "IGNORE",
+    "CancelledTooLate",
     "ImportRequest",
     "ImportResult",
     "ImportUsageError",

@@ -450,6 +450,8 @@ class ApplyPage(_RunPage):
         return "Nothing was written."
 
     def _announce(self, result: object) -> None:
+        if isinstance(result, TaskError) and isinstance(result.written, list):
+            result = result.written[0]  # cancelled after the commit: it is in the book
         if isinstance(result, ImportResult) and result.written:
             self.w.result = result
             self.w.imported.emit(result)

@@ -15,6 +15,7 @@ from csdesk.db.backup import list_backups
 from csdesk.io.validate import salesforce_18
 from csdesk.models import Account, Contact, FeatureUsage, ImportLog, Subscription, UsageSnapshot
 from csdesk.services.importer import (
+    CancelledTooLate,
     ImportRequest,
     ImportUsageError,
     run_import,
@@ -279,6 +280,30 @@ def test_cancel_leaves_the_book_as_it_was(db: Database, tmp_path: Path,
         run_import(db, ImportRequest(write(tmp_path / "u.csv", rows), entity="usage"),
                    progress=progress, cancel=cancel)
     assert _count(db, UsageSnapshot) == 0
+
+
+def test_a_cancel_after_the_commit_says_what_was_written(db: Database,
+                                                         tmp_path: Path) -> None:
+    """Cancel pressed while the commit ran (or just after): the import is in the book, and
+    the one line says so instead of 'nothing was changed'."""
+    other = Database.open(db.location, lock=False)  # sees only what is committed
+
+    def cancel() -> bool:
+        with other.read() as s:
+            return bool(s.scalar(select(func.count()).select_from(ImportLog)))
+
+    try:
+        with pytest.raises(CancelledTooLate) as late:
+            run_import(db, ImportRequest(write(tmp_path / "a.csv", ACCOUNTS),
+                                         entity="accounts"), cancel=cancel)
+    finally:
+        other.close()
+    (result,) = late.value.results
+    undo = (f"the backup from before it is {result.backup}" if db.path is not None
+            else "the database server's own backups hold the state before it")
+    assert str(late.value) == ("cancelled too late: the import had already been written (3 "
+                               f"inserted and 0 updated accounts from a.csv); {undo}")
+    assert (_count(db, Account), _count(db, Subscription), _count(db, ImportLog)) == (3, 3, 1)
 
 
 def test_unmapped_usage_columns_are_named(db: Database, tmp_path: Path) -> None:
