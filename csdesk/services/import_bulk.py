@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csdesk.db.bulk import upsert_rows
+from csdesk.db.bulk import Upserted, upsert_rows
 from csdesk.io import entities as E
 from csdesk.io.fastcsv import ShapeMismatch
 from csdesk.io.mapping import Mapping
@@ -168,9 +167,8 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
     producer = _Producer(info, spec, mapping, opts, account_ids(session), fast)
-    before = session.scalar(select(func.count()).select_from(table)) or 0
     aggregated: list[pd.DataFrame] = []
-    changed = valid = 0
+    done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
     try:
@@ -198,7 +196,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
             if chunk.write is not None:
                 valid += len(chunk.write)
                 cols = ["account_id", "date", *producer.value_fields]
-                changed += upsert_rows(session, table, cols, keys, chunk.write)
+                done += upsert_rows(session, table, cols, keys, chunk.write)
             elif chunk.aggregate is not None:
                 aggregated.append(chunk.aggregate)
     finally:
@@ -218,12 +216,10 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
                      total["duration_seconds"].notna(), None).map(
                          lambda v: float(v) if v is not None else None).tolist(),
                  _nullable_ints(total["errors"])]
-        changed = upsert_rows(session, table, cols, keys, list(zip(*data, strict=True)))
+        done = upsert_rows(session, table, cols, keys, list(zip(*data, strict=True)))
         valid = len(total)
-    after = session.scalar(select(func.count()).select_from(table)) or 0
-    result.inserted = after - before
-    result.updated = changed - result.inserted
-    result.unchanged = valid - changed
+    result.inserted, result.updated = done.inserted, done.updated
+    result.unchanged = valid - done.inserted - done.updated
 
 
 def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, list[str]],

@@ -339,3 +339,38 @@ def test_usage_bulk_paths_upsert_alike(db: Database, tmp_path: Path, copy_from: 
     with db.read() as s:
         assert s.scalar(select(func.sum(UsageSnapshot.active_users))) == 3 * 78 - 5 + 77
         assert s.scalar(select(func.count()).select_from(UsageSnapshot)) == 36
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**9], ids=["copy", "executemany"])
+def test_usage_counts_are_the_imports_own_while_others_write(
+        db: Database, tmp_path: Path, copy_from: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team mate's import committing usage rows meanwhile (on a server) leaves this
+    import's counts alone: they come from its own statements, not from table totals."""
+    if db.path is not None:
+        pytest.skip("SQLite: BEGIN IMMEDIATE keeps every other writer out during an import")
+    monkeypatch.setattr("csdesk.db.bulk.COPY_FROM", copy_from)
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [USAGE_HEADER] + [["A-001", f"2026-01-{d:02d}", str(d), "10", "1"]
+                             for d in range(1, 11)]
+    _imp(db, write(tmp_path / "u1.csv", rows[:6]), entity="usage")  # 5 rows already there
+    rows[1][2] = rows[2][2] = "99"  # 2 of those change, 3 stay; 5 rows are new
+    other = Database.open(db.location, lock=False)
+    with other.read() as s:
+        a002 = s.scalar(select(Account.id).where(Account.external_id == "A-002"))
+    theirs: list[int] = []
+
+    def progress(_fraction: float, message: str) -> None:
+        if "Importing usage" in message and not theirs:
+            with other.write() as s:
+                s.add_all(UsageSnapshot(account_id=a002, date=date(2025, 1, 1 + d),
+                                        active_users=1) for d in range(20))
+            theirs.append(20)
+
+    try:
+        result = run_import(db, ImportRequest(write(tmp_path / "u2.csv", rows),
+                                              entity="usage"), progress=progress)
+    finally:
+        other.close()
+    assert theirs == [20]
+    assert (result.inserted, result.updated, result.unchanged) == (5, 2, 3)
+    assert _count(db, UsageSnapshot) == 10 + 20
