@@ -86,3 +86,27 @@ def test_export_then_import_folder_without_entity(demo_location: DatabaseLocatio
     one = run("export", str(tmp_path / "acc.csv"), "--entity", "accounts", "--excel",
               "--db", fresh)
     assert one.returncode == 0 and (tmp_path / "acc.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+
+
+def test_files_past_the_limits_are_refused_in_one_line(demo_location: DatabaseLocation,
+                                                       tmp_path: Path) -> None:
+    from csdesk.db import Database
+    from csdesk.services.book import book_info
+
+    def counts() -> dict[str, int]:
+        with Database.open(demo_location) as db:
+            return dict(book_info(db).counts)
+
+    before = counts()
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["Account ID", "Account Name"] + [f"c{i}" for i in range(1_999)])
+                    + "\n", encoding="utf-8")
+    big = tmp_path / "big.csv"
+    big.write_text("Account ID,Account Name,Notes\nA-1,Acme,ok\nA-2,Big," + "x" * (10 << 20)
+                   + "y\n", encoding="utf-8")
+    for path, line in ((wide, "row 1: has more than 2,000 columns; csdesk reads at most 2,000"),
+                       (big, "row 3: a field is longer than 10 MB; csdesk reads fields of at "
+                             "most 10 MB (is a quote never closed?)")):
+        done = run("import", str(path), "--entity", "accounts", "--db", str(demo_location.path))
+        assert (done.returncode, done.stderr) == (1, f"csdesk: error: {path}: {line}\n")
+    assert counts() == before

@@ -23,6 +23,7 @@ from csdesk.io.reader import (
     CsvInfo,
     CsvReadError,
     RowChunk,
+    _check_limits,
     _find_nul,
     _locate_decode_error,
     iter_chunks,
@@ -138,6 +139,7 @@ def read_frames(info: CsvInfo, chunk_rows: int = 200_000, *,
             yield FrameChunk(frame, rows, issues, records, chunk.bytes_read)
         return
     _find_nul(info.path, 0)
+    _check_limits(info.path, info.encoding, info.delimiter, info.skip)
     try:
         for frame, rows, ragged, pos in fastcsv.iter_frames(
                 str(info.path), info.encoding, info.delimiter, info.header, start,
