@@ -29,7 +29,7 @@ from csdesk.io.validate import FrameChunk, Issue, ParseOptions, read_frames, typ
 from csdesk.io.values import AmbiguousDates
 from csdesk.progress import Reporter
 from csdesk.services.import_adapters import ADAPTERS
-from csdesk.services.importer import ImportResult, account_ids
+from csdesk.services.importer import ImportResult, account_ids, seen_before
 
 MAX_ERROR_RECORDS = 10_000
 CHUNK_ROWS = 200_000
@@ -262,23 +262,6 @@ def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, np.ndarray],
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))
     ordinals = np.array([d.toordinal() for d in uniques], dtype=np.int64)[codes]
     keys = df["account_id"].to_numpy(dtype=np.int64) * 1_000_000 + ordinals
-    row_no = rows.to_numpy(dtype=np.int64)
-    prev_keys, prev_rows = seen.get("keys", np.empty(0, np.int64)), seen.get(
-        "rows", np.empty(0, np.int64))
-    all_keys = np.concatenate([prev_keys, keys])
-    all_rows = np.concatenate([prev_rows, row_no])
-    order = np.argsort(all_keys, kind="stable")
-    sorted_keys = all_keys[order]
-    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-    issues = []
-    if len(dup):
-        first_pos = np.searchsorted(sorted_keys, sorted_keys[dup], side="left")
-        for pos, first in zip(dup.tolist(), first_pos.tolist(), strict=True):
-            row = int(all_rows[order[pos]])
-            if row in set(row_no.tolist()):
-                value = df["date"].iat[int(np.flatnonzero(row_no == row)[0])]
-                issues.append(Issue(row, mapped["date"], str(value),
-                                    f"the same account and date as row "
-                                    f"{int(all_rows[order[first]])}"))
-    seen["keys"], seen["rows"] = sorted_keys, all_rows[order]
-    return issues
+    return [Issue(int(rows.iat[at]), mapped["date"], str(df["date"].iat[at]),
+                  f"the same account and date as row {first}")
+            for at, first in seen_before(keys, rows, seen)]

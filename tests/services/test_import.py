@@ -374,3 +374,23 @@ def test_usage_counts_are_the_imports_own_while_others_write(
     assert theirs == [20]
     assert (result.inserted, result.updated, result.unchanged) == (5, 2, 3)
     assert _count(db, UsageSnapshot) == 10 + 20
+
+
+def test_records_stream_in_chunks_matched_on_a_composite_key(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Activities without ids are matched on account, date, kind and summary, a chunk at a
+    time; the same key in two chunks is still caught."""
+    monkeypatch.setattr("csdesk.services.importer.chunk_rows", lambda _info: 3)
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [["Account ID", "Type", "Date", "Subject", "Notes"]] + [
+        [acc, "call", f"2026-02-{d:02d}", f"Call {d}", "ok"]
+        for acc in ("A-001", "A-002") for d in range(1, 5)]
+    first = _imp(db, write(tmp_path / "act.csv", rows), entity="activities")
+    assert (first.inserted, first.updated, first.unchanged, first.error_count) == (8, 0, 0, 0)
+    rows[8][4] = "changed"
+    again = _imp(db, write(tmp_path / "act2.csv", rows), entity="activities")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 7)
+    twice = _imp(db, write(tmp_path / "act3.csv", [*rows, rows[2]]), entity="activities")
+    assert [(e.row, e.reason) for e in twice.errors] == [
+        (10, "the same account_external_id/occurred_on/kind/summary as row 3")]
+    assert twice.error_records == {10: rows[2]} and not twice.written
