@@ -138,6 +138,7 @@ def _print(r: ImportResult) -> None:
     profile = f" ({r.profile} profile)" if r.profile else ""
     print(f"{r.source} → {r.entity}{profile}: {r.encoding}, {delim}-separated, key "
           f"{'+'.join(r.key)}")
+    print(f"  decimal mark: {r.decimal_text}")
     for note in r.notes:
         print(f"  note: {note}")
     for column, target in r.mapping.items():

@@ -97,6 +97,8 @@ class ImportResult:
     written: bool = False
     dry_run: bool = False
     backup: str | None = None
+    decimal: str | None = None  # the decimal mark the numbers were read with
+    decimal_how: str | None = None  # given | detected | per column | None: none needed one
     error_records: dict[int, list[str]] = field(default_factory=dict, repr=False)
     header: list[str] = field(default_factory=list, repr=False)
 
@@ -116,8 +118,17 @@ class ImportResult:
             "key": list(self.key), "date_format": self.date_format, "notes": self.notes,
             "changes": [{"key": c.key, "field": c.field, "old": _jsonable(c.old),
                          "new": _jsonable(c.new)} for c in self.changes],
-            "backup": self.backup,
+            "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
         }
+
+    @property
+    def decimal_text(self) -> str:
+        """The decimal mark as the summary shows it."""
+        if self.decimal_how is None:
+            return "not needed (no number has one)"
+        if self.decimal_how == "per column":
+            return "decided per column (the columns differ)"
+        return f"{'comma' if self.decimal == ',' else 'point'} ({self.decimal_how})"
 
 
 def _jsonable(value: Any) -> Any:
@@ -330,6 +341,15 @@ def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Ma
                 key: tuple[str, ...], request: ImportRequest, result: ImportResult,
                 rep: Reporter) -> None:
     opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
+    try:
+        _import_rows(session, info, spec, mapping, key, opts, result, rep)
+    finally:
+        result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
+
+
+def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+                 key: tuple[str, ...], opts: ParseOptions, result: ImportResult,
+                 rep: Reporter) -> None:
     if spec.bulk:
         from csdesk.services.import_bulk import import_bulk
 
