@@ -293,7 +293,7 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
                  rep: Reporter) -> Iterator[Session]:
     """One write transaction; rolled back for a dry run or when any row is in error.
 
-    The write lock is taken first (``BEGIN IMMEDIATE``) and the pre-import backup second, so
+    The write lock is taken first (a writer's transaction) and the pre-import backup second, so
     a book that another program is writing is refused before any backup is made, and the
     backup is exactly the state the import starts from.
     """
@@ -301,7 +301,7 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
     backup: Path | None = None
     try:
         with db.write() as session:
-            session.connection()  # BEGIN IMMEDIATE: the write lock, or "locked" now
+            session.connection()  # the writer's transaction begins: the lock, or "locked" now
             if not dry_run and db.path is not None:
                 backup = db.backup("pre-import", progress=lambda *_: rep.checkpoint(
                     0.0, "Backing up the book…"))
