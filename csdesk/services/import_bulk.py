@@ -172,16 +172,21 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
     label = spec.label.split(" (")[0].lower()
     producer.start()
     try:
+        fraction = 0.0
         while True:
-            kind, payload = producer.queue.get()
+            try:
+                kind, payload = producer.queue.get(timeout=0.25)
+            except queue.Empty:  # the reader is still at work: answer a cancel meanwhile
+                rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
+                continue
             if kind == "error":
                 raise payload  # type: ignore[misc]
             if kind == "done":
                 break
             chunk: _Prepared = payload  # type: ignore[assignment]
             result.rows += chunk.rows_seen
-            rep.checkpoint(0.95 * chunk.bytes_read / max(info.size, 1),
-                           f"Importing {label}… {result.rows:,} rows")
+            fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
+            rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
             if chunk.ambiguous is not None:
                 col = mapping.mapped().get("date", "")
                 result.add_issues([Issue(r, col, v, str(chunk.ambiguous))

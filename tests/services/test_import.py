@@ -13,7 +13,15 @@ from sqlalchemy import func, select
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
 from csdesk.io.validate import salesforce_18
-from csdesk.models import Account, Contact, FeatureUsage, ImportLog, Subscription, UsageSnapshot
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    FeatureUsage,
+    ImportLog,
+    Subscription,
+    UsageSnapshot,
+)
 from csdesk.services.importer import (
     CancelledTooLate,
     ImportRequest,
@@ -394,3 +402,24 @@ def test_records_stream_in_chunks_matched_on_a_composite_key(
     assert [(e.row, e.reason) for e in twice.errors] == [
         (10, "the same account_external_id/occurred_on/kind/summary as row 3")]
     assert twice.error_records == {10: rows[2]} and not twice.written
+
+
+def test_cancel_is_answered_within_a_chunk(db: Database, tmp_path: Path) -> None:
+    """Cancel is looked at every few thousand rows, not only between chunks (one chunk here),
+    so a big chunk does not keep the user waiting; nothing is written."""
+    from csdesk.progress import Cancelled
+
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [["Activity ID", "Account ID", "Type", "Date", "Subject"]] + [
+        [f"X{i}", "A-001", "call", "2026-03-01", f"Call {i}"] for i in range(12_000)]
+    looks: list[int] = []
+
+    def cancel() -> bool:
+        looks.append(1)
+        return len(looks) >= 3  # the chunk's start, then its first rows, then 5,000 rows on
+
+    with pytest.raises(Cancelled) as stopped:
+        run_import(db, ImportRequest(write(tmp_path / "act.csv", rows), entity="activities"),
+                   cancel=cancel)
+    assert str(stopped.value) == "cancelled; nothing was changed"
+    assert _count(db, Activity) == 0
