@@ -412,14 +412,18 @@ def test_cancel_is_answered_within_a_chunk(db: Database, tmp_path: Path) -> None
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
     rows = [["Activity ID", "Account ID", "Type", "Date", "Subject"]] + [
         [f"X{i}", "A-001", "call", "2026-03-01", f"Call {i}"] for i in range(12_000)]
-    looks: list[int] = []
+    looks: list[str] = []
 
-    def cancel() -> bool:
-        looks.append(1)
-        return len(looks) >= 3  # the chunk's start, then its first rows, then 5,000 rows on
+    def progress(_fraction: float, message: str) -> None:
+        looks.append(message)
+
+    def cancel() -> bool:  # looks once the rows are read: at their first, 5,000 rows on
+        looks.append("look")
+        started = next((i for i, m in enumerate(looks) if m.startswith("Importing")), None)
+        return started is not None and looks[started:].count("look") >= 2
 
     with pytest.raises(Cancelled) as stopped:
         run_import(db, ImportRequest(write(tmp_path / "act.csv", rows), entity="activities"),
-                   cancel=cancel)
+                   progress=progress, cancel=cancel)
     assert str(stopped.value) == "cancelled; nothing was changed"
     assert _count(db, Activity) == 0
