@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
+from pathlib import Path
+from typing import Any
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
@@ -13,6 +17,7 @@ from csdesk.io.mapping import CUSTOM, IGNORE
 from csdesk.io.reader import CsvReadError
 from csdesk.io.validate import Issue
 from csdesk.services.importer import (
+    CancelledTooLate,
     ImportRequest,
     ImportResult,
     ImportUsageError,
@@ -40,10 +45,43 @@ def _progress(fraction: float, message: str) -> None:
         print(f"\r{fraction:4.0%} {message[:60]:<60}", end="", file=sys.stderr, flush=True)
 
 
+class _CtrlC:
+    """Ctrl-C during an import asks it to cancel, as the window's Cancel button does: it is
+    rolled back, or, once committed, the one line says what was written. A second Ctrl-C
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def __call__(self) -> bool:
+        return self.asked
+
+    def _handler(self, _signum: int, _frame: object) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
 def run_import_command(args: argparse.Namespace, location: DatabaseLocation) -> int:
     path = args.file.expanduser()
     if not path.exists():
         raise ImportUsageError(f"no file or folder at {path}")
+    with _CtrlC() as ctrl_c:
+        return _run(args, location, path, ctrl_c)
+
+
+def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
+         ctrl_c: _CtrlC) -> int:
     with Database.open(location) as db:
         try:
             if path.is_dir():
@@ -51,7 +89,8 @@ def run_import_command(args: argparse.Namespace, location: DatabaseLocation) -> 
                     raise ImportUsageError("a folder import takes csdesk's own export files; "
                                            "--entity, --map and --mapping are for one file")
                 results = run_folder_import(db, path, dry_run=args.dry_run,
-                                            date_format=args.date_format, progress=_progress)
+                                            date_format=args.date_format, progress=_progress,
+                                            cancel=ctrl_c)
             else:
                 request = ImportRequest(
                     path=path, entity=args.entity, profile=args.profile,
@@ -59,12 +98,14 @@ def run_import_command(args: argparse.Namespace, location: DatabaseLocation) -> 
                     date_format=args.date_format, encoding=args.encoding,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
                     save_mapping=args.save_mapping)
-                results = [run_import(db, request, progress=_progress)]
+                results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
         except CsvReadError as exc:
             return _unreadable(args, path, exc)
         finally:
             if sys.stderr.isatty():
                 print("\r" + " " * 66 + "\r", end="", file=sys.stderr)
+    if ctrl_c.asked and any(r.written for r in results):
+        raise CancelledTooLate(results)
     failed = [r for r in results if r.error_count]
     if args.errors is not None and failed:
         write_error_report(failed[0], args.errors.expanduser())
@@ -97,6 +138,7 @@ def _print(r: ImportResult) -> None:
     profile = f" ({r.profile} profile)" if r.profile else ""
     print(f"{r.source} → {r.entity}{profile}: {r.encoding}, {delim}-separated, key "
           f"{'+'.join(r.key)}")
+    print(f"  decimal mark: {r.decimal_text}")
     for note in r.notes:
         print(f"  note: {note}")
     for column, target in r.mapping.items():

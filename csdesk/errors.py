@@ -32,7 +32,17 @@ class ConflictError(CsdeskError):
 
 
 class DatabaseLockedError(CsdeskError):
-    """Another csdesk process holds the write lock of this database."""
+    """Another process (a csdesk, or any program using the file) holds the write lock."""
+
+
+class DiskFullError(CsdeskError):
+    """A write failed for lack of room (no space left, or the file size limit reached).
+
+    ``where`` is the file that could not be written, when it is known."""
+
+    def __init__(self, message: str, *, where: Path | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class CorruptDatabaseError(CsdeskError):

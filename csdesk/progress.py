@@ -50,3 +50,7 @@ class Reporter:
     def report(self, fraction: float, message: str) -> None:
         """Report progress without honouring Cancel (past the point of no return)."""
         self._progress(max(0.0, min(1.0, fraction)), message)
+
+    def cancel_requested(self) -> bool:
+        """Has the user asked to cancel? (For after a commit, when it is too late to undo.)"""
+        return bool(self._cancel())

@@ -86,3 +86,66 @@ def test_export_then_import_folder_without_entity(demo_location: DatabaseLocatio
     one = run("export", str(tmp_path / "acc.csv"), "--entity", "accounts", "--excel",
               "--db", fresh)
     assert one.returncode == 0 and (tmp_path / "acc.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+
+
+def test_files_past_the_limits_are_refused_in_one_line(demo_location: DatabaseLocation,
+                                                       tmp_path: Path) -> None:
+    from csdesk.db import Database
+    from csdesk.services.book import book_info
+
+    def counts() -> dict[str, int]:
+        with Database.open(demo_location) as db:
+            return dict(book_info(db).counts)
+
+    before = counts()
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(["Account ID", "Account Name"] + [f"c{i}" for i in range(1_999)])
+                    + "\n", encoding="utf-8")
+    big = tmp_path / "big.csv"
+    big.write_text("Account ID,Account Name,Notes\nA-1,Acme,ok\nA-2,Big," + "x" * (10 << 20)
+                   + "y\n", encoding="utf-8")
+    for path, line in ((wide, "row 1: has more than 2,000 columns; csdesk reads at most 2,000"),
+                       (big, "row 3: a field is longer than 10 MB; csdesk reads fields of at "
+                             "most 10 MB (is a quote never closed?)")):
+        done = run("import", str(path), "--entity", "accounts", "--db", str(demo_location.path))
+        assert (done.returncode, done.stderr) == (1, f"csdesk: error: {path}: {line}\n")
+    assert counts() == before
+
+
+def test_the_decimal_mark_is_shown_and_never_guessed(demo_location: DatabaseLocation,
+                                                     tmp_path: Path) -> None:
+    from csdesk.db import Database
+    from csdesk.services.book import book_info
+
+    def counts() -> dict[str, int]:
+        with Database.open(demo_location) as db:
+            return dict(book_info(db).counts)
+
+    book = str(demo_location.path)
+    before = counts()
+    events = tmp_path / "events.csv"  # a duration of 1.234 s, or of 1,234 s?
+    events.write_text("account_external_id;date;feature;duration_seconds\n"
+                      "ACC-000001;2026-11-01;export;1.234\nACC-000002;2026-11-01;export;12\n",
+                      encoding="utf-8")
+    refused = run("import", str(events), "--entity", "feature_events", "--db", book)
+    assert (refused.returncode, refused.stderr) == (1, (
+        "csdesk: error: cannot tell the decimal mark of the numbers: '1.234' (row 2, column "
+        "'duration_seconds') is 1.234 with a decimal point but 1234 with a decimal comma, and "
+        "no number in the file decides it; say which with --decimal . or --decimal ,\n"))
+    assert counts() == before
+    told = run("import", str(events), "--entity", "feature_events", "--decimal", ",", "--db",
+               book)
+    assert told.returncode == 0 and "  decimal mark: comma (given)\n" in told.stdout
+
+    accounts = tmp_path / "acc.csv"  # money keeps cents: 1.234 can only be 1,234
+    accounts.write_text("Account ID;Account Name;ARR\nA-1;Acme;1.234\n", encoding="utf-8")
+    shown = run("import", str(accounts), "--entity", "accounts", "--json", "--db", book)
+    out = json.loads(shown.stdout)
+    assert (out["decimal"], out["decimal_how"], out["written"]) == (",", "detected", True)
+    from sqlalchemy import select
+
+    from csdesk.models import Account
+
+    with Database.open(demo_location) as db, db.read() as s:  # not 1.23
+        arr = s.scalar(select(Account.custom_fields).where(Account.external_id == "A-1"))
+    assert arr == {"ARR": 1234.0}

@@ -25,17 +25,17 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from csdesk.errors import BackupError
+from csdesk.db.faults import disk_full
+from csdesk.errors import BackupError, DiskFullError
 from csdesk.safefile import (
     PRIVATE_FILE,
     describe_os_error,
     file_sha256,
-    is_disk_full,
     private_dir,
     tighten,
     write_text,
@@ -46,6 +46,7 @@ _TS_FORMAT = "%Y%m%dT%H%M%S%fZ"
 CHECKSUM_SUFFIX = ".sha256"
 DAMAGE_FILE = "damage.json"
 PARTIAL_AGE_S = 3600  # a .partial file older than this is a leftover of a killed backup
+BACKUP_STEP_PAGES = 4096  # pages copied between progress calls (16 MB at 4 KiB a page)
 
 
 @dataclass(frozen=True)
@@ -92,11 +93,14 @@ def create_backup(
     *,
     dest_dir: Path | None = None,
     now: datetime | None = None,
+    progress: Callable[[int, int, int], object] | None = None,
 ) -> Path:
     """Back up ``db_path`` and verify the copy; return the verified backup's path.
 
     On any failure (a full disk, a kill) no file is left under the final name and the
-    temporary files are removed; the book itself is only read.
+    temporary files are removed; the book itself is only read. ``progress(status,
+    remaining, total)`` is called between steps of the copy; an exception it raises (a
+    cancel) stops the backup, and no file is left behind.
     """
     if not db_path.exists():
         raise BackupError(f"cannot back up {db_path}: no such file")
@@ -108,7 +112,7 @@ def create_backup(
     try:
         private_dir(dest_dir)
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE))
-        _copy(db_path, tmp)
+        _copy(db_path, tmp, progress)
         problems = integrity_problems(tmp)
         if problems:
             raise BackupError(f"backup of {db_path} failed verification: {problems[0]}")
@@ -116,7 +120,12 @@ def create_backup(
         os.replace(tmp, final)
     except (sqlite3.Error, OSError) as exc:
         _checksum_path(final).unlink(missing_ok=True)
-        if is_disk_full(exc) or isinstance(exc, OSError):
+        if disk_full(exc, [tmp], need=db_path.stat().st_size) is not None:
+            raise DiskFullError(f"the disk is full: could not write the backup of "
+                                f"{db_path.name} in {dest_dir}; no backup was taken and the "
+                                "book is unchanged — free some space there and retry",
+                                where=tmp) from exc
+        if isinstance(exc, OSError):
             raise BackupError(f"no backup was taken: {describe_os_error(exc, dest_dir)}; the "
                               "book itself is unchanged") from exc
         raise BackupError(f"could not back up {db_path}: {exc}") from exc
@@ -125,13 +134,18 @@ def create_backup(
     return final
 
 
-def _copy(source: Path, target: Path) -> None:
-    """A consistent snapshot of ``source`` into ``target`` through the backup API."""
+def _copy(source: Path, target: Path,
+          progress: Callable[[int, int, int], object] | None = None,
+          *, standalone: bool = True) -> None:
+    """A consistent snapshot of ``source`` into ``target`` through the backup API
+    (``standalone``: in rollback-journal mode, a single file with nothing beside it)."""
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
         dst = sqlite3.connect(target)
         try:
-            src.backup(dst)
+            src.backup(dst, pages=BACKUP_STEP_PAGES, progress=progress)
+            if standalone:  # no -wal/-shm beside a backup, now or when it is read
+                dst.execute("PRAGMA journal_mode=DELETE")
         finally:
             dst.close()
     finally:
@@ -340,7 +354,7 @@ def restore_backup(backup_path: Path, db_path: Path) -> None:
     try:
         if not db_path.exists():
             os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE))
-        _copy(backup_path, db_path)
+        _copy(backup_path, db_path, standalone=False)
     except (sqlite3.Error, OSError) as exc:
         raise BackupError(f"could not restore {backup_path} into {db_path}: "
                           f"{describe_os_error(exc, db_path)}") from exc

@@ -9,6 +9,7 @@ or cancel rolls them back with everything else.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -57,20 +58,32 @@ def column_rows(*columns: Sequence[Any]) -> list[tuple[Any, ...]]:
     return list(zip(*lists, strict=True))
 
 
+@dataclass(frozen=True)
+class Upserted:
+    """What one upsert did, counted from the statement itself (never from table totals,
+    which other writers change meanwhile on a server)."""
+
+    inserted: int = 0
+    updated: int = 0
+
+    def __add__(self, other: Upserted) -> Upserted:
+        return Upserted(self.inserted + other.inserted, self.updated + other.updated)
+
+
 def upsert_rows(
     session: Session,
     table: Table,
     columns: Sequence[str],
     key_columns: Sequence[str],
     rows: list[tuple[Any, ...]],
-) -> int:
+) -> Upserted:
     """Insert rows, or update the existing row with the same key where a value differs.
 
-    Returns how many rows were inserted or actually changed: an identical row is left alone
-    (``WHERE … IS DISTINCT FROM``), so re-importing the same data changes nothing.
+    An identical row is left alone (``WHERE … IS DISTINCT FROM``), so re-importing the same
+    data changes nothing; the rows neither inserted nor updated are the unchanged ones.
     """
     if not rows:
-        return 0
+        return Upserted()
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     name = quote(table.name)
@@ -90,22 +103,40 @@ def upsert_rows(
     cur = dbapi_conn.cursor()
     try:
         if dialect.name == "sqlite":
-            before = dbapi_conn.total_changes
-            cur.executemany(sql, rows)
-            return int(dbapi_conn.total_changes - before)
-        if dialect.name == "postgresql" and len(rows) >= COPY_FROM and hasattr(cur, "copy"):
+            return _sqlite_upsert(dbapi_conn, cur, name, sql, rows)
+        # PostgreSQL: a row the statement inserted has no deleting transaction yet (xmax
+        # 0); one it updated carries this transaction's id there.
+        if len(rows) >= COPY_FROM and hasattr(cur, "copy"):
             return _copy_upsert(cur, table, columns, sql, rows, quote)
-        cur.executemany(sql, rows)
-        return int(cur.rowcount)
+        cur.executemany(sql + " RETURNING (xmax = 0)", rows, returning=True)
+        flags: list[bool] = []
+        while True:
+            flags += [bool(r[0]) for r in cur.fetchall()]
+            if not cur.nextset():
+                break
+        return Upserted(sum(flags), len(flags) - sum(flags))
     finally:
         cur.close()
+
+
+def _sqlite_upsert(dbapi_conn: Any, cur: Any, name: str, sql: str,
+                   rows: list[tuple[Any, ...]]) -> Upserted:
+    """SQLite counts the rows a statement inserted or updated (``total_changes``); which
+    were inserted is told by their rowid: new rows are numbered after the largest one, and
+    the caller's ``BEGIN IMMEDIATE`` keeps every other writer out meanwhile."""
+    last = cur.execute(f"SELECT coalesce(max(rowid), 0) FROM {name}").fetchone()[0]
+    before = dbapi_conn.total_changes
+    cur.executemany(sql, rows)
+    changed = int(dbapi_conn.total_changes - before)
+    inserted = cur.execute(f"SELECT count(*) FROM {name} WHERE rowid > ?", (last,)).fetchone()[0]
+    return Upserted(int(inserted), changed - int(inserted))
 
 
 COPY_FROM = 2_000  # rows: below this, executemany's round trips cost less than the staging
 
 
 def _copy_upsert(cur: Any, table: Table, columns: Sequence[str], sql: str,
-                 rows: list[tuple[Any, ...]], quote: Any) -> int:
+                 rows: list[tuple[Any, ...]], quote: Any) -> Upserted:
     """PostgreSQL's fast path: COPY the rows into a temporary staging table, then one
     INSERT … SELECT with the same ON CONFLICT clause as the row-by-row statement."""
     import uuid
@@ -119,10 +150,12 @@ def _copy_upsert(cur: Any, table: Table, columns: Sequence[str], sql: str,
             copy.write_row(row)
     head, _, conflict = sql.partition(" VALUES ")
     conflict = conflict[conflict.index(" ON CONFLICT"):]
-    cur.execute(f"{head} SELECT {cols} FROM {stage}{conflict}")
-    changed = int(cur.rowcount)
+    cur.execute(f"WITH done AS ({head} SELECT {cols} FROM {stage}{conflict} "
+                "RETURNING (xmax = 0) AS new) "
+                "SELECT count(*) FILTER (WHERE new), count(*) FILTER (WHERE NOT new) FROM done")
+    inserted, updated = cur.fetchone()
     cur.execute(f"DROP TABLE {stage}")
-    return changed
+    return Upserted(int(inserted), int(updated))
 
 
 def read_frame(session: Session, stmt: Any) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from csdesk.config import DatabaseLocation, data_dir
 from csdesk.db import backup as backups
+from csdesk.db import faults
 from csdesk.db.engine import make_engine, writer
 from csdesk.db.lock import WriteLock
 from csdesk.db.migrate import (
@@ -232,22 +233,36 @@ class Database:
         try:
             yield session
             session.commit()
-        except DBAPIError as exc:
-            with contextlib.suppress(Exception):  # the connection may be gone with the server
-                session.rollback()
-            if self._lost(exc):
-                raise ServerUnreachable(self.location.display(), exc.orig,
-                                        unsaved=True) from exc
-            raise
         except StaleDataError as exc:  # a versioned row changed under us: never overwrite
             session.rollback()
             raise ConflictError("this record was changed elsewhere while you saved; your edit "
                                 "was not saved — reload to see the other change") from exc
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            # After a failed write the driver may have rolled back already (SQLite does on a
+            # full disk) or the server may be gone: the rollback's own error would only hide
+            # the first one.
+            with contextlib.suppress(Exception):
+                session.rollback()
+            if isinstance(exc, DBAPIError) and self._lost(exc):
+                raise ServerUnreachable(self.location.display(), exc.orig,
+                                        unsaved=True) from exc
+            if isinstance(exc, Exception):
+                self._raise_storage_error(exc)
             raise
         finally:
             session.close()
+
+    def _raise_storage_error(self, exc: BaseException) -> None:
+        """Raise the one-line error for a full disk or another program's lock, if that is
+        what ``exc`` comes from (the transaction is rolled back: nothing was changed)."""
+        if isinstance(exc, CsdeskError):
+            return  # already said in the user's terms
+        files = faults.book_files(self.path) if self.path is not None else []
+        full = faults.disk_full(exc, files)
+        if full is not None:
+            raise full from exc
+        if self.path is not None and faults.is_busy(exc):
+            raise faults.locked_error(self.path) from exc
 
     def _lost(self, exc: DBAPIError) -> bool:
         """Did this error come from losing the server (not from the statement itself)?"""
@@ -267,14 +282,16 @@ class Database:
             return False
         return True
 
-    def backup(self, reason: str = "manual") -> Path:
-        """A verified backup of this book, then rotation of the old ones."""
+    def backup(self, reason: str = "manual", *,
+               progress: Callable[[int, int, int], object] | None = None) -> Path:
+        """A verified backup of this book, then rotation of the old ones (``progress``: see
+        :func:`backup.create_backup`)."""
         if self.path is None:
             raise CsdeskError(
                 "backups of a server database are the server's job (use pg_dump); "
                 "csdesk backs up SQLite books"
             )
-        taken = backups.create_backup(self.path, reason)
+        taken = backups.create_backup(self.path, reason, progress=progress)
         backups.rotate_backups(self.path)
         return taken
 

@@ -10,6 +10,7 @@ instead of failing half-way with "database is locked" when another connection wr
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -19,7 +20,16 @@ from csdesk.config import DatabaseLocation
 from csdesk.errors import CsdeskError
 
 BUSY_TIMEOUT_MS = 10_000
+BUSY_TIMEOUT_ENV = "CSDESK_BUSY_TIMEOUT_MS"  # how long to wait for another writer (tests)
 WRITE_OPTION = "csdesk_write"
+
+
+def busy_timeout_ms() -> int:
+    """How long a writer waits for another program's write lock before giving up."""
+    try:
+        return max(0, int(os.environ.get(BUSY_TIMEOUT_ENV, BUSY_TIMEOUT_MS)))
+    except ValueError:
+        return BUSY_TIMEOUT_MS
 
 
 def make_engine(location: DatabaseLocation, *, readonly: bool = False) -> Engine:
@@ -33,7 +43,8 @@ def make_engine(location: DatabaseLocation, *, readonly: bool = False) -> Engine
                 f"({exc})"
             ) from exc
 
-    engine = create_engine(location.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+    timeout_ms = busy_timeout_ms()
+    engine = create_engine(location.url, connect_args={"timeout": timeout_ms / 1000})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -43,7 +54,7 @@ def make_engine(location: DatabaseLocation, *, readonly: bool = False) -> Engine
             if not readonly:
                 cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.execute(f"PRAGMA busy_timeout={timeout_ms}")
             cur.execute("PRAGMA synchronous=NORMAL")
             if readonly:
                 cur.execute("PRAGMA query_only=ON")

@@ -277,12 +277,25 @@ def inspect_csv(path: Path, *, encoding: str | None = None,
     elif len(delimiter) != 1:
         raise CsvReadError(f"the delimiter must be one character, not {delimiter!r}")
 
+    _check_limits(path, encoding, delimiter, skip, first_record_only=True)
     for row, fields in _records(path, encoding, delimiter, skip):
         if any(f.strip() for f in fields):
             header, header_notes = _clean_header(fields)
             return CsvInfo(path, encoding, delimiter, header, notes + header_notes, size, skip,
                            row)
     raise CsvReadError(f"{path.name} has no header row")
+
+
+def _check_limits(path: Path, encoding: str, delimiter: str, skip: int, *,
+                  first_record_only: bool = False) -> None:
+    """Refuse a file past csdesk's limits (columns, field size) before parsing it."""
+    from csdesk.io import limits
+
+    try:
+        limits.check_limits(str(path), encoding, delimiter, skip,
+                            first_record_only=first_record_only)
+    except limits.TooWide as exc:
+        raise CsvReadError(exc.reason, exc.row) from None
 
 
 def unguard(value: str) -> str:
@@ -307,6 +320,7 @@ def iter_chunks(info: CsvInfo, chunk_rows: int = 200_000) -> Iterator[RowChunk]:
     Records are pulled from the csv reader a chunk at a time (``islice``), so the per-row
     cost is the C parser's alone.
     """
+    _check_limits(info.path, info.encoding, info.delimiter, info.skip)
     position: list[Any] = []
     records = _records(info.path, info.encoding, info.delimiter, info.skip, position)
     row = 0

@@ -23,6 +23,7 @@ from csdesk.io.reader import (
     CsvInfo,
     CsvReadError,
     RowChunk,
+    _check_limits,
     _find_nul,
     _locate_decode_error,
     iter_chunks,
@@ -44,7 +45,14 @@ class Issue:
 @dataclass
 class ParseOptions:
     date_format: str | None = None  # ymd | dmy | mdy; None = decide from the data
-    decimal: str | None = None  # "." or ","; None = decide per column
+    decimal: str | None = None  # "." or ","; None = decide from the file
+    # How the decimal mark was settled: "given", "detected" (then kept for the rest of the
+    # file), "per column" (the columns disagree), or None while no number needed one.
+    decimal_how: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.decimal is not None and self.decimal_how is None:
+            self.decimal_how = "given"
 
 
 _SF_ID = re.compile(r"^0[0-9A-Za-z]{14}$")
@@ -138,6 +146,7 @@ def read_frames(info: CsvInfo, chunk_rows: int = 200_000, *,
             yield FrameChunk(frame, rows, issues, records, chunk.bytes_read)
         return
     _find_nul(info.path, 0)
+    _check_limits(info.path, info.encoding, info.delimiter, info.skip)
     try:
         for frame, rows, ragged, pos in fastcsv.iter_frames(
                 str(info.path), info.encoding, info.delimiter, info.header, start,
@@ -248,9 +257,50 @@ def _parse_distinct(spec: FieldSpec, raw: pd.Series, rows: pd.Series,
     return _Column(values, spread_text, bad, missing, parsed.reason)
 
 
+NUMERIC_KINDS = ("money", "int", "float", "percent")
+
+
+def decide_decimal(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd.Series,
+                   opts: ParseOptions) -> None:
+    """Settle the file's decimal mark from this chunk's numbers, once for the whole file.
+
+    Numbers that only one mark reads decide it (and it is kept for the chunks after); when
+    the columns disagree each column decides its own, as they always did. Money and whole
+    numbers cannot have three decimals, so 1.234 there is one thousand two hundred and
+    thirty-four (and the mark a comma). When every number with a mark reads both ways
+    (a duration of 1.234) and nothing decides, guessing would store a wrong value without a
+    word: :class:`values.AmbiguousDecimal` asks the user instead.
+    """
+    if opts.decimal is not None or opts.decimal_how == "per column":
+        return
+    mapped = mapping.mapped()
+    comma = dot = 0
+    first: tuple[str, str] | None = None
+    for f in spec.fields:
+        column = mapped.get(f.name)
+        if f.kind not in NUMERIC_KINDS or column is None:
+            continue
+        distinct = pd.Series(pd.unique(frame[column].to_numpy(dtype=object)), dtype="string")
+        text = V.blank_to_none(_unguard(distinct))
+        c, d, ambiguous = V.decimal_votes(text, whole_cents=f.kind in ("money", "int"))
+        comma, dot = comma + c, dot + d
+        if ambiguous is not None and first is None:
+            first = (column, str(text[ambiguous]))
+    if comma and dot:
+        opts.decimal_how = "per column"
+    elif comma or dot:
+        opts.decimal, opts.decimal_how = ("," if comma else "."), "detected"
+    elif first is not None:
+        column, value = first
+        at = np.flatnonzero(frame[column].astype(str).str.strip().str.contains(
+            value, regex=False).to_numpy())
+        raise V.AmbiguousDecimal(int(rows.iat[int(at[0])]) if len(at) else 0, column, value)
+
+
 def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd.Series,
                opts: ParseOptions) -> TypedChunk:
     """Typed, range-checked columns; rows with any problem are reported and dropped."""
+    decide_decimal(spec, mapping, frame, rows, opts)
     issues: list[Issue] = []
     out: dict[str, pd.Series] = {}
     bad_any = np.zeros(len(frame), dtype=bool)

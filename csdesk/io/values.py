@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from csdesk.errors import CsdeskError
+
 MISSING_TOKENS = frozenset({"", "na", "n/a", "null", "none", "-", "nan", "#n/a"})
 TRUE_TOKENS = frozenset({"true", "yes", "y", "1", "t"})
 FALSE_TOKENS = frozenset({"false", "no", "n", "0", "f"})
@@ -73,6 +75,71 @@ def detect_decimal(text: pd.Series) -> str:
     comma_dec = sample.str.contains(r"\d,\d{1,2}$|\d\.\d{3},\d", regex=True).sum()
     dot_dec = sample.str.contains(r"\d\.\d{1,2}$|\d,\d{3}\.\d", regex=True).sum()
     return "," if comma_dec > dot_dec else "."
+
+
+class AmbiguousDecimal(CsdeskError):
+    """Every number with a mark reads two ways (1.234 is 1.234 or 1234): the user must say
+    which decimal mark the file uses. ``detail`` is the sentence without the remedy."""
+
+    def __init__(self, row: int, column: str, value: str) -> None:
+        digits = re.sub(r"[^0-9.,]", "", value)
+        point = digits.replace(",", "")
+        comma = digits.replace(".", "").replace(",", ".")
+        self.row, self.column, self.value = row, column, value
+        self.detail = (f"cannot tell the decimal mark of the numbers: {value!r} (row {row}, "
+                       f"column {column!r}) is {_plain_number(point)} with a decimal point "
+                       f"but {_plain_number(comma)} with a decimal comma, and no number in "
+                       "the file decides it")
+        super().__init__(f"{self.detail}; say which with --decimal . or --decimal ,")
+
+
+def _plain_number(text: str) -> str:
+    whole, _, frac = text.partition(".")
+    return str(int(whole or 0)) + (f".{frac}" if frac else "")
+
+
+_MARKED = re.compile(r"^(\d*)([.,])(\d+)$")
+
+
+def decimal_votes(text: pd.Series, *, whole_cents: bool = False,
+                  ) -> tuple[int, int, object | None]:
+    """(numbers that only a decimal comma reads, only a decimal point reads, index label of
+    the first that reads both ways) among ``text``, the distinct values of a numeric column.
+
+    A mark followed by exactly three digits after one to three others (1.234, 12,500) may
+    be a thousands separator or a decimal mark; anything else with a mark decides: two
+    marks (the last is the decimal one), a mark repeated (1,234,567), other digit counts.
+    ``whole_cents``: the column holds money or whole numbers, where three decimals cannot
+    be kept (1.234 would be stored as 1.23), so only the thousands reading is possible and
+    the mark is the other one.
+    """
+    s = text.dropna().astype(str).str.replace(_CURRENCY, "", regex=True)
+    s = s.str.replace(r"^[(\-+]|[)%]$", "", regex=True).str.replace("'", "", regex=False)
+    comma = dot = 0
+    ambiguous: int | None = None
+    both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
+    last_comma = s.str.rfind(",") > s.str.rfind(".")
+    comma += int((both & last_comma).sum())
+    dot += int((both & ~last_comma).sum())
+    one = s[~both]
+    repeated_comma = one.str.count(",") > 1
+    repeated_dot = one.str.count(r"\.") > 1
+    dot += int(repeated_comma.sum())
+    comma += int(repeated_dot.sum())
+    parts = one[~(repeated_comma | repeated_dot)].str.extract(_MARKED)
+    marked = parts[1].notna()
+    if marked.any():
+        before, mark, after = parts.loc[marked, 0], parts.loc[marked, 1], parts.loc[marked, 2]
+        grouping = (after.str.len() == 3) & before.str.len().between(1, 3) & \
+            ~before.str.startswith("0")
+        comma += int((~grouping & mark.eq(",")).sum())
+        dot += int((~grouping & mark.eq(".")).sum())
+        if whole_cents:
+            comma += int((grouping & mark.eq(".")).sum())
+            dot += int((grouping & mark.eq(",")).sum())
+        elif grouping.any():
+            ambiguous = grouping[grouping].index[0]
+    return comma, dot, ambiguous
 
 
 def parse_money_cents(text: pd.Series, *, decimal: str = ".") -> Parsed:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csdesk.db.bulk import upsert_rows
+from csdesk.db.bulk import Upserted, upsert_rows
 from csdesk.io import entities as E
 from csdesk.io.fastcsv import ShapeMismatch
 from csdesk.io.mapping import Mapping
@@ -30,7 +29,7 @@ from csdesk.io.validate import FrameChunk, Issue, ParseOptions, read_frames, typ
 from csdesk.io.values import AmbiguousDates
 from csdesk.progress import Reporter
 from csdesk.services.import_adapters import ADAPTERS
-from csdesk.services.importer import ImportResult, account_ids
+from csdesk.services.importer import ImportResult, account_ids, seen_before
 
 MAX_ERROR_RECORDS = 10_000
 CHUNK_ROWS = 200_000
@@ -51,16 +50,24 @@ def _iso_dates(values: pd.Series) -> np.ndarray:
 
 def import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
                 opts: ParseOptions, result: ImportResult, rep: Reporter) -> None:
-    """Stream the file in; fall back to the exact (slower) reader if the fast one balks."""
+    """Stream the file in; fall back to the exact (slower) reader if the fast one balks.
+
+    Only that fallback rolls back to the savepoint; any other failure is left to the
+    caller's transaction as it is (after a full disk SQLite has already rolled everything
+    back, and a rollback to the savepoint would only hide why).
+    """
+    savepoint = session.begin_nested()
     try:
-        with session.begin_nested():
-            _import_bulk(session, info, spec, mapping, opts, result, rep, fast=True)
+        _import_bulk(session, info, spec, mapping, opts, result, rep, fast=True)
     except ShapeMismatch:
+        savepoint.rollback()
         result.rows = result.inserted = result.updated = result.unchanged = 0
         result.error_count = 0
         result.errors, result.error_records = [], {}
         result.notes.append("the file's quoting needed the exact (slower) reader")
         _import_bulk(session, info, spec, mapping, opts, result, rep, fast=False)
+    else:
+        savepoint.commit()
 
 
 @dataclass
@@ -160,22 +167,26 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
     producer = _Producer(info, spec, mapping, opts, account_ids(session), fast)
-    before = session.scalar(select(func.count()).select_from(table)) or 0
     aggregated: list[pd.DataFrame] = []
-    changed = valid = 0
+    done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
     try:
+        fraction = 0.0
         while True:
-            kind, payload = producer.queue.get()
+            try:
+                kind, payload = producer.queue.get(timeout=0.25)
+            except queue.Empty:  # the reader is still at work: answer a cancel meanwhile
+                rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
+                continue
             if kind == "error":
                 raise payload  # type: ignore[misc]
             if kind == "done":
                 break
             chunk: _Prepared = payload  # type: ignore[assignment]
             result.rows += chunk.rows_seen
-            rep.checkpoint(0.95 * chunk.bytes_read / max(info.size, 1),
-                           f"Importing {label}… {result.rows:,} rows")
+            fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
+            rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
             if chunk.ambiguous is not None:
                 col = mapping.mapped().get("date", "")
                 result.add_issues([Issue(r, col, v, str(chunk.ambiguous))
@@ -190,7 +201,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
             if chunk.write is not None:
                 valid += len(chunk.write)
                 cols = ["account_id", "date", *producer.value_fields]
-                changed += upsert_rows(session, table, cols, keys, chunk.write)
+                done += upsert_rows(session, table, cols, keys, chunk.write)
             elif chunk.aggregate is not None:
                 aggregated.append(chunk.aggregate)
     finally:
@@ -210,12 +221,10 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
                      total["duration_seconds"].notna(), None).map(
                          lambda v: float(v) if v is not None else None).tolist(),
                  _nullable_ints(total["errors"])]
-        changed = upsert_rows(session, table, cols, keys, list(zip(*data, strict=True)))
+        done = upsert_rows(session, table, cols, keys, list(zip(*data, strict=True)))
         valid = len(total)
-    after = session.scalar(select(func.count()).select_from(table)) or 0
-    result.inserted = after - before
-    result.updated = changed - result.inserted
-    result.unchanged = valid - changed
+    result.inserted, result.updated = done.inserted, done.updated
+    result.unchanged = valid - done.inserted - done.updated
 
 
 def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, list[str]],
@@ -258,23 +267,6 @@ def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, np.ndarray],
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))
     ordinals = np.array([d.toordinal() for d in uniques], dtype=np.int64)[codes]
     keys = df["account_id"].to_numpy(dtype=np.int64) * 1_000_000 + ordinals
-    row_no = rows.to_numpy(dtype=np.int64)
-    prev_keys, prev_rows = seen.get("keys", np.empty(0, np.int64)), seen.get(
-        "rows", np.empty(0, np.int64))
-    all_keys = np.concatenate([prev_keys, keys])
-    all_rows = np.concatenate([prev_rows, row_no])
-    order = np.argsort(all_keys, kind="stable")
-    sorted_keys = all_keys[order]
-    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-    issues = []
-    if len(dup):
-        first_pos = np.searchsorted(sorted_keys, sorted_keys[dup], side="left")
-        for pos, first in zip(dup.tolist(), first_pos.tolist(), strict=True):
-            row = int(all_rows[order[pos]])
-            if row in set(row_no.tolist()):
-                value = df["date"].iat[int(np.flatnonzero(row_no == row)[0])]
-                issues.append(Issue(row, mapped["date"], str(value),
-                                    f"the same account and date as row "
-                                    f"{int(all_rows[order[first]])}"))
-    seen["keys"], seen["rows"] = sorted_keys, all_rows[order]
-    return issues
+    return [Issue(int(rows.iat[at]), mapped["date"], str(df["date"].iat[at]),
+                  f"the same account and date as row {first}")
+            for at, first in seen_before(keys, rows, seen)]

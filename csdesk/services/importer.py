@@ -21,8 +21,9 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from csdesk.db import Database
@@ -33,7 +34,7 @@ from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
-from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import file_sha256
 from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
 from csdesk.services.segments import resegment
@@ -96,6 +97,8 @@ class ImportResult:
     written: bool = False
     dry_run: bool = False
     backup: str | None = None
+    decimal: str | None = None  # the decimal mark the numbers were read with
+    decimal_how: str | None = None  # given | detected | per column | None: none needed one
     error_records: dict[int, list[str]] = field(default_factory=dict, repr=False)
     header: list[str] = field(default_factory=list, repr=False)
 
@@ -115,12 +118,51 @@ class ImportResult:
             "key": list(self.key), "date_format": self.date_format, "notes": self.notes,
             "changes": [{"key": c.key, "field": c.field, "old": _jsonable(c.old),
                          "new": _jsonable(c.new)} for c in self.changes],
-            "backup": self.backup,
+            "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
         }
+
+    @property
+    def decimal_text(self) -> str:
+        """The decimal mark as the summary shows it."""
+        if self.decimal_how is None:
+            return "not needed (no number has one)"
+        if self.decimal_how == "per column":
+            return "decided per column (the columns differ)"
+        return f"{'comma' if self.decimal == ',' else 'point'} ({self.decimal_how})"
 
 
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+class CancelledTooLate(Cancelled):
+    """Cancel was asked for after the import had been committed: it is in the book.
+
+    ``results`` say what was written; the message says it in one line."""
+
+    def __init__(self, results: list[ImportResult]) -> None:
+        written = "; ".join(
+            f"{r.inserted:,} inserted and {r.updated:,} updated {_noun(r)} from "
+            f"{Path(r.source).name}" for r in results if r.written)
+        backup = next((r.backup for r in results if r.backup), None)
+        undo = (f"the backup from before it is {backup}" if backup else
+                "the database server's own backups hold the state before it")
+        super().__init__(f"cancelled too late: the import had already been written "
+                         f"({written}); {undo}")
+        self.results = results
+
+
+def _noun(r: ImportResult) -> str:
+    return E.entity(r.entity).label.split(" (")[0].lower()
+
+
+def _finish(rep: Reporter, results: list[ImportResult]) -> None:
+    """After the transaction: a cancel that came during or after the commit cannot undo it,
+    so say what was written instead of 'nothing was changed'."""
+    if any(r.written for r in results):
+        if rep.cancel_requested():
+            raise CancelledTooLate(results)
+        rep.checkpoint(1.0, "Done")
 
 
 class _Rollback(Exception):
@@ -223,12 +265,11 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
     rep = Reporter(progress, cancel)
     if request.save_mapping and not request.dry_run:
         save_mapping(db, request.save_mapping, spec.name, mapping)
-    with _transaction(db, result, request.dry_run) as session:
+    with _transaction(db, result, request.dry_run, rep) as session:
         _import_one(session, info, spec, mapping, key, request, result, rep)
         if spec.name in ("accounts", "subscriptions") and not result.error_count:
             resegment(session)
-    if result.written:
-        rep.checkpoint(1.0, "Done")
+    _finish(rep, [result])
     return result
 
 
@@ -248,15 +289,22 @@ def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[
 
 
 @contextmanager
-def _transaction(db: Database, result: ImportResult | list[ImportResult],
-                 dry_run: bool) -> Iterator[Session]:
-    """One write transaction; rolled back for a dry run or when any row is in error."""
+def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_run: bool,
+                 rep: Reporter) -> Iterator[Session]:
+    """One write transaction; rolled back for a dry run or when any row is in error.
+
+    The write lock is taken first (a writer's transaction) and the pre-import backup second, so
+    a book that another program is writing is refused before any backup is made, and the
+    backup is exactly the state the import starts from.
+    """
     results = result if isinstance(result, list) else [result]
     backup: Path | None = None
-    if not dry_run and db.path is not None:
-        backup = db.backup("pre-import")
     try:
         with db.write() as session:
+            session.connection()  # the writer's transaction begins: the lock, or "locked" now
+            if not dry_run and db.path is not None:
+                backup = db.backup("pre-import", progress=lambda *_: rep.checkpoint(
+                    0.0, "Backing up the book…"))
             yield session
             if dry_run or any(r.error_count for r in results):
                 raise _Rollback
@@ -285,40 +333,80 @@ def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Ma
                 key: tuple[str, ...], request: ImportRequest, result: ImportResult,
                 rep: Reporter) -> None:
     opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
+    try:
+        _import_rows(session, info, spec, mapping, key, opts, result, rep)
+    finally:
+        result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
+
+
+def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+                 key: tuple[str, ...], opts: ParseOptions, result: ImportResult,
+                 rep: Reporter) -> None:
     if spec.bulk:
         from csdesk.services.import_bulk import import_bulk
 
         import_bulk(session, info, spec, mapping, opts, result, rep)
         return
-    frames, rows_list = [], []
-    records: dict[int, list[str]] = {}
-    for chunk in iter_chunks(info):
-        rep.checkpoint(0.6 * chunk.bytes_read / max(info.size, 1), "Reading and checking…")
-        records.update(zip(chunk.rows, chunk.records, strict=True))
+    state = _Stream(rep)
+    for chunk in iter_chunks(info, chunk_rows(info)):
+        fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
+        rep.checkpoint(fraction, f"Importing… {result.rows:,} rows")
+        state.poll = lambda f=fraction: rep.checkpoint(f, f"Importing… {result.rows:,} rows")
+        result.rows += len(chunk.rows)
         frame, rows, issues = frame_from_chunk(info.header, chunk)
-        result.add_issues(issues)
         try:
             typed = type_chunk(spec, mapping, frame, rows, opts)
         except AmbiguousDates as exc:
-            result.add_issues([Issue(r, _date_column(spec, mapping), v, str(exc))
-                               for r, v in exc.examples] or
-                              [Issue(0, _date_column(spec, mapping), "", str(exc))])
-            result.error_records = {r: records[r] for r, _ in exc.examples if r in records}
+            issues += [Issue(r, _date_column(spec, mapping), v, str(exc))
+                       for r, v in exc.examples] or [
+                Issue(0, _date_column(spec, mapping), "", str(exc))]
+            _keep_error_records(result, issues, chunk)
             return
-        result.add_issues(typed.issues)
-        frames.append(typed.frame)
-        rows_list.append(typed.rows)
-    result.rows = sum(len(r) for r in rows_list) + result.error_count
-    if not frames:
+        issues += typed.issues
+        if len(typed.rows):
+            issues += _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key,
+                                      typed.frame, typed.rows, result, state)
+        _keep_error_records(result, issues, chunk)
+    issues = _finish_records(session, spec, mapping, state)
+    _keep_error_records(result, issues, None)
+
+
+MAX_ERROR_RECORDS = 10_000  # rows in error kept as they were, for the error report
+POLL_ROWS = 5_000  # rows compared between two looks at cancel
+CHUNK_BYTES = 8 << 20  # text read per chunk of a file that is not streamed in bulk
+
+
+def chunk_rows(info: CsvInfo) -> int:
+    """Rows per chunk so that a chunk holds about CHUNK_BYTES of the file (1,000–200,000):
+    wide rows (long notes) in smaller chunks, so memory stays the same whatever the file."""
+    with open(info.path, "rb") as fh:
+        head = fh.read(1 << 20)
+    per_row = len(head) / max(1, head.count(b"\n"))
+    return int(min(200_000, max(1_000, CHUNK_BYTES // max(per_row, 1))))
+
+
+def _keep_error_records(result: ImportResult, issues: list[Issue], chunk: Any) -> None:
+    """Count the chunk's problems, and keep the rows in error as they were (bounded)."""
+    if not issues:
         return
-    df = pd.concat(frames, ignore_index=True)
-    rows = pd.concat(rows_list, ignore_index=True)
-    rep.checkpoint(0.65, "Comparing with the book…")
-    _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key, df, rows, result)
-    if result.error_count:
-        bad_rows = {e.row for e in result.errors}
-        result.error_records = {r: records[r] for r in sorted(bad_rows) if r in records}
-    rep.checkpoint(0.95, "Writing…")
+    issues.sort(key=lambda e: e.row)
+    result.add_issues(issues)
+    if chunk is None:
+        return
+    bad = {e.row for e in issues}
+    for row, record in zip(chunk.rows, chunk.records, strict=True):
+        if row in bad and len(result.error_records) < MAX_ERROR_RECORDS:
+            result.error_records[row] = record
+
+
+class _Stream:
+    """What the import of one file carries from chunk to chunk (all of it small)."""
+
+    def __init__(self, rep: Reporter) -> None:
+        self.poll = lambda: rep.checkpoint(0.0, "Importing…")  # cancel, within the chunk
+        self.seen: dict[str, np.ndarray] = {}  # key hashes and rows, for duplicates
+        self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
+        self.contacts: dict[tuple[int, str], int] | None = None
 
 
 def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
@@ -345,7 +433,12 @@ def _plain(value: Any) -> Any:
 
 def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapping: Mapping,
                     key: tuple[str, ...], df: pd.DataFrame, rows: pd.Series,
-                    result: ImportResult) -> None:
+                    result: ImportResult, state: _Stream) -> list[Issue]:
+    """Check one chunk against the book and write it; return the problems found.
+
+    Rows in error are left out and the rest written all the same, so the counts say what
+    the rest would do: the transaction is rolled back whatever happens next.
+    """
     table = adapter.table
     columns = mapping.mapped()
     issues: list[Issue] = []
@@ -359,29 +452,19 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
                    for i in unknown[unknown].index]
     if adapter.checks is not None:
         issues += adapter.checks(df, rows, columns)
-    # The same key twice in one file: which row wins would be a guess; report both.
+    # The same key twice in one file (in this chunk or an earlier one): which row wins
+    # would be a guess; report both.
     key_frame = df[list(key)].astype(str)
-    dup = key_frame.duplicated(keep=False) & df[list(key)].notna().all(axis=1)
-    if dup.any():
-        first: dict[tuple[str, ...], int] = {}
-        for i in dup[dup].index:
-            k = tuple(key_frame.loc[i])
-            if k in first:
-                issues.append(Issue(int(rows.iat[i]), columns[key[0]], " / ".join(k),
-                                    f"the same {'/'.join(key)} as row {first[k]}"))
-            else:
-                first[k] = int(rows.iat[i])
+    complete = df[list(key)].notna().all(axis=1).to_numpy()
+    hashes = pd.util.hash_pandas_object(key_frame, index=False).to_numpy().view(np.int64)
+    for at, first in seen_before(hashes[complete], rows[complete], state.seen):
+        i = int(np.flatnonzero(complete)[at])
+        issues.append(Issue(int(rows.iat[i]), columns[key[0]], " / ".join(key_frame.iloc[i]),
+                            f"the same {'/'.join(key)} as row {first}"))
     if spec.name == "accounts" and "parent_external_id" in df:
-        known = set(ids) | set(df["external_id"])
-        parent = df["parent_external_id"]
-        bad = parent.notna() & ~parent.isin(known)
-        issues += [Issue(int(rows.iat[i]), columns["parent_external_id"], str(parent.iat[i]),
-                         "no account with this external id (parent)")
-                   for i in bad[bad].index]
+        state.parents += zip(rows.tolist(), df["external_id"].tolist(),
+                             df["parent_external_id"].map(_plain).tolist(), strict=True)
     if issues:
-        # Report them all; go on with the good rows so the counts say what the rest would
-        # do. The transaction is rolled back whatever happens next.
-        result.add_issues(sorted(issues, key=lambda e: e.row))
         bad_rows = {e.row for e in issues}
         keep = ~rows.isin(bad_rows)
         df, rows = df[keep.to_numpy()].reset_index(drop=True), rows[keep].reset_index(drop=True)
@@ -406,17 +489,16 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
         if "engagement_model" not in incoming:
             incoming["_engagement_default"] = derived["_engagement_default"]
     if spec.name == "surveys" and "contact_email" in df:
-        incoming["contact_id"] = _contact_ids(session, df, result)
+        incoming["contact_id"] = _contact_ids(session, df, result, state)
         db_cols.append("contact_id")
     has_custom = "custom_fields" in df or extra_custom is not None
     key_cols = [adapter.key_columns[k] for k in key]
 
-    existing: dict[tuple[Any, ...], dict[str, Any]] = {}
     select_cols = list(dict.fromkeys(["id", *key_cols, *db_cols] +
                                      (["custom_fields"] if has_custom else [])))
-    for rec in session.execute(select(*(table.c[c] for c in select_cols))).mappings():
-        row = {c: _plain(rec[c]) for c in select_cols}
-        existing[tuple(row[c] for c in key_cols)] = row
+    wanted = {tuple(_plain(v) for v in k)
+              for k in incoming[key_cols].itertuples(index=False, name=None)}
+    existing = _existing(session, table, select_cols, key_cols, list(wanted))
 
     contracts = _contract_plan(df) if spec.name == "accounts" else [None] * len(df)
     t_sub = Subscription.__table__
@@ -430,8 +512,9 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
     now = datetime.now(UTC)
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    new_parent: list[tuple[str, str | None]] = []
     for i, rec in enumerate(records):
+        if i % POLL_ROWS == 0:
+            state.poll()  # a cancel is answered within a fraction of a second
         rec = {k: _plain(v) for k, v in rec.items()}
         custom = dict(customs[i] or {})
         if extra_custom is not None:
@@ -488,8 +571,6 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
             old_c = old_contracts.get(f"{ext}#contract")
             if old_c is None or _contract_diff(contracts[i], old_c):
                 contract_writes.append((ext, contracts[i], old_c))
-        if spec.name == "accounts" and "parent_external_id" in df:
-            new_parent.append((rec["external_id"], _plain(df["parent_external_id"].iat[i])))
     if inserts:
         session.execute(insert(table), inserts)
     for cols, params in updates.items():
@@ -498,18 +579,70 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
             values.update(version=table.c.version + 1, updated_at=now)
         session.execute(update(table).where(table.c.id == bindparam("_id")).values(values),
                         params, execution_options={"synchronize_session": False})
-    if new_parent:
-        _set_parents(session, new_parent, result)
     if contract_writes:
         _write_contracts(session, contract_writes, now)
+    return issues
 
 
-def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult) -> pd.Series:
+def _existing(session: Session, table: Any, select_cols: list[str], key_cols: list[str],
+              wanted: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The book's records with the keys of one chunk (not the whole table), by key."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    cols = [table.c[c] for c in key_cols]
+    step = max(1, 20_000 // len(cols))  # bound parameters per statement
+    for at in range(0, len(wanted), step):
+        batch = wanted[at:at + step]
+        where = cols[0].in_([k[0] for k in batch]) if len(cols) == 1 else \
+            tuple_(*cols).in_(batch)
+        for rec in session.execute(select(*(table.c[c] for c in select_cols))
+                                   .where(where)).mappings():
+            row = {c: _plain(rec[c]) for c in select_cols}
+            out[tuple(row[c] for c in key_cols)] = row
+    return out
+
+
+def _finish_records(session: Session, spec: E.EntitySpec, mapping: Mapping,
+                    state: _Stream) -> list[Issue]:
+    """After the last chunk: parents, which may come later in the file than their children."""
+    if not state.parents:
+        return []
+    ids = account_ids(session)
+    column = mapping.mapped()["parent_external_id"]
+    issues = [Issue(row, column, parent, "no account with this external id (parent)")
+              for row, _child, parent in state.parents if parent and parent not in ids]
+    _set_parents(session, [(child, parent) for _row, child, parent in state.parents])
+    return issues
+
+
+def seen_before(keys: np.ndarray, rows: pd.Series, seen: dict[str, np.ndarray],
+                ) -> list[tuple[int, int]]:
+    """(position in ``keys``, first row) of each key already seen in the file, in this
+    chunk or an earlier one; ``seen`` carries the keys (sorted) and rows from chunk to chunk.
+    """
+    row_no = rows.to_numpy(dtype=np.int64)
+    all_keys = np.concatenate([seen.get("keys", np.empty(0, np.int64)), keys])
+    all_rows = np.concatenate([seen.get("rows", np.empty(0, np.int64)), row_no])
+    order = np.argsort(all_keys, kind="stable")
+    sorted_keys, sorted_rows = all_keys[order], all_rows[order]
+    seen["keys"], seen["rows"] = sorted_keys, sorted_rows
+    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
+    if not len(dup):
+        return []
+    first = sorted_rows[np.searchsorted(sorted_keys, sorted_keys[dup], side="left")]
+    at = {int(r): k for k, r in enumerate(row_no.tolist())}
+    return sorted((at[int(r)], int(f)) for r, f in zip(sorted_rows[dup], first, strict=True)
+                  if int(r) in at)
+
+
+def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult,
+                 state: _Stream) -> pd.Series:
     """The contact each survey answer came from, found by e-mail within its account."""
     from csdesk.models import Contact
 
-    known = {(a, (e or "").casefold()): c for c, a, e in session.execute(
-        select(Contact.id, Contact.account_id, Contact.email))}
+    if state.contacts is None:
+        state.contacts = {(a, (e or "").casefold()): c for c, a, e in session.execute(
+            select(Contact.id, Contact.account_id, Contact.email))}
+    known = state.contacts
     emails = df["contact_email"].fillna("").str.casefold()
     found = [known.get((a, e)) if e else None
              for a, e in zip(df["account_id"].tolist(), emails.tolist(), strict=True)]
@@ -594,8 +727,7 @@ def _write_contracts(session: Session, writes: list[tuple[str, dict[str, Any], A
                 **values, version=t.c.version + 1, updated_at=now))
 
 
-def _set_parents(session: Session, pairs: list[tuple[str, str | None]],
-                 result: ImportResult) -> None:
+def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
     ids = account_ids(session)
     t = Account.__table__
     current = dict(session.execute(select(t.c.external_id, t.c.parent_id)).tuples().all())
@@ -633,7 +765,7 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
     if unknown:
         results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
     rep = Reporter(progress, cancel)
-    with _transaction(db, results, dry_run) as session:
+    with _transaction(db, results, dry_run, rep) as session:
         for n, ((req, info, spec, mapping, key), result) in enumerate(
                 zip(prepared, results, strict=True)):
             rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
@@ -643,6 +775,7 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                 break
         if not any(r.error_count for r in results):
             resegment(session)
+    _finish(rep, results)
     return results
 
 
@@ -673,6 +806,7 @@ def write_error_report(result: ImportResult, path: Path) -> int:
 __all__ = [
     "CUSTOM",
     "IGNORE",
+    "CancelledTooLate",
     "ImportRequest",
     "ImportResult",
     "ImportUsageError",

@@ -36,6 +36,7 @@ from csdesk.errors import CsdeskError
 from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
+from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.importer import (
     ImportRequest,
     ImportResult,
@@ -420,7 +421,7 @@ class PreviewPage(_RunPage):
 
     def describe(self, r: ImportResult) -> str:
         text = (f"{r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged, "
-                f"{r.error_count:,} in error.")
+                f"{r.error_count:,} in error. Decimal mark: {r.decimal_text}.")
         if r.error_count:
             text += ("\nFix the rows in error (save the report, correct it, import it) — an "
                      "import with errors writes nothing.")
@@ -450,6 +451,8 @@ class ApplyPage(_RunPage):
         return "Nothing was written."
 
     def _announce(self, result: object) -> None:
+        if isinstance(result, TaskError) and isinstance(result.written, list):
+            result = result.written[0]  # cancelled after the commit: it is in the book
         if isinstance(result, ImportResult) and result.written:
             self.w.result = result
             self.w.imported.emit(result)
@@ -463,4 +466,8 @@ def _show(value: object) -> str:
 
 
 def _run(db: Database, request: ImportRequest, *, progress: Any, cancel: Any) -> ImportResult:
-    return run_import(db, request, progress=progress, cancel=cancel)
+    try:
+        return run_import(db, request, progress=progress, cancel=cancel)
+    except AmbiguousDecimal as exc:  # the window asks where the command line says --decimal
+        raise CsdeskError(f"{exc.detail}. Go back to the first page and choose the file's "
+                          "decimal mark.") from exc

@@ -29,6 +29,7 @@ class TaskError:
     detail: str
     cancelled: bool = False
     offline: bool = False  # the database server could not be reached
+    written: object = None  # what was written all the same (a cancel after the commit)
 
 
 class _Signals(QObject):
@@ -49,7 +50,8 @@ class _Job(QRunnable):
         try:
             result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_event.is_set)
         except Cancelled as exc:
-            self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True))
+            self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True,
+                                                      written=getattr(exc, "results", None)))
         except CsdeskError as exc:
             from csdesk.db.database import ServerUnreachable
 

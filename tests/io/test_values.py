@@ -91,3 +91,13 @@ def test_day_month_order_is_decided_by_the_data_or_refused() -> None:
 def test_bad_dates_are_flagged_not_guessed() -> None:
     parsed = V.parse_dates(_s("31/02/2014", "2009\\7\\14 22:14:45", "soon"), "dmy")
     assert parsed.bad.tolist() == [True, True, True]
+
+
+def test_decimal_votes_tell_the_mark_or_say_they_cannot() -> None:
+    votes = V.decimal_votes
+    assert votes(_s("1.234,50", "12,5", "0,125", "1234,567"))[:2] == (4, 0)
+    assert votes(_s("1,234.50", "1,234,567", "0.125", "$3.5"))[:2] == (0, 4)
+    comma, dot, first = votes(_s("12", None, "1.234", "1,500"))
+    assert (comma, dot, first) == (0, 0, 2)  # each reads both ways: the first is named
+    assert votes(_s("1.234"), whole_cents=True)[:2] == (1, 0)  # money: 1.23 cannot be meant
+    assert votes(_s("$130,000"), whole_cents=True)[:2] == (0, 1)

@@ -92,6 +92,7 @@ WORKER = textwrap.dedent("""
     if sys.argv[2] == "import":
         result = run_import(db, ImportRequest(Path(sys.argv[3]), entity="usage"))
         assert result.written and not result.errors, result.errors[:3]
+        assert (result.inserted, result.updated, result.unchanged) == (2400, 0, 0), result
     else:
         for i in range(int(sys.argv[3])):
             add_activity(db, 1 + i % 20, kind="call", summary=f"{sys.argv[4]} {i}",

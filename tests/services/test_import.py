@@ -13,8 +13,17 @@ from sqlalchemy import func, select
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
 from csdesk.io.validate import salesforce_18
-from csdesk.models import Account, Contact, FeatureUsage, ImportLog, Subscription, UsageSnapshot
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    FeatureUsage,
+    ImportLog,
+    Subscription,
+    UsageSnapshot,
+)
 from csdesk.services.importer import (
+    CancelledTooLate,
     ImportRequest,
     ImportUsageError,
     run_import,
@@ -281,6 +290,30 @@ def test_cancel_leaves_the_book_as_it_was(db: Database, tmp_path: Path,
     assert _count(db, UsageSnapshot) == 0
 
 
+def test_a_cancel_after_the_commit_says_what_was_written(db: Database,
+                                                         tmp_path: Path) -> None:
+    """Cancel pressed while the commit ran (or just after): the import is in the book, and
+    the one line says so instead of 'nothing was changed'."""
+    other = Database.open(db.location, lock=False)  # sees only what is committed
+
+    def cancel() -> bool:
+        with other.read() as s:
+            return bool(s.scalar(select(func.count()).select_from(ImportLog)))
+
+    try:
+        with pytest.raises(CancelledTooLate) as late:
+            run_import(db, ImportRequest(write(tmp_path / "a.csv", ACCOUNTS),
+                                         entity="accounts"), cancel=cancel)
+    finally:
+        other.close()
+    (result,) = late.value.results
+    undo = (f"the backup from before it is {result.backup}" if db.path is not None
+            else "the database server's own backups hold the state before it")
+    assert str(late.value) == ("cancelled too late: the import had already been written (3 "
+                               f"inserted and 0 updated accounts from a.csv); {undo}")
+    assert (_count(db, Account), _count(db, Subscription), _count(db, ImportLog)) == (3, 3, 1)
+
+
 def test_unmapped_usage_columns_are_named(db: Database, tmp_path: Path) -> None:
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
     rows = [[*USAGE_HEADER, "Region"], ["A-001", "2026-01-05", "1", "2", "3", "EU"]]
@@ -314,3 +347,83 @@ def test_usage_bulk_paths_upsert_alike(db: Database, tmp_path: Path, copy_from: 
     with db.read() as s:
         assert s.scalar(select(func.sum(UsageSnapshot.active_users))) == 3 * 78 - 5 + 77
         assert s.scalar(select(func.count()).select_from(UsageSnapshot)) == 36
+
+
+@pytest.mark.parametrize("copy_from", [1, 10**9], ids=["copy", "executemany"])
+def test_usage_counts_are_the_imports_own_while_others_write(
+        db: Database, tmp_path: Path, copy_from: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A team mate's import committing usage rows meanwhile (on a server) leaves this
+    import's counts alone: they come from its own statements, not from table totals."""
+    if db.path is not None:
+        pytest.skip("SQLite: BEGIN IMMEDIATE keeps every other writer out during an import")
+    monkeypatch.setattr("csdesk.db.bulk.COPY_FROM", copy_from)
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [USAGE_HEADER] + [["A-001", f"2026-01-{d:02d}", str(d), "10", "1"]
+                             for d in range(1, 11)]
+    _imp(db, write(tmp_path / "u1.csv", rows[:6]), entity="usage")  # 5 rows already there
+    rows[1][2] = rows[2][2] = "99"  # 2 of those change, 3 stay; 5 rows are new
+    other = Database.open(db.location, lock=False)
+    with other.read() as s:
+        a002 = s.scalar(select(Account.id).where(Account.external_id == "A-002"))
+    theirs: list[int] = []
+
+    def progress(_fraction: float, message: str) -> None:
+        if "Importing usage" in message and not theirs:
+            with other.write() as s:
+                s.add_all(UsageSnapshot(account_id=a002, date=date(2025, 1, 1 + d),
+                                        active_users=1) for d in range(20))
+            theirs.append(20)
+
+    try:
+        result = run_import(db, ImportRequest(write(tmp_path / "u2.csv", rows),
+                                              entity="usage"), progress=progress)
+    finally:
+        other.close()
+    assert theirs == [20]
+    assert (result.inserted, result.updated, result.unchanged) == (5, 2, 3)
+    assert _count(db, UsageSnapshot) == 10 + 20
+
+
+def test_records_stream_in_chunks_matched_on_a_composite_key(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Activities without ids are matched on account, date, kind and summary, a chunk at a
+    time; the same key in two chunks is still caught."""
+    monkeypatch.setattr("csdesk.services.importer.chunk_rows", lambda _info: 3)
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [["Account ID", "Type", "Date", "Subject", "Notes"]] + [
+        [acc, "call", f"2026-02-{d:02d}", f"Call {d}", "ok"]
+        for acc in ("A-001", "A-002") for d in range(1, 5)]
+    first = _imp(db, write(tmp_path / "act.csv", rows), entity="activities")
+    assert (first.inserted, first.updated, first.unchanged, first.error_count) == (8, 0, 0, 0)
+    rows[8][4] = "changed"
+    again = _imp(db, write(tmp_path / "act2.csv", rows), entity="activities")
+    assert (again.inserted, again.updated, again.unchanged) == (0, 1, 7)
+    twice = _imp(db, write(tmp_path / "act3.csv", [*rows, rows[2]]), entity="activities")
+    assert [(e.row, e.reason) for e in twice.errors] == [
+        (10, "the same account_external_id/occurred_on/kind/summary as row 3")]
+    assert twice.error_records == {10: rows[2]} and not twice.written
+
+
+def test_cancel_is_answered_within_a_chunk(db: Database, tmp_path: Path) -> None:
+    """Cancel is looked at every few thousand rows, not only between chunks (one chunk here),
+    so a big chunk does not keep the user waiting; nothing is written."""
+    from csdesk.progress import Cancelled
+
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [["Activity ID", "Account ID", "Type", "Date", "Subject"]] + [
+        [f"X{i}", "A-001", "call", "2026-03-01", f"Call {i}"] for i in range(12_000)]
+    looks: list[str] = []
+
+    def progress(_fraction: float, message: str) -> None:
+        looks.append(message)
+
+    def cancel() -> bool:  # looks once the rows are read: at their first, 5,000 rows on
+        looks.append("look")
+        started = next((i for i, m in enumerate(looks) if m.startswith("Importing")), None)
+        return started is not None and looks[started:].count("look") >= 2
+
+    with pytest.raises(Cancelled) as stopped:
+        run_import(db, ImportRequest(write(tmp_path / "act.csv", rows), entity="activities"),
+                   progress=progress, cancel=cancel)
+    assert str(stopped.value) == "cancelled; nothing was changed"
+    assert _count(db, Activity) == 0
