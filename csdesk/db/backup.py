@@ -122,8 +122,8 @@ def create_backup(
         _checksum_path(final).unlink(missing_ok=True)
         if disk_full(exc, [tmp], need=db_path.stat().st_size) is not None:
             raise DiskFullError(f"the disk is full: could not write the backup of "
-                                f"{db_path.name} in {dest_dir}; no backup was taken and the "
-                                "book is unchanged — free some space there and retry",
+                                f"{db_path.name} in {dest_dir}; nothing was changed — free "
+                                "some space there and retry",
                                 where=tmp) from exc
         if isinstance(exc, OSError):
             raise BackupError(f"no backup was taken: {describe_os_error(exc, dest_dir)}; the "

@@ -244,7 +244,7 @@ def test_a_full_disk_during_a_backup_says_so_and_leaves_nothing(
                           timeout=120)
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and done.stderr.strip().count("\n") == 0
-    assert "disk is full" in done.stderr and "unchanged" in done.stderr
+    assert "disk is full" in done.stderr and "nothing was changed" in done.stderr
     folder = demo_location.path.parent / "backups" / "demo"
     assert not [p for p in folder.iterdir() if ".partial" in p.name]
     assert list_backups(demo_location.path) == []
