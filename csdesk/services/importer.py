@@ -13,7 +13,6 @@ read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
-from csdesk.safefile import file_sha256
+from csdesk.safefile import FileWriteError, atomic_open, describe_os_error, file_sha256
 from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
 from csdesk.services.segments import resegment
 
@@ -791,15 +790,17 @@ def write_error_report(result: ImportResult, path: Path) -> int:
     for e in result.errors:
         reasons.setdefault(e.row, []).append(
             f"{e.column}: {e.reason}" if e.column else e.reason)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh)
-        writer.writerow([*result.header, *E.ERROR_COLUMNS])
-        for row in sorted(reasons):
-            record = result.error_records.get(row, [])
-            record = (record + [""] * len(result.header))[: len(result.header)]
-            writer.writerow([*record, row, "; ".join(reasons[row])])
-    os.replace(tmp, path)
+    try:  # whole or not at all, and private: the rows hold the customer's data
+        with atomic_open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([*result.header, *E.ERROR_COLUMNS])
+            for row in sorted(reasons):
+                record = result.error_records.get(row, [])
+                record = (record + [""] * len(result.header))[: len(result.header)]
+                writer.writerow([*record, row, "; ".join(reasons[row])])
+    except OSError as exc:
+        raise FileWriteError(f"the list of rows in error was not written: "
+                             f"{describe_os_error(exc, path)}") from exc
     return len(reasons)
 
 

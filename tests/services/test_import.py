@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 from datetime import date
 from pathlib import Path
 
@@ -124,6 +126,8 @@ def test_errors_name_row_column_value_reason_and_nothing_is_written(
         back = list(csv.reader(fh))
     assert back[0][-2:] == ["csdesk_row", "csdesk_errors"]
     assert back[1][:2] == ["A-005", ""] and back[1][-2] == "5"
+    if os.name == "posix":  # the rows hold the customer's data: this user's eyes only
+        assert stat.S_IMODE(report.stat().st_mode) == 0o600
 
 
 def test_fixed_error_report_imports(db: Database, tmp_path: Path) -> None:
