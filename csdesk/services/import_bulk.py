@@ -15,6 +15,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,7 @@ class _Producer(threading.Thread):
 
     def run(self) -> None:
         try:
-            seen: dict[str, np.ndarray] = {}
+            seen: dict[str, Any] = {}
             for chunk in read_frames(self.info, CHUNK_ROWS, fast=self.fast):
                 if self.stop.is_set():
                     return
@@ -121,7 +122,7 @@ class _Producer(threading.Thread):
             except queue.Full:
                 continue
 
-    def _prepare(self, chunk: FrameChunk, seen: dict[str, np.ndarray]) -> _Prepared:
+    def _prepare(self, chunk: FrameChunk, seen: dict[str, Any]) -> _Prepared:
         spec, mapped = self.spec, self.mapping.mapped()
         frame, rows, issues = chunk.frame, chunk.rows, list(chunk.issues)
         out = _Prepared(len(frame) + len(chunk.issues), chunk.bytes_read, issues, {})
@@ -261,7 +262,7 @@ def _aggregate(df: pd.DataFrame, value_fields: list[str]) -> pd.DataFrame:
     return out
 
 
-def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, np.ndarray],
+def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, Any],
                 mapped: dict[str, str]) -> list[Issue]:
     """The same account and date twice in the file (across chunks too), vectorised."""
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))
