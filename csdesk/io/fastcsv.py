@@ -45,12 +45,10 @@ class RecordShape:
         return (self.fields == 1) & (self.ends - self.starts == 0)
 
 
-def scan_records(path: str, start: int, delimiter: str) -> RecordShape:
-    """Field count and byte span of every record from ``start`` (the first data byte)."""
+def scan_blocks(path: str, start: int, delimiter: str) -> Iterator[RecordShape]:
+    """Field count and byte span of every record from ``start`` (the first data byte), one
+    block of the file at a time, so memory stays bounded whatever the file's size."""
     delim = ord(delimiter)
-    fields: list[np.ndarray] = []
-    starts: list[np.ndarray] = []
-    ends: list[np.ndarray] = []
     parity = 0  # quotes seen so far, mod 2
     rec_start = start
     open_delims = 0  # delimiters of the record still open at the end of a block
@@ -85,11 +83,11 @@ def scan_records(path: str, start: int, delimiter: str) -> RecordShape:
                 at_break = np.searchsorted(dpos, breaks)  # delimiters before each break
                 counts = np.diff(at_break, prepend=0) + 1
                 counts[0] += open_delims
-                fields.append(counts)
-                starts.append(np.concatenate(([rec_start], offset + breaks[:-1] + 1)))
                 # A record's text ends before its line break (and the CR of a CRLF).
                 crlf = (b[breaks] == LF) & (breaks > 0) & (b[np.maximum(breaks - 1, 0)] == CR)
-                ends.append(offset + breaks - crlf)
+                yield RecordShape(counts.astype(np.int64),
+                                  np.concatenate(([rec_start], offset + breaks[:-1] + 1)),
+                                  (offset + breaks - crlf).astype(np.int64))
                 rec_start = offset + int(breaks[-1]) + 1
                 open_delims = len(dpos) - int(at_break[-1])
             else:
@@ -97,13 +95,63 @@ def scan_records(path: str, start: int, delimiter: str) -> RecordShape:
             offset += len(block)
             block = nxt
         if offset > rec_start:  # a last record without a final line break
-            fields.append(np.array([open_delims + 1]))
-            starts.append(np.array([rec_start]))
-            ends.append(np.array([offset]))
-    if not fields:
+            yield RecordShape(np.array([open_delims + 1]), np.array([rec_start]),
+                              np.array([offset]))
+
+
+def scan_records(path: str, start: int, delimiter: str) -> RecordShape:
+    """Field count and byte span of every record from ``start`` (the whole file at once)."""
+    blocks = list(scan_blocks(path, start, delimiter))
+    if not blocks:
         empty = np.empty(0, dtype=np.int64)
         return RecordShape(empty, empty, empty)
-    return RecordShape(np.concatenate(fields), np.concatenate(starts), np.concatenate(ends))
+    return RecordShape(*(np.concatenate([getattr(b, f) for b in blocks])
+                         for f in ("fields", "starts", "ends")))
+
+
+class _ShapeStream:
+    """The byte scan's records, taken in step with the C parser's chunks.
+
+    Holds only the records of a block or two, never the whole file's: ``take(n)`` hands out
+    the records up to and including the ``n``-th one the C parser returns (it skips the
+    too-long ones), together with the too-long ones among them.
+    """
+
+    def __init__(self, blocks: Iterator[RecordShape], width: int, first_row: int) -> None:
+        self.blocks, self.width = blocks, width
+        empty = np.empty(0, dtype=np.int64)
+        self.pending = RecordShape(empty, empty, empty)
+        self.first_row = first_row  # row number of the first pending record
+
+    def _more(self) -> bool:
+        block = next(self.blocks, None)
+        if block is None:
+            return False
+        p = self.pending
+        self.pending = RecordShape(np.concatenate([p.fields, block.fields]),
+                                   np.concatenate([p.starts, block.starts]),
+                                   np.concatenate([p.ends, block.ends]))
+        return True
+
+    def take(self, n: int | None) -> tuple[RecordShape, np.ndarray]:
+        """The next records holding ``n`` parsed ones (all that are left when None), and
+        their row numbers."""
+        while True:
+            parsed = np.flatnonzero(self.pending.fields <= self.width)
+            if n is not None and len(parsed) >= n:
+                cut = int(parsed[n - 1]) + 1 if n else 0
+                break
+            if not self._more():
+                if n is not None:
+                    raise ShapeMismatch
+                cut = len(self.pending.fields)
+                break
+        p = self.pending
+        out = RecordShape(p.fields[:cut], p.starts[:cut], p.ends[:cut])
+        self.pending = RecordShape(p.fields[cut:], p.starts[cut:], p.ends[cut:])
+        rows = np.arange(self.first_row, self.first_row + cut, dtype=np.int64)
+        self.first_row += cut
+        return out, rows
 
 
 def header_end(path: str, delimiter: str, encoding: str) -> int | None:
@@ -148,12 +196,7 @@ def iter_frames(path: str, encoding: str, delimiter: str, header: list[str], dat
     Row numbers count records as a spreadsheet does (the header is ``first_row - 1``).
     """
     width = len(header)
-    shape = scan_records(path, data_start, delimiter)
-    n = len(shape.fields)
-    rows_all = np.arange(first_row, first_row + n, dtype=np.int64)
-    too_long = shape.fields > width
-    # The C parser skips the too-long records; everything else comes out, in order.
-    parsed_idx = np.flatnonzero(~too_long)
+    stream = _ShapeStream(scan_blocks(path, data_start, delimiter), width, first_row)
     enc = "utf-8" if encoding == "utf-8-sig" else encoding
     reader = pd.read_csv(
         path, encoding=enc, sep=delimiter, header=None, names=list(range(width)),
@@ -162,23 +205,18 @@ def iter_frames(path: str, encoding: str, delimiter: str, header: list[str], dat
         chunksize=chunk_rows, quoting=csv.QUOTE_MINIMAL, doublequote=True,
         encoding_errors="strict",
     )
-    pos = 0
-    long_done = 0
+    last_end = 0
     for frame in reader:
-        idx = parsed_idx[pos:pos + len(frame)]
-        if len(idx) != len(frame):
-            raise ShapeMismatch
-        pos += len(frame)
+        # The C parser skips the too-long records; everything else comes out, in order.
+        shape, rows_all = stream.take(len(frame))
+        too_long = shape.fields > width
+        idx = np.flatnonzero(~too_long)
         counts = shape.fields[idx]
         # As the csv module path does: one field holding nothing but spaces is a blank line.
         first = frame.iloc[:, 0].astype(str).str.strip().eq("").to_numpy()
         blank = (counts == 1) & first
         short = (counts < width) & ~blank
-        # Too-long records that fall before the last row of this chunk.
-        last = idx[-1] if len(idx) else -1
-        long_here = np.flatnonzero(too_long[long_done:last + 1]) + long_done
-        long_done = last + 1
-        bad = np.concatenate([idx[short], long_here]).astype(np.int64)
+        bad = np.concatenate([idx[short], np.flatnonzero(too_long)]).astype(np.int64)
         ragged: list[tuple[int, list[str]]] = []
         if len(bad):
             bad.sort()
@@ -188,14 +226,17 @@ def iter_frames(path: str, encoding: str, delimiter: str, header: list[str], dat
         keep = ~(short | blank)
         frame.columns = header
         frame = frame[keep].reset_index(drop=True)
-        yield frame, rows_all[idx[keep]], ragged, int(shape.ends[last]) if len(idx) else 0
-    if pos != len(parsed_idx):
+        if len(idx):
+            last_end = int(shape.ends[idx[-1]])
+        yield frame, rows_all[idx[keep]], ragged, last_end if len(idx) else 0
+    shape, rows_all = stream.take(None)
+    if (shape.fields <= width).any():
         raise ShapeMismatch
-    rest = np.flatnonzero(too_long[long_done:]) + long_done
-    if len(rest):
-        records = fetch_records(path, encoding, delimiter, shape, rest)
+    if len(shape.fields):
+        records = fetch_records(path, encoding, delimiter, shape,
+                                np.arange(len(shape.fields)))
         yield (pd.DataFrame(columns=header, dtype=object), np.empty(0, dtype=np.int64),
-               [(int(rows_all[k]), rec) for k, rec in zip(rest.tolist(), records, strict=True)],
+               [(int(r), rec) for r, rec in zip(rows_all.tolist(), records, strict=True)],
                int(shape.ends[-1]))
 
 

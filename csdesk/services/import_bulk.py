@@ -7,14 +7,22 @@ writing (the transaction will be rolled back) but the checking goes on, so the r
 every problem in the file. Memory stays bounded by the chunk size.
 
 Feature events are aggregated per account, date and feature over the whole file and then
-written, so importing the same events again gives the same totals, never double counts.
+written, so importing the same events again gives the same totals, never double counts. The
+events wait for that in a private SQLite file on disk (:class:`_Stage`), never in memory, and
+come back sorted by key, a batch of whole groups at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import queue
+import sqlite3
+import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -79,7 +87,6 @@ class _Prepared:
     issues: list[Issue]
     records: dict[int, list[str]]
     write: list[tuple[object, ...]] | None = None  # usage rows to upsert
-    aggregate: pd.DataFrame | None = None  # feature events to sum
     ambiguous: AmbiguousDates | None = None
 
 
@@ -101,17 +108,29 @@ class _Producer(threading.Thread):
         mapped = mapping.mapped()
         self.value_fields = [f for f in spec.field_names if f in mapped
                              and f not in ("account_external_id", "date", "feature")]
+        self.stage: _Stage | None = None  # the feature events, until the file is read
+        self.failed = False  # a row in error: nothing will be written, stop staging
 
     def run(self) -> None:
         try:
-            seen: dict[str, np.ndarray] = {}
+            seen: dict[str, Any] = {}
+            if self.spec.name == "feature_events":
+                self.stage = _Stage(self.value_fields)
             for chunk in read_frames(self.info, CHUNK_ROWS, fast=self.fast):
                 if self.stop.is_set():
                     return
                 self._put(("chunk", self._prepare(chunk, seen)))
+            if self.stage is not None and not self.failed:
+                for totals in self.stage.totals(CHUNK_ROWS):
+                    if self.stop.is_set():
+                        return
+                    self._put(("totals", totals))
             self._put(("done", None))
         except BaseException as exc:  # handed to the writer, which re-raises it
             self._put(("error", exc))
+        finally:
+            if self.stage is not None:
+                self.stage.close()
 
     def _put(self, item: tuple[str, object]) -> None:
         while not self.stop.is_set():
@@ -121,7 +140,7 @@ class _Producer(threading.Thread):
             except queue.Full:
                 continue
 
-    def _prepare(self, chunk: FrameChunk, seen: dict[str, np.ndarray]) -> _Prepared:
+    def _prepare(self, chunk: FrameChunk, seen: dict[str, Any]) -> _Prepared:
         spec, mapped = self.spec, self.mapping.mapped()
         frame, rows, issues = chunk.frame, chunk.rows, list(chunk.issues)
         out = _Prepared(len(frame) + len(chunk.issues), chunk.bytes_read, issues, {})
@@ -129,6 +148,7 @@ class _Producer(threading.Thread):
             typed = type_chunk(spec, self.mapping, frame, rows, self.opts)
         except AmbiguousDates as exc:
             out.ambiguous = exc
+            self.failed = True
             return out
         issues += typed.issues
         df, rows = typed.frame, typed.rows
@@ -144,6 +164,7 @@ class _Producer(threading.Thread):
         if spec.name == "usage":
             issues += _duplicates(df, rows, seen, mapped)
         if issues:
+            self.failed = True
             issues.sort(key=lambda e: e.row)
             keeper = ImportResult("", "", "", "", {}, {}, None, ())
             _keep_records(keeper, issues, chunk.records, frame, chunk.rows)
@@ -155,8 +176,8 @@ class _Producer(threading.Thread):
             data = [df["account_id"].tolist(), _iso_dates(df["date"])]
             data += [_nullable_ints(df[f]) for f in self.value_fields]
             out.write = list(zip(*data, strict=True))
-        else:
-            out.aggregate = _aggregate(df, self.value_fields)
+        elif not self.failed and self.stage is not None:
+            self.stage.add(_aggregate(df, self.value_fields), rows)
         return out
 
 
@@ -167,7 +188,6 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
     producer = _Producer(info, spec, mapping, opts, account_ids(session), fast)
-    aggregated: list[pd.DataFrame] = []
     done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
@@ -183,6 +203,13 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
                 raise payload  # type: ignore[misc]
             if kind == "done":
                 break
+            if kind == "totals":  # only sent when no row was in error
+                rows: list[tuple[object, ...]] = payload  # type: ignore[assignment]
+                fields = ["usage_count", "duration_seconds", "errors"]
+                done += upsert_rows(session, table, ["account_id", "date", "feature", *fields],
+                                    keys, rows)
+                valid += len(rows)
+                continue
             chunk: _Prepared = payload  # type: ignore[assignment]
             result.rows += chunk.rows_seen
             fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
@@ -202,29 +229,96 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
                 valid += len(chunk.write)
                 cols = ["account_id", "date", *producer.value_fields]
                 done += upsert_rows(session, table, cols, keys, chunk.write)
-            elif chunk.aggregate is not None:
-                aggregated.append(chunk.aggregate)
     finally:
         producer.stop.set()
         producer.join()
     if result.error_count:
         return
-    if spec.name == "feature_events" and aggregated:
-        total = pd.concat(aggregated).groupby(["account_id", "date", "feature"],
-                                              as_index=False).sum(min_count=1)
-        fields = ["usage_count", "duration_seconds", "errors"]
-        cols = ["account_id", "date", "feature", *fields]
-        data = [total["account_id"].tolist(), _iso_dates(total["date"]),
-                total["feature"].tolist()]
-        data += [_nullable_ints(total["usage_count"]),
-                 total["duration_seconds"].astype(object).where(
-                     total["duration_seconds"].notna(), None).map(
-                         lambda v: float(v) if v is not None else None).tolist(),
-                 _nullable_ints(total["errors"])]
-        done = upsert_rows(session, table, cols, keys, list(zip(*data, strict=True)))
-        valid = len(total)
     result.inserted, result.updated = done.inserted, done.updated
     result.unchanged = valid - done.inserted - done.updated
+
+
+class _Stage:
+    """Feature events parked in a private SQLite file until the whole file is read.
+
+    Summing them in memory held every event (or every account, date and feature) of the
+    file at once; here memory holds one chunk. The events come back sorted by key and, within
+    a key, in file order, so the totals are summed exactly as one pass over the whole file
+    sums them, and written in the same order. The file is deleted when the import ends.
+    """
+
+    COLUMNS = ("account_id", "date", "feature", "usage_count", "duration_seconds", "errors")
+
+    def __init__(self, value_fields: list[str]) -> None:
+        self.mapped = set(value_fields)  # the dtypes of the sums follow what was mapped
+        fd, self.path = tempfile.mkstemp(prefix="csdesk-events-", suffix=".sqlite")
+        os.close(fd)
+        self.con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
+                       "cache_size = -16384"):
+            self.con.execute(f"PRAGMA {pragma}")
+        self.con.execute("CREATE TABLE events (account_id INTEGER, date TEXT, feature TEXT, "
+                         "usage_count INTEGER, duration_seconds REAL, errors INTEGER, "
+                         "row INTEGER)")
+
+    def add(self, events: pd.DataFrame, rows: pd.Series) -> None:
+        data = [events["account_id"].tolist(), _iso_dates(events["date"]),
+                events["feature"].astype(object).tolist(),
+                _nullable_ints(events["usage_count"]),
+                _nullable_floats(events["duration_seconds"]),
+                _nullable_ints(events["errors"]), rows.tolist()]
+        self.con.execute("BEGIN")  # one transaction a chunk, not one a row
+        self.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                             zip(*data, strict=True))
+        self.con.execute("COMMIT")
+
+    def totals(self, batch: int) -> Iterator[list[tuple[object, ...]]]:
+        """Rows of (key, usage_count, duration_seconds, errors), whole groups per batch."""
+        cur = self.con.execute(f"SELECT {', '.join(self.COLUMNS)} FROM events "
+                               "ORDER BY account_id, date, feature, row")
+        carry: pd.DataFrame | None = None
+        while True:
+            got = cur.fetchmany(batch)
+            if not got:
+                break
+            frame = self._frame(got)
+            if carry is not None:
+                frame = pd.concat([carry, frame], ignore_index=True)
+            # The last key may go on in the next batch: keep it back.
+            last = frame.iloc[-1]
+            tail = np.ones(len(frame), dtype=bool)
+            for key in ("account_id", "date", "feature"):
+                tail &= (frame[key] == last[key]).to_numpy(dtype=bool)
+            carry = frame[tail]
+            if (~tail).any():
+                yield self._sums(frame[~tail])
+        if carry is not None:
+            yield self._sums(carry)
+
+    def _frame(self, got: list[tuple[object, ...]]) -> pd.DataFrame:
+        """The events as the one-pass sum saw them: masked dtypes for mapped columns."""
+        frame = pd.DataFrame.from_records(got, columns=list(self.COLUMNS))
+        frame["account_id"] = frame["account_id"].astype("int64")
+        for f, masked, plain in (("usage_count", "Int64", "int64"),
+                                 ("duration_seconds", "Float64", "float64"),
+                                 ("errors", "Int64", "int64")):
+            frame[f] = frame[f].astype(masked if f in self.mapped else plain)
+        return frame
+
+    @staticmethod
+    def _sums(frame: pd.DataFrame) -> list[tuple[object, ...]]:
+        total = frame.groupby(["account_id", "date", "feature"], as_index=False).sum(
+            min_count=1)
+        data = [total["account_id"].tolist(), total["date"].tolist(),
+                total["feature"].tolist(), _nullable_ints(total["usage_count"]),
+                _nullable_floats(total["duration_seconds"]), _nullable_ints(total["errors"])]
+        return list(zip(*data, strict=True))
+
+    def close(self) -> None:
+        self.con.close()
+        for suffix in ("", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path + suffix)
 
 
 def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, list[str]],
@@ -253,6 +347,11 @@ def _nullable_ints(col: pd.Series) -> list[int | None]:
     return pd.array(col, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist()
 
 
+def _nullable_floats(col: pd.Series) -> list[float | None]:
+    return [None if v is None else float(v) for v in
+            pd.array(col, dtype="Float64").to_numpy(dtype=object, na_value=None).tolist()]
+
+
 def _aggregate(df: pd.DataFrame, value_fields: list[str]) -> pd.DataFrame:
     out = df[["account_id", "date", "feature"]].copy()
     out["usage_count"] = df["usage_count"].fillna(1) if "usage_count" in df else 1
@@ -261,7 +360,7 @@ def _aggregate(df: pd.DataFrame, value_fields: list[str]) -> pd.DataFrame:
     return out
 
 
-def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, np.ndarray],
+def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, Any],
                 mapped: dict[str, str]) -> list[Issue]:
     """The same account and date twice in the file (across chunks too), vectorised."""
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))

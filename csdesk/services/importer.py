@@ -403,7 +403,7 @@ class _Stream:
 
     def __init__(self, rep: Reporter) -> None:
         self.poll = lambda: rep.checkpoint(0.0, "Importing…")  # cancel, within the chunk
-        self.seen: dict[str, np.ndarray] = {}  # key hashes and rows, for duplicates
+        self.seen: dict[str, Any] = {}  # key hashes and first rows, for duplicates
         self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
         self.contacts: dict[tuple[int, str], int] | None = None
 
@@ -613,24 +613,55 @@ def _finish_records(session: Session, spec: E.EntitySpec, mapping: Mapping,
     return issues
 
 
-def seen_before(keys: np.ndarray, rows: pd.Series, seen: dict[str, np.ndarray],
+SEEN_RUN_CAP = 1 << 22  # keys: sorted runs are merged up to this size, then left as they are
+
+
+def seen_before(keys: np.ndarray, rows: pd.Series, seen: dict[str, Any],
                 ) -> list[tuple[int, int]]:
     """(position in ``keys``, first row) of each key already seen in the file, in this
-    chunk or an earlier one; ``seen`` carries the keys (sorted) and rows from chunk to chunk.
+    chunk or an earlier one; ``seen`` carries the keys from chunk to chunk.
+
+    Only each key's first row is kept, as a few sorted runs of int64 keys and 32-bit row
+    numbers (12 bytes a distinct key, where keeping every row's key and row and re-sorting
+    them all for each chunk cost several times that); runs are merged while small, so a
+    chunk is looked up in a handful of binary searches.
     """
     row_no = rows.to_numpy(dtype=np.int64)
-    all_keys = np.concatenate([seen.get("keys", np.empty(0, np.int64)), keys])
-    all_rows = np.concatenate([seen.get("rows", np.empty(0, np.int64)), row_no])
-    order = np.argsort(all_keys, kind="stable")
-    sorted_keys, sorted_rows = all_keys[order], all_rows[order]
-    seen["keys"], seen["rows"] = sorted_keys, sorted_rows
-    dup = np.flatnonzero(sorted_keys[1:] == sorted_keys[:-1]) + 1
-    if not len(dup):
+    if not len(keys):
         return []
-    first = sorted_rows[np.searchsorted(sorted_keys, sorted_keys[dup], side="left")]
-    at = {int(r): k for k, r in enumerate(row_no.tolist())}
-    return sorted((at[int(r)], int(f)) for r, f in zip(sorted_rows[dup], first, strict=True)
-                  if int(r) in at)
+    runs: list[tuple[np.ndarray, np.ndarray]] = seen.setdefault("runs", [])
+    order = np.argsort(keys, kind="stable")
+    k, r = np.asarray(keys, dtype=np.int64)[order], row_no[order]
+    starts = np.flatnonzero(np.concatenate(([True], k[1:] != k[:-1])))
+    sizes = np.diff(np.append(starts, len(k)))
+    unique, first = k[starts], r[starts]
+    earlier = np.full(len(unique), -1, dtype=np.int64)
+    for run_keys, run_rows in runs:
+        pos = np.minimum(np.searchsorted(run_keys, unique), len(run_keys) - 1)
+        hit = run_keys[pos] == unique
+        earlier[hit] = run_rows[pos[hit]]
+    fresh = earlier < 0
+    _add_run(runs, unique[fresh], first[fresh])
+    group_first = np.repeat(np.where(fresh, first, earlier), sizes)
+    dup = np.ones(len(k), dtype=bool)
+    dup[starts[fresh]] = False  # a key's first row in the file is no duplicate
+    at = order[dup]
+    return sorted(zip(at.tolist(), group_first[dup].tolist(), strict=True))
+
+
+def _add_run(runs: list[tuple[np.ndarray, np.ndarray]], keys: np.ndarray,
+             rows: np.ndarray) -> None:
+    """Add sorted, new ``keys`` as a run; merge it with the runs before it while they are
+    no bigger (so there are about log2(keys / chunk) runs, each merged a few times)."""
+    if not len(keys):
+        return
+    small = rows.max() < (1 << 32)
+    runs.append((keys, rows.astype(np.uint32) if small else rows))
+    while len(runs) > 1 and len(runs[-2][0]) <= len(runs[-1][0]) \
+            and len(runs[-2][0]) + len(runs[-1][0]) <= SEEN_RUN_CAP:
+        (k1, r1), (k2, r2) = runs.pop(-2), runs.pop()
+        at = np.searchsorted(k1, k2)  # the keys are disjoint: a plain sorted insert
+        runs.append((np.insert(k1, at, k2), np.insert(r1, at, r2)))
 
 
 def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult,

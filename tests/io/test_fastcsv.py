@@ -37,6 +37,10 @@ def _read(path: Path, fast: bool) -> tuple[list[list[str]], list[int], list[tupl
 def test_fast_and_exact_readers_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                       records: list[list[str]], newline: str) -> None:
     monkeypatch.setattr(validate, "FAST_MIN_BYTES", 0)
+    _assert_readers_agree(tmp_path, records, newline)
+
+
+def _assert_readers_agree(tmp_path: Path, records: list[list[str]], newline: str) -> None:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator=newline)
     writer.writerow(["h1", "h2", "h3"])
@@ -51,6 +55,24 @@ def test_fast_and_exact_readers_agree(tmp_path: Path, monkeypatch: pytest.Monkey
     except ShapeMismatch:
         return  # the importer then falls back to the exact reader: allowed, never wrong
     assert fast == exact
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(records=st.lists(record, min_size=1, max_size=40),
+       newline=st.sampled_from(["\r\n", "\n"]), block=st.integers(1, 40))
+def test_the_byte_scan_streams_block_by_block_and_still_agrees(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, records: list[list[str]], newline: str,
+    block: int,
+) -> None:
+    """The record shapes are scanned a block at a time and handed out chunk by chunk (memory
+    bounded whatever the file's size): records, ragged rows and row numbers that straddle
+    blocks and chunks come out exactly as the csv module reads them."""
+    from csdesk.io import fastcsv
+
+    monkeypatch.setattr(validate, "FAST_MIN_BYTES", 0)
+    monkeypatch.setattr(fastcsv, "BLOCK", block)
+    _assert_readers_agree(tmp_path, records, newline)
 
 
 def test_big_usage_file_uses_the_fast_path(db: Database, tmp_path: Path,
