@@ -324,6 +324,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         if args.entity:
             target = args.target
+            if target.suffix.lower() == ".zip":
+                raise UsageError("one entity is exported to a .csv file or into a folder; "
+                                 "a .zip holds the whole book (leave out --entity)")
             if target.suffix.lower() != ".csv":
                 if target.exists() and not target.is_dir():
                     raise UsageError(f"{target} is a file; give a folder or a .csv file name")

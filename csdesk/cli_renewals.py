@@ -19,6 +19,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     ren.add_argument("--within", type=int, metavar="DAYS", help="only renewals in DAYS days")
     ren.add_argument("--segment", help="only this segment (enterprise, mid_market, smb, "
                                        "self_serve)")
+    ren.add_argument("--overwrite", action="store_true",
+                     help="with --ics: replace an existing file that csdesk did not write")
     ren.add_argument("--ics", type=Path, metavar="FILE.ics",
                      help="write the renewals as an iCalendar file (all-day events with "
                           "alarms at the checkpoints)")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
     if args.ics is not None:
-        write_ics(args.ics, rows, stamp=today)
+        write_ics(args.ics, rows, stamp=today, overwrite=args.overwrite)
         print(f"Wrote {len(rows)} renewal(s) to {args.ics}")
         return 0
     if args.json:

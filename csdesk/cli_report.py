@@ -9,6 +9,7 @@ from pathlib import Path
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -30,6 +31,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                      help="the day the report is as of (default: today)")
     rep.add_argument("--period", metavar="2026Q3",
                      help="the QBR's quarter (default: the last complete quarter)")
+    rep.add_argument("--overwrite", action="store_true",
+                     help="replace an existing PDF that csdesk did not write")
     rep.add_argument("--internal", action="store_true",
                      help="include the renewal and commercial section (not for customers)")
 
@@ -45,6 +48,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     out: Path = args.output
     if out.is_dir():
         raise CsdeskError(f"{out} is a folder; give a file name ending in .pdf")
+    check_replace(out, ours=made_by_csdesk(out, PDF_MARK), overwrite=args.overwrite,
+                  what="a PDF csdesk wrote")
     if not out.parent.exists():
         raise CsdeskError(f"the folder {out.parent} does not exist")
     as_of = args.as_of or date.today()

@@ -64,7 +64,7 @@ class DatabaseLocation:
         """What to show a user: the path, or the URL with any password hidden."""
         if self.path is not None:
             return str(self.path)
-        return make_url(self.url).render_as_string(hide_password=True)
+        return hide_password(self.url)
 
 
 def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocation:
@@ -79,10 +79,9 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
             # Neither the URL nor the driver's message may show the password.
             shown = hide_password(raw)
-            reason = str(exc).replace(raw, shown)
-            secret = _password_in(raw)
-            if secret:
-                reason = reason.replace(secret, "***")
+            reason = scrub(str(exc).replace(raw, shown), raw)
+            if "invalid literal for int()" in reason:
+                reason = "the port is not a number"
             raise CsdeskError(f"not a database URL: {shown!r} ({reason})") from None
         if url.drivername.startswith("sqlite"):
             if not url.database or url.database == ":memory:":
@@ -103,17 +102,33 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
 _USERINFO = re.compile(r"^(?P<head>[^:/]+://[^:/@]*:)(?P<password>.*)(?P<tail>@[^@]*)$")
 
 
-def _password_in(url: str) -> str | None:
-    m = _USERINFO.match(url)
-    return m.group("password") if m and m.group("password") else None
+_QUERY_PASSWORD = re.compile(r"(?i)([?&]password=)[^&]*")
+
+
+def passwords_in(url: str) -> list[str]:
+    """Every password a URL may carry (in its user part, or as ``?password=``)."""
+    found = [m.group(0).split("=", 1)[1] for m in _QUERY_PASSWORD.finditer(url)]
+    m = _USERINFO.match(_QUERY_PASSWORD.sub(r"\1", url))
+    if m and m.group("password"):
+        found.append(m.group("password"))
+        found.extend(part for part in m.group("password").split("@") if len(part) >= 3)
+    return [p for p in found if p]
 
 
 def hide_password(url: str) -> str:
-    """``url`` with the password (if any) shown as ``***``; works on malformed URLs too."""
+    """``url`` with any password shown as ``***``; works on malformed URLs too."""
+    url = _QUERY_PASSWORD.sub(r"\1***", url)
     m = _USERINFO.match(url)
     if not m or not m.group("password"):
         return url
     return f"{m.group('head')}***{m.group('tail')}"
+
+
+def scrub(text: str, url: str) -> str:
+    """``text`` (an error message about ``url``) with every password of ``url`` hidden."""
+    for secret in sorted(passwords_in(url), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def settings_path() -> Path:

@@ -35,6 +35,40 @@ class FileWriteError(CsdeskError):
     """A file could not be written; the message says why, where, and what was kept."""
 
 
+class ReplaceRefused(CsdeskError):
+    """Writing would replace (or mix with) a file csdesk did not write: refused, untouched."""
+
+
+# How csdesk recognises a file it wrote itself, by a mark inside it.
+PDF_MARK = b"/Creator (csdesk)"
+ICS_MARK = b"PRODID:-//csdesk//"
+
+
+def made_by_csdesk(path: Path, mark: bytes) -> bool:
+    """Does ``path`` carry csdesk's ``mark`` (in its first 64 KiB or its last 256 KiB)?"""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64 << 10)
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - (256 << 10)))
+            tail = fh.read()
+    except OSError:
+        return False
+    return mark in head or mark in tail
+
+
+def check_replace(path: Path, *, ours: bool, overwrite: bool = False,
+                  what: str = "a file csdesk wrote") -> None:
+    """Refuse to write over an existing file unless it is csdesk's own or the user said so
+    (``overwrite``: a save dialog's confirmation, or ``--overwrite``)."""
+    if path.is_dir():
+        raise ReplaceRefused(f"{path} is a folder; give a file name")
+    if path.exists() and not (ours or overwrite):
+        raise ReplaceRefused(f"{path} already exists and is not {what}; nothing was written "
+                             "(choose another name, or add --overwrite to replace it)")
+
+
 def is_disk_full(exc: BaseException) -> bool:
     """An ``OSError`` for a full disk or a file-size limit, or SQLite's ``SQLITE_FULL``."""
     if isinstance(exc, OSError) and exc.errno in _DISK_FULL:

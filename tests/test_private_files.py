@@ -39,3 +39,14 @@ def test_a_malformed_server_url_never_shows_the_password(
 def test_hide_password_leaves_other_text_alone(tmp_path: Path) -> None:
     assert hide_password("postgresql://bob@host/db") == "postgresql://bob@host/db"
     assert hide_password(str(tmp_path / "book.sqlite")) == str(tmp_path / "book.sqlite")
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("postgresql+psycopg://me@127.0.0.1:1/book?password=Secret123", "Secret123"),
+    ("postgresql+psycopg://me:Sec@ret123@127.0.0.1:1/book", "ret123"),
+])
+def test_an_unreachable_server_never_shows_the_password(
+        url: str, secret: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["info", "--db", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("csdesk: error:") and secret not in err

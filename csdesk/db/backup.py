@@ -173,7 +173,7 @@ def checksum_problem(backup: Path) -> str | None:
         actual = file_sha256(backup)
     except OSError as exc:
         return f"cannot read it ({exc.strerror})"
-    return None if actual == recorded else "its checksum does not match (the file has changed)"
+    return None if actual == recorded else "its checksum does not match: the file has changed"
 
 
 def verify_backup(backup: Path, *, quick: bool = False) -> list[str]:
@@ -200,13 +200,33 @@ def list_backups(db_path: Path, *, dest_dir: Path | None = None) -> list[BackupI
 
 def newest_good_backup(db_path: Path, *, before: datetime | None = None) -> Path | None:
     """The newest backup that passes its checksum and ``quick_check`` (taken at or before
-    ``before``, when given)."""
+    ``before``, when given) and holds accounts; an empty one only when no other is sound.
+
+    A backup of an empty book (say, taken just after starting afresh) is never the one to
+    recommend while a backup holding the book exists."""
+    empty: Path | None = None
     for info in list_backups(db_path):
         if before is not None and info.taken_at > before:
             continue
         if not verify_backup(info.path, quick=True):
-            return info.path
-    return None
+            if _accounts(info.path) != 0:
+                return info.path
+            empty = empty or info.path
+    return empty
+
+
+def _accounts(path: Path) -> int | None:
+    """How many accounts a backup holds (None when it cannot be told)."""
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        return int(con.execute("SELECT count(*) FROM accounts").fetchone()[0])
+    except sqlite3.Error:
+        return None
+    finally:
+        con.close()
 
 
 def backups_to_keep(backups: Iterable[BackupInfo], policy: RotationPolicy) -> set[Path]:
@@ -267,6 +287,13 @@ def rotate_backups(db_path: Path, policy: RotationPolicy | None = None) -> list[
     return removed
 
 
+def discard_backup(backup: Path) -> None:
+    """Remove one backup and its checksum (one that turned out not to be needed)."""
+    for path in (backup, _checksum_path(backup)):
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
 def remove_stray_partials(db_path: Path, *, older_than_s: float = PARTIAL_AGE_S) -> list[Path]:
     """Delete the ``.partial`` files (and their journals) that killed backups left behind."""
     folder = backup_dir_for(db_path)
@@ -284,13 +311,17 @@ def remove_stray_partials(db_path: Path, *, older_than_s: float = PARTIAL_AGE_S)
 
 
 def tighten_backups(db_path: Path) -> None:
-    """Make an existing backup folder and its files private (older csdesks made them 0644)."""
+    """Make csdesk's own backups of this book private (older csdesks made them 0644), and
+    their folder once it holds them; any other file there is the user's and left alone."""
     folder = backup_dir_for(db_path)
-    if folder.is_dir():
-        tighten(folder.parent)
+    if not folder.is_dir():
+        return
+    ours = [p for p in folder.iterdir()
+            if _NAME.match(p.name.removesuffix(CHECKSUM_SUFFIX)) or p.name == DAMAGE_FILE]
+    if ours:
         tighten(folder)
-        for path in folder.iterdir():
-            tighten(path)
+    for path in ours:
+        tighten(path)
 
 
 # -- damage found -------------------------------------------------------------------------

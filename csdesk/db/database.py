@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from csdesk.config import DatabaseLocation, data_dir
+from csdesk.config import DatabaseLocation, data_dir, scrub
 from csdesk.db import backup as backups
 from csdesk.db import faults
 from csdesk.db.engine import make_engine, writer
@@ -99,7 +99,9 @@ class Database:
 
         exists = path.exists() and path.stat().st_size > 0
         if exists or (path.exists() and backups.list_backups(path)):
-            check_file(path)  # an emptied book with backups is damage, not a new book
+            # An emptied book with backups is damage, not a new book. A read-only open
+            # (csdesk info) reports damage but moves nothing.
+            check_file(path, move=not readonly)
         else:
             _refuse_while_damaged(path)
             if not create:
@@ -181,7 +183,7 @@ class Database:
                 status = schema_status(conn)
         except OperationalError as exc:
             engine.dispose()
-            raise ServerUnreachable(location.display(), exc.orig) from exc
+            raise ServerUnreachable(location.display(), exc.orig, url=location.url) from exc
         if status.state is SchemaState.FOREIGN:
             raise CsdeskError(f"{location.display()} holds tables but is not a csdesk book")
         reason: str | None = "opened read-only on request" if readonly else None
@@ -219,7 +221,8 @@ class Database:
             yield session
         except DBAPIError as exc:
             if self._lost(exc):
-                raise ServerUnreachable(self.location.display(), exc.orig) from exc
+                raise ServerUnreachable(self.location.display(), exc.orig,
+                                        url=self.location.url) from exc
             raise
         finally:
             session.close()
@@ -244,8 +247,8 @@ class Database:
             with contextlib.suppress(Exception):
                 session.rollback()
             if isinstance(exc, DBAPIError) and self._lost(exc):
-                raise ServerUnreachable(self.location.display(), exc.orig,
-                                        unsaved=True) from exc
+                raise ServerUnreachable(self.location.display(), exc.orig, unsaved=True,
+                                        url=self.location.url) from exc
             if isinstance(exc, Exception):
                 self._raise_storage_error(exc)
             raise
@@ -282,7 +285,7 @@ class Database:
             return False
         return True
 
-    def backup(self, reason: str = "manual", *,
+    def backup(self, reason: str = "manual", *, rotate: bool = True,
                progress: Callable[[int, int, int], object] | None = None) -> Path:
         """A verified backup of this book, then rotation of the old ones (``progress``: see
         :func:`backup.create_backup`)."""
@@ -292,7 +295,8 @@ class Database:
                 "csdesk backs up SQLite books"
             )
         taken = backups.create_backup(self.path, reason, progress=progress)
-        backups.rotate_backups(self.path)
+        if rotate:
+            backups.rotate_backups(self.path)
         return taken
 
     def close(self) -> None:
@@ -314,8 +318,10 @@ class ServerUnreachable(CsdeskError):
     ``unsaved``: it happened while saving, so that change was not saved (the transaction
     never committed) and the user must be told."""
 
-    def __init__(self, where: str, cause: object, *, unsaved: bool = False) -> None:
+    def __init__(self, where: str, cause: object, *, unsaved: bool = False,
+                 url: str = "") -> None:
         detail = " ".join(str(cause).split())  # drivers answer over several lines
+        detail = scrub(detail, url)  # a driver may echo a host that holds part of one
         super().__init__(f"cannot reach the server at {where}: {detail}"
                          + ("; the change was not saved" if unsaved else ""))
         self.where = where
@@ -343,7 +349,7 @@ def is_csdesk_schema(tables: set[str] | None) -> bool:
     return tables is not None and {"alembic_version", "accounts"} <= tables
 
 
-def check_file(path: Path) -> None:
+def check_file(path: Path, *, move: bool = True) -> None:
     """Check an existing file before anything writes to it.
 
     A file that is not a csdesk book (a spreadsheet, another program's SQLite database) is
@@ -374,6 +380,13 @@ def check_file(path: Path) -> None:
         return
     if not ours:
         raise CsdeskError(f"{path} is not a csdesk book ({problems[0]}); it was left as it is")
+    if not move:
+        newest = backups.newest_good_backup(path)
+        raise CorruptDatabaseError(
+            f"{path} is damaged ({problems[0]}); it was left where it is (csdesk sets it aside "
+            "when it next opens it to write)"
+            + (f"; the newest good backup is {newest}" if newest else ""),
+            moved_to=None, newest_backup=newest)
     try:
         moved = backups.move_aside(path)
     except OSError:
@@ -441,7 +454,8 @@ __all__ = ["Database", "OpenReport", "check_file"]
 def check_backup_file(backup_file: Path) -> None:
     """Refuse a file that is not a sound backup of a csdesk book this version can open."""
     if not backup_file.is_file():
-        raise CsdeskError(f"{backup_file} is not a sound csdesk backup (no such file); "
+        why = "it is a folder" if backup_file.is_dir() else "no such file"
+        raise CsdeskError(f"{backup_file} is not a sound csdesk backup ({why}); "
                           "nothing was changed")
     with open(backup_file, "rb") as fh:
         if fh.read(16) != SQLITE_HEADER:

@@ -18,6 +18,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from csdesk.errors import DatabaseLockedError
+from csdesk.safefile import PRIVATE_FILE, write_text
 
 
 class WriteLock:
@@ -27,7 +28,8 @@ class WriteLock:
         self.db_path = db_path
         self.lock_path = db_path.with_name(db_path.name + ".lock")
         self.owner_path = db_path.with_name(db_path.name + ".lock.owner")
-        self._lock = FileLock(str(self.lock_path), thread_local=False)
+        self._lock = FileLock(str(self.lock_path), thread_local=False,
+                              mode=PRIVATE_FILE)
 
     @property
     def held(self) -> bool:
@@ -49,7 +51,7 @@ class WriteLock:
             "since": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         with contextlib.suppress(OSError):  # the side file is informative only
-            self.owner_path.write_text(json.dumps(owner), encoding="utf-8")
+            write_text(self.owner_path, json.dumps(owner))
 
     def holder(self) -> str:
         try:

@@ -12,7 +12,6 @@ into a folder that holds nothing but a previous csdesk export (recognised by the
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import shutil
@@ -28,7 +27,7 @@ from sqlalchemy.orm import aliased
 
 from csdesk import __version__
 from csdesk.db import Database
-from csdesk.errors import CsdeskError, UsageError
+from csdesk.errors import CsdeskError
 from csdesk.io import entities as E
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
@@ -37,7 +36,9 @@ from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.safefile import (
     TEMP_SUFFIX,
     FileWriteError,
+    ReplaceRefused,
     atomic_open,
+    check_replace,
     describe_os_error,
     private_dir,
     remove_stale_temps,
@@ -132,14 +133,12 @@ def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
     """One entity to CSV; ``account_ids`` limits it to those accounts (a selection).
 
     An existing file at ``path`` is replaced only when ``overwrite`` (the user said so, in a
-    save dialog or with ``--overwrite``) or when a csdesk export manifest beside it lists it.
+    save dialog or with ``--overwrite``) or when a csdesk export manifest beside it lists it
+    (a CSV with csdesk's header may be the user's own import template).
     """
     path = Path(os.path.abspath(path.expanduser()))
-    if path.is_dir():
-        raise ExportRefused(f"{path} is a folder; give a .csv file name")
-    if path.exists() and not overwrite and not _ours(path, entity, profile):
-        raise ExportRefused(f"{path} already exists and csdesk did not write it; nothing was "
-                            "written (choose another name, or add --overwrite)")
+    check_replace(path, ours=path.name in _manifest_files(path.parent), overwrite=overwrite,
+                  what="part of a csdesk export")
     try:
         created = _make_folder(path.parent)
     except OSError as exc:
@@ -154,24 +153,6 @@ def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
         kept = "the previous file is kept" if path.exists() else "nothing was written"
         raise FileWriteError(f"the export failed: {describe_os_error(exc, path)}; {kept}"
                              ) from exc
-
-
-def _ours(path: Path, entity: str, profile: str | None) -> bool:
-    """Did csdesk write this file: listed in an export manifest, or headed exactly as an
-    export of ``entity`` is (so re-running the same export replaces its own output)?"""
-    if path.name in _manifest_files(path.parent):
-        return True
-    spec = E.entity(entity)
-    names = [f.name for f in export_fields(spec)]
-    if profile is not None:
-        names, _ = _for_profile(profile, spec, names, iter(()))
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            first = next(csv.reader([fh.readline(64_000)]), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return first[:len(names)] == names and all(
-        h.startswith("custom.") for h in first[len(names):])
 
 
 def _write_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
@@ -209,7 +190,7 @@ def _for_profile(profile: str, spec: E.EntitySpec, header: list[str],
     return [names[header[i]] for i in keep], ([r[i] for i in keep] for r in rows)
 
 
-class ExportRefused(UsageError):
+class ExportRefused(ReplaceRefused):
     """The export would replace or mix with files csdesk did not write: refused, untouched."""
 
 

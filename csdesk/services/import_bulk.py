@@ -14,11 +14,7 @@ come back sorted by key, a batch of whole groups at a time.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import queue
-import sqlite3
-import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +25,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import Upserted, upsert_rows
+from csdesk.db.scratch import ScratchTable
 from csdesk.io import entities as E
 from csdesk.io.fastcsv import ShapeMismatch
 from csdesk.io.mapping import Mapping
@@ -251,15 +248,10 @@ class _Stage:
 
     def __init__(self, value_fields: list[str]) -> None:
         self.mapped = set(value_fields)  # the dtypes of the sums follow what was mapped
-        fd, self.path = tempfile.mkstemp(prefix="csdesk-events-", suffix=".sqlite")
-        os.close(fd)
-        self.con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        for pragma in ("journal_mode = OFF", "synchronous = OFF", "temp_store = FILE",
-                       "cache_size = -16384"):
-            self.con.execute(f"PRAGMA {pragma}")
-        self.con.execute("CREATE TABLE events (account_id INTEGER, date TEXT, feature TEXT, "
-                         "usage_count INTEGER, duration_seconds REAL, errors INTEGER, "
-                         "row INTEGER)")
+        self.table = ScratchTable({"account_id": "INTEGER", "date": "TEXT", "feature": "TEXT",
+                                   "usage_count": "INTEGER", "duration_seconds": "REAL",
+                                   "errors": "INTEGER", "row": "INTEGER"},
+                                  prefix="csdesk-events-")
 
     def add(self, events: pd.DataFrame, rows: pd.Series) -> None:
         data = [events["account_id"].tolist(), _iso_dates(events["date"]),
@@ -267,20 +259,13 @@ class _Stage:
                 _nullable_ints(events["usage_count"]),
                 _nullable_floats(events["duration_seconds"]),
                 _nullable_ints(events["errors"]), rows.tolist()]
-        self.con.execute("BEGIN")  # one transaction a chunk, not one a row
-        self.con.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                             zip(*data, strict=True))
-        self.con.execute("COMMIT")
+        self.table.insert(zip(*data, strict=True))
 
     def totals(self, batch: int) -> Iterator[list[tuple[object, ...]]]:
         """Rows of (key, usage_count, duration_seconds, errors), whole groups per batch."""
-        cur = self.con.execute(f"SELECT {', '.join(self.COLUMNS)} FROM events "
-                               "ORDER BY account_id, date, feature, row")
         carry: pd.DataFrame | None = None
-        while True:
-            got = cur.fetchmany(batch)
-            if not got:
-                break
+        for got in self.table.ordered(self.COLUMNS, ("account_id", "date", "feature", "row"),
+                                      batch):
             frame = self._frame(got)
             if carry is not None:
                 frame = pd.concat([carry, frame], ignore_index=True)
@@ -315,10 +300,7 @@ class _Stage:
         return list(zip(*data, strict=True))
 
     def close(self) -> None:
-        self.con.close()
-        for suffix in ("", "-journal"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.path + suffix)
+        self.table.close()
 
 
 def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, list[str]],

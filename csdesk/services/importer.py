@@ -12,6 +12,7 @@ read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +27,7 @@ from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from csdesk.db import Database
+from csdesk.db import backup as backups
 from csdesk.errors import UsageError
 from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
@@ -34,7 +36,15 @@ from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
-from csdesk.safefile import FileWriteError, atomic_open, describe_os_error, file_sha256
+from csdesk.safefile import (
+    FileWriteError,
+    ReplaceRefused,
+    atomic_open,
+    check_replace,
+    describe_os_error,
+    file_sha256,
+    made_by_csdesk,
+)
 from csdesk.services.import_adapters import ADAPTERS, Adapter, derive_account_columns
 from csdesk.services.segments import resegment
 
@@ -298,11 +308,12 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
     """
     results = result if isinstance(result, list) else [result]
     backup: Path | None = None
+    committed = False
     try:
         with db.write() as session:
             session.connection()  # the writer's transaction begins: the lock, or "locked" now
             if not dry_run and db.path is not None:
-                backup = db.backup("pre-import", progress=lambda *_: rep.checkpoint(
+                backup = db.backup("pre-import", rotate=False, progress=lambda *_: rep.checkpoint(
                     0.0, "Backing up the book…"))
             yield session
             if dry_run or any(r.error_count for r in results):
@@ -313,8 +324,18 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
                 r.written = True
                 r.backup = str(backup) if backup else None
                 _log(session, r)
+        committed = True
     except _Rollback:
         pass
+    finally:
+        # A backup of a book the import did not change is a copy of the book as it still is:
+        # dropped, so failed or cancelled retries never rotate out the backups that matter.
+        # Rotation runs only once an import has really been written.
+        if backup is not None and db.path is not None:
+            if committed:
+                backups.rotate_backups(db.path)
+            else:
+                backups.discard_backup(backup)
 
 
 def _log(session: Session, result: ImportResult) -> None:
@@ -812,11 +833,20 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
 # -- error report -------------------------------------------------------------------------
 
 
-def write_error_report(result: ImportResult, path: Path) -> int:
+def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = False) -> int:
     """The rows in error, as they were, plus the row number and the reasons: fix and re-import.
 
-    The two extra columns (``csdesk_row``, ``csdesk_errors``) are ignored on import.
+    The two extra columns (``csdesk_row``, ``csdesk_errors``) are ignored on import. The file
+    imported is never written over, nor any other file but an earlier error report, unless
+    ``overwrite`` (a save dialog asked).
     """
+    source = Path(result.source)
+    with contextlib.suppress(OSError):
+        if path.exists() and source.exists() and path.samefile(source):
+            raise ReplaceRefused(f"{path} is the file being imported; the rows in error were "
+                                 "not written (give another file name)")
+    check_replace(path, ours=made_by_csdesk(path, ",".join(E.ERROR_COLUMNS).encode()),
+                  overwrite=overwrite, what="an error report csdesk wrote")
     reasons: dict[int, list[str]] = {}
     for e in result.errors:
         reasons.setdefault(e.row, []).append(

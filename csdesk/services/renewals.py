@@ -32,7 +32,14 @@ from csdesk.models import (
 )
 from csdesk.models.enums import AccountStatus, RenewalOutcome, TicketStatus
 from csdesk.progress import CancelFn, ProgressFn, Reporter
-from csdesk.safefile import FileWriteError, describe_os_error, write_bytes
+from csdesk.safefile import (
+    ICS_MARK,
+    FileWriteError,
+    check_replace,
+    describe_os_error,
+    made_by_csdesk,
+    write_bytes,
+)
 from csdesk.services.periods import quarter_of
 
 # Days before the renewal date at which the renewal process starts, per segment.
@@ -332,11 +339,14 @@ def to_ics(rows: list[RenewalRow], *, stamp: date | None = None,
 
 
 def write_ics(path: Path, rows: list[RenewalRow], *, stamp: date | None = None,
-              progress: ProgressFn | None = None, cancel: CancelFn | None = None) -> Path:
+              progress: ProgressFn | None = None, cancel: CancelFn | None = None,
+              overwrite: bool = False) -> Path:
     """Write :func:`to_ics` to ``path`` whole or not at all (a temporary file, then a rename,
     so a calendar app never reads half a file and a failed write leaves the old one)."""
     if not path.parent.is_dir():
         raise CsdeskError(f"the folder {path.parent} does not exist")
+    check_replace(path, ours=made_by_csdesk(path, ICS_MARK), overwrite=overwrite,
+                  what="a calendar csdesk wrote")
     data = to_ics(rows, stamp=stamp, progress=progress, cancel=cancel)
     try:
         write_bytes(path, data)

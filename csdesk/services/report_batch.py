@@ -22,6 +22,7 @@ from typing import Any
 from csdesk.config import DatabaseLocation
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.reports.branding import Branding
+from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
 from csdesk.services.accounts import AccountRef
 
 DOCUMENTS = {"qbr": "QBR", "value": "Value delivered", "plan": "Success plan"}
@@ -84,6 +85,8 @@ def write_one(db: Any, job: BatchJob, account: AccountRef) -> tuple[str, set[str
     from csdesk.errors import CsdeskError
 
     path = output_path(job, account)
+    # A PDF of the user's own under the same name is never replaced.
+    check_replace(path, ours=made_by_csdesk(path, PDF_MARK), what="a PDF csdesk wrote")
     if job.document == "qbr":
         from csdesk.reports.qbr_pdf import write_qbr_pdf
         from csdesk.services.qbr import qbr_data

@@ -405,7 +405,11 @@ class _RunPage(QWizardPage):
                                               str(Path(self.result.source).with_suffix("")) +
                                               "-errors.csv", "CSV files (*.csv)")
         if path:
-            count = write_error_report(self.result, Path(path))
+            try:  # the save dialog asked before replacing a file; never the file imported
+                count = write_error_report(self.result, Path(path), overwrite=True)
+            except CsdeskError as exc:
+                QMessageBox.warning(self, "Error report", str(exc))
+                return
             QMessageBox.information(self, "Error report",
                                     f"{count} rows written to {path}. Fix them and import "
                                     "that file.")

@@ -427,7 +427,7 @@ class RenewalsView(QWidget):
         rows = self.listed()
         if self.runner is None:
             try:
-                write_ics(path, rows, stamp=self.today)
+                write_ics(path, rows, stamp=self.today, overwrite=True)  # the dialog asked
             except CsdeskError as exc:
                 QMessageBox.warning(self, "Export .ics", str(exc))
                 return None
@@ -444,7 +444,8 @@ def _ics_task(path: Path, rows: list[RenewalRow], today: date, *, progress: Any,
               cancel: Any) -> Path:
     from csdesk.services.renewals import write_ics
 
-    return write_ics(path, rows, stamp=today, progress=progress, cancel=cancel)
+    return write_ics(path, rows, stamp=today, progress=progress, cancel=cancel,
+                     overwrite=True)  # the save dialog asked
 
 
 @dataclass(frozen=True)

@@ -121,9 +121,13 @@ def test_after_damage_no_command_creates_an_empty_book(location: DatabaseLocatio
         _add(db, *(f"A{i}" for i in range(250)))
         good = db.backup("manual")
     _truncate(location.path)
-    assert main(["info", "--db", str(location.path)]) == 1
+    damaged = _digest(location.path)
+    assert main(["info", "--db", str(location.path)]) == 1  # read-only: says, moves nothing
     first = capsys.readouterr().err
-    assert "is damaged" in first and str(good) in first
+    assert "is damaged" in first and "left where it is" in first and str(good) in first
+    assert _digest(location.path) == damaged
+    assert main(["backup", "--db", str(location.path)]) == 1  # a writer sets it aside
+    assert "moved to" in capsys.readouterr().err
     moved = list(location.path.parent.glob("book.sqlite.corrupt-*Z"))
     assert len(moved) == 1
     for command in (["info"], ["demo", "--accounts", "3"], ["backup"], ["export", "x"]):
@@ -281,3 +285,61 @@ def test_books_and_backups_are_private_and_old_ones_are_tightened(
     Database.open(location).close()
     assert mode(location.path) == 0o600 and mode(taken) == 0o600
     assert mode(taken.parent) == 0o700 and mode(data) == 0o700
+
+
+def test_the_backup_offered_after_damage_holds_the_book(location: DatabaseLocation) -> None:
+    """A backup of an empty book (taken after starting afresh) is not the one offered."""
+    assert location.path is not None
+    with Database.open(location) as db:
+        _add(db, *(f"A{i}" for i in range(20)))
+        full = db.backup("manual")
+    _truncate(location.path)
+    with pytest.raises(CorruptDatabaseError):
+        Database.open(location)
+    start_afresh(location)
+    with Database.open(location) as db:
+        db.backup("manual")  # newer, but of the empty book
+    _truncate(location.path)
+    with pytest.raises(CorruptDatabaseError) as err:
+        Database.open(location)
+    assert err.value.newest_backup == full
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_only_csdesks_own_files_are_tightened(tmp_path: Path) -> None:
+    location = resolve_database(tmp_path / "mine" / "copy.sqlite")
+    assert location.path is not None
+    Database.open(location).close()
+    folder = location.path.parent / "backups" / "copy"
+    folder.mkdir(parents=True)
+    notes = folder / "mine.txt"
+    notes.write_text("mine")
+    notes.chmod(0o644)
+    with Database.open(location) as db:
+        taken = db.backup("manual")
+        taken.chmod(0o644)
+    Database.open(location).close()
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o644
+    assert stat.S_IMODE(taken.stat().st_mode) == 0o600
+    lock = location.path.with_name("copy.sqlite.lock")
+    assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+
+
+def test_imports_that_change_nothing_leave_no_backup_behind(location: DatabaseLocation,
+                                                            tmp_path: Path) -> None:
+    """Failed and no-change retries must not rotate out the backup from before the import
+    that did change the book."""
+    assert location.path is not None
+    Database.open(location).close()
+    good = tmp_path / "good.csv"
+    good.write_text("external_id,name,segment\nA1,One,smb\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("external_id,name,segment\nA2,,smb\n", encoding="utf-8")
+    assert main(["import", str(good), "--entity", "accounts", "--db", str(location.path)]) == 0
+    [real] = [b.path for b in list_backups(location.path) if b.reason == "pre-import"]
+    for _ in range(6):
+        assert main(["import", str(bad), "--entity", "accounts", "--db",
+                     str(location.path)]) == 1
+        assert main(["import", str(good), "--entity", "accounts", "--db",
+                     str(location.path)]) == 0  # nothing to change
+    assert [b.path for b in list_backups(location.path)] == [real]

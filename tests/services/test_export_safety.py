@@ -17,6 +17,7 @@ from csdesk.cli import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.progress import Cancelled
+from csdesk.safefile import ReplaceRefused
 from csdesk.services.export import MANIFEST, ExportRefused, export_book, export_entity
 
 
@@ -40,7 +41,7 @@ def test_a_folder_of_the_users_files_is_refused_untouched(
     before = _tree(docs)
     code = main(["export", str(docs), "--db", str(demo_location.path)])
     err = capsys.readouterr().err.strip()
-    assert code == 2
+    assert code == 1
     assert err.count("\n") == 0 and "thesis.docx" in err and "nothing was written" in err
     assert _tree(docs) == before
 
@@ -102,12 +103,21 @@ def test_one_entity_never_replaces_a_file_csdesk_did_not_write(demo_db: Database
                                                                 tmp_path: Path) -> None:
     mine = tmp_path / "accounts.csv"
     mine.write_text("my,own\n1,2\n")
-    with pytest.raises(ExportRefused, match="--overwrite"):
+    with pytest.raises(ReplaceRefused, match="--overwrite"):
         export_entity(demo_db, "accounts", mine)
     assert mine.read_text() == "my,own\n1,2\n"
     export_entity(demo_db, "accounts", mine, overwrite=True)  # the user said so
-    export_entity(demo_db, "accounts", mine)  # now it is csdesk's: re-running replaces it
     assert mine.read_text().startswith("external_id")
+    # A CSV headed exactly as csdesk exports it may be the user's own import template.
+    template = tmp_path / "template.csv"
+    template.write_text(mine.read_text().splitlines()[0] + "\nNEW-1,New one\n")
+    before = template.read_text()
+    with pytest.raises(ReplaceRefused):
+        export_entity(demo_db, "accounts", template)
+    assert template.read_text() == before
+    # Inside a csdesk export folder, its own files are replaced.
+    export_book(demo_db, tmp_path / "export")
+    export_entity(demo_db, "accounts", tmp_path / "export" / "accounts.csv")
 
 
 def test_cancel_leaves_the_previous_export_whole(demo_db: Database, tmp_path: Path) -> None:

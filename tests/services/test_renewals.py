@@ -275,10 +275,11 @@ def test_write_ics_is_whole_or_nothing(db: Database, tmp_path) -> None:  # type:
             _account(s, f"W{i}", f"Write {i}", "smb", end=date(2027, 1, 10 + i))
     rows = pipeline(db, today=TODAY)
     target = tmp_path / "renewals.ics"
-    target.write_bytes(b"the calendar from last week")
+    last_week = b"BEGIN:VCALENDAR\r\nPRODID:-//csdesk//renewal calendar//EN\r\nEND:VCALENDAR\r\n"
+    target.write_bytes(last_week)  # csdesk's own calendar from last week
     with pytest.raises(Cancelled):
         write_ics(target, rows, stamp=TODAY, cancel=lambda: True)
-    assert target.read_bytes() == b"the calendar from last week"
+    assert target.read_bytes() == last_week
     assert not list(tmp_path.glob("*.part"))  # nothing half-written left behind
     seen: list[float] = []
     write_ics(target, rows, stamp=TODAY, progress=lambda f, _m: seen.append(f))
