@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,15 +123,21 @@ def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) 
     explicit choice, start an empty book (the damaged file and the backups are kept)."""
     from PySide6.QtWidgets import QMessageBox
 
-    box = QMessageBox(QMessageBox.Icon.Warning, "csdesk: the book is damaged", str(exc))
+    box = QMessageBox(QMessageBox.Icon.Warning, "csdesk: the book is damaged",
+                      "Your book could not be read: the file is damaged.")
     restore = (box.addButton("Restore the newest good backup",
                              QMessageBox.ButtonRole.AcceptRole)
                if exc.newest_backup is not None else None)
     fresh = box.addButton("Start an empty book", QMessageBox.ButtonRole.DestructiveRole)
     box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+    found = (f"The newest good backup is {exc.newest_backup.name}, taken "
+             f"{datetime.fromtimestamp(exc.newest_backup.stat().st_mtime):%d %b %Y %H:%M}."
+             if exc.newest_backup is not None and exc.newest_backup.exists()
+             else "No good backup was found.")
     box.setInformativeText(
-        "The damaged file and every backup are kept either way."
-        + ("" if restore else " No good backup was found."))
+        (f"It was set aside as {exc.moved_to.name}. " if exc.moved_to else "")
+        + found + " The damaged file and every backup are kept either way.")
+    box.setDetailedText(str(exc))  # the full paths, for support
     box.setDefaultButton(restore or fresh)
     box.exec()
     chosen = box.clickedButton()
