@@ -74,7 +74,7 @@ class ImportWizard(QWizard):
         self.db = db
         self.runner = runner
         self.request = ImportRequest(path or Path())
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None
         self.setWindowTitle("Import CSV")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
@@ -344,10 +344,10 @@ class _RunPage(QWizardPage):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.report_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.handle: TaskHandle | None = None
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None
 
     def initializePage(self) -> None:
-        self.result = None
+        self.import_result = None
         self.report_button.hide()
         self.summary.setText("")
         self.errors.setRowCount(0)
@@ -369,7 +369,7 @@ class _RunPage(QWizardPage):
         self.status.setText(message)
 
     def _on_done(self, result: ImportResult) -> None:
-        self.result = result
+        self.import_result = result
         self.progress.setValue(1000)
         self.cancel_button.hide()
         self.status.setText("")
@@ -399,14 +399,14 @@ class _RunPage(QWizardPage):
         raise NotImplementedError
 
     def _save_report(self) -> None:
-        if self.result is None:
+        if self.import_result is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save error report",
-                                              str(Path(self.result.source).with_suffix("")) +
+                                              str(Path(self.import_result.source).with_suffix("")) +
                                               "-errors.csv", "CSV files (*.csv)")
         if path:
             try:  # the save dialog asked before replacing a file; never the file imported
-                count = write_error_report(self.result, Path(path), overwrite=True)
+                count = write_error_report(self.import_result, Path(path), overwrite=True)
             except CsdeskError as exc:
                 QMessageBox.warning(self, "Error report", str(exc))
                 return
@@ -432,7 +432,7 @@ class PreviewPage(_RunPage):
         return text
 
     def isComplete(self) -> bool:
-        r = self.result
+        r = self.import_result
         return r is not None and not r.error_count and bool(r.inserted or r.updated)
 
 
@@ -458,7 +458,7 @@ class ApplyPage(_RunPage):
         if isinstance(result, TaskError) and isinstance(result.written, list):
             result = result.written[0]  # cancelled after the commit: it is in the book
         if isinstance(result, ImportResult) and result.written:
-            self.w.result = result
+            self.w.import_result = result
             self.w.imported.emit(result)
 
     def isComplete(self) -> bool:

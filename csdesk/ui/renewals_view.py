@@ -202,12 +202,12 @@ class RenewalsView(QWidget):
         self.period.setMinimumWidth(110)
         for b in (self.prev, self.next):
             b.setMaximumWidth(32)
-        self.window = QComboBox()
+        self.within = QComboBox()
         for label, days in (("Next 30 days", 30), ("Next 90 days", 90),
                             ("Next 180 days", 180), ("Every renewal", None)):
-            self.window.addItem(label, days)
-        self.window.setCurrentIndex(2)
-        self.window.currentIndexChanged.connect(self.refresh_list)
+            self.within.addItem(label, days)
+        self.within.setCurrentIndex(2)
+        self.within.currentIndexChanged.connect(self.refresh_list)
         self.ics = QPushButton("Export .ics…")
         self.ics.setToolTip("The renewals in the list as calendar events, with alarms at the "
                             "checkpoints (Outlook, Google Calendar, Apple Calendar)")
@@ -258,7 +258,7 @@ class RenewalsView(QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.setContentsMargins(0, 4, 0, 0)
         list_bar = QHBoxLayout()
-        list_bar.addWidget(self.window)
+        list_bar.addWidget(self.within)
         list_bar.addWidget(self.track_filter)
         list_bar.addWidget(self.search, 1)
         list_bar.addWidget(self.ics)
@@ -356,7 +356,7 @@ class RenewalsView(QWidget):
         self.grid.show_months(months, self.scoped(), self.today)
 
     def listed(self) -> list[RenewalRow]:
-        days, track = self.window.currentData(), self.track_filter.currentData()
+        days, track = self.within.currentData(), self.track_filter.currentData()
         words = self.search.text().casefold().split()
         return [r for r in self.scoped()
                 if (days is None or r.days_to_go <= days) and (track is None or r.track == track)

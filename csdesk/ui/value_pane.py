@@ -49,7 +49,7 @@ class ValueDialog(QDialog):
         for oid, title in objectives:
             self.objective.addItem(title, oid)
         self.objective.setCurrentIndex(max(0, self.objective.findData(draft.get("objective_id"))))
-        self.metric = QLineEdit(draft.get("metric_name") or "")
+        self.metric_name = QLineEdit(draft.get("metric_name") or "")
         self.unit = QLineEdit(draft.get("metric_unit") or "")
         self.before = QLineEdit("" if draft.get("metric_before") is None
                                 else f"{draft['metric_before']:g}")
@@ -75,7 +75,7 @@ class ValueDialog(QDialog):
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.problem.setStyleSheet("color: #dc2626;")
         metric = QHBoxLayout()
-        for label, w in (("", self.metric), ("unit", self.unit), ("before", self.before),
+        for label, w in (("", self.metric_name), ("unit", self.unit), ("before", self.before),
                          ("after", self.after)):
             if label:
                 metric.addWidget(QLabel(label))
@@ -118,7 +118,8 @@ class ValueDialog(QDialog):
         confirmed = self.confirmed_by.text().strip() or None
         return {"title": self.title.text(), "occurred_on": self.when.date().toPython(),
                 "objective_id": self.objective.currentData(),
-                "metric_name": self.metric.text() or None, "metric_unit": self.unit.text() or None,
+                "metric_name": self.metric_name.text() or None,
+                "metric_unit": self.unit.text() or None,
                 "metric_before": self._number(self.before.text()),
                 "metric_after": self._number(self.after.text()),
                 "value_cents": int(self.money.value() * 100) if self.money.value() else None,

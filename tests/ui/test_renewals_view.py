@@ -49,7 +49,7 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
                          pos=QPoint(int(chip.center().x()), int(chip.center().y())))
     assert opened.args == [first.account_id]
 
-    view.window.setCurrentIndex(view.window.findData(30))
+    view.within.setCurrentIndex(view.within.findData(30))
     soon = [r for r in rows if r.days_to_go <= 30]
     assert view.table.rowCount() == len(soon)
     assert "Auto-renew" in view.totals.text() or "At risk" in view.totals.text()
@@ -72,7 +72,7 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
     rows = pipeline(demo_db, today=AS_OF)
 
     # Track and text filters narrow the list; the totals follow what is listed.
-    view.window.setCurrentIndex(view.window.findData(None))
+    view.within.setCurrentIndex(view.within.findData(None))
     view.track_filter.setCurrentIndex(view.track_filter.findData("at_risk"))
     at_risk = [r for r in rows if r.track == "at_risk"]
     assert view.table.rowCount() == len(at_risk)
@@ -137,7 +137,7 @@ def test_pipeline_is_grouped_by_track_at_risk_first(qtbot, demo_db: Database) ->
     view = RenewalsView(demo_db, today=AS_OF)
     qtbot.addWidget(view)
     view.reload()
-    view.window.setCurrentIndex(view.window.findData(None))
+    view.within.setCurrentIndex(view.within.findData(None))
     shown = [(view.table.item(i, 3).text(), int(view.table.item(i, 2).text()))
              for i in range(view.table.rowCount())]
     order = {"At risk": 0, "Standard": 1, "Auto-renew": 2}
