@@ -66,6 +66,13 @@ def _health(args: argparse.Namespace, db: Database) -> int:
             print(json.dumps(asdict(e), default=str, indent=2, ensure_ascii=False))
             return 0
         band = (e.band or "no score").upper()
+        if e.churned_on is not None:
+            from csdesk.services.renewals import churn_record
+
+            record = churn_record(db, e.account_id)
+            why = f": {record.reason}" + (f" ({record.category})" if record.category else "") \
+                if record is not None else ""
+            print(f"Churned on {e.churned_on}{why}. Its last health, the day before:")
         print(f"{e.name} ({e.external_id}) on {e.as_of}: {band} "
               f"{'' if e.score is None else f'{e.score:.0f}'} — rests on {e.inputs_present} "
               f"of {e.inputs_total} inputs ({e.model})")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -65,6 +65,7 @@ class Explanation:
     drag: str | None  # the input pulling the score down most
     lines: list[InputLine] = field(default_factory=list)
     model: str = ""
+    churned_on: date | None = None  # set for a churned account: its last health is shown
 
 
 def active_models(session: Session) -> dict[str | None, ModelInfo]:
@@ -271,6 +272,10 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
             s.scalars(select(Account).where(Account.name == account)).first()
         if acc is None:
             raise CsdeskError(f"no account with external id or name {account!r}")
+        churned_on = acc.churned_on if acc.status == "churned" else None
+        if churned_on is not None and churned_on <= as_of:
+            # A churned account keeps the last health it had: the day before it churned.
+            as_of = churned_on - timedelta(days=1)
         book, models = score_book(s, as_of, [acc.id])
         if book.empty:
             raise CsdeskError(f"{acc.name} was not a customer on {as_of}")
@@ -291,7 +296,7 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),
             int(rec["inputs_total"]), rec["drag"] if isinstance(rec["drag"], str) else None,
-            lines, f"{model.name} v{model.version}")
+            lines, f"{model.name} v{model.version}", churned_on)
 
 
 def save_model_version(db: Database, config: dict[str, Any], *, name: str = "Default",

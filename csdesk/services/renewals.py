@@ -372,6 +372,35 @@ DEFAULT_CHURN_REASONS = (
 )
 
 
+@dataclass(frozen=True)
+class ChurnRecord:
+    """Why and when an account churned, as logged with its renewal's outcome."""
+
+    churned_on: date | None
+    reason: str  # the label (the code when the book no longer lists it)
+    category: str | None
+    arr_cents: int
+
+
+def churn_record(db: Database, account_id: int) -> ChurnRecord | None:
+    """When the account churned (its own churn date, the one every screen shows) and why
+    (its latest churned renewal's reason); None when it has not churned."""
+    with db.read() as s:
+        acc = s.get(Account, account_id)
+        if acc is None or acc.status != AccountStatus.CHURNED:
+            return None
+        r = s.scalars(select(Renewal).where(Renewal.account_id == account_id,
+                                            Renewal.outcome == RenewalOutcome.CHURNED)
+                      .order_by(Renewal.closed_on.desc(), Renewal.id.desc())).first()
+        churned_on = acc.churned_on or (r.closed_on if r is not None else None)
+        if r is None:
+            return ChurnRecord(churned_on, "reason not recorded", None, 0)
+        code, category, arr = r.churn_reason_code or "", r.churn_category, r.current_arr_cents
+    labels = {c: label for c, label, _cat in churn_reasons(db)}
+    return ChurnRecord(churned_on, labels.get(code, code.replace("_", " ")),
+                       category.value if category is not None else None, arr)
+
+
 def churn_reasons(db: Database) -> list[tuple[str, str, str]]:
     """(code, label, category) of the book's churn reasons: the defaults until edited."""
     from csdesk.models import Setting

@@ -45,6 +45,7 @@ from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Seg
 from csdesk.services import account_detail as svc
 from csdesk.services.formatting import format_money
 from csdesk.services.health import Explanation, explain
+from csdesk.services.renewals import churn_record
 from csdesk.ui.theme import BAND_COLOURS
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
@@ -350,6 +351,16 @@ class AccountPage(QWidget):
         else:
             self.badge.setText("● no score")
             summary = "No health score: not enough data yet (missing inputs are not counted)."
+        if e is not None and e.churned_on is not None:
+            # A churned account: its churn record, and its last health, never a live colour.
+            record = churn_record(self.db, self.account_id)
+            why = "" if record is None else f": {record.reason}" + (
+                f" ({record.category})" if record.category else "")
+            last = "" if e.score is None else f"{e.score:.0f} "
+            self.badge.setText(f"● churned (last health {last}{e.band or 'unknown'})")
+            self.badge.setStyleSheet("color: palette(mid);")
+            summary = (f"Churned on {e.churned_on:%d %b %Y}{why}. Its last health, on "
+                       f"{e.as_of:%d %b %Y}: " + summary.removeprefix("Health "))
         self.summary_label = _label(summary, bold=True)
         grid.addWidget(self.summary_label, 0, 0, 1, 2)
         self.breakdown = QTableWidget(0, 5)
