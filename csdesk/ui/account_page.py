@@ -435,13 +435,17 @@ class AccountPage(QWidget):
         breadth.draw(lambda ax: ax.plot([u[0] for u in f.usage], [u[4] for u in f.usage],
                                         color="#7c3aed"))
         from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+        from matplotlib.ticker import MaxNLocator
 
         for i, chart in enumerate((health, users, events, breadth)):
             for ax in chart.figure.axes:
                 if not ax.has_data() or not ax.dataLim.width > 0:
                     ax.text(0.5, 0.5, "no data yet", ha="center", va="center",
                             transform=ax.transAxes, color="#9ca3af")
+                    ax.set_xticks([])  # no made-up axis (−0.04 … 0.04) under no data
                     continue
+                if chart is breadth:  # a count of features: whole numbers only
+                    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
                 locator = AutoDateLocator(maxticks=6)
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
