@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select, update
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import (
@@ -472,7 +473,7 @@ def evaluate(db: Database, as_of: date | None = None, *, only: list[RuleView] | 
 
     Reads nothing after ``as_of``; writes nothing.
     """
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     chosen = only if only is not None else [r for r in rules(db) if r.enabled]
     report = Reporter(progress, cancel)
     out: list[Firing] = []
@@ -519,7 +520,7 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
               cancel: CancelFn | None = None) -> RunResult:
     """Evaluate the enabled rules and create the tasks that are new, in one transaction;
     wake snoozed tasks whose day has come."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     report = Reporter(progress, cancel)
     firings = evaluate(db, as_of, progress=lambda f, m: report.checkpoint(0.9 * f, m),
                        cancel=cancel)
@@ -548,7 +549,7 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
     group, then priority, then the account's ARR."""
     from csdesk.models import Subscription
 
-    today = today or date.today()
+    today = today or clock.today()
     with db.read() as s:
         arr = (select(Subscription.account_id, func.sum(Subscription.arr_cents).label("arr"))
                .where(Subscription.start_date <= today, Subscription.end_date >= today)
@@ -606,7 +607,7 @@ def complete_task(db: Database, task_id: int, version: int, *, activity: str | N
                   kind: str = "call", on: date | None = None) -> TaskRow:
     """Mark a task done; with ``activity``, log it on the account's timeline as a proactive
     touch (in the same transaction: both or neither)."""
-    on = on or date.today()
+    on = on or clock.today()
     if activity is not None and not activity.strip():
         raise ValidationError("activity", "say in a few words what was done, or log nothing")
     with db.write() as s:
@@ -628,7 +629,7 @@ def complete_task(db: Database, task_id: int, version: int, *, activity: str | N
 
 def snooze_task(db: Database, task_id: int, version: int, until: date,
                 today: date | None = None) -> TaskRow:
-    if until <= (today or date.today()):
+    if until <= (today or clock.today()):
         raise ValidationError("until", "snooze until a day after today")
     return _edit(db, task_id, version, status=TaskStatus.SNOOZED, snoozed_until=until,
                  due_date=until)
@@ -655,7 +656,7 @@ def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -
 
 def count_due(db: Database, today: date | None = None, owner: str | None = None) -> int:
     """Overdue and due-today tasks: the number on the Today badge."""
-    today = today or date.today()
+    today = today or clock.today()
     with db.read() as s:
         stmt = select(func.count()).select_from(Task).where(
             ((Task.status == TaskStatus.OPEN)

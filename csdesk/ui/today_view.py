@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.database import ServerUnreachable
 from csdesk.errors import CsdeskError
@@ -57,7 +58,7 @@ class TodayView(QWidget):
                  parent: QWidget | None = None, today: date | None = None) -> None:
         super().__init__(parent)
         self.db, self.runner = db, runner
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.tasks: list[TaskRow] = []
         self.scope_owner: str | None = None
         title = QLabel("Today")

@@ -3,11 +3,14 @@ the rule editor previews what a rule would create and saves it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Activity, Task
 from csdesk.services.defaults import ensure_defaults
@@ -15,6 +18,13 @@ from csdesk.services.playbooks import rules, save_rule
 from tests.ui.conftest import open_window
 
 TODAY = date.today()
+
+
+@pytest.fixture(autouse=True)
+def _one_day() -> Iterator[None]:
+    """The whole test sees one day, even if it runs across midnight."""
+    with clock.pin(TODAY):
+        yield
 
 
 def _book(db: Database) -> None:
