@@ -29,7 +29,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
-    from csdesk.services.formatting import format_money
+    from csdesk.services.formatting import counted, format_money
     from csdesk.services.renewals import pipeline, write_ics
 
     if location.path is not None and not location.path.exists():
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
     if args.ics is not None:
         write_ics(args.ics, rows, stamp=today, overwrite=args.overwrite)
-        print(f"Wrote {len(rows)} renewal(s) to {args.ics}")
+        print(f"Wrote {counted(len(rows), 'renewal')} to {args.ics}")
         return 0
     if args.json:
         print(json.dumps({"as_of": today.isoformat(), "renewals": [
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  {r.track:<10} "
               f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  {r.name}"
               f"  — {'; '.join(r.reasons)}")
-    print(f"{len(rows)} renewal(s); expected "
+    print(f"{counted(len(rows), 'renewal')}; expected "
           f"{format_money(sum(r.expected_arr_cents for r in rows))} of "
           f"{format_money(sum(r.arr_cents for r in rows))} ARR")
     return 0

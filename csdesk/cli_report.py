@@ -10,6 +10,7 @@ from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+from csdesk.services.formatting import counted
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -110,7 +111,7 @@ def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
     result = run_batch(location, job, accounts, progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(f"Wrote {len(result.written)} PDF(s) to {args.output}")
+    print(f"Wrote {counted(len(result.written), 'PDF')} to {args.output}")
     for name, reason in result.skipped:
         print(f"Skipped {name}: {reason}")
     if result.missing_characters:

@@ -24,7 +24,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
-    from csdesk.services.formatting import format_date
+    from csdesk.services.formatting import counted, format_date
     from csdesk.services.playbooks import group_of, open_tasks, run_rules
 
     if location.path is not None and not location.path.exists():
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             for r in rows]}, indent=2, ensure_ascii=False))
         return 0
     if args.run:
-        print(f"{created} new task(s) as of {format_date(today)}")
+        print(f"{counted(created, 'new task')} as of {format_date(today)}")
     group = None
     for r in rows:
         if group_of(r, today)[1] != group:
@@ -56,5 +56,5 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
               f"{f' [{r.rule}]' if r.rule else ''}")
         if r.reason:
             print(f"               {r.reason}")
-    print(f"\n{len(rows)} open task(s)")
+    print(f"\n{counted(len(rows), 'open task')}")
     return 0

@@ -26,4 +26,4 @@ def test_tasks_run_json_and_dedupe(demo_location: DatabaseLocation,
     assert main(["tasks", "--as-of", "2026-11-22", "--db", db]) == 0
     text = capsys.readouterr().out
     assert "Overdue" in text or "This week" in text
-    assert f"{len(first['open'])} open task(s)" in text
+    assert f"{len(first['open'])} open task" in text

@@ -13,7 +13,7 @@ from reportlab.platypus import PageBreak
 
 from csdesk.reports.charts import bar_chart, line_chart
 from csdesk.reports.document import Branding, ProgressBar, Report
-from csdesk.services.formatting import format_date, format_money, format_number
+from csdesk.services.formatting import counted, format_date, format_money, format_number
 from csdesk.services.qbr import QbrData
 
 
@@ -93,7 +93,8 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
     sp = d.support
     median = (f"; the median time to close was {sp.median_days_to_close:.0f} days"
               if sp.median_days_to_close is not None else "")
-    r.paragraph(f"{sp.opened} ticket(s) opened and {sp.closed} closed this quarter{median}. "
+    r.paragraph(f"{counted(sp.opened, 'ticket')} opened and {sp.closed:,} closed this "
+                f"quarter{median}. "
                 f"High or urgent priority: {sp.urgent_or_high}; escalated: {sp.escalations}; "
                 f"open at the end of the period: {sp.open_now}.")
 
@@ -112,7 +113,8 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
                  for n in d.next_steps], [34, 38, 12, 16])
         asks = [n for n in d.next_steps if n.owner_side == "customer"]
         if asks:
-            r.paragraph(f"Our asks: {len(asks)} milestone(s) above are owned by your team.",
+            r.paragraph(f"Our asks: {counted(len(asks), 'milestone')} above "
+                        f"{'is' if len(asks) == 1 else 'are'} owned by your team.",
                         s.small)
     else:
         r.paragraph("Every milestone in the plan is done; next quarter's objectives are to "

@@ -25,3 +25,8 @@ def format_number(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4g}"
+
+
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """``1 ticket``, ``2 tickets``, ``1,204 accounts``: a count with its noun agreeing."""
+    return f"{n:,} {word if n == 1 else plural or word + 's'}"

@@ -47,7 +47,7 @@ from csdesk.models.enums import (
 )
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.account_detail import ConflictError, ValidationError, update_versioned
-from csdesk.services.formatting import format_money
+from csdesk.services.formatting import counted, format_money
 from csdesk.services.periods import quarter_of
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -537,7 +537,7 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
                                              Task.snoozed_until <= as_of)
                           .values(status=TaskStatus.OPEN, version=Task.version + 1),
                           execution_options={"synchronize_session": False}).rowcount
-    report.checkpoint(1.0, f"{len(new)} new task(s)")
+    report.checkpoint(1.0, f"{counted(len(new), 'new task')}")
     return RunResult(as_of, len(new), len(firings) - len(new), int(woken or 0))
 
 

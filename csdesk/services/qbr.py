@@ -27,6 +27,7 @@ from csdesk.models.enums import OpportunityStage, RenewalOutcome
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
 from csdesk.services.account_detail import Header, _header
+from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period, parse_period, quarter_of
 
 
@@ -225,11 +226,12 @@ def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:
                             "step with their leads."))
     overdue = [n for n in d.next_steps if n.overdue]
     if overdue:
-        out.append(Risk(f"{len(overdue)} plan milestone(s) are overdue, the first "
+        out.append(Risk(f"{counted(len(overdue), 'plan milestone')} "
+                        f"{'is' if len(overdue) == 1 else 'are'} overdue, the first "
                         f"“{overdue[0].title}”.",
                         "Agree new dates and owners for each one at this review."))
     if d.support.escalations:
-        out.append(Risk(f"{d.support.escalations} support escalation(s) this quarter.",
+        out.append(Risk(f"{counted(d.support.escalations, 'support escalation')} this quarter.",
                         "Review root causes with support and confirm the fixes with the "
                         "customer."))
     renewal = d.commercial.renewal_date
@@ -270,5 +272,5 @@ def _summary(d: QbrData, risks: tuple[Risk, ...]) -> tuple[str, ...]:
     if d.commercial.renewal_date:
         lines.append(f"The subscription renews on {d.commercial.renewal_date:%d %b %Y}.")
     if risks:
-        lines.append(f"{len(risks)} risk(s) to discuss, each with a mitigation below.")
+        lines.append(f"{counted(len(risks), 'risk')} to discuss, each with a mitigation below.")
     return tuple(lines)

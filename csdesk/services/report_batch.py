@@ -24,6 +24,7 @@ from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.reports.branding import Branding
 from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
 from csdesk.services.accounts import AccountRef
+from csdesk.services.formatting import counted
 
 DOCUMENTS = {"qbr": "QBR", "value": "Value delivered", "plan": "Success plan"}
 _RESERVED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
@@ -147,7 +148,7 @@ def run_batch(location: DatabaseLocation, job: BatchJob, accounts: Sequence[Acco
             result.missing_characters |= future_result[1]
         report.checkpoint(count / total, f"{count} of {total}: {account.name}")
 
-    report.checkpoint(0.0, f"Writing {total} document(s)…")
+    report.checkpoint(0.0, f"Writing {counted(total, 'document')}…")
     if workers == 1:
         from csdesk.db import Database
 

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from csdesk import __version__
 from csdesk.db import Database
 from csdesk.services.accounts import AccountTable, account_table
+from csdesk.services.formatting import counted
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
 from csdesk.ui.placeholder import EmptyView
@@ -340,7 +341,8 @@ class MainWindow(QMainWindow):
         self.today.reload()
         if result.created:  # the book's "open tasks" column counts them too
             self._load_book()
-            self.statusBar().showMessage(f"Playbooks: {result.created} new task(s)", 10_000)
+            self.statusBar().showMessage(
+                f"Playbooks: {counted(result.created, 'new task')}", 10_000)
 
     def _today_badge(self, due: int) -> None:
         self.nav.item(VIEWS.index("today")).setText(f"Today ({due})" if due else "Today")
@@ -654,7 +656,7 @@ class MainWindow(QMainWindow):
         self.retry_timer.stop()
         self.offline.hide()
         self.statusBar().showMessage(
-            "Connected to the server again" + (f"; saved {len(saved)} kept edit(s)"
+            "Connected to the server again" + (f"; saved {counted(len(saved), 'kept edit')}"
                                                if saved else ""), 10_000)
         if refused:  # e.g. a team mate changed the same record meanwhile: say which
             box = QMessageBox(QMessageBox.Icon.Warning, "Edits not saved",

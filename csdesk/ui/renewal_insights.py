@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.services.formatting import format_date, format_money
+from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.renewals import ChurnAnalysis, ForecastAccuracy, QuarterForecast
 
 TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
@@ -110,7 +110,7 @@ class ForecastPanel(QWidget):
         else:
             q = f"{current.period[-2:]} {current.period[:4]}"
             self.headline.setText(
-                f"<b>{q} in progress</b>: {current.renewals} renewal(s), "
+                f"<b>{q} in progress</b>: {counted(current.renewals, 'renewal')}, "
                 f"{format_money(current.arr_cents)} up for renewal, "
                 f"{format_money(current.expected_arr_cents)} expected · expected GRR "
                 f"<b>{_pct(current.expected_grr)}</b>, NRR <b>{_pct(current.expected_nrr)}"
@@ -200,10 +200,11 @@ class ChurnPanel(QWidget):
                                   "an account's Renewal & expansion tab.")
         else:
             self.headline.setText(
-                f"<b>{format_money(total)}</b> churned across {len(analysis.cases)} "
-                f"account(s); <b>{controllable / total:.0%}</b> of it for reasons the team "
+                f"<b>{format_money(total)}</b> churned across "
+                f"{counted(len(analysis.cases), 'account')}; "
+                f"<b>{controllable / total:.0%}</b> of it for reasons the team "
                 f"controls ({format_money(controllable)})." if total else
-                f"{len(analysis.cases)} account(s) churned with no ARR on record.")
+                f"{counted(len(analysis.cases), 'account')} churned with no ARR on record.")
         count: dict[str, int] = {}
         category: dict[str, str] = {}
         for case in analysis.cases:

@@ -34,6 +34,7 @@ from csdesk.db import Database
 from csdesk.models.enums import Segment
 from csdesk.reports.branding import Branding
 from csdesk.services.accounts import AccountRef, select_accounts
+from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period
 from csdesk.services.report_batch import DOCUMENTS, BatchJob, BatchResult, output_path, run_batch
 from csdesk.ui.tasks import TaskError, TaskRunner
@@ -365,14 +366,14 @@ class ReportsView(QWidget):
         self.result.setText("")
         self.open_folder.hide()
         handle = self.runner.run_with_dialog(
-            self, f"Writing {len(accounts):,} {DOCUMENTS[job.document]} PDF(s)", _write_task,
-            self.db, job, accounts)
+            self, f"Writing {counted(len(accounts), DOCUMENTS[job.document] + ' PDF')}",
+            _write_task, self.db, job, accounts)
         handle.finished.connect(self._done)
         handle.failed.connect(self._failed)
         return handle
 
     def _done(self, result: BatchResult) -> None:
-        lines = [f"Wrote {len(result.written):,} PDF(s) into {self.folder.text()}."]
+        lines = [f"Wrote {counted(len(result.written), 'PDF')} into {self.folder.text()}."]
         if result.skipped:
             shown = "; ".join(f"{n} ({why})" for n, why in result.skipped[:5])
             more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_date
+from csdesk.services.formatting import counted, format_date
 from csdesk.services.playbooks import Preview, RuleView, preview, rules, save_rule
 from csdesk.ui.tasks import TaskRunner
 
@@ -223,7 +223,7 @@ class RulesDialog(QDialog):
         already = len(result.firings) - new
         state = "" if result.rule.enabled else " if it were switched on"
         self.verdict.setText(
-            f"<b>This rule would create {new} task(s) today{state}</b>"
+            f"<b>This rule would create {counted(new, 'task')} today{state}</b>"
             + (f" ({already} more already have a task, open, done or snoozed)" if already
                else "") + ".")
         self.found.setRowCount(len(result.new))

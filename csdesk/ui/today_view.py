@@ -36,7 +36,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.database import ServerUnreachable
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_date, format_money
+from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.playbooks import TaskRow, group_of
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
@@ -254,7 +254,7 @@ class TodayView(QWidget):
         due = sum(1 for t in shown if group_of(t, self.today)[0] <= 1)
         overdue = sum(1 for t in shown if group_of(t, self.today)[0] == 0)
         self.subtitle.setText(
-            f"{self.today:%A} {format_date(self.today)} · {len(shown)} open task(s), "
+            f"{self.today:%A} {format_date(self.today)} · {counted(len(shown), 'open task')}, "
             f"{overdue} overdue, {due - overdue} due today")
         self.empty.setText(
             "Nothing on the worklist. The playbook rules found nothing that needs you, or "

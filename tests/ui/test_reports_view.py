@@ -64,7 +64,7 @@ def test_batch_from_the_reports_view(qtbot, demo_db: Database, tmp_path: Path) -
     result = blocker.args[0]
     assert len(result.written) == len(expected)
     assert len(list((tmp_path / "batch").glob("*.pdf"))) == len(expected)
-    assert f"Wrote {len(expected)} PDF(s)" in view.result.text()
+    assert f"Wrote {len(expected)} PDF{'' if len(expected) == 1 else 's'}" in view.result.text()
     assert view.open_folder.isVisibleTo(view)
     assert handle.done
 

@@ -100,11 +100,11 @@ def test_rule_editor_previews_and_saves(qtbot, db: Database) -> None:  # type: i
     assert not dialog.enabled.isChecked()
     assert dialog.run_preview()
     # The account has never had a proactive touch in 400 days: one task, if switched on.
-    assert "would create 1 task(s) today if it were switched on" in dialog.verdict.text()
+    assert "would create 1 task today if it were switched on" in dialog.verdict.text()
     assert dialog.found.item(0, 0).text() == "AT&T <Legacy> 日本"
     dialog.param_fields["high_touch"].setValue(500)
     assert dialog.run_preview()
-    assert "would create 0 task(s)" in dialog.verdict.text()
+    assert "would create 0 tasks" in dialog.verdict.text()
     dialog.enabled.setChecked(True)
     dialog.title.setText("")
     assert not dialog.save()

@@ -22,7 +22,7 @@ def test_every_view_has_content(qtbot, demo_db: Database) -> None:  # type: igno
     window.nav.setCurrentRow(VIEWS.index("today"))
     # The playbook rules ran when the book loaded: the worklist has tasks with reasons.
     qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
-    assert "open task(s)" in window.today.subtitle.text()
+    assert "open task" in window.today.subtitle.text()
     assert window.today.reason.text()
     window.show_attention()
     assert window.accounts.attention.isChecked()
