@@ -8,17 +8,61 @@ book's single writer, and reports back through signals delivered on the GUI thre
 from __future__ import annotations
 
 import contextlib
+import gc
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QCoreApplication,
+    QObject,
+    QRunnable,
+    Qt,
+    QThreadPool,
+    QTimer,
+    Signal,
+    Slot,
+)
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from csdesk.errors import CsdeskError
 from csdesk.progress import Cancelled
+
+YOUNG_GC_MS = 1_000  # collect the young generations this often (cheap)
+FULL_GC_MS = 60_000  # and everything this often
+
+
+class _GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector, run only on the GUI thread.
+
+    Left automatic, a collection starts in whichever thread happens to allocate: on the
+    worker, it can free a cycle holding a closed window's widgets, and a QWidget destroyed
+    off the GUI thread crashes the process (seen as segfaults in the suite). So automatic
+    collection is switched off and this timer collects on the GUI thread (as Anki does).
+    """
+
+    def __init__(self, app: QCoreApplication) -> None:
+        super().__init__(app)
+        gc.disable()
+        self.young = QTimer(self)
+        self.young.timeout.connect(lambda: gc.collect(1))
+        self.young.start(YOUNG_GC_MS)
+        self.full = QTimer(self)
+        self.full.timeout.connect(gc.collect)
+        self.full.start(FULL_GC_MS)
+
+
+_collector: _GuiThreadCollector | None = None
+
+
+def collect_on_gui_thread() -> None:
+    """Make sure garbage is collected only on the GUI thread from now on (idempotent)."""
+    global _collector
+    app = QCoreApplication.instance()
+    if _collector is None and app is not None:
+        _collector = _GuiThreadCollector(app)
 
 
 @dataclass
@@ -108,6 +152,7 @@ class TaskRunner(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        collect_on_gui_thread()  # before any work runs on the worker thread
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._handles: list[TaskHandle] = []
@@ -144,6 +189,7 @@ class TaskRunner(QObject):
     def _forget(self, handle: TaskHandle) -> None:
         if handle in self._handles:
             self._handles.remove(handle)
+        gc.collect(1)  # a task's garbage goes here, on the GUI thread
 
     def wait(self, msecs: int = -1) -> bool:
         return self._pool.waitForDone(msecs)
