@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
-from datetime import date
 
+from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
@@ -59,7 +59,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 def _health(args: argparse.Namespace, db: Database) -> int:
     from csdesk.services.health import explain, recompute
 
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or clock.today()
     if args.account:
         e = explain(db, args.account, as_of=as_of)
         if args.json:

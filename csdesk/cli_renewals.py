@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 from pathlib import Path
 
+from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
-    today = args.as_of or date.today()
+    today = args.as_of or clock.today()
     if args.segment and args.segment not in ("enterprise", "mid_market", "smb", "self_serve"):
         raise CsdeskError(f"no segment {args.segment!r}; the segments are enterprise, "
                           "mid_market, smb, self_serve")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from datetime import date
 from pathlib import Path
 
+from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                   what="a PDF csdesk wrote")
     if not out.parent.exists():
         raise CsdeskError(f"the folder {out.parent} does not exist")
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or clock.today()
     branding = Branding.load()
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         account = account_id_for(db, args.account)
@@ -94,7 +94,7 @@ def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
         raise CsdeskError(f"batch makes qbr, value or plan documents, not {args.account!r}")
     if args.output.exists() and not args.output.is_dir():
         raise CsdeskError(f"{args.output} is a file; batch writes into a folder")
-    as_of = args.as_of or date.today()
+    as_of = args.as_of or clock.today()
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         accounts = select_accounts(db, segment=args.segment,
                                    renewing_within=args.renewing_within, today=as_of)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 
+from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
-    today = args.as_of or date.today()
+    today = args.as_of or clock.today()
     with Database.open(location, create=False, readonly_if_locked=not args.run) as db:
         if args.run and db.readonly:
             raise CsdeskError(f"the book is read-only ({db.readonly_reason}); cannot create "

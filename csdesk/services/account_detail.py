@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import ConflictError, CsdeskError
 from csdesk.models import (
@@ -124,7 +125,7 @@ def _header(s: Any, account_id: int) -> Header:
     acc = s.get(Account, account_id)
     if acc is None:
         raise CsdeskError(f"no account with id {account_id}")
-    today = date.today()
+    today = clock.today()
     arr = s.execute(select(func.coalesce(func.sum(Subscription.arr_cents), 0),
                            func.min(Subscription.currency))
                     .where(Subscription.account_id == account_id,
@@ -281,7 +282,7 @@ def _validate_contact(data: dict[str, Any]) -> dict[str, Any]:
         out["email"] = None
     if "sentiment" in out:
         out["sentiment"] = Sentiment(out["sentiment"])
-        out["sentiment_on"] = date.today()
+        out["sentiment_on"] = clock.today()
     if "advocacy_level" in out:
         out["advocacy_level"] = AdvocacyLevel(out["advocacy_level"])
     return out
@@ -347,7 +348,7 @@ def add_activity(db: Database, account_id: int, *, kind: str, summary: str,
     with db.write() as s:
         activity = Activity(account_id=account_id, kind=ActivityKind(kind), summary=summary,
                             details=details, proactive=proactive, owner=owner,
-                            occurred_on=occurred_on or date.today())
+                            occurred_on=occurred_on or clock.today())
         if contact_ids:
             chosen = s.scalars(select(Contact).where(Contact.id.in_(contact_ids),
                                                      Contact.account_id == account_id)).all()

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import and_, func, select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Activity, HealthSnapshot, Renewal, Subscription, Task
 from csdesk.models.enums import RenewalOutcome, TaskStatus
@@ -43,7 +44,7 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     window-function sub-queries as nested loops (minutes at 100,000 accounts), while each
     of these is a single pass over an index.
     """
-    today = as_of or date.today()
+    today = as_of or clock.today()
     latest_health = (
         select(HealthSnapshot.account_id, func.max(HealthSnapshot.as_of).label("as_of"))
         .group_by(HealthSnapshot.account_id)
@@ -142,7 +143,7 @@ def select_accounts(db: Database, *, segment: str | None = None,
     only that CSM's book; by name."""
     from csdesk.models.enums import AccountStatus, Segment
 
-    today = today or date.today()
+    today = today or clock.today()
     stmt = select(Account.id, Account.external_id, Account.name).where(
         Account.status != AccountStatus.CHURNED)
     if segment is not None:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.errors import CsdeskError
@@ -195,7 +196,7 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
         raise CsdeskError("--inputs is builtin, custom or all")
     if cutoff_days < 0:
         raise CsdeskError("the cut-off is a number of days before the outcome (0 or more)")
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     if not db.readonly:
         ensure_defaults(db)
     outcomes, mode = _outcomes(db, cutoff_days, as_of)
@@ -357,7 +358,7 @@ def magic_number(db: Database, *, metric: str = "key_events", days: int = 90,
     allowed = ("key_events", "active_users", "features_used", "logins")
     if metric not in allowed:
         raise CsdeskError(f"the metric is one of {', '.join(allowed)}")
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     with db.read() as s:
         acc = read_frame(s, select(Account.id.label("account_id"), Account.status,
                                    Account.customer_since).order_by(Account.id))

@@ -46,6 +46,7 @@ import numpy as np
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.bulk import bulk_insert, column_rows
 from csdesk.errors import CsdeskError
@@ -146,7 +147,7 @@ def generate_demo(
     if accounts < 1:
         raise CsdeskError("--accounts must be at least 1")
     started = datetime.now(UTC)
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     rep = Reporter(progress, cancel)
     ensure_defaults(db)
     with db.read() as s:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import (
     Account,
@@ -79,7 +80,7 @@ def save_feature_limits(db: Database, limits: dict[str, int]) -> None:
 def signals(db: Database, *, today: date | None = None,
             account_ids: list[int] | None = None) -> list[AccountSignals]:
     """Every live account with at least one signal (or the given accounts), by name."""
-    today = today or date.today()
+    today = today or clock.today()
     limits = feature_limits(db)
     with db.read() as s:
         stmt = select(Account.id, Account.name, Account.first_value_date).where(
@@ -189,4 +190,4 @@ def hand_to_sales(db: Database, opportunity_id: int, *, to: str,
         if opp is None:
             raise ValidationError("opportunity", f"no opportunity with id {opportunity_id}")
         opp.stage = OpportunityStage.HANDED_TO_SALES
-        opp.handed_to, opp.handed_to_sales_on = to.strip(), on or date.today()
+        opp.handed_to, opp.handed_to_sales_on = to.strip(), on or clock.today()

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Handoff, Objective, SuccessPlan
 from csdesk.models.enums import LifecycleStage, ObjectiveStatus, OwnerSide, PlanStatus
@@ -90,7 +91,7 @@ def criteria_to_objectives(db: Database, account_id: int, *, start: date | None 
             SuccessPlan.status == PlanStatus.ACTIVE)).first()
         if plan is None:
             plan = SuccessPlan(account_id=account_id, title="Onboarding plan",
-                               period_start=start or date.today(), status=PlanStatus.ACTIVE)
+                               period_start=start or clock.today(), status=PlanStatus.ACTIVE)
             s.add(plan)
         have = {o.title for o in plan.objectives}
         added = 0

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.bulk import bulk_insert, read_frame
 from csdesk.errors import CsdeskError
@@ -194,7 +195,7 @@ def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn |
               cancel: CancelFn | None = None) -> RecomputeSummary:
     """Score the whole book as of a date and keep it as that date's HealthSnapshot rows."""
     started = datetime.now(UTC)
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     rep = Reporter(progress, cancel)
     ensure_defaults(db)
     rep.checkpoint(0.05, "Reading the book…")
@@ -264,7 +265,7 @@ def _num(value: Any) -> float | None:
 
 def explain(db: Database, account: str, *, as_of: date | None = None) -> Explanation:
     """Each input's value, weight and points for one account (by external id or name)."""
-    as_of = as_of or date.today()
+    as_of = as_of or clock.today()
     if not db.readonly:
         ensure_defaults(db)
     with db.read() as s:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from csdesk import clock
 from csdesk.errors import CsdeskError
 
 
@@ -20,7 +21,7 @@ def parse_period(text: str) -> tuple[date, date]:
 
 def current_period(today: date | None = None) -> str:
     """The last complete quarter."""
-    today = today or date.today()
+    today = today or clock.today()
     q = (today.month - 1) // 3
     year = today.year if q else today.year - 1
     return f"{year}Q{q or 4}"

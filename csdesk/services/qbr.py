@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import (
@@ -107,7 +108,7 @@ def _mean(values: list[int | None]) -> float | None:
 def qbr_data(db: Database, account_id: int, period: str | None = None,
              *, today: date | None = None) -> QbrData:
     """The QBR for ``period`` (a quarter such as 2026Q3; default the last complete one)."""
-    today = today or date.today()
+    today = today or clock.today()
     period = (period or current_period(today)).upper()
     start, end = parse_period(period)
     if start > today:

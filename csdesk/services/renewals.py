@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import (
@@ -175,7 +176,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
              ) -> list[RenewalRow]:
     """Every live account's next renewal (from today on), soonest first; ``account_ids``
     reads only those accounts (one account page need not read the whole book)."""
-    today = today or date.today()
+    today = today or clock.today()
     starts = process_start(db)
 
     def only(stmt: Any, column: Any) -> Any:
@@ -305,7 +306,7 @@ def to_ics(rows: list[RenewalRow], *, stamp: date | None = None,
     cal.add("prodid", "-//csdesk//renewal calendar//EN")
     cal.add("version", "2.0")
     cal.add("x-wr-calname", "Renewals (csdesk)")
-    stamp_at = datetime.combine(stamp or date.today(), datetime.min.time(), UTC)
+    stamp_at = datetime.combine(stamp or clock.today(), datetime.min.time(), UTC)
     report = Reporter(progress, cancel)
     for i, r in enumerate(rows):
         if i % 500 == 0:
@@ -469,7 +470,7 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
         new_arr_cents = 0
     elif new_arr_cents <= 0:
         raise ValidationError("new_arr", "give the new annual value (above zero)")
-    today = closed_on or date.today()
+    today = closed_on or clock.today()
     with db.write() as s:
         account = s.get(Account, account_id)
         if account is None:
@@ -547,7 +548,7 @@ def forecast(db: Database, period: str, *, today: date | None = None,
     ``rows``: the whole book's pipeline as of ``today``, when the caller already has it."""
     from csdesk.services.periods import parse_period
 
-    today = today or date.today()
+    today = today or clock.today()
     start, end = parse_period(period)
     if rows is None:
         rows = pipeline(db, today=today, within=max(0, (end - today).days))

@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
+from csdesk import clock
 from csdesk.models.enums import EngagementModel, Segment
 
 
@@ -94,7 +95,7 @@ def resegment(session: Session, *, as_of: date | None = None,
     """
     from csdesk.models import Account, Subscription
 
-    today = as_of or date.today()
+    today = as_of or clock.today()
     bands = bands or bands_in(session)
     current: dict[int, int] = {}
     latest: dict[int, tuple[date, int]] = {}

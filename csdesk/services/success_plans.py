@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Milestone, Objective, PlanTask, PlanTemplate, SuccessPlan
@@ -122,7 +123,7 @@ def _objective(o: Objective, today: date) -> ObjectiveView:
 
 
 def plan_view(db: Database, plan_id: int, *, today: date | None = None) -> PlanView:
-    today = today or date.today()
+    today = today or clock.today()
     with db.read() as s:
         plan = s.get(SuccessPlan, plan_id)
         if plan is None:
@@ -277,7 +278,7 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
         if kind == "milestone":
             if "status" in changes or "done_date" in changes:
                 if node.status == MilestoneStatus.DONE and node.done_date is None:
-                    node.done_date = date.today()
+                    node.done_date = clock.today()
                 if node.status != MilestoneStatus.DONE and "status" in changes:
                     node.done_date = None
             if node.is_first_value and node.done_date is not None:

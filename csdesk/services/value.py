@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from csdesk import clock
 from csdesk.config import data_dir
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
@@ -79,7 +80,7 @@ def add_entry(db: Database, account_id: int, data: dict[str, Any],
         raise ValidationError("title", "say what value was delivered")
     if values.get("value_cents") is not None and values["value_cents"] < 0:
         raise ValidationError("value_cents", "a value delivered cannot be negative")
-    values.setdefault("occurred_on", date.today())
+    values.setdefault("occurred_on", clock.today())
     with db.write() as s:
         entry = ValueOutcome(account_id=account_id, **values)
         s.add(entry)
@@ -121,11 +122,11 @@ def prefill_from_objective(db: Database, objective_id: int) -> dict[str, Any]:
             return {}
         return {"title": o.title, "objective_id": o.id, "metric_name": o.kpi_name,
                 "metric_unit": o.kpi_unit, "metric_before": o.baseline,
-                "metric_after": o.current, "occurred_on": date.today()}
+                "metric_after": o.current, "occurred_on": clock.today()}
 
 
 def totals(db: Database, account_id: int, *, today: date | None = None) -> ValueTotals:
-    today = today or date.today()
+    today = today or clock.today()
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     year_start = date(today.year, 1, 1)
     with db.read() as s:
@@ -155,7 +156,7 @@ class ValueReport:
 
 
 def value_report(db: Database, account_id: int, *, today: date | None = None) -> ValueReport:
-    today = today or date.today()
+    today = today or clock.today()
     rows = [e for e in entries(db, account_id) if e.occurred_on <= today]
     with db.read() as s:
         name = s.scalar(select(Account.name).where(Account.id == account_id))

@@ -8,7 +8,6 @@ silent overwrite.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -39,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
@@ -287,7 +287,7 @@ class AccountPage(QWidget):
         self.version = h.version
         self.title.setText(h.name)
         renewal = "no renewal pending" if h.renewal_date is None else (
-            f"renews {h.renewal_date:%d %b %Y} ({(h.renewal_date - date.today()).days} days, "
+            f"renews {h.renewal_date:%d %b %Y} ({(h.renewal_date - clock.today()).days} days, "
             f"{(h.renewal_track or 'standard').replace('_', '-')} track)")
         self.subtitle.setText(
             f"{h.external_id} · {SEGMENT_LABEL.get(h.segment, h.segment)}"

@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from csdesk import clock
 from csdesk.models.enums import RenewalTrack, Segment
 from csdesk.services.accounts import ACCOUNT_COLUMNS, AccountTable
 from csdesk.services.formatting import format_money
@@ -79,7 +80,7 @@ class AccountsModel(QAbstractTableModel):
         super().__init__(parent)
         self._all: list[tuple[Any, ...]] = []
         self._rows: list[tuple[Any, ...]] = []
-        self._as_of = date.today()
+        self._as_of = clock.today()
         self._col: dict[str, int] = _column_index(ACCOUNT_COLUMNS)
         self._filter: Callable[[tuple[Any, ...]], bool] | None = None
         self._filters: dict[str, Any] = {}

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
@@ -38,7 +39,7 @@ class RenewalPane(QWidget):
                  today: date | None = None) -> None:
         super().__init__(parent)
         self.db, self.account_id = db, account_id
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.summary.setWordWrap(True)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models.enums import Segment
 from csdesk.reports.branding import Branding
@@ -87,7 +88,7 @@ class ReportDialog(QDialog):
                  today: date | None = None) -> None:
         super().__init__(parent)
         self.document, self.account = document, account
-        today = today or date.today()
+        today = today or clock.today()
         self.setWindowTitle(f"{DOCUMENTS[document]} — {account.name}")
         form = QFormLayout(self)
         self.period = self.audience = None
@@ -242,7 +243,7 @@ class ReportsView(QWidget):
         super().__init__(parent)
         self.db, self.runner, self.selected = db, runner, selected
         self.owner: str | None = None  # set by the window's "My book" scope
-        self.today = today or date.today()
+        self.today = today or clock.today()
         title = QLabel("Reports")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         intro = QLabel("Write a QBR, value-delivered or success-plan PDF for many accounts "

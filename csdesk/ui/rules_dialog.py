@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import counted, format_date
@@ -56,7 +57,7 @@ class RulesDialog(QDialog):
                  parent: QWidget | None = None, today: date | None = None) -> None:
         super().__init__(parent)
         self.db, self.runner = db, runner
-        self.today = today or date.today()
+        self.today = today or clock.today()
         self.setWindowTitle("Playbook rules")
         self.resize(980, 640)
         self.rules = rules(db)
