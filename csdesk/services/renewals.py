@@ -646,6 +646,14 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         left = s.execute(select(Contact.account_id, Contact.left_on)
                          .where(Contact.account_id.in_(ids), Contact.is_champion.is_(True),
                                 Contact.left_company.is_(True))).all() if ids else []
+    def grouped(rows: list[Any]) -> dict[int, list[Any]]:  # one pass, in the query's order
+        out: dict[int, list[Any]] = {}
+        for row in rows:
+            out.setdefault(row[0], []).append(row[1:])
+        return out
+
+    snaps_of, usage_of = grouped(snaps), grouped(usage)
+    tickets_of, left_of = grouped(tickets), grouped(left)
     cases = []
     by_reason: dict[str, int] = {}
     by_category: dict[str, int] = {}
@@ -653,18 +661,18 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
     for aid, name, when, arr, reason, category in churned:
         look = when - timedelta(days=90)
         signals = []
-        health = [(sc, b) for a, d, sc, b in snaps if a == aid and d <= look]
+        health = [(sc, b) for d, sc, b in snaps_of.get(aid, ()) if d <= look]
         if health:
             score, band = health[-1]
             if band is not None and band.value != "green":
                 signals.append(f"health {band.value} ({score:.0f})")
-        use = [(u, st) for a, d, u, st in usage if a == aid and d <= look and st]
+        use = [(u, st) for d, u, st in usage_of.get(aid, ()) if d <= look and st]
         if use and use[-1][0] is not None and use[-1][0] / use[-1][1] < LOW_SEAT_USE:
             signals.append(f"{use[-1][0] / use[-1][1]:.0%} of seats in use")
-        if any(a == aid and esc and look - timedelta(days=90) <= d <= look
-               for a, d, esc in tickets):
+        if any(esc and look - timedelta(days=90) <= d <= look
+               for d, esc in tickets_of.get(aid, ())):
             signals.append("a support escalation")
-        if any(a == aid and (d is None or d <= look) for a, d in left):
+        if any(d is None or d <= look for (d,) in left_of.get(aid, ())):
             signals.append("champion already gone")
         code = reason or "unknown"
         cat = category.value if category is not None else "unknown"
