@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database, restore_book, start_afresh
@@ -101,14 +100,12 @@ def run_gui(
         window.close()
         db.close()
         return 0
+    from csdesk.ui.error_dialog import install_exception_handler
+
     window = MainWindow(db)
-    previous = sys.excepthook
-
-    def excepthook(kind: type[BaseException], exc: BaseException, tb: Any) -> None:
-        if not window.handle_exception(exc):
-            previous(kind, exc, tb)
-
-    sys.excepthook = excepthook  # a server lost mid-edit: the offline state, not a crash
+    # Every error that reaches the event loop: the offline state for a lost server, else
+    # one dialog (what happened, what you were doing, details to copy) and the error log.
+    install_exception_handler(window)
     window.refresh()
     window.show()
     try:

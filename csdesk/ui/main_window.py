@@ -681,6 +681,19 @@ class MainWindow(QMainWindow):
             return True
         return False
 
+    def current_activity(self) -> str:
+        """Where the user is, in words ("on the Plan tab of Highlandspring"): for the error
+        dialog's "what you were doing"."""
+        view = VIEWS[self.nav.currentRow()] if self.nav.currentRow() >= 0 else "accounts"
+        if view == "accounts":
+            page = self.account_tabs.currentWidget()
+            if page is not None and page in self.pages.values():
+                tabs = getattr(page, "tabs", None)
+                tab = tabs.tabText(tabs.currentIndex()).replace("&", "") if tabs else ""
+                name = self.account_tabs.tabText(self.account_tabs.currentIndex())
+                return f"on the {tab} tab of {name}" if tab else f"on the page of {name}"
+        return f"in {VIEW_TITLES[view]}"
+
     def _task_failed(self, error: TaskError) -> None:
         if error.offline:
             self.show_offline(error.message)

@@ -102,8 +102,13 @@ class _Job(QRunnable):
             self._emit(self.signals.failed, TaskError(
                 f"{self.title} failed: {exc}", "", offline=isinstance(exc, ServerUnreachable)))
         except Exception as exc:  # a bug: tell the user what failed, keep the detail
+            from csdesk.errorlog import log_error
+
+            detail = traceback.format_exc()
+            log = log_error(f"{self.title} failed: {type(exc).__name__}: {exc}", detail)
+            where = f" The details were written to {log}." if log is not None else ""
             self._emit(self.signals.failed, TaskError(
-                f"{self.title} failed: {type(exc).__name__}: {exc}", traceback.format_exc()))
+                f"{self.title} failed: {type(exc).__name__}: {exc}.{where}", detail))
         else:
             self._emit(self.signals.finished, result)
 
