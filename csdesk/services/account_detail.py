@@ -22,7 +22,6 @@ from csdesk.models import (
     Activity,
     Contact,
     HealthSnapshot,
-    Renewal,
     Subscription,
     SupportTicket,
     SurveyResponse,
@@ -32,7 +31,6 @@ from csdesk.models.enums import (
     ActivityKind,
     AdvocacyLevel,
     LifecycleStage,
-    RenewalOutcome,
     Segment,
     Sentiment,
     TicketStatus,
@@ -131,17 +129,12 @@ def _header(s: Any, account_id: int) -> Header:
                     .where(Subscription.account_id == account_id,
                            Subscription.start_date <= today,
                            Subscription.end_date >= today)).one()
-    renewal = s.execute(select(Renewal.renewal_date, Renewal.track, Renewal.track_override)
-                        .where(Renewal.account_id == account_id,
-                               Renewal.outcome == RenewalOutcome.PENDING)
-                        .order_by(Renewal.renewal_date).limit(1)).first()
+    # The next renewal and its track are filled in by _with_track (renewals.outlook).
     return Header(
         acc.id, acc.external_id, acc.name, acc.segment.value, acc.segment_override is not None,
         acc.engagement_model.value, acc.lifecycle_stage.value, acc.status.value, acc.owner,
-        int(arr[0] or 0), arr[1] or "USD",
-        renewal[0] if renewal else None,
-        (renewal[2] or renewal[1]).value if renewal else None,
-        acc.customer_since, acc.first_value_date, acc.version)
+        int(arr[0] or 0), arr[1] or "USD", None, None, acc.customer_since,
+        acc.first_value_date, acc.version)
 
 
 def account_id_for(db: Database, key: str) -> int:
@@ -185,16 +178,17 @@ def account_facts(db: Database, account_id: int) -> AccountFacts:
 
 
 def _with_track(db: Database, header: Header) -> Header:
-    """The header with the renewal track the renewals view shows: computed from today's
-    data (or the CSM's override), not whatever track was stored when the record was made."""
+    """The header with the next renewal and its track as the renewals view shows them
+    (renewals.outlook): computed from today's data or the CSM's override, never whatever
+    track was stored when the record was made. A churned account has none."""
     from dataclasses import replace
 
-    from csdesk.services.renewals import pipeline
+    from csdesk.services.renewals import outlook
 
-    rows = pipeline(db, account_ids=[header.id])
-    if not rows:
+    row = outlook(db, account_ids=[header.id]).get(header.id)
+    if row is None:
         return header
-    return replace(header, renewal_date=rows[0].renewal_date, renewal_track=rows[0].track)
+    return replace(header, renewal_date=row.renewal_date, renewal_track=row.track)
 
 
 # -- account fields -----------------------------------------------------------------------

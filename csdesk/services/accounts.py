@@ -15,7 +15,8 @@ from sqlalchemy import and_, func, select
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Activity, HealthSnapshot, Renewal, Subscription, Task
-from csdesk.models.enums import RenewalOutcome, TaskStatus
+from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, TaskStatus
+from csdesk.services.renewals import outlook
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
     "id", "external_id", "name", "segment", "status", "health_score", "health_band",
@@ -45,8 +46,9 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     of these is a single pass over an index.
     """
     today = as_of or clock.today()
-    latest_health = (
+    latest_health = (  # the latest score up to the day shown, as every other screen reads it
         select(HealthSnapshot.account_id, func.max(HealthSnapshot.as_of).label("as_of"))
+        .where(HealthSnapshot.as_of <= today)
         .group_by(HealthSnapshot.account_id)
         .subquery()
     )
@@ -55,12 +57,6 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
         .join(latest_health, latest_health.c.account_id == HealthSnapshot.account_id)
         .where(HealthSnapshot.as_of < latest_health.c.as_of)
         .group_by(HealthSnapshot.account_id)
-        .subquery()
-    )
-    next_renewal = (
-        select(Renewal.account_id, func.min(Renewal.renewal_date).label("renewal_date"))
-        .where(Renewal.outcome == RenewalOutcome.PENDING)
-        .group_by(Renewal.account_id)
         .subquery()
     )
     with db.read() as s:
@@ -88,38 +84,53 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
                     previous_health.c.account_id == HealthSnapshot.account_id,
                     previous_health.c.as_of == HealthSnapshot.as_of)))
         }
-        renewal = {
-            a: (when, override or track)
-            for a, when, track, override in s.execute(
-                select(Renewal.account_id, Renewal.renewal_date, Renewal.track,
-                       Renewal.track_override)
-                .join(next_renewal, and_(
-                    next_renewal.c.account_id == Renewal.account_id,
-                    next_renewal.c.renewal_date == Renewal.renewal_date))
-                .where(Renewal.outcome == RenewalOutcome.PENDING))
-        }
-        touch = dict(s.execute(select(Activity.account_id, func.max(Activity.occurred_on))
-                               .group_by(Activity.account_id)).tuples().all())
-        tasks = dict(s.execute(select(Task.account_id, func.count())
-                               .where(Task.status == TaskStatus.OPEN)
-                               .group_by(Task.account_id)).tuples().all())
         accounts = s.execute(select(Account.id, Account.external_id, Account.name,
                                     Account.segment, Account.status, Account.owner)
                              .order_by(Account.name)).tuples().all()
+    # Next renewal and track, last touch, open tasks: each from its one service function.
+    renewal = {a: (r.renewal_date, RenewalTrack(r.track))
+               for a, r in outlook(db, today=today).items()}
+    touch = last_touch(db, as_of=today)
+    tasks = open_task_counts(db)
     none2 = (None, None)
     rows: list[tuple[object, ...]] = []
     for aid, ext, name, segment, status, owner in accounts:
         when, track = renewal.get(aid, none2)
+        # A churned account has no health now (its page shows the last it had).
+        now = none2 if status == AccountStatus.CHURNED else health.get(aid, none2)
         rows.append((
-            aid, ext, name, segment, status, *health.get(aid, none2), *arr.get(aid, none2),
+            aid, ext, name, segment, status, *now, *arr.get(aid, none2),
             when, track, owner, touch.get(aid), tasks.get(aid, 0),
-            _trend(health.get(aid, none2)[0], before.get(aid)),
+            _trend(now[0], before.get(aid)),
             (when - today).days if when is not None else None,
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
     rows.sort(key=lambda r: r[-2])  # the table opens sorted by name
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key")
+
+
+def last_touch(db: Database, *, as_of: date | None = None,
+               account_ids: list[int] | None = None) -> dict[int, date]:
+    """Each account's last touch: its latest activity on the timeline up to ``as_of``."""
+    as_of = as_of or clock.today()
+    stmt = (select(Activity.account_id, func.max(Activity.occurred_on))
+            .where(Activity.occurred_on <= as_of).group_by(Activity.account_id))
+    if account_ids is not None:
+        stmt = stmt.where(Activity.account_id.in_(account_ids))
+    with db.read() as s:
+        return dict(s.execute(stmt).tuples().all())
+
+
+def open_task_counts(db: Database, *, account_ids: list[int] | None = None
+                     ) -> dict[int, int]:
+    """How many open tasks each account has (accounts with none are absent)."""
+    stmt = (select(Task.account_id, func.count()).where(Task.status == TaskStatus.OPEN)
+            .group_by(Task.account_id))
+    if account_ids is not None:
+        stmt = stmt.where(Task.account_id.in_(account_ids))
+    with db.read() as s:
+        return dict(s.execute(stmt).tuples().all())
 
 
 def _trend(now: float | None, before: float | None) -> float | None:
@@ -141,7 +152,7 @@ def select_accounts(db: Database, *, segment: str | None = None,
                     today: date | None = None, owner: str | None = None) -> list[AccountRef]:
     """Live accounts by segment, by a pending renewal within N days, by id, and (``owner``)
     only that CSM's book; by name."""
-    from csdesk.models.enums import AccountStatus, Segment
+    from csdesk.models.enums import Segment
 
     today = today or clock.today()
     stmt = select(Account.id, Account.external_id, Account.name).where(

@@ -8,7 +8,7 @@ from the data here, so the CLI, the GUI and the batch all say the same thing.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -20,16 +20,16 @@ from csdesk.models import (
     Account,
     HealthSnapshot,
     Opportunity,
-    Renewal,
     SupportTicket,
     UsageSnapshot,
 )
-from csdesk.models.enums import OpportunityStage, RenewalOutcome
+from csdesk.models.enums import OpportunityStage
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
 from csdesk.services.account_detail import Header, _header
 from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period, parse_period, quarter_of
+from csdesk.services.renewals import outlook
 
 
 @dataclass(frozen=True)
@@ -135,12 +135,6 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
         tickets = s.execute(select(SupportTicket.opened_on, SupportTicket.closed_on,
                                    SupportTicket.priority, SupportTicket.is_escalation)
                             .where(SupportTicket.account_id == account_id)).all()
-        renewal = s.execute(select(Renewal.renewal_date, Renewal.current_arr_cents,
-                                   Renewal.forecast_arr_cents, Renewal.likelihood,
-                                   Renewal.track, Renewal.track_override, Renewal.currency)
-                            .where(Renewal.account_id == account_id,
-                                   Renewal.outcome == RenewalOutcome.PENDING)
-                            .order_by(Renewal.renewal_date).limit(1)).first()
         opportunities = tuple(
             (t, k.value, int(a or 0)) for t, k, a in s.execute(
                 select(Opportunity.title, Opportunity.kind, Opportunity.amount_cents)
@@ -177,13 +171,17 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
         sum(1 for t in opened if t.priority.value in ("urgent", "high")),
         statistics.median(durations) if durations else None)
 
+    # The next renewal as every screen shows it (date, track, likelihood): renewals.outlook.
+    nxt = outlook(db, today=today, account_ids=[account_id]).get(account_id)
+    header = replace(header, renewal_date=nxt.renewal_date if nxt else None,
+                     renewal_track=nxt.track if nxt else None)
     commercial = Commercial(
-        renewal[0] if renewal else header.renewal_date,
-        int(renewal[1]) if renewal else header.arr_cents,
-        int(renewal[2]) if renewal and renewal[2] is not None else None,
-        renewal[3] if renewal else None,
-        (renewal[5] or renewal[4]).value if renewal else None,
-        opportunities, renewal[6] if renewal else header.currency)
+        nxt.renewal_date if nxt else None,
+        nxt.arr_cents if nxt else header.arr_cents,
+        nxt.expected_arr_cents if nxt else None,
+        nxt.likelihood if nxt else None,
+        nxt.track if nxt else None,
+        opportunities, nxt.currency if nxt else header.currency)
 
     next_end = end + timedelta(days=92)
     steps = []

@@ -48,7 +48,11 @@ PROCESS_START = {"enterprise": 180, "mid_market": 120, "smb": 90, "self_serve": 
 CHECKPOINTS = (120, 90, 60, 30)
 LOW_SEAT_USE = 0.5  # under this share of licensed seats active → at risk
 FALLING = -5.0  # a health drop of at least this many points since the previous snapshot
-BASE_LIKELIHOOD = {"auto_renew": 0.95, "standard": 0.85, "at_risk": 0.55}
+# The default likelihood of each track, from health 0 to health 100: the ranges do not
+# overlap, so an at-risk renewal is always less likely than a standard one, and a standard
+# one than an auto-renewal, unless the CSM overrides the likelihood (with a note).
+LIKELIHOOD_RANGE = {"at_risk": (0.30, 0.60), "standard": (0.70, 0.90),
+                    "auto_renew": (0.92, 0.98)}
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,10 @@ def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_y
 
 
 def default_likelihood(track: str, health: float | None) -> float:
-    """The track's base, nudged by up to ±10 points by the health score around 50."""
-    base = BASE_LIKELIHOOD[track]
-    if health is None:
-        return base
-    return round(max(0.05, min(0.99, base + (health - 50) / 500)), 2)
+    """Where the health score (0–100; unknown counts as 50) falls in the track's range."""
+    low, high = LIKELIHOOD_RANGE[track]
+    score = 50.0 if health is None else max(0.0, min(100.0, float(health)))
+    return round(low + (high - low) * score / 100, 2)
 
 
 def pipeline(db: Database, *, today: date | None = None, within: int | None = None,
@@ -269,6 +272,14 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
             upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1)))
     out.sort(key=lambda r: (r.renewal_date, r.name))
     return out
+
+
+def outlook(db: Database, *, today: date | None = None,
+            account_ids: list[int] | None = None) -> dict[int, RenewalRow]:
+    """Each live account's next renewal as :func:`pipeline` computes it (date, track,
+    likelihood …), by account id: the one answer the book, the account page, documents and
+    the command line all show."""
+    return {r.account_id: r for r in pipeline(db, today=today, account_ids=account_ids)}
 
 
 def _latest_usage(s: object, today: date, account_ids: list[int] | None = None
@@ -590,12 +601,14 @@ def forecast_accuracy(db: Database, period: str) -> ForecastAccuracy:
     start, end = parse_period(period)
     with db.read() as s:
         rows = s.execute(select(Renewal.current_arr_cents, Renewal.likelihood,
-                                Renewal.new_arr_cents)
+                                Renewal.new_arr_cents, Renewal.track, Renewal.track_override)
                          .where(Renewal.renewal_date >= start, Renewal.renewal_date <= end,
                                 Renewal.outcome != RenewalOutcome.PENDING)).all()
-    predicted = round(sum(arr * (lik if lik is not None else BASE_LIKELIHOOD["standard"])
-                          for arr, lik, _new in rows))
-    actual = sum(int(new or 0) for _a, _l, new in rows)
+    # No likelihood on record: the default of the track it was on (its health then unknown).
+    predicted = round(sum(
+        arr * (lik if lik is not None else default_likelihood((over or track).value, None))
+        for arr, lik, _new, track, over in rows))
+    actual = sum(int(row[2] or 0) for row in rows)
     accuracy = max(0.0, 1 - abs(predicted - actual) / actual) if actual else None
     return ForecastAccuracy(period.upper(), len(rows), predicted, actual, accuracy)
 

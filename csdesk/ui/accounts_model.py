@@ -104,7 +104,8 @@ class AccountsModel(QAbstractTableModel):
         self._rebuild_filter()
 
     def set_filters(self, **filters: Any) -> None:
-        """segment, band, renewal_within (days), owner, attention (bool), ids (set)."""
+        """segment, band, renewal_within (days), owner, attention (bool), ids (set),
+        churned (bool: show churned accounts too; a set of ``ids`` shows them anyway)."""
         self._filters = {k: v for k, v in filters.items() if v not in (None, "", False)}
         self._rebuild_filter()
 
@@ -118,6 +119,9 @@ class AccountsModel(QAbstractTableModel):
             tests.append(lambda r: needle in r[name] or needle in r[ext].casefold()
                          or (r[owner] is not None and needle in r[owner]))
         f = self._filters
+        if not f.get("churned") and "ids" not in f:
+            status = c["status"]
+            tests.append(lambda r: r[status].value != "churned")
         if "segment" in f:
             seg, i = f["segment"], c["segment"]
             tests.append(lambda r: r[i] is not None and r[i].value == seg)
@@ -161,6 +165,10 @@ class AccountsModel(QAbstractTableModel):
         days, track = r[c["days_to_renewal"]], r[c["renewal_track"]]
         return days is not None and 0 <= days <= 90 and track is not None and \
             track.value == "at_risk"
+
+    def churned_count(self) -> int:
+        i = self._col["status"]
+        return sum(1 for r in self._all if r[i].value == "churned")
 
     def owners(self) -> list[str]:
         i = self._col["owner"]

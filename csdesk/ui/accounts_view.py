@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.models.enums import Segment
 from csdesk.services.accounts import AccountTable
+from csdesk.services.formatting import counted
 from csdesk.ui.accounts_model import ARR, COLUMNS, DAYS, HEALTH, NAME, TASKS, AccountsModel
 
 
@@ -62,6 +63,11 @@ class AccountsView(QWidget):
                                 "incomplete")
         self.handoff.toggled.connect(self._apply_filters)
         self.incomplete_handoffs: set[int] = set()
+        # Churned accounts are history: hidden until asked for (a drill-down shows them).
+        self.churned = QToolButton()
+        self.churned.setText("Churned")
+        self.churned.setCheckable(True)
+        self.churned.toggled.connect(self._apply_filters)
         self.clear_button = QToolButton()
         self.clear_button.setText("✕")
         self.clear_button.setToolTip("Clear every filter")
@@ -79,6 +85,7 @@ class AccountsView(QWidget):
         search_row = QHBoxLayout()
         search_row.addWidget(self.filter_edit, 1)
         search_row.addWidget(self.count_label)
+        search_row.addWidget(self.churned)  # beside the count it changes
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -134,6 +141,10 @@ class AccountsView(QWidget):
             self.owner.addItem(name, name)
         self.owner.setCurrentIndex(max(0, self.owner.findData(keep)))
         self.owner.blockSignals(False)
+        churned = self.model.churned_count()
+        self.churned.setText(f"Churned ({churned:,})" if churned else "Churned")
+        self.churned.setToolTip(f"Show the {counted(churned, 'churned account')} too" if churned
+                                else "No account has churned")
         self._apply_filters()
 
     def _apply_filters(self, *_args: object) -> None:
@@ -142,6 +153,7 @@ class AccountsView(QWidget):
                                renewal_within=self.renewal.currentData(),
                                owner=self.owner.currentData(),
                                attention=self.attention.isChecked(),
+                               churned=self.churned.isChecked(),
                                ids=getattr(self, "_ids", None),
                                handoff=self.incomplete_handoffs if self.handoff.isChecked()
                                else None)
@@ -158,7 +170,7 @@ class AccountsView(QWidget):
             box.blockSignals(True)
             box.setCurrentIndex(0)
             box.blockSignals(False)
-        for button in (self.attention, self.handoff):
+        for button in (self.attention, self.handoff, self.churned):
             button.blockSignals(True)
             button.setChecked(False)
             button.blockSignals(False)
@@ -183,6 +195,8 @@ class AccountsView(QWidget):
 
     def _update_count(self, *_args: object) -> None:
         shown, total = self.model.rowCount(), self.model.total_count()
+        if not self.churned.isChecked() and getattr(self, "_ids", None) is None:
+            total -= self.model.churned_count()  # hidden: "194 accounts", "Churned (56)"
         noun = "account" if total == 1 else "accounts"
         extra = f" — {self._ids_label}" if getattr(self, "_ids", None) is not None and \
             getattr(self, "_ids_label", "") else ""

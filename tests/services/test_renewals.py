@@ -57,9 +57,16 @@ def test_checkpoints_per_segment() -> None:
 
 
 def test_likelihood_follows_track_and_health() -> None:
-    assert default_likelihood("auto_renew", None) == 0.95
+    assert default_likelihood("auto_renew", None) == 0.95  # unknown health: the middle
+    assert default_likelihood("standard", 50) == 0.80
+    assert default_likelihood("at_risk", 0) == 0.30
+    assert default_likelihood("at_risk", 100) == 0.60
     assert default_likelihood("at_risk", 20) < default_likelihood("at_risk", 80)
-    assert default_likelihood("standard", 50) == 0.85
+    # Whatever the health, at risk < standard < auto-renew.
+    for low in range(0, 101, 5):
+        for high in range(0, 101, 5):
+            assert default_likelihood("at_risk", high) < default_likelihood("standard", low)
+            assert default_likelihood("standard", high) < default_likelihood("auto_renew", low)
 
 
 def _model(db: Database) -> int:

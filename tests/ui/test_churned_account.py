@@ -59,3 +59,38 @@ def test_the_cli_explains_a_churned_account(demo_location: DatabaseLocation,
                  "--db", str(demo_location.path)]) == 0
     out = capsys.readouterr()
     assert out.out.startswith("Churned on ") and "Traceback" not in out.err
+
+
+def test_the_book_hides_churned_accounts_until_the_chip_shows_them(
+        qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+
+    from csdesk import clock
+    from csdesk.ui.accounts_model import HEALTH, NAME
+    from tests.ui.conftest import open_window
+
+    churned_ids = {i for i, _ext in _churned(demo_db)}
+    with clock.pin(AS_OF):
+        window = open_window(qtbot, demo_db)
+        view = window.accounts
+        shown = set(view.model.row_ids(list(range(view.model.rowCount()))))
+        assert shown and not shown & churned_ids  # none by default
+        assert view.churned.text() == f"Churned ({len(churned_ids)})"
+        qtbot.mouseClick(view.churned, Qt.MouseButton.LeftButton)
+        with_churned = set(view.model.row_ids(list(range(view.model.rowCount()))))
+        assert with_churned == shown | churned_ids
+        assert view.count_label.text() == "250 accounts"
+        # A churned row never shows a live health colour or score, and reads "Churned".
+        for row in range(view.model.rowCount()):
+            if view.model.account_id(row) in churned_ids:
+                assert view.model.index(row, HEALTH).data() == "—"
+                assert view.model.index(row, HEALTH).data(
+                    Qt.ItemDataRole.DecorationRole) is None
+                assert view.model.index(row, 3).data() == "Churned"
+        qtbot.mouseClick(view.churned, Qt.MouseButton.LeftButton)
+        assert set(view.model.row_ids(list(range(view.model.rowCount())))) == shown
+        # A drill-down into churned accounts shows them whatever the chip says.
+        some = set(sorted(churned_ids)[:5])
+        window.drill(some, "churned last quarter")
+        assert set(view.model.row_ids(list(range(view.model.rowCount())))) == some
+        assert view.model.index(0, NAME).data()

@@ -28,8 +28,11 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
         qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
     assert loaded.args == [250]
     assert window.book_stack.currentWidget() is window.account_tabs
-    assert window.accounts.model.rowCount() == 250
-    assert window.accounts.count_label.text() == "250 accounts"
+    churned = window.accounts.model.churned_count()
+    assert churned > 0
+    assert window.accounts.model.rowCount() == 250 - churned  # churned hidden by default
+    assert window.accounts.count_label.text() == f"{250 - churned} accounts"
+    assert window.accounts.churned.text() == f"Churned ({churned})"
     assert not window.act_demo.isEnabled()
 
 
@@ -37,7 +40,7 @@ def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type
     window = open_window(qtbot, demo_db)
     model = window.accounts.model
     assert window.book_stack.currentWidget() is window.account_tabs
-    assert model.rowCount() == 250
+    assert model.rowCount() == 250 - model.churned_count()
     names = [model.index(r, NAME).data() for r in range(model.rowCount())]
     assert names == sorted(names, key=str.casefold)
 
@@ -48,9 +51,10 @@ def test_filter_by_name_owner_or_id(qtbot, demo_db: Database) -> None:  # type: 
     qtbot.keyClicks(view.filter_edit, "ACC-00001")
     shown = view.model.rowCount()
     assert 1 <= shown <= 11
-    assert view.count_label.text() == f"{shown} of 250 accounts"
+    live = 250 - view.model.churned_count()
+    assert view.count_label.text() == f"{shown} of {live} accounts"
     view.filter_edit.clear()
-    assert view.model.rowCount() == 250
+    assert view.model.rowCount() == live
 
 
 def _model(demo_db: Database) -> AccountsModel:
