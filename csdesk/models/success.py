@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,6 +83,11 @@ class Objective(VersionedMixin, TimestampMixin, Base):
     due_date: Mapped[date | None]
     status: Mapped[ObjectiveStatus] = mapped_column(
         str_enum(ObjectiveStatus, "objective_status"), default=ObjectiveStatus.NOT_STARTED
+    )
+    # The CSM set the status against what the numbers say (success_plans.objective_status);
+    # otherwise the status follows baseline, current, target and the due date.
+    status_overridden: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
     )
     owner_side: Mapped[OwnerSide] = mapped_column(
         str_enum(OwnerSide, "objective_owner_side"), default=OwnerSide.CUSTOMER

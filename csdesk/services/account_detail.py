@@ -26,6 +26,7 @@ from csdesk.models import (
     SupportTicket,
     SurveyResponse,
     UsageSnapshot,
+    activity_contacts,
 )
 from csdesk.models.enums import (
     ActivityKind,
@@ -248,10 +249,35 @@ CONTACT_FIELDS = ("name", "email", "title", "is_champion", "is_executive_sponsor
                   "left_company")
 
 
-def _contact_row(c: Contact) -> ContactRow:
+def _contact_row(c: Contact, touched: date | None = None) -> ContactRow:
     return ContactRow(c.id, c.name, c.email, c.title, c.is_champion, c.is_executive_sponsor,
                       c.is_economic_buyer, c.sentiment.value, c.advocacy_level.value,
-                      c.last_contacted, c.left_company, c.version)
+                      _later(c.last_contacted, touched), c.left_company, c.version)
+
+
+def _later(a: date | None, b: date | None) -> date | None:
+    return a if b is None else b if a is None else max(a, b)
+
+
+def last_contacted(s: Any, *, account_ids: list[int] | None = None,
+                   as_of: date | None = None) -> dict[int, date]:
+    """Each contact's last contact, up to ``as_of``: the later of its latest activity on the
+    timeline and the date a CRM import gave (a touch csdesk has no record of). Every
+    screen, rule and score reads it here, so none shows a date older than the timeline."""
+    as_of = as_of or clock.today()
+    touched = (select(activity_contacts.c.contact_id, func.max(Activity.occurred_on))
+               .join(Activity, Activity.id == activity_contacts.c.activity_id)
+               .where(Activity.occurred_on <= as_of)
+               .group_by(activity_contacts.c.contact_id))
+    stated = select(Contact.id, Contact.last_contacted).where(
+        Contact.last_contacted.is_not(None), Contact.last_contacted <= as_of)
+    if account_ids is not None:
+        touched = touched.where(Activity.account_id.in_(account_ids))
+        stated = stated.where(Contact.account_id.in_(account_ids))
+    out: dict[int, date] = dict(s.execute(stated).tuples().all())
+    for cid, when in s.execute(touched).tuples():
+        out[cid] = _later(out.get(cid), when) or when
+    return out
 
 
 def contacts(db: Database, account_id: int) -> list[ContactRow]:
@@ -259,7 +285,8 @@ def contacts(db: Database, account_id: int) -> list[ContactRow]:
         rows = s.scalars(select(Contact).where(Contact.account_id == account_id)
                          .order_by(Contact.left_company, Contact.is_champion.desc(),
                                    Contact.name)).all()
-        return [_contact_row(c) for c in rows]
+        touched = last_contacted(s, account_ids=[account_id])
+        return [_contact_row(c, touched.get(c.id)) for c in rows]
 
 
 def _validate_contact(data: dict[str, Any]) -> dict[str, Any]:
@@ -301,7 +328,8 @@ def update_contact(db: Database, contact_id: int, data: dict[str, Any],
             s, Contact, contact_id, expected_version, values,
             "this contact was changed or deleted elsewhere since you opened it; your edit "
             "was not saved — reload to see it")
-        return _contact_row(contact)
+        touched = last_contacted(s, account_ids=[contact.account_id])
+        return _contact_row(contact, touched.get(contact.id))
 
 
 def delete_contact(db: Database, contact_id: int, expected_version: int) -> None:

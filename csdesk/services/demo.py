@@ -384,8 +384,12 @@ class _Generator:
                                         0.05, 0.95))
                     track = ("auto_renew" if self.auto_renew[i] and self.h[i] > 0.3
                              else "at_risk" if lik < 0.6 else "standard")
+                    # Most likelihoods follow the track and health (no value on record);
+                    # about one in eight is the CSM's own call, which overrides it.
+                    called = rng.random() < 0.125
                     renewals.append((ren_id, i + 1, sub_id, _iso(end), arr,
-                                     round(arr * lik), None, currency, lik, track,
+                                     round(arr * lik) if called else None, None, currency,
+                                     lik if called else None, track,
                                      "preparing" if end - T < 120 else "not_started",
                                      "pending", None, None, None, None, 1, self.now, self.now,
                                      f"REN-{ren_id:07d}"))

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.models import Account, Handoff, Objective, SuccessPlan
+from csdesk.models import Account, Contact, Handoff, Objective, SuccessPlan
 from csdesk.models.enums import LifecycleStage, ObjectiveStatus, OwnerSide, PlanStatus
 from csdesk.services.account_detail import ConflictError
 
@@ -47,12 +47,39 @@ def _missing(values: dict[str, Any]) -> tuple[str, ...]:
                  if values.get(key) in (None, "", [], ()))
 
 
+# Who holds each role is one fact, kept on the contacts: a handoff that names nobody for a
+# role shows the current contact who holds it (and never calls it missing then).
+ROLES = {"economic_buyer_id": Contact.is_economic_buyer, "champion_id": Contact.is_champion,
+         "sponsor_id": Contact.is_executive_sponsor}
+
+
+def _role_holders(s: Any, account_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Per account, the current contact (not left) holding each role, by role field."""
+    out: dict[int, dict[str, int]] = {}
+    if not account_ids:
+        return out
+    for key, flag in ROLES.items():
+        for aid, cid in s.execute(
+                select(Contact.account_id, func.min(Contact.id))
+                .where(Contact.account_id.in_(account_ids), flag.is_(True),
+                       Contact.left_company.is_(False))
+                .group_by(Contact.account_id)).tuples():
+            out.setdefault(aid, {})[key] = cid
+    return out
+
+
+def _with_roles(values: dict[str, Any], holders: dict[str, int]) -> dict[str, Any]:
+    return {**values, **{k: v for k, v in holders.items() if values.get(k) is None}}
+
+
 def get_handoff(db: Database, account_id: int) -> HandoffView:
     with db.read() as s:
+        holders = _role_holders(s, [account_id]).get(account_id, {})
         h = s.scalars(select(Handoff).where(Handoff.account_id == account_id)).first()
         if h is None:
-            return HandoffView(account_id, False, {}, tuple(REQUIRED.values()))
-        values = {f: getattr(h, f) for f in FIELDS}
+            return HandoffView(account_id, False, dict(holders),
+                               tuple(REQUIRED.values()))
+        values = _with_roles({f: getattr(h, f) for f in FIELDS}, holders)
         return HandoffView(account_id, True, values, _missing(values), h.version)
 
 
@@ -110,7 +137,9 @@ def incomplete_onboarding(db: Database) -> set[int]:
     with db.read() as s:
         onboarding = set(s.scalars(select(Account.id).where(
             Account.lifecycle_stage == LifecycleStage.ONBOARDING)))
-        handoffs = {h.account_id: {f: getattr(h, f) for f in FIELDS}
+        holders = _role_holders(s, list(onboarding))
+        handoffs = {h.account_id: _with_roles({f: getattr(h, f) for f in FIELDS},
+                                              holders.get(h.account_id, {}))
                     for h in s.scalars(select(Handoff).where(
                         Handoff.account_id.in_(onboarding)))} if onboarding else {}
     return {a for a in onboarding if a not in handoffs or _missing(handoffs[a])}

@@ -34,7 +34,6 @@ from csdesk.models import (
     SurveyResponse,
     Task,
     UsageSnapshot,
-    activity_contacts,
 )
 from csdesk.models.enums import (
     AccountStatus,
@@ -46,7 +45,12 @@ from csdesk.models.enums import (
     TaskStatus,
 )
 from csdesk.progress import CancelFn, ProgressFn, Reporter
-from csdesk.services.account_detail import ConflictError, ValidationError, update_versioned
+from csdesk.services.account_detail import (
+    ConflictError,
+    ValidationError,
+    last_contacted,
+    update_versioned,
+)
 from csdesk.services.formatting import counted, format_money
 from csdesk.services.periods import quarter_of
 
@@ -351,11 +355,7 @@ def _relationship_risk(db: Database, s: Any, book: _Book, p: dict[str, Any]
                                 Contact.last_contacted)
                          .where(Contact.is_champion.is_(True)
                                 | Contact.is_executive_sponsor.is_(True))).all()
-    touched = dict(s.execute(
-        select(activity_contacts.c.contact_id, func.max(Activity.occurred_on))
-        .join(Activity, Activity.id == activity_contacts.c.activity_id)
-        .where(Activity.occurred_on <= book.as_of)
-        .group_by(activity_contacts.c.contact_id)).all())
+    touched = last_contacted(s, as_of=book.as_of)
     current_champion = {c.account_id for c in contacts if c.is_champion and not (
         c.left_company and (c.left_on is None or c.left_on <= book.as_of))}
     for c in contacts:
@@ -368,8 +368,7 @@ def _relationship_risk(db: Database, s: Any, book: _Book, p: dict[str, Any]
             yield (c.account_id, f"champion-{c.id}", f"Champion {c.name} left{when}; nobody "
                    "holds the role now", c.left_on or book.as_of)
         elif c.is_executive_sponsor and not gone:
-            last = max((d for d in (touched.get(c.id), c.last_contacted)
-                        if d is not None and d <= book.as_of), default=None)
+            last = touched.get(c.id)
             if last is not None and (book.as_of - last).days >= quiet:
                 yield (c.account_id, f"sponsor-{c.id}-{last}", f"Executive sponsor {c.name} "
                        f"last heard from {book.day(last)} ({(book.as_of - last).days} days "

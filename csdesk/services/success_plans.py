@@ -67,6 +67,9 @@ class ObjectiveView:
     overdue: bool
     version: int
     milestones: tuple[MilestoneView, ...] = ()
+    computed_status: str = ""  # what the numbers and the due date say
+    status_overridden: bool = False  # ``status`` is the CSM's call against the numbers
+    status_reason: str = ""  # why the computed status is what it is, in words
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,57 @@ def _milestone(m: Milestone, today: date) -> MilestoneView:
                          tuple(_task(t, today) for t in m.tasks))
 
 
-def _objective(o: Objective, today: date) -> ObjectiveView:
-    closed = o.status in (ObjectiveStatus.ACHIEVED, ObjectiveStatus.DROPPED)
+PACE_SLACK = 0.15  # this far behind the straight line from start to due is still on track
+
+
+def objective_status(*, stored: str, baseline: float | None, current: float | None,
+                     target: float | None, start: date | None, due: date | None,
+                     today: date) -> tuple[str, str]:
+    """The status the numbers give an objective, and why, in words.
+
+    With a KPI (baseline, current, target): achieved when the target is reached; at risk
+    when past due, or behind the straight line from the plan's start to the due date by
+    more than ``PACE_SLACK``; not started while nothing has moved early on; else on track.
+    Without numbers the CSM's status stands, except that an open objective past its due
+    date is at risk. Dropped is always the CSM's decision.
+    """
+    if stored == "dropped":
+        return "dropped", "dropped by the CSM"
+    p = progress(baseline, current, target)
+    late = due is not None and due < today
+    if p is None:
+        if stored != "achieved" and late:
+            return "at_risk", f"past its due date ({due:%d %b %Y}) and not achieved"
+        return stored, "no KPI numbers: the status is the CSM's"
+    if p >= 1:
+        return "achieved", "the target is reached"
+    if late:
+        return "at_risk", f"{p:.0%} of the way at its due date ({due:%d %b %Y})"
+    expected = None
+    if start is not None and due is not None and due > start:
+        expected = max(0.0, min(1.0, (today - start).days / (due - start).days))
+    if p == 0 and (expected is None or expected < 0.25):
+        return "not_started", "the KPI has not moved yet"
+    if expected is not None and p + PACE_SLACK < expected:
+        return "at_risk", f"{p:.0%} of the way with {expected:.0%} of the time gone"
+    return "on_track", (f"{p:.0%} of the way with {expected:.0%} of the time gone"
+                        if expected is not None else f"{p:.0%} of the way")
+
+
+def _objective(o: Objective, today: date, start: date | None = None) -> ObjectiveView:
+    computed, why = objective_status(
+        stored=o.status.value, baseline=o.baseline, current=o.current, target=o.target,
+        start=start, due=o.due_date, today=today)
+    overridden = bool(o.status_overridden) and o.status.value != computed
+    status = o.status.value if overridden else computed
+    closed = status in ("achieved", "dropped")
     return ObjectiveView(o.id, o.title, o.kpi_name, o.kpi_unit, o.baseline, o.current,
-                         o.target, o.due_date, o.status.value, o.owner_side.value,
+                         o.target, o.due_date, status, o.owner_side.value,
                          o.owner_contact.name if o.owner_contact else None, o.owner_contact_id,
                          progress(o.baseline, o.current, o.target),
                          bool(not closed and o.due_date and o.due_date < today), o.version,
-                         tuple(_milestone(m, today) for m in o.milestones))
+                         tuple(_milestone(m, today) for m in o.milestones),
+                         computed, overridden, why)
 
 
 def plan_view(db: Database, plan_id: int, *, today: date | None = None) -> PlanView:
@@ -128,7 +174,7 @@ def plan_view(db: Database, plan_id: int, *, today: date | None = None) -> PlanV
         plan = s.get(SuccessPlan, plan_id)
         if plan is None:
             raise CsdeskError(f"no success plan {plan_id}")
-        objectives = tuple(_objective(o, today) for o in plan.objectives)
+        objectives = tuple(_objective(o, today, plan.period_start) for o in plan.objectives)
         milestones = [m for o in objectives for m in o.milestones]
         done = [m for m in milestones if m.status == "done"]
         prog = [o.progress for o in objectives if o.progress is not None]
@@ -275,6 +321,8 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
             setattr(node, name, value)
         plan = _plan_of(s, kind, node)
         _check(kind, node, plan)
+        if kind == "objective":
+            _settle_status(node, plan, set_by_csm="status" in changes)
         if kind == "milestone":
             if "status" in changes or "done_date" in changes:
                 if node.status == MilestoneStatus.DONE and node.done_date is None:
@@ -285,6 +333,31 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
                 _reach_first_value(s, plan.account_id, node.done_date)
         s.flush()
         return node.version
+
+
+def _settle_status(o: Objective, plan: SuccessPlan, *, set_by_csm: bool) -> None:
+    """Keep the stored status the one shown: a status the CSM sets that differs from what
+    the numbers say is an override (shown as one); one that agrees, or any change of the
+    numbers while not overridden, leaves the numbers in charge."""
+    computed, _why = objective_status(
+        stored=o.status.value, baseline=o.baseline, current=o.current, target=o.target,
+        start=plan.period_start, due=o.due_date, today=clock.today())
+    if set_by_csm:
+        o.status_overridden = o.status.value != computed
+    elif not o.status_overridden:
+        o.status = ObjectiveStatus(computed)
+
+
+def clear_status_override(db: Database, objective_id: int, expected_version: int) -> int:
+    """Let the numbers decide the objective's status again."""
+    with db.write() as s:
+        o = s.get(Objective, objective_id)
+        if o is None or o.version != expected_version:
+            raise ConflictError("someone else changed this objective since you opened it")
+        o.status_overridden = False
+        _settle_status(o, o.plan, set_by_csm=False)
+        s.flush()
+        return o.version
 
 
 def _reach_first_value(s: Any, account_id: int, when: date) -> None:

@@ -418,6 +418,13 @@ class PlanEditor(QWidget):
             unit = f" {o.kpi_unit}" if o.kpi_unit else ""
             oi.setToolTip(TITLE, f"KPI: {o.kpi_name or '—'}{unit}")
             oi.setText(PROGRESS, "" if o.progress is None else f"{o.progress:.0%}")
+            if o.status_overridden:  # the CSM's call against the numbers, shown as one
+                oi.setText(STATUS, f"{_nice(o.status)} ✎")
+                oi.setToolTip(STATUS, f"Set by you. The numbers say {_nice(o.computed_status)}"
+                                      f" ({o.status_reason}); choose that to let them "
+                                      "decide again.")
+            else:
+                oi.setToolTip(STATUS, f"From the numbers: {o.status_reason}.")
             for m in o.milestones:
                 title = ("★ " if m.is_first_value else "") + m.title
                 mi = self._item(oi, "milestone", m.id, m.version, title, m.owner_side,
@@ -622,9 +629,12 @@ class PlanEditor(QWidget):
             return
         if new == old:
             return
+        was = view.status if kind == "objective" else None
         self.undo_stack.push(EditCommand(self, kind, node_id, field, old, new))
-        if kind == "objective" and field == "status" and new == "achieved" and \
-                not self.problem.text():
+        now = self._node(kind, node_id)
+        # Achieved by the CSM's word or by the numbers reaching the target: offer to log it.
+        if kind == "objective" and was != "achieved" and now is not None and \
+                now.status == "achieved" and not self.problem.text():
             self.objective_achieved.emit(node_id)
 
     def _node(self, kind: str, node_id: int) -> Any:
