@@ -1,0 +1,101 @@
+"""The book's accounts as plain facts read straight from the tables, with no csdesk service:
+what a filtered list is checked against (every row shown passes, every row left out fails).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account, HealthSnapshot, Renewal, Subscription
+
+
+@dataclass(frozen=True)
+class Fact:
+    id: int
+    external_id: str
+    name: str
+    segment: str
+    status: str
+    owner: str | None
+    band: str | None  # of the latest health snapshot
+    score: float | None  # the latest score
+    previous: float | None  # the score of the snapshot before it
+    renewal: date | None  # the earliest pending renewal (any date)
+    track: str | None  # its track (the override when set)
+    pending: tuple[date, ...]  # every pending renewal's date, earliest first
+
+    def next_renewal(self, today: date) -> date | None:
+        """The earliest pending renewal from ``today`` on."""
+        return next((d for d in self.pending if d >= today), None)
+
+    def days_to_renewal(self, today: date) -> int | None:
+        return None if self.renewal is None else (self.renewal - today).days
+
+    def needs_attention(self, today: date) -> bool:
+        """Live, and red; or down 10 points or more; or at risk and renewing within 90 days."""
+        if self.status == "churned":
+            return False
+        if self.band == "red":
+            return True
+        if self.score is not None and self.previous is not None \
+                and round(self.score - self.previous, 1) <= -10:
+            return True
+        days = self.days_to_renewal(today)
+        return days is not None and 0 <= days <= 90 and self.track == "at_risk"
+
+
+def _value(v: Any) -> Any:
+    return getattr(v, "value", v)
+
+
+def book_facts(db: Database) -> dict[int, Fact]:
+    with db.read() as s:
+        accounts = s.execute(select(Account.id, Account.external_id, Account.name,
+                                    Account.segment, Account.status, Account.owner)).all()
+        snaps: dict[int, list[tuple[float | None, str | None]]] = {}
+        for aid, score, band in s.execute(
+                select(HealthSnapshot.account_id, HealthSnapshot.score, HealthSnapshot.band)
+                .order_by(HealthSnapshot.account_id, HealthSnapshot.as_of)):
+            snaps.setdefault(aid, []).append((score, _value(band)))
+        renewals: dict[int, list[tuple[date, str]]] = {}
+        for aid, when, track, override in s.execute(
+                select(Renewal.account_id, Renewal.renewal_date, Renewal.track,
+                       Renewal.track_override)
+                .where(Renewal.outcome == "pending")
+                .order_by(Renewal.account_id, Renewal.renewal_date)):
+            renewals.setdefault(aid, []).append((when, _value(override or track)))
+    out = {}
+    for aid, ext, name, segment, status, owner in accounts:
+        history = snaps.get(aid, [])
+        score, band = history[-1] if history else (None, None)
+        previous = history[-2][0] if len(history) > 1 else None
+        pending = renewals.get(aid, [])
+        when, track = pending[0] if pending else (None, None)
+        out[aid] = Fact(aid, ext, name, _value(segment), _value(status), owner, band, score,
+                        previous, when, track, tuple(d for d, _t in pending))
+    return out
+
+
+def arr_on(db: Database, day: date) -> dict[int, int]:
+    """Each account's ARR (cents) on a day: its subscriptions in force that day, ends
+    included."""
+    arr: dict[int, int] = {}
+    with db.read() as s:
+        for aid, start, end, cents in s.execute(select(
+                Subscription.account_id, Subscription.start_date, Subscription.end_date,
+                Subscription.arr_cents)):
+            if start <= day <= end:
+                arr[aid] = arr.get(aid, 0) + cents
+    return arr
+
+
+def shown_ids(model: Any) -> set[int]:
+    """The account ids an AccountsModel lists now."""
+    ids = model.row_ids(list(range(model.rowCount())))
+    assert len(ids) == len(set(ids))  # no account listed twice
+    return set(ids)
