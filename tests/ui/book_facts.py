@@ -99,3 +99,23 @@ def shown_ids(model: Any) -> set[int]:
     ids = model.row_ids(list(range(model.rowCount())))
     assert len(ids) == len(set(ids))  # no account listed twice
     return set(ids)
+
+
+def next_renewals(db: Database, today: date) -> dict[int, date]:
+    """Each live account's next renewal as the pipeline lists it: its earliest pending
+    renewal from today on, else the end of the subscriptions in force today."""
+    facts = book_facts(db)
+    ends: dict[int, date] = {}
+    with db.read() as s:
+        for aid, start, end in s.execute(select(
+                Subscription.account_id, Subscription.start_date, Subscription.end_date)):
+            if start <= today <= end:
+                ends[aid] = min(end, ends.get(aid, end))
+    out = {}
+    for aid, f in facts.items():
+        if f.status != "active":
+            continue
+        when = f.next_renewal(today) or ends.get(aid)
+        if when is not None:
+            out[aid] = when
+    return out

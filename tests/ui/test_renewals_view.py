@@ -12,7 +12,17 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.services.renewals import pipeline
 from tests.conftest import AS_OF
+from tests.ui.book_facts import next_renewals
 from tests.ui.conftest import open_window
+
+
+def _listed(view) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Account id → days to go, of each renewal the list shows."""
+    out = {view.table.item(i, 0).data(Qt.ItemDataRole.UserRole): int(view.table.item(i, 2)
+                                                                        .text())
+           for i in range(view.table.rowCount())}
+    assert len(out) == view.table.rowCount()
+    return out
 
 
 def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
@@ -51,7 +61,15 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
 
     view.within.setCurrentIndex(view.within.findData(30))
     soon = [r for r in rows if r.days_to_go <= 30]
-    assert view.table.rowCount() == len(soon)
+    # By hand from the book: every live account whose next renewal is 30 days away or
+    # less is listed, with its days; none further out is.
+    due = {a: (when - AS_OF).days for a, when in next_renewals(demo_db, AS_OF).items()}
+    for window in (90, 180, None, 30):  # each choice of the list, ending on 30 days
+        view.within.setCurrentIndex(view.within.findData(window))
+        by_hand = {a: days for a, days in due.items() if window is None or days <= window}
+        assert _listed(view) == by_hand and by_hand, window
+        assert window is None or any(days > window for days in due.values())
+    assert 30 in due.values()  # one renews on the window's last day: it is listed
     assert "Auto-renew" in view.totals.text() or "At risk" in view.totals.text()
     with qtbot.waitSignal(view.exported, timeout=20_000):  # written off the GUI thread
         path = view.export_ics(tmp_path / "renewals.ics")
@@ -75,13 +93,19 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
     view.within.setCurrentIndex(view.within.findData(None))
     view.track_filter.setCurrentIndex(view.track_filter.findData("at_risk"))
     at_risk = [r for r in rows if r.track == "at_risk"]
-    assert view.table.rowCount() == len(at_risk)
+    assert set(_listed(view)) == {r.account_id for r in at_risk}
     assert {view.table.item(i, 3).text() for i in range(view.table.rowCount())} == {"At risk"}
+    assert {r.track for r in rows if r.account_id not in _listed(view)} == {
+        "standard", "auto_renew"}  # the rest are on the other tracks
     assert "Standard:" not in view.totals.text()
     assert f"At risk: {len(at_risk)}" in view.totals.text()
     target = at_risk[0]
-    view.search.setText(target.name.split()[0].upper())
-    assert target.name in {view.table.item(i, 0).text() for i in range(view.table.rowCount())}
+    word = target.name.split()[0]
+    view.search.setText(word.upper())
+    assert set(_listed(view)) == {
+        r.account_id for r in at_risk
+        if word.casefold() in f"{r.name} {r.owner or ''} {r.external_id}".casefold()}
+    assert target.account_id in _listed(view)
     view.search.setText("no account is called this")
     assert view.table.rowCount() == 0 and view.totals.text().startswith(
         "No renewals match")

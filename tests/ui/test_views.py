@@ -13,7 +13,7 @@ from csdesk.models import Account, HealthModel, Task
 from csdesk.models.enums import TaskStatus
 from csdesk.services.periods import parse_period
 from csdesk.ui.main_window import VIEWS
-from tests.ui.book_facts import arr_on, book_facts, shown_ids
+from tests.ui.book_facts import arr_on, book_facts, next_renewals, shown_ids
 from tests.ui.conftest import open_window
 
 
@@ -184,9 +184,9 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch,  # typ
     assert window.accounts.owner.currentData() == me
     # Renewals: my live accounts' next renewals within the list's window; tasks: my open ones.
     window_days = window.renewals.within.currentData()
-    renewing = {i for i, f in facts.items() if f.owner == me and f.status == "active"
-                and (n := f.next_renewal(pinned_today)) is not None
-                and (window_days is None or (n - pinned_today).days <= window_days)}
+    renewing = {i for i, when in next_renewals(demo_db, pinned_today).items()
+                if facts[i].owner == me
+                and (window_days is None or (when - pinned_today).days <= window_days)}
     assert {r.account_id for r in window.renewals.listed()} == renewing and renewing
     with demo_db.read() as s:
         my_tasks = set(s.scalars(select(Task.id).where(Task.owner == me,
