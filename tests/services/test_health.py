@@ -71,7 +71,7 @@ def test_inputs_and_explanation(db: Database) -> None:
     assert e.inputs_present == 7 and e.inputs_total == 9
     assert e.drag == "usage_trend"  # 50 × weight 15 costs the most points
     assert sum(line.points or 0 for line in e.lines) == pytest.approx(e.score)
-    assert acc_id
+    assert (e.account_id, e.external_id, e.name, e.as_of) == (acc_id, "H1", "Healthy Co", AS_OF)
 
 
 def test_no_look_ahead(db: Database) -> None:

@@ -10,8 +10,8 @@ from csdesk.db import Database
 from csdesk.models.enums import Segment
 from csdesk.services.accounts import account_table
 from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, NAME, SORT_ROLE, AccountsModel
+from tests.book_facts import book_facts, shown_ids
 from tests.conftest import AS_OF
-from tests.ui.book_facts import book_facts, shown_ids
 from tests.ui.conftest import open_window
 
 

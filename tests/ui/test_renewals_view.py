@@ -11,8 +11,8 @@ from PySide6.QtCore import QPoint, Qt
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.services.renewals import pipeline
+from tests.book_facts import next_renewals
 from tests.conftest import AS_OF
-from tests.ui.book_facts import next_renewals
 from tests.ui.conftest import open_window
 
 

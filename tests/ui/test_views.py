@@ -13,7 +13,7 @@ from csdesk.models import Account, HealthModel, Task
 from csdesk.models.enums import TaskStatus
 from csdesk.services.periods import parse_period
 from csdesk.ui.main_window import VIEWS
-from tests.ui.book_facts import arr_on, book_facts, next_renewals, shown_ids
+from tests.book_facts import arr_on, book_facts, next_renewals, shown_ids
 from tests.ui.conftest import open_window
 
 
@@ -27,7 +27,12 @@ def test_every_view_has_content(qtbot, demo_db: Database, pinned_today) -> None:
     # The playbook rules ran when the book loaded: the worklist has tasks with reasons.
     qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
     assert "open task" in window.today.subtitle.text()
-    assert window.today.reason.text()
+    selected = window.today.current()
+    assert selected is not None
+    with demo_db.read() as s:  # the reason shown is the selected task's, as stored
+        stored = s.get(Task, selected.id)
+        assert stored is not None and stored.reason
+        assert window.today.reason.text() == stored.reason
     window.show_attention()
     assert window.accounts.attention.isChecked()
     attention = {i for i, f in facts.items() if f.needs_attention(pinned_today)}
