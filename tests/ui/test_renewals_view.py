@@ -5,15 +5,17 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import shiboken6
 from icalendar import Calendar
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QPushButton
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.services.renewals import pipeline
 from tests.book_facts import next_renewals
 from tests.conftest import AS_OF
-from tests.ui.conftest import open_window
+from tests.ui.conftest import open_window, when_shown
 
 
 def _listed(view) -> dict[int, int]:  # type: ignore[no-untyped-def]
@@ -78,8 +80,7 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
     assert all(isinstance(e.decoded("dtstart"), date) for e in events)
 
 
-def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
-                                             monkeypatch) -> None:
+def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
     from csdesk.services.renewals import churn_analysis, churn_reasons, forecast_accuracy
     from csdesk.ui.renewal_settings import RenewalSettingsDialog
     from csdesk.ui.renewals_view import RenewalsView
@@ -131,25 +132,74 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
         panel.cases.cellDoubleClicked.emit(0, 0)
     assert opened.args[0] in {c.account_id for c in churn.cases}
 
-    # Settings: a bad churn reason is refused beside its list and nothing is saved; a good
-    # edit changes when SMB renewals start, and the view reloads with it.
-    def edit(dialog: RenewalSettingsDialog) -> int:
-        dialog.starts["smb"].setValue(100)
-        dialog._add_reason("Champion left", "", "controllable")
-        dialog.reasons.item(0, 0).setText("")
-        assert not dialog.save()
-        assert "needs a code and a label" in dialog.reason_problem.text()
-        assert churn_reasons(demo_db) == churn
-        dialog.reasons.item(0, 0).setText("Missed expectations")
-        assert dialog.save()
-        return RenewalSettingsDialog.DialogCode.Accepted
-
-    monkeypatch.setattr(RenewalSettingsDialog, "exec", edit)
+    # Settings, in the dialog really shown: a bad churn reason is refused beside its list and
+    # nothing is saved; a good edit changes when SMB renewals start, and the view reloads.
     churn_before = churn_reasons(demo_db)
-    churn = churn_before  # what a refused save must leave in place
+    steps: list[str] = []
+
+    def click(widget) -> None:  # type: ignore[no-untyped-def]
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    def button(dialog: RenewalSettingsDialog, text: str) -> QPushButton:
+        return next(b for b in dialog.findChildren(QPushButton) if b.text() == text)
+
+    def cell_editor(dialog: RenewalSettingsDialog) -> QLineEdit:
+        """The line edit open on a reasons cell (the table's only visible one)."""
+        open_ = [w for w in dialog.reasons.viewport().findChildren(QLineEdit) if w.isVisible()]
+        assert len(open_) == 1
+        return open_[0]
+
+    def type_into(editor: QLineEdit, text: str) -> None:
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        if not text:
+            qtbot.keyClick(editor, Qt.Key.Key_Delete)
+        assert editor.text() == text
+        qtbot.keyClick(editor, Qt.Key.Key_Return)  # the table commits on its next turn
+        qtbot.waitUntil(lambda: not shiboken6.isValid(editor) or not editor.isVisible())
+
+    def type_into_cell(dialog: RenewalSettingsDialog, row: int, text: str) -> None:
+        table = dialog.reasons
+        table.scrollToItem(table.item(row, 0))
+        rect = table.visualItemRect(table.item(row, 0))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        type_into(cell_editor(dialog), text)
+        assert table.item(row, 0).text() == text
+
+    def edit(dialog: RenewalSettingsDialog) -> None:
+        dialog.activateWindow()
+        spin = dialog.starts["smb"]
+        spin.setFocus()
+        spin.selectAll()  # the number, not the suffix
+        qtbot.keyClicks(spin, "100")
+        assert spin.value() == 100
+        bar = dialog.tabs.tabBar()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+        assert dialog.tabs.currentIndex() == 1
+        click(button(dialog, "Add reason"))
+        row = dialog.reasons.rowCount() - 1
+        type_into(cell_editor(dialog), "Champion left")  # Add opens the new row's label
+        assert dialog.reasons.item(row, 0).text() == "Champion left"
+        combo = dialog.reasons.cellWidget(row, 2)
+        assert combo.currentText() == "controllable"
+        type_into_cell(dialog, 0, "")  # the first reason's label wiped out
+        save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        click(save)
+        assert dialog.isVisible()  # refused: the dialog stays, saying why, beside the list
+        assert "needs a code and a label" in dialog.reason_problem.text()
+        assert churn_reasons(demo_db) == churn_before  # nothing was saved
+        steps.append("refused")
+        type_into_cell(dialog, 0, "Missed expectations")
+        click(save)
+        steps.append("saved")
+
+    shown = when_shown(qtbot, RenewalSettingsDialog, edit)
     assert view.edit_settings()
+    assert shown == ["Renewal settings"] and steps == ["refused", "saved"]
     after = churn_reasons(demo_db)
     assert ("champion_left", "Champion left", "controllable") in after
+    assert after[0][1] == "Missed expectations"
     assert len(after) == len(churn_before) + 1
     smb = next(r for r in view.rows if r.segment == "smb" and r.days_to_go > 100)
     assert (smb.renewal_date - smb.process_start).days == 100
