@@ -144,12 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="write the rows in error, with reasons, to fix and re-import")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")
 
+    from csdesk.cli_accounts import add_commands as add_account_commands
     from csdesk.cli_health import add_commands
     from csdesk.cli_renewals import add_commands as add_renewal_commands
     from csdesk.cli_report import add_commands as add_report_commands
     from csdesk.cli_tasks import add_commands as add_task_commands
 
     add_commands(sub, common, _date)
+    add_account_commands(sub, common, _date)
     add_report_commands(sub, common, _date)
     add_renewal_commands(sub, common, _date)
     add_task_commands(sub, common, _date)
@@ -357,12 +359,19 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "segments": lambda a: _health_cmd(a),
     "report": lambda a: _report_cmd(a),
     "renewals": lambda a: _renewals_cmd(a),
+    "accounts": lambda a: _accounts_cmd(a),
     "tasks": lambda a: _tasks_cmd(a),
 }
 
 
 def _tasks_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli_tasks import run
+
+    return run(args, _location(args))
+
+
+def _accounts_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli_accounts import run
 
     return run(args, _location(args))
 

@@ -10,14 +10,22 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "csdesk"
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+def _imports(path: Path, text: str | None = None) -> set[str]:
+    """Every module ``path`` imports, at the top or inside a function; relative imports
+    resolved to their absolute names (``from ..ui import x`` in csdesk/services/a.py is
+    csdesk.ui), so none slips past a layer rule."""
+    tree = ast.parse(path.read_text(encoding="utf-8") if text is None else text)
+    package = ["csdesk", *path.relative_to(PACKAGE).parts[:-1]]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            if node.module:
+                found.add(".".join([*base, node.module]))
+            else:  # from . import a, b: each is a module of that package
+                found.update(".".join([*base, alias.name]) for alias in node.names)
     return found
 
 
@@ -26,18 +34,49 @@ def _modules(*parts: str) -> list[Path]:
                   if not parts or p.relative_to(PACKAGE).parts[0] in parts)
 
 
-@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def _qt(path: Path) -> set[str]:
+    return {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6"}}
+
+
+def test_the_import_scan_sees_every_form() -> None:
+    source = """
+import json, csdesk.db
+from csdesk.models import Account
+from . import periods
+from .. import ui
+from ..ui.theme import BAND_COLOURS
+from .formatting import counted
+
+def later():
+    from PySide6.QtCore import QTimer
+"""
+    assert _imports(PACKAGE / "services" / "x.py", source) == {
+        "json", "csdesk.db", "csdesk.models", "csdesk.services.periods", "csdesk.ui",
+        "csdesk.ui.theme", "csdesk.services.formatting", "PySide6.QtCore"}
+
+
+NO_QT = [p for p in _modules() if p.relative_to(PACKAGE).parts[0] != "ui"
+         and p.name != "app.py"]
+
+
+@pytest.mark.parametrize("path", NO_QT, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_only_ui_imports_qt(path: Path) -> None:
-    in_ui = path.relative_to(PACKAGE).parts[0] == "ui"
-    qt = {m for m in _imports(path) if m.split(".")[0] in {"PySide6", "shiboken6"}}
-    if not in_ui and path.name != "app.py":
-        assert not qt, f"{path} imports {qt}"
+    assert not _qt(path), f"{path} imports {_qt(path)}"
+
+
+def test_qt_is_imported_by_the_ui_and_the_gui_entry_only() -> None:
+    users = {str(p.relative_to(PACKAGE)) for p in _modules() if _qt(p)}
+    assert {u for u in users if not u.startswith("ui/")} == {"app.py"}
+    assert {"ui/main_window.py", "ui/accounts_view.py", "ui/accounts_model.py"} <= users
+    assert len(NO_QT) + len(_modules("ui")) + 1 == len(_modules())  # every module checked
 
 
 def test_app_imports_qt_only_inside_the_gui_function() -> None:
     tree = ast.parse((PACKAGE / "app.py").read_text(encoding="utf-8"))
     top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert top  # app.py has top-level imports, and none of them is Qt
     assert not any("PySide6" in ast.unparse(n) for n in top)
+    assert _qt(PACKAGE / "app.py")  # Qt is there, inside a function
 
 
 @pytest.mark.parametrize(
@@ -51,7 +90,9 @@ def test_app_imports_qt_only_inside_the_gui_function() -> None:
     ],
 )
 def test_imports_flow_one_way(layer: str, forbidden: tuple[str, ...]) -> None:
-    for path in _modules(layer):
+    paths = _modules(layer)
+    assert len(paths) >= 3, f"csdesk/{layer} has no modules to check"
+    for path in paths:
         # The enumerations are the domain's vocabulary, shared by every layer.
         bad = {m for m in _imports(path)
                if m.startswith(forbidden) and m != "csdesk.models.enums"}

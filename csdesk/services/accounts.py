@@ -91,7 +91,7 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     renewal = {a: (r.renewal_date, RenewalTrack(r.track))
                for a, r in outlook(db, today=today).items()}
     touch = last_touch(db, as_of=today)
-    tasks = open_task_counts(db)
+    tasks = open_task_counts(db, as_of=today)
     none2 = (None, None)
     rows: list[tuple[object, ...]] = []
     for aid, ext, name, segment, status, owner in accounts:
@@ -122,10 +122,14 @@ def last_touch(db: Database, *, as_of: date | None = None,
         return dict(s.execute(stmt).tuples().all())
 
 
-def open_task_counts(db: Database, *, account_ids: list[int] | None = None
-                     ) -> dict[int, int]:
-    """How many open tasks each account has (accounts with none are absent)."""
-    stmt = (select(Task.account_id, func.count()).where(Task.status == TaskStatus.OPEN)
+def open_task_counts(db: Database, *, as_of: date | None = None,
+                     account_ids: list[int] | None = None) -> dict[int, int]:
+    """How many open tasks each account has, as the worklist counts them: open, or snoozed
+    until a day that has come (accounts with none are absent)."""
+    as_of = as_of or clock.today()
+    stmt = (select(Task.account_id, func.count())
+            .where((Task.status == TaskStatus.OPEN)
+                   | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= as_of)))
             .group_by(Task.account_id))
     if account_ids is not None:
         stmt = stmt.where(Task.account_id.in_(account_ids))

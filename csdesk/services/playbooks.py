@@ -486,15 +486,32 @@ def evaluate(db: Database, as_of: date | None = None, *, only: list[RuleView] | 
                 due = max(began, as_of) + timedelta(days=rule.due_offset_days)
                 if rule.key == "nps_detractor":  # follow up within N days of the answer
                     due = began + timedelta(days=rule.due_offset_days)
-                title = rule.task_title
+                title, priority = rule.task_title, rule.priority
                 if rule.key == "renewal_checkpoint":
-                    days = int(occurrence.rsplit("-", 1)[1])
+                    renews, days = _checkpoint_of(occurrence)
                     title = f"{rule.task_title} ({days} days): " \
                             f"{RENEWAL_STEPS.get(days, 'renewal step')}"
+                    due = min(due, renews)  # a step is never due after the renewal itself
+                    priority = renewal_priority(rule.priority, (renews - as_of).days)
                 out.append(Firing(rule.key, rule.id, aid, name, owner, arr, title, reason, due,
-                                  rule.priority, rule.checklist,
+                                  priority, rule.checklist,
                                   f"{rule.key}:{aid}:{occurrence}"))
     return out
+
+
+def _checkpoint_of(occurrence: str) -> tuple[date, int]:
+    """(the renewal date, the checkpoint's days before it) from ``"2027-01-31-90"``."""
+    when, days = occurrence.rsplit("-", 1)
+    return date.fromisoformat(when), int(days)
+
+
+# The nearer the renewal, the more urgent its step: never below the rule's own priority.
+RENEWAL_URGENCY = ((30, "critical"), (60, "high"), (120, "medium"))
+
+
+def renewal_priority(base: str, days_to_renewal: int) -> str:
+    nearer = next((p for limit, p in RENEWAL_URGENCY if days_to_renewal <= limit), base)
+    return min(base, nearer, key=PRIORITY_ORDER.__getitem__)
 
 
 def _existing_keys(s: Any, keys: list[str]) -> set[str]:

@@ -125,6 +125,14 @@ def prefill_from_objective(db: Database, objective_id: int) -> dict[str, Any]:
                 "metric_after": o.current, "occurred_on": clock.today()}
 
 
+def value_logged_for(db: Database, objective_id: int) -> bool:
+    """Whether the value an objective delivered is already in the log (then reaching the
+    target again is not news)."""
+    with db.read() as s:
+        return s.scalar(select(ValueOutcome.id).where(
+            ValueOutcome.objective_id == objective_id).limit(1)) is not None
+
+
 def totals(db: Database, account_id: int, *, today: date | None = None) -> ValueTotals:
     today = today or clock.today()
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)

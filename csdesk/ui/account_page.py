@@ -308,8 +308,10 @@ class AccountPage(QWidget):
 
     def offer_value(self, objective_id: int) -> None:
         """An objective was achieved: offer to log the value it delivered, pre-filled."""
-        from csdesk.services.value import prefill_from_objective
+        from csdesk.services.value import prefill_from_objective, value_logged_for
 
+        if value_logged_for(self.db, objective_id):
+            return  # already logged: achieving it again (say after an override) is not news
         answer = QMessageBox.question(
             self, "Objective achieved", "Log the value this objective delivered? "
             "(Its KPI before and after are filled in.)")
@@ -341,10 +343,28 @@ class AccountPage(QWidget):
         self.explanation = e
         body = QWidget()
         grid = QGridLayout(body)
-        if e is not None and e.score is not None:
-            colour = BAND_COLOURS.get(e.band or "", BAND_COLOURS["yellow"]).name()
-            self.badge.setText(f"● {e.score:.0f} {e.band}")
+        # The badge shows the account's health as the book does (its latest score up to
+        # today); the breakdown explains today's inputs and says so when they differ.
+        scored = [(d, sc, b) for d, sc, b in self.facts.health
+                  if d <= clock.today() and sc is not None]
+        if e is not None and e.churned_on is None and scored:
+            when, score, band = scored[-1]
+            colour = BAND_COLOURS.get(band or "", BAND_COLOURS["yellow"]).name()
+            self.badge.setText(f"● {score:.0f} {band}")
             self.badge.setStyleSheet(f"color: {colour};")
+            drag = next((line.label for line in e.lines if line.name == e.drag), "—")
+            summary = (f"Health {score:.0f} ({band}), scored {when:%d %b %Y}, rests on "
+                       f"{e.inputs_present} of {e.inputs_total} inputs; {drag.lower()} "
+                       "pulls it down most.")
+            if e.score is not None and round(e.score) != round(score):
+                summary += (f" Today's inputs give {e.score:.0f}; recompute health "
+                            "(Ctrl+R) to score it again.")
+        elif e is not None and e.churned_on is None and e.score is not None:
+            self.badge.setText("● not scored yet")
+            summary = (f"Not scored yet: today's inputs would give {e.score:.0f} ({e.band}) "
+                       f"from {e.inputs_present} of {e.inputs_total} inputs; recompute "
+                       "health (Ctrl+R) to score it.")
+        elif e is not None and e.score is not None:  # churned: its last health, below
             drag = next((line.label for line in e.lines if line.name == e.drag), "—")
             summary = (f"Health {e.score:.0f} ({e.band}) rests on {e.inputs_present} of "
                        f"{e.inputs_total} inputs; {drag.lower()} pulls it down most.")

@@ -114,32 +114,32 @@ class AccountsModel(QAbstractTableModel):
         c = self._col
         tests: list[Callable[[tuple[Any, ...]], bool]] = []
         needle = self._text
+        # Each test binds its own column and wanted value (default arguments): a closure
+        # over a shared loop-style variable would test every chip on the last one's column.
         if needle:
-            name, ext, owner = c["name_key"], c["external_id"], c["owner_key"]
-            tests.append(lambda r: needle in r[name] or needle in r[ext].casefold()
+            tests.append(lambda r, name=c["name_key"], ext=c["external_id"],
+                         owner=c["owner_key"]: needle in r[name]
+                         or needle in r[ext].casefold()
                          or (r[owner] is not None and needle in r[owner]))
         f = self._filters
         if not f.get("churned") and "ids" not in f:
             status = c["status"]
             tests.append(lambda r: r[status].value != "churned")
         if "segment" in f:
-            seg, i = f["segment"], c["segment"]
-            tests.append(lambda r: r[i] is not None and r[i].value == seg)
+            tests.append(lambda r, seg=f["segment"], i=c["segment"]:
+                         r[i] is not None and r[i].value == seg)
         if "band" in f:
-            band, i = f["band"], c["health_band"]
-            tests.append(lambda r: r[i] is not None and r[i].value == band)
+            tests.append(lambda r, band=f["band"], i=c["health_band"]:
+                         r[i] is not None and r[i].value == band)
         if "owner" in f:
-            who, i = f["owner"], c["owner"]
-            tests.append(lambda r: r[i] == who)
+            tests.append(lambda r, who=f["owner"], i=c["owner"]: r[i] == who)
         if "renewal_within" in f:
-            limit, i = int(f["renewal_within"]), c["days_to_renewal"]
-            tests.append(lambda r: r[i] is not None and 0 <= r[i] <= limit)
+            tests.append(lambda r, limit=int(f["renewal_within"]), i=c["days_to_renewal"]:
+                         r[i] is not None and 0 <= r[i] <= limit)
         if "ids" in f:
-            ids, i = f["ids"], c["id"]
-            tests.append(lambda r: r[i] in ids)
+            tests.append(lambda r, ids=f["ids"], i=c["id"]: r[i] in ids)
         if "handoff" in f:
-            pending, i = f["handoff"], c["id"]
-            tests.append(lambda r: r[i] in pending)
+            tests.append(lambda r, pending=f["handoff"], i=c["id"]: r[i] in pending)
         if f.get("attention"):
             tests.append(self.needs_attention)
         if not tests:

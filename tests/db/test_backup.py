@@ -149,7 +149,43 @@ def test_rotate_deletes_only_what_the_policy_drops(db: Database) -> None:
     assert left[0].taken_at == start + timedelta(minutes=9)
 
 
-def test_every_backup_is_counted(db: Database) -> None:
-    db.backup()
+def test_every_backup_is_counted(db: Database, tmp_path: Path) -> None:
+    """Backups of every kind are listed and counted, by kind, after rotation: manual ones
+    (the newest five of all are kept), the import's (kept however many come after it) and
+    the restore's."""
+    from collections import Counter
+
+    from csdesk.services.book import book_info
+    from csdesk.services.importer import ImportRequest, run_import
+
+    assert db.path is not None and book_info(db).backups == 0
+    manual = []
+
+    def take(names: range) -> None:
+        for k in names:
+            _add(db, f"M{k}")
+            manual.append(db.backup())
+
+    take(range(7))
+    source = tmp_path / "accounts.csv"
+    source.write_text("Account ID,Name\nI1,Imported\n", encoding="utf-8")
+    imported = run_import(db, ImportRequest(source, entity="accounts"))
+    assert imported.inserted == 1 and imported.backup is not None
+    take(range(7, 12))  # five more: the import's backup is no longer among the newest five
+    found = list_backups(db.path)
+    assert Counter(b.reason for b in found) == {"manual": 5, "pre-import": 1}
+    assert {b.path for b in found} == {*manual[-5:], Path(imported.backup)}
+    assert book_info(db).backups == 6
     with db.read() as s:
-        assert s.scalar(select(func.count()).select_from(Account)) == 0
+        assert s.scalar(select(func.count()).select_from(Account)) == 13
+
+    location = db.location
+    db.close()  # a restore takes the book; it backs the current one up first
+    safety = restore_book(location, manual[-5])  # the oldest kept: M0…M7 and I1
+    assert safety is not None
+    found = list_backups(location.path)  # type: ignore[arg-type]
+    assert Counter(b.reason for b in found) == {"manual": 5, "pre-import": 1,
+                                                 "pre-restore": 1}
+    with Database.open(location) as again:
+        assert book_info(again).backups == 7
+        assert _names(again) == ["I1", *(f"M{k}" for k in range(8))]

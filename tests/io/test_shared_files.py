@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.io.reader import CsvReadError, inspect_csv, iter_chunks
+from csdesk.models import Account
 from csdesk.services.importer import ImportRequest, run_import
 from tests.conftest import SHARED
 
@@ -89,4 +92,7 @@ def test_salesforce_dates_with_time_zones(db: Database) -> None:
                                        "DATE_ONLY": "customer_since"})
     result = run_import(db, request)
     assert result.error_count == 0, result.errors
-    assert result.inserted >= 2
+    assert result.inserted == 2
+    with db.read() as s:  # the calendar date as written, whatever the time zone
+        since = dict(s.execute(select(Account.external_id, Account.customer_since)).all())
+    assert since == {"ACCT_0": date(2010, 10, 14), "ACCT_1": date(2010, 10, 14)}

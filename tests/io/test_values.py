@@ -88,6 +88,22 @@ def test_day_month_order_is_decided_by_the_data_or_refused() -> None:
     assert examples == [(2, "02/01/2014"), (3, "03/04/2014")]
 
 
+def test_agreeing_dates_do_not_decide_the_order_for_the_others() -> None:
+    """01/01/2014 reads the same either way, so it says nothing about 02/03/2014: the column
+    is ambiguous (the user chooses), not day-first. Only a column where *every* date has
+    day == month is read without asking (both readings give the same dates)."""
+    column = _s("01/01/2014", "02/03/2014")
+    assert V.detect_date_format(column) is None
+    assert V.ambiguous_examples(column, pd.Series([2, 3])) == [(3, "02/03/2014")]
+    assert V.parse_dates(column, "mdy").values.tolist() == [date(2014, 1, 1), date(2014, 2, 3)]
+    assert V.parse_dates(column, "dmy").values.tolist() == [date(2014, 1, 1), date(2014, 3, 2)]
+    agreeing = _s("01/01/2014", "02/02/2014", None, "12/12/2015")
+    fmt = V.detect_date_format(agreeing)
+    assert fmt == "dmy"
+    assert V.parse_dates(agreeing, fmt).values.tolist() == [
+        date(2014, 1, 1), date(2014, 2, 2), None, date(2015, 12, 12)]
+
+
 def test_bad_dates_are_flagged_not_guessed() -> None:
     parsed = V.parse_dates(_s("31/02/2014", "2009\\7\\14 22:14:45", "soon"), "dmy")
     assert parsed.bad.tolist() == [True, True, True]

@@ -79,6 +79,42 @@ def test_a_stale_object_flushed_late_is_a_conflict(db: Database) -> None:
         other.close()
 
 
+def test_deleting_a_contact_a_team_mate_just_changed_is_refused(db: Database) -> None:
+    """I opened the contact, a team mate edited it, then I delete it from my stale copy: the
+    delete is refused as a conflict and the contact stays, with their change."""
+    from csdesk.models import Contact
+    from csdesk.services.account_detail import (
+        add_contact,
+        contacts,
+        delete_contact,
+        update_contact,
+    )
+
+    with db.write() as s:
+        acc = Account(external_id="C1", name="Conflict Co", segment="smb",
+                      engagement_model="tech_touch")
+        s.add(acc)
+        s.flush()
+        account = acc.id
+    contact = add_contact(db, account, {"name": "Dana Kim", "title": "VP Ops"})
+    other = _second(db)
+    try:
+        mine = contacts(db, account)[0]  # I opened the account page here
+        assert (mine.id, mine.version) == (contact.id, contact.version)
+        theirs = update_contact(other, contact.id, {"title": "COO"}, mine.version)
+        assert theirs.version == mine.version + 1
+        with pytest.raises(ConflictError, match="changed or deleted elsewhere"):
+            delete_contact(db, mine.id, mine.version)
+        with other.read() as s:
+            kept = s.get(Contact, contact.id)
+            assert kept is not None
+            assert (kept.name, kept.title, kept.version) == ("Dana Kim", "COO", theirs.version)
+        delete_contact(db, mine.id, theirs.version)  # after reloading, the delete goes through
+        assert contacts(other, account) == []
+    finally:
+        other.close()
+
+
 WORKER = textwrap.dedent("""
     import sys
     from datetime import date

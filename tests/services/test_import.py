@@ -197,6 +197,30 @@ def test_ambiguous_dates_stop_the_import_with_example_rows(db: Database,
     assert ok.inserted == 2 and since == [date(2014, 1, 2), date(2014, 4, 3)]
 
 
+def test_a_date_that_reads_the_same_both_ways_does_not_decide_the_column(
+        db: Database, tmp_path: Path) -> None:
+    """01/01/2014 is the same date day-first or month-first, so 02/03/2014 is still
+    ambiguous: the import stops and asks, and reads the column as the user then says."""
+    rows = [["Account ID", "Name", "Customer Since"], ["A", "A", "01/01/2014"],
+            ["B", "B", "02/03/2014"]]
+    path = write(tmp_path / "a.csv", rows)
+    result = _imp(db, path, entity="accounts")
+    assert result.error_count and not result.written
+    assert "row 3: '02/03/2014'" in result.errors[0].reason
+    assert "row 2" not in result.errors[0].reason
+    assert _count(db, Account) == 0
+
+    def since() -> list[date]:
+        with db.read() as s:
+            return list(s.scalars(select(Account.customer_since)
+                                  .order_by(Account.external_id)))
+
+    assert _imp(db, path, entity="accounts", date_format="mdy").inserted == 2
+    assert since() == [date(2014, 1, 1), date(2014, 2, 3)]
+    assert _imp(db, path, entity="accounts", date_format="dmy").updated == 1
+    assert since() == [date(2014, 1, 1), date(2014, 3, 2)]
+
+
 def test_required_field_without_column_is_a_usage_error(db: Database, tmp_path: Path) -> None:
     path = write(tmp_path / "a.csv", [["Name"], ["x"]])
     with pytest.raises(ImportUsageError, match="external_id has no column"):

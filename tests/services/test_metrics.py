@@ -111,3 +111,24 @@ def test_my_book_metrics_cover_only_my_accounts(demo_db: Database) -> None:
         for kind, ids in period.accounts.items():
             assert union.get(kind, set()) == ids, kind
     assert any(period.accounts.get("churned") for period in whole)  # something to check
+
+
+def test_a_contract_ending_on_the_quarters_last_day_is_in_force_that_day(db: Database) -> None:
+    """A subscription is in force on its end date: one that ends on the last day of the
+    quarter (renewed from the next day) kept its ARR through the quarter and is no churn."""
+    with db.write() as s:
+        kept = _acc(s, "KEPT")
+        _sub(s, kept, date(2025, 4, 1), date(2026, 3, 31), 300)  # ends on Q1's last day
+        _sub(s, kept, date(2026, 4, 1), date(2027, 3, 31), 300)  # renewed from the next day
+        lost = _acc(s, "LOST")
+        _sub(s, lost, date(2025, 1, 1), date(2026, 3, 30), 100)  # ended the day before
+        kept_id, lost_id = kept.id, lost.id
+    whole, _ = portfolio_metrics(db, "2026Q1")
+    # start ARR 400 (both in force on 1 January); on 31 March only KEPT's 300 is in force
+    assert whole.values["grr"] == pytest.approx((400 - 100) / 400)  # 0.75
+    assert whole.counts["start_arr_cents"] == 400 * 100
+    assert whole.counts["churned_arr_cents"] == 100 * 100
+    assert whole.accounts["churned"] == {lost_id}
+    assert whole.accounts["cohort"] == {kept_id, lost_id}
+    assert whole.values["nrr"] == pytest.approx((400 - 100) / 400)
+    assert whole.values["logo_churn"] == pytest.approx(1 / 2)

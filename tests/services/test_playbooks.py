@@ -298,3 +298,36 @@ def test_two_csms_cannot_both_act_on_one_task(book: Database) -> None:
         other.close()
     with book.read() as s:
         assert [a.summary for a in s.scalars(select(Activity))] == ["Bo called"]
+
+
+def test_a_red_streak_opens_one_task_however_often_the_book_is_recomputed(book: Database
+                                                                           ) -> None:
+    """Health is recomputed every day (one snapshot a day) and the rules run after each: an
+    account that stays red keeps one task, keyed by the day its red streak began; once it
+    recovers and turns red again, that is a new occurrence and a second task."""
+    from csdesk import clock
+
+    for r in rules(book):  # only this rule on
+        save_rule(book, replace(r, enabled=r.key == "health_drop"))
+    with book.read() as s:
+        model = s.scalars(select(HealthModel.id)).first()
+    with book.write() as s:
+        acc_id = _account(s, "Stays Red").id
+    start = TODAY - timedelta(days=20)
+    # day 0–2 green, 3–9 red, 10–11 green again, 12–16 red again
+    bands = ["green"] * 3 + ["red"] * 7 + ["green"] * 2 + ["red"] * 5
+    created = []
+    for k, band in enumerate(bands):
+        day = start + timedelta(days=k)
+        with book.write() as s:  # the day's recompute: that day's snapshot
+            s.add(HealthSnapshot(account_id=acc_id, model_id=model, as_of=day,
+                                 score=80.0 if band == "green" else 30.0, band=band,
+                                 inputs_present=9, inputs_total=9))
+        with clock.pin(day):
+            created.append(run_rules(book).created)
+    first_red, second_red = start + timedelta(days=3), start + timedelta(days=12)
+    assert created == [0] * 3 + [1] + [0] * 6 + [0] * 2 + [1] + [0] * 4
+    with book.read() as s:
+        keys = sorted(s.scalars(select(Task.dedupe_key).where(Task.account_id == acc_id)))
+    assert keys == [f"health_drop:{acc_id}:red-{first_red}",
+                    f"health_drop:{acc_id}:red-{second_red}"]

@@ -11,6 +11,7 @@ import pytest
 
 from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database
+from tests.book_facts import book_facts, next_renewals
 from tests.conftest import AS_OF, PgServer
 
 
@@ -62,7 +63,11 @@ def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> No
                      for q in quarterly(b, 4, "2026Q3")], both)
     rows = _same(lambda b: [(r.external_id, r.renewal_date, r.track, r.reasons,
                              r.expected_arr_cents) for r in pipeline(b, today=AS_OF)], both)
-    assert rows
+    # Every live account's next renewal, soonest first, as the book says by hand.
+    due = next_renewals(both[0], AS_OF)
+    facts = book_facts(both[0])
+    assert [r[0] for r in rows] == [facts[a].external_id for a in sorted(
+        due, key=lambda a: (due[a], facts[a].name))]
     _same(lambda b: forecast(b, "2026Q4", today=AS_OF), both)
     _same(lambda b: churn_analysis(b), both)
     _same(lambda b: signals(b, today=AS_OF), both)

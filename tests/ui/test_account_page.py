@@ -14,7 +14,7 @@ from csdesk.ui.account_page import AccountPage
 from tests.ui.conftest import open_window
 
 
-def test_search_opens_the_account(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> None:  # type: ignore[no-untyped-def]
     window = open_window(qtbot, demo_db)
     qtbot.keyClicks(window.search, "ACC-000002")
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
@@ -24,7 +24,17 @@ def test_search_opens_the_account(qtbot, demo_db: Database) -> None:  # type: ig
     assert window.account_tabs.count() == 2
     window.open_account(page.account_id)  # opening again brings the same tab forward
     assert window.account_tabs.count() == 2
-    assert page.breakdown.rowCount() >= 8
+    from csdesk.services.health import explain
+
+    e = explain(demo_db, "ACC-000002")  # the page's day is pinned: the same explanation
+    shown = [tuple(page.breakdown.item(r, c).text() for c in range(4))
+             for r in range(page.breakdown.rowCount())]
+    assert shown == [(line.label, "—" if line.value is None else f"{line.value:.0f}",
+                      f"{line.weight:g}", "—" if line.points is None else f"{line.points:.1f}")
+                     for line in e.lines]
+    assert len(shown) == e.inputs_total == 9
+    drag = next(r for r, line in enumerate(e.lines) if line.name == e.drag)
+    assert page.breakdown.item(drag, 4).text() == "pulls the score down most"
     assert "inputs" in page.summary_label.text() and "pulls it down most" in \
         page.summary_label.text()
 

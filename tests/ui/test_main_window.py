@@ -10,6 +10,7 @@ from csdesk.db import Database
 from csdesk.models.enums import Segment
 from csdesk.services.accounts import account_table
 from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, NAME, SORT_ROLE, AccountsModel
+from tests.book_facts import book_facts, shown_ids
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window
 
@@ -49,18 +50,85 @@ def test_filter_by_name_owner_or_id(qtbot, demo_db: Database) -> None:  # type: 
     window = open_window(qtbot, demo_db)
     view = window.accounts
     qtbot.keyClicks(view.filter_edit, "ACC-00001")
-    shown = view.model.rowCount()
-    assert 1 <= shown <= 11
-    live = 250 - view.model.churned_count()
-    assert view.count_label.text() == f"{shown} of {live} accounts"
+    # Ids are ACC-000001…ACC-000250: "ACC-00001" is in ACC-000010…ACC-000019 only (no name
+    # or owner has it), whatever the letters' case.
+    every = book_facts(demo_db)
+    facts = {i: f for i, f in every.items() if f.status != "churned"}  # hidden by default
+    matching = {i for i, f in every.items() if "acc-00001" in f.external_id.casefold()
+                or "acc-00001" in f.name.casefold() or "acc-00001" in (f.owner or "").casefold()}
+    assert {every[i].external_id for i in matching} == {f"ACC-0000{n}" for n in range(10, 20)}
+    expected = matching & set(facts)
+    assert expected
+    assert shown_ids(view.model) == expected
+    assert view.count_label.text() == f"{len(expected)} of {len(facts)} accounts"
+    view.filter_edit.setText("acc-00001")
+    assert shown_ids(view.model) == expected
+    owner = sorted({f.owner for f in facts.values() if f.owner})[0]
+    view.filter_edit.setText(owner.upper())  # an owner's name finds their accounts
+    assert shown_ids(view.model) == {
+        i for i, f in facts.items() if owner.casefold() in (f.owner or "").casefold()
+        or owner.casefold() in f.name.casefold()}
     view.filter_edit.clear()
-    assert view.model.rowCount() == live
+    assert shown_ids(view.model) == set(facts)
 
 
 def _model(demo_db: Database) -> AccountsModel:
     model = AccountsModel()
     model.set_table(account_table(demo_db, as_of=AS_OF))
     return model
+
+
+def test_chips_combine_each_on_its_own_column(demo_db: Database) -> None:
+    """Any two chips together show exactly the accounts that pass both (each chip tests its
+    own column: a shared closure variable once made segment + band show nothing)."""
+    from datetime import timedelta
+    from itertools import combinations
+
+    from sqlalchemy import select
+
+    from csdesk.models import Renewal
+
+    with demo_db.write() as s:  # one renewal overdue (still pending): not "renews within"
+        late = s.scalars(select(Renewal).where(Renewal.outcome == "pending")
+                         .order_by(Renewal.id)).first()
+        late.renewal_date = AS_OF - timedelta(days=5)
+        late_account = late.account_id
+    facts = book_facts(demo_db, AS_OF)
+    # Past its date and still pending: no longer "next"; the subscription's end (if any is
+    # still ahead) is, as in the renewals pipeline.
+    assert facts[late_account].renewal is None or facts[late_account].renewal >= AS_OF
+    owners = sorted({f.owner for f in facts.values() if f.owner})
+
+    def within(f, days: int) -> bool:  # type: ignore[no-untyped-def]
+        d = f.days_to_renewal(AS_OF)
+        return d is not None and 0 <= d <= days
+
+    some = sorted(facts)[::3]
+    chips = {
+        "segment": ("mid_market", lambda f: f.segment == "mid_market"),
+        "band": ("yellow", lambda f: f.band == "yellow"),
+        "owner": (owners[0], lambda f: f.owner == owners[0]),
+        "renewal_within": (180, lambda f: within(f, 180)),
+        "ids": (set(some), lambda f: f.id in some),
+        "attention": (True, lambda f: f.needs_attention(AS_OF)),
+    }
+    model = _model(demo_db)
+    for (a, (va, pa)), (b, (vb, pb)) in combinations(chips.items(), 2):
+        model.set_filters(**{a: va, b: vb})
+        # Churned accounts are hidden unless a drill-down (ids) names them.
+        expected = {i for i, f in facts.items() if pa(f) and pb(f)
+                    and (f.status != "churned" or "ids" in (a, b))}
+        assert shown_ids(model) == expected, (a, b)
+        assert expected, (a, b)  # each pair keeps someone, so a wrong column shows
+    model.set_filters(renewal_within=30)
+    assert late_account not in shown_ids(model)
+    model.set_filters(band="yellow")  # typed text, with a chip
+    needle = next(f for f in facts.values() if f.band == "yellow").name.split()[0].casefold()
+    model.set_text_filter(needle)
+    typed = {i for i, f in facts.items() if f.band == "yellow" and (
+        needle in f.name.casefold() or needle in f.external_id.casefold()
+        or needle in (f.owner or "").casefold())}
+    assert shown_ids(model) == typed and typed
 
 
 def test_sorting_uses_raw_values_with_blanks_last(demo_db: Database) -> None:

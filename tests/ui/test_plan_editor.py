@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QMessageBox
 from sqlalchemy import select
 
 from csdesk.db import Database
@@ -15,6 +16,7 @@ from csdesk.services import success_plans as P
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.plan_editor import BASELINE, CURRENT, PROGRESS, STATUS, TARGET, TITLE
 from csdesk.ui.value_pane import ValueDialog
+from tests.ui.conftest import when_shown
 
 
 @pytest.fixture
@@ -120,25 +122,60 @@ def test_first_value_milestone_and_drag_reparent(qtbot, db: Database, page: Acco
     assert P.plan_view(db, plan_id).objectives[2].milestones[0].id == m.id
 
 
-def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database, page: AccountPage,  # type: ignore[no-untyped-def]
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                   page: AccountPage) -> None:
+    """The question and the value dialog are really shown: Yes is clicked, the dialog shows
+    the objective's KPI before and after, the CSM adds who confirmed it and saves."""
     editor = page.plan
     editor.create_plan("Plan", date(2026, 1, 5), "enterprise-onboarding")
+    prefilled: list[tuple[str, str, str]] = []
+
+    def say_yes(box: QMessageBox) -> None:
+        assert "Log the value this objective delivered?" in box.text()
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+
+    def save(dialog: ValueDialog) -> None:
+        prefilled.append((dialog.title.text(), dialog.before.text(), dialog.after.text()))
+        qtbot.keyClicks(dialog.confirmed_by, "Dana Kim")
+        ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+
+    asked = when_shown(qtbot, QMessageBox, say_yes)
+    logged = when_shown(qtbot, ValueDialog, save)
+    # The KPI reaches its target: the numbers make the objective achieved, and the value
+    # it delivered is offered (no status typed by hand).
     editor.tree.topLevelItem(0).setText(CURRENT, "5")
     settle(qtbot, editor)
-    monkeypatch.setattr(QMessageBox, "question",
-                        lambda *_a, **_k: QMessageBox.StandardButton.Yes)
-    monkeypatch.setattr(ValueDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    qtbot.waitUntil(lambda: bool(logged), timeout=10_000)
     item = editor.tree.topLevelItem(0)
-    item.setData(STATUS, 0x0100 + 3, "achieved")  # what the status editor does: value, text
-    item.setText(STATUS, "Achieved")
-    settle(qtbot, editor)
+    assert item.text(STATUS) == "Achieved"
+    assert item.toolTip(STATUS) == "From the numbers: the target is reached."
+    assert asked == ["Objective achieved"] and logged == ["Log value delivered"]
+    assert prefilled == [("Go live and reach first value", "0", "5")]
     with db.read() as s:
         entry = s.scalars(select(ValueOutcome)).one()
     assert entry.title == "Go live and reach first value"
     assert (entry.metric_before, entry.metric_after) == (0, 5)
+    assert entry.confirmed_by == "Dana Kim"
     assert page.tabs.currentWidget() is page.value
     assert page.value.table.rowCount() == 1
+    # The CSM disagrees with the numbers: their status is kept and shown as an override.
+    item = editor.tree.topLevelItem(0)
+    item.setData(STATUS, 0x0100 + 3, "at_risk")  # what the status editor does: value, text
+    item.setText(STATUS, "At risk")
+    settle(qtbot, editor)
+    item = editor.tree.topLevelItem(0)
+    assert item.text(STATUS) == "At risk ✎"
+    assert item.toolTip(STATUS).startswith("Set by you. The numbers say Achieved")
+    view = P.plan_view(db, editor.plan.id).objectives[0]
+    assert (view.status, view.computed_status, view.status_overridden) == (
+        "at_risk", "achieved", True)
+    # Choosing what the numbers say hands the status back to them.
+    item.setData(STATUS, 0x0100 + 3, "achieved")
+    item.setText(STATUS, "Achieved")
+    settle(qtbot, editor)
+    assert not P.plan_view(db, editor.plan.id).objectives[0].status_overridden
+    assert editor.tree.topLevelItem(0).text(STATUS) == "Achieved"
 
 
 def test_handoff_flag_and_criteria_become_objectives(  # type: ignore[no-untyped-def]
@@ -230,7 +267,7 @@ def test_odd_names_show_as_typed(qtbot, db: Database, page: AccountPage) -> None
     ("theirs", "Theirs: go live in EMEA", 7.0),
 ])
 def test_a_team_mate_saved_first_conflict_dialog(qtbot, db: Database, page: AccountPage,  # type: ignore[no-untyped-def]
-                                                 monkeypatch, choice: str, title: str,
+                                                 choice: str, title: str,
                                                  target: float) -> None:
     from csdesk.ui.conflict_dialog import ConflictDialog
 
@@ -240,22 +277,19 @@ def test_a_team_mate_saved_first_conflict_dialog(qtbot, db: Database, page: Acco
     # A team mate edits the same objective (title and target) after this window read it.
     P.update_node(db, "objective", objective.id, {"title": "Theirs: go live in EMEA",
                                                   "target": 7.0}, objective.version)
-    shown: list[ConflictDialog] = []
+    fields: list[list[str]] = []
 
-    def answer(dialog: ConflictDialog) -> int:
-        shown.append(dialog)
-        assert dialog.fields[0] == "title"  # mine first, then what only they changed
-        assert "target" in dialog.fields
-        if choice == "theirs":
-            dialog.keep_theirs.click()
-        else:
-            dialog.merge.click()
-        return int(QDialog.DialogCode.Accepted)
+    def answer(dialog: ConflictDialog) -> None:
+        fields.append(list(dialog.fields))
+        button = dialog.keep_theirs if choice == "theirs" else dialog.merge
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
-    monkeypatch.setattr(ConflictDialog, "exec", answer)
+    shown = when_shown(qtbot, ConflictDialog, answer)
     editor.tree.topLevelItem(0).setText(TITLE, "Mine: go live everywhere")
     settle(qtbot, editor)
-    assert len(shown) == 1
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown == ["Changed by someone else"]
+    assert fields[0][0] == "title" and "target" in fields[0]  # mine first, then theirs only
     saved = P.plan_view(db, plan_id).objectives[0]
     assert (saved.title, saved.target) == (title, target)  # never a silent overwrite
     assert editor.tree.topLevelItem(0).text(TITLE) == title

@@ -5,14 +5,26 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import shiboken6
 from icalendar import Calendar
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QPushButton
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.services.renewals import pipeline
+from tests.book_facts import next_renewals
 from tests.conftest import AS_OF
-from tests.ui.conftest import open_window
+from tests.ui.conftest import open_window, when_shown
+
+
+def _listed(view) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    """Account id → days to go, of each renewal the list shows."""
+    out = {view.table.item(i, 0).data(Qt.ItemDataRole.UserRole): int(view.table.item(i, 2)
+                                                                        .text())
+           for i in range(view.table.rowCount())}
+    assert len(out) == view.table.rowCount()
+    return out
 
 
 def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
@@ -51,7 +63,15 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
 
     view.within.setCurrentIndex(view.within.findData(30))
     soon = [r for r in rows if r.days_to_go <= 30]
-    assert view.table.rowCount() == len(soon)
+    # By hand from the book: every live account whose next renewal is 30 days away or
+    # less is listed, with its days; none further out is.
+    due = {a: (when - AS_OF).days for a, when in next_renewals(demo_db, AS_OF).items()}
+    for window in (90, 180, None, 30):  # each choice of the list, ending on 30 days
+        view.within.setCurrentIndex(view.within.findData(window))
+        by_hand = {a: days for a, days in due.items() if window is None or days <= window}
+        assert _listed(view) == by_hand and by_hand, window
+        assert window is None or any(days > window for days in due.values())
+    assert 30 in due.values()  # one renews on the window's last day: it is listed
     assert "Auto-renew" in view.totals.text() or "At risk" in view.totals.text()
     with qtbot.waitSignal(view.exported, timeout=20_000):  # written off the GUI thread
         path = view.export_ics(tmp_path / "renewals.ics")
@@ -60,8 +80,7 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
     assert all(isinstance(e.decoded("dtstart"), date) for e in events)
 
 
-def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
-                                             monkeypatch) -> None:
+def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
     from csdesk.services.renewals import churn_analysis, churn_reasons, forecast_accuracy
     from csdesk.ui.renewal_settings import RenewalSettingsDialog
     from csdesk.ui.renewals_view import RenewalsView
@@ -75,13 +94,19 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
     view.within.setCurrentIndex(view.within.findData(None))
     view.track_filter.setCurrentIndex(view.track_filter.findData("at_risk"))
     at_risk = [r for r in rows if r.track == "at_risk"]
-    assert view.table.rowCount() == len(at_risk)
+    assert set(_listed(view)) == {r.account_id for r in at_risk}
     assert {view.table.item(i, 3).text() for i in range(view.table.rowCount())} == {"At risk"}
+    assert {r.track for r in rows if r.account_id not in _listed(view)} == {
+        "standard", "auto_renew"}  # the rest are on the other tracks
     assert "Standard:" not in view.totals.text()
     assert f"At risk: {len(at_risk)}" in view.totals.text()
     target = at_risk[0]
-    view.search.setText(target.name.split()[0].upper())
-    assert target.name in {view.table.item(i, 0).text() for i in range(view.table.rowCount())}
+    word = target.name.split()[0]
+    view.search.setText(word.upper())
+    assert set(_listed(view)) == {
+        r.account_id for r in at_risk
+        if word.casefold() in f"{r.name} {r.owner or ''} {r.external_id}".casefold()}
+    assert target.account_id in _listed(view)
     view.search.setText("no account is called this")
     assert view.table.rowCount() == 0 and view.totals.text().startswith(
         "No renewals match")
@@ -107,25 +132,74 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database,  # type: 
         panel.cases.cellDoubleClicked.emit(0, 0)
     assert opened.args[0] in {c.account_id for c in churn.cases}
 
-    # Settings: a bad churn reason is refused beside its list and nothing is saved; a good
-    # edit changes when SMB renewals start, and the view reloads with it.
-    def edit(dialog: RenewalSettingsDialog) -> int:
-        dialog.starts["smb"].setValue(100)
-        dialog._add_reason("Champion left", "", "controllable")
-        dialog.reasons.item(0, 0).setText("")
-        assert not dialog.save()
-        assert "needs a code and a label" in dialog.reason_problem.text()
-        assert churn_reasons(demo_db) == churn
-        dialog.reasons.item(0, 0).setText("Missed expectations")
-        assert dialog.save()
-        return RenewalSettingsDialog.DialogCode.Accepted
-
-    monkeypatch.setattr(RenewalSettingsDialog, "exec", edit)
+    # Settings, in the dialog really shown: a bad churn reason is refused beside its list and
+    # nothing is saved; a good edit changes when SMB renewals start, and the view reloads.
     churn_before = churn_reasons(demo_db)
-    churn = churn_before  # what a refused save must leave in place
+    steps: list[str] = []
+
+    def click(widget) -> None:  # type: ignore[no-untyped-def]
+        qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+    def button(dialog: RenewalSettingsDialog, text: str) -> QPushButton:
+        return next(b for b in dialog.findChildren(QPushButton) if b.text() == text)
+
+    def cell_editor(dialog: RenewalSettingsDialog) -> QLineEdit:
+        """The line edit open on a reasons cell (the table's only visible one)."""
+        open_ = [w for w in dialog.reasons.viewport().findChildren(QLineEdit) if w.isVisible()]
+        assert len(open_) == 1
+        return open_[0]
+
+    def type_into(editor: QLineEdit, text: str) -> None:
+        editor.selectAll()
+        qtbot.keyClicks(editor, text)
+        if not text:
+            qtbot.keyClick(editor, Qt.Key.Key_Delete)
+        assert editor.text() == text
+        qtbot.keyClick(editor, Qt.Key.Key_Return)  # the table commits on its next turn
+        qtbot.waitUntil(lambda: not shiboken6.isValid(editor) or not editor.isVisible())
+
+    def type_into_cell(dialog: RenewalSettingsDialog, row: int, text: str) -> None:
+        table = dialog.reasons
+        table.scrollToItem(table.item(row, 0))
+        rect = table.visualItemRect(table.item(row, 0))
+        qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        qtbot.mouseDClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        type_into(cell_editor(dialog), text)
+        assert table.item(row, 0).text() == text
+
+    def edit(dialog: RenewalSettingsDialog) -> None:
+        dialog.activateWindow()
+        spin = dialog.starts["smb"]
+        spin.setFocus()
+        spin.selectAll()  # the number, not the suffix
+        qtbot.keyClicks(spin, "100")
+        assert spin.value() == 100
+        bar = dialog.tabs.tabBar()
+        qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+        assert dialog.tabs.currentIndex() == 1
+        click(button(dialog, "Add reason"))
+        row = dialog.reasons.rowCount() - 1
+        type_into(cell_editor(dialog), "Champion left")  # Add opens the new row's label
+        assert dialog.reasons.item(row, 0).text() == "Champion left"
+        combo = dialog.reasons.cellWidget(row, 2)
+        assert combo.currentText() == "controllable"
+        type_into_cell(dialog, 0, "")  # the first reason's label wiped out
+        save = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Save)
+        click(save)
+        assert dialog.isVisible()  # refused: the dialog stays, saying why, beside the list
+        assert "needs a code and a label" in dialog.reason_problem.text()
+        assert churn_reasons(demo_db) == churn_before  # nothing was saved
+        steps.append("refused")
+        type_into_cell(dialog, 0, "Missed expectations")
+        click(save)
+        steps.append("saved")
+
+    shown = when_shown(qtbot, RenewalSettingsDialog, edit)
     assert view.edit_settings()
+    assert shown == ["Renewal settings"] and steps == ["refused", "saved"]
     after = churn_reasons(demo_db)
     assert ("champion_left", "Champion left", "controllable") in after
+    assert after[0][1] == "Missed expectations"
     assert len(after) == len(churn_before) + 1
     smb = next(r for r in view.rows if r.segment == "smb" and r.days_to_go > 100)
     assert (smb.renewal_date - smb.process_start).days == 100

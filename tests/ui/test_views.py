@@ -9,12 +9,16 @@ from PySide6.QtCore import QSettings
 from sqlalchemy import func, select
 
 from csdesk.db import Database
-from csdesk.models import Account, HealthModel
+from csdesk.models import Account, HealthModel, Task
+from csdesk.models.enums import TaskStatus
+from csdesk.services.periods import parse_period
 from csdesk.ui.main_window import VIEWS
+from tests.book_facts import arr_on, book_facts, next_renewals, shown_ids
 from tests.ui.conftest import open_window
 
 
-def test_every_view_has_content(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_every_view_has_content(qtbot, demo_db: Database, pinned_today) -> None:  # type: ignore[no-untyped-def]
+    facts = book_facts(demo_db)
     window = open_window(qtbot, demo_db)
     for i, key in enumerate(VIEWS):
         window.nav.setCurrentRow(i)
@@ -23,40 +27,87 @@ def test_every_view_has_content(qtbot, demo_db: Database) -> None:  # type: igno
     # The playbook rules ran when the book loaded: the worklist has tasks with reasons.
     qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
     assert "open task" in window.today.subtitle.text()
-    assert window.today.reason.text()
+    selected = window.today.current()
+    assert selected is not None
+    with demo_db.read() as s:  # the reason shown is the selected task's, as stored
+        stored = s.get(Task, selected.id)
+        assert stored is not None and stored.reason
+        assert window.today.reason.text() == stored.reason
     window.show_attention()
     assert window.accounts.attention.isChecked()
-    assert 0 < window.accounts.model.rowCount() < 250
+    attention = {i for i, f in facts.items() if f.needs_attention(pinned_today)}
+    assert shown_ids(window.accounts.model) == attention
+    assert 0 < len(attention) < 250
+    # each way in is there: red, a fall of ten points, an at-risk renewal within 90 days
+    assert any(facts[i].band == "red" for i in attention)
+    assert any(facts[i].band != "red" and facts[i].track == "at_risk" for i in attention)
 
 
-def test_filter_chips(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_filter_chips(qtbot, demo_db: Database, pinned_today) -> None:  # type: ignore[no-untyped-def]
+    """Each chip shows exactly the accounts that pass it (checked against the book read by
+    hand): every row shown passes, every row left out fails."""
+    every = book_facts(demo_db)
+    facts = {i: f for i, f in every.items() if f.status != "churned"}  # hidden by default
+    assert 0 < len(facts) < len(every)
     window = open_window(qtbot, demo_db)
     view = window.accounts
     view.segment.setCurrentIndex(view.segment.findData("enterprise"))
-    n_ent = view.model.rowCount()
-    assert 0 < n_ent < 60
+    enterprise = {i for i, f in facts.items() if f.segment == "enterprise"}
+    assert shown_ids(view.model) == enterprise and 0 < len(enterprise) < 60
     view.band.setCurrentIndex(view.band.findData("green"))
-    assert view.model.rowCount() <= n_ent
-    assert f"of {250 - view.model.churned_count()} accounts" in view.count_label.text()
+    green = {i for i in enterprise if facts[i].band == "green"}
+    assert shown_ids(view.model) == green and 0 < len(green) < len(enterprise)
+    assert view.count_label.text() == f"{len(green)} of {len(facts)} accounts"
+    view.band.setCurrentIndex(view.band.findData("red"))
+    red = {i for i in enterprise if facts[i].band == "red"}
+    assert shown_ids(view.model) == red and red.isdisjoint(green)
     view.clear_filters()
+    assert shown_ids(view.model) == set(facts)
+
+    owners = sorted({f.owner for f in facts.values() if f.owner})
+    view.owner.setCurrentIndex(view.owner.findData(owners[1]))
+    theirs = {i for i, f in facts.items() if f.owner == owners[1]}
+    assert shown_ids(view.model) == theirs and 0 < len(theirs) < 250
+    view.clear_filters()
+
     view.renewal.setCurrentIndex(view.renewal.findData(30))
+
+    def within(f, days: int) -> bool:  # type: ignore[no-untyped-def]
+        d = f.days_to_renewal(pinned_today)
+        return d is not None and 0 <= d <= days
+
+    soon = {i for i, f in facts.items() if within(f, 30)}
+    assert shown_ids(view.model) == soon and soon
+    assert any(within(f, 90) and not within(f, 30) for f in facts.values())  # some left out
     days = [view.model.index(r, 5).data() for r in range(view.model.rowCount())]
     assert days and all(d.endswith(" d") or d == "today" for d in days)
     view.clear_filters()
-    assert view.model.rowCount() == 250 - view.model.churned_count()
+    assert shown_ids(view.model) == set(facts)
 
 
-def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                 pinned_today) -> None:
+    facts = book_facts(demo_db)
     window = open_window(qtbot, demo_db)
     with qtbot.waitSignal(window.portfolio_loaded, timeout=30_000):
         window.nav.setCurrentRow(VIEWS.index("portfolio"))
     tiles = window.portfolio.tiles
     assert tiles["nrr"].value_label.text().endswith("%")
     assert "start ARR" in tiles["nrr"].toolTip()
+    # The last complete quarter on the pinned day; its churned logos, by hand: ARR on the
+    # first day, none on the last.
+    start, end = parse_period("2026Q3")
+    begin, finish = arr_on(demo_db, start), arr_on(demo_db, end)
+    churned = {a for a, cents in begin.items() if cents > 0 and not finish.get(a)}
     tiles["logo_churn"].clicked.emit()
     assert window.views.currentIndex() == VIEWS.index("accounts")
     assert "Logo churn" in window.accounts.count_label.text()
-    assert window.accounts.model.rowCount() >= 1
+    assert shown_ids(window.accounts.model) == churned and churned
+    red = {i for i, f in facts.items() if f.status == "active" and f.band == "red"}
+    tiles["arr_red"].clicked.emit()
+    assert shown_ids(window.accounts.model) == red and red
+    assert window.accounts.count_label.text() == (
+        f"{len(red)} of 250 accounts — ARR in red health")
 
 
 def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
@@ -115,7 +166,8 @@ def test_window_layout_is_remembered_and_kept_on_screen(qtbot, demo_db: Database
     assert second.frameGeometry().width() <= area.width()
 
 
-def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch,  # type: ignore[no-untyped-def]
+                                   pinned_today) -> None:
     """"My book" shows one CSM's accounts, renewals, tasks and report batch; the choice
     (and who I am) is remembered for the next start."""
     from PySide6.QtWidgets import QInputDialog
@@ -132,12 +184,28 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch) -> Non
     everyone = window.accounts.model.rowCount()
     window.scope.setCurrentIndex(1)
     assert window.scope.currentText() == f"My book ({me})"
-    assert window.accounts.model.rowCount() < everyone
+    facts = book_facts(demo_db)
+    mine_all = {i for i, f in facts.items() if f.owner == me}
+    assert len(mine_all) == mine
+    my_accounts = {i for i in mine_all if facts[i].status != "churned"}  # churned hidden
+    assert shown_ids(window.accounts.model) == my_accounts and my_accounts
+    assert len(my_accounts) < everyone
     assert window.accounts.owner.currentData() == me
-    assert window.renewals.listed() and window.today.visible()
-    assert all(r.owner == me for r in window.renewals.listed())
-    assert all(t.owner == me for t in window.today.visible())
-    assert window.reports.owner == me and len(window.reports.accounts()) <= mine
+    # Renewals: my live accounts' next renewals within the list's window; tasks: my open ones.
+    window_days = window.renewals.within.currentData()
+    renewing = {i for i, when in next_renewals(demo_db, pinned_today).items()
+                if facts[i].owner == me
+                and (window_days is None or (when - pinned_today).days <= window_days)}
+    assert {r.account_id for r in window.renewals.listed()} == renewing and renewing
+    with demo_db.read() as s:
+        my_tasks = set(s.scalars(select(Task.id).where(Task.owner == me,
+                                                       Task.status == TaskStatus.OPEN)))
+    assert {t.id for t in window.today.visible()} == my_tasks and my_tasks
+    segment = window.reports.segment.currentData()
+    assert window.reports.owner == me and window.reports.by_segment.isChecked()
+    assert {a.id for a in window.reports.accounts()} == {
+        i for i, f in facts.items() if f.owner == me and f.status != "churned"
+        and f.segment == segment}
     assert load_settings()["scope"] == "mine" and load_settings()["me"] == me
     with qtbot.waitSignal(window.portfolio_loaded, timeout=20_000):
         window.nav.setCurrentRow(1)
