@@ -224,10 +224,10 @@ def shoot(qtbot: Any, window: QWidget, name: str) -> tuple[Path, Path]:
 
 
 def _repolish(window: QWidget) -> None:
-    """Widgets with a style sheet keep the palette they were polished with: polish them
+    """Widgets under a style sheet keep the palette they were polished with: polish them
     again, so the window looks as it does when the app starts in that theme."""
     for widget in [window, *window.findChildren(QWidget)]:
-        if widget.styleSheet():
-            widget.style().unpolish(widget)
-            widget.style().polish(widget)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+        widget.update()
     QCoreApplication.processEvents()
