@@ -9,6 +9,7 @@ and a dark screenshot in ``tests/e2e/screens/`` for a person to look at.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QSettings, Qt, QTimer
+from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -85,6 +87,18 @@ def click(qtbot: Any, widget: QWidget, pos: QPoint | None = None) -> None:
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
     else:
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+
+
+def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget``: keys for ASCII; what is beyond a keyboard's keys (日本,
+    ü) arrives as an input method's commit, as it does from a real IME."""
+    for run in re.findall(r"[\x00-\x7f]+|[^\x00-\x7f]+", text):
+        if run.isascii():
+            qtbot.keyClicks(widget, run)
+        else:
+            event = QInputMethodEvent()
+            event.setCommitString(run)
+            QApplication.sendEvent(widget, event)
 
 
 def button(parent: QWidget, text: str, kind: type[W] = QAbstractButton) -> W:  # type: ignore[assignment]
