@@ -89,6 +89,13 @@ def click(qtbot: Any, widget: QWidget, pos: QPoint | None = None) -> None:
         qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=pos)
 
 
+def double_click(qtbot: Any, widget: QWidget, pos: QPoint) -> None:
+    """Point at something, then double-click it (a lone synthetic double-click on a view that
+    has not had a press yet is taken as a single press)."""
+    click(qtbot, widget, pos)
+    qtbot.mouseDClick(widget, Qt.MouseButton.LeftButton, pos=pos)
+
+
 def type_text(qtbot: Any, widget: QWidget, text: str) -> None:
     """Type ``text`` into ``widget``: keys for ASCII; what is beyond a keyboard's keys (日本,
     ü) arrives as an input method's commit, as it does from a real IME."""
