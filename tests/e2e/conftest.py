@@ -9,6 +9,7 @@ and a dark screenshot in ``tests/e2e/screens/`` for a person to look at.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QComboBox,
+    QDialogButtonBox,
     QFormLayout,
     QLabel,
     QMenu,
@@ -50,6 +52,13 @@ def _isolated_qsettings(tmp_path: Path) -> None:
     QCoreApplication.setApplicationName("csdesk-tests")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _qt_file_dialogs(qapp: QApplication) -> None:
+    """File dialogs are Qt's own widgets (as on the offscreen platform), on every desktop
+    too: a test can type into them; a native dialog is out of its reach."""
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
 
 
 @pytest.fixture(autouse=True)
@@ -188,10 +197,36 @@ def when_shown(qtbot: Any, kind: type[W], act: Callable[[W], None], *,
         qtbot.waitExposed(dialog)
         dialog.grab()  # painted, as on screen
         answered.append(dialog)
+        # Whatever happens in ``act`` (a failed assertion too), the dialog's exec() ends.
+        QTimer.singleShot(10_000, lambda: _close_left_open(dialog))
         act(dialog)
 
     QTimer.singleShot(0, look)
     return answered
+
+
+def _close_left_open(dialog: QWidget) -> None:
+    """A dialog still open long after it was answered would hang the test in its exec():
+    close it, and the test fails on what it then finds."""
+    with contextlib.suppress(RuntimeError):  # deleted once closed: nothing to do
+        if dialog.isVisible():
+            dialog.close()
+
+
+def accept_until_closed(qtbot: Any, dialog: QWidget) -> None:
+    """Click the dialog's accepting button (Save, Open: Qt's file dialog relabels it as the
+    path is typed) until the dialog closes; an input's pop-up, open over the dialog, takes
+    the first click."""
+    box = dialog.findChild(QDialogButtonBox)
+    accept = next(b for b in box.buttons()
+                  if box.buttonRole(b) == QDialogButtonBox.ButtonRole.AcceptRole)
+
+    def pressed() -> bool:
+        if dialog.isVisible():
+            click(qtbot, accept)
+        return not dialog.isVisible()
+
+    qtbot.waitUntil(pressed)
 
 
 def pick_menu(qtbot: Any, text: str, *, timeout: float = 10.0) -> list[str]:
