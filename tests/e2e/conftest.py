@@ -205,6 +205,27 @@ def when_shown(qtbot: Any, kind: type[W], act: Callable[[W], None], *,
     return answered
 
 
+def find_account(qtbot: Any, window: Any, typed: str) -> Any:
+    """Ctrl+K, type part of a name, Enter: returns the account page that opened (one that
+    was not the current tab already)."""
+    from csdesk.ui.account_page import AccountPage
+
+    before = window.account_tabs.currentWidget()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.search)
+    assert window.search.placeholderText() == "Find an account (Ctrl+K)"
+    type_text(qtbot, window.search, typed)
+    assert window.search.text() == typed
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(window.account_tabs.currentWidget(), AccountPage)
+                    and window.account_tabs.currentWidget() is not before)
+    page = window.account_tabs.currentWidget()
+    qtbot.waitExposed(page)
+    return page
+
+
 def _close_left_open(dialog: QWidget) -> None:
     """A dialog still open long after it was answered would hang the test in its exec():
     close it, and the test fails on what it then finds."""

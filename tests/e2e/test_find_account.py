@@ -9,32 +9,16 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGui_Qt
 from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QLabel
 from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Subscription
 from csdesk.ui.account_page import AccountPage
 from tests.conftest import AS_OF
-from tests.e2e.conftest import open_window, type_text
+from tests.e2e.conftest import find_account, open_window
 
 ODD = "AT&T <Legacy> 日本 Cloud K.K."
-
-
-def _find(qtbot: Any, window: Any, typed: str) -> AccountPage:
-    """Ctrl+K, type, Enter; returns the page that opened."""
-    window.activateWindow()
-    qtbot.waitUntil(window.isActiveWindow)
-    qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
-    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.search)
-    assert window.search.placeholderText() == "Find an account (Ctrl+K)"
-    type_text(qtbot, window.search, typed)
-    assert window.search.text() == typed
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: isinstance(window.account_tabs.currentWidget(), AccountPage))
-    page = window.account_tabs.currentWidget()
-    qtbot.waitExposed(page)
-    return page
 
 
 def _shown(label: QLabel) -> str:
@@ -82,14 +66,14 @@ def test_ctrl_k_finds_an_account_by_part_of_its_name(qtbot, demo_db: Database,  
     window = open_window(qtbot, demo_db)
 
     typed = name.split()[0][1:].lower()  # part of a word, in any case
-    page = _find(qtbot, window, typed)
+    page = find_account(qtbot, window, typed)
     assert _shown(page.title) == name
     assert page.subtitle.text().startswith(f"{external_id} · ")
     assert _tab_text(window, page) == name[:28]
     qtbot.waitUntil(lambda: window.search.text() == "")  # ready for the next search
     assert window.nav.currentItem().text() == "Accounts"
 
-    odd = _find(qtbot, window, "legacy> 日本 cl")
+    odd = find_account(qtbot, window, "legacy> 日本 cl")
     assert odd is not page
     assert _shown(odd.title) == ODD
     assert odd.subtitle.text().startswith("ATT-JP-2 · SMB · high-touch · ARR $42,000 · ")
