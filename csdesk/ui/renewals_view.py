@@ -206,8 +206,10 @@ class RenewalsView(QWidget):
         self.within = QComboBox()
         for label, days in (("Next 30 days", 30), ("Next 90 days", 90),
                             ("Next 180 days", 180), ("Every renewal", None),
-                            ("Shown on the calendar", CALENDAR)):
+                            ("Calendar view", CALENDAR)):
             self.within.addItem(label, days)
+        self.within.setItemData(self.within.count() - 1, "The renewals of the month or "
+                                "quarter the calendar shows", Qt.ItemDataRole.ToolTipRole)
         self.within.setCurrentIndex(2)
         self.within.currentIndexChanged.connect(self.refresh_list)
         self.ics = QPushButton("Export .ics…")

@@ -66,7 +66,7 @@ def test_next_quarters_renewals_go_to_the_calendar_app(qtbot, demo_db: Database,
     assert view.period.text() == "Q4 2026"
     click(qtbot, button(view, "▶"))
     assert view.period.text() == "Q1 2027"
-    choose(qtbot, view.within, "Shown on the calendar")
+    choose(qtbot, view.within, "Calendar view")
 
     # The list is the quarter's renewals, every one of them.
     table = view.table
