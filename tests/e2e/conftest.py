@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from PySide6.QtCore import QCoreApplication, QPoint, QSettings, Qt, QTimer
-from PySide6.QtGui import QInputMethodEvent
+from PySide6.QtGui import QInputMethodEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
@@ -54,20 +54,28 @@ def _isolated_qsettings(tmp_path: Path) -> None:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path))
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _qt_file_dialogs(qapp: QApplication) -> None:
-    """File dialogs are Qt's own widgets (as on the offscreen platform), on every desktop
-    too: a test can type into them; a native dialog is out of its reach."""
-    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
-
-
 @pytest.fixture(autouse=True)
-def _light_theme(qapp: QApplication) -> Iterator[None]:
+def _qt_as_left(qapp: QApplication) -> Iterator[None]:
+    """Each walkthrough starts in the light theme, with Qt's own file dialogs (as on the
+    offscreen platform; a native dialog would be out of a test's reach), and leaves the
+    application as it found it for the tests that follow; timers still looking for a
+    dialog or a menu stop with the test."""
     from csdesk.ui.theme import apply_style
 
+    global _generation
+    style, palette = qapp.style().name(), QPalette(qapp.palette())
+    native = QCoreApplication.testAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs)
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, True)
     apply_style(qapp, "light")
     yield
-    apply_style(qapp, "light")
+    _generation += 1
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_DontUseNativeDialogs, native)
+    qapp.setStyle(style)
+    qapp.setPalette(palette)
+    qapp.setProperty("csdesk_theme", None)
+
+
+_generation = 0  # which test the pending timers belong to
 
 
 def open_window(qtbot: Any, db: Database) -> Any:
@@ -186,9 +194,11 @@ def when_shown(qtbot: Any, kind: type[W], act: Callable[[W], None], *,
     A timer looks for it (``QApplication.activeModalWidget()``) while the code under test
     runs its ``exec()``; returns a list that holds the dialog once it was answered."""
     answered: list[W] = []
-    deadline = time.monotonic() + timeout
+    deadline, mine = time.monotonic() + timeout, _generation
 
     def look() -> None:
+        if mine != _generation:  # that test is over
+            return
         dialog = QApplication.activeModalWidget()
         if not isinstance(dialog, kind) or not dialog.isVisible():
             if time.monotonic() < deadline:
@@ -253,9 +263,11 @@ def accept_until_closed(qtbot: Any, dialog: QWidget) -> None:
 def pick_menu(qtbot: Any, text: str, *, timeout: float = 10.0) -> list[str]:
     """Choose ``text`` in the next popup menu once it is open (a menu's ``exec`` blocks)."""
     chosen: list[str] = []
-    deadline = time.monotonic() + timeout
+    deadline, mine = time.monotonic() + timeout, _generation
 
     def look() -> None:
+        if mine != _generation:  # that test is over
+            return
         menu = QApplication.activePopupWidget()
         if not isinstance(menu, QMenu):
             if time.monotonic() < deadline:
