@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
     QMenu,
     QWidget,
 )
@@ -130,6 +131,22 @@ def button(parent: QWidget, text: str, kind: type[W] = QAbstractButton) -> W:  #
     found = [b for b in parent.findChildren(kind)
              if b.text().replace("&", "") == text and b.isVisible()]
     assert found, f"no visible button {text!r} on {type(parent).__name__}"
+    return found[0]
+
+
+def line_edit(parent: QWidget, placeholder: str) -> QLineEdit:
+    """The visible text field whose grey placeholder starts with ``placeholder``."""
+    found = [e for e in parent.findChildren(QLineEdit)
+             if e.placeholderText().startswith(placeholder) and e.isVisible()]
+    assert found, f"no field reading {placeholder!r}… on {type(parent).__name__}"
+    return found[0]
+
+
+def combo_with(parent: QWidget, entry: str) -> QComboBox:
+    """The visible drop-down that offers ``entry``."""
+    found = [c for c in parent.findChildren(QComboBox) if c.findText(entry) >= 0
+             and c.isVisible()]
+    assert found, f"no list offering {entry!r} on {type(parent).__name__}"
     return found[0]
 
 

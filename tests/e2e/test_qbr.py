@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     choose,
     click,
     labelled,
+    line_edit,
     open_window,
     pick_menu,
     shoot,
@@ -30,8 +31,9 @@ ACCOUNT = "ACC-000003"
 def _open_with_enter(qtbot: Any, window: Any, name: str) -> Any:
     """Filter the book to the account, select its row, press Enter."""
     book = window.accounts
-    click(qtbot, book.filter_edit)
-    qtbot.keyClicks(book.filter_edit, name)
+    search = line_edit(book, "Filter by name")
+    click(qtbot, search)
+    qtbot.keyClicks(search, name)
     qtbot.waitUntil(lambda: book.table.model().rowCount() == 1)
     click(qtbot, book.table.viewport(), book.table.visualRect(
         book.table.model().index(0, 0)).center())

@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     button,
     choose,
     click,
+    combo_with,
     nav_to,
     open_window,
     when_shown,
@@ -66,7 +67,7 @@ def test_next_quarters_renewals_go_to_the_calendar_app(qtbot, demo_db: Database,
     assert view.period.text() == "Q4 2026"
     click(qtbot, button(view, "▶"))
     assert view.period.text() == "Q1 2027"
-    choose(qtbot, view.within, "Calendar view")
+    choose(qtbot, combo_with(view, "Next 30 days"), "Calendar view")
 
     # The list is the quarter's renewals, every one of them.
     table = view.table

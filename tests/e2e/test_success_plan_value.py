@@ -29,6 +29,7 @@ from tests.e2e.conftest import (
     click,
     double_click,
     labelled,
+    line_edit,
     open_window,
     shoot,
     when_shown,
@@ -41,8 +42,9 @@ OBJECTIVE = "Faster month-end close"  # days to close: 9 at the start, aiming fo
 def _open_from_the_book(qtbot: Any, window: Any, name: str) -> Any:
     """Type in the book's filter, double-click the one row left."""
     book = window.accounts
-    click(qtbot, book.filter_edit)
-    qtbot.keyClicks(book.filter_edit, name)
+    search = line_edit(book, "Filter by name")
+    click(qtbot, search)
+    qtbot.keyClicks(search, name)
     qtbot.waitUntil(lambda: book.table.model().rowCount() == 1)
     table = book.table
     rect = table.visualRect(table.model().index(0, 0))

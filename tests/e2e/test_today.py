@@ -7,14 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QGroupBox, QLineEdit, QTreeWidgetItem
+from PySide6.QtWidgets import QComboBox, QDateEdit, QGroupBox, QTreeWidgetItem
 from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Task
 from csdesk.services import account_detail as svc
 from tests.conftest import AS_OF
-from tests.e2e.conftest import button, choose, click, nav_to, open_window
+from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
 
 
 def _worklist(today: Any) -> list[tuple[str, str, str]]:
@@ -83,8 +83,7 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     assert account in today.facts.text()
     done_box = next(b for b in today.findChildren(QGroupBox) if b.title() == "Done")
     choose(qtbot, next(c for c in done_box.findChildren(QComboBox)), "Call")
-    summary = next(e for e in done_box.findChildren(QLineEdit)
-                   if e.placeholderText().startswith("What was done"))
+    summary = line_edit(done_box, "What was done")
     click(qtbot, summary)
     qtbot.keyClicks(summary, "Called the sponsor: agreed a recovery plan")
     with qtbot.waitSignal(today.loaded, timeout=10_000):
@@ -106,7 +105,7 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     _group, title, account = after_done[0]
     _select(qtbot, today, title, account)
     later = next(b for b in today.findChildren(QGroupBox) if b.title() == "Not now")
-    assert later.findChild(type(today.until)).date().toPython() == AS_OF + timedelta(days=7)
+    assert later.findChild(QDateEdit).date().toPython() == AS_OF + timedelta(days=7)
     with qtbot.waitSignal(today.loaded, timeout=10_000):
         click(qtbot, button(later, "Snooze"))
     after_snooze = _worklist(today)
