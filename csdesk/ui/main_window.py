@@ -458,7 +458,8 @@ class MainWindow(QMainWindow):
                 lambda kind, p=page: self.account_report(p.account_id, kind))
             self.undo_group.addStack(page.undo_stack)
             self.pages[account_id] = page
-            self.account_tabs.addTab(page, page.header.name[:28])
+            # A single & in a tab's text marks a shortcut letter: "AT&T" would read "ATT".
+            self.account_tabs.addTab(page, page.header.name[:28].replace("&", "&&"))
         self.account_tabs.setCurrentWidget(page)
         return page
 

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.database import ServerUnreachable
 from csdesk.errors import ConflictError, CsdeskError
@@ -219,7 +220,7 @@ class PlanDelegate(QStyledItemDelegate):
         value = index.data(Qt.ItemDataRole.EditRole)
         if isinstance(editor, QDateEdit):
             raw = index.data(Qt.ItemDataRole.UserRole + 3)
-            editor.setDate(QDate(raw) if isinstance(raw, date) else QDate.currentDate())
+            editor.setDate(QDate(raw) if isinstance(raw, date) else QDate(clock.today()))
         elif isinstance(editor, QComboBox):
             editor.setCurrentIndex(max(0, editor.findData(index.data(
                 Qt.ItemDataRole.UserRole + 3))))

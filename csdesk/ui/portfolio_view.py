@@ -167,7 +167,9 @@ class PortfolioView(QWidget):
         seg_chart.draw(draw_segments)
         self._clickable(seg_chart, lambda: bars["seg"], targets)
 
-        scores = [r[c["health_score"]] for r in live if r[c["health_score"]] is not None]
+        # Binned as the score reads everywhere (a whole number): 59.6 shows as 60, so it
+        # belongs under "60–69", not under "50–59" beside a book that says 60.
+        scores = [round(r[c["health_score"]]) for r in live if r[c["health_score"]] is not None]
         bins = [0, 40, 50, 60, 70, 80, 90, 101]
         counts = [sum(1 for x in scores if lo <= x < hi) for lo, hi in itertools.pairwise(bins)]
         colours = [BAND_COLOURS["red"].name()] + [BAND_COLOURS["yellow"].name()] * 3 + \
@@ -182,7 +184,7 @@ class PortfolioView(QWidget):
 
         dist.draw(draw_distribution)
         dist_ids = [{r[c["id"]] for r in live if r[c["health_score"]] is not None
-                     and lo <= r[c["health_score"]] < hi}
+                     and lo <= round(r[c["health_score"]]) < hi}
                     for lo, hi in itertools.pairwise(bins)]
         self._clickable(dist, lambda: bars["dist"], [
             (ids, f"health {lab}") for ids, lab in zip(dist_ids, labels, strict=True)])

@@ -50,6 +50,7 @@ TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
                  "at_risk": QColor("#dc2626")}
 TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
 TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
+CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 
 
 def _short_money(cents: int) -> str:
@@ -204,8 +205,11 @@ class RenewalsView(QWidget):
             b.setMaximumWidth(32)
         self.within = QComboBox()
         for label, days in (("Next 30 days", 30), ("Next 90 days", 90),
-                            ("Next 180 days", 180), ("Every renewal", None)):
+                            ("Next 180 days", 180), ("Every renewal", None),
+                            ("Calendar view", CALENDAR)):
             self.within.addItem(label, days)
+        self.within.setItemData(self.within.count() - 1, "The renewals of the month or "
+                                "quarter the calendar shows", Qt.ItemDataRole.ToolTipRole)
         self.within.setCurrentIndex(2)
         self.within.currentIndexChanged.connect(self.refresh_list)
         self.ics = QPushButton("Export .ics…")
@@ -354,12 +358,17 @@ class RenewalsView(QWidget):
         else:
             self.period.setText(f"{calendar.month_name[months[0][1]]} {months[0][0]}")
         self.grid.show_months(months, self.scoped(), self.today)
+        if self.within.currentData() == CALENDAR:  # the list (and .ics) follow the calendar
+            self.refresh_list()
 
     def listed(self) -> list[RenewalRow]:
         days, track = self.within.currentData(), self.track_filter.currentData()
         words = self.search.text().casefold().split()
+        shown = set(self.months()) if days == CALENDAR else None
         return [r for r in self.scoped()
-                if (days is None or r.days_to_go <= days) and (track is None or r.track == track)
+                if (days is None or (r.days_to_go <= days if shown is None else
+                                     (r.renewal_date.year, r.renewal_date.month) in shown))
+                and (track is None or r.track == track)
                 and all(w in f"{r.name} {r.owner or ''} {r.external_id}".casefold()
                         for w in words)]
 

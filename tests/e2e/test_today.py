@@ -1,0 +1,119 @@
+"""Today: a CSM works the worklist. The most urgent task is done (and logged on the account's
+timeline as a proactive call), the next one snoozed for a week; the list, its counts and the
+navigation badge follow, and the book agrees."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QDateEdit, QGroupBox, QTreeWidgetItem
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.models import Account, Task
+from csdesk.services import account_detail as svc
+from tests.conftest import AS_OF
+from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
+
+
+def _worklist(today: Any) -> list[tuple[str, str, str]]:
+    """(group, task, account) for every task the tree shows, top to bottom."""
+    shown = []
+    for g in range(today.tree.topLevelItemCount()):
+        head = today.tree.topLevelItem(g)
+        for i in range(head.childCount()):
+            item = head.child(i)
+            shown.append((head.text(0).split(" (")[0], item.text(0), item.text(1)))
+    return shown
+
+
+def _item(today: Any, title: str, account: str) -> QTreeWidgetItem:
+    for g in range(today.tree.topLevelItemCount()):
+        head = today.tree.topLevelItem(g)
+        for i in range(head.childCount()):
+            if (head.child(i).text(0), head.child(i).text(1)) == (title, account):
+                return head.child(i)
+    raise AssertionError(f"{title!r} for {account!r} is not on the worklist")
+
+
+def _select(qtbot: Any, today: Any, title: str, account: str) -> None:
+    item = _item(today, title, account)
+    today.tree.scrollToItem(item)
+    click(qtbot, today.tree.viewport(), today.tree.visualItemRect(item).center())
+    qtbot.waitUntil(lambda: today.task_title.text() == title)
+
+
+def _badge(window: Any) -> str:
+    return window.nav.item(0).text()
+
+
+def _due_now(shown: list[tuple[str, str, str]]) -> int:
+    return sum(1 for group, _t, _a in shown if group in ("Overdue", "Due today"))
+
+
+def _task(db: Database, title: str, account: str) -> Task:
+    """The task the book holds for what the worklist showed."""
+    with db.read() as s:
+        tasks = s.scalars(select(Task).join(Account, Task.account_id == Account.id)
+                          .where(Task.title == title, Account.name == account)).all()
+        assert len(tasks) == 1, f"{len(tasks)} tasks {title!r} for {account!r}"
+        s.expunge(tasks[0])
+        return tasks[0]
+
+
+def _account_id(db: Database, name: str) -> int:
+    with db.read() as s:
+        return s.scalars(select(Account.id).where(Account.name == name)).one()
+
+
+def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                    screenshot) -> None:
+    window = open_window(qtbot, demo_db)
+    nav_to(qtbot, window, "Today")
+    today = window.today
+    before = _worklist(today)
+    assert len(before) > 5, "the demo book's playbooks leave work for today"
+    assert today.subtitle.text().startswith(f"{AS_OF:%A} 22 Nov 2026 · {len(before)} open tasks")
+    assert _badge(window) == f"Today ({_due_now(before)})"
+
+    # The most urgent task: read why, do it, say what was done.
+    _group, title, account = before[0]
+    _select(qtbot, today, title, account)
+    assert account in today.facts.text()
+    done_box = next(b for b in today.findChildren(QGroupBox) if b.title() == "Done")
+    choose(qtbot, next(c for c in done_box.findChildren(QComboBox)), "Call")
+    summary = line_edit(done_box, "What was done")
+    click(qtbot, summary)
+    qtbot.keyClicks(summary, "Called the sponsor: agreed a recovery plan")
+    with qtbot.waitSignal(today.loaded, timeout=10_000):
+        click(qtbot, button(done_box, "Mark done"))
+    after_done = _worklist(today)
+    assert (title, account) not in [(t, a) for _g, t, a in after_done]
+    assert len(after_done) == len(before) - 1
+    assert today.subtitle.text().startswith(f"{AS_OF:%A} 22 Nov 2026 · "
+                                            f"{len(before) - 1} open tasks")
+    assert _badge(window) == (f"Today ({_due_now(after_done)})" if _due_now(after_done)
+                              else "Today")
+    done = _task(demo_db, title, account)
+    assert done.status.value == "done"
+    timeline = svc.timeline(demo_db, _account_id(demo_db, account))
+    touch = next(a for a in timeline if a.summary == "Called the sponsor: agreed a recovery plan")
+    assert (touch.kind, touch.occurred_on, touch.proactive) == ("call", AS_OF, True)
+
+    # The next one can wait a week: the date offered is a week from today.
+    _group, title, account = after_done[0]
+    _select(qtbot, today, title, account)
+    later = next(b for b in today.findChildren(QGroupBox) if b.title() == "Not now")
+    assert later.findChild(QDateEdit).date().toPython() == AS_OF + timedelta(days=7)
+    with qtbot.waitSignal(today.loaded, timeout=10_000):
+        click(qtbot, button(later, "Snooze"))
+    after_snooze = _worklist(today)
+    assert (title, account) not in [(t, a) for _g, t, a in after_snooze]
+    assert len(after_snooze) == len(before) - 2
+    snoozed = _task(demo_db, title, account)
+    assert (snoozed.status.value, snoozed.snoozed_until) == ("snoozed", AS_OF + timedelta(days=7))
+    assert _badge(window) == (f"Today ({_due_now(after_snooze)})" if _due_now(after_snooze)
+                              else "Today")
+    screenshot(window)
+
