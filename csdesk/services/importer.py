@@ -734,7 +734,9 @@ def _contract_plan(df: pd.DataFrame) -> list[dict[str, Any] | None]:
             plans.append(None)
             continue
         since = _plain(df["customer_since"].iat[i]) if "customer_since" in df else None
-        end = renew - timedelta(days=1)
+        # The contract runs to the renewal date, which is its end as everywhere in csdesk
+        # (the pipeline, the demo, the renewal records): the CRM's date is the one shown.
+        end = renew
         start = since if since is not None and since <= end else end - timedelta(days=364)
         seats = _plain(df["seats"].iat[i]) if "seats" in df else None
         plans.append({"start_date": start, "end_date": end, "arr_cents": int(arr),
@@ -748,13 +750,12 @@ def _contract_diff(plan: dict[str, Any] | None, old: Any) -> list[tuple[str, Any
         return []
     if old is None:
         return [("arr", None, plan["arr_cents"]),
-                ("renewal_date", None, plan["end_date"] + timedelta(days=1))]
+                ("renewal_date", None, plan["end_date"])]
     out = []
     if old.arr_cents != plan["arr_cents"]:
         out.append(("arr", old.arr_cents, plan["arr_cents"]))
     if old.end_date != plan["end_date"]:
-        out.append(("renewal_date", old.end_date + timedelta(days=1),
-                    plan["end_date"] + timedelta(days=1)))
+        out.append(("renewal_date", old.end_date, plan["end_date"]))
     if old.seats != plan["seats"]:
         out.append(("seats", old.seats, plan["seats"]))
     if old.start_date != plan["start_date"]:

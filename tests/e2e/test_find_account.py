@@ -46,7 +46,8 @@ def _live_account(db: Database) -> tuple[str, str]:
         if status.value != "active":
             continue
         word = name.split()[0]
-        if sum(word.casefold() in n.casefold() for n, _e, _s in names) == 1:
+        others = [n for n, _e, _s in names] + [ODD]  # ODD is added by the test
+        if sum(word.casefold() in n.casefold() for n in others) == 1:
             return name, external_id
     raise AssertionError("no account with a name of its own")
 

@@ -130,10 +130,6 @@ def test_first_run_imports_a_crm_export_into_an_empty_book(
     screenshot(window)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 15, one answer per fact: an imported renewal date becomes a contract ending the "
-    "day before and no renewal record, so the book shows '—' and the account page and "
-    "Renewals the day before the CRM's date. Remove this marker once it passes."))
 def test_the_crm_renewal_date_is_the_one_every_screen_shows(
     qtbot, first_run: Database, tmp_path: Path,  # type: ignore[no-untyped-def]
 ) -> None:

@@ -75,7 +75,8 @@ def test_accounts_import_then_reimport_changes_nothing(db: Database, tmp_path: P
     assert acc["A-001"].segment.value == "enterprise" and acc["A-002"].segment.value == "smb"
     assert acc["A-001"].custom_fields == {"Support minutes": "340"}
     assert subs["A-001#contract"].arr_cents == 12_000_000
-    assert subs["A-001#contract"].end_date == date(2027, 2, 28)
+    # The contract runs to the renewal date the CRM gave (2027-03-01), as csdesk shows it.
+    assert subs["A-001#contract"].end_date == date(2027, 3, 1)
     assert len(logs) == 1 and logs[0].inserted == 3 and len(logs[0].file_sha256) == 64
     assert logs[0].mapping["Account ID"] == "external_id"
 
