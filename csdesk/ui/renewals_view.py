@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -70,6 +71,7 @@ class CalendarGrid(QWidget):
         self.rows: list[RenewalRow] = []
         self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
+        self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
         self.setMinimumSize(QSize(280, 300))
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
@@ -83,15 +85,20 @@ class CalendarGrid(QWidget):
         pal = self.palette()
         text, mid = pal.text().color(), pal.mid().color()
         self._hits = []
+        self._more = []
         by_day: dict[date, list[RenewalRow]] = {}
         marks: dict[date, list[RenewalRow]] = {}
         for r in self.rows:
             by_day.setdefault(r.renewal_date, []).append(r)
-            for m in r.checkpoints:
-                marks.setdefault(m, []).append(r)
+            # Each renewal's next checkpoint only: where its work starts or steps up next
+            # (every checkpoint of every renewal would mark nearly every day of a big book).
+            if r.next_checkpoint is not None:
+                marks.setdefault(r.next_checkpoint, []).append(r)
         n = max(1, len(self.months))
         height = self.height() / n
         compact = n > 1
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.5, self.font().pointSizeF() - 2))
         for i, (year, month) in enumerate(self.months):
             top = i * height
             p.setPen(text)
@@ -132,29 +139,48 @@ class CalendarGrid(QWidget):
                         p.setBrush(QColor("#f59e0b"))
                         x, y = cell.right() - 9, cell.top() + 4
                         p.drawPolygon([QPointF(x, y), QPointF(x + 6, y), QPointF(x + 3, y + 6)])
-                    y = cell.top() + (16 if not compact else 13)
-                    chip_h = 15 if not compact else 6
-                    for r in sorted(by_day.get(day, []), key=lambda r: -r.arr_cents):
-                        if y + chip_h > cell.bottom():
-                            break
+                    today_rows = sorted(by_day.get(day, []), key=lambda r: -r.arr_cents)
+                    if not today_rows:
+                        continue
+                    p.setFont(small)
+                    if compact:  # a quarter: a count per day, coloured by its riskiest track
+                        worst = min(today_rows, key=lambda r: TRACK_ORDER[r.track])
+                        pill = QRectF(cell.left() + 2, cell.bottom() - 15, cell.width() - 4, 13)
+                        if pill.top() < cell.top() + 12:
+                            pill = QRectF(cell.right() - 20, cell.top() + 1, 18, 12)
+                        p.setPen(Qt.PenStyle.NoPen)
+                        p.setBrush(TRACK_COLOURS[worst.track])
+                        p.drawRoundedRect(pill, 3, 3)
+                        p.setPen(QColor("white"))
+                        p.drawText(pill, Qt.AlignmentFlag.AlignCenter, str(len(today_rows)))
+                        self._more.append((pill, day, today_rows))
+                        p.setFont(self.font())
+                        continue
+                    chip_h = 15
+                    y = cell.top() + 16
+                    fits = max(0, int((cell.bottom() - y + 2) // (chip_h + 2)))
+                    shown = today_rows if len(today_rows) <= fits else today_rows[:max(0,
+                                                                                      fits - 1)]
+                    for r in shown:
                         chip = QRectF(cell.left() + 2, y, cell.width() - 4, chip_h)
                         p.setPen(Qt.PenStyle.NoPen)
                         p.setBrush(TRACK_COLOURS[r.track])
                         p.drawRoundedRect(chip, 3, 3)
-                        if not compact:
-                            p.setPen(QColor("white"))
-                            small = QFont(self.font())
-                            small.setPointSizeF(max(6.5, self.font().pointSizeF() - 2))
-                            p.setFont(small)
-                            p.drawText(chip.adjusted(3, 0, -2, 0),
-                                       Qt.AlignmentFlag.AlignVCenter,
-                                       p.fontMetrics().elidedText(
-                                           f"{_short_money(r.arr_cents)} {r.name}",
-                                           Qt.TextElideMode.ElideRight,
-                                           int(chip.width() - 5)))
-                            p.setFont(self.font())
+                        p.setPen(QColor("white"))
+                        p.drawText(chip.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
+                                   p.fontMetrics().elidedText(
+                                       f"{_short_money(r.arr_cents)} {r.name}",
+                                       Qt.TextElideMode.ElideRight, int(chip.width() - 5)))
                         self._hits.append((chip, r.account_id))
                         y += chip_h + 2
+                    hidden = len(today_rows) - len(shown)
+                    if hidden:  # never hide renewals without a sign: "+N more" lists them
+                        more = QRectF(cell.left() + 2, y, cell.width() - 4, chip_h)
+                        p.setPen(text)
+                        p.drawText(more.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
+                                   f"+{hidden} more")
+                        self._more.append((more, day, today_rows))
+                    p.setFont(self.font())
         p.end()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
@@ -162,7 +188,27 @@ class CalendarGrid(QWidget):
             if rect.contains(event.position()):
                 self.account_clicked.emit(account)
                 return
+        for rect, day, rows in self._more:
+            if rect.contains(event.position()):
+                self.day_menu(day, rows).popup(event.globalPosition().toPoint())
+                return
         super().mousePressEvent(event)
+
+    def day_menu(self, day: date, rows: list[RenewalRow]) -> QMenu:
+        """Every renewal of a day, to open one (from "+N more" or a quarter's count)."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)
+        title = menu.addAction(f"Renewing {day:%a %d %b %Y}")
+        title.setEnabled(False)
+        for r in rows:
+            action = menu.addAction(f"{r.name} — {_short_money(r.arr_cents)}, "
+                                    f"{TRACK_LABELS[r.track].lower()}")
+            action.triggered.connect(lambda _=False, a=r.account_id: self.account_clicked.emit(a))
+        return menu
+
+    def more_at(self, day: date) -> QRectF | None:
+        """Where the day's "+N more" (or its count, in a quarter) is painted."""
+        return next((r for r, d, _rows in self._more if d == day), None)
 
     def chip_at(self, account_id: int) -> QRectF | None:
         return next((r for r, a in self._hits if a == account_id), None)
