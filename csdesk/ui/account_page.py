@@ -382,6 +382,7 @@ class AccountPage(QWidget):
             summary = (f"Churned on {e.churned_on:%d %b %Y}{why}. Its last health, on "
                        f"{e.as_of:%d %b %Y}: " + summary.removeprefix("Health "))
         self.summary_label = _label(summary, bold=True)
+        self.summary_label.setWordWrap(True)  # a long churn reason wraps, never scrolls
         grid.addWidget(self.summary_label, 0, 0, 1, 2)
         self.breakdown = QTableWidget(0, 5)
         self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
@@ -436,35 +437,41 @@ class AccountPage(QWidget):
         from csdesk.ui.charts import Chart
 
         f = self.facts
+
+        def none(values: list[Any]) -> bool:
+            return all(v is None for v in values)
+
+        scored = [(d, s) for d, s, _ in f.health if s is not None]
         health = Chart("Health score")
         health.draw(lambda ax: (
-            ax.plot([d for d, s, _ in f.health if s is not None],
-                    [s for _, s, _ in f.health if s is not None], marker="o", color="#2563eb"),
+            ax.plot([d for d, _s in scored], [s for _d, s in scored], marker="o",
+                    color="#2563eb"),
             ax.axhspan(70, 100, color="#16a34a", alpha=0.08),
-            ax.axhspan(0, 40, color="#dc2626", alpha=0.08), ax.set_ylim(0, 100)))
+            ax.axhspan(0, 40, color="#dc2626", alpha=0.08), ax.set_ylim(0, 100)),
+            empty=not scored)
         users = Chart("Active users and licensed seats")
         users.draw(lambda ax: (
             ax.plot([u[0] for u in f.usage], [u[1] for u in f.usage], label="active users",
                     color="#2563eb"),
             ax.plot([u[0] for u in f.usage], [u[2] for u in f.usage], label="seats",
-                    color="#9ca3af", linestyle="--"), ax.legend(fontsize=8)))
+                    color="#9ca3af", linestyle="--"), ax.legend(fontsize=8, loc="lower left")),
+            empty=none([u[1] for u in f.usage] + [u[2] for u in f.usage]))
         events = Chart("Key value events a week")
         events.draw(lambda ax: ax.bar([u[0] for u in f.usage], [u[3] or 0 for u in f.usage],
-                                      width=5, color="#0891b2"))
+                                      width=5, color="#0891b2"),
+                    empty=none([u[3] for u in f.usage]))
         breadth = Chart("Features in use")
         breadth.draw(lambda ax: ax.plot([u[0] for u in f.usage], [u[4] for u in f.usage],
-                                        color="#7c3aed"))
+                                        color="#7c3aed"),
+                     empty=none([u[4] for u in f.usage]))
         from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
         from matplotlib.ticker import MaxNLocator
 
         for i, chart in enumerate((health, users, events, breadth)):
             for ax in chart.figure.axes:
-                if not ax.has_data() or not ax.dataLim.width > 0:
-                    ax.text(0.5, 0.5, "no data yet", ha="center", va="center",
-                            transform=ax.transAxes, color="#9ca3af")
-                    ax.set_xticks([])  # no made-up axis (−0.04 … 0.04) under no data
+                if chart.is_empty:
                     continue
-                if chart is breadth:  # a count of features: whole numbers only
+                if chart in (breadth, events, users):  # counts: whole numbers only
                     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
                 locator = AutoDateLocator(maxticks=6)
                 ax.xaxis.set_major_locator(locator)

@@ -23,6 +23,7 @@ class Chart(QWidget):
         from PySide6.QtWidgets import QVBoxLayout
 
         self.title = title
+        self.is_empty = False
         self.figure = Figure(figsize=(5, height), dpi=100, layout="constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -31,7 +32,9 @@ class Chart(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
 
-    def draw(self, fn: Any) -> None:
+    def draw(self, fn: Any, *, empty: bool = False, empty_text: str = "No data yet") -> None:
+        """Draw with ``fn(ax)``; when ``empty``, say ``empty_text`` instead of drawing axes
+        (no made-up −0.04…0.04 scale, no "$0K" on every tick, no 0 % for an unknown)."""
         dark = is_dark()
         fg, bg = ("#e5e7eb", "#16191d") if dark else ("#1f2937", "#ffffff")
         grid = "#374151" if dark else "#e5e7eb"
@@ -39,6 +42,14 @@ class Chart(QWidget):
         self.figure.set_facecolor(bg)
         ax = self.figure.add_subplot(111)
         ax.set_facecolor(bg)
+        self.is_empty = empty
+        if empty:
+            ax.set_axis_off()
+            ax.text(0.5, 0.45, empty_text, ha="center", va="center", transform=ax.transAxes,
+                    color="#9ca3af", fontsize=10)
+            ax.set_title(self.title, color=fg, fontsize=10, loc="left")
+            self.canvas.draw_idle()
+            return
         fn(ax)
         ax.set_title(self.title, color=fg, fontsize=10, loc="left")
         ax.tick_params(colors=fg, labelsize=8)

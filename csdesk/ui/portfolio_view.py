@@ -164,7 +164,8 @@ class PortfolioView(QWidget):
             for s in segments:
                 targets.append(({r[c["id"]] for r in cells[(s, b)]},
                                 f"{Segment(s).label}, {b or 'no'} health"))
-        seg_chart.draw(draw_segments)
+        seg_chart.draw(draw_segments, empty=not any(r[c["arr_cents"]] for r in live),
+                       empty_text="No ARR yet")
         self._clickable(seg_chart, lambda: bars["seg"], targets)
 
         # Binned as the score reads everywhere (a whole number): 59.6 shows as 60, so it
@@ -182,7 +183,7 @@ class PortfolioView(QWidget):
             bars["dist"] = ax.bar(labels, counts, color=colours)
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # accounts are counted
 
-        dist.draw(draw_distribution)
+        dist.draw(draw_distribution, empty=not scores, empty_text="No health scores yet")
         dist_ids = [{r[c["id"]] for r in live if r[c["health_score"]] is not None
                      and lo <= round(r[c["health_score"]]) < hi}
                     for lo, hi in itertools.pairwise(bins)]
@@ -191,13 +192,20 @@ class PortfolioView(QWidget):
 
         nrr = Chart("NRR and GRR by quarter")
         periods = [q.period for q in quarters]
+        def pct(value: float | None) -> float:  # unknown ("—" on the tiles) is a gap, not 0 %
+            return float("nan") if value is None else value * 100
+
+        known = [q for q in quarters if q.values["nrr"] is not None
+                 or q.values["grr"] is not None]
         nrr.draw(lambda ax: (
-            ax.plot(periods, [(q.values["nrr"] or 0) * 100 for q in quarters], marker="o",
+            ax.plot(periods, [pct(q.values["nrr"]) for q in quarters], marker="o",
                     label="NRR", color="#2563eb"),
-            ax.plot(periods, [(q.values["grr"] or 0) * 100 for q in quarters], marker="o",
+            ax.plot(periods, [pct(q.values["grr"]) for q in quarters], marker="o",
                     label="GRR", color="#16a34a"),
             ax.axhline(100, color="#9ca3af", linewidth=0.8),
-            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.0f}%"), ax.legend(fontsize=8)))
+            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.0f}%"), ax.legend(fontsize=8)),
+            empty=not known, empty_text="No retention yet: it needs a quarter that began "
+                                        "with ARR")
         self.grid.addWidget(seg_chart, 1, 0, 1, 3)
         self.grid.addWidget(dist, 1, 3, 1, 4)
         self.grid.addWidget(nrr, 2, 0, 1, 7)
