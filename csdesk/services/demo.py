@@ -386,7 +386,7 @@ class _Generator:
                              else "at_risk" if lik < 0.6 else "standard")
                     # Most likelihoods follow the track and health (no value on record);
                     # about one in eight is the CSM's own call, which overrides it.
-                    called = rng.random() < 0.125
+                    called = (ren_id * 2654435761) % 8 == 0  # no draw: the stream stays
                     renewals.append((ren_id, i + 1, sub_id, _iso(end), arr,
                                      round(arr * lik) if called else None, None, currency,
                                      lik if called else None, track,
