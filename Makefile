@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test install lint screenshots sample-report bench clean
+.PHONY: run test test-dates install lint screenshots sample-report bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "csdesk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -25,6 +25,17 @@ lint: $(STAMP)
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+# The window, service and walkthrough tests on other days (the wall clock moved with
+# time-machine): the day the demo is pinned to, month ends, a leap day, a year end.
+TEST_DATES ?= 2026-11-22 2027-02-28 2028-02-29 2030-12-31
+test-dates: $(STAMP)
+	@for day in $(TEST_DATES); do \
+	  echo "== the suite on $$day"; \
+	  CSDESK_TEST_TODAY=$$day CSDESK_REQUIRE_PG=0 CSDESK_TEST_PG= QT_QPA_PLATFORM=offscreen \
+	    $(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests/ui tests/e2e \
+	    tests/services || exit 1; \
+	done
 
 screenshots: $(STAMP)
 	d=$$(mktemp -d); for theme in light dark; do \

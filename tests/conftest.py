@@ -20,6 +20,26 @@ AS_OF = date(2026, 11, 22)
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
+TODAY_ENV = "CSDESK_TEST_TODAY"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _shifted_today() -> Iterator[None]:
+    """``CSDESK_TEST_TODAY=2028-02-29`` runs the whole session as if that were the real date
+    (the wall clock itself is moved, so anything that still read it would show): the suite
+    must pass on any day (``make test-dates``)."""
+    day = os.environ.get(TODAY_ENV)
+    if not day:
+        yield
+        return
+    from datetime import datetime
+
+    import time_machine
+
+    with time_machine.travel(datetime.fromisoformat(day).replace(hour=10), tick=True):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory,
                        monkeypatch: pytest.MonkeyPatch) -> Path:

@@ -77,8 +77,7 @@ def get_handoff(db: Database, account_id: int) -> HandoffView:
         holders = _role_holders(s, [account_id]).get(account_id, {})
         h = s.scalars(select(Handoff).where(Handoff.account_id == account_id)).first()
         if h is None:
-            return HandoffView(account_id, False, dict(holders),
-                               tuple(REQUIRED.values()))
+            return HandoffView(account_id, False, dict(holders), _missing(dict(holders)))
         values = _with_roles({f: getattr(h, f) for f in FIELDS}, holders)
         return HandoffView(account_id, True, values, _missing(values), h.version)
 

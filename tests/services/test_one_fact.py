@@ -1,0 +1,119 @@
+"""Each derived fact has one definition, checked here on the demo book and by hand:
+a contact's last contact, the handoff's people, a renewal step's due date and priority,
+an objective's status, a renewal's likelihood."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.models import Account, Contact, Task
+from csdesk.services import account_detail as svc
+from csdesk.services.handoff import get_handoff
+from csdesk.services.playbooks import PRIORITY_ORDER, renewal_priority, run_rules
+from csdesk.services.renewals import LIKELIHOOD_RANGE, pipeline
+from csdesk.services.success_plans import objective_status
+from tests.conftest import AS_OF
+
+pytestmark = pytest.mark.sqlite_only("reads the demo book, which is an SQLite file")
+
+
+def test_no_contact_was_last_contacted_before_the_timeline_says(demo_db: Database) -> None:
+    with demo_db.read() as s:
+        ids = list(s.scalars(select(Account.id).order_by(Account.id)))
+    checked = later = 0
+    with clock.pin(AS_OF):
+        for aid in ids:
+            met: dict[str, date] = {}
+            for item in svc.timeline(demo_db, aid):
+                if item.occurred_on <= AS_OF:
+                    for name in item.contacts:
+                        met[name] = max(met.get(name, item.occurred_on), item.occurred_on)
+            for c in svc.contacts(demo_db, aid):
+                checked += 1
+                if c.name in met:
+                    assert c.last_contacted is not None and c.last_contacted >= met[c.name], \
+                        (c.name, c.last_contacted, met[c.name])
+                    later += c.last_contacted > met[c.name]
+    assert checked > 200 and later < checked  # the CRM's date counts when it is later
+
+
+def test_the_handoff_names_the_economic_buyer_the_contacts_have(db: Database) -> None:
+    with db.write() as s:
+        acc = Account(external_id="H-1", name="AT&T <Legacy> 日本", segment="enterprise",
+                      engagement_model="high_touch", lifecycle_stage="onboarding")
+        s.add(acc)
+        s.flush()
+        cfo = Contact(account_id=acc.id, name="Mei Tanaka", title="CFO",
+                      is_economic_buyer=True)
+        gone = Contact(account_id=acc.id, name="Old Champ", is_champion=True,
+                       left_company=True)
+        s.add_all([cfo, gone])
+        s.flush()
+        aid, cfo_id = acc.id, cfo.id
+    view = get_handoff(db, aid)
+    assert view.values["economic_buyer_id"] == cfo_id
+    assert "the economic buyer" not in view.missing
+    assert "the champion" in view.missing  # the only champion has left
+
+
+def test_renewal_steps_are_due_by_the_renewal_and_rise_in_priority(demo_db: Database) -> None:
+    with clock.pin(AS_OF):
+        run_rules(demo_db, AS_OF)
+        renews = {r.account_id: r.renewal_date for r in pipeline(demo_db, today=AS_OF)}
+    with demo_db.read() as s:
+        steps = s.scalars(select(Task).where(Task.dedupe_key.like("renewal_checkpoint:%"))
+                          ).all()
+    assert steps
+    for t in steps:
+        when = date.fromisoformat(t.dedupe_key.split(":")[2].rsplit("-", 1)[0])
+        assert t.due_date <= when, (t.title, t.due_date, when)
+        days = (when - AS_OF).days
+        expected = "critical" if days <= 30 else "high" if days <= 60 else None
+        if expected:
+            assert PRIORITY_ORDER[t.priority.value] <= PRIORITY_ORDER[expected], t.title
+    assert any(t.account_id in renews for t in steps)
+    assert renewal_priority("medium", 10) == "critical"
+    assert renewal_priority("medium", 45) == "high"
+    assert renewal_priority("high", 200) == "high"  # never below the rule's own
+    assert renewal_priority("critical", 100) == "critical"
+
+
+def test_an_objectives_status_follows_its_numbers() -> None:
+    start, due = date(2026, 1, 1), date(2026, 12, 31)
+
+    def status(current: float | None, today: date, stored: str = "on_track",
+               due: date = due) -> str:
+        return objective_status(stored=stored, baseline=40, current=current, target=15,
+                                start=start, due=due, today=today)[0]
+
+    assert status(15, date(2026, 6, 1)) == "achieved"  # a falling KPI reached
+    assert status(27.5, date(2026, 7, 1)) == "on_track"  # half way, half the time
+    assert status(35, date(2026, 10, 1)) == "at_risk"  # 20 % with 75 % of the time gone
+    assert status(40, date(2026, 2, 1)) == "not_started"
+    assert status(20, date(2027, 3, 1)) == "at_risk"  # "on track" three months past due
+    assert status(30, date(2026, 7, 1), stored="achieved") == "on_track"  # regressed: not achieved
+    assert status(30, date(2026, 7, 1), stored="dropped") == "dropped"
+    # Without numbers the CSM's word stands, until it is past due and not achieved.
+    no_kpi = objective_status(stored="on_track", baseline=None, current=None, target=None,
+                              start=start, due=due, today=date(2026, 5, 1))
+    assert no_kpi[0] == "on_track"
+    late = objective_status(stored="on_track", baseline=None, current=None, target=None,
+                            start=start, due=due, today=date(2027, 1, 5))
+    assert late[0] == "at_risk" and "past its due date" in late[1]
+
+
+def test_default_likelihoods_never_rank_at_risk_above_standard(demo_db: Database) -> None:
+    rows = [r for r in pipeline(demo_db, today=AS_OF) if not r.likelihood_overridden]
+    assert {r.track for r in rows} == {"at_risk", "standard", "auto_renew"}
+    for r in rows:
+        low, high = LIKELIHOOD_RANGE[r.track]
+        assert low <= r.likelihood <= high, (r.name, r.track, r.likelihood)
+    worst_standard = min(r.likelihood for r in rows if r.track == "standard")
+    assert max(r.likelihood for r in rows if r.track == "at_risk") < worst_standard
+    expected = sum(r.expected_arr_cents for r in rows)
+    assert expected == sum(round(r.arr_cents * r.likelihood) for r in rows)
