@@ -68,14 +68,42 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(json.dumps({"as_of": today.isoformat(), "accounts": rows}, indent=2,
                          ensure_ascii=False))
         return 0
+    c = {name: i for i, name in enumerate(table.columns)}
+    raw = {r[c["external_id"]]: r[c["health_score"]] for r in table.rows}
+    widths = (12, 38, 11, 11, 12, 11, 11, 18, 10, 5)
+    header = ("External id", "Account", "Segment", "Health", "ARR", "Renews", "Track",
+              "Owner", "Last touch", "Tasks")
+    print(_line(header, widths))
     for r in rows:
-        health = "—" if r["health_score"] is None else f"{r['health_score']:.0f} {r['health_band']}"
-        renews = r["next_renewal"] or "—"
-        track = (r["track"] or "—").replace("_", "-")
-        arr = "churned" if r["status"] == "churned" else format_money(r["arr_cents"],
-                                                                      r["currency"] or "USD")
-        print(f"{r['external_id']:<12} {r['name'][:38]:<38} {r['segment']:<11} "
-              f"{health:<11} {arr:>12}  {renews:<10} {track:<10} {r['owner'] or '—':<18} "
-              f"{r['last_touch'] or '—':<10} {r['open_tasks'] or ''}")
+        score = raw[r["external_id"]]  # formatted once, as the window does
+        health = "—" if score is None else f"{score:.0f} {r['health_band']}"
+        arr = "—" if r["status"] == "churned" else format_money(r["arr_cents"] or 0,
+                                                                  r["currency"] or "USD")
+        print(_line((r["external_id"], r["name"], r["segment"], health, arr,
+                     r["next_renewal"] or "—", (r["track"] or "—").replace("_", "-"),
+                     r["owner"] or "—", r["last_touch"] or "—",
+                     str(r["open_tasks"] or "")), widths))
     print(counted(len(rows), "account"))
     return 0
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives ``text``: wide (CJK) characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    while _width(text) > width:
+        text = text[:-2] + "…"
+    return text + " " * (width - _width(text))
+
+
+def _line(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
+    right = {4}  # money reads right-aligned
+    out = []
+    for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+        cell = _fit(cell, width)
+        out.append(cell.strip().rjust(width) if i in right else cell)
+    return " ".join(out).rstrip()

@@ -112,14 +112,25 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
 
 def last_touch(db: Database, *, as_of: date | None = None,
                account_ids: list[int] | None = None) -> dict[int, date]:
-    """Each account's last touch: its latest activity on the timeline up to ``as_of``."""
+    """Each account's last touch up to ``as_of``: its latest activity on the timeline, or a
+    later "last contacted" a CRM gave one of its contacts (a touch csdesk has no record
+    of), so the book never shows a touch older than the contacts tab does."""
+    from csdesk.models import Contact
+
     as_of = as_of or clock.today()
     stmt = (select(Activity.account_id, func.max(Activity.occurred_on))
             .where(Activity.occurred_on <= as_of).group_by(Activity.account_id))
+    crm = (select(Contact.account_id, func.max(Contact.last_contacted))
+           .where(Contact.last_contacted <= as_of).group_by(Contact.account_id))
     if account_ids is not None:
         stmt = stmt.where(Activity.account_id.in_(account_ids))
+        crm = crm.where(Contact.account_id.in_(account_ids))
     with db.read() as s:
-        return dict(s.execute(stmt).tuples().all())
+        out: dict[int, date] = dict(s.execute(stmt).tuples().all())
+        for aid, when in s.execute(crm).tuples():
+            if when is not None and (aid not in out or when > out[aid]):
+                out[aid] = when
+    return out
 
 
 def open_task_counts(db: Database, *, as_of: date | None = None,

@@ -174,6 +174,12 @@ def create_opportunity(db: Database, account_id: int, *, title: str, kind: str,
     if amount_cents < 0:
         raise ValidationError("amount", "the amount cannot be negative")
     with db.write() as s:
+        from csdesk.models import Account
+        from csdesk.services.renewals import refuse_if_churned
+
+        account = s.get(Account, account_id)
+        if account is not None:
+            refuse_if_churned(account, "add an opportunity")
         opp = Opportunity(account_id=account_id, title=title.strip(), kind=k, signal=signal,
                           amount_cents=amount_cents, currency=currency, stage=st)
         s.add(opp)

@@ -486,6 +486,7 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
         account = s.get(Account, account_id)
         if account is None:
             raise ValidationError("account", f"there is no account with id {account_id}")
+        refuse_if_churned(account, "log a renewal outcome")
         renewal = s.scalars(select(Renewal).where(
             Renewal.account_id == account_id, Renewal.outcome == O.PENDING)
             .order_by(Renewal.renewal_date)).first()
@@ -635,7 +636,9 @@ class ChurnAnalysis:
 def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
     """Churned ARR by reason, category and quarter, and each account's signals 90 days out."""
     with db.read() as s:
-        stmt = (select(Renewal.account_id, Account.name, Renewal.renewal_date,
+        # The churn date is the account's (as its page says), else the renewal's.
+        stmt = (select(Renewal.account_id, Account.name,
+                       func.coalesce(Account.churned_on, Renewal.renewal_date),
                        Renewal.current_arr_cents, Renewal.churn_reason_code,
                        Renewal.churn_category)
                 .join(Account, Account.id == Renewal.account_id)
@@ -698,6 +701,14 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
     return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter)
 
 
+def refuse_if_churned(account: Account, what: str) -> None:
+    """A churned account's history is not rewritten: no forecast, outcome or opportunity."""
+    from csdesk.services.account_detail import ValidationError
+
+    if account.status == AccountStatus.CHURNED:
+        raise ValidationError("account", f"{account.name} has churned; you cannot {what}")
+
+
 def set_forecast(db: Database, account_id: int, *, track: str | None = None,
                  reason: str | None = None, likelihood: float | None = None,
                  note: str | None = None) -> int:
@@ -719,6 +730,9 @@ def set_forecast(db: Database, account_id: int, *, track: str | None = None,
     if likelihood is not None and not 0 <= likelihood <= 1:
         raise ValidationError("likelihood", "the likelihood is between 0 % and 100 %")
     with db.write() as s:
+        account = s.get(Account, account_id)
+        if account is not None:
+            refuse_if_churned(account, "change its renewal forecast")
         renewal = s.scalars(select(Renewal).where(
             Renewal.account_id == account_id, Renewal.outcome == RenewalOutcome.PENDING)
             .order_by(Renewal.renewal_date)).first()

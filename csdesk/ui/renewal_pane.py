@@ -54,7 +54,7 @@ class RenewalPane(QWidget):
         self.likelihood.setSpecialValueText("default")
         self.note = QLineEdit()
         self.note.setPlaceholderText("What the likelihood rests on")
-        save = QPushButton("Save forecast")
+        save = self.forecast_button = QPushButton("Save forecast")
         save.clicked.connect(self.save_forecast)
         forecast = QGroupBox("Track and forecast")
         ff = QFormLayout(forecast)
@@ -73,7 +73,7 @@ class RenewalPane(QWidget):
         self.new_arr.setPrefix("$ ")
         self.churn_reason = QComboBox()
         self.outcome_note = QLineEdit()
-        log = QPushButton("Log outcome")
+        log = self.outcome_button = QPushButton("Log outcome")
         log.clicked.connect(self.log_outcome)
         self.outcome.currentIndexChanged.connect(self._outcome_kind)
         outcome = QGroupBox("Outcome")
@@ -100,7 +100,7 @@ class RenewalPane(QWidget):
         self.opp_amount.setRange(0, 1e10)
         self.opp_amount.setDecimals(0)
         self.opp_amount.setPrefix("$ ")
-        add = QPushButton("Add opportunity")
+        add = self.opportunity_button = QPushButton("Add opportunity")
         add.clicked.connect(self.add_opportunity)
         self.hand = QPushButton("Hand to sales…")
         self.hand.setToolTip("Hand the selected opportunity to a colleague in sales")
@@ -145,9 +145,13 @@ class RenewalPane(QWidget):
         self.row = next(iter(pipeline(self.db, today=self.today,
                                       account_ids=[self.account_id])), None)
         r = self.row
+        # A churned account (or one with nothing to renew) is history: nothing to forecast,
+        # no outcome to log, no opportunity to add (the services refuse them too).
+        for button in (self.forecast_button, self.outcome_button, self.opportunity_button):
+            button.setEnabled(r is not None)
         if r is None:
             self.summary.setText("No renewal ahead: the account has no current subscription, "
-                                 "or it has churned.")
+                                 "or it has churned. Nothing here can be changed.")
         else:
             track = dict(TRACKS)[r.track]
             override = (f" (overridden from {dict(TRACKS)[r.computed_track]}: "

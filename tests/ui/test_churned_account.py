@@ -94,3 +94,27 @@ def test_the_book_hides_churned_accounts_until_the_chip_shows_them(
         window.drill(some, "churned last quarter")
         assert set(view.model.row_ids(list(range(view.model.rowCount())))) == some
         assert view.model.index(0, NAME).data()
+
+
+def test_a_churned_accounts_renewal_cannot_be_rewritten(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.errors import CsdeskError
+    from csdesk.services.expansion import create_opportunity
+    from csdesk.services.metrics import quarterly
+    from csdesk.services.renewals import log_outcome, set_forecast
+
+    aid, _ext = _churned(demo_db)[0]
+    before = [q.values for q in quarterly(demo_db, 4, "2026Q3")]
+    with pytest.raises(CsdeskError, match="has churned; you cannot log a renewal outcome"):
+        log_outcome(demo_db, aid, "renewed", new_arr_cents=150_000)
+    with pytest.raises(CsdeskError, match="has churned; you cannot change its renewal"):
+        set_forecast(demo_db, aid, likelihood=0.9)
+    with pytest.raises(CsdeskError, match="has churned; you cannot add an opportunity"):
+        create_opportunity(demo_db, aid, title="Upsell", kind="upsell", amount_cents=1)
+    assert [q.values for q in quarterly(demo_db, 4, "2026Q3")] == before  # history kept
+    page = AccountPage(demo_db, aid)
+    qtbot.addWidget(page)
+    pane = page.renewal
+    assert not pane.forecast_button.isEnabled()
+    assert not pane.outcome_button.isEnabled()
+    assert not pane.opportunity_button.isEnabled()
+    assert "Nothing here can be changed" in pane.summary.text()

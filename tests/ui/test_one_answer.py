@@ -143,9 +143,12 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
                 assert badge in ("● no score", "● not scored yet"), who
             else:
                 assert badge.startswith(f"● {fact['health']:.0f} "), who
-            timeline = [t.occurred_on for t in svc.timeline(demo_db, aid, None)
-                        if t.occurred_on <= AS_OF]
-            assert fact["touch"] == (max(timeline) if timeline else None), who
+            # Last touch: the latest of the timeline and the contacts' last contact.
+            touches = [t.occurred_on for t in svc.timeline(demo_db, aid, None)
+                       if t.occurred_on <= AS_OF]
+            touches += [c.last_contacted for c in svc.contacts(demo_db, aid)
+                        if c.last_contacted is not None and c.last_contacted <= AS_OF]
+            assert fact["touch"] == (max(touches) if touches else None), who
             if statuses[aid] == "active" and aid != edge["empty"]:
                 q = qbr_data(demo_db, aid, "2026Q3", today=AS_OF) if aid not in (
                     edge["new"],) else None
