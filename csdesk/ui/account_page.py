@@ -448,7 +448,9 @@ class AccountPage(QWidget):
                     color="#2563eb"),
             ax.axhspan(70, 100, color="#16a34a", alpha=0.08),
             ax.axhspan(0, 40, color="#dc2626", alpha=0.08), ax.set_ylim(0, 100)),
-            empty=not scored)
+            empty=not scored,
+            empty_text="No score stored while it was a customer"
+            if f.header.status == "churned" else "No data yet")
         users = Chart("Active users and licensed seats")
         users.draw(lambda ax: (
             ax.plot([u[0] for u in f.usage], [u[1] for u in f.usage], label="active users",
