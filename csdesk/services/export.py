@@ -18,14 +18,13 @@ import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
-from csdesk import __version__
+from csdesk import __version__, clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.io import entities as E
@@ -210,7 +209,7 @@ def _manifest(results: list[ExportResult], excel: bool) -> str:
     return json.dumps({
         "format": MANIFEST_FORMAT,
         "csdesk": __version__,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "exported_at": clock.now().isoformat(timespec="seconds"),
         "excel": excel,
         "files": {r.path.name: {"entity": r.entity, "rows": r.rows} for r in results},
     }, indent=2) + "\n"

@@ -10,8 +10,9 @@ versioned HealthModel rows (one per segment, or one for all), never edited in pl
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -194,7 +195,7 @@ class RecomputeSummary:
 def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn | None = None,
               cancel: CancelFn | None = None) -> RecomputeSummary:
     """Score the whole book as of a date and keep it as that date's HealthSnapshot rows."""
-    started = datetime.now(UTC)
+    started = time.monotonic()  # a duration, not a date
     as_of = as_of or clock.today()
     rep = Reporter(progress, cancel)
     ensure_defaults(db)
@@ -211,7 +212,7 @@ def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn |
     bands = book["band"].value_counts().to_dict()
     return RecomputeSummary(as_of, len(book), int(book["score"].notna().sum()),
                             {k: int(v) for k, v in bands.items()},
-                            (datetime.now(UTC) - started).total_seconds())
+                            time.monotonic() - started)
 
 
 COMPONENT_FIELDS = ("value", "raw", "points", "lost")

@@ -17,7 +17,7 @@ import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ import pandas as pd
 from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db import backup as backups
 from csdesk.errors import UsageError
@@ -346,7 +347,7 @@ def _log(session: Session, result: ImportResult) -> None:
                  "delimiter": result.delimiter, "date_format": result.date_format,
                  "profile": result.profile},
         inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-        error_count=0, errors=[], finished_at=datetime.now(UTC)))
+        error_count=0, errors=[], finished_at=clock.now()))
 
 
 def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
@@ -529,7 +530,7 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
     contract_writes: list[tuple[str, dict[str, Any], Any]] = []
     records = incoming.astype(object).where(incoming.notna(), None).to_dict("records")
     customs = df["custom_fields"].tolist() if "custom_fields" in df else [{}] * len(df)
-    now = datetime.now(UTC)
+    now = clock.now()
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for i, rec in enumerate(records):

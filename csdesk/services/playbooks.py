@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select, update
@@ -638,7 +638,7 @@ def complete_task(db: Database, task_id: int, version: int, *, activity: str | N
                            summary=activity.strip(), occurred_on=on, proactive=True,
                            owner=t.owner, details=f"Task: {t.title}"))
         t.status = TaskStatus.DONE
-        t.completed_at = datetime.now(UTC)
+        t.completed_at = clock.now()
         s.flush()
         return _row_of(s, t)
 

@@ -298,7 +298,7 @@ class AccountPage(QWidget):
             + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
         self.owner.setText(h.owner or "")
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
-        self.header = h
+        self.account_header = h
 
     def _handoff_incomplete(self, h: svc.Header) -> bool:
         from csdesk.services.handoff import get_handoff
@@ -321,14 +321,14 @@ class AccountPage(QWidget):
 
     def _owner_edited(self) -> None:
         new = self.owner.text().strip()
-        if new and new != (self.header.owner or ""):
-            self.undo_stack.push(AccountFieldCommand(self, "owner", self.header.owner, new))
+        if new and new != (self.account_header.owner or ""):
+            self.undo_stack.push(AccountFieldCommand(self, "owner", self.account_header.owner, new))
 
     def _stage_edited(self) -> None:
         new = self.stage.currentData()
-        if new != self.header.lifecycle_stage:
+        if new != self.account_header.lifecycle_stage:
             self.undo_stack.push(AccountFieldCommand(self, "lifecycle_stage",
-                                                     self.header.lifecycle_stage, new))
+                                                     self.account_header.lifecycle_stage, new))
 
     def show_problem(self, exc: Exception) -> None:
         QMessageBox.warning(self, "Not saved", str(exc))

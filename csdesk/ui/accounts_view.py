@@ -36,11 +36,11 @@ class AccountsView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.model = AccountsModel(self)
+        self.table_model = AccountsModel(self)
         self.filter_edit = QLineEdit()
         self.filter_edit.setPlaceholderText("Filter by name, external id or owner")
         self.filter_edit.setClearButtonEnabled(True)
-        self.filter_edit.textChanged.connect(self.model.set_text_filter)
+        self.filter_edit.textChanged.connect(self.table_model.set_text_filter)
         self.filter_edit.textChanged.connect(self._update_count)
 
         self.segment = self._chip("All segments", [(s.label, s.value) for s in Segment])
@@ -88,7 +88,7 @@ class AccountsView(QWidget):
         search_row.addWidget(self.churned)  # beside the count it changes
 
         self.table = QTableView()
-        self.table.setModel(self.model)
+        self.table.setModel(self.table_model)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(NAME, Qt.SortOrder.AscendingOrder)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -108,9 +108,9 @@ class AccountsView(QWidget):
             self.table.setColumnWidth(col, widths.get(col, 110))
         header.setStretchLastSection(True)
         self.table.doubleClicked.connect(
-            lambda idx: self.account_activated.emit(self.model.account_id(idx.row())))
+            lambda idx: self.account_activated.emit(self.table_model.account_id(idx.row())))
         self.table.activated.connect(
-            lambda idx: self.account_activated.emit(self.model.account_id(idx.row())))
+            lambda idx: self.account_activated.emit(self.table_model.account_id(idx.row())))
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
 
@@ -133,22 +133,22 @@ class AccountsView(QWidget):
 
     def set_table(self, table: AccountTable) -> None:
         keep = self.owner.currentData()
-        self.model.set_table(table)
+        self.table_model.set_table(table)
         self.owner.blockSignals(True)
         self.owner.clear()
         self.owner.addItem("All owners", None)
-        for name in self.model.owners():
+        for name in self.table_model.owners():
             self.owner.addItem(name, name)
         self.owner.setCurrentIndex(max(0, self.owner.findData(keep)))
         self.owner.blockSignals(False)
-        churned = self.model.churned_count()
+        churned = self.table_model.churned_count()
         self.churned.setText(f"Churned ({churned:,})" if churned else "Churned")
         self.churned.setToolTip(f"Show the {counted(churned, 'churned account')} too" if churned
                                 else "No account has churned")
         self._apply_filters()
 
     def _apply_filters(self, *_args: object) -> None:
-        self.model.set_filters(segment=self.segment.currentData(),
+        self.table_model.set_filters(segment=self.segment.currentData(),
                                band=self.band.currentData(),
                                renewal_within=self.renewal.currentData(),
                                owner=self.owner.currentData(),
@@ -179,7 +179,7 @@ class AccountsView(QWidget):
 
     def selected_ids(self) -> list[int]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
-        return self.model.row_ids(rows)
+        return self.table_model.row_ids(rows)
 
     def _menu(self, pos: QPoint) -> None:
         ids = self.selected_ids()
@@ -194,9 +194,9 @@ class AccountsView(QWidget):
         menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def _update_count(self, *_args: object) -> None:
-        shown, total = self.model.rowCount(), self.model.total_count()
+        shown, total = self.table_model.rowCount(), self.table_model.total_count()
         if not self.churned.isChecked() and getattr(self, "_ids", None) is None:
-            total -= self.model.churned_count()  # hidden: "194 accounts", "Churned (56)"
+            total -= self.table_model.churned_count()  # hidden: "194 accounts", "Churned (56)"
         noun = "account" if total == 1 else "accounts"
         extra = f" — {self._ids_label}" if getattr(self, "_ids", None) is not None and \
             getattr(self, "_ids_label", "") else ""

@@ -149,7 +149,7 @@ class ExceptionHandler:
     """The application's ``sys.excepthook`` while the window is open."""
 
     def __init__(self, window: Any, previous: Hook | None = None) -> None:
-        self.window = window
+        self.main_window = window
         self.previous = previous
         app = QApplication.instance()
         assert isinstance(app, QApplication)
@@ -162,7 +162,7 @@ class ExceptionHandler:
             self.previous(kind, exc, tb)
             return
         try:
-            if self.window.handle_exception(exc):
+            if self.main_window.handle_exception(exc):
                 return
             self.show(kind, exc, tb)
         except Exception:  # never let the error display itself kill the app
@@ -170,7 +170,7 @@ class ExceptionHandler:
                 self.previous(kind, exc, tb)
 
     def doing(self) -> str:
-        where = self.window.current_activity()
+        where = self.main_window.current_activity()
         modal = QApplication.activeModalWidget()
         if modal is not None and modal is not self.dialog and modal.windowTitle():
             where += f", in the “{modal.windowTitle()}” dialog"
@@ -187,7 +187,7 @@ class ExceptionHandler:
         if self.dialog is not None and self.dialog.isVisible():
             self.dialog.add_repeat(summary, detail)
             return self.dialog
-        self.dialog = ErrorDialog(summary, doing, detail, log, self.window, bug=not expected)
+        self.dialog = ErrorDialog(summary, doing, detail, log, self.main_window, bug=not expected)
         self.dialog.open()
         return self.dialog
 

@@ -462,7 +462,7 @@ class ApplyPage(_RunPage):
             self.w.imported.emit(result)
 
     def isComplete(self) -> bool:
-        return self.handle is not None and self.handle.done
+        return self.handle is not None and self.handle.is_done
 
 
 def _show(value: object) -> str:

@@ -242,7 +242,7 @@ class MainWindow(QMainWindow):
         settings = load_settings()
         me = settings.get("me") if self.scope.currentData() == "mine" else None
         if self.scope.currentData() == "mine" and not me and ask:
-            owners = self.accounts.model.owners() if self.table is not None else []
+            owners = self.accounts.table_model.owners() if self.table is not None else []
             name, ok = QInputDialog.getItem(
                 self, "My book", "Which owner are you? (as written in the book's Owner "
                 "column)", owners, 0, True)
@@ -459,7 +459,7 @@ class MainWindow(QMainWindow):
             self.undo_group.addStack(page.undo_stack)
             self.pages[account_id] = page
             # A single & in a tab's text marks a shortcut letter: "AT&T" would read "ATT".
-            self.account_tabs.addTab(page, page.header.name[:28].replace("&", "&&"))
+            self.account_tabs.addTab(page, page.account_header.name[:28].replace("&", "&&"))
         self.account_tabs.setCurrentWidget(page)
         return page
 

@@ -319,13 +319,13 @@ class PlanEditor(QWidget):
         self.add_child.clicked.connect(self.add_under_selection)
         self.first_value = QPushButton("First value milestone")
         self.first_value.clicked.connect(self.mark_first_value)
-        self.done = QPushButton("Mark done")
-        self.done.clicked.connect(self.mark_done)
+        self.done_button = QPushButton("Mark done")
+        self.done_button.clicked.connect(self.mark_done)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self.delete_selected)
         bar = QHBoxLayout()
         for w in (self.plans, new, self.add_objective, self.add_child, self.first_value,
-                  self.done, self.delete_button):
+                  self.done_button, self.delete_button):
             bar.addWidget(w)
         bar.addStretch(1)
         self.summary = QLabel()
@@ -391,7 +391,7 @@ class PlanEditor(QWidget):
         contacts = [(c.id, c.name) for c in svc_contacts(self.db, self.account_id)
                     if not c.left_company]
         self.tree.setProperty("contacts", contacts)
-        for w in (self.add_objective, self.add_child, self.first_value, self.done,
+        for w in (self.add_objective, self.add_child, self.first_value, self.done_button,
                   self.delete_button, self.tree, self.stakeholders_button,
                   self.template_button):
             w.setEnabled(has_plan)

@@ -296,8 +296,8 @@ class ReportsView(QWidget):
         self.generate = QPushButton("Write the PDFs")
         self.generate.setDefault(True)
         self.generate.clicked.connect(self.run)
-        self.result = QLabel()
-        self.result.setWordWrap(True)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
         self.open_folder = QPushButton("Open the folder")
         self.open_folder.clicked.connect(lambda: open_file(Path(self.folder.text())))
         self.open_folder.hide()
@@ -315,7 +315,7 @@ class ReportsView(QWidget):
         box.setLayout(form)
         layout.addWidget(box)
         layout.addLayout(actions)
-        layout.addWidget(self.result)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.open_folder)
         layout.addStretch(1)
         for signal in (self.document.currentIndexChanged, self.segment.currentIndexChanged,
@@ -364,7 +364,7 @@ class ReportsView(QWidget):
         job = BatchJob(self.document.currentData(), Path(self.folder.text()),
                        self.period.currentData() if self.document.currentData() == "qbr"
                        else None, bool(self.audience.currentData()), None, Branding.load())
-        self.result.setText("")
+        self.result_label.setText("")
         self.open_folder.hide()
         handle = self.runner.run_with_dialog(
             self, f"Writing {counted(len(accounts), DOCUMENTS[job.document] + ' PDF')}",
@@ -382,10 +382,10 @@ class ReportsView(QWidget):
         if result.missing_characters:
             lines.append("Some characters have no font on this computer and print as '?': "
                          + " ".join(sorted(result.missing_characters)))
-        self.result.setText("\n".join(lines))
+        self.result_label.setText("\n".join(lines))
         self.open_folder.setVisible(bool(result.written))
         self.finished.emit(result)
 
     def _failed(self, error: TaskError) -> None:
-        self.result.setText("Cancelled: the PDFs already written are whole; the rest were "
+        self.result_label.setText("Cancelled: the PDFs already written are whole; the rest were "
                             "not started." if error.cancelled else error.message)

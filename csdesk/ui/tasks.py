@@ -133,7 +133,7 @@ class TaskHandle(QObject):
     def __init__(self, job: _Job, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._job = job
-        self.done = False
+        self.is_done = False
         job.signals.progress.connect(self.progress, Qt.ConnectionType.QueuedConnection)
         job.signals.finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
         job.signals.failed.connect(self._on_failed, Qt.ConnectionType.QueuedConnection)
@@ -143,12 +143,12 @@ class TaskHandle(QObject):
 
     @Slot(object)
     def _on_finished(self, result: object) -> None:
-        self.done = True
+        self.is_done = True
         self.finished.emit(result)
 
     @Slot(object)
     def _on_failed(self, error: object) -> None:
-        self.done = True
+        self.is_done = True
         self.failed.emit(error)
 
 

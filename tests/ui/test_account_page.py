@@ -20,7 +20,7 @@ def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> Non
     qtbot.keyClick(window.search, Qt.Key.Key_Return)
     page = window.account_tabs.currentWidget()
     assert isinstance(page, AccountPage)
-    assert page.header.external_id == "ACC-000002"
+    assert page.account_header.external_id == "ACC-000002"
     assert window.account_tabs.count() == 2
     window.open_account(page.account_id)  # opening again brings the same tab forward
     assert window.account_tabs.count() == 2
@@ -115,7 +115,7 @@ def test_quick_add_a_timeline_note(qtbot, demo_db: Database) -> None:  # type: i
 def test_owner_edit_undo_and_conflict(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     page = _page(qtbot, demo_db)
-    original = page.header.owner
+    original = page.account_header.owner
     page.owner.setText("Grace Hopper")
     page.owner.editingFinished.emit()
     with demo_db.read() as s:

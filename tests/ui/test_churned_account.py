@@ -73,27 +73,27 @@ def test_the_book_hides_churned_accounts_until_the_chip_shows_them(
     with clock.pin(AS_OF):
         window = open_window(qtbot, demo_db)
         view = window.accounts
-        shown = set(view.model.row_ids(list(range(view.model.rowCount()))))
+        shown = set(view.table_model.row_ids(list(range(view.table_model.rowCount()))))
         assert shown and not shown & churned_ids  # none by default
         assert view.churned.text() == f"Churned ({len(churned_ids)})"
         qtbot.mouseClick(view.churned, Qt.MouseButton.LeftButton)
-        with_churned = set(view.model.row_ids(list(range(view.model.rowCount()))))
+        with_churned = set(view.table_model.row_ids(list(range(view.table_model.rowCount()))))
         assert with_churned == shown | churned_ids
         assert view.count_label.text() == "250 accounts"
         # A churned row never shows a live health colour or score, and reads "Churned".
-        for row in range(view.model.rowCount()):
-            if view.model.account_id(row) in churned_ids:
-                assert view.model.index(row, HEALTH).data() == "—"
-                assert view.model.index(row, HEALTH).data(
+        for row in range(view.table_model.rowCount()):
+            if view.table_model.account_id(row) in churned_ids:
+                assert view.table_model.index(row, HEALTH).data() == "—"
+                assert view.table_model.index(row, HEALTH).data(
                     Qt.ItemDataRole.DecorationRole) is None
-                assert view.model.index(row, 3).data() == "Churned"
+                assert view.table_model.index(row, 3).data() == "Churned"
         qtbot.mouseClick(view.churned, Qt.MouseButton.LeftButton)
-        assert set(view.model.row_ids(list(range(view.model.rowCount())))) == shown
+        assert set(view.table_model.row_ids(list(range(view.table_model.rowCount())))) == shown
         # A drill-down into churned accounts shows them whatever the chip says.
         some = set(sorted(churned_ids)[:5])
         window.drill(some, "churned last quarter")
-        assert set(view.model.row_ids(list(range(view.model.rowCount())))) == some
-        assert view.model.index(0, NAME).data()
+        assert set(view.table_model.row_ids(list(range(view.table_model.rowCount())))) == some
+        assert view.table_model.index(0, NAME).data()
 
 
 def test_a_churned_accounts_renewal_cannot_be_rewritten(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]

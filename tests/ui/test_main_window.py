@@ -29,9 +29,9 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
         qtbot.mouseClick(window.empty.demo_button, Qt.MouseButton.LeftButton)
     assert loaded.args == [250]
     assert window.book_stack.currentWidget() is window.account_tabs
-    churned = window.accounts.model.churned_count()
+    churned = window.accounts.table_model.churned_count()
     assert churned > 0
-    assert window.accounts.model.rowCount() == 250 - churned  # churned hidden by default
+    assert window.accounts.table_model.rowCount() == 250 - churned  # churned hidden by default
     assert window.accounts.count_label.text() == f"{250 - churned} accounts"
     assert window.accounts.churned.text() == f"Churned ({churned})"
     assert not window.act_demo.isEnabled()
@@ -39,7 +39,7 @@ def test_loading_the_demo_book_from_the_empty_state(qtbot, db: Database) -> None
 
 def test_demo_book_opens_on_the_table(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
     window = open_window(qtbot, demo_db)
-    model = window.accounts.model
+    model = window.accounts.table_model
     assert window.book_stack.currentWidget() is window.account_tabs
     assert model.rowCount() == 250 - model.churned_count()
     names = [model.index(r, NAME).data() for r in range(model.rowCount())]
@@ -59,17 +59,17 @@ def test_filter_by_name_owner_or_id(qtbot, demo_db: Database) -> None:  # type: 
     assert {every[i].external_id for i in matching} == {f"ACC-0000{n}" for n in range(10, 20)}
     expected = matching & set(facts)
     assert expected
-    assert shown_ids(view.model) == expected
+    assert shown_ids(view.table_model) == expected
     assert view.count_label.text() == f"{len(expected)} of {len(facts)} accounts"
     view.filter_edit.setText("acc-00001")
-    assert shown_ids(view.model) == expected
+    assert shown_ids(view.table_model) == expected
     owner = sorted({f.owner for f in facts.values() if f.owner})[0]
     view.filter_edit.setText(owner.upper())  # an owner's name finds their accounts
-    assert shown_ids(view.model) == {
+    assert shown_ids(view.table_model) == {
         i for i, f in facts.items() if owner.casefold() in (f.owner or "").casefold()
         or owner.casefold() in f.name.casefold()}
     view.filter_edit.clear()
-    assert shown_ids(view.model) == set(facts)
+    assert shown_ids(view.table_model) == set(facts)
 
 
 def _model(demo_db: Database) -> AccountsModel:

@@ -64,9 +64,10 @@ def test_batch_from_the_reports_view(qtbot, demo_db: Database, tmp_path: Path) -
     result = blocker.args[0]
     assert len(result.written) == len(expected)
     assert len(list((tmp_path / "batch").glob("*.pdf"))) == len(expected)
-    assert f"Wrote {len(expected)} PDF{'' if len(expected) == 1 else 's'}" in view.result.text()
+    wrote = f"Wrote {len(expected)} PDF{'' if len(expected) == 1 else 's'}"
+    assert wrote in view.result_label.text()
     assert view.open_folder.isVisibleTo(view)
-    assert handle.done
+    assert handle.is_done
 
     view.by_selection.setChecked(True)
     view.update_count()

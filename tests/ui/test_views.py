@@ -36,7 +36,7 @@ def test_every_view_has_content(qtbot, demo_db: Database, pinned_today) -> None:
     window.show_attention()
     assert window.accounts.attention.isChecked()
     attention = {i for i, f in facts.items() if f.needs_attention(pinned_today)}
-    assert shown_ids(window.accounts.model) == attention
+    assert shown_ids(window.accounts.table_model) == attention
     assert 0 < len(attention) < 250
     # each way in is there: red, a fall of ten points, an at-risk renewal within 90 days
     assert any(facts[i].band == "red" for i in attention)
@@ -53,21 +53,21 @@ def test_filter_chips(qtbot, demo_db: Database, pinned_today) -> None:  # type: 
     view = window.accounts
     view.segment.setCurrentIndex(view.segment.findData("enterprise"))
     enterprise = {i for i, f in facts.items() if f.segment == "enterprise"}
-    assert shown_ids(view.model) == enterprise and 0 < len(enterprise) < 60
+    assert shown_ids(view.table_model) == enterprise and 0 < len(enterprise) < 60
     view.band.setCurrentIndex(view.band.findData("green"))
     green = {i for i in enterprise if facts[i].band == "green"}
-    assert shown_ids(view.model) == green and 0 < len(green) < len(enterprise)
+    assert shown_ids(view.table_model) == green and 0 < len(green) < len(enterprise)
     assert view.count_label.text() == f"{len(green)} of {len(facts)} accounts"
     view.band.setCurrentIndex(view.band.findData("red"))
     red = {i for i in enterprise if facts[i].band == "red"}
-    assert shown_ids(view.model) == red and red.isdisjoint(green)
+    assert shown_ids(view.table_model) == red and red.isdisjoint(green)
     view.clear_filters()
-    assert shown_ids(view.model) == set(facts)
+    assert shown_ids(view.table_model) == set(facts)
 
     owners = sorted({f.owner for f in facts.values() if f.owner})
     view.owner.setCurrentIndex(view.owner.findData(owners[1]))
     theirs = {i for i, f in facts.items() if f.owner == owners[1]}
-    assert shown_ids(view.model) == theirs and 0 < len(theirs) < 250
+    assert shown_ids(view.table_model) == theirs and 0 < len(theirs) < 250
     view.clear_filters()
 
     view.renewal.setCurrentIndex(view.renewal.findData(30))
@@ -77,12 +77,12 @@ def test_filter_chips(qtbot, demo_db: Database, pinned_today) -> None:  # type: 
         return d is not None and 0 <= d <= days
 
     soon = {i for i, f in facts.items() if within(f, 30)}
-    assert shown_ids(view.model) == soon and soon
+    assert shown_ids(view.table_model) == soon and soon
     assert any(within(f, 90) and not within(f, 30) for f in facts.values())  # some left out
-    days = [view.model.index(r, 5).data() for r in range(view.model.rowCount())]
+    days = [view.table_model.index(r, 5).data() for r in range(view.table_model.rowCount())]
     assert days and all(d.endswith(" d") or d == "today" for d in days)
     view.clear_filters()
-    assert shown_ids(view.model) == set(facts)
+    assert shown_ids(view.table_model) == set(facts)
 
 
 def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
@@ -102,10 +102,10 @@ def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database,  # ty
     tiles["logo_churn"].clicked.emit()
     assert window.views.currentIndex() == VIEWS.index("accounts")
     assert "Logo churn" in window.accounts.count_label.text()
-    assert shown_ids(window.accounts.model) == churned and churned
+    assert shown_ids(window.accounts.table_model) == churned and churned
     red = {i for i, f in facts.items() if f.status == "active" and f.band == "red"}
     tiles["arr_red"].clicked.emit()
-    assert shown_ids(window.accounts.model) == red and red
+    assert shown_ids(window.accounts.table_model) == red and red
     assert window.accounts.count_label.text() == (
         f"{len(red)} of 250 accounts — ARR in red health")
 
@@ -113,7 +113,7 @@ def test_portfolio_tiles_drill_into_the_accounts(qtbot, demo_db: Database,  # ty
 def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
                                                 tmp_path: Path) -> None:
     window = open_window(qtbot, demo_db)
-    ids = window.accounts.model.row_ids([0, 1, 2])
+    ids = window.accounts.table_model.row_ids([0, 1, 2])
     with qtbot.waitSignal(window.book_loaded, timeout=20_000):
         window.change_owner(ids, "Grace Hopper")
     with demo_db.read() as s:
@@ -181,14 +181,14 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch,  # typ
     window = open_window(qtbot, demo_db)
     qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
     qtbot.waitUntil(lambda: bool(window.renewals.rows), timeout=20_000)
-    everyone = window.accounts.model.rowCount()
+    everyone = window.accounts.table_model.rowCount()
     window.scope.setCurrentIndex(1)
     assert window.scope.currentText() == f"My book ({me})"
     facts = book_facts(demo_db)
     mine_all = {i for i, f in facts.items() if f.owner == me}
     assert len(mine_all) == mine
     my_accounts = {i for i in mine_all if facts[i].status != "churned"}  # churned hidden
-    assert shown_ids(window.accounts.model) == my_accounts and my_accounts
+    assert shown_ids(window.accounts.table_model) == my_accounts and my_accounts
     assert len(my_accounts) < everyone
     assert window.accounts.owner.currentData() == me
     # Renewals: my live accounts' next renewals within the list's window; tasks: my open ones.
@@ -211,5 +211,5 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch,  # typ
         window.nav.setCurrentRow(1)
     assert window.portfolio.heading.text().endswith(f"· {me}'s book")
     window.scope.setCurrentIndex(0)
-    assert window.accounts.model.rowCount() == everyone
+    assert window.accounts.table_model.rowCount() == everyone
     assert window.renewals.owner is None and window.today.scope_owner is None
