@@ -12,15 +12,13 @@ from typing import Any
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, CsvReadError, ImportUsageError
 from csdesk.io.mapping import CUSTOM, IGNORE
-from csdesk.io.reader import CsvReadError
 from csdesk.io.validate import Issue
 from csdesk.services.importer import (
     CancelledTooLate,
     ImportRequest,
     ImportResult,
-    ImportUsageError,
     run_folder_import,
     run_import,
     write_error_report,

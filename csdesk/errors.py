@@ -64,3 +64,54 @@ class ReadOnlyError(CsdeskError):
 
 class BackupError(CsdeskError):
     """A backup could not be written or failed verification."""
+
+
+class ValidationError(CsdeskError):
+    """A field value is not acceptable; ``field`` names it."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field_name
+
+
+class FileWriteError(CsdeskError):
+    """A file could not be written; the message says why, where, and what was kept."""
+
+
+class ReplaceRefused(CsdeskError):
+    """Writing would replace (or mix with) a file csdesk did not write: refused, untouched."""
+
+
+class MigrationCheckFailed(CsdeskError):
+    """An upgrade would have lost or broken rows; it was rolled back and the book is as it was."""
+
+
+class CsvReadError(CsdeskError):
+    """The file cannot be read as CSV; ``row`` says where, when it is known."""
+
+    def __init__(self, message: str, row: int | None = None) -> None:
+        super().__init__(f"row {row}: {message}" if row is not None else message)
+        self.row = row
+        self.reason = message
+
+
+class ImportUsageError(UsageError):
+    """The request cannot be carried out as asked (unknown entity, unmapped key, …)."""
+
+
+class MappingIncomplete(ImportUsageError):
+    """A required or key field has no column yet."""
+
+
+class ServerUnreachable(CsdeskError):
+    """The database server did not answer: down, unreachable or refusing the login.
+
+    ``unsaved``: it happened while saving, so that change was not saved (the transaction
+    never committed) and the user must be told."""
+
+    def __init__(self, where: str, cause: object, *, unsaved: bool = False) -> None:
+        detail = " ".join(str(cause).split())  # drivers answer over several lines
+        super().__init__(f"cannot reach the server at {where}: {detail}"
+                         + ("; the change was not saved" if unsaved else ""))
+        self.where = where
+        self.unsaved = unsaved

@@ -22,21 +22,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from csdesk.errors import CsdeskError
+from csdesk.errors import ReplaceRefused
 
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 TEMP_SUFFIX = ".csdesk-part"
 
 _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
-
-
-class FileWriteError(CsdeskError):
-    """A file could not be written; the message says why, where, and what was kept."""
-
-
-class ReplaceRefused(CsdeskError):
-    """Writing would replace (or mix with) a file csdesk did not write: refused, untouched."""
 
 
 # How csdesk recognises a file it wrote itself, by a mark inside it.

@@ -46,6 +46,7 @@ from csdesk.errors import (
     CsdeskError,
     DatabaseLockedError,
     ReadOnlyError,
+    ServerUnreachable,
 )
 from csdesk.safefile import PRIVATE_FILE, private_dir, tighten
 
@@ -183,7 +184,7 @@ class Database:
                 status = schema_status(conn)
         except OperationalError as exc:
             engine.dispose()
-            raise ServerUnreachable(location.display(), exc.orig, url=location.url) from exc
+            raise _unreachable(location.display(), exc.orig, url=location.url) from exc
         if status.state is SchemaState.FOREIGN:
             raise CsdeskError(f"{location.display()} holds tables but is not a csdesk book")
         reason: str | None = "opened read-only on request" if readonly else None
@@ -221,7 +222,7 @@ class Database:
             yield session
         except DBAPIError as exc:
             if self._lost(exc):
-                raise ServerUnreachable(self.location.display(), exc.orig,
+                raise _unreachable(self.location.display(), exc.orig,
                                         url=self.location.url) from exc
             raise
         finally:
@@ -247,7 +248,7 @@ class Database:
             with contextlib.suppress(Exception):
                 session.rollback()
             if isinstance(exc, DBAPIError) and self._lost(exc):
-                raise ServerUnreachable(self.location.display(), exc.orig, unsaved=True,
+                raise _unreachable(self.location.display(), exc.orig, unsaved=True,
                                         url=self.location.url) from exc
             if isinstance(exc, Exception):
                 self._raise_storage_error(exc)
@@ -312,20 +313,11 @@ class Database:
         self.close()
 
 
-class ServerUnreachable(CsdeskError):
-    """The database server did not answer: down, unreachable or refusing the login.
-
-    ``unsaved``: it happened while saving, so that change was not saved (the transaction
-    never committed) and the user must be told."""
-
-    def __init__(self, where: str, cause: object, *, unsaved: bool = False,
-                 url: str = "") -> None:
-        detail = " ".join(str(cause).split())  # drivers answer over several lines
-        detail = scrub(detail, url)  # a driver may echo a host that holds part of one
-        super().__init__(f"cannot reach the server at {where}: {detail}"
-                         + ("; the change was not saved" if unsaved else ""))
-        self.where = where
-        self.unsaved = unsaved
+def _unreachable(where: str, cause: object, *, url: str, unsaved: bool = False
+                 ) -> ServerUnreachable:
+    """The error for a server that did not answer, with no part of the URL's secrets in it
+    (a driver may echo a host that holds part of one)."""
+    return ServerUnreachable(where, scrub(" ".join(str(cause).split()), url), unsaved=unsaved)
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"

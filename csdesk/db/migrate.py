@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect
 
-from csdesk.errors import CsdeskError
+from csdesk.errors import MigrationCheckFailed
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -64,10 +64,6 @@ def schema_status(conn: Connection) -> SchemaStatus:
     known = {rev.revision for rev in script_directory().walk_revisions()}
     state = SchemaState.OUTDATED if current in known else SchemaState.NEWER
     return SchemaStatus(state, current, head)
-
-
-class MigrationCheckFailed(CsdeskError):
-    """An upgrade would have lost or broken rows; it was rolled back and the book is as it was."""
 
 
 def _row_counts(conn: Connection) -> dict[str, int]:

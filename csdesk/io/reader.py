@@ -24,7 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsvReadError
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -40,15 +40,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-
-
-class CsvReadError(CsdeskError):
-    """The file cannot be read as CSV; ``row`` says where, when it is known."""
-
-    def __init__(self, message: str, row: int | None = None) -> None:
-        super().__init__(f"row {row}: {message}" if row is not None else message)
-        self.row = row
-        self.reason = message
 
 
 @dataclass(frozen=True)

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from csdesk.errors import CsvReadError
 from csdesk.io import values as V
 from csdesk.io.entities import EntitySpec, FieldSpec
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping
 from csdesk.io.reader import (
     GUARD_CHARS,
     CsvInfo,
-    CsvReadError,
     RowChunk,
     _check_limits,
     _find_nul,

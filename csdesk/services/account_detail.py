@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.errors import ConflictError, CsdeskError
+from csdesk.errors import ConflictError, CsdeskError, ValidationError
 from csdesk.models import (
     Account,
     Activity,
@@ -51,14 +51,6 @@ def update_versioned(s: Any, model: Any, row_id: int, expected_version: int,
     row = s.get(model, row_id)
     s.refresh(row)
     return row
-
-
-class ValidationError(CsdeskError):
-    """A field value is not acceptable; ``field`` names it."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from csdesk import clock
 from csdesk.db import Database
+from csdesk.errors import ValidationError
 from csdesk.models import (
     Account,
     Contact,
@@ -27,7 +28,6 @@ from csdesk.models import (
     UsageSnapshot,
 )
 from csdesk.models.enums import AccountStatus, OpportunityKind, OpportunityStage, SurveyKind
-from csdesk.services.account_detail import ValidationError
 
 HIGH_SEAT_USE = 0.9
 NEAR_LIMIT = 0.8

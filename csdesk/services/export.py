@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from csdesk import __version__, clock
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, FileWriteError, ReplaceRefused
 from csdesk.io import entities as E
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
@@ -34,8 +34,6 @@ from csdesk.models import Account, Contact
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.safefile import (
     TEMP_SUFFIX,
-    FileWriteError,
-    ReplaceRefused,
     atomic_open,
     check_replace,
     describe_os_error,

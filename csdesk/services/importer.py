@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.db import backup as backups
-from csdesk.errors import UsageError
+from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
 from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
@@ -38,8 +38,6 @@ from csdesk.io.values import AmbiguousDates
 from csdesk.models import Account, ImportLog, Setting, Subscription
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
-    FileWriteError,
-    ReplaceRefused,
     atomic_open,
     check_replace,
     describe_os_error,
@@ -51,14 +49,6 @@ from csdesk.services.segments import resegment
 
 MAX_CHANGES = 500  # per-field differences kept for the preview
 MAX_ISSUES = 10_000  # problems kept for the report (all are counted)
-
-
-class ImportUsageError(UsageError):
-    """The request cannot be carried out as asked (unknown entity, unmapped key, …)."""
-
-
-class MappingIncomplete(ImportUsageError):
-    """A required or key field has no column yet."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ from sqlalchemy import case, func, select, update
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, ValidationError
 from csdesk.models import (
     Account,
     Activity,
@@ -45,12 +45,7 @@ from csdesk.models.enums import (
     TaskStatus,
 )
 from csdesk.progress import CancelFn, ProgressFn, Reporter
-from csdesk.services.account_detail import (
-    ConflictError,
-    ValidationError,
-    last_contacted,
-    update_versioned,
-)
+from csdesk.services.account_detail import ConflictError, last_contacted, update_versioned
 from csdesk.services.formatting import counted, format_money
 from csdesk.services.periods import quarter_of
 

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, select
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, FileWriteError
 from csdesk.models import (
     Account,
     Contact,
@@ -33,14 +33,7 @@ from csdesk.models import (
 )
 from csdesk.models.enums import AccountStatus, RenewalOutcome, TicketStatus
 from csdesk.progress import CancelFn, ProgressFn, Reporter
-from csdesk.safefile import (
-    ICS_MARK,
-    FileWriteError,
-    check_replace,
-    describe_os_error,
-    made_by_csdesk,
-    write_bytes,
-)
+from csdesk.safefile import ICS_MARK, check_replace, describe_os_error, made_by_csdesk, write_bytes
 from csdesk.services.periods import quarter_of
 
 # Days before the renewal date at which the renewal process starts, per segment.
@@ -97,7 +90,7 @@ def process_start(db: Database) -> dict[str, int]:
 
 
 def _check_starts(starts: dict[str, int]) -> dict[str, int]:
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
 
     for segment, days in starts.items():
         if segment not in PROCESS_START:
@@ -425,7 +418,7 @@ def churn_reasons(db: Database) -> list[tuple[str, str, str]]:
 
 
 def _check_reasons(reasons: list[tuple[str, str, str]]) -> list[dict[str, str]]:
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
 
     codes = [c for c, _l, _k in reasons]
     if not reasons or len(set(codes)) != len(codes):
@@ -461,9 +454,9 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
     new ARR. Churned: no new term, the account is marked churned on the renewal date, and a
     reason from the book's list is required (its category comes with it).
     """
+    from csdesk.errors import ValidationError
     from csdesk.models.enums import ChurnCategory, RenewalStage
     from csdesk.models.enums import RenewalOutcome as O
-    from csdesk.services.account_detail import ValidationError
 
     try:
         kind = O(outcome)
@@ -703,7 +696,7 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
 
 def refuse_if_churned(account: Account, what: str) -> None:
     """A churned account's history is not rewritten: no forecast, outcome or opportunity."""
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
 
     if account.status == AccountStatus.CHURNED:
         raise ValidationError("account", f"{account.name} has churned; you cannot {what}")
@@ -716,8 +709,8 @@ def set_forecast(db: Database, account_id: int, *, track: str | None = None,
 
     ``track=None`` clears the override and the computed track applies again.
     """
+    from csdesk.errors import ValidationError
     from csdesk.models.enums import RenewalTrack
-    from csdesk.services.account_detail import ValidationError
 
     if track is not None:
         try:

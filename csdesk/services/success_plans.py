@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, ValidationError
 from csdesk.models import Account, Milestone, Objective, PlanTask, PlanTemplate, SuccessPlan
 from csdesk.models.enums import MilestoneStatus, ObjectiveStatus, OwnerSide, PlanStatus
-from csdesk.services.account_detail import ConflictError, ValidationError
+from csdesk.services.account_detail import ConflictError
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,9 @@ from sqlalchemy import func, select
 from csdesk import clock
 from csdesk.config import data_dir
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, FileWriteError, ValidationError
 from csdesk.models import Account, Objective, Subscription, ValueOutcome
-from csdesk.safefile import FileWriteError, atomic_open, describe_os_error, private_dir
-from csdesk.services.account_detail import ValidationError
+from csdesk.safefile import atomic_open, describe_os_error, private_dir
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, MappingIncomplete
 from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
@@ -40,7 +40,6 @@ from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.importer import (
     ImportRequest,
     ImportResult,
-    MappingIncomplete,
     prepare,
     run_import,
     write_error_report,

@@ -675,7 +675,7 @@ class MainWindow(QMainWindow):
     def handle_exception(self, exc: BaseException) -> bool:
         """For the application's excepthook: a lost server mid-edit shows the offline state
         instead of an error box. Returns whether it was handled."""
-        from csdesk.db.database import ServerUnreachable
+        from csdesk.errors import ServerUnreachable
 
         if isinstance(exc, ServerUnreachable):
             self.show_offline(str(exc))

@@ -38,7 +38,7 @@ class PendingEdits(QObject):
     def replay_all(self) -> tuple[list[str], list[str]]:
         """Save each waiting edit in order: (saved, refused with the reason). Stops at the
         first that finds the server gone again, keeping it and the rest."""
-        from csdesk.db.database import ServerUnreachable
+        from csdesk.errors import ServerUnreachable
 
         saved: list[str] = []
         refused: list[str] = []

@@ -41,8 +41,7 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.db.database import ServerUnreachable
-from csdesk.errors import ConflictError, CsdeskError
+from csdesk.errors import ConflictError, CsdeskError, ServerUnreachable
 from csdesk.services import success_plans as P
 from csdesk.ui.fields import date_edit
 

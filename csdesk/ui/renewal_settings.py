@@ -30,8 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.errors import CsdeskError
-from csdesk.services.account_detail import ValidationError
+from csdesk.errors import CsdeskError, ValidationError
 from csdesk.services.expansion import feature_limits, known_features
 from csdesk.services.renewals import churn_reasons, process_start, save_settings
 

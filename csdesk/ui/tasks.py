@@ -97,7 +97,7 @@ class _Job(QRunnable):
             self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True,
                                                       written=getattr(exc, "results", None)))
         except CsdeskError as exc:
-            from csdesk.db.database import ServerUnreachable
+            from csdesk.errors import ServerUnreachable
 
             self._emit(self.signals.failed, TaskError(
                 f"{self.title} failed: {exc}", "", offline=isinstance(exc, ServerUnreachable)))

@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.db.database import ServerUnreachable
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.playbooks import TaskRow, group_of
 from csdesk.ui.fields import date_edit

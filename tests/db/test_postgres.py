@@ -9,7 +9,7 @@ from sqlalchemy import inspect
 
 from csdesk.config import resolve_database
 from csdesk.db import Database, migrate
-from csdesk.db.database import ServerUnreachable
+from csdesk.errors import ServerUnreachable
 from tests.conftest import PgServer
 
 

@@ -12,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from csdesk.db import Database
+from csdesk.errors import ImportUsageError
 from csdesk.io import validate
 from csdesk.io.reader import inspect_csv
-from csdesk.services.importer import ImportRequest, ImportUsageError, run_import
+from csdesk.services.importer import ImportRequest, run_import
 
 cell = st.text(alphabet=st.sampled_from(list('ab,;"\n\r é日 ')), max_size=6)
 record = st.lists(cell, min_size=1, max_size=5)

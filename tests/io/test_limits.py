@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from csdesk.errors import CsvReadError
 from csdesk.io import limits
 from csdesk.io.limits import TooWide, check_limits
-from csdesk.io.reader import CsvReadError, inspect_csv, iter_chunks
+from csdesk.io.reader import inspect_csv, iter_chunks
 
 
 def _check(path: Path, **kw: object) -> None:

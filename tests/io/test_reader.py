@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from csdesk.io.reader import CsvReadError, inspect_csv, iter_chunks, unguard
+from csdesk.errors import CsvReadError
+from csdesk.io.reader import inspect_csv, iter_chunks, unguard
 
 ROWS = [["id", "name", "arr"], ["007", "Müller & Söhne", "1200"], ["8", "東京データ", "3"]]
 

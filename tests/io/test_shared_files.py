@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from csdesk.db import Database
-from csdesk.io.reader import CsvReadError, inspect_csv, iter_chunks
+from csdesk.errors import CsvReadError
+from csdesk.io.reader import inspect_csv, iter_chunks
 from csdesk.models import Account
 from csdesk.services.importer import ImportRequest, run_import
 from tests.conftest import SHARED

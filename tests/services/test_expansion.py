@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from csdesk.db import Database
+from csdesk.errors import ValidationError
 from csdesk.models import Account, Contact, FeatureUsage, Opportunity, SurveyResponse, UsageSnapshot
-from csdesk.services.account_detail import ValidationError
 from csdesk.services.expansion import (
     create_opportunity,
     hand_to_sales,

@@ -16,8 +16,8 @@ import pytest
 from csdesk.cli import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
+from csdesk.errors import ReplaceRefused
 from csdesk.progress import Cancelled
-from csdesk.safefile import ReplaceRefused
 from csdesk.services.export import MANIFEST, ExportRefused, export_book, export_entity
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
+from csdesk.errors import ImportUsageError
 from csdesk.io.validate import salesforce_18
 from csdesk.models import (
     Account,
@@ -24,13 +25,7 @@ from csdesk.models import (
     Subscription,
     UsageSnapshot,
 )
-from csdesk.services.importer import (
-    CancelledTooLate,
-    ImportRequest,
-    ImportUsageError,
-    run_import,
-    write_error_report,
-)
+from csdesk.services.importer import CancelledTooLate, ImportRequest, run_import, write_error_report
 
 
 def _backups(db: Database) -> int:

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from csdesk.db import Database
+from csdesk.errors import ValidationError
 from csdesk.models import (
     Account,
     Activity,
@@ -21,7 +22,7 @@ from csdesk.models import (
     Task,
     UsageSnapshot,
 )
-from csdesk.services.account_detail import ConflictError, ValidationError
+from csdesk.services.account_detail import ConflictError
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.playbooks import (
     complete_task,

@@ -149,7 +149,7 @@ def test_ics_round_trips_with_stable_uids(db: Database) -> None:
 
 
 def test_outcomes_write_the_subscription_history_grr_and_nrr_use(db: Database) -> None:
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
     from csdesk.services.metrics import quarterly
     from csdesk.services.renewals import churn_reasons, log_outcome, save_churn_reasons
 
@@ -221,7 +221,7 @@ def test_forecast_accuracy_and_churn_analysis(db: Database) -> None:
 
 
 def test_process_start_is_the_books_setting(db: Database) -> None:
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
     from csdesk.services.renewals import process_start, save_process_start
 
     _model(db)
@@ -257,7 +257,7 @@ def test_account_header_shows_the_track_the_pipeline_computes(db: Database) -> N
 
 
 def test_settings_are_saved_together_or_not_at_all(db: Database) -> None:
-    from csdesk.services.account_detail import ValidationError
+    from csdesk.errors import ValidationError
     from csdesk.services.expansion import feature_limits
     from csdesk.services.renewals import churn_reasons, process_start, save_settings
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from csdesk.db import Database
+from csdesk.errors import ValidationError
 from csdesk.models import Account, Contact, Subscription
 from csdesk.services import handoff as H
 from csdesk.services import success_plans as P
 from csdesk.services import value as V
-from csdesk.services.account_detail import ValidationError
 from csdesk.services.defaults import ensure_defaults
 
 START = date(2026, 1, 5)

@@ -179,7 +179,7 @@ def test_read_only_book_disables_writing(qtbot, demo_db: Database, demo_location
 
 def test_an_unreachable_server_shows_the_offline_state_and_retries(  # type: ignore[no-untyped-def]
         qtbot, db: Database, monkeypatch) -> None:
-    from csdesk.db.database import ServerUnreachable
+    from csdesk.errors import ServerUnreachable
 
     window = open_window(qtbot, db)
     assert window.offline.isHidden()
@@ -207,7 +207,7 @@ def test_an_unreachable_server_shows_the_offline_state_and_retries(  # type: ign
 
 def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # type: ignore[no-untyped-def]
         qtbot, db: Database, monkeypatch) -> None:
-    from csdesk.db.database import ServerUnreachable
+    from csdesk.errors import ServerUnreachable
     from csdesk.models import Account, Task
     from csdesk.services import playbooks
     from csdesk.services import success_plans as P
