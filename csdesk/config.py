@@ -1,4 +1,5 @@
-"""Where csdesk keeps its data, and how a ``--db`` argument becomes a database location.
+"""Where csdesk keeps its data and settings (recent team servers among them), and how a
+``--db`` argument becomes a database location.
 
 Order of precedence for the database: ``--db`` on the command line, then the ``CSDESK_DB``
 environment variable, then ``book.sqlite`` in the user data directory (platformdirs). Either
@@ -18,6 +19,7 @@ from typing import Any
 import platformdirs
 from sqlalchemy.engine import make_url
 
+from csdesk.connections import Server, parse_server, with_password
 from csdesk.errors import CsdeskError
 from csdesk.safefile import private_dir, write_text
 
@@ -88,7 +90,7 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
                 raise CsdeskError("an in-memory SQLite database cannot hold a book; give a file")
             path = Path(url.database).expanduser().resolve()
             return DatabaseLocation(f"sqlite:///{path}", path)
-        from csdesk.connections import with_password  # the OS keyring, for a team server
+
 
         return DatabaseLocation(with_password(raw), None)
     path = Path(raw).expanduser().resolve()
@@ -149,3 +151,21 @@ def save_settings(settings: dict[str, Any]) -> None:
     path = settings_path()
     private_dir(path.parent)
     write_text(path, json.dumps(settings, indent=2, sort_keys=True))
+
+
+def remember_server(server: Server) -> None:
+    """Recent servers, newest first, in the user's settings (never a password)."""
+    settings = load_settings()
+    recent = [s for s in settings.get("servers", []) if s != server.url()]
+    settings["servers"] = [server.url(), *recent][:8]
+    save_settings(settings)
+
+
+def recent_servers() -> list[Server]:
+    out = []
+    for url in load_settings().get("servers", []):
+        try:
+            out.append(parse_server(url))
+        except (CsdeskError, ValueError):
+            continue
+    return out

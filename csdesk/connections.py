@@ -104,28 +104,6 @@ def with_password(url: str) -> str:
     return u.set(password=password).render_as_string(hide_password=False) if password else url
 
 
-def remember_server(server: Server) -> None:
-    """Recent servers, newest first, in the user's settings (never a password)."""
-    from csdesk.config import load_settings, save_settings
-
-    settings = load_settings()
-    recent = [s for s in settings.get("servers", []) if s != server.url()]
-    settings["servers"] = [server.url(), *recent][:8]
-    save_settings(settings)
-
-
-def recent_servers() -> list[Server]:
-    from csdesk.config import load_settings
-
-    out = []
-    for url in load_settings().get("servers", []):
-        try:
-            out.append(parse_server(url))
-        except (CsdeskError, ValueError):
-            continue
-    return out
-
-
 def try_connection(url: str) -> str:
     """Connect once and say what is there: a csdesk book (with its size), an empty
     database, or another application's tables. CsdeskError (one line) when it fails."""

@@ -8,14 +8,12 @@ import pytest
 from keyring.backend import KeyringBackend
 from sqlalchemy.engine import make_url
 
-from csdesk.config import load_settings, resolve_database
+from csdesk.config import load_settings, recent_servers, remember_server, resolve_database
 from csdesk.connections import (
     Server,
     check_server,
     forget_password,
     parse_server,
-    recent_servers,
-    remember_server,
     save_password,
     try_connection,
     with_password,

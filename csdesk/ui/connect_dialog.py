@@ -20,12 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.config import recent_servers, remember_server
 from csdesk.connections import (
     Server,
     check_server,
     keyring_available,
-    recent_servers,
-    remember_server,
     save_password,
     try_connection,
 )
