@@ -13,7 +13,7 @@ from pathlib import Path
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.demo import generate_demo
+from csdesk.services.demo.generate import generate_demo
 
 AS_OF = date(2026, 11, 22)
 

@@ -29,7 +29,7 @@ def main() -> int:
 
     from csdesk.config import resolve_database
     from csdesk.db import Database
-    from csdesk.services.accounts import AccountTable, account_table
+    from csdesk.services.book.accounts import AccountTable, account_table
     from csdesk.ui.accounts_model import COLUMNS
     from csdesk.ui.accounts_view import AccountsView
 

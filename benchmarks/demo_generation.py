@@ -25,7 +25,7 @@ from pathlib import Path
 from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.models import Base
-from csdesk.services.demo import generate_demo
+from csdesk.services.demo.generate import generate_demo
 
 
 def main() -> int:

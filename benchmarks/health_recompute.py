@@ -22,8 +22,8 @@ from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.book import book_info
-from csdesk.services.health import recompute
+from csdesk.services.book.info import book_info
+from csdesk.services.health.scoring import recompute
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ from _book import AS_OF
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.demo import generate_demo
+from csdesk.services.demo.generate import generate_demo
 
 ACCOUNTS = 250
 # Runs in the child: import one file, print the peak resident memory in KiB.
@@ -34,7 +34,7 @@ import resource, sys
 from pathlib import Path
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.importer import ImportRequest, run_import
+from csdesk.services.sync.importer import ImportRequest, run_import
 with Database.open(resolve_database(sys.argv[1])) as db:
     result = run_import(db, ImportRequest(Path(sys.argv[2]), entity=sys.argv[3]))
 assert result.written and not result.error_count, result.errors[:3]

@@ -23,7 +23,7 @@ from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.playbooks import rules, run_rules, save_rule
+from csdesk.services.worklist.rules import rules, run_rules, save_rule
 
 
 def main() -> int:

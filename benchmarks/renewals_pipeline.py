@@ -23,7 +23,9 @@ from _book import AS_OF, book_arguments, demo_book, sqlite_floor, timing
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.renewals import forecast, pipeline, to_ics
+from csdesk.services.renewals.calendar import to_ics
+from csdesk.services.renewals.forecast import forecast
+from csdesk.services.renewals.pipeline import pipeline
 
 
 def main() -> int:

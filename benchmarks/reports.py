@@ -22,12 +22,12 @@ from pathlib import Path
 from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.reports import charts
+from csdesk.reports.batch import BatchJob, run_batch
 from csdesk.reports.qbr_pdf import qbr_report
-from csdesk.services.account_detail import account_id_for
-from csdesk.services.accounts import select_accounts
-from csdesk.services.demo import generate_demo
-from csdesk.services.qbr import qbr_data
-from csdesk.services.report_batch import BatchJob, run_batch
+from csdesk.services.book.account_detail import account_id_for
+from csdesk.services.book.accounts import select_accounts
+from csdesk.services.demo.generate import generate_demo
+from csdesk.services.plans.qbr import qbr_data
 
 AS_OF = date(2026, 11, 22)
 

@@ -64,7 +64,7 @@ def main() -> int:
     args = parser.parse_args()
     from csdesk.config import resolve_database
     from csdesk.db import Database
-    from csdesk.services.demo import generate_demo
+    from csdesk.services.demo.generate import generate_demo
 
     book = Path(tempfile.mkdtemp(prefix="csdesk-bench-")) / "demo.sqlite"
     with Database.open(resolve_database(book)) as db:

@@ -34,7 +34,7 @@ from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.db.bulk import bulk_insert
 from csdesk.models import Account
-from csdesk.services.importer import ImportRequest, run_import
+from csdesk.services.sync.importer import ImportRequest, run_import
 
 FLOOR_SCHEMA = """
 CREATE TABLE usage_floor (

@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 
 sys.exit(main())

@@ -18,10 +18,10 @@ def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
     if not db.readonly:
         ensure_defaults(db)
         if demo:
-            from csdesk.services.book import book_info
+            from csdesk.services.book.info import book_info
 
             if book_info(db).counts["accounts"] == 0:
-                from csdesk.services.demo import generate_demo
+                from csdesk.services.demo.generate import generate_demo
 
                 generate_demo(db)
     return db
@@ -69,7 +69,7 @@ def run_gui(
         window.resize(*size)
         window.refresh(sync=True)
         if view.startswith("account:"):
-            from csdesk.services.account_detail import account_id_for
+            from csdesk.services.book.account_detail import account_id_for
 
             key, _, tab = view.split(":", 1)[1].partition("/")
             page = window.open_account(account_id_for(db, key))

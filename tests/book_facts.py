@@ -13,7 +13,7 @@ from sqlalchemy import select
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, HealthSnapshot, Renewal, Subscription
-from csdesk.services.renewals import outlook
+from csdesk.services.renewals.pipeline import outlook
 
 
 @dataclass(frozen=True)

@@ -181,7 +181,7 @@ def db(backend: str, request: pytest.FixtureRequest) -> Iterator[Database]:
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One generated 250-account demo book per test session; tests get copies."""
-    from csdesk.services.demo import generate_demo
+    from csdesk.services.demo.generate import generate_demo
 
     path = tmp_path_factory.mktemp("demo-template") / "demo.sqlite"
     with Database.open(resolve_database(path)) as database:

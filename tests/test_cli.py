@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 from csdesk.db.backup import list_backups
 from csdesk.models import Base

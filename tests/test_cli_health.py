@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 
 

@@ -91,7 +91,7 @@ def test_export_then_import_folder_without_entity(demo_location: DatabaseLocatio
 def test_files_past_the_limits_are_refused_in_one_line(demo_location: DatabaseLocation,
                                                        tmp_path: Path) -> None:
     from csdesk.db import Database
-    from csdesk.services.book import book_info
+    from csdesk.services.book.info import book_info
 
     def counts() -> dict[str, int]:
         with Database.open(demo_location) as db:
@@ -115,7 +115,7 @@ def test_files_past_the_limits_are_refused_in_one_line(demo_location: DatabaseLo
 def test_the_decimal_mark_is_shown_and_never_guessed(demo_location: DatabaseLocation,
                                                      tmp_path: Path) -> None:
     from csdesk.db import Database
-    from csdesk.services.book import book_info
+    from csdesk.services.book.info import book_info
 
     def counts() -> dict[str, int]:
         with Database.open(demo_location) as db:

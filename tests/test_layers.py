@@ -104,7 +104,7 @@ def test_cli_starts_without_qt() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, csdesk.cli; "
+    code = ("import sys, csdesk.cli.main; "
             "print(any(m.startswith('PySide6') for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()

@@ -52,7 +52,7 @@ def test_wheel_has_every_package(wheel: zipfile.ZipFile) -> None:
 
 def test_entry_point(wheel: zipfile.ZipFile) -> None:
     (ep,) = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
-    assert "csdesk = csdesk.cli:main" in wheel.read(ep).decode()
+    assert "csdesk = csdesk.cli.main:main" in wheel.read(ep).decode()
 
 
 def test_resources_load_in_this_install() -> None:

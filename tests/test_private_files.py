@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import hide_password, load_settings, save_settings, settings_path
 
 

@@ -1,6 +1,6 @@
 """The success plan as a handout: the mutual action plan, without a portal login.
 
-Built from a :class:`~csdesk.services.success_plans.PlanView` alone (no queries).
+Built from a :class:`~csdesk.services.plans.success_plans.PlanView` alone (no queries).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from reportlab.lib.styles import ParagraphStyle
 
 from csdesk.reports.document import Branding, ProgressBar, Report
 from csdesk.services.formatting import format_date, format_number
-from csdesk.services.success_plans import ObjectiveView, PlanView
+from csdesk.services.plans.success_plans import ObjectiveView, PlanView
 
 
 def _nice(value: str) -> str:

@@ -1,6 +1,6 @@
 """The quarterly business review, for the customer's executives.
 
-Built from a :class:`~csdesk.services.qbr.QbrData` alone (no queries). The renewal and
+Built from a :class:`~csdesk.services.plans.qbr.QbrData` alone (no queries). The renewal and
 commercial section is for an internal audience only and is off unless asked for.
 """
 
@@ -14,7 +14,7 @@ from reportlab.platypus import PageBreak
 from csdesk.reports.charts import bar_chart, line_chart
 from csdesk.reports.document import Branding, ProgressBar, Report
 from csdesk.services.formatting import counted, format_date, format_money, format_number
-from csdesk.services.qbr import QbrData
+from csdesk.services.plans.qbr import QbrData
 
 
 def _nice(value: str | None) -> str:

@@ -1,6 +1,6 @@
 """Value delivered: a short, evidence-backed summary of outcomes with the totals and ROI.
 
-Built from a :class:`~csdesk.services.value.ValueReport` alone (no queries).
+Built from a :class:`~csdesk.services.plans.value.ValueReport` alone (no queries).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from reportlab.lib.styles import ParagraphStyle
 
 from csdesk.reports.document import RULE, STRIPE, TABLE_WIDTH, Branding, Report, grid
 from csdesk.services.formatting import format_date, format_money, format_number
-from csdesk.services.value import ValueEntry, ValueReport
+from csdesk.services.plans.value import ValueEntry, ValueReport
 
 
 def _metric(e: ValueEntry) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from csdesk.db import Database
-from csdesk.models import HealthModel, PlaybookRule
+from csdesk.models import HealthModel, PlanTemplate, PlaybookRule
 from csdesk.models.enums import Priority
 
 HEALTH_INPUTS: tuple[str, ...] = (
@@ -110,8 +110,6 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
 
 def ensure_defaults(db: Database) -> None:
     """Seed the default health model, plan templates and any built-in rule the book lacks."""
-    from csdesk.models import PlanTemplate
-    from csdesk.services.success_plans import DEFAULT_TEMPLATES
 
     with db.write() as s:
         have_templates = set(s.scalars(select(PlanTemplate.key)))
@@ -133,3 +131,65 @@ def ensure_defaults(db: Database) -> None:
                 due_offset_days=spec.due_offset_days, priority=spec.priority,
                 checklist=list(spec.checklist),
             ))
+
+
+def _ms(title: str, days: int, side: str = "vendor", first: bool = False,
+        tasks: tuple[tuple[str, int, str], ...] = ()) -> dict[str, Any]:
+    return {"title": title, "due_days": days, "owner_side": side, "first_value": first,
+            "tasks": [{"title": t, "due_days": d, "assignee_side": a} for t, d, a in tasks]}
+
+
+DEFAULT_TEMPLATES: dict[str, dict[str, Any]] = {
+    "enterprise-onboarding": {
+        "name": "Enterprise onboarding (30/60/90)", "segment": "enterprise",
+        "description": "Kick-off to first value in 30 days, adoption by 60, outcomes by 90.",
+        "body": {"objectives": [
+            {"title": "Go live and reach first value", "kpi_name": "Teams live", "kpi_unit":
+             "teams", "baseline": 0, "target": 5, "due_days": 30, "owner_side": "vendor",
+             "milestones": [
+                 _ms("Kick-off with sponsor and champion", 5, "vendor", tasks=(
+                     ("Confirm success criteria from the handoff", 3, "vendor"),
+                     ("Share the mutual action plan", 5, "vendor"))),
+                 _ms("First team live in production", 30, "customer", first=True, tasks=(
+                     ("Connect data sources", 14, "customer"),
+                     ("Admin training", 21, "vendor")))]},
+            {"title": "Adopt across the business", "kpi_name": "Weekly active users",
+             "kpi_unit": "users", "baseline": 0, "target": 200, "due_days": 60,
+             "owner_side": "customer", "milestones": [
+                 _ms("All teams onboarded", 60, "customer", tasks=(
+                     ("Train team leads", 45, "vendor"),))]},
+            {"title": "Prove the business outcome", "kpi_name": "Hours saved a week",
+             "kpi_unit": "h", "baseline": 0, "target": 40, "due_days": 90,
+             "owner_side": "customer", "milestones": [
+                 _ms("90-day business review", 90, "vendor", tasks=(
+                     ("Collect before/after metrics", 80, "customer"),))]},
+        ]},
+    },
+    "mid-market-adoption": {
+        "name": "Mid-market adoption", "segment": "mid_market",
+        "description": "First value in 30 days, then broaden use within a quarter.",
+        "body": {"objectives": [
+            {"title": "Reach first value", "kpi_name": "Key workflows live", "kpi_unit":
+             "workflows", "baseline": 0, "target": 3, "due_days": 30, "owner_side": "vendor",
+             "milestones": [
+                 _ms("Kick-off", 3, "vendor"),
+                 _ms("First workflow live", 30, "customer", first=True, tasks=(
+                     ("Import data", 10, "customer"),))]},
+            {"title": "Broaden adoption", "kpi_name": "Seat utilisation", "kpi_unit": "%",
+             "baseline": 20, "target": 75, "due_days": 90, "owner_side": "customer",
+             "milestones": [_ms("Adoption check-in", 60, "vendor")]},
+        ]},
+    },
+    "smb-tech-touch": {
+        "name": "SMB tech-touch onboarding", "segment": "smb",
+        "description": "Self-guided onboarding with two check-ins.",
+        "body": {"objectives": [
+            {"title": "Get set up and see value", "kpi_name": "Active users", "kpi_unit":
+             "users", "baseline": 0, "target": 5, "due_days": 30, "owner_side": "customer",
+             "milestones": [
+                 _ms("Workspace configured", 7, "customer"),
+                 _ms("First report shared", 21, "customer", first=True),
+                 _ms("30-day check-in", 30, "vendor")]},
+        ]},
+    },
+}

@@ -42,10 +42,10 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
-from csdesk.services import account_detail as svc
+from csdesk.services.book import account_detail as svc
 from csdesk.services.formatting import format_money
-from csdesk.services.health import Explanation, explain
-from csdesk.services.renewals import churn_record
+from csdesk.services.health.scoring import Explanation, explain
+from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.theme import BAND_COLOURS
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
@@ -301,14 +301,14 @@ class AccountPage(QWidget):
         self.account_header = h
 
     def _handoff_incomplete(self, h: svc.Header) -> bool:
-        from csdesk.services.handoff import get_handoff
+        from csdesk.services.plans.handoff import get_handoff
 
         return h.lifecycle_stage == "onboarding" and not get_handoff(
             self.db, self.account_id).complete
 
     def offer_value(self, objective_id: int) -> None:
         """An objective was achieved: offer to log the value it delivered, pre-filled."""
-        from csdesk.services.value import prefill_from_objective, value_logged_for
+        from csdesk.services.plans.value import prefill_from_objective, value_logged_for
 
         if value_logged_for(self.db, objective_id):
             return  # already logged: achieving it again (say after an override) is not news

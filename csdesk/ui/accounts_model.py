@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QFont
 
 from csdesk import clock
 from csdesk.models.enums import RenewalTrack, Segment
-from csdesk.services.accounts import ACCOUNT_COLUMNS, AccountTable
+from csdesk.services.book.accounts import ACCOUNT_COLUMNS, AccountTable
 from csdesk.services.formatting import format_money
 from csdesk.ui.theme import BAND_COLOURS
 

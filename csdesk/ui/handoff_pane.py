@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import ConflictError, CsdeskError
-from csdesk.services import account_detail as A
-from csdesk.services import handoff as H
+from csdesk.services.book import account_detail as A
+from csdesk.services.plans import handoff as H
 from csdesk.ui.fields import date_edit
 
 NO_DATE = QDate(2000, 1, 1)

@@ -31,10 +31,10 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.models import HealthModel
 from csdesk.models.enums import Segment
-from csdesk.services.calibration import CalibrationReport, calibrate
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.health import recompute, save_model_version
-from csdesk.services.health_inputs import LABELS_INPUT
+from csdesk.services.health.calibration import CalibrationReport, calibrate
+from csdesk.services.health.inputs import LABELS_INPUT
+from csdesk.services.health.scoring import recompute, save_model_version
 from csdesk.ui.tasks import TaskError, TaskRunner
 
 

@@ -37,13 +37,8 @@ from csdesk.io import entities as E
 from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
-from csdesk.services.importer import (
-    ImportRequest,
-    ImportResult,
-    prepare,
-    run_import,
-    write_error_report,
-)
+from csdesk.services.sync.importer import ImportRequest, prepare, run_import, write_error_report
+from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 AUTO = "Detect"

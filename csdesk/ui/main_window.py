@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from csdesk import __version__
 from csdesk.db import Database
-from csdesk.services.accounts import AccountTable, account_table
+from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
@@ -358,7 +358,7 @@ class MainWindow(QMainWindow):
     def account_report(self, account_id: int, document: str,
                        path: Path | None = None) -> Any:
         """QBR, value or plan PDF for one account (from its page's Reports menu)."""
-        from csdesk.services.accounts import select_accounts
+        from csdesk.services.book.accounts import select_accounts
         from csdesk.ui.reports_view import make_account_report
 
         refs = select_accounts(self.db, ids=[account_id])
@@ -486,7 +486,7 @@ class MainWindow(QMainWindow):
     # -- actions ---------------------------------------------------------------------------
 
     def load_demo(self) -> None:
-        from csdesk.services.demo import generate_demo
+        from csdesk.services.demo.generate import generate_demo
 
         handle = self.runner.run_with_dialog(self, "Generating the demo book", _demo_task,
                                              self.db, generate_demo)
@@ -527,7 +527,7 @@ class MainWindow(QMainWindow):
             if not chosen:
                 return
             path = Path(chosen)
-        from csdesk.services.export import export_entity
+        from csdesk.services.sync.export import export_entity
 
         try:
             result = export_entity(self.db, "accounts", path, account_ids=ids,
@@ -540,7 +540,7 @@ class MainWindow(QMainWindow):
     def change_owner(self, ids: list[int], owner: str | None = None) -> None:
         if not ids or self.db.readonly:
             return
-        from csdesk.services.account_detail import owners, set_owner
+        from csdesk.services.book.account_detail import owners, set_owner
 
         if owner is None:
             names = owners(self.db)
@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         self.refresh()
 
     def recompute_health(self) -> None:
-        from csdesk.services.health import recompute
+        from csdesk.services.health.scoring import recompute
 
         handle = self.runner.run_with_dialog(self, "Recomputing health", _recompute_task,
                                              self.db, recompute)
@@ -785,14 +785,14 @@ class MainWindow(QMainWindow):
 
 def _load_table(db: Database, *, progress: object, cancel: object
                 ) -> tuple[AccountTable, set[int]]:
-    from csdesk.services.handoff import incomplete_onboarding
+    from csdesk.services.plans.handoff import incomplete_onboarding
 
     return account_table(db), incomplete_onboarding(db)
 
 
 def _load_quarters(db: Database, owner: str | None = None, *, progress: object,
                    cancel: object) -> list[Any]:
-    from csdesk.services.metrics import quarterly
+    from csdesk.services.health.metrics import quarterly
 
     return quarterly(db, 6, owner=owner)
 
@@ -807,14 +807,14 @@ def _recompute_task(db: Database, recompute: Any, *, progress: object, cancel: o
 
 def _export_task(db: Database, target: Path, excel: bool, *, progress: object,
                  cancel: object) -> object:
-    from csdesk.services.export import export_book
+    from csdesk.services.sync.export import export_book
 
     return export_book(db, target, excel=excel, progress=progress,  # type: ignore[arg-type]
                        cancel=cancel)  # type: ignore[arg-type]
 
 
 def _playbooks_task(db: Database, *, progress: object, cancel: object) -> object:
-    from csdesk.services.playbooks import run_rules
+    from csdesk.services.worklist.rules import run_rules
 
     return run_rules(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
 

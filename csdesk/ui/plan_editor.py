@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import ConflictError, CsdeskError, ServerUnreachable
-from csdesk.services import success_plans as P
+from csdesk.services.plans import success_plans as P
 from csdesk.ui.fields import date_edit
 
 KIND, ID, VERSION = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, \
@@ -814,6 +814,6 @@ class StakeholdersDialog(QDialog):
 
 
 def svc_contacts(db: Database, account_id: int) -> list[Any]:
-    from csdesk.services.account_detail import contacts
+    from csdesk.services.book.account_detail import contacts
 
     return contacts(db, account_id)

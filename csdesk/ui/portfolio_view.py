@@ -14,8 +14,8 @@ from PySide6.QtGui import QFont, QMouseEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from csdesk.models.enums import Segment
-from csdesk.services.accounts import AccountTable
-from csdesk.services.metrics import FORMULAS, PeriodMetrics
+from csdesk.services.book.accounts import AccountTable
+from csdesk.services.health.metrics import FORMULAS, PeriodMetrics
 from csdesk.ui.theme import BAND_COLOURS
 
 

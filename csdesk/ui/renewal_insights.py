@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.services.formatting import counted, format_date, format_money
-from csdesk.services.renewals import ChurnAnalysis, ForecastAccuracy, QuarterForecast
+from csdesk.services.renewals.churn import ChurnAnalysis
+from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
 
 TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
 CATEGORY_COLOURS = {"controllable": "#dc2626", "uncontrollable": "#9ca3af",

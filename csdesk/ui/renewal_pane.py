@@ -139,8 +139,9 @@ class RenewalPane(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        from csdesk.services.expansion import signals
-        from csdesk.services.renewals import churn_reasons, pipeline
+        from csdesk.services.renewals.expansion import signals
+        from csdesk.services.renewals.pipeline import pipeline
+        from csdesk.services.settings import churn_reasons
 
         self.row = next(iter(pipeline(self.db, today=self.today,
                                       account_ids=[self.account_id])), None)
@@ -225,7 +226,7 @@ class RenewalPane(QWidget):
         return True
 
     def save_forecast(self) -> bool:
-        from csdesk.services.renewals import set_forecast
+        from csdesk.services.renewals.outcomes import set_forecast
 
         value = self.likelihood.value()
         return self._run(lambda: set_forecast(
@@ -234,7 +235,7 @@ class RenewalPane(QWidget):
             note=self.note.text()))
 
     def log_outcome(self) -> bool:
-        from csdesk.services.renewals import log_outcome
+        from csdesk.services.renewals.outcomes import log_outcome
 
         kind = self.outcome.currentData()
         return self._run(lambda: log_outcome(
@@ -243,7 +244,7 @@ class RenewalPane(QWidget):
             note=self.outcome_note.text() or None, closed_on=self.today))
 
     def add_opportunity(self) -> bool:
-        from csdesk.services.expansion import create_opportunity
+        from csdesk.services.renewals.expansion import create_opportunity
 
         signal = self.signals.currentItem().text() if self.signals.currentItem() else None
         return self._run(lambda: create_opportunity(
@@ -252,7 +253,7 @@ class RenewalPane(QWidget):
             signal=signal))
 
     def hand_to_sales(self, to: str | None = None) -> bool:
-        from csdesk.services.expansion import hand_to_sales
+        from csdesk.services.renewals.expansion import hand_to_sales
 
         item = self.opportunities.currentItem()
         oid = item.data(Qt.ItemDataRole.UserRole) if item is not None else None

@@ -31,8 +31,8 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
-from csdesk.services.expansion import feature_limits, known_features
-from csdesk.services.renewals import churn_reasons, process_start, save_settings
+from csdesk.services.renewals.expansion import known_features
+from csdesk.services.settings import churn_reasons, feature_limits, process_start, save_settings
 
 SEGMENTS = {"enterprise": "Enterprise", "mid_market": "Mid-Market", "smb": "SMB",
             "self_serve": "Self-Serve"}

@@ -37,12 +37,9 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
-from csdesk.services.renewals import (
-    ChurnAnalysis,
-    ForecastAccuracy,
-    QuarterForecast,
-    RenewalRow,
-)
+from csdesk.services.renewals.churn import ChurnAnalysis
+from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
+from csdesk.services.renewals.pipeline import RenewalRow
 from csdesk.ui.renewal_insights import ChurnPanel, ForecastPanel, SortItem
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import BAND_COLOURS
@@ -470,7 +467,7 @@ class RenewalsView(QWidget):
     def export_ics(self, path: Path | None = None) -> Path | None:
         """Write the listed renewals as a calendar; off the GUI thread with a progress bar
         and Cancel when there is a runner (a whole large book takes a while)."""
-        from csdesk.services.renewals import write_ics
+        from csdesk.services.renewals.calendar import write_ics
 
         if path is None:
             chosen, _ = QFileDialog.getSaveFileName(self, "Export renewals as a calendar",
@@ -497,7 +494,7 @@ class RenewalsView(QWidget):
 
 def _ics_task(path: Path, rows: list[RenewalRow], today: date, *, progress: Any,
               cancel: Any) -> Path:
-    from csdesk.services.renewals import write_ics
+    from csdesk.services.renewals.calendar import write_ics
 
     return write_ics(path, rows, stamp=today, progress=progress, cancel=cancel,
                      overwrite=True)  # the save dialog asked
@@ -515,13 +512,10 @@ class Loaded:
 def _pipeline_task(db: Database, today: date, since: date | None = None, *, progress: Any,
                    cancel: Any) -> Loaded:
     from csdesk.services.periods import current_period, quarter_of, quarters_back
-    from csdesk.services.renewals import (
-        churn_analysis,
-        churn_reasons,
-        forecast,
-        forecast_accuracy,
-        pipeline,
-    )
+    from csdesk.services.renewals.churn import churn_analysis
+    from csdesk.services.renewals.forecast import forecast, forecast_accuracy
+    from csdesk.services.renewals.pipeline import pipeline
+    from csdesk.services.settings import churn_reasons
 
     last = current_period(today)
     quarters = quarters_back(last, 4)

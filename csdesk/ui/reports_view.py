@@ -33,11 +33,11 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models.enums import Segment
+from csdesk.reports.batch import DOCUMENTS, BatchJob, BatchResult, output_path, run_batch
 from csdesk.reports.branding import Branding
-from csdesk.services.accounts import AccountRef, select_accounts
+from csdesk.services.book.accounts import AccountRef, select_accounts
 from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period
-from csdesk.services.report_batch import DOCUMENTS, BatchJob, BatchResult, output_path, run_batch
 from csdesk.ui.tasks import TaskError, TaskRunner
 
 

@@ -35,7 +35,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import counted, format_date
-from csdesk.services.playbooks import Preview, RuleView, preview, rules, save_rule
+from csdesk.services.worklist.rules import Preview, RuleView, preview, rules, save_rule
 from csdesk.ui.tasks import TaskRunner
 
 PARAM_LABELS = {

@@ -36,7 +36,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.services.formatting import counted, format_date, format_money
-from csdesk.services.playbooks import TaskRow, group_of
+from csdesk.services.worklist.today import TaskRow, group_of
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
 
@@ -358,25 +358,25 @@ class TodayView(QWidget):
         return True
 
     def complete(self) -> bool:
-        from csdesk.services.playbooks import complete_task
+        from csdesk.services.worklist.today import complete_task
 
         activity = self.summary.text() if self.log.isChecked() else None
         return self._act(complete_task, activity=activity, kind=self.kind.currentData(),
                          on=self.today)
 
     def snooze(self, until: date | None = None) -> bool:
-        from csdesk.services.playbooks import snooze_task
+        from csdesk.services.worklist.today import snooze_task
 
         chosen = until or self.until.date().toPython()
         return self._act(snooze_task, chosen, today=self.today)
 
     def reassign(self, owner: str | None = None) -> bool:
-        from csdesk.services.playbooks import reassign_task
+        from csdesk.services.worklist.today import reassign_task
 
         return self._act(reassign_task, owner if owner is not None else self.new_owner.text())
 
     def _step_changed(self, item: QListWidgetItem) -> None:
-        from csdesk.services.playbooks import set_step
+        from csdesk.services.worklist.today import set_step
 
         t = self.current()
         if t is None or not t.checklist:
@@ -415,7 +415,7 @@ def _escape(text: str) -> str:
 
 
 def _tasks_task(db: Database, today: date, *, progress: Any, cancel: Any) -> list[TaskRow]:
-    from csdesk.services.playbooks import open_tasks
+    from csdesk.services.worklist.today import open_tasks
 
     return open_tasks(db, today)
 

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services import success_plans as P
-from csdesk.services import value as V
 from csdesk.services.formatting import format_money
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
 from csdesk.ui.fields import date_edit
 
 

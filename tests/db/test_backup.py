@@ -155,8 +155,8 @@ def test_every_backup_is_counted(db: Database, tmp_path: Path) -> None:
     the restore's."""
     from collections import Counter
 
-    from csdesk.services.book import book_info
-    from csdesk.services.importer import ImportRequest, run_import
+    from csdesk.services.book.info import book_info
+    from csdesk.services.sync.importer import ImportRequest, run_import
 
     assert db.path is not None and book_info(db).backups == 0
     manual = []

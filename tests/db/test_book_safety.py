@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database, restore_book, start_afresh
 from csdesk.db.backup import (

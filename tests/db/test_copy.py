@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database
 from csdesk.db.copy import _tables, copy_book, table_digest
@@ -42,11 +42,11 @@ def test_round_trip_sqlite_postgresql_sqlite(demo_location: DatabaseLocation,
     assert main(["migrate-to", str(back), "--db", server]) == 0
     assert _book_digest(resolve_database(back)) == original
     with Database.open(resolve_database(back)) as snap:  # ids keep counting after the copy
-        from csdesk.services.account_detail import add_activity
+        from csdesk.services.book.account_detail import add_activity
 
         assert add_activity(snap, 1, kind="call", summary="after the copy").id > 1
     with Database.open(resolve_database(server)) as team:
-        from csdesk.services.account_detail import add_activity
+        from csdesk.services.book.account_detail import add_activity
 
         assert add_activity(team, 1, kind="call", summary="on the server").id > 1
 

@@ -41,7 +41,7 @@ def test_a_server_outage_mid_session_is_told_and_recovers(pg_server: PgServer) -
     from sqlalchemy import func, select
 
     from csdesk.models import Account, Activity
-    from csdesk.services.account_detail import account_facts, add_activity
+    from csdesk.services.book.account_detail import account_facts, add_activity
 
     name = pg_server.create(pg_server.template("empty"))
     db = Database.open(resolve_database(pg_server.url(name)))

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.models import Account
 from csdesk.models.enums import AccountStatus
-from csdesk.services.health import explain
-from csdesk.services.renewals import churn_record
+from csdesk.services.health.scoring import explain
+from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.theme import BAND_COLOURS
 from tests.e2e.conftest import find_account, open_window
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QToolButton
 
 from csdesk.db import Database
-from csdesk.services import account_detail as svc
+from csdesk.services.book import account_detail as svc
 from csdesk.ui.reports_view import ReportDialog
 from tests.e2e.conftest import (
     choose,

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.services import account_detail as svc
-from csdesk.services import success_plans as P
-from csdesk.services import value as V
+from csdesk.services.book import account_detail as svc
 from csdesk.services.formatting import format_money
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
 from csdesk.ui.value_pane import ValueDialog
 from tests.conftest import AS_OF
 from tests.e2e.conftest import (

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Task
-from csdesk.services import account_detail as svc
+from csdesk.services.book import account_detail as svc
 from tests.conftest import AS_OF
 from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
 

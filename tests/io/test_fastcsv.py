@@ -15,7 +15,7 @@ from csdesk.db import Database
 from csdesk.errors import ImportUsageError
 from csdesk.io import validate
 from csdesk.io.reader import inspect_csv
-from csdesk.services.importer import ImportRequest, run_import
+from csdesk.services.sync.importer import ImportRequest, run_import
 
 cell = st.text(alphabet=st.sampled_from(list('ab,;"\n\r é日 ')), max_size=6)
 record = st.lists(cell, min_size=1, max_size=5)
@@ -138,7 +138,7 @@ def test_big_usage_file_uses_the_fast_path(db: Database, tmp_path: Path,
         calls.append(fast and info.size >= validate.FAST_MIN_BYTES)
         return real(info, chunk_rows, fast=fast)
 
-    monkeypatch.setattr("csdesk.services.import_bulk.read_frames", spy)
+    monkeypatch.setattr("csdesk.services.sync.bulk.read_frames", spy)
     with db.write() as s:
         from csdesk.models import Account
 
@@ -163,7 +163,7 @@ def test_any_bytes_import_cleanly_or_fail_clearly_and_write_nothing(
     db: Database, tmp_path: Path, data: bytes,
 ) -> None:
     from csdesk.errors import CsdeskError
-    from csdesk.services.book import book_info
+    from csdesk.services.book.info import book_info
 
     path = tmp_path / "x.csv"
     path.write_bytes(b"account_external_id,date,logins\n" + data)

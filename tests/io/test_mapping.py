@@ -6,7 +6,7 @@ import pytest
 
 from csdesk.io.entities import ENTITIES, entity
 from csdesk.io.mapping import CUSTOM, IGNORE, auto_map, detect_entity
-from csdesk.services.export import export_fields
+from csdesk.services.sync.export import export_fields
 
 
 def test_salesforce_data_loader_accounts() -> None:

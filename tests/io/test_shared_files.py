@@ -12,7 +12,7 @@ from csdesk.db import Database
 from csdesk.errors import CsvReadError
 from csdesk.io.reader import inspect_csv, iter_chunks
 from csdesk.models import Account
-from csdesk.services.importer import ImportRequest, run_import
+from csdesk.services.sync.importer import ImportRequest, run_import
 from tests.conftest import SHARED
 
 MESSY = SHARED / "data" / "messy-csv"

@@ -10,8 +10,8 @@ from pypdf import PdfReader
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.progress import Cancelled
-from csdesk.services.accounts import AccountRef, select_accounts
-from csdesk.services.report_batch import BatchJob, output_path, run_batch, safe_file_name
+from csdesk.reports.batch import BatchJob, output_path, run_batch, safe_file_name
+from csdesk.services.book.accounts import AccountRef, select_accounts
 from tests.conftest import AS_OF
 
 

@@ -17,8 +17,8 @@ from csdesk.reports import fonts
 from csdesk.reports.document import Branding, Report
 from csdesk.reports.plan_pdf import write_plan_pdf
 from csdesk.reports.value_pdf import write_value_pdf
-from csdesk.services import success_plans as P
-from csdesk.services import value as V
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
 from tests.conftest import AS_OF
 
 ODD = ["Łódź Ćwiczenia", "Müller & Söhne", "AT&T <Legacy>"]

@@ -16,9 +16,9 @@ from csdesk.reports.document import Branding, Report
 from csdesk.reports.plan_pdf import write_plan_pdf
 from csdesk.reports.qbr_pdf import write_qbr_pdf
 from csdesk.reports.value_pdf import write_value_pdf
-from csdesk.services import success_plans as P
-from csdesk.services import value as V
-from csdesk.services.qbr import qbr_data
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
+from csdesk.services.plans.qbr import qbr_data
 
 TODAY = date(2026, 11, 1)
 

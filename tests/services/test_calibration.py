@@ -11,9 +11,9 @@ import pytest
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.services.calibration import apply_suggestion, auc, calibrate, magic_number
-from csdesk.services.demo import generate_demo
-from csdesk.services.health import explain
+from csdesk.services.demo.generate import generate_demo
+from csdesk.services.health.calibration import apply_suggestion, auc, calibrate, magic_number
+from csdesk.services.health.scoring import explain
 from tests.conftest import AS_OF, SHARED
 
 
@@ -86,8 +86,8 @@ def test_telco_book_matches_a_plain_statsmodels_logit(tmp_path: Path) -> None:
     import pandas as pd
     import statsmodels.api as sm
 
-    from csdesk.services.calibration import _folds
-    from csdesk.services.importer import ImportRequest, run_import
+    from csdesk.services.health.calibration import _folds
+    from csdesk.services.sync.importer import ImportRequest, run_import
 
     raw = pd.read_csv(TELCO, dtype=str)
     book_csv = tmp_path / "telco.csv"

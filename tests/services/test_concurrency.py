@@ -17,7 +17,7 @@ from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.errors import ConflictError
 from csdesk.models import Account, Activity, Objective, UsageSnapshot
-from csdesk.services import success_plans as P
+from csdesk.services.plans import success_plans as P
 from tests.conftest import PgServer
 
 
@@ -83,7 +83,7 @@ def test_deleting_a_contact_a_team_mate_just_changed_is_refused(db: Database) ->
     """I opened the contact, a team mate edited it, then I delete it from my stale copy: the
     delete is refused as a conflict and the contact stays, with their change."""
     from csdesk.models import Contact
-    from csdesk.services.account_detail import (
+    from csdesk.services.book.account_detail import (
         add_contact,
         contacts,
         delete_contact,
@@ -121,8 +121,8 @@ WORKER = textwrap.dedent("""
     from pathlib import Path
     from csdesk.config import resolve_database
     from csdesk.db import Database
-    from csdesk.services.account_detail import add_activity
-    from csdesk.services.importer import ImportRequest, run_import
+    from csdesk.services.book.account_detail import add_activity
+    from csdesk.services.sync.importer import ImportRequest, run_import
 
     db = Database.open(resolve_database(sys.argv[1]))
     if sys.argv[2] == "import":

@@ -16,8 +16,8 @@ from csdesk.db.backup import list_backups
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Base
 from csdesk.progress import Cancelled
-from csdesk.services.book import book_info
-from csdesk.services.demo import generate_demo
+from csdesk.services.book.info import book_info
+from csdesk.services.demo.generate import generate_demo
 from tests.conftest import AS_OF
 
 _VOLATILE = {"created_at", "updated_at", "started_at", "finished_at"}

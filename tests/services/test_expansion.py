@@ -9,12 +9,8 @@ import pytest
 from csdesk.db import Database
 from csdesk.errors import ValidationError
 from csdesk.models import Account, Contact, FeatureUsage, Opportunity, SurveyResponse, UsageSnapshot
-from csdesk.services.expansion import (
-    create_opportunity,
-    hand_to_sales,
-    save_feature_limits,
-    signals,
-)
+from csdesk.services.renewals.expansion import create_opportunity, hand_to_sales, signals
+from csdesk.services.settings import save_feature_limits
 
 TODAY = date(2026, 11, 22)
 

@@ -13,9 +13,9 @@ from csdesk.db import Database
 from csdesk.io.export import cell, guard, write_csv
 from csdesk.io.reader import unguard
 from csdesk.models import Account
-from csdesk.services.book import book_info
-from csdesk.services.export import export_book, export_entity
-from csdesk.services.importer import run_folder_import
+from csdesk.services.book.info import book_info
+from csdesk.services.sync.export import export_book, export_entity
+from csdesk.services.sync.importer import run_folder_import
 
 
 def _sorted_rows(path: Path) -> list[list[str]]:
@@ -70,7 +70,7 @@ def test_guarded_names_round_trip(db: Database, tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "'=SUM(1+1)" in text and "'@risk" in text
     with Database.open(resolve_database(tmp_path / "other.sqlite")) as other:
-        from csdesk.services.importer import ImportRequest, run_import
+        from csdesk.services.sync.importer import ImportRequest, run_import
 
         run_import(other, ImportRequest(path))
         with other.read() as s:

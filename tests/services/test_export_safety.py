@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import ReplaceRefused
 from csdesk.progress import Cancelled
-from csdesk.services.export import MANIFEST, ExportRefused, export_book, export_entity
+from csdesk.services.sync.export import MANIFEST, ExportRefused, export_book, export_entity
 
 
 def _tree(folder: Path) -> dict[str, bytes]:

@@ -11,14 +11,14 @@ from sqlalchemy import func, select
 from csdesk.db import Database
 from csdesk.models import Account, Contact, HealthModel, HealthSnapshot, UsageSnapshot
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.health import (
+from csdesk.services.health.inputs import compute_inputs
+from csdesk.services.health.scoring import (
     components_of,
     explain,
     recompute,
     save_model_version,
     score_frame,
 )
-from csdesk.services.health_inputs import compute_inputs
 
 AS_OF = date(2026, 6, 30)
 CONFIG = {"inputs": {"a": {"enabled": True, "weight": 30}, "b": {"enabled": True, "weight": 10},
@@ -151,7 +151,7 @@ def test_segment_models_and_custom_field_inputs(db: Database) -> None:
 
 def test_changing_bands_resegments_the_book(db: Database) -> None:
     from csdesk.models import Subscription
-    from csdesk.services.segments import load_bands, set_bands
+    from csdesk.services.book.segments import load_bands, set_bands
 
     with db.write() as s:
         acc = Account(external_id="S1", name="Seg", segment="smb", engagement_model="tech_touch")

@@ -25,7 +25,12 @@ from csdesk.models import (
     Subscription,
     UsageSnapshot,
 )
-from csdesk.services.importer import CancelledTooLate, ImportRequest, run_import, write_error_report
+from csdesk.services.sync.importer import (
+    CancelledTooLate,
+    ImportRequest,
+    run_import,
+    write_error_report,
+)
 
 
 def _backups(db: Database) -> int:
@@ -255,7 +260,7 @@ def test_usage_streams_upserts_and_reimports_as_unchanged(db: Database, tmp_path
 def test_usage_errors_roll_back_every_chunk(db: Database, tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 5)
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", 5)
     rows = [USAGE_HEADER] + [["A-001", f"2025-{m:02d}-01", "1", "2", "3"] for m in range(1, 13)]
     rows += [["A-001", "2025-01-01", "1", "2", "3"], ["ZZZ", "2025-01-01", "1", "2", "3"],
              ["A-002", "2025-01-01", "-1", "2", "3"]]
@@ -297,7 +302,7 @@ def test_cancel_leaves_the_book_as_it_was(db: Database, tmp_path: Path,
     from csdesk.progress import Cancelled
 
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 4)
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", 4)
     rows = [USAGE_HEADER] + [["A-001", f"2024-{m:02d}-{d:02d}", "1", "2", "3"]
                              for m in range(1, 13) for d in range(1, 8)]
     seen: list[str] = []
@@ -412,7 +417,7 @@ def test_records_stream_in_chunks_matched_on_a_composite_key(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Activities without ids are matched on account, date, kind and summary, a chunk at a
     time; the same key in two chunks is still caught."""
-    monkeypatch.setattr("csdesk.services.importer.chunk_rows", lambda _info: 3)
+    monkeypatch.setattr("csdesk.services.sync.importer.chunk_rows", lambda _info: 3)
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
     rows = [["Account ID", "Type", "Date", "Subject", "Notes"]] + [
         [acc, "call", f"2026-02-{d:02d}", f"Call {d}", "ok"]

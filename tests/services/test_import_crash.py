@@ -14,14 +14,14 @@ from pathlib import Path
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.db.backup import integrity_problems
-from csdesk.services.book import book_info
+from csdesk.services.book.info import book_info
 
 IMPORTER = textwrap.dedent("""
     import sys
     from pathlib import Path
     from csdesk.config import resolve_database
     from csdesk.db import Database
-    from csdesk.services.importer import ImportRequest, run_import
+    from csdesk.services.sync.importer import ImportRequest, run_import
 
     def progress(fraction, message):
         print(f"{fraction:.3f} {message}", flush=True)

@@ -23,7 +23,7 @@ import pytest
 from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
-from csdesk.services.book import book_info
+from csdesk.services.book.info import book_info
 
 MB = 1 << 20
 

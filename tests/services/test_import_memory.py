@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import FeatureUsage, UsageSnapshot
-from csdesk.services import importer
+from csdesk.services.sync import results
 from tests.services.test_import import ACCOUNTS, USAGE_HEADER, _count, _imp, write
 
 
@@ -36,7 +36,7 @@ def test_seen_before_finds_every_repeat_across_chunks(keys: list[int], chunk: in
     """Runs merged or not (the cap), rows beyond 32 bits or not: every repeated key is
     reported, in its chunk, with the row the key first appeared on."""
     mp = pytest.MonkeyPatch()
-    mp.setattr(importer, "SEEN_RUN_CAP", cap)
+    mp.setattr(results, "SEEN_RUN_CAP", cap)
     try:
         rows = list(range(base, base + len(keys)))
         seen: dict[str, object] = {}
@@ -44,7 +44,7 @@ def test_seen_before_finds_every_repeat_across_chunks(keys: list[int], chunk: in
         for s in range(0, len(keys), chunk):
             part = np.array(keys[s:s + chunk], dtype=np.int64)
             part_rows = pd.Series(rows[s:s + chunk], dtype="int64")
-            found = importer.seen_before(part, part_rows, seen)  # type: ignore[arg-type]
+            found = results.seen_before(part, part_rows, seen)  # type: ignore[arg-type]
             assert [at for at, _ in found] == sorted(at for at, _ in found)
             got.update({rows[s + at]: first for at, first in found})
         assert got == _reference(keys, rows)
@@ -56,8 +56,8 @@ def test_a_usage_key_repeated_chunks_later_is_reported(db: Database, tmp_path, m
                                                        ) -> None:
     """The repeat sits three chunks (and merged runs) after its first row."""
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 3)
-    monkeypatch.setattr(importer, "SEEN_RUN_CAP", 4)
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", 3)
+    monkeypatch.setattr(results, "SEEN_RUN_CAP", 4)
     rows = [USAGE_HEADER] + [["A-001", f"2025-{m:02d}-01", "1", "2", "3"] for m in range(1, 13)]
     rows.insert(11, ["A-001", "2025-02-01", "7", "2", "3"])  # row 12 repeats row 3
     result = _imp(db, write(tmp_path / "u.csv", rows), entity="usage")
@@ -82,7 +82,7 @@ def test_feature_event_totals_span_chunks_and_never_double_count(
     """Events of one key scattered over many chunks (and over the staged batches) sum to
     the whole file's totals; importing the file again changes nothing."""
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", chunk)
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", chunk)
     header = ["account_external_id", "date", "feature", "usage_count", "duration_seconds",
               "errors"]
     events = []
@@ -122,7 +122,7 @@ def test_feature_events_with_an_error_write_nothing_and_leave_no_file(
     import tempfile
 
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
-    monkeypatch.setattr("csdesk.services.import_bulk.CHUNK_ROWS", 2)
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", 2)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     rows = [["account_external_id", "date", "feature", "usage_count"]]
     rows += [["A-001", "2026-05-01", "Reports", "1"]] * 5 + [["A-001", "2026-05-01", "API", "-1"]]

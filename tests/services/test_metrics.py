@@ -9,7 +9,7 @@ import pytest
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Renewal, Subscription
-from csdesk.services.metrics import parse_period, portfolio_metrics
+from csdesk.services.health.metrics import parse_period, portfolio_metrics
 
 
 def _acc(s, ext: str, segment: str = "smb", **kw) -> Account:  # type: ignore[no-untyped-def]
@@ -95,7 +95,7 @@ def test_my_book_metrics_cover_only_my_accounts(demo_db: Database) -> None:
     theirs, and together they are the whole book's."""
     from sqlalchemy import select
 
-    from csdesk.services.metrics import quarterly
+    from csdesk.services.health.metrics import quarterly
 
     with demo_db.read() as s:
         owner_of = dict(s.execute(select(Account.id, Account.owner)).all())

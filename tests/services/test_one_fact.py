@@ -12,11 +12,11 @@ from sqlalchemy import select
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Contact, Task
-from csdesk.services import account_detail as svc
-from csdesk.services.handoff import get_handoff
-from csdesk.services.playbooks import PRIORITY_ORDER, renewal_priority, run_rules
-from csdesk.services.renewals import LIKELIHOOD_RANGE, pipeline
-from csdesk.services.success_plans import objective_status
+from csdesk.services.book import account_detail as svc
+from csdesk.services.plans.handoff import get_handoff
+from csdesk.services.plans.success_plans import objective_status
+from csdesk.services.renewals.pipeline import LIKELIHOOD_RANGE, pipeline
+from csdesk.services.worklist.rules import PRIORITY_ORDER, renewal_priority, run_rules
 from tests.conftest import AS_OF
 
 pytestmark = pytest.mark.sqlite_only("reads the demo book, which is an SQLite file")

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from csdesk.db import Database
-from csdesk.errors import ValidationError
+from csdesk.errors import ConflictError, ValidationError
 from csdesk.models import (
     Account,
     Activity,
@@ -22,18 +22,13 @@ from csdesk.models import (
     Task,
     UsageSnapshot,
 )
-from csdesk.services.account_detail import ConflictError
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.playbooks import (
+from csdesk.services.worklist.rules import evaluate, preview, rules, run_rules, save_rule
+from csdesk.services.worklist.today import (
     complete_task,
     count_due,
-    evaluate,
     open_tasks,
-    preview,
     reassign_task,
-    rules,
-    run_rules,
-    save_rule,
     set_step,
     snooze_task,
 )

@@ -16,7 +16,7 @@ from tests.conftest import AS_OF, PgServer
 
 
 def _fill(db: Database) -> None:
-    from csdesk.services.demo import generate_demo
+    from csdesk.services.demo.generate import generate_demo
 
     generate_demo(db, accounts=250, seed=7, as_of=AS_OF)
 
@@ -38,14 +38,17 @@ def _same(fn, books: list[Database]):  # type: ignore[no-untyped-def]
 
 
 def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> None:
-    from csdesk.services.accounts import account_table
-    from csdesk.services.calibration import calibrate
-    from csdesk.services.expansion import signals
-    from csdesk.services.health import recompute
-    from csdesk.services.metrics import quarterly
-    from csdesk.services.playbooks import open_tasks, run_rules
-    from csdesk.services.qbr import qbr_data
-    from csdesk.services.renewals import churn_analysis, forecast, pipeline
+    from csdesk.services.book.accounts import account_table
+    from csdesk.services.health.calibration import calibrate
+    from csdesk.services.health.metrics import quarterly
+    from csdesk.services.health.scoring import recompute
+    from csdesk.services.plans.qbr import qbr_data
+    from csdesk.services.renewals.churn import churn_analysis
+    from csdesk.services.renewals.expansion import signals
+    from csdesk.services.renewals.forecast import forecast
+    from csdesk.services.renewals.pipeline import pipeline
+    from csdesk.services.worklist.rules import run_rules
+    from csdesk.services.worklist.today import open_tasks
 
     # The book's table: same rows, and ARR as whole cents (PostgreSQL sums BIGINT as NUMERIC).
     table = _same(lambda b: account_table(b, as_of=AS_OF).rows, both)
@@ -88,7 +91,7 @@ def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> No
     _same(lambda b: [(t.account, t.title, t.reason, t.due, t.priority)
                      for t in open_tasks(b, AS_OF)], both)
 
-    from csdesk.services.export import export_book
+    from csdesk.services.sync.export import export_book
 
     def exported(b: Database) -> dict[str, list[list[str]]]:
         folder = tmp_path / ("sqlite" if b.path else "postgresql")

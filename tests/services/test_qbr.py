@@ -11,9 +11,9 @@ from csdesk.db import Database
 from csdesk.models import SupportTicket, UsageSnapshot
 from csdesk.models.enums import TicketPriority, TicketStatus
 from csdesk.reports.qbr_pdf import write_qbr_pdf
-from csdesk.services import success_plans as P
-from csdesk.services.account_detail import account_id_for
-from csdesk.services.qbr import qbr_data
+from csdesk.services.book.account_detail import account_id_for
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans.qbr import qbr_data
 from tests.conftest import AS_OF
 
 

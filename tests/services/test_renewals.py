@@ -11,13 +11,8 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.models import Account, Contact, HealthSnapshot, Renewal, Subscription, UsageSnapshot
 from csdesk.models.enums import RenewalTrack
-from csdesk.services.renewals import (
-    checkpoints,
-    classify,
-    default_likelihood,
-    pipeline,
-    to_ics,
-)
+from csdesk.services.renewals.calendar import to_ics
+from csdesk.services.renewals.pipeline import checkpoints, classify, default_likelihood, pipeline
 
 TODAY = date(2026, 11, 22)
 CALM = dict(band="green", trend=1.0, auto_renew=False, multi_year=False, champion_left=False,
@@ -150,8 +145,9 @@ def test_ics_round_trips_with_stable_uids(db: Database) -> None:
 
 def test_outcomes_write_the_subscription_history_grr_and_nrr_use(db: Database) -> None:
     from csdesk.errors import ValidationError
-    from csdesk.services.metrics import quarterly
-    from csdesk.services.renewals import churn_reasons, log_outcome, save_churn_reasons
+    from csdesk.services.health.metrics import quarterly
+    from csdesk.services.renewals.outcomes import log_outcome
+    from csdesk.services.settings import churn_reasons, save_churn_reasons
 
     _model(db)
     with db.write() as s:
@@ -185,7 +181,9 @@ def test_outcomes_write_the_subscription_history_grr_and_nrr_use(db: Database) -
 def test_forecast_accuracy_and_churn_analysis(db: Database) -> None:
     from csdesk.models import SupportTicket
     from csdesk.models.enums import TicketPriority, TicketStatus
-    from csdesk.services.renewals import churn_analysis, forecast, forecast_accuracy, log_outcome
+    from csdesk.services.renewals.churn import churn_analysis
+    from csdesk.services.renewals.forecast import forecast, forecast_accuracy
+    from csdesk.services.renewals.outcomes import log_outcome
 
     _model(db)
     with db.write() as s:
@@ -222,7 +220,7 @@ def test_forecast_accuracy_and_churn_analysis(db: Database) -> None:
 
 def test_process_start_is_the_books_setting(db: Database) -> None:
     from csdesk.errors import ValidationError
-    from csdesk.services.renewals import process_start, save_process_start
+    from csdesk.services.settings import process_start, save_process_start
 
     _model(db)
     with db.write() as s:
@@ -241,7 +239,7 @@ def test_process_start_is_the_books_setting(db: Database) -> None:
 def test_account_header_shows_the_track_the_pipeline_computes(db: Database) -> None:
     """A stored Renewal made when the account was healthy still says "standard"; the header
     must show today's computed track (at risk: the champion left), like the renewals view."""
-    from csdesk.services.account_detail import account_facts
+    from csdesk.services.book.account_detail import account_facts
 
     today = date.today()
     _model(db)
@@ -258,8 +256,7 @@ def test_account_header_shows_the_track_the_pipeline_computes(db: Database) -> N
 
 def test_settings_are_saved_together_or_not_at_all(db: Database) -> None:
     from csdesk.errors import ValidationError
-    from csdesk.services.expansion import feature_limits
-    from csdesk.services.renewals import churn_reasons, process_start, save_settings
+    from csdesk.services.settings import churn_reasons, feature_limits, process_start, save_settings
 
     reasons = [("merger", "Merged with a customer of a rival", "uncontrollable")]
     with pytest.raises(ValidationError) as refused:
@@ -274,7 +271,7 @@ def test_settings_are_saved_together_or_not_at_all(db: Database) -> None:
 def test_write_ics_is_whole_or_nothing(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from csdesk.errors import CsdeskError
     from csdesk.progress import Cancelled
-    from csdesk.services.renewals import write_ics
+    from csdesk.services.renewals.calendar import write_ics
 
     _model(db)
     with db.write() as s:

@@ -13,10 +13,10 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.errors import ValidationError
 from csdesk.models import Account, Contact, Subscription
-from csdesk.services import handoff as H
-from csdesk.services import success_plans as P
-from csdesk.services import value as V
 from csdesk.services.defaults import ensure_defaults
+from csdesk.services.plans import handoff as H
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
 
 START = date(2026, 1, 5)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Activity, Contact
-from csdesk.services import account_detail as svc
+from csdesk.services.book import account_detail as svc
 from csdesk.ui.account_page import AccountPage
 from tests.ui.conftest import open_window
 
@@ -24,7 +24,7 @@ def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> Non
     assert window.account_tabs.count() == 2
     window.open_account(page.account_id)  # opening again brings the same tab forward
     assert window.account_tabs.count() == 2
-    from csdesk.services.health import explain
+    from csdesk.services.health.scoring import explain
 
     e = explain(demo_db, "ACC-000002")  # the page's day is pinned: the same explanation
     shown = [tuple(page.breakdown.item(r, c).text() for c in range(4))

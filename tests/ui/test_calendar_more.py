@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMenu
 
 from csdesk.db import Database
-from csdesk.services.renewals import pipeline
+from csdesk.services.renewals.pipeline import pipeline
 from csdesk.ui.renewals_view import CalendarGrid
 from tests.conftest import AS_OF
 

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.models import Account
-from csdesk.services.health import explain
-from csdesk.services.renewals import churn_record
+from csdesk.services.health.scoring import explain
+from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.account_page import AccountPage
 from tests.conftest import AS_OF
 
@@ -98,9 +98,9 @@ def test_the_book_hides_churned_accounts_until_the_chip_shows_them(
 
 def test_a_churned_accounts_renewal_cannot_be_rewritten(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
     from csdesk.errors import CsdeskError
-    from csdesk.services.expansion import create_opportunity
-    from csdesk.services.metrics import quarterly
-    from csdesk.services.renewals import log_outcome, set_forecast
+    from csdesk.services.health.metrics import quarterly
+    from csdesk.services.renewals.expansion import create_opportunity
+    from csdesk.services.renewals.outcomes import log_outcome, set_forecast
 
     aid, _ext = _churned(demo_db)[0]
     before = [q.values for q in quarterly(demo_db, 4, "2026Q3")]

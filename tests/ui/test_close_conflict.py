@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 
 from csdesk.db import Database
-from csdesk.services import account_detail as svc
-from csdesk.services import handoff as H
+from csdesk.services.book import account_detail as svc
+from csdesk.services.plans import handoff as H
 from csdesk.ui.conflict_dialog import ConflictDialog
 from tests.ui.conftest import open_window
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Subscription
-from csdesk.services.accounts import account_table
-from csdesk.services.metrics import quarterly
+from csdesk.services.book.accounts import account_table
+from csdesk.services.health.metrics import quarterly
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.portfolio_view import PortfolioView
 from tests.conftest import AS_OF

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 
 from csdesk.db import Database
 from csdesk.models.enums import Segment
-from csdesk.services.accounts import account_table
+from csdesk.services.book.accounts import account_table
 from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, NAME, SORT_ROLE, AccountsModel
 from tests.book_facts import book_facts, shown_ids
 from tests.conftest import AS_OF
@@ -209,8 +209,8 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
         qtbot, db: Database, monkeypatch) -> None:
     from csdesk.errors import ServerUnreachable
     from csdesk.models import Account, Task
-    from csdesk.services import playbooks
-    from csdesk.services import success_plans as P
+    from csdesk.services.plans import success_plans as P
+    from csdesk.services.worklist import today as worklist
     from csdesk.ui.pending import pending_for
     from csdesk.ui.plan_editor import TITLE
 
@@ -242,7 +242,7 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
         return call
 
     monkeypatch.setattr(P, "update_node", away_once(P.update_node))
-    monkeypatch.setattr(playbooks, "complete_task", away_once(playbooks.complete_task))
+    monkeypatch.setattr(worklist, "complete_task", away_once(worklist.complete_task))
     editor.tree.topLevelItem(0).setText(TITLE, "Go live everywhere")
     qtbot.waitUntil(lambda: not editor._pending, timeout=5000)
     assert "kept and will be saved" in editor.problem.text()

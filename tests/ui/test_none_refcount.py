@@ -43,7 +43,7 @@ def test_item_calls_keep_none_alive(qapp, call) -> None:  # type: ignore[no-unty
 
 @pytest.fixture(scope="module")
 def book_5k(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from csdesk.services.demo import generate_demo
+    from csdesk.services.demo.generate import generate_demo
 
     path = tmp_path_factory.mktemp("book-5k") / "book.sqlite"
     with Database.open(resolve_database(path)) as database:

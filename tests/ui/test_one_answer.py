@@ -12,15 +12,15 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from csdesk import clock
-from csdesk.cli import main
+from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.models import Account, Renewal, Subscription
-from csdesk.services import account_detail as svc
-from csdesk.services.accounts import account_table
-from csdesk.services.playbooks import open_tasks
-from csdesk.services.qbr import qbr_data
-from csdesk.services.renewals import pipeline
+from csdesk.services.book import account_detail as svc
+from csdesk.services.book.accounts import account_table
+from csdesk.services.plans.qbr import qbr_data
+from csdesk.services.renewals.pipeline import pipeline
+from csdesk.services.worklist.today import open_tasks
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.accounts_model import (
     HEALTH,

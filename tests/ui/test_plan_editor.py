@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, ValueOutcome
-from csdesk.services import account_detail as svc
-from csdesk.services import success_plans as P
+from csdesk.services.book import account_detail as svc
+from csdesk.services.plans import success_plans as P
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.plan_editor import BASELINE, CURRENT, PROGRESS, STATUS, TARGET, TITLE
 from csdesk.ui.value_pane import ValueDialog
@@ -232,7 +232,7 @@ def test_owner_contact_stakeholders_and_save_as_template(qtbot, db: Database,  #
 def test_closing_mid_edit_loses_nothing(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QLineEdit
 
-    from csdesk.services import handoff as H
+    from csdesk.services.plans import handoff as H
 
     editor = page.plan
     plan_id = editor.create_plan("Plan", date(2026, 1, 5), "smb-tech-touch")

@@ -12,7 +12,7 @@ from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CorruptDatabaseError
 from csdesk.models import Account
-from csdesk.services.book import book_info
+from csdesk.services.book.info import book_info
 
 
 def _damage(location: DatabaseLocation) -> None:

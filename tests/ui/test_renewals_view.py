@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QPushButton
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.services.renewals import pipeline
+from csdesk.services.renewals.pipeline import pipeline
 from tests.book_facts import next_renewals
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window, when_shown
@@ -81,7 +81,9 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
 
 
 def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    from csdesk.services.renewals import churn_analysis, churn_reasons, forecast_accuracy
+    from csdesk.services.renewals.churn import churn_analysis
+    from csdesk.services.renewals.forecast import forecast_accuracy
+    from csdesk.services.settings import churn_reasons
     from csdesk.ui.renewal_settings import RenewalSettingsDialog
     from csdesk.ui.renewals_view import RenewalsView
 
@@ -220,7 +222,7 @@ def test_pipeline_is_grouped_by_track_at_risk_first(qtbot, demo_db: Database) ->
 
 
 def test_a_churn_reason_in_any_script_gets_a_code(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
-    from csdesk.services.renewals import churn_reasons
+    from csdesk.services.settings import churn_reasons
     from csdesk.ui.renewal_settings import RenewalSettingsDialog
 
     dialog = RenewalSettingsDialog(db)

@@ -7,8 +7,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from csdesk.db import Database
-from csdesk.services.account_detail import account_id_for
-from csdesk.services.accounts import select_accounts
+from csdesk.services.book.account_detail import account_id_for
+from csdesk.services.book.accounts import select_accounts
 from csdesk.ui.reports_view import ReportDialog, recent_quarters
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window

@@ -14,7 +14,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Activity, Task
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.playbooks import rules, save_rule
+from csdesk.services.worklist.rules import rules, save_rule
 from tests.ui.conftest import open_window
 
 TODAY = date(2026, 11, 22)  # a fixed day, pinned below: the suite runs on any date

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
 
 from csdesk.db import Database
-from csdesk.services import account_detail as svc
-from csdesk.services import value as V
+from csdesk.services.book import account_detail as svc
+from csdesk.services.plans import value as V
 from csdesk.ui.value_pane import ValueDialog
 from tests.ui.conftest import open_window
 

@@ -1,0 +1,202 @@
+"""``csdesk health``, ``calibrate``, ``metrics`` and ``segments``: the numbers, in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+
+from csdesk import clock
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+
+
+def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                 date_type: object) -> None:
+    health = sub.add_parser("health", parents=[common],
+                            help="recompute health scores and list them, with the reasons")
+    health.add_argument("--account", metavar="ID", help="explain one account (external id or "
+                                                        "exact name)")
+    health.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD",
+                        help="score the book as it was on this day (default: today)")
+    health.add_argument("--json", action="store_true")
+
+    cal = sub.add_parser("calibrate", parents=[common],
+                         help="test the health inputs against the book's own churn")
+    cal.add_argument("--cutoff-days", type=int, default=90,
+                     help="measure inputs this many days before each outcome (default 90)")
+    cal.add_argument("--inputs", choices=("builtin", "custom", "all"), default="builtin")
+    cal.add_argument("--apply", action="store_true",
+                     help="save the suggested weights as a new health model version")
+    cal.add_argument("--magic-metric", default="key_events",
+                     choices=("key_events", "active_users", "features_used", "logins"))
+    cal.add_argument("--magic-days", type=int, default=90)
+    cal.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD")
+    cal.add_argument("--json", action="store_true")
+
+    met = sub.add_parser("metrics", parents=[common],
+                         help="GRR, NRR, churn, expansion, TTV, proactive ratio")
+    met.add_argument("--period", help="a quarter such as 2026Q1 (default: the last complete)")
+    met.add_argument("--by", choices=("segment",), help="also per segment")
+    met.add_argument("--json", action="store_true")
+
+    seg = sub.add_parser("segments", parents=[common],
+                         help="show or change the ARR bands of the segments")
+    seg.add_argument("--bands", metavar="ENT,MM,SMB",
+                     help="lower ARR bounds in dollars, e.g. 100000,25000,5000; re-segments "
+                          "the book")
+
+
+def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    if location.path is not None and not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    with Database.open(location, create=False) as db:
+        return {"health": _health, "calibrate": _calibrate, "metrics": _metrics,
+                "segments": _segments}[args.command](args, db)
+
+
+def _health(args: argparse.Namespace, db: Database) -> int:
+    from csdesk.services.health.scoring import explain, recompute
+
+    as_of = args.as_of or clock.today()
+    if args.account:
+        e = explain(db, args.account, as_of=as_of)
+        if args.json:
+            print(json.dumps(asdict(e), default=str, indent=2, ensure_ascii=False))
+            return 0
+        band = (e.band or "no score").upper()
+        if e.churned_on is not None:
+            from csdesk.services.renewals.outcomes import churn_record
+
+            record = churn_record(db, e.account_id)
+            why = f": {record.reason}" + (f" ({record.category})" if record.category else "") \
+                if record is not None else ""
+            print(f"Churned on {e.churned_on}{why}. Its last health, the day before:")
+        print(f"{e.name} ({e.external_id}) on {e.as_of}: {band} "
+              f"{'' if e.score is None else f'{e.score:.0f}'} — rests on {e.inputs_present} "
+              f"of {e.inputs_total} inputs ({e.model})")
+        if e.adoption_score is not None:
+            print(f"Adoption score: {e.adoption_score:.0f}")
+        print(f"  {'input':<28} {'value':>6} {'weight':>7} {'points':>7}")
+        for line in e.lines:
+            value = "missing" if line.value is None else f"{line.value:.0f}"
+            points = "—" if line.points is None else f"{line.points:.1f}"
+            flag = "  (stale)" if line.stale else ""
+            mark = "  ← pulls the score down most" if line.name == e.drag else ""
+            print(f"  {line.label:<28} {value:>6} {line.weight:>7.0f} {points:>7}{flag}{mark}")
+        return 0
+    summary = recompute(db, as_of=as_of)
+    from csdesk.services.health.scoring import score_book
+
+    with db.read() as s:
+        book, _ = score_book(s, as_of)
+    book = book.sort_values("score", na_position="first")
+    if args.json:
+        rows = [{"external_id": r["external_id"], "name": r["name"],
+                 "score": None if r["score"] != r["score"] else round(float(r["score"]), 1),
+                 "band": r["band"], "inputs_present": int(r["inputs_present"]),
+                 "inputs_total": int(r["inputs_total"]),
+                 "drag": r["drag"] if isinstance(r["drag"], str) else None}
+                for r in book.to_dict("records")]
+        print(json.dumps({"as_of": as_of.isoformat(), "bands": summary.bands,
+                          "accounts": rows}, indent=2, ensure_ascii=False))
+        return 0
+    print(f"Scored {summary.scored:,} of {summary.accounts:,} accounts as of {as_of} "
+          f"in {summary.seconds:.1f} s: " +
+          ", ".join(f"{summary.bands.get(b, 0):,} {b}" for b in ("green", "yellow", "red")))
+    for r in book.head(25).to_dict("records"):
+        score = "—" if r["score"] != r["score"] else f"{r['score']:.0f}"
+        drag = r["drag"] if isinstance(r["drag"], str) else ""
+        print(f"  {r['band'] or '':<7}{score:>4}  {r['name'][:40]:<40} "
+              f"{int(r['inputs_present'])}/{int(r['inputs_total'])} inputs  weakest: {drag}")
+    if len(book) > 25:
+        print(f"  … {len(book) - 25:,} more (csdesk health --json for all)")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace, db: Database) -> int:
+    from csdesk.services.health.calibration import apply_suggestion, calibrate, magic_number
+
+    report = calibrate(db, cutoff_days=args.cutoff_days, inputs=args.inputs, as_of=args.as_of)
+    magic = magic_number(db, metric=args.magic_metric, days=args.magic_days, as_of=args.as_of)
+    applied = apply_suggestion(db, report) if args.apply else None
+    if args.json:
+        out = report.as_json()
+        out["magic_number"] = asdict(magic)
+        out["applied_version"] = applied
+        print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
+        return 0
+    print(f"{report.outcomes} outcomes ({report.churned} churned), inputs measured "
+          f"{report.cutoff_days} days before each outcome ({report.mode}).")
+    for w in report.warnings:
+        print(f"warning: {w}")
+    for n in report.notes:
+        print(f"note: {n}")
+    cv = report.model["cv_auc"]
+    cur = report.current_score["auc"]
+    print(f"Model cross-validated AUC: {cv:.3f}   current score AUC: "
+          f"{'n/a' if cur is None else f'{cur:.3f}'}")
+    print(f"  {'input':<28} {'odds ratio (95% CI)':>24} {'p':>8} {'AUC':>6}  predicts?  "
+          f"weight now → suggested")
+    for r in sorted(report.inputs, key=lambda r: r.p_value if r.p_value is not None else 2):
+        ci = "" if r.ci_low is None else f" ({r.ci_low:.2f}–{r.ci_high:.2f})"
+        p = "n/a" if r.p_value is None else f"{r.p_value:.3g}"
+        a = "n/a" if r.auc is None else f"{r.auc:.2f}"
+        now = report.current_weights.get(r.name, 0)
+        new = report.suggested_weights.get(r.name, 0)
+        print(f"  {r.label:<28} {r.odds_ratio:>9.2f}{ci:<15} {p:>8} {a:>6}  "
+              f"{'yes' if r.predictive else 'no':<9}  {now:>5g} → {new:g}")
+    print("Churn by band: " + ", ".join(
+        f"{b} {v['churned']}/{v['accounts']} ({v['churn_rate']:.0%})"
+        for b, v in report.bands.items()))
+    print("Suggested weights: " + (", ".join(f"{k} {v:g}" for k, v in
+                                              report.suggested_weights.items()) or "none"))
+    if magic.threshold is not None:
+        print(f"Magic number: {magic.metric} ≥ {magic.threshold:,.0f} in the first "
+              f"{magic.days} days — retention {magic.retention_above:.0%} above "
+              f"({magic.accounts_above} accounts) vs {magic.retention_below:.0%} below "
+              f"({magic.accounts_below})")
+    if applied is not None:
+        print(f"Applied: health model version {applied}.")
+    return 0
+
+
+def _metrics(args: argparse.Namespace, db: Database) -> int:
+    from csdesk.services.health.metrics import FORMULAS, portfolio_metrics
+
+    whole, parts = portfolio_metrics(db, args.period, by_segment=args.by == "segment")
+    if args.json:
+        out = whole.as_json()
+        if parts:
+            out["by_segment"] = {p.segment: {k: v for k, v in p.as_json().items()
+                                             if k not in ("formulas",)} for p in parts}
+        print(json.dumps(out, indent=2))
+        return 0
+    for m in [whole, *parts]:
+        title = m.period + (f" — {m.segment}" if m.segment else "")
+        print(title)
+        for key, value in m.values.items():
+            shown = "n/a" if value is None else (f"{value:.1f} days" if key.endswith("days")
+                                                 else f"{value:.2f}" if key.endswith("ratio")
+                                                 else f"{value:.1%}")
+            print(f"  {key:<16} {shown:>12}   {FORMULAS[key]}" if not m.segment else
+                  f"  {key:<16} {shown:>12}")
+    return 0
+
+
+def _segments(args: argparse.Namespace, db: Database) -> int:
+    from csdesk.services.book.segments import load_bands, set_bands
+
+    if args.bands:
+        try:
+            ent, mm, smb = (float(x) for x in args.bands.split(","))
+        except ValueError:
+            raise CsdeskError("--bands takes three dollar amounts: ENT,MM,SMB") from None
+        changed = set_bands(db, int(ent * 100), int(mm * 100), int(smb * 100))
+        print(f"Bands saved; {changed:,} accounts changed segment.")
+    bands = load_bands(db)
+    print(f"Enterprise ≥ ${bands.enterprise_cents / 100:,.0f}; Mid-Market ≥ "
+          f"${bands.mid_market_cents / 100:,.0f}; SMB ≥ ${bands.smb_cents / 100:,.0f}; "
+          "Self-Serve below.")
+    return 0

@@ -1,0 +1,164 @@
+"""``csdesk import``: run the import service and report the way a terminal user needs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.errors import CsdeskError, CsvReadError, ImportUsageError
+from csdesk.io.mapping import CUSTOM, IGNORE
+from csdesk.io.validate import Issue
+from csdesk.services.sync.importer import (
+    CancelledTooLate,
+    ImportRequest,
+    run_folder_import,
+    run_import,
+    write_error_report,
+)
+from csdesk.services.sync.results import ImportResult
+
+SHOWN_ERRORS = 20
+SHOWN_CHANGES = 20
+
+
+def _overrides(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        column, sep, target = pair.partition("=")
+        if not sep or not column:
+            raise ImportUsageError(f"--map takes COLUMN=FIELD, not {pair!r}")
+        out[column] = target.strip() or IGNORE
+    return out
+
+
+def _progress(fraction: float, message: str) -> None:
+    if sys.stderr.isatty():
+        print(f"\r{fraction:4.0%} {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+
+class _CtrlC:
+    """Ctrl-C during an import asks it to cancel, as the window's Cancel button does: it is
+    rolled back, or, once committed, the one line says what was written. A second Ctrl-C
+    interrupts at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+        self._previous: Any = None
+
+    def __call__(self) -> bool:
+        return self.asked
+
+    def _handler(self, _signum: int, _frame: object) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+    def __enter__(self) -> _CtrlC:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def run_import_command(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    path = args.file.expanduser()
+    if not path.exists():
+        raise ImportUsageError(f"no file or folder at {path}")
+    with _CtrlC() as ctrl_c:
+        return _run(args, location, path, ctrl_c)
+
+
+def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
+         ctrl_c: _CtrlC) -> int:
+    with Database.open(location) as db:
+        try:
+            if path.is_dir():
+                if args.entity or args.map or args.mapping:
+                    raise ImportUsageError("a folder import takes csdesk's own export files; "
+                                           "--entity, --map and --mapping are for one file")
+                results = run_folder_import(db, path, dry_run=args.dry_run,
+                                            date_format=args.date_format, progress=_progress,
+                                            cancel=ctrl_c)
+            else:
+                request = ImportRequest(
+                    path=path, entity=args.entity, profile=args.profile,
+                    mapping_name=args.mapping, overrides=_overrides(args.map), key=args.key,
+                    date_format=args.date_format, encoding=args.encoding,
+                    delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
+                    save_mapping=args.save_mapping)
+                results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
+        except CsvReadError as exc:
+            return _unreadable(args, path, exc)
+        finally:
+            if sys.stderr.isatty():
+                print("\r" + " " * 66 + "\r", end="", file=sys.stderr)
+    if ctrl_c.asked and any(r.written for r in results):
+        raise CancelledTooLate(results)
+    failed = [r for r in results if r.error_count]
+    if args.errors is not None and failed:
+        write_error_report(failed[0], args.errors.expanduser())
+    if args.json:
+        payload = results[0].as_json() if len(results) == 1 else \
+            {"files": [r.as_json() for r in results],
+             "written": all(r.written for r in results) and not failed}
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            _print(r)
+        if args.errors is not None and failed:
+            print(f"Rows in error written to {args.errors} (fix them and import that file).")
+    return 1 if failed else 0
+
+
+def _unreadable(args: argparse.Namespace, path: object, exc: CsvReadError) -> int:
+    if args.json:
+        issue = Issue(exc.row or 0, "", "", exc.reason)
+        print(json.dumps({"inserted": 0, "updated": 0, "unchanged": 0,
+                          "errors": [issue.as_json()], "written": False, "encoding": None,
+                          "delimiter": None, "mapping": {}}, indent=2))
+        return 1
+    raise CsdeskError(f"{path}: {exc}")
+
+
+def _print(r: ImportResult) -> None:
+    delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(r.delimiter,
+                                                                           r.delimiter)
+    profile = f" ({r.profile} profile)" if r.profile else ""
+    print(f"{r.source} → {r.entity}{profile}: {r.encoding}, {delim}-separated, key "
+          f"{'+'.join(r.key)}")
+    print(f"  decimal mark: {r.decimal_text}")
+    for note in r.notes:
+        print(f"  note: {note}")
+    for column, target in r.mapping.items():
+        shown = {CUSTOM: "custom field", IGNORE: "not imported"}.get(target, target)
+        print(f"  {column!r:<32} → {shown}  ({r.mapping_how.get(column, '')})")
+    verb = "would be" if r.dry_run or r.error_count else "were"
+    print(f"{r.inserted:,} {verb} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
+          f"{r.error_count:,} in error.")
+    for c in r.changes[:SHOWN_CHANGES]:
+        print(f"  {c.key}: {c.field} {c.old!r} → {c.new!r}")
+    if len(r.changes) > SHOWN_CHANGES:
+        print(f"  … and {len(r.changes) - SHOWN_CHANGES} more changes")
+    for e in r.errors[:SHOWN_ERRORS]:
+        where = f"row {e.row}" + (f", column {e.column!r}" if e.column else "")
+        print(f"  {where}: {e.reason} (value {e.value!r})")
+    if r.error_count > SHOWN_ERRORS:
+        print(f"  … and {r.error_count - SHOWN_ERRORS:,} more problems")
+    if r.written:
+        print(f"Imported. A backup of the book before the import: {r.backup}")
+    elif r.error_count:
+        print("Nothing was written: fix the rows in error and import again.")
+    elif r.dry_run:
+        print("Dry run: nothing was written.")
+    else:
+        print("Nothing to change: the book already holds this file.")

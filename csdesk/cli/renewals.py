@@ -1,0 +1,65 @@
+"""``csdesk renewals``: the renewal pipeline in a terminal, or as an .ics calendar file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from csdesk import clock
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+
+
+def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                 date_type: object) -> None:
+    ren = sub.add_parser("renewals", parents=[common],
+                         help="list the coming renewals with their tracks, or write an .ics")
+    ren.add_argument("--within", type=int, metavar="DAYS", help="only renewals in DAYS days")
+    ren.add_argument("--segment", help="only this segment (enterprise, mid_market, smb, "
+                                       "self_serve)")
+    ren.add_argument("--overwrite", action="store_true",
+                     help="with --ics: replace an existing file that csdesk did not write")
+    ren.add_argument("--ics", type=Path, metavar="FILE.ics",
+                     help="write the renewals as an iCalendar file (all-day events with "
+                          "alarms at the checkpoints)")
+    ren.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD")
+    ren.add_argument("--json", action="store_true")
+
+
+def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    from csdesk.services.formatting import counted, format_money
+    from csdesk.services.renewals.calendar import write_ics
+    from csdesk.services.renewals.pipeline import pipeline
+
+    if location.path is not None and not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    today = args.as_of or clock.today()
+    if args.segment and args.segment not in ("enterprise", "mid_market", "smb", "self_serve"):
+        raise CsdeskError(f"no segment {args.segment!r}; the segments are enterprise, "
+                          "mid_market, smb, self_serve")
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        rows = pipeline(db, today=today, within=args.within, segment=args.segment)
+    if args.ics is not None:
+        write_ics(args.ics, rows, stamp=today, overwrite=args.overwrite)
+        print(f"Wrote {counted(len(rows), 'renewal')} to {args.ics}")
+        return 0
+    if args.json:
+        print(json.dumps({"as_of": today.isoformat(), "renewals": [
+            {"external_id": r.external_id, "name": r.name, "segment": r.segment,
+             "renewal_date": r.renewal_date.isoformat(), "days_to_go": r.days_to_go,
+             "arr_cents": r.arr_cents, "currency": r.currency, "track": r.track,
+             "reasons": list(r.reasons), "likelihood": r.likelihood,
+             "expected_arr_cents": r.expected_arr_cents,
+             "next_checkpoint": r.next_checkpoint.isoformat() if r.next_checkpoint else None}
+            for r in rows]}, indent=2))
+        return 0
+    for r in rows:
+        print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  {r.track:<10} "
+              f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  {r.name}"
+              f"  — {'; '.join(r.reasons)}")
+    print(f"{counted(len(rows), 'renewal')}; expected "
+          f"{format_money(sum(r.expected_arr_cents for r in rows))} of "
+          f"{format_money(sum(r.arr_cents for r in rows))} ARR")
+    return 0

@@ -1,0 +1,120 @@
+"""``csdesk report``: the customer documents as PDFs, offline."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from csdesk import clock
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+from csdesk.services.formatting import counted
+
+
+def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
+                 date_type: object) -> None:
+    rep = sub.add_parser("report", parents=[common],
+                         help="write a QBR, value-delivered or success plan PDF")
+    rep.add_argument("document", choices=("qbr", "value", "plan", "batch"),
+                     help="qbr: quarterly business review; value: value delivered; "
+                          "plan: the success plan handout; batch: one of those for many "
+                          "accounts (csdesk report batch qbr --segment enterprise -o DIR)")
+    rep.add_argument("account", help="the account's external id or exact name (for batch: "
+                                     "qbr, value or plan)")
+    rep.add_argument("-o", "--output", type=Path, required=True,
+                     metavar="FILE.pdf|DIR", help="the PDF to write (for batch: a folder)")
+    rep.add_argument("--segment", help="batch: only this segment (enterprise, mid_market, smb)")
+    rep.add_argument("--renewing-within", type=int, metavar="DAYS",
+                     help="batch: only accounts with a renewal in the next DAYS days")
+    rep.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD",
+                     help="the day the report is as of (default: today)")
+    rep.add_argument("--period", metavar="2026Q3",
+                     help="the QBR's quarter (default: the last complete quarter)")
+    rep.add_argument("--overwrite", action="store_true",
+                     help="replace an existing PDF that csdesk did not write")
+    rep.add_argument("--internal", action="store_true",
+                     help="include the renewal and commercial section (not for customers)")
+
+
+def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    from csdesk.reports.document import Branding
+    from csdesk.services.book.account_detail import account_id_for
+
+    if location.path is not None and not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    if args.document == "batch":
+        return _batch(args, location)
+    out: Path = args.output
+    if out.is_dir():
+        raise CsdeskError(f"{out} is a folder; give a file name ending in .pdf")
+    check_replace(out, ours=made_by_csdesk(out, PDF_MARK), overwrite=args.overwrite,
+                  what="a PDF csdesk wrote")
+    if not out.parent.exists():
+        raise CsdeskError(f"the folder {out.parent} does not exist")
+    as_of = args.as_of or clock.today()
+    branding = Branding.load()
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        account = account_id_for(db, args.account)
+        if args.document == "qbr":
+            from csdesk.reports.qbr_pdf import write_qbr_pdf
+            from csdesk.services.plans.qbr import qbr_data
+
+            missing = write_qbr_pdf(qbr_data(db, account, args.period, today=as_of), out,
+                                    branding, internal=args.internal)
+        elif args.document == "plan":
+            from csdesk.reports.plan_pdf import write_plan_pdf
+            from csdesk.services.plans import success_plans as P
+
+            plan_id = P.active_plan_id(db, account)
+            if plan_id is None:
+                raise CsdeskError(f"{args.account} has no success plan yet")
+            missing = write_plan_pdf(P.plan_view(db, plan_id, today=as_of), out, branding)
+        else:
+            from csdesk.reports.value_pdf import write_value_pdf
+            from csdesk.services.plans.value import value_report
+
+            missing = write_value_pdf(value_report(db, account, today=as_of), out, branding)
+    print(f"Wrote {out}")
+    if missing:
+        print(f"Note: no font on this computer has {' '.join(sorted(missing))}; "
+              "they print as '?'.")
+    return 0
+
+
+def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    import sys
+
+    from csdesk.reports.batch import BatchJob, run_batch
+    from csdesk.reports.document import Branding
+    from csdesk.services.book.accounts import select_accounts
+
+    if args.account not in ("qbr", "value", "plan"):
+        raise CsdeskError(f"batch makes qbr, value or plan documents, not {args.account!r}")
+    if args.output.exists() and not args.output.is_dir():
+        raise CsdeskError(f"{args.output} is a file; batch writes into a folder")
+    as_of = args.as_of or clock.today()
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        accounts = select_accounts(db, segment=args.segment,
+                                   renewing_within=args.renewing_within, today=as_of)
+    if not accounts:
+        print("No accounts match; nothing written.")
+        return 0
+
+    def progress(fraction: float, message: str) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{fraction:4.0%} {message[:60]:<60}", end="", file=sys.stderr, flush=True)
+
+    job = BatchJob(args.account, args.output, args.period, args.internal, as_of,
+                   Branding.load())
+    result = run_batch(location, job, accounts, progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    print(f"Wrote {counted(len(result.written), 'PDF')} to {args.output}")
+    for name, reason in result.skipped:
+        print(f"Skipped {name}: {reason}")
+    if result.missing_characters:
+        print(f"Note: no font on this computer has "
+              f"{' '.join(sorted(result.missing_characters))}; they print as '?'.")
+    return 0

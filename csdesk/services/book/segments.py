@@ -1,0 +1,127 @@
+"""Segments from ARR, and the engagement model that follows from a segment.
+
+Default bands (annual recurring revenue): Enterprise ≥ $100K, Mid-Market $25K–100K,
+SMB $5K–25K, Self-Serve < $5K. A lower bound belongs to the band above it ($25,000 exactly
+is Mid-Market).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.orm import Session
+
+from csdesk import clock
+from csdesk.errors import CsdeskError
+from csdesk.models import Account, Setting, Subscription
+from csdesk.models.enums import EngagementModel, Segment
+
+
+@dataclass(frozen=True)
+class SegmentBands:
+    """Lower ARR bounds in cents for each segment above Self-Serve."""
+
+    enterprise_cents: int = 100_000_00
+    mid_market_cents: int = 25_000_00
+    smb_cents: int = 5_000_00
+
+    def segment_for(self, arr_cents: int) -> Segment:
+        if arr_cents >= self.enterprise_cents:
+            return Segment.ENTERPRISE
+        if arr_cents >= self.mid_market_cents:
+            return Segment.MID_MARKET
+        if arr_cents >= self.smb_cents:
+            return Segment.SMB
+        return Segment.SELF_SERVE
+
+    def segments_for(self, arr_cents: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`segment_for`: an array of segment values (strings)."""
+        out = np.full(arr_cents.shape, Segment.SELF_SERVE.value, dtype=object)
+        out[arr_cents >= self.smb_cents] = Segment.SMB.value
+        out[arr_cents >= self.mid_market_cents] = Segment.MID_MARKET.value
+        out[arr_cents >= self.enterprise_cents] = Segment.ENTERPRISE.value
+        return out
+
+
+DEFAULT_BANDS = SegmentBands()
+
+ENGAGEMENT_FOR_SEGMENT: dict[Segment, EngagementModel] = {
+    Segment.ENTERPRISE: EngagementModel.HIGH_TOUCH,
+    Segment.MID_MARKET: EngagementModel.MID_TOUCH,
+    Segment.SMB: EngagementModel.TECH_TOUCH,
+    Segment.SELF_SERVE: EngagementModel.COMMUNITY_TOUCH,
+}
+
+
+BANDS_SETTING = "segments.bands"
+
+
+def bands_in(session: Session) -> SegmentBands:
+    row = session.get(Setting, BANDS_SETTING)
+    return SegmentBands(**row.value) if row is not None else DEFAULT_BANDS
+
+
+def load_bands(db: Any) -> SegmentBands:
+    with db.read() as s:
+        return bands_in(s)
+
+
+def set_bands(db: Any, enterprise_cents: int, mid_market_cents: int, smb_cents: int) -> int:
+    """Save new ARR bands and re-segment the book; return how many accounts moved."""
+
+    if not enterprise_cents > mid_market_cents > smb_cents > 0:
+        raise CsdeskError("bands must fall: Enterprise > Mid-Market > SMB > 0")
+    bands = SegmentBands(enterprise_cents, mid_market_cents, smb_cents)
+    with db.write() as s:
+        s.merge(Setting(key=BANDS_SETTING, value=dataclasses.asdict(bands)))
+        s.flush()
+        return resegment(s)
+
+
+def resegment(session: Session, *, as_of: date | None = None,
+              bands: SegmentBands | None = None) -> int:
+    """Re-derive the segment of every account that has subscriptions and no override.
+
+    The ARR is the sum of the subscriptions in force on ``as_of``; for an account with none
+    in force (churned, or between terms), that of its latest-ending subscriptions. Returns
+    how many accounts changed segment. Runs in the caller's transaction.
+    """
+
+    today = as_of or clock.today()
+    bands = bands or bands_in(session)
+    current: dict[int, int] = {}
+    latest: dict[int, tuple[date, int]] = {}
+    for acc, start, end, arr in session.execute(
+            select(Subscription.account_id, Subscription.start_date, Subscription.end_date,
+                   Subscription.arr_cents)):
+        if start <= today <= end:
+            current[acc] = current.get(acc, 0) + arr
+        best = latest.get(acc)
+        if best is None or end > best[0]:
+            latest[acc] = (end, arr)
+        elif end == best[0]:
+            latest[acc] = (end, best[1] + arr)
+    rows = session.execute(select(Account.id, Account.segment)
+                           .where(Account.segment_override.is_(None))).tuples().all()
+    params = []
+    for acc_id, segment in rows:
+        if acc_id not in latest:
+            continue
+        arr = current.get(acc_id, latest[acc_id][1])
+        new = bands.segment_for(arr)
+        if new != segment:
+            # The engagement model follows the segment.
+            params.append({"_id": acc_id, "_segment": new.value,
+                           "_engagement": ENGAGEMENT_FOR_SEGMENT[new].value})
+    if params:
+        t = Account.__table__
+        session.execute(update(t).where(t.c.id == bindparam("_id"))
+                        .values(segment=bindparam("_segment"),
+                                engagement_model=bindparam("_engagement")), params,
+                        execution_options={"synchronize_session": False})
+    return len(params)

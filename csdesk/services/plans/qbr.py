@@ -1,0 +1,273 @@
+"""Everything a quarterly business review prints, read from the book in one call.
+
+:func:`qbr_data` returns a frozen dataclass tree; the PDF (``csdesk.reports.qbr_pdf``) runs no
+queries of its own. The executive summary, the risks and the next-quarter plan are derived
+from the data here, so the CLI, the GUI and the batch all say the same thing.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.errors import CsdeskError
+from csdesk.models import (
+    Account,
+    HealthSnapshot,
+    Opportunity,
+    SupportTicket,
+    UsageSnapshot,
+)
+from csdesk.models.enums import OpportunityStage
+from csdesk.services.book.account_detail import Header, _header
+from csdesk.services.formatting import counted, format_money
+from csdesk.services.periods import current_period, parse_period, quarter_of
+from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import value as V
+from csdesk.services.renewals.pipeline import outlook
+
+
+@dataclass(frozen=True)
+class QuarterUsage:
+    label: str  # 2026Q3
+    active_users: float | None  # mean of the weekly figures
+    seats: float | None
+    key_events: float | None  # mean per week
+    features_used: float | None
+
+
+@dataclass(frozen=True)
+class SupportSummary:
+    opened: int
+    closed: int
+    open_now: int
+    escalations: int
+    urgent_or_high: int
+    median_days_to_close: float | None
+
+
+@dataclass(frozen=True)
+class Risk:
+    risk: str
+    mitigation: str
+
+
+@dataclass(frozen=True)
+class NextStep:
+    title: str
+    objective: str
+    owner_side: str
+    due_date: date | None
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class Commercial:
+    renewal_date: date | None
+    current_arr_cents: int
+    forecast_arr_cents: int | None
+    likelihood: float | None
+    track: str | None
+    open_opportunities: tuple[tuple[str, str, int], ...]  # title, kind, amount (cents)
+    currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class QbrData:
+    header: Header
+    period: str
+    period_start: date
+    period_end: date
+    health_now: float | None
+    band_now: str | None
+    health_before: float | None  # at the start of the period
+    health_series: tuple[tuple[date, float], ...]
+    plan: P.PlanView | None
+    value: V.ValueReport
+    value_in_period_cents: int
+    usage: tuple[tuple[date, int | None, int | None, int | None, int | None], ...]
+    quarters: tuple[QuarterUsage, ...]
+    support: SupportSummary
+    risks: tuple[Risk, ...]
+    next_steps: tuple[NextStep, ...]
+    commercial: Commercial
+    summary: tuple[str, ...] = field(default_factory=tuple)
+    customer_logo: str | None = None  # the account's custom field "logo": a PNG/JPEG/SVG path
+
+
+def _mean(values: list[int | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.fmean(present) if present else None
+
+
+def qbr_data(db: Database, account_id: int, period: str | None = None,
+             *, today: date | None = None) -> QbrData:
+    """The QBR for ``period`` (a quarter such as 2026Q3; default the last complete one)."""
+    today = today or clock.today()
+    period = (period or current_period(today)).upper()
+    start, end = parse_period(period)
+    if start > today:
+        raise CsdeskError(f"{period} has not started yet")
+    as_of = min(end, today)
+    # The period and the three quarters before it, for the usage charts.
+    months = start.year * 12 + start.month - 1 - 9
+    window_start = date(months // 12, months % 12 + 1, 1)
+    with db.read() as s:
+        header = _header(s, account_id)
+        custom = s.scalar(select(Account.custom_fields).where(Account.id == account_id)) or {}
+        snaps = s.execute(select(HealthSnapshot.as_of, HealthSnapshot.score,
+                                 HealthSnapshot.band)
+                          .where(HealthSnapshot.account_id == account_id,
+                                 HealthSnapshot.as_of <= as_of)
+                          .order_by(HealthSnapshot.as_of)).all()
+        usage = tuple(tuple(r) for r in s.execute(
+            select(UsageSnapshot.date, UsageSnapshot.active_users,
+                   UsageSnapshot.licensed_seats, UsageSnapshot.key_events,
+                   UsageSnapshot.features_used)
+            .where(UsageSnapshot.account_id == account_id,
+                   UsageSnapshot.date >= window_start, UsageSnapshot.date <= as_of)
+            .order_by(UsageSnapshot.date)))
+        tickets = s.execute(select(SupportTicket.opened_on, SupportTicket.closed_on,
+                                   SupportTicket.priority, SupportTicket.is_escalation)
+                            .where(SupportTicket.account_id == account_id)).all()
+        opportunities = tuple(
+            (t, k.value, int(a or 0)) for t, k, a in s.execute(
+                select(Opportunity.title, Opportunity.kind, Opportunity.amount_cents)
+                .where(Opportunity.account_id == account_id,
+                       Opportunity.stage.not_in([OpportunityStage.WON,
+                                                 OpportunityStage.LOST]))))
+    plan_id = P.active_plan_id(db, account_id)
+    plan = P.plan_view(db, plan_id, today=as_of) if plan_id is not None else None
+    value = V.value_report(db, account_id, today=as_of)
+    in_period = sum(e.value_cents or 0 for e in value.entries
+                    if start <= e.occurred_on <= end)
+
+    series = tuple((d, float(sc)) for d, sc, _b in snaps if sc is not None)
+    now = snaps[-1] if snaps else None
+    before = [sc for d, sc, _b in snaps if d <= start and sc is not None]
+    health_before = float(before[-1]) if before else (series[0][1] if series else None)
+
+    quarters = []
+    for label in sorted({quarter_of(r[0]) for r in usage}):
+        rows = [r for r in usage if quarter_of(r[0]) == label]
+        quarters.append(QuarterUsage(label, _mean([r[1] for r in rows]),
+                                     _mean([r[2] for r in rows]), _mean([r[3] for r in rows]),
+                                     _mean([r[4] for r in rows])))
+    quarters = quarters[-4:]
+
+    opened = [t for t in tickets if start <= t.opened_on <= end]
+    closed = [t for t in tickets if t.closed_on and start <= t.closed_on <= end]
+    durations = [(t.closed_on - t.opened_on).days for t in closed]
+    support = SupportSummary(
+        len(opened), len(closed),
+        sum(1 for t in tickets if t.opened_on <= as_of and (t.closed_on is None
+                                                             or t.closed_on > as_of)),
+        sum(1 for t in opened if t.is_escalation),
+        sum(1 for t in opened if t.priority.value in ("urgent", "high")),
+        statistics.median(durations) if durations else None)
+
+    # The next renewal as every screen shows it (date, track, likelihood): renewals.outlook.
+    nxt = outlook(db, today=today, account_ids=[account_id]).get(account_id)
+    header = replace(header, renewal_date=nxt.renewal_date if nxt else None,
+                     renewal_track=nxt.track if nxt else None)
+    commercial = Commercial(
+        nxt.renewal_date if nxt else None,
+        nxt.arr_cents if nxt else header.arr_cents,
+        nxt.expected_arr_cents if nxt else None,
+        nxt.likelihood if nxt else None,
+        nxt.track if nxt else None,
+        opportunities, nxt.currency if nxt else header.currency)
+
+    next_end = end + timedelta(days=92)
+    steps = []
+    if plan is not None:
+        for o in plan.objectives:
+            for m in o.milestones:
+                if m.status != "done" and (m.due_date is None or m.due_date <= next_end):
+                    steps.append(NextStep(m.title, o.title, m.owner_side, m.due_date,
+                                          m.overdue))
+    steps.sort(key=lambda n: (n.due_date or date.max, n.title))
+
+    data = QbrData(header, period, start, end,
+                   float(now[1]) if now and now[1] is not None else None,
+                   now[2].value if now and now[2] is not None else None,
+                   health_before, series, plan, value, in_period, usage, tuple(quarters),
+                   support, (), tuple(steps), commercial)
+    risks = _risks(data, as_of)
+    logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
+    return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
+                      "customer_logo": logo})
+
+
+def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:
+    out: list[Risk] = []
+    if d.band_now in ("red", "yellow"):
+        out.append(Risk(f"Health is {d.band_now} ({d.health_now:.0f} of 100).",
+                        "Work on the inputs pulling the score down with the champion; "
+                        "review health again in 30 days."))
+    if d.quarters and d.quarters[-1].seats and d.quarters[-1].active_users is not None:
+        q = d.quarters[-1]
+        use = q.active_users / q.seats if q.seats else 0
+        if use < 0.6:
+            out.append(Risk(f"Only {use:.0%} of licensed seats were active in {q.label}.",
+                            "Run enablement for the teams not yet using the product, and "
+                            "agree an adoption target in the success plan."))
+    if len(d.quarters) >= 2 and d.quarters[-1].key_events and d.quarters[-2].key_events:
+        change = d.quarters[-1].key_events / d.quarters[-2].key_events - 1
+        if change <= -0.15:
+            out.append(Risk(f"Key value events fell {-change:.0%} against the quarter before.",
+                            "Find which teams or workflows dropped and agree a recovery "
+                            "step with their leads."))
+    overdue = [n for n in d.next_steps if n.overdue]
+    if overdue:
+        out.append(Risk(f"{counted(len(overdue), 'plan milestone')} "
+                        f"{'is' if len(overdue) == 1 else 'are'} overdue, the first "
+                        f"“{overdue[0].title}”.",
+                        "Agree new dates and owners for each one at this review."))
+    if d.support.escalations:
+        out.append(Risk(f"{counted(d.support.escalations, 'support escalation')} this quarter.",
+                        "Review root causes with support and confirm the fixes with the "
+                        "customer."))
+    renewal = d.commercial.renewal_date
+    if renewal and (renewal - as_of).days <= 120 and d.band_now != "green":
+        out.append(Risk(f"Renewal on {renewal:%d %b %Y} with health not yet green.",
+                        "Start the renewal conversation now with the economic buyer, "
+                        "leading with the value delivered."))
+    return tuple(out)
+
+
+def _summary(d: QbrData, risks: tuple[Risk, ...]) -> tuple[str, ...]:
+    lines = []
+    if d.health_now is not None:
+        trend = ""
+        if d.health_before is not None:
+            delta = d.health_now - d.health_before
+            points = f"{abs(delta):.0f} point{'s' if round(abs(delta)) != 1 else ''}"
+            trend = (f", up {points} over the quarter" if delta >= 1 else
+                     f", down {points} over the quarter" if delta <= -1 else
+                     ", steady over the quarter")
+        lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){trend}.")
+    if d.plan is not None and d.plan.objectives:
+        achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
+        lines.append(f"{achieved} of {len(d.plan.objectives)} objectives achieved; outcomes "
+                     f"are on average {d.plan.outcome_progress or 0:.0%} of the way to target.")
+    currency = d.commercial.currency
+    value = d.value.totals
+    if value.to_date_cents:
+        roi = f" ({value.roi:.1f}× ARR)" if value.roi is not None else ""
+        lines.append(f"Value delivered: {format_money(d.value_in_period_cents, currency)} this "
+                     f"quarter and {format_money(value.to_date_cents, currency)} to date{roi}.")
+    if d.quarters and d.quarters[-1].active_users is not None:
+        q = d.quarters[-1]
+        seats = f" of {q.seats:.0f} seats" if q.seats else ""
+        lines.append(f"On average {q.active_users:.0f} active users{seats} in {q.label}.")
+    if d.commercial.renewal_date:
+        lines.append(f"The subscription renews on {d.commercial.renewal_date:%d %b %Y}.")
+    if risks:
+        lines.append(f"{counted(len(risks), 'risk')} to discuss, each with a mitigation below.")
+    return tuple(lines)

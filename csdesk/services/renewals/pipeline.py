@@ -1,0 +1,249 @@
+"""Renewals: each live account's next renewal, its track with the reasons, the checkpoints
+where renewal work starts, and the forecast.
+
+The next renewal is the earliest pending Renewal record, or else the end of the account's
+current subscription. The track is computed from the book (and can be overridden, with a
+reason): **at risk** when health is red, or yellow and falling, a champion has left, seat
+use is under the threshold or an escalation is open; **auto-renew** when health is green and
+not falling and the contract auto-renews or runs more than a year; **standard** otherwise.
+Expected ARR is current ARR × likelihood; the likelihood defaults from the track and the
+health score and can be overridden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.models import (
+    Account,
+    Contact,
+    HealthSnapshot,
+    Renewal,
+    Subscription,
+    SupportTicket,
+    UsageSnapshot,
+)
+from csdesk.models.enums import (
+    AccountStatus,
+    RenewalOutcome,
+    TicketStatus,
+)
+from csdesk.services.settings import PROCESS_START, process_start
+
+CHECKPOINTS = (120, 90, 60, 30)
+LOW_SEAT_USE = 0.5  # under this share of licensed seats active → at risk
+FALLING = -5.0  # a health drop of at least this many points since the previous snapshot
+# The default likelihood of each track, from health 0 to health 100: the ranges do not
+# overlap, so an at-risk renewal is always less likely than a standard one, and a standard
+# one than an auto-renewal, unless the CSM overrides the likelihood (with a note).
+LIKELIHOOD_RANGE = {"at_risk": (0.30, 0.60), "standard": (0.70, 0.90),
+                    "auto_renew": (0.92, 0.98)}
+
+
+@dataclass(frozen=True)
+class RenewalRow:
+    account_id: int
+    external_id: str
+    name: str
+    segment: str
+    owner: str | None
+    renewal_id: int | None  # None when the date comes from the subscription
+    renewal_date: date
+    days_to_go: int
+    arr_cents: int
+    currency: str
+    health: float | None
+    band: str | None
+    trend: float | None
+    track: str  # the track in force (the override when there is one)
+    computed_track: str
+    reasons: tuple[str, ...]
+    override_reason: str | None
+    likelihood: float
+    likelihood_overridden: bool
+    expected_arr_cents: int
+    process_start: date
+    checkpoints: tuple[date, ...]
+    next_checkpoint: date | None
+    uid: str  # stable per account and renewal, for calendar files
+    sequence: int  # rises whenever the renewal record changes (its date included)
+
+
+def checkpoints(segment: str, renewal_date: date,
+                starts: dict[str, int] | None = None) -> tuple[date, tuple[date, ...]]:
+    """(the day renewal work starts, the checkpoint dates from then on, oldest first)."""
+    lead = (starts or PROCESS_START).get(segment, 90)
+    start = renewal_date - timedelta(days=lead)
+    marks = sorted({start, *(renewal_date - timedelta(days=d) for d in CHECKPOINTS if d < lead)})
+    return start, tuple(marks)
+
+
+def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_year: bool,
+             champion_left: bool, seat_use: float | None, escalation_open: bool
+             ) -> tuple[str, tuple[str, ...]]:
+    """The track and the reasons for it, in words a CSM can repeat."""
+    risk = []
+    if band == "red":
+        risk.append("health is red")
+    if band == "yellow" and trend is not None and trend <= FALLING:
+        risk.append(f"health is yellow and fell {-trend:.0f} points")
+    if champion_left:
+        risk.append("a champion has left the company")
+    if seat_use is not None and seat_use < LOW_SEAT_USE:
+        risk.append(f"only {seat_use:.0%} of seats are in use")
+    if escalation_open:
+        risk.append("a support escalation is open")
+    if risk:
+        return "at_risk", tuple(risk)
+    if band == "green" and (trend is None or trend > FALLING) and (auto_renew or multi_year):
+        why = "auto-renews" if auto_renew else "multi-year term"
+        return "auto_renew", (f"health is green and steady; the contract {why}",)
+    if band is None:
+        return "standard", ("no health score yet",)
+    return "standard", (f"health is {band}" + ("" if auto_renew or multi_year
+                                               else "; no auto-renew clause"),)
+
+
+def default_likelihood(track: str, health: float | None) -> float:
+    """Where the health score (0–100; unknown counts as 50) falls in the track's range."""
+    low, high = LIKELIHOOD_RANGE[track]
+    score = 50.0 if health is None else max(0.0, min(100.0, float(health)))
+    return round(low + (high - low) * score / 100, 2)
+
+
+def pipeline(db: Database, *, today: date | None = None, within: int | None = None,
+             segment: str | None = None, account_ids: list[int] | None = None
+             ) -> list[RenewalRow]:
+    """Every live account's next renewal (from today on), soonest first; ``account_ids``
+    reads only those accounts (one account page need not read the whole book)."""
+    today = today or clock.today()
+    starts = process_start(db)
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt if account_ids is None else stmt.where(column.in_(account_ids))
+
+    with db.read() as s:
+        accounts = s.execute(only(
+            select(Account.id, Account.external_id, Account.name, Account.segment,
+                   Account.owner)
+            .where(Account.status == AccountStatus.ACTIVE), Account.id)).all()
+        # Each account's earliest pending renewal from today on, and its two latest health
+        # snapshots (for the trend): window functions, so only those rows leave the database.
+        first = only(select(
+            Renewal.account_id, Renewal.id, Renewal.renewal_date, Renewal.current_arr_cents,
+            Renewal.currency, Renewal.likelihood, Renewal.track_override,
+            Renewal.track_override_reason, Renewal.version,
+            func.row_number().over(partition_by=Renewal.account_id,
+                                   order_by=(Renewal.renewal_date, Renewal.id)).label("rn"))
+            .where(Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today),
+            Renewal.account_id).subquery()
+        pending_rows = {r[0]: tuple(r[1:9]) for r in s.execute(
+            select(*[c for c in first.c if c.name != "rn"]).where(first.c.rn == 1))}
+        subs = s.execute(only(
+            select(Subscription.account_id, func.min(Subscription.end_date),
+                   func.sum(Subscription.arr_cents), func.min(Subscription.currency),
+                   func.max(case((Subscription.auto_renew.is_(True), 1), else_=0)),
+                   func.min(Subscription.start_date),
+                   func.min(Subscription.id), func.max(Subscription.version))
+            .where(Subscription.start_date <= today, Subscription.end_date >= today)
+            .group_by(Subscription.account_id), Subscription.account_id)).all()
+        latest = only(select(
+            HealthSnapshot.account_id, HealthSnapshot.score, HealthSnapshot.band,
+            func.row_number().over(partition_by=HealthSnapshot.account_id,
+                                   order_by=HealthSnapshot.as_of.desc()).label("rn"))
+            .where(HealthSnapshot.as_of <= today), HealthSnapshot.account_id).subquery()
+        snaps = s.execute(select(latest.c.account_id, latest.c.rn, latest.c.score,
+                                 latest.c.band).where(latest.c.rn <= 2)
+                          .order_by(latest.c.account_id, latest.c.rn.desc())).all()
+        # Champion lost: a champion left and nobody current holds the role.
+        current = func.sum(case((Contact.left_company.is_(True), 0), else_=1))
+        champions_left = set(s.scalars(only(
+            select(Contact.account_id).where(Contact.is_champion.is_(True))
+            .group_by(Contact.account_id).having(current == 0), Contact.account_id)))
+        escalations = set(s.scalars(only(select(SupportTicket.account_id).where(
+            SupportTicket.is_escalation.is_(True), SupportTicket.status != TicketStatus.CLOSED)
+            .distinct(), SupportTicket.account_id)))
+        last_usage = _latest_usage(s, today, account_ids)
+    sub_by = {r[0]: r for r in subs}
+    health: dict[int, list[tuple[float | None, str | None]]] = {}
+    for aid, _rn, score, band in snaps:  # the older of the two first
+        health.setdefault(aid, []).append((score, band.value if band else None))
+    out = []
+    for aid, ext, name, seg, owner in accounts:
+        sub = sub_by.get(aid)
+        if aid in pending_rows:
+            rid, when, arr, currency, lik, override, override_reason, version = \
+                pending_rows[aid]
+            uid = f"renewal-{rid}-{ext}@csdesk"
+        elif sub is not None and sub[1] >= today:
+            rid, when, arr, currency, lik, override, override_reason, version = (
+                None, sub[1], int(sub[2] or 0), sub[3] or "USD", None, None, None, sub[7])
+            uid = f"subscription-{sub[6]}-{ext}@csdesk"
+        else:
+            continue
+        days = (when - today).days
+        if within is not None and days > within:
+            continue
+        if segment is not None and seg.value != segment:
+            continue
+        history = health.get(aid, [])
+        score, band = history[-1] if history else (None, None)
+        trend = (round(history[-1][0] - history[-2][0], 1)
+                 if len(history) >= 2 and history[-1][0] is not None
+                 and history[-2][0] is not None else None)
+        users, seats = last_usage.get(aid, (None, None))
+        computed, reasons = classify(
+            band=band, trend=trend, auto_renew=bool(sub and sub[4]),
+            multi_year=bool(sub and (sub[1] - sub[5]).days > 400),
+            champion_left=aid in champions_left,
+            seat_use=users / seats if users is not None and seats else None,
+            escalation_open=aid in escalations)
+        track = override.value if override is not None else computed
+        likelihood = lik if lik is not None else default_likelihood(track, score)
+        start, marks = checkpoints(seg.value, when, starts)
+        upcoming = [m for m in marks if m >= today]
+        out.append(RenewalRow(
+            aid, ext, name, seg.value, owner, rid, when, days, int(arr or 0), currency,
+            score, band, trend, track, computed, reasons, override_reason, likelihood,
+            lik is not None, round(int(arr or 0) * likelihood), start, marks,
+            upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1)))
+    out.sort(key=lambda r: (r.renewal_date, r.name))
+    return out
+
+
+def outlook(db: Database, *, today: date | None = None,
+            account_ids: list[int] | None = None) -> dict[int, RenewalRow]:
+    """Each live account's next renewal as :func:`pipeline` computes it (date, track,
+    likelihood …), by account id: the one answer the book, the account page, documents and
+    the command line all show."""
+    return {r.account_id: r for r in pipeline(db, today=today, account_ids=account_ids)}
+
+
+def _latest_usage(s: object, today: date, account_ids: list[int] | None = None
+                  ) -> dict[int, tuple[int | None, int | None]]:
+    """Each account's most recent active users and licensed seats (up to today)."""
+    latest = select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d")).where(
+        UsageSnapshot.date <= today)
+    if account_ids is not None:
+        latest = latest.where(UsageSnapshot.account_id.in_(account_ids))
+    latest = latest.group_by(UsageSnapshot.account_id).subquery()
+    rows = s.execute(  # type: ignore[attr-defined]
+        select(UsageSnapshot.account_id, UsageSnapshot.active_users,
+               UsageSnapshot.licensed_seats)
+        .join(latest, (UsageSnapshot.account_id == latest.c.account_id)
+              & (UsageSnapshot.date == latest.c.d))).all()
+    return {aid: (users, seats) for aid, users, seats in rows}
+
+
+# -- outcomes ---------------------------------------------------------------------------------
+
+
+# -- forecast and post-churn analysis --------------------------------------------------------
+
+

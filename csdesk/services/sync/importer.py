@@ -1,0 +1,751 @@
+"""CSV import: map, validate, preview (dry run) and apply as one all-or-nothing transaction.
+
+The flow for one file: detect encoding, delimiter and header (``io.reader``); map columns
+(``io.mapping``); type and check every cell (``io.validate``); check references against the
+book; compare with what the book holds on the chosen key; then either report (dry run) or
+write everything in one transaction after a verified backup, with an ImportLog entry.
+Importing the same file again finds every row unchanged and writes nothing.
+
+Usage and feature events stream in chunks (``services.import_bulk``); everything else is
+read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.db import backup as backups
+from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
+from csdesk.io import entities as E
+from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
+from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
+from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
+from csdesk.io.values import AmbiguousDates
+from csdesk.models import Account, Contact, ImportLog, Setting, Subscription
+from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
+from csdesk.safefile import (
+    atomic_open,
+    check_replace,
+    describe_os_error,
+    file_sha256,
+    made_by_csdesk,
+)
+from csdesk.services.book.segments import resegment
+from csdesk.services.sync.adapters import ADAPTERS, Adapter, derive_account_columns
+from csdesk.services.sync.bulk import import_bulk
+from csdesk.services.sync.results import (
+    MAX_CHANGES,
+    FieldChange,
+    ImportResult,
+    account_ids,
+    seen_before,
+)
+
+
+@dataclass
+class ImportRequest:
+    path: Path
+    entity: str | None = None
+    profile: str | None = None
+    mapping_name: str | None = None
+    overrides: dict[str, str] = field(default_factory=dict)
+    key: str | None = None
+    date_format: str | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    dry_run: bool = False
+    save_mapping: str | None = None
+
+
+class CancelledTooLate(Cancelled):
+    """Cancel was asked for after the import had been committed: it is in the book.
+
+    ``results`` say what was written; the message says it in one line."""
+
+    def __init__(self, results: list[ImportResult]) -> None:
+        written = "; ".join(
+            f"{r.inserted:,} inserted and {r.updated:,} updated {_noun(r)} from "
+            f"{Path(r.source).name}" for r in results if r.written)
+        backup = next((r.backup for r in results if r.backup), None)
+        undo = (f"the backup from before it is {backup}" if backup else
+                "the database server's own backups hold the state before it")
+        super().__init__(f"cancelled too late: the import had already been written "
+                         f"({written}); {undo}")
+        self.results = results
+
+
+def _noun(r: ImportResult) -> str:
+    return E.entity(r.entity).label.split(" (")[0].lower()
+
+
+def _finish(rep: Reporter, results: list[ImportResult]) -> None:
+    """After the transaction: a cancel that came during or after the commit cannot undo it,
+    so say what was written instead of 'nothing was changed'."""
+    if any(r.written for r in results):
+        if rep.cancel_requested():
+            raise CancelledTooLate(results)
+        rep.checkpoint(1.0, "Done")
+
+
+class _Rollback(Exception):
+    """Internal: undo the transaction (dry run, or rows in error)."""
+
+
+# -- preparing ----------------------------------------------------------------------------
+
+
+def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
+            ) -> tuple[CsvInfo, E.EntitySpec, Mapping, tuple[str, ...]]:
+    """Read the header, pick the entity, map the columns and the key (no data read yet).
+
+    ``strict=False`` accepts a mapping that still lacks required fields, for an editor that
+    lets the user complete it; otherwise that raises :class:`MappingIncomplete`.
+    """
+    info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
+    name = request.entity or detect_entity(info.header)
+    if name is None:
+        raise ImportUsageError(
+            f"cannot tell what {info.path.name} holds; say which with --entity "
+            f"({', '.join(E.ENTITIES)})")
+    try:
+        spec = E.entity(name)
+    except KeyError as exc:
+        raise ImportUsageError(str(exc.args[0])) from None
+    saved = load_mapping(db, request.mapping_name, name) if request.mapping_name else None
+    try:
+        mapping = auto_map(spec, info.header, profile=request.profile,
+                           overrides=request.overrides, saved=saved)
+    except ValueError as exc:
+        raise ImportUsageError(str(exc)) from None
+    key = choose_key(spec, mapping, request.key)
+    missing = missing_required(spec, mapping, key)
+    if missing and strict:
+        raise MappingIncomplete(
+            f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no column in "
+            f"{info.path.name}; map one with --map COLUMN={missing[0]} "
+            f"(columns: {', '.join(info.header)})")
+    return info, spec, mapping, key
+
+
+def choose_key(spec: E.EntitySpec, mapping: Mapping, requested: str | None) -> tuple[str, ...]:
+    mapped = set(mapping.mapped())
+    if requested:
+        wanted = tuple(k.strip() for k in requested.split(","))
+        for key in spec.keys:
+            if key == wanted or key[:1] == wanted:
+                return key
+        allowed = " or ".join(",".join(k) for k in spec.keys)
+        raise ImportUsageError(f"{spec.name} can be matched on {allowed}, not {requested!r}")
+    for key in spec.keys:
+        if set(key) <= mapped:
+            return key
+    return spec.keys[0]
+
+
+# -- saved mappings -----------------------------------------------------------------------
+
+
+def _mapping_key(name: str) -> str:
+    return f"import.mapping.{name}"
+
+
+def load_mapping(db: Database | None, name: str, entity: str) -> dict[str, str]:
+    if db is None:
+        raise ImportUsageError("saved mappings live in a book; give --db")
+    with db.read() as s:
+        row = s.get(Setting, _mapping_key(name))
+        if row is None:
+            raise ImportUsageError(f"no saved mapping called {name!r}")
+        value = row.value
+    if value.get("entity") != entity:
+        raise ImportUsageError(f"the saved mapping {name!r} is for {value.get('entity')}, "
+                               f"not {entity}")
+    return dict(value["columns"])
+
+
+def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None:
+    with db.write() as s:
+        s.merge(Setting(key=_mapping_key(name),
+                        value={"entity": entity, "columns": dict(mapping.columns)}))
+
+
+def saved_mappings(db: Database) -> dict[str, str]:
+    """name → entity of every saved mapping."""
+    with db.read() as s:
+        rows = s.scalars(select(Setting).where(Setting.key.like("import.mapping.%"))).all()
+        return {r.key.removeprefix("import.mapping."): r.value.get("entity") for r in rows}
+
+
+# -- running ------------------------------------------------------------------------------
+
+
+def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | None = None,
+               cancel: CancelFn | None = None) -> ImportResult:
+    """Dry-run or apply one file; rows in error mean nothing is written."""
+    info, spec, mapping, key = prepare(db, request)
+    result = _new_result(info, spec, mapping, key, request)
+    rep = Reporter(progress, cancel)
+    if request.save_mapping and not request.dry_run:
+        save_mapping(db, request.save_mapping, spec.name, mapping)
+    with _transaction(db, result, request.dry_run, rep) as session:
+        _import_one(session, info, spec, mapping, key, request, result, rep)
+        if spec.name in ("accounts", "subscriptions") and not result.error_count:
+            resegment(session)
+    _finish(rep, [result])
+    return result
+
+
+def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[str, ...],
+                request: ImportRequest) -> ImportResult:
+    notes = list(info.notes)
+    skipped = [c for c, t in mapping.columns.items() if t == IGNORE
+               and mapping.how.get(c) == "no matching field"]
+    if skipped:
+        notes.append(f"{spec.label} keep no custom fields, so these columns are not "
+                     f"imported: {', '.join(skipped)} (map them with --map COLUMN=FIELD)")
+    return ImportResult(
+        entity=spec.name, source=str(info.path), encoding=info.encoding,
+        delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
+        profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
+        date_format=request.date_format, header=list(info.header))
+
+
+@contextmanager
+def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_run: bool,
+                 rep: Reporter) -> Iterator[Session]:
+    """One write transaction; rolled back for a dry run or when any row is in error.
+
+    The write lock is taken first (a writer's transaction) and the pre-import backup second, so
+    a book that another program is writing is refused before any backup is made, and the
+    backup is exactly the state the import starts from.
+    """
+    results = result if isinstance(result, list) else [result]
+    backup: Path | None = None
+    committed = False
+    try:
+        with db.write() as session:
+            session.connection()  # the writer's transaction begins: the lock, or "locked" now
+            if not dry_run and db.path is not None:
+                backup = db.backup("pre-import", rotate=False, progress=lambda *_: rep.checkpoint(
+                    0.0, "Backing up the book…"))
+            yield session
+            if dry_run or any(r.error_count for r in results):
+                raise _Rollback
+            if not any(r.inserted or r.updated for r in results):
+                raise _Rollback  # nothing to change: leave the book exactly as it was
+            for r in results:
+                r.written = True
+                r.backup = str(backup) if backup else None
+                _log(session, r)
+        committed = True
+    except _Rollback:
+        pass
+    finally:
+        # A backup of a book the import did not change is a copy of the book as it still is:
+        # dropped, so failed or cancelled retries never rotate out the backups that matter.
+        # Rotation runs only once an import has really been written.
+        if backup is not None and db.path is not None:
+            if committed:
+                backups.rotate_backups(db.path)
+            else:
+                backups.discard_backup(backup)
+
+
+def _log(session: Session, result: ImportResult) -> None:
+    session.add(ImportLog(
+        source=result.source, file_sha256=file_sha256(Path(result.source)),
+        entity=result.entity, status="applied", mapping=result.mapping,
+        options={"key": list(result.key), "encoding": result.encoding,
+                 "delimiter": result.delimiter, "date_format": result.date_format,
+                 "profile": result.profile},
+        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+        error_count=0, errors=[], finished_at=clock.now()))
+
+
+def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+                key: tuple[str, ...], request: ImportRequest, result: ImportResult,
+                rep: Reporter) -> None:
+    opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
+    try:
+        _import_rows(session, info, spec, mapping, key, opts, result, rep)
+    finally:
+        result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
+
+
+def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+                 key: tuple[str, ...], opts: ParseOptions, result: ImportResult,
+                 rep: Reporter) -> None:
+    if spec.bulk:
+
+        import_bulk(session, info, spec, mapping, opts, result, rep)
+        return
+    state = _Stream(rep)
+    for chunk in iter_chunks(info, chunk_rows(info)):
+        fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
+        rep.checkpoint(fraction, f"Importing… {result.rows:,} rows")
+        state.poll = lambda f=fraction: rep.checkpoint(f, f"Importing… {result.rows:,} rows")
+        result.rows += len(chunk.rows)
+        frame, rows, issues = frame_from_chunk(info.header, chunk)
+        try:
+            typed = type_chunk(spec, mapping, frame, rows, opts)
+        except AmbiguousDates as exc:
+            issues += [Issue(r, _date_column(spec, mapping), v, str(exc))
+                       for r, v in exc.examples] or [
+                Issue(0, _date_column(spec, mapping), "", str(exc))]
+            _keep_error_records(result, issues, chunk)
+            return
+        issues += typed.issues
+        if len(typed.rows):
+            issues += _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key,
+                                      typed.frame, typed.rows, result, state)
+        _keep_error_records(result, issues, chunk)
+    issues = _finish_records(session, spec, mapping, state)
+    _keep_error_records(result, issues, None)
+
+
+MAX_ERROR_RECORDS = 10_000  # rows in error kept as they were, for the error report
+POLL_ROWS = 5_000  # rows compared between two looks at cancel
+CHUNK_BYTES = 8 << 20  # text read per chunk of a file that is not streamed in bulk
+
+
+def chunk_rows(info: CsvInfo) -> int:
+    """Rows per chunk so that a chunk holds about CHUNK_BYTES of the file (1,000–200,000):
+    wide rows (long notes) in smaller chunks, so memory stays the same whatever the file."""
+    with open(info.path, "rb") as fh:
+        head = fh.read(1 << 20)
+    per_row = len(head) / max(1, head.count(b"\n"))
+    return int(min(200_000, max(1_000, CHUNK_BYTES // max(per_row, 1))))
+
+
+def _keep_error_records(result: ImportResult, issues: list[Issue], chunk: Any) -> None:
+    """Count the chunk's problems, and keep the rows in error as they were (bounded)."""
+    if not issues:
+        return
+    issues.sort(key=lambda e: e.row)
+    result.add_issues(issues)
+    if chunk is None:
+        return
+    bad = {e.row for e in issues}
+    for row, record in zip(chunk.rows, chunk.records, strict=True):
+        if row in bad and len(result.error_records) < MAX_ERROR_RECORDS:
+            result.error_records[row] = record
+
+
+class _Stream:
+    """What the import of one file carries from chunk to chunk (all of it small)."""
+
+    def __init__(self, rep: Reporter) -> None:
+        self.poll = lambda: rep.checkpoint(0.0, "Importing…")  # cancel, within the chunk
+        self.seen: dict[str, Any] = {}  # key hashes and first rows, for duplicates
+        self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
+        self.contacts: dict[tuple[int, str], int] | None = None
+
+
+def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
+    mapped = mapping.mapped()
+    for f in spec.fields:
+        if f.kind == "date" and f.name in mapped:
+            return mapped[f.name]
+    return ""
+
+
+def _plain(value: Any) -> Any:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
+        return value.value  # an enum member from the database
+    if hasattr(value, "item"):
+        return value.item()  # numpy scalar
+    return value
+
+
+def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapping: Mapping,
+                    key: tuple[str, ...], df: pd.DataFrame, rows: pd.Series,
+                    result: ImportResult, state: _Stream) -> list[Issue]:
+    """Check one chunk against the book and write it; return the problems found.
+
+    Rows in error are left out and the rest written all the same, so the counts say what
+    the rest would do: the transaction is rolled back whatever happens next.
+    """
+    table = adapter.table
+    columns = mapping.mapped()
+    issues: list[Issue] = []
+    ids = account_ids(session)
+    if spec.parent:
+        ext = df["account_external_id"]
+        df["account_id"] = ext.map(ids)
+        unknown = df["account_id"].isna()
+        issues += [Issue(int(rows.iat[i]), columns["account_external_id"], str(ext.iat[i]),
+                         "no account with this external id in the book")
+                   for i in unknown[unknown].index]
+    if adapter.checks is not None:
+        issues += adapter.checks(df, rows, columns)
+    # The same key twice in one file (in this chunk or an earlier one): which row wins
+    # would be a guess; report both.
+    key_frame = df[list(key)].astype(str)
+    complete = df[list(key)].notna().all(axis=1).to_numpy()
+    hashes = pd.util.hash_pandas_object(key_frame, index=False).to_numpy().view(np.int64)
+    for at, first in seen_before(hashes[complete], rows[complete], state.seen):
+        i = int(np.flatnonzero(complete)[at])
+        issues.append(Issue(int(rows.iat[i]), columns[key[0]], " / ".join(key_frame.iloc[i]),
+                            f"the same {'/'.join(key)} as row {first}"))
+    if spec.name == "accounts" and "parent_external_id" in df:
+        state.parents += zip(rows.tolist(), df["external_id"].tolist(),
+                             df["parent_external_id"].map(_plain).tolist(), strict=True)
+    if issues:
+        bad_rows = {e.row for e in issues}
+        keep = ~rows.isin(bad_rows)
+        df, rows = df[keep.to_numpy()].reset_index(drop=True), rows[keep].reset_index(drop=True)
+
+    db_cols = [adapter.columns[f] for f in df.columns if f in adapter.columns]
+    incoming = pd.DataFrame({adapter.columns[f]: df[f] for f in df.columns
+                             if f in adapter.columns})
+    if spec.parent:
+        incoming["account_id"] = df["account_id"].astype("int64")
+    extra_custom: list[dict[str, Any]] | None = None
+    arr_known = pd.Series(False, index=df.index)
+    if spec.name == "accounts":
+        derived = derive_account_columns(df)
+        if "_arr_known" in derived:
+            arr_known = derived["_arr_known"] | df.get("segment_override",
+                                                       pd.Series(None, index=df.index)).notna()
+        elif "segment_override" in df:
+            arr_known = df["segment_override"].notna()
+        incoming["segment"] = derived["segment"]
+        db_cols.append("segment")
+        extra_custom = _account_contract_fields(df, mapping)
+        if "engagement_model" not in incoming:
+            incoming["_engagement_default"] = derived["_engagement_default"]
+    if spec.name == "surveys" and "contact_email" in df:
+        incoming["contact_id"] = _contact_ids(session, df, result, state)
+        db_cols.append("contact_id")
+    has_custom = "custom_fields" in df or extra_custom is not None
+    key_cols = [adapter.key_columns[k] for k in key]
+
+    select_cols = list(dict.fromkeys(["id", *key_cols, *db_cols] +
+                                     (["custom_fields"] if has_custom else [])))
+    wanted = {tuple(_plain(v) for v in k)
+              for k in incoming[key_cols].itertuples(index=False, name=None)}
+    existing = _existing(session, table, select_cols, key_cols, list(wanted))
+
+    contracts = _contract_plan(df) if spec.name == "accounts" else [None] * len(df)
+    t_sub = Subscription.__table__
+    old_contracts = {r.external_id: r for r in session.execute(
+        select(t_sub.c.id, t_sub.c.external_id, t_sub.c.start_date, t_sub.c.end_date,
+               t_sub.c.arr_cents, t_sub.c.seats).where(t_sub.c.external_id.like("%#contract")))
+    } if spec.name == "accounts" else {}
+    contract_writes: list[tuple[str, dict[str, Any], Any]] = []
+    records = incoming.astype(object).where(incoming.notna(), None).to_dict("records")
+    customs = df["custom_fields"].tolist() if "custom_fields" in df else [{}] * len(df)
+    now = clock.now()
+    inserts: list[dict[str, Any]] = []
+    updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for i, rec in enumerate(records):
+        if i % POLL_ROWS == 0:
+            state.poll()  # a cancel is answered within a fraction of a second
+        rec = {k: _plain(v) for k, v in rec.items()}
+        custom = dict(customs[i] or {})
+        if extra_custom is not None:
+            custom.update(extra_custom[i])
+        k = tuple(rec[c] for c in key_cols)
+        old = existing.get(k)
+        engagement = rec.pop("_engagement_default", None)
+        if old is None:
+            # Every row carries the same keys (one executemany); a blank takes the default.
+            new = {**adapter.defaults,
+                   **{c: v if v is not None else adapter.defaults.get(c)
+                      for c, v in rec.items()}}
+            if spec.name == "accounts":
+                new.setdefault("engagement_model", engagement)
+            if "custom_fields" in table.c:
+                new["custom_fields"] = custom
+            if "version" in table.c:
+                new.update(version=1, created_at=now, updated_at=now)
+            elif "created_at" in table.c:
+                new.update(created_at=now, updated_at=now)
+            inserts.append(new)
+            result.inserted += 1
+        else:
+            changed = {c: rec[c] for c in db_cols
+                       if c in rec and rec[c] is not None and rec[c] != old.get(c)}
+            if spec.name == "accounts" and "segment" in changed and not arr_known.iat[i]:
+                changed.pop("segment")  # neither ARR nor segment in the file: keep the book's
+            if has_custom:
+                merged = {**(old.get("custom_fields") or {}), **custom}
+                if merged != (old.get("custom_fields") or {}):
+                    changed["custom_fields"] = merged
+            contract_diff = _contract_diff(contracts[i], old_contracts.get(
+                f"{rec.get('external_id')}#contract"))
+            if not changed and not contract_diff:
+                result.unchanged += 1
+            else:
+                result.updated += 1
+                label = "/".join(str(x) for x in k)
+                diffs = [(c, old.get(c), v) for c, v in changed.items()
+                         if c != "custom_fields"] + contract_diff
+                if "custom_fields" in changed:  # one line per custom field that differs
+                    before_c = old.get("custom_fields") or {}
+                    diffs += [(f"custom: {name}", before_c.get(name), value)
+                              for name, value in changed["custom_fields"].items()
+                              if before_c.get(name) != value]
+                for c, before, after in diffs:
+                    if len(result.changes) < MAX_CHANGES:
+                        result.changes.append(FieldChange(label, c, before, after))
+                if changed:
+                    updates.setdefault(tuple(sorted(changed)), []).append(
+                        {"_id": old["id"], **changed})
+        if contracts[i] is not None:
+            ext = rec["external_id"]
+            old_c = old_contracts.get(f"{ext}#contract")
+            if old_c is None or _contract_diff(contracts[i], old_c):
+                contract_writes.append((ext, contracts[i], old_c))
+    if inserts:
+        session.execute(insert(table), inserts)
+    for cols, params in updates.items():
+        values: dict[str, Any] = {c: bindparam(c) for c in cols}
+        if "version" in table.c:
+            values.update(version=table.c.version + 1, updated_at=now)
+        session.execute(update(table).where(table.c.id == bindparam("_id")).values(values),
+                        params, execution_options={"synchronize_session": False})
+    if contract_writes:
+        _write_contracts(session, contract_writes, now)
+    return issues
+
+
+def _existing(session: Session, table: Any, select_cols: list[str], key_cols: list[str],
+              wanted: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The book's records with the keys of one chunk (not the whole table), by key."""
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    cols = [table.c[c] for c in key_cols]
+    step = max(1, 20_000 // len(cols))  # bound parameters per statement
+    for at in range(0, len(wanted), step):
+        batch = wanted[at:at + step]
+        where = cols[0].in_([k[0] for k in batch]) if len(cols) == 1 else \
+            tuple_(*cols).in_(batch)
+        for rec in session.execute(select(*(table.c[c] for c in select_cols))
+                                   .where(where)).mappings():
+            row = {c: _plain(rec[c]) for c in select_cols}
+            out[tuple(row[c] for c in key_cols)] = row
+    return out
+
+
+def _finish_records(session: Session, spec: E.EntitySpec, mapping: Mapping,
+                    state: _Stream) -> list[Issue]:
+    """After the last chunk: parents, which may come later in the file than their children."""
+    if not state.parents:
+        return []
+    ids = account_ids(session)
+    column = mapping.mapped()["parent_external_id"]
+    issues = [Issue(row, column, parent, "no account with this external id (parent)")
+              for row, _child, parent in state.parents if parent and parent not in ids]
+    _set_parents(session, [(child, parent) for _row, child, parent in state.parents])
+    return issues
+
+
+def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult,
+                 state: _Stream) -> pd.Series:
+    """The contact each survey answer came from, found by e-mail within its account."""
+
+    if state.contacts is None:
+        state.contacts = {(a, (e or "").casefold()): c for c, a, e in session.execute(
+            select(Contact.id, Contact.account_id, Contact.email))}
+    known = state.contacts
+    emails = df["contact_email"].fillna("").str.casefold()
+    found = [known.get((a, e)) if e else None
+             for a, e in zip(df["account_id"].tolist(), emails.tolist(), strict=True)]
+    missing = sum(1 for f, e in zip(found, emails.tolist(), strict=True) if e and f is None)
+    if missing:
+        result.notes.append(f"{missing} answers name an e-mail that is not a contact of their "
+                            "account; they are kept without a contact")
+    return pd.Series(found, index=df.index, dtype=object)
+
+
+def _account_contract_fields(df: pd.DataFrame, mapping: Mapping) -> list[dict[str, Any]]:
+    """ARR, MRR, seats and renewal date of an account file, kept as custom fields too when
+    there is no renewal date to build a contract subscription from."""
+    mapped = mapping.mapped()
+    out: list[dict[str, Any]] = [{} for _ in range(len(df))]
+    has_contract = "arr" in df and "renewal_date" in df
+    for f in ("arr", "mrr", "seats", "renewal_date"):
+        if f not in df or (has_contract and f in ("arr", "renewal_date", "seats")):
+            continue
+        col = mapped[f]
+        for i, v in enumerate(df[f].tolist()):
+            v = _plain(v)
+            if v is not None:
+                out[i][col] = v.isoformat() if isinstance(v, date) else (
+                    v / 100 if f in ("arr", "mrr") else v)
+    return out
+
+
+def _contract_plan(df: pd.DataFrame) -> list[dict[str, Any] | None]:
+    """An account file with ARR and a renewal date describes the current contract: it is kept
+    as a subscription (``<external id>#contract``) so ARR and renewals show everywhere."""
+    if "arr" not in df or "renewal_date" not in df:
+        return [None] * len(df)
+    plans: list[dict[str, Any] | None] = []
+    for i in range(len(df)):
+        arr, renew = _plain(df["arr"].iat[i]), _plain(df["renewal_date"].iat[i])
+        if arr is None or renew is None:
+            plans.append(None)
+            continue
+        since = _plain(df["customer_since"].iat[i]) if "customer_since" in df else None
+        # The contract runs to the renewal date, which is its end as everywhere in csdesk
+        # (the pipeline, the demo, the renewal records): the CRM's date is the one shown.
+        end = renew
+        start = since if since is not None and since <= end else end - timedelta(days=364)
+        seats = _plain(df["seats"].iat[i]) if "seats" in df else None
+        plans.append({"start_date": start, "end_date": end, "arr_cents": int(arr),
+                      "seats": int(seats) if seats is not None else 0})
+    return plans
+
+
+def _contract_diff(plan: dict[str, Any] | None, old: Any) -> list[tuple[str, Any, Any]]:
+    """(field, old, new) differences of the contract, in the file's own terms."""
+    if plan is None:
+        return []
+    if old is None:
+        return [("arr", None, plan["arr_cents"]),
+                ("renewal_date", None, plan["end_date"])]
+    out = []
+    if old.arr_cents != plan["arr_cents"]:
+        out.append(("arr", old.arr_cents, plan["arr_cents"]))
+    if old.end_date != plan["end_date"]:
+        out.append(("renewal_date", old.end_date, plan["end_date"]))
+    if old.seats != plan["seats"]:
+        out.append(("seats", old.seats, plan["seats"]))
+    if old.start_date != plan["start_date"]:
+        out.append(("contract_start", old.start_date, plan["start_date"]))
+    return out
+
+
+def _write_contracts(session: Session, writes: list[tuple[str, dict[str, Any], Any]],
+                     now: datetime) -> None:
+    ids = account_ids(session)
+    t = Subscription.__table__
+    for ext, values, old in writes:
+        if old is None:
+            session.execute(insert(t), [{**values, "account_id": ids[ext],
+                                         "external_id": f"{ext}#contract", "currency": "USD",
+                                         "auto_renew": False, "billing_frequency": "annual",
+                                         "custom_fields": {}, "version": 1,
+                                         "created_at": now, "updated_at": now}])
+        else:
+            session.execute(update(t).where(t.c.id == old.id).values(
+                **values, version=t.c.version + 1, updated_at=now))
+
+
+def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
+    ids = account_ids(session)
+    t = Account.__table__
+    current = dict(session.execute(select(t.c.external_id, t.c.parent_id)).tuples().all())
+    params = []
+    for child, parent in pairs:
+        want = ids.get(parent) if parent else None
+        if parent and current.get(child) != want:
+            params.append({"_ext": child, "_parent": want})
+    if params:
+        session.execute(update(t).where(t.c.external_id == bindparam("_ext"))
+                        .values(parent_id=bindparam("_parent")), params,
+                        execution_options={"synchronize_session": False})
+
+
+# -- whole-book folders -------------------------------------------------------------------
+
+
+def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
+                      date_format: str | None = None, progress: ProgressFn | None = None,
+                      cancel: CancelFn | None = None) -> list[ImportResult]:
+    """Import a csdesk whole-book export folder in dependency order, as one transaction."""
+    files = {p.stem: p for p in folder.glob("*.csv")}
+    order = [name for name in E.IMPORT_ORDER if name in files]
+    unknown = sorted(set(files) - set(E.IMPORT_ORDER))
+    if not order:
+        raise ImportUsageError(f"{folder} holds no csdesk export files "
+                               f"({', '.join(n + '.csv' for n in E.IMPORT_ORDER)})")
+    prepared = []
+    for name in order:
+        req = ImportRequest(files[name], entity=name, dry_run=dry_run, date_format=date_format)
+        info, spec, mapping, key = prepare(db, req)
+        prepared.append((req, info, spec, mapping, key))
+    results = [_new_result(info, spec, mapping, key, req)
+               for req, info, spec, mapping, key in prepared]
+    if unknown:
+        results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
+    rep = Reporter(progress, cancel)
+    with _transaction(db, results, dry_run, rep) as session:
+        for n, ((req, info, spec, mapping, key), result) in enumerate(
+                zip(prepared, results, strict=True)):
+            rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
+            _import_one(session, info, spec, mapping, key, req, result, Reporter(None, cancel))
+            session.flush()
+            if result.error_count:
+                break
+        if not any(r.error_count for r in results):
+            resegment(session)
+    _finish(rep, results)
+    return results
+
+
+# -- error report -------------------------------------------------------------------------
+
+
+def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = False) -> int:
+    """The rows in error, as they were, plus the row number and the reasons: fix and re-import.
+
+    The two extra columns (``csdesk_row``, ``csdesk_errors``) are ignored on import. The file
+    imported is never written over, nor any other file but an earlier error report, unless
+    ``overwrite`` (a save dialog asked).
+    """
+    source = Path(result.source)
+    with contextlib.suppress(OSError):
+        if path.exists() and source.exists() and path.samefile(source):
+            raise ReplaceRefused(f"{path} is the file being imported; the rows in error were "
+                                 "not written (give another file name)")
+    check_replace(path, ours=made_by_csdesk(path, ",".join(E.ERROR_COLUMNS).encode()),
+                  overwrite=overwrite, what="an error report csdesk wrote")
+    reasons: dict[int, list[str]] = {}
+    for e in result.errors:
+        reasons.setdefault(e.row, []).append(
+            f"{e.column}: {e.reason}" if e.column else e.reason)
+    try:  # whole or not at all, and private: the rows hold the customer's data
+        with atomic_open(path, "w", newline="", encoding="utf-8-sig") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([*result.header, *E.ERROR_COLUMNS])
+            for row in sorted(reasons):
+                record = result.error_records.get(row, [])
+                record = (record + [""] * len(result.header))[: len(result.header)]
+                writer.writerow([*record, row, "; ".join(reasons[row])])
+    except OSError as exc:
+        raise FileWriteError(f"the list of rows in error was not written: "
+                             f"{describe_os_error(exc, path)}") from exc
+    return len(reasons)
+
+
+__all__ = [
+    "CUSTOM",
+    "IGNORE",
+    "CancelledTooLate",
+    "ImportRequest",
+    "ImportResult",
+    "ImportUsageError",
+    "prepare",
+    "run_folder_import",
+    "run_import",
+    "write_error_report",
+]
