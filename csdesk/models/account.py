@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from csdesk.models.base import Base, TimestampMixin, VersionedMixin, str_enum
+from csdesk.models.base import Base, ChildOptions, TimestampMixin, VersionedMixin, str_enum
 from csdesk.models.enums import (
     AccountStatus,
     AdvocacyLevel,
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # Children of an account go with it: the database cascades (ON DELETE CASCADE) and the ORM
 # trusts it (passive_deletes) rather than loading millions of usage rows to delete them.
-_CHILD = {"cascade": "all, delete-orphan", "passive_deletes": True}
+_CHILD: ChildOptions = {"cascade": "all, delete-orphan", "passive_deletes": True}
 
 
 class Account(VersionedMixin, TimestampMixin, Base):

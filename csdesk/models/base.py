@@ -12,9 +12,19 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 
-from sqlalchemy import JSON, BigInteger, DateTime, Enum, Integer, MetaData, String, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Enum,
+    FromClause,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 NAMING_CONVENTION = {
@@ -90,9 +100,20 @@ class VersionedMixin:
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
+    if TYPE_CHECKING:
+        # Given by the mapped class this mixes into (DeclarativeBase declares it there).
+        __table__: ClassVar[FromClause]
+
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
         return {"version_id_col": cls.__table__.c.version}
+
+
+class ChildOptions(TypedDict):
+    """The relationship() options an aggregate gives its children (see ``_CHILD`` in models)."""
+
+    cascade: str
+    passive_deletes: bool
 
 
 MONEY = BigInteger  # minor units; BigInteger so a whole book's sums never overflow

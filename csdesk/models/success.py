@@ -20,13 +20,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from csdesk.models.base import CURRENCY, MONEY, Base, TimestampMixin, VersionedMixin, str_enum
+from csdesk.models.base import (
+    CURRENCY,
+    MONEY,
+    Base,
+    ChildOptions,
+    TimestampMixin,
+    VersionedMixin,
+    str_enum,
+)
 from csdesk.models.enums import MilestoneStatus, ObjectiveStatus, OwnerSide, PlanStatus
 
 if TYPE_CHECKING:
     from csdesk.models.account import Account, Contact
 
-_CHILD = {"cascade": "all, delete-orphan", "passive_deletes": True}
+_CHILD: ChildOptions = {"cascade": "all, delete-orphan", "passive_deletes": True}
 
 plan_stakeholders = Table(
     "plan_stakeholders",
