@@ -166,7 +166,7 @@ def _bind(row: tuple[Any, ...], json_at: set[int]) -> tuple[Any, ...]:
     import json
     from datetime import datetime
 
-    out = []
+    out: list[object] = []
     for j, v in enumerate(row):
         if j in json_at:
             out.append(None if v is None else json.dumps(v, ensure_ascii=False))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TypedDict
 
 import csdesk.models.enums as enums
 
@@ -94,6 +95,13 @@ ACCOUNT_REF = FieldSpec("account_external_id", "id", True,
                          "account", "customer id", "account number", "accountexternalid"))
 
 
+class _Bounds(TypedDict, total=False):
+    """The numeric limits _f takes as keywords, for a set of fields that share them."""
+
+    minimum: float | None
+    maximum: float | None
+
+
 def _f(name: str, kind: Kind, required: bool = False, *synonyms: str, minimum: float | None = None,
        maximum: float | None = None,
        enum: tuple[tuple[str, ...], dict[str, str]] | None = None) -> FieldSpec:
@@ -169,7 +177,7 @@ _add(EntitySpec("subscriptions", "Subscriptions", (
     _f("billing_frequency", "enum", False, "billing", "billing period", enum=_BILL),
 ), keys=(("external_id",),)))
 
-_USAGE_INT = {"minimum": 0}
+_USAGE_INT: _Bounds = {"minimum": 0}
 _add(EntitySpec("usage", "Usage (one row per account and date)", (
     ACCOUNT_REF,
     _f("date", "date", True, "day", "week", "snapshot date", "usage date", "period"),

@@ -42,7 +42,8 @@ class RecordShape:
 
     @property
     def blank(self) -> np.ndarray:
-        return (self.fields == 1) & (self.ends - self.starts == 0)
+        blank: np.ndarray = (self.fields == 1) & (self.ends - self.starts == 0)
+        return blank
 
 
 def scan_blocks(path: str, start: int, delimiter: str) -> Iterator[RecordShape]:

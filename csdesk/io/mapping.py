@@ -155,9 +155,9 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
     for col in header:
         if col in columns:
             continue
-        target = known.get(col.casefold())
-        if target and target not in taken:
-            assign(col, target, f"{profile} profile")
+        found = known.get(col.casefold())
+        if found and found not in taken:
+            assign(col, found, f"{profile} profile")
     names: dict[str, str] = {}
     for f in spec.fields:
         for alias in (f.name, f.name.replace("_", " "), *f.synonyms):
@@ -165,9 +165,9 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
     for col in header:
         if col in columns:
             continue
-        target = names.get(normalise(col))
-        if target and target not in taken:
-            assign(col, target, "name")
+        found = names.get(normalise(col))
+        if found and found not in taken:
+            assign(col, found, "name")
     for col in header:
         if col in columns:
             continue

@@ -18,7 +18,7 @@ import codecs
 import csv
 import io
 import sys
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -94,7 +94,7 @@ def _check_text(line: str, row: int) -> None:
 
 
 def _records(path: Path, encoding: str, delimiter: str, skip: int = 0,
-             position: list[Any] | None = None) -> Iterator[tuple[int, list[str]]]:
+             position: list[Any] | None = None) -> Generator[tuple[int, list[str]], None, None]:
     """(row number, fields) for every record, blank lines included as empty lists.
 
     ``position``, when given, receives the raw file's ``tell`` so the caller can report

@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, cast
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
     Enum,
-    FromClause,
     Integer,
     MetaData,
     String,
+    Table,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
@@ -81,6 +81,10 @@ class Base(DeclarativeBase):
     """Base class of all csdesk models."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every csdesk model maps a Table (DeclarativeBase says only FromClause), which the
+        # bulk paths hand to insert()/update() and to the sync adapters.
+        __table__: ClassVar[Table]
     type_annotation_map = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSON(),
@@ -100,13 +104,10 @@ class VersionedMixin:
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
-    if TYPE_CHECKING:
-        # Given by the mapped class this mixes into (DeclarativeBase declares it there).
-        __table__: ClassVar[FromClause]
-
     @declared_attr.directive
     def __mapper_args__(cls) -> dict[str, Any]:
-        return {"version_id_col": cls.__table__.c.version}
+        # cls is the mapped class this mixes into, so a Base with its table by now.
+        return {"version_id_col": cast("type[Base]", cls).__table__.c.version}
 
 
 class ChildOptions(TypedDict):

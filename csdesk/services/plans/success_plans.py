@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
@@ -269,7 +270,9 @@ def _instantiate(plan: SuccessPlan, body: dict[str, Any], start: date) -> None:
 
 # -- editing: one function per node kind, each version-checked ----------------------------
 
-_MODELS = {"objective": Objective, "milestone": Milestone, "task": PlanTask}
+PlanNode = Objective | Milestone | PlanTask
+_MODELS: dict[str, type[PlanNode]] = {
+    "objective": Objective, "milestone": Milestone, "task": PlanTask}
 _FIELDS = {
     "objective": {"title", "kpi_name", "kpi_unit", "baseline", "current", "target",
                   "due_date", "status", "owner_side", "owner_contact_id"},
@@ -278,12 +281,13 @@ _FIELDS = {
 }
 
 
-def _plan_of(s: Any, kind: str, node: Any) -> SuccessPlan:
+def _plan_of(s: Session, kind: str, node: object) -> SuccessPlan:
+    # ``kind`` names what ``node`` is.
     if kind == "objective":
-        return node.plan
+        return cast(Objective, node).plan
     if kind == "milestone":
-        return node.objective.plan
-    return node.milestone.objective.plan
+        return cast(Milestone, node).objective.plan
+    return cast(PlanTask, node).milestone.objective.plan
 
 
 def _check(kind: str, node: Any, plan: SuccessPlan) -> None:
@@ -312,7 +316,7 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
     if bad:
         raise ValidationError(sorted(bad)[0], f"{sorted(bad)[0]} is not a field of a {kind}")
     with db.write() as s:
-        node = s.get(_MODELS[kind], node_id)
+        node = cast("PlanNode | None", s.get(_MODELS[kind], node_id))
         if node is None:
             raise ConflictError(f"this {kind} was deleted elsewhere; reload")
         if node.version != expected_version:
@@ -328,9 +332,9 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
             setattr(node, name, value)
         plan = _plan_of(s, kind, node)
         _check(kind, node, plan)
-        if kind == "objective":
+        if isinstance(node, Objective):  # kind == "objective"
             _settle_status(node, plan, set_by_csm="status" in changes)
-        if kind == "milestone":
+        if isinstance(node, Milestone):  # kind == "milestone"
             if "status" in changes or "done_date" in changes:
                 if node.status == MilestoneStatus.DONE and node.done_date is None:
                     node.done_date = clock.today()
@@ -388,9 +392,8 @@ def add_node(db: Database, kind: str, parent_id: int, title: str, *,
         siblings.insert(len(siblings) if position is None else position, node)
         for i, sib in enumerate(siblings):
             sib.position = i
-        plan = parent if kind == "objective" else _plan_of(s, {"milestone": "objective",
-                                                                "task": "milestone"}[kind],
-                                                           parent)
+        plan = cast(SuccessPlan, parent) if kind == "objective" else _plan_of(
+            s, {"milestone": "objective", "task": "milestone"}[kind], parent)
         _check(kind, node, plan)
         s.flush()
         return node.id
@@ -439,7 +442,8 @@ def restore_node(db: Database, kind: str, parent_id: int, data: dict[str, Any]) 
     node_id = add_node(db, kind, parent_id, title, position=position, **fields)
     child_kind = {"objective": "milestone", "milestone": "task"}.get(kind)
     for child in children:
-        restore_node(db, child_kind, node_id, child)  # type: ignore[arg-type]
+        assert child_kind is not None  # only objectives and milestones have children
+        restore_node(db, child_kind, node_id, child)
     return node_id
 
 
@@ -450,8 +454,9 @@ def move_node(db: Database, kind: str, node_id: int, new_parent_id: int,
     parent_attr = {"objective": "plan", "milestone": "objective", "task": "milestone"}[kind]
     parent_model = {"objective": SuccessPlan, "milestone": Objective, "task": Milestone}[kind]
     with db.write() as s:
-        node = s.get(_MODELS[kind], node_id)
-        new_parent = s.get(parent_model, new_parent_id)
+        node = cast("PlanNode | None", s.get(_MODELS[kind], node_id))
+        new_parent = cast("SuccessPlan | Objective | Milestone | None",
+                          s.get(parent_model, new_parent_id))
         if node is None or new_parent is None:
             raise CsdeskError(f"cannot move this {kind} there")
         old_parent = getattr(node, parent_attr)
@@ -544,10 +549,10 @@ def first_value_milestone_id(db: Database, plan_id: int) -> int | None:
 def templates(db: Database, segment: str | None = None) -> list[tuple[str, str, str | None]]:
     """(key, name, segment) of the templates, the segment's own first."""
     with db.read() as s:
-        rows = s.execute(select(PlanTemplate.key, PlanTemplate.name, PlanTemplate.segment)
-                         .order_by(PlanTemplate.name)).all()
-    rows = [tuple(r) for r in rows]
-    return sorted(rows, key=lambda r: r[2] != segment)  # type: ignore[return-value]
+        rows = [(key, name, seg) for key, name, seg in s.execute(
+            select(PlanTemplate.key, PlanTemplate.name, PlanTemplate.segment)
+            .order_by(PlanTemplate.name)).tuples()]
+    return sorted(rows, key=lambda r: r[2] != segment)
 
 
 def save_template(db: Database, key: str, name: str, body: dict[str, Any],
