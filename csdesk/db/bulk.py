@@ -108,7 +108,10 @@ def upsert_rows(
         # 0); one it updated carries this transaction's id there.
         if len(rows) >= COPY_FROM and hasattr(cur, "copy"):
             return _copy_upsert(cur, table, columns, sql, rows, quote)
-        cur.executemany(sql + " RETURNING (xmax = 0)", rows, returning=True)
+        # psycopg's executemany takes returning=; SQLAlchemy's DBAPICursor protocol has no
+        # such keyword (and psycopg's own Cursor type wants a LiteralString query).
+        cur.executemany(sql + " RETURNING (xmax = 0)", rows,
+                        returning=True)  # type: ignore[call-arg]
         flags: list[bool] = []
         while True:
             flags += [bool(r[0]) for r in cur.fetchall()]

@@ -43,7 +43,7 @@ def save_settings(db: Database, *, starts: dict[str, int] | None = None,
     """Save the renewal settings given (process starts, churn reasons, expansion plan
     limits) in one transaction, after checking them all: a refused value writes nothing."""
 
-    values = {}
+    values: dict[str, object] = {}
     if starts is not None:
         values[STARTS_SETTING] = _check_starts(starts)
     if reasons is not None:

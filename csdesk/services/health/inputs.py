@@ -111,7 +111,8 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     lo = pairs["as_of"].min()
 
     def since(days: int) -> date:
-        return (lo - pd.Timedelta(days=days)).date()
+        day: date = (lo - pd.Timedelta(days=days)).date()
+        return day
 
     acc = read_frame(session, only(select(Account.id.label("account_id"),
                                           Account.engagement_model, Account.customer_since,

@@ -62,7 +62,8 @@ def to_ics(rows: list[RenewalRow], *, stamp: date | None = None,
             event.add_component(alarm)
         cal.add_component(event)
     report.checkpoint(0.9, "Writing the calendar")
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical
 
 
 def write_ics(path: Path, rows: list[RenewalRow], *, stamp: date | None = None,

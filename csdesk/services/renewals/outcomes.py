@@ -130,6 +130,7 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
             renewal.notes = (renewal.notes + "\n" if renewal.notes else "") + note
         new_id = None
         if kind == O.CHURNED:
+            assert reason is not None  # checked against the book's reasons above
             renewal.churn_reason_code = reason
             renewal.churn_category = ChurnCategory(reasons[reason])
             account.status = AccountStatus.CHURNED

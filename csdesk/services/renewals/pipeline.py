@@ -17,6 +17,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
@@ -225,15 +226,15 @@ def outlook(db: Database, *, today: date | None = None,
     return {r.account_id: r for r in pipeline(db, today=today, account_ids=account_ids)}
 
 
-def _latest_usage(s: object, today: date, account_ids: list[int] | None = None
+def _latest_usage(s: Session, today: date, account_ids: list[int] | None = None
                   ) -> dict[int, tuple[int | None, int | None]]:
     """Each account's most recent active users and licensed seats (up to today)."""
-    latest = select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d")).where(
+    newest = select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d")).where(
         UsageSnapshot.date <= today)
     if account_ids is not None:
-        latest = latest.where(UsageSnapshot.account_id.in_(account_ids))
-    latest = latest.group_by(UsageSnapshot.account_id).subquery()
-    rows = s.execute(  # type: ignore[attr-defined]
+        newest = newest.where(UsageSnapshot.account_id.in_(account_ids))
+    latest = newest.group_by(UsageSnapshot.account_id).subquery()
+    rows = s.execute(
         select(UsageSnapshot.account_id, UsageSnapshot.active_users,
                UsageSnapshot.licensed_seats)
         .join(latest, (UsageSnapshot.account_id == latest.c.account_id)

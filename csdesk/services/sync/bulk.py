@@ -18,7 +18,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,14 +43,16 @@ CHUNK_ROWS = 100_000  # rows a chunk: a 4M-row usage file peaks ~470 MB (549 MB 
 def _date_codes(values: pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(values.to_numpy(dtype=object))
     rank = np.argsort(np.argsort(np.array([d.toordinal() for d in uniques], dtype=np.int64)))
-    return rank[codes]
+    ranked: np.ndarray = rank[codes]
+    return ranked
 
 
-def _iso_dates(values: pd.Series) -> np.ndarray:
+def _iso_dates(values: pd.Series) -> list[str]:
     """ISO strings for a column of dates, converting each distinct date once."""
     codes, uniques = pd.factorize(values)
     iso = np.array([d.isoformat() for d in uniques], dtype=object)
-    return iso[codes].tolist()
+    strings: list[str] = iso[codes].tolist()
+    return strings
 
 
 def import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
@@ -87,6 +89,11 @@ class _Prepared:
     ambiguous: AmbiguousDates | None = None
 
 
+# What the reader thread hands the writer: a chunk, the staged totals, the end, or a failure.
+_Message = (tuple[Literal["chunk"], _Prepared] | tuple[Literal["totals"], list[tuple[object, ...]]]
+            | tuple[Literal["done"], None] | tuple[Literal["error"], BaseException])
+
+
 class _Producer(threading.Thread):
     """Reads and checks chunks on a second thread while the caller writes the previous one.
 
@@ -100,7 +107,7 @@ class _Producer(threading.Thread):
         super().__init__(name="csdesk-import-reader", daemon=True)
         self.info, self.spec, self.mapping, self.opts = info, spec, mapping, opts
         self.ids, self.fast = ids, fast
-        self.queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=2)
+        self.queue: queue.Queue[_Message] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         mapped = mapping.mapped()
         self.value_fields = [f for f in spec.field_names if f in mapped
@@ -129,7 +136,7 @@ class _Producer(threading.Thread):
             if self.stage is not None:
                 self.stage.close()
 
-    def _put(self, item: tuple[str, object]) -> None:
+    def _put(self, item: _Message) -> None:
         while not self.stop.is_set():
             try:
                 self.queue.put(item, timeout=0.1)
@@ -192,22 +199,22 @@ def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
         fraction = 0.0
         while True:
             try:
-                kind, payload = producer.queue.get(timeout=0.25)
+                message = producer.queue.get(timeout=0.25)
             except queue.Empty:  # the reader is still at work: answer a cancel meanwhile
                 rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
                 continue
-            if kind == "error":
-                raise payload  # type: ignore[misc]
-            if kind == "done":
+            if message[0] == "error":
+                raise message[1]
+            if message[0] == "done":
                 break
-            if kind == "totals":  # only sent when no row was in error
-                rows: list[tuple[object, ...]] = payload  # type: ignore[assignment]
+            if message[0] == "totals":  # only sent when no row was in error
+                rows = message[1]
                 fields = ["usage_count", "duration_seconds", "errors"]
                 done += upsert_rows(session, table, ["account_id", "date", "feature", *fields],
                                     keys, rows)
                 valid += len(rows)
                 continue
-            chunk: _Prepared = payload  # type: ignore[assignment]
+            chunk = message[1]
             result.rows += chunk.rows_seen
             fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
             rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
@@ -326,7 +333,9 @@ def _lookup(ext: pd.Series, ids: dict[str, int]) -> pd.Series:
 
 
 def _nullable_ints(col: pd.Series) -> list[int | None]:
-    return pd.array(col, dtype="Int64").to_numpy(dtype=object, na_value=None).tolist()
+    ints: list[int | None] = pd.array(col, dtype="Int64").to_numpy(dtype=object,
+                                                                  na_value=None).tolist()
+    return ints
 
 
 def _nullable_floats(col: pd.Series) -> list[float | None]:
