@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 
 from csdesk import clock
 from csdesk.db import Database
@@ -190,10 +190,11 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
     if values.get("segment_override"):
         values["segment_override"] = Segment(values["segment_override"])
     with db.write() as s:
-        done = s.execute(update(Account).where(Account.id == account_id,
-                                               Account.version == expected_version)
-                         .values(**values, version=Account.version + 1),
-                         execution_options={"synchronize_session": False})
+        # An UPDATE's result is a CursorResult, which has the rowcount.
+        done = cast(CursorResult[Any], s.execute(
+            update(Account).where(Account.id == account_id, Account.version == expected_version)
+            .values(**values, version=Account.version + 1),
+            execution_options={"synchronize_session": False}))
         if done.rowcount != 1:
             raise ConflictError("this account was changed elsewhere since you opened it; "
                                 "your edit was not saved — reload to see the newer data")
@@ -206,10 +207,11 @@ def set_owner(db: Database, account_ids: list[int], owner: str) -> int:
     if not owner:
         raise ValidationError("owner", "the owner cannot be blank")
     with db.write() as s:
-        done = s.execute(update(Account).where(Account.id.in_(account_ids),
-                                               Account.owner.is_distinct_from(owner))
-                         .values(owner=owner, version=Account.version + 1),
-                         execution_options={"synchronize_session": False})
+        done = cast(CursorResult[Any], s.execute(
+            update(Account).where(Account.id.in_(account_ids),
+                                  Account.owner.is_distinct_from(owner))
+            .values(owner=owner, version=Account.version + 1),
+            execution_options={"synchronize_session": False}))
         return int(done.rowcount)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from sqlalchemy import and_, func, select
 
@@ -107,7 +108,7 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
-    rows.sort(key=lambda r: r[-2])  # the table opens sorted by name
+    rows.sort(key=lambda r: cast(str, r[-2]))  # the table opens sorted by name
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key")
 
 
@@ -134,9 +135,10 @@ def last_touch(db: Database, *, as_of: date | None = None,
 
 
 def open_task_counts(db: Database, *, as_of: date | None = None,
-                     account_ids: list[int] | None = None) -> dict[int, int]:
+                     account_ids: list[int] | None = None) -> dict[int | None, int]:
     """How many open tasks each account has, as the worklist counts them: open, or snoozed
-    until a day that has come (accounts with none are absent)."""
+    until a day that has come (accounts with none are absent; tasks on no account are
+    counted under None)."""
     as_of = as_of or clock.today()
     stmt = (select(Task.account_id, func.count())
             .where((Task.status == TaskStatus.OPEN)

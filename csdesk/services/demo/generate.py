@@ -350,7 +350,8 @@ class _Generator:
     def subscriptions(self) -> None:
         rng, T, n = self.rng, self.T, self.n
         window = T - 730
-        subs, renewals = [], []
+        subs: list[tuple[object, ...]] = []
+        renewals: list[tuple[object, ...]] = []
         self.churned_on = np.full(n, -1)
         self.arr_now = self.arr0.copy()
         self.cur_start = np.zeros(n, dtype=int)
@@ -506,7 +507,7 @@ class _Generator:
         self.breadth = np.clip(np.round(FEATURES * _sigmoid(0.2 + 0.8 * self.h
                                                             + rng.normal(0, 0.3, n))),
                                1, FEATURES).astype(int)
-        self.iso_weeks = np.array([_iso(w) for w in self.weeks], dtype=object)
+        self.iso_weeks = np.array([_iso(w) for w in self.weeks.tolist()], dtype=object)
         self.usage_id = self.feature_id = 0
         for lo in range(0, n, self.USAGE_BLOCK):
             self._usage_block(slice(lo, min(n, lo + self.USAGE_BLOCK)))

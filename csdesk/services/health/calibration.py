@@ -184,6 +184,7 @@ def cross_validated_auc(x: pd.DataFrame, y: np.ndarray, k: int = FOLDS
         if y[train].sum() in (0, train.sum()):
             continue
         xa, xb = _standardise(x[train], x[test])
+        assert xb is not None  # given a test frame, _standardise returns it standardised
         result, _ = _fit(xa, y[train])
         pred[test] = _predict(result, xb)
     return auc(y, pred), pred
@@ -376,7 +377,7 @@ def magic_number(db: Database, *, metric: str = "key_events", days: int = 90,
     totals = first.groupby("account_id")["value"].sum()[covered]
     kept = acc.set_index("account_id").loc[totals.index, "status"] != "churned"
     n = len(totals)
-    best = (None, None, None, 0, 0)
+    best: tuple[float | None, float | None, float | None, int, int] = (None, None, None, 0, 0)
     if n >= 20 and kept.nunique() == 2:
         values, retained = totals.to_numpy(float), kept.to_numpy(bool)
         best_gap = -1.0

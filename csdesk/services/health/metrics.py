@@ -147,7 +147,8 @@ def _period(book: _Book, period: str, segment: str | None = None,
             of = book.accounts.set_index("account_id")[column]
             ids = set(of[of == wanted].index)
             frames = [f[f["account_id"].isin(ids)] for f in frames]
-    values, counts, behind = _compute(*frames, start, end)
+    subs, renewals, accounts, acts = frames
+    values, counts, behind = _compute(subs, renewals, accounts, acts, start, end)
     return PeriodMetrics(period, start, end, segment, values, counts, behind)
 
 

@@ -212,6 +212,7 @@ def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:
                         "review health again in 30 days."))
     if d.quarters and d.quarters[-1].seats and d.quarters[-1].active_users is not None:
         q = d.quarters[-1]
+        assert q.active_users is not None  # checked just above
         use = q.active_users / q.seats if q.seats else 0
         if use < 0.6:
             out.append(Risk(f"Only {use:.0%} of licensed seats were active in {q.label}.",

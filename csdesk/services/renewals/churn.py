@@ -3,6 +3,7 @@ usage it had before, grouped so a CSM sees which causes cost the most ARR."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -73,8 +74,9 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         left = s.execute(select(Contact.account_id, Contact.left_on)
                          .where(Contact.account_id.in_(ids), Contact.is_champion.is_(True),
                                 Contact.left_company.is_(True))).all() if ids else []
-    def grouped(rows: list[Any]) -> dict[int, list[Any]]:  # one pass, in the query's order
-        out: dict[int, list[Any]] = {}
+    def grouped(rows: Sequence[Sequence[Any]]
+                ) -> dict[int, list[Sequence[Any]]]:  # one pass, in the query's order
+        out: dict[int, list[Sequence[Any]]] = {}
         for row in rows:
             out.setdefault(row[0], []).append(row[1:])
         return out

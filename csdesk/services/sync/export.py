@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Label, Select, select
 from sqlalchemy.orm import aliased
 
 from csdesk import __version__, clock
@@ -68,7 +68,7 @@ def _query(spec: E.EntitySpec) -> tuple[Select[Any], list[E.FieldSpec], bool]:
     adapter = ADAPTERS[spec.name]
     table = adapter.table
     fields = export_fields(spec)
-    exprs = []
+    exprs: list[Label[Any]] = []  # one per field, each of its own column's type
     parent = aliased(Account)
     stmt_joins = []
     for f in fields:

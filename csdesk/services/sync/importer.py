@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -298,7 +298,10 @@ def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
     for chunk in iter_chunks(info, chunk_rows(info)):
         fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
         rep.checkpoint(fraction, f"Importing… {result.rows:,} rows")
-        state.poll = lambda f=fraction: rep.checkpoint(f, f"Importing… {result.rows:,} rows")
+
+        def poll(f: float = fraction) -> None:
+            rep.checkpoint(f, f"Importing… {result.rows:,} rows")
+        state.poll = poll
         result.rows += len(chunk.rows)
         frame, rows, issues = frame_from_chunk(info.header, chunk)
         try:
@@ -350,7 +353,8 @@ class _Stream:
     """What the import of one file carries from chunk to chunk (all of it small)."""
 
     def __init__(self, rep: Reporter) -> None:
-        self.poll = lambda: rep.checkpoint(0.0, "Importing…")  # cancel, within the chunk
+        # Answers a cancel within the chunk.
+        self.poll: Callable[[], None] = lambda: rep.checkpoint(0.0, "Importing…")
         self.seen: dict[str, Any] = {}  # key hashes and first rows, for duplicates
         self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
         self.contacts: dict[tuple[int, str], int] | None = None
@@ -509,11 +513,12 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
                 if changed:
                     updates.setdefault(tuple(sorted(changed)), []).append(
                         {"_id": old["id"], **changed})
-        if contracts[i] is not None:
+        contract = contracts[i]
+        if contract is not None:
             ext = rec["external_id"]
             old_c = old_contracts.get(f"{ext}#contract")
-            if old_c is None or _contract_diff(contracts[i], old_c):
-                contract_writes.append((ext, contracts[i], old_c))
+            if old_c is None or _contract_diff(contract, old_c):
+                contract_writes.append((ext, contract, old_c))
     if inserts:
         session.execute(insert(table), inserts)
     for cols, params in updates.items():

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import CursorResult, case, func, select, update
 
 from csdesk import clock
 from csdesk.db import Database
@@ -522,10 +522,11 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
                        reason=f.reason, due_date=f.due, priority=Priority(f.priority),
                        owner=f.owner, dedupe_key=f.dedupe_key,
                        checklist=[{"text": step, "done": False} for step in f.checklist]))
-        woken = s.execute(update(Task).where(Task.status == TaskStatus.SNOOZED,
-                                             Task.snoozed_until <= as_of)
-                          .values(status=TaskStatus.OPEN, version=Task.version + 1),
-                          execution_options={"synchronize_session": False}).rowcount
+        # An UPDATE's result is a CursorResult, which has the rowcount.
+        woken = cast(CursorResult[Any], s.execute(
+            update(Task).where(Task.status == TaskStatus.SNOOZED, Task.snoozed_until <= as_of)
+            .values(status=TaskStatus.OPEN, version=Task.version + 1),
+            execution_options={"synchronize_session": False})).rowcount
     report.checkpoint(1.0, f"{counted(len(new), 'new task')}")
     return RunResult(as_of, len(new), len(firings) - len(new), int(woken or 0))
 
