@@ -22,6 +22,8 @@ run: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest

@@ -6,7 +6,7 @@ convention gives every constraint a stable name so later migrations can drop or 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 from alembic import context
 from sqlalchemy import Connection, create_engine
@@ -18,7 +18,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
     """Render csdesk's own column types as plain SQLAlchemy ones.
 
     Migrations must not import the models: a later model change would rewrite history.
@@ -56,7 +56,8 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    # Always set: by alembic.ini, or by csdesk.db.migrate for csdesk's own books.
+    engine = create_engine(cast(str, config.get_main_option("sqlalchemy.url")))
     with engine.connect() as conn:
         _configure(conn)
         conn.commit()

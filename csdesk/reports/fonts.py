@@ -49,7 +49,9 @@ def _charmap(path: Path, index: int = 0) -> set[int]:
     from matplotlib.ft2font import FT2Font
 
     try:
-        font = FT2Font(str(path), _index=index) if index else FT2Font(str(path))
+        # matplotlib's stubs leave out FT2Font's private _index (a face of a .ttc file).
+        font = (FT2Font(str(path), _index=index)  # type: ignore[call-arg]
+                if index else FT2Font(str(path)))
         return set(font.get_charmap())
     except Exception:  # an unreadable system font is simply not a candidate
         return set()
