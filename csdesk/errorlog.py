@@ -30,7 +30,7 @@ _handler: _PrivateRotatingHandler | None = None
 class _PrivateRotatingHandler(RotatingFileHandler):
     """A rotating log whose files are created private (0600), whatever the umask."""
 
-    def _open(self):  # type: ignore[no-untyped-def]
+    def _open(self):
         return open(self.baseFilename, self.mode, encoding=self.encoding,
                     errors=self.errors, opener=lambda p, f: os.open(p, f, PRIVATE_FILE))
 

@@ -286,7 +286,7 @@ class _Paragraph(Paragraph):
             return self.width, self.height
         size = super().wrap(availWidth, availHeight)
         self._wrapped_at = availWidth
-        return size  # type: ignore[no-any-return]
+        return size
 
 
 class _KeepWithNext(KeepTogether):
@@ -304,7 +304,7 @@ class _KeepWithNext(KeepTogether):
             parts = last.splitOn(self.canv, aW, room) if room > 0 else []
             if parts:
                 return [*lead, *parts]
-        return super().split(aW, aH)  # type: ignore[no-any-return]
+        return super().split(aW, aH)
 
 
 class _SplittingTable(Table):
@@ -322,8 +322,8 @@ class _SplittingTable(Table):
         if row is not None and heights[row] > self.TALL:
             parts = self._splitRows(availHeight, doInRowSplit=1)
             if parts:
-                return parts  # type: ignore[no-any-return]
-        return self._splitRows(availHeight)  # type: ignore[no-any-return]
+                return parts
+        return self._splitRows(availHeight)
 
 
 class _Capped(Flowable):
