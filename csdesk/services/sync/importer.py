@@ -30,7 +30,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.db import backup as backups
 from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
-from csdesk.io import entities as E
+from csdesk.io import entities
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
@@ -90,7 +90,7 @@ class CancelledTooLate(Cancelled):
 
 
 def _noun(r: ImportResult) -> str:
-    return E.entity(r.entity).label.split(" (")[0].lower()
+    return entities.entity(r.entity).label.split(" (")[0].lower()
 
 
 def _finish(rep: Reporter, results: list[ImportResult]) -> None:
@@ -110,7 +110,7 @@ class _Rollback(Exception):
 
 
 def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
-            ) -> tuple[CsvInfo, E.EntitySpec, Mapping, tuple[str, ...]]:
+            ) -> tuple[CsvInfo, entities.EntitySpec, Mapping, tuple[str, ...]]:
     """Read the header, pick the entity, map the columns and the key (no data read yet).
 
     ``strict=False`` accepts a mapping that still lacks required fields, for an editor that
@@ -121,9 +121,9 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     if name is None:
         raise ImportUsageError(
             f"cannot tell what {info.path.name} holds; say which with --entity "
-            f"({', '.join(E.ENTITIES)})")
+            f"({', '.join(entities.ENTITIES)})")
     try:
-        spec = E.entity(name)
+        spec = entities.entity(name)
     except KeyError as exc:
         raise ImportUsageError(str(exc.args[0])) from None
     saved = load_mapping(db, request.mapping_name, name) if request.mapping_name else None
@@ -142,7 +142,8 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     return info, spec, mapping, key
 
 
-def choose_key(spec: E.EntitySpec, mapping: Mapping, requested: str | None) -> tuple[str, ...]:
+def choose_key(spec: entities.EntitySpec, mapping: Mapping,
+               requested: str | None) -> tuple[str, ...]:
     mapped = set(mapping.mapped())
     if requested:
         wanted = tuple(k.strip() for k in requested.split(","))
@@ -184,13 +185,6 @@ def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None
                         value={"entity": entity, "columns": dict(mapping.columns)}))
 
 
-def saved_mappings(db: Database) -> dict[str, str]:
-    """name → entity of every saved mapping."""
-    with db.read() as s:
-        rows = s.scalars(select(Setting).where(Setting.key.like("import.mapping.%"))).all()
-        return {r.key.removeprefix("import.mapping."): r.value.get("entity") for r in rows}
-
-
 # -- running ------------------------------------------------------------------------------
 
 
@@ -210,7 +204,7 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
     return result
 
 
-def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[str, ...],
+def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key: tuple[str, ...],
                 request: ImportRequest) -> ImportResult:
     notes = list(info.notes)
     skipped = [c for c, t in mapping.columns.items() if t == IGNORE
@@ -277,7 +271,7 @@ def _log(session: Session, result: ImportResult) -> None:
         error_count=0, errors=[], finished_at=clock.now()))
 
 
-def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                 key: tuple[str, ...], request: ImportRequest, result: ImportResult,
                 rep: Reporter) -> None:
     opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
@@ -287,7 +281,7 @@ def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Ma
         result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
 
 
-def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  key: tuple[str, ...], opts: ParseOptions, result: ImportResult,
                  rep: Reporter) -> None:
     if spec.bulk:
@@ -356,7 +350,7 @@ class _Stream:
         self.contacts: dict[tuple[int, str], int] | None = None
 
 
-def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
+def _date_column(spec: entities.EntitySpec, mapping: Mapping) -> str:
     mapped = mapping.mapped()
     for f in spec.fields:
         if f.kind == "date" and f.name in mapped:
@@ -374,7 +368,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapping: Mapping,
+def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapter, mapping: Mapping,
                     key: tuple[str, ...], df: pd.DataFrame, rows: pd.Series,
                     result: ImportResult, state: _Stream) -> list[Issue]:
     """Check one chunk against the book and write it; return the problems found.
@@ -544,7 +538,7 @@ def _existing(session: Session, table: Any, select_cols: list[str], key_cols: li
     return out
 
 
-def _finish_records(session: Session, spec: E.EntitySpec, mapping: Mapping,
+def _finish_records(session: Session, spec: entities.EntitySpec, mapping: Mapping,
                     state: _Stream) -> list[Issue]:
     """After the last chunk: parents, which may come later in the file than their children."""
     if not state.parents:
@@ -673,11 +667,11 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                       cancel: CancelFn | None = None) -> list[ImportResult]:
     """Import a csdesk whole-book export folder in dependency order, as one transaction."""
     files = {p.stem: p for p in folder.glob("*.csv")}
-    order = [name for name in E.IMPORT_ORDER if name in files]
-    unknown = sorted(set(files) - set(E.IMPORT_ORDER))
+    order = [name for name in entities.IMPORT_ORDER if name in files]
+    unknown = sorted(set(files) - set(entities.IMPORT_ORDER))
     if not order:
         raise ImportUsageError(f"{folder} holds no csdesk export files "
-                               f"({', '.join(n + '.csv' for n in E.IMPORT_ORDER)})")
+                               f"({', '.join(n + '.csv' for n in entities.IMPORT_ORDER)})")
     prepared = []
     for name in order:
         req = ImportRequest(files[name], entity=name, dry_run=dry_run, date_format=date_format)
@@ -717,7 +711,7 @@ def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = Fa
         if path.exists() and source.exists() and path.samefile(source):
             raise ReplaceRefused(f"{path} is the file being imported; the rows in error were "
                                  "not written (give another file name)")
-    check_replace(path, ours=made_by_csdesk(path, ",".join(E.ERROR_COLUMNS).encode()),
+    check_replace(path, ours=made_by_csdesk(path, ",".join(entities.ERROR_COLUMNS).encode()),
                   overwrite=overwrite, what="an error report csdesk wrote")
     reasons: dict[int, list[str]] = {}
     for e in result.errors:
@@ -726,7 +720,7 @@ def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = Fa
     try:  # whole or not at all, and private: the rows hold the customer's data
         with atomic_open(path, "w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.writer(fh)
-            writer.writerow([*result.header, *E.ERROR_COLUMNS])
+            writer.writerow([*result.header, *entities.ERROR_COLUMNS])
             for row in sorted(reasons):
                 record = result.error_records.get(row, [])
                 record = (record + [""] * len(result.header))[: len(result.header)]
