@@ -54,10 +54,6 @@ class CorruptDatabaseError(CsdeskError):
         self.newest_backup = newest_backup
 
 
-class NewerSchemaError(CsdeskError):
-    """The database was written by a newer csdesk; it can only be read."""
-
-
 class ReadOnlyError(CsdeskError):
     """A write was attempted on a database opened read-only."""
 

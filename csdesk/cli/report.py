@@ -65,12 +65,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                                     branding, internal=args.internal)
         elif args.document == "plan":
             from csdesk.reports.plan_pdf import write_plan_pdf
-            from csdesk.services.plans import success_plans as P
+            from csdesk.services.plans import success_plans
 
-            plan_id = P.active_plan_id(db, account)
+            plan_id = success_plans.active_plan_id(db, account)
             if plan_id is None:
                 raise CsdeskError(f"{args.account} has no success plan yet")
-            missing = write_plan_pdf(P.plan_view(db, plan_id, today=as_of), out, branding)
+            plan = success_plans.plan_view(db, plan_id, today=as_of)
+            missing = write_plan_pdf(plan, out, branding)
         else:
             from csdesk.reports.value_pdf import write_value_pdf
             from csdesk.services.plans.value import value_report

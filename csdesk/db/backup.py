@@ -139,17 +139,11 @@ def _copy(source: Path, target: Path,
           *, standalone: bool = True) -> None:
     """A consistent snapshot of ``source`` into ``target`` through the backup API
     (``standalone``: in rollback-journal mode, a single file with nothing beside it)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst, pages=BACKUP_STEP_PAGES, progress=progress)
-            if standalone:  # no -wal/-shm beside a backup, now or when it is read
-                dst.execute("PRAGMA journal_mode=DELETE")
-        finally:
-            dst.close()
-    finally:
-        src.close()
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+            contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst, pages=BACKUP_STEP_PAGES, progress=progress)
+        if standalone:  # no -wal/-shm beside a backup, now or when it is read
+            dst.execute("PRAGMA journal_mode=DELETE")
 
 
 def _remove_partial(tmp: Path) -> None:

@@ -90,9 +90,6 @@ class Mapping:
     how: dict[str, str] = field(default_factory=dict)  # column → "profile"/"name"/"fuzzy"/...
     profile: str | None = None
 
-    def field_for(self, column: str) -> str:
-        return self.columns[column]
-
     def mapped(self) -> dict[str, str]:
         """field → column for the columns mapped to a field."""
         return {f: c for c, f in self.columns.items() if f not in (CUSTOM, IGNORE)}

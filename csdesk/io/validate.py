@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from csdesk.errors import CsvReadError
-from csdesk.io import values as V
+from csdesk.io import values as field_values
 from csdesk.io.entities import EntitySpec, FieldSpec
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping
 from csdesk.io.reader import (
@@ -177,43 +177,43 @@ def _issues(mask: pd.Series, text: pd.Series, rows: pd.Series, column: str,
     return [Issue(int(rows.iat[i]), column, str(text.iat[i])[:200], reason) for i in idx]
 
 
-def _enum_values(text: pd.Series, spec: FieldSpec) -> V.Parsed:
+def _enum_values(text: pd.Series, spec: FieldSpec) -> field_values.Parsed:
     key = text.str.casefold().str.replace(r"[\s\-/]+", "_", regex=True).str.strip("_")
     lookup = {c: c for c in spec.choices}
     lookup.update(spec.aliases)
     values = key.map(lookup)
     reason = f"not one of {', '.join(spec.choices)}"
-    return V.Parsed(values.astype(object).where(values.notna(), None),
+    return field_values.Parsed(values.astype(object).where(values.notna(), None),
                     text.notna() & values.isna(), reason)
 
 
 def parse_field(spec: FieldSpec, text: pd.Series, opts: ParseOptions,
-                rows: pd.Series) -> V.Parsed:
+                rows: pd.Series) -> field_values.Parsed:
     """Parse one mapped column; raises :class:`values.AmbiguousDates` for unclear dates."""
     kind = spec.kind
     if kind == "id":
         ids = normalise_ids(text)
-        return V.Parsed(ids, pd.Series(False, index=text.index), "")
+        return field_values.Parsed(ids, pd.Series(False, index=text.index), "")
     if kind == "text":
-        return V.Parsed(text, pd.Series(False, index=text.index), "")
-    decimal = opts.decimal or V.detect_decimal(text)
+        return field_values.Parsed(text, pd.Series(False, index=text.index), "")
+    decimal = opts.decimal or field_values.detect_decimal(text)
     if kind == "money":
-        return V.parse_money_cents(text, decimal=decimal)
+        return field_values.parse_money_cents(text, decimal=decimal)
     if kind == "int":
-        return V.parse_int(text, decimal=decimal)
+        return field_values.parse_int(text, decimal=decimal)
     if kind == "float":
-        return V.parse_number(text, decimal=decimal)
+        return field_values.parse_number(text, decimal=decimal)
     if kind == "percent":
-        return V.parse_percent(text, decimal=decimal)
+        return field_values.parse_percent(text, decimal=decimal)
     if kind == "bool":
-        return V.parse_bool(text)
+        return field_values.parse_bool(text)
     if kind == "enum":
         return _enum_values(text, spec)
     if kind == "date":
-        fmt = opts.date_format or V.detect_date_format(text)
+        fmt = opts.date_format or field_values.detect_date_format(text)
         if fmt is None:
-            raise V.AmbiguousDates(V.ambiguous_examples(text, rows))
-        return V.parse_dates(text, fmt)
+            raise field_values.AmbiguousDates(field_values.ambiguous_examples(text, rows))
+        return field_values.parse_dates(text, fmt)
     raise ValueError(f"unknown kind {kind}")
 
 
@@ -246,7 +246,7 @@ def _parse_distinct(spec: FieldSpec, raw: pd.Series, rows: pd.Series,
         codes = np.where(codes < 0, len(uniques), codes)
         uniques = np.append(uniques.astype(object), "")
     _, first = np.unique(codes, return_index=True)
-    text = V.blank_to_none(_unguard(pd.Series(uniques, dtype="string")))
+    text = field_values.blank_to_none(_unguard(pd.Series(uniques, dtype="string")))
     parsed = parse_field(spec, text, opts, rows.iloc[first].reset_index(drop=True))
     values = parsed.values.take(codes)
     values.index = raw.index
@@ -281,8 +281,8 @@ def decide_decimal(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows
         if f.kind not in NUMERIC_KINDS or column is None:
             continue
         distinct = pd.Series(pd.unique(frame[column].to_numpy(dtype=object)), dtype="string")
-        text = V.blank_to_none(_unguard(distinct))
-        c, d, ambiguous = V.decimal_votes(text, whole_cents=f.kind in ("money", "int"))
+        text = field_values.blank_to_none(_unguard(distinct))
+        c, d, ambiguous = field_values.decimal_votes(text, whole_cents=f.kind in ("money", "int"))
         comma, dot = comma + c, dot + d
         if ambiguous is not None and first is None:
             first = (column, str(text[ambiguous]))
@@ -294,7 +294,8 @@ def decide_decimal(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows
         column, value = first
         at = np.flatnonzero(frame[column].astype(str).str.strip().str.contains(
             value, regex=False).to_numpy())
-        raise V.AmbiguousDecimal(int(rows.iat[int(at[0])]) if len(at) else 0, column, value)
+        row = int(rows.iat[int(at[0])]) if len(at) else 0
+        raise field_values.AmbiguousDecimal(row, column, value)
 
 
 def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd.Series,
@@ -338,7 +339,8 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
         custom_cols = [c for c, t in mapping.columns.items() if t == CUSTOM]
         if custom_cols:
             names = [c.removeprefix("custom.") for c in custom_cols]
-            texts = [V.blank_to_none(_unguard(frame[c].astype("string"))) for c in custom_cols]
+            texts = [field_values.blank_to_none(_unguard(frame[c].astype("string")))
+                     for c in custom_cols]
             out["custom_fields"] = pd.Series(
                 [{n: v for n, v in zip(names, vals, strict=True) if isinstance(v, str)}
                  for vals in zip(*(t.tolist() for t in texts), strict=True)],

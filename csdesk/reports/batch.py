@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.reports.branding import Branding
@@ -30,6 +29,7 @@ from csdesk.reports.qbr_pdf import write_qbr_pdf
 from csdesk.reports.value_pdf import write_value_pdf
 from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
 from csdesk.services.book.accounts import AccountRef
+from csdesk.services.book.info import open_to_read
 from csdesk.services.formatting import counted
 from csdesk.services.plans import success_plans
 from csdesk.services.plans.qbr import qbr_data
@@ -86,7 +86,7 @@ _worker_db: Any = None
 def _init_worker(location: DatabaseLocation) -> None:
     global _worker_db
 
-    _worker_db = Database.open(location, create=False, readonly=True)
+    _worker_db = open_to_read(location)
 
 
 def write_one(db: Any, job: BatchJob, account: AccountRef) -> tuple[str, set[str]]:
@@ -151,7 +151,7 @@ def run_batch(location: DatabaseLocation, job: BatchJob, accounts: Sequence[Acco
     report.checkpoint(0.0, f"Writing {counted(total, 'document')}…")
     if workers == 1:
 
-        with Database.open(location, create=False, readonly=True) as db:
+        with open_to_read(location) as db:
             for count, account in enumerate(accounts, start=1):
                 try:
                     outcome: tuple[str, set[str]] | Exception = write_one(db, job, account)

@@ -363,11 +363,3 @@ def add_activity(db: Database, account_id: int, *, kind: str, summary: str,
         return TimelineItem(activity.id, activity.occurred_on, activity.kind.value,
                             activity.summary, activity.details, activity.proactive,
                             tuple(c.name for c in activity.contacts))
-
-
-def delete_activity(db: Database, activity_id: int) -> None:
-    with db.write() as s:
-        activity = s.get(Activity, activity_id)
-        if activity is not None:
-            s.delete(activity)
-

@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
+from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
 from csdesk.db.migrate import head_revision
@@ -61,3 +62,9 @@ def book_info(db: Database) -> BookInfo:
         backups=len(list_backups(path)) if path is not None else 0,
         counts=counts,
     )
+
+
+def open_to_read(location: DatabaseLocation) -> Database:
+    """The book at ``location``, opened read-only (it must exist): for work that only reads
+    it, such as writing documents in other processes."""
+    return Database.open(location, create=False, readonly=True)

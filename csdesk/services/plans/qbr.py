@@ -27,8 +27,8 @@ from csdesk.models.enums import OpportunityStage
 from csdesk.services.book.account_detail import Header, _header
 from csdesk.services.formatting import counted, format_money
 from csdesk.services.periods import current_period, parse_period, quarter_of
-from csdesk.services.plans import success_plans as P
-from csdesk.services.plans import value as V
+from csdesk.services.plans import success_plans
+from csdesk.services.plans import value as value_log
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -87,8 +87,8 @@ class QbrData:
     band_now: str | None
     health_before: float | None  # at the start of the period
     health_series: tuple[tuple[date, float], ...]
-    plan: P.PlanView | None
-    value: V.ValueReport
+    plan: success_plans.PlanView | None
+    value: value_log.ValueReport
     value_in_period_cents: int
     usage: tuple[tuple[date, int | None, int | None, int | None, int | None], ...]
     quarters: tuple[QuarterUsage, ...]
@@ -141,9 +141,9 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                 .where(Opportunity.account_id == account_id,
                        Opportunity.stage.not_in([OpportunityStage.WON,
                                                  OpportunityStage.LOST]))))
-    plan_id = P.active_plan_id(db, account_id)
-    plan = P.plan_view(db, plan_id, today=as_of) if plan_id is not None else None
-    value = V.value_report(db, account_id, today=as_of)
+    plan_id = success_plans.active_plan_id(db, account_id)
+    plan = success_plans.plan_view(db, plan_id, today=as_of) if plan_id is not None else None
+    value = value_log.value_report(db, account_id, today=as_of)
     in_period = sum(e.value_cents or 0 for e in value.entries
                     if start <= e.occurred_on <= end)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk import clock
@@ -565,8 +565,3 @@ def save_template(db: Database, key: str, name: str, body: dict[str, Any],
         else:
             tpl.name, tpl.segment, tpl.body = name, segment, body
             tpl.description = description
-
-
-def count_plans(db: Database) -> int:
-    with db.read() as s:
-        return int(s.scalar(select(func.count()).select_from(SuccessPlan)) or 0)

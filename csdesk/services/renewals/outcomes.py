@@ -24,7 +24,6 @@ from csdesk.models.enums import (
     RenewalStage,
     RenewalTrack,
 )
-from csdesk.models.enums import RenewalOutcome as O
 from csdesk.services.settings import churn_reasons
 
 
@@ -77,15 +76,15 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
     """
 
     try:
-        kind = O(outcome)
+        kind = RenewalOutcome(outcome)
     except ValueError:
         raise ValidationError("outcome", "the outcome is renewed, expanded, downsold or "
                                          f"churned, not {outcome!r}") from None
-    if kind == O.PENDING:
+    if kind == RenewalOutcome.PENDING:
         raise ValidationError("outcome", "pick what happened: renewed, expanded, downsold "
                                          "or churned")
     reasons = {c: k for c, _l, k in churn_reasons(db)}
-    if kind == O.CHURNED:
+    if kind == RenewalOutcome.CHURNED:
         if reason not in reasons:
             raise ValidationError("reason", "a churn needs one of the book's reasons: "
                                             + ", ".join(reasons))
@@ -99,7 +98,7 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
             raise ValidationError("account", f"there is no account with id {account_id}")
         refuse_if_churned(account, "log a renewal outcome")
         renewal = s.scalars(select(Renewal).where(
-            Renewal.account_id == account_id, Renewal.outcome == O.PENDING)
+            Renewal.account_id == account_id, Renewal.outcome == RenewalOutcome.PENDING)
             .order_by(Renewal.renewal_date)).first()
         live = s.scalars(select(Subscription).where(
             Subscription.account_id == account_id).order_by(Subscription.end_date.desc())
@@ -116,10 +115,10 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
             s.add(renewal)
             s.flush()
         old = int(renewal.current_arr_cents or 0)
-        if kind == O.EXPANDED and new_arr_cents <= old:
+        if kind == RenewalOutcome.EXPANDED and new_arr_cents <= old:
             raise ValidationError("new_arr", "an expansion's new ARR is above the current "
                                              f"{old / 100:,.0f}")
-        if kind == O.DOWNSOLD and new_arr_cents >= old:
+        if kind == RenewalOutcome.DOWNSOLD and new_arr_cents >= old:
             raise ValidationError("new_arr", "a downsell's new ARR is below the current "
                                              f"{old / 100:,.0f}")
         renewal.outcome = kind
@@ -129,7 +128,7 @@ def log_outcome(db: Database, account_id: int, outcome: str, *, new_arr_cents: i
         if note:
             renewal.notes = (renewal.notes + "\n" if renewal.notes else "") + note
         new_id = None
-        if kind == O.CHURNED:
+        if kind == RenewalOutcome.CHURNED:
             assert reason is not None  # checked against the book's reasons above
             renewal.churn_reason_code = reason
             renewal.churn_category = ChurnCategory(reasons[reason])

@@ -27,8 +27,7 @@ from csdesk.models import (
     SurveyResponse,
     UsageSnapshot,
 )
-from csdesk.models.enums import Segment
-from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
+from csdesk.services.sync.records import AccountRows, Rows, SurveyRows
 
 Checks = Callable[[pd.DataFrame, pd.Series, dict[str, str]], list[Issue]]
 
@@ -43,6 +42,10 @@ class Adapter:
     checks: Checks | None = None
     # defaults for a new record when the file does not say
     defaults: dict[str, Any] = field(default_factory=dict)
+    # what this entity adds to the upsert of a chunk (accounts' segment and contract, …)
+    rows: type[Rows] = Rows
+    # importing it can move accounts between segments (ARR changed): resegment after
+    resegments: bool = False
 
 
 def _same(*names: str) -> dict[str, str]:
@@ -93,6 +96,7 @@ ADAPTERS: dict[str, Adapter] = {
               "churned_on", "customer_since", "first_value_date"),
         {"external_id": "external_id", "domain": "domain"},
         defaults={"lifecycle_stage": "onboarding", "status": "active"},
+        rows=AccountRows, resegments=True,
     ),
     "contacts": Adapter(
         Contact.__table__,
@@ -111,6 +115,7 @@ ADAPTERS: dict[str, Adapter] = {
         {"external_id": "external_id"}, _subscription_checks,
         defaults={"seats": 0, "currency": "USD", "auto_renew": False,
                   "billing_frequency": "annual"},
+        resegments=True,
     ),
     "tickets": Adapter(
         SupportTicket.__table__,
@@ -124,7 +129,7 @@ ADAPTERS: dict[str, Adapter] = {
         _same("external_id", "kind", "score", "responded_on", "comment"),
         {"external_id": "external_id", "account_external_id": "account_id",
          "responded_on": "responded_on", "kind": "kind", "score": "score"},
-        _survey_checks, defaults={"kind": "nps"},
+        _survey_checks, defaults={"kind": "nps"}, rows=SurveyRows,
     ),
     "activities": Adapter(
         Activity.__table__,
@@ -166,20 +171,3 @@ ADAPTERS: dict[str, Adapter] = {
 }
 
 
-def derive_account_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Segment (from ARR unless overridden) and engagement model, for account rows."""
-    arr = df["arr"] if "arr" in df else pd.Series(pd.NA, index=df.index, dtype="Int64")
-    if "mrr" in df:
-        arr = arr.fillna(df["mrr"] * 12)
-    override = df["segment_override"] if "segment_override" in df else \
-        pd.Series(None, index=df.index, dtype=object)
-    derived = pd.Series(DEFAULT_BANDS.segments_for(arr.fillna(0).astype("int64").to_numpy()),
-                        index=df.index)
-    segment = override.where(override.notna(), derived)
-    out = pd.DataFrame(index=df.index)
-    out["segment"] = segment
-    if "arr" in df or "mrr" in df:
-        out["_arr_known"] = arr.notna()
-    out["_engagement_default"] = segment.map(
-        lambda s: ENGAGEMENT_FOR_SEGMENT[Segment(s)].value)
-    return out

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import Upserted, upsert_rows
 from csdesk.db.scratch import ScratchTable
-from csdesk.io import entities as E
+from csdesk.io import entities
 from csdesk.io.fastcsv import ShapeMismatch
 from csdesk.io.mapping import Mapping
 from csdesk.io.reader import CsvInfo
@@ -55,7 +55,7 @@ def _iso_dates(values: pd.Series) -> list[str]:
     return strings
 
 
-def import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                 opts: ParseOptions, result: ImportResult, rep: Reporter) -> None:
     """Stream the file in; fall back to the exact (slower) reader if the fast one balks.
 
@@ -102,7 +102,8 @@ class _Producer(threading.Thread):
     which bounds memory. The database is touched only by the caller's thread.
     """
 
-    def __init__(self, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, opts: ParseOptions,
+    def __init__(self, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
+                 opts: ParseOptions,
                  ids: dict[str, int], fast: bool) -> None:
         super().__init__(name="csdesk-import-reader", daemon=True)
         self.info, self.spec, self.mapping, self.opts = info, spec, mapping, opts
@@ -185,7 +186,7 @@ class _Producer(threading.Thread):
         return out
 
 
-def _import_bulk(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  opts: ParseOptions, result: ImportResult, rep: Reporter, *,
                  fast: bool) -> None:
     adapter = ADAPTERS[spec.name]

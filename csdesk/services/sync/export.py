@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from csdesk import __version__, clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, FileWriteError, ReplaceRefused
-from csdesk.io import entities as E
+from csdesk.io import entities
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
 from csdesk.models import Account, Contact
@@ -60,11 +60,11 @@ class ExportResult:
     rows: int
 
 
-def export_fields(spec: E.EntitySpec) -> list[E.FieldSpec]:
+def export_fields(spec: entities.EntitySpec) -> list[entities.FieldSpec]:
     return [f for f in spec.fields if (spec.name, f.name) not in _NOT_EXPORTED]
 
 
-def _query(spec: E.EntitySpec) -> tuple[Select[Any], list[E.FieldSpec], bool]:
+def _query(spec: entities.EntitySpec) -> tuple[Select[Any], list[entities.FieldSpec], bool]:
     adapter = ADAPTERS[spec.name]
     table = adapter.table
     fields = export_fields(spec)
@@ -94,7 +94,7 @@ def _query(spec: E.EntitySpec) -> tuple[Select[Any], list[E.FieldSpec], bool]:
     return stmt.order_by(table.c.id), fields, has_custom
 
 
-def _rows(db: Database, spec: E.EntitySpec, account_ids: list[int] | None = None
+def _rows(db: Database, spec: entities.EntitySpec, account_ids: list[int] | None = None
           ) -> tuple[list[str], Iterator[list[str]], list[str]]:
     stmt, fields, has_custom = _query(spec)
     if account_ids is not None:
@@ -155,7 +155,7 @@ def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
 def _write_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
                   profile: str | None = None, account_ids: list[int] | None = None,
                   rep: Reporter | None = None) -> ExportResult:
-    spec = E.entity(entity)
+    spec = entities.entity(entity)
     header, rows, _kinds = _rows(db, spec, account_ids)
     if profile is not None:
         header, rows = _for_profile(profile, spec, header, rows)
@@ -174,7 +174,7 @@ def _polled(rows: Iterator[list[str]], rep: Reporter, message: str,
         yield row
 
 
-def _for_profile(profile: str, spec: E.EntitySpec, header: list[str],
+def _for_profile(profile: str, spec: entities.EntitySpec, header: list[str],
                  rows: Iterator[list[str]]) -> tuple[list[str], Iterator[list[str]]]:
     """Keep the columns the CRM knows, under the CRM's own names."""
     known = PROFILES.get(profile, {}).get(spec.name)
@@ -274,8 +274,8 @@ def export_book(db: Database, target: Path, *, excel: bool = False,
     remove_stale_temps(folder)
     staged: list[tuple[Path, ExportResult]] = []
     try:
-        for n, name in enumerate(E.IMPORT_ORDER):
-            rep.checkpoint(n / len(E.IMPORT_ORDER), f"Exporting {name}…")
+        for n, name in enumerate(entities.IMPORT_ORDER):
+            rep.checkpoint(n / len(entities.IMPORT_ORDER), f"Exporting {name}…")
             final = target / f"{name}.csv" if not is_zip else Path(f"{name}.csv")
             tmp = temp_name(folder / f"{name}.csv")
             done = _write_entity(db, name, tmp, excel=excel, rep=rep)

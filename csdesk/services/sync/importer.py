@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +29,12 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.db import backup as backups
 from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
-from csdesk.io import entities as E
+from csdesk.io import entities
 from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
-from csdesk.models import Account, Contact, ImportLog, Setting, Subscription
+from csdesk.models import ImportLog, Setting
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
     atomic_open,
@@ -45,8 +44,9 @@ from csdesk.safefile import (
     made_by_csdesk,
 )
 from csdesk.services.book.segments import resegment
-from csdesk.services.sync.adapters import ADAPTERS, Adapter, derive_account_columns
+from csdesk.services.sync.adapters import ADAPTERS, Adapter
 from csdesk.services.sync.bulk import import_bulk
+from csdesk.services.sync.records import Stream, plain
 from csdesk.services.sync.results import (
     MAX_CHANGES,
     FieldChange,
@@ -90,7 +90,7 @@ class CancelledTooLate(Cancelled):
 
 
 def _noun(r: ImportResult) -> str:
-    return E.entity(r.entity).label.split(" (")[0].lower()
+    return entities.entity(r.entity).label.split(" (")[0].lower()
 
 
 def _finish(rep: Reporter, results: list[ImportResult]) -> None:
@@ -110,7 +110,7 @@ class _Rollback(Exception):
 
 
 def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
-            ) -> tuple[CsvInfo, E.EntitySpec, Mapping, tuple[str, ...]]:
+            ) -> tuple[CsvInfo, entities.EntitySpec, Mapping, tuple[str, ...]]:
     """Read the header, pick the entity, map the columns and the key (no data read yet).
 
     ``strict=False`` accepts a mapping that still lacks required fields, for an editor that
@@ -121,9 +121,9 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     if name is None:
         raise ImportUsageError(
             f"cannot tell what {info.path.name} holds; say which with --entity "
-            f"({', '.join(E.ENTITIES)})")
+            f"({', '.join(entities.ENTITIES)})")
     try:
-        spec = E.entity(name)
+        spec = entities.entity(name)
     except KeyError as exc:
         raise ImportUsageError(str(exc.args[0])) from None
     saved = load_mapping(db, request.mapping_name, name) if request.mapping_name else None
@@ -142,7 +142,8 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     return info, spec, mapping, key
 
 
-def choose_key(spec: E.EntitySpec, mapping: Mapping, requested: str | None) -> tuple[str, ...]:
+def choose_key(spec: entities.EntitySpec, mapping: Mapping,
+               requested: str | None) -> tuple[str, ...]:
     mapped = set(mapping.mapped())
     if requested:
         wanted = tuple(k.strip() for k in requested.split(","))
@@ -184,13 +185,6 @@ def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None
                         value={"entity": entity, "columns": dict(mapping.columns)}))
 
 
-def saved_mappings(db: Database) -> dict[str, str]:
-    """name → entity of every saved mapping."""
-    with db.read() as s:
-        rows = s.scalars(select(Setting).where(Setting.key.like("import.mapping.%"))).all()
-        return {r.key.removeprefix("import.mapping."): r.value.get("entity") for r in rows}
-
-
 # -- running ------------------------------------------------------------------------------
 
 
@@ -204,13 +198,13 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
         save_mapping(db, request.save_mapping, spec.name, mapping)
     with _transaction(db, result, request.dry_run, rep) as session:
         _import_one(session, info, spec, mapping, key, request, result, rep)
-        if spec.name in ("accounts", "subscriptions") and not result.error_count:
+        if ADAPTERS[spec.name].resegments and not result.error_count:
             resegment(session)
     _finish(rep, [result])
     return result
 
 
-def _new_result(info: CsvInfo, spec: E.EntitySpec, mapping: Mapping, key: tuple[str, ...],
+def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key: tuple[str, ...],
                 request: ImportRequest) -> ImportResult:
     notes = list(info.notes)
     skipped = [c for c, t in mapping.columns.items() if t == IGNORE
@@ -277,7 +271,7 @@ def _log(session: Session, result: ImportResult) -> None:
         error_count=0, errors=[], finished_at=clock.now()))
 
 
-def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                 key: tuple[str, ...], request: ImportRequest, result: ImportResult,
                 rep: Reporter) -> None:
     opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
@@ -287,14 +281,14 @@ def _import_one(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Ma
         result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
 
 
-def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: Mapping,
+def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  key: tuple[str, ...], opts: ParseOptions, result: ImportResult,
                  rep: Reporter) -> None:
     if spec.bulk:
 
         import_bulk(session, info, spec, mapping, opts, result, rep)
         return
-    state = _Stream(rep)
+    state = Stream(lambda: rep.checkpoint(0.0, "Importing…"))
     for chunk in iter_chunks(info, chunk_rows(info)):
         fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
         rep.checkpoint(fraction, f"Importing… {result.rows:,} rows")
@@ -317,7 +311,7 @@ def _import_rows(session: Session, info: CsvInfo, spec: E.EntitySpec, mapping: M
             issues += _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key,
                                       typed.frame, typed.rows, result, state)
         _keep_error_records(result, issues, chunk)
-    issues = _finish_records(session, spec, mapping, state)
+    issues = ADAPTERS[spec.name].rows.after_file(session, mapping, state)
     _keep_error_records(result, issues, None)
 
 
@@ -349,18 +343,7 @@ def _keep_error_records(result: ImportResult, issues: list[Issue], chunk: Any) -
             result.error_records[row] = record
 
 
-class _Stream:
-    """What the import of one file carries from chunk to chunk (all of it small)."""
-
-    def __init__(self, rep: Reporter) -> None:
-        # Answers a cancel within the chunk.
-        self.poll: Callable[[], None] = lambda: rep.checkpoint(0.0, "Importing…")
-        self.seen: dict[str, Any] = {}  # key hashes and first rows, for duplicates
-        self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
-        self.contacts: dict[tuple[int, str], int] | None = None
-
-
-def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
+def _date_column(spec: entities.EntitySpec, mapping: Mapping) -> str:
     mapped = mapping.mapped()
     for f in spec.fields:
         if f.kind == "date" and f.name in mapped:
@@ -368,25 +351,19 @@ def _date_column(spec: E.EntitySpec, mapping: Mapping) -> str:
     return ""
 
 
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return None
-    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
-        return value.value  # an enum member from the database
-    if hasattr(value, "item"):
-        return value.item()  # numpy scalar
-    return value
-
-
-def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapping: Mapping,
+def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapter,
+                    mapping: Mapping,
                     key: tuple[str, ...], df: pd.DataFrame, rows: pd.Series,
-                    result: ImportResult, state: _Stream) -> list[Issue]:
+                    result: ImportResult, state: Stream) -> list[Issue]:
     """Check one chunk against the book and write it; return the problems found.
 
     Rows in error are left out and the rest written all the same, so the counts say what
-    the rest would do: the transaction is rolled back whatever happens next.
+    the rest would do: the transaction is rolled back whatever happens next. What only one
+    entity needs (an account's segment and contract, a survey answer's contact) is its
+    adapter's ``rows``.
     """
     table = adapter.table
+    entity = adapter.rows(session, mapping, result, state)
     columns = mapping.mapped()
     issues: list[Issue] = []
     ids = account_ids(session)
@@ -408,9 +385,7 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
         i = int(np.flatnonzero(complete)[at])
         issues.append(Issue(int(rows.iat[i]), columns[key[0]], " / ".join(key_frame.iloc[i]),
                             f"the same {'/'.join(key)} as row {first}"))
-    if spec.name == "accounts" and "parent_external_id" in df:
-        state.parents += zip(rows.tolist(), df["external_id"].tolist(),
-                             df["parent_external_id"].map(_plain).tolist(), strict=True)
+    entity.before_checks(df, rows)
     if issues:
         bad_rows = {e.row for e in issues}
         keep = ~rows.isin(bad_rows)
@@ -421,39 +396,16 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
                              if f in adapter.columns})
     if spec.parent:
         incoming["account_id"] = df["account_id"].astype("int64")
-    extra_custom: list[dict[str, Any]] | None = None
-    arr_known = pd.Series(False, index=df.index)
-    if spec.name == "accounts":
-        derived = derive_account_columns(df)
-        if "_arr_known" in derived:
-            arr_known = derived["_arr_known"] | df.get("segment_override",
-                                                       pd.Series(None, index=df.index)).notna()
-        elif "segment_override" in df:
-            arr_known = df["segment_override"].notna()
-        incoming["segment"] = derived["segment"]
-        db_cols.append("segment")
-        extra_custom = _account_contract_fields(df, mapping)
-        if "engagement_model" not in incoming:
-            incoming["_engagement_default"] = derived["_engagement_default"]
-    if spec.name == "surveys" and "contact_email" in df:
-        incoming["contact_id"] = _contact_ids(session, df, result, state)
-        db_cols.append("contact_id")
-    has_custom = "custom_fields" in df or extra_custom is not None
+    entity.add_columns(df, incoming, db_cols)
+    has_custom = "custom_fields" in df or entity.extra_custom is not None
     key_cols = [adapter.key_columns[k] for k in key]
 
     select_cols = list(dict.fromkeys(["id", *key_cols, *db_cols] +
                                      (["custom_fields"] if has_custom else [])))
-    wanted = {tuple(_plain(v) for v in k)
+    wanted = {tuple(plain(v) for v in k)
               for k in incoming[key_cols].itertuples(index=False, name=None)}
     existing = _existing(session, table, select_cols, key_cols, list(wanted))
 
-    contracts = _contract_plan(df) if spec.name == "accounts" else [None] * len(df)
-    t_sub = Subscription.__table__
-    old_contracts = {r.external_id: r for r in session.execute(
-        select(t_sub.c.id, t_sub.c.external_id, t_sub.c.start_date, t_sub.c.end_date,
-               t_sub.c.arr_cents, t_sub.c.seats).where(t_sub.c.external_id.like("%#contract")))
-    } if spec.name == "accounts" else {}
-    contract_writes: list[tuple[str, dict[str, Any], Any]] = []
     records = incoming.astype(object).where(incoming.notna(), None).to_dict("records")
     customs = df["custom_fields"].tolist() if "custom_fields" in df else [{}] * len(df)
     now = clock.now()
@@ -462,20 +414,20 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
     for i, rec in enumerate(records):
         if i % POLL_ROWS == 0:
             state.poll()  # a cancel is answered within a fraction of a second
-        rec = {k: _plain(v) for k, v in rec.items()}
+        rec = {k: plain(v) for k, v in rec.items()}
         custom = dict(customs[i] or {})
-        if extra_custom is not None:
-            custom.update(extra_custom[i])
+        if entity.extra_custom is not None:
+            custom.update(entity.extra_custom[i])
         k = tuple(rec[c] for c in key_cols)
         old = existing.get(k)
-        engagement = rec.pop("_engagement_default", None)
+        elsewhere = entity.row_changes(i, rec)
         if old is None:
             # Every row carries the same keys (one executemany); a blank takes the default.
             new = {**adapter.defaults,
                    **{c: v if v is not None else adapter.defaults.get(c)
                       for c, v in rec.items()}}
-            if spec.name == "accounts":
-                new.setdefault("engagement_model", engagement)
+            for c, v in entity.new_defaults(i).items():
+                new.setdefault(c, v)
             if "custom_fields" in table.c:
                 new["custom_fields"] = custom
             if "version" in table.c:
@@ -487,21 +439,18 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
         else:
             changed = {c: rec[c] for c in db_cols
                        if c in rec and rec[c] is not None and rec[c] != old.get(c)}
-            if spec.name == "accounts" and "segment" in changed and not arr_known.iat[i]:
-                changed.pop("segment")  # neither ARR nor segment in the file: keep the book's
+            entity.keep_change(i, changed)
             if has_custom:
                 merged = {**(old.get("custom_fields") or {}), **custom}
                 if merged != (old.get("custom_fields") or {}):
                     changed["custom_fields"] = merged
-            contract_diff = _contract_diff(contracts[i], old_contracts.get(
-                f"{rec.get('external_id')}#contract"))
-            if not changed and not contract_diff:
+            if not changed and not elsewhere:
                 result.unchanged += 1
             else:
                 result.updated += 1
                 label = "/".join(str(x) for x in k)
                 diffs = [(c, old.get(c), v) for c, v in changed.items()
-                         if c != "custom_fields"] + contract_diff
+                         if c != "custom_fields"] + elsewhere
                 if "custom_fields" in changed:  # one line per custom field that differs
                     before_c = old.get("custom_fields") or {}
                     diffs += [(f"custom: {name}", before_c.get(name), value)
@@ -513,12 +462,6 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
                 if changed:
                     updates.setdefault(tuple(sorted(changed)), []).append(
                         {"_id": old["id"], **changed})
-        contract = contracts[i]
-        if contract is not None:
-            ext = rec["external_id"]
-            old_c = old_contracts.get(f"{ext}#contract")
-            if old_c is None or _contract_diff(contract, old_c):
-                contract_writes.append((ext, contract, old_c))
     if inserts:
         session.execute(insert(table), inserts)
     for cols, params in updates.items():
@@ -527,8 +470,7 @@ def _upsert_records(session: Session, spec: E.EntitySpec, adapter: Adapter, mapp
             values.update(version=table.c.version + 1, updated_at=now)
         session.execute(update(table).where(table.c.id == bindparam("_id")).values(values),
                         params, execution_options={"synchronize_session": False})
-    if contract_writes:
-        _write_contracts(session, contract_writes, now)
+    entity.after_chunk(now)
     return issues
 
 
@@ -544,130 +486,9 @@ def _existing(session: Session, table: Any, select_cols: list[str], key_cols: li
             tuple_(*cols).in_(batch)
         for rec in session.execute(select(*(table.c[c] for c in select_cols))
                                    .where(where)).mappings():
-            row = {c: _plain(rec[c]) for c in select_cols}
+            row = {c: plain(rec[c]) for c in select_cols}
             out[tuple(row[c] for c in key_cols)] = row
     return out
-
-
-def _finish_records(session: Session, spec: E.EntitySpec, mapping: Mapping,
-                    state: _Stream) -> list[Issue]:
-    """After the last chunk: parents, which may come later in the file than their children."""
-    if not state.parents:
-        return []
-    ids = account_ids(session)
-    column = mapping.mapped()["parent_external_id"]
-    issues = [Issue(row, column, parent, "no account with this external id (parent)")
-              for row, _child, parent in state.parents if parent and parent not in ids]
-    _set_parents(session, [(child, parent) for _row, child, parent in state.parents])
-    return issues
-
-
-def _contact_ids(session: Session, df: pd.DataFrame, result: ImportResult,
-                 state: _Stream) -> pd.Series:
-    """The contact each survey answer came from, found by e-mail within its account."""
-
-    if state.contacts is None:
-        state.contacts = {(a, (e or "").casefold()): c for c, a, e in session.execute(
-            select(Contact.id, Contact.account_id, Contact.email))}
-    known = state.contacts
-    emails = df["contact_email"].fillna("").str.casefold()
-    found = [known.get((a, e)) if e else None
-             for a, e in zip(df["account_id"].tolist(), emails.tolist(), strict=True)]
-    missing = sum(1 for f, e in zip(found, emails.tolist(), strict=True) if e and f is None)
-    if missing:
-        result.notes.append(f"{missing} answers name an e-mail that is not a contact of their "
-                            "account; they are kept without a contact")
-    return pd.Series(found, index=df.index, dtype=object)
-
-
-def _account_contract_fields(df: pd.DataFrame, mapping: Mapping) -> list[dict[str, Any]]:
-    """ARR, MRR, seats and renewal date of an account file, kept as custom fields too when
-    there is no renewal date to build a contract subscription from."""
-    mapped = mapping.mapped()
-    out: list[dict[str, Any]] = [{} for _ in range(len(df))]
-    has_contract = "arr" in df and "renewal_date" in df
-    for f in ("arr", "mrr", "seats", "renewal_date"):
-        if f not in df or (has_contract and f in ("arr", "renewal_date", "seats")):
-            continue
-        col = mapped[f]
-        for i, v in enumerate(df[f].tolist()):
-            v = _plain(v)
-            if v is not None:
-                out[i][col] = v.isoformat() if isinstance(v, date) else (
-                    v / 100 if f in ("arr", "mrr") else v)
-    return out
-
-
-def _contract_plan(df: pd.DataFrame) -> list[dict[str, Any] | None]:
-    """An account file with ARR and a renewal date describes the current contract: it is kept
-    as a subscription (``<external id>#contract``) so ARR and renewals show everywhere."""
-    if "arr" not in df or "renewal_date" not in df:
-        return [None] * len(df)
-    plans: list[dict[str, Any] | None] = []
-    for i in range(len(df)):
-        arr, renew = _plain(df["arr"].iat[i]), _plain(df["renewal_date"].iat[i])
-        if arr is None or renew is None:
-            plans.append(None)
-            continue
-        since = _plain(df["customer_since"].iat[i]) if "customer_since" in df else None
-        # The contract runs to the renewal date, which is its end as everywhere in csdesk
-        # (the pipeline, the demo, the renewal records): the CRM's date is the one shown.
-        end = renew
-        start = since if since is not None and since <= end else end - timedelta(days=364)
-        seats = _plain(df["seats"].iat[i]) if "seats" in df else None
-        plans.append({"start_date": start, "end_date": end, "arr_cents": int(arr),
-                      "seats": int(seats) if seats is not None else 0})
-    return plans
-
-
-def _contract_diff(plan: dict[str, Any] | None, old: Any) -> list[tuple[str, Any, Any]]:
-    """(field, old, new) differences of the contract, in the file's own terms."""
-    if plan is None:
-        return []
-    if old is None:
-        return [("arr", None, plan["arr_cents"]),
-                ("renewal_date", None, plan["end_date"])]
-    out = []
-    if old.arr_cents != plan["arr_cents"]:
-        out.append(("arr", old.arr_cents, plan["arr_cents"]))
-    if old.end_date != plan["end_date"]:
-        out.append(("renewal_date", old.end_date, plan["end_date"]))
-    if old.seats != plan["seats"]:
-        out.append(("seats", old.seats, plan["seats"]))
-    if old.start_date != plan["start_date"]:
-        out.append(("contract_start", old.start_date, plan["start_date"]))
-    return out
-
-
-def _write_contracts(session: Session, writes: list[tuple[str, dict[str, Any], Any]],
-                     now: datetime) -> None:
-    ids = account_ids(session)
-    t = Subscription.__table__
-    for ext, values, old in writes:
-        if old is None:
-            session.execute(insert(t), [{**values, "account_id": ids[ext],
-                                         "external_id": f"{ext}#contract", "currency": "USD",
-                                         "auto_renew": False, "billing_frequency": "annual",
-                                         "custom_fields": {}, "version": 1,
-                                         "created_at": now, "updated_at": now}])
-        else:
-            session.execute(update(t).where(t.c.id == old.id).values(
-                **values, version=t.c.version + 1, updated_at=now))
-
-
-def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
-    ids = account_ids(session)
-    t = Account.__table__
-    current = dict(session.execute(select(t.c.external_id, t.c.parent_id)).tuples().all())
-    params = []
-    for child, parent in pairs:
-        want = ids.get(parent) if parent else None
-        if parent and current.get(child) != want:
-            params.append({"_ext": child, "_parent": want})
-    if params:
-        session.execute(update(t).where(t.c.external_id == bindparam("_ext"))
-                        .values(parent_id=bindparam("_parent")), params,
-                        execution_options={"synchronize_session": False})
 
 
 # -- whole-book folders -------------------------------------------------------------------
@@ -678,11 +499,11 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                       cancel: CancelFn | None = None) -> list[ImportResult]:
     """Import a csdesk whole-book export folder in dependency order, as one transaction."""
     files = {p.stem: p for p in folder.glob("*.csv")}
-    order = [name for name in E.IMPORT_ORDER if name in files]
-    unknown = sorted(set(files) - set(E.IMPORT_ORDER))
+    order = [name for name in entities.IMPORT_ORDER if name in files]
+    unknown = sorted(set(files) - set(entities.IMPORT_ORDER))
     if not order:
         raise ImportUsageError(f"{folder} holds no csdesk export files "
-                               f"({', '.join(n + '.csv' for n in E.IMPORT_ORDER)})")
+                               f"({', '.join(n + '.csv' for n in entities.IMPORT_ORDER)})")
     prepared = []
     for name in order:
         req = ImportRequest(files[name], entity=name, dry_run=dry_run, date_format=date_format)
@@ -722,7 +543,7 @@ def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = Fa
         if path.exists() and source.exists() and path.samefile(source):
             raise ReplaceRefused(f"{path} is the file being imported; the rows in error were "
                                  "not written (give another file name)")
-    check_replace(path, ours=made_by_csdesk(path, ",".join(E.ERROR_COLUMNS).encode()),
+    check_replace(path, ours=made_by_csdesk(path, ",".join(entities.ERROR_COLUMNS).encode()),
                   overwrite=overwrite, what="an error report csdesk wrote")
     reasons: dict[int, list[str]] = {}
     for e in result.errors:
@@ -731,7 +552,7 @@ def write_error_report(result: ImportResult, path: Path, *, overwrite: bool = Fa
     try:  # whole or not at all, and private: the rows hold the customer's data
         with atomic_open(path, "w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.writer(fh)
-            writer.writerow([*result.header, *E.ERROR_COLUMNS])
+            writer.writerow([*result.header, *entities.ERROR_COLUMNS])
             for row in sorted(reasons):
                 record = result.error_records.get(row, [])
                 record = (record + [""] * len(result.header))[: len(result.header)]
