@@ -46,6 +46,7 @@ from csdesk.services.book import account_detail as svc
 from csdesk.services.formatting import format_money
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
+from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.theme import BAND_COLOURS
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
@@ -246,9 +247,9 @@ class AccountPage(QWidget):
         top.addWidget(self.stage)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._overview(), "Overview")
-        self.tabs.addTab(self._contacts_tab(), "Contacts")
-        self.tabs.addTab(self._timeline_tab(), "Timeline")
+        add_named_tab(self.tabs, self._overview(), "overview", "Overview")
+        add_named_tab(self.tabs, self._contacts_tab(), "contacts", "Contacts")
+        add_named_tab(self.tabs, self._timeline_tab(), "timeline", "Timeline")
         from csdesk.ui.handoff_pane import HandoffPane
         from csdesk.ui.plan_editor import PlanEditor
         from csdesk.ui.value_pane import ValuePane
@@ -259,14 +260,14 @@ class AccountPage(QWidget):
         self.handoff.saved.connect(lambda: (self.plan.refresh_plans(
             select=self.plan.plans.currentData()), self.reload_header()))
         self.plan.objective_achieved.connect(self.offer_value)
-        self.tabs.addTab(self.handoff, "Handoff")
-        self.tabs.addTab(self.plan, "Success plan")
+        add_named_tab(self.tabs, self.handoff, "handoff", "Handoff")
+        add_named_tab(self.tabs, self.plan, "plan", "Success plan")
         from csdesk.ui.renewal_pane import RenewalPane
 
         self.renewal = RenewalPane(db, account_id)
         self.renewal.changed.connect(lambda: (self.reload_header(), self.changed.emit()))
-        self.tabs.addTab(self.renewal, "Renewal && expansion")
-        self.tabs.addTab(self.value, "Value delivered")
+        add_named_tab(self.tabs, self.renewal, "renewal", "Renewal && expansion")
+        add_named_tab(self.tabs, self.value, "value", "Value delivered")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.addLayout(top)
@@ -275,6 +276,10 @@ class AccountPage(QWidget):
         self.reload_header()
 
     # -- header -------------------------------------------------------------------------
+
+    def open_tab(self, name: str) -> QWidget:
+        """Show a tab by name: overview, contacts, timeline, handoff, plan, renewal, value."""
+        return show_tab(self.tabs, name, "an account view")
 
     def commit_edits(self) -> None:
         """Save whatever is mid-edit before the page goes away: nothing typed is lost."""
@@ -316,7 +321,7 @@ class AccountPage(QWidget):
             self, "Objective achieved", "Log the value this objective delivered? "
             "(Its KPI before and after are filled in.)")
         if answer == QMessageBox.StandardButton.Yes:
-            self.tabs.setCurrentWidget(self.value)
+            self.open_tab("value")
             self.value.log(prefill_from_objective(self.db, objective_id))
 
     def _owner_edited(self) -> None:
@@ -602,7 +607,7 @@ class AccountPage(QWidget):
         return page
 
     def _focus_note(self) -> None:
-        self.tabs.setCurrentIndex(2)
+        self.open_tab("timeline")
         self.quick_text.setFocus()
 
     def reload_timeline(self) -> None:

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from csdesk import __version__
 from csdesk.db import Database
+from csdesk.errors import CsdeskError
 from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
 from csdesk.ui.accounts_view import AccountsView
@@ -426,6 +427,27 @@ class MainWindow(QMainWindow):
         self.portfolio_loaded.emit()
 
     # -- navigation targets ----------------------------------------------------------------
+
+    def open_view(self, name: str) -> QWidget:
+        """Show a view by name: ``renewals``, ``renewals/forecast``, ``account:ACC-000132``,
+        ``account:ACC-000132/plan``… (the names ``csdesk gui --view`` takes)."""
+        if name.startswith("account:"):
+            from csdesk.services.book.account_detail import account_id_for
+
+            key, _, tab = name.split(":", 1)[1].partition("/")
+            page = self.open_account(account_id_for(self.db, key))
+            if tab:
+                page.open_tab(tab)  # type: ignore[attr-defined]
+            return page
+        view, _, tab = name.partition("/")
+        if view not in VIEWS:
+            raise CsdeskError(f"a view is one of {', '.join(VIEWS)}, not {view!r}")
+        self.nav.setCurrentRow(VIEWS.index(view))
+        if view == "renewals":
+            self.renewals.open_tab(tab or "pipeline")
+        elif tab:
+            raise CsdeskError(f"the {VIEW_TITLES[view]} view has no tabs")
+        return self.views.currentWidget()
 
     def drill(self, ids: set[int], label: str) -> None:
         self.nav.setCurrentRow(VIEWS.index("accounts"))
