@@ -461,12 +461,6 @@ class MainWindow(QMainWindow):
         self.accounts.clear_filters()
         self.accounts.attention.setChecked(True)
 
-    def show_renewals(self) -> None:
-        self.nav.setCurrentRow(VIEWS.index("accounts"))
-        self.account_tabs.setCurrentIndex(0)
-        self.accounts.clear_filters()
-        self.accounts.renewal.setCurrentIndex(self.accounts.renewal.findData(90))
-
     def open_account(self, account_id: int) -> QWidget:
         """Open (or bring forward) an account's page in its own tab."""
         from csdesk.ui.account_page import AccountPage

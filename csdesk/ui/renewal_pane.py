@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.models.enums import RenewalTrack
 from csdesk.services.formatting import format_date, format_money
+from csdesk.ui.theme import error_label
 
-TRACKS = (("", "Computed from the book"), ("auto_renew", "Auto-renew"),
-          ("standard", "Standard"), ("at_risk", "At risk"))
+TRACKS = (("", "Computed from the book"), *((t.value, t.label) for t in RenewalTrack))
 
 
 class RenewalPane(QWidget):
@@ -119,8 +120,7 @@ class RenewalPane(QWidget):
         el.addWidget(self.hand, 0, Qt.AlignmentFlag.AlignRight)
         el.addStretch(1)
 
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         left = QVBoxLayout()
         left.addWidget(forecast)

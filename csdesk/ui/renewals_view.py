@@ -41,13 +41,12 @@ from csdesk.services.renewals.churn import ChurnAnalysis
 from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
 from csdesk.services.renewals.pipeline import RenewalRow
 from csdesk.ui.named_tabs import add_named_tab, show_tab
-from csdesk.ui.renewal_insights import ChurnPanel, ForecastPanel, SortItem
+from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel, SortItem
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import BAND_COLOURS
 
 TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
                  "at_risk": QColor("#dc2626")}
-TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
 TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 
