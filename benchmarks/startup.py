@@ -30,7 +30,7 @@ CSDESK = """
 import sys, time; t0 = time.perf_counter()
 from PySide6.QtWidgets import QApplication
 from csdesk.config import resolve_database
-from csdesk.app import open_book
+from csdesk.ui.app import open_book
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.theme import apply_style
 app = QApplication([])

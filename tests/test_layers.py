@@ -55,8 +55,7 @@ def later():
         "csdesk.ui.theme", "csdesk.services.formatting", "PySide6.QtCore"}
 
 
-NO_QT = [p for p in _modules() if p.relative_to(PACKAGE).parts[0] != "ui"
-         and p.name != "app.py"]
+NO_QT = [p for p in _modules() if p.relative_to(PACKAGE).parts[0] != "ui"]
 
 
 @pytest.mark.parametrize("path", NO_QT, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -64,19 +63,20 @@ def test_only_ui_imports_qt(path: Path) -> None:
     assert not _qt(path), f"{path} imports {_qt(path)}"
 
 
-def test_qt_is_imported_by_the_ui_and_the_gui_entry_only() -> None:
+def test_qt_is_imported_by_the_ui_only() -> None:
     users = {str(p.relative_to(PACKAGE)) for p in _modules() if _qt(p)}
-    assert {u for u in users if not u.startswith("ui/")} == {"app.py"}
-    assert {"ui/main_window.py", "ui/accounts_view.py", "ui/accounts_model.py"} <= users
-    assert len(NO_QT) + len(_modules("ui")) + 1 == len(_modules())  # every module checked
+    assert {u for u in users if not u.startswith("ui/")} == set()
+    assert {"ui/app.py", "ui/main_window.py", "ui/accounts_view.py",
+            "ui/accounts_model.py"} <= users
+    assert len(NO_QT) + len(_modules("ui")) == len(_modules())  # every module checked
 
 
-def test_app_imports_qt_only_inside_the_gui_function() -> None:
-    tree = ast.parse((PACKAGE / "app.py").read_text(encoding="utf-8"))
+def test_the_cli_starts_the_gui_only_inside_its_gui_command() -> None:
+    tree = ast.parse((PACKAGE / "cli" / "main.py").read_text(encoding="utf-8"))
     top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    assert top  # app.py has top-level imports, and none of them is Qt
-    assert not any("PySide6" in ast.unparse(n) for n in top)
-    assert _qt(PACKAGE / "app.py")  # Qt is there, inside a function
+    assert top  # the cli has top-level imports, and none of them is Qt or the ui
+    assert not any("PySide6" in ast.unparse(n) or "csdesk.ui" in ast.unparse(n) for n in top)
+    assert "csdesk.ui.app" in _imports(PACKAGE / "cli" / "main.py")  # inside a function
 
 
 @pytest.mark.parametrize(

@@ -207,7 +207,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     location = resolve_database(demo_db_path()) if args.demo else _location(args)
     if args.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from csdesk.app import run_gui  # Qt is imported only for the GUI
+    from csdesk.ui.app import run_gui  # Qt is imported only for the GUI
 
     return run_gui(location, demo=args.demo, screenshot=args.screenshot, view=args.view,
                    size=args.size, theme=args.theme)

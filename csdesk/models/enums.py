@@ -127,6 +127,11 @@ class RenewalTrack(enum.StrEnum):
     STANDARD = "standard"
     AT_RISK = "at_risk"
 
+    @property
+    def label(self) -> str:
+        return {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}[
+            self.value]
+
 
 class RenewalStage(enum.StrEnum):
     NOT_STARTED = "not_started"

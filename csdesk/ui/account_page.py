@@ -42,11 +42,12 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail
 from csdesk.services.formatting import format_money
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
-from csdesk.ui.theme import BAND_COLOURS
+from csdesk.ui.named_tabs import add_named_tab, show_tab
+from csdesk.ui.theme import BAND_COLOURS, error_label
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
 
@@ -77,8 +78,8 @@ class AccountFieldCommand(QUndoCommand):
 
     def _save(self, value: Any) -> None:
         try:
-            self.page.version = svc.update_account(self.page.db, self.page.account_id,
-                                                   {self.name: value}, self.page.version)
+            self.page.version = account_detail.update_account(self.page.db, self.page.account_id,
+                                                              {self.name: value}, self.page.version)
         except CsdeskError as exc:
             self.setObsolete(True)
             self.page.show_problem(exc)
@@ -89,24 +90,24 @@ class AccountFieldCommand(QUndoCommand):
 class ContactCommand(QUndoCommand):
     """Add, edit or delete a contact; undo reverses it (a deleted contact comes back)."""
 
-    def __init__(self, page: AccountPage, action: str, before: svc.ContactRow | None,
+    def __init__(self, page: AccountPage, action: str, before: account_detail.ContactRow | None,
                  data: dict[str, Any] | None) -> None:
         super().__init__(f"{action} contact")
         self.page, self.action, self.before, self.data = page, action, before, data
-        self.current: svc.ContactRow | None = before
+        self.current: account_detail.ContactRow | None = before
 
     def redo(self) -> None:
         db, acc = self.page.db, self.page.account_id
         try:
             if self.action == "add":
-                self.current = svc.add_contact(db, acc, self.data or {})
+                self.current = account_detail.add_contact(db, acc, self.data or {})
             elif self.action == "edit":
                 assert self.current is not None
-                self.current = svc.update_contact(db, self.current.id, self.data or {},
-                                                  self.current.version)
+                self.current = account_detail.update_contact(db, self.current.id, self.data or {},
+                                                             self.current.version)
             else:
                 assert self.current is not None
-                svc.delete_contact(db, self.current.id, self.current.version)
+                account_detail.delete_contact(db, self.current.id, self.current.version)
         except CsdeskError as exc:
             self.setObsolete(True)
             self.page.show_problem(exc)
@@ -118,15 +119,15 @@ class ContactCommand(QUndoCommand):
         try:
             if self.action == "add":
                 assert self.current is not None
-                svc.delete_contact(db, self.current.id, self.current.version)
+                account_detail.delete_contact(db, self.current.id, self.current.version)
             elif self.action == "edit":
                 assert self.current is not None and self.before is not None
-                back = {f: getattr(self.before, f) for f in svc.CONTACT_FIELDS}
-                self.current = svc.update_contact(db, self.current.id, back,
-                                                  self.current.version)
+                back = {f: getattr(self.before, f) for f in account_detail.CONTACT_FIELDS}
+                self.current = account_detail.update_contact(db, self.current.id, back,
+                                                             self.current.version)
             else:
                 assert self.before is not None
-                self.current = svc.restore_contact(db, acc, self.before)
+                self.current = account_detail.restore_contact(db, acc, self.before)
         except CsdeskError as exc:
             self.page.show_problem(exc)
         self.page.reload_contacts()
@@ -136,7 +137,7 @@ class ContactCommand(QUndoCommand):
 class ContactDialog(QDialog):
     """Add or edit a contact; the form says which field is wrong, it never crashes."""
 
-    def __init__(self, parent: QWidget, row: svc.ContactRow | None = None) -> None:
+    def __init__(self, parent: QWidget, row: account_detail.ContactRow | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Edit contact" if row else "Add contact")
         self.name = QLineEdit(row.name if row else "")
@@ -161,8 +162,7 @@ class ContactDialog(QDialog):
             self.advocacy.addItem(a.value.capitalize(), a.value)
         self.advocacy.setCurrentIndex(self.advocacy.findData(row.advocacy_level if row else
                                                              "none"))
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         roles = QHBoxLayout()
         for box in (self.champion, self.sponsor, self.buyer):
             roles.addWidget(box)
@@ -192,8 +192,8 @@ class ContactDialog(QDialog):
 
     def _check(self) -> None:
         try:
-            svc._validate_contact(self.data())
-        except svc.ValidationError as exc:
+            account_detail._validate_contact(self.data())
+        except account_detail.ValidationError as exc:
             self.problem.setText(str(exc))
             {"name": self.name, "email": self.email}.get(exc.field, self.name).setFocus()
             return
@@ -211,7 +211,7 @@ class AccountPage(QWidget):
         self.db = db
         self.account_id = account_id
         self.undo_stack = QUndoStack(self)
-        self.facts = svc.account_facts(db, account_id)
+        self.facts = account_detail.account_facts(db, account_id)
         self.version = self.facts.header.version
 
         self.title = _label("", bold=True, size=1.6)
@@ -246,9 +246,9 @@ class AccountPage(QWidget):
         top.addWidget(self.stage)
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._overview(), "Overview")
-        self.tabs.addTab(self._contacts_tab(), "Contacts")
-        self.tabs.addTab(self._timeline_tab(), "Timeline")
+        add_named_tab(self.tabs, self._overview(), "overview", "Overview")
+        add_named_tab(self.tabs, self._contacts_tab(), "contacts", "Contacts")
+        add_named_tab(self.tabs, self._timeline_tab(), "timeline", "Timeline")
         from csdesk.ui.handoff_pane import HandoffPane
         from csdesk.ui.plan_editor import PlanEditor
         from csdesk.ui.value_pane import ValuePane
@@ -259,14 +259,14 @@ class AccountPage(QWidget):
         self.handoff.saved.connect(lambda: (self.plan.refresh_plans(
             select=self.plan.plans.currentData()), self.reload_header()))
         self.plan.objective_achieved.connect(self.offer_value)
-        self.tabs.addTab(self.handoff, "Handoff")
-        self.tabs.addTab(self.plan, "Success plan")
+        add_named_tab(self.tabs, self.handoff, "handoff", "Handoff")
+        add_named_tab(self.tabs, self.plan, "plan", "Success plan")
         from csdesk.ui.renewal_pane import RenewalPane
 
         self.renewal = RenewalPane(db, account_id)
         self.renewal.changed.connect(lambda: (self.reload_header(), self.changed.emit()))
-        self.tabs.addTab(self.renewal, "Renewal && expansion")
-        self.tabs.addTab(self.value, "Value delivered")
+        add_named_tab(self.tabs, self.renewal, "renewal", "Renewal && expansion")
+        add_named_tab(self.tabs, self.value, "value", "Value delivered")
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.addLayout(top)
@@ -276,6 +276,10 @@ class AccountPage(QWidget):
 
     # -- header -------------------------------------------------------------------------
 
+    def open_tab(self, name: str) -> QWidget:
+        """Show a tab by name: overview, contacts, timeline, handoff, plan, renewal, value."""
+        return show_tab(self.tabs, name, "an account view")
+
     def commit_edits(self) -> None:
         """Save whatever is mid-edit before the page goes away: nothing typed is lost."""
         self.plan.commit_open_edits()
@@ -283,7 +287,7 @@ class AccountPage(QWidget):
             self.handoff.save()
 
     def reload_header(self) -> None:
-        h = svc.account_facts(self.db, self.account_id).header
+        h = account_detail.account_facts(self.db, self.account_id).header
         self.version = h.version
         self.title.setText(h.name)
         renewal = "no renewal pending" if h.renewal_date is None else (
@@ -300,7 +304,7 @@ class AccountPage(QWidget):
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
         self.account_header = h
 
-    def _handoff_incomplete(self, h: svc.Header) -> bool:
+    def _handoff_incomplete(self, h: account_detail.Header) -> bool:
         from csdesk.services.plans.handoff import get_handoff
 
         return h.lifecycle_stage == "onboarding" and not get_handoff(
@@ -316,7 +320,7 @@ class AccountPage(QWidget):
             self, "Objective achieved", "Log the value this objective delivered? "
             "(Its KPI before and after are filled in.)")
         if answer == QMessageBox.StandardButton.Yes:
-            self.tabs.setCurrentWidget(self.value)
+            self.open_tab("value")
             self.value.log(prefill_from_objective(self.db, objective_id))
 
     def _owner_edited(self) -> None:
@@ -515,7 +519,7 @@ class AccountPage(QWidget):
         return page
 
     def reload_contacts(self) -> None:
-        self.contact_rows = svc.contacts(self.db, self.account_id)
+        self.contact_rows = account_detail.contacts(self.db, self.account_id)
         t = self.contact_table
         t.setRowCount(len(self.contact_rows))
         for r, c in enumerate(self.contact_rows):
@@ -532,7 +536,7 @@ class AccountPage(QWidget):
                     item.setForeground(Qt.GlobalColor.gray)
                 t.setItem(r, col, item)
 
-    def _selected_contact(self) -> svc.ContactRow | None:
+    def _selected_contact(self) -> account_detail.ContactRow | None:
         rows = self.contact_table.selectionModel().selectedRows()
         return self.contact_rows[rows[0].row()] if rows else None
 
@@ -602,12 +606,12 @@ class AccountPage(QWidget):
         return page
 
     def _focus_note(self) -> None:
-        self.tabs.setCurrentIndex(2)
+        self.open_tab("timeline")
         self.quick_text.setFocus()
 
     def reload_timeline(self) -> None:
         kind = self.kind_filter.currentData()
-        items = svc.timeline(self.db, self.account_id, {kind} if kind else None)
+        items = account_detail.timeline(self.db, self.account_id, {kind} if kind else None)
         self.timeline_list.clear()
         for a in items:
             who = f" — with {', '.join(a.contacts)}" if a.contacts else ""
@@ -618,7 +622,7 @@ class AccountPage(QWidget):
             self.timeline_list.addItem(item)
         self.quick_contacts.clear()
         self.quick_contacts.addItem("No contact", None)
-        for c in svc.contacts(self.db, self.account_id):
+        for c in account_detail.contacts(self.db, self.account_id):
             if not c.left_company:
                 self.quick_contacts.addItem(c.name, c.id)
 
@@ -628,9 +632,10 @@ class AccountPage(QWidget):
             return
         contact = self.quick_contacts.currentData()
         try:
-            svc.add_activity(self.db, self.account_id, kind=self.quick_kind.currentData(),
-                             summary=text, proactive=self.quick_proactive.isChecked(),
-                             contact_ids=[contact] if contact else None)
+            account_detail.add_activity(self.db, self.account_id,
+                                        kind=self.quick_kind.currentData(), summary=text,
+                                        proactive=self.quick_proactive.isChecked(),
+                                        contact_ids=[contact] if contact else None)
         except CsdeskError as exc:
             self.show_problem(exc)
             return

@@ -59,8 +59,7 @@ def _label(value: object) -> str:
     if isinstance(value, Segment):
         return value.label
     if isinstance(value, RenewalTrack):
-        return {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}[
-            value.value]
+        return value.label
     if isinstance(value, enum.Enum):
         return str(value.value).replace("_", " ").capitalize()
     if isinstance(value, date):

@@ -30,6 +30,7 @@ from csdesk.connections import (
 )
 from csdesk.errors import CsdeskError
 from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.theme import ERROR_COLOUR
 
 
 class ConnectDialog(QDialog):
@@ -111,7 +112,8 @@ class ConnectDialog(QDialog):
         return server.url(password) if password else with_password(server.url())
 
     def _refused(self, message: str) -> None:
-        self.status.setText(f"<span style='color:#dc2626'>{html.escape(message)}</span>")
+        self.status.setText(f"<span style='color:{ERROR_COLOUR.name()}'>"
+                            f"{html.escape(message)}</span>")
 
     def _attempt(self, then: Callable[[str], object]) -> bool:
         """Connect once — off the GUI thread when there is a runner (a host that does not

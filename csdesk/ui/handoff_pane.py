@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import ConflictError, CsdeskError
-from csdesk.services.book import account_detail as A
-from csdesk.services.plans import handoff as H
+from csdesk.services.book import account_detail
+from csdesk.services.plans import handoff
 from csdesk.ui.fields import date_edit
 
 NO_DATE = QDate(2000, 1, 1)
@@ -95,9 +95,10 @@ class HandoffPane(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        self.view = view = H.get_handoff(self.db, self.account_id)
+        self.view = view = handoff.get_handoff(self.db, self.account_id)
         v = view.values
-        contacts = [c for c in A.contacts(self.db, self.account_id) if not c.left_company]
+        contacts = [c for c in account_detail.contacts(self.db, self.account_id)
+                    if not c.left_company]
         for key, box in self.people.items():
             box.clear()
             box.addItem("—", None)
@@ -141,7 +142,7 @@ class HandoffPane(QWidget):
 
     def save(self) -> None:
         try:
-            H.save_handoff(self.db, self.account_id, self.values(), self.view.version)
+            handoff.save_handoff(self.db, self.account_id, self.values(), self.view.version)
         except ConflictError as exc:
             self._resolve(exc)
         except CsdeskError as exc:
@@ -164,14 +165,14 @@ class HandoffPane(QWidget):
         chosen = dialog.resolution() if dialog.exec() else {}
         if chosen:
             try:
-                H.save_handoff(self.db, self.account_id, {**exc.current, **chosen},
-                               exc.version)
+                handoff.save_handoff(self.db, self.account_id, {**exc.current, **chosen},
+                                     exc.version)
             except CsdeskError as again:
                 QMessageBox.warning(self, "Handoff", str(again))
 
     def criteria_to_plan(self) -> int:
         self.save()
-        added = H.criteria_to_objectives(self.db, self.account_id)
+        added = handoff.criteria_to_objectives(self.db, self.account_id)
         self.status.setText(self.status.text() + f"  {added} objectives added to the plan.")
         self.saved.emit()
         return added

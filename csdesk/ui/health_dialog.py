@@ -26,25 +26,19 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from csdesk.db import Database
-from csdesk.models import HealthModel
 from csdesk.models.enums import Segment
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.health.calibration import CalibrationReport, calibrate
 from csdesk.services.health.inputs import LABELS_INPUT
-from csdesk.services.health.scoring import recompute, save_model_version
+from csdesk.services.health.scoring import model_for_segment, recompute, save_model_version
 from csdesk.ui.tasks import TaskError, TaskRunner
 
 
 def _model_config(db: Database, segment: str | None) -> tuple[str, int, dict[str, Any]]:
-    with db.read() as s:
-        rows = s.scalars(select(HealthModel).where(HealthModel.is_active.is_(True))
-                         .order_by(HealthModel.version)).all()
-        exact = [m for m in rows if (m.segment.value if m.segment else None) == segment]
-        model = (exact or [m for m in rows if m.segment is None])[-1]
-        return model.name, model.version, dict(model.config)
+    model = model_for_segment(db, segment)
+    return model.name, model.version, model.config
 
 
 class HealthSettingsDialog(QDialog):

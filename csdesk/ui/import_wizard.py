@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
-from csdesk.io import entities as E
+from csdesk.io import entities
 from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.sync.importer import ImportRequest, prepare, run_import, write_error_report
 from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
+from csdesk.ui.theme import error_label
 
 AUTO = "Detect"
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252", "latin-1")
@@ -101,7 +102,7 @@ class FilePage(QWizardPage):
         row.addWidget(browse)
 
         self.entity = _combo([("Detect from the header", None)] +
-                             [(spec.label, name) for name, spec in E.ENTITIES.items()])
+                             [(spec.label, name) for name, spec in entities.ENTITIES.items()])
         self.profile = _combo([("Detect", None)] + [(p.title(), p) for p in PROFILES])
         self.encoding = _combo([(AUTO, None)] + [(e, e) for e in ENCODINGS])
         self.delimiter = _combo([(AUTO, None)] + [(n.title(), d)
@@ -190,7 +191,7 @@ def guess_entity(db: Database, request: ImportRequest) -> str | None:
     """The entity whose fields the file's columns match best (with every key and required
     field present), for files that are not csdesk's own exports."""
     best, best_score = None, 0
-    for name in E.ENTITIES:
+    for name in entities.ENTITIES:
         try:
             _info, _spec, mapping, _key = prepare(db, ImportRequest(**{**request.__dict__,
                                                                        "entity": name}))
@@ -223,8 +224,7 @@ class MappingPage(QWizardPage):
         self.key = QComboBox()
         self.save_name = QLineEdit()
         self.save_name.setPlaceholderText("Optional: a name to reuse this mapping next time")
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #b91c1c;")
+        self.problem = error_label()
         form = QFormLayout()
         form.addRow("Match existing records on", self.key)
         form.addRow("Save mapping as", self.save_name)
@@ -444,7 +444,7 @@ class ApplyPage(_RunPage):
     def describe(self, r: ImportResult) -> str:
         if r.written:
             return (f"Imported: {r.inserted:,} new and {r.updated:,} updated "
-                    f"{E.entity(r.entity).label.lower()}.\nA backup from before the import: "
+                    f"{entities.entity(r.entity).label.lower()}.\nA backup from before the import: "
                     f"{r.backup}")
         return "Nothing was written."
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QDropEvent, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtGui import QDropEvent, QKeySequence, QShortcut, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemDelegate,
     QAbstractItemView,
@@ -41,9 +41,17 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.errors import ConflictError, CsdeskError, ServerUnreachable
-from csdesk.services.plans import success_plans as P
+from csdesk.errors import ConflictError, CsdeskError
+from csdesk.services.plans import success_plans
 from csdesk.ui.fields import date_edit
+from csdesk.ui.plan_commands import (
+    AddCommand,
+    DeleteCommand,
+    EditCommand,
+    FirstValueCommand,
+    MoveCommand,
+)
+from csdesk.ui.theme import error_label
 
 KIND, ID, VERSION = Qt.ItemDataRole.UserRole, Qt.ItemDataRole.UserRole + 1, \
     Qt.ItemDataRole.UserRole + 2
@@ -64,115 +72,6 @@ def _nice(value: str) -> str:
 
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
-
-
-class EditCommand(QUndoCommand):
-    def __init__(self, editor: PlanEditor, kind: str, node_id: int, field: str, old: Any,
-                 new: Any) -> None:
-        super().__init__(f"edit {kind} {field.replace('_', ' ')}")
-        self.editor, self.kind, self.node_id, self.field = editor, kind, node_id, field
-        self.old, self.new = old, new
-
-    def _apply(self, value: Any) -> None:
-        version = self.editor.versions.get((self.kind, self.node_id), 0)
-        changes = {self.field: value}
-        if self.kind == "task" and self.field == "status":
-            changes = {"done": value == "done"}
-        try:
-            P.update_node(self.editor.db, self.kind, self.node_id, changes, version)
-            self.editor.set_problem("")
-        except ConflictError as exc:
-            self.editor.resolve_conflict(self.kind, self.node_id, changes, exc)
-            self.setObsolete(True)  # what is saved now is the user's choice, not this edit
-        except ServerUnreachable:
-            self.setObsolete(True)
-            self.editor.keep_for_later(self.kind, self.node_id, changes, version)
-            return  # the server is away: keep what the user typed on screen
-        except CsdeskError as exc:
-            self.setObsolete(True)
-            self.editor.set_problem(str(exc))
-        self.editor.reload()
-
-    def redo(self) -> None:
-        self._apply(self.new)
-
-    def undo(self) -> None:
-        self._apply(self.old)
-
-
-class AddCommand(QUndoCommand):
-    def __init__(self, editor: PlanEditor, kind: str, parent_id: int, title: str,
-                 fields: dict[str, Any]) -> None:
-        super().__init__(f"add {kind}")
-        self.editor, self.kind, self.parent_id = editor, kind, parent_id
-        self.title, self.fields = title, fields
-        self.node_id: int | None = None
-
-    def redo(self) -> None:
-        try:
-            self.node_id = P.add_node(self.editor.db, self.kind, self.parent_id, self.title,
-                                      **self.fields)
-        except CsdeskError as exc:
-            self.setObsolete(True)
-            self.editor.set_problem(str(exc))
-        self.editor.reload(select=(self.kind, self.node_id))
-
-    def undo(self) -> None:
-        if self.node_id is not None:
-            P.delete_node(self.editor.db, self.kind, self.node_id)
-        self.editor.reload()
-
-
-class DeleteCommand(QUndoCommand):
-    def __init__(self, editor: PlanEditor, kind: str, node_id: int, parent_id: int) -> None:
-        super().__init__(f"delete {kind}")
-        self.editor, self.kind, self.node_id, self.parent_id = editor, kind, node_id, parent_id
-        self.snapshot = P.node_snapshot(editor.db, kind, node_id)
-
-    def redo(self) -> None:
-        P.delete_node(self.editor.db, self.kind, self.node_id)
-        self.editor.reload()
-
-    def undo(self) -> None:
-        self.node_id = P.restore_node(self.editor.db, self.kind, self.parent_id, self.snapshot)
-        self.editor.reload(select=(self.kind, self.node_id))
-
-
-class MoveCommand(QUndoCommand):
-    def __init__(self, editor: PlanEditor, kind: str, node_id: int, parent_id: int,
-                 position: int) -> None:
-        super().__init__(f"move {kind}")
-        self.editor, self.kind, self.node_id = editor, kind, node_id
-        self.target = (parent_id, position)
-        self.back: tuple[int, int] | None = None
-
-    def redo(self) -> None:
-        try:
-            self.back = P.move_node(self.editor.db, self.kind, self.node_id, *self.target)
-        except CsdeskError as exc:
-            self.setObsolete(True)
-            self.editor.set_problem(str(exc))
-        self.editor.reload(select=(self.kind, self.node_id))
-
-    def undo(self) -> None:
-        if self.back is not None:
-            P.move_node(self.editor.db, self.kind, self.node_id, *self.back)
-        self.editor.reload(select=(self.kind, self.node_id))
-
-
-class FirstValueCommand(QUndoCommand):
-    def __init__(self, editor: PlanEditor, milestone_id: int, previous: int | None) -> None:
-        super().__init__("set the first value milestone")
-        self.editor, self.milestone_id, self.previous = editor, milestone_id, previous
-
-    def redo(self) -> None:
-        P.set_first_value_milestone(self.editor.db, self.milestone_id)
-        self.editor.reload()
-
-    def undo(self) -> None:
-        if self.previous is not None:
-            P.set_first_value_milestone(self.editor.db, self.previous)
-        self.editor.reload()
 
 
 class PlanDelegate(QStyledItemDelegate):
@@ -305,7 +204,7 @@ class PlanEditor(QWidget):
         self.undo_stack = undo_stack
         self.versions: dict[tuple[str, int], int] = {}
         self._pending: list[tuple[str, int, int]] = []
-        self.plan: P.PlanView | None = None
+        self.plan: success_plans.PlanView | None = None
         self.plans = QComboBox()
         self.plans.currentIndexChanged.connect(lambda _i: self.reload())
         new = QPushButton("New plan…")
@@ -330,9 +229,8 @@ class PlanEditor(QWidget):
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.summary.setWordWrap(True)
-        self.problem = QLabel()
+        self.problem = error_label()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
-        self.problem.setStyleSheet("color: #dc2626;")
         self.problem.setWordWrap(True)
 
         self.stakeholders_button = QPushButton("Stakeholders…")
@@ -377,7 +275,7 @@ class PlanEditor(QWidget):
     def refresh_plans(self, select: int | None = None) -> None:
         self.plans.blockSignals(True)
         self.plans.clear()
-        for plan_id, title, status, start in P.plans_of(self.db, self.account_id):
+        for plan_id, title, status, start in success_plans.plans_of(self.db, self.account_id):
             self.plans.addItem(f"{title} ({status}, from {start:%d %b %Y})", plan_id)
         if select is not None:
             self.plans.setCurrentIndex(max(0, self.plans.findData(select)))
@@ -405,7 +303,7 @@ class PlanEditor(QWidget):
                                  "objectives on the Handoff tab.")
             self.tree.blockSignals(False)
             return
-        self.plan = plan = P.plan_view(self.db, plan_id)
+        self.plan = plan = success_plans.plan_view(self.db, plan_id)
         self.tree.setProperty("plan_id", plan.id)
         for o in plan.objectives:
             oi = self._item(None, "objective", o.id, o.version, o.title, o.owner_side,
@@ -528,7 +426,8 @@ class PlanEditor(QWidget):
                 ("task", t) for m in o.milestones for t in m.tasks]
             for k, node in nodes:
                 if k == kind and node.id == node_id:
-                    return {f: v for f, v in asdict(node).items() if f in P._FIELDS[kind]}
+                    return {f: v for f, v in asdict(node).items()
+                            if f in success_plans._FIELDS[kind]}
         return {}
 
     def resolve_conflict(self, kind: str, node_id: int, mine: dict[str, Any],
@@ -546,7 +445,7 @@ class PlanEditor(QWidget):
             self.set_problem(f"Kept the {kind} as the other person saved it.")
             return {}
         try:
-            P.update_node(self.db, kind, node_id, chosen, exc.version)
+            success_plans.update_node(self.db, kind, node_id, chosen, exc.version)
         except CsdeskError as again:
             self.set_problem(str(again))
             return {}
@@ -561,7 +460,7 @@ class PlanEditor(QWidget):
         what = ", ".join(f"{k.replace('_', ' ')} → {v}" for k, v in changes.items())
         db = self.db
         pending_for(db).add(f"{kind} {what}",
-                            lambda: P.update_node(db, kind, node_id, changes, version))
+                            lambda: success_plans.update_node(db, kind, node_id, changes, version))
         self.set_problem("The server cannot be reached: this edit is kept and will be saved "
                          "when it is back.")
 
@@ -673,7 +572,7 @@ class PlanEditor(QWidget):
         parent_id = parent_id if parent_id is not None else self.plan.id
         fields: dict[str, Any] = {}
         if kind == "objective":
-            fields["owner_side"] = P.OwnerSide.CUSTOMER
+            fields["owner_side"] = success_plans.OwnerSide.CUSTOMER
         title = title or {"objective": "New objective", "milestone": "New milestone",
                           "task": "New task"}[kind]
         self.undo_stack.push(AddCommand(self, kind, parent_id, title, fields))
@@ -724,7 +623,7 @@ class PlanEditor(QWidget):
         if item is None or item.data(0, KIND) != "milestone" or self.plan is None:
             self.set_problem("Select a milestone to make it the first value milestone.")
             return
-        previous = P.first_value_milestone_id(self.db, self.plan.id)
+        previous = success_plans.first_value_milestone_id(self.db, self.plan.id)
         self.undo_stack.push(FirstValueCommand(self, int(item.data(0, ID)), previous))
 
     def edit_stakeholders(self, chosen: list[int] | None = None) -> None:
@@ -732,20 +631,20 @@ class PlanEditor(QWidget):
             return
         if chosen is None:
             dialog = StakeholdersDialog(self, self.tree.property("contacts") or [],
-                                        P.stakeholder_ids(self.db, self.plan.id))
+                                        success_plans.stakeholder_ids(self.db, self.plan.id))
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
             chosen = dialog.chosen()
-        P.set_stakeholders(self.db, self.plan.id, chosen)
+        success_plans.set_stakeholders(self.db, self.plan.id, chosen)
         self.reload()
 
     def save_as_template(self, name: str | None = None) -> None:
         """Save this plan's structure as a new template, or over an existing one (to edit it)."""
         if self.plan is None:
             return
-        existing = {n.casefold(): (k, seg) for k, n, seg in P.templates(self.db)}
+        existing = {n.casefold(): (k, seg) for k, n, seg in success_plans.templates(self.db)}
         if name is None:
-            names = [n for _k, n, _s in P.templates(self.db, self.segment)]
+            names = [n for _k, n, _s in success_plans.templates(self.db, self.segment)]
             name, ok = QInputDialog.getItem(
                 self, "Save as template",
                 "Template name (pick an existing one to replace it):",
@@ -763,12 +662,12 @@ class PlanEditor(QWidget):
             key = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
             while key in {k for k, _seg in existing.values()}:
                 key += "-2"
-        P.plan_to_template(self.db, self.plan.id, key, name, segment)
+        success_plans.plan_to_template(self.db, self.plan.id, key, name, segment)
         self.set_problem("")
         self.summary.setText(self.summary.text() + f"  Saved as the template “{name}”.")
 
     def new_plan(self) -> None:
-        dialog = NewPlanDialog(self, P.templates(self.db, self.segment))
+        dialog = NewPlanDialog(self, success_plans.templates(self.db, self.segment))
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
         self.create_plan(dialog.title.text(), dialog.start.date().toPython(),
@@ -776,7 +675,8 @@ class PlanEditor(QWidget):
 
     def create_plan(self, title: str, start: date, template: str | None) -> int | None:
         try:
-            plan_id = P.create_plan(self.db, self.account_id, title, start, template=template)
+            plan_id = success_plans.create_plan(self.db, self.account_id, title, start,
+                                                template=template)
         except CsdeskError as exc:
             QMessageBox.warning(self, "New plan", str(exc))
             return None

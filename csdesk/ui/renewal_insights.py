@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.models.enums import RenewalTrack
 from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.renewals.churn import ChurnAnalysis
 from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
 
-TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
+TRACK_LABELS = {t.value: t.label for t in RenewalTrack}
 CATEGORY_COLOURS = {"controllable": "#dc2626", "uncontrollable": "#9ca3af",
                     "unknown": "#6b7280"}
 

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.models.enums import RenewalTrack
 from csdesk.services.formatting import format_date, format_money
+from csdesk.ui.theme import error_label
 
-TRACKS = (("", "Computed from the book"), ("auto_renew", "Auto-renew"),
-          ("standard", "Standard"), ("at_risk", "At risk"))
+TRACKS = (("", "Computed from the book"), *((t.value, t.label) for t in RenewalTrack))
 
 
 class RenewalPane(QWidget):
@@ -119,8 +120,7 @@ class RenewalPane(QWidget):
         el.addWidget(self.hand, 0, Qt.AlignmentFlag.AlignRight)
         el.addStretch(1)
 
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)
         left = QVBoxLayout()
         left.addWidget(forecast)
@@ -188,23 +188,16 @@ class RenewalPane(QWidget):
         self._load_opportunities()
 
     def _load_opportunities(self) -> None:
-        from sqlalchemy import select
+        from csdesk.services.renewals.expansion import opportunities
 
-        from csdesk.models import Opportunity
-
-        with self.db.read() as s:
-            rows = s.execute(select(Opportunity.id, Opportunity.title, Opportunity.kind,
-                                    Opportunity.stage, Opportunity.amount_cents,
-                                    Opportunity.currency, Opportunity.handed_to)
-                             .where(Opportunity.account_id == self.account_id)
-                             .order_by(Opportunity.id)).all()
+        rows = opportunities(self.db, self.account_id)
         self.opportunities.clear()
-        for oid, title, kind, stage, cents, currency, handed_to in rows:
-            item = QListWidgetItem(f"{title} · {kind.value.replace('_', '-')} · "
-                                   f"{format_money(cents, currency)} · "
-                                   f"{stage.value.replace('_', ' ')}"
-                                   + (f" to {handed_to}" if handed_to else ""))
-            item.setData(Qt.ItemDataRole.UserRole, oid)
+        for opp in rows:
+            item = QListWidgetItem(f"{opp.title} · {opp.kind.replace('_', '-')} · "
+                                   f"{format_money(opp.amount_cents, opp.currency)} · "
+                                   f"{opp.stage.replace('_', ' ')}"
+                                   + (f" to {opp.handed_to}" if opp.handed_to else ""))
+            item.setData(Qt.ItemDataRole.UserRole, opp.id)
             self.opportunities.addItem(item)
         if not rows:
             self.opportunities.addItem("No opportunities yet.")

@@ -33,6 +33,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
 from csdesk.services.renewals.expansion import known_features
 from csdesk.services.settings import churn_reasons, feature_limits, process_start, save_settings
+from csdesk.ui.theme import error_label
 
 SEGMENTS = {"enterprise": "Enterprise", "mid_market": "Mid-Market", "smb": "SMB",
             "self_serve": "Self-Serve"}
@@ -53,8 +54,7 @@ def _editable_list(box: QGroupBox, explanation: str, table: QTableWidget, add_la
     add_button.clicked.connect(add)
     remove.clicked.connect(lambda: table.removeRow(max(table.currentRow(), 0))
                            if table.rowCount() else None)
-    problem = QLabel()
-    problem.setStyleSheet("color: #dc2626;")
+    problem = error_label()
     problem.setWordWrap(True)
     buttons = QHBoxLayout()
     buttons.addWidget(add_button)
@@ -123,8 +123,7 @@ class RenewalSettingsDialog(QDialog):
                                | QDialogButtonBox.StandardButton.Cancel)
         box.accepted.connect(self.save)
         box.rejected.connect(self.reject)
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         self.tabs = QTabWidget()  # tabs: the dialog fits a small laptop screen
         for i, (page, title) in enumerate(((start_box, "&Process start"),
                                            (reason_box, "&Churn reasons"),

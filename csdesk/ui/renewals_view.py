@@ -40,13 +40,13 @@ from csdesk.services.formatting import format_date, format_money
 from csdesk.services.renewals.churn import ChurnAnalysis
 from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
 from csdesk.services.renewals.pipeline import RenewalRow
-from csdesk.ui.renewal_insights import ChurnPanel, ForecastPanel, SortItem
+from csdesk.ui.named_tabs import add_named_tab, show_tab
+from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel, SortItem
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import BAND_COLOURS
 
 TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
                  "at_risk": QColor("#dc2626")}
-TRACK_LABELS = {"auto_renew": "Auto-renew", "standard": "Standard", "at_risk": "At risk"}
 TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 
@@ -317,9 +317,9 @@ class RenewalsView(QWidget):
         self.churn_panel.account_clicked.connect(self.account_clicked)
         self.churn_panel.window_changed.connect(lambda _m: self.reload())
         self.tabs = QTabWidget()
-        self.tabs.addTab(right, "&Pipeline")
-        self.tabs.addTab(self.forecast_panel, "&Forecast")
-        self.tabs.addTab(self.churn_panel, "C&hurn post-mortem")
+        add_named_tab(self.tabs, right, "pipeline", "&Pipeline")
+        add_named_tab(self.tabs, self.forecast_panel, "forecast", "&Forecast")
+        add_named_tab(self.tabs, self.churn_panel, "churn", "C&hurn post-mortem")
         split = QSplitter()
         split.addWidget(self.grid)
         split.addWidget(self.tabs)
@@ -352,6 +352,10 @@ class RenewalsView(QWidget):
         handle = self.runner.submit("Loading renewals", _pipeline_task, self.db, self.today,
                                     since)
         handle.finished.connect(self.show_pipeline)
+
+    def open_tab(self, name: str) -> QWidget:
+        """Show a tab by name: pipeline, forecast or churn."""
+        return show_tab(self.tabs, name, "a renewals view")
 
     def set_owner(self, owner: str | None) -> None:
         self.owner = owner

@@ -39,6 +39,7 @@ from csdesk.services.book.accounts import AccountRef, select_accounts
 from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period
 from csdesk.ui.tasks import TaskError, TaskRunner
+from csdesk.ui.theme import error_label
 
 
 def recent_quarters(today: date, n: int = 8) -> list[str]:
@@ -183,8 +184,7 @@ class BrandingDialog(QDialog):
         self.accent.clicked.connect(self._pick_colour)
         self._set_accent(branding.accent)
         self.footer = QLineEdit(branding.footer)
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         form = QFormLayout(self)
         form.addRow("Company", self.company)
         form.addRow("Logo", logo)

@@ -37,6 +37,7 @@ from csdesk.errors import CsdeskError
 from csdesk.services.formatting import counted, format_date
 from csdesk.services.worklist.rules import Preview, RuleView, preview, rules, save_rule
 from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.theme import error_label
 
 PARAM_LABELS = {
     "drop_points": "Drop of at least (points)", "window_days": "Within (days)",
@@ -102,8 +103,7 @@ class RulesDialog(QDialog):
             self.save_button.setToolTip("The book is open read-only")
         self.verdict = QLabel()
         self.verdict.setWordWrap(True)
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         self.problem.setWordWrap(True)
         self.found = QTableWidget(0, 3)
         self.found.setHorizontalHeaderLabels(["Account", "Why", "Due"])

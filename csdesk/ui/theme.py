@@ -7,7 +7,7 @@ from importlib import resources
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 BAND_COLOURS = {
     "green": QColor("#16a34a"),
@@ -15,8 +15,7 @@ BAND_COLOURS = {
     "red": QColor("#dc2626"),
 }
 ACCENT = QColor("#2563eb")
-SEGMENT_COLOURS = {"enterprise": "#1d4ed8", "mid_market": "#0891b2", "smb": "#7c3aed",
-                   "self_serve": "#64748b"}
+ERROR_COLOUR = BAND_COLOURS["red"]  # what went wrong, said in red next to where it happened
 THEME_ENV = "CSDESK_THEME"  # light | dark: overrides the OS (screenshots, tests)
 
 
@@ -84,5 +83,8 @@ def is_dark(app: QApplication | None = None) -> bool:
     return app is not None and app.palette().window().color().lightness() < 128
 
 
-def muted() -> QColor:
-    return QColor("#9ca3af") if is_dark() else QColor("#6b7280")
+def error_label(parent: QWidget | None = None) -> QLabel:
+    """An empty label that shows a problem in the theme's error colour."""
+    label = QLabel(parent)
+    label.setStyleSheet(f"color: {ERROR_COLOUR.name()};")
+    return label

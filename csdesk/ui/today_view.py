@@ -39,6 +39,7 @@ from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.worklist.today import TaskRow, group_of
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.theme import error_label
 
 PRIORITY_COLOURS = {"critical": QColor("#b91c1c"), "high": QColor("#dc2626"),
                     "medium": QColor("#d97706"), "low": QColor("#6b7280")}
@@ -185,8 +186,7 @@ class TodayView(QWidget):
         owner_row.addWidget(self.reassign_button)
         ll.addRow("Owner", owner_row)
 
-        self.problem = QLabel()
-        self.problem.setStyleSheet("color: #dc2626;")
+        self.problem = error_label()
         self.problem.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(self.task_title, 1)

@@ -28,9 +28,9 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_money
-from csdesk.services.plans import success_plans as P
-from csdesk.services.plans import value as V
+from csdesk.services.plans import success_plans, value
 from csdesk.ui.fields import date_edit
+from csdesk.ui.theme import error_label
 
 
 class ValueDialog(QDialog):
@@ -71,9 +71,8 @@ class ValueDialog(QDialog):
         self.confirmed_by = QLineEdit()
         self.confirmed_by.setPlaceholderText("Who at the customer confirmed it")
         self.confirmed_on = date_edit()
-        self.problem = QLabel()
+        self.problem = error_label()
         self.problem.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
-        self.problem.setStyleSheet("color: #dc2626;")
         metric = QHBoxLayout()
         for label, w in (("", self.metric_name), ("unit", self.unit), ("before", self.before),
                          ("after", self.after)):
@@ -172,12 +171,12 @@ class ValuePane(QWidget):
         self.reload()
 
     def reload(self) -> None:
-        t = V.totals(self.db, self.account_id)
+        t = value.totals(self.db, self.account_id)
         roi = "—" if t.roi is None else f"{t.roi:.1f}× ARR"
         self.totals.setText(f"This quarter {format_money(t.quarter_cents)} · year to date "
                             f"{format_money(t.year_cents)} · to date "
                             f"{format_money(t.to_date_cents)} · {roi}")
-        self.entries = V.entries(self.db, self.account_id)
+        self.entries = value.entries(self.db, self.account_id)
         self.table.setRowCount(len(self.entries))
         for r, e in enumerate(self.entries):
             metric = ""
@@ -200,18 +199,18 @@ class ValuePane(QWidget):
                 self.table.setItem(r, c, item)
 
     def _objectives(self) -> list[tuple[int, str]]:
-        plan_id = P.active_plan_id(self.db, self.account_id)
+        plan_id = success_plans.active_plan_id(self.db, self.account_id)
         if plan_id is None:
             return []
-        return [(o.id, o.title) for o in P.plan_view(self.db, plan_id).objectives]
+        return [(o.id, o.title) for o in success_plans.plan_view(self.db, plan_id).objectives]
 
     def log(self, draft: dict[str, Any] | None = None, *,
-            dialog: ValueDialog | None = None) -> V.ValueEntry | None:
+            dialog: ValueDialog | None = None) -> value.ValueEntry | None:
         dialog = dialog or ValueDialog(self, self._objectives(), draft)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         try:
-            entry = V.add_entry(self.db, self.account_id, dialog.data(), dialog.file)
+            entry = value.add_entry(self.db, self.account_id, dialog.data(), dialog.file)
         except CsdeskError as exc:
             dialog.problem.setText(str(exc))
             return None
@@ -221,5 +220,5 @@ class ValuePane(QWidget):
     def delete_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
         for index in rows:
-            V.delete_entry(self.db, self.entries[index.row()].id)
+            value.delete_entry(self.db, self.entries[index.row()].id)
         self.reload()

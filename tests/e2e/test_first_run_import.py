@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QTableWidget, QWizard
 
-from csdesk import app
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
+from csdesk.ui import app
 from csdesk.ui.accounts_model import ARR, NAME, OWNER, RENEWAL
 from csdesk.ui.import_wizard import ImportWizard
 from tests.e2e.conftest import (

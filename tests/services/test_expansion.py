@@ -9,7 +9,13 @@ import pytest
 from csdesk.db import Database
 from csdesk.errors import ValidationError
 from csdesk.models import Account, Contact, FeatureUsage, Opportunity, SurveyResponse, UsageSnapshot
-from csdesk.services.renewals.expansion import create_opportunity, hand_to_sales, signals
+from csdesk.services.renewals.expansion import (
+    OpportunityLine,
+    create_opportunity,
+    hand_to_sales,
+    opportunities,
+    signals,
+)
 from csdesk.services.settings import save_feature_limits
 
 TODAY = date(2026, 11, 22)
@@ -75,3 +81,19 @@ def test_opportunity_from_a_signal_and_handoff_to_sales(db: Database) -> None:
         create_opportunity(db, account, title=" ", kind="seats", amount_cents=1)
     with pytest.raises(ValidationError):
         hand_to_sales(db, opp, to="")
+
+
+def test_an_accounts_opportunities_oldest_first(db: Database) -> None:
+    with db.write() as s:
+        account, other = _account(s, "FULL").id, _account(s, "OTHER").id
+    assert opportunities(db, account) == []
+    first = create_opportunity(db, account, title="20 more seats", kind="seats",
+                               amount_cents=1_200_000)
+    second = create_opportunity(db, account, title="Analytics add-on", kind="cross_sell",
+                                amount_cents=500_000, currency="EUR")
+    create_opportunity(db, other, title="Elsewhere", kind="upsell", amount_cents=1)
+    hand_to_sales(db, second, to="Sam in Sales", on=TODAY)
+    assert opportunities(db, account) == [
+        OpportunityLine(first, "20 more seats", "seats", "identified", 1_200_000, "USD", None),
+        OpportunityLine(second, "Analytics add-on", "cross_sell", "handed_to_sales", 500_000,
+                        "EUR", "Sam in Sales")]

@@ -15,6 +15,7 @@ from csdesk.services.health.inputs import compute_inputs
 from csdesk.services.health.scoring import (
     components_of,
     explain,
+    model_for_segment,
     recompute,
     save_model_version,
     score_frame,
@@ -164,3 +165,20 @@ def test_changing_bands_resegments_the_book(db: Database) -> None:
         acc = s.scalars(select(Account)).one()
     assert acc.segment.value == "mid_market" and acc.engagement_model.value == "mid_touch"
     assert load_bands(db).mid_market_cents == 20_000_00
+
+
+def test_the_model_a_segment_is_scored_with(db: Database) -> None:
+    ensure_defaults(db)
+    default = model_for_segment(db, None)
+    assert (default.name, default.version, default.segment) == ("Default", 1, None)
+    assert model_for_segment(db, "enterprise") == default  # no model of its own yet
+    save_model_version(db, {"inputs": {"seat_utilisation": {"enabled": True, "weight": 100}}},
+                       name="Enterprise", segment="enterprise")
+    save_model_version(db, {"inputs": {"seat_utilisation": {"enabled": True, "weight": 90}}},
+                       name="Enterprise", segment="enterprise")
+    own = model_for_segment(db, "enterprise")
+    assert (own.name, own.version, own.segment) == ("Enterprise", 2, "enterprise")
+    assert own.config["inputs"]["seat_utilisation"]["weight"] == 90
+    assert model_for_segment(db, "smb") == default
+    own.config["bands"] = {}  # a copy to edit: the stored model is untouched
+    assert model_for_segment(db, "enterprise").config["bands"] != {}

@@ -7,12 +7,12 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from csdesk import app
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CorruptDatabaseError
 from csdesk.models import Account
 from csdesk.services.book.info import book_info
+from csdesk.ui import app
 
 
 def _damage(location: DatabaseLocation) -> None:

@@ -83,6 +83,15 @@ def active_models(session: Session) -> dict[str | None, ModelInfo]:
     return out
 
 
+def model_for_segment(db: Database, segment: str | None) -> ModelInfo:
+    """The active model a segment is scored with (its own, else the model for every other
+    segment), with a copy of its configuration to edit."""
+    with db.read() as s:
+        models = active_models(s)
+    model = models.get(segment) or models[None]
+    return ModelInfo(model.id, model.name, model.version, model.segment, dict(model.config))
+
+
 def band_for(score: float | None, bands: dict[str, float]) -> str | None:
     if score is None or np.isnan(score):
         return None

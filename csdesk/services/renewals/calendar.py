@@ -8,6 +8,7 @@ from pathlib import Path
 
 from csdesk import clock
 from csdesk.errors import CsdeskError, FileWriteError
+from csdesk.models.enums import RenewalTrack
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.safefile import ICS_MARK, check_replace, describe_os_error, made_by_csdesk, write_bytes
 from csdesk.services.formatting import format_money
@@ -44,8 +45,7 @@ def to_ics(rows: list[RenewalRow], *, stamp: date | None = None,
         event.add("dtstart", r.renewal_date)
         event.add("dtend", r.renewal_date + timedelta(days=1))
         event.add("summary", f"Renewal: {r.name} ({format_money(r.arr_cents, r.currency)})")
-        track = {"auto_renew": "Auto-renew", "standard": "Standard",
-                 "at_risk": "At risk"}[r.track]
+        track = RenewalTrack(r.track).label
         event.add("description",
                   f"{r.name} ({r.external_id}) renews on {r.renewal_date:%d %b %Y}.\n"
                   f"ARR {format_money(r.arr_cents, r.currency)}, expected "

@@ -51,6 +51,29 @@ class AccountSignals:
     warning: str | None  # set when expansion should not be pitched yet
 
 
+@dataclass(frozen=True)
+class OpportunityLine:
+    id: int
+    title: str
+    kind: str  # an OpportunityKind value
+    stage: str  # an OpportunityStage value
+    amount_cents: int
+    currency: str
+    handed_to: str | None
+
+
+def opportunities(db: Database, account_id: int) -> list[OpportunityLine]:
+    """The account's opportunities, oldest first."""
+    with db.read() as s:
+        rows = s.execute(select(Opportunity.id, Opportunity.title, Opportunity.kind,
+                                Opportunity.stage, Opportunity.amount_cents,
+                                Opportunity.currency, Opportunity.handed_to)
+                         .where(Opportunity.account_id == account_id)
+                         .order_by(Opportunity.id)).all()
+    return [OpportunityLine(oid, title, kind.value, stage.value, cents, currency, handed_to)
+            for oid, title, kind, stage, cents, currency, handed_to in rows]
+
+
 def known_features(db: Database) -> list[str]:
     """The feature names the book's usage data records, for choosing which have plan limits."""
     with db.read() as s:

@@ -1,4 +1,5 @@
-"""Wiring only: settings → database (checks, lock, migrations) → defaults → main window."""
+"""The GUI's wiring: settings → database (checks, lock, migrations) → defaults → main window,
+and the screenshot driver (``csdesk gui --screenshot --view renewals/forecast``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
+
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database, restore_book, start_afresh
 from csdesk.errors import CorruptDatabaseError, CsdeskError
 from csdesk.services.defaults import ensure_defaults
+from csdesk.ui.main_window import MainWindow
+from csdesk.ui.theme import apply_style
 
 
 def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
@@ -36,12 +42,6 @@ def run_gui(
     size: tuple[int, int] = (1440, 900),
     theme: str | None = None,
 ) -> int:
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    from csdesk.ui.main_window import VIEWS, MainWindow
-    from csdesk.ui.theme import apply_style
-
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("csdesk")
     app.setOrganizationName("csdesk")
@@ -68,25 +68,9 @@ def run_gui(
         window = MainWindow(db, settings=settings)
         window.resize(*size)
         window.refresh(sync=True)
-        if view.startswith("account:"):
-            from csdesk.services.book.account_detail import account_id_for
-
-            key, _, tab = view.split(":", 1)[1].partition("/")
-            page = window.open_account(account_id_for(db, key))
-            tabs = {"overview": 0, "contacts": 1, "timeline": 2, "handoff": 3, "plan": 4,
-                    "renewal": 5, "value": 6}
-            if tab:
-                if tab not in tabs:
-                    raise CsdeskError(f"an account view is one of {', '.join(tabs)}")
-                page.tabs.setCurrentIndex(tabs[tab])  # type: ignore[attr-defined]
-        else:
-            view, _, tab = view.partition("/")
-            window.nav.setCurrentRow(VIEWS.index(view))
-            if view == "portfolio":
-                window.load_portfolio(sync=True)
-            if view == "renewals":
-                window.renewals.tabs.setCurrentIndex(
-                    {"": 0, "forecast": 1, "churn": 2}[tab])
+        window.open_view(view)
+        if view == "portfolio":
+            window.load_portfolio(sync=True)
         for _ in range(2):  # worklist, pipeline…: loaded on the worker; show them loaded
             window.runner.wait()
             for _ in range(3):
@@ -118,8 +102,6 @@ def run_gui(
 def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) -> Database:
     """Tell the user the book was damaged; restore the newest good backup or, on their
     explicit choice, start an empty book (the damaged file and the backups are kept)."""
-    from PySide6.QtWidgets import QMessageBox
-
     box = QMessageBox(QMessageBox.Icon.Warning, "csdesk: the book is damaged",
                       "Your book could not be read: the file is damaged.")
     restore = (box.addButton("Restore the newest good backup",

@@ -1,0 +1,64 @@
+"""The main window's remembered geometry, layout and view, kept on screen."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtWidgets import (
+    QListWidget,
+    QMainWindow,
+    QSplitter,
+)
+
+from csdesk.ui.accounts_view import AccountsView
+from csdesk.ui.navigation import VIEWS
+
+
+class WindowState(QMainWindow):
+    """Saves and restores the layout of :class:`MainWindow` in its QSettings."""
+
+    settings: QSettings
+    splitter: QSplitter
+    accounts: AccountsView
+    nav: QListWidget
+
+    def save_state(self) -> None:
+        s = self.settings
+        s.setValue("main/geometry", self.saveGeometry())
+        s.setValue("main/state", self.saveState())
+        s.setValue("main/splitter", self.splitter.saveState())
+        s.setValue("accounts/header", self.accounts.table.horizontalHeader().saveState())
+        s.setValue("main/view", VIEWS[self.nav.currentRow()])
+
+    def restore_state(self) -> None:
+        s = self.settings
+        geometry = s.value("main/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+            self.keep_on_screen()
+        for key, target in (("main/state", self.restoreState),
+                            ("main/splitter", self.splitter.restoreState),
+                            ("accounts/header",
+                             self.accounts.table.horizontalHeader().restoreState)):
+            value = s.value(key)
+            if isinstance(value, QByteArray) and not value.isEmpty():
+                target(value)
+        view = s.value("main/view")
+        if view in VIEWS and view != "portfolio":
+            self.nav.setCurrentRow(VIEWS.index(str(view)))
+
+    def keep_on_screen(self) -> None:
+        """A window saved on a larger (or since unplugged) screen comes back fully visible."""
+        screen = self.screen() or (self.windowHandle() and self.windowHandle().screen())
+        if screen is None:
+            return
+        area = screen.availableGeometry()
+        frame = self.frameGeometry()
+        width, height = min(frame.width(), area.width()), min(frame.height(), area.height())
+        if frame.width() > area.width() or frame.height() > area.height():
+            self.resize(width - (frame.width() - self.width()),
+                        height - (frame.height() - self.height()))
+            frame = self.frameGeometry()
+        if not area.contains(frame):
+            x = min(max(frame.x(), area.x()), area.right() - frame.width() + 1)
+            y = min(max(frame.y(), area.y()), area.bottom() - frame.height() + 1)
+            self.move(x, y)
