@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from PySide6.QtGui import QUndoCommand
 
+from csdesk.db import Database
 from csdesk.errors import ConflictError, CsdeskError, ServerUnreachable
 from csdesk.services.plans import success_plans
 
-if TYPE_CHECKING:
-    from csdesk.ui.plan_editor import PlanEditor
+
+class PlanEditor(Protocol):
+    """What a command needs of the editor it belongs to (the editor imports the commands,
+    not the other way round)."""
+
+    db: Database
+    versions: dict[tuple[str, int], int]
+
+    def reload(self, select: tuple[str, int | None] | None = None) -> None: ...
+
+    def set_problem(self, text: str) -> None: ...
+
+    def resolve_conflict(self, kind: str, node_id: int, mine: dict[str, Any],
+                         exc: ConflictError) -> dict[str, Any]: ...
+
+    def keep_for_later(self, kind: str, node_id: int, changes: dict[str, Any],
+                       version: int) -> None: ...
 
 
 class EditCommand(QUndoCommand):
