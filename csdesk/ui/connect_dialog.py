@@ -132,10 +132,10 @@ class ConnectDialog(QDialog):
             return True
         self.status.setText("Connecting…")
         self.setEnabled(False)
-        handle = self.runner.submit("Connecting to the server", _try_task, url)
-        handle.finished.connect(lambda found: (self.setEnabled(True), then(found)))
-        handle.failed.connect(lambda e: (self.setEnabled(True), self._refused(
-            e.message.split(": ", 1)[-1])))
+        self.runner.submit("Connecting to the server", try_connection, url,
+                           on_done=lambda found: (self.setEnabled(True), then(found)),
+                           on_failed=lambda e: (self.setEnabled(True), self._refused(
+                               e.message.split(": ", 1)[-1])))
         return True
 
     def test(self) -> bool:
@@ -157,7 +157,3 @@ class ConnectDialog(QDialog):
         remember_server(server)
         self.chosen.emit(server.url() if kept or not password else url)
         self.accept()
-
-
-def _try_task(url: str, *, progress: object, cancel: object) -> str:
-    return try_connection(url)

@@ -132,9 +132,8 @@ class HealthSettingsDialog(QDialog):
     def run_calibration(self) -> None:
         self.calibrate_button.setEnabled(False)
         self.report_label.setText("Calibrating against the book's renewals…")
-        handle = self.runner.submit("Calibration", _calibrate_task, self.db)
-        handle.finished.connect(self._calibrated)
-        handle.failed.connect(self._failed)
+        self.runner.submit("Calibration", calibrate, self.db, on_done=self._calibrated,
+                           on_failed=self._failed)
 
     def _calibrated(self, report: CalibrationReport) -> None:
         self.report = report
@@ -196,14 +195,8 @@ class HealthSettingsDialog(QDialog):
         model = save_model_version(self.db, config, name=name, segment=segment,
                                    notes="Edited in health settings")
         self.load()
-        handle = self.runner.submit("Rescoring the book", _recompute_task, self.db)
-        handle.finished.connect(lambda _r: self.saved.emit(model.version))
-        handle.failed.connect(self._failed)
-
-
-def _calibrate_task(db: Database, *, progress: Any, cancel: Any) -> CalibrationReport:
-    return calibrate(db)
-
-
-def _recompute_task(db: Database, *, progress: Any, cancel: Any) -> Any:
-    return recompute(db, progress=progress, cancel=cancel)
+        # A write over the whole book: behind a window-modal progress dialog (the rule in
+        # csdesk/ui/tasks.py).
+        self.runner.run_with_dialog(self, "Rescoring the book", recompute, self.db,
+                                    on_done=lambda _r: self.saved.emit(model.version),
+                                    on_failed=self._failed)

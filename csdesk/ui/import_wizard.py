@@ -352,10 +352,9 @@ class _RunPage(QWizardPage):
         request = ImportRequest(**{**self.w.request.__dict__, "dry_run": self.dry_run})
         if self.dry_run:
             request.save_mapping = None
-        self.handle = self.w.runner.submit("Import", _run, self.w.db, request)
+        self.handle = self.w.runner.submit("Import", _run, self.w.db, request,
+                                           on_done=self._on_done, on_failed=self._on_failed)
         self.handle.progress.connect(self._on_progress)
-        self.handle.finished.connect(self._on_done)
-        self.handle.failed.connect(self._on_failed)
         self.completeChanged.emit()
 
     def _on_progress(self, fraction: float, message: str) -> None:

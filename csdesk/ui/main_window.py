@@ -31,6 +31,9 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
+from csdesk.services.health.metrics import quarterly
+from csdesk.services.plans.handoff import incomplete_onboarding
+from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
 from csdesk.ui.navigation import VIEW_TITLES, VIEWS
@@ -57,6 +60,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         super().__init__(parent)
         self.db = db
         self.runner = runner or TaskRunner(self)
+        self.runner.on_failure = self._task_failed  # for every task that names no other
         self.settings = settings or QSettings()
         self.table: AccountTable | None = None
         self.pages: dict[int, QWidget] = {}
@@ -157,8 +161,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         bulk edit, which are what call this."""
         if sync:
             if not self.db.readonly:
-                _playbooks_task(self.db, progress=None, cancel=None)
-            self._show_table(_load_table(self.db, progress=None, cancel=None))
+                rules.run_rules(self.db)
+            self._show_table(_load_table(self.db))
             self.today.reload()
             return
         self._load_book()
@@ -166,18 +170,15 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
     def _load_book(self) -> None:
         self.statusBar().showMessage("Loading the book…")
-        handle = self.runner.submit("Loading the book", _load_table, self.db)
-        handle.finished.connect(self._show_table)
-        handle.failed.connect(self._task_failed)
+        self.runner.submit("Loading the book", _load_table, self.db, on_done=self._show_table)
 
     def run_playbooks(self) -> None:
         """Evaluate the playbook rules in the background; the worklist reloads after."""
         if self.db.readonly:  # a read-only window lists tasks but creates none
             self.today.reload()
             return
-        handle = self.runner.submit("Running playbooks", _playbooks_task, self.db)
-        handle.finished.connect(self._playbooks_done)
-        handle.failed.connect(self._task_failed)
+        self.runner.submit("Running playbooks", rules.run_rules, self.db,
+                           on_done=self._playbooks_done)
 
     def _playbooks_done(self, result: Any) -> None:
         self.today.reload()
@@ -221,13 +222,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.portfolio_stack.setCurrentWidget(self.portfolio_empty)
             return
         if sync:
-            self._show_portfolio(_load_quarters(self.db, self.renewals.owner, progress=None,
-                                                cancel=None))
+            self._show_portfolio(quarterly(self.db, 6, owner=self.renewals.owner))
             return
-        handle = self.runner.submit("Computing the portfolio", _load_quarters, self.db,
-                                    self.renewals.owner)
-        handle.finished.connect(self._show_portfolio)
-        handle.failed.connect(self._task_failed)
+        self.runner.submit("Computing the portfolio", quarterly, self.db, 6,
+                           owner=self.renewals.owner, on_done=self._show_portfolio)
 
     def _show_portfolio(self, quarters: list[Any]) -> None:
         from csdesk.ui.portfolio_view import PortfolioView
@@ -375,23 +373,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
 # Qt-free task functions (run on the worker thread).
 
-def _load_table(db: Database, *, progress: object, cancel: object
-                ) -> tuple[AccountTable, set[int]]:
-    from csdesk.services.plans.handoff import incomplete_onboarding
-
+def _load_table(db: Database) -> tuple[AccountTable, set[int]]:
+    """The book table and the accounts whose onboarding handoff is incomplete (its badge)."""
     return account_table(db), incomplete_onboarding(db)
-
-
-def _load_quarters(db: Database, owner: str | None = None, *, progress: object,
-                   cancel: object) -> list[Any]:
-    from csdesk.services.health.metrics import quarterly
-
-    return quarterly(db, 6, owner=owner)
-
-
-def _playbooks_task(db: Database, *, progress: object, cancel: object) -> object:
-    from csdesk.services.worklist.rules import run_rules
-
-    return run_rules(db, progress=progress, cancel=cancel)  # type: ignore[arg-type]
 
 

@@ -37,9 +37,16 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import format_date, format_money
-from csdesk.services.renewals.churn import ChurnAnalysis
-from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
-from csdesk.services.renewals.pipeline import RenewalRow
+from csdesk.services.periods import current_period, quarter_of, quarters_back
+from csdesk.services.renewals.churn import ChurnAnalysis, churn_analysis
+from csdesk.services.renewals.forecast import (
+    ForecastAccuracy,
+    QuarterForecast,
+    forecast,
+    forecast_accuracy,
+)
+from csdesk.services.renewals.pipeline import RenewalRow, pipeline
+from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel, SortItem
 from csdesk.ui.tasks import TaskRunner
@@ -346,12 +353,10 @@ class RenewalsView(QWidget):
         months = self.churn_panel.since.currentData()
         since = None if months is None else self.today - timedelta(days=round(months * 30.44))
         if self.runner is None:
-            self.show_pipeline(_pipeline_task(self.db, self.today, since, progress=None,
-                                              cancel=None))
+            self.show_pipeline(_load_renewals(self.db, self.today, since))
             return
-        handle = self.runner.submit("Loading renewals", _pipeline_task, self.db, self.today,
-                                    since)
-        handle.finished.connect(self.show_pipeline)
+        self.runner.submit("Loading renewals", _load_renewals, self.db, self.today, since,
+                           on_done=self.show_pipeline)
 
     def open_tab(self, name: str) -> QWidget:
         """Show a tab by name: pipeline, forecast or churn."""
@@ -488,20 +493,13 @@ class RenewalsView(QWidget):
                 QMessageBox.warning(self, "Export .ics", str(exc))
                 return None
             return path
-        handle = self.runner.run_with_dialog(self, f"Exporting {len(rows):,} renewals",
-                                             _ics_task, path, rows, self.today)
-        handle.finished.connect(lambda p: self.exported.emit(p))
-        handle.failed.connect(lambda e: None if e.cancelled else QMessageBox.warning(
-            self, "Export .ics", str(e)))
+        self.runner.run_with_dialog(
+            self, f"Exporting {len(rows):,} renewals", write_ics, path, rows,
+            stamp=self.today, overwrite=True,  # the save dialog asked
+            on_done=lambda p: self.exported.emit(p),
+            on_failed=lambda e: None if e.cancelled else QMessageBox.warning(
+                self, "Export .ics", e.message))
         return path
-
-
-def _ics_task(path: Path, rows: list[RenewalRow], today: date, *, progress: Any,
-              cancel: Any) -> Path:
-    from csdesk.services.renewals.calendar import write_ics
-
-    return write_ics(path, rows, stamp=today, progress=progress, cancel=cancel,
-                     overwrite=True)  # the save dialog asked
 
 
 @dataclass(frozen=True)
@@ -513,14 +511,8 @@ class Loaded:
     reasons: list[tuple[str, str, str]]
 
 
-def _pipeline_task(db: Database, today: date, since: date | None = None, *, progress: Any,
-                   cancel: Any) -> Loaded:
-    from csdesk.services.periods import current_period, quarter_of, quarters_back
-    from csdesk.services.renewals.churn import churn_analysis
-    from csdesk.services.renewals.forecast import forecast, forecast_accuracy
-    from csdesk.services.renewals.pipeline import pipeline
-    from csdesk.services.settings import churn_reasons
-
+def _load_renewals(db: Database, today: date, since: date | None = None) -> Loaded:
+    """Everything the renewals view shows, read in one go on the worker thread."""
     last = current_period(today)
     quarters = quarters_back(last, 4)
     rows = pipeline(db, today=today)

@@ -76,12 +76,6 @@ def _task_failed(parent: QWidget, error: TaskError) -> None:
         QMessageBox.warning(parent, "Report", error.message)
 
 
-def _write_task(db: Database, job: BatchJob, accounts: list[AccountRef], *,
-                progress: Any, cancel: Any) -> BatchResult:
-    return run_batch(db.location, job, accounts, progress=progress, cancel=cancel,
-                     workers=1 if len(accounts) < 4 else None)
-
-
 class ReportDialog(QDialog):
     """One account's document: period and audience (QBR), and where to save it."""
 
@@ -138,8 +132,6 @@ def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, docum
             return None
         path = Path(dialog.path.text())
     job = dialog.job(path.parent)
-    handle = runner.run_with_dialog(parent, f"Writing the {DOCUMENTS[document]} PDF",
-                                    _single_task, db, job, account, path)
 
     def done(result: tuple[Path, BatchResult]) -> None:
         written, batch = result
@@ -152,13 +144,14 @@ def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, docum
                 ) == QMessageBox.StandardButton.Yes:
             open_file(written)
 
-    handle.finished.connect(done)
-    handle.failed.connect(lambda e: _task_failed(parent, e))
-    return handle
+    return runner.run_with_dialog(parent, f"Writing the {DOCUMENTS[document]} PDF",
+                                  _write_account_pdf, db, job, account, path, on_done=done,
+                                  on_failed=lambda e: _task_failed(parent, e))
 
 
-def _single_task(db: Database, job: BatchJob, account: AccountRef, path: Path, *,
-                 progress: Any, cancel: Any) -> tuple[Path, BatchResult]:
+def _write_account_pdf(db: Database, job: BatchJob, account: AccountRef, path: Path, *,
+                       progress: Any, cancel: Any) -> tuple[Path, BatchResult]:
+    """One account's document, under the name the user chose (on the worker thread)."""
     result = run_batch(db.location, job, [account], progress=progress, cancel=cancel,
                        workers=1)
     if result.written and result.written[0] != path:
@@ -366,12 +359,11 @@ class ReportsView(QWidget):
                        else None, bool(self.audience.currentData()), None, Branding.load())
         self.result_label.setText("")
         self.open_folder.hide()
-        handle = self.runner.run_with_dialog(
+        return self.runner.run_with_dialog(
             self, f"Writing {counted(len(accounts), DOCUMENTS[job.document] + ' PDF')}",
-            _write_task, self.db, job, accounts)
-        handle.finished.connect(self._done)
-        handle.failed.connect(self._failed)
-        return handle
+            run_batch, self.db.location, job, accounts,
+            workers=1 if len(accounts) < 4 else None, on_done=self._done,
+            on_failed=self._failed)
 
     def _done(self, result: BatchResult) -> None:
         lines = [f"Wrote {counted(len(result.written), 'PDF')} into {self.folder.text()}."]

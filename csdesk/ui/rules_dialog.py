@@ -213,10 +213,10 @@ class RulesDialog(QDialog):
                 return False
             return True
         self.verdict.setText("Evaluating the book…")
-        handle = self.runner.submit("Previewing a rule", _preview_task, self.db, rule,
-                                    self.today)
-        handle.finished.connect(self.show_preview)
-        handle.failed.connect(lambda e: (self.verdict.clear(), self.problem.setText(str(e))))
+        self.runner.submit("Previewing a rule", preview, self.db, rule, self.today,
+                           on_done=self.show_preview,
+                           on_failed=lambda e: (self.verdict.clear(),
+                                                self.problem.setText(e.message)))
         return True
 
     def show_preview(self, result: Preview) -> None:
@@ -247,8 +247,3 @@ class RulesDialog(QDialog):
         self.verdict.setText(f"Saved. {'It is on.' if saved.enabled else 'It is off.'}")
         self.saved.emit()
         return True
-
-
-def _preview_task(db: Database, rule: RuleView, today: date, *, progress: Any,
-                  cancel: Any) -> Preview:
-    return preview(db, rule, today)

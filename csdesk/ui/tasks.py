@@ -1,14 +1,29 @@
 """One small task runner: long work off the GUI thread, with progress and Cancel.
 
-Task functions are Qt-free (``fn(*args, progress=…, cancel=…)``, see ``csdesk.progress``).
-The runner executes them one at a time on a single worker thread, which makes it the
-book's single writer, and reports back through signals delivered on the GUI thread.
+The rule (docs/architecture.md, "Work off the GUI thread"):
+
+- **Long work is a task.** Anything that reads or writes more than one account's worth of
+  the book, touches files or a server, or shows progress runs here: one worker thread, one
+  task at a time, so two tasks never write at once. Its result and its failure come back on
+  the GUI thread, through ``on_done`` and ``on_failed``; a task given no ``on_failed`` goes
+  to the runner's default handler (the main window's: a message, or the offline banner).
+- **A CSM's edit of one record is not a task.** Saving a field, a contact, a task's state is
+  one short transaction on the GUI thread, so its result (or its conflict) shows at once.
+  Tasks that write for long (imports, rescoring, the demo) run behind a window-modal
+  progress dialog or wizard, so no such edit starts while one holds the write lock; the
+  playbook run reads first and writes in one short transaction at the end, and the
+  database's write lock (BEGIN IMMEDIATE on SQLite) serialises it with an edit.
+
+A task is any Qt-free function. One that takes ``progress`` and ``cancel`` keywords (see
+``csdesk.progress``) is given them, shows its progress and can be cancelled; any other runs
+as it is, so a service is submitted as itself, without a wrapper.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import threading
 import traceback
 from collections.abc import Callable
@@ -82,17 +97,32 @@ class _Signals(QObject):
     failed = Signal(object)
 
 
+def reports_progress(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes ``progress`` and ``cancel`` (then it is given both)."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return True
+    return "progress" in params and "cancel" in params
+
+
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...], title: str) -> None:
+    def __init__(self, fn: Callable[..., Any], args: tuple[Any, ...],
+                 kwargs: dict[str, Any], title: str) -> None:
         super().__init__()
-        self.fn, self.args, self.title = fn, args, title
+        self.fn, self.args, self.kwargs, self.title = fn, args, kwargs, title
         self.signals = _Signals()
         self.cancel_event = threading.Event()
         self.setAutoDelete(False)
 
     def run(self) -> None:
         try:
-            result = self.fn(*self.args, progress=self._progress, cancel=self.cancel_event.is_set)
+            kwargs = dict(self.kwargs)
+            if reports_progress(self.fn):
+                kwargs.update(progress=self._progress, cancel=self.cancel_event.is_set)
+            result = self.fn(*self.args, **kwargs)
         except Cancelled as exc:
             self._emit(self.signals.failed, TaskError(str(exc), "", cancelled=True,
                                                       written=getattr(exc, "results", None)))
@@ -152,8 +182,11 @@ class TaskHandle(QObject):
         self.failed.emit(error)
 
 
+Callback = Callable[[Any], object]
+
+
 class TaskRunner(QObject):
-    """Runs tasks one at a time on one worker thread (the single writer)."""
+    """Runs tasks one at a time on one worker thread (see the module's rule)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -161,20 +194,32 @@ class TaskRunner(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._handles: list[TaskHandle] = []
+        # What a failure no caller handles goes to (the main window sets its own).
+        self.on_failure: Callable[[TaskError], object] = _log_failure
 
-    def submit(self, title: str, fn: Callable[..., Any], *args: Any) -> TaskHandle:
-        job = _Job(fn, args, title)
+    def submit(self, title: str, fn: Callable[..., Any], *args: Any,
+               on_done: Callback | None = None, on_failed: Callback | None = None,
+               **kwargs: Any) -> TaskHandle:
+        """Run ``fn(*args, **kwargs)`` on the worker; ``on_done(result)`` and
+        ``on_failed(TaskError)`` are called on the GUI thread (``on_failed`` defaults to
+        the runner's ``on_failure``)."""
+        job = _Job(fn, args, kwargs, title)
         handle = TaskHandle(job, self)
         self._handles.append(handle)
         handle.finished.connect(lambda _r, h=handle: self._forget(h))
         handle.failed.connect(lambda _e, h=handle: self._forget(h))
+        if on_done is not None:
+            handle.finished.connect(on_done)
+        handle.failed.connect(on_failed if on_failed is not None
+                              else lambda e: self.on_failure(e))
         self._pool.start(job)
         return handle
 
     def run_with_dialog(self, parent: QWidget, title: str, fn: Callable[..., Any],
-                        *args: Any) -> TaskHandle:
-        """Submit a task and show a modal-less progress dialog with Cancel while it runs."""
-        handle = self.submit(title, fn, *args)
+                        *args: Any, on_done: Callback | None = None,
+                        on_failed: Callback | None = None, **kwargs: Any) -> TaskHandle:
+        """Submit a task and show a window-modal progress dialog with Cancel while it runs."""
+        handle = self.submit(title, fn, *args, on_done=on_done, on_failed=on_failed, **kwargs)
         dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
         dialog.setWindowTitle(title)
         dialog.setMinimumDuration(300)
@@ -210,3 +255,8 @@ class TaskRunner(QObject):
     @property
     def busy(self) -> bool:
         return bool(self._handles)
+
+
+def _log_failure(error: TaskError) -> None:
+    """The default for a failure nobody handles: a bug is in the error log already (the
+    job wrote it); a user error or a cancel needs no more than the caller showed."""

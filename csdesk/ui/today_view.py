@@ -36,7 +36,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.services.formatting import counted, format_date, format_money
-from csdesk.services.worklist.today import TaskRow, group_of
+from csdesk.services.worklist.today import TaskRow, group_of, open_tasks
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import error_label
@@ -209,10 +209,10 @@ class TodayView(QWidget):
     def reload(self) -> None:
         """Read the open tasks off the GUI thread (or here, without a runner)."""
         if self.runner is None:
-            self.show_tasks(_tasks_task(self.db, self.today, progress=None, cancel=None))
+            self.show_tasks(open_tasks(self.db, self.today))
             return
-        handle = self.runner.submit("Loading the worklist", _tasks_task, self.db, self.today)
-        handle.finished.connect(self.show_tasks)
+        self.runner.submit("Loading the worklist", open_tasks, self.db, self.today,
+                           on_done=self.show_tasks)
 
     def show_tasks(self, tasks: list[TaskRow]) -> None:
         keep = self.current()
@@ -412,10 +412,3 @@ def _due(due: date | None, today: date) -> str:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _tasks_task(db: Database, today: date, *, progress: Any, cancel: Any) -> list[TaskRow]:
-    from csdesk.services.worklist.today import open_tasks
-
-    return open_tasks(db, today)
-

@@ -173,10 +173,8 @@ class WindowActions(QMainWindow):
     def load_demo(self) -> None:
         from csdesk.services.demo.generate import generate_demo
 
-        handle = self.runner.run_with_dialog(self, "Generating the demo book", _demo_task,
-                                             self.db, generate_demo)
-        handle.finished.connect(lambda _summary: self.refresh())
-        handle.failed.connect(self._task_failed)
+        self.runner.run_with_dialog(self, "Generating the demo book", generate_demo, self.db,
+                                    on_done=lambda _summary: self.refresh())
 
     def import_csv(self, path: Path | None = None) -> Any:
         """Open the import wizard (on ``path`` when a file was dropped or given)."""
@@ -197,11 +195,12 @@ class WindowActions(QMainWindow):
         if not folder:
             return
         target = Path(folder) / "csdesk-export"
-        handle = self.runner.run_with_dialog(self, "Exporting the book", _export_task,
-                                             self.db, target, excel)
-        handle.finished.connect(lambda _r: self.statusBar().showMessage(
-            f"Exported the book to {target}", 10_000))
-        handle.failed.connect(self._task_failed)
+        from csdesk.services.sync import export
+
+        self.runner.run_with_dialog(
+            self, "Exporting the book", export.export_book, self.db, target, excel=excel,
+            on_done=lambda _r: self.statusBar().showMessage(f"Exported the book to {target}",
+                                                            10_000))
 
     def export_accounts(self, ids: list[int], path: Path | None = None) -> None:
         """The selected accounts, as csdesk's accounts CSV (re-imports as it is)."""
@@ -241,11 +240,10 @@ class WindowActions(QMainWindow):
     def recompute_health(self) -> None:
         from csdesk.services.health.scoring import recompute
 
-        handle = self.runner.run_with_dialog(self, "Recomputing health", _recompute_task,
-                                             self.db, recompute)
-        handle.finished.connect(lambda s: (self.statusBar().showMessage(
-            f"Scored {s.scored:,} accounts", 10_000), self.refresh()))
-        handle.failed.connect(self._task_failed)
+        self.runner.run_with_dialog(
+            self, "Recomputing health", recompute, self.db,
+            on_done=lambda s: (self.statusBar().showMessage(f"Scored {s.scored:,} accounts",
+                                                            10_000), self.refresh()))
 
     def health_settings(self) -> Any:
         from csdesk.ui.health_dialog import HealthSettingsDialog
@@ -256,10 +254,9 @@ class WindowActions(QMainWindow):
         return dialog
 
     def backup_now(self) -> None:
-        handle = self.runner.submit("Backing up", _backup_task, self.db)
-        handle.finished.connect(
-            lambda path: self.statusBar().showMessage(f"Backup verified: {path}", 10_000))
-        handle.failed.connect(self._task_failed)
+        self.runner.submit(
+            "Backing up", self.db.backup, "manual",
+            on_done=lambda path: self.statusBar().showMessage(f"Backup verified: {path}", 10_000))
 
     def about(self) -> None:
         QMessageBox.about(
@@ -288,25 +285,3 @@ class WindowActions(QMainWindow):
         proc = subprocess.Popen([sys.executable, "-m", "csdesk", "gui"], env=env)
         self.statusBar().showMessage("Opening the team's book in a new window…", 10_000)
         return proc
-
-
-# Qt-free task functions (run on the worker thread).
-
-def _demo_task(db: Database, generate: Any, *, progress: object, cancel: object) -> object:
-    return generate(db, progress=progress, cancel=cancel)
-
-
-def _recompute_task(db: Database, recompute: Any, *, progress: object, cancel: object) -> object:
-    return recompute(db, progress=progress, cancel=cancel)
-
-
-def _export_task(db: Database, target: Path, excel: bool, *, progress: object,
-                 cancel: object) -> object:
-    from csdesk.services.sync.export import export_book
-
-    return export_book(db, target, excel=excel, progress=progress,  # type: ignore[arg-type]
-                       cancel=cancel)  # type: ignore[arg-type]
-
-
-def _backup_task(db: Database, *, progress: object, cancel: object) -> Path:
-    return db.backup("manual")

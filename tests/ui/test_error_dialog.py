@@ -93,12 +93,12 @@ def test_an_expected_failure_reads_as_words_not_a_bug(qtbot, window) -> None:  #
 
 
 def test_a_failed_background_task_is_logged(qtbot, window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import csdesk.ui.main_window as main_window
+    from csdesk.services.worklist import rules
 
     def broken(db, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("the rules engine tripped")
 
-    monkeypatch.setattr(main_window, "_playbooks_task", broken)
+    monkeypatch.setattr(rules, "run_rules", broken)
     window.run_playbooks()
     window.runner.wait()
     qtbot.waitUntil(lambda: log_path().exists()
