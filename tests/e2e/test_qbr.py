@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QToolButton
 
 from csdesk.db import Database
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from csdesk.ui.reports_view import ReportDialog
 from tests.e2e.conftest import (
     choose,
@@ -44,8 +44,8 @@ def _open_with_enter(qtbot: Any, window: Any, name: str) -> Any:
 
 def test_a_qbr_from_the_account_page(qtbot, demo_db: Database, tmp_path: Path,  # type: ignore[no-untyped-def]
                                      screenshot) -> None:
-    account_id = svc.account_id_for(demo_db, ACCOUNT)
-    name = svc.account_facts(demo_db, account_id).header.name
+    account_id = detail.account_id_for(demo_db, ACCOUNT)
+    name = detail.account_facts(demo_db, account_id).header.name
     target = tmp_path / "QBRs" / f"{name} Q3 2026 internal.pdf"
     target.parent.mkdir()
     window = open_window(qtbot, demo_db)

@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.db import Database
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from csdesk.services.formatting import format_money
-from csdesk.services.plans import success_plans as P
-from csdesk.services.plans import value as V
+from csdesk.services.plans import success_plans as plans
+from csdesk.services.plans import value as value_log
 from csdesk.ui.value_pane import ValueDialog
 from tests.conftest import AS_OF
 from tests.e2e.conftest import (
@@ -88,15 +88,15 @@ def _edit_cell(qtbot: Any, tree: QTreeWidget, title: str, column: str) -> Any:
 
 def _saved(db: Database, account_id: int) -> Any:
     """The objective as the book holds it."""
-    plan = P.plan_view(db, P.active_plan_id(db, account_id))
+    plan = plans.plan_view(db, plans.active_plan_id(db, account_id))
     return next(o for o in plan.objectives if o.title == OBJECTIVE)
 
 
 def test_an_achieved_objective_logs_its_value(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
                                               screenshot) -> None:
-    account_id = svc.account_id_for(demo_db, ACCOUNT)
-    name = svc.account_facts(demo_db, account_id).header.name
-    before = V.totals(demo_db, account_id).quarter_cents
+    account_id = detail.account_id_for(demo_db, ACCOUNT)
+    name = detail.account_facts(demo_db, account_id).header.name
+    before = value_log.totals(demo_db, account_id).quarter_cents
     window = open_window(qtbot, demo_db)
     page = _open_from_the_book(qtbot, window, name)
     assert page.title.text() == name
@@ -168,10 +168,10 @@ def test_an_achieved_objective_logs_its_value(qtbot, demo_db: Database,  # type:
             "Metric": "Days to close: 9 → 4.2 days", "Worth": "$18,000",
             "Evidence": "Controller's close calendar, October",
             "Confirmed by": "Hiroshi Shah, 22 Nov 2026"} in rows
-    quarter = format_money(V.totals(demo_db, account_id).quarter_cents)
+    quarter = format_money(value_log.totals(demo_db, account_id).quarter_cents)
     assert quarter == format_money(before + 1_800_000)
     assert page.value.totals.text().startswith(f"This quarter {quarter} · ")
-    entry = next(e for e in V.entries(demo_db, account_id) if e.title == OBJECTIVE)
+    entry = next(e for e in value_log.entries(demo_db, account_id) if e.title == OBJECTIVE)
     assert (entry.objective_id, entry.value_cents) == (saved.id, 1_800_000)
     assert _saved(demo_db, account_id).status == "achieved"
     _tab(qtbot, page.tabs, "Success plan")

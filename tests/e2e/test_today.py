@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Task
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from tests.conftest import AS_OF
 from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
 
@@ -97,7 +97,7 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
                               else "Today")
     done = _task(demo_db, title, account)
     assert done.status.value == "done"
-    timeline = svc.timeline(demo_db, _account_id(demo_db, account))
+    timeline = detail.timeline(demo_db, _account_id(demo_db, account))
     touch = next(a for a in timeline if a.summary == "Called the sponsor: agreed a recovery plan")
     assert (touch.kind, touch.occurred_on, touch.proactive) == ("call", AS_OF, True)
 

@@ -7,11 +7,11 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from csdesk.io import values as V
+from csdesk.io import values
 
 
 def _s(*items: str | None) -> pd.Series:
-    return V.blank_to_none(pd.Series(list(items), dtype="string"))
+    return values.blank_to_none(pd.Series(list(items), dtype="string"))
 
 
 def test_missing_markers() -> None:
@@ -32,59 +32,61 @@ def test_missing_markers() -> None:
     ],
 )
 def test_money(text: str, decimal: str, cents: int) -> None:
-    parsed = V.parse_money_cents(_s(text), decimal=decimal)
+    parsed = values.parse_money_cents(_s(text), decimal=decimal)
     assert parsed.values.iat[0] == cents
     assert not parsed.bad.iat[0]
 
 
 def test_money_refuses_the_wrong_decimal_mark_instead_of_guessing() -> None:
-    parsed = V.parse_money_cents(_s("1.234,50 €"), decimal=".")
+    parsed = values.parse_money_cents(_s("1.234,50 €"), decimal=".")
     assert parsed.bad.iat[0]
     assert "','" in parsed.reason
 
 
 def test_decimal_mark_detection() -> None:
-    assert V.detect_decimal(_s("1.234,50", "12,5", "3")) == ","
-    assert V.detect_decimal(_s("1,234.50", "12.5", "3")) == "."
+    assert values.detect_decimal(_s("1.234,50", "12,5", "3")) == ","
+    assert values.detect_decimal(_s("1,234.50", "12.5", "3")) == "."
 
 
 def test_percent_and_int() -> None:
-    pct = V.parse_percent(_s("45%", "0.45", "45", "abc"))
+    pct = values.parse_percent(_s("45%", "0.45", "45", "abc"))
     assert pct.values.tolist()[:3] == [0.45, 0.45, 0.45]
     assert pct.bad.tolist() == [False, False, False, True]
-    whole = V.parse_int(_s("12", "1,200", "3.5"))
+    whole = values.parse_int(_s("12", "1,200", "3.5"))
     assert whole.values.tolist()[:2] == [12, 1200]
     assert whole.bad.tolist() == [False, False, True]
 
 
 def test_booleans() -> None:
-    parsed = V.parse_bool(_s("true", "FALSE", "yes", "No", "y", "n", "1", "0", "TRUE", "maybe"))
+    parsed = values.parse_bool(_s("true", "FALSE", "yes", "No", "y", "n", "1", "0", "TRUE",
+                                  "maybe"))
     assert parsed.values.tolist()[:9] == [True, False, True, False, True, False, True, False,
                                           True]
     assert parsed.bad.tolist()[-1]
 
 
 def test_date_forms() -> None:
-    parsed = V.parse_dates(_s("2009-07-15", "2006-06-15T20:47:07.000Z",
-                              "07/15/2009 02:14:45+0800", "2014/01/02", "20140102"), "mdy")
+    parsed = values.parse_dates(_s("2009-07-15", "2006-06-15T20:47:07.000Z",
+                                   "07/15/2009 02:14:45+0800", "2014/01/02", "20140102"), "mdy")
     assert parsed.values.tolist() == [date(2009, 7, 15), date(2006, 6, 15), date(2009, 7, 15),
                                       date(2014, 1, 2), date(2014, 1, 2)]
     assert not parsed.bad.any()
 
 
 def test_a_time_zone_never_shifts_the_calendar_date() -> None:
-    parsed = V.parse_dates(_s("2010-10-14T23:30:00.000-0300", "2010-10-14T00:00:00.000Z"), "ymd")
+    parsed = values.parse_dates(_s("2010-10-14T23:30:00.000-0300", "2010-10-14T00:00:00.000Z"),
+                                "ymd")
     assert parsed.values.tolist() == [date(2010, 10, 14), date(2010, 10, 14)]
 
 
 def test_day_month_order_is_decided_by_the_data_or_refused() -> None:
-    assert V.detect_date_format(_s("31/12/2012", "02/01/2014")) == "dmy"
-    assert V.detect_date_format(_s("12/31/2012", "02/01/2014")) == "mdy"
-    assert V.detect_date_format(_s("2012-12-31")) == "ymd"
-    assert V.detect_date_format(_s("02/01/2014", "03/04/2014")) is None  # ambiguous
-    assert V.detect_date_format(_s("31/12/2012", "12/31/2012")) is None  # contradictory
+    assert values.detect_date_format(_s("31/12/2012", "02/01/2014")) == "dmy"
+    assert values.detect_date_format(_s("12/31/2012", "02/01/2014")) == "mdy"
+    assert values.detect_date_format(_s("2012-12-31")) == "ymd"
+    assert values.detect_date_format(_s("02/01/2014", "03/04/2014")) is None  # ambiguous
+    assert values.detect_date_format(_s("31/12/2012", "12/31/2012")) is None  # contradictory
     rows = pd.Series([2, 3])
-    examples = V.ambiguous_examples(_s("02/01/2014", "03/04/2014"), rows)
+    examples = values.ambiguous_examples(_s("02/01/2014", "03/04/2014"), rows)
     assert examples == [(2, "02/01/2014"), (3, "03/04/2014")]
 
 
@@ -93,24 +95,24 @@ def test_agreeing_dates_do_not_decide_the_order_for_the_others() -> None:
     is ambiguous (the user chooses), not day-first. Only a column where *every* date has
     day == month is read without asking (both readings give the same dates)."""
     column = _s("01/01/2014", "02/03/2014")
-    assert V.detect_date_format(column) is None
-    assert V.ambiguous_examples(column, pd.Series([2, 3])) == [(3, "02/03/2014")]
-    assert V.parse_dates(column, "mdy").values.tolist() == [date(2014, 1, 1), date(2014, 2, 3)]
-    assert V.parse_dates(column, "dmy").values.tolist() == [date(2014, 1, 1), date(2014, 3, 2)]
+    assert values.detect_date_format(column) is None
+    assert values.ambiguous_examples(column, pd.Series([2, 3])) == [(3, "02/03/2014")]
+    assert values.parse_dates(column, "mdy").values.tolist() == [date(2014, 1, 1), date(2014, 2, 3)]
+    assert values.parse_dates(column, "dmy").values.tolist() == [date(2014, 1, 1), date(2014, 3, 2)]
     agreeing = _s("01/01/2014", "02/02/2014", None, "12/12/2015")
-    fmt = V.detect_date_format(agreeing)
+    fmt = values.detect_date_format(agreeing)
     assert fmt == "dmy"
-    assert V.parse_dates(agreeing, fmt).values.tolist() == [
+    assert values.parse_dates(agreeing, fmt).values.tolist() == [
         date(2014, 1, 1), date(2014, 2, 2), None, date(2015, 12, 12)]
 
 
 def test_bad_dates_are_flagged_not_guessed() -> None:
-    parsed = V.parse_dates(_s("31/02/2014", "2009\\7\\14 22:14:45", "soon"), "dmy")
+    parsed = values.parse_dates(_s("31/02/2014", "2009\\7\\14 22:14:45", "soon"), "dmy")
     assert parsed.bad.tolist() == [True, True, True]
 
 
 def test_decimal_votes_tell_the_mark_or_say_they_cannot() -> None:
-    votes = V.decimal_votes
+    votes = values.decimal_votes
     assert votes(_s("1.234,50", "12,5", "0,125", "1234,567"))[:2] == (4, 0)
     assert votes(_s("1,234.50", "1,234,567", "0.125", "$3.5"))[:2] == (0, 4)
     comma, dot, first = votes(_s("12", None, "1.234", "1,500"))

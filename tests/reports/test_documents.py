@@ -17,8 +17,8 @@ from csdesk.reports import fonts
 from csdesk.reports.document import Branding, Report
 from csdesk.reports.plan_pdf import write_plan_pdf
 from csdesk.reports.value_pdf import write_value_pdf
-from csdesk.services.plans import success_plans as P
-from csdesk.services.plans import value as V
+from csdesk.services.plans import success_plans as plans
+from csdesk.services.plans import value as value_log
 from tests.conftest import AS_OF
 
 ODD = ["Łódź Ćwiczenia", "Müller & Söhne", "AT&T <Legacy>"]
@@ -43,7 +43,7 @@ def _demo_account(db: Database) -> int:
 
 def test_plan_pdf_shows_the_plan_and_is_deterministic(demo_db: Database) -> None:
     account = _demo_account(demo_db)
-    plan = P.plan_view(demo_db, P.active_plan_id(demo_db, account))
+    plan = plans.plan_view(demo_db, plans.active_plan_id(demo_db, account))
     first, second = io.BytesIO(), io.BytesIO()
     write_plan_pdf(plan, first, Branding(company="Acme CS"))
     write_plan_pdf(plan, second, Branding(company="Acme CS"))
@@ -61,7 +61,7 @@ def test_plan_pdf_shows_the_plan_and_is_deterministic(demo_db: Database) -> None
 
 def test_value_pdf_totals_and_evidence(demo_db: Database) -> None:
     account = _demo_account(demo_db)
-    data = V.value_report(demo_db, account, today=AS_OF)
+    data = value_log.value_report(demo_db, account, today=AS_OF)
     out = io.BytesIO()
     write_value_pdf(data, out)
     whole = "\n".join(_text(out.getvalue())[1])

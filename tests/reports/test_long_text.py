@@ -16,8 +16,8 @@ from csdesk.reports.document import Branding, Report
 from csdesk.reports.plan_pdf import write_plan_pdf
 from csdesk.reports.qbr_pdf import write_qbr_pdf
 from csdesk.reports.value_pdf import write_value_pdf
-from csdesk.services.plans import success_plans as P
-from csdesk.services.plans import value as V
+from csdesk.services.plans import success_plans as plans
+from csdesk.services.plans import value as value_log
 from csdesk.services.plans.qbr import qbr_data
 
 TODAY = date(2026, 11, 1)
@@ -55,17 +55,17 @@ def _book(db: Database) -> int:
         s.add(contact)
         s.flush()
         account, contact_id = acc.id, contact.id
-    plan = P.create_plan(db, account, _words("plan"), date(2026, 7, 1))
-    objective = P.add_node(db, "objective", plan, _words("objective", 10_000),
-                           kpi_name=_word("kpi"), baseline=0, current=2, target=5,
-                           due_date=date(2026, 12, 1), owner_contact_id=contact_id)
-    milestone = P.add_node(db, "milestone", objective, _words("milestone"),
-                           due_date=date(2026, 10, 1))
-    P.add_node(db, "task", milestone, _word("task"), due_date=date(2026, 10, 1))
-    P.set_first_value_milestone(db, milestone)
-    P.set_stakeholders(db, plan, [contact_id])
+    plan = plans.create_plan(db, account, _words("plan"), date(2026, 7, 1))
+    objective = plans.add_node(db, "objective", plan, _words("objective", 10_000),
+                               kpi_name=_word("kpi"), baseline=0, current=2, target=5,
+                               due_date=date(2026, 12, 1), owner_contact_id=contact_id)
+    milestone = plans.add_node(db, "milestone", objective, _words("milestone"),
+                               due_date=date(2026, 10, 1))
+    plans.add_node(db, "task", milestone, _word("task"), due_date=date(2026, 10, 1))
+    plans.set_first_value_milestone(db, milestone)
+    plans.set_stakeholders(db, plan, [contact_id])
     for title in (_words("outcome", 10_000), _word("unbroken", 10_000)):
-        V.add_entry(db, account, {
+        value_log.add_entry(db, account, {
             "title": title, "objective_id": objective, "occurred_on": date(2026, 8, 3),
             "value_cents": 250_000, "metric_name": _word("metric"), "metric_before": 1,
             "metric_after": 2, "value_method": _words("method"),
@@ -86,11 +86,11 @@ def _qbr(db: Database, account: int, out: io.BytesIO) -> set[str]:
 
 
 def _value(db: Database, account: int, out: io.BytesIO) -> set[str]:
-    return write_value_pdf(V.value_report(db, account, today=TODAY), out)
+    return write_value_pdf(value_log.value_report(db, account, today=TODAY), out)
 
 
 def _plan(db: Database, account: int, out: io.BytesIO) -> set[str]:
-    return write_plan_pdf(P.plan_view(db, P.active_plan_id(db, account), today=TODAY), out)
+    return write_plan_pdf(plans.plan_view(db, plans.active_plan_id(db, account), today=TODAY), out)
 
 
 # The long texts each document shows, from start to end (a title cut with "…" to three

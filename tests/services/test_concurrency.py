@@ -17,7 +17,7 @@ from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.errors import ConflictError
 from csdesk.models import Account, Activity, Objective, UsageSnapshot
-from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import success_plans as plans
 from tests.conftest import PgServer
 
 
@@ -28,8 +28,8 @@ def _objective(db: Database) -> int:
         s.add(acc)
         s.flush()
         account = acc.id
-    plan = P.create_plan(db, account, "Plan", date(2026, 1, 1))
-    return P.add_node(db, "objective", plan, "Cut ticket volume", baseline=100.0, target=50.0)
+    plan = plans.create_plan(db, account, "Plan", date(2026, 1, 1))
+    return plans.add_node(db, "objective", plan, "Cut ticket volume", baseline=100.0, target=50.0)
 
 
 def _second(db: Database) -> Database:
@@ -43,15 +43,15 @@ def test_two_people_edit_one_objective(db: Database) -> None:
     try:
         with db.read() as s:
             seen = s.get(Objective, objective).version  # both opened the objective here
-        theirs = P.update_node(other, "objective", objective, {"target": 40.0}, seen)
+        theirs = plans.update_node(other, "objective", objective, {"target": 40.0}, seen)
         with pytest.raises(ConflictError) as refused:
-            P.update_node(db, "objective", objective, {"title": "Halve tickets"}, seen)
+            plans.update_node(db, "objective", objective, {"title": "Halve tickets"}, seen)
         assert refused.value.version == theirs
         assert refused.value.current is not None
         assert refused.value.current["target"] == 40.0  # what they saved, to show beside mine
         assert refused.value.current["title"] == "Cut ticket volume"  # mine was not written
         # Applying mine on top of theirs (the merge) keeps both changes.
-        P.update_node(db, "objective", objective, {"title": "Halve tickets"}, theirs)
+        plans.update_node(db, "objective", objective, {"title": "Halve tickets"}, theirs)
         with other.read() as s:
             saved = s.get(Objective, objective)
             assert (saved.title, saved.target) == ("Halve tickets", 40.0)
@@ -71,7 +71,7 @@ def test_a_stale_object_flushed_late_is_a_conflict(db: Database) -> None:
         with pytest.raises(ConflictError, match="changed elsewhere"), db.write() as s:
             mine = s.get(Objective, objective)
             mine.title = "Mine"
-            P.update_node(other, "objective", objective, {"title": "Theirs"}, mine.version)
+            plans.update_node(other, "objective", objective, {"title": "Theirs"}, mine.version)
             s.flush()
         with other.read() as s:
             assert s.get(Objective, objective).title == "Theirs"

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Contact, Task
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from csdesk.services.plans.handoff import get_handoff
 from csdesk.services.plans.success_plans import objective_status
 from csdesk.services.renewals.pipeline import LIKELIHOOD_RANGE, pipeline
@@ -29,11 +29,11 @@ def test_no_contact_was_last_contacted_before_the_timeline_says(demo_db: Databas
     with clock.pin(AS_OF):
         for aid in ids:
             met: dict[str, date] = {}
-            for item in svc.timeline(demo_db, aid):
+            for item in detail.timeline(demo_db, aid):
                 if item.occurred_on <= AS_OF:
                     for name in item.contacts:
                         met[name] = max(met.get(name, item.occurred_on), item.occurred_on)
-            for c in svc.contacts(demo_db, aid):
+            for c in detail.contacts(demo_db, aid):
                 checked += 1
                 if c.name in met:
                     assert c.last_contacted is not None and c.last_contacted >= met[c.name], \

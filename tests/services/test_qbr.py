@@ -12,7 +12,7 @@ from csdesk.models import SupportTicket, UsageSnapshot
 from csdesk.models.enums import TicketPriority, TicketStatus
 from csdesk.reports.qbr_pdf import write_qbr_pdf
 from csdesk.services.book.account_detail import account_id_for
-from csdesk.services.plans import success_plans as P
+from csdesk.services.plans import success_plans as plans
 from csdesk.services.plans.qbr import qbr_data
 from tests.conftest import AS_OF
 
@@ -31,7 +31,7 @@ def test_qbr_from_the_demo_book(demo_db: Database) -> None:
                                           if date(2026, 7, 1) <= e.occurred_on
                                           <= date(2026, 9, 30))
     assert d.summary[0].startswith(f"Health is {d.health_now:.0f} of 100")
-    plan = P.plan_view(demo_db, P.active_plan_id(demo_db, account), today=date(2026, 9, 30))
+    plan = plans.plan_view(demo_db, plans.active_plan_id(demo_db, account), today=date(2026, 9, 30))
     open_soon = {m.title for o in plan.objectives for m in o.milestones if m.status != "done"}
     assert {n.title for n in d.next_steps} == open_soon
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, Activity, Contact
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from csdesk.ui.account_page import AccountPage
 from tests.ui.conftest import open_window
 
@@ -40,7 +40,7 @@ def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> Non
 
 
 def _page(qtbot, db: Database, external_id: str = "ACC-000002") -> AccountPage:  # type: ignore[no-untyped-def]
-    page = AccountPage(db, svc.account_id_for(db, external_id))
+    page = AccountPage(db, detail.account_id_for(db, external_id))
     qtbot.addWidget(page)
     page.show()
     return page
@@ -126,7 +126,7 @@ def test_owner_edit_undo_and_conflict(qtbot, demo_db: Database,  # type: ignore[
 
     # Someone else changes the account after the page loaded it…
     version = page.version
-    svc.update_account(demo_db, page.account_id, {"owner": "Teammate"}, version)
+    detail.update_account(demo_db, page.account_id, {"owner": "Teammate"}, version)
     warnings: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning",
                         lambda _p, _t, text, *_a: warnings.append(text))

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton
 
 from csdesk.db import Database
-from csdesk.services.book import account_detail as svc
-from csdesk.services.plans import handoff as H
+from csdesk.services.book import account_detail as detail
+from csdesk.services.plans import handoff
 from csdesk.ui.conflict_dialog import ConflictDialog
 from tests.ui.conftest import open_window
 
@@ -45,7 +45,7 @@ def _click_in_dialog(qtbot, labels: list[str], seen: list[str]) -> None:  # type
 ])
 def test_closing_with_a_conflicting_handoff_text_asks_first(
         qtbot, demo_db: Database, labels: list[str], saved: str) -> None:  # type: ignore[no-untyped-def]
-    account = svc.account_id_for(demo_db, "ACC-000002")
+    account = detail.account_id_for(demo_db, "ACC-000002")
     window = open_window(qtbot, demo_db)
     page = window.open_account(account)
     page.tabs.setCurrentWidget(page.handoff)
@@ -53,14 +53,14 @@ def test_closing_with_a_conflicting_handoff_text_asks_first(
     qtbot.keyClick(page.handoff.promises, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     qtbot.keyClicks(page.handoff.promises, MINE)
     # Meanwhile a teammate saves the same handoff.
-    view = H.get_handoff(demo_db, account)
-    H.save_handoff(demo_db, account, {**view.values, "promises": THEIRS}, view.version)
+    view = handoff.get_handoff(demo_db, account)
+    handoff.save_handoff(demo_db, account, {**view.values, "promises": THEIRS}, view.version)
     QApplication.clipboard().clear()
     seen: list[str] = []
     _click_in_dialog(qtbot, labels, seen)
     window.close()
     assert seen == ["Changed by someone else"]
-    assert H.get_handoff(demo_db, account).values["promises"] == saved
+    assert handoff.get_handoff(demo_db, account).values["promises"] == saved
     if "Copy my text" in labels:
         assert MINE in QApplication.clipboard().text()
     assert not [w for w in QApplication.topLevelWidgets()

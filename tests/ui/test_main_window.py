@@ -209,7 +209,7 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
         qtbot, db: Database, monkeypatch) -> None:
     from csdesk.errors import ServerUnreachable
     from csdesk.models import Account, Task
-    from csdesk.services.plans import success_plans as P
+    from csdesk.services.plans import success_plans as plans
     from csdesk.services.worklist import today as worklist
     from csdesk.ui.pending import pending_for
     from csdesk.ui.plan_editor import TITLE
@@ -222,8 +222,8 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
         s.add(Task(account_id=acc.id, title="Call back", due_date=date.today(),
                    priority="high", owner="Ana"))
         account = acc.id
-    plan = P.create_plan(db, account, "Plan", date(2026, 1, 1))
-    P.add_node(db, "objective", plan, "Go live")
+    plan = plans.create_plan(db, account, "Plan", date(2026, 1, 1))
+    plans.add_node(db, "objective", plan, "Go live")
     window = open_window(qtbot, db)
     page = window.open_account(account)
     editor = page.plan  # type: ignore[attr-defined]
@@ -241,7 +241,7 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
             return real(*a, **k)
         return call
 
-    monkeypatch.setattr(P, "update_node", away_once(P.update_node))
+    monkeypatch.setattr(plans, "update_node", away_once(plans.update_node))
     monkeypatch.setattr(worklist, "complete_task", away_once(worklist.complete_task))
     editor.tree.topLevelItem(0).setText(TITLE, "Go live everywhere")
     qtbot.waitUntil(lambda: not editor._pending, timeout=5000)
@@ -260,7 +260,7 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
     with qtbot.waitSignal(window.book_loaded, timeout=20_000):
         assert window.retry_server()
     assert not pending_for(db).edits and window.offline.isHidden()
-    assert P.plan_view(db, plan).objectives[0].title == "Go live everywhere"
+    assert plans.plan_view(db, plan).objectives[0].title == "Go live everywhere"
     with db.read() as s:
         assert s.get(Task, 1).status.value == "done"
 

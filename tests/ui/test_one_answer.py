@@ -16,7 +16,7 @@ from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.models import Account, Renewal, Subscription
-from csdesk.services.book import account_detail as svc
+from csdesk.services.book import account_detail as detail
 from csdesk.services.book.accounts import account_table
 from csdesk.services.plans.qbr import qbr_data
 from csdesk.services.renewals.pipeline import pipeline
@@ -144,9 +144,9 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             else:
                 assert badge.startswith(f"● {fact['health']:.0f} "), who
             # Last touch: the latest of the timeline and the contacts' last contact.
-            touches = [t.occurred_on for t in svc.timeline(demo_db, aid, None)
+            touches = [t.occurred_on for t in detail.timeline(demo_db, aid, None)
                        if t.occurred_on <= AS_OF]
-            touches += [c.last_contacted for c in svc.contacts(demo_db, aid)
+            touches += [c.last_contacted for c in detail.contacts(demo_db, aid)
                         if c.last_contacted is not None and c.last_contacted <= AS_OF]
             assert fact["touch"] == (max(touches) if touches else None), who
             if statuses[aid] == "active" and aid != edge["empty"]:

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Account, ValueOutcome
-from csdesk.services.book import account_detail as svc
-from csdesk.services.plans import success_plans as P
+from csdesk.services.book import account_detail as detail
+from csdesk.services.plans import success_plans as plans
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.plan_editor import BASELINE, CURRENT, PROGRESS, STATUS, TARGET, TITLE
 from csdesk.ui.value_pane import ValueDialog
@@ -31,7 +31,7 @@ def page(qtbot, db: Database) -> AccountPage:  # type: ignore[no-untyped-def]
         s.add(acc)
         s.flush()
         account_id = acc.id
-    svc.add_contact(db, account_id, {"name": "Cham Pion", "is_champion": True})
+    detail.add_contact(db, account_id, {"name": "Cham Pion", "is_champion": True})
     p = AccountPage(db, account_id)
     qtbot.addWidget(p)
     p.show()
@@ -44,7 +44,7 @@ def settle(qtbot, editor) -> None:  # type: ignore[no-untyped-def]
 
 
 def _state(db: Database, plan_id: int) -> list[tuple]:
-    plan = P.plan_view(db, plan_id)
+    plan = plans.plan_view(db, plan_id)
     return [(o.title, o.current, o.target, tuple((m.title, tuple(t.title for t in m.tasks))
                                                  for m in o.milestones))
             for o in plan.objectives]
@@ -99,7 +99,7 @@ def test_bad_values_get_an_inline_message(qtbot, db: Database, page: AccountPage
     settle(qtbot, editor)
     assert "target equals the baseline" in editor.problem.text()
     assert editor.tree.topLevelItem(0).text(TARGET) == "5"  # back to what is saved
-    assert P.plan_view(db, plan_id).objectives[0].target == 5
+    assert plans.plan_view(db, plan_id).objectives[0].target == 5
     item = editor.tree.topLevelItem(0)
     item.setText(CURRENT, "lots")
     settle(qtbot, editor)
@@ -112,14 +112,14 @@ def test_first_value_milestone_and_drag_reparent(qtbot, db: Database, page: Acco
     target = editor.tree.topLevelItem(1).child(0)
     editor.tree.setCurrentItem(target)
     editor.mark_first_value()
-    assert P.plan_view(db, plan_id).first_value_milestone == "All teams onboarded"
+    assert plans.plan_view(db, plan_id).first_value_milestone == "All teams onboarded"
     page.undo_stack.undo()
-    assert P.plan_view(db, plan_id).first_value_milestone == "First team live in production"
+    assert plans.plan_view(db, plan_id).first_value_milestone == "First team live in production"
     # A drop is a service move: a milestone goes under another objective.
-    m = P.plan_view(db, plan_id).objectives[0].milestones[0]
-    obj = P.plan_view(db, plan_id).objectives[2]
+    m = plans.plan_view(db, plan_id).objectives[0].milestones[0]
+    obj = plans.plan_view(db, plan_id).objectives[2]
     editor.tree.move_requested.emit("milestone", m.id, obj.id, 0)
-    assert P.plan_view(db, plan_id).objectives[2].milestones[0].id == m.id
+    assert plans.plan_view(db, plan_id).objectives[2].milestones[0].id == m.id
 
 
 def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database,  # type: ignore[no-untyped-def]
@@ -167,14 +167,14 @@ def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database,  # type
     item = editor.tree.topLevelItem(0)
     assert item.text(STATUS) == "At risk ✎"
     assert item.toolTip(STATUS).startswith("Set by you. The numbers say Achieved")
-    view = P.plan_view(db, editor.plan.id).objectives[0]
+    view = plans.plan_view(db, editor.plan.id).objectives[0]
     assert (view.status, view.computed_status, view.status_overridden) == (
         "at_risk", "achieved", True)
     # Choosing what the numbers say hands the status back to them.
     item.setData(STATUS, 0x0100 + 3, "achieved")
     item.setText(STATUS, "Achieved")
     settle(qtbot, editor)
-    assert not P.plan_view(db, editor.plan.id).objectives[0].status_overridden
+    assert not plans.plan_view(db, editor.plan.id).objectives[0].status_overridden
     assert editor.tree.topLevelItem(0).text(STATUS) == "Achieved"
 
 
@@ -207,32 +207,32 @@ def test_owner_contact_stakeholders_and_save_as_template(qtbot, db: Database,  #
     item.setData(CONTACT, 0x0100 + 3, contact_id)
     item.setText(CONTACT, name)
     settle(qtbot, editor)
-    assert P.plan_view(db, plan_id).objectives[0].owner_contact == name
+    assert plans.plan_view(db, plan_id).objectives[0].owner_contact == name
     editor.edit_stakeholders([contact_id])
-    assert P.plan_view(db, plan_id).stakeholders == (name,)
+    assert plans.plan_view(db, plan_id).stakeholders == (name,)
     assert f"with {name}" in editor.summary.text()
     editor.save_as_template("Our SMB plan")
-    keys = [k for k, _n, _s in P.templates(db)]
+    keys = [k for k, _n, _s in plans.templates(db)]
     assert "our-smb-plan" in keys
-    again = P.create_plan(db, page.account_id, "From mine", date(2027, 1, 4),
-                          template="our-smb-plan")
-    mine = P.plan_view(db, again)
+    again = plans.create_plan(db, page.account_id, "From mine", date(2027, 1, 4),
+                              template="our-smb-plan")
+    mine = plans.plan_view(db, again)
     assert mine.objectives[0].milestones[1].due_date == date(2027, 1, 4 + 21)
     # Editing a shipped template: save a changed plan over it by name.
-    count = len(P.templates(db))
+    count = len(plans.templates(db))
     editor.tree.topLevelItem(0).setText(0, "Cut support tickets by a third")
     settle(qtbot, editor)
     editor.save_as_template("smb tech-touch onboarding")
-    assert len(P.templates(db)) == count
-    edited = P.create_plan(db, page.account_id, "Edited", date(2027, 2, 1),
-                           template="smb-tech-touch")
-    assert P.plan_view(db, edited).objectives[0].title == "Cut support tickets by a third"
+    assert len(plans.templates(db)) == count
+    edited = plans.create_plan(db, page.account_id, "Edited", date(2027, 2, 1),
+                               template="smb-tech-touch")
+    assert plans.plan_view(db, edited).objectives[0].title == "Cut support tickets by a third"
 
 
 def test_closing_mid_edit_loses_nothing(qtbot, db: Database, page: AccountPage) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtWidgets import QLineEdit
 
-    from csdesk.services.plans import handoff as H
+    from csdesk.services.plans import handoff
 
     editor = page.plan
     plan_id = editor.create_plan("Plan", date(2026, 1, 5), "smb-tech-touch")
@@ -244,8 +244,8 @@ def test_closing_mid_edit_loses_nothing(qtbot, db: Database, page: AccountPage) 
     line.setText("Typed but never confirmed")
     page.handoff.products.setText("Premium plan, 40 seats")
     page.commit_edits()  # what closing the tab or the window does
-    assert P.plan_view(db, plan_id).objectives[0].title == "Typed but never confirmed"
-    assert H.get_handoff(db, page.account_id).values["products"] == "Premium plan, 40 seats"
+    assert plans.plan_view(db, plan_id).objectives[0].title == "Typed but never confirmed"
+    assert handoff.get_handoff(db, page.account_id).values["products"] == "Premium plan, 40 seats"
     assert not page.handoff.has_unsaved_changes()
 
 
@@ -253,7 +253,7 @@ def test_odd_names_show_as_typed(qtbot, db: Database, page: AccountPage) -> None
     from PySide6.QtCore import Qt
 
     odd = "AT&T <Legacy> 日本"
-    contact = svc.add_contact(db, page.account_id, {"name": odd}).id
+    contact = detail.add_contact(db, page.account_id, {"name": odd}).id
     editor = page.plan
     editor.create_plan(odd, date(2026, 1, 5), "smb-tech-touch")
     editor.edit_stakeholders([contact])
@@ -273,10 +273,10 @@ def test_a_team_mate_saved_first_conflict_dialog(qtbot, db: Database, page: Acco
 
     editor = page.plan
     plan_id = editor.create_plan("Onboarding", date(2026, 1, 5), "enterprise-onboarding")
-    objective = P.plan_view(db, plan_id).objectives[0]
+    objective = plans.plan_view(db, plan_id).objectives[0]
     # A team mate edits the same objective (title and target) after this window read it.
-    P.update_node(db, "objective", objective.id, {"title": "Theirs: go live in EMEA",
-                                                  "target": 7.0}, objective.version)
+    plans.update_node(db, "objective", objective.id, {"title": "Theirs: go live in EMEA",
+                                                      "target": 7.0}, objective.version)
     fields: list[list[str]] = []
 
     def answer(dialog: ConflictDialog) -> None:
@@ -290,6 +290,6 @@ def test_a_team_mate_saved_first_conflict_dialog(qtbot, db: Database, page: Acco
     qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
     assert shown == ["Changed by someone else"]
     assert fields[0][0] == "title" and "target" in fields[0]  # mine first, then theirs only
-    saved = P.plan_view(db, plan_id).objectives[0]
+    saved = plans.plan_view(db, plan_id).objectives[0]
     assert (saved.title, saved.target) == (title, target)  # never a silent overwrite
     assert editor.tree.topLevelItem(0).text(TITLE) == title

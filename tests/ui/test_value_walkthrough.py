@@ -8,15 +8,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QPushButton
 
 from csdesk.db import Database
-from csdesk.services.book import account_detail as svc
-from csdesk.services.plans import value as V
+from csdesk.services.book import account_detail as detail
+from csdesk.services.plans import value as value_log
 from csdesk.ui.value_pane import ValueDialog
 from tests.ui.conftest import open_window
 
 
 def test_log_value_through_the_dialog(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
-    account = svc.account_id_for(demo_db, "ACC-000002")
-    before = len(V.entries(demo_db, account))
+    account = detail.account_id_for(demo_db, "ACC-000002")
+    before = len(value_log.entries(demo_db, account))
     window = open_window(qtbot, demo_db)
     page = window.open_account(account)
     page.tabs.setCurrentWidget(page.value)
@@ -41,7 +41,7 @@ def test_log_value_through_the_dialog(qtbot, demo_db: Database) -> None:  # type
     button = next(b for b in page.value.findChildren(QPushButton) if b.text() == "Log value…")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert shown == ["Log value delivered"]
-    entries = V.entries(demo_db, account)
+    entries = value_log.entries(demo_db, account)
     assert len(entries) == before + 1
     new = next(e for e in entries if e.title == "Month-end close in 4 days")
     assert (new.metric_name, new.metric_before, new.metric_after) == ("Days to close", 9, 4)
