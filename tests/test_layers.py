@@ -1,4 +1,7 @@
-"""Layering (DESIGN.md §2): only csdesk/ui imports Qt; imports flow ui → services → models."""
+"""Layering (docs/architecture.md), file by file: only csdesk/ui imports Qt, the lower layers
+never import the upper ones, and SQLite-only SQL stays in csdesk/db. The finer contracts (the
+ui never imports sqlalchemy or the models; the service groups) are import-linter's, run by
+`make lint`."""
 
 from __future__ import annotations
 

@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="render the window offscreen to a PNG and exit")
     gui.add_argument("--view", default="accounts", type=_view,
                      help="which view the screenshot shows: today, portfolio, accounts, "
-                          "account:<external id>, renewals or reports")
+                          "renewals[/pipeline|/forecast|/churn], reports or "
+                          "account:<external id>[/<tab>], e.g. account:ACC-000132/plan")
     gui.add_argument("--theme", choices=("light", "dark"),
                      help="force a light or dark palette (default: follow the system)")
     gui.add_argument("--size", type=_size, default=(1440, 900), metavar="WxH",

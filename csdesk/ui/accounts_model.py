@@ -1,4 +1,4 @@
-"""The accounts table model: a thin Qt adapter over the rows of ``services.accounts``.
+"""The accounts table model: a thin Qt adapter over the rows of ``services.book.accounts``.
 
 Sorting and filtering happen here on plain tuples (the data layer), not in a
 QSortFilterProxyModel: a proxy over a Python model takes seconds at 100,000 rows.

@@ -12,7 +12,7 @@ The rule (docs/architecture.md, "Work off the GUI thread"):
   Tasks that write for long (imports, rescoring, the demo) run behind a window-modal
   progress dialog or wizard, so no such edit starts while one holds the write lock; the
   playbook run reads first and writes in one short transaction at the end, and the
-  database's write lock (BEGIN IMMEDIATE on SQLite) serialises it with an edit.
+  database's own write lock serialises it with an edit.
 
 A task is any Qt-free function. One that takes ``progress`` and ``cancel`` keywords (see
 ``csdesk.progress``) is given them, shows its progress and can be cancelled; any other runs

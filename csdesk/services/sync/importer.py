@@ -6,7 +6,7 @@ book; compare with what the book holds on the chosen key; then either report (dr
 write everything in one transaction after a verified backup, with an ImportLog entry.
 Importing the same file again finds every row unchanged and writes nothing.
 
-Usage and feature events stream in chunks (``services.import_bulk``); everything else is
+Usage and feature events stream in chunks (``services.sync.bulk``); everything else is
 read whole (a CRM export of 100,000 accounts is a few tens of megabytes).
 """
 

@@ -9,8 +9,8 @@ day, the checkpoint, the survey answer…). :func:`run_rules` turns firings into
 key is unique in the database, so re-running never opens a second task for one occurrence,
 and a task done, snoozed or dismissed does not come back until the condition occurs anew.
 
-Worklist operations (done with an optional activity on the timeline, snooze, reassign,
-checklist steps) are version-checked like every other edit.
+What a CSM then does to a task (done with an activity, snooze, reassign, checklist steps)
+is in ``worklist.today``.
 """
 
 from __future__ import annotations
