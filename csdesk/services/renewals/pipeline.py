@@ -170,7 +170,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
         escalations = set(s.scalars(only(select(SupportTicket.account_id).where(
             SupportTicket.is_escalation.is_(True), SupportTicket.status != TicketStatus.CLOSED)
             .distinct(), SupportTicket.account_id)))
-        last_usage = _latest_usage(s, today, account_ids)
+        last_usage = latest_seats(s, today, account_ids)
     sub_by = {r[0]: r for r in subs}
     health: dict[int, list[tuple[float | None, str | None]]] = {}
     for aid, _rn, score, band in snaps:  # the older of the two first
@@ -226,9 +226,10 @@ def outlook(db: Database, *, today: date | None = None,
     return {r.account_id: r for r in pipeline(db, today=today, account_ids=account_ids)}
 
 
-def _latest_usage(s: Session, today: date, account_ids: list[int] | None = None
-                  ) -> dict[int, tuple[int | None, int | None]]:
-    """Each account's most recent active users and licensed seats (up to today)."""
+def latest_seats(s: Session, today: date, account_ids: list[int] | None = None
+                 ) -> dict[int, tuple[int | None, int | None]]:
+    """Each account's most recent active users and licensed seats (up to today): the one
+    reading of seat use, for the renewal track and the playbook rules."""
     newest = select(UsageSnapshot.account_id, func.max(UsageSnapshot.date).label("d")).where(
         UsageSnapshot.date <= today)
     if account_ids is not None:

@@ -51,7 +51,7 @@ from csdesk.services.defaults import ensure_defaults
 from csdesk.services.formatting import counted, format_money
 from csdesk.services.periods import quarter_of
 from csdesk.services.renewals.expansion import signals
-from csdesk.services.renewals.pipeline import _latest_usage, pipeline
+from csdesk.services.renewals.pipeline import latest_seats, pipeline
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 # The renewal step for each checkpoint (days before the renewal date).
@@ -254,7 +254,7 @@ def _health_drop(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterab
 
 
 def _seat_use(s: Any, as_of: date) -> dict[int, float]:
-    return {aid: users / seats for aid, (users, seats) in _latest_usage(s, as_of).items()
+    return {aid: users / seats for aid, (users, seats) in latest_seats(s, as_of).items()
             if users is not None and seats}
 
 
