@@ -28,6 +28,18 @@ SHOWN_ERRORS = 20
 SHOWN_CHANGES = 20
 
 
+def _value_overrides(pairs: list[str]) -> dict[str, dict[str, str]]:
+    """``COLUMN:VALUE=VALUE`` pairs as column → {the file's value: csdesk's value}."""
+    out: dict[str, dict[str, str]] = {}
+    for pair in pairs:
+        left, sep, target = pair.rpartition("=")
+        column, colon, value = left.partition(":")
+        if not sep or not colon or not column or not target.strip():
+            raise ImportUsageError(f"--map-value takes COLUMN:VALUE=VALUE, not {pair!r}")
+        out.setdefault(column, {})[value.strip()] = target.strip()
+    return out
+
+
 def _overrides(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
@@ -83,16 +95,18 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
     with Database.open(location) as db:
         try:
             if path.is_dir():
-                if args.entity or args.map or args.mapping:
+                if args.entity or args.map or args.map_value or args.mapping:
                     raise ImportUsageError("a folder import takes csdesk's own export files; "
-                                           "--entity, --map and --mapping are for one file")
+                                           "--entity, --map, --map-value and --mapping are "
+                                           "for one file")
                 results = run_folder_import(db, path, dry_run=args.dry_run,
                                             date_format=args.date_format, progress=_progress,
                                             cancel=ctrl_c)
             else:
                 request = ImportRequest(
                     path=path, entity=args.entity, profile=args.profile,
-                    mapping_name=args.mapping, overrides=_overrides(args.map), key=args.key,
+                    mapping_name=args.mapping, overrides=_overrides(args.map),
+                    value_overrides=_value_overrides(args.map_value), key=args.key,
                     date_format=args.date_format, encoding=args.encoding,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
                     save_mapping=args.save_mapping)
@@ -142,6 +156,9 @@ def _print(r: ImportResult) -> None:
     for column, target in r.mapping.items():
         shown = {CUSTOM: "custom field", IGNORE: "not imported"}.get(target, target)
         print(f"  {column!r:<32} → {shown}  ({r.mapping_how.get(column, '')})")
+    for name, values in r.value_maps.items():
+        shown = ", ".join(f"{v!r} → {t}" for v, t in values.items())
+        print(f"  {name} values: {shown}")
     verb = "would be" if r.dry_run or r.error_count else "were"
     print(f"{r.inserted:,} {verb} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
           f"{r.error_count:,} in error.")

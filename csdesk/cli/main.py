@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--save-mapping", metavar="NAME", help="save this mapping under NAME")
     imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                      help="map one column to a field (or to custom / ignore); repeatable")
+    imp.add_argument("--map-value", action="append", default=[], metavar="COLUMN:VALUE=VALUE",
+                     help="what one of the file's values means, for a column with choices "
+                          "(e.g. 'Lifecycle Stage:Other=active'); repeatable")
     imp.add_argument("--key", help="match existing records on this field (external_id, "
                                    "domain for accounts, email for contacts)")
     imp.add_argument("--date-format", choices=("dmy", "mdy", "ymd"),

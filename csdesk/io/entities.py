@@ -130,10 +130,13 @@ _add(EntitySpec("accounts", "Accounts", (
     _f("engagement_model", "enum", False, "engagement", "touch model", "coverage model",
        enum=_ENG),
     _f("lifecycle_stage", "enum", False, "lifecycle", "stage", "journey stage", enum=_STAGE),
-    _f("status", "enum", False, "account status", "customer status", enum=_STATUS),
+    _f("status", "enum", False, "account status", "customer status", "churn flag", "churned",
+       "is churned", "has churned", enum=_STATUS),
     _f("churned_on", "date", False, "churn date", "churned date", "cancellation date"),
-    _f("customer_since", "date", False, "created", "create date", "created date", "start date",
-       "customer since", "first contract date"),
+    # A CRM record's creation date ("Create Date", CreatedDate) is not when it became a
+    # customer: it stays a custom field unless mapped by hand.
+    _f("customer_since", "date", False, "start date", "customer since", "first contract date",
+       "became a customer date", "signup date", "sign up date", "customer start date"),
     _f("parent_external_id", "id", False, "parent id", "parent account id", "parent account",
        "parent"),
     _f("first_value_date", "date", False, "first value", "time to value date", "go live date",

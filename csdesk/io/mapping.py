@@ -4,6 +4,13 @@ Profiles recognise the common exports exactly (Salesforce Data Loader and report
 HubSpot, ChurnZero, Gainsight). The remaining columns are matched to each field's name and
 synonyms, first exactly (ignoring case, spaces and punctuation), then with rapidfuzz. A field
 takes at most one column; unmatched columns go to the record's custom fields.
+
+Columns mean what the CRM means: a record's creation date is not "customer since" (HubSpot's
+``Became a Customer Date`` is), and a company's annual revenue or head count is never ARR or
+seats. Values are mapped as well as columns: a choice field (status, stage, ...) reads the
+file's own words through a value map: the profile's (HubSpot's lifecycle stage ``Customer``
+is an active account), a churn flag's (``TRUE`` is churned), then the user's
+(``--map-value COLUMN:VALUE=VALUE``, saved with the mapping).
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "account name": "name", "industry": "industry", "ownerid": "owner",
             "account owner": "owner", "parentid": "parent_external_id",
             "parent account id": "parent_external_id", "website": "domain",
-            "createddate": "customer_since", "created date": "customer_since",
             "billingcountry": "region", "billing country": "region",
         },
         "contacts": {
@@ -45,8 +51,8 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
         "accounts": {
             "record id": "external_id", "company name": "name", "company owner": "owner",
             "company domain name": "domain", "industry": "industry",
-            "create date": "customer_since", "country/region": "region",
-            "parent company": "parent_external_id", "lifecycle stage": "lifecycle_stage",
+            "became a customer date": "customer_since", "country/region": "region",
+            "parent company": "parent_external_id", "lifecycle stage": "status",
         },
         "contacts": {
             "record id": "external_id", "email": "email", "job title": "title",
@@ -75,7 +81,27 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
     },
 }
 
+# What a CRM's own words in a choice column mean, per profile, entity and field. A value
+# left out is asked for: HubSpot's Lead or Other on an account is not a customer's status.
+PROFILE_VALUES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
+    "hubspot": {
+        "accounts": {
+            "status": {"customer": "active", "evangelist": "active"},
+        },
+    },
+}
+
+# A yes/no column mapped to the account's status is a churn flag.
+CHURN_FLAG_VALUES = {"true": "churned", "yes": "churned", "y": "churned", "1": "churned",
+                     "false": "active", "no": "active", "n": "active", "0": "active"}
+CHURN_FLAG_COLUMNS = {"churnflag", "churned", "ischurned", "churn", "haschurned"}
+
 FUZZY_CUTOFF = 88
+
+
+def value_key(text: str) -> str:
+    """A choice value as csdesk compares it: case, spaces, dashes and slashes aside."""
+    return re.sub(r"[\s\-/]+", "_", text.casefold()).strip("_")
 
 
 def normalise(header: str) -> str:
@@ -89,6 +115,8 @@ class Mapping:
     columns: dict[str, str]
     how: dict[str, str] = field(default_factory=dict)  # column → "profile"/"name"/"fuzzy"/...
     profile: str | None = None
+    # field → {the file's value (as value_key reads it): the value csdesk stores}
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def mapped(self) -> dict[str, str]:
         """field → column for the columns mapped to a field."""
@@ -109,11 +137,16 @@ def detect_profile(spec: EntitySpec, header: list[str]) -> str | None:
 
 def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
              overrides: dict[str, str] | None = None,
-             saved: dict[str, str] | None = None) -> Mapping:
-    """Map each column of ``header`` to a field of ``spec``.
+             saved: dict[str, str] | None = None,
+             value_overrides: dict[str, dict[str, str]] | None = None,
+             saved_values: dict[str, dict[str, str]] | None = None) -> Mapping:
+    """Map each column of ``header`` to a field of ``spec``, and the values of its choice
+    columns to the field's choices.
 
     Precedence: explicit ``overrides`` (``--map COLUMN=FIELD``), then a ``saved`` mapping,
     then the CRM ``profile`` (detected when not given), then names and synonyms, then fuzzy.
+    Values: the profile's, a churn flag's, the ``saved_values`` (field → value map), then
+    ``value_overrides`` (column → value map, ``--map-value COLUMN:VALUE=VALUE``).
     """
     overrides = overrides or {}
     saved = saved or {}
@@ -180,7 +213,42 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
             assign(col, best, f"similar name ({score:.0f}%)")
         else:
             assign(col, CUSTOM if spec.custom_fields else IGNORE, "no matching field")
-    return Mapping(columns, how, profile)
+    mapping = Mapping(columns, how, profile)
+    mapping.values = _value_maps(spec, mapping, profile, value_overrides or {},
+                                 saved_values or {})
+    return mapping
+
+
+def _value_maps(spec: EntitySpec, mapping: Mapping, profile: str | None,
+                overrides: dict[str, dict[str, str]], saved: dict[str, dict[str, str]]
+                ) -> dict[str, dict[str, str]]:
+    mapped = mapping.mapped()
+    for column in overrides:
+        if column not in mapping.columns:
+            raise ValueError(f"no column named {column!r} in this file")
+        target = mapping.columns[column]
+        if target not in mapped or spec.field(target).kind != "enum":
+            raise ValueError(f"{column!r} is not mapped to a field with choices, so its "
+                             "values cannot be mapped")
+    out: dict[str, dict[str, str]] = {}
+    for name, column in mapped.items():
+        f = spec.field(name)
+        if f.kind != "enum":
+            continue
+        values: dict[str, str] = {}
+        values.update(PROFILE_VALUES.get(profile or "", {}).get(spec.name, {}).get(name, {}))
+        if spec.name == "accounts" and name == "status" \
+                and normalise(column) in CHURN_FLAG_COLUMNS:
+            values.update(CHURN_FLAG_VALUES)
+        values.update(saved.get(name, {}))
+        values.update({value_key(v): t for v, t in overrides.get(column, {}).items()})
+        for value, target in values.items():
+            if target not in f.choices:
+                raise ValueError(f"cannot map {value!r} to {target!r}: {name} is one of "
+                                 f"{', '.join(f.choices)}")
+        if values:
+            out[name] = values
+    return out
 
 
 def missing_required(spec: EntitySpec, mapping: Mapping, key: tuple[str, ...]) -> list[str]:

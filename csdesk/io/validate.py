@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -178,11 +178,12 @@ def _issues(mask: pd.Series, text: pd.Series, rows: pd.Series, column: str,
 
 
 def _enum_values(text: pd.Series, spec: FieldSpec) -> field_values.Parsed:
+    # The same reading as mapping.value_key, column-wide.
     key = text.str.casefold().str.replace(r"[\s\-/]+", "_", regex=True).str.strip("_")
     lookup = {c: c for c in spec.choices}
     lookup.update(spec.aliases)
     values = key.map(lookup)
-    reason = f"not one of {', '.join(spec.choices)}"
+    reason = f"not one of {', '.join(spec.choices)} (map the value to one of them)"
     return field_values.Parsed(values.astype(object).where(values.notna(), None),
                     text.notna() & values.isna(), reason)
 
@@ -310,6 +311,8 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
         column = mapped.get(f.name)
         if column is None:
             continue
+        if f.name in mapping.values:  # the file's own words for this field's choices
+            f = replace(f, aliases={**f.aliases, **mapping.values[f.name]})
         col = _parse_distinct(f, frame[column], rows, opts)
         values, text = col.values, col.text
         issues += _issues(pd.Series(col.bad), text, rows, column, col.reason)

@@ -17,7 +17,8 @@ def test_salesforce_data_loader_accounts() -> None:
     assert m.columns["ID"] == "external_id"
     assert m.columns["OWNERID"] == "owner"
     assert m.columns["PARENTID"] == "parent_external_id"
-    assert m.columns["CREATEDDATE"] == "customer_since"
+    # The record's creation date is not when the company became a customer (issue 17).
+    assert m.columns["CREATEDDATE"] == CUSTOM
     # Company revenue is not ARR: it is kept, as a custom field.
     assert m.columns["ANNUALREVENUE"] == CUSTOM
 

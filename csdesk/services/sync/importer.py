@@ -63,6 +63,8 @@ class ImportRequest:
     profile: str | None = None
     mapping_name: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)
+    # column → {the file's value: the value csdesk stores} (--map-value COLUMN:VALUE=VALUE)
+    value_overrides: dict[str, dict[str, str]] = field(default_factory=dict)
     key: str | None = None
     date_format: str | None = None
     encoding: str | None = None
@@ -126,10 +128,12 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
         spec = entities.entity(name)
     except KeyError as exc:
         raise ImportUsageError(str(exc.args[0])) from None
-    saved = load_mapping(db, request.mapping_name, name) if request.mapping_name else None
+    saved, saved_values = (load_mapping(db, request.mapping_name, name)
+                           if request.mapping_name else (None, None))
     try:
         mapping = auto_map(spec, info.header, profile=request.profile,
-                           overrides=request.overrides, saved=saved)
+                           overrides=request.overrides, saved=saved,
+                           value_overrides=request.value_overrides, saved_values=saved_values)
     except ValueError as exc:
         raise ImportUsageError(str(exc)) from None
     key = choose_key(spec, mapping, request.key)
@@ -165,7 +169,9 @@ def _mapping_key(name: str) -> str:
     return f"import.mapping.{name}"
 
 
-def load_mapping(db: Database | None, name: str, entity: str) -> dict[str, str]:
+def load_mapping(db: Database | None, name: str, entity: str
+                 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A saved mapping: its columns, and its value maps (field → {file value: value})."""
     if db is None:
         raise ImportUsageError("saved mappings live in a book; give --db")
     with db.read() as s:
@@ -176,13 +182,14 @@ def load_mapping(db: Database | None, name: str, entity: str) -> dict[str, str]:
     if value.get("entity") != entity:
         raise ImportUsageError(f"the saved mapping {name!r} is for {value.get('entity')}, "
                                f"not {entity}")
-    return dict(value["columns"])
+    return dict(value["columns"]), dict(value.get("values", {}))
 
 
 def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None:
     with db.write() as s:
         s.merge(Setting(key=_mapping_key(name),
-                        value={"entity": entity, "columns": dict(mapping.columns)}))
+                        value={"entity": entity, "columns": dict(mapping.columns),
+                               "values": dict(mapping.values)}))
 
 
 # -- running ------------------------------------------------------------------------------
@@ -216,7 +223,8 @@ def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key:
         entity=spec.name, source=str(info.path), encoding=info.encoding,
         delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
         profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
-        date_format=request.date_format, header=list(info.header))
+        date_format=request.date_format, header=list(info.header),
+        value_maps={f: dict(v) for f, v in mapping.values.items()})
 
 
 @contextmanager

@@ -56,6 +56,9 @@ class ImportResult:
     decimal_how: str | None = None  # given | detected | per column | None: none needed one
     error_records: dict[int, list[str]] = field(default_factory=dict, repr=False)
     header: list[str] = field(default_factory=list, repr=False)
+    # field → {the file's value: the value stored}, for the choice fields whose values were
+    # mapped (by the CRM profile, a churn flag or the user)
+    value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -74,6 +77,7 @@ class ImportResult:
             "changes": [{"key": c.key, "field": c.field, "old": _jsonable(c.old),
                          "new": _jsonable(c.new)} for c in self.changes],
             "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
+            "values": self.value_maps,
         }
 
     @property
