@@ -118,3 +118,39 @@ def test_bad_value_maps_are_usage_errors(tmp_path: Path) -> None:
     not_choice = run("import", str(src), "--entity", "accounts", "--db", book,
                      "--map-value", "Company name:Acme=active")
     assert not_choice.returncode == 2 and "choices" in not_choice.stderr
+
+
+def test_the_valid_rows_on_request_and_the_rest_in_the_error_file(tmp_path: Path) -> None:
+    src = _hubspot(tmp_path / "hubspot-companies.csv")
+    book = str(tmp_path / "b.sqlite")
+    errors = tmp_path / "errors.csv"
+    dry = run("import", str(src), "--entity", "accounts", "--db", book, "--skip-invalid",
+              "--dry-run")
+    assert dry.returncode == 1 and "18 would be inserted" in dry.stdout
+    assert "the valid rows would be imported" in dry.stdout
+    done = run("import", str(src), "--entity", "accounts", "--json", "--db", book,
+               "--skip-invalid", "--errors", str(errors))
+    out = json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr
+    assert (out["written"], out["inserted"], out["error_count"], out["rows_left_out"]) == \
+        (True, 18, 2, 2)
+    with errors.open(encoding="utf-8") as f:
+        left = list(csv.DictReader(f))
+    assert [r["Lifecycle Stage"] for r in left] == ["Other", "Lead"]
+    with Database.open(resolve_database(book)) as db, db.read() as s:
+        names = set(s.scalars(select(Account.external_id)))
+    assert len(names) == 18 and "9000019" not in names and "9000020" in names
+    again = run("import", str(src), "--entity", "accounts", "--db", book, "--skip-invalid")
+    assert again.returncode == 0 and "no valid row had anything to change" in again.stdout
+    fresh = run("import", str(src), "--entity", "accounts", "--db", str(tmp_path / "c.sqlite"),
+                "--skip-invalid")
+    assert fresh.returncode == 0 and "2 rows in error were left out, as asked" in fresh.stdout
+
+
+def test_all_or_nothing_stays_the_default(tmp_path: Path) -> None:
+    src = _hubspot(tmp_path / "h.csv")
+    book = str(tmp_path / "b.sqlite")
+    plain = run("import", str(src), "--entity", "accounts", "--db", book)
+    assert plain.returncode == 1 and "--skip-invalid" in plain.stdout
+    with Database.open(resolve_database(book)) as db, db.read() as s:
+        assert list(s.scalars(select(Account.id))) == []

@@ -109,7 +109,7 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
                     value_overrides=_value_overrides(args.map_value), key=args.key,
                     date_format=args.date_format, encoding=args.encoding,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
-                    save_mapping=args.save_mapping)
+                    save_mapping=args.save_mapping, skip_invalid=args.skip_invalid)
                 results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
         except CsvReadError as exc:
             return _unreadable(args, path, exc)
@@ -131,7 +131,9 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
             _print(r)
         if args.errors is not None and failed:
             print(f"Rows in error written to {args.errors} (fix them and import that file).")
-    return 1 if failed else 0
+    # Rows in error fail the import, unless the valid ones were asked for (and the file was
+    # read to its end, for real).
+    return 1 if any(not r.skip_invalid or r.stopped or r.dry_run for r in failed) else 0
 
 
 def _unreadable(args: argparse.Namespace, path: object, exc: CsvReadError) -> int:
@@ -159,7 +161,7 @@ def _print(r: ImportResult) -> None:
     for name, values in r.value_maps.items():
         shown = ", ".join(f"{v!r} → {t}" for v, t in values.items())
         print(f"  {name} values: {shown}")
-    verb = "would be" if r.dry_run or r.error_count else "were"
+    verb = "would be" if r.dry_run or (r.error_count and not r.written) else "were"
     print(f"{r.inserted:,} {verb} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
           f"{r.error_count:,} in error.")
     for c in r.changes[:SHOWN_CHANGES]:
@@ -171,10 +173,20 @@ def _print(r: ImportResult) -> None:
         print(f"  {where}: {e.reason} (value {e.value!r})")
     if r.error_count > SHOWN_ERRORS:
         print(f"  … and {r.error_count - SHOWN_ERRORS:,} more problems")
+    if r.written and r.rows_left_out:
+        print(f"{r.rows_left_out:,} rows in error were left out, as asked (--skip-invalid); "
+              "--errors FILE writes them out to fix and import again.")
     if r.written:
         print(f"Imported. A backup of the book before the import: {r.backup}")
+    elif r.error_count and r.stopped:
+        print("Nothing was written: the file could not be read to its end.")
+    elif r.error_count and r.skip_invalid and r.dry_run:
+        print("Dry run: the valid rows would be imported and the rows in error left out.")
+    elif r.error_count and r.skip_invalid:
+        print("Nothing was written: no valid row had anything to change.")
     elif r.error_count:
-        print("Nothing was written: fix the rows in error and import again.")
+        print("Nothing was written: fix the rows in error and import again, or import the "
+              "valid rows and leave these out with --skip-invalid.")
     elif r.dry_run:
         print("Dry run: nothing was written.")
     else:

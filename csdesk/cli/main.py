@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--save-mapping", metavar="NAME", help="save this mapping under NAME")
     imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                      help="map one column to a field (or to custom / ignore); repeatable")
+    imp.add_argument("--skip-invalid", action="store_true",
+                     help="import the valid rows and leave the rows in error out (they go to "
+                          "--errors FILE); without it, rows in error mean nothing is written")
     imp.add_argument("--map-value", action="append", default=[], metavar="COLUMN:VALUE=VALUE",
                      help="what one of the file's values means, for a column with choices "
                           "(e.g. 'Lifecycle Stage:Other=active'); repeatable")

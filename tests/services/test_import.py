@@ -272,6 +272,46 @@ def test_usage_errors_roll_back_every_chunk(db: Database, tmp_path: Path,
     assert _count(db, UsageSnapshot) == 0  # the first chunks were written, then undone
 
 
+def test_usage_skip_invalid_writes_every_valid_chunk_and_leaves_the_rest_out(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    monkeypatch.setattr("csdesk.services.sync.bulk.CHUNK_ROWS", 5)
+    rows = [USAGE_HEADER] + [["A-001", f"2025-{m:02d}-01", "1", "2", "3"] for m in range(1, 13)]
+    rows += [["A-001", "2025-01-01", "9", "9", "9"], ["ZZZ", "2025-01-01", "1", "2", "3"],
+             ["A-002", "2025-01-01", "-1", "2", "3"], ["A-002", "2025-02-01", "4", "5", "6"]]
+    result = _imp(db, write(tmp_path / "u.csv", rows), entity="usage", skip_invalid=True)
+    assert result.written and (result.error_count, result.rows_left_out) == (3, 3)
+    # The twelve months of A-001 (the first of the duplicated key among them) and A-002's
+    # valid row; the repeated key's second row, the unknown account and the negative count
+    # are left out.
+    assert (result.inserted, _count(db, UsageSnapshot)) == (13, 13)
+    with db.read() as s:
+        assert s.scalar(select(func.max(UsageSnapshot.active_users))) == 4  # never the 9
+
+
+def test_feature_events_skip_invalid_sums_only_the_valid_events(db: Database,
+                                                                tmp_path: Path) -> None:
+    _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
+    rows = [["Account ID", "Event Date", "Feature Name", "Duration"]]
+    rows += [["A-001", "2026-05-04T10:00:00Z", "Reports", "30"]] * 3
+    rows += [["ZZZ", "2026-05-04T11:00:00Z", "API", "5"]]
+    result = _imp(db, write(tmp_path / "events.csv", rows), entity="feature_events",
+                  skip_invalid=True)
+    assert result.written and result.rows_left_out == 1
+    with db.read() as s:
+        got = {f.feature: (f.usage_count, f.duration_seconds) for f in
+               s.scalars(select(FeatureUsage))}
+    assert got == {"Reports": (3, 90.0)}
+
+
+def test_dates_that_read_two_ways_stop_the_import_even_with_skip_invalid(
+        db: Database, tmp_path: Path) -> None:
+    rows = [["Account ID", "Account Name", "Customer Since"], ["A-1", "One", "03/04/2024"],
+            ["A-2", "Two", "05/06/2024"]]
+    result = _imp(db, write(tmp_path / "a.csv", rows), entity="accounts", skip_invalid=True)
+    assert result.stopped and not result.written and _count(db, Account) == 0
+
+
 def test_feature_events_are_aggregated_and_idempotent(db: Database, tmp_path: Path) -> None:
     _imp(db, write(tmp_path / "a.csv", ACCOUNTS), entity="accounts")
     rows = [["Account ID", "Event Date", "Feature Name", "Duration"]]

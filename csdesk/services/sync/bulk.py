@@ -104,7 +104,7 @@ class _Producer(threading.Thread):
 
     def __init__(self, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  opts: ParseOptions,
-                 ids: dict[str, int], fast: bool) -> None:
+                 ids: dict[str, int], fast: bool, *, skip_invalid: bool = False) -> None:
         super().__init__(name="csdesk-import-reader", daemon=True)
         self.info, self.spec, self.mapping, self.opts = info, spec, mapping, opts
         self.ids, self.fast = ids, fast
@@ -115,6 +115,7 @@ class _Producer(threading.Thread):
                              and f not in ("account_external_id", "date", "feature")]
         self.stage: _Stage | None = None  # the feature events, until the file is read
         self.failed = False  # a row in error: nothing will be written, stop staging
+        self.skip_invalid = skip_invalid  # rows in error are left out, the rest written
 
     def run(self) -> None:
         try:
@@ -169,8 +170,10 @@ class _Producer(threading.Thread):
         if spec.name == "usage":
             issues += _duplicates(df, rows, seen, mapped)
         if issues:
-            self.failed = True
+            self.failed = self.failed or not self.skip_invalid
             issues.sort(key=lambda e: e.row)
+            bad = rows.isin({e.row for e in issues}).to_numpy()
+            df, rows = df[~bad], rows[~bad]  # a repeated key's later rows too
             keeper = ImportResult("", "", "", "", {}, {}, None, ())
             _keep_records(keeper, issues, chunk.records, frame, chunk.rows)
             out.records = keeper.error_records
@@ -192,7 +195,8 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     adapter = ADAPTERS[spec.name]
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
-    producer = _Producer(info, spec, mapping, opts, account_ids(session), fast)
+    producer = _Producer(info, spec, mapping, opts, account_ids(session), fast,
+                         skip_invalid=result.skip_invalid)
     done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
@@ -223,12 +227,14 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                 col = mapping.mapped().get("date", "")
                 result.add_issues([Issue(r, col, v, str(chunk.ambiguous))
                                    for r, v in chunk.ambiguous.examples])
+                result.stopped = True
                 return
             if chunk.issues:
                 result.add_issues(chunk.issues)
+                result.rows_left_out += len({e.row for e in chunk.issues})
                 room = MAX_ERROR_RECORDS - len(result.error_records)
                 result.error_records.update(list(chunk.records.items())[:max(room, 0)])
-            if result.error_count:
+            if result.error_count and not result.skip_invalid:
                 continue  # keep checking, write nothing more
             if chunk.write is not None:
                 valid += len(chunk.write)
@@ -237,7 +243,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     finally:
         producer.stop.set()
         producer.join()
-    if result.error_count:
+    if result.error_count and not result.skip_invalid:
         return
     result.inserted, result.updated = done.inserted, done.updated
     result.unchanged = valid - done.inserted - done.updated

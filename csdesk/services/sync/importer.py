@@ -72,6 +72,8 @@ class ImportRequest:
     decimal: str | None = None
     dry_run: bool = False
     save_mapping: str | None = None
+    # Write the valid rows even when others are in error (they go to the error file)
+    skip_invalid: bool = False
 
 
 class CancelledTooLate(Cancelled):
@@ -224,13 +226,15 @@ def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key:
         delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
         profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
         date_format=request.date_format, header=list(info.header),
-        value_maps={f: dict(v) for f, v in mapping.values.items()})
+        value_maps={f: dict(v) for f, v in mapping.values.items()},
+        skip_invalid=request.skip_invalid)
 
 
 @contextmanager
 def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_run: bool,
                  rep: Reporter) -> Iterator[Session]:
-    """One write transaction; rolled back for a dry run or when any row is in error.
+    """One write transaction; rolled back for a dry run, when the file could not be read to
+    its end, or when any row is in error (unless the valid rows were asked for).
 
     The write lock is taken first (a writer's transaction) and the pre-import backup second, so
     a book that another program is writing is refused before any backup is made, and the
@@ -246,7 +250,8 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
                 backup = db.backup("pre-import", rotate=False, progress=lambda *_: rep.checkpoint(
                     0.0, "Backing up the book…"))
             yield session
-            if dry_run or any(r.error_count for r in results):
+            if dry_run or any(r.stopped or (r.error_count and not r.skip_invalid)
+                              for r in results):
                 raise _Rollback
             if not any(r.inserted or r.updated for r in results):
                 raise _Rollback  # nothing to change: leave the book exactly as it was
@@ -313,6 +318,7 @@ def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                        for r, v in exc.examples] or [
                 Issue(0, _date_column(spec, mapping), "", str(exc))]
             _keep_error_records(result, issues, chunk)
+            result.stopped = True
             return
         issues += typed.issues
         if len(typed.rows):
@@ -344,8 +350,9 @@ def _keep_error_records(result: ImportResult, issues: list[Issue], chunk: Any) -
     issues.sort(key=lambda e: e.row)
     result.add_issues(issues)
     if chunk is None:
-        return
+        return  # problems found after the last chunk: their rows were imported
     bad = {e.row for e in issues}
+    result.rows_left_out += len(bad)
     for row, record in zip(chunk.rows, chunk.records, strict=True):
         if row in bad and len(result.error_records) < MAX_ERROR_RECORDS:
             result.error_records[row] = record

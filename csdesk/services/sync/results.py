@@ -59,6 +59,12 @@ class ImportResult:
     # field → {the file's value: the value stored}, for the choice fields whose values were
     # mapped (by the CRM profile, a churn flag or the user)
     value_maps: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Import the valid rows and leave the rows in error out (asked for; all or nothing else)
+    skip_invalid: bool = False
+    rows_left_out: int = 0  # rows in error, not imported (with skip_invalid)
+    # The file could not be read to its end (dates that read two ways): nothing is written,
+    # skip_invalid or not
+    stopped: bool = False
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -77,7 +83,8 @@ class ImportResult:
             "changes": [{"key": c.key, "field": c.field, "old": _jsonable(c.old),
                          "new": _jsonable(c.new)} for c in self.changes],
             "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
-            "values": self.value_maps,
+            "values": self.value_maps, "skip_invalid": self.skip_invalid,
+            "rows_left_out": self.rows_left_out,
         }
 
     @property
