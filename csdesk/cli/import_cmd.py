@@ -15,6 +15,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError, CsvReadError, ImportUsageError
 from csdesk.io.mapping import CUSTOM, IGNORE
 from csdesk.io.validate import Issue
+from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import (
     CancelledTooLate,
     ImportRequest,
@@ -174,8 +175,9 @@ def _print(r: ImportResult) -> None:
     if r.error_count > SHOWN_ERRORS:
         print(f"  … and {r.error_count - SHOWN_ERRORS:,} more problems")
     if r.written and r.rows_left_out:
-        print(f"{r.rows_left_out:,} rows in error were left out, as asked (--skip-invalid); "
-              "--errors FILE writes them out to fix and import again.")
+        was = "was" if r.rows_left_out == 1 else "were"
+        print(f"{counted(r.rows_left_out, 'row')} in error {was} left out, as asked "
+              "(--skip-invalid); --errors FILE writes them out to fix and import again.")
     if r.written:
         print(f"Imported. A backup of the book before the import: {r.backup}")
     elif r.error_count and r.stopped:

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -37,6 +38,7 @@ from csdesk.io import entities
 from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
+from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import ImportRequest, prepare, run_import, write_error_report
 from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
@@ -415,18 +417,47 @@ class PreviewPage(_RunPage):
         super().__init__(wizard)
         self.setTitle("Preview")
         self.setSubTitle("A dry run: this is what the import would do. Nothing is written yet.")
+        # All or nothing unless the CSM asks otherwise, after seeing what is in error.
+        self.skip_invalid = QCheckBox("Import the valid rows and leave the rows in error out")
+        self.skip_invalid.setToolTip("The rows in error are not imported: save the error "
+                                     "report to fix them and import that file later.")
+        self.skip_invalid.hide()
+        self.skip_invalid.toggled.connect(self._skip_toggled)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.insertWidget(3, self.skip_invalid)
+
+    def initializePage(self) -> None:
+        self.skip_invalid.blockSignals(True)
+        self.skip_invalid.setChecked(self.w.request.skip_invalid)
+        self.skip_invalid.blockSignals(False)
+        self.skip_invalid.hide()
+        super().initializePage()
+
+    def _skip_toggled(self, on: bool) -> None:
+        self.w.request.skip_invalid = on
+        if self.import_result is not None:
+            self.summary.setText(self.describe(self.import_result))
+        self.completeChanged.emit()
 
     def describe(self, r: ImportResult) -> str:
         text = (f"{r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged, "
                 f"{r.error_count:,} in error. Decimal mark: {r.decimal_text}.")
-        if r.error_count:
+        self.skip_invalid.setVisible(bool(r.error_count) and not r.stopped)
+        if r.error_count and self.skip_invalid.isChecked() and not r.stopped:
+            text += (f"\nThe valid rows will be imported and the "
+                     f"{counted(r.rows_left_out, 'row')} in error left out: save the error "
+                     "report to fix them and import them later.")
+        elif r.error_count:
             text += ("\nFix the rows in error (save the report, correct it, import it) — an "
-                     "import with errors writes nothing.")
+                     "import with errors writes nothing, unless you import only the valid rows.")
         return text
 
     def isComplete(self) -> bool:
         r = self.import_result
-        return r is not None and not r.error_count and bool(r.inserted or r.updated)
+        if r is None or not (r.inserted or r.updated):
+            return False
+        return not r.error_count or (self.skip_invalid.isChecked() and not r.stopped)
 
 
 class ApplyPage(_RunPage):
@@ -440,11 +471,21 @@ class ApplyPage(_RunPage):
         self.changes.setHorizontalHeaderLabels(["Record", "Field", "Before", "After"])
         self.finished.connect(self._announce)
 
+    def initializePage(self) -> None:
+        self.setSubTitle(
+            "One transaction, after a verified backup: the valid rows, the rows in error left "
+            "out." if self.w.request.skip_invalid else
+            "One transaction, after a verified backup: all of it, or none of it.")
+        super().initializePage()
+
     def describe(self, r: ImportResult) -> str:
         if r.written:
+            was = "was" if r.rows_left_out == 1 else "were"
+            left = (f"\n{counted(r.rows_left_out, 'row')} in error {was} left out, as you "
+                    "chose: save the error report to fix them." if r.rows_left_out else "")
             return (f"Imported: {r.inserted:,} new and {r.updated:,} updated "
-                    f"{entities.entity(r.entity).label.lower()}.\nA backup from before the import: "
-                    f"{r.backup}")
+                    f"{entities.entity(r.entity).label.lower()}.{left}\nA backup from before "
+                    f"the import: {r.backup}")
         return "Nothing was written."
 
     def _announce(self, result: object) -> None:

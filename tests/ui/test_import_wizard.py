@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
 
@@ -113,3 +113,40 @@ def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # t
     wizards = window.findChildren(ImportWizard)
     assert len(wizards) == 1
     assert wizards[0].file_page.path_edit.text() == str(path)
+
+
+def test_a_hubspot_export_with_two_unmapped_stages_imports_its_valid_rows_on_request(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, tmp_path: Path) -> None:
+    from PySide6.QtWidgets import QWizard
+
+    path = tmp_path / "hubspot-companies.csv"
+    path.write_text("Record ID,Company name,Company Domain Name,Annual Revenue,Create Date,"
+                    "Lifecycle Stage\n"
+                    "101,Alpha,alpha.example,5000000,2022-01-04 10:00,Customer\n"
+                    "102,Beta,beta.example,1200000,2023-03-09 09:30,Evangelist\n"
+                    "103,Gamma,gamma.example,800000,2024-05-01 08:00,Lead\n", encoding="utf-8")
+    wizard = _wizard(qtbot, db, path)
+    wizard.file_page.entity.setCurrentIndex(wizard.file_page.entity.findData("accounts"))
+    wizard.next()
+    assert wizard.mapping_page.combos["Lifecycle Stage"].currentData() == "status"
+    assert wizard.mapping_page.combos["Create Date"].currentData() == "custom"
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    preview = wizard.preview_page
+    assert "2 new" in preview.summary.text() and "1 in error" in preview.summary.text()
+    assert preview.errors.item(0, 2).text() == "Lead"
+    # All or nothing by default: Next stays off until the CSM asks for the valid rows.
+    assert not preview.isComplete()
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert preview.skip_invalid.isVisible() and not preview.skip_invalid.isChecked()
+    box = preview.skip_invalid  # clicked on its box, where a CSM clicks
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton, pos=QPoint(8, box.height() // 2))
+    assert preview.isComplete() and "the 1 row in error left out" in preview.summary.text()
+    with qtbot.waitSignal(wizard.imported, timeout=30_000) as done:
+        qtbot.mouseClick(wizard.button(QWizard.WizardButton.NextButton),
+                         Qt.MouseButton.LeftButton)
+    assert done.args[0].inserted == 2 and done.args[0].rows_left_out == 1
+    assert "1 row in error was left out, as you chose" in wizard.apply_page.summary.text()
+    with db.read() as s:
+        statuses = {a.external_id: a.status.value for a in s.scalars(select(Account))}
+    assert statuses == {"101": "active", "102": "active"}
