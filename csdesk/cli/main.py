@@ -121,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser(
         "import", parents=[common], help="import a CSV file (or a whole-book export folder)",
-        description="Import a CSV export. Exit status: 0 imported (or nothing to change), "
-                    "1 rows in error and nothing written, 2 usage error.")
+        description="Import a CSV export. Exit status: 0 imported (or nothing to change; "
+                    "with --skip-invalid, the valid rows), 1 rows in error and nothing "
+                    "written, 2 usage error.")
     imp.add_argument("file", type=Path, help="a CSV file, or a folder from csdesk export")
     imp.add_argument("--entity", choices=list(ENTITIES),
                      help="what the file holds (optional for csdesk's own exports)")
