@@ -199,7 +199,8 @@ def save_mapping(db: Database, name: str, entity: str, mapping: Mapping) -> None
 
 def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | None = None,
                cancel: CancelFn | None = None) -> ImportResult:
-    """Dry-run or apply one file; rows in error mean nothing is written."""
+    """Dry-run or apply one file; rows in error mean nothing is written, unless the request
+    asks for the valid rows (``skip_invalid``)."""
     info, spec, mapping, key = prepare(db, request)
     result = _new_result(info, spec, mapping, key, request)
     rep = Reporter(progress, cancel)
