@@ -39,7 +39,14 @@ from csdesk.io.mapping import CUSTOM, IGNORE, PROFILES
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.formatting import counted
-from csdesk.services.sync.importer import ImportRequest, prepare, run_import, write_error_report
+from csdesk.services.sync.importer import (
+    ChoiceColumn,
+    ImportRequest,
+    choice_values,
+    prepare,
+    run_import,
+    write_error_report,
+)
 from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 from csdesk.ui.theme import error_label
@@ -227,14 +234,31 @@ class MappingPage(QWizardPage):
         self.save_name = QLineEdit()
         self.save_name.setPlaceholderText("Optional: a name to reuse this mapping next time")
         self.problem = error_label()
+        # The values of each column with choices (status, stage, ...) and what each becomes.
+        self.values_label = QLabel()
+        self.values_label.setWordWrap(True)
+        self.values = QTableWidget(0, 4)
+        self.values.setHorizontalHeaderLabels(["Column", "Value in the file", "Rows",
+                                               "Imports as"])
+        self.values.verticalHeader().hide()
+        self.values.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.values.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.values.setColumnWidth(0, 200)
+        self.values.setColumnWidth(2, 70)
+        self.values.setColumnWidth(3, 220)
         form = QFormLayout()
         form.addRow("Match existing records on", self.key)
         form.addRow("Save mapping as", self.save_name)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.table, 2)
+        layout.addWidget(self.values_label)
+        layout.addWidget(self.values, 1)
         layout.addLayout(form)
         layout.addWidget(self.problem)
         self.combos: dict[str, QComboBox] = {}
+        self.value_combos: dict[tuple[str, str], QComboBox] = {}
+        self._chosen_for: dict[str, str] = {}  # column → the field its values were mapped for
+        self._rows_read = 0
 
     def initializePage(self) -> None:
         try:
@@ -279,7 +303,57 @@ class MappingPage(QWizardPage):
             self.problem.setText(str(exc))
         else:
             self.problem.setText("")
+        self._show_values()
         self.completeChanged.emit()
+
+    def _show_values(self) -> None:
+        """List each choice column's values and what each imports as; a value csdesk does
+        not know is asked for here, not refused row by row later."""
+        request = self.w.request
+        # A column mapped to another field since its values were chosen starts afresh.
+        request.value_overrides = {c: v for c, v in request.value_overrides.items()
+                                   if request.overrides.get(c) == self._chosen_for.get(c)}
+        try:
+            columns: list[ChoiceColumn] = choice_values(self.w.db, request)
+        except CsdeskError:
+            columns = []
+        self.value_combos.clear()
+        lines = [(c, v) for c in columns for v in c.values]
+        self.values.setRowCount(len(lines))
+        for r, (col, value) in enumerate(lines):
+            self.values.setItem(r, 0, QTableWidgetItem(f"{col.column} → {col.field}"))
+            self.values.setItem(r, 1, QTableWidgetItem(value.value))
+            self.values.setItem(r, 2, QTableWidgetItem(f"{value.rows:,}"))
+            items: list[tuple[str, Any]] = [(choice, choice) for choice in col.choices]
+            if value.becomes is None:
+                items.insert(0, ("⚠ say what it means", None))
+            box = _combo(items, value.becomes)
+            box.currentIndexChanged.connect(
+                lambda _i, c=col.column, v=value.value, b=box: self._value_chosen(c, v, b))
+            self.values.setCellWidget(r, 3, box)
+            self.value_combos[(col.column, value.value)] = box
+        self.values.setVisible(bool(lines))
+        self.values_label.setVisible(bool(lines))
+        self._rows_read = max((c.rows_read for c in columns), default=0)
+        self._say_unknown()
+
+    def _say_unknown(self) -> None:
+        unknown = sum(box.currentData() is None for box in self.value_combos.values())
+        them = "it means" if unknown == 1 else "they mean"
+        self.values_label.setText(
+            f"Values of the columns with choices (in the first {self._rows_read:,} rows): "
+            + (f"{counted(unknown, 'value')} unknown: say what {them}, or the rows holding "
+               "them will be in error." if unknown else "each imports as shown."))
+
+    def _value_chosen(self, column: str, value: str, box: QComboBox) -> None:
+        """Keep the CSM's reading of one value (the table stays as it is: this box is the
+        one that changed)."""
+        target = box.currentData()
+        if target is None:
+            return
+        self.w.request.value_overrides.setdefault(column, {})[value] = target
+        self._chosen_for[column] = self.w.request.overrides.get(column, "")
+        self._say_unknown()
 
     def isComplete(self) -> bool:
         return not self.problem.text()

@@ -150,3 +150,35 @@ def test_a_hubspot_export_with_two_unmapped_stages_imports_its_valid_rows_on_req
     with db.read() as s:
         statuses = {a.external_id: a.status.value for a in s.scalars(select(Account))}
     assert statuses == {"101": "active", "102": "active"}
+
+
+def test_the_mapping_page_lists_a_choice_columns_values_and_the_csm_maps_the_unknown_ones(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "hubspot-companies.csv"
+    path.write_text("Record ID,Company name,Lifecycle Stage\n101,Alpha,Customer\n"
+                    "102,Beta,Customer\n103,Gamma,Evangelist\n104,Delta,Lead\n105,Eps,Other\n",
+                    encoding="utf-8")
+    wizard = _wizard(qtbot, db, path)
+    wizard.file_page.entity.setCurrentIndex(wizard.file_page.entity.findData("accounts"))
+    wizard.next()
+    page = wizard.mapping_page
+    shown = {(page.values.item(r, 1).text(), page.values.item(r, 2).text(),
+              page.values.cellWidget(r, 3).currentData()) for r in range(page.values.rowCount())}
+    assert shown == {("Customer", "2", "active"), ("Evangelist", "1", "active"),
+                     ("Lead", "1", None), ("Other", "1", None)}
+    assert "2 values unknown" in page.values_label.text()
+    lead = page.value_combos[("Lifecycle Stage", "Lead")]
+    lead.setCurrentIndex(lead.findData("churned"))
+    other = page.value_combos[("Lifecycle Stage", "Other")]
+    other.setCurrentIndex(other.findData("active"))
+    assert "each imports as shown" in page.values_label.text()
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    assert "5 new" in wizard.preview_page.summary.text()
+    assert "0 in error" in wizard.preview_page.summary.text()
+    with qtbot.waitSignal(wizard.imported, timeout=30_000):
+        wizard.next()
+    with db.read() as s:
+        statuses = {a.external_id: a.status.value for a in s.scalars(select(Account))}
+    assert statuses == {"101": "active", "102": "active", "103": "active", "104": "churned",
+                        "105": "active"}

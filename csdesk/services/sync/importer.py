@@ -30,7 +30,15 @@ from csdesk.db import Database
 from csdesk.db import backup as backups
 from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
 from csdesk.io import entities
-from csdesk.io.mapping import CUSTOM, IGNORE, Mapping, auto_map, detect_entity, missing_required
+from csdesk.io.mapping import (
+    CUSTOM,
+    IGNORE,
+    Mapping,
+    auto_map,
+    detect_entity,
+    missing_required,
+    value_key,
+)
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
@@ -146,6 +154,59 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
             f"{info.path.name}; map one with --map COLUMN={missing[0]} "
             f"(columns: {', '.join(info.header)})")
     return info, spec, mapping, key
+
+
+CHOICE_SCAN_ROWS = 10_000  # rows read to list a choice column's values
+CHOICE_VALUES_SHOWN = 100  # distinct values listed per column
+
+
+@dataclass(frozen=True)
+class ChoiceValue:
+    value: str  # as the file writes it
+    rows: int  # how many of the rows read hold it
+    becomes: str | None  # the choice it is read as (None: not known, a problem)
+
+
+@dataclass(frozen=True)
+class ChoiceColumn:
+    """A column mapped to a field with choices, and the values the file holds in it."""
+
+    column: str
+    field: str
+    choices: tuple[str, ...]
+    values: tuple[ChoiceValue, ...]
+    rows_read: int  # the values are those of the first rows_read rows
+
+
+def choice_values(db: Database | None, request: ImportRequest) -> list[ChoiceColumn]:
+    """Each choice column's distinct values in the first rows of the file and what each is
+    read as (the field's own words, the CRM profile's, a churn flag's, the user's): for the
+    wizard to show and let the CSM map."""
+    info, spec, mapping, _key = prepare(db, request, strict=False)
+    columns = {c: f for f, c in mapping.mapped().items() if spec.field(f).kind == "enum"}
+    if not columns:
+        return []
+    at = {c: info.header.index(c) for c in columns}
+    counts: dict[str, dict[str, int]] = {c: {} for c in columns}
+    read = 0
+    for chunk in iter_chunks(info, CHOICE_SCAN_ROWS):
+        for record in chunk.records[:CHOICE_SCAN_ROWS - read]:
+            for c, i in at.items():
+                value = record[i].strip() if i < len(record) else ""
+                if value:
+                    counts[c][value] = counts[c].get(value, 0) + 1
+        read += min(len(chunk.records), CHOICE_SCAN_ROWS - read)
+        if read >= CHOICE_SCAN_ROWS:
+            break
+    out = []
+    for column, name in columns.items():
+        f = spec.field(name)
+        lookup = {c: c for c in f.choices} | f.aliases | mapping.values.get(name, {})
+        ranked = sorted(counts[column].items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+        out.append(ChoiceColumn(column, name, f.choices, tuple(
+            ChoiceValue(v, n, lookup.get(value_key(v)))
+            for v, n in ranked[:CHOICE_VALUES_SHOWN]), read))
+    return out
 
 
 def choose_key(spec: entities.EntitySpec, mapping: Mapping,
