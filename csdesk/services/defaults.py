@@ -66,8 +66,9 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
     ),
     RuleSpec(
         "onboarding_stall", "Onboarding stalled",
-        "An onboarding account has not reached its first value milestone by day N.",
-        "Unblock onboarding", Priority.HIGH, 5, {"day": 30},
+        "An onboarding account has not reached its first value milestone by day N (and is "
+        "not a customer of more than a year, whose stage is stale).",
+        "Unblock onboarding", Priority.HIGH, 5, {"day": 30, "until_day": 365},
         ("Find the blocker", "Re-plan the first value milestone"),
     ),
     RuleSpec(

@@ -41,7 +41,8 @@ from csdesk.ui.theme import error_label
 
 PARAM_LABELS = {
     "drop_points": "Drop of at least (points)", "window_days": "Within (days)",
-    "day": "First value by day", "checkpoints": "Checkpoints (days before renewal)",
+    "day": "First value by day", "until_day": "Onboarding at most (days)",
+    "checkpoints": "Checkpoints (days before renewal)",
     "high_touch": "High-touch: every (days)", "mid_touch": "Mid-touch: every (days)",
     "tech_touch": "Tech-touch: every (days)", "community_touch": "Community: every (days)",
     "sponsor_quiet_days": "Sponsor quiet for (days)",

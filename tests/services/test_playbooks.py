@@ -98,8 +98,13 @@ def test_onboarding_stall_by_day(book: Database) -> None:
                  first_value=None)
         _account(s, "Reached", stage="onboarding", since=TODAY - timedelta(days=60),
                  first_value=TODAY - timedelta(days=5))
+        # Imported from a CRM with its default stage: a customer for years, not onboarding.
+        _account(s, "Years Ago", stage="onboarding", since=TODAY - timedelta(days=1380),
+                 first_value=None)
+        _account(s, "Day 364", stage="onboarding", since=TODAY - timedelta(days=364),
+                 first_value=None)
     fired = _fired(book, "onboarding_stall")
-    assert set(fired) == {"Day Thirty"}
+    assert set(fired) == {"Day Thirty", "Day 364"}
     assert fired["Day Thirty"].startswith("Day 30 of onboarding (customer since 23 Oct)")
 
 

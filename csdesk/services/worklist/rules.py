@@ -261,12 +261,16 @@ def _seat_use(s: Any, as_of: date) -> dict[int, float]:
 def _onboarding_stall(db: Database, s: Any, book: _Book, p: dict[str, Any]
                       ) -> Iterable[Found]:
     day = int(p.get("day", 30))
+    # A customer of longer standing still marked "onboarding" is stale data (a CRM's
+    # default stage), not a stalled onboarding: no "Day 1380 of onboarding" task.
+    until = int(p.get("until_day", 365))
     for aid, since, reached in s.execute(
             select(Account.id, Account.customer_since, Account.first_value_date)
             .where(Account.status == AccountStatus.ACTIVE,
                    Account.lifecycle_stage == LifecycleStage.ONBOARDING,
                    Account.customer_since.is_not(None),
-                   Account.customer_since <= book.as_of - timedelta(days=day))):
+                   Account.customer_since <= book.as_of - timedelta(days=day),
+                   Account.customer_since > book.as_of - timedelta(days=until))):
         if reached is not None and reached <= book.as_of:
             continue
         age = (book.as_of - since).days
