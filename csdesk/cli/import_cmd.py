@@ -131,10 +131,13 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
         for r in results:
             _print(r)
         if args.errors is not None and failed:
-            print(f"Rows in error written to {args.errors} (fix them and import that file).")
+            print(f"Rows in error written to {args.errors} (fix them and import that file "
+                  "with the same options).")
+        elif any(r.written and r.rows_left_out for r in results):
+            print("--errors FILE writes the rows left out to a file, to fix and import again.")
     # Rows in error fail the import, unless the valid ones were asked for (and the file was
     # read to its end, for real).
-    return 1 if any(not r.skip_invalid or r.stopped or r.dry_run for r in failed) else 0
+    return 1 if any(not r.skip_invalid or r.stopped for r in failed) else 0
 
 
 def _unreadable(args: argparse.Namespace, path: object, exc: CsvReadError) -> int:
@@ -174,10 +177,15 @@ def _print(r: ImportResult) -> None:
         print(f"  {where}: {e.reason} (value {e.value!r})")
     if r.error_count > SHOWN_ERRORS:
         print(f"  … and {r.error_count - SHOWN_ERRORS:,} more problems")
+    unmapped = next((e for e in r.errors if e.reason.endswith("(map the value to one of them)")),
+                    None)
+    if unmapped is not None:
+        print(f"  say what a value means with --map-value \"{unmapped.column}:{unmapped.value}"
+              "=VALUE\" (one of the values listed)")
     if r.written and r.rows_left_out:
         was = "was" if r.rows_left_out == 1 else "were"
         print(f"{counted(r.rows_left_out, 'row')} in error {was} left out, as asked "
-              "(--skip-invalid); --errors FILE writes them out to fix and import again.")
+              "(--skip-invalid).")
     if r.written:
         print(f"Imported. A backup of the book before the import: {r.backup}")
     elif r.error_count and r.stopped:

@@ -219,13 +219,24 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
     return mapping
 
 
+def _choice(text: str, choices: tuple[str, ...]) -> str:
+    """A choice as typed ("Active", "mid market") read as the choice it names."""
+    return next((c for c in choices if value_key(c) == value_key(text)), text.strip())
+
+
 def _value_maps(spec: EntitySpec, mapping: Mapping, profile: str | None,
                 overrides: dict[str, dict[str, str]], saved: dict[str, dict[str, str]]
                 ) -> dict[str, dict[str, str]]:
     mapped = mapping.mapped()
+    by_name = {c.casefold(): c for c in mapping.columns}
+    merged: dict[str, dict[str, str]] = {}
+    for column, given in overrides.items():
+        merged.setdefault(by_name.get(column.casefold(), column), {}).update(given)
+    overrides = merged
     for column in overrides:
         if column not in mapping.columns:
-            raise ValueError(f"no column named {column!r} in this file")
+            raise ValueError(f"no column named {column!r} in this file "
+                             f"(columns: {', '.join(mapping.columns)})")
         target = mapping.columns[column]
         if target not in mapped or spec.field(target).kind != "enum":
             raise ValueError(f"{column!r} is not mapped to a field with choices, so its "
@@ -241,7 +252,8 @@ def _value_maps(spec: EntitySpec, mapping: Mapping, profile: str | None,
                 and normalise(column) in CHURN_FLAG_COLUMNS:
             values.update(CHURN_FLAG_VALUES)
         values.update(saved.get(name, {}))
-        values.update({value_key(v): t for v, t in overrides.get(column, {}).items()})
+        values.update({value_key(v): _choice(t, f.choices)
+                       for v, t in overrides.get(column, {}).items()})
         for value, target in values.items():
             if target not in f.choices:
                 raise ValueError(f"cannot map {value!r} to {target!r}: {name} is one of "

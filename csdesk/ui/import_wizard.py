@@ -43,6 +43,7 @@ from csdesk.services.sync.importer import (
     ChoiceColumn,
     ImportRequest,
     choice_values,
+    guess_entity,
     prepare,
     run_import,
     write_error_report,
@@ -194,22 +195,6 @@ class FilePage(QWizardPage):
             request.entity = guess_entity(self.w.db, request)
         self.w.request = request
         return True
-
-
-def guess_entity(db: Database, request: ImportRequest) -> str | None:
-    """The entity whose fields the file's columns match best (with every key and required
-    field present), for files that are not csdesk's own exports."""
-    best, best_score = None, 0
-    for name in entities.ENTITIES:
-        try:
-            _info, _spec, mapping, _key = prepare(db, ImportRequest(**{**request.__dict__,
-                                                                       "entity": name}))
-        except CsdeskError:
-            continue
-        score = len(mapping.mapped())
-        if score > best_score:
-            best, best_score = name, score
-    return best
 
 
 class MappingPage(QWizardPage):

@@ -16,7 +16,7 @@ import contextlib
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,13 @@ from sqlalchemy.orm import Session
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.db import backup as backups
-from csdesk.errors import FileWriteError, ImportUsageError, MappingIncomplete, ReplaceRefused
+from csdesk.errors import (
+    CsdeskError,
+    FileWriteError,
+    ImportUsageError,
+    MappingIncomplete,
+    ReplaceRefused,
+)
 from csdesk.io import entities
 from csdesk.io.mapping import (
     CUSTOM,
@@ -129,7 +135,7 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     lets the user complete it; otherwise that raises :class:`MappingIncomplete`.
     """
     info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
-    name = request.entity or detect_entity(info.header)
+    name = request.entity or detect_entity(info.header) or guess_entity(db, request)
     if name is None:
         raise ImportUsageError(
             f"cannot tell what {info.path.name} holds; say which with --entity "
@@ -188,13 +194,15 @@ def choice_values(db: Database | None, request: ImportRequest) -> list[ChoiceCol
         return []
     at = {c: info.header.index(c) for c in columns}
     counts: dict[str, dict[str, int]] = {c: {} for c in columns}
+    spelling: dict[str, dict[str, str]] = {c: {} for c in columns}
     read = 0
     for chunk in iter_chunks(info, CHOICE_SCAN_ROWS):
         for record in chunk.records[:CHOICE_SCAN_ROWS - read]:
             for c, i in at.items():
                 value = record[i].strip() if i < len(record) else ""
-                if value:
-                    counts[c][value] = counts[c].get(value, 0) + 1
+                if value:  # one row per value as csdesk reads it: Customer and customer
+                    seen = spelling[c].setdefault(value_key(value), value)
+                    counts[c][seen] = counts[c].get(seen, 0) + 1
         read += min(len(chunk.records), CHOICE_SCAN_ROWS - read)
         if read >= CHOICE_SCAN_ROWS:
             break
@@ -207,6 +215,24 @@ def choice_values(db: Database | None, request: ImportRequest) -> list[ChoiceCol
             ChoiceValue(v, n, lookup.get(value_key(v)))
             for v, n in ranked[:CHOICE_VALUES_SHOWN]), read))
     return out
+
+
+def guess_entity(db: Database | None, request: ImportRequest) -> str | None:
+    """The entity whose fields the file's columns match best (with every key and required
+    field present), for files that are not csdesk's own exports: a HubSpot companies export
+    is accounts, whoever imports it (the command line and the wizard alike)."""
+    best, best_score = None, 0
+    for name in entities.ENTITIES:
+        try:
+            # by its columns alone: a value map is checked once the entity is known
+            _info, _spec, mapping, _key = prepare(db, replace(request, entity=name,
+                                                              value_overrides={}))
+        except CsdeskError:
+            continue
+        score = len(mapping.mapped())
+        if score > best_score:
+            best, best_score = name, score
+    return best
 
 
 def choose_key(spec: entities.EntitySpec, mapping: Mapping,

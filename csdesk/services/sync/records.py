@@ -9,6 +9,7 @@ contact by e-mail. The adapter of each entity names its ``Rows``.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -31,8 +32,8 @@ def plain(value: Any) -> Any:
     """A value from a frame or the database as plain Python (None for every kind of blank)."""
     if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
-    if hasattr(value, "value") and not isinstance(value, (int, float, str, bool)):
-        return value.value  # an enum member from the database
+    if isinstance(value, enum.Enum):
+        return value.value  # an enum member from the database (a StrEnum is a str too)
     if hasattr(value, "item"):
         return value.item()  # numpy scalar
     return value
