@@ -25,6 +25,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def instant() -> datetime:
+    """The real current instant in UTC, never pinned: for what records when something
+    happened on this machine (row timestamps, backup and lock stamps), where a pinned day
+    would give two backups one name."""
+    return datetime.now(UTC)
+
+
 @contextmanager
 def pin(day: date) -> Iterator[None]:
     """Make :func:`today` answer ``day`` until the block ends."""

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from csdesk import clock
 from csdesk.db.faults import disk_full
 from csdesk.errors import BackupError, DiskFullError
 from csdesk.safefile import (
@@ -106,7 +107,7 @@ def create_backup(
         raise BackupError(f"cannot back up {db_path}: no such file")
     reason = re.sub(r"[^a-z0-9-]+", "-", reason.lower()).strip("-") or "manual"
     dest_dir = dest_dir or backup_dir_for(db_path)
-    stamp = (now or datetime.now(UTC)).strftime(_TS_FORMAT)
+    stamp = (now or clock.instant()).strftime(_TS_FORMAT)
     final = dest_dir / f"{db_path.stem}-{stamp}-{reason}.sqlite"
     tmp = final.with_name(final.name + ".partial")
     try:
@@ -325,7 +326,7 @@ def record_damage(db_path: Path, moved_to: Path | None, problem: str,
                   *, now: datetime | None = None) -> None:
     """Remember that the book was found damaged (and where it went) until it is resolved."""
     entries = _damage_entries(db_path)
-    entries.append({"found_at": (now or datetime.now(UTC)).isoformat(),
+    entries.append({"found_at": (now or clock.instant()).isoformat(),
                     "moved_to": str(moved_to) if moved_to else None, "problem": problem,
                     "resolved": None})
     _save_damage(db_path, entries)
@@ -390,7 +391,7 @@ def restore_backup(backup_path: Path, db_path: Path) -> None:
 
 def move_aside(db_path: Path, *, now: datetime | None = None) -> Path:
     """Rename a damaged database (and its WAL/SHM files) out of the way; return the new name."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    stamp = (now or clock.instant()).strftime("%Y%m%dT%H%M%SZ")
     target = db_path.with_name(f"{db_path.name}.corrupt-{stamp}")
     os.replace(db_path, target)
     for suffix in ("-wal", "-shm"):

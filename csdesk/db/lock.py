@@ -12,11 +12,11 @@ import contextlib
 import json
 import os
 import socket
-from datetime import UTC, datetime
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from csdesk import clock
 from csdesk.errors import DatabaseLockedError
 from csdesk.safefile import PRIVATE_FILE, write_text
 
@@ -48,7 +48,7 @@ class WriteLock:
         owner = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "since": clock.instant().isoformat(timespec="seconds"),
         }
         with contextlib.suppress(OSError):  # the side file is informative only
             write_text(self.owner_path, json.dumps(owner))
