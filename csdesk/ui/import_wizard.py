@@ -42,6 +42,7 @@ from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import (
     ChoiceColumn,
     ImportRequest,
+    ValueCounts,
     choice_values,
     guess_entity,
     prepare,
@@ -244,8 +245,10 @@ class MappingPage(QWizardPage):
         self.value_combos: dict[tuple[str, str], QComboBox] = {}
         self._chosen_for: dict[str, str] = {}  # column → the field its values were mapped for
         self._rows_read = 0
+        self._counted: ValueCounts = {}  # the file's values, counted once per column
 
     def initializePage(self) -> None:
+        self._counted = {}  # another file, perhaps: count its values afresh
         try:
             info, spec, mapping, key = prepare(self.w.db, self.w.request)
         except MappingIncomplete:
@@ -299,7 +302,7 @@ class MappingPage(QWizardPage):
         request.value_overrides = {c: v for c, v in request.value_overrides.items()
                                    if request.overrides.get(c) == self._chosen_for.get(c)}
         try:
-            columns: list[ChoiceColumn] = choice_values(self.w.db, request)
+            columns: list[ChoiceColumn] = choice_values(self.w.db, request, self._counted)
         except CsdeskError:
             columns = []
         self.value_combos.clear()

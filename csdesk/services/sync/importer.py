@@ -184,14 +184,39 @@ class ChoiceColumn:
     rows_read: int  # the values are those of the first rows_read rows
 
 
-def choice_values(db: Database | None, request: ImportRequest) -> list[ChoiceColumn]:
+ValueCounts = dict[str, tuple[dict[str, int], int]]  # column → (value → rows, rows read)
+
+
+def choice_values(db: Database | None, request: ImportRequest,
+                  counted_before: ValueCounts | None = None) -> list[ChoiceColumn]:
     """Each choice column's distinct values in the first rows of the file and what each is
     read as (the field's own words, the CRM profile's, a churn flag's, the user's): for the
-    wizard to show and let the CSM map."""
+    wizard to show and let the CSM map. ``counted_before`` keeps each column's counts from
+    one call to the next, so a window asking again after each change reads the file only
+    for a column it has not counted yet."""
     info, spec, mapping, _key = prepare(db, request, strict=False)
     columns = {c: f for f, c in mapping.mapped().items() if spec.field(f).kind == "enum"}
     if not columns:
         return []
+    known = counted_before if counted_before is not None else {}
+    missing = [c for c in columns if c not in known]
+    if missing:
+        known.update(_count_values(info, missing))
+    out = []
+    for column, name in columns.items():
+        f = spec.field(name)
+        lookup = {c: c for c in f.choices} | f.aliases | mapping.values.get(name, {})
+        counts, read = known[column]
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold()))
+        out.append(ChoiceColumn(column, name, f.choices, tuple(
+            ChoiceValue(v, n, lookup.get(value_key(v)))
+            for v, n in ranked[:CHOICE_VALUES_SHOWN]), read))
+    return out
+
+
+def _count_values(info: CsvInfo, columns: list[str]) -> ValueCounts:
+    """The non-blank values of ``columns`` in the first CHOICE_SCAN_ROWS rows, one per value
+    as csdesk reads it (Customer and customer are one, spelt as first seen)."""
     at = {c: info.header.index(c) for c in columns}
     counts: dict[str, dict[str, int]] = {c: {} for c in columns}
     spelling: dict[str, dict[str, str]] = {c: {} for c in columns}
@@ -200,21 +225,13 @@ def choice_values(db: Database | None, request: ImportRequest) -> list[ChoiceCol
         for record in chunk.records[:CHOICE_SCAN_ROWS - read]:
             for c, i in at.items():
                 value = record[i].strip() if i < len(record) else ""
-                if value:  # one row per value as csdesk reads it: Customer and customer
+                if value:
                     seen = spelling[c].setdefault(value_key(value), value)
                     counts[c][seen] = counts[c].get(seen, 0) + 1
         read += min(len(chunk.records), CHOICE_SCAN_ROWS - read)
         if read >= CHOICE_SCAN_ROWS:
             break
-    out = []
-    for column, name in columns.items():
-        f = spec.field(name)
-        lookup = {c: c for c in f.choices} | f.aliases | mapping.values.get(name, {})
-        ranked = sorted(counts[column].items(), key=lambda kv: (-kv[1], kv[0].casefold()))
-        out.append(ChoiceColumn(column, name, f.choices, tuple(
-            ChoiceValue(v, n, lookup.get(value_key(v)))
-            for v, n in ranked[:CHOICE_VALUES_SHOWN]), read))
-    return out
+    return {c: (counts[c], read) for c in columns}
 
 
 def guess_entity(db: Database | None, request: ImportRequest) -> str | None:
