@@ -172,3 +172,18 @@ def test_all_or_nothing_stays_the_default(tmp_path: Path) -> None:
     assert plain.returncode == 1 and "--skip-invalid" in plain.stdout
     with Database.open(resolve_database(book)) as db, db.read() as s:
         assert list(s.scalars(select(Account.id))) == []
+
+
+def test_prospects_are_left_out_by_their_value_not_as_errors(tmp_path: Path) -> None:
+    src = _hubspot(tmp_path / "hubspot-companies.csv")
+    book = str(tmp_path / "b.sqlite")
+    done = run("import", str(src), "--db", book, "--json",
+               "--map-value", "Lifecycle Stage:Lead=leave_out",
+               "--map-value", "Lifecycle Stage:Other=skip")
+    out = json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr
+    assert (out["inserted"], out["error_count"], out["rows_left_by_value"]) == (18, 0, 2)
+    text = run("import", str(src), "--db", str(tmp_path / "c.sqlite"),
+               "--map-value", "Lifecycle Stage:Lead=leave_out",
+               "--map-value", "Lifecycle Stage:Other=leave_out")
+    assert "2 rows were left out because of a value mapped to leave_out" in text.stdout

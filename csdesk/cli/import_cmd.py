@@ -182,6 +182,10 @@ def _print(r: ImportResult) -> None:
     if unmapped is not None:
         print(f"  say what a value means with --map-value \"{unmapped.column}:{unmapped.value}"
               "=VALUE\" (one of the values listed)")
+    if r.rows_left_by_value:
+        verb = ("was" if r.rows_left_by_value == 1 else "were") if r.written else "would be"
+        print(f"{counted(r.rows_left_by_value, 'row')} {verb} left out because of a value "
+              "mapped to leave_out.")
     if r.written and r.rows_left_out:
         was = "was" if r.rows_left_out == 1 else "were"
         print(f"{counted(r.rows_left_out, 'row')} in error {was} left out, as asked "

@@ -96,6 +96,11 @@ CHURN_FLAG_VALUES = {"true": "churned", "yes": "churned", "y": "churned", "1": "
                      "false": "active", "no": "active", "n": "active", "0": "active"}
 CHURN_FLAG_COLUMNS = {"churnflag", "churned", "ischurned", "churn", "haschurned"}
 
+# A value's reading that leaves its rows out of the import (a HubSpot Lead is not a
+# customer): counted and reported, never an error.
+LEAVE_OUT = "leave_out"
+LEAVE_OUT_WORDS = {"leave_out", "skip", "ignore", "exclude", "drop"}
+
 FUZZY_CUTOFF = 88
 
 
@@ -221,6 +226,8 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
 
 def _choice(text: str, choices: tuple[str, ...]) -> str:
     """A choice as typed ("Active", "mid market") read as the choice it names."""
+    if value_key(text) in LEAVE_OUT_WORDS:
+        return LEAVE_OUT
     return next((c for c in choices if value_key(c) == value_key(text)), text.strip())
 
 
@@ -255,9 +262,9 @@ def _value_maps(spec: EntitySpec, mapping: Mapping, profile: str | None,
         values.update({value_key(v): _choice(t, f.choices)
                        for v, t in overrides.get(column, {}).items()})
         for value, target in values.items():
-            if target not in f.choices:
+            if target not in f.choices and target != LEAVE_OUT:
                 raise ValueError(f"cannot map {value!r} to {target!r}: {name} is one of "
-                                 f"{', '.join(f.choices)}")
+                                 f"{', '.join(f.choices)}, or leave_out (leave its rows out)")
         if values:
             out[name] = values
     return out

@@ -18,7 +18,7 @@ import pandas as pd
 from csdesk.errors import CsvReadError
 from csdesk.io import values as field_values
 from csdesk.io.entities import EntitySpec, FieldSpec
-from csdesk.io.mapping import CUSTOM, IGNORE, Mapping
+from csdesk.io.mapping import CUSTOM, IGNORE, LEAVE_OUT, Mapping
 from csdesk.io.reader import (
     GUARD_CHARS,
     CsvInfo,
@@ -223,6 +223,7 @@ class TypedChunk:
     frame: pd.DataFrame  # one column per mapped field (+ "custom_fields" when kept)
     rows: pd.Series  # spreadsheet row number of each frame row
     issues: list[Issue]
+    left_out: int = 0  # rows whose value the CSM said to leave out (no error)
 
 
 @dataclass
@@ -350,9 +351,14 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
                 index=frame.index, dtype=object)
     typed = pd.DataFrame(out, index=frame.index)
     issues.sort(key=lambda e: e.row)  # in file order, as the user will fix them
-    keep = ~bad_any
+    leave = np.zeros(len(frame), dtype=bool)
+    for name, values in mapping.values.items():
+        if LEAVE_OUT in values.values() and name in typed:
+            leave |= (typed[name] == LEAVE_OUT).to_numpy(dtype=bool)
+    leave &= ~bad_any
+    keep = ~bad_any & ~leave
     return TypedChunk(typed[keep].reset_index(drop=True),
-                      rows[keep].reset_index(drop=True), issues)
+                      rows[keep].reset_index(drop=True), issues, int(leave.sum()))
 
 
 __all__ = ["GUARD_CHARS", "IGNORE", "Issue", "ParseOptions", "TypedChunk", "frame_from_chunk",

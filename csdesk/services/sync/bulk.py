@@ -87,6 +87,7 @@ class _Prepared:
     records: dict[int, list[str]]
     write: list[tuple[object, ...]] | None = None  # usage rows to upsert
     ambiguous: AmbiguousDates | None = None
+    left_by_value: int = 0  # rows whose value the CSM said to leave out
 
 
 # What the reader thread hands the writer: a chunk, the staged totals, the end, or a failure.
@@ -157,6 +158,7 @@ class _Producer(threading.Thread):
             self.failed = True
             return out
         issues += typed.issues
+        out.left_by_value = typed.left_out
         df, rows = typed.frame, typed.rows
         acc = _lookup(df["account_external_id"], self.ids)
         unknown = acc.isna().to_numpy()
@@ -221,6 +223,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                 continue
             chunk = message[1]
             result.rows += chunk.rows_seen
+            result.rows_left_by_value += chunk.left_by_value
             fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
             rep.checkpoint(fraction, f"Importing {label}… {result.rows:,} rows")
             if chunk.ambiguous is not None:

@@ -426,6 +426,7 @@ def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
             result.stopped = True
             return
         issues += typed.issues
+        result.rows_left_by_value += typed.left_out
         if len(typed.rows):
             issues += _upsert_records(session, spec, ADAPTERS[spec.name], mapping, key,
                                       typed.frame, typed.rows, result, state)

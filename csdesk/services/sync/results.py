@@ -62,6 +62,7 @@ class ImportResult:
     # Import the valid rows and leave the rows in error out (asked for; all or nothing else)
     skip_invalid: bool = False
     rows_left_out: int = 0  # rows in error, not imported (with skip_invalid)
+    rows_left_by_value: int = 0  # rows whose value was mapped to "leave out" (no error)
     # The file could not be read to its end (dates that read two ways): nothing is written,
     # skip_invalid or not
     stopped: bool = False
@@ -84,7 +85,7 @@ class ImportResult:
                          "new": _jsonable(c.new)} for c in self.changes],
             "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
             "values": self.value_maps, "skip_invalid": self.skip_invalid,
-            "rows_left_out": self.rows_left_out,
+            "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
         }
 
     @property
