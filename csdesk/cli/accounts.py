@@ -11,8 +11,9 @@ from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.models.enums import Segment
 
-SEGMENTS = ("enterprise", "mid_market", "smb", "self_serve")
+SEGMENTS = tuple(s.value for s in Segment)
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -41,6 +42,7 @@ def rows_as_dicts(table: Any) -> list[dict[str, Any]]:
             "name": r[c["name"]], "external_id": r[c["external_id"]],
             "segment": plain(r[c["segment"]]), "status": plain(r[c["status"]]),
             "health_band": plain(r[c["health_band"]]),
+            "health_note": r[c["health_note"]],
             "health_score": None if r[c["health_score"]] is None
             else round(float(r[c["health_score"]]), 1),
             "arr_cents": r[c["arr_cents"]], "currency": r[c["currency"]],
@@ -70,15 +72,17 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         return 0
     c = {name: i for i, name in enumerate(table.columns)}
     raw = {r[c["external_id"]]: r[c["health_score"]] for r in table.rows}
-    widths = (12, 38, 11, 11, 12, 11, 11, 18, 10, 5)
+    widths = (12, 38, 11, 15, 12, 11, 11, 18, 10, 5)
     header = ("External id", "Account", "Segment", "Health", "ARR", "Renews", "Track",
               "Owner", "Last touch", "Tasks")
     print(_line(header, widths))
     for r in rows:
         score = raw[r["external_id"]]  # formatted once, as the window does
-        health = "—" if score is None else f"{score:.0f} {r['health_band']}"
-        arr = "—" if r["status"] == "churned" else format_money(r["arr_cents"] or 0,
-                                                                  r["currency"] or "USD")
+        health = (r["health_note"] or "—") if score is None \
+            else f"{score:.0f} {r['health_band']}"
+        # No contract in force is no ARR ("—", as in the window), not $0.
+        arr = "—" if r["status"] == "churned" or r["arr_cents"] is None \
+            else format_money(r["arr_cents"], r["currency"] or "USD")
         print(_line((r["external_id"], r["name"], r["segment"], health, arr,
                      r["next_renewal"] or "—", (r["track"] or "—").replace("_", "-"),
                      r["owner"] or "—", r["last_touch"] or "—",

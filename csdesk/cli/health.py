@@ -10,6 +10,7 @@ from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.services.formatting import NOT_ENOUGH_DATA
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -73,9 +74,13 @@ def _health(args: argparse.Namespace, db: Database) -> int:
             why = f": {record.reason}" + (f" ({record.category})" if record.category else "") \
                 if record is not None else ""
             print(f"Churned on {e.churned_on}{why}. Its last health, the day before:")
-        print(f"{e.name} ({e.external_id}) on {e.as_of}: {band} "
-              f"{'' if e.score is None else f'{e.score:.0f}'} — rests on {e.inputs_present} "
-              f"of {e.inputs_total} inputs ({e.model})")
+        if e.score is None and e.churned_on is None:
+            print(f"{e.name} ({e.external_id}) on {e.as_of}: {e.evidence_text()} "
+                  f"({e.model})")
+        else:
+            print(f"{e.name} ({e.external_id}) on {e.as_of}: {band} "
+                  f"{'' if e.score is None else f'{e.score:.0f}'} — rests on "
+                  f"{e.inputs_present} of {e.inputs_total} inputs ({e.model})")
         if e.adoption_score is not None:
             print(f"Adoption score: {e.adoption_score:.0f}")
         print(f"  {'input':<28} {'value':>6} {'weight':>7} {'points':>7}")
@@ -104,12 +109,15 @@ def _health(args: argparse.Namespace, db: Database) -> int:
         return 0
     print(f"Scored {summary.scored:,} of {summary.accounts:,} accounts as of {as_of} "
           f"in {summary.seconds:.1f} s: " +
-          ", ".join(f"{summary.bands.get(b, 0):,} {b}" for b in ("green", "yellow", "red")))
+          ", ".join(f"{summary.bands.get(b, 0):,} {b}" for b in ("green", "yellow", "red"))
+          + (f", {summary.accounts - summary.scored:,} {NOT_ENOUGH_DATA}"
+             if summary.accounts > summary.scored else ""))
     for r in book.head(25).to_dict("records"):
         score = "—" if r["score"] != r["score"] else f"{r['score']:.0f}"
         drag = r["drag"] if isinstance(r["drag"], str) else ""
+        weakest = f"weakest: {drag}" if score != "—" else NOT_ENOUGH_DATA
         print(f"  {r['band'] or '':<7}{score:>4}  {r['name'][:40]:<40} "
-              f"{int(r['inputs_present'])}/{int(r['inputs_total'])} inputs  weakest: {drag}")
+              f"{int(r['inputs_present'])}/{int(r['inputs_total'])} inputs  {weakest}")
     if len(book) > 25:
         print(f"  … {len(book) - 25:,} more (csdesk health --json for all)")
     return 0

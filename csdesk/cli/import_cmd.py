@@ -13,7 +13,7 @@ from typing import Any
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, CsvReadError, ImportUsageError
-from csdesk.io.mapping import CUSTOM, IGNORE
+from csdesk.io.mapping import CUSTOM, IGNORE, confidence
 from csdesk.io.validate import Issue
 from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import (
@@ -161,7 +161,9 @@ def _print(r: ImportResult) -> None:
         print(f"  note: {note}")
     for column, target in r.mapping.items():
         shown = {CUSTOM: "custom field", IGNORE: "not imported"}.get(target, target)
-        print(f"  {column!r:<32} → {shown}  ({r.mapping_how.get(column, '')})")
+        how = r.mapping_how.get(column, "")
+        sure = confidence(how)
+        print(f"  {column!r:<32} → {shown}  ({how}{f'; {sure}' if sure else ''})")
     for name, values in r.value_maps.items():
         shown = ", ".join(f"{v!r} → {t}" for v, t in values.items())
         print(f"  {name} values: {shown}")

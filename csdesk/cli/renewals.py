@@ -10,6 +10,9 @@ from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.models.enums import Segment
+
+SEGMENTS = tuple(s.value for s in Segment)
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -17,8 +20,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     ren = sub.add_parser("renewals", parents=[common],
                          help="list the coming renewals with their tracks, or write an .ics")
     ren.add_argument("--within", type=int, metavar="DAYS", help="only renewals in DAYS days")
-    ren.add_argument("--segment", help="only this segment (enterprise, mid_market, smb, "
-                                       "self_serve)")
+    ren.add_argument("--segment", help=f"only this segment ({', '.join(SEGMENTS)})")
     ren.add_argument("--overwrite", action="store_true",
                      help="with --ics: replace an existing file that csdesk did not write")
     ren.add_argument("--ics", type=Path, metavar="FILE.ics",
@@ -36,9 +38,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
     today = args.as_of or clock.today()
-    if args.segment and args.segment not in ("enterprise", "mid_market", "smb", "self_serve"):
-        raise CsdeskError(f"no segment {args.segment!r}; the segments are enterprise, "
-                          "mid_market, smb, self_serve")
+    if args.segment and args.segment not in SEGMENTS:
+        raise CsdeskError(f"no segment {args.segment!r}; the segments are "
+                          f"{', '.join(SEGMENTS)}")
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
     if args.ics is not None:

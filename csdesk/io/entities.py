@@ -88,7 +88,9 @@ _OSTAGE = _enum(enums.OpportunityStage, prospecting="identified", new="identifie
                 qualification="qualified", needs_analysis="qualified",
                 value_proposition="qualified", proposal="handed_to_sales",
                 proposal_price_quote="handed_to_sales", negotiation="handed_to_sales",
-                negotiation_review="handed_to_sales", closed_won="won", closed_lost="lost")
+                negotiation_review="handed_to_sales", closed_won="won", closed_lost="lost",
+                # Salesforce's other default stages ("Id. Decision Makers", ...)
+                **{"id._decision_makers": "qualified", "perception_analysis": "qualified"})
 
 ACCOUNT_REF = FieldSpec("account_external_id", "id", True,
                         ("account id", "account external id", "accountid", "company id",
@@ -141,6 +143,11 @@ _add(EntitySpec("accounts", "Accounts", (
        "parent"),
     _f("first_value_date", "date", False, "first value", "time to value date", "go live date",
        "go-live date"),
+    # A CRM's last logged activity with the company (HubSpot's Last Activity Date,
+    # Salesforce's LastActivityDate): the account's last touch when the timeline has none later.
+    _f("last_activity_on", "date", False, "last activity date", "last activity",
+       "last activity on", "last engagement date", "last touch", "last contacted",
+       "last contact date", "lastactivitydate"),
     _f("arr", "money", False, "annual recurring revenue", "total contract amount", "acv",
        "contract value", "current arr", minimum=0),
     _f("mrr", "money", False, "monthly recurring revenue", minimum=0),

@@ -33,11 +33,13 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "account owner": "owner", "parentid": "parent_external_id",
             "parent account id": "parent_external_id", "website": "domain",
             "billingcountry": "region", "billing country": "region",
+            "lastactivitydate": "last_activity_on", "last activity": "last_activity_on",
         },
         "contacts": {
             "id": "external_id", "contact id": "external_id", "accountid": "account_external_id",
             "account id": "account_external_id", "name": "name", "full name": "name",
             "email": "email", "title": "title", "phone": "phone",
+            "lastactivitydate": "last_contacted", "last activity": "last_contacted",
         },
         "opportunities": {
             "id": "external_id", "opportunity id": "external_id",
@@ -53,10 +55,12 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "company domain name": "domain", "industry": "industry",
             "became a customer date": "customer_since", "country/region": "region",
             "parent company": "parent_external_id", "lifecycle stage": "status",
+            "last activity date": "last_activity_on",
         },
         "contacts": {
             "record id": "external_id", "email": "email", "job title": "title",
             "phone number": "phone", "associated company id": "account_external_id",
+            "last activity date": "last_contacted",
         },
     },
     "churnzero": {
@@ -65,6 +69,7 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "nextrenewaldate": "renewal_date", "totalcontractamount": "arr",
             "licensecount": "seats", "owneruseraccount": "owner", "startdate": "customer_since",
             "parentaccountexternalid": "parent_external_id", "industry": "industry",
+            "isactive": "status",
         },
         "contacts": {
             "contactexternalid": "external_id", "accountexternalid": "account_external_id",
@@ -77,6 +82,7 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "company name": "name", "arr": "arr", "mrr": "mrr", "csm": "owner",
             "renewal date": "renewal_date", "industry": "industry", "stage": "lifecycle_stage",
             "status": "status", "parent company": "parent_external_id",
+            "original contract date": "customer_since",
         },
     },
 }
@@ -84,9 +90,25 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
 # What a CRM's own words in a choice column mean, per profile, entity and field. A value
 # left out is asked for: HubSpot's Lead or Other on an account is not a customer's status.
 PROFILE_VALUES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
+    "salesforce": {
+        # Salesforce's default opportunity types: an upgrade is an upsell; a new
+        # customer, a replacement or a downgrade is no expansion, so it is asked for.
+        "opportunities": {"kind": {"existing_customer_upgrade": "upsell"}},
+    },
     "hubspot": {
         "accounts": {
             "status": {"customer": "active", "evangelist": "active"},
+        },
+    },
+    # ChurnZero's IsActive flag.
+    "churnzero": {"accounts": {"status": {"true": "active", "false": "churned"}}},
+    # Gainsight's predefined company stages and statuses; "Will Churn" is a risk flag, not a
+    # stage, so it is asked for.
+    "gainsight": {
+        "accounts": {
+            "lifecycle_stage": {"new_customer": "onboarding", "kick_off": "onboarding",
+                                "launched": "adoption", "adopting": "adoption"},
+            "status": {"churn": "churned", "inactive": "churned"},
         },
     },
 }
@@ -122,10 +144,25 @@ class Mapping:
     profile: str | None = None
     # field → {the file's value (as value_key reads it): the value csdesk stores}
     values: dict[str, dict[str, str]] = field(default_factory=dict)
+    # field → the further columns joined after its own, with a space (a contact's name
+    # from a CRM's First Name and Last Name)
+    joined: dict[str, list[str]] = field(default_factory=dict)
 
     def mapped(self) -> dict[str, str]:
         """field → column for the columns mapped to a field."""
         return {f: c for c, f in self.columns.items() if f not in (CUSTOM, IGNORE)}
+
+
+def confidence(how: str) -> str:
+    """How sure a column's match is, from how it was made: ``sure`` (chosen, saved, a CRM
+    profile's own column, an exact name or synonym), ``likely`` (a very similar name),
+    ``check`` (a looser similarity) or ``""`` (no field: kept as a custom field)."""
+    if how.startswith("similar name"):
+        score = float(re.sub(r"[^0-9.]", "", how) or 0)
+        return "likely" if score >= 94 else "check"
+    if how in ("no matching field", "csdesk error report", ""):
+        return ""
+    return "sure"
 
 
 def detect_profile(spec: EntitySpec, header: list[str]) -> str | None:
@@ -218,10 +255,32 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
             assign(col, best, f"similar name ({score:.0f}%)")
         else:
             assign(col, CUSTOM if spec.custom_fields else IGNORE, "no matching field")
+    for col in header:  # First Name alone is no name: a contact is named by both parts
+        if normalise(col) in FIRST_NAME and "name" in spec.field_names \
+                and "name" not in columns.values() and col not in overrides:
+            assign(col, "name", "first and last name joined")
     mapping = Mapping(columns, how, profile)
+    mapping.joined = _joined_name(mapping)
     mapping.values = _value_maps(spec, mapping, profile, value_overrides or {},
                                  saved_values or {})
     return mapping
+
+
+FIRST_NAME = {"firstname", "givenname", "forename"}
+LAST_NAME = {"lastname", "surname", "familyname"}
+
+
+def _joined_name(mapping: Mapping) -> dict[str, list[str]]:
+    """A name mapped from a first-name column takes the last-name column after it."""
+    column = mapping.mapped().get("name")
+    if column is None or normalise(column) not in FIRST_NAME:
+        return {}
+    last = [c for c, t in mapping.columns.items()
+            if normalise(c) in LAST_NAME and t in (CUSTOM, IGNORE)]
+    for c in last[:1]:
+        mapping.columns[c] = IGNORE
+        mapping.how[c] = "joined into name"
+    return {"name": last[:1]} if last else {}
 
 
 def _choice(text: str, choices: tuple[str, ...]) -> str:

@@ -314,7 +314,12 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
             continue
         if f.name in mapping.values:  # the file's own words for this field's choices
             f = replace(f, aliases={**f.aliases, **mapping.values[f.name]})
-        col = _parse_distinct(f, frame[column], rows, opts)
+        source = frame[column]
+        for more in mapping.joined.get(f.name, ()):  # "Ana" + "Silva" → "Ana Silva"
+            both = (source.astype("string").fillna("").str.strip() + " "
+                    + frame[more].astype("string").fillna("").str.strip()).str.strip()
+            source = both.where(both != "", pd.NA)
+        col = _parse_distinct(f, source, rows, opts)
         values, text = col.values, col.text
         issues += _issues(pd.Series(col.bad), text, rows, column, col.reason)
         bad_any |= col.bad

@@ -61,6 +61,8 @@ class Account(VersionedMixin, TimestampMixin, Base):
         ForeignKey("accounts.id", ondelete="SET NULL"), index=True
     )
     first_value_date: Mapped[date | None]
+    # The CRM's "Last Activity Date": a touch csdesk has no record of on its timeline.
+    last_activity_on: Mapped[date | None]
     # Imported columns with no home of their own are kept here, never dropped.
     custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
 

@@ -10,6 +10,9 @@ class Segment(enum.StrEnum):
     MID_MARKET = "mid_market"
     SMB = "smb"
     SELF_SERVE = "self_serve"
+    # No ARR known (an imported account with no contract): not Self-Serve, which would
+    # claim the account is small.
+    UNSEGMENTED = "unsegmented"
 
     @property
     def label(self) -> str:
@@ -18,6 +21,7 @@ class Segment(enum.StrEnum):
             "mid_market": "Mid-Market",
             "smb": "SMB",
             "self_serve": "Self-Serve",
+            "unsegmented": "Unsegmented",
         }[self.value]
 
 
@@ -38,6 +42,13 @@ class LifecycleStage(enum.StrEnum):
     VALUE = "value"
     RENEWAL = "renewal"
     EXPANSION = "expansion"
+    # An imported account whose file does not say where it is in its journey: never guessed
+    # as onboarding (which would set off onboarding tasks for a customer of years).
+    UNKNOWN = "unknown"
+
+    @property
+    def label(self) -> str:
+        return "Stage unknown" if self is LifecycleStage.UNKNOWN else self.value.capitalize()
 
 
 class AccountStatus(enum.StrEnum):

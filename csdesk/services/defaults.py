@@ -43,6 +43,10 @@ DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
     },
     "bands": {"green": 70, "yellow": 40},
     "stale_manual_days": 90,
+    # A score needs this much evidence: at least min_inputs inputs present, carrying at
+    # least min_weight of the enabled weight. Below it the account has no score ("not
+    # enough data"), never a number made from one or two inputs.
+    "evidence": {"min_inputs": 3, "min_weight": 0.5},
 }
 
 

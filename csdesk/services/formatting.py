@@ -6,6 +6,11 @@ from datetime import date
 
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
+# What every screen, document and command says of an account whose latest health snapshot
+# found too little evidence for a score (see services.health.scoring), and what helps.
+NOT_ENOUGH_DATA = "not enough data"
+NOT_ENOUGH_HINT = "add usage or contacts"
+
 
 def format_money(cents: int | None, currency: str | None = "USD") -> str:
     if cents is None:

@@ -10,7 +10,8 @@ from csdesk.errors import ValidationError
 from csdesk.models import Setting
 
 # Days before the renewal date at which the renewal process starts, per segment.
-PROCESS_START = {"enterprise": 180, "mid_market": 120, "smb": 90, "self_serve": 60}
+PROCESS_START = {"enterprise": 180, "mid_market": 120, "smb": 90, "self_serve": 60,
+                 "unsegmented": 90}
 
 
 STARTS_SETTING = "renewals.process_start"

@@ -43,7 +43,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
 from csdesk.services.book import account_detail
-from csdesk.services.formatting import format_money
+from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.named_tabs import add_named_tab, show_tab
@@ -223,7 +223,7 @@ class AccountPage(QWidget):
         self.owner.editingFinished.connect(self._owner_edited)
         self.stage = QComboBox()
         for s in LifecycleStage:
-            self.stage.addItem(s.value.capitalize(), s.value)
+            self.stage.addItem(s.label, s.value)
         self.stage.activated.connect(self._stage_edited)
         top = QHBoxLayout()
         top.addWidget(self.title)
@@ -296,8 +296,11 @@ class AccountPage(QWidget):
         self.subtitle.setText(
             f"{h.external_id} · {SEGMENT_LABEL.get(h.segment, h.segment)}"
             f"{' (set by hand)' if h.segment_overridden else ''} · "
-            f"{h.engagement_model.replace('_', '-')} · ARR "
-            f"{format_money(h.arr_cents, h.currency)} · {renewal}"
+            f"{h.engagement_model.replace('_', '-')} · "
+            + ("ARR unknown" if h.segment == "unsegmented" and not h.arr_cents
+               else f"ARR {format_money(h.arr_cents, h.currency)}")
+            + f" · {renewal} · "
+            + (f"last touch {h.last_touch:%d %b %Y}" if h.last_touch else "no touch yet")
             + (" · CHURNED" if h.status == "churned" else "")
             + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
         self.owner.setText(h.owner or "")
@@ -349,9 +352,17 @@ class AccountPage(QWidget):
         grid = QGridLayout(body)
         # The badge shows the account's health as the book does (its latest score up to
         # today); the breakdown explains today's inputs and says so when they differ.
-        scored = [(d, sc, b) for d, sc, b in self.facts.health
-                  if d <= clock.today() and sc is not None]
-        if e is not None and e.churned_on is None and scored:
+        shown = [(d, sc, b) for d, sc, b in self.facts.health if d <= clock.today()]
+        scored = shown if shown and shown[-1][1] is not None else []
+        if e is not None and e.churned_on is None and shown and not scored:
+            # The latest score found too little evidence: the book says so, and so does this.
+            self.badge.setText(f"● {NOT_ENOUGH_DATA}")
+            self.badge.setStyleSheet("color: #8a8f98;")
+            summary = e.evidence_text().capitalize() + "."
+            if e.score is not None:
+                summary = (f"Not enough data when last scored; today's inputs give "
+                           f"{e.score:.0f} ({e.band}): recompute health (Ctrl+R) to score it.")
+        elif e is not None and e.churned_on is None and scored:
             when, score, band = scored[-1]
             colour = BAND_COLOURS.get(band or "", BAND_COLOURS["yellow"]).name()
             self.badge.setText(f"● {score:.0f} {band}")
@@ -372,6 +383,10 @@ class AccountPage(QWidget):
             drag = next((line.label for line in e.lines if line.name == e.drag), "—")
             summary = (f"Health {e.score:.0f} ({e.band}) rests on {e.inputs_present} of "
                        f"{e.inputs_total} inputs; {drag.lower()} pulls it down most.")
+        elif e is not None and e.churned_on is None:
+            self.badge.setText(f"● {NOT_ENOUGH_DATA}")
+            self.badge.setStyleSheet("color: #8a8f98;")
+            summary = e.evidence_text().capitalize() + "."
         else:
             self.badge.setText("● no score")
             summary = "No health score: not enough data yet (missing inputs are not counted)."

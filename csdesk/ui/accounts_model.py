@@ -20,8 +20,10 @@ from PySide6.QtGui import QColor, QFont
 from csdesk import clock
 from csdesk.models.enums import RenewalTrack, Segment
 from csdesk.services.book.accounts import ACCOUNT_COLUMNS, AccountTable
-from csdesk.services.formatting import format_money
+from csdesk.services.formatting import NOT_ENOUGH_HINT, format_money
 from csdesk.ui.theme import BAND_COLOURS
+
+NOT_ENOUGH = "not_enough_data"  # the health filter's value for "Not enough data"
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ID_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -127,7 +129,9 @@ class AccountsModel(QAbstractTableModel):
         if "segment" in f:
             tests.append(lambda r, seg=f["segment"], i=c["segment"]:
                          r[i] is not None and r[i].value == seg)
-        if "band" in f:
+        if f.get("band") == NOT_ENOUGH:
+            tests.append(lambda r, i=c["health_note"]: r[i] is not None)
+        elif "band" in f:
             tests.append(lambda r, band=f["band"], i=c["health_band"]:
                          r[i] is not None and r[i].value == band)
         if "owner" in f:
@@ -251,6 +255,11 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == NAME:
             status = row[self._col["status"]]
             return f"{value} · {row[self._col['external_id']]} · {status.value}"
+        if role == Qt.ItemDataRole.ForegroundRole and col == HEALTH and value is None:
+            return QColor("#8a8f98")
+        if role == Qt.ItemDataRole.ToolTipRole and col == HEALTH and value is None:
+            note = row[self._col["health_note"]]
+            return f"{note}: {NOT_ENOUGH_HINT}" if note else "not scored yet (Ctrl+R scores it)"
         if role == Qt.ItemDataRole.ToolTipRole and col == HEALTH and value is not None:
             trend = row[self._col["health_trend"]]
             band = row[self._col["health_band"]]
@@ -261,7 +270,7 @@ class AccountsModel(QAbstractTableModel):
     def _display(self, row: tuple[Any, ...], col: int, value: Any) -> str:
         if col == HEALTH:
             if value is None:
-                return "—"
+                return row[self._col["health_note"]] or "—"
             trend = row[self._col["health_trend"]]
             arrow = "" if trend is None or abs(trend) < 3 else (" ▲" if trend > 0 else " ▼")
             return f"{value:.0f}{arrow}"

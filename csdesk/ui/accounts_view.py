@@ -20,7 +20,16 @@ from PySide6.QtWidgets import (
 from csdesk.models.enums import Segment
 from csdesk.services.book.accounts import AccountTable
 from csdesk.services.formatting import counted
-from csdesk.ui.accounts_model import ARR, COLUMNS, DAYS, HEALTH, NAME, TASKS, AccountsModel
+from csdesk.ui.accounts_model import (
+    ARR,
+    COLUMNS,
+    DAYS,
+    HEALTH,
+    NAME,
+    NOT_ENOUGH,
+    TASKS,
+    AccountsModel,
+)
 
 
 class AccountsView(QWidget):
@@ -45,7 +54,8 @@ class AccountsView(QWidget):
 
         self.segment = self._chip("All segments", [(s.label, s.value) for s in Segment])
         self.band = self._chip("All health", [("Green", "green"), ("Yellow", "yellow"),
-                                              ("Red", "red")])
+                                              ("Red", "red"),
+                                              ("Not enough data", NOT_ENOUGH)])
         self.renewal = self._chip("Any renewal", [("Renews in 30 days", 30),
                                                   ("Renews in 90 days", 90),
                                                   ("Renews in 180 days", 180)])
@@ -102,8 +112,8 @@ class AccountsView(QWidget):
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         # Fits 1,200 pixels without a horizontal scroll bar; widths are remembered.
-        widths = {NAME: 240, 1: 100, HEALTH: 90, ARR: 110, 4: 110, DAYS: 110, 6: 100, 7: 130,
-                  8: 110, TASKS: 80}
+        widths = {NAME: 230, 1: 100, HEALTH: 125, ARR: 100, 4: 100, DAYS: 110, 6: 100, 7: 130,
+                  8: 100, TASKS: 80}
         for col in range(len(COLUMNS)):
             self.table.setColumnWidth(col, widths.get(col, 110))
         header.setStretchLastSection(True)

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
 from csdesk.io import entities
-from csdesk.io.mapping import CUSTOM, IGNORE, LEAVE_OUT, PROFILES
+from csdesk.io.mapping import CUSTOM, IGNORE, LEAVE_OUT, PROFILES, confidence
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.formatting import counted
@@ -51,7 +51,7 @@ from csdesk.services.sync.importer import (
 )
 from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
-from csdesk.ui.theme import error_label
+from csdesk.ui.theme import ERROR_COLOUR, error_label
 
 AUTO = "Detect"
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-32", "cp1252", "latin-1")
@@ -270,7 +270,15 @@ class MappingPage(QWizardPage):
             combo.currentIndexChanged.connect(self._check)
             self.table.setCellWidget(r, 2, combo)
             self.combos[column] = combo
-            self.table.setItem(r, 3, QTableWidgetItem(mapping.how.get(column, "")))
+            how = mapping.how.get(column, "")
+            sure = confidence(how)
+            item = QTableWidgetItem(f"{how} · {sure}" if sure else how)
+            item.setToolTip({"sure": "A known column of this CRM, or an exact name.",
+                             "likely": "A very similar name: likely right.",
+                             "check": "A loosely similar name: check it."}.get(sure, ""))
+            if sure == "check":
+                item.setForeground(ERROR_COLOUR)
+            self.table.setItem(r, 3, item)
         self.key.clear()
         for k in spec.keys:
             self.key.addItem(" + ".join(k), ",".join(k))

@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
+from csdesk.models.enums import Segment
 from csdesk.services.renewals.expansion import known_features
 from csdesk.services.settings import churn_reasons, feature_limits, process_start, save_settings
 from csdesk.ui.theme import error_label
 
-SEGMENTS = {"enterprise": "Enterprise", "mid_market": "Mid-Market", "smb": "SMB",
-            "self_serve": "Self-Serve"}
+SEGMENTS = {s.value: s.label for s in Segment}
 CATEGORIES = ("controllable", "uncontrollable")
 
 

@@ -434,7 +434,7 @@ class RenewalsView(QWidget):
                 (format_date(r.renewal_date), r.renewal_date.isoformat()),
                 (str(r.days_to_go), r.days_to_go),
                 (TRACK_LABELS[r.track], (TRACK_ORDER[r.track], r.days_to_go, r.name)),
-                ("—" if r.health is None else f"{r.health:.0f}",
+                ((r.health_note or "—") if r.health is None else f"{r.health:.0f}",
                  -1.0 if r.health is None else r.health),
                 (format_money(r.arr_cents, r.currency), r.arr_cents),
                 (f"{r.likelihood:.0%}", r.likelihood),

@@ -128,3 +128,41 @@ def test_a_foreign_sqlite_file_is_refused(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(CsdeskError, match="not a csdesk book"):
         Database.open(resolve_database(path))
+
+
+def test_a_book_from_before_unsegmented_upgrades_its_checks(location: DatabaseLocation) -> None:
+    """A book at the revision before 7c2e9a4b1f30 keeps every account's segment and stage,
+    and afterwards takes the new values (``unsegmented``, stage ``unknown``) and still
+    refuses a value outside the vocabulary (the CHECK constraints were replaced, not lost)."""
+    Database.open(location).close()
+    cfg = migrate.alembic_config(location.url)
+    command.downgrade(cfg, "5b0e7c1d2a44")
+    con = sqlite3.connect(location.path)
+    con.execute("INSERT INTO accounts (external_id, name, segment, engagement_model, "
+                "lifecycle_stage, status, custom_fields, version, created_at, updated_at) "
+                "VALUES ('A1', 'Old', 'smb', 'tech_touch', 'adoption', 'active', '{}', 1, "
+                "'2026-01-01', '2026-01-01')")
+    con.commit()
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("UPDATE accounts SET segment = 'unsegmented'")
+    con.close()
+    command.upgrade(cfg, "head")
+    con = sqlite3.connect(location.path)
+    assert con.execute("SELECT segment, lifecycle_stage, last_activity_on FROM accounts"
+                       ).fetchall() == [("smb", "adoption", None)]
+    con.execute("UPDATE accounts SET segment = 'unsegmented', lifecycle_stage = 'unknown', "
+                "last_activity_on = '2026-11-02'")
+    for bad in ("segment = 'huge'", "lifecycle_stage = 'limbo'", "segment_override = 'x'"):
+        with pytest.raises(sqlite3.IntegrityError):
+            con.execute(f"UPDATE accounts SET {bad}")
+    with pytest.raises(sqlite3.IntegrityError):
+        con.execute("INSERT INTO health_models (name, version, segment, config, is_active, "
+                    "created_at) VALUES ('x', 9, 'bogus', '{}', 1, '2026-01-01')")
+    con.commit()
+    con.close()
+    # And back: the new values fold into the old ones rather than failing the downgrade.
+    command.downgrade(cfg, "5b0e7c1d2a44")
+    con = sqlite3.connect(location.path)
+    assert con.execute("SELECT segment, lifecycle_stage FROM accounts").fetchall() == [
+        ("self_serve", "onboarding")]
+    con.close()

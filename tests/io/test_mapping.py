@@ -68,3 +68,27 @@ def test_own_export_header_identifies_its_entity(name: str) -> None:
     header = [f.name for f in export_fields(entity(name))]
     assert detect_entity([*header, "custom.Support minutes"]) == name
     assert auto_map(entity(name), header).mapped() == {h: h for h in header}
+
+
+def test_churnzero_and_gainsight_profiles_read_their_own_fields_and_values() -> None:
+    from csdesk.io.entities import ENTITIES
+    from csdesk.io.mapping import auto_map
+
+    cz = auto_map(ENTITIES["accounts"], ["AccountExternalId", "Name", "TotalContractAmount",
+                                         "NextRenewalDate", "LicenseCount", "StartDate",
+                                         "OwnerUserAccount", "IsActive", "EndDate"])
+    assert cz.profile == "churnzero"
+    assert cz.mapped() == {"external_id": "AccountExternalId", "name": "Name",
+                           "arr": "TotalContractAmount", "renewal_date": "NextRenewalDate",
+                           "seats": "LicenseCount", "customer_since": "StartDate",
+                           "owner": "OwnerUserAccount", "status": "IsActive"}
+    assert cz.values["status"] == {"true": "active", "false": "churned"}
+    assert cz.columns["EndDate"] == "custom"  # the contract's end is not the next renewal
+    gs = auto_map(ENTITIES["accounts"], ["GSID", "Name", "ARR", "CSM", "Stage", "Status",
+                                         "Renewal Date", "Original Contract Date", "Employees",
+                                         "Created Date"])
+    assert gs.profile == "gainsight"
+    assert gs.columns["Original Contract Date"] == "customer_since"
+    assert gs.columns["Created Date"] == "custom" and gs.columns["Employees"] == "custom"
+    assert gs.values["lifecycle_stage"]["kick_off"] == "onboarding"
+    assert "will_churn" not in gs.values["lifecycle_stage"]

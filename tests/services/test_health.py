@@ -24,7 +24,9 @@ from csdesk.services.health.scoring import (
 AS_OF = date(2026, 6, 30)
 CONFIG = {"inputs": {"a": {"enabled": True, "weight": 30}, "b": {"enabled": True, "weight": 10},
                      "c": {"enabled": False, "weight": 60}},
-          "bands": {"green": 70, "yellow": 40}}
+          "bands": {"green": 70, "yellow": 40},
+          # The maths of the mean, on one or two inputs (the evidence rule is tested below).
+          "evidence": {"min_inputs": 1, "min_weight": 0}}
 
 
 def test_score_is_a_weighted_mean_over_present_inputs() -> None:
@@ -37,6 +39,57 @@ def test_score_is_a_weighted_mean_over_present_inputs() -> None:
     assert pd.isna(out["score"].iloc[2]) and out["band"].iloc[2] is None
     assert out["drag"].iloc[0] == "a"  # 30×20 = 600 lost vs b's 10×60 = 600: first max
     assert out["points.a"].iloc[0] == pytest.approx(60) and out["points.b"].iloc[0] == 10
+
+
+def test_a_score_needs_three_inputs_carrying_half_the_weight() -> None:
+    """Below the default minimum of evidence there is no score and no band (the screens
+    say "not enough data"); at it, the weighted mean as before."""
+    weights = {"a": 20, "b": 15, "c": 15, "d": 10, "e": 40}
+    config = {"inputs": {n: {"enabled": True, "weight": w} for n, w in weights.items()},
+              "bands": {"green": 70, "yellow": 40}}
+    frame = pd.DataFrame({
+        "a": [100.0, 100.0, 100.0, 100.0, 60.0],
+        "b": [100.0, 100.0, 100.0, None, 60.0],
+        "c": [None, 100.0, 100.0, None, 60.0],
+        "d": [None, None, 100.0, None, None],
+        "e": [None, None, None, 100.0, None],
+    })
+    out = score_frame(frame, config)
+    # 2 inputs: never a score, even a perfect one (today's "green 100 from 1 of 9").
+    assert pd.isna(out["score"].iloc[0]) and out["band"].iloc[0] is None
+    # 3 inputs but 50 of 100 weight: exactly half is enough.
+    assert out["score"].iloc[1] == pytest.approx(100) and out["band"].iloc[1] == "green"
+    assert out["score"].iloc[2] == pytest.approx(100)  # 4 inputs, 60 % of the weight
+    # 2 inputs carrying 60 %: heavy, but too few.
+    assert pd.isna(out["score"].iloc[3])
+    # 3 inputs carrying 50 %: (20·60 + 15·60 + 15·60) / 50 = 60 → yellow
+    assert out["score"].iloc[4] == pytest.approx(60) and out["band"].iloc[4] == "yellow"
+    assert out["inputs_present"].tolist() == [2, 3, 4, 2, 3]
+    # 3 inputs with under half the weight: a, c and d carry 45 of 100.
+    thin = score_frame(pd.DataFrame({"a": [90.0], "c": [90.0], "d": [90.0]}), config)
+    assert pd.isna(thin["score"].iloc[0])
+    # A model may ask for less (or more).
+    lenient = {**config, "evidence": {"min_inputs": 2, "min_weight": 0.3}}
+    assert score_frame(frame, lenient)["score"].iloc[0] == pytest.approx(100)
+
+
+def test_an_old_customer_with_no_first_value_date_is_missing_data_not_zero(db: Database
+                                                                          ) -> None:
+    """Time to first value is measured in the first year; a customer of years with no date
+    on record (an imported book) has the input missing, not 0."""
+    ensure_defaults(db)
+    with db.write() as s:
+        for ext, since in (("YOUNG", AS_OF - timedelta(days=200)),
+                           ("OLD", AS_OF - timedelta(days=1400))):
+            s.add(Account(external_id=ext, name=ext, segment="smb",
+                          engagement_model="tech_touch", customer_since=since))
+    with db.read() as s:
+        ids = dict(s.execute(select(Account.external_id, Account.id)).tuples().all())
+        pairs = pd.DataFrame({"account_id": [ids["YOUNG"], ids["OLD"]],
+                              "as_of": [pd.Timestamp(AS_OF)] * 2})
+        inputs = compute_inputs(s, pairs)
+    assert inputs["time_to_first_value"].iloc[0] == 0  # day 200, never reached: slow start
+    assert pd.isna(inputs["time_to_first_value"].iloc[1])  # day 1400, no date: unknown
 
 
 def _book(db: Database) -> int:

@@ -37,6 +37,7 @@ from csdesk.models.enums import (
     Sentiment,
     TicketStatus,
 )
+from csdesk.services.book.accounts import last_touch_in
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -58,6 +59,7 @@ class Header:
     customer_since: date | None
     first_value_date: date | None
     version: int
+    last_touch: date | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,8 @@ def _header(s: Any, account_id: int) -> Header:
         acc.id, acc.external_id, acc.name, acc.segment.value, acc.segment_override is not None,
         acc.engagement_model.value, acc.lifecycle_stage.value, acc.status.value, acc.owner,
         int(arr[0] or 0), arr[1] or "USD", None, None, acc.customer_since,
-        acc.first_value_date, acc.version)
+        acc.first_value_date, acc.version,
+        last_touch_in(s, as_of=today, account_ids=[account_id]).get(account_id))
 
 
 def account_id_for(db: Database, key: str) -> int:

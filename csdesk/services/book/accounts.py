@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import and_, func, select
 
@@ -18,12 +18,13 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Subscription, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
+from csdesk.services.formatting import NOT_ENOUGH_DATA
 from csdesk.services.renewals.pipeline import outlook
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
     "id", "external_id", "name", "segment", "status", "health_score", "health_band",
     "arr_cents", "currency", "renewal_date", "renewal_track", "owner", "last_touch",
-    "open_tasks", "health_trend", "days_to_renewal", "name_key", "owner_key",
+    "open_tasks", "health_trend", "days_to_renewal", "health_note", "name_key", "owner_key",
 )
 
 
@@ -105,6 +106,9 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
             when, track, owner, touch.get(aid), tasks.get(aid, 0),
             _trend(now[0], before.get(aid)),
             (when - today).days if when is not None else None,
+            # Scored, but below the minimum of evidence: no number, and the book says so.
+            NOT_ENOUGH_DATA if aid in health and now[0] is None
+            and status != AccountStatus.CHURNED else None,
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
@@ -114,23 +118,32 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
 
 def last_touch(db: Database, *, as_of: date | None = None,
                account_ids: list[int] | None = None) -> dict[int, date]:
-    """Each account's last touch up to ``as_of``: its latest activity on the timeline, or a
-    later "last contacted" a CRM gave one of its contacts (a touch csdesk has no record
-    of), so the book never shows a touch older than the contacts tab does."""
+    """Each account's last touch up to ``as_of``: the latest of its activities on the
+    timeline, the "last contacted" a CRM gave one of its contacts and the account's own
+    "last activity" date from a CRM (touches csdesk has no record of), so the book never
+    shows a touch older than the contacts tab or the CRM does."""
+    with db.read() as s:
+        return last_touch_in(s, as_of=as_of, account_ids=account_ids)
 
+
+def last_touch_in(s: Any, *, as_of: date | None = None,
+                  account_ids: list[int] | None = None) -> dict[int, date]:
+    """:func:`last_touch` inside an open session."""
     as_of = as_of or clock.today()
     stmt = (select(Activity.account_id, func.max(Activity.occurred_on))
             .where(Activity.occurred_on <= as_of).group_by(Activity.account_id))
     crm = (select(Contact.account_id, func.max(Contact.last_contacted))
            .where(Contact.last_contacted <= as_of).group_by(Contact.account_id))
+    stated = select(Account.id, Account.last_activity_on).where(
+        Account.last_activity_on.is_not(None), Account.last_activity_on <= as_of)
     if account_ids is not None:
         stmt = stmt.where(Activity.account_id.in_(account_ids))
         crm = crm.where(Contact.account_id.in_(account_ids))
-    with db.read() as s:
-        out: dict[int, date] = dict(s.execute(stmt).tuples().all())
-        for aid, when in s.execute(crm).tuples():
-            if when is not None and (aid not in out or when > out[aid]):
-                out[aid] = when
+        stated = stated.where(Account.id.in_(account_ids))
+    out: dict[int, date] = dict(s.execute(stmt).tuples().all())
+    for aid, when in [*s.execute(crm).tuples(), *s.execute(stated).tuples()]:
+        if when is not None and (aid not in out or when > out[aid]):
+            out[aid] = when
     return out
 
 

@@ -2,7 +2,8 @@
 
 Default bands (annual recurring revenue): Enterprise ≥ $100K, Mid-Market $25K–100K,
 SMB $5K–25K, Self-Serve < $5K. A lower bound belongs to the band above it ($25,000 exactly
-is Mid-Market).
+is Mid-Market). An account whose ARR nobody has told csdesk (an imported company with no
+contract) is Unsegmented, never Self-Serve: a missing number is not a small one.
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ ENGAGEMENT_FOR_SEGMENT: dict[Segment, EngagementModel] = {
     Segment.MID_MARKET: EngagementModel.MID_TOUCH,
     Segment.SMB: EngagementModel.TECH_TOUCH,
     Segment.SELF_SERVE: EngagementModel.COMMUNITY_TOUCH,
+    # Until its size is known an account gets the scaled (one-to-many) model, which sets
+    # off no high-touch cadence tasks; the CSM or a contract sets it properly.
+    Segment.UNSEGMENTED: EngagementModel.TECH_TOUCH,
 }
 
 

@@ -60,7 +60,8 @@ INPUTS: tuple[InputSpec, ...] = (
               "latest NPS ×10 or CSAT (1–5) scaled to 0–100, from the last 365 days"),
     InputSpec("time_to_first_value", "Time to first value",
               "first value within 30 days scores 100, falling to 0 at 180; not reached by "
-              "day 90 scores 0"),
+              "day 90 scores 0; a customer of over a year with no date recorded is missing "
+              "data, not a failure"),
     InputSpec("csm_sentiment", "CSM sentiment (manual)",
               "the champion's sentiment as last recorded by the CSM", manual=True),
     InputSpec("login_volume", "Login volume",
@@ -256,7 +257,10 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     score = (100 - (ttv_days - 30) * 100 / 150).clip(0, 100)
     ttv = pd.Series(np.nan, index=out.index)
     ttv[reached] = score[reached]
-    ttv[~reached & (tenure > 90)] = 0.0
+    # Not reached in the first year is a slow start; a customer of longer standing with no
+    # date on record (an imported book) is a gap in the data, not a customer who never
+    # saw value.
+    ttv[~reached & (tenure > 90) & (tenure <= 365)] = 0.0
     out["raw.time_to_first_value"] = ttv_days.where(reached)
     out["time_to_first_value"] = ttv
     return out

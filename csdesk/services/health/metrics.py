@@ -20,6 +20,7 @@ from sqlalchemy import select
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
+from csdesk.models.enums import Segment
 from csdesk.services.periods import current_period, parse_period, quarters_back
 
 FORMULAS = {
@@ -158,8 +159,10 @@ def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bo
     period = (period or current_period()).upper()
     parse_period(period)
     book = _load(db)
-    parts = [_period(book, period, seg) for seg in
-             ("enterprise", "mid_market", "smb", "self_serve")] if by_segment else []
+    # Unsegmented (no ARR known) is a part only when the book has such accounts.
+    segments = [s.value for s in Segment if s is not Segment.UNSEGMENTED
+                or (book.accounts["segment"] == s.value).any()]
+    parts = [_period(book, period, seg) for seg in segments] if by_segment else []
     return _period(book, period), parts
 
 

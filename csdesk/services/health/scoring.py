@@ -2,9 +2,12 @@
 
 The score of an account is the weighted mean of its inputs that are *present*
 (``Σ wᵢ·vᵢ / Σ wᵢ`` over present inputs), so missing data never counts as bad data; the
-account shows how many inputs the score rests on. Each input's value, weight and points are
-kept with the snapshot, with the input that costs the most points. Configuration lives in
-versioned HealthModel rows (one per segment, or one for all), never edited in place.
+account shows how many inputs the score rests on. Below the model's minimum of evidence
+(3 inputs carrying half the weight, by default) there is no score: the account shows "not
+enough data", and its snapshot keeps the inputs it has, with no score and no band. Each
+input's value, weight and points are kept with the snapshot, with the input that costs the
+most points. Configuration lives in versioned HealthModel rows (one per segment, or one for
+all), never edited in place.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from csdesk.errors import CsdeskError
 from csdesk.models import Account, HealthModel, HealthSnapshot
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.defaults import DEFAULT_HEALTH_CONFIG, ensure_defaults
+from csdesk.services.formatting import NOT_ENOUGH_DATA, NOT_ENOUGH_HINT
 from csdesk.services.health.inputs import LABELS_INPUT, compute_inputs, custom_inputs
 
 LABELS = LABELS_INPUT
@@ -68,6 +72,21 @@ class Explanation:
     lines: list[InputLine] = field(default_factory=list)
     model: str = ""
     churned_on: date | None = None  # set for a churned account: its last health is shown
+    weight_share: float = 0.0  # the share of the enabled weight its present inputs carry
+    evidence: tuple[int, float] = (3, 0.5)  # what a score needs (inputs, weight share)
+
+    @property
+    def not_enough_data(self) -> bool:
+        return self.score is None
+
+    def evidence_text(self) -> str:
+        """Why there is no score, in a CSM's words (empty when there is one)."""
+        if self.score is not None:
+            return ""
+        need, share = self.evidence
+        return (f"{NOT_ENOUGH_DATA}: {self.inputs_present} of {self.inputs_total} inputs "
+                f"({self.weight_share:.0%} of the weight); a score needs {need} inputs and "
+                f"{share:.0%} of the weight — {NOT_ENOUGH_HINT}")
 
 
 def active_models(session: Session) -> dict[str | None, ModelInfo]:
@@ -100,10 +119,26 @@ def band_for(score: float | None, bands: dict[str, float]) -> str | None:
     return "yellow" if score >= bands["yellow"] else "red"
 
 
+def evidence_rule(config: dict[str, Any]) -> tuple[int, float]:
+    """(minimum inputs present, minimum share of the enabled weight) for a score; a model
+    of fewer inputs than the minimum needs all of them."""
+    rule = {**DEFAULT_HEALTH_CONFIG["evidence"], **config.get("evidence", {})}
+    enabled = sum(1 for c in config["inputs"].values()
+                  if c.get("enabled", True) and float(c.get("weight", 0)) > 0)
+    return min(int(rule["min_inputs"]), max(enabled, 1)), float(rule["min_weight"])
+
+
+def enough_evidence(count: pd.Series, share: pd.Series, config: dict[str, Any]) -> pd.Series:
+    """Whether each account's present inputs are enough for a score under ``config``."""
+    min_inputs, min_weight = evidence_rule(config)
+    return (count >= min_inputs) & (share >= min_weight - 1e-9)
+
+
 def score_frame(inputs: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
     """Score, points and drag for every row of ``inputs`` under one model configuration."""
-    enabled = {n: float(c["weight"]) for n, c in config["inputs"].items()
-               if c.get("enabled", True) and float(c.get("weight", 0)) > 0 and n in inputs}
+    weights_on = {n: float(c["weight"]) for n, c in config["inputs"].items()
+                  if c.get("enabled", True) and float(c.get("weight", 0)) > 0}
+    enabled = {n: w for n, w in weights_on.items() if n in inputs}
     names = list(enabled)
     values = inputs[names].astype(float)
     weights = pd.Series(enabled)
@@ -111,7 +146,11 @@ def score_frame(inputs: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
     wsum = present.mul(weights, axis=1).sum(axis=1)
     contrib = values.mul(weights, axis=1)
     score = (contrib.sum(axis=1) / wsum.where(wsum > 0)).clip(0, 100)
-    out = pd.DataFrame({"score": score, "inputs_present": present.sum(axis=1),
+    count = present.sum(axis=1)
+    # The share is of every enabled input's weight, whether the book has its column or not.
+    score = score.where(enough_evidence(count, wsum / max(sum(weights_on.values()), 1e-9),
+                                        config))
+    out = pd.DataFrame({"score": score, "inputs_present": count,
                         "inputs_total": len(names)})
     lost = (100 - values).mul(weights, axis=1).div(wsum.where(wsum > 0), axis=0)
     any_lost = lost.notna().any(axis=1)
@@ -163,6 +202,9 @@ def score_book(session: Session, as_of: date, account_ids: list[int] | None = No
     """Inputs and scores of every live account as of ``as_of`` (one row per account)."""
     models = active_models(session)
     pairs = _book_pairs(session, as_of, account_ids)
+    if pairs.empty:  # no live account (an empty book, or every one churned)
+        return pairs.assign(score=[], band=[], inputs_present=[], inputs_total=[], drag=[],
+                            model_id=[], adoption_score=[]), models
     stale_days = int(models[None].config.get("stale_manual_days", 90))
     inputs = compute_inputs(session, pairs[["account_id", "as_of"]],
                             stale_manual_days=stale_days)
@@ -229,6 +271,8 @@ COMPONENT_FIELDS = ("value", "raw", "points", "lost")
 def snapshot_rows(book: pd.DataFrame, as_of: date) -> list[tuple[Any, ...]]:
     """HealthSnapshot rows; the per-input components are serialised column-wise (in C by
     ``to_json``), which is what keeps a 100,000-account recompute within seconds."""
+    if book.empty:
+        return []
     names = [c.removeprefix("points.") for c in book.columns if c.startswith("points.")]
     comp = pd.DataFrame(index=book.index)
     comp["drag"] = book["drag"].where(book["drag"].map(lambda d: isinstance(d, str)), None)
@@ -283,6 +327,10 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
         if acc is None:
             raise CsdeskError(f"no account with external id or name {account!r}")
         churned_on = acc.churned_on if acc.status == "churned" else None
+        if acc.status == "churned" and churned_on is None:
+            raise CsdeskError(f"{acc.name} is marked churned with no churn date, so csdesk "
+                              "cannot tell which health was its last; set the churn date on "
+                              "its page or in the next import")
         if churned_on is not None and churned_on <= as_of:
             # A churned account keeps the last health it had: the day before it churned.
             as_of = churned_on - timedelta(days=1)
@@ -292,6 +340,9 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
         rec = book.iloc[0]
         model = next(m for m in models.values() if m.id == rec["model_id"])
         lines = []
+        enabled = {n: float(c["weight"]) for n, c in model.config["inputs"].items()
+                   if c.get("enabled", True) and float(c.get("weight", 0)) > 0}
+        present_weight = sum(w for n, w in enabled.items() if _num(rec.get(n)) is not None)
         for name, conf in model.config["inputs"].items():
             if not conf.get("enabled", True):
                 continue
@@ -306,7 +357,9 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),
             int(rec["inputs_total"]), rec["drag"] if isinstance(rec["drag"], str) else None,
-            lines, f"{model.name} v{model.version}", churned_on)
+            lines, f"{model.name} v{model.version}", churned_on,
+            present_weight / sum(enabled.values()) if enabled else 0.0,
+            evidence_rule(model.config))
 
 
 def save_model_version(db: Database, config: dict[str, Any], *, name: str = "Default",

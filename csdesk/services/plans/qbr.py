@@ -25,7 +25,7 @@ from csdesk.models import (
 )
 from csdesk.models.enums import OpportunityStage
 from csdesk.services.book.account_detail import Header, _header
-from csdesk.services.formatting import counted, format_money
+from csdesk.services.formatting import NOT_ENOUGH_DATA, NOT_ENOUGH_HINT, counted, format_money
 from csdesk.services.periods import current_period, parse_period, quarter_of
 from csdesk.services.plans import success_plans
 from csdesk.services.plans import value as value_log
@@ -98,6 +98,7 @@ class QbrData:
     commercial: Commercial
     summary: tuple[str, ...] = field(default_factory=tuple)
     customer_logo: str | None = None  # the account's custom field "logo": a PNG/JPEG/SVG path
+    health_note: str | None = None  # "not enough data" when last scored without a number
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -197,7 +198,8 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    float(now[1]) if now and now[1] is not None else None,
                    now[2].value if now and now[2] is not None else None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
-                   support, (), tuple(steps), commercial)
+                   support, (), tuple(steps), commercial,
+                   health_note=NOT_ENOUGH_DATA if now and now[1] is None else None)
     risks = _risks(data, as_of)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
@@ -253,6 +255,8 @@ def _summary(d: QbrData, risks: tuple[Risk, ...]) -> tuple[str, ...]:
                      f", down {points} over the quarter" if delta <= -1 else
                      ", steady over the quarter")
         lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){trend}.")
+    elif d.health_note:
+        lines.append(f"Health is not scored: {d.health_note} yet ({NOT_ENOUGH_HINT}).")
     if d.plan is not None and d.plan.objectives:
         achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
         lines.append(f"{achieved} of {len(d.plan.objectives)} objectives achieved; outcomes "

@@ -35,6 +35,7 @@ from csdesk.models.enums import (
     RenewalOutcome,
     TicketStatus,
 )
+from csdesk.services.formatting import NOT_ENOUGH_DATA
 from csdesk.services.settings import PROCESS_START, process_start
 
 CHECKPOINTS = (120, 90, 60, 30)
@@ -74,6 +75,7 @@ class RenewalRow:
     next_checkpoint: date | None
     uid: str  # stable per account and renewal, for calendar files
     sequence: int  # rises whenever the renewal record changes (its date included)
+    health_note: str | None = None  # "not enough data" when scored without a number
 
 
 def checkpoints(segment: str, renewal_date: date,
@@ -213,7 +215,8 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
             aid, ext, name, seg.value, owner, rid, when, days, int(arr or 0), currency,
             score, band, trend, track, computed, reasons, override_reason, likelihood,
             lik is not None, round(int(arr or 0) * likelihood), start, marks,
-            upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1)))
+            upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1),
+            NOT_ENOUGH_DATA if history and score is None else None))
     out.sort(key=lambda r: (r.renewal_date, r.name))
     return out
 

@@ -93,9 +93,9 @@ ADAPTERS: dict[str, Adapter] = {
         Account.__table__,
         _same("external_id", "name", "domain", "industry", "region", "owner",
               "segment_override", "engagement_model", "lifecycle_stage", "status",
-              "churned_on", "customer_since", "first_value_date"),
+              "churned_on", "customer_since", "first_value_date", "last_activity_on"),
         {"external_id": "external_id", "domain": "domain"},
-        defaults={"lifecycle_stage": "onboarding", "status": "active"},
+        defaults={"lifecycle_stage": "unknown", "status": "active"},
         rows=AccountRows, resegments=True,
     ),
     "contacts": Adapter(

@@ -169,7 +169,7 @@ def derive_account_columns(df: pd.DataFrame) -> pd.DataFrame:
     override = df["segment_override"] if "segment_override" in df else \
         pd.Series(None, index=df.index, dtype=object)
     derived = pd.Series(DEFAULT_BANDS.segments_for(arr.fillna(0).astype("int64").to_numpy()),
-                        index=df.index)
+                        index=df.index).where(arr.notna().to_numpy(), Segment.UNSEGMENTED.value)
     segment = override.where(override.notna(), derived)
     out = pd.DataFrame(index=df.index)
     out["segment"] = segment
