@@ -117,3 +117,62 @@ def test_default_likelihoods_never_rank_at_risk_above_standard(demo_db: Database
     assert max(r.likelihood for r in rows if r.track == "at_risk") < worst_standard
     expected = sum(r.expected_arr_cents for r in rows)
     assert expected == sum(round(r.arr_cents * r.likelihood) for r in rows)
+
+
+def test_not_enough_data_is_one_answer_in_the_book_renewals_qbr_and_explanation(
+        db: Database) -> None:
+    """An account whose latest score found too little evidence has no number anywhere: the
+    book's row, the renewal pipeline, the QBR data and the explanation all say so; a
+    well-evidenced account beside it keeps its score everywhere."""
+    from datetime import timedelta
+
+    from csdesk.models import Subscription, UsageSnapshot
+    from csdesk.services.book.accounts import account_table
+    from csdesk.services.health.scoring import explain, recompute
+    from csdesk.services.plans.qbr import qbr_data
+
+    with db.write() as s:
+        thin = Account(external_id="THIN", name="AT&T <Legacy> 日本", segment="unsegmented",
+                       engagement_model="tech_touch", lifecycle_stage="unknown",
+                       customer_since=AS_OF - timedelta(days=900))
+        rich = Account(external_id="RICH", name="Rich Co", segment="smb",
+                       engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=60),
+                       first_value_date=AS_OF - timedelta(days=40))
+        s.add_all([thin, rich])
+        s.flush()
+        for acc in (thin, rich):
+            s.add(Subscription(account_id=acc.id, external_id=f"S-{acc.external_id}",
+                               start_date=AS_OF - timedelta(days=60),
+                               end_date=AS_OF + timedelta(days=100), arr_cents=900_000,
+                               seats=10))
+        for week in range(12):
+            s.add(UsageSnapshot(account_id=rich.id, date=AS_OF - timedelta(days=7 * week),
+                                active_users=8, licensed_seats=10, key_events=90,
+                                features_used=5, logins=40))
+        s.add(Contact(account_id=rich.id, name="Cham Pion", is_champion=True,
+                      is_economic_buyer=True, is_executive_sponsor=True))
+        ids = {"THIN": thin.id, "RICH": rich.id}
+    with clock.pin(AS_OF):
+        recompute(db, as_of=AS_OF)
+        reviewed = qbr_data(db, ids["THIN"], today=AS_OF).period_end  # the QBR's quarter
+        recompute(db, as_of=reviewed)
+        table = account_table(db, as_of=AS_OF)
+        book = {r[table.index("external_id")]: r for r in table.rows}
+        renewals = {r.external_id: r for r in pipeline(db, today=AS_OF)}
+        thin_e, rich_e = explain(db, "THIN", as_of=AS_OF), explain(db, "RICH", as_of=AS_OF)
+        qbr = {k: qbr_data(db, i, today=AS_OF) for k, i in ids.items()}
+    assert thin_e.score is None and thin_e.not_enough_data
+    assert "not enough data" in thin_e.evidence_text() and rich_e.score is not None
+    assert book["THIN"][table.index("health_score")] is None
+    assert book["THIN"][table.index("health_note")] == "not enough data"
+    assert renewals["THIN"].health is None and renewals["THIN"].health_note == "not enough data"
+    assert qbr["THIN"].health_now is None and qbr["THIN"].health_note == "not enough data"
+    assert any("not enough data" in line for line in qbr["THIN"].summary)
+    score = book["RICH"][table.index("health_score")]
+    assert score == pytest.approx(rich_e.score, abs=0.01)
+    assert book["RICH"][table.index("health_note")] is None
+    assert renewals["RICH"].health == pytest.approx(score, abs=0.01)
+    with clock.pin(AS_OF):
+        then = explain(db, "RICH", as_of=reviewed).score
+    assert then is not None and qbr["RICH"].health_now == pytest.approx(then, abs=0.01)
+    assert renewals["RICH"].health_note is None and qbr["RICH"].health_note is None
