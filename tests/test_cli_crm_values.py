@@ -187,3 +187,32 @@ def test_prospects_are_left_out_by_their_value_not_as_errors(tmp_path: Path) -> 
                "--map-value", "Lifecycle Stage:Lead=leave_out",
                "--map-value", "Lifecycle Stage:Other=leave_out")
     assert "2 rows were left out because of a value mapped to leave_out" in text.stdout
+
+
+def test_a_value_kept_as_a_custom_field_imports_its_row_with_the_word_kept(
+        tmp_path: Path) -> None:
+    """HubSpot's Other is neither a status nor a reason to drop the company: read as
+    keep_as_custom, the row comes in with the default status and the word in a custom field
+    named after the column; an existing account keeps the status it had."""
+    src = _hubspot(tmp_path / "hubspot-companies.csv")
+    book = str(tmp_path / "b.sqlite")
+    done = run("import", str(src), "--json", "--db", book,
+               "--map-value", "Lifecycle Stage:Other=keep_as_custom",
+               "--map-value", "Lifecycle Stage:Lead=leave_out")
+    out = json.loads(done.stdout)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert out["inserted"] == 19 and out["rows_left_by_value"] == 1
+    with Database.open(resolve_database(book)) as db, db.write() as s:
+        rows = {a.external_id: a for a in s.scalars(select(Account))}
+        other = rows["9000018"]
+        assert other.status == AccountStatus.ACTIVE  # the default for a new account
+        assert other.custom_fields["Lifecycle Stage"] == "Other"
+        assert "Lifecycle Stage" not in rows["9000001"].custom_fields  # Customer: a status
+        other.status = AccountStatus.CHURNED
+    again = run("import", str(src), "--json", "--db", book,
+                "--map-value", "Lifecycle Stage:Other=keep",
+                "--map-value", "Lifecycle Stage:Lead=skip")
+    assert again.returncode == 0, again.stdout + again.stderr
+    with Database.open(resolve_database(book)) as db, db.read() as s:
+        kept = s.scalars(select(Account).where(Account.external_id == "9000018")).one()
+        assert kept.status == AccountStatus.CHURNED  # the book's status is not overwritten

@@ -122,6 +122,10 @@ CHURN_FLAG_COLUMNS = {"churnflag", "churned", "ischurned", "churn", "haschurned"
 # customer): counted and reported, never an error.
 LEAVE_OUT = "leave_out"
 LEAVE_OUT_WORDS = {"leave_out", "skip", "ignore", "exclude", "drop"}
+# A value's reading that imports its rows with the field left as it is (blank: the default
+# for a new record) and the file's own word kept as a custom field under the column's name.
+KEEP_CUSTOM = "keep_as_custom"
+KEEP_CUSTOM_WORDS = {"keep_as_custom", "keep_custom", "custom", "keep"}
 
 FUZZY_CUTOFF = 88
 
@@ -287,6 +291,8 @@ def _choice(text: str, choices: tuple[str, ...]) -> str:
     """A choice as typed ("Active", "mid market") read as the choice it names."""
     if value_key(text) in LEAVE_OUT_WORDS:
         return LEAVE_OUT
+    if value_key(text) in KEEP_CUSTOM_WORDS:
+        return KEEP_CUSTOM
     return next((c for c in choices if value_key(c) == value_key(text)), text.strip())
 
 
@@ -321,7 +327,7 @@ def _value_maps(spec: EntitySpec, mapping: Mapping, profile: str | None,
         values.update({value_key(v): _choice(t, f.choices)
                        for v, t in overrides.get(column, {}).items()})
         for value, target in values.items():
-            if target not in f.choices and target != LEAVE_OUT:
+            if target not in f.choices and target not in (LEAVE_OUT, KEEP_CUSTOM):
                 raise ValueError(f"cannot map {value!r} to {target!r}: {name} is one of "
                                  f"{', '.join(f.choices)}, or leave_out (leave its rows out)")
         if values:

@@ -18,7 +18,7 @@ import pandas as pd
 from csdesk.errors import CsvReadError
 from csdesk.io import values as field_values
 from csdesk.io.entities import EntitySpec, FieldSpec
-from csdesk.io.mapping import CUSTOM, IGNORE, LEAVE_OUT, Mapping
+from csdesk.io.mapping import CUSTOM, IGNORE, KEEP_CUSTOM, LEAVE_OUT, Mapping
 from csdesk.io.reader import (
     GUARD_CHARS,
     CsvInfo,
@@ -355,6 +355,7 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
                  for vals in zip(*(t.tolist() for t in texts), strict=True)],
                 index=frame.index, dtype=object)
     typed = pd.DataFrame(out, index=frame.index)
+    _keep_as_custom(spec, mapping, frame, typed)
     issues.sort(key=lambda e: e.row)  # in file order, as the user will fix them
     leave = np.zeros(len(frame), dtype=bool)
     for name, values in mapping.values.items():
@@ -364,6 +365,29 @@ def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd
     keep = ~bad_any & ~leave
     return TypedChunk(typed[keep].reset_index(drop=True),
                       rows[keep].reset_index(drop=True), issues, int(leave.sum()))
+
+
+def _keep_as_custom(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame,
+                    typed: pd.DataFrame) -> None:
+    """Values read as ``keep_as_custom``: the field blank (the book's value kept, or the
+    default for a new record) and the file's word kept as a custom field."""
+    columns = mapping.mapped()
+    for name, values in mapping.values.items():
+        if KEEP_CUSTOM not in values.values() or name not in typed:
+            continue
+        hit = (typed[name] == KEEP_CUSTOM).to_numpy(dtype=bool)
+        if not hit.any():
+            continue
+        typed.loc[hit, name] = None
+        if not spec.custom_fields:
+            continue
+        column = columns[name]
+        words = _unguard(frame[column].astype("string")).str.strip()
+        if "custom_fields" not in typed:
+            typed["custom_fields"] = [{} for _ in range(len(typed))]
+        for i in np.flatnonzero(hit):
+            typed.at[typed.index[i], "custom_fields"] = {
+                **(typed["custom_fields"].iat[i] or {}), column: str(words.iat[i])}
 
 
 __all__ = ["GUARD_CHARS", "IGNORE", "Issue", "ParseOptions", "TypedChunk", "frame_from_chunk",

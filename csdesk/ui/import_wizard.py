@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
 from csdesk.io import entities
-from csdesk.io.mapping import CUSTOM, IGNORE, LEAVE_OUT, PROFILES, confidence
+from csdesk.io.mapping import CUSTOM, IGNORE, KEEP_CUSTOM, LEAVE_OUT, PROFILES, confidence
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.formatting import counted
@@ -321,6 +321,7 @@ class MappingPage(QWizardPage):
             self.values.setItem(r, 1, QTableWidgetItem(value.value))
             self.values.setItem(r, 2, QTableWidgetItem(f"{value.rows:,}"))
             items: list[tuple[str, Any]] = [(choice, choice) for choice in col.choices]
+            items.append(("keep as a custom field", KEEP_CUSTOM))
             items.append(("leave these rows out", LEAVE_OUT))
             if value.becomes is None:
                 items.insert(0, ("⚠ say what it means", None))
