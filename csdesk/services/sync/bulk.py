@@ -34,7 +34,8 @@ from csdesk.io.validate import FrameChunk, Issue, ParseOptions, read_frames, typ
 from csdesk.io.values import AmbiguousDates
 from csdesk.progress import Reporter
 from csdesk.services.sync.adapters import ADAPTERS
-from csdesk.services.sync.results import ImportResult, account_ids, seen_before
+from csdesk.services.sync.matching import AccountMatcher
+from csdesk.services.sync.results import ImportResult, seen_before
 
 MAX_ERROR_RECORDS = 10_000
 CHUNK_ROWS = 100_000  # rows a chunk: a 4M-row usage file peaks ~470 MB (549 MB at 200,000)
@@ -105,10 +106,10 @@ class _Producer(threading.Thread):
 
     def __init__(self, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  opts: ParseOptions,
-                 ids: dict[str, int], fast: bool, *, skip_invalid: bool = False) -> None:
+                 matcher: AccountMatcher, fast: bool, *, skip_invalid: bool = False) -> None:
         super().__init__(name="csdesk-import-reader", daemon=True)
         self.info, self.spec, self.mapping, self.opts = info, spec, mapping, opts
-        self.ids, self.fast = ids, fast
+        self.matcher, self.fast = matcher, fast
         self.queue: queue.Queue[_Message] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         mapped = mapping.mapped()
@@ -160,12 +161,12 @@ class _Producer(threading.Thread):
         issues += typed.issues
         out.left_by_value = typed.left_out
         df, rows = typed.frame, typed.rows
-        acc = _lookup(df["account_external_id"], self.ids)
+        acc = _lookup(df["account_external_id"], self.matcher)
         unknown = acc.isna().to_numpy()
         if unknown.any():
             ext = df["account_external_id"]
             issues += [Issue(int(rows.iat[i]), mapped["account_external_id"], str(ext.iat[i]),
-                             "no account with this external id in the book")
+                             self.matcher.reason(str(ext.iat[i])))
                        for i in np.flatnonzero(unknown)]
             df, rows, acc = df[~unknown], rows[~unknown], acc[~unknown]
         df = df.assign(account_id=acc.astype("int64"))
@@ -197,7 +198,8 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     adapter = ADAPTERS[spec.name]
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
-    producer = _Producer(info, spec, mapping, opts, account_ids(session), fast,
+    matcher = AccountMatcher(session)
+    producer = _Producer(info, spec, mapping, opts, matcher, fast,
                          skip_invalid=result.skip_invalid)
     done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
@@ -246,6 +248,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     finally:
         producer.stop.set()
         producer.join()
+        result.account_matches = matcher.report()
     if result.error_count and not result.skip_invalid:
         return
     result.inserted, result.updated = done.inserted, done.updated
@@ -335,10 +338,14 @@ def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, l
             result.error_records[e.row] = [str(v) for v in frame.iloc[at].tolist()]
 
 
-def _lookup(ext: pd.Series, ids: dict[str, int]) -> pd.Series:
-    """Account id per row, looking each distinct external id up once."""
+def _lookup(ext: pd.Series, matcher: AccountMatcher) -> pd.Series:
+    """Account id per row (by external id, domain or name), resolving each distinct value
+    once and counting its rows for the match report."""
     codes, uniques = pd.factorize(ext.to_numpy(dtype=object))
-    found = pd.array([ids.get(u) for u in uniques] + [None], dtype="Int64")
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    for value, n in zip(uniques.tolist(), counts.tolist(), strict=True):
+        matcher.count(value, n)
+    found = pd.array([matcher.resolve(u) for u in uniques] + [None], dtype="Int64")
     return pd.Series(found.take(codes), index=ext.index)
 
 
