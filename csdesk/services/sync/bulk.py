@@ -171,7 +171,8 @@ class _Producer(threading.Thread):
             df, rows, acc = df[~unknown], rows[~unknown], acc[~unknown]
         df = df.assign(account_id=acc.astype("int64"))
         if spec.name == "usage":
-            issues += _duplicates(df, rows, seen, mapped)
+            issues += _duplicates(df, rows, seen, mapped,
+                                  mapped["date"] in self.mapping.constants)
         if issues:
             self.failed = self.failed or not self.skip_invalid
             issues.sort(key=lambda e: e.row)
@@ -369,11 +370,13 @@ def _aggregate(df: pd.DataFrame, value_fields: list[str]) -> pd.DataFrame:
 
 
 def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, Any],
-                mapped: dict[str, str]) -> list[Issue]:
-    """The same account and date twice in the file (across chunks too), vectorised."""
+                mapped: dict[str, str], one_date: bool = False) -> list[Issue]:
+    """The same account and date twice in the file (across chunks too), vectorised; told
+    on the account column when every row has the same date (a snapshot)."""
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))
     ordinals = np.array([d.toordinal() for d in uniques], dtype=np.int64)[codes]
     keys = df["account_id"].to_numpy(dtype=np.int64) * 1_000_000 + ordinals
-    return [Issue(int(rows.iat[at]), mapped["date"], str(df["date"].iat[at]),
+    field = "account_external_id" if one_date else "date"
+    return [Issue(int(rows.iat[at]), mapped[field], str(df[field].iat[at]),
                   f"the same account and date as row {first}")
             for at, first in seen_before(keys, rows, seen)]

@@ -52,7 +52,7 @@ def normalise_name(text: str | None) -> str | None:
         return None
     plain = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    plain = plain.replace("&", " and ")
+    plain = re.sub(r"(?<=\w)\.(?=\w)", "", plain.replace("&", " and "))  # L.L.C. is LLC
     words = re.sub(r"[^\w]+", " ", plain).split()
     while len(words) > 1 and words[-1] in LEGAL_SUFFIXES:
         words.pop()
