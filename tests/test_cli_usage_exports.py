@@ -128,7 +128,7 @@ def test_a_mixpanel_insights_csv_gives_one_row_per_account_and_date(
     assert "  row 7, column '$group_id': matches 2 accounts (Umbrella Ltd and Umbrella " \
            "Limited): give the account's external id (value 'Umbrella')" in out
     assert "  row 8, column '$group_id': no account with this external id" in out
-    assert "0 would be inserted" in out and _usage(book) == {}
+    assert "6 would be inserted" in out and _usage(book) == {}  # the valid rows
     with open(errors, newline="", encoding="utf-8-sig") as fh:
         report = list(csv.reader(fh))
     assert report[0] == MIXPANEL[0] + ["csdesk_row", "csdesk_errors"]

@@ -201,7 +201,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
     matcher = AccountMatcher(session)
     producer = _Producer(info, spec, mapping, opts, matcher, fast,
-                         skip_invalid=result.skip_invalid)
+                         skip_invalid=_go_on(result))
     done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
@@ -240,7 +240,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                 result.rows_left_out += len({e.row for e in chunk.issues})
                 room = MAX_ERROR_RECORDS - len(result.error_records)
                 result.error_records.update(list(chunk.records.items())[:max(room, 0)])
-            if result.error_count and not result.skip_invalid:
+            if result.error_count and not _go_on(result):
                 continue  # keep checking, write nothing more
             if chunk.write is not None:
                 valid += len(chunk.write)
@@ -250,10 +250,17 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
         producer.stop.set()
         producer.join()
         result.account_matches = matcher.report()
-    if result.error_count and not result.skip_invalid:
+    if result.error_count and not _go_on(result):
         return
     result.inserted, result.updated = done.inserted, done.updated
     result.unchanged = valid - done.inserted - done.updated
+
+
+def _go_on(result: ImportResult) -> bool:
+    """Whether the valid rows are written after a row in error: when they are asked for,
+    and in a dry run (rolled back whatever happens), so its counts say what importing the
+    valid rows would do, as the row-by-row import's counts do."""
+    return result.skip_invalid or result.dry_run
 
 
 class _Stage:
