@@ -173,7 +173,7 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     if long is not None:
         for column, how in zip(long.info.header, ("the wide layout's account column",
                                                   "the date columns' headers",
-                                                  "each date column's cells (--measure)"),
+                                                  "each date column's cells"),
                                strict=True):
             if column not in request.overrides:
                 mapping.how[column] = how
