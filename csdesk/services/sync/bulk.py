@@ -350,10 +350,9 @@ def _lookup(ext: pd.Series, matcher: AccountMatcher) -> pd.Series:
     """Account id per row (by external id, domain or name), resolving each distinct value
     once and counting its rows for the match report."""
     codes, uniques = pd.factorize(ext.to_numpy(dtype=object))
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    for value, n in zip(uniques.tolist(), counts.tolist(), strict=True):
-        matcher.count(value, n)
-    found = pd.array([matcher.resolve(u) for u in uniques] + [None], dtype="Int64")
+    values = uniques.tolist()
+    matcher.count(values, np.bincount(codes[codes >= 0], minlength=len(values)).tolist())
+    found = pd.array([*matcher.resolve_all(values), None], dtype="Int64")
     return pd.Series(found.take(codes), index=ext.index)
 
 

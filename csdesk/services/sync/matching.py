@@ -126,41 +126,54 @@ def _rows(n: int, unit: str) -> str:
 class AccountMatcher:
     """Resolves account values against one book, each distinct value once.
 
-    The book's accounts are read once, up front (ids, names, domains: one query), so the
-    matcher can then be used from the import's reader thread without touching the database.
+    The book's accounts are read once, up front (one query), so the matcher can then be used
+    from the import's reader thread without touching the database; names and domains are
+    read (normalised) only when a value is not an external id, so a file of CRM ids costs
+    what the plain id look-up cost.
     """
 
     def __init__(self, session: Session) -> None:
-        self.ids: dict[str, int] = {}
-        self._domains: dict[str, list[int]] = {}
+        self._accounts = session.execute(select(Account.external_id, Account.id, Account.name,
+                                                Account.domain)).tuples().all()
+        self.ids: dict[str, int] = {ext: acc_id for ext, acc_id, _n, _d in self._accounts}
+        self._domains: dict[str, list[int]] | None = None
         self._names: dict[str, list[int]] = {}
-        self._label: dict[int, str] = {}
-        for ext, acc_id, name, domain in session.execute(
-                select(Account.external_id, Account.id, Account.name, Account.domain)).tuples():
-            self.ids[ext] = acc_id
-            self._label[acc_id] = name
-            d = normalise_domain(domain)
-            if d:
-                self._domains.setdefault(d, []).append(acc_id)
-            n = normalise_name(name)
-            if n:
-                self._names.setdefault(n, []).append(acc_id)
+        self._label: dict[int, str] | None = None
         self.resolved: dict[str, tuple[str, int | None, tuple[int, ...]]] = {}
         self.rows: dict[str, int] = {}
 
-    def resolve(self, value: str) -> int | None:
-        """The account id a value means (None: not found or ambiguous)."""
-        known = self.resolved.get(value)
-        if known is None:
-            known = self._resolve(value)
-            self.resolved[value] = known
-        return known[1]
+    def _indexes(self) -> dict[str, list[int]]:
+        if self._domains is None:
+            self._domains = {}
+            for _ext, acc_id, name, domain in self._accounts:
+                d = normalise_domain(domain)
+                if d:
+                    self._domains.setdefault(d, []).append(acc_id)
+                n = normalise_name(name)
+                if n:
+                    self._names.setdefault(n, []).append(acc_id)
+        return self._domains
+
+    def resolve_all(self, values: list[str]) -> list[int | None]:
+        """The account id each value means (None: not found or ambiguous)."""
+        ids, resolved = self.ids, self.resolved
+        out: list[int | None] = []
+        for value in values:
+            found = ids.get(value)
+            if found is None:
+                known = resolved.get(value)
+                if known is None:
+                    known = resolved[value] = self._resolve(value)
+                found = known[1]
+            out.append(found)
+        return out
 
     def _resolve(self, value: str) -> tuple[str, int | None, tuple[int, ...]]:
         found = self.ids.get(value)
         if found is not None:
             return BY_ID, found, ()
-        for how, index, key in ((BY_DOMAIN, self._domains, normalise_domain(value)),
+        domains = self._indexes()
+        for how, index, key in ((BY_DOMAIN, domains, normalise_domain(value)),
                                 (BY_NAME, self._names, normalise_name(value))):
             hits = index.get(key, []) if key else []
             if len(hits) == 1:
@@ -173,22 +186,30 @@ class AccountMatcher:
         """Why a value matched no account, for the row's problem."""
         how, _acc, candidates = self.resolved.get(value) or self._resolve(value)
         if how == AMBIGUOUS:
-            names = " and ".join(self._label.get(c, str(c)) for c in candidates)
+            label = self._labels()
+            names = " and ".join(label.get(c, str(c)) for c in candidates)
             return (f"matches {len(candidates)} accounts ({names}): give the account's "
                     "external id")
         return "no account with this external id, domain or name in the book"
 
-    def count(self, value: str, rows: int) -> None:
-        self.rows[value] = self.rows.get(value, 0) + rows
+    def count(self, values: list[str], rows: list[int]) -> None:
+        """Add the rows each value is on, for the report."""
+        counted = self.rows
+        for value, n in zip(values, rows, strict=True):
+            counted[value] = counted.get(value, 0) + n
+
+    def _labels(self) -> dict[int, str]:
+        if self._label is None:
+            self._label = {acc_id: name for _e, acc_id, name, _d in self._accounts}
+        return self._label
 
     def report(self, unit: str = "row") -> MatchReport:
         """What each value counted so far matched, in the order first seen."""
-        out = []
+        label, out = self._labels(), []
         for value, rows in self.rows.items():
             how, acc, candidates = self.resolved.get(value) or self._resolve(value)
-            out.append(ValueMatch(value, how, acc,
-                                  self._label.get(acc, "") if acc is not None else "", rows,
-                                  tuple(self._label.get(c, str(c)) for c in candidates)))
+            out.append(ValueMatch(value, how, acc, label.get(acc, "") if acc is not None else "",
+                                  rows, tuple(label.get(c, str(c)) for c in candidates)))
         return MatchReport(out, unit)
 
 
@@ -196,7 +217,7 @@ def match_accounts(db: Database, values: Iterable[str]) -> MatchReport:
     """How each value (one per row) would match the book's accounts, with row counts."""
     with db.read() as session:
         matcher = AccountMatcher(session)
-        for value in values:
-            matcher.resolve(value)
-            matcher.count(value, 1)
-        return matcher.report()
+    listed = list(values)
+    matcher.resolve_all(listed)
+    matcher.count(listed, [1] * len(listed))
+    return matcher.report()
