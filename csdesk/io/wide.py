@@ -26,13 +26,16 @@ from __future__ import annotations
 
 import atexit
 import csv
+import io
 import os
 import re
 import shutil
 import tempfile
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -109,18 +112,15 @@ class WideLayout:
 def detect(info: CsvInfo) -> WideLayout | None:
     """The wide layout of a file whose header (after any title rows) is mostly dates, with
     at least one segment column before them; None for any other file."""
-    rows: list[tuple[int, list[str]]] = []
-    for row, fields in _records(info.path, info.encoding, info.delimiter, info.skip):
-        rows.append((row, fields))
-        if len(rows) >= SCAN_RECORDS:
-            break
+    rows = _head(info)
     preamble: list[str] = []
     for row, fields in rows:
         cells = [f.strip().strip("\t").strip() for f in fields]
         days = [(i, c, header_date(c)) for i, c in enumerate(cells)]
         dated = [(i, c, d) for i, c, d in days if d is not None]
         named = [c for c in cells if c]
-        if len(dated) >= 2 and len(dated) * 2 >= len(named) and dated[0][0] > 0:
+        if dated and len(dated) * 2 >= len(named) and dated[0][0] > 0 \
+                and (len(dated) > 1 or dated[0][0] == len(named) - 1):  # one day: the last
             first = dated[0][0]
             last = dated[-1][0]
             if any(d is None and c for i, c, d in days[first:last + 1]):
@@ -136,6 +136,19 @@ def detect(info: CsvInfo) -> WideLayout | None:
         if any(c for c in cells):
             preamble.append(" ".join(c for c in cells if c))
     return None
+
+
+def _head(info: CsvInfo) -> list[tuple[int, list[str]]]:
+    """The first SCAN_RECORDS records, numbered as the reader numbers them; read without
+    scanning the whole file (any file being imported is asked this first)."""
+    with open(info.path, "rb") as raw:
+        raw.seek(info.skip)
+        text = io.TextIOWrapper(raw, encoding=info.encoding, errors="replace", newline="")
+        try:
+            return list(enumerate(islice(csv.reader(text, delimiter=info.delimiter,
+                                                    strict=False), SCAN_RECORDS), start=1))
+        except csv.Error:
+            return []  # the import's own reader will say what is wrong, and where
 
 
 def _account_column(header: list[str], segment: list[int]) -> int:
@@ -195,8 +208,8 @@ def to_long(info: CsvInfo, layout: WideLayout) -> LongFile:
     target = Path(name)
     account = layout.account_column
     columns = [(i, d.isoformat()) for i, _text, d in layout.dates]
-    src_rows: list[int] = []
-    src_cols: list[int] = []
+    src_rows = array("q")  # 8 bytes a usage row, however long the file
+    src_cols = array("i")
     rows = totals = 0
     with open(target, "w", newline="", encoding="utf-8") as out:
         writer = csv.writer(out)

@@ -40,9 +40,16 @@ def test_a_long_usage_file_or_an_accounts_file_is_not_wide(tmp_path: Path) -> No
     for rows in ([["account_external_id", "date", "active_users"], ["A", "2026-10-05", "3"]],
                  [["Account ID", "Account Name"], ["A", "Acme"]],
                  [["2026-10-05", "2026-10-12"], ["3", "4"]],  # no segment column
+                 [["account", "2026-10-05", "Region"], ["A", "1", "EU"]],
                  [["account", "2026-10-05", "Region", "2026-10-12"], ["A", "1", "EU", "2"]]):
         info = inspect_csv(_write(tmp_path / "f.csv", rows))
         assert wide.detect(info) is None, rows
+
+
+def test_one_day_is_wide_when_it_is_the_last_column(tmp_path: Path) -> None:
+    info = inspect_csv(_write(tmp_path / "f.csv", [["$group_id", "Oct 5, 2026"], ["A", "3"]]))
+    layout = wide.detect(info)
+    assert layout is not None and [d for _i, _t, d in layout.dates] == [date(2026, 10, 5)]
 
 
 def test_a_mixpanel_wide_file_becomes_one_row_per_account_and_date(tmp_path: Path) -> None:

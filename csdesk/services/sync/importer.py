@@ -481,6 +481,8 @@ def _as_in_wide_file(result: ImportResult, long: wide.LongFile) -> None:
                         lambda m: f"as row {long.where(int(m[1]), '')[0]}", e.reason)
         errors.append(Issue(row, column, e.value, reason))
     result.errors = errors
+    if len(errors) == result.error_count:  # all kept: count the file's rows, not its cells
+        result.rows_left_out = len({e.row for e in errors})
     wanted = {long.where(r, "")[0] for r in result.error_records}
     result.error_records = dict(wide.source_records(long, wanted))
     if result.account_matches is not None:
