@@ -62,7 +62,7 @@ _TIME_TAIL = re.compile(r"[,\s]+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?$")
 def header_date(text: str) -> date | None:
     """The day a column header names (``2026-10-05``, ``Oct 5, 2026``, with or without a
     time part), or None when it is no date."""
-    text = text.strip().strip("\t").strip()
+    text = text.strip()
     if not text or len(text) > 40:
         return None
     m = _ISO.match(text)
@@ -97,7 +97,6 @@ class WideLayout:
     ignored: list[str]  # columns after the dates that are no date (a total, an average)
     labels: list[str] = field(default_factory=list)  # the first rows' other segment cells
 
-
     @property
     def measure_hint(self) -> str:
         """active_users for a count of unique users, key_events for a total of events."""
@@ -115,7 +114,7 @@ def detect(info: CsvInfo) -> WideLayout | None:
     rows = _head(info)
     preamble: list[str] = []
     for row, fields in rows:
-        cells = [f.strip().strip("\t").strip() for f in fields]
+        cells = [f.strip() for f in fields]
         days = [(i, c, header_date(c)) for i, c in enumerate(cells)]
         dated = [(i, c, d) for i, c, d in days if d is not None]
         named = [c for c in cells if c]
@@ -218,13 +217,13 @@ def to_long(info: CsvInfo, layout: WideLayout) -> LongFile:
             if row <= layout.header_row or not any(f.strip() for f in fields):
                 continue
             rows += 1
-            segment = fields[account].strip().strip("\t").strip() \
+            segment = fields[account].strip() \
                 if account < len(fields) else ""
             if segment.casefold() in TOTAL_SEGMENTS:
                 totals += 1
                 continue
             for i, day in columns:
-                cell = fields[i].strip().strip("\t").strip() if i < len(fields) else ""
+                cell = fields[i].strip() if i < len(fields) else ""
                 if cell and cell.lower() not in MISSING_TOKENS:  # no value: no row
                     writer.writerow([segment, day, cell])
                     src_rows.append(row)
