@@ -4,13 +4,13 @@ Product-analytics tools export a chart as a table with the segment first and one
 date, each cell a count:
 
 - **Mixpanel** Insights, *Export → CSV* of a line chart broken down by a group property
-  (``$group_id``, ``account_id``, ``company``, ...): the segment column(s), then one column
+  (``$group_id``, ``account_id``, ``company``, ...): the segment columns, then one column
   per date (``2026-10-05``, ``Oct 5, 2026``, or ``2026-10-05T00:00:00-07:00`` with a time
   part). Mixpanel's docs describe these CSVs as "formatted report data" downloaded from the
   report (docs.mixpanel.com/docs/export-methods, "Exporting reports"; the report's table
   view in help.mixpanel.com "Interpret an Insights Report").
 - **Amplitude** chart *Export CSV*: a title (and sometimes a date-range line) above the
-  table, then the segment column(s) and one column per date; cells may carry a leading tab.
+  table, then the segment columns and one column per date; cells may carry a leading tab.
   The stored Amplitude documentation (help.amplitude.com, "Build charts in Amplitude") names
   the Segmentation module the segment comes from but shows no file, so the preamble is found,
   not assumed: the header is the first of the first rows whose cells are mostly dates.

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.db import Database
 from csdesk.models import Account
+from csdesk.services.formatting import counted
 
 BY_ID, BY_DOMAIN, BY_NAME = "id", "domain", "name"
 AMBIGUOUS, NOT_FOUND = "ambiguous", "not found"
@@ -98,14 +99,14 @@ class MatchReport:
         hows = [f"{self.count(h):,} by {h}" for h in (BY_ID, BY_DOMAIN, BY_NAME)
                 if self.count(h)]
         values = len(self.matched)
-        text = (f"{accounts:,} account{'' if accounts == 1 else 's'} matched"
+        text = (f"{counted(accounts, 'account')} matched"
                 + (f" by {values:,} values" if values != accounts else "")
                 + (f": {', '.join(hows)}" if hows else ""))
         for how in (NOT_FOUND, AMBIGUOUS):
             these = [v for v in self.unmatched if v.how == how]
             if not these:
                 continue
-            listed = ", ".join(f"{v.value} ({_rows(v.rows, self.unit)}"
+            listed = ", ".join(f"{v.value} ({counted(v.rows, self.unit)}"
                                + (f", could be {' or '.join(v.candidates)}" if v.candidates
                                   else "") + ")" for v in these[:shown])
             more = f", and {len(these) - shown:,} more" if len(these) > shown else ""
@@ -117,10 +118,6 @@ class MatchReport:
                 "values": [{"value": v.value, "how": v.how, "account": v.account or None,
                             "rows": v.rows, "candidates": list(v.candidates)}
                            for v in self.values]}
-
-
-def _rows(n: int, unit: str) -> str:
-    return f"{n:,} {unit}{'' if n == 1 else 's'}"
 
 
 class AccountMatcher:
@@ -194,9 +191,9 @@ class AccountMatcher:
 
     def count(self, values: list[str], rows: list[int]) -> None:
         """Add the rows each value is on, for the report."""
-        counted = self.rows
+        tally = self.rows
         for value, n in zip(values, rows, strict=True):
-            counted[value] = counted.get(value, 0) + n
+            tally[value] = tally.get(value, 0) + n
 
     def _labels(self) -> dict[int, str]:
         if self._label is None:
