@@ -166,6 +166,10 @@ def test_an_amplitude_chart_csv_with_its_title_rows(
     assert main(["import", str(path), "--measure", "logins", "--skip-invalid", "--json",
                  "--db", book]) == 0
     assert json.loads(capsys.readouterr().out)["mapping"]["value"] == "logins"
+    # A file with dates of its own is no snapshot: --as-of is said to be unused.
+    assert main(["import", str(path), "--as-of", "2026-11-20", "--dry-run", "--db", book]) == 1
+    assert "note: --as-of 2026-11-20 is not used: the dates are the file's own ('date')" \
+        in capsys.readouterr().out
 
 
 def test_measure_is_for_wide_files_only(book: str, tmp_path: Path,

@@ -385,6 +385,9 @@ def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key:
     if long is not None:
         notes += long.notes
     notes += [f"{mapping.how[c]}" for c in mapping.constants]
+    if request.as_of is not None and spec.name == "usage" and not mapping.constants:
+        notes.append(f"--as-of {request.as_of.isoformat()} is not used: the dates are the "
+                     f"file's own ({mapping.mapped()['date']!r})")
     skipped = [c for c, t in mapping.columns.items() if t == IGNORE
                and mapping.how.get(c) == "no matching field"]
     if skipped:
