@@ -110,7 +110,8 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
                     value_overrides=_value_overrides(args.map_value), key=args.key,
                     date_format=args.date_format, encoding=args.encoding,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
-                    save_mapping=args.save_mapping, skip_invalid=args.skip_invalid)
+                    save_mapping=args.save_mapping, skip_invalid=args.skip_invalid,
+                    as_of=args.as_of, measure=args.measure)
                 results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
         except CsvReadError as exc:
             return _unreadable(args, path, exc)
@@ -167,6 +168,8 @@ def _print(r: ImportResult) -> None:
     for name, values in r.value_maps.items():
         shown = ", ".join(f"{v!r} → {t}" for v, t in values.items())
         print(f"  {name} values: {shown}")
+    if r.account_matches is not None and r.account_matches.values:
+        print(f"  accounts: {r.account_matches.summary()}")
     verb = "would be" if r.dry_run or (r.error_count and not r.written) else "were"
     print(f"{r.inserted:,} {verb} inserted, {r.updated:,} updated, {r.unchanged:,} unchanged, "
           f"{r.error_count:,} in error.")

@@ -148,6 +148,14 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--decimal", choices=(".", ","), help="the decimal mark of numbers")
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write "
                                                             "nothing")
+    imp.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
+                     help="usage with no date column (a Pendo account report): the day it "
+                          "is a snapshot of (default: today)")
+    imp.add_argument("--measure", choices=("active_users", "key_events", "logins",
+                                           "features_used", "licensed_seats"),
+                     help="usage with one column per date (Mixpanel, Amplitude): what each "
+                          "cell counts (default: active_users, or key_events for a total "
+                          "of events)")
     imp.add_argument("--errors", type=Path, metavar="OUT.csv",
                      help="write the rows in error, with reasons, to fix and re-import")
     imp.add_argument("--json", action="store_true", help="print the result as JSON")

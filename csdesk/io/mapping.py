@@ -85,6 +85,24 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
             "original contract date": "customer_since",
         },
     },
+    # Pendo's account list (People → Accounts → Actions → Download to CSV) and account
+    # reports (Account Reports → export as CSV): one row per Account ID with its visitors'
+    # usage over the report's time range (support.pendo.io "Accounts" 360031870892,
+    # "Account reports" 360032202731, "Visitor Summary Page" 360032202811). No date
+    # column: the snapshot is the export's day (a date column when there is one, else
+    # --as-of). Days active, time on site and first/last visit have no usage field.
+    "pendo": {
+        "usage": {
+            "account id": "account_external_id", "account": "account_external_id",
+            "number of visitors": "active_users", "visitors": "active_users",
+            "active visitors": "active_users", "number of events": "key_events",
+            "events": "key_events", "days active": IGNORE, "time on site (minutes)": IGNORE,
+            "time on site": IGNORE, "time on app (minutes)": IGNORE,
+            "average daily time on site (minutes)": IGNORE, "first visit": IGNORE,
+            "last visit": IGNORE, "account name": IGNORE, "display name": IGNORE,
+            "account display name": IGNORE,
+        },
+    },
 }
 
 # What a CRM's own words in a choice column mean, per profile, entity and field. A value
@@ -151,6 +169,8 @@ class Mapping:
     # field → the further columns joined after its own, with a space (a contact's name
     # from a CRM's First Name and Last Name)
     joined: dict[str, list[str]] = field(default_factory=dict)
+    # column → one value for every row, for a column the file lacks (a snapshot's date)
+    constants: dict[str, str] = field(default_factory=dict)
 
     def mapped(self) -> dict[str, str]:
         """field → column for the columns mapped to a field."""

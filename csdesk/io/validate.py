@@ -303,6 +303,8 @@ def decide_decimal(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows
 def type_chunk(spec: EntitySpec, mapping: Mapping, frame: pd.DataFrame, rows: pd.Series,
                opts: ParseOptions) -> TypedChunk:
     """Typed, range-checked columns; rows with any problem are reported and dropped."""
+    if mapping.constants:  # a column the file lacks, the same on every row
+        frame = frame.assign(**mapping.constants)
     decide_decimal(spec, mapping, frame, rows, opts)
     issues: list[Issue] = []
     out: dict[str, pd.Series] = {}

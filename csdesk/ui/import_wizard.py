@@ -10,10 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -32,14 +33,16 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
-from csdesk.io import entities
+from csdesk.io import entities, wide
 from csdesk.io.mapping import CUSTOM, IGNORE, KEEP_CUSTOM, LEAVE_OUT, PROFILES, confidence
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import (
+    MEASURES,
     ChoiceColumn,
     ImportRequest,
     ValueCounts,
@@ -49,6 +52,7 @@ from csdesk.services.sync.importer import (
     run_import,
     write_error_report,
 )
+from csdesk.services.sync.matching import MatchReport
 from csdesk.services.sync.results import ImportResult
 from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 from csdesk.ui.theme import ERROR_COLOUR, error_label
@@ -67,6 +71,18 @@ def _combo(items: list[tuple[str, Any]], current: Any = None) -> QComboBox:
     if current is not None:
         box.setCurrentIndex(max(0, box.findData(current)))
     return box
+
+
+def _read_only_table(headers: list[str], *, stretch: int,
+                     widths: dict[int, int]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+    table.horizontalHeader().setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
+    for column, width in widths.items():
+        table.setColumnWidth(column, width)
+    return table
 
 
 class ImportWizard(QWizard):
@@ -223,18 +239,22 @@ class MappingPage(QWizardPage):
         # The values of each column with choices (status, stage, ...) and what each becomes.
         self.values_label = QLabel()
         self.values_label.setWordWrap(True)
-        self.values = QTableWidget(0, 4)
-        self.values.setHorizontalHeaderLabels(["Column", "Value in the file", "Rows",
-                                               "Imports as"])
-        self.values.verticalHeader().hide()
-        self.values.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.values.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        self.values.setColumnWidth(0, 200)
-        self.values.setColumnWidth(2, 70)
-        self.values.setColumnWidth(3, 220)
+        self.values = _read_only_table(["Column", "Value in the file", "Rows", "Imports as"],
+                                       stretch=1, widths={0: 200, 2: 70, 3: 220})
+        # A file with one column per date: what each cell counts. A usage file with no date
+        # column (a Pendo account report): the day it is a snapshot of.
+        self.measure = _combo([(m.replace("_", " "), m) for m in MEASURES])
+        self.measure.currentIndexChanged.connect(self._measure_chosen)
+        self.as_of = QDateEdit()
+        self.as_of.setCalendarPopup(True)
+        self.as_of.setDisplayFormat("yyyy-MM-dd")
+        self.as_of.dateChanged.connect(self._as_of_chosen)
         form = QFormLayout()
+        form.addRow("Each date's cell counts", self.measure)
+        form.addRow("Usage on (no date column)", self.as_of)
         form.addRow("Match existing records on", self.key)
         form.addRow("Save mapping as", self.save_name)
+        self.form = form
         layout = QVBoxLayout(self)
         layout.addWidget(self.table, 2)
         layout.addWidget(self.values_label)
@@ -284,6 +304,30 @@ class MappingPage(QWizardPage):
             self.key.addItem(" + ".join(k), ",".join(k))
         self.key.setCurrentIndex(max(0, self.key.findData(",".join(key))))
         self.key.currentIndexChanged.connect(self._check)
+        is_wide = wide.origin(info) is not None
+        self.form.setRowVisible(self.measure, is_wide)
+        if is_wide:
+            self.measure.blockSignals(True)
+            self.measure.setCurrentIndex(
+                max(0, self.measure.findData(mapping.columns[wide.VALUE_COLUMN])))
+            self.measure.blockSignals(False)
+        self.form.setRowVisible(self.as_of, bool(mapping.constants))
+        if mapping.constants:
+            day = self.w.request.as_of or clock.today()
+            self.as_of.blockSignals(True)
+            self.as_of.setDate(QDate(day.year, day.month, day.day))
+            self.as_of.blockSignals(False)
+        self._check()
+
+    def _measure_chosen(self) -> None:
+        """The measure box and the value column's box say the same."""
+        self.w.request.measure = self.measure.currentData()
+        box = self.combos.get(wide.VALUE_COLUMN)
+        if box is not None:
+            box.setCurrentIndex(max(0, box.findData(self.measure.currentData())))
+
+    def _as_of_chosen(self) -> None:
+        self.w.request.as_of = self.as_of.date().toPython()
         self._check()
 
     def overrides(self) -> dict[str, str]:
@@ -395,9 +439,13 @@ class _RunPage(QWizardPage):
         self.changes.setColumnWidth(0, 130)
         self.changes.setColumnWidth(1, 170)
         self.changes.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        # What each account value of a usage file matched (by id, domain or name), or not.
+        self.accounts = _read_only_table(["Account in the file", "Matched", "Account", "Rows"],
+                                         stretch=2, widths={0: 260, 1: 150})
         self.tabs = QTabWidget()
         self.tabs.addTab(self.errors, "Problems")
         self.tabs.addTab(self.changes, "Changes")
+        self.tabs.addTab(self.accounts, "Accounts")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(lambda: self.handle and self.handle.cancel())
         self.report_button = QPushButton("Save error report…")
@@ -420,6 +468,8 @@ class _RunPage(QWizardPage):
         self.summary.setText("")
         self.errors.setRowCount(0)
         self.changes.setRowCount(0)
+        self.accounts.setRowCount(0)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.accounts), False)
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
@@ -449,10 +499,34 @@ class _RunPage(QWizardPage):
         for r, ch in enumerate(result.changes):
             for c, v in enumerate((ch.key, ch.field, _show(ch.old), _show(ch.new))):
                 self.changes.setItem(r, c, QTableWidgetItem(v))
+        self._show_accounts(result.account_matches)
         self.tabs.setCurrentWidget(self.errors if result.error_count else self.changes)
         self.report_button.setVisible(bool(result.error_count))
         self.finished.emit(result)
         self.completeChanged.emit()
+
+    def _show_accounts(self, report: MatchReport | None) -> None:
+        """The file's account values: those matched by nothing first, then the rest."""
+        shown = report is not None and bool(report.values)
+        self.tabs.setTabVisible(self.tabs.indexOf(self.accounts), shown)
+        if report is None or not shown:
+            return
+        self.accounts.setHorizontalHeaderItem(3, QTableWidgetItem(
+            report.unit[:1].upper() + report.unit[1:] + "s"))  # rows, or a wide file's cells
+        values = report.unmatched + sorted(report.matched, key=lambda v: -v.rows)
+        self.accounts.setRowCount(len(values))
+        for r, v in enumerate(values):
+            matched = f"by {v.how}" if v.account_id is not None else f"⚠ {v.how}"
+            account = v.account or (" or ".join(v.candidates) if v.candidates else "—")
+            for c, text in enumerate((v.value, matched, account, f"{v.rows:,}")):
+                item = QTableWidgetItem(text)
+                if c == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
+                                          | Qt.AlignmentFlag.AlignVCenter)
+                self.accounts.setItem(r, c, item)
+        self.tabs.setTabText(self.tabs.indexOf(self.accounts),
+                             f"Accounts ({len(report.unmatched)} not matched)"
+                             if report.unmatched else "Accounts")
 
     def _on_failed(self, error: TaskError) -> None:
         self.cancel_button.hide()
@@ -515,6 +589,10 @@ class PreviewPage(_RunPage):
     def describe(self, r: ImportResult) -> str:
         text = (f"{r.inserted:,} new, {r.updated:,} updated, {r.unchanged:,} unchanged, "
                 f"{r.error_count:,} in error. Decimal mark: {r.decimal_text}.")
+        if r.account_matches is not None and r.account_matches.values:
+            text += f"\nAccounts: {r.account_matches.summary(3)}."
+        text += "".join(f"\nNote: {n}." for n in r.notes if n.startswith(("a wide layout",
+                                                                          "no date column")))
         self.skip_invalid.setVisible(bool(r.error_count) and not r.stopped)
         if r.error_count and self.skip_invalid.isChecked() and not r.stopped:
             text += (f"\nThe valid rows will be imported and the "

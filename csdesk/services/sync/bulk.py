@@ -34,7 +34,8 @@ from csdesk.io.validate import FrameChunk, Issue, ParseOptions, read_frames, typ
 from csdesk.io.values import AmbiguousDates
 from csdesk.progress import Reporter
 from csdesk.services.sync.adapters import ADAPTERS
-from csdesk.services.sync.results import ImportResult, account_ids, seen_before
+from csdesk.services.sync.matching import AccountMatcher
+from csdesk.services.sync.results import ImportResult, seen_before
 
 MAX_ERROR_RECORDS = 10_000
 CHUNK_ROWS = 100_000  # rows a chunk: a 4M-row usage file peaks ~470 MB (549 MB at 200,000)
@@ -105,10 +106,10 @@ class _Producer(threading.Thread):
 
     def __init__(self, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                  opts: ParseOptions,
-                 ids: dict[str, int], fast: bool, *, skip_invalid: bool = False) -> None:
+                 matcher: AccountMatcher, fast: bool, *, skip_invalid: bool = False) -> None:
         super().__init__(name="csdesk-import-reader", daemon=True)
         self.info, self.spec, self.mapping, self.opts = info, spec, mapping, opts
-        self.ids, self.fast = ids, fast
+        self.matcher, self.fast = matcher, fast
         self.queue: queue.Queue[_Message] = queue.Queue(maxsize=2)
         self.stop = threading.Event()
         mapped = mapping.mapped()
@@ -160,17 +161,18 @@ class _Producer(threading.Thread):
         issues += typed.issues
         out.left_by_value = typed.left_out
         df, rows = typed.frame, typed.rows
-        acc = _lookup(df["account_external_id"], self.ids)
+        acc = _lookup(df["account_external_id"], self.matcher)
         unknown = acc.isna().to_numpy()
         if unknown.any():
             ext = df["account_external_id"]
             issues += [Issue(int(rows.iat[i]), mapped["account_external_id"], str(ext.iat[i]),
-                             "no account with this external id in the book")
+                             self.matcher.reason(str(ext.iat[i])))
                        for i in np.flatnonzero(unknown)]
             df, rows, acc = df[~unknown], rows[~unknown], acc[~unknown]
         df = df.assign(account_id=acc.astype("int64"))
         if spec.name == "usage":
-            issues += _duplicates(df, rows, seen, mapped)
+            issues += _duplicates(df, rows, seen, mapped,
+                                  mapped["date"] in self.mapping.constants)
         if issues:
             self.failed = self.failed or not self.skip_invalid
             issues.sort(key=lambda e: e.row)
@@ -197,8 +199,9 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     adapter = ADAPTERS[spec.name]
     table = adapter.table
     keys = ["account_id", "date"] + (["feature"] if spec.name == "feature_events" else [])
-    producer = _Producer(info, spec, mapping, opts, account_ids(session), fast,
-                         skip_invalid=result.skip_invalid)
+    matcher = AccountMatcher(session)
+    producer = _Producer(info, spec, mapping, opts, matcher, fast,
+                         skip_invalid=_go_on(result))
     done, valid = Upserted(), 0
     label = spec.label.split(" (")[0].lower()
     producer.start()
@@ -237,7 +240,7 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                 result.rows_left_out += len({e.row for e in chunk.issues})
                 room = MAX_ERROR_RECORDS - len(result.error_records)
                 result.error_records.update(list(chunk.records.items())[:max(room, 0)])
-            if result.error_count and not result.skip_invalid:
+            if result.error_count and not _go_on(result):
                 continue  # keep checking, write nothing more
             if chunk.write is not None:
                 valid += len(chunk.write)
@@ -246,10 +249,18 @@ def _import_bulk(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
     finally:
         producer.stop.set()
         producer.join()
-    if result.error_count and not result.skip_invalid:
+        result.account_matches = matcher.report()
+    if result.error_count and not _go_on(result):
         return
     result.inserted, result.updated = done.inserted, done.updated
     result.unchanged = valid - done.inserted - done.updated
+
+
+def _go_on(result: ImportResult) -> bool:
+    """Whether the valid rows are written after a row in error: when they are asked for,
+    and in a dry run (rolled back whatever happens), so its counts say what importing the
+    valid rows would do, as the row-by-row import's counts do."""
+    return result.skip_invalid or result.dry_run
 
 
 class _Stage:
@@ -335,10 +346,13 @@ def _keep_records(result: ImportResult, issues: list[Issue], ragged: dict[int, l
             result.error_records[e.row] = [str(v) for v in frame.iloc[at].tolist()]
 
 
-def _lookup(ext: pd.Series, ids: dict[str, int]) -> pd.Series:
-    """Account id per row, looking each distinct external id up once."""
+def _lookup(ext: pd.Series, matcher: AccountMatcher) -> pd.Series:
+    """Account id per row (by external id, domain or name), resolving each distinct value
+    once and counting its rows for the match report."""
     codes, uniques = pd.factorize(ext.to_numpy(dtype=object))
-    found = pd.array([ids.get(u) for u in uniques] + [None], dtype="Int64")
+    values = uniques.tolist()
+    matcher.count(values, np.bincount(codes[codes >= 0], minlength=len(values)).tolist())
+    found = pd.array([*matcher.resolve_all(values), None], dtype="Int64")
     return pd.Series(found.take(codes), index=ext.index)
 
 
@@ -362,11 +376,13 @@ def _aggregate(df: pd.DataFrame, value_fields: list[str]) -> pd.DataFrame:
 
 
 def _duplicates(df: pd.DataFrame, rows: pd.Series, seen: dict[str, Any],
-                mapped: dict[str, str]) -> list[Issue]:
-    """The same account and date twice in the file (across chunks too), vectorised."""
+                mapped: dict[str, str], one_date: bool = False) -> list[Issue]:
+    """The same account and date twice in the file (across chunks too), vectorised; told
+    on the account column when every row has the same date (a snapshot)."""
     codes, uniques = pd.factorize(df["date"].to_numpy(dtype=object))
     ordinals = np.array([d.toordinal() for d in uniques], dtype=np.int64)[codes]
     keys = df["account_id"].to_numpy(dtype=np.int64) * 1_000_000 + ordinals
-    return [Issue(int(rows.iat[at]), mapped["date"], str(df["date"].iat[at]),
+    field = "account_external_id" if one_date else "date"
+    return [Issue(int(rows.iat[at]), mapped[field], str(df[field].iat[at]),
                   f"the same account and date as row {first}")
             for at, first in seen_before(keys, rows, seen)]

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +37,7 @@ from csdesk.errors import (
     MappingIncomplete,
     ReplaceRefused,
 )
-from csdesk.io import entities
+from csdesk.io import entities, wide
 from csdesk.io.mapping import (
     CUSTOM,
     IGNORE,
@@ -88,6 +90,11 @@ class ImportRequest:
     save_mapping: str | None = None
     # Write the valid rows even when others are in error (they go to the error file)
     skip_invalid: bool = False
+    # Usage: the day of a snapshot without a date column (None: today, from csdesk.clock)
+    as_of: date | None = None
+    # Usage in a wide file (one column per date): the field each cell counts (None: from
+    # what the file says it counts, else active_users)
+    measure: str | None = None
 
 
 class CancelledTooLate(Cancelled):
@@ -135,10 +142,14 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     lets the user complete it; otherwise that raises :class:`MappingIncomplete`.
     """
     info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
-    name = request.entity or detect_entity(info.header) or guess_entity(db, request)
+    long = _long_form(info, request)
+    if long is not None:
+        info = long.info  # the usage rows a wide file holds, one per account and date
+    name = request.entity or ("usage" if long else None) or detect_entity(info.header) \
+        or guess_entity(db, request)
     if name is None:
         raise ImportUsageError(
-            f"cannot tell what {info.path.name} holds; say which with --entity "
+            f"cannot tell what {request.path.name} holds; say which with --entity "
             f"({', '.join(entities.ENTITIES)})")
     try:
         spec = entities.entity(name)
@@ -146,20 +157,67 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
         raise ImportUsageError(str(exc.args[0])) from None
     saved, saved_values = (load_mapping(db, request.mapping_name, name)
                            if request.mapping_name else (None, None))
+    overrides = dict(request.overrides)
+    if long is not None:
+        overrides = {long.info.header[0]: "account_external_id", wide.DATE_COLUMN: "date",
+                     wide.VALUE_COLUMN: _measure(request, long), **overrides}
+    elif request.measure is not None:
+        raise ImportUsageError(f"--measure is for a file with one column per date; "
+                               f"{request.path.name} has none (map its columns with --map)")
     try:
         mapping = auto_map(spec, info.header, profile=request.profile,
-                           overrides=request.overrides, saved=saved,
+                           overrides=overrides, saved=saved,
                            value_overrides=request.value_overrides, saved_values=saved_values)
     except ValueError as exc:
         raise ImportUsageError(str(exc)) from None
+    if long is not None:
+        for column, how in zip(long.info.header, ("the wide layout's account column",
+                                                  "the date columns' headers",
+                                                  "each date column's cells"),
+                               strict=True):
+            if column not in request.overrides:
+                mapping.how[column] = how
+    if spec.name == "usage" and "date" not in mapping.mapped():
+        _snapshot_date(mapping, request)
     key = choose_key(spec, mapping, request.key)
     missing = missing_required(spec, mapping, key)
     if missing and strict:
         raise MappingIncomplete(
             f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no column in "
-            f"{info.path.name}; map one with --map COLUMN={missing[0]} "
+            f"{request.path.name}; map one with --map COLUMN={missing[0]} "
             f"(columns: {', '.join(info.header)})")
     return info, spec, mapping, key
+
+
+MEASURES = ("active_users", "key_events", "logins", "features_used", "licensed_seats")
+SNAPSHOT_COLUMN = "(snapshot date)"  # the date of a usage file that has no date column
+
+
+def _long_form(info: CsvInfo, request: ImportRequest) -> wide.LongFile | None:
+    """The long form of a wide usage file (one column per date), or None."""
+    if request.entity not in (None, "usage"):
+        return None
+    layout = wide.detect(info)
+    return wide.to_long(info, layout) if layout is not None else None
+
+
+def _measure(request: ImportRequest, long: wide.LongFile) -> str:
+    if request.measure is None:
+        return long.layout.measure_hint
+    if request.measure not in MEASURES:
+        raise ImportUsageError(f"--measure takes one of {', '.join(MEASURES)}, not "
+                               f"{request.measure!r}")
+    return request.measure
+
+
+def _snapshot_date(mapping: Mapping, request: ImportRequest) -> None:
+    """A usage file with no date column is a snapshot: of the day given, else of today."""
+    day = request.as_of or clock.today()
+    mapping.columns[SNAPSHOT_COLUMN] = "date"
+    mapping.constants[SNAPSHOT_COLUMN] = day.isoformat()
+    mapping.how[SNAPSHOT_COLUMN] = (
+        f"no date column: the snapshot of {day.isoformat()}, "
+        + ("as given (--as-of)" if request.as_of else "today (--as-of DATE for another day)"))
 
 
 CHOICE_SCAN_ROWS = 10_000  # rows read to list a choice column's values
@@ -243,10 +301,12 @@ def guess_entity(db: Database | None, request: ImportRequest) -> str | None:
         try:
             # by its columns alone: a value map is checked once the entity is known
             _info, _spec, mapping, _key = prepare(db, replace(request, entity=name,
-                                                              value_overrides={}))
+                                                              value_overrides={},
+                                                              measure=None))
         except CsdeskError:
             continue
-        score = len(mapping.mapped())
+        # a column the file lacks does not count; a known export's profile does
+        score = len(mapping.mapped()) - len(mapping.constants) + 2 * bool(mapping.profile)
         if score > best_score:
             best, best_score = name, score
     return best
@@ -321,16 +381,24 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
 def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key: tuple[str, ...],
                 request: ImportRequest) -> ImportResult:
     notes = list(info.notes)
+    long = wide.origin(info)
+    if long is not None:
+        notes += long.notes
+    notes += [f"{mapping.how[c]}" for c in mapping.constants]
+    if request.as_of is not None and spec.name == "usage" and not mapping.constants:
+        notes.append(f"--as-of {request.as_of.isoformat()} is not used: the dates are the "
+                     f"file's own ({mapping.mapped()['date']!r})")
     skipped = [c for c, t in mapping.columns.items() if t == IGNORE
                and mapping.how.get(c) == "no matching field"]
     if skipped:
         notes.append(f"{spec.label} keep no custom fields, so these columns are not "
                      f"imported: {', '.join(skipped)} (map them with --map COLUMN=FIELD)")
     return ImportResult(
-        entity=spec.name, source=str(info.path), encoding=info.encoding,
+        entity=spec.name, source=str(request.path), encoding=info.encoding,
         delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
         profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
-        date_format=request.date_format, header=list(info.header),
+        date_format=request.date_format,
+        header=list(long.layout.header if long is not None else info.header),
         value_maps={f: dict(v) for f, v in mapping.values.items()},
         skip_invalid=request.skip_invalid)
 
@@ -397,6 +465,31 @@ def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapp
         _import_rows(session, info, spec, mapping, key, opts, result, rep)
     finally:
         result.decimal, result.decimal_how = opts.decimal, opts.decimal_how
+        long = wide.origin(info)
+        if long is not None:
+            _as_in_wide_file(result, long)
+
+
+def _as_in_wide_file(result: ImportResult, long: wide.LongFile) -> None:
+    """Problems and rows in error told as the wide file's own rows and date columns."""
+    seen: set[tuple[int, str, str]] = set()
+    errors: list[Issue] = []
+    for e in result.errors:
+        row, column = long.where(e.row, e.column)
+        if (row, column, e.reason) in seen:  # an unknown account once, not once a date
+            result.error_count -= 1
+            continue
+        seen.add((row, column, e.reason))
+        reason = re.sub(r"\bas row (\d+)",
+                        lambda m: f"as row {long.where(int(m[1]), '')[0]}", e.reason)
+        errors.append(Issue(row, column, e.value, reason))
+    result.errors = errors
+    if len(errors) == result.error_count:  # all kept: count the file's rows, not its cells
+        result.rows_left_out = len({e.row for e in errors})
+    wanted = {long.where(r, "")[0] for r in result.error_records}
+    result.error_records = dict(wide.source_records(long, wanted))
+    if result.account_matches is not None:
+        result.account_matches.unit = "date cell"
 
 
 def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.io.validate import Issue
 from csdesk.models import Account
+from csdesk.services.sync.matching import MatchReport
 
 MAX_CHANGES = 500  # per-field differences kept for the preview
 
@@ -66,6 +67,8 @@ class ImportResult:
     # The file could not be read to its end (dates that read two ways): nothing is written,
     # skip_invalid or not
     stopped: bool = False
+    # How the file's account values matched the book (by id, domain or name), usage files
+    account_matches: MatchReport | None = None
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -86,6 +89,8 @@ class ImportResult:
             "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
             "values": self.value_maps, "skip_invalid": self.skip_invalid,
             "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
+            "accounts": (self.account_matches.as_json() if self.account_matches is not None
+                         else None),
         }
 
     @property
