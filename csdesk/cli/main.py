@@ -120,11 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.io.mapping import PROFILES
 
     imp = sub.add_parser(
-        "import", parents=[common], help="import a CSV file (or a whole-book export folder)",
-        description="Import a CSV export. Exit status: 0 imported (or nothing to change; "
-                    "with --skip-invalid, the valid rows), 1 rows in error and nothing "
-                    "written, 2 usage error.")
-    imp.add_argument("file", type=Path, help="a CSV file, or a folder from csdesk export")
+        "import", parents=[common],
+        help="import a CSV file or an Excel workbook (or a whole-book export)",
+        description="Import a CSV export or an Excel workbook (.xlsx, .xlsm, .xls). Exit "
+                    "status: 0 imported (or nothing to change; with --skip-invalid, the "
+                    "valid rows), 1 rows in error and nothing written, 2 usage error.")
+    imp.add_argument("file", type=Path, help="a CSV file, an Excel workbook, or a folder or "
+                                             "workbook from csdesk export")
+    imp.add_argument("--sheet", metavar="NAME",
+                     help="a workbook's sheet (default: the one named after --entity, or the "
+                          "first that holds anything)")
     imp.add_argument("--entity", choices=list(ENTITIES),
                      help="what the file holds (optional for csdesk's own exports)")
     imp.add_argument("--profile", choices=list(PROFILES), help="the CRM the file comes from")

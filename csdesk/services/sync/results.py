@@ -66,6 +66,7 @@ class ImportResult:
     # The file could not be read to its end (dates that read two ways): nothing is written,
     # skip_invalid or not
     stopped: bool = False
+    sheet: str | None = None  # the workbook's sheet, when the file is a workbook
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -86,6 +87,7 @@ class ImportResult:
             "backup": self.backup, "decimal": self.decimal, "decimal_how": self.decimal_how,
             "values": self.value_maps, "skip_invalid": self.skip_invalid,
             "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
+            "sheet": self.sheet,
         }
 
     @property

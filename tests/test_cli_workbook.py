@@ -1,0 +1,86 @@
+"""`csdesk import book.xlsx` and `csdesk export book.xlsx`: sheets, the sheet's own row
+numbers, dry run, --skip-invalid, the error file, and typed, guarded, private exports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+from sqlalchemy import select
+
+from csdesk.config import resolve_database
+from csdesk.db import Database
+from csdesk.models import Account, Subscription
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "csdesk", *args], capture_output=True,
+                          text=True, env=dict(os.environ), timeout=120)
+
+
+def accounts_book(path: Path) -> Path:
+    """A workbook as a CSM gets it: a cover sheet, then a titled table with problems."""
+    wb = openpyxl.Workbook()
+    wb.active.title = "Cover"
+    wb.active["A1"] = "Q3 accounts"
+    ws = wb.create_sheet("Customers")
+    ws["A1"] = "Customer list"
+    ws.append([])
+    ws.append(["Account ID", "Account Name", "ARR", "Renewal Date"])
+    ws.append(["A-1", "Acme", 1200.5, 45292])  # a date serial, as a number
+    ws["D4"].number_format = "0"
+    ws.append(["A-2", None, 99, date(2024, 5, 1)])  # row 5: no name
+    ws.append(["A-3", "Globex", "lots", date(2024, 6, 1)])  # row 6: not money
+    ws.append(["A-4", "Initech", 10, date(2024, 7, 1)])
+    wb.save(path)
+    return path
+
+
+def test_import_a_sheet_with_the_sheets_row_numbers(tmp_path: Path) -> None:
+    src = accounts_book(tmp_path / "accounts.xlsx")
+    book = str(tmp_path / "b.sqlite")
+    errors = tmp_path / "errors.csv"
+    dry = run("import", str(src), "--sheet", "Customers", "--entity", "accounts",
+              "--dry-run", "--json", "--errors", str(errors), "--db", book)
+    assert dry.returncode == 1, dry.stderr
+    out = json.loads(dry.stdout)
+    assert out["sheet"] == "Customers" and out["file"] == str(src)
+    assert [(e["row"], e["column"]) for e in out["errors"]] == [(5, "Account Name"), (6, "ARR")]
+    assert (out["inserted"], out["written"]) == (2, False)
+    lines = errors.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0].endswith("csdesk_row,csdesk_errors")
+    assert [line.split(",")[-2] for line in lines[1:]] == ["5", "6"]
+
+    done = run("import", str(src), "--sheet", "customers", "--skip-invalid", "--db", book)
+    assert done.returncode == 0, done.stderr
+    assert "sheet 'Customers'" in done.stdout
+    assert "header on row 3; rows 1–2 are a title" in done.stdout
+    with Database.open(resolve_database(Path(book))) as db, db.read() as s:
+        got = {a.external_id: a.name for a in s.scalars(select(Account))}
+        renewals = {sub.account.external_id: sub.end_date
+                    for sub in s.scalars(select(Subscription))}
+    assert got == {"A-1": "Acme", "A-4": "Initech"}
+    assert renewals["A-1"] == date(2024, 1, 1)  # the serial read as a date
+
+
+def test_sheet_usage_errors(tmp_path: Path) -> None:
+    src = accounts_book(tmp_path / "accounts.xlsx")
+    book = str(tmp_path / "b.sqlite")
+    unknown = run("import", str(src), "--sheet", "Nope", "--db", book)
+    assert unknown.returncode == 2
+    assert "'Cover', 'Customers'" in unknown.stderr and "Traceback" not in unknown.stderr
+    csv_file = tmp_path / "a.csv"
+    csv_file.write_text("external_id,name\nA-1,Acme\n", encoding="utf-8")
+    on_csv = run("import", str(csv_file), "--sheet", "x", "--db", book)
+    assert on_csv.returncode == 2 and "--sheet is for a workbook" in on_csv.stderr
+    bad = tmp_path / "broken.xlsx"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    broken = run("import", str(bad), "--entity", "accounts", "--db", book)
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert "cannot be read as an Excel workbook" in broken.stderr
+    assert broken.stderr.count("\n") == 1
