@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 import openpyxl
+from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from csdesk.config import resolve_database
+from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database
 from csdesk.models import Account, Subscription
 
@@ -84,3 +86,32 @@ def test_sheet_usage_errors(tmp_path: Path) -> None:
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert "cannot be read as an Excel workbook" in broken.stderr
     assert broken.stderr.count("\n") == 1
+
+
+def test_export_a_workbook_and_import_it_whole(demo_location: DatabaseLocation,
+                                               tmp_path: Path) -> None:
+    out = tmp_path / "book.xlsx"
+    done = run("export", str(out), "--db", str(demo_location.path))
+    assert done.returncode == 0, done.stderr
+    assert "accounts" in done.stdout and "usage" in done.stdout
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    before = out.read_bytes()
+    again = run("export", str(out), "--db", str(demo_location.path))
+    assert again.returncode == 1 and "--overwrite" in again.stderr
+    assert out.read_bytes() == before
+    one = run("export", str(out), "--entity", "accounts", "--overwrite",
+              "--db", str(demo_location.path))
+    assert one.returncode == 0 and "accounts" in one.stdout
+    assert CalamineWorkbook.from_path(str(out)).sheet_names == ["accounts"]
+    # the folder export is unchanged
+    folder = run("export", str(tmp_path / "csv"), "--db", str(demo_location.path))
+    assert folder.returncode == 0 and (tmp_path / "csv" / "accounts.csv").exists()
+
+    whole = tmp_path / "whole.xlsx"
+    assert run("export", str(whole), "--db", str(demo_location.path)).returncode == 0
+    imported = run("import", str(whole), "--json", "--db", str(tmp_path / "new.sqlite"))
+    assert imported.returncode == 0, imported.stderr
+    files = json.loads(imported.stdout)
+    assert files["written"] is True
+    assert [f["sheet"] for f in files["files"]][:3] == ["accounts", "contacts",
+                                                         "subscriptions"]
