@@ -127,9 +127,7 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
+        return _float_text(value)
     if isinstance(value, int):
         return str(value)
     if isinstance(value, datetime):
@@ -141,6 +139,21 @@ def cell_text(value: Any) -> str:
     if isinstance(value, timedelta):
         return str(value)
     return str(value)
+
+
+def _float_text(value: float) -> str:
+    if value.is_integer() and -1e15 < value < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+def _same(value: str) -> str:
+    return value
+
+
+# The converters of the common cell types, looked up by type: a sheet of 100,000 rows is
+# 700,000 cells, where one call less per cell is a tenth of a second.
+_FAST: dict[type, Any] = {str: _same, float: _float_text, date: date.isoformat}
 
 
 def _text_like(value: Any) -> bool:
@@ -269,8 +282,9 @@ def write_csv(rows: Sequence[Sequence[Any]], header: Header, target: Path) -> No
         fh.write("\n" * (header.first_row - 1))
         writerow(header.names)
         fh.write("\n" * (header.last_row - header.first_row))
+        text = _FAST.get
         for row in rows[header.last_row:]:
-            cells = [cell_text(v) for v in row[c0:]]
+            cells = [text(v.__class__, cell_text)(v) for v in row[c0:]]
             while len(cells) > width and not cells[-1]:
                 cells.pop()
             if any(cells):
