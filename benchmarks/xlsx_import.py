@@ -19,25 +19,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import xlsxwriter
+from _book import bare_accounts
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.db.bulk import bulk_insert
-from csdesk.models import Account
 from csdesk.services.sync.importer import ImportRequest, run_import
 
 HEADER = ["account_external_id", "date", "active_users", "licensed_seats", "key_events",
           "features_used", "logins"]
-
-
-def _book(path: Path, accounts: int) -> None:
-    with Database.open(resolve_database(path)) as db, db.write() as s:
-        now = "2026-01-01 00:00:00"
-        bulk_insert(s, Account.__table__,
-                    ["external_id", "name", "segment", "engagement_model", "lifecycle_stage",
-                     "status", "custom_fields", "version", "created_at", "updated_at"],
-                    [(f"ACC-{i:06d}", f"Account {i}", "smb", "tech_touch", "adoption",
-                      "active", "{}", 1, now, now) for i in range(accounts)])
 
 
 def _rows(rows: int, accounts: int) -> list[tuple[str, date, int, int, int, int, int]]:
@@ -82,7 +71,7 @@ def main() -> int:
     book.close()
 
     for name in ("csv", "xlsx"):
-        _book(work / f"{name}.sqlite", args.accounts)
+        bare_accounts(work / f"{name}.sqlite", args.accounts)
     csv_s, csv_rows = _timed(work / "csv.sqlite", csv_path)
     xlsx_s, xlsx_rows = _timed(work / "xlsx.sqlite", xlsx_path)
     assert csv_rows == xlsx_rows == args.rows
