@@ -11,13 +11,13 @@ import sys
 from datetime import date
 from pathlib import Path
 
-import openpyxl
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from csdesk.config import DatabaseLocation, resolve_database
 from csdesk.db import Database
 from csdesk.models import Account, Subscription
+from tests.workbooks import titled_workbook
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -27,18 +27,14 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 
 def accounts_book(path: Path) -> Path:
     """A workbook as a CSM gets it: a cover sheet, then a titled table with problems."""
-    wb = openpyxl.Workbook()
-    wb.active.title = "Cover"
-    wb.active["A1"] = "Q3 accounts"
-    ws = wb.create_sheet("Customers")
-    ws["A1"] = "Customer list"
-    ws.append([])
-    ws.append(["Account ID", "Account Name", "ARR", "Renewal Date"])
-    ws.append(["A-1", "Acme", 1200.5, 45292])  # a date serial, as a number
-    ws["D4"].number_format = "0"
-    ws.append(["A-2", None, 99, date(2024, 5, 1)])  # row 5: no name
-    ws.append(["A-3", "Globex", "lots", date(2024, 6, 1)])  # row 6: not money
-    ws.append(["A-4", "Initech", 10, date(2024, 7, 1)])
+    wb = titled_workbook(
+        path, cover=("Cover", "Q3 accounts"), sheet="Customers", title="Customer list",
+        header=["Account ID", "Account Name", "ARR", "Renewal Date"],
+        rows=[["A-1", "Acme", 1200.5, 45292],  # a date serial, as a number
+              ["A-2", None, 99, date(2024, 5, 1)],  # row 5: no name
+              ["A-3", "Globex", "lots", date(2024, 6, 1)],  # row 6: not money
+              ["A-4", "Initech", 10, date(2024, 7, 1)]])
+    wb["Customers"]["D4"].number_format = "0"
     wb.save(path)
     return path
 

@@ -293,11 +293,15 @@ def write_csv(rows: Sequence[Sequence[Any]], header: Header, target: Path) -> No
                 writerow(empty)
 
 
-@contextmanager
-def sheet_as_csv(path: Path, sheet: str | None = None, *,
-                 entity: str | None = None) -> Iterator[Converted]:
-    """A sheet as a temporary CSV in a private (0700) folder, removed when the block ends,
-    whether it ends well or not."""
+def sheet_note(sheet: str, header: Header) -> str:
+    """What the import says about where it found the table."""
+    return f"sheet {sheet!r}: {header.describe()}"
+
+
+def open_sheet(path: Path, sheet: str | None = None, *,
+               entity: str | None = None) -> Converted:
+    """A sheet as a temporary CSV in a private (0700) folder of its own; the caller removes
+    it with :func:`close_sheet` (or uses :func:`sheet_as_csv`)."""
     path = Path(path)
     chosen, rows, merged = read_sheet(path, sheet, entity=entity)
     header = detect_header(rows, merged)
@@ -308,7 +312,25 @@ def sheet_as_csv(path: Path, sheet: str | None = None, *,
         write_csv(rows, header, target)
         del rows
         info = inspect_csv(target, encoding="utf-8", delimiter=",")
-        notes = [f"sheet {chosen!r}: {header.describe()}", *info.notes]
-        yield Converted(replace(info, notes=notes, source=path, sheet=chosen), header)
-    finally:
+        notes = [sheet_note(chosen, header), *info.notes]
+        return Converted(replace(info, notes=notes, source=path, sheet=chosen), header)
+    except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def close_sheet(converted: Converted) -> None:
+    """Remove the temporary CSV of :func:`open_sheet` and its folder."""
+    shutil.rmtree(converted.info.path.parent, ignore_errors=True)
+
+
+@contextmanager
+def sheet_as_csv(path: Path, sheet: str | None = None, *,
+                 entity: str | None = None) -> Iterator[Converted]:
+    """A sheet as a temporary CSV in a private (0700) folder, removed when the block ends,
+    whether it ends well or not."""
+    converted = open_sheet(path, sheet, entity=entity)
+    try:
+        yield converted
+    finally:
+        close_sheet(converted)

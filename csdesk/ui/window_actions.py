@@ -46,7 +46,7 @@ class WindowActions(QMainWindow):
                 action.setEnabled(not self.db.readonly)
             return action
 
-        self.act_import = act("&Import CSV…", lambda: self.import_csv(), "Ctrl+I", True)
+        self.act_import = act("&Import CSV or Excel…", lambda: self.import_csv(), "Ctrl+I", True)
         self.act_export = act("&Export book…", lambda: self.export_book())
         self.act_export_excel = act("Export book for E&xcel…",
                                     lambda: self.export_book(excel=True))
