@@ -71,6 +71,9 @@ class _Styles:
         self.datetime = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
         self.percent = book.add_format({"num_format": "0.0%"})
         self.int = book.add_format({"num_format": "0"})
+        # Excel shows a boolean cell as TRUE/FALSE whatever its format; LibreOffice shows 1/0
+        # unless the format says otherwise.
+        self.bool = book.add_format({"num_format": '"TRUE";"TRUE";"FALSE"'})
         self._money: dict[str, Any] = {}
 
     def money(self, currency: str | None) -> Any:
@@ -171,7 +174,7 @@ def _cell_writer(ws: Any, kind: str, styles: _Styles, currency_at: int | None) -
             text(r, c, value, _row)
 
     def boolean(r: int, c: int, value: Any, _row: Sequence[Any]) -> None:
-        ws.write_boolean(r, c, bool(value))
+        ws.write_boolean(r, c, bool(value), styles.bool)
 
     return {"money": money, "int": number, "float": number, "percent": percent,
             "date": when, "bool": boolean}.get(kind, text)
