@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
@@ -98,10 +99,17 @@ def test_missing_key_column_is_explained_on_the_mapping_page(qtbot, db: Database
     assert mapping.isComplete() and mapping.problem.text() == ""
 
 
-def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # type: ignore[no-untyped-def]
-                                                        tmp_path: Path) -> None:
-    path = tmp_path / "drop.csv"
-    path.write_text(CSV, encoding="utf-8")
+@pytest.mark.parametrize("name", ["drop.csv", "drop.xlsx"])
+def test_dropping_a_file_on_the_window_opens_the_wizard(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path, name: str) -> None:
+    from tests.workbooks import titled_workbook
+
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        titled_workbook(path, cover=("Cover", "-"), sheet="accounts", title="Accounts",
+                        header=["external_id", "name"], rows=[["A-1", "Acme"]])
+    else:
+        path.write_text(CSV, encoding="utf-8")
     window = MainWindow(db)
     qtbot.addWidget(window)
     window.show()
@@ -113,6 +121,7 @@ def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # t
     wizards = window.findChildren(ImportWizard)
     assert len(wizards) == 1
     assert wizards[0].file_page.path_edit.text() == str(path)
+    qtbot.waitUntil(lambda: wizards[0].file_page._loading is None, timeout=30_000)
 
 
 def test_a_hubspot_export_with_two_unmapped_stages_imports_its_valid_rows_on_request(  # type: ignore[no-untyped-def]
