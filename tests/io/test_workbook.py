@@ -135,8 +135,22 @@ def test_an_unreadable_workbook_is_one_plain_error(tmp_path: Path, content: byte
     assert "bad.xlsx" in str(caught.value) and "\n" not in str(caught.value)
 
 
+def test_a_password_protected_workbook_is_one_plain_error(tmp_path: Path) -> None:
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain = titled_book(tmp_path / "plain.xlsx")
+    locked = tmp_path / "locked.xlsx"
+    with open(plain, "rb") as fh, open(locked, "wb") as out:
+        OOXMLFile(fh).encrypt("secret", out)
+    with pytest.raises(CsvReadError, match=r"locked\.xlsx is password-protected"):
+        workbook.list_sheets(locked)
+    with pytest.raises(CsvReadError, match="password-protected"), \
+            workbook.sheet_as_csv(locked):
+        pass
+
+
 def test_an_old_xls_workbook_is_read(tmp_path: Path) -> None:
-    xlwt = pytest.importorskip("xlwt")
+    import xlwt
     path = tmp_path / "old.xls"
     book = xlwt.Workbook()
     sheet = book.add_sheet("accounts")
