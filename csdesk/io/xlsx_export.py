@@ -14,6 +14,7 @@ whole and private (0600) or not at all.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -58,8 +59,13 @@ def write_workbook(fh: IO[bytes], sheets: Iterable[SheetData],
         styles = _Styles(book, symbols or {})
         for sheet in sheets:
             counts[sheet.name] = _write_sheet(book, sheet, styles)
-    finally:
-        book.close()
+    except BaseException:
+        # The caller discards the file; closing only releases XlsxWriter's temporary files,
+        # and a second failure there must not hide the first (a Cancel, a full disk).
+        with contextlib.suppress(Exception):
+            book.close()
+        raise
+    book.close()
     return counts
 
 

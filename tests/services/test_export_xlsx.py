@@ -16,7 +16,9 @@ from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.errors import FileWriteError, ReplaceRefused
 from csdesk.io import entities
+from csdesk.io.xlsx_export import SheetTooLarge
 from csdesk.models import Account
+from csdesk.progress import Cancelled
 from csdesk.services.book.info import book_info
 from csdesk.services.demo.generate import generate_demo
 from csdesk.services.sync import export as export_service
@@ -134,3 +136,19 @@ def test_refuses_to_overwrite_and_keeps_the_old_file_on_failure(
     export_workbook(small_book, path, overwrite=True)
     assert zipfile.is_zipfile(path) and stat.S_IMODE(path.stat().st_mode) == 0o600
     small_book.close()
+
+
+def test_cancel_and_a_cell_too_long_for_excel_keep_the_old_file(db: Database,
+                                                                tmp_path: Path) -> None:
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"the previous workbook")
+    with pytest.raises(Cancelled):
+        export_workbook(db, path, overwrite=True, cancel=lambda: True)
+    with db.write() as s:
+        s.add(Account(external_id="X1", name="Long", segment="smb",
+                      engagement_model="tech_touch", custom_fields={"note": "x" * 40_000}))
+    with pytest.raises(SheetTooLarge, match="more than an Excel cell's 32,767") as caught:
+        export_workbook(db, path, overwrite=True)
+    assert "\n" not in str(caught.value)
+    assert path.read_bytes() == b"the previous workbook"
+    assert [n for n in os.listdir(tmp_path) if "xlsx" in n] == ["book.xlsx"]
