@@ -11,6 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
@@ -111,3 +112,23 @@ def test_export_a_workbook_and_import_it_whole(demo_location: DatabaseLocation,
     assert files["written"] is True
     assert [f["sheet"] for f in files["files"]][:3] == ["accounts", "contacts",
                                                          "subscriptions"]
+
+
+def test_a_workbooks_numbers_are_read_with_a_point(tmp_path: Path) -> None:
+    """1.234 in a number cell is one and a bit, never a question about the decimal mark."""
+    book = str(tmp_path / "b.sqlite")
+    accounts = tmp_path / "a.csv"
+    accounts.write_text("external_id,name\nA-1,Acme\n", encoding="utf-8")
+    assert run("import", str(accounts), "--entity", "accounts", "--db", book).returncode == 0
+    src = tmp_path / "events.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "feature_events"
+    wb.active.append(["account_external_id", "date", "feature", "usage_count",
+                      "duration_seconds"])
+    wb.active.append(["A-1", date(2026, 1, 5), "reports", 3, 1.234])
+    wb.save(src)
+    done = run("import", str(src), "--json", "--db", book)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["inserted"], out["decimal"], out["decimal_how"]) == \
+        (1, ".", "a workbook's numbers")

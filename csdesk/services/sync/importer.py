@@ -430,6 +430,10 @@ def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapp
                 rep: Reporter) -> None:
     opts = ParseOptions(date_format=request.date_format, decimal=request.decimal,
                         excel_serials=info.source is not None)
+    if info.source is not None and request.decimal is None:
+        # A workbook's number cells come out written with a point (1.234 is one and a bit),
+        # whatever the locale they were typed in: nothing to detect or ask.
+        opts.decimal, opts.decimal_how = ".", "a workbook's numbers"
     try:
         _import_rows(session, info, spec, mapping, key, opts, result, rep)
     finally:
