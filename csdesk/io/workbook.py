@@ -14,7 +14,6 @@ sub-headers) is joined into one ("Contract Start", "Contract ARR").
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -24,8 +23,9 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from csdesk.errors import CsvReadError, ImportUsageError
+from csdesk.errors import CsvReadError, FileWriteError, ImportUsageError
 from csdesk.io.reader import CsvInfo, inspect_csv
+from csdesk.safefile import describe_os_error
 
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 HEADER_SCAN_ROWS = 30  # rows looked at for the header
@@ -305,17 +305,23 @@ def open_sheet(path: Path, sheet: str | None = None, *,
     path = Path(path)
     chosen, rows, merged = read_sheet(path, sheet, entity=entity)
     header = detect_header(rows, merged)
-    folder = Path(tempfile.mkdtemp(prefix="csdesk-sheet-"))
+    folder: Path | None = None
     try:
-        os.chmod(folder, 0o700)
+        folder = Path(tempfile.mkdtemp(prefix="csdesk-sheet-"))  # 0700, only ours
         target = folder / "sheet.csv"
         write_csv(rows, header, target)
         del rows
         info = inspect_csv(target, encoding="utf-8", delimiter=",")
         notes = [sheet_note(chosen, header), *info.notes]
         return Converted(replace(info, notes=notes, source=path, sheet=chosen), header)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+    except BaseException as exc:
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(exc, OSError):  # a full temporary folder, most likely
+            where = folder or Path(tempfile.gettempdir())
+            raise FileWriteError(f"sheet {chosen!r} of {path.name} could not be read: "
+                                 f"{describe_os_error(exc, where)}; nothing was changed"
+                                 ) from exc
         raise
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import xlsxwriter
 
-from csdesk.errors import CsvReadError, ImportUsageError
+from csdesk.errors import CsvReadError, FileWriteError, ImportUsageError
 from csdesk.io import workbook
 from csdesk.io.reader import iter_chunks
 from csdesk.io.values import excel_serial_dates
@@ -160,3 +160,24 @@ def test_an_old_xls_workbook_is_read(tmp_path: Path) -> None:
     book.save(str(path))
     with workbook.sheet_as_csv(path) as converted:
         assert next(iter_chunks(converted.info)).records == [["A-1", "Acme", "12"]]
+
+
+def test_a_full_temporary_folder_is_one_plain_line(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    path = titled_book(tmp_path / "b.xlsx")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+
+    def full(*_args: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(workbook, "write_csv", full)
+    with pytest.raises(FileWriteError, match="the disk is full") as caught, \
+            workbook.sheet_as_csv(path, "Accounts"):
+        pass
+    assert "sheet 'Accounts' of b.xlsx" in str(caught.value)
+    assert list(temp.iterdir()) == []  # the temporary folder went with it
