@@ -62,6 +62,7 @@ sample-report: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/usage_import.py
+	$(BIN)/python benchmarks/xlsx_import.py
 	$(BIN)/python benchmarks/demo_generation.py
 	$(BIN)/python benchmarks/health_recompute.py
 	$(BIN)/python benchmarks/renewals_pipeline.py

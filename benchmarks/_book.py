@@ -13,9 +13,22 @@ from pathlib import Path
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
+from csdesk.db.bulk import bulk_insert
+from csdesk.models import Account
 from csdesk.services.demo.generate import generate_demo
 
 AS_OF = date(2026, 11, 22)
+
+
+def bare_accounts(book: Path | str, accounts: int) -> None:
+    """``accounts`` accounts ACC-000000, ACC-000001, … and nothing else, for an import."""
+    with Database.open(resolve_database(book)) as db, db.write() as s:
+        now = "2026-01-01 00:00:00"
+        bulk_insert(s, Account.__table__,
+                    ["external_id", "name", "segment", "engagement_model", "lifecycle_stage",
+                     "status", "custom_fields", "version", "created_at", "updated_at"],
+                    [(f"ACC-{i:06d}", f"Account {i}", "smb", "tech_touch", "adoption",
+                      "active", "{}", 1, now, now) for i in range(accounts)])
 
 
 def book_arguments(description: str) -> argparse.Namespace:

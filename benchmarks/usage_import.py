@@ -28,12 +28,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from _book import bare_accounts
 from sqlalchemy.engine import make_url
 
 from csdesk.config import resolve_database
 from csdesk.db import Database
-from csdesk.db.bulk import bulk_insert
-from csdesk.models import Account
 from csdesk.services.sync.importer import ImportRequest, run_import
 
 FLOOR_SCHEMA = """
@@ -59,13 +58,7 @@ def main() -> int:
     book: Path | str = work / "book.sqlite"
     if args.postgres:
         book = _new_server_database(args.postgres)
-    with Database.open(resolve_database(book)) as db, db.write() as s:
-        now = "2026-01-01 00:00:00"
-        bulk_insert(s, Account.__table__,
-                    ["external_id", "name", "segment", "engagement_model", "lifecycle_stage",
-                     "status", "custom_fields", "version", "created_at", "updated_at"],
-                    [(f"ACC-{i:06d}", f"Account {i}", "smb", "tech_touch", "adoption",
-                      "active", "{}", 1, now, now) for i in range(args.accounts)])
+    bare_accounts(book, args.accounts)
     weeks = -(-args.rows // args.accounts)
     path = work / "usage.csv"
     start = date(2025, 1, 6)

@@ -13,14 +13,17 @@ from typing import Any
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, CsvReadError, ImportUsageError
+from csdesk.io import workbook
 from csdesk.io.mapping import CUSTOM, IGNORE, confidence
 from csdesk.io.validate import Issue
 from csdesk.services.formatting import counted
 from csdesk.services.sync.importer import (
     CancelledTooLate,
     ImportRequest,
+    book_sheets,
     run_folder_import,
     run_import,
+    run_workbook_import,
     write_error_report,
 )
 from csdesk.services.sync.results import ImportResult
@@ -93,16 +96,26 @@ def run_import_command(args: argparse.Namespace, location: DatabaseLocation) -> 
 
 def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
          ctrl_c: _CtrlC) -> int:
+    is_book = workbook.is_workbook(path)
+    if args.sheet is not None and not is_book:
+        raise ImportUsageError(f"--sheet is for a workbook (.xlsx, .xlsm, .xls); {path.name} "
+                               "is not one")
+    if is_book and (args.encoding or args.delimiter):
+        raise ImportUsageError("--encoding and --delimiter are for a CSV file; a workbook's "
+                               "cells are read as they are")
+    one_file = bool(args.entity or args.map or args.map_value or args.mapping)
     with Database.open(location) as db:
         try:
-            if path.is_dir():
-                if args.entity or args.map or args.map_value or args.mapping:
+            whole_book = is_book and not one_file and args.sheet is None and \
+                bool(book_sheets(path))
+            if path.is_dir() or whole_book:
+                if one_file:
                     raise ImportUsageError("a folder import takes csdesk's own export files; "
                                            "--entity, --map, --map-value and --mapping are "
                                            "for one file")
-                results = run_folder_import(db, path, dry_run=args.dry_run,
-                                            date_format=args.date_format, progress=_progress,
-                                            cancel=ctrl_c)
+                book = run_workbook_import if whole_book else run_folder_import
+                results = book(db, path, dry_run=args.dry_run, date_format=args.date_format,
+                               progress=_progress, cancel=ctrl_c)
             else:
                 request = ImportRequest(
                     path=path, entity=args.entity, profile=args.profile,
@@ -111,7 +124,8 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
                     date_format=args.date_format, encoding=args.encoding,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
                     save_mapping=args.save_mapping, skip_invalid=args.skip_invalid,
-                    as_of=args.as_of, measure=args.measure)
+                    as_of=args.as_of, measure=args.measure,
+                    sheet=args.sheet)
                 results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
         except CsvReadError as exc:
             return _unreadable(args, path, exc)
@@ -155,8 +169,8 @@ def _print(r: ImportResult) -> None:
     delim = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}.get(r.delimiter,
                                                                            r.delimiter)
     profile = f" ({r.profile} profile)" if r.profile else ""
-    print(f"{r.source} → {r.entity}{profile}: {r.encoding}, {delim}-separated, key "
-          f"{'+'.join(r.key)}")
+    read_as = f"sheet {r.sheet!r}" if r.sheet else f"{r.encoding}, {delim}-separated"
+    print(f"{r.source} → {r.entity}{profile}: {read_as}, key {'+'.join(r.key)}")
     print(f"  decimal mark: {r.decimal_text}")
     for note in r.notes:
         print(f"  note: {note}")

@@ -120,11 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.io.mapping import PROFILES
 
     imp = sub.add_parser(
-        "import", parents=[common], help="import a CSV file (or a whole-book export folder)",
-        description="Import a CSV export. Exit status: 0 imported (or nothing to change; "
-                    "with --skip-invalid, the valid rows), 1 rows in error and nothing "
-                    "written, 2 usage error.")
-    imp.add_argument("file", type=Path, help="a CSV file, or a folder from csdesk export")
+        "import", parents=[common],
+        help="import a CSV file or an Excel workbook (or a whole-book export)",
+        description="Import a CSV export or an Excel workbook (.xlsx, .xlsm, .xls). Exit "
+                    "status: 0 imported (or nothing to change; with --skip-invalid, the "
+                    "valid rows), 1 rows in error and nothing written, 2 usage error.")
+    imp.add_argument("file", type=Path, help="a CSV file, an Excel workbook, or a folder or "
+                                             "workbook from csdesk export")
+    imp.add_argument("--sheet", metavar="NAME",
+                     help="a workbook's sheet (default: the one named after --entity, or the "
+                          "first that holds anything)")
     imp.add_argument("--entity", choices=list(ENTITIES),
                      help="what the file holds (optional for csdesk's own exports)")
     imp.add_argument("--profile", choices=list(PROFILES), help="the CRM the file comes from")
@@ -173,14 +178,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_commands(sub, common, _date)
 
     exp = sub.add_parser("export", parents=[common],
-                         help="export the book (or one entity) to CSV")
-    exp.add_argument("target", type=Path, help="a folder, a .zip, or with --entity a .csv")
+                         help="export the book (or one entity) to CSV or an Excel workbook")
+    exp.add_argument("target", type=Path, help="a folder, a .zip, an .xlsx workbook (a sheet "
+                                               "per entity), or with --entity a .csv")
     exp.add_argument("--entity", choices=list(ENTITIES), help="export only this entity")
     exp.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     exp.add_argument("--profile", choices=("salesforce", "hubspot"),
                      help="column names the CRM re-imports (with --entity)")
     exp.add_argument("--overwrite", action="store_true",
-                     help="with --entity: replace an existing .csv file csdesk did not write")
+                     help="replace an existing .xlsx, or with --entity an existing .csv file "
+                          "csdesk did not write")
     return parser
 
 
@@ -336,11 +343,17 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from csdesk.db import Database
-    from csdesk.services.sync.export import export_book, export_entity
+    from csdesk.services.sync.export import export_book, export_entity, export_workbook
 
     location = _location(args)
     with Database.open(location, create=False, readonly_if_locked=True) as db:
-        if args.entity:
+        if args.target.suffix.lower() == ".xlsx":
+            if args.profile or args.excel:
+                raise UsageError("--profile and --excel are for CSV files; a workbook's "
+                                 "columns are csdesk's own")
+            done = export_workbook(db, args.target, entity=args.entity,
+                                   overwrite=args.overwrite)
+        elif args.entity:
             target = args.target
             if target.suffix.lower() == ".zip":
                 raise UsageError("one entity is exported to a .csv file or into a folder; "

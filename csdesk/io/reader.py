@@ -54,6 +54,15 @@ class CsvInfo:
     size: int = 0
     skip: int = 0
     header_row: int = 1
+    # A workbook's sheet read through a temporary CSV (``io.workbook``): ``path`` is that
+    # CSV, ``source`` the workbook the user chose and ``sheet`` the sheet's name.
+    source: Path | None = None
+    sheet: str | None = None
+
+    @property
+    def shown(self) -> Path:
+        """The file the user chose (the workbook, for a sheet)."""
+        return self.source or self.path
 
     @property
     def delimiter_name(self) -> str:

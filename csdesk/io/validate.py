@@ -49,6 +49,9 @@ class ParseOptions:
     # How the decimal mark was settled: "given", "detected" (then kept for the rest of the
     # file), "per column" (the columns disagree), or None while no number needed one.
     decimal_how: str | None = None
+    # A workbook's sheet: a plain number in a date column is an Excel date serial (45292 is
+    # 2024-01-01). Never for a CSV, where 20240101 or 2024 mean something else.
+    excel_serials: bool = False
 
     def __post_init__(self) -> None:
         if self.decimal is not None and self.decimal_how is None:
@@ -211,6 +214,8 @@ def parse_field(spec: FieldSpec, text: pd.Series, opts: ParseOptions,
     if kind == "enum":
         return _enum_values(text, spec)
     if kind == "date":
+        if opts.excel_serials:
+            text = field_values.excel_serial_dates(text)
         fmt = opts.date_format or field_values.detect_date_format(text)
         if fmt is None:
             raise field_values.AmbiguousDates(field_values.ambiguous_examples(text, rows))

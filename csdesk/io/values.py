@@ -266,5 +266,28 @@ def parse_dates(text: pd.Series, fmt: str) -> Parsed:
     return Parsed(values, _mask(out, text), f"not a date ({fmt_label(fmt)})")
 
 
+# Excel's 1900 date system: serial 1 is 1900-01-01 and (for Lotus' phantom 1900-02-29)
+# day 0 of every serial after February 1900 is 1899-12-30. Only serials of 1950–2099 are
+# read as dates, so a year (2024) or a count in a date column stays an error.
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+EXCEL_SERIALS = (18_264, 73_050)  # 1950-01-01 … 2099-12-31
+_SERIAL = re.compile(r"^\d{5}(\.\d+)?$")
+
+
+def excel_serial_dates(text: pd.Series) -> pd.Series:
+    """Excel date serials (``45292``, ``45292.5``) as ISO dates; other text unchanged."""
+    hit = text.str.match(_SERIAL, na=False)
+    if not hit.any():
+        return text
+    days = pd.to_numeric(text[hit]).astype(float)
+    days = days[(days >= EXCEL_SERIALS[0]) & (days < EXCEL_SERIALS[1] + 1)]
+    if days.empty:
+        return text
+    out = text.copy()
+    out[days.index] = (_EXCEL_EPOCH + pd.to_timedelta(days.floordiv(1), unit="D")
+                       ).dt.strftime("%Y-%m-%d")
+    return out
+
+
 def fmt_label(fmt: str) -> str:
     return {"ymd": "year-month-day", "dmy": "day/month/year", "mdy": "month/day/year"}[fmt]

@@ -230,7 +230,8 @@ def to_long(info: CsvInfo, layout: WideLayout) -> LongFile:
                     src_cols.append(i)
     # The encoding notes are the wide file's; its header notes were about a title row.
     kept = [n for n in info.notes if "encoding" in n or "cp1252" in n]
-    long_info = replace(inspect_csv(target, encoding="utf-8", delimiter=","), notes=kept)
+    long_info = replace(inspect_csv(target, encoding="utf-8", delimiter=","), notes=kept,
+                        source=info.source, sheet=info.sheet)
     result = LongFile(long_info, info, layout, np.array(src_rows, dtype=np.int64),
                       np.array(src_cols, dtype=np.int32), len(src_rows), rows, totals)
     first, last = layout.dates[0][2], layout.dates[-1][2]

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
-from csdesk.io import entities, wide
+from csdesk.io import entities, wide, workbook
 from csdesk.io.mapping import CUSTOM, IGNORE, KEEP_CUSTOM, LEAVE_OUT, PROFILES, confidence
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
@@ -97,7 +97,11 @@ class ImportWizard(QWizard):
         self.runner = runner
         self.request = ImportRequest(path or Path())
         self.import_result: ImportResult | None = None
-        self.setWindowTitle("Import CSV")
+        # A workbook's chosen sheet, read into a temporary CSV (removed when it is replaced
+        # and when the wizard closes)
+        self.sheet: workbook.Converted | None = None
+        self.finished.connect(lambda _code: self.close_sheet())
+        self.setWindowTitle("Import CSV or Excel")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.resize(980, 640)
@@ -110,6 +114,14 @@ class ImportWizard(QWizard):
         if path is not None:
             self.file_page.path_edit.setText(str(path))
 
+    def use_sheet(self, converted: workbook.Converted | None) -> None:
+        if self.sheet is not None and self.sheet is not converted:
+            workbook.close_sheet(self.sheet)
+        self.sheet = converted
+
+    def close_sheet(self) -> None:
+        self.use_sheet(None)
+
 
 class FilePage(QWizardPage):
     """Which file, what it holds, and how to read it (each detected, each overridable)."""
@@ -121,7 +133,7 @@ class FilePage(QWizardPage):
         self.setSubTitle("csdesk detects how the file is written; change anything it got wrong.")
         self.path_edit = QLineEdit()
         self.path_edit.setPlaceholderText("A CSV export from your CRM or product analytics")
-        self.path_edit.textChanged.connect(self._inspect)
+        self.path_edit.textChanged.connect(self._path_changed)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -139,18 +151,25 @@ class FilePage(QWizardPage):
                                ("1.234,50 (comma)", ",")])
         for box in (self.entity, self.profile, self.encoding, self.delimiter):
             box.currentIndexChanged.connect(self._inspect)
+        # A workbook's sheets, each with its rows; choosing one reads it (in the background)
+        self.sheet = QComboBox()
+        self.sheet.currentIndexChanged.connect(self._sheet_chosen)
+        self._loading: TaskHandle | None = None
 
         self.detected = QLabel()
         self.detected.setWordWrap(True)
         self.detected.setTextFormat(Qt.TextFormat.PlainText)
         form = QFormLayout()
         form.addRow("File", row)
+        form.addRow("Sheet", self.sheet)
         form.addRow("It holds", self.entity)
         form.addRow("Exported from", self.profile)
         form.addRow("Encoding", self.encoding)
         form.addRow("Delimiter", self.delimiter)
         form.addRow("Dates", self.date_format)
         form.addRow("Decimal mark", self.decimal)
+        self.form = form
+        form.setRowVisible(self.sheet, False)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
         layout.addSpacing(8)
@@ -158,24 +177,98 @@ class FilePage(QWizardPage):
         layout.addStretch(1)
         self._ok = False
 
+    def _path(self) -> Path:
+        return Path(self.path_edit.text().strip()).expanduser()
+
+    def _is_workbook(self) -> bool:
+        return bool(self.path_edit.text().strip()) and workbook.is_workbook(self._path())
+
+    def _path_changed(self) -> None:
+        """A new file: a workbook's sheets are listed and the first one read in the
+        background (a sheet of 100,000 rows takes a second or two); a CSV is inspected."""
+        is_book = self._is_workbook()
+        self.form.setRowVisible(self.sheet, is_book)
+        self.encoding.setEnabled(not is_book)
+        self.delimiter.setEnabled(not is_book)
+        self.w.close_sheet()
+        self.sheet.blockSignals(True)
+        self.sheet.clear()
+        self.sheet.blockSignals(False)
+        if is_book:
+            self._load(None)
+        self._inspect()
+
+    def _sheet_chosen(self) -> None:
+        name = self.sheet.currentData()
+        if name is not None and (self.w.sheet is None or self.w.sheet.info.sheet != name):
+            self.w.close_sheet()
+            self._load(name)
+            self._inspect()
+
+    def _load(self, sheet: str | None) -> None:
+        path = self._path()
+        self._loading = self.w.runner.submit(
+            "Reading the workbook", _read_sheet, path, sheet, self.entity.currentData(),
+            with_sheets=sheet is None,
+            on_done=lambda result, p=path: self._loaded(p, result),
+            on_failed=lambda error, p=path: self._load_failed(p, error))
+
+    def _loaded(self, path: Path, result: tuple[list[workbook.SheetInfo] | None,
+                                                workbook.Converted]) -> None:
+        sheets, converted = result
+        if path != self._path() or not self._is_workbook():
+            workbook.close_sheet(converted)  # another file was chosen meanwhile
+            return
+        if sheets is not None:
+            self.sheet.blockSignals(True)
+            self.sheet.clear()
+            for s in sheets:
+                self.sheet.addItem(f"{s.name} ({counted(s.rows, 'row')})", s.name)
+            self.sheet.blockSignals(False)
+        elif self.sheet.currentData() != converted.info.sheet:
+            workbook.close_sheet(converted)  # another sheet was chosen meanwhile
+            return
+        self.sheet.blockSignals(True)
+        self.sheet.setCurrentIndex(max(0, self.sheet.findData(converted.info.sheet)))
+        self.sheet.blockSignals(False)
+        self._loading = None
+        self.w.use_sheet(converted)
+        self._inspect()
+
+    def _load_failed(self, path: Path, error: TaskError) -> None:
+        if path == self._path():
+            self._loading = None
+            self._ok = False
+            self.detected.setText(f"⚠ {error.message}")
+            self.completeChanged.emit()
+
     def _browse(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import CSV", str(Path.home()),
-                                              "CSV files (*.csv *.txt *.tsv);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import CSV or Excel", str(Path.home()),
+            "CSV files and Excel workbooks (*.csv *.txt *.tsv *.xlsx *.xlsm *.xls);;"
+            "All files (*)")
         if path:
             self.path_edit.setText(path)
 
     def build_request(self) -> ImportRequest:
+        sheet = self.w.sheet if self._is_workbook() else None
         return ImportRequest(
-            path=Path(self.path_edit.text().strip()).expanduser(),
-            entity=self.entity.currentData(), profile=self.profile.currentData(),
-            encoding=self.encoding.currentData(), delimiter=self.delimiter.currentData(),
-            date_format=self.date_format.currentData(), decimal=self.decimal.currentData())
+            path=self._path(), entity=self.entity.currentData(),
+            profile=self.profile.currentData(),
+            encoding=None if sheet else self.encoding.currentData(),
+            delimiter=None if sheet else self.delimiter.currentData(),
+            date_format=self.date_format.currentData(), decimal=self.decimal.currentData(),
+            sheet=sheet.info.sheet if sheet else None,
+            converted=sheet.info if sheet else None)
 
     def _inspect(self) -> None:
         self._ok = False
         text = self.path_edit.text().strip()
         if not text:
             self.detected.setText("")
+        elif self._is_workbook() and self.w.sheet is None:
+            self.detected.setText("Reading the workbook…" if self._loading is not None
+                                  else self.detected.text())
         else:
             request = self.build_request()
             guessed = None
@@ -192,14 +285,26 @@ class FilePage(QWizardPage):
                 self.detected.setText(f"⚠ {exc}")
             else:
                 self._ok = True
+                notes = list(info.notes)
+                exported = (f", {mapping.profile.title()} export." if mapping.profile
+                            else ".")
+                if self.w.sheet is not None and info.sheet is not None:
+                    header = self.w.sheet.header
+                    notes.remove(workbook.sheet_note(info.sheet, header))
+                    described = header.describe()
+                    export = (f", a {mapping.profile.title()} export" if mapping.profile
+                              else "")
+                    read = (f"Sheet {info.sheet!r}{export}. "
+                            f"{described[0].upper()}{described[1:]}.")
+                else:
+                    read = (f"Read as {info.encoding}, {info.delimiter_name}-separated"
+                            + exported)
                 lines = [f"{spec.label}: {len(info.header)} columns, key {'+'.join(key)}.",
-                         f"Read as {info.encoding}, {info.delimiter_name}-separated"
-                         + (f", {mapping.profile.title()} export." if mapping.profile
-                            else ".")]
+                         read]
                 if guessed:
                     lines.insert(0, f"This looks like {spec.label.lower()}; choose what it "
                                     "holds above if not.")
-                lines += [f"Note: {n}" for n in info.notes]
+                lines += [f"Note: {n}" for n in notes]
                 self.detected.setText("\n".join(lines))
         self.completeChanged.emit()
 
@@ -651,6 +756,13 @@ class ApplyPage(_RunPage):
 
 def _show(value: object) -> str:
     return "—" if value is None else str(value)
+
+
+def _read_sheet(path: Path, sheet: str | None, entity: str | None, *, with_sheets: bool,
+                ) -> tuple[list[workbook.SheetInfo] | None, workbook.Converted]:
+    """For the background: the workbook's sheets (when asked) and one sheet, read."""
+    sheets = workbook.list_sheets(path) if with_sheets else None
+    return sheets, workbook.open_sheet(path, sheet, entity=entity)
 
 
 def _run(db: Database, request: ImportRequest, *, progress: Any, cancel: Any) -> ImportResult:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.io.workbook import WORKBOOK_SUFFIXES
 from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
 from csdesk.services.health.metrics import quarterly
@@ -358,8 +359,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
     @staticmethod
     def _dropped_csv(mime: QMimeData) -> Path | None:
         for url in mime.urls():
-            if url.isLocalFile() and url.toLocalFile().lower().endswith((".csv", ".txt",
-                                                                           ".tsv")):
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(
+                    (".csv", ".txt", ".tsv", *WORKBOOK_SUFFIXES)):
                 return Path(url.toLocalFile())
         return None
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QToolBar,
+    QWidget,
 )
 
 from csdesk import __version__
@@ -46,10 +47,9 @@ class WindowActions(QMainWindow):
                 action.setEnabled(not self.db.readonly)
             return action
 
-        self.act_import = act("&Import CSV…", lambda: self.import_csv(), "Ctrl+I", True)
+        self.act_import = act("&Import CSV or Excel…", lambda: self.import_csv(), "Ctrl+I", True)
         self.act_export = act("&Export book…", lambda: self.export_book())
-        self.act_export_excel = act("Export book for E&xcel…",
-                                    lambda: self.export_book(excel=True))
+        self.act_export_excel = act("Export book for E&xcel…", lambda: self.export_for_excel())
         self.act_demo = act("Load &demo book", self.load_demo, writes=True)
         self.act_backup = act("&Back up now", self.backup_now, writes=True)
         self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -202,24 +202,47 @@ class WindowActions(QMainWindow):
             on_done=lambda _r: self.statusBar().showMessage(f"Exported the book to {target}",
                                                             10_000))
 
-    def export_accounts(self, ids: list[int], path: Path | None = None) -> None:
-        """The selected accounts, as csdesk's accounts CSV (re-imports as it is)."""
+    def export_for_excel(self, path: Path | None = None) -> None:
+        """The book as an Excel workbook (a sheet per entity, typed cells), or as CSV files
+        with a byte-order mark for Excel, zipped: the save dialog offers both."""
         if path is None:
-            chosen, _ = QFileDialog.getSaveFileName(self, "Export accounts",
-                                                    str(Path.home() / "accounts.csv"),
-                                                    "CSV files (*.csv)")
-            if not chosen:
+            path = _save_as(self, "Export the book for Excel", "csdesk-export",
+                            [(EXCEL_FILTER, ".xlsx"),
+                             ("CSV files for Excel, zipped (*.zip)", ".zip")])
+            if path is None:
                 return
-            path = Path(chosen)
-        from csdesk.services.sync.export import export_entity
+        from csdesk.services.sync import export
 
-        try:
-            result = export_entity(self.db, "accounts", path, account_ids=ids,
-                                   overwrite=True)  # the save dialog asked
+        if path.suffix.lower() == ".xlsx":  # the save dialog asked before replacing a file
+            fn, kwargs = export.export_workbook, {"overwrite": True}
+        else:
+            fn, kwargs = export.export_book, {"excel": True}
+        self.runner.run_with_dialog(
+            self, "Exporting the book", fn, self.db, path, **kwargs,
+            on_done=lambda _r: self.statusBar().showMessage(f"Exported the book to {path}",
+                                                            10_000))
+
+    def export_accounts(self, ids: list[int], path: Path | None = None) -> None:
+        """The selected accounts, as csdesk's accounts CSV (re-imports as it is) or as an
+        Excel workbook."""
+        if path is None:
+            path = _save_as(self, "Export accounts", "accounts",
+                            [("CSV files (*.csv)", ".csv"), (EXCEL_FILTER, ".xlsx")])
+            if path is None:
+                return
+        from csdesk.services.sync.export import export_entity, export_workbook
+
+        try:  # the save dialog asked before replacing a file
+            if path.suffix.lower() == ".xlsx":
+                rows = export_workbook(self.db, path, entity="accounts", account_ids=ids,
+                                       overwrite=True)[0].rows
+            else:
+                rows = export_entity(self.db, "accounts", path, account_ids=ids,
+                                     overwrite=True).rows
         except Exception as exc:  # an unwritable folder, a full disk
             QMessageBox.warning(self, "Export", f"The export failed: {exc}")
             return
-        self.statusBar().showMessage(f"Exported {result.rows} accounts to {path}", 10_000)
+        self.statusBar().showMessage(f"Exported {rows} accounts to {path}", 10_000)
 
     def change_owner(self, ids: list[int], owner: str | None = None) -> None:
         if not ids or self.db.readonly:
@@ -285,3 +308,22 @@ class WindowActions(QMainWindow):
         proc = subprocess.Popen([sys.executable, "-m", "csdesk", "gui"], env=env)
         self.statusBar().showMessage("Opening the team's book in a new window…", 10_000)
         return proc
+
+
+EXCEL_FILTER = "Excel workbook (*.xlsx)"
+
+
+def _save_as(parent: QWidget, title: str, name: str,
+             filters: list[tuple[str, str]]) -> Path | None:
+    """A save dialog offering ``filters`` (label, suffix); the chosen name gets the chosen
+    filter's suffix when it has none of them."""
+    chosen, picked = QFileDialog.getSaveFileName(
+        parent, title, str(Path.home() / (name + filters[0][1])),
+        ";;".join(label for label, _suffix in filters))
+    if not chosen:
+        return None
+    path = Path(chosen)
+    suffixes = [suffix for _label, suffix in filters]
+    if path.suffix.lower() not in suffixes:
+        path = path.with_name(path.name + dict(filters).get(picked, suffixes[0]))
+    return path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from sqlalchemy import select
@@ -98,10 +99,17 @@ def test_missing_key_column_is_explained_on_the_mapping_page(qtbot, db: Database
     assert mapping.isComplete() and mapping.problem.text() == ""
 
 
-def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # type: ignore[no-untyped-def]
-                                                        tmp_path: Path) -> None:
-    path = tmp_path / "drop.csv"
-    path.write_text(CSV, encoding="utf-8")
+@pytest.mark.parametrize("name", ["drop.csv", "drop.xlsx"])
+def test_dropping_a_file_on_the_window_opens_the_wizard(qtbot, db: Database,  # type: ignore[no-untyped-def]
+                                                        tmp_path: Path, name: str) -> None:
+    from tests.workbooks import titled_workbook
+
+    path = tmp_path / name
+    if name.endswith(".xlsx"):
+        titled_workbook(path, cover=("Cover", "-"), sheet="accounts", title="Accounts",
+                        header=["external_id", "name"], rows=[["A-1", "Acme"]])
+    else:
+        path.write_text(CSV, encoding="utf-8")
     window = MainWindow(db)
     qtbot.addWidget(window)
     window.show()
@@ -113,6 +121,7 @@ def test_dropping_a_csv_on_the_window_opens_the_wizard(qtbot, db: Database,  # t
     wizards = window.findChildren(ImportWizard)
     assert len(wizards) == 1
     assert wizards[0].file_page.path_edit.text() == str(path)
+    qtbot.waitUntil(lambda: wizards[0].file_page._loading is None, timeout=30_000)
 
 
 def test_a_hubspot_export_with_two_unmapped_stages_imports_its_valid_rows_on_request(  # type: ignore[no-untyped-def]
@@ -182,3 +191,50 @@ def test_the_mapping_page_lists_a_choice_columns_values_and_the_csm_maps_the_unk
         statuses = {a.external_id: a.status.value for a in s.scalars(select(Account))}
     assert statuses == {"101": "active", "102": "active", "103": "active", "104": "churned",
                         "105": "active"}
+
+
+def test_a_workbooks_sheet_is_picked_and_imported(qtbot, db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.workbooks import titled_workbook
+
+    path = tmp_path / "crm.xlsx"
+    titled_workbook(path, cover=("Read me", "Accounts are on the next sheet"),
+                    sheet="Companies", title="Companies, exported 2026-11-20",
+                    header=["Company ID", "Company name", "Customer since"],
+                    rows=[["C-1", "Acme", 44289],  # a date serial
+                          ["C-2", "@risk +1", None]])
+
+    wizard = _wizard(qtbot, db, path)
+    page = wizard.file_page
+    assert page.form.isRowVisible(page.sheet) and not page.encoding.isEnabled()
+    qtbot.waitUntil(lambda: wizard.sheet is not None, timeout=30_000)
+    assert "cannot tell what crm.xlsx holds" in page.detected.text()  # the cover sheet
+    assert [page.sheet.itemText(i) for i in range(page.sheet.count())] == \
+        ["Read me (1 row)", "Companies (5 rows)"]
+    assert page.sheet.currentData() == "Read me"  # the first with anything in it
+    first = wizard.sheet
+    assert first is not None and first.info.path.exists()
+
+    page.sheet.setCurrentIndex(page.sheet.findData("Companies"))
+    qtbot.waitUntil(lambda: "Header on row 3; rows 1–2 are a title" in page.detected.text(),
+                    timeout=30_000)
+    assert not first.info.path.exists()  # the other sheet's temporary CSV is gone
+    assert page.isComplete()
+    page.entity.setCurrentIndex(page.entity.findData("accounts"))
+    wizard.next()
+
+    mapping = wizard.mapping_page
+    assert mapping.combos["Company ID"].currentData() == "external_id"
+    assert "Acme" in mapping.table.item(1, 1).text()
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    assert wizard.preview_page.summary.text().startswith("2 new, 0 updated")
+    with qtbot.waitSignal(wizard.imported, timeout=30_000) as done:
+        wizard.next()
+    assert done.args[0].inserted == 2 and done.args[0].sheet == "Companies"
+    with db.read() as s:
+        accounts = {a.external_id: a for a in s.scalars(select(Account))}
+    assert accounts["C-1"].customer_since.isoformat() == "2021-04-03"
+    assert accounts["C-2"].name == "@risk +1"
+    temp = wizard.sheet.info.path
+    wizard.accept()
+    assert not temp.exists()  # removed when the wizard closes

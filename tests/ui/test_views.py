@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from csdesk.db import Database
@@ -124,6 +125,14 @@ def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # typ
     with open(out, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))
     assert len(rows) == 4 and rows[0][0] == "external_id"
+    workbook = tmp_path / "selection.xlsx"
+    window.export_accounts(ids, workbook)
+    cells = CalamineWorkbook.from_path(str(workbook)).get_sheet_by_name("accounts").to_python()
+    assert cells[0] == rows[0] and [r[0] for r in cells[1:]] == [r[0] for r in rows[1:]]
+    whole = tmp_path / "book.xlsx"
+    window.export_for_excel(whole)
+    qtbot.waitUntil(whole.exists, timeout=60_000)
+    assert "usage" in CalamineWorkbook.from_path(str(whole)).sheet_names
 
 
 def test_health_settings_apply_suggested_weights(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]

@@ -17,6 +17,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from sqlalchemy.orm import aliased
 from csdesk import __version__, clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, FileWriteError, ReplaceRefused
-from csdesk.io import entities
+from csdesk.io import entities, xlsx_export
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
 from csdesk.models import Account, Contact
@@ -42,6 +43,7 @@ from csdesk.safefile import (
     temp_name,
     write_text,
 )
+from csdesk.services.formatting import SYMBOLS
 from csdesk.services.sync.adapters import ADAPTERS
 
 # Fields that are inputs only: an account's contract lives in subscriptions.csv, and an
@@ -94,8 +96,18 @@ def _query(spec: entities.EntitySpec) -> tuple[Select[Any], list[entities.FieldS
     return stmt.order_by(table.c.id), fields, has_custom
 
 
-def _rows(db: Database, spec: entities.EntitySpec, account_ids: list[int] | None = None
-          ) -> tuple[list[str], Iterator[list[str]], list[str]]:
+def _raw(value: Any, _kind: str = "text") -> Any:
+    """A value as the database holds it (money in cents), an enum as its value."""
+    if hasattr(value, "value") and not isinstance(value, (str, int, float, bool)):
+        return value.value
+    return value
+
+
+def _rows(db: Database, spec: entities.EntitySpec, account_ids: list[int] | None = None,
+          *, raw: bool = False) -> tuple[list[str], Iterator[list[Any]], list[str]]:
+    """The header, the rows (CSV text, or with ``raw`` the values as stored) and the kinds
+    of the entity's fields."""
+    fmt = _raw if raw else cell
     stmt, fields, has_custom = _query(spec)
     if account_ids is not None:
         table = ADAPTERS[spec.name].table
@@ -115,10 +127,10 @@ def _rows(db: Database, spec: entities.EntitySpec, account_ids: list[int] | None
     def gen() -> Iterator[list[str]]:
         with db.read() as s:
             for rec in s.execute(stmt.execution_options(yield_per=CHUNK)):
-                out = [cell(rec[i], f.kind) for i, f in enumerate(fields)]
+                out = [fmt(rec[i], f.kind) for i, f in enumerate(fields)]
                 if custom_keys:
                     custom = rec[len(fields)] or {}
-                    out += [cell(custom.get(k)) for k in custom_keys]
+                    out += [fmt(custom.get(k)) for k in custom_keys]
                 yield out
 
     return header, gen(), [f.kind for f in fields]
@@ -136,20 +148,66 @@ def export_entity(db: Database, entity: str, path: Path, *, excel: bool = False,
     path = Path(os.path.abspath(path.expanduser()))
     check_replace(path, ours=path.name in _manifest_files(path.parent), overwrite=overwrite,
                   what="part of a csdesk export")
+    with _one_file(path):
+        return _write_entity(db, entity, path, excel=excel, profile=profile,
+                             account_ids=account_ids)
+
+
+@contextmanager
+def _one_file(path: Path) -> Iterator[None]:
+    """Make the file's folder (privately) if missing; turn a failed write into one plain
+    line, removing a folder made for it and saying whether the previous file is kept."""
     try:
         created = _make_folder(path.parent)
     except OSError as exc:
         raise FileWriteError(f"cannot export: {describe_os_error(exc, path.parent)}; "
                              "nothing was written") from exc
     try:
-        return _write_entity(db, entity, path, excel=excel, profile=profile,
-                             account_ids=account_ids)
+        yield
     except OSError as exc:
         if created is not None:
             shutil.rmtree(created, ignore_errors=True)
         kept = "the previous file is kept" if path.exists() else "nothing was written"
         raise FileWriteError(f"the export failed: {describe_os_error(exc, path)}; {kept}"
                              ) from exc
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def export_workbook(db: Database, path: Path, *, entity: str | None = None,
+                    account_ids: list[int] | None = None, overwrite: bool = False,
+                    progress: ProgressFn | None = None,
+                    cancel: CancelFn | None = None) -> list[ExportResult]:
+    """The book (or one entity) to an Excel workbook: a sheet per entity, named after it,
+    with the CSV export's columns as typed cells (``io.xlsx_export``).
+
+    Written whole and private (0600) under a temporary name and renamed into place; an
+    existing file is replaced only when ``overwrite`` (a save dialog asked, or
+    ``--overwrite``). On any failure or a Cancel, what was there before is left as it was.
+    """
+    path = Path(os.path.abspath(path.expanduser()))
+    if path.suffix.lower() != ".xlsx":
+        raise CsdeskError(f"an Excel export is a .xlsx file, not {path.name}")
+    check_replace(path, ours=True)  # a folder of that name is refused
+    if path.exists() and not overwrite:
+        raise ReplaceRefused(f"{path} already exists; nothing was written (choose another "
+                             "name, or add --overwrite to replace it)")
+    names = [entity] if entity else list(entities.IMPORT_ORDER)
+    rep = Reporter(progress, cancel)
+
+    def sheets() -> Iterator[xlsx_export.SheetData]:
+        for n, name in enumerate(names):
+            rep.checkpoint(n / len(names), f"Exporting {name}…")
+            header, rows, kinds = _rows(db, entities.entity(name), account_ids, raw=True)
+            yield xlsx_export.SheetData(name, header, kinds,
+                                        _polled(rows, rep, f"Exporting {name}…"))
+
+    with _one_file(path), atomic_open(path, "wb") as fh:
+        counts = xlsx_export.write_workbook(fh, sheets(), SYMBOLS)
+    rep.report(1.0, "Done")
+    return [ExportResult(name, path, counts.get(name, 0)) for name in names]
 
 
 def _write_entity(db: Database, entity: str, path: Path, *, excel: bool = False,

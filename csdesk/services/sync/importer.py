@@ -16,7 +16,7 @@ import contextlib
 import csv
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -37,7 +37,7 @@ from csdesk.errors import (
     MappingIncomplete,
     ReplaceRefused,
 )
-from csdesk.io import entities, wide
+from csdesk.io import entities, wide, workbook
 from csdesk.io.mapping import (
     CUSTOM,
     IGNORE,
@@ -95,6 +95,24 @@ class ImportRequest:
     # Usage in a wide file (one column per date): the field each cell counts (None: from
     # what the file says it counts, else active_users)
     measure: str | None = None
+    sheet: str | None = None  # a workbook's sheet (default: named after the entity, or the
+    # first that holds anything)
+    # The sheet read into a temporary CSV by :func:`readable` (kept while it is in use)
+    converted: CsvInfo | None = field(default=None, repr=False, compare=False)
+
+
+@contextmanager
+def readable(request: ImportRequest) -> Iterator[ImportRequest]:
+    """The request, ready to read: a workbook's sheet is turned into a private temporary CSV
+    for the length of the block (and removed after it, whatever happens)."""
+    if request.converted is not None or not workbook.is_workbook(request.path):
+        if request.sheet is not None and not workbook.is_workbook(request.path):
+            raise ImportUsageError(f"--sheet is for a workbook (.xlsx, .xlsm, .xls); "
+                                   f"{request.path.name} is not one")
+        yield request
+        return
+    with workbook.sheet_as_csv(request.path, request.sheet, entity=request.entity) as sheet:
+        yield replace(request, converted=sheet.info)
 
 
 class CancelledTooLate(Cancelled):
@@ -141,7 +159,13 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     ``strict=False`` accepts a mapping that still lacks required fields, for an editor that
     lets the user complete it; otherwise that raises :class:`MappingIncomplete`.
     """
-    info = inspect_csv(request.path, encoding=request.encoding, delimiter=request.delimiter)
+    if request.converted is not None:
+        info = request.converted
+    elif workbook.is_workbook(request.path):
+        raise ValueError("a workbook is read inside readable(request)")
+    else:
+        info = inspect_csv(request.path, encoding=request.encoding,
+                           delimiter=request.delimiter)
     long = _long_form(info, request)
     if long is not None:
         info = long.info  # the usage rows a wide file holds, one per account and date
@@ -149,7 +173,7 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
         or guess_entity(db, request)
     if name is None:
         raise ImportUsageError(
-            f"cannot tell what {request.path.name} holds; say which with --entity "
+            f"cannot tell what {(info.source or request.path).name} holds; say which with --entity "
             f"({', '.join(entities.ENTITIES)})")
     try:
         spec = entities.entity(name)
@@ -184,7 +208,7 @@ def prepare(db: Database | None, request: ImportRequest, *, strict: bool = True,
     if missing and strict:
         raise MappingIncomplete(
             f"{', '.join(missing)} {'has' if len(missing) == 1 else 'have'} no column in "
-            f"{request.path.name}; map one with --map COLUMN={missing[0]} "
+            f"{(info.source or request.path).name}; map one with --map COLUMN={missing[0]} "
             f"(columns: {', '.join(info.header)})")
     return info, spec, mapping, key
 
@@ -252,7 +276,13 @@ def choice_values(db: Database | None, request: ImportRequest,
     wizard to show and let the CSM map. ``counted_before`` keeps each column's counts from
     one call to the next, so a window asking again after each change reads the file only
     for a column it has not counted yet."""
-    info, spec, mapping, _key = prepare(db, request, strict=False)
+    with readable(request) as request:
+        info, spec, mapping, _key = prepare(db, request, strict=False)
+        return _choice_columns(info, spec, mapping, counted_before)
+
+
+def _choice_columns(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
+                    counted_before: ValueCounts | None) -> list[ChoiceColumn]:
     columns = {c: f for f, c in mapping.mapped().items() if spec.field(f).kind == "enum"}
     if not columns:
         return []
@@ -365,6 +395,12 @@ def run_import(db: Database, request: ImportRequest, *, progress: ProgressFn | N
                cancel: CancelFn | None = None) -> ImportResult:
     """Dry-run or apply one file; rows in error mean nothing is written, unless the request
     asks for the valid rows (``skip_invalid``)."""
+    with readable(request) as request:
+        return _run_one(db, request, progress, cancel)
+
+
+def _run_one(db: Database, request: ImportRequest, progress: ProgressFn | None,
+             cancel: CancelFn | None) -> ImportResult:
     info, spec, mapping, key = prepare(db, request)
     result = _new_result(info, spec, mapping, key, request)
     rep = Reporter(progress, cancel)
@@ -394,7 +430,8 @@ def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key:
         notes.append(f"{spec.label} keep no custom fields, so these columns are not "
                      f"imported: {', '.join(skipped)} (map them with --map COLUMN=FIELD)")
     return ImportResult(
-        entity=spec.name, source=str(request.path), encoding=info.encoding,
+        entity=spec.name, source=str(info.source or request.path), sheet=info.sheet,
+        encoding=info.encoding,
         delimiter=info.delimiter, mapping=dict(mapping.columns), mapping_how=dict(mapping.how),
         profile=mapping.profile, key=key, notes=notes, dry_run=request.dry_run,
         date_format=request.date_format,
@@ -460,7 +497,12 @@ def _log(session: Session, result: ImportResult) -> None:
 def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                 key: tuple[str, ...], request: ImportRequest, result: ImportResult,
                 rep: Reporter) -> None:
-    opts = ParseOptions(date_format=request.date_format, decimal=request.decimal)
+    opts = ParseOptions(date_format=request.date_format, decimal=request.decimal,
+                        excel_serials=info.source is not None)
+    if info.source is not None and request.decimal is None:
+        # A workbook's number cells come out written with a point (1.234 is one and a bit),
+        # whatever the locale they were typed in: nothing to detect or ask.
+        opts.decimal, opts.decimal_how = ".", "a workbook's numbers"
     try:
         _import_rows(session, info, spec, mapping, key, opts, result, rep)
     finally:
@@ -713,31 +755,66 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                       cancel: CancelFn | None = None) -> list[ImportResult]:
     """Import a csdesk whole-book export folder in dependency order, as one transaction."""
     files = {p.stem: p for p in folder.glob("*.csv")}
-    order = [name for name in entities.IMPORT_ORDER if name in files]
-    unknown = sorted(set(files) - set(entities.IMPORT_ORDER))
-    if not order:
+    if not any(name in files for name in entities.IMPORT_ORDER):
         raise ImportUsageError(f"{folder} holds no csdesk export files "
                                f"({', '.join(n + '.csv' for n in entities.IMPORT_ORDER)})")
-    prepared = []
-    for name in order:
-        req = ImportRequest(files[name], entity=name, dry_run=dry_run, date_format=date_format)
-        info, spec, mapping, key = prepare(db, req)
-        prepared.append((req, info, spec, mapping, key))
-    results = [_new_result(info, spec, mapping, key, req)
-               for req, info, spec, mapping, key in prepared]
-    if unknown:
-        results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
-    rep = Reporter(progress, cancel)
-    with _transaction(db, results, dry_run, rep) as session:
-        for n, ((req, info, spec, mapping, key), result) in enumerate(
-                zip(prepared, results, strict=True)):
-            rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
-            _import_one(session, info, spec, mapping, key, req, result, Reporter(None, cancel))
-            session.flush()
-            if result.error_count:
-                break
-        if not any(r.error_count for r in results):
-            resegment(session)
+    requests = {name: ImportRequest(path, entity=name, dry_run=dry_run,
+                                    date_format=date_format) for name, path in files.items()}
+    return _run_book(db, requests, dry_run, progress, cancel)
+
+
+def book_sheets(path: Path) -> list[str]:
+    """The sheets of csdesk's own workbook export, by entity name, in import order; empty
+    when ``path`` is any other workbook (one of its filled sheets has another name) or holds
+    a single entity (imported as one sheet)."""
+    filled = [s.name for s in workbook.list_sheets(path) if s.rows]
+    names = [n.strip().casefold() for n in filled]
+    if len(names) < 2 or not set(names) <= set(entities.IMPORT_ORDER):
+        return []
+    return [n for n in entities.IMPORT_ORDER if n in names]
+
+
+def run_workbook_import(db: Database, path: Path, *, dry_run: bool = False,
+                        date_format: str | None = None, progress: ProgressFn | None = None,
+                        cancel: CancelFn | None = None) -> list[ImportResult]:
+    """Import csdesk's own workbook export (a sheet per entity, see :func:`book_sheets`) in
+    dependency order, as one transaction, as a whole-book folder is."""
+    names = book_sheets(path)
+    if not names:
+        raise ImportUsageError(f"{path.name} is not a csdesk workbook export (a sheet per "
+                               f"entity: {', '.join(entities.IMPORT_ORDER)})")
+    requests = {n: ImportRequest(path, entity=n, sheet=n, dry_run=dry_run,
+                                 date_format=date_format) for n in names}
+    return _run_book(db, requests, dry_run, progress, cancel)
+
+
+def _run_book(db: Database, requests: dict[str, ImportRequest], dry_run: bool,
+              progress: ProgressFn | None, cancel: CancelFn | None) -> list[ImportResult]:
+    """Import one request per entity in dependency order, as one transaction."""
+    order = [name for name in entities.IMPORT_ORDER if name in requests]
+    unknown = sorted(set(requests) - set(entities.IMPORT_ORDER))
+    with ExitStack() as stack:
+        prepared = []
+        for name in order:
+            req = stack.enter_context(readable(requests[name]))
+            info, spec, mapping, key = prepare(db, req)
+            prepared.append((req, info, spec, mapping, key))
+        results = [_new_result(info, spec, mapping, key, req)
+                   for req, info, spec, mapping, key in prepared]
+        if unknown:
+            results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
+        rep = Reporter(progress, cancel)
+        with _transaction(db, results, dry_run, rep) as session:
+            for n, ((req, info, spec, mapping, key), result) in enumerate(
+                    zip(prepared, results, strict=True)):
+                rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
+                _import_one(session, info, spec, mapping, key, req, result,
+                            Reporter(None, cancel))
+                session.flush()
+                if result.error_count:
+                    break
+            if not any(r.error_count for r in results):
+                resegment(session)
     _finish(rep, results)
     return results
 
@@ -784,8 +861,11 @@ __all__ = [
     "ImportRequest",
     "ImportResult",
     "ImportUsageError",
+    "book_sheets",
     "prepare",
+    "readable",
     "run_folder_import",
     "run_import",
+    "run_workbook_import",
     "write_error_report",
 ]

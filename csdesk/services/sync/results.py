@@ -69,6 +69,7 @@ class ImportResult:
     stopped: bool = False
     # How the file's account values matched the book (by id, domain or name), usage files
     account_matches: MatchReport | None = None
+    sheet: str | None = None  # the workbook's sheet, when the file is a workbook
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -91,6 +92,7 @@ class ImportResult:
             "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
             "accounts": (self.account_matches.as_json() if self.account_matches is not None
                          else None),
+            "sheet": self.sheet,
         }
 
     @property
