@@ -383,10 +383,10 @@ class AccountPage(QWidget):
             drag = next((line.label for line in e.lines if line.name == e.drag), "—")
             summary = (f"Health {e.score:.0f} ({e.band}) rests on {e.inputs_present} of "
                        f"{e.inputs_total} inputs; {drag.lower()} pulls it down most.")
-        elif e is not None and e.churned_on is None:
-            self.badge.setText(f"● {NOT_ENOUGH_DATA}")
+        elif e is not None and e.churned_on is None:  # never scored, as the book says
+            self.badge.setText("● not scored yet")
             self.badge.setStyleSheet("color: #8a8f98;")
-            summary = e.evidence_text().capitalize() + "."
+            summary = f"Not scored yet, and today's inputs would give {e.evidence_text()}."
         else:
             self.badge.setText("● no score")
             summary = "No health score: not enough data yet (missing inputs are not counted)."

@@ -96,6 +96,7 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
                 "renewal": model.index(row, RENEWAL).data(SORT_ROLE),
                 "track": _plain(model.index(row, TRACK).data(SORT_ROLE)),
                 "health": model.index(row, HEALTH).data(SORT_ROLE),
+                "shown": model.index(row, HEALTH).data(),
                 "touch": model.index(row, LAST_TOUCH).data(SORT_ROLE),
                 "tasks": model.index(row, TASKS).data(SORT_ROLE)}
         assert len(book) == 253
@@ -112,6 +113,8 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             assert fact["track"] == (r.track if r else None), who
             if r is not None:
                 assert fact["health"] == r.health, who
+                assert (r.health_note or "—") == (fact["shown"] if fact["health"] is None
+                                                  else "—"), who
             if statuses[aid] == "churned":
                 assert r is None and fact["health"] is None, who
             # the command line
@@ -121,6 +124,8 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             assert line["track"] == fact["track"], who
             assert line["health_score"] == (None if fact["health"] is None
                                             else round(fact["health"], 1)), who
+            assert (line["health_note"] or "—") == (fact["shown"] if fact["health"] is None
+                                                    else "—"), who
             assert line["last_touch"] == (fact["touch"].isoformat()
                                           if fact["touch"] else None), who
             assert line["open_tasks"] == fact["tasks"], who
@@ -139,10 +144,13 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             badge = page.badge.text()
             if statuses[aid] == "churned":
                 assert badge.startswith("● churned"), who
+            elif fact["shown"] == "not enough data":  # scored, on too little evidence
+                assert badge == "● not enough data", who
             elif fact["health"] is None:
                 assert badge in ("● no score", "● not scored yet"), who
             else:
                 assert badge.startswith(f"● {fact['health']:.0f} "), who
+            assert page.account_header.last_touch == fact["touch"], who
             # Last touch: the latest of the timeline and the contacts' last contact.
             touches = [t.occurred_on for t in detail.timeline(demo_db, aid, None)
                        if t.occurred_on <= AS_OF]
@@ -161,6 +169,6 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             page.close()
         assert {edge["new"], edge["empty"], edge["att"]} <= set(sample)
         assert book[edge["empty"]] == {"renewal": None, "track": None, "health": None,
-                                       "touch": None, "tasks": 0}
+                                       "shown": "—", "touch": None, "tasks": 0}
         assert book[edge["att"]]["renewal"] == AS_OF + timedelta(days=40)
         assert book[edge["att"]]["track"] == "at_risk"
