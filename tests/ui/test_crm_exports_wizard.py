@@ -6,6 +6,7 @@ touch, and the account page and the worklist agree."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -19,11 +20,19 @@ from csdesk.services.health.scoring import recompute
 from csdesk.services.worklist.rules import run_rules
 from csdesk.services.worklist.today import open_tasks
 from csdesk.ui.account_page import AccountPage
-from csdesk.ui.accounts_model import HEALTH, LAST_TOUCH, NAME, NOT_ENOUGH, SEGMENT, SORT_ROLE
+from csdesk.ui.accounts_model import (
+    HEALTH,
+    LAST_TOUCH,
+    NAME,
+    NOT_ENOUGH,
+    RENEWAL,
+    SEGMENT,
+    SORT_ROLE,
+)
 from csdesk.ui.import_wizard import ImportWizard
 from csdesk.ui.tasks import TaskRunner
 from tests.conftest import AS_OF
-from tests.test_cli_crm_exports import SF_ACCOUNTS, SF_OPPS, _hubspot, write
+from tests.test_cli_crm_exports import CZ_ACCOUNTS, SF_ACCOUNTS, SF_OPPS, _hubspot, write
 from tests.ui.conftest import open_window
 
 
@@ -138,3 +147,26 @@ def test_salesforce_accounts_and_opportunities_through_the_wizard(  # type: igno
         assert all(a.customer_since is None for a in s.scalars(select(Account)))
     assert stages == {"Acme 0 upgrade": "handed_to_sales", "Acme 1 upgrade": "won",
                       "Acme 2 upgrade": "qualified"}
+
+
+def test_churnzero_accounts_through_the_wizard_are_segmented_from_their_contract(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, tmp_path: Path) -> None:
+    src = write(tmp_path / "churnzero-accounts.csv", CZ_ACCOUNTS, [
+        ["CZ-1", "Big Co", "120000", "2027-03-31", "400", "2023-04-01", "ana@v.example", "Retail"],
+        ["CZ-2", "Tiny Co", "3000", "2027-02-01", "5", "2026-09-01", "ana@v.example", "Retail"],
+    ])
+
+    def contract_columns(page) -> None:  # type: ignore[no-untyped-def]
+        assert page.combos["TotalContractAmount"].currentData() == "arr"
+        assert page.combos["NextRenewalDate"].currentData() == "renewal_date"
+        assert page.combos["StartDate"].currentData() == "customer_since"
+        assert _how(page, "LicenseCount") == "churnzero profile · sure"
+
+    _through_the_wizard(qtbot, db, src, "accounts", contract_columns)
+    window = open_window(qtbot, db)
+    model = window.accounts.table_model
+    shown = {model.index(r, NAME).data(): (model.index(r, SEGMENT).data(),
+                                           model.index(r, RENEWAL).data(SORT_ROLE))
+             for r in range(model.rowCount())}
+    assert shown == {"Big Co": ("Enterprise", date(2027, 3, 31)),
+                     "Tiny Co": ("Self-Serve", date(2027, 2, 1))}
