@@ -96,7 +96,7 @@ def test_hubspot_companies_and_contacts_as_a_csm_sees_them(tmp_path: Path) -> No
         # A name, a domain and a touch are no health: not a number from 2 of 9 inputs.
         assert r["health_score"] is None and r["health_note"] == "not enough data", r
     explained = ok("health", "--account", "7001", "--db", book, "--as-of", AS_OF)
-    assert "not enough data" in explained and "add usage or contacts" in explained
+    assert "not enough data" in explained and "add usage with licensed seats" in explained
     tasks = ok("tasks", "--run", "--json", "--db", book, "--as-of", AS_OF)
     assert not [t for t in tasks["open"] if "onboarding" in t["title"].casefold()], tasks
 

@@ -72,7 +72,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         return 0
     c = {name: i for i, name in enumerate(table.columns)}
     raw = {r[c["external_id"]]: r[c["health_score"]] for r in table.rows}
-    widths = (12, 38, 11, 15, 12, 11, 11, 18, 10, 5)
+    # An id column wide enough for the longest id (Salesforce's are 18 characters), up to 20.
+    id_width = min(20, max([12, *(len(r["external_id"]) for r in rows)]))
+    widths = (id_width, 38, 11, 15, 12, 11, 11, 18, 10, 5)
     header = ("External id", "Account", "Segment", "Health", "ARR", "Renews", "Track",
               "Owner", "Last touch", "Tasks")
     print(_line(header, widths))

@@ -200,7 +200,8 @@ def _print(r: ImportResult) -> None:
                     None)
     if unmapped is not None:
         print(f"  say what a value means with --map-value \"{unmapped.column}:{unmapped.value}"
-              "=VALUE\" (one of the values listed)")
+              "=VALUE\" (one of the values listed; or leave_out to leave those rows out, or "
+              "keep_as_custom to import them with the word kept as a custom field)")
     if r.rows_left_by_value:
         verb = ("was" if r.rows_left_by_value == 1 else "were") if r.written else "would be"
         print(f"{counted(r.rows_left_by_value, 'row')} {verb} left out because of a value "
@@ -211,6 +212,9 @@ def _print(r: ImportResult) -> None:
               "(--skip-invalid).")
     if r.written:
         print(f"Imported. A backup of the book before the import: {r.backup}")
+        if r.inserted or r.updated:
+            print("Health is scored by `csdesk health` (or Ctrl+R in the window): until then "
+                  "new and changed accounts show their last score, or none.")
     elif r.error_count and r.stopped:
         print("Nothing was written: the file could not be read to its end.")
     elif r.error_count and r.skip_invalid and r.dry_run:

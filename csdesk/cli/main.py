@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                                              "workbook from csdesk export")
     imp.add_argument("--sheet", metavar="NAME",
                      help="a workbook's sheet (default: the one named after --entity, or the "
-                          "first that holds anything)")
+                          "first that holds anything; a workbook whose sheets are all named "
+                          "after csdesk's entities, as csdesk export writes it, imports whole)")
     imp.add_argument("--entity", choices=list(ENTITIES),
                      help="what the file holds (optional for csdesk's own exports)")
     imp.add_argument("--profile", choices=list(PROFILES), help="the CRM the file comes from")

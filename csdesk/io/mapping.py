@@ -95,8 +95,12 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
         "usage": {
             "account id": "account_external_id", "account": "account_external_id",
             "number of visitors": "active_users", "visitors": "active_users",
-            "active visitors": "active_users", "number of events": "key_events",
-            "events": "key_events", "days active": IGNORE, "time on site (minutes)": IGNORE,
+            "active visitors": "active_users",
+            # Events are a total over the report's range, not one day's: stored as the
+            # snapshot's key events they would read as a spike (a usage trend of 100 for a
+            # falling account). Left out unless mapped by hand (--map).
+            "number of events": IGNORE, "events": IGNORE, "days active": IGNORE,
+            "time on site (minutes)": IGNORE,
             "time on site": IGNORE, "time on app (minutes)": IGNORE,
             "average daily time on site (minutes)": IGNORE, "first visit": IGNORE,
             "last visit": IGNORE, "account name": IGNORE, "display name": IGNORE,
@@ -177,6 +181,15 @@ class Mapping:
         return {f: c for c, f in self.columns.items() if f not in (CUSTOM, IGNORE)}
 
 
+PROFILE_LABELS = {"salesforce": "Salesforce", "hubspot": "HubSpot", "churnzero": "ChurnZero",
+                  "gainsight": "Gainsight", "pendo": "Pendo"}
+
+
+def profile_label(profile: str) -> str:
+    """A profile as its maker spells it (HubSpot, not Hubspot)."""
+    return PROFILE_LABELS.get(profile, profile.title())
+
+
 def confidence(how: str) -> str:
     """How sure a column's match is, from how it was made: ``sure`` (chosen, saved, a CRM
     profile's own column, an exact name or synonym), ``likely`` (a very similar name),
@@ -184,13 +197,16 @@ def confidence(how: str) -> str:
     if how.startswith("similar name"):
         score = float(re.sub(r"[^0-9.]", "", how) or 0)
         return "likely" if score >= 94 else "check"
-    if how in ("no matching field", "csdesk error report", ""):
+    if how in ("no matching field", "csdesk error report", "") or how.startswith("chosen: not"):
         return ""
     return "sure"
 
 
 def detect_profile(spec: EntitySpec, header: list[str]) -> str | None:
-    """The CRM profile whose known columns cover the most of this header (at least 3)."""
+    """The CRM profile whose known columns cover the most of this header (at least 3); none
+    for csdesk's own export (its columns are csdesk's field names, read as they are)."""
+    if detect_entity(header) == spec.name:
+        return None
     low = {h.casefold() for h in header}
     best, best_hits = None, 2
     for name, entities in PROFILES.items():

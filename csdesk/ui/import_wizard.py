@@ -37,7 +37,15 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, MappingIncomplete
 from csdesk.io import entities, wide, workbook
-from csdesk.io.mapping import CUSTOM, IGNORE, KEEP_CUSTOM, LEAVE_OUT, PROFILES, confidence
+from csdesk.io.mapping import (
+    CUSTOM,
+    IGNORE,
+    KEEP_CUSTOM,
+    LEAVE_OUT,
+    PROFILES,
+    confidence,
+    profile_label,
+)
 from csdesk.io.reader import DELIMITER_NAMES, iter_chunks
 from csdesk.io.values import AmbiguousDecimal
 from csdesk.services.formatting import counted
@@ -142,7 +150,7 @@ class FilePage(QWizardPage):
 
         self.entity = _combo([("Detect from the header", None)] +
                              [(spec.label, name) for name, spec in entities.ENTITIES.items()])
-        self.profile = _combo([("Detect", None)] + [(p.title(), p) for p in PROFILES])
+        self.profile = _combo([("Detect", None)] + [(profile_label(p), p) for p in PROFILES])
         self.encoding = _combo([(AUTO, None)] + [(e, e) for e in ENCODINGS])
         self.delimiter = _combo([(AUTO, None)] + [(n.title(), d)
                                                   for d, n in DELIMITER_NAMES.items()])
@@ -286,13 +294,13 @@ class FilePage(QWizardPage):
             else:
                 self._ok = True
                 notes = list(info.notes)
-                exported = (f", {mapping.profile.title()} export." if mapping.profile
+                exported = (f", {profile_label(mapping.profile)} export." if mapping.profile
                             else ".")
                 if self.w.sheet is not None and info.sheet is not None:
                     header = self.w.sheet.header
                     notes.remove(workbook.sheet_note(info.sheet, header))
                     described = header.describe()
-                    export = (f", a {mapping.profile.title()} export" if mapping.profile
+                    export = (f", a {profile_label(mapping.profile)} export" if mapping.profile
                               else "")
                     read = (f"Sheet {info.sheet!r}{export}. "
                             f"{described[0].upper()}{described[1:]}.")
@@ -392,18 +400,12 @@ class MappingPage(QWizardPage):
             values = [rec[r] for rec in samples if r < len(rec) and rec[r].strip()]
             self.table.setItem(r, 1, QTableWidgetItem(" · ".join(values)[:200]))
             combo = _combo(targets, mapping.columns[column])
+            combo.currentIndexChanged.connect(
+                lambda _i, r=r, c=column: self._matched_by(r, "chosen", c))
             combo.currentIndexChanged.connect(self._check)
             self.table.setCellWidget(r, 2, combo)
             self.combos[column] = combo
-            how = mapping.how.get(column, "")
-            sure = confidence(how)
-            item = QTableWidgetItem(f"{how} · {sure}" if sure else how)
-            item.setToolTip({"sure": "A known column of this CRM, or an exact name.",
-                             "likely": "A very similar name: likely right.",
-                             "check": "A loosely similar name: check it."}.get(sure, ""))
-            if sure == "check":
-                item.setForeground(ERROR_COLOUR)
-            self.table.setItem(r, 3, item)
+            self._matched_by(r, mapping.how.get(column, ""))
         self.key.clear()
         for k in spec.keys:
             self.key.addItem(" + ".join(k), ",".join(k))
@@ -434,6 +436,20 @@ class MappingPage(QWizardPage):
     def _as_of_chosen(self) -> None:
         self.w.request.as_of = self.as_of.date().toPython()
         self._check()
+
+    def _matched_by(self, row: int, how: str, column: str | None = None) -> None:
+        """The "Matched by" cell: how the column's field was found, and how sure that is
+        (a field the CSM picks is "chosen")."""
+        if column is not None and self.combos[column].currentData() in (CUSTOM, IGNORE):
+            how = "chosen: not a field"
+        sure = confidence(how)
+        item = QTableWidgetItem(f"{how} · {sure}" if sure else how)
+        item.setToolTip({"sure": "A known column of this CRM, or an exact name.",
+                         "likely": "A very similar name: likely right.",
+                         "check": "A loosely similar name: check it."}.get(sure, ""))
+        if sure == "check":
+            item.setForeground(ERROR_COLOUR)
+        self.table.setItem(row, 3, item)
 
     def overrides(self) -> dict[str, str]:
         return {c: box.currentData() for c, box in self.combos.items()}
@@ -738,6 +754,9 @@ class ApplyPage(_RunPage):
             was = "was" if r.rows_left_out == 1 else "were"
             left = (f"\n{counted(r.rows_left_out, 'row')} in error {was} left out, as you "
                     "chose: save the error report to fix them." if r.rows_left_out else "")
+            if r.rows_left_by_value:
+                left += (f"\n{counted(r.rows_left_by_value, 'row')} left out because of a "
+                         "value you chose to leave out.")
             return (f"Imported: {r.inserted:,} new and {r.updated:,} updated "
                     f"{entities.entity(r.entity).label.lower()}.{left}\nA backup from before "
                     f"the import: {r.backup}")

@@ -115,7 +115,7 @@ def test_hubspot_companies_and_contacts_through_the_wizard_then_the_book(  # typ
     page.show()
     qtbot.waitExposed(page)
     assert page.badge.text() == "● not enough data"
-    assert "add usage or contacts" in page.summary_label.text()
+    assert "add usage with licensed seats" in page.summary_label.text()
     assert "last touch 03 Nov 2026" in page.subtitle.text()  # the contact's, later
     assert page.stage.currentText() == "Stage unknown"
 

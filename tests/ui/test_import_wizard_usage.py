@@ -135,9 +135,9 @@ def test_a_pendo_account_report_is_the_usage_of_the_day_chosen(  # type: ignore[
     _click_box(qtbot, preview.skip_invalid)
     with qtbot.waitSignal(wizard.imported, timeout=30_000):
         _click_next(qtbot, wizard)
-    assert _usage(db) == {("ACC-1", "2026-11-20"): (41, 1204, None),
-                          ("ACC-2", "2026-11-20"): (7, 88, None),
-                          ("ACC-3", "2026-11-20"): (5, 60, None)}
+    assert _usage(db) == {("ACC-1", "2026-11-20"): (41, None, None),
+                          ("ACC-2", "2026-11-20"): (7, None, None),
+                          ("ACC-3", "2026-11-20"): (5, None, None)}
 
 
 def test_an_amplitude_chart_csv_under_its_title(  # type: ignore[no-untyped-def]

@@ -229,7 +229,9 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
                           f"({n_out} outcomes, {n_churn} churned)")
     x, used = _design(frame, names)
     if not used:
-        raise CsdeskError("no input has data for at least half of the outcomes")
+        raise CsdeskError("no input has data for at least half of the outcomes; import usage, "
+                          "contacts or tickets, or test the file's own columns with "
+                          "--inputs custom (or all)")
     dropped = sorted(set(names) - set(used))
     if dropped:
         notes.append(f"Not tested (too little data, constant, or a copy of another input): "

@@ -69,6 +69,19 @@ INPUTS: tuple[InputSpec, ...] = (
               "calibration, off in the default score)"),
 )
 BUILTIN = tuple(i.name for i in INPUTS)
+# What to import (or record) for an input to be present, as a CSM would go and get it.
+NEEDS = {
+    "seat_utilisation": "usage with licensed seats (or a subscription's seats)",
+    "usage_trend": "weeks of usage with key events",
+    "adoption_breadth": "usage with features used",
+    "days_since_proactive_touch": "proactive activities on the timeline",
+    "relationship": "contacts with their roles (champion, sponsor, buyer)",
+    "support_load": "support tickets",
+    "sentiment": "NPS or CSAT answers",
+    "time_to_first_value": "a first-value date",
+    "csm_sentiment": "your sentiment of the champion",
+    "login_volume": "usage with logins",
+}
 CADENCE_DAYS = {"high_touch": 14, "mid_touch": 30, "tech_touch": 90, "community_touch": 180}
 TICKET_WEIGHT = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 3.0}
 

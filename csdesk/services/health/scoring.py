@@ -31,7 +31,7 @@ from csdesk.models import Account, HealthModel, HealthSnapshot
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.defaults import DEFAULT_HEALTH_CONFIG, ensure_defaults
 from csdesk.services.formatting import NOT_ENOUGH_DATA, NOT_ENOUGH_HINT
-from csdesk.services.health.inputs import LABELS_INPUT, compute_inputs, custom_inputs
+from csdesk.services.health.inputs import LABELS_INPUT, NEEDS, compute_inputs, custom_inputs
 
 LABELS = LABELS_INPUT
 
@@ -84,9 +84,13 @@ class Explanation:
         if self.score is not None:
             return ""
         need, share = self.evidence
+        missing = sorted((line for line in self.lines if line.value is None),
+                         key=lambda line: -line.weight)
+        hint = ("add " + "; ".join(NEEDS.get(line.name, line.label.lower())
+                                   for line in missing[:3]) if missing else NOT_ENOUGH_HINT)
         return (f"{NOT_ENOUGH_DATA}: {self.inputs_present} of {self.inputs_total} inputs "
                 f"({self.weight_share:.0%} of the weight); a score needs {need} inputs and "
-                f"{share:.0%} of the weight — {NOT_ENOUGH_HINT}")
+                f"{share:.0%} of the weight — {hint}")
 
 
 def active_models(session: Session) -> dict[str | None, ModelInfo]:
