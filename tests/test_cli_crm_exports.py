@@ -203,3 +203,24 @@ def test_a_churn_flag_and_its_date_make_a_churned_account(tmp_path: Path) -> Non
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "no churn date" in done.stderr
     assert run("health", "--account", "A-2", "--db", book, "--as-of", AS_OF).returncode == 0
+
+
+def test_salesforce_opportunities_that_are_no_expansion_are_left_out_and_counted(
+        tmp_path: Path) -> None:
+    """A renewal or a new customer's deal is no expansion: left out and reported, never
+    imported as a won upsell."""
+    ids = ["001A000001Ab001XAA"]
+    accounts = write(tmp_path / "Account.csv", SF_ACCOUNTS, [
+        [ids[0], "Hooli", "Customer - Direct", "", "US", "hooli.example", "Tech", "", "",
+         "005A0000001xyzQAA", "2019-03-04T17:02:11.000Z", "2026-11-02"]], quote_all=True)
+    types = ["Existing Customer - Upgrade", "Existing Customer - Renewal", "New Customer"]
+    opps = write(tmp_path / "Opportunity.csv", SF_OPPS, [
+        [f"006A000000Op{n:03d}AAA", ids[0], f"Hooli {t}", "Closed Won", "12000", "2026-10-31",
+         t, "true", "2026-06-01T09:00:00.000Z"] for n, t in enumerate(types)], quote_all=True)
+    book = str(tmp_path / "b.sqlite")
+    ok("import", str(accounts), "--db", book)
+    out = ok("import", str(opps), "--json", "--db", book)
+    assert out["inserted"] == 1 and out["rows_left_by_value"] == 2, out
+    with Database.open(resolve_database(book)) as db, db.read() as s:
+        assert [o.title for o in s.scalars(select(Opportunity))] == [
+            "Hooli Existing Customer - Upgrade"]

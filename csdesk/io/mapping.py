@@ -113,9 +113,14 @@ PROFILES: dict[str, dict[str, dict[str, str]]] = {
 # left out is asked for: HubSpot's Lead or Other on an account is not a customer's status.
 PROFILE_VALUES: dict[str, dict[str, dict[str, dict[str, str]]]] = {
     "salesforce": {
-        # Salesforce's default opportunity types: an upgrade is an upsell; a new
-        # customer, a replacement or a downgrade is no expansion, so it is asked for.
-        "opportunities": {"kind": {"existing_customer_upgrade": "upsell"}},
+        # Salesforce's default opportunity types: an upgrade is an upsell; a new customer's
+        # deal, a renewal, a replacement or a downgrade is no expansion, so those rows are
+        # left out (counted and reported; --map-value 'Type:New Customer=...' to keep them).
+        "opportunities": {"kind": {"existing_customer_upgrade": "upsell",
+                                   "new_customer": "leave_out",
+                                   "existing_customer_renewal": "leave_out",
+                                   "existing_customer_replacement": "leave_out",
+                                   "existing_customer_downgrade": "leave_out"}},
     },
     "hubspot": {
         "accounts": {
