@@ -110,7 +110,12 @@ def _book(db: Database) -> int:
 
 
 def test_inputs_and_explanation(db: Database) -> None:
+    from csdesk.models import SupportTicket
+
     acc_id = _book(db)
+    with db.write() as s:  # the book has tickets, none in the last 90 days
+        s.add(SupportTicket(account_id=acc_id, external_id="OLD", subject="long ago",
+                            opened_on=AS_OF - timedelta(days=200)))
     e = explain(db, "H1", as_of=AS_OF)
     lines = {line.name: line for line in e.lines}
     assert lines["seat_utilisation"].value == pytest.approx(80)
@@ -235,3 +240,35 @@ def test_the_model_a_segment_is_scored_with(db: Database) -> None:
     assert model_for_segment(db, "smb") == default
     own.config["bands"] = {}  # a copy to edit: the stored model is untouched
     assert model_for_segment(db, "enterprise").config["bands"] != {}
+
+
+def test_inputs_the_book_never_had_data_for_are_missing_not_invented(db: Database) -> None:
+    """A book with no ticket at all and no contact with a role (a CRM import) has support
+    load and relationship missing, not 100 and 0 for everyone; one ticket or one role in
+    the book makes them count for every account."""
+    from csdesk.models import SupportTicket
+
+    ensure_defaults(db)
+    with db.write() as s:
+        quiet = Account(external_id="Q", name="Quiet", segment="smb",
+                        engagement_model="tech_touch", customer_since=date(2025, 1, 1))
+        other = Account(external_id="O", name="Other", segment="smb",
+                        engagement_model="tech_touch", customer_since=date(2025, 1, 1))
+        s.add_all([quiet, other])
+        s.flush()
+        s.add(Contact(account_id=quiet.id, name="No Role"))
+        ids = (quiet.id, other.id)
+    pairs = pd.DataFrame({"account_id": list(ids), "as_of": [pd.Timestamp(AS_OF)] * 2})
+    with db.read() as s:
+        before = compute_inputs(s, pairs)
+    assert before["support_load"].isna().all() and before["relationship"].isna().all()
+    with db.write() as s:
+        s.add(SupportTicket(account_id=ids[1], external_id="T1", subject="x",
+                            opened_on=AS_OF - timedelta(days=10)))
+        s.add(Contact(account_id=ids[1], name="Cham Pion", is_champion=True))
+    with db.read() as s:
+        after = compute_inputs(s, pairs)
+    assert after["support_load"].iloc[0] == pytest.approx(100)  # no ticket of its own
+    assert after["support_load"].iloc[1] < 100
+    assert after["relationship"].iloc[0] == 0  # contacts, none a champion: a real 0
+    assert after["relationship"].iloc[1] == 60

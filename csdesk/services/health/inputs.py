@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import read_frame
@@ -52,10 +52,10 @@ INPUTS: tuple[InputSpec, ...] = (
               "(high 14, mid 30, tech 90, community 180 days)"),
     InputSpec("relationship", "Relationship",
               "a champion still at the company (60) and an executive sponsor contacted in "
-              "the last 90 days (40)"),
+              "the last 90 days (40); missing while no contact in the book has a role"),
     InputSpec("support_load", "Support load",
               "tickets in 90 days weighted by priority (urgent 3, high 2, normal 1, low 0.5, "
-              "escalation +3); none scores 100"),
+              "escalation +3); none scores 100; missing while the book holds no ticket"),
     InputSpec("sentiment", "Sentiment (NPS/CSAT)",
               "latest NPS ×10 or CSAT (1–5) scaled to 0–100, from the last 365 days"),
     InputSpec("time_to_first_value", "Time to first value",
@@ -76,7 +76,7 @@ NEEDS = {
     "adoption_breadth": "usage with features used",
     "days_since_proactive_touch": "proactive activities on the timeline",
     "relationship": "contacts with their roles (champion, sponsor, buyer)",
-    "support_load": "support tickets",
+    "support_load": "support tickets (once any are imported, an account with none scores 100)",
     "sentiment": "NPS or CSAT answers",
     "time_to_first_value": "a first-value date",
     "csm_sentiment": "your sentiment of the champion",
@@ -221,6 +221,13 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         met_pairs)).astype(bool)
     has_contacts = cj.groupby("pair").size() > 0
     rel_score = (60 * champ.astype(float) + 40 * sponsor.astype(float)).where(has_contacts)
+    # A book whose contacts carry no role at all (an imported CRM that has no such flags)
+    # says nothing of relationships: missing, not 0 for every account.
+    roles_known = session.scalar(select(exists().where(
+        Contact.is_champion.is_(True) | Contact.is_executive_sponsor.is_(True)
+        | Contact.is_economic_buyer.is_(True))))
+    if not roles_known:
+        rel_score = rel_score * np.nan
     out["raw.relationship"] = rel_score.reindex(out.index).astype(float)
     out["relationship"] = out["raw.relationship"]
     manual = cj[cj["is_champion"].astype(bool) & (cj["sentiment_on"] <= cj["as_of"])
@@ -245,6 +252,11 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     load = load.reindex(out.index).astype(float).fillna(0.0)
     out["raw.support_load"] = load
     out["support_load"] = 100 * np.exp(-load / 6.0)
+    if not session.scalar(select(exists().where(SupportTicket.id.is_not(None)))):
+        # No ticket in the whole book: tickets were never imported, which is no news of
+        # a quiet support queue. Missing, not 100 for every account.
+        out["raw.support_load"] = np.nan
+        out["support_load"] = np.nan
 
     # Latest NPS / CSAT within a year.
     surveys = read_frame(session, only(
