@@ -282,7 +282,10 @@ def auto_map(spec: EntitySpec, header: list[str], *, profile: str | None = None,
     for col in header:
         if col in columns:
             continue
-        found = names.get(normalise(col))
+        # "ARR (USD)" and "Renewal Date (contract end)" are ARR and the renewal date: a
+        # workbook's header often says its unit or meaning in brackets.
+        found = names.get(normalise(col)) or names.get(normalise(re.sub(r"\(.*?\)|\[.*?\]",
+                                                                        "", col)))
         if found and found not in taken:
             assign(col, found, "name")
     for col in header:

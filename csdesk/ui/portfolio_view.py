@@ -118,8 +118,11 @@ class PortfolioView(QWidget):
             self.tiles[key] = tile
         red_ids = {r[c["id"]] for r in live if r[c["health_band"]] is not None
                    and r[c["health_band"]].value == "red"}
-        risk = Tile("ARR in red health", f"{arr_band['red'] / total_arr:.0%}",
-                    f"${arr_band['red'] / 100:,.0f} of ${total_arr / 100:,.0f}",
+        scored_arr = sum(arr_band.values())  # none yet: no share to show, as other tiles
+        risk = Tile("ARR in red health",
+                    f"{arr_band['red'] / total_arr:.0%}" if scored_arr else "—",
+                    f"${arr_band['red'] / 100:,.0f} of ${total_arr / 100:,.0f}" if scored_arr
+                    else "no scored ARR yet",
                     "ARR of live accounts whose latest health band is red ÷ ARR of live "
                     "accounts with a score")
         risk.clicked.connect(lambda: self.drill.emit(red_ids, "ARR in red health"))

@@ -92,3 +92,16 @@ def test_churnzero_and_gainsight_profiles_read_their_own_fields_and_values() -> 
     assert gs.columns["Created Date"] == "custom" and gs.columns["Employees"] == "custom"
     assert gs.values["lifecycle_stage"]["kick_off"] == "onboarding"
     assert "will_churn" not in gs.values["lifecycle_stage"]
+
+
+def test_a_header_that_says_its_unit_in_brackets_is_matched_by_its_name() -> None:
+    from csdesk.io.entities import ENTITIES
+    from csdesk.io.mapping import auto_map
+
+    m = auto_map(ENTITIES["accounts"], ["Account ID", "Account Name", "ARR (USD)",
+                                        "Renewal Date (contract end)", "Seats [licensed]",
+                                        "Notes (internal)"])
+    assert m.mapped() == {"external_id": "Account ID", "name": "Account Name", "arr": "ARR (USD)",
+                          "renewal_date": "Renewal Date (contract end)",
+                          "seats": "Seats [licensed]"}
+    assert m.columns["Notes (internal)"] == "custom"
