@@ -12,6 +12,13 @@ NOT_ENOUGH_DATA = "not enough data"
 NOT_ENOUGH_HINT = "add usage or contacts"
 
 
+def health_note(scored: bool, score: float | None) -> str | None:
+    """What a screen says instead of a number: "not enough data" when the latest snapshot
+    exists but found too little evidence for a score; None otherwise (a score, or never
+    scored, which shows as "—")."""
+    return NOT_ENOUGH_DATA if scored and score is None else None
+
+
 def format_money(cents: int | None, currency: str | None = "USD") -> str:
     if cents is None:
         return "—"

@@ -18,7 +18,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Subscription, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
-from csdesk.services.formatting import NOT_ENOUGH_DATA
+from csdesk.services.formatting import health_note
 from csdesk.services.renewals.pipeline import outlook
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
@@ -107,8 +107,7 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
             _trend(now[0], before.get(aid)),
             (when - today).days if when is not None else None,
             # Scored, but below the minimum of evidence: no number, and the book says so.
-            NOT_ENOUGH_DATA if aid in health and now[0] is None
-            and status != AccountStatus.CHURNED else None,
+            health_note(aid in health and status != AccountStatus.CHURNED, now[0]),
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))

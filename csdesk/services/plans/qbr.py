@@ -25,7 +25,7 @@ from csdesk.models import (
 )
 from csdesk.models.enums import OpportunityStage
 from csdesk.services.book.account_detail import Header, _header
-from csdesk.services.formatting import NOT_ENOUGH_DATA, NOT_ENOUGH_HINT, counted, format_money
+from csdesk.services.formatting import NOT_ENOUGH_HINT, counted, format_money, health_note
 from csdesk.services.periods import current_period, parse_period, quarter_of
 from csdesk.services.plans import success_plans
 from csdesk.services.plans import value as value_log
@@ -199,7 +199,7 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    now[2].value if now and now[2] is not None else None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
                    support, (), tuple(steps), commercial,
-                   health_note=NOT_ENOUGH_DATA if now and now[1] is None else None)
+                   health_note=health_note(now is not None, now[1] if now else None))
     risks = _risks(data, as_of)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),

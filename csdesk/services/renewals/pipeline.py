@@ -35,7 +35,7 @@ from csdesk.models.enums import (
     RenewalOutcome,
     TicketStatus,
 )
-from csdesk.services.formatting import NOT_ENOUGH_DATA
+from csdesk.services.formatting import health_note
 from csdesk.services.settings import PROCESS_START, process_start
 
 CHECKPOINTS = (120, 90, 60, 30)
@@ -216,7 +216,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
             score, band, trend, track, computed, reasons, override_reason, likelihood,
             lik is not None, round(int(arr or 0) * likelihood), start, marks,
             upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1),
-            NOT_ENOUGH_DATA if history and score is None else None))
+            health_note(bool(history), score)))
     out.sort(key=lambda r: (r.renewal_date, r.name))
     return out
 
