@@ -203,3 +203,11 @@ class ImportStatus(enum.StrEnum):
     DRY_RUN = "dry_run"
     FAILED = "failed"
     CANCELLED = "cancelled"
+
+
+class RateSource(enum.StrEnum):
+    """Where an exchange rate came from: typed by hand (never overwritten by an import) or
+    imported from a rates file."""
+
+    TYPED = "typed"
+    IMPORTED = "imported"
