@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from csdesk.cli.accounts import add_commands as add_account_commands
     from csdesk.cli.health import add_commands
+    from csdesk.cli.money import add_commands as add_money_commands
     from csdesk.cli.renewals import add_commands as add_renewal_commands
     from csdesk.cli.report import add_commands as add_report_commands
     from csdesk.cli.tasks import add_commands as add_task_commands
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_report_commands(sub, common, _date)
     add_renewal_commands(sub, common, _date)
     add_task_commands(sub, common, _date)
+    add_money_commands(sub, common, _date)
 
     exp = sub.add_parser("export", parents=[common],
                          help="export the book (or one entity) to CSV or an Excel workbook")
@@ -391,7 +393,15 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "renewals": lambda a: _renewals_cmd(a),
     "accounts": lambda a: _accounts_cmd(a),
     "tasks": lambda a: _tasks_cmd(a),
+    "rates": lambda a: _money_cmd(a, "rates"),
+    "settings": lambda a: _money_cmd(a, "settings"),
 }
+
+
+def _money_cmd(args: argparse.Namespace, which: str) -> int:
+    from csdesk.cli.money import run_rates, run_settings
+
+    return (run_rates if which == "rates" else run_settings)(args, _location(args))
 
 
 def _tasks_cmd(args: argparse.Namespace) -> int:

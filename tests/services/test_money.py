@@ -51,3 +51,17 @@ def test_a_typed_rate_is_never_overwritten_by_an_import(db: Database) -> None:
     assert save_rate(db, "CHF", date(2026, 1, 1), 1.06, typed=False) is True  # imported: new
     got = {(r.currency, r.rate_to_base, r.source) for r in rates(db)}
     assert got == {("GBP", 1.15, "typed"), ("CHF", 1.06, "imported")}
+
+
+def test_the_command_line_sets_the_base_and_types_a_rate(tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from csdesk.cli.main import main
+
+    book = str(tmp_path / "b.sqlite")
+    Database.open(__import__("csdesk.config", fromlist=["x"]).resolve_database(book)).close()
+    assert main(["settings", "base-currency", "gbp", "--db", book]) == 0
+    assert main(["rates", "--add", "eur", "2026-01-01", "0.86", "--db", book]) == 0
+    assert main(["rates", "--json", "--db", book]) == 0
+    out = capsys.readouterr().out
+    assert '"base_currency": "GBP"' in out and '"currency": "EUR"' in out
+    assert main(["rates", "--add", "eur", "2026-13-01", "0.86", "--db", book]) == 1
+    assert "--add takes CURRENCY YYYY-MM-DD RATE" in capsys.readouterr().err
