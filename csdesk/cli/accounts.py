@@ -46,6 +46,7 @@ def rows_as_dicts(table: Any) -> list[dict[str, Any]]:
             "health_score": None if r[c["health_score"]] is None
             else round(float(r[c["health_score"]]), 1),
             "arr_cents": r[c["arr_cents"]], "currency": r[c["currency"]],
+            "arr_base_cents": r[c["arr_base_cents"]], "base_currency": table.base_currency,
             "next_renewal": plain(r[c["renewal_date"]]),
             "days_to_renewal": r[c["days_to_renewal"]],
             "track": plain(r[c["renewal_track"]]), "owner": r[c["owner"]],
@@ -67,8 +68,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             and (args.segment is None or r["segment"] == args.segment)
             and (args.owner is None or r["owner"] == args.owner)]
     if args.json:
-        print(json.dumps({"as_of": today.isoformat(), "accounts": rows}, indent=2,
-                         ensure_ascii=False))
+        print(json.dumps({"as_of": today.isoformat(), "base_currency": table.base_currency,
+                          "missing_rates": table.missing_rates or None, "accounts": rows},
+                         indent=2, ensure_ascii=False))
         return 0
     c = {name: i for i, name in enumerate(table.columns)}
     raw = {r[c["external_id"]]: r[c["health_score"]] for r in table.rows}
@@ -90,6 +92,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                      r["owner"] or "—", r["last_touch"] or "—",
                      str(r["open_tasks"] or "")), widths))
     print(counted(len(rows), "account"))
+    if table.missing_rates:
+        print(f"Note: {table.missing_rates}.")
     return 0
 
 

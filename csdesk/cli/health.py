@@ -181,9 +181,13 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
                                              if k not in ("formulas",)} for p in parts}
         print(json.dumps(out, indent=2))
         return 0
+    print(f"Money in {whole.currency} (the base currency), both ends of the quarter at the "
+          f"rates of its first day.")
     for m in [whole, *parts]:
         title = m.period + (f" — {m.segment}" if m.segment else "")
         print(title)
+        if m.note:
+            print(f"  Revenue metrics refused: {m.note}.")
         for key, value in m.values.items():
             shown = "n/a" if value is None else (f"{value:.1f} days" if key.endswith("days")
                                                  else f"{value:.2f}" if key.endswith("ratio")
@@ -195,16 +199,20 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
 
 def _segments(args: argparse.Namespace, db: Database) -> int:
     from csdesk.services.book.segments import load_bands, set_bands
+    from csdesk.services.formatting import format_money
+    from csdesk.services.money import base_currency
 
     if args.bands:
         try:
             ent, mm, smb = (float(x) for x in args.bands.split(","))
         except ValueError:
-            raise CsdeskError("--bands takes three dollar amounts: ENT,MM,SMB") from None
+            raise CsdeskError("--bands takes three amounts in the base currency: ENT,MM,SMB"
+                              ) from None
         changed = set_bands(db, int(ent * 100), int(mm * 100), int(smb * 100))
         print(f"Bands saved; {changed:,} accounts changed segment.")
-    bands = load_bands(db)
-    print(f"Enterprise ≥ ${bands.enterprise_cents / 100:,.0f}; Mid-Market ≥ "
-          f"${bands.mid_market_cents / 100:,.0f}; SMB ≥ ${bands.smb_cents / 100:,.0f}; "
-          "Self-Serve below.")
+    bands, base = load_bands(db), base_currency(db)
+    print(f"Enterprise ≥ {format_money(bands.enterprise_cents, base)}; Mid-Market ≥ "
+          f"{format_money(bands.mid_market_cents, base)}; SMB ≥ "
+          f"{format_money(bands.smb_cents, base)}; Self-Serve below "
+          f"(ARR in {base}, the base currency, at today's rates).")
     return 0

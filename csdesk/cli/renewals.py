@@ -32,7 +32,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_money
+    from csdesk.services.money import base_currency
     from csdesk.services.renewals.calendar import write_ics
+    from csdesk.services.renewals.forecast import base_total
     from csdesk.services.renewals.pipeline import pipeline
 
     if location.path is not None and not location.path.exists():
@@ -43,6 +45,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                           f"{', '.join(SEGMENTS)}")
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
+        base = base_currency(db)
     if args.ics is not None:
         write_ics(args.ics, rows, stamp=today, overwrite=args.overwrite)
         print(f"Wrote {counted(len(rows), 'renewal')} to {args.ics}")
@@ -54,6 +57,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
              "arr_cents": r.arr_cents, "currency": r.currency, "track": r.track,
              "reasons": list(r.reasons), "likelihood": r.likelihood,
              "expected_arr_cents": r.expected_arr_cents,
+             "arr_base_cents": r.arr_base_cents,
+             "expected_base_cents": r.expected_base_cents, "base_currency": r.base_currency,
              "next_checkpoint": r.next_checkpoint.isoformat() if r.next_checkpoint else None}
             for r in rows]}, indent=2))
         return 0
@@ -61,7 +66,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  {r.track:<10} "
               f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  {r.name}"
               f"  — {'; '.join(r.reasons)}")
-    print(f"{counted(len(rows), 'renewal')}; expected "
-          f"{format_money(sum(r.expected_arr_cents for r in rows))} of "
-          f"{format_money(sum(r.arr_cents for r in rows))} ARR")
+    arr, expected = (base_total(r.arr_base_cents for r in rows),
+                     base_total(r.expected_base_cents for r in rows))
+    if arr is None or expected is None:
+        missing = sorted({r.currency for r in rows if r.arr_base_cents is None})
+        print(f"{counted(len(rows), 'renewal')}; no total in {base}: no exchange rate for "
+              f"{', '.join(missing)} (add one with csdesk rates --add)")
+        return 0
+    print(f"{counted(len(rows), 'renewal')}; expected {format_money(expected, base)} of "
+          f"{format_money(arr, base)} ARR (in {base}, at today's rates)")
     return 0

@@ -29,6 +29,15 @@ def format_money(cents: int | None, currency: str | None = "USD") -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
+def format_money_short(cents: float, currency: str | None = "USD") -> str:
+    """An axis label: $12K, €1.5M, 800 CHF."""
+    units = cents / 100
+    text = (f"{units / 1e6:,.1f}M".replace(".0M", "M") if abs(units) >= 1e6
+            else f"{units / 1e3:,.0f}K" if abs(units) >= 1e3 else f"{units:,.0f}")
+    symbol = SYMBOLS.get(currency or "USD", "")
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
 def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
-from csdesk.models import ExchangeRate, Setting
+from csdesk.models import ExchangeRate, Setting, Subscription
 from csdesk.models.enums import RateSource
 
 BASE_SETTING = "book.base_currency"
@@ -27,9 +28,11 @@ DEFAULT_BASE = "USD"
 class MissingRate(CsdeskError):
     """No rate for a currency on or before a day: the sum is refused, not guessed."""
 
-    def __init__(self, currency: str, day: date) -> None:
-        super().__init__(f"no exchange rate for {currency} on or before {day:%d %b %Y}: add "
-                         f"one (csdesk rates) to convert {currency} to the base currency")
+    def __init__(self, currency: str, day: date, *, others: list[str] | None = None) -> None:
+        also = f" (and for {', '.join(others)})" if others else ""
+        super().__init__(f"no exchange rate for {currency} on or before {day:%d %b %Y}{also}: "
+                         f"add one (csdesk rates --add) to convert {currency} to the base "
+                         "currency; nothing was summed")
         self.currency, self.day = currency, day
 
 
@@ -92,24 +95,148 @@ def to_base(db: Database, figures: pd.DataFrame) -> pd.DataFrame:
     """``figures`` (columns ``cents``, ``currency``, ``day``) with ``base_cents`` and
     ``rate`` added: each converted at its currency's rate on or before its day (the base
     currency at 1). Raises :class:`MissingRate` for the first figure with no rate."""
-    base = base_currency(db)
+    with db.read() as s:
+        rates_ = Rates.load(s)
+    converted = rates_.convert(figures["cents"].to_numpy(), figures["currency"].to_numpy(),
+                               figures["day"].to_numpy())
+    rates_.require(converted)
     out = figures.copy()
-    out["rate"] = np.where(out["currency"].fillna(base) == base, 1.0, np.nan)
-    foreign = out[out["rate"].isna()]
-    if not foreign.empty:
-        with db.read() as s:
-            table = pd.DataFrame(s.execute(select(
-                ExchangeRate.currency, ExchangeRate.day, ExchangeRate.rate_to_base)).all(),
-                columns=["currency", "day", "rate_to_base"])
-        want = foreign.assign(_day=pd.to_datetime(foreign["day"]), _i=foreign.index)
-        have = table.assign(_day=pd.to_datetime(table["day"]))
-        found = pd.merge_asof(want.sort_values("_day"), have.sort_values("_day")[
-            ["currency", "_day", "rate_to_base"]], on="_day", by="currency",
-            direction="backward").set_index("_i")
-        out.loc[found.index, "rate"] = found["rate_to_base"]
-        missing = out[out["rate"].isna()]
-        if not missing.empty:
-            first = missing.iloc[0]
-            raise MissingRate(str(first["currency"]), pd.Timestamp(first["day"]).date())
-    out["base_cents"] = (out["cents"].astype(float) * out["rate"]).round().astype("int64")
+    out["rate"] = converted["rate"].to_numpy()
+    out["base_cents"] = converted["base_cents"].to_numpy().astype("int64")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Conversion inside an open session: every sum of money in the book goes through here.
+
+@dataclass(frozen=True)
+class Rates:
+    """The book's base currency and its rate table, loaded once per computation."""
+
+    base: str
+    table: pd.DataFrame  # currency, day (datetime64), rate_to_base; sorted by day
+
+    @classmethod
+    def load(cls, s: Any) -> Rates:
+        row = s.get(Setting, BASE_SETTING)
+        base = str(row.value) if row is not None and row.value else DEFAULT_BASE
+        table = pd.DataFrame(s.execute(select(
+            ExchangeRate.currency, ExchangeRate.day, ExchangeRate.rate_to_base)).all(),
+            columns=["currency", "day", "rate_to_base"])
+        table["day"] = pd.to_datetime(table["day"])
+        return cls(base, table.sort_values("day", kind="stable").reset_index(drop=True))
+
+    def convert(self, cents: Any, currency: Any, day: Any) -> pd.DataFrame:
+        """Figures (arrays or scalars, aligned) at their currency's rate on or before their
+        day: columns ``base_cents`` (float, NaN where no rate), ``rate`` and ``rate_day``
+        (NaT for the base currency and where no rate)."""
+        n = max(len(x) for x in (cents, currency, day) if _is_array(x)) \
+            if any(_is_array(x) for x in (cents, currency, day)) else 1
+        frame = pd.DataFrame({
+            "cents": _column(cents, n, float),
+            "currency": _column(currency, n, object),
+            "day": pd.to_datetime(pd.Series(_column(day, n, object))),
+        })
+        frame["currency"] = frame["currency"].fillna(self.base)
+        rate = np.where(frame["currency"].to_numpy() == self.base, 1.0, np.nan)
+        rate_day = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        foreign = np.flatnonzero(np.isnan(rate))
+        if foreign.size and not self.table.empty:
+            want = frame.iloc[foreign][["currency", "day"]].assign(_i=foreign)
+            want = want[want["day"].notna()].sort_values("day", kind="stable")
+            have = self.table.assign(rate_day=self.table["day"])
+            found = pd.merge_asof(want, have, on="day", by="currency", direction="backward")
+            rate[found["_i"].to_numpy()] = found["rate_to_base"].to_numpy()
+            rate_day.iloc[found["_i"].to_numpy()] = found["rate_day"].to_numpy()
+        frame["rate"] = rate
+        frame["rate_day"] = rate_day
+        frame["base_cents"] = (frame["cents"] * frame["rate"]).round()
+        return frame
+
+    def missing(self, converted: pd.DataFrame) -> list[tuple[str, date]]:
+        """Each currency with no rate among ``converted`` figures, with the earliest day
+        that needed one."""
+        gap = converted[converted["rate"].isna() & converted["cents"].notna()]
+        if gap.empty:
+            return []
+        first = gap.groupby("currency")["day"].min()
+        return [(str(c), pd.Timestamp(d).date()) for c, d in first.items() if pd.notna(d)]
+
+    def require(self, converted: pd.DataFrame) -> None:
+        """Refuse (:class:`MissingRate`) when any figure had no rate."""
+        gaps = self.missing(converted)
+        if gaps:
+            raise MissingRate(*gaps[0], others=[c for c, _ in gaps[1:]])
+
+    def explain(self, currency: str, rate: float, rate_day: Any) -> str:
+        """How a figure was converted, for the place that explains a number."""
+        if currency == self.base or rate != rate:
+            return ""
+        return f"1 {currency} = {rate:.4g} {self.base} (rate of {pd.Timestamp(rate_day):%d %b %Y})"
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, (list, tuple, np.ndarray, pd.Series, pd.Index))
+
+
+def _column(x: Any, n: int, dtype: Any) -> np.ndarray:
+    if _is_array(x):
+        return np.asarray(x, dtype=dtype)
+    out = np.empty(n, dtype=dtype)
+    out[:] = x
+    return out
+
+
+def missing_text(gaps: list[tuple[str, date]]) -> str:
+    """One plain line naming the currencies with no rate (empty when none)."""
+    if not gaps:
+        return ""
+    names = " or ".join(f"{c} on or before {d:%d %b %Y}" for c, d in gaps)
+    return f"no exchange rate for {names}: add one (Book ▸ Exchange rates, or csdesk rates --add)"
+
+
+def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
+                   rates_: Rates | None = None) -> pd.DataFrame:
+    """Each account's ARR on ``day`` (its subscriptions live that day): the one function
+    every screen, document and command reads an account's ARR from.
+
+    Indexed by account id, columns ``arr_cents`` and ``currency`` (the customer's own
+    currency; an account whose contracts are in several currencies shows the base sum),
+    ``base_cents`` (float, NaN where a rate is missing), ``rate`` and ``rate_day`` (the rate
+    used, for the place that explains the number).
+    """
+    rates_ = rates_ or Rates.load(s)
+    stmt = (select(Subscription.account_id, Subscription.currency,
+                   func.sum(Subscription.arr_cents))
+            .where(Subscription.start_date <= day, Subscription.end_date >= day)
+            .group_by(Subscription.account_id, Subscription.currency))
+    if account_ids is not None:
+        stmt = stmt.where(Subscription.account_id.in_(
+            account_ids if hasattr(account_ids, "subquery") else list(account_ids)))
+    parts = pd.DataFrame(s.execute(stmt).all(), columns=["account_id", "currency", "cents"])
+    columns = ["arr_cents", "currency", "base_cents", "rate", "rate_day"]
+    if parts.empty:
+        return pd.DataFrame(columns=columns, index=pd.Index([], name="account_id"))
+    # PostgreSQL sums a BIGINT column as NUMERIC: back to whole cents
+    parts["cents"] = parts["cents"].astype("int64")
+    conv = rates_.convert(parts["cents"].to_numpy(), parts["currency"].to_numpy(), day)
+    parts["base_cents"] = conv["base_cents"].to_numpy()
+    parts["rate"] = conv["rate"].to_numpy()
+    parts["rate_day"] = conv["rate_day"].to_numpy()
+    grouped = parts.groupby("account_id", sort=False)
+    count = grouped["currency"].transform("size")
+    single = parts[count == 1].set_index("account_id")
+    out = single[["cents", "currency", "base_cents", "rate", "rate_day"]].rename(
+        columns={"cents": "arr_cents"})
+    mixed = parts[count > 1]
+    if not mixed.empty:  # several currencies on one account: its ARR is the base sum
+        sums = mixed.groupby("account_id")["base_cents"].sum(min_count=1)
+        gaps = mixed["base_cents"].isna().groupby(mixed["account_id"]).any()
+        sums[gaps] = np.nan
+        several = pd.DataFrame({"arr_cents": sums, "currency": rates_.base,
+                                "base_cents": sums, "rate": 1.0, "rate_day": pd.NaT})
+        several["arr_cents"] = several["arr_cents"].astype(object).where(
+            several["arr_cents"].notna(), None)
+        out = pd.concat([out.astype({"arr_cents": object}), several])
+    out.index.name = "account_id"
     return out

@@ -44,7 +44,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("Account", "name", sort_key="name_key"),
     Column("Segment", "segment"),
     Column("Health", "health_score", _RIGHT),
-    Column("ARR", "arr_cents", _RIGHT),
+    Column("ARR", "arr_cents", _RIGHT, sort_key="arr_base_cents"),  # sorted in the base
     Column("Renewal", "renewal_date"),
     Column("Days to renewal", "days_to_renewal", _RIGHT),
     Column("Track", "renewal_track"),
@@ -255,6 +255,11 @@ class AccountsModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == NAME:
             status = row[self._col["status"]]
             return f"{value} · {row[self._col['external_id']]} · {status.value}"
+        if role == Qt.ItemDataRole.ToolTipRole and col == ARR:
+            return row[self._col["arr_note"]]  # its base amount and rate, or the missing rate
+        if role == Qt.ItemDataRole.ForegroundRole and col == ARR and value is not None \
+                and row[self._col["arr_base_cents"]] is None:
+            return QColor("#c0392b")  # no rate: not in the book's totals, and the tip says so
         if role == Qt.ItemDataRole.ForegroundRole and col == HEALTH and value is None:
             return QColor("#8a8f98")
         if role == Qt.ItemDataRole.ToolTipRole and col == HEALTH and value is None:

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLay
 
 from csdesk.models.enums import Segment
 from csdesk.services.book.accounts import AccountTable
+from csdesk.services.formatting import format_money, format_money_short
 from csdesk.services.health.metrics import FORMULAS, PeriodMetrics
 from csdesk.ui.theme import BAND_COLOURS
 
@@ -88,7 +89,7 @@ class PortfolioView(QWidget):
                              f"{last.end:%d %b %Y})" + (f" · {owner}'s book" if owner else ""))
         c = {name: i for i, name in enumerate(table.columns)}
         live = [r for r in table.rows if r[c["status"]].value == "active"]
-        arr_band = {b: sum(r[c["arr_cents"]] or 0 for r in live
+        arr_band = {b: sum(r[c["arr_base_cents"]] or 0 for r in live
                            if r[c["health_band"]] is not None and r[c["health_band"]].value == b)
                     for b in ("green", "yellow", "red")}
         total_arr = sum(arr_band.values()) or 1
@@ -119,12 +120,17 @@ class PortfolioView(QWidget):
         red_ids = {r[c["id"]] for r in live if r[c["health_band"]] is not None
                    and r[c["health_band"]].value == "red"}
         scored_arr = sum(arr_band.values())  # none yet: no share to show, as other tiles
-        risk = Tile("ARR in red health",
-                    f"{arr_band['red'] / total_arr:.0%}" if scored_arr else "—",
-                    f"${arr_band['red'] / 100:,.0f} of ${total_arr / 100:,.0f}" if scored_arr
-                    else "no scored ARR yet",
-                    "ARR of live accounts whose latest health band is red ÷ ARR of live "
-                    "accounts with a score")
+        base = table.base_currency
+        if table.missing_rates:  # a share of a short total would mislead: refused, and why
+            value, caption = "—", table.missing_rates
+        elif scored_arr:
+            value = f"{arr_band['red'] / total_arr:.0%}"
+            caption = f"{format_money(arr_band['red'], base)} of {format_money(total_arr, base)}"
+        else:
+            value, caption = "—", "no scored ARR yet"
+        risk = Tile("ARR in red health", value, caption,
+                    f"ARR of live accounts whose latest health band is red ÷ ARR of live "
+                    f"accounts with a score, in {base} (the book's base currency)")
         risk.clicked.connect(lambda: self.drill.emit(red_ids, "ARR in red health"))
         self.grid.addWidget(risk, 0, len(tiles))
         self.tiles["arr_red"] = risk
@@ -152,7 +158,7 @@ class PortfolioView(QWidget):
             bottom = [0.0] * len(segments)
             containers = []
             for b in bands:
-                heights = [sum(r[c["arr_cents"]] or 0 for r in cells[(s, b)]) / 100
+                heights = [sum(r[c["arr_base_cents"]] or 0 for r in cells[(s, b)]) / 100
                            for s in segments]
                 colour = BAND_COLOURS[b].name() if b else "#9ca3af"
                 containers.append(ax.bar(labels, heights, bottom=bottom, color=colour,
@@ -160,15 +166,17 @@ class PortfolioView(QWidget):
                 bottom = [x + h for x, h in zip(bottom, heights, strict=True)]
             bars["seg"] = [bar for cont in containers for bar in cont]
             ax.set_ylim(0, max(bottom, default=0) * 1.08 or 1)  # the tallest stack, whole
-            ax.yaxis.set_major_formatter(lambda x, _p: f"${x / 1000:,.0f}K")
+            ax.yaxis.set_major_formatter(
+                lambda x, _p: format_money_short(x * 100, table.base_currency))
             ax.legend(fontsize=8)
 
         for b in bands:
             for s in segments:
                 targets.append(({r[c["id"]] for r in cells[(s, b)]},
                                 f"{Segment(s).label}, {b or 'no'} health"))
-        seg_chart.draw(draw_segments, empty=not any(r[c["arr_cents"]] for r in live),
-                       empty_text="No ARR yet")
+        seg_chart.draw(draw_segments, empty=bool(table.missing_rates) or not any(
+            r[c["arr_base_cents"]] for r in live),
+            empty_text=table.missing_rates.capitalize() or "No ARR yet")
         self._clickable(seg_chart, lambda: bars["seg"], targets)
 
         # Binned as the score reads everywhere (a whole number): 59.6 shows as 60, so it

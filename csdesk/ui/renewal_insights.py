@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -111,22 +112,28 @@ class ForecastPanel(QWidget):
             self.headline.setText("No forecast yet.")
         else:
             q = f"{current.period[-2:]} {current.period[:4]}"
-            self.headline.setText(
-                f"<b>{q} in progress</b>: {counted(current.renewals, 'renewal')}, "
-                f"{format_money(current.arr_cents)} up for renewal, "
-                f"{format_money(current.expected_arr_cents)} expected · expected GRR "
-                f"<b>{_pct(current.expected_grr)}</b>, NRR <b>{_pct(current.expected_nrr)}"
-                f"</b> · ARR at risk <b>{format_money(current.at_risk_arr_cents)}</b>")
+            cur = current.currency
+            if current.note:
+                self.headline.setText(f"<b>{q} in progress</b>: "
+                                      f"{counted(current.renewals, 'renewal')}; no forecast in "
+                                      f"{cur}: {html.escape(current.note)}.")
+            else:
+                self.headline.setText(
+                    f"<b>{q} in progress</b>: {counted(current.renewals, 'renewal')}, "
+                    f"{format_money(current.arr_cents, cur)} up for renewal, "
+                    f"{format_money(current.expected_arr_cents, cur)} expected · expected GRR "
+                    f"<b>{_pct(current.expected_grr)}</b>, NRR <b>{_pct(current.expected_nrr)}"
+                    f"</b> · ARR at risk <b>{format_money(current.at_risk_arr_cents, cur)}</b>")
             fill(self.by_track, [
-                [(TRACK_LABELS[t], i), (str(n), n), (format_money(arr), arr),
-                 (format_money(exp), exp)]
+                [(TRACK_LABELS[t], i), (str(n), n), (format_money(arr, cur), arr or -1),
+                 (format_money(exp, cur), exp or -1)]
                 for i, (t, (n, arr, exp)) in enumerate(
                     (t, current.by_track[t]) for t in TRACK_LABELS if t in current.by_track)],
                 right=(1, 2, 3))
         fill(self.accuracy, [
             [(f"{h.period[-2:]} {h.period[:4]}", h.period), (str(h.renewals), h.renewals),
-             (format_money(h.forecast_cents), h.forecast_cents),
-             (format_money(h.actual_cents), h.actual_cents),
+             (format_money(h.forecast_cents, h.currency), h.forecast_cents or -1),
+             (format_money(h.actual_cents, h.currency), h.actual_cents or -1),
              (_pct(h.accuracy), -1.0 if h.accuracy is None else h.accuracy)]
             for h in history], right=(1, 2, 3, 4))
         self._draw(history)

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_date, format_money
+from csdesk.services.formatting import format_date, format_money, format_money_short
 from csdesk.services.periods import current_period, quarter_of, quarters_back
 from csdesk.services.renewals.churn import ChurnAnalysis, churn_analysis
 from csdesk.services.renewals.forecast import (
@@ -44,6 +44,7 @@ from csdesk.services.renewals.forecast import (
     QuarterForecast,
     forecast,
     forecast_accuracy,
+    track_totals,
 )
 from csdesk.services.renewals.pipeline import RenewalRow, pipeline
 from csdesk.services.settings import churn_reasons
@@ -58,10 +59,8 @@ TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's g
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 
 
-def _short_money(cents: int) -> str:
-    value = cents / 100
-    return f"${value / 1e6:.1f}M" if value >= 1e6 else f"${value / 1e3:.0f}k" \
-        if value >= 1e3 else f"${value:.0f}"
+def _sortable(cents: int | None) -> int:
+    return -1 if cents is None else cents
 
 
 class CalendarGrid(QWidget):
@@ -143,7 +142,8 @@ class CalendarGrid(QWidget):
                         p.setBrush(QColor("#f59e0b"))
                         x, y = cell.right() - 9, cell.top() + 4
                         p.drawPolygon([QPointF(x, y), QPointF(x + 6, y), QPointF(x + 3, y + 6)])
-                    today_rows = sorted(by_day.get(day, []), key=lambda r: -r.arr_cents)
+                    today_rows = sorted(by_day.get(day, []),
+                                        key=lambda r: -_sortable(r.arr_base_cents))
                     if not today_rows:
                         continue
                     p.setFont(small)
@@ -173,7 +173,7 @@ class CalendarGrid(QWidget):
                         p.setPen(QColor("white"))
                         p.drawText(chip.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
                                    p.fontMetrics().elidedText(
-                                       f"{_short_money(r.arr_cents)} {r.name}",
+                                       f"{format_money_short(r.arr_cents, r.currency)} {r.name}",
                                        Qt.TextElideMode.ElideRight, int(chip.width() - 5)))
                         self._hits.append((chip, r.account_id))
                         y += chip_h + 2
@@ -205,7 +205,7 @@ class CalendarGrid(QWidget):
         title = menu.addAction(f"Renewing {day:%a %d %b %Y}")
         title.setEnabled(False)
         for r in rows:
-            action = menu.addAction(f"{r.name} — {_short_money(r.arr_cents)}, "
+            action = menu.addAction(f"{r.name} — {format_money_short(r.arr_cents, r.currency)}, "
                                     f"{TRACK_LABELS[r.track].lower()}")
             action.triggered.connect(lambda _=False, a=r.account_id: self.account_clicked.emit(a))
         return menu
@@ -436,13 +436,20 @@ class RenewalsView(QWidget):
                 (TRACK_LABELS[r.track], (TRACK_ORDER[r.track], r.days_to_go, r.name)),
                 ((r.health_note or "—") if r.health is None else f"{r.health:.0f}",
                  -1.0 if r.health is None else r.health),
-                (format_money(r.arr_cents, r.currency), r.arr_cents),
+                # the customer's own currency, sorted by the base amount
+                (format_money(r.arr_cents, r.currency), _sortable(r.arr_base_cents)),
                 (f"{r.likelihood:.0%}", r.likelihood),
-                (format_money(r.expected_arr_cents, r.currency), r.expected_arr_cents),
+                (format_money(r.expected_arr_cents, r.currency),
+                 _sortable(r.expected_base_cents)),
                 (format_date(r.next_checkpoint), r.next_checkpoint.isoformat()
                  if r.next_checkpoint else "9999")]
             for c, (label, key) in enumerate(values):
                 item = SortItem(label, key)
+                if c in (5, 7) and r.currency != r.base_currency:
+                    base = r.arr_base_cents if c == 5 else r.expected_base_cents
+                    item.setToolTip(f"{format_money(base, r.base_currency)} in {r.base_currency}"
+                                    f" at today's rate" if base is not None else
+                                    f"no {r.currency} rate: not in the {r.base_currency} totals")
                 if c == 0:
                     item.setData(Qt.ItemDataRole.UserRole, r.account_id)
                     item.setToolTip("; ".join(r.reasons)
@@ -458,19 +465,25 @@ class RenewalsView(QWidget):
                 self.table.setItem(i, c, item)
         self.table.setSortingEnabled(True)
         parts = [] if rows else ["No renewals match the window and filters."]
+        totals = track_totals(rows)
+        base = rows[0].base_currency if rows else "USD"
         for track in sorted(TRACK_LABELS, key=TRACK_ORDER.__getitem__):  # as the groups
-            label = TRACK_LABELS[track]
-            mine = [r for r in rows if r.track == track]
-            if mine:
-                arr = format_money(sum(r.arr_cents for r in mine))
-                expected = format_money(sum(r.expected_arr_cents for r in mine))
-                parts.append(f"{label}: {len(mine)} · {arr} → {expected} expected")
+            if track in totals:
+                n, arr_cents, expected_cents = totals[track]
+                if arr_cents is None or expected_cents is None:
+                    parts.append(f"{TRACK_LABELS[track]}: {n} · no total in {base} (a rate "
+                                 "is missing)")
+                    continue
+                parts.append(f"{TRACK_LABELS[track]}: {n} · {format_money(arr_cents, base)} → "
+                             f"{format_money(expected_cents, base)} expected")
         f = self.forecast
-        if f is not None and f.expected_grr is not None:
+        if f is not None and f.note:
+            parts.append(f"Forecast refused: {f.note}.")
+        elif f is not None and f.expected_grr is not None:
             quarter = f.period
             parts.append(f"{quarter[-2:]} {quarter[:4]} forecast: expected GRR "
                          f"{f.expected_grr:.1%}, NRR {f.expected_nrr:.1%}, ARR at risk "
-                         f"{format_money(f.at_risk_arr_cents)}")
+                         f"{format_money(f.at_risk_arr_cents, f.currency)}")
         self.totals.setText("\n".join(parts))
 
     def export_ics(self, path: Path | None = None) -> Path | None:

@@ -11,20 +11,23 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
+import pandas as pd
 from sqlalchemy import and_, func, select
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Subscription, Task
+from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
-from csdesk.services.formatting import health_note
+from csdesk.services.formatting import format_money, health_note
+from csdesk.services.money import Rates, arr_by_account, missing_text
 from csdesk.services.renewals.pipeline import outlook
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
     "id", "external_id", "name", "segment", "status", "health_score", "health_band",
     "arr_cents", "currency", "renewal_date", "renewal_track", "owner", "last_touch",
-    "open_tasks", "health_trend", "days_to_renewal", "health_note", "name_key", "owner_key",
+    "open_tasks", "health_trend", "days_to_renewal", "health_note", "arr_base_cents",
+    "arr_note", "name_key", "owner_key",
 )
 
 
@@ -36,6 +39,10 @@ class AccountTable:
     rows: list[tuple[object, ...]]
     as_of: date
     sorted_by: str | None = None  # the rows come sorted by this column, ascending
+    base_currency: str = "USD"  # the currency of arr_base_cents and of every total
+    # "no exchange rate for EUR …" when some account's ARR cannot be converted: a total of
+    # the book's ARR is then refused, not shown short (empty when every rate is there)
+    missing_rates: str = ""
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
@@ -63,14 +70,10 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
         .subquery()
     )
     with db.read() as s:
-        arr = {  # PostgreSQL sums a BIGINT column as NUMERIC: back to whole cents
-            a: (None if cents is None else int(cents), cur)
-            for a, cents, cur in s.execute(
-                select(Subscription.account_id, func.sum(Subscription.arr_cents),
-                       func.min(Subscription.currency))
-                .where(Subscription.start_date <= today, Subscription.end_date >= today)
-                .group_by(Subscription.account_id))
-        }
+        rates = Rates.load(s)
+        by_account = arr_by_account(s, day=today, rates_=rates)
+        arr = arr_money(rates, by_account)
+        gaps = set(by_account.loc[by_account["base_cents"].isna(), "currency"])
         health = {
             a: (score, band)
             for a, score, band in s.execute(
@@ -96,23 +99,49 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     touch = last_touch(db, as_of=today)
     tasks = open_task_counts(db, as_of=today)
     none2 = (None, None)
+    none4 = (None, None, None, None)
     rows: list[tuple[object, ...]] = []
     for aid, ext, name, segment, status, owner in accounts:
         when, track = renewal.get(aid, none2)
         # A churned account has no health now (its page shows the last it had).
         now = none2 if status == AccountStatus.CHURNED else health.get(aid, none2)
+        cents, currency, base_cents, arr_note = arr.get(aid, none4)
         rows.append((
-            aid, ext, name, segment, status, *now, *arr.get(aid, none2),
+            aid, ext, name, segment, status, *now, cents, currency,
             when, track, owner, touch.get(aid), tasks.get(aid, 0),
             _trend(now[0], before.get(aid)),
             (when - today).days if when is not None else None,
             # Scored, but below the minimum of evidence: no number, and the book says so.
             health_note(aid in health and status != AccountStatus.CHURNED, now[0]),
+            base_cents, arr_note,
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
     rows.sort(key=lambda r: cast(str, r[-2]))  # the table opens sorted by name
-    return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key")
+    return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key",
+                        base_currency=rates.base, missing_rates=missing_text(
+                            [(str(c), today) for c in sorted(gaps)]))
+
+
+def arr_money(rates: Rates, arr: pd.DataFrame
+              ) -> dict[int, tuple[int | None, str, int | None, str | None]]:
+    """Each account's ARR as the book shows it: (cents, its currency, base cents, a note
+    saying how it was converted or which rate is missing; None in the base currency)."""
+    out: dict[int, tuple[int | None, str, int | None, str | None]] = {}
+    for aid, cents, currency, base, rate, rate_day in zip(
+            arr.index.tolist(), arr["arr_cents"].tolist(), arr["currency"].tolist(),
+            arr["base_cents"].tolist(), arr["rate"].tolist(), arr["rate_day"].tolist(),
+            strict=True):
+        whole = None if cents is None or cents != cents else int(cents)
+        if base != base:
+            note: str | None = (f"no {currency} rate to {rates.base} on or before today: "
+                                "add one (Rates) to count it in the book's totals")
+            out[aid] = (whole, currency, None, note)
+            continue
+        note = None if currency == rates.base else (
+            f"{format_money(int(base), rates.base)} at {rates.explain(currency, rate, rate_day)}")
+        out[aid] = (whole, currency, int(base), note)
+    return out
 
 
 def last_touch(db: Database, *, as_of: date | None = None,

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from csdesk import clock
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Setting, Subscription
 from csdesk.models.enums import EngagementModel, Segment
+from csdesk.services.money import Rates
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,19 @@ def resegment(session: Session, *, as_of: date | None = None,
 
     today = as_of or clock.today()
     bands = bands or bands_in(session)
-    current: dict[int, int] = {}
-    latest: dict[int, tuple[date, int]] = {}
-    for acc, start, end, arr in session.execute(
-            select(Subscription.account_id, Subscription.start_date, Subscription.end_date,
-                   Subscription.arr_cents)):
+    subs = pd.DataFrame(session.execute(select(
+        Subscription.account_id, Subscription.start_date, Subscription.end_date,
+        Subscription.arr_cents, Subscription.currency)).all(),
+        columns=["acc", "start", "end", "arr", "currency"])
+    # Bands are in the base currency: every contract at today's rate. An account with a
+    # contract in a currency that has no rate keeps its segment (it cannot be placed).
+    rates = Rates.load(session)
+    subs["base"] = rates.convert(subs["arr"].to_numpy(), subs["currency"].to_numpy(),
+                                 today)["base_cents"].to_numpy()
+    current: dict[int, float] = {}
+    latest: dict[int, tuple[date, float]] = {}
+    for acc, start, end, arr in subs[["acc", "start", "end", "base"]].itertuples(
+            index=False, name=None):
         if start <= today <= end:
             current[acc] = current.get(acc, 0) + arr
         best = latest.get(acc)
@@ -117,7 +127,9 @@ def resegment(session: Session, *, as_of: date | None = None,
         if acc_id not in latest:
             continue
         arr = current.get(acc_id, latest[acc_id][1])
-        new = bands.segment_for(arr)
+        if arr != arr:
+            continue  # no rate for its currency: placed once there is one
+        new = bands.segment_for(round(arr))
         if new != segment:
             # The engagement model follows the segment.
             params.append({"_id": acc_id, "_segment": new.value,

@@ -55,6 +55,7 @@ from csdesk.models import (
     Account,
     Activity,
     Contact,
+    ExchangeRate,
     FeatureUsage,
     Handoff,
     HealthSnapshot,
@@ -165,7 +166,7 @@ def generate_demo(
     rng = np.random.default_rng(seed)
     with db.write() as s:
         if replace and existing:
-            for table in (Account, Task, HealthSnapshot, ImportLog):
+            for table in (Account, Task, HealthSnapshot, ImportLog, ExchangeRate):
                 s.execute(table.__table__.delete())
         book = _Book(s, accounts, as_of, rep)
         gen = _Generator(book, rng, usage_weeks)
@@ -242,6 +243,7 @@ class _Generator:
         self.owner = rng.choice(self.owners, size=n)
         self.industry = rng.choice(self.names["industries"], size=n)
         self.region = rng.choice(self.names["regions"], size=n)
+        self.money_in_currencies()
         ttv = np.clip(np.exp(3.6 - 0.45 * self.h + rng.normal(0, 0.3, n)), 5, 400)
         reached = (ttv <= 180) & (self.since + ttv <= self.T)
         self.first_value = np.where(reached, self.since + np.round(ttv), -1).astype(int)
@@ -251,6 +253,33 @@ class _Generator:
         parent[kids] = rng.integers(0, kids.clip(min=1))
         self.parent = parent
         self.insert_accounts()
+
+    def money_in_currencies(self) -> None:
+        """Some EMEA customers pay in euros or pounds (no random draw: the stream of the
+        rest of the book stays as it was), with monthly rates to the US dollar base."""
+        emea, k = self.region == "EMEA", np.arange(self.n)
+        self.currency = np.where(emea & (k % 2 == 0), "EUR",
+                                 np.where(emea & (k % 6 == 1), "GBP", "USD"))
+        self.rate_rows: list[tuple[object, ...]] = []
+        latest = {"USD": 1.0}
+        first = date.fromordinal(self.T - 800).replace(day=1)
+        for code, level, swing in (("EUR", 1.08, 0.05), ("GBP", 1.27, 0.04)):
+            day, m = first, 0
+            while day.toordinal() <= self.T:
+                rate = round(level * (1 + swing * math.sin(m / 4)), 4)
+                self.rate_rows.append((code, day.isoformat(), rate, "imported", self.now))
+                latest[code] = rate
+                m += 1
+                day = (day + timedelta(days=32)).replace(day=1)
+        # Each account's rate today: a contract's amount is its dollar figure in its own
+        # currency, so that its value in the base today is what the simulation drew.
+        self.fx = np.array([latest[c] for c in self.currency])
+        self.book.add(ExchangeRate, ["currency", "day", "rate_to_base", "source", "created_at"],
+                      self.rate_rows)
+
+    def local(self, i: int, usd_cents: float) -> int:
+        """A dollar figure of account ``i`` in its own currency, in whole units."""
+        return int(round(usd_cents / self.fx[i] / 100) * 100)
 
     def _company_names(self) -> list[str]:
         nm, rng, n = self.names, self.rng, self.n
@@ -310,7 +339,8 @@ class _Generator:
 
     def finish_accounts(self) -> None:
         """Segment from the ARR the history ended with; status and lifecycle stage."""
-        segs = DEFAULT_BANDS.segments_for(self.arr_now)
+        # in the base, as the book converts it (today's rate), so a resegment agrees
+        segs = DEFAULT_BANDS.segments_for(np.round(self.arr_local * self.fx))
         params = []
         upcoming = self.next_renewal
         for i in range(self.n):
@@ -363,8 +393,9 @@ class _Generator:
         p_churn = _sigmoid(-2.3 - 1.5 * self.h)
         p_expand = _sigmoid(-1.0 + 0.9 * self.h)
         p_down = _sigmoid(-2.4 - 0.8 * self.h)
-        currency = "USD"
+        self.arr_local = np.zeros(n, dtype=np.int64)
         for i in range(n):
+            currency = str(self.currency[i])
             start, arr, seats, term = int(self.since[i]), int(self.arr0[i]), int(self.seats0[i]), \
                 int(self.term_days[i])
             plan = ("Enterprise", "Business", "Team", "Starter")[int(self.seg0[i])]
@@ -373,11 +404,12 @@ class _Generator:
                 sub_id += 1
                 if end >= window:
                     subs.append((sub_id, i + 1, f"SUB-{sub_id:07d}", _iso(start), _iso(end), plan,
-                                 seats, arr, currency, bool(self.auto_renew[i]),
+                                 seats, self.local(i, arr), currency, bool(self.auto_renew[i]),
                                  "multi_year" if term > 365 else "annual", 1, self.now, self.now))
                 self.prev_seats[i], self.cur_seats[i], self.cur_start[i] = \
                     self.cur_seats[i], seats, start
                 self.arr_now[i] = arr
+                self.arr_local[i] = self.local(i, arr)
                 if end >= T:  # the current term: its end is the next renewal
                     self.next_renewal[i] = end
                     ren_id += 1
@@ -389,8 +421,9 @@ class _Generator:
                     # Most likelihoods follow the track and health (no value on record);
                     # about one in eight is the CSM's own call, which overrides it.
                     called = (ren_id * 2654435761) % 8 == 0  # no draw: the stream stays
-                    renewals.append((ren_id, i + 1, sub_id, _iso(end), arr,
-                                     round(arr * lik) if called else None, None, currency,
+                    renewals.append((ren_id, i + 1, sub_id, _iso(end), self.local(i, arr),
+                                     round(self.local(i, arr) * lik) if called else None, None,
+                                     currency,
                                      lik if called else None, track,
                                      "preparing" if end - T < 120 else "not_started",
                                      "pending", None, None, None, None, 1, self.now, self.now,
@@ -417,8 +450,9 @@ class _Generator:
                     reason = category = None
                     if outcome == "churned":
                         reason, category = content.churn_reason(rng, self.h[i])
-                    renewals.append((ren_id, i + 1, sub_id, _iso(end), arr, None,
-                                     0 if outcome == "churned" else new_arr, currency, None,
+                    renewals.append((ren_id, i + 1, sub_id, _iso(end), self.local(i, arr), None,
+                                     0 if outcome == "churned" else self.local(i, new_arr),
+                                     currency, None,
                                      "at_risk" if self.h[i] < -0.5 else "standard", "closed",
                                      outcome, _iso(end), reason, category,
                                      content.renewal_note(outcome), 1, self.now, self.now,
@@ -694,7 +728,8 @@ class _Generator:
                     values.append((ids["value"], i + 1, ids["obj"], _iso(when),
                                    spec.title,
                                    spec.kpi, spec.unit, spec.baseline, round(current, 1),
-                                   money, "USD", spec.method, "Usage report and customer data",
+                                   self.local(i, money), str(self.currency[i]), spec.method,
+                                   "Usage report and customer data",
                                    None, None, "Customer sponsor" if confirmed else None,
                                    _iso(when + 7) if confirmed else None, 1, self.now,
                                    self.now))
@@ -733,7 +768,8 @@ class _Generator:
                 else int(self.champion_id[i])
             plan = ("Enterprise", "Business", "Team", "Starter")[int(self.seg0[i])]
             rows.append((i + 1, f"{plan} plan, {int(self.seats0[i])} seats",
-                         int(self.seats0[i]), int(self.arr0[i]), "USD",
+                         int(self.seats0[i]), self.local(i, int(self.arr0[i])),
+                         str(self.currency[i]),
                          int(self.term_days[i] // 30),
                          "Go-live within 30 days; quarterly business reviews",
                          None, json.dumps(criteria), None, champion,
@@ -766,7 +802,8 @@ class _Generator:
                          "seats" if seats_kind else "cross_sell",
                          f"Seat utilisation {self.util[i]:.0%}" if seats_kind
                          else "Executive sponsor asked about the analytics module",
-                         amount, "USD", str(stage), _iso(self.T + int(rng.integers(20, 120))),
+                         self.local(i, amount), str(self.currency[i]), str(stage),
+                         _iso(self.T + int(rng.integers(20, 120))),
                          _iso(self.T - int(rng.integers(1, 20))) if handed else None,
                          "Account Executive" if handed else None, None, 1, self.now,
                          self.now))

@@ -5,6 +5,12 @@ its subscriptions in force that day. The cohort of a period is every account wit
 first day; comparing each one's ARR on the last day gives churn (to zero), contraction
 (down), and expansion (up). Accounts won during the period are not in its cohort, as the
 standard definitions require.
+
+Money is in the book's base currency at constant rates: both ends of a period convert at
+the rates of its first day, so a moving exchange rate never shows as churn or expansion.
+What the rates did to the cohort's ARR over the period is reported beside, as the
+exchange-rate effect. A period whose ARR needs a rate the book does not have is refused
+(its revenue metrics are None and ``note`` names the rate), never summed raw.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
 from csdesk.models.enums import Segment
+from csdesk.services.money import Rates, missing_text
 from csdesk.services.periods import current_period, parse_period, quarters_back
 
 FORMULAS = {
@@ -35,7 +42,11 @@ FORMULAS = {
     "median_ttv_days": "median days from customer start to first value, for accounts that "
                        "reached first value in the period",
     "proactive_ratio": "proactive activities ÷ reactive activities in the period",
+    "fx_effect": "what exchange rates did to the cohort's end ARR: (end ARR at the period's "
+                 "end rates − end ARR at its start rates) ÷ start ARR; not in GRR or NRR, "
+                 "which hold the start rates",
 }
+MONEY = ("nrr", "grr", "logo_churn", "contraction", "expansion_rate", "fx_effect")
 
 
 @dataclass
@@ -45,14 +56,20 @@ class PeriodMetrics:
     end: date
     segment: str | None
     values: dict[str, float | None]
-    counts: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, float | None] = field(default_factory=dict)
     # The accounts behind the numbers, for drill-down: churned, contracted, expanded,
     # first_value (reached it in the period).
     accounts: dict[str, set[int]] = field(default_factory=dict, repr=False)
+    currency: str = "USD"  # of every amount in counts (the book's base currency)
+    note: str = ""  # why the revenue metrics are missing (a rate the book lacks)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"period": self.period, "start": self.start.isoformat(),
-                               "end": self.end.isoformat()}
+                               "end": self.end.isoformat(), "currency": self.currency,
+                               "rates": f"constant: both ends at the rates of "
+                                        f"{self.start.isoformat()}"}
+        if self.note:
+            out["note"] = self.note
         if self.segment:
             out["segment"] = self.segment
         out.update(self.values)
@@ -61,34 +78,50 @@ class PeriodMetrics:
         return out
 
 
-def _arr_on(subs: pd.DataFrame, day: pd.Timestamp) -> pd.Series:
+def _arr_on(subs: pd.DataFrame, day: pd.Timestamp, column: str) -> pd.Series:
     live = subs[(subs["start_date"] <= day) & (subs["end_date"] >= day)]
-    return live.groupby("account_id")["arr_cents"].sum()
+    return live.groupby("account_id")[column].sum(min_count=1)
 
 
 def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
-             acts: pd.DataFrame, start: date, end: date
-             ) -> tuple[dict[str, float | None], dict[str, float], dict[str, set[int]]]:
+             acts: pd.DataFrame, start: date, end: date, rates: Rates
+             ) -> tuple[dict[str, float | None], dict[str, float | None], dict[str, set[int]],
+                        str]:
     s, e = pd.Timestamp(start), pd.Timestamp(end)
-    begin = _arr_on(subs, s)
+    subs = subs.assign(
+        at_start=rates.convert(subs["arr_cents"].to_numpy(), subs["currency"].to_numpy(),
+                               start)["base_cents"].to_numpy(),
+        at_end=rates.convert(subs["arr_cents"].to_numpy(), subs["currency"].to_numpy(),
+                             end)["base_cents"].to_numpy())
+    begin = _arr_on(subs, s, "at_start")
+    ends = subs[(subs["start_date"] <= e) & (subs["end_date"] >= e)]
+    gaps = subs[((subs["start_date"] <= s) & (subs["end_date"] >= s)) |
+                ((subs["start_date"] <= e) & (subs["end_date"] >= e))]
+    gaps = sorted(set(gaps.loc[gaps["at_start"].isna(), "currency"]) |
+                  set(ends.loc[ends["at_end"].isna(), "currency"]))
+    note = missing_text([(str(c), start) for c in gaps])
     begin = begin[begin > 0]
-    finish = _arr_on(subs, e).reindex(begin.index).fillna(0)
+    finish = _arr_on(subs, e, "at_start").reindex(begin.index).fillna(0)
+    finish_now = _arr_on(subs, e, "at_end").reindex(begin.index).fillna(0)
     start_arr = float(begin.sum())
     churned = finish == 0
     churn = float(begin[churned].sum())
     shrink = (begin - finish).where(~churned & (finish < begin), 0)
     grow = (finish - begin).where(finish > begin, 0)
     contraction, expansion = float(shrink.sum()), float(grow.sum())
+    fx = float(finish_now.sum() - finish.sum())
     values: dict[str, float | None] = {}
-    if start_arr > 0:
+    if note:  # a sum that needs a missing rate is refused, not shown short
+        values.update(dict.fromkeys(MONEY))
+    elif start_arr > 0:
         values["nrr"] = (start_arr - churn - contraction + expansion) / start_arr
         values["grr"] = min(1.0, (start_arr - churn - contraction) / start_arr)
         values["logo_churn"] = float(churned.sum()) / len(begin)
         values["contraction"] = contraction / start_arr
         values["expansion_rate"] = expansion / start_arr
+        values["fx_effect"] = fx / start_arr
     else:
-        values.update(nrr=None, grr=None, logo_churn=None, contraction=None,
-                      expansion_rate=None)
+        values.update(dict.fromkeys(MONEY))
     decided = renewals[(renewals["renewal_date"] >= s) & (renewals["renewal_date"] <= e)
                        & (renewals["outcome"] != "pending")]
     kept = decided["outcome"].isin(["renewed", "expanded", "downsold"]).sum()
@@ -100,16 +133,21 @@ def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
     pro = int(window["proactive"].astype(bool).sum())
     rea = len(window) - pro
     values["proactive_ratio"] = pro / rea if rea else None
-    counts = {"start_arr_cents": start_arr, "churned_arr_cents": churn,
+    counts: dict[str, float | None] = {"start_arr_cents": start_arr, "churned_arr_cents": churn,
               "contraction_cents": contraction, "expansion_cents": expansion,
+              "fx_effect_cents": fx,
               "accounts_at_start": float(len(begin)), "accounts_churned": float(churned.sum()),
               "renewals_decided": float(len(decided)), "proactive": float(pro),
               "reactive": float(rea)}
+    if note:
+        counts.update(dict.fromkeys(("start_arr_cents", "churned_arr_cents",
+                                     "contraction_cents", "expansion_cents",
+                                     "fx_effect_cents")))
     behind = {"cohort": set(begin.index), "churned": set(begin[churned].index),
               "contracted": set(shrink[shrink > 0].index),
               "expanded": set(grow[grow > 0].index),
               "first_value": set(fv["account_id"])}
-    return values, counts, behind
+    return values, counts, behind, note
 
 
 @dataclass
@@ -118,12 +156,14 @@ class _Book:
     renewals: pd.DataFrame
     accounts: pd.DataFrame
     acts: pd.DataFrame
+    rates: Rates
 
 
 def _load(db: Database) -> _Book:
     with db.read() as s:
         subs = read_frame(s, select(Subscription.account_id, Subscription.start_date,
-                                    Subscription.end_date, Subscription.arr_cents))
+                                    Subscription.end_date, Subscription.arr_cents,
+                                    Subscription.currency))
         renewals = read_frame(s, select(Renewal.account_id, Renewal.renewal_date,
                                         Renewal.outcome))
         accounts = read_frame(s, select(Account.id.label("account_id"), Account.segment,
@@ -131,12 +171,13 @@ def _load(db: Database) -> _Book:
                                         Account.owner))
         acts = read_frame(s, select(Activity.account_id, Activity.occurred_on,
                                     Activity.proactive))
+        rates = Rates.load(s)
     for frame, cols in ((subs, ("start_date", "end_date")), (renewals, ("renewal_date",)),
                         (accounts, ("customer_since", "first_value_date")),
                         (acts, ("occurred_on",))):
         for c in cols:
             frame[c] = pd.to_datetime(frame[c], errors="coerce")
-    return _Book(subs, renewals, accounts, acts)
+    return _Book(subs, renewals, accounts, acts, rates)
 
 
 def _period(book: _Book, period: str, segment: str | None = None,
@@ -149,8 +190,10 @@ def _period(book: _Book, period: str, segment: str | None = None,
             ids = set(of[of == wanted].index)
             frames = [f[f["account_id"].isin(ids)] for f in frames]
     subs, renewals, accounts, acts = frames
-    values, counts, behind = _compute(subs, renewals, accounts, acts, start, end)
-    return PeriodMetrics(period, start, end, segment, values, counts, behind)
+    values, counts, behind, note = _compute(subs, renewals, accounts, acts, start, end,
+                                            book.rates)
+    return PeriodMetrics(period, start, end, segment, values, counts, behind,
+                         currency=book.rates.base, note=note)
 
 
 def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bool = False

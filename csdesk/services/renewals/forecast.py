@@ -3,37 +3,63 @@ quarter is over, how close the forecast came."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import (
     Account,
     Renewal,
-    Subscription,
 )
 from csdesk.models.enums import (
     AccountStatus,
     RenewalOutcome,
 )
+from csdesk.services.money import Rates, arr_by_account, missing_text
 from csdesk.services.periods import parse_period
 from csdesk.services.renewals.pipeline import RenewalRow, default_likelihood, pipeline
 
 
 @dataclass(frozen=True)
 class QuarterForecast:
+    """Amounts in the base currency at today's rates; None (with ``note``) when a rate the
+    quarter's renewals need is missing: a total is refused, never summed raw."""
+
     period: str
     renewals: int
-    arr_cents: int  # up for renewal in the quarter
-    expected_arr_cents: int
-    at_risk_arr_cents: int
-    start_arr_cents: int  # the book's ARR when the quarter starts (or today, if it has)
+    arr_cents: int | None  # up for renewal in the quarter
+    expected_arr_cents: int | None
+    at_risk_arr_cents: int | None
+    start_arr_cents: int | None  # the book's ARR when the quarter starts (or today, if it has)
     expected_grr: float | None
     expected_nrr: float | None
-    by_track: dict[str, tuple[int, int, int]]  # track → (renewals, ARR, expected ARR)
+    by_track: dict[str, tuple[int, int | None, int | None]]  # track → (n, ARR, expected ARR)
+    currency: str = "USD"
+    note: str = ""
+
+
+def base_total(values: Iterable[int | None]) -> int | None:
+    """A sum of base amounts, or None when any could not be converted (no rate)."""
+    total = 0
+    for v in values:
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def track_totals(rows: list[RenewalRow]) -> dict[str, tuple[int, int | None, int | None]]:
+    """Renewals, ARR and expected ARR per track, in the base currency (None: a rate is
+    missing): what the renewals screen, the forecast and the CLI total."""
+    by: dict[str, list[RenewalRow]] = {}
+    for r in rows:
+        by.setdefault(r.track, []).append(r)
+    return {t: (len(mine), base_total(r.arr_base_cents for r in mine),
+                base_total(r.expected_base_cents for r in mine)) for t, mine in by.items()}
 
 
 def forecast(db: Database, period: str, *, today: date | None = None,
@@ -49,32 +75,37 @@ def forecast(db: Database, period: str, *, today: date | None = None,
     rows = [r for r in rows if start <= r.renewal_date <= end]
     as_of = max(start, today)
     with db.read() as s:
-        start_arr = int(s.scalar(select(func.coalesce(func.sum(Subscription.arr_cents), 0))
-                                 .join(Account, Account.id == Subscription.account_id)
-                                 .where(Subscription.start_date <= as_of,
-                                        Subscription.end_date >= as_of,
-                                        Account.status == AccountStatus.ACTIVE)) or 0)
-    by_track: dict[str, tuple[int, int, int]] = {}
-    for r in rows:
-        n, arr, exp = by_track.get(r.track, (0, 0, 0))
-        by_track[r.track] = (n + 1, arr + r.arr_cents, exp + r.expected_arr_cents)
-    arr = sum(r.arr_cents for r in rows)
-    expected = sum(r.expected_arr_cents for r in rows)
-    loss = sum(max(0, r.arr_cents - r.expected_arr_cents) for r in rows)
+        rates = Rates.load(s)
+        live = select(Account.id).where(Account.status == AccountStatus.ACTIVE)
+        book = arr_by_account(s, day=as_of, account_ids=live, rates_=rates)
+    gaps = sorted({str(c) for c in book.loc[book["base_cents"].isna(), "currency"]} |
+                  {r.currency for r in rows if r.arr_base_cents is None})
+    note = missing_text([(c, as_of) for c in gaps])
+    by_track = track_totals(rows)
+    if note:
+        return QuarterForecast(period.upper(), len(rows), None, None, None, None, None, None,
+                               by_track, rates.base, note)
+    start_arr = int(book["base_cents"].sum())
+    arr = sum(r.arr_base_cents or 0 for r in rows)
+    expected = sum(r.expected_base_cents or 0 for r in rows)
+    loss = sum(max(0, (r.arr_base_cents or 0) - (r.expected_base_cents or 0)) for r in rows)
     return QuarterForecast(
         period.upper(), len(rows), arr, expected,
-        sum(r.arr_cents for r in rows if r.track == "at_risk"), start_arr,
+        sum(r.arr_base_cents or 0 for r in rows if r.track == "at_risk"), start_arr,
         (start_arr - loss) / start_arr if start_arr else None,
-        (start_arr - arr + expected) / start_arr if start_arr else None, by_track)
+        (start_arr - arr + expected) / start_arr if start_arr else None, by_track,
+        rates.base)
 
 
 @dataclass(frozen=True)
 class ForecastAccuracy:
     period: str
     renewals: int
-    forecast_cents: int  # Σ current ARR × the likelihood on record
-    actual_cents: int  # Σ new ARR (0 for churn)
+    forecast_cents: int | None  # Σ current ARR × the likelihood on record (base currency)
+    actual_cents: int | None  # Σ new ARR (0 for churn)
     accuracy: float | None  # 1 − |forecast − actual| ÷ actual
+    currency: str = "USD"
+    note: str = ""
 
 
 def forecast_accuracy(db: Database, period: str) -> ForecastAccuracy:
@@ -83,13 +114,22 @@ def forecast_accuracy(db: Database, period: str) -> ForecastAccuracy:
     start, end = parse_period(period)
     with db.read() as s:
         rows = s.execute(select(Renewal.current_arr_cents, Renewal.likelihood,
-                                Renewal.new_arr_cents, Renewal.track, Renewal.track_override)
+                                Renewal.new_arr_cents, Renewal.track, Renewal.track_override,
+                                Renewal.currency, Renewal.renewal_date)
                          .where(Renewal.renewal_date >= start, Renewal.renewal_date <= end,
                                 Renewal.outcome != RenewalOutcome.PENDING)).all()
+        rates = Rates.load(s)
+    # Each renewal in the base at the rate of its own day.
+    conv = rates.convert([r[0] for r in rows], [r[5] for r in rows], [r[6] for r in rows])
+    gaps = rates.missing(conv)
+    if gaps:
+        return ForecastAccuracy(period.upper(), len(rows), None, None, None, rates.base,
+                                missing_text(gaps))
+    rate = conv["rate"].tolist()
     # No likelihood on record: the default of the track it was on (its health then unknown).
     predicted = round(sum(
-        arr * (lik if lik is not None else default_likelihood((over or track).value, None))
-        for arr, lik, _new, track, over in rows))
-    actual = sum(int(row[2] or 0) for row in rows)
+        arr * k * (lik if lik is not None else default_likelihood((over or track).value, None))
+        for (arr, lik, _new, track, over, _c, _d), k in zip(rows, rate, strict=True)))
+    actual = round(sum(int(row[2] or 0) * k for row, k in zip(rows, rate, strict=True)))
     accuracy = max(0.0, 1 - abs(predicted - actual) / actual) if actual else None
-    return ForecastAccuracy(period.upper(), len(rows), predicted, actual, accuracy)
+    return ForecastAccuracy(period.upper(), len(rows), predicted, actual, accuracy, rates.base)

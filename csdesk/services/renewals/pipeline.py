@@ -36,6 +36,7 @@ from csdesk.models.enums import (
     TicketStatus,
 )
 from csdesk.services.formatting import health_note
+from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.settings import PROCESS_START, process_start
 
 CHECKPOINTS = (120, 90, 60, 30)
@@ -76,6 +77,10 @@ class RenewalRow:
     uid: str  # stable per account and renewal, for calendar files
     sequence: int  # rises whenever the renewal record changes (its date included)
     health_note: str | None = None  # "not enough data" when scored without a number
+    # ARR and expected ARR in the book's base currency at today's rate (None: no rate)
+    arr_base_cents: int | None = None
+    expected_base_cents: int | None = None
+    base_currency: str = "USD"
 
 
 def checkpoints(segment: str, renewal_date: date,
@@ -148,6 +153,8 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
             Renewal.account_id).subquery()
         pending_rows = {r[0]: tuple(r[1:9]) for r in s.execute(
             select(*[c for c in first.c if c.name != "rn"]).where(first.c.rn == 1))}
+        rates = Rates.load(s)
+        arr_now = arr_by_account(s, day=today, account_ids=account_ids, rates_=rates)
         subs = s.execute(only(
             select(Subscription.account_id, func.min(Subscription.end_date),
                    func.sum(Subscription.arr_cents), func.min(Subscription.currency),
@@ -177,7 +184,7 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
     health: dict[int, list[tuple[float | None, str | None]]] = {}
     for aid, _rn, score, band in snaps:  # the older of the two first
         health.setdefault(aid, []).append((score, band.value if band else None))
-    out = []
+    out: list[tuple[Any, ...]] = []
     for aid, ext, name, seg, owner in accounts:
         sub = sub_by.get(aid)
         if aid in pending_rows:
@@ -185,8 +192,10 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
                 pending_rows[aid]
             uid = f"renewal-{rid}-{ext}@csdesk"
         elif sub is not None and sub[1] >= today:
+            # The contracts in force, in the customer's currency (the base when several)
+            own = arr_now.loc[aid]
             rid, when, arr, currency, lik, override, override_reason, version = (
-                None, sub[1], int(sub[2] or 0), sub[3] or "USD", None, None, None, sub[7])
+                None, sub[1], own["arr_cents"], own["currency"], None, None, None, sub[7])
             uid = f"subscription-{sub[6]}-{ext}@csdesk"
         else:
             continue
@@ -211,14 +220,26 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
         likelihood = lik if lik is not None else default_likelihood(track, score)
         start, marks = checkpoints(seg.value, when, starts)
         upcoming = [m for m in marks if m >= today]
-        out.append(RenewalRow(
+        out.append((
             aid, ext, name, seg.value, owner, rid, when, days, int(arr or 0), currency,
             score, band, trend, track, computed, reasons, override_reason, likelihood,
             lik is not None, round(int(arr or 0) * likelihood), start, marks,
             upcoming[0] if upcoming else None, uid, max(0, int(version or 1) - 1),
             health_note(bool(history), score)))
-    out.sort(key=lambda r: (r.renewal_date, r.name))
-    return out
+    # Today's ARR at today's rate: the base amounts every total of the pipeline adds up.
+    conv = rates.convert([r[8] for r in out], [r[9] for r in out], today)["rate"].tolist()
+    rows = []
+    for r, rate in zip(out, conv, strict=True):
+        # the 26 fields gathered above, then the three base ones
+        rows.append(RenewalRow(*r, *_based(r[8], r[19], rate), rates.base))  # type: ignore[call-arg]
+    rows.sort(key=lambda r: (r.renewal_date, r.name))
+    return rows
+
+
+def _based(arr: int, expected: int, rate: float) -> tuple[int | None, int | None]:
+    if rate != rate:
+        return None, None
+    return round(arr * rate), round(expected * rate)
 
 
 def outlook(db: Database, *, today: date | None = None,
