@@ -13,7 +13,13 @@ from reportlab.platypus import PageBreak
 
 from csdesk.reports.charts import bar_chart, line_chart
 from csdesk.reports.document import Branding, ProgressBar, Report
-from csdesk.services.formatting import counted, format_date, format_money, format_number
+from csdesk.services.formatting import (
+    counted,
+    format_date,
+    format_money,
+    format_money_both,
+    format_number,
+)
 from csdesk.services.plans.qbr import QbrData
 
 
@@ -54,10 +60,14 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
 
     r.heading("Value delivered")
     t = d.value.totals
-    currency = d.commercial.currency
+    currency = t.currency  # the customer's, with the base beside where they differ
     roi = f" — {t.roi:.1f}× the annual subscription" if t.roi is not None else ""
-    r.paragraph(f"This quarter {format_money(d.value_in_period_cents, currency)} · to date "
-                f"{format_money(t.to_date_cents, currency)}{roi}.")
+    if t.note:
+        r.paragraph(f"Value delivered cannot be totalled: {t.note}.")
+    else:
+        r.paragraph(f"This quarter {format_money(d.value_in_period_cents, currency)} · to date "
+                    + format_money_both(t.to_date_cents, currency, t.to_date_base_cents,
+                                        t.base_currency) + f"{roi}.")
     in_period = [e for e in d.value.entries if d.period_start <= e.occurred_on <= d.period_end]
     shown = in_period or list(d.value.entries[:5])
     if shown:
@@ -124,7 +134,8 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
         c = d.commercial
         r.heading("Renewal and commercial (internal)")
         facts = [f"Renewal date: {format_date(c.renewal_date)}",
-                 f"Current ARR: {format_money(c.current_arr_cents, c.currency)}",
+                 "Current ARR: " + format_money_both(c.current_arr_cents, c.currency,
+                                                     c.current_arr_base_cents, c.base_currency),
                  f"Forecast ARR: {format_money(c.forecast_arr_cents, c.currency)}",
                  f"Likelihood: {'—' if c.likelihood is None else f'{c.likelihood:.0%}'}",
                  f"Track: {_nice(c.track)}"]
@@ -132,8 +143,9 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
             r.paragraph(line)
         if c.open_opportunities:
             r.table(["Opportunity", "Kind", "Amount"],
-                    [[title, _nice(kind), format_money(cents, c.currency)]
-                     for title, kind, cents in c.open_opportunities], [60, 20, 20], right=(2,))
+                    [[title, _nice(kind), format_money(cents, currency)]
+                     for title, kind, cents, currency in c.open_opportunities],
+                    [60, 20, 20], right=(2,))
     return r
 
 

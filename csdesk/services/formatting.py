@@ -29,6 +29,18 @@ def format_money(cents: int | None, currency: str | None = "USD") -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
+def format_money_both(cents: int | None, currency: str | None, base_cents: int | None,
+                      base: str) -> str:
+    """A customer's amount in its own currency, with the base amount beside it where they
+    differ: "€50,000 ($54,000)"; "€50,000 (no EUR rate)" when it cannot be converted."""
+    own = format_money(cents, currency)
+    if cents is None or (currency or base) == base:
+        return own
+    if base_cents is None:
+        return f"{own} (no {currency} rate)"
+    return f"{own} ({format_money(base_cents, base)})"
+
+
 def format_money_short(cents: float, currency: str | None = "USD") -> str:
     """An axis label: $12K, €1.5M, 800 CHF."""
     units = cents / 100

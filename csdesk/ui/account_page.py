@@ -43,7 +43,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
 from csdesk.services.book import account_detail
-from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money
+from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money_both
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.named_tabs import add_named_tab, show_tab
@@ -298,11 +298,13 @@ class AccountPage(QWidget):
             f"{' (set by hand)' if h.segment_overridden else ''} · "
             f"{h.engagement_model.replace('_', '-')} · "
             + ("ARR unknown" if h.segment == "unsegmented" and not h.arr_cents
-               else f"ARR {format_money(h.arr_cents, h.currency)}")
+               else "ARR " + format_money_both(h.arr_cents, h.currency, h.arr_base_cents,
+                                                h.base_currency))
             + f" · {renewal} · "
             + (f"last touch {h.last_touch:%d %b %Y}" if h.last_touch else "no touch yet")
             + (" · CHURNED" if h.status == "churned" else "")
             + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
+        self.subtitle.setToolTip(h.arr_note or "")  # the rate its ARR was converted at
         self.owner.setText(h.owner or "")
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
         self.account_header = h

@@ -308,7 +308,7 @@ class TodayView(QWidget):
             self.checklist.clear()
             return
         self.task_title.setText(t.title)
-        arr = f" · ARR {format_money(t.arr_cents)}" if t.arr_cents else ""
+        arr = f" · ARR {format_money(t.arr_cents, t.arr_currency)}" if t.arr_cents else ""
         snoozed = (f" · was snoozed until {format_date(t.snoozed_until)}"
                    if t.snoozed_until else "")
         self.facts.setText(
@@ -388,7 +388,7 @@ class TodayView(QWidget):
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return
-        saved = replace(saved, arr_cents=t.arr_cents)
+        saved = replace(saved, arr_cents=t.arr_cents, arr_currency=t.arr_currency)
         self.tasks = [saved if x.id == t.id else x for x in self.tasks]
 
     def _open(self, item: QTreeWidgetItem | None) -> None:

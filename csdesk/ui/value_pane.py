@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_money
+from csdesk.services.formatting import format_money, format_money_both
 from csdesk.services.plans import success_plans, value
 from csdesk.ui.fields import date_edit
 from csdesk.ui.theme import error_label
@@ -173,9 +173,12 @@ class ValuePane(QWidget):
     def reload(self) -> None:
         t = value.totals(self.db, self.account_id)
         roi = "—" if t.roi is None else f"{t.roi:.1f}× ARR"
-        self.totals.setText(f"This quarter {format_money(t.quarter_cents)} · year to date "
-                            f"{format_money(t.year_cents)} · to date "
-                            f"{format_money(t.to_date_cents)} · {roi}")
+        cur = t.currency
+        self.totals.setText(
+            f"This quarter {format_money(t.quarter_cents, cur)} · year to date "
+            f"{format_money(t.year_cents, cur)} · to date "
+            f"{format_money_both(t.to_date_cents, cur, t.to_date_base_cents, t.base_currency)}"
+            f" · {roi}" + (f"\n{t.note.capitalize()}." if t.note else ""))
         self.entries = value.entries(self.db, self.account_id)
         self.table.setRowCount(len(self.entries))
         for r, e in enumerate(self.entries):

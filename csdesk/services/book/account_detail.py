@@ -23,7 +23,6 @@ from csdesk.models import (
     Activity,
     Contact,
     HealthSnapshot,
-    Subscription,
     SupportTicket,
     SurveyResponse,
     UsageSnapshot,
@@ -37,7 +36,8 @@ from csdesk.models.enums import (
     Sentiment,
     TicketStatus,
 )
-from csdesk.services.book.accounts import last_touch_in
+from csdesk.services.book.accounts import arr_money, last_touch_in
+from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -60,6 +60,10 @@ class Header:
     first_value_date: date | None
     version: int
     last_touch: date | None = None
+    # ARR in the base currency at today's rate (None: no rate), and how it was converted
+    arr_base_cents: int | None = None
+    base_currency: str = "USD"
+    arr_note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,18 +110,18 @@ def _header(s: Any, account_id: int) -> Header:
     if acc is None:
         raise CsdeskError(f"no account with id {account_id}")
     today = clock.today()
-    arr = s.execute(select(func.coalesce(func.sum(Subscription.arr_cents), 0),
-                           func.min(Subscription.currency))
-                    .where(Subscription.account_id == account_id,
-                           Subscription.start_date <= today,
-                           Subscription.end_date >= today)).one()
+    rates = Rates.load(s)
+    money = arr_money(rates, arr_by_account(s, day=today, account_ids=[account_id],
+                                            rates_=rates))
+    cents, currency, base_cents, note = money.get(account_id, (0, rates.base, 0, None))
     # The next renewal and its track are filled in by _with_track (renewals.outlook).
     return Header(
         acc.id, acc.external_id, acc.name, acc.segment.value, acc.segment_override is not None,
         acc.engagement_model.value, acc.lifecycle_stage.value, acc.status.value, acc.owner,
-        int(arr[0] or 0), arr[1] or "USD", None, None, acc.customer_since,
+        cents or 0, currency, None, None, acc.customer_since,
         acc.first_value_date, acc.version,
-        last_touch_in(s, as_of=today, account_ids=[account_id]).get(account_id))
+        last_touch_in(s, as_of=today, account_ids=[account_id]).get(account_id),
+        base_cents, rates.base, note)
 
 
 def account_id_for(db: Database, key: str) -> int:

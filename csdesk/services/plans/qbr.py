@@ -73,8 +73,11 @@ class Commercial:
     forecast_arr_cents: int | None
     likelihood: float | None
     track: str | None
-    open_opportunities: tuple[tuple[str, str, int], ...]  # title, kind, amount (cents)
+    # title, kind, amount (cents), the opportunity's currency
+    open_opportunities: tuple[tuple[str, str, int, str], ...]
     currency: str = "USD"
+    current_arr_base_cents: int | None = None  # in the base at today's rate (None: no rate)
+    base_currency: str = "USD"
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class QbrData:
     health_series: tuple[tuple[date, float], ...]
     plan: success_plans.PlanView | None
     value: value_log.ValueReport
-    value_in_period_cents: int
+    value_in_period_cents: int | None  # in the customer's currency (None: a rate is missing)
     usage: tuple[tuple[date, int | None, int | None, int | None, int | None], ...]
     quarters: tuple[QuarterUsage, ...]
     support: SupportSummary
@@ -137,16 +140,16 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                                    SupportTicket.priority, SupportTicket.is_escalation)
                             .where(SupportTicket.account_id == account_id)).all()
         opportunities = tuple(
-            (t, k.value, int(a or 0)) for t, k, a in s.execute(
-                select(Opportunity.title, Opportunity.kind, Opportunity.amount_cents)
+            (t, k.value, int(a or 0), c) for t, k, a, c in s.execute(
+                select(Opportunity.title, Opportunity.kind, Opportunity.amount_cents,
+                       Opportunity.currency)
                 .where(Opportunity.account_id == account_id,
                        Opportunity.stage.not_in([OpportunityStage.WON,
                                                  OpportunityStage.LOST]))))
     plan_id = success_plans.active_plan_id(db, account_id)
     plan = success_plans.plan_view(db, plan_id, today=as_of) if plan_id is not None else None
     value = value_log.value_report(db, account_id, today=as_of)
-    in_period = sum(e.value_cents or 0 for e in value.entries
-                    if start <= e.occurred_on <= end)
+    in_period = value_log.period_total(db, account_id, start, min(end, as_of))
 
     series = tuple((d, float(sc)) for d, sc, _b in snaps if sc is not None)
     now = snaps[-1] if snaps else None
@@ -182,7 +185,8 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
         nxt.expected_arr_cents if nxt else None,
         nxt.likelihood if nxt else None,
         nxt.track if nxt else None,
-        opportunities, nxt.currency if nxt else header.currency)
+        opportunities, nxt.currency if nxt else header.currency,
+        nxt.arr_base_cents if nxt else header.arr_base_cents, header.base_currency)
 
     next_end = end + timedelta(days=92)
     steps = []
@@ -261,9 +265,11 @@ def _summary(d: QbrData, risks: tuple[Risk, ...]) -> tuple[str, ...]:
         achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
         lines.append(f"{achieved} of {len(d.plan.objectives)} objectives achieved; outcomes "
                      f"are on average {d.plan.outcome_progress or 0:.0%} of the way to target.")
-    currency = d.commercial.currency
     value = d.value.totals
-    if value.to_date_cents:
+    currency = value.currency  # the customer's
+    if value.note:
+        lines.append(f"Value delivered cannot be totalled: {value.note}.")
+    elif value.to_date_cents:
         roi = f" ({value.roi:.1f}× ARR)" if value.roi is not None else ""
         lines.append(f"Value delivered: {format_money(d.value_in_period_cents, currency)} this "
                      f"quarter and {format_money(value.to_date_cents, currency)} to date{roi}.")

@@ -14,14 +14,17 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
 
 from csdesk import clock
 from csdesk.config import data_dir
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, FileWriteError, ValidationError
-from csdesk.models import Account, Objective, Subscription, ValueOutcome
+from csdesk.models import Account, Objective, ValueOutcome
 from csdesk.safefile import atomic_open, describe_os_error, private_dir
+from csdesk.services.money import Rates, arr_by_account, missing_text
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,18 @@ class ValueEntry:
 
 @dataclass(frozen=True)
 class ValueTotals:
-    quarter_cents: int
-    year_cents: int
-    to_date_cents: int
+    """Value delivered in the customer's currency (an entry in another currency converted
+    through the base at the rate of its own day); None with ``note`` when a rate is missing."""
+
+    quarter_cents: int | None
+    year_cents: int | None
+    to_date_cents: int | None
     arr_cents: int
     roi: float | None  # value delivered to date ÷ current ARR
+    currency: str = "USD"  # the customer's: that of its contracts
+    to_date_base_cents: int | None = None  # to date in the base, each entry at its day's rate
+    base_currency: str = "USD"
+    note: str = ""
 
 
 FIELDS = ("occurred_on", "title", "objective_id", "metric_name", "metric_unit",
@@ -132,23 +142,78 @@ def value_logged_for(db: Database, objective_id: int) -> bool:
             ValueOutcome.objective_id == objective_id).limit(1)) is not None
 
 
+@dataclass(frozen=True)
+class _Logged:
+    """An account's value outcomes up to a day, each in the customer's currency and in
+    the base (NaN where a rate is missing)."""
+
+    days: pd.Series
+    in_own: np.ndarray
+    in_base: np.ndarray
+    currency: str
+    arr_cents: int
+    rates: Rates
+    gaps: list[tuple[str, date]]
+
+    def total(self, since: date | None = None, until: date | None = None) -> int | None:
+        pick = np.ones(len(self.days), dtype=bool)
+        if since is not None:
+            pick &= (self.days >= pd.Timestamp(since)).to_numpy()
+        if until is not None:
+            pick &= (self.days <= pd.Timestamp(until)).to_numpy()
+        values = self.in_own[pick]
+        return None if np.isnan(values).any() else int(np.round(values.sum()))
+
+
+def _logged(db: Database, account_id: int, today: date) -> _Logged:
+    with db.read() as s:
+        rates = Rates.load(s)
+        arr = arr_by_account(s, day=today, account_ids=[account_id], rates_=rates)
+        logged = pd.DataFrame(s.execute(select(
+            ValueOutcome.value_cents, ValueOutcome.currency, ValueOutcome.occurred_on).where(
+            ValueOutcome.account_id == account_id, ValueOutcome.occurred_on <= today,
+            ValueOutcome.value_cents.is_not(None))).all(), columns=["cents", "currency", "day"])
+    if account_id in arr.index:
+        arr_cents, currency = arr.at[account_id, "arr_cents"], str(arr.at[account_id, "currency"])
+    else:  # no contract in force: the currency its value was logged in, else the base
+        arr_cents = 0
+        currency = str(logged["currency"].mode().iat[0]) if len(logged) else rates.base
+    arr_cents = 0 if arr_cents is None or arr_cents != arr_cents else int(arr_cents)
+    base = rates.convert(logged["cents"].to_numpy(), logged["currency"].to_numpy(),
+                         logged["day"].to_numpy())
+    own = logged["currency"].eq(currency).to_numpy()
+    # another currency: through the base, at the customer's currency's rate of that day
+    theirs = rates.convert(np.ones(len(logged)), [currency] * len(logged),
+                           logged["day"].to_numpy())["rate"].to_numpy()
+    in_own = np.where(own, logged["cents"].to_numpy(dtype=float),
+                      base["base_cents"].to_numpy() / theirs)
+    days = days_of(logged)
+    gaps = rates.missing(base)
+    need = ~own & np.isnan(theirs)
+    if need.any():
+        gaps.append((currency, pd.Timestamp(days[need].min()).date()))
+    return _Logged(days, in_own, base["base_cents"].to_numpy(), currency, arr_cents, rates,
+                   gaps)
+
+
 def totals(db: Database, account_id: int, *, today: date | None = None) -> ValueTotals:
     today = today or clock.today()
     quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    year_start = date(today.year, 1, 1)
-    with db.read() as s:
-        def total(since: date | None) -> int:
-            stmt = select(func.coalesce(func.sum(ValueOutcome.value_cents), 0)).where(
-                ValueOutcome.account_id == account_id, ValueOutcome.occurred_on <= today)
-            if since is not None:
-                stmt = stmt.where(ValueOutcome.occurred_on >= since)
-            return int(s.scalar(stmt) or 0)
+    log = _logged(db, account_id, today)
+    q, y, all_time = log.total(quarter_start), log.total(date(today.year, 1, 1)), log.total()
+    to_date_base = None if np.isnan(log.in_base).any() else int(np.round(log.in_base.sum()))
+    roi = all_time / log.arr_cents if log.arr_cents and all_time is not None else None
+    return ValueTotals(q, y, all_time, log.arr_cents, roi, log.currency, to_date_base,
+                       log.rates.base, missing_text(log.gaps))
 
-        arr = int(s.scalar(select(func.coalesce(func.sum(Subscription.arr_cents), 0)).where(
-            Subscription.account_id == account_id, Subscription.start_date <= today,
-            Subscription.end_date >= today)) or 0)
-        q, y, all_time = total(quarter_start), total(year_start), total(None)
-    return ValueTotals(q, y, all_time, arr, all_time / arr if arr else None)
+
+def period_total(db: Database, account_id: int, start: date, end: date) -> int | None:
+    """Value logged between two days, in the customer's currency (None: a rate is missing)."""
+    return _logged(db, account_id, end).total(start, end)
+
+
+def days_of(frame: pd.DataFrame) -> pd.Series:
+    return pd.to_datetime(frame["day"])
 
 
 @dataclass(frozen=True)

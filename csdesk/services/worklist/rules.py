@@ -32,7 +32,6 @@ from csdesk.models import (
     Contact,
     HealthSnapshot,
     PlaybookRule,
-    Subscription,
     SurveyResponse,
     Task,
     UsageSnapshot,
@@ -49,6 +48,7 @@ from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.book.account_detail import last_contacted
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.formatting import counted, format_money
+from csdesk.services.money import arr_by_account
 from csdesk.services.periods import quarter_of
 from csdesk.services.renewals.expansion import signals
 from csdesk.services.renewals.pipeline import latest_seats, pipeline
@@ -184,10 +184,9 @@ class _Book:
 
 
 def _read_book(s: Any, as_of: date) -> _Book:
-    arr = dict(s.execute(
-        select(Subscription.account_id, func.sum(Subscription.arr_cents))
-        .where(Subscription.start_date <= as_of, Subscription.end_date >= as_of)
-        .group_by(Subscription.account_id)).all())
+    # ARR ranks the work: in the base currency (an account with no rate ranks as none)
+    base = arr_by_account(s, day=as_of)["base_cents"].fillna(0)
+    arr = dict(zip(base.index.tolist(), base.astype("int64").tolist(), strict=True))
     accounts = {aid: (name, owner, int(arr.get(aid) or 0), model.value)
                 for aid, name, owner, model in s.execute(
                     select(Account.id, Account.name, Account.owner, Account.engagement_model)

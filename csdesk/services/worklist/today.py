@@ -18,13 +18,13 @@ from csdesk.models import (
     Account,
     Activity,
     PlaybookRule,
-    Subscription,
     Task,
 )
 from csdesk.models.enums import (
     ActivityKind,
     TaskStatus,
 )
+from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.worklist.rules import PRIORITY_ORDER
 
 
@@ -44,6 +44,7 @@ class TaskRow:
     snoozed_until: date | None
     checklist: tuple[tuple[str, bool], ...]
     version: int
+    arr_currency: str = "USD"  # arr_cents is in the book's base currency
 
 
 def open_tasks(db: Database, today: date | None = None, *, owner: str | None = None
@@ -53,29 +54,31 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
 
     today = today or clock.today()
     with db.read() as s:
-        arr = (select(Subscription.account_id, func.sum(Subscription.arr_cents).label("arr"))
-               .where(Subscription.start_date <= today, Subscription.end_date >= today)
-               .group_by(Subscription.account_id).subquery())
-        stmt = (select(Task, Account.name, PlaybookRule.name, arr.c.arr)
+        # ARR ranks the work: in the base currency (an account with no rate ranks as none)
+        rates = Rates.load(s)
+        base = arr_by_account(s, day=today, rates_=rates)["base_cents"].fillna(0)
+        arr = dict(zip(base.index.tolist(), base.astype("int64").tolist(), strict=True))
+        stmt = (select(Task, Account.name, PlaybookRule.name)
                 .outerjoin(Account, Account.id == Task.account_id)
                 .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
-                .outerjoin(arr, arr.c.account_id == Task.account_id)
                 .where((Task.status == TaskStatus.OPEN)
                        | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today))))
         if owner is not None:
             stmt = stmt.where(Task.owner == owner)
-        rows = [_task_row(t, name, rule, arr_cents) for t, name, rule, arr_cents in s.execute(stmt)]
+        rows = [_task_row(t, name, rule, arr.get(t.account_id), rates.base)
+                for t, name, rule in s.execute(stmt)]
     rows.sort(key=lambda r: (group_of(r, today)[0], PRIORITY_ORDER[r.priority],
                              -r.arr_cents, r.due or date.max, r.id))
     return rows
 
 
-def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None) -> TaskRow:
+def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None,
+              currency: str = "USD") -> TaskRow:
     steps = tuple((str(step.get("text", "")), bool(step.get("done")))
                   for step in (t.checklist or []) if isinstance(step, dict))
     return TaskRow(t.id, t.account_id, account, int(arr or 0), rule, t.title, t.reason,
                    t.due_date, t.priority.value, t.status.value, t.owner, t.snoozed_until,
-                   steps, t.version)
+                   steps, t.version, currency)
 
 
 GROUPS = ("Overdue", "Due today", "This week", "Later")
