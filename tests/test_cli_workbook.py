@@ -110,7 +110,7 @@ def test_export_a_workbook_and_import_it_whole(demo_location: DatabaseLocation,
     assert imported.returncode == 0, imported.stderr
     files = json.loads(imported.stdout)
     assert files["written"] is True
-    assert [f["sheet"] for f in files["files"]][:3] == ["accounts", "contacts",
+    assert [f["sheet"] for f in files["files"]][:4] == ["rates", "accounts", "contacts",
                                                          "subscriptions"]
 
 

@@ -206,13 +206,16 @@ def _print(r: ImportResult) -> None:
         verb = ("was" if r.rows_left_by_value == 1 else "were") if r.written else "would be"
         print(f"{counted(r.rows_left_by_value, 'row')} {verb} left out because of a value "
               "mapped to leave_out.")
+    if r.kept_typed:
+        print(f"{counted(r.kept_typed, 'rate')} typed by hand {'was' if r.written else 'would be'}"
+              " kept: the file's rate for that currency and day is not used.")
     if r.written and r.rows_left_out:
         was = "was" if r.rows_left_out == 1 else "were"
         print(f"{counted(r.rows_left_out, 'row')} in error {was} left out, as asked "
               "(--skip-invalid).")
     if r.written:
         print(f"Imported. A backup of the book before the import: {r.backup}")
-        if r.inserted or r.updated:
+        if (r.inserted or r.updated) and r.entity != "rates":
             print("Health is scored by `csdesk health` (or Ctrl+R in the window): until then "
                   "new and changed accounts show their last score, or none.")
     elif r.error_count and r.stopped:

@@ -13,7 +13,8 @@ from typing import TypedDict
 
 import csdesk.models.enums as enums
 
-Kind = str  # "id" | "text" | "money" | "int" | "float" | "percent" | "bool" | "date" | "enum"
+# "id" | "text" | "currency" | "money" | "int" | "float" | "percent" | "bool" | "date" | "enum"
+Kind = str
 
 
 @dataclass(frozen=True)
@@ -182,7 +183,7 @@ _add(EntitySpec("subscriptions", "Subscriptions", (
     _f("plan", "text", False, "product", "plan name", "edition"),
     _f("seats", "int", False, "licenses", "quantity", "license count", minimum=0),
     _f("arr", "money", True, "annual recurring revenue", "amount", "acv", minimum=0),
-    _f("currency", "text", False, "currency code", "curr"),
+    _f("currency", "currency", False, "currency code", "curr"),
     _f("auto_renew", "bool", False, "auto renewal", "autorenew", "evergreen"),
     _f("billing_frequency", "enum", False, "billing", "billing period", enum=_BILL),
 ), keys=(("external_id",),)))
@@ -249,7 +250,7 @@ _add(EntitySpec("renewals", "Renewals", (
     _f("current_arr", "money", True, "arr", "current arr", "amount", minimum=0),
     _f("forecast_arr", "money", False, "forecast", "expected arr", minimum=0),
     _f("new_arr", "money", False, "renewed arr", "new amount", minimum=0),
-    _f("currency", "text", False, "currency code"),
+    _f("currency", "currency", False, "currency code"),
     _f("likelihood", "percent", False, "probability", "renewal probability", minimum=0,
        maximum=1),
     _f("track", "enum", False, "renewal track", enum=_TRACK),
@@ -268,7 +269,7 @@ _add(EntitySpec("opportunities", "Expansion opportunities", (
     _f("kind", "enum", False, "type", "opportunity type", enum=_OKIND),
     _f("signal", "text", False, "reason", "description"),
     _f("amount", "money", False, "value", "deal amount", minimum=0),
-    _f("currency", "text", False, "currency code"),
+    _f("currency", "currency", False, "currency code"),
     _f("stage", "enum", False, "stage name", "deal stage", enum=_OSTAGE),
     _f("close_date", "date", False, "expected close date", "close"),
     _f("is_won", "bool", False, "won", "closed won"),
@@ -276,9 +277,18 @@ _add(EntitySpec("opportunities", "Expansion opportunities", (
     _f("handed_to", "text", False, "sales owner", "account executive", "ae"),
 ), keys=(("external_id",),)))
 
+_add(EntitySpec("rates", "Exchange rates (to the base currency, by day)", (
+    _f("currency", "currency", True, "currency code", "code", "from currency"),
+    _f("day", "date", True, "date", "as of", "valid from", "effective date", "rate date"),
+    _f("rate_to_base", "float", True, "rate", "rate to base", "exchange rate", "fx rate",
+       "conversion rate", minimum=0.000001),
+    _f("source", "enum", False, "rate source",
+       enum=(("typed", "imported"), {"manual": "typed", "by hand": "typed"})),
+), keys=(("currency", "day"),), parent=False, custom_fields=False))
+
 # Dependency order for a whole-book import (accounts first, then what refers to them).
-IMPORT_ORDER = ("accounts", "contacts", "subscriptions", "renewals", "opportunities", "usage",
-                "feature_events", "tickets", "surveys", "activities")
+IMPORT_ORDER = ("rates", "accounts", "contacts", "subscriptions", "renewals", "opportunities",
+                "usage", "feature_events", "tickets", "surveys", "activities")
 
 # Columns that csdesk's own error report adds; never imported.
 ERROR_COLUMNS = ("csdesk_row", "csdesk_errors")

@@ -200,6 +200,8 @@ def parse_field(spec: FieldSpec, text: pd.Series, opts: ParseOptions,
         return field_values.Parsed(ids, pd.Series(False, index=text.index), "")
     if kind == "text":
         return field_values.Parsed(text, pd.Series(False, index=text.index), "")
+    if kind == "currency":
+        return field_values.parse_currency(text)
     decimal = opts.decimal or field_values.detect_decimal(text)
     if kind == "money":
         return field_values.parse_money_cents(text, decimal=decimal)

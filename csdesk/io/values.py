@@ -291,3 +291,21 @@ def excel_serial_dates(text: pd.Series) -> pd.Series:
 
 def fmt_label(fmt: str) -> str:
     return {"ymd": "year-month-day", "dmy": "day/month/year", "mdy": "month/day/year"}[fmt]
+
+
+# A currency as spreadsheets write it: a code in any case, or the symbol of a currency only
+# one code uses ("$" is the US dollar as in every CRM default; "kr" and the like are asked).
+CURRENCY_SYMBOLS = {"$": "USD", "US$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY",
+                    "CHF": "CHF", "₹": "INR", "A$": "AUD", "C$": "CAD"}
+
+
+def parse_currency(text: pd.Series) -> Parsed:
+    """ISO 4217 codes: "eur" and "€" are EUR; anything else is reported, not guessed."""
+    clean = text.str.strip()
+    upper = clean.str.upper()
+    symbol = clean.map(CURRENCY_SYMBOLS)
+    code = upper.where(upper.str.fullmatch(r"[A-Z]{3}").fillna(False).astype(bool))
+    values = symbol.where(symbol.notna(), code)
+    return Parsed(values.astype(object).where(values.notna(), None),
+                  text.notna() & values.isna(),
+                  "not a currency: a 3-letter code such as EUR, or €, £, $")

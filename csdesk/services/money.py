@@ -53,7 +53,12 @@ def _code(text: str) -> str:
 
 def base_currency(db: Database) -> str:
     with db.read() as s:
-        row = s.get(Setting, BASE_SETTING)
+        return base_currency_in(s)
+
+
+def base_currency_in(s: Any) -> str:
+    """:func:`base_currency` inside an open session."""
+    row = s.get(Setting, BASE_SETTING)
     return str(row.value) if row is not None and row.value else DEFAULT_BASE
 
 
@@ -118,8 +123,7 @@ class Rates:
 
     @classmethod
     def load(cls, s: Any) -> Rates:
-        row = s.get(Setting, BASE_SETTING)
-        base = str(row.value) if row is not None and row.value else DEFAULT_BASE
+        base = base_currency_in(s)
         table = pd.DataFrame(s.execute(select(
             ExchangeRate.currency, ExchangeRate.day, ExchangeRate.rate_to_base)).all(),
             columns=["currency", "day", "rate_to_base"])

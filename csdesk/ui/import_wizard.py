@@ -757,6 +757,9 @@ class ApplyPage(_RunPage):
             if r.rows_left_by_value:
                 left += (f"\n{counted(r.rows_left_by_value, 'row')} left out because of a "
                          "value you chose to leave out.")
+            if r.kept_typed:
+                left += (f"\n{counted(r.kept_typed, 'rate')} typed by hand kept: the file's "
+                         "rate for that day is not used.")
             return (f"Imported: {r.inserted:,} new and {r.updated:,} updated "
                     f"{entities.entity(r.entity).label.lower()}.{left}\nA backup from before "
                     f"the import: {r.backup}")

@@ -19,6 +19,7 @@ from csdesk.models import (
     Account,
     Activity,
     Contact,
+    ExchangeRate,
     FeatureUsage,
     Opportunity,
     Renewal,
@@ -27,7 +28,7 @@ from csdesk.models import (
     SurveyResponse,
     UsageSnapshot,
 )
-from csdesk.services.sync.records import AccountRows, Rows, SurveyRows
+from csdesk.services.sync.records import AccountRows, RateRows, Rows, SurveyRows
 
 Checks = Callable[[pd.DataFrame, pd.Series, dict[str, str]], list[Issue]]
 
@@ -89,6 +90,12 @@ def _subscription_checks(df: pd.DataFrame, rows: pd.Series,
 
 
 ADAPTERS: dict[str, Adapter] = {
+    "rates": Adapter(
+        ExchangeRate.__table__,
+        _same("currency", "day", "rate_to_base", "source"),
+        {"currency": "currency", "day": "day"},
+        defaults={"source": "imported"}, rows=RateRows, resegments=True,
+    ),
     "accounts": Adapter(
         Account.__table__,
         _same("external_id", "name", "domain", "industry", "region", "owner",

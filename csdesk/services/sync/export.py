@@ -109,7 +109,8 @@ def _rows(db: Database, spec: entities.EntitySpec, account_ids: list[int] | None
     of the entity's fields."""
     fmt = _raw if raw else cell
     stmt, fields, has_custom = _query(spec)
-    if account_ids is not None:
+    if account_ids is not None and (spec.parent or spec.name == "accounts"):
+        # (rates belong to the whole book: a selection's export carries them all)
         table = ADAPTERS[spec.name].table
         column = table.c.id if spec.name == "accounts" else table.c.account_id
         stmt = stmt.where(column.in_(account_ids))

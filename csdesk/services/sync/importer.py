@@ -50,7 +50,7 @@ from csdesk.io.mapping import (
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates
-from csdesk.models import ImportLog, Setting
+from csdesk.models import ExchangeRate, ImportLog, Setting
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
     atomic_open,
@@ -60,6 +60,7 @@ from csdesk.safefile import (
     made_by_csdesk,
 )
 from csdesk.services.book.segments import resegment
+from csdesk.services.money import base_currency_in
 from csdesk.services.sync.adapters import ADAPTERS, Adapter
 from csdesk.services.sync.bulk import import_bulk
 from csdesk.services.sync.records import Stream, plain
@@ -632,6 +633,7 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
                    for i in unknown[unknown].index]
     if adapter.checks is not None:
         issues += adapter.checks(df, rows, columns)
+    issues += entity.issues(df, rows, columns)
     # The same key twice in one file (in this chunk or an earlier one): which row wins
     # would be a guess; report both.
     key_frame = df[list(key)].astype(str)
@@ -665,6 +667,10 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
     records = incoming.astype(object).where(incoming.notna(), None).to_dict("records")
     customs = df["custom_fields"].tolist() if "custom_fields" in df else [{}] * len(df)
     now = clock.now()
+    defaults = dict(adapter.defaults)
+    if "currency" in defaults and adapter.table is not ExchangeRate.__table__:
+        # money with no currency in the file is in the book's base currency
+        defaults["currency"] = base_currency_in(session)
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for i, rec in enumerate(records):
@@ -679,9 +685,8 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
         elsewhere = entity.row_changes(i, rec)
         if old is None:
             # Every row carries the same keys (one executemany); a blank takes the default.
-            new = {**adapter.defaults,
-                   **{c: v if v is not None else adapter.defaults.get(c)
-                      for c, v in rec.items()}}
+            new = {**defaults,
+                   **{c: v if v is not None else defaults.get(c) for c, v in rec.items()}}
             for c, v in entity.new_defaults(i).items():
                 new.setdefault(c, v)
             if "custom_fields" in table.c:

@@ -14,14 +14,15 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.io.mapping import Mapping
 from csdesk.io.validate import Issue
-from csdesk.models import Account, Contact, Subscription
-from csdesk.models.enums import Segment
+from csdesk.models import Account, Contact, ExchangeRate, Subscription
+from csdesk.models.enums import RateSource, Segment
 from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
 from csdesk.services.sync.results import ImportResult, account_ids
 
@@ -57,6 +58,12 @@ class Rows:
         self.session, self.mapping, self.result, self.state = session, mapping, result, state
         # custom fields each row adds to the file's own (None: no more than the file's)
         self.extra_custom: list[dict[str, Any]] | None = None
+
+    def issues(self, df: pd.DataFrame, rows: pd.Series, columns: dict[str, str]
+               ) -> list[Issue]:
+        """Problems of rows that need the book to see (the adapter's checks need only the
+        file)."""
+        return []
 
     def before_checks(self, df: pd.DataFrame, rows: pd.Series) -> None:
         """Every row of the chunk, rows in error included (before they are set aside)."""
@@ -99,6 +106,12 @@ class AccountRows(Rows):
     """Accounts: the segment derived from ARR (kept when the file says neither), the
     engagement model of a new account, the contract an account file describes, and the
     parent account, linked once the whole file is read."""
+
+    def issues(self, df: pd.DataFrame, rows: pd.Series, columns: dict[str, str]
+               ) -> list[Issue]:
+        """Problems of rows that need the book to see (the adapter's checks need only the
+        file)."""
+        return []
 
     def before_checks(self, df: pd.DataFrame, rows: pd.Series) -> None:
         if "parent_external_id" in df:
@@ -285,3 +298,37 @@ def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
         session.execute(update(t).where(t.c.external_id == bindparam("_ext"))
                         .values(parent_id=bindparam("_parent")), params,
                         execution_options={"synchronize_session": False})
+
+
+class RateRows(Rows):
+    """Exchange rates: a rate of the base currency itself is refused (it is 1), and a rate
+    typed by hand is never overwritten by an imported one (kept, and counted)."""
+
+    def issues(self, df: pd.DataFrame, rows: pd.Series, columns: dict[str, str]
+               ) -> list[Issue]:
+        from csdesk.services.money import Rates
+
+        base = Rates.load(self.session).base
+        bad = df["currency"].eq(base).to_numpy()
+        return [Issue(int(rows.iat[i]), columns["currency"], base,
+                      f"{base} is the base currency, worth 1 by definition (to import rates "
+                      "to another, change the base first)") for i in np.flatnonzero(bad)]
+
+    def add_columns(self, df: pd.DataFrame, incoming: pd.DataFrame, db_cols: list[str]
+                    ) -> None:
+        typed = {(c, d) for c, d in self.session.execute(
+            select(ExchangeRate.currency, ExchangeRate.day)
+            .where(ExchangeRate.source == RateSource.TYPED))}
+        self.keys = list(zip(incoming["currency"].tolist(),
+                             [plain(d) for d in incoming["day"].tolist()], strict=True))
+        self.typed = typed
+        # A file that names no source: what it brings is imported.
+        if "source" not in incoming:
+            incoming["source"] = RateSource.IMPORTED.value
+            db_cols.append("source")
+
+    def keep_change(self, i: int, changed: dict[str, Any]) -> None:
+        if self.keys[i] in self.typed and changed.get("source") != RateSource.TYPED.value:
+            if changed:
+                self.result.kept_typed += 1
+            changed.clear()

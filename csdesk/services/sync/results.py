@@ -70,6 +70,7 @@ class ImportResult:
     # How the file's account values matched the book (by id, domain or name), usage files
     account_matches: MatchReport | None = None
     sheet: str | None = None  # the workbook's sheet, when the file is a workbook
+    kept_typed: int = 0  # exchange rates typed by hand that the file's rates did not replace
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -92,7 +93,7 @@ class ImportResult:
             "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
             "accounts": (self.account_matches.as_json() if self.account_matches is not None
                          else None),
-            "sheet": self.sheet,
+            "sheet": self.sheet, "kept_typed_rates": self.kept_typed,
         }
 
     @property
