@@ -114,6 +114,10 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
                                            "--entity, --map, --map-value and --mapping are "
                                            "for one file")
                 book = run_workbook_import if whole_book else run_folder_import
+                if args.base_currency and not args.dry_run:
+                    from csdesk.services.book.segments import change_base_currency
+
+                    change_base_currency(db, args.base_currency)
                 results = book(db, path, dry_run=args.dry_run, date_format=args.date_format,
                                progress=_progress, cancel=ctrl_c)
             else:
@@ -125,7 +129,7 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
                     delimiter=args.delimiter, decimal=args.decimal, dry_run=args.dry_run,
                     save_mapping=args.save_mapping, skip_invalid=args.skip_invalid,
                     as_of=args.as_of, measure=args.measure,
-                    sheet=args.sheet)
+                    sheet=args.sheet, base_currency=args.base_currency)
                 results = [run_import(db, request, progress=_progress, cancel=ctrl_c)]
         except CsvReadError as exc:
             return _unreadable(args, path, exc)

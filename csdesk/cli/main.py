@@ -138,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--save-mapping", metavar="NAME", help="save this mapping under NAME")
     imp.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD",
                      help="map one column to a field (or to custom / ignore); repeatable")
+    imp.add_argument("--base-currency", metavar="CODE",
+                     help="the book's base currency, that every total is in (asked once: a "
+                          "first import of money chooses it, and says so)")
     imp.add_argument("--skip-invalid", action="store_true",
                      help="import the valid rows and leave the rows in error out (they go to "
                           "--errors FILE); without it, rows in error mean nothing is written")

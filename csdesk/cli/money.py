@@ -53,11 +53,25 @@ def run_rates(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
 
 def run_settings(args: argparse.Namespace, location: DatabaseLocation) -> int:
-    from csdesk.services.money import base_currency, set_base_currency
+    from csdesk.services.book.segments import change_base_currency, load_bands
+    from csdesk.services.formatting import format_money
+    from csdesk.services.money import base_currency
 
     with Database.open(location, create=False, readonly_if_locked=args.value is None) as db:
-        if args.value is not None:
-            print(f"Base currency: {set_base_currency(db, args.value)}")
-        else:
+        if args.value is None:
             print(f"Base currency: {base_currency(db)}")
+            return 0
+        before = base_currency(db)
+        moved = change_base_currency(db, args.value)
+        base, bands = base_currency(db), load_bands(db)
+    if base == before:
+        print(f"Base currency: {base} (unchanged)")
+        return 0
+    print(f"Base currency: {base} (was {before}). The rates are re-expressed against {base}; "
+          f"every total is now in {base}.")
+    print(f"Segment bands are read in {base}: Enterprise ≥ "
+          f"{format_money(bands.enterprise_cents, base)}, Mid-Market ≥ "
+          f"{format_money(bands.mid_market_cents, base)}, SMB ≥ "
+          f"{format_money(bands.smb_cents, base)} (csdesk segments --bands to change them); "
+          f"{moved:,} accounts changed segment.")
     return 0

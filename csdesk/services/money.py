@@ -8,6 +8,7 @@ not converted silently: :class:`MissingRate` names the currency and the day.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,7 +45,7 @@ class Rate:
     source: str
 
 
-def _code(text: str) -> str:
+def code_of(text: str) -> str:
     code = text.strip().upper()
     if len(code) != 3 or not code.isalpha():
         raise ValidationError("currency", f"a currency is a 3-letter code (EUR), not {text!r}")
@@ -63,10 +64,41 @@ def base_currency_in(s: Any) -> str:
 
 
 def set_base_currency(db: Database, currency: str) -> str:
-    code = _code(currency)
+    """Make ``currency`` the base: every rate is re-expressed against it (one transaction),
+    so the rates typed and imported so far keep their meaning. Refused, with nothing changed,
+    when a rate of another currency is older than the new base's first rate (it could not
+    be re-expressed)."""
+    code = code_of(currency)
     with db.write() as s:
-        s.merge(Setting(key=BASE_SETTING, value=code))
+        set_base_currency_in(s, code)
     return code
+
+
+def set_base_currency_in(s: Any, code: str) -> None:
+    old = base_currency_in(s)
+    if code == old:
+        return
+    rows = s.scalars(select(ExchangeRate)).all()
+    if rows:
+        pivot = sorted((r.day, r.rate_to_base) for r in rows if r.currency == code)
+        if not pivot:
+            raise CsdeskError(f"there is no {code} rate to {old}: add one (csdesk rates --add "
+                              f"{code} DATE RATE) before making {code} the base; nothing "
+                              "was changed")
+        days = [d for d, _r in pivot]
+        for r in rows:
+            if r.currency == code:
+                continue
+            at = bisect_right(days, r.day) - 1
+            if at < 0:
+                raise CsdeskError(f"the {r.currency} rate of {r.day:%d %b %Y} is older than the "
+                                  f"first {code} rate ({days[0]:%d %b %Y}): add a {code} rate "
+                                  f"for that day first; nothing was changed")
+            r.rate_to_base = r.rate_to_base / pivot[at][1]
+        for r in rows:  # the new base's rates become the old base's, inverted
+            if r.currency == code:
+                r.currency, r.rate_to_base = old, 1 / r.rate_to_base
+    s.merge(Setting(key=BASE_SETTING, value=code))
 
 
 def rates(db: Database) -> list[Rate]:
@@ -79,7 +111,7 @@ def rates(db: Database) -> list[Rate]:
 def save_rate(db: Database, currency: str, day: date, rate_to_base: float, *,
               typed: bool = True) -> bool:
     """Keep a rate; returns False when an imported rate meets one typed by hand (kept)."""
-    code = _code(currency)
+    code = code_of(currency)
     if not rate_to_base > 0:
         raise ValidationError("rate", f"a rate is above 0, not {rate_to_base}")
     source = RateSource.TYPED if typed else RateSource.IMPORTED
@@ -196,7 +228,8 @@ def missing_text(gaps: list[tuple[str, date]]) -> str:
     if not gaps:
         return ""
     names = " or ".join(f"{c} on or before {d:%d %b %Y}" for c, d in gaps)
-    return f"no exchange rate for {names}: add one (Book ▸ Exchange rates, or csdesk rates --add)"
+    return (f"no exchange rate for {names}: add one (Book ▸ Currencies and exchange rates, "
+            "or csdesk rates --add)")
 
 
 def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
@@ -244,3 +277,72 @@ def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
         out = pd.concat([out.astype({"arr_cents": object}), several])
     out.index.name = "account_id"
     return out
+
+
+def book_currencies(s: Any) -> dict[str, int]:
+    """Each currency the book's money is in, with how many records use it."""
+    from csdesk.models import Opportunity, Renewal, ValueOutcome
+
+    counts: dict[str, int] = {}
+    for model in (Subscription, Renewal, Opportunity, ValueOutcome):
+        for code, n in s.execute(select(model.currency, func.count())
+                                 .group_by(model.currency)):
+            if code:
+                counts[code] = counts.get(code, 0) + int(n)
+    return counts
+
+
+def base_is_set(s: Any) -> bool:
+    """Whether someone chose the base (a setting), rather than the default."""
+    row = s.get(Setting, BASE_SETTING)
+    return row is not None and bool(row.value)
+
+
+def settle_base_currency(s: Any) -> str:
+    """Once the book holds money and nobody chose a base: choose it and say so (one line,
+    empty when there was nothing to choose). A book in one currency takes it as its base; a
+    book in several keeps US dollars when it holds any, else its most used currency, and
+    needs rates for the rest. Asked once: the choice is kept as the book's setting."""
+    if base_is_set(s):
+        return ""
+    counts = book_currencies(s)
+    if not counts:
+        return ""
+    codes = sorted(counts, key=lambda c: (-counts[c], c))
+    base = codes[0] if len(codes) == 1 else (DEFAULT_BASE if DEFAULT_BASE in counts
+                                             else codes[0])
+    if s.scalar(select(func.count()).select_from(ExchangeRate)):
+        base = base_currency_in(s)  # rates were typed against the default: keep it
+    s.merge(Setting(key=BASE_SETTING, value=base))
+    if len(codes) == 1:
+        return (f"The book's money is in {base}: totals are in {base}, its base currency "
+                f"(csdesk settings base-currency to change it).")
+    others = [c for c in codes if c != base]
+    have = set(s.scalars(select(ExchangeRate.currency).distinct()))
+    need = [c for c in others if c not in have]
+    rates_line = (f" Add exchange rates for {', '.join(need)} (csdesk rates --add, or import "
+                  f"a rates file) so their amounts count in the totals." if need else "")
+    return (f"The book holds {', '.join(codes)} amounts: totals are in {base}, its base "
+            f"currency (csdesk settings base-currency to change it).{rates_line}")
+
+
+@dataclass(frozen=True)
+class CurrencyState:
+    """What the currencies dialog shows: the base, the rates, and what is missing."""
+
+    base: str
+    rates: list[Rate]
+    in_book: dict[str, int]  # currency → records of money in it
+    without_rate: list[str]  # currencies of the book with no rate at all (not the base)
+
+
+def currency_state(db: Database) -> CurrencyState:
+    with db.read() as s:
+        base = base_currency_in(s)
+        in_book = book_currencies(s)
+        rows = s.scalars(select(ExchangeRate).order_by(ExchangeRate.currency,
+                                                       ExchangeRate.day)).all()
+        listed = [Rate(r.currency, r.day, r.rate_to_base, r.source.value) for r in rows]
+    have = {r.currency for r in listed}
+    return CurrencyState(base, listed, in_book,
+                         sorted(c for c in in_book if c != base and c not in have))

@@ -55,6 +55,7 @@ from csdesk.services.sync.importer import (
     ImportRequest,
     ValueCounts,
     choice_values,
+    currency_choice,
     guess_entity,
     prepare,
     run_import,
@@ -693,8 +694,46 @@ class PreviewPage(_RunPage):
         layout = self.layout()
         assert isinstance(layout, QVBoxLayout)
         layout.insertWidget(3, self.skip_invalid)
+        # A first import of money: which currency the book's totals are in (asked once).
+        self.base_row = QWidget()
+        row = QHBoxLayout(self.base_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.base_currency = QComboBox()
+        self.base_currency.setObjectName("base_currency")
+        self.base_currency.currentIndexChanged.connect(self._base_chosen)
+        self.base_note = QLabel()
+        self.base_note.setWordWrap(True)
+        row.addWidget(QLabel("Totals in:"))
+        row.addWidget(self.base_currency)
+        row.addWidget(self.base_note, 1)
+        self.base_row.hide()
+        layout.insertWidget(3, self.base_row)
+
+    def _ask_base(self) -> None:
+        choice = currency_choice(self.w.db, self.w.request)
+        self.base_row.setVisible(choice is not None)
+        if choice is None:
+            self.w.request.base_currency = None
+            return
+        self.base_currency.blockSignals(True)
+        self.base_currency.clear()
+        for code in choice.currencies:
+            self.base_currency.addItem(code, code)
+        wanted = self.w.request.base_currency or choice.suggested
+        self.base_currency.setCurrentIndex(max(0, self.base_currency.findData(wanted)))
+        self.base_currency.blockSignals(False)
+        self.w.request.base_currency = self.base_currency.currentData()
+        several = len(choice.currencies) > 1
+        self.base_note.setText(
+            "the book's base currency: every total is in it"
+            + ("; the others count once they have exchange rates." if several else ".")
+            + " Asked once; change it later in Book ▸ Currencies and exchange rates.")
+
+    def _base_chosen(self, _index: int) -> None:
+        self.w.request.base_currency = self.base_currency.currentData()
 
     def initializePage(self) -> None:
+        self._ask_base()
         self.skip_invalid.blockSignals(True)
         self.skip_invalid.setChecked(self.w.request.skip_invalid)
         self.skip_invalid.blockSignals(False)

@@ -67,6 +67,7 @@ class WindowActions(QMainWindow):
         self.act_rules = act("&Playbook rules…", self.playbook_rules, writes=True)
         self.act_run_rules = act("Run play&books now", self.run_playbooks, writes=True)
         self.act_about = act("&About csdesk", self.about)
+        self.act_rates = act("&Currencies and exchange rates…", self.currencies)
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -94,6 +95,7 @@ class WindowActions(QMainWindow):
         account.addSeparator()
         account.addActions([self.act_recompute, self.act_health, self.act_rules,
                             self.act_run_rules])
+        bar.addMenu("&Book").addAction(self.act_rates)
         bar.addMenu("&Help").addAction(self.act_about)
 
         self.search = QLineEdit()
@@ -267,6 +269,14 @@ class WindowActions(QMainWindow):
             self, "Recomputing health", recompute, self.db,
             on_done=lambda s: (self.statusBar().showMessage(f"Scored {s.scored:,} accounts",
                                                             10_000), self.refresh()))
+
+    def currencies(self) -> Any:
+        from csdesk.ui.rates_dialog import RatesDialog
+
+        dialog = RatesDialog(self.db, self.runner, self)
+        dialog.changed.connect(self.refresh)
+        dialog.open()
+        return dialog
 
     def health_settings(self) -> Any:
         from csdesk.ui.health_dialog import HealthSettingsDialog

@@ -89,6 +89,19 @@ def set_bands(db: Any, enterprise_cents: int, mid_market_cents: int, smb_cents: 
         return resegment(s)
 
 
+def change_base_currency(db: Any, currency: str) -> int:
+    """Make ``currency`` the book's base (its rates re-expressed against it) and place every
+    account in its band again, in one transaction; returns how many changed segment. The
+    band amounts are kept as they are, now read in the new base."""
+    from csdesk.services.money import code_of, set_base_currency_in
+
+    code = code_of(currency)
+    with db.write() as s:
+        set_base_currency_in(s, code)
+        s.flush()
+        return resegment(s)
+
+
 def resegment(session: Session, *, as_of: date | None = None,
               bands: SegmentBands | None = None) -> int:
     """Re-derive the segment of every account that has subscriptions and no override.

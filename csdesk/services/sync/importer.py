@@ -49,7 +49,7 @@ from csdesk.io.mapping import (
 )
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
-from csdesk.io.values import AmbiguousDates
+from csdesk.io.values import AmbiguousDates, parse_currency
 from csdesk.models import ExchangeRate, ImportLog, Setting
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
@@ -60,7 +60,15 @@ from csdesk.safefile import (
     made_by_csdesk,
 )
 from csdesk.services.book.segments import resegment
-from csdesk.services.money import base_currency_in
+from csdesk.services.money import (
+    DEFAULT_BASE,
+    base_currency_in,
+    base_is_set,
+    book_currencies,
+    code_of,
+    set_base_currency_in,
+    settle_base_currency,
+)
 from csdesk.services.sync.adapters import ADAPTERS, Adapter
 from csdesk.services.sync.bulk import import_bulk
 from csdesk.services.sync.records import Stream, plain
@@ -98,6 +106,9 @@ class ImportRequest:
     measure: str | None = None
     sheet: str | None = None  # a workbook's sheet (default: named after the entity, or the
     # first that holds anything)
+    # The book's base currency, chosen with this import (the wizard asks on a first import
+    # of money in several currencies; --base-currency)
+    base_currency: str | None = None
     # The sheet read into a temporary CSV by :func:`readable` (kept while it is in use)
     converted: CsvInfo | None = field(default=None, repr=False, compare=False)
 
@@ -282,6 +293,42 @@ def choice_values(db: Database | None, request: ImportRequest,
         return _choice_columns(info, spec, mapping, counted_before)
 
 
+@dataclass(frozen=True)
+class CurrencyChoice:
+    """A first import of money: the currencies the file (and the book) hold, and the base
+    csdesk would choose; the wizard asks, once."""
+
+    currencies: tuple[str, ...]  # most used first
+    suggested: str
+
+
+def currency_choice(db: Database | None, request: ImportRequest) -> CurrencyChoice | None:
+    """None when there is nothing to ask: the book's base is chosen already, or the file
+    holds no currency column."""
+    if db is None:
+        return None
+    with db.read() as s:
+        if base_is_set(s):
+            return None
+        counts = book_currencies(s)
+    with readable(request) as request:
+        info, spec, mapping, _key = prepare(db, request, strict=False)
+        column = mapping.mapped().get("currency")
+        if column is None or "currency" not in spec.field_names:
+            return None
+        seen, _read = _count_values(info, [column])[column]
+    codes = parse_currency(pd.Series(list(seen), dtype="string"))
+    for code, n in zip(codes.values.tolist(), seen.values(), strict=True):
+        if code is not None:
+            counts[code] = counts.get(code, 0) + n
+    if not counts:
+        return None
+    ranked = tuple(sorted(counts, key=lambda c: (-counts[c], c)))
+    suggested = ranked[0] if len(ranked) == 1 else (DEFAULT_BASE if DEFAULT_BASE in counts
+                                                    else ranked[0])
+    return CurrencyChoice(ranked, suggested)
+
+
 def _choice_columns(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
                     counted_before: ValueCounts | None) -> list[ChoiceColumn]:
     columns = {c: f for f, c in mapping.mapped().items() if spec.field(f).kind == "enum"}
@@ -408,11 +455,28 @@ def _run_one(db: Database, request: ImportRequest, progress: ProgressFn | None,
     if request.save_mapping and not request.dry_run:
         save_mapping(db, request.save_mapping, spec.name, mapping)
     with _transaction(db, result, request.dry_run, rep) as session:
+        _choose_base(session, request)
         _import_one(session, info, spec, mapping, key, request, result, rep)
+        _settle_base(session, [result])
         if ADAPTERS[spec.name].resegments and not result.error_count:
             resegment(session)
     _finish(rep, [result])
     return result
+
+
+def _choose_base(session: Session, request: ImportRequest) -> None:
+    if request.base_currency:
+        set_base_currency_in(session, code_of(request.base_currency))
+
+
+def _settle_base(session: Session, results: list[ImportResult]) -> None:
+    """A first import of money: the base currency is chosen, and the import says so."""
+    if any(r.error_count and not r.skip_invalid for r in results):
+        return
+    session.flush()
+    line = settle_base_currency(session)
+    if line:
+        results[-1].notes.append(line)
 
 
 def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key: tuple[str, ...],
@@ -810,6 +874,8 @@ def _run_book(db: Database, requests: dict[str, ImportRequest], dry_run: bool,
             results[0].notes.append(f"not imported (unknown names): {', '.join(unknown)}")
         rep = Reporter(progress, cancel)
         with _transaction(db, results, dry_run, rep) as session:
+            for req, *_rest in prepared[:1]:
+                _choose_base(session, req)
             for n, ((req, info, spec, mapping, key), result) in enumerate(
                     zip(prepared, results, strict=True)):
                 rep.checkpoint(n / len(prepared), f"Importing {spec.label.lower()}…")
@@ -819,6 +885,7 @@ def _run_book(db: Database, requests: dict[str, ImportRequest], dry_run: bool,
                 if result.error_count:
                     break
             if not any(r.error_count for r in results):
+                _settle_base(session, results)
                 resegment(session)
     _finish(rep, results)
     return results
