@@ -240,7 +240,8 @@ def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
     Indexed by account id, columns ``arr_cents`` and ``currency`` (the customer's own
     currency; an account whose contracts are in several currencies shows the base sum),
     ``base_cents`` (float, NaN where a rate is missing), ``rate`` and ``rate_day`` (the rate
-    used, for the place that explains the number).
+    used, for the place that explains the number) and ``missing`` (the currencies with no
+    rate, empty when none).
     """
     rates_ = rates_ or Rates.load(s)
     stmt = (select(Subscription.account_id, Subscription.currency,
@@ -251,7 +252,7 @@ def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
         stmt = stmt.where(Subscription.account_id.in_(
             account_ids if hasattr(account_ids, "subquery") else list(account_ids)))
     parts = pd.DataFrame(s.execute(stmt).all(), columns=["account_id", "currency", "cents"])
-    columns = ["arr_cents", "currency", "base_cents", "rate", "rate_day"]
+    columns = ["arr_cents", "currency", "base_cents", "rate", "rate_day", "missing"]
     if parts.empty:
         return pd.DataFrame(columns=columns, index=pd.Index([], name="account_id"))
     # PostgreSQL sums a BIGINT column as NUMERIC: back to whole cents
@@ -265,13 +266,17 @@ def arr_by_account(s: Any, *, day: date, account_ids: Any = None,
     single = parts[count == 1].set_index("account_id")
     out = single[["cents", "currency", "base_cents", "rate", "rate_day"]].rename(
         columns={"cents": "arr_cents"})
+    out["missing"] = out["currency"].where(out["base_cents"].isna(), "")
     mixed = parts[count > 1]
     if not mixed.empty:  # several currencies on one account: its ARR is the base sum
         sums = mixed.groupby("account_id")["base_cents"].sum(min_count=1)
         gaps = mixed["base_cents"].isna().groupby(mixed["account_id"]).any()
         sums[gaps] = np.nan
+        lacking = mixed[mixed["base_cents"].isna()].groupby("account_id")["currency"].agg(
+            lambda c: ", ".join(sorted(c)))
         several = pd.DataFrame({"arr_cents": sums, "currency": rates_.base,
                                 "base_cents": sums, "rate": 1.0, "rate_day": pd.NaT})
+        several["missing"] = lacking.reindex(several.index).fillna("")
         several["arr_cents"] = several["arr_cents"].astype(object).where(
             several["arr_cents"].notna(), None)
         out = pd.concat([out.astype({"arr_cents": object}), several])

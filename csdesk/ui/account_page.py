@@ -298,6 +298,8 @@ class AccountPage(QWidget):
             f"{' (set by hand)' if h.segment_overridden else ''} · "
             f"{h.engagement_model.replace('_', '-')} · "
             + ("ARR unknown" if h.segment == "unsegmented" and not h.arr_cents
+               else f"ARR — ({h.arr_note.split(' on or before')[0]})"
+               if h.arr_base_cents is None and h.arr_note and h.currency == h.base_currency
                else "ARR " + format_money_both(h.arr_cents, h.currency, h.arr_base_cents,
                                                 h.base_currency))
             + f" · {renewal} · "

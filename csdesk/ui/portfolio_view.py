@@ -58,6 +58,13 @@ def _pct(v: float | None) -> str:
     return "—" if v is None else f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
 
 
+def _fx(effect: float | None) -> str:
+    """What exchange rates did over the quarter, beside (never inside) NRR and GRR."""
+    if effect is None or abs(effect) < 0.0005:
+        return ""
+    return f" · exchange rates {effect:+.1%} (not in NRR)"
+
+
 class PortfolioView(QWidget):
     drill = Signal(object, str)
 
@@ -96,7 +103,8 @@ class PortfolioView(QWidget):
         behind = last.accounts
         tiles = [
             ("nrr", "Net revenue retention", _pct(v["nrr"]),
-             f"{_accounts(behind['cohort'])} at the start", behind["cohort"]),
+             f"{_accounts(behind['cohort'])} at the start" + _fx(v.get("fx_effect")),
+             behind["cohort"]),
             ("grr", "Gross revenue retention", _pct(v["grr"]),
              "churn and contraction only", behind["churned"] | behind["contracted"]),
             ("logo_churn", "Logo churn", _pct(v["logo_churn"]),
@@ -176,7 +184,8 @@ class PortfolioView(QWidget):
                                 f"{Segment(s).label}, {b or 'no'} health"))
         seg_chart.draw(draw_segments, empty=bool(table.missing_rates) or not any(
             r[c["arr_base_cents"]] for r in live),
-            empty_text=table.missing_rates.capitalize() or "No ARR yet")
+            empty_text=f"Needs a rate for {', '.join(table.missing_currencies)}"
+            if table.missing_rates else "No ARR yet")
         self._clickable(seg_chart, lambda: bars["seg"], targets)
 
         # Binned as the score reads everywhere (a whole number): 59.6 shows as 60, so it

@@ -49,7 +49,7 @@ class RatesDialog(QDialog):
         super().__init__(parent)
         self.db, self.runner = db, runner
         self.setWindowTitle("Currencies and exchange rates")
-        self.setMinimumSize(620, 520)
+        self.setMinimumSize(640, 600)
 
         base_box = QGroupBox("Base currency")
         self.base = QComboBox()
@@ -157,8 +157,10 @@ class RatesDialog(QDialog):
             "summed in the wrong currency) until a rate is added below."
             if state.without_rate else "")
         self.rate_unit.setText(state.base)
-        self.table.setRowCount(len(state.rates))
-        for i, r in enumerate(state.rates):
+        # each currency's latest rate first: the one today's figures use
+        listed = sorted(state.rates, key=lambda r: (r.currency, -r.day.toordinal()))
+        self.table.setRowCount(len(listed))
+        for i, r in enumerate(listed):
             for c, text in enumerate((r.currency, format_date(r.day),
                                       f"1 {r.currency} = {r.rate_to_base:g} {state.base}",
                                       "typed" if r.source == "typed" else "imported")):

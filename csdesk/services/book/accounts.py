@@ -43,6 +43,7 @@ class AccountTable:
     # "no exchange rate for EUR …" when some account's ARR cannot be converted: a total of
     # the book's ARR is then refused, not shown short (empty when every rate is there)
     missing_rates: str = ""
+    missing_currencies: tuple[str, ...] = ()  # the currencies named in missing_rates
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
@@ -73,7 +74,8 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
         rates = Rates.load(s)
         by_account = arr_by_account(s, day=today, rates_=rates)
         arr = arr_money(rates, by_account)
-        gaps = set(by_account.loc[by_account["base_cents"].isna(), "currency"])
+        gaps = {c.strip() for m in by_account.loc[by_account["base_cents"].isna(), "missing"]
+                for c in m.split(",")}
         health = {
             a: (score, band)
             for a, score, band in s.execute(
@@ -120,7 +122,8 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     rows.sort(key=lambda r: cast(str, r[-2]))  # the table opens sorted by name
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key",
                         base_currency=rates.base, missing_rates=missing_text(
-                            [(str(c), today) for c in sorted(gaps)]))
+                            [(str(c), today) for c in sorted(gaps)]),
+                        missing_currencies=tuple(sorted(gaps)))
 
 
 def arr_money(rates: Rates, arr: pd.DataFrame
@@ -128,14 +131,15 @@ def arr_money(rates: Rates, arr: pd.DataFrame
     """Each account's ARR as the book shows it: (cents, its currency, base cents, a note
     saying how it was converted or which rate is missing; None in the base currency)."""
     out: dict[int, tuple[int | None, str, int | None, str | None]] = {}
-    for aid, cents, currency, base, rate, rate_day in zip(
+    for aid, cents, currency, base, rate, rate_day, missing in zip(
             arr.index.tolist(), arr["arr_cents"].tolist(), arr["currency"].tolist(),
             arr["base_cents"].tolist(), arr["rate"].tolist(), arr["rate_day"].tolist(),
-            strict=True):
+            arr["missing"].tolist(), strict=True):
         whole = None if cents is None or cents != cents else int(cents)
         if base != base:
-            note: str | None = (f"no {currency} rate to {rates.base} on or before today: "
-                                "add one (Rates) to count it in the book's totals")
+            note: str | None = (f"no {missing} rate to {rates.base} on or before today: add "
+                                "one (Book ▸ Currencies and exchange rates) to count it in "
+                                "the book's totals")
             out[aid] = (whole, currency, None, note)
             continue
         note = None if currency == rates.base else (

@@ -278,8 +278,12 @@ class _Generator:
                       self.rate_rows)
 
     def local(self, i: int, usd_cents: float) -> int:
-        """A dollar figure of account ``i`` in its own currency, in whole units."""
-        return int(round(usd_cents / self.fx[i] / 100) * 100)
+        """A dollar figure of account ``i`` in its own currency: whole hundreds, as the
+        dollar figures are (a value outcome's smaller amounts in whole units)."""
+        if self.currency[i] == "USD":
+            return int(usd_cents)
+        step = 10_000 if usd_cents >= 100_000 else 100
+        return int(round(usd_cents / self.fx[i] / step) * step)
 
     def _company_names(self) -> list[str]:
         nm, rng, n = self.names, self.rng, self.n

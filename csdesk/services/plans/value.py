@@ -203,8 +203,10 @@ def totals(db: Database, account_id: int, *, today: date | None = None) -> Value
     q, y, all_time = log.total(quarter_start), log.total(date(today.year, 1, 1)), log.total()
     to_date_base = None if np.isnan(log.in_base).any() else int(np.round(log.in_base.sum()))
     roi = all_time / log.arr_cents if log.arr_cents and all_time is not None else None
+    # In the customer's own currency a total needs no rate; only one in another does (a
+    # missing base amount shows as "no … rate" beside the total, not as a refusal).
     return ValueTotals(q, y, all_time, log.arr_cents, roi, log.currency, to_date_base,
-                       log.rates.base, missing_text(log.gaps))
+                       log.rates.base, missing_text(log.gaps) if all_time is None else "")
 
 
 def period_total(db: Database, account_id: int, start: date, end: date) -> int | None:

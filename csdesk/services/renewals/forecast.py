@@ -78,7 +78,8 @@ def forecast(db: Database, period: str, *, today: date | None = None,
         rates = Rates.load(s)
         live = select(Account.id).where(Account.status == AccountStatus.ACTIVE)
         book = arr_by_account(s, day=as_of, account_ids=live, rates_=rates)
-    gaps = sorted({str(c) for c in book.loc[book["base_cents"].isna(), "currency"]} |
+    gaps = sorted({c.strip() for m in book.loc[book["base_cents"].isna(), "missing"]
+                   for c in str(m).split(",")} |
                   {r.currency for r in rows if r.arr_base_cents is None})
     note = missing_text([(c, as_of) for c in gaps])
     by_track = track_totals(rows)
