@@ -38,9 +38,9 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
     currency = t.currency  # the customer's; the base beside where they differ
     tiles = [("This quarter", format_money(t.quarter_cents, currency)),
              ("Year to date", format_money(t.year_cents, currency)),
-             ("To date", format_money(t.to_date_cents, currency)
-              + ("" if currency == t.base_currency or t.to_date_base_cents is None
-                 else f" ({format_money(t.to_date_base_cents, t.base_currency)})")),
+             ("To date" + ("" if currency == t.base_currency or t.to_date_base_cents is None
+                           else f" ({format_money(t.to_date_base_cents, t.base_currency)})"),
+              format_money(t.to_date_cents, currency)),
              ("Return on ARR", "—" if t.roi is None else f"{t.roi:.1f}×")]
     s = r.styles
     figure = ParagraphStyle("figure", s.title, fontSize=15, leading=19)
