@@ -29,6 +29,13 @@ def format_money(cents: int | None, currency: str | None = "USD") -> str:
     return f"{symbol}{amount}" if symbol else f"{amount} {currency}"
 
 
+def money_prefix(currency: str | None) -> str:
+    """What an amount field shows before the number: "€ ", or "CHF " for a code without a
+    symbol."""
+    code = currency or "USD"
+    return f"{SYMBOLS.get(code, code)} "
+
+
 def format_money_both(cents: int | None, currency: str | None, base_cents: int | None,
                       base: str) -> str:
     """A customer's amount in its own currency, with the base amount beside it where they

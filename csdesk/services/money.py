@@ -351,3 +351,12 @@ def currency_state(db: Database) -> CurrencyState:
     have = {r.currency for r in listed}
     return CurrencyState(base, listed, in_book,
                          sorted(c for c in in_book if c != base and c not in have))
+
+
+def account_currency_in(s: Any, account_id: int, day: date) -> str:
+    """The customer's currency: that of its contracts in force (the base when several or
+    none): new money typed for the account is in it unless said otherwise."""
+    arr = arr_by_account(s, day=day, account_ids=[account_id])
+    if account_id in arr.index:
+        return str(arr.at[account_id, "currency"])
+    return base_currency_in(s)

@@ -204,15 +204,19 @@ class ChurnPanel(QWidget):
         labels = {code: label for code, label, _k in reasons}
         total = sum(analysis.by_reason.values())
         controllable = analysis.by_category.get("controllable", 0)
+        cur = analysis.currency
         if not analysis.cases:
             self.headline.setText("No churn logged in this window. Outcomes are logged on "
                                   "an account's Renewal & expansion tab.")
+        elif analysis.note:
+            self.headline.setText(f"{counted(len(analysis.cases), 'account')} churned; no "
+                                  f"total in {cur}: {html.escape(analysis.note)}.")
         else:
             self.headline.setText(
-                f"<b>{format_money(total)}</b> churned across "
+                f"<b>{format_money(total, cur)}</b> churned across "
                 f"{counted(len(analysis.cases), 'account')}; "
                 f"<b>{controllable / total:.0%}</b> of it for reasons the team "
-                f"controls ({format_money(controllable)})." if total else
+                f"controls ({format_money(controllable, cur)})." if total else
                 f"{counted(len(analysis.cases), 'account')} churned with no ARR on record.")
         count: dict[str, int] = {}
         category: dict[str, str] = {}
@@ -221,14 +225,15 @@ class ChurnPanel(QWidget):
             category[case.reason] = case.category
         fill(self.reasons, [
             [(labels.get(code, code), None), (category[code], None),
-             (str(count[code]), count[code]), (format_money(arr), arr),
+             (str(count[code]), count[code]), (format_money(arr, cur), arr),
              (f"{arr / total:.0%}" if total else "—", arr)]
             for code, arr in sorted(analysis.by_reason.items(), key=lambda kv: -kv[1])],
             right=(2, 3, 4))
         self.reasons.sortByColumn(3, Qt.SortOrder.DescendingOrder)
         fill(self.cases, [
             [(c.name, None), (format_date(c.churned_on), c.churned_on.isoformat()),
-             (format_money(c.arr_cents), c.arr_cents), (labels.get(c.reason, c.reason), None),
+             (format_money(c.arr_cents, c.currency), c.base_cents or -1),
+             (labels.get(c.reason, c.reason), None),
              ("; ".join(c.signals), None)]
             for c in analysis.cases], right=(2,))
         for row, case in enumerate(analysis.cases):

@@ -27,7 +27,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import RenewalTrack
-from csdesk.services.formatting import format_date, format_money
+from csdesk.services.formatting import format_date, format_money, money_prefix
 from csdesk.ui.theme import error_label
 
 TRACKS = (("", "Computed from the book"), *((t.value, t.label) for t in RenewalTrack))
@@ -171,6 +171,9 @@ class RenewalPane(QWidget):
             self.likelihood.setValue(round(r.likelihood * 100) if r.likelihood_overridden
                                      else 0)
             self.new_arr.setValue(r.arr_cents / 100)
+            # amounts typed here are in the customer's currency (the renewal's)
+            self.new_arr.setPrefix(money_prefix(r.currency))
+            self.opp_amount.setPrefix(money_prefix(r.currency))
         self.churn_reason.clear()
         for code, label, category in churn_reasons(self.db):
             self.churn_reason.addItem(f"{label} ({category})", code)

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_money, format_money_both
+from csdesk.services.formatting import format_money, format_money_both, money_prefix
 from csdesk.services.plans import success_plans, value
 from csdesk.ui.fields import date_edit
 from csdesk.ui.theme import error_label
@@ -38,9 +38,10 @@ class ValueDialog(QDialog):
     whom."""
 
     def __init__(self, parent: QWidget, objectives: list[tuple[int, str]],
-                 draft: dict[str, Any] | None = None) -> None:
+                 draft: dict[str, Any] | None = None, *, currency: str = "USD") -> None:
         super().__init__(parent)
         draft = draft or {}
+        self.currency = currency  # the customer's: what "worth" is typed in
         self.setWindowTitle("Log value delivered")
         self.title = QLineEdit(draft.get("title", ""))
         self.when = date_edit(QDate(draft["occurred_on"]) if draft.get("occurred_on") else None)
@@ -58,7 +59,7 @@ class ValueDialog(QDialog):
         self.money = QDoubleSpinBox()
         self.money.setRange(0, 1e12)
         self.money.setDecimals(0)
-        self.money.setPrefix("$ ")
+        self.money.setPrefix(money_prefix(currency))
         self.method = QLineEdit()
         self.method.setPlaceholderText("How the money value was worked out")
         self.evidence = QLineEdit()
@@ -122,6 +123,7 @@ class ValueDialog(QDialog):
                 "metric_before": self._number(self.before.text()),
                 "metric_after": self._number(self.after.text()),
                 "value_cents": int(self.money.value() * 100) if self.money.value() else None,
+                "currency": self.currency,
                 "value_method": self.method.text() or None,
                 "evidence": self.evidence.text() or None, "evidence_url": self.link.text() or None,
                 "confirmed_by": confirmed,
@@ -144,6 +146,7 @@ class ValuePane(QWidget):
     def __init__(self, db: Database, account_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db, self.account_id = db, account_id
+        self.currency = "USD"  # the customer's, read with the totals
         self.totals = QLabel()
         self.totals.setTextFormat(Qt.TextFormat.PlainText)  # names may hold < and &
         self.totals.setStyleSheet("font-weight: 600;")
@@ -173,7 +176,7 @@ class ValuePane(QWidget):
     def reload(self) -> None:
         t = value.totals(self.db, self.account_id)
         roi = "—" if t.roi is None else f"{t.roi:.1f}× ARR"
-        cur = t.currency
+        cur = self.currency = t.currency
         self.totals.setText(
             f"This quarter {format_money(t.quarter_cents, cur)} · year to date "
             f"{format_money(t.year_cents, cur)} · to date "
@@ -209,7 +212,7 @@ class ValuePane(QWidget):
 
     def log(self, draft: dict[str, Any] | None = None, *,
             dialog: ValueDialog | None = None) -> value.ValueEntry | None:
-        dialog = dialog or ValueDialog(self, self._objectives(), draft)
+        dialog = dialog or ValueDialog(self, self._objectives(), draft, currency=self.currency)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         try:

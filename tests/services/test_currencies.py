@@ -252,3 +252,35 @@ def test_accounts_and_metrics_json_state_the_currency(demo_location, capsys) -> 
     assert eur and all(a["arr_base_cents"] != a["arr_cents"] for a in eur)
     assert main(["metrics", "--json", "--db", book]) == 0
     assert json.loads(capsys.readouterr().out)["currency"] == "USD"
+
+
+def test_money_typed_for_a_customer_is_in_its_currency(db: Database) -> None:
+    from csdesk.services.renewals.expansion import create_opportunity, opportunities
+
+    with db.write() as s:
+        a = _acc(s, "EU")
+        _sub(s, a, date(2025, 1, 1), date(AS_OF.year + 1, 12, 31), 1000, "EUR")
+        aid = a.id
+    entry = value_log.add_entry(db, aid, {"title": "Saved a day a week", "value_cents": 5_00})
+    assert entry.currency == "EUR"
+    create_opportunity(db, aid, title="More seats", kind="seats", amount_cents=100_00)
+    assert [o.currency for o in opportunities(db, aid)] == ["EUR"]
+
+
+def test_churned_arr_is_summed_in_the_base_at_the_churn_days_rate(db: Database) -> None:
+    from csdesk.services.renewals.churn import churn_analysis
+
+    save_rate(db, "EUR", date(2025, 1, 1), 1.10)
+    with db.write() as s:
+        for ext, cur, units in (("US", "USD", 100), ("EU", "EUR", 100), ("CH", "CHF", 100)):
+            a = _acc(s, ext)
+            s.add(Renewal(account_id=a.id, renewal_date=date(2025, 6, 1),
+                          current_arr_cents=units * 100, currency=cur, outcome="churned",
+                          churn_reason_code="budget_cut"))
+    got = churn_analysis(db)
+    assert got.by_reason == {} and "CHF" in got.note  # a CHF case without a rate: refused
+    assert {(c.currency, c.base_cents) for c in got.cases} == {
+        ("USD", 100_00), ("EUR", 110_00), ("CHF", None)}
+    save_rate(db, "CHF", date(2025, 1, 1), 1.20)
+    got = churn_analysis(db)
+    assert got.note == "" and got.by_reason == {"budget_cut": 100_00 + 110_00 + 120_00}

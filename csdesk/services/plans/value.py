@@ -24,7 +24,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError, FileWriteError, ValidationError
 from csdesk.models import Account, Objective, ValueOutcome
 from csdesk.safefile import atomic_open, describe_os_error, private_dir
-from csdesk.services.money import Rates, arr_by_account, missing_text
+from csdesk.services.money import Rates, account_currency_in, arr_by_account, missing_text
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def add_entry(db: Database, account_id: int, data: dict[str, Any],
         raise ValidationError("value_cents", "a value delivered cannot be negative")
     values.setdefault("occurred_on", clock.today())
     with db.write() as s:
+        if not values.get("currency"):  # typed for this customer: in its currency
+            values["currency"] = account_currency_in(s, account_id, clock.today())
         entry = ValueOutcome(account_id=account_id, **values)
         s.add(entry)
         s.flush()

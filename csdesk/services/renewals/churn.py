@@ -22,6 +22,7 @@ from csdesk.models import (
 from csdesk.models.enums import (
     RenewalOutcome,
 )
+from csdesk.services.money import Rates, missing_text
 from csdesk.services.periods import quarter_of
 from csdesk.services.renewals.pipeline import LOW_SEAT_USE
 
@@ -35,6 +36,8 @@ class ChurnCase:
     reason: str
     category: str
     signals: tuple[str, ...]  # what the account showed 90 days before
+    currency: str = "USD"  # of arr_cents (the renewal's)
+    base_cents: int | None = None  # in the base at the churn day's rate (None: no rate)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,8 @@ class ChurnAnalysis:
     by_reason: dict[str, int]  # reason → churned ARR (cents)
     by_category: dict[str, int]
     by_quarter: dict[str, dict[str, int]]  # 2026Q3 → {reason: ARR}
+    currency: str = "USD"  # the base currency of every sum
+    note: str = ""  # a rate missing: the sums are refused (empty) and this says which
 
 
 def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
@@ -52,7 +57,7 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         stmt = (select(Renewal.account_id, Account.name,
                        func.coalesce(Account.churned_on, Renewal.renewal_date),
                        Renewal.current_arr_cents, Renewal.churn_reason_code,
-                       Renewal.churn_category)
+                       Renewal.churn_category, Renewal.currency)
                 .join(Account, Account.id == Renewal.account_id)
                 .where(Renewal.outcome == RenewalOutcome.CHURNED)
                 .order_by(Renewal.renewal_date))
@@ -71,6 +76,7 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         tickets = s.execute(select(SupportTicket.account_id, SupportTicket.opened_on,
                                    SupportTicket.is_escalation)
                             .where(SupportTicket.account_id.in_(ids))).all() if ids else []
+        rates = Rates.load(s)
         left = s.execute(select(Contact.account_id, Contact.left_on)
                          .where(Contact.account_id.in_(ids), Contact.is_champion.is_(True),
                                 Contact.left_company.is_(True))).all() if ids else []
@@ -87,7 +93,12 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
     by_reason: dict[str, int] = {}
     by_category: dict[str, int] = {}
     by_quarter: dict[str, dict[str, int]] = {}
-    for aid, name, when, arr, reason, category in churned:
+    # each churned ARR in the base at the rate of its churn day
+    conv = rates.convert([int(r[3] or 0) for r in churned], [r[6] for r in churned],
+                         [r[2] for r in churned])
+    base_of = [None if b != b else int(b) for b in conv["base_cents"].tolist()]
+    for (aid, name, when, arr, reason, category, currency), base in zip(churned, base_of,
+                                                                        strict=True):
         look = when - timedelta(days=90)
         signals = []
         health = [(sc, b) for d, sc, b in snaps_of.get(aid, ()) if d <= look]
@@ -106,9 +117,14 @@ def churn_analysis(db: Database, *, since: date | None = None) -> ChurnAnalysis:
         code = reason or "unknown"
         cat = category.value if category is not None else "unknown"
         cases.append(ChurnCase(aid, name, when, int(arr or 0), code, cat,
-                               tuple(signals) or ("no warning signal on record",)))
-        by_reason[code] = by_reason.get(code, 0) + int(arr or 0)
-        by_category[cat] = by_category.get(cat, 0) + int(arr or 0)
+                               tuple(signals) or ("no warning signal on record",),
+                               currency, base))
+        lost = base or 0
+        by_reason[code] = by_reason.get(code, 0) + lost
+        by_category[cat] = by_category.get(cat, 0) + lost
         q = quarter_of(when)
-        by_quarter.setdefault(q, {})[code] = by_quarter.get(q, {}).get(code, 0) + int(arr or 0)
-    return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter)
+        by_quarter.setdefault(q, {})[code] = by_quarter.get(q, {}).get(code, 0) + lost
+    note = missing_text(rates.missing(conv))
+    if note:  # a sum short of the currencies without a rate would mislead: refused
+        by_reason, by_category, by_quarter = {}, {}, {}
+    return ChurnAnalysis(tuple(cases), by_reason, by_category, by_quarter, rates.base, note)

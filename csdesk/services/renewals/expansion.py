@@ -27,6 +27,7 @@ from csdesk.models import (
     UsageSnapshot,
 )
 from csdesk.models.enums import AccountStatus, OpportunityKind, OpportunityStage, SurveyKind
+from csdesk.services.money import account_currency_in
 from csdesk.services.renewals.outcomes import refuse_if_churned
 from csdesk.services.settings import feature_limits
 
@@ -167,7 +168,7 @@ def _latest_usage(s: Any, up_to: date, since: date, account_ids: list[int] | Non
 
 def create_opportunity(db: Database, account_id: int, *, title: str, kind: str,
                        amount_cents: int, signal: str | None = None,
-                       stage: str = "identified", currency: str = "USD") -> int:
+                       stage: str = "identified", currency: str | None = None) -> int:
     if not title.strip():
         raise ValidationError("title", "an opportunity needs a title")
     try:
@@ -181,6 +182,8 @@ def create_opportunity(db: Database, account_id: int, *, title: str, kind: str,
         account = s.get(Account, account_id)
         if account is not None:
             refuse_if_churned(account, "add an opportunity")
+        # typed for this customer: in its currency unless said otherwise
+        currency = currency or account_currency_in(s, account_id, clock.today())
         opp = Opportunity(account_id=account_id, title=title.strip(), kind=k, signal=signal,
                           amount_cents=amount_cents, currency=currency, stage=st)
         s.add(opp)
