@@ -100,6 +100,10 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
                 "touch": model.index(row, LAST_TOUCH).data(SORT_ROLE),
                 "tasks": model.index(row, TASKS).data(SORT_ROLE)}
         assert len(book) == 253
+        # ARR: the customer's amount and currency, and the base amount (one function)
+        money = {r[c["id"]]: (r[c["arr_cents"]], r[c["currency"]], r[c["arr_base_cents"]])
+                 for r in table.rows}
+        assert {m[1] for m in money.values() if m[0]} >= {"USD", "EUR", "GBP"}
         statuses = {r[c["id"]]: r[c["status"]].value for r in table.rows}
         ext = {r[c["id"]]: r[c["external_id"]] for r in table.rows}
         kinds = {"active", "churned"} <= set(statuses.values())
@@ -129,6 +133,8 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             assert line["last_touch"] == (fact["touch"].isoformat()
                                           if fact["touch"] else None), who
             assert line["open_tasks"] == fact["tasks"], who
+            assert (line["arr_cents"], line["currency"], line["arr_base_cents"]) == \
+                money[aid], who
             # the worklist
             assert fact["tasks"] == tasks.get(aid, 0), who
 
@@ -151,6 +157,9 @@ def test_every_place_gives_one_answer(qtbot, demo_db: Database,  # type: ignore[
             else:
                 assert badge.startswith(f"● {fact['health']:.0f} "), who
             assert page.account_header.last_touch == fact["touch"], who
+            h = page.account_header
+            if money.get(aid, (None,))[0] is not None:
+                assert (h.arr_cents, h.currency, h.arr_base_cents) == money[aid], who
             # Last touch: the latest of the timeline and the contacts' last contact.
             touches = [t.occurred_on for t in detail.timeline(demo_db, aid, None)
                        if t.occurred_on <= AS_OF]
