@@ -2,7 +2,8 @@
 
 Sorting and filtering happen here on plain tuples (the data layer), not in a
 QSortFilterProxyModel: a proxy over a Python model takes seconds at 100,000 rows.
-``SORT_ROLE`` returns the raw value (a date, an integer of cents) for tests and delegates.
+``SORT_ROLE`` returns the raw value (a date, an integer of cents: ARR in the base currency,
+as it sorts) for tests and delegates.
 """
 
 from __future__ import annotations
@@ -232,8 +233,8 @@ class AccountsModel(QAbstractTableModel):
         value = row[self._col[COLUMNS[col].source]]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col, value)
-        if role == SORT_ROLE:
-            return value
+        if role == SORT_ROLE:  # what the column sorts by: ARR in the base currency
+            return row[self._col["arr_base_cents"]] if col == ARR else value
         if role == ID_ROLE:
             return row[self._col["id"]]
         if role == Qt.ItemDataRole.TextAlignmentRole:

@@ -118,8 +118,11 @@ class PortfolioView(QWidget):
              "—" if v["proactive_ratio"] is None else f"{v['proactive_ratio']:.1f} : 1",
              "touches this quarter", None),
         ]
+        rates_used = (f" — in {last.currency}, both ends of the quarter at the exchange rates "
+                      f"of {last.start:%d %b %Y}")
         for k, (key, title, value, caption, ids) in enumerate(tiles):
-            tile = Tile(title, value, caption, FORMULAS[key])
+            tile = Tile(title, value, caption, FORMULAS[key] + (
+                rates_used if key in ("nrr", "grr", "expansion_rate") else ""))
             if ids is not None:
                 tile.clicked.connect(lambda ids=ids, title=title: self.drill.emit(
                     set(ids), f"{title}, {last.period}"))
