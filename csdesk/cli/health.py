@@ -184,7 +184,8 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
     print(f"Money in {whole.currency} (the base currency), both ends of the quarter at the "
           f"rates of its first day.")
     for m in [whole, *parts]:
-        title = m.period + (f" — {m.segment}" if m.segment else "")
+        title = m.period + (f" — {m.segment}" if m.segment else "") + (
+            f" (in progress: to {m.end:%d %b %Y})" if m.in_progress else "")
         print(title)
         if m.note:
             print(f"  Revenue metrics refused: {m.note}.")

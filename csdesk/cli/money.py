@@ -26,7 +26,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 def run_rates(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from datetime import date
 
-    from csdesk.services.money import base_currency, rates, save_rate
+    from csdesk.services.book.segments import add_rate
+    from csdesk.services.money import base_currency, rates
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -38,7 +39,9 @@ def run_rates(args: argparse.Namespace, location: DatabaseLocation) -> int:
             except ValueError:
                 raise CsdeskError(f"--add takes CURRENCY YYYY-MM-DD RATE, not "
                                   f"{' '.join(args.add)}") from None
-            save_rate(db, currency, when, value)
+            moved = add_rate(db, currency, when, value)
+            if moved:
+                print(f"{moved:,} accounts changed segment with the new rate.")
         base, listed = base_currency(db), rates(db)
     if args.json:
         print(json.dumps({"base_currency": base, "rates": [

@@ -50,8 +50,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         write_ics(args.ics, rows, stamp=today, overwrite=args.overwrite)
         print(f"Wrote {counted(len(rows), 'renewal')} to {args.ics}")
         return 0
+    arr, expected = (base_total(r.arr_base_cents for r in rows),
+                     base_total(r.expected_base_cents for r in rows))
+    missing = sorted({r.currency for r in rows if r.arr_base_cents is None})
     if args.json:
-        print(json.dumps({"as_of": today.isoformat(), "renewals": [
+        print(json.dumps({"as_of": today.isoformat(), "base_currency": base,
+                          "total_arr_base_cents": arr, "total_expected_base_cents": expected,
+                          "missing_rates": missing or None, "renewals": [
             {"external_id": r.external_id, "name": r.name, "segment": r.segment,
              "renewal_date": r.renewal_date.isoformat(), "days_to_go": r.days_to_go,
              "arr_cents": r.arr_cents, "currency": r.currency, "track": r.track,
@@ -66,10 +71,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  {r.track:<10} "
               f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  {r.name}"
               f"  — {'; '.join(r.reasons)}")
-    arr, expected = (base_total(r.arr_base_cents for r in rows),
-                     base_total(r.expected_base_cents for r in rows))
     if arr is None or expected is None:
-        missing = sorted({r.currency for r in rows if r.arr_base_cents is None})
         print(f"{counted(len(rows), 'renewal')}; no total in {base}: no exchange rate for "
               f"{', '.join(missing)} (add one with csdesk rates --add)")
         return 0

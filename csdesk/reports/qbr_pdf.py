@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 
 from reportlab.platypus import PageBreak
 
@@ -30,6 +31,10 @@ def _nice(value: str | None) -> str:
 def qbr_report(d: QbrData, branding: Branding | None = None, *,
                internal: bool = False) -> Report:
     h = d.header
+    if internal and branding is not None and branding.footer == Branding().footer:
+        branding = replace(branding, footer="Internal: not for the customer")
+    elif internal and branding is None:
+        branding = replace(Branding(), footer="Internal: not for the customer")
     r = Report(f"Quarterly business review — {h.name} — {d.period}", branding)
     s = r.styles
     period = f"{d.period[-2:]} {d.period[:4]}"
@@ -65,9 +70,12 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
     if t.note:
         r.paragraph(f"Value delivered cannot be totalled: {t.note}.")
     else:
+        # the customer's currency; the base beside only in the internal version
+        to_date = (format_money_both(t.to_date_cents, currency, t.to_date_base_cents,
+                                     t.base_currency) if internal
+                   else format_money(t.to_date_cents, currency))
         r.paragraph(f"This quarter {format_money(d.value_in_period_cents, currency)} · to date "
-                    + format_money_both(t.to_date_cents, currency, t.to_date_base_cents,
-                                        t.base_currency) + f"{roi}.")
+                    f"{to_date}{roi}.")
     in_period = [e for e in d.value.entries if d.period_start <= e.occurred_on <= d.period_end]
     shown = in_period or list(d.value.entries[:5])
     if shown:

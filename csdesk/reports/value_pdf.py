@@ -35,12 +35,10 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
     r.masthead(f"Value delivered — {data.account_name}",
                f"Outcomes to {format_date(data.as_of)}")
     t = data.totals
-    currency = t.currency  # the customer's; the base beside where they differ
+    currency = t.currency  # the customer's document: in the customer's currency only
     tiles = [("This quarter", format_money(t.quarter_cents, currency)),
              ("Year to date", format_money(t.year_cents, currency)),
-             ("To date" + ("" if currency == t.base_currency or t.to_date_base_cents is None
-                           else f" ({format_money(t.to_date_base_cents, t.base_currency)})"),
-              format_money(t.to_date_cents, currency)),
+             ("To date", format_money(t.to_date_cents, currency)),
              ("Return on ARR", "—" if t.roi is None else f"{t.roi:.1f}×")]
     s = r.styles
     figure = ParagraphStyle("figure", s.title, fontSize=15, leading=19)
@@ -54,8 +52,8 @@ def value_report_pdf(data: ValueReport, branding: Branding | None = None) -> Rep
     arr = format_money(t.arr_cents, currency)
     r.paragraph(f"Return on ARR is the value delivered to date divided by the current annual "
                 f"recurring revenue ({arr})."
-                + (f" Amounts are in {currency}; an outcome logged in another currency is "
-                   f"converted at the rate of its day." if currency != t.base_currency else "")
+                + (" An outcome logged in another currency is converted at the rate of its "
+                   "day." if any(e.currency != currency for e in data.entries) else "")
                 + (f" {t.note.capitalize()}." if t.note else ""), s.small)
     if not data.entries:
         r.spacer()

@@ -46,9 +46,13 @@ class Rate:
 
 
 def code_of(text: str) -> str:
-    code = text.strip().upper()
+    """An ISO 4217 code from what a person types: "eur", "€" and "EUR" are EUR."""
+    from csdesk.io.values import CURRENCY_SYMBOLS
+
+    code = CURRENCY_SYMBOLS.get(text.strip(), text.strip().upper())
     if len(code) != 3 or not code.isalpha():
-        raise ValidationError("currency", f"a currency is a 3-letter code (EUR), not {text!r}")
+        raise ValidationError("currency", f"a currency is a 3-letter code (EUR) or €, £, $, "
+                                          f"not {text!r}")
     return code
 
 
@@ -76,9 +80,7 @@ def set_base_currency(db: Database, currency: str) -> str:
 
 def set_base_currency_in(s: Any, code: str) -> None:
     old = base_currency_in(s)
-    if code == old:
-        return
-    rows = s.scalars(select(ExchangeRate)).all()
+    rows = s.scalars(select(ExchangeRate)).all() if code != old else []
     if rows:
         pivot = sorted((r.day, r.rate_to_base) for r in rows if r.currency == code)
         if not pivot:
@@ -110,21 +112,31 @@ def rates(db: Database) -> list[Rate]:
 
 def save_rate(db: Database, currency: str, day: date, rate_to_base: float, *,
               typed: bool = True) -> bool:
-    """Keep a rate; returns False when an imported rate meets one typed by hand (kept)."""
+    """Keep a rate; returns False when an imported rate meets one typed by hand (kept).
+    (To re-place the accounts in their bands too: ``book.segments.add_rate``.)"""
+    with db.write() as s:
+        return save_rate_in(s, currency, day, rate_to_base, typed=typed)
+
+
+def save_rate_in(s: Any, currency: str, day: date, rate_to_base: float, *,
+                 typed: bool = True) -> bool:
     code = code_of(currency)
     if not rate_to_base > 0:
         raise ValidationError("rate", f"a rate is above 0, not {rate_to_base}")
+    base = base_currency_in(s)
+    if code == base:
+        raise ValidationError("currency", f"{base} is the base currency, worth 1 by "
+                                          "definition")
     source = RateSource.TYPED if typed else RateSource.IMPORTED
-    with db.write() as s:
-        old = s.scalars(select(ExchangeRate).where(ExchangeRate.currency == code,
-                                                   ExchangeRate.day == day)).first()
-        if old is None:
-            s.add(ExchangeRate(currency=code, day=day, rate_to_base=float(rate_to_base),
-                               source=source))
-            return True
-        if old.source == RateSource.TYPED and not typed:
-            return False
-        old.rate_to_base, old.source = float(rate_to_base), source
+    old = s.scalars(select(ExchangeRate).where(ExchangeRate.currency == code,
+                                               ExchangeRate.day == day)).first()
+    if old is None:
+        s.add(ExchangeRate(currency=code, day=day, rate_to_base=float(rate_to_base),
+                           source=source))
+        return True
+    if old.source == RateSource.TYPED and not typed:
+        return False
+    old.rate_to_base, old.source = float(rate_to_base), source
     return True
 
 
@@ -322,13 +334,15 @@ def settle_base_currency(s: Any) -> str:
     if len(codes) == 1:
         return (f"The book's money is in {base}: totals are in {base}, its base currency "
                 f"(csdesk settings base-currency to change it).")
-    others = [c for c in codes if c != base]
-    have = set(s.scalars(select(ExchangeRate.currency).distinct()))
-    need = [c for c in others if c not in have]
-    rates_line = (f" Add exchange rates for {', '.join(need)} (csdesk rates --add, or import "
-                  f"a rates file) so their amounts count in the totals." if need else "")
     return (f"The book holds {', '.join(codes)} amounts: totals are in {base}, its base "
-            f"currency (csdesk settings base-currency to change it).{rates_line}")
+            f"currency (csdesk settings base-currency to change it).")
+
+
+def without_rate_in(s: Any) -> list[str]:
+    """The book's currencies (not the base) with no exchange rate at all."""
+    base = base_currency_in(s)
+    have = set(s.scalars(select(ExchangeRate.currency).distinct()))
+    return sorted(c for c in book_currencies(s) if c != base and c not in have)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLay
 from csdesk.models.enums import Segment
 from csdesk.services.book.accounts import AccountTable
 from csdesk.services.formatting import format_money, format_money_short
-from csdesk.services.health.metrics import FORMULAS, PeriodMetrics
+from csdesk.services.health.metrics import FORMULAS, MONEY, PeriodMetrics
 from csdesk.ui.theme import BAND_COLOURS
 
 
@@ -120,6 +120,10 @@ class PortfolioView(QWidget):
         ]
         rates_used = (f" — in {last.currency}, both ends of the quarter at the exchange rates "
                       f"of {last.start:%d %b %Y}")
+        if last.note:  # refused for a missing rate: each revenue tile says why, not "—" alone
+            why = last.note.split(":")[0]
+            tiles = [(key, title, value, why if key in MONEY else caption, ids)
+                     for key, title, value, caption, ids in tiles]
         for k, (key, title, value, caption, ids) in enumerate(tiles):
             tile = Tile(title, value, caption, FORMULAS[key] + (
                 rates_used if key in ("nrr", "grr", "expansion_rate") else ""))

@@ -31,9 +31,9 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.book.segments import change_base_currency
+from csdesk.services.book.segments import add_rate, change_base_currency
 from csdesk.services.formatting import format_date
-from csdesk.services.money import currency_state, save_rate
+from csdesk.services.money import code_of, currency_state
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import error_label
 
@@ -143,11 +143,12 @@ class RatesDialog(QDialog):
             self.base.addItem(code, code)
         self.base.setCurrentIndex(self.base.findData(state.base))
         self.base.blockSignals(False)
-        held = ", ".join(f"{c} ({n:,})" for c, n in sorted(
+        held = ", ".join(f"{c} {n:,}" for c, n in sorted(
             state.in_book.items(), key=lambda kv: -kv[1])) or "none yet"
         self.base_explain.setText(
             f"Every total — the book's ARR, retention, the forecast, value delivered — is in "
-            f"<b>{state.base}</b>. Amounts in the book, by currency: {held}. Changing the "
+            f"<b>{state.base}</b>. Contracts, renewals, opportunities and value entries by "
+            f"currency: {held}. Changing the "
             "base re-expresses the rates against it and places each account in its segment "
             "band again.")
         self.missing.setVisible(bool(state.without_rate))
@@ -175,13 +176,14 @@ class RatesDialog(QDialog):
     def _add_rate(self) -> None:
         self.problem.setText("")
         try:
-            save_rate(self.db, self.currency.text(), self.day.date().toPython(),
-                      self.rate.value())
+            moved = add_rate(self.db, self.currency.text(), self.day.date().toPython(),
+                             self.rate.value())
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return
-        self.status.setText(f"Added: 1 {self.currency.text().upper()} = {self.rate.value():g} "
-                            f"{self.state.base} from {format_date(self.day.date().toPython())}.")
+        self.status.setText(f"Added: 1 {code_of(self.currency.text())} = {self.rate.value():g} "
+                            f"{self.state.base} from {format_date(self.day.date().toPython())}"
+                            + (f"; {moved:,} accounts changed segment." if moved else "."))
         self.currency.clear()
         self.reload()
         self.changed.emit()

@@ -5,7 +5,7 @@ chosen on a first import and changed with every rate re-expressed."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -284,3 +284,54 @@ def test_churned_arr_is_summed_in_the_base_at_the_churn_days_rate(db: Database) 
     save_rate(db, "CHF", date(2025, 1, 1), 1.20)
     got = churn_analysis(db)
     assert got.note == "" and got.by_reason == {"budget_cut": 100_00 + 110_00 + 120_00}
+
+
+def test_a_typed_rate_places_the_accounts_it_lets_csdesk_convert(db: Database) -> None:
+    from csdesk.services.book.segments import add_rate
+
+    with db.write() as s:
+        a = _acc(s, "ZH")
+        a.segment = "unsegmented"
+        _sub(s, a, date(2025, 1, 1), date(AS_OF.year + 1, 12, 31), 80_000, "CHF")
+        aid = a.id
+    with db.write() as s:
+        assert resegment(s) == 0  # no CHF rate: it cannot be placed yet
+    assert add_rate(db, "chf", date(2025, 1, 1), 1.07) == 1  # 85,600 USD: Mid-Market
+    with db.read() as s:
+        assert s.get(Account, aid).segment.value == "mid_market"
+    from csdesk.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="USD is the base currency"):
+        add_rate(db, "$", date(2025, 1, 1), 1.0)
+
+
+def test_every_import_of_money_names_the_currencies_without_a_rate(db: Database,
+                                                                   tmp_path: Path) -> None:
+    _import(db, tmp_path, "a.csv", "external_id,name\nA1,Alpha\nA2,Beta\n", "accounts")
+    r = _import(db, tmp_path, "s.csv",
+                "external_id,account_external_id,start_date,end_date,arr,currency\n"
+                "S1,A1,2026-01-01,2026-12-31,50000,EUR\n", "subscriptions",
+                base_currency="USD")
+    notes = " ".join(r.notes)  # type: ignore[attr-defined]
+    assert "Base currency: USD, chosen with this import" in notes
+    assert "No exchange rate yet for EUR" in notes
+    save_rate(db, "EUR", date(2026, 1, 1), 1.1)
+    r = _import(db, tmp_path, "s2.csv",
+                "external_id,account_external_id,start_date,end_date,arr,currency\n"
+                "S2,A2,2026-01-01,2026-12-31,9000,CHF\n", "subscriptions")
+    notes = " ".join(r.notes)  # type: ignore[attr-defined]
+    assert "No exchange rate yet for CHF" in notes and "EUR" not in notes
+
+
+def test_a_quarter_in_progress_is_measured_to_today(db: Database) -> None:
+    from csdesk import clock
+
+    today = clock.today()
+    q_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    with db.write() as s:
+        a = _acc(s, "ENDS-LATER")
+        _sub(s, a, q_start - timedelta(days=200), today + timedelta(days=3), 1000, "USD")
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    whole, _ = portfolio_metrics(db, quarter)
+    assert whole.in_progress and whole.end == today
+    assert whole.values["logo_churn"] == 0  # its contract runs past today: not churned yet

@@ -89,6 +89,17 @@ def set_bands(db: Any, enterprise_cents: int, mid_market_cents: int, smb_cents: 
         return resegment(s)
 
 
+def add_rate(db: Any, currency: str, day: date, rate_to_base: float) -> int:
+    """Type an exchange rate (it outlives any import) and place the accounts in their bands
+    again, as the new rate may move one; returns how many changed segment."""
+    from csdesk.services.money import save_rate_in
+
+    with db.write() as s:
+        save_rate_in(s, currency, day, rate_to_base)
+        s.flush()
+        return resegment(s)
+
+
 def change_base_currency(db: Any, currency: str) -> int:
     """Make ``currency`` the book's base (its rates re-expressed against it) and place every
     account in its band again, in one transaction; returns how many changed segment. The

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
@@ -62,6 +63,7 @@ class PeriodMetrics:
     accounts: dict[str, set[int]] = field(default_factory=dict, repr=False)
     currency: str = "USD"  # of every amount in counts (the book's base currency)
     note: str = ""  # why the revenue metrics are missing (a rate the book lacks)
+    in_progress: bool = False  # the quarter has not ended: measured to today (``end``)
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"period": self.period, "start": self.start.isoformat(),
@@ -70,10 +72,13 @@ class PeriodMetrics:
                                         f"{self.start.isoformat()}"}
         if self.note:
             out["note"] = self.note
+        if self.in_progress:
+            out["in_progress"] = True
         if self.segment:
             out["segment"] = self.segment
         out.update(self.values)
-        out["counts"] = self.counts
+        out["counts"] = {k: int(v) if v is not None and float(v).is_integer() else v
+                         for k, v in self.counts.items()}
         out["formulas"] = FORMULAS
         return out
 
@@ -183,6 +188,10 @@ def _load(db: Database) -> _Book:
 def _period(book: _Book, period: str, segment: str | None = None,
             owner: str | None = None) -> PeriodMetrics:
     start, end = parse_period(period)
+    # A quarter still in progress is measured to today: a contract ending later in it has
+    # not churned yet.
+    in_progress = end > clock.today()
+    end = min(end, max(start, clock.today()))
     frames = [book.subs, book.renewals, book.accounts, book.acts]
     for column, wanted in (("segment", segment), ("owner", owner)):
         if wanted is not None:  # one segment, or one CSM's book
@@ -193,7 +202,7 @@ def _period(book: _Book, period: str, segment: str | None = None,
     values, counts, behind, note = _compute(subs, renewals, accounts, acts, start, end,
                                             book.rates)
     return PeriodMetrics(period, start, end, segment, values, counts, behind,
-                         currency=book.rates.base, note=note)
+                         currency=book.rates.base, note=note, in_progress=in_progress)
 
 
 def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bool = False

@@ -68,6 +68,7 @@ from csdesk.services.money import (
     code_of,
     set_base_currency_in,
     settle_base_currency,
+    without_rate_in,
 )
 from csdesk.services.sync.adapters import ADAPTERS, Adapter
 from csdesk.services.sync.bulk import import_bulk
@@ -457,7 +458,7 @@ def _run_one(db: Database, request: ImportRequest, progress: ProgressFn | None,
     with _transaction(db, result, request.dry_run, rep) as session:
         _choose_base(session, request)
         _import_one(session, info, spec, mapping, key, request, result, rep)
-        _settle_base(session, [result])
+        _settle_base(session, [result], request.base_currency)
         if ADAPTERS[spec.name].resegments and not result.error_count:
             resegment(session)
     _finish(rep, [result])
@@ -469,14 +470,24 @@ def _choose_base(session: Session, request: ImportRequest) -> None:
         set_base_currency_in(session, code_of(request.base_currency))
 
 
-def _settle_base(session: Session, results: list[ImportResult]) -> None:
-    """A first import of money: the base currency is chosen, and the import says so."""
+def _settle_base(session: Session, results: list[ImportResult],
+                 chosen: str | None = None) -> None:
+    """A first import of money: the base currency is chosen, and the import says so; any
+    import of money says which currencies still have no rate."""
     if any(r.error_count and not r.skip_invalid for r in results):
         return
     session.flush()
-    line = settle_base_currency(session)
+    line = (f"Base currency: {code_of(chosen)}, chosen with this import; every total is in "
+            "it." if chosen else settle_base_currency(session))
     if line:
         results[-1].notes.append(line)
+    money = any("currency" in entities.entity(r.entity).field_names for r in results)
+    gaps = without_rate_in(session) if money else []
+    if gaps:
+        results[-1].notes.append(
+            f"No exchange rate yet for {', '.join(gaps)}: totals that include "
+            f"{'its' if len(gaps) == 1 else 'their'} amounts are refused until one is added "
+            "(csdesk rates --add, a rates file, or Book ▸ Currencies and exchange rates).")
 
 
 def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key: tuple[str, ...],

@@ -329,6 +329,11 @@ class RateRows(Rows):
 
     def keep_change(self, i: int, changed: dict[str, Any]) -> None:
         if self.keys[i] in self.typed and changed.get("source") != RateSource.TYPED.value:
-            if changed:
+            if "rate_to_base" in changed:
                 self.result.kept_typed += 1
+                if self.result.kept_typed <= 5:  # name the first few
+                    code, day = self.keys[i]
+                    self.result.notes.append(
+                        f"kept the {code} rate of {day:%d %b %Y} typed by hand; the file's "
+                        f"{changed['rate_to_base']:g} is not used")
             changed.clear()
