@@ -190,8 +190,9 @@ def _period(book: _Book, period: str, segment: str | None = None,
     start, end = parse_period(period)
     # A quarter still in progress is measured to today: a contract ending later in it has
     # not churned yet.
-    in_progress = end > clock.today()
-    end = min(end, max(start, clock.today()))
+    in_progress = start <= clock.today() < end
+    if in_progress:
+        end = clock.today()
     frames = [book.subs, book.renewals, book.accounts, book.acts]
     for column, wanted in (("segment", segment), ("owner", owner)):
         if wanted is not None:  # one segment, or one CSM's book
