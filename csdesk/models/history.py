@@ -11,6 +11,9 @@ from csdesk.models.base import Base, str_enum, utcnow
 from csdesk.models.enums import HistorySource
 
 CREATED = "*created*"  # the field of the one row that says an import created the record
+# the field of the one row that keeps an updated record's version and updated_at as they were
+# before the import (JSON), so a revert restores them too
+ROW = "*row*"
 
 
 class FieldHistory(Base):
@@ -21,7 +24,9 @@ class FieldHistory(Base):
     other value as JSON (a date as its ISO form); a blank is NULL (see
     ``services.book.history.encode``). ``day`` is the day the value took effect: the file's
     as-of date when the import gave one, else the day of the import or edit. A record an
-    import created has one row with field ``*created*`` (so the import can be reverted).
+    import created has one row with field ``*created*``, and a record it updated one with
+    field ``*row*`` (its version and updated_at before), so the import can be reverted.
+    Fields whose name starts with ``*`` are this bookkeeping, not fields of the record.
     Rows are written only for changes; an unchanged re-import writes none.
     """
 

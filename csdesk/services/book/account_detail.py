@@ -38,6 +38,7 @@ from csdesk.models.enums import (
     TicketStatus,
 )
 from csdesk.services.book.accounts import last_touch_in
+from csdesk.services.book.history import record_edit
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -193,6 +194,9 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
     if values.get("segment_override"):
         values["segment_override"] = Segment(values["segment_override"])
     with db.write() as s:
+        t = Account.__table__
+        before = s.execute(select(*(t.c[c] for c in values)).where(t.c.id == account_id)
+                           ).mappings().first()
         # An UPDATE's result is a CursorResult, which has the rowcount.
         done = cast(CursorResult[Any], s.execute(
             update(Account).where(Account.id == account_id, Account.version == expected_version)
@@ -201,6 +205,8 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
         if done.rowcount != 1:
             raise ConflictError("this account was changed elsewhere since you opened it; "
                                 "your edit was not saved — reload to see the newer data")
+        if before is not None:  # the field history: one row per field that changed
+            record_edit(s, t, account_id, dict(before), values)
         return expected_version + 1
 
 
@@ -307,10 +313,15 @@ def update_contact(db: Database, contact_id: int, data: dict[str, Any],
                    expected_version: int) -> ContactRow:
     values = _validate_contact(data)
     with db.write() as s:
+        t = Contact.__table__
+        before = s.execute(select(*(t.c[c] for c in values)).where(t.c.id == contact_id)
+                           ).mappings().first() if values else None
         contact = update_versioned(
             s, Contact, contact_id, expected_version, values,
             "this contact was changed or deleted elsewhere since you opened it; your edit "
             "was not saved — reload to see it")
+        if before is not None:
+            record_edit(s, t, contact_id, dict(before), values)
         touched = last_contacted(s, account_ids=[contact.account_id])
         return _contact_row(contact, touched.get(contact.id))
 

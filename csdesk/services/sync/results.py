@@ -70,6 +70,11 @@ class ImportResult:
     # How the file's account values matched the book (by id, domain or name), usage files
     account_matches: MatchReport | None = None
     sheet: str | None = None  # the workbook's sheet, when the file is a workbook
+    # The day its changes take effect in the field history (the file's as-of date, else the
+    # day of the import), and its import log (once the transaction has begun)
+    history_day: date | None = None
+    import_log_id: int | None = None
+    history_rows: int = 0  # field-history rows written (changes and records created)
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -92,7 +97,8 @@ class ImportResult:
             "rows_left_out": self.rows_left_out, "rows_left_by_value": self.rows_left_by_value,
             "accounts": (self.account_matches.as_json() if self.account_matches is not None
                          else None),
-            "sheet": self.sheet,
+            "sheet": self.sheet, "history_rows": self.history_rows,
+            "import_log_id": self.import_log_id if self.written else None,
         }
 
     @property

@@ -1,0 +1,284 @@
+"""Field history: what a field was on a given day, and the list of a record's changes.
+
+Imports and hand edits write one ``field_history`` row per field they change (see
+:class:`HistoryWriter`); nothing is written for a value that did not change. This module is
+the one reader: :func:`values_as_of` gives the value of one field for many records as of a
+day with one query, whatever the number of records; :func:`field_history` lists one
+record's changes for display; :func:`fields_with_history` says which fields have any.
+
+Values are stored as text (:func:`encode`): a string as it is (quoted as JSON only when it
+would read as a number, ``true``/``false``/``null`` or JSON, so it reads back as the same
+string), a date in its ISO form, anything else as JSON; a blank is NULL.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Numeric,
+    Table,
+    TypeDecorator,
+    and_,
+    insert,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.models import Base, FieldHistory, ImportLog
+from csdesk.models.enums import HistorySource
+from csdesk.models.history import CREATED, ROW
+
+CUSTOM_PREFIX = "custom:"
+FEW = 500  # up to this many records, ask for them by id; more, read the field for all
+
+
+# -- values as text -----------------------------------------------------------------------
+
+_JSONISH = frozenset('-0123456789tfn"[{')
+
+
+def encode(value: Any) -> str | None:
+    """A value as the text the history keeps (None for a blank)."""
+    if value is None:
+        return None
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, str):
+        if value and value[0] in _JSONISH:
+            try:
+                json.loads(value)
+            except ValueError:
+                return value
+            return json.dumps(value)  # "123" stays a string, not the number 123
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        value = value.item()  # numpy scalar
+    return json.dumps(value, default=str)
+
+
+def decode(text: str | None, column: Any = None) -> Any:
+    """The value :func:`encode` wrote, typed as ``column`` (a table column) when given."""
+    if text is None:
+        return None
+    kind = getattr(column, "type", None)
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl  # UTCDateTime is a DateTime
+    if isinstance(kind, Date) and not isinstance(kind, DateTime):
+        return date.fromisoformat(text)
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat(text)
+    if text[:1] in _JSONISH:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            return text
+        if isinstance(kind, Integer) and not isinstance(value, bool) and value is not None:
+            return int(value)
+        if isinstance(kind, Float | Numeric) and value is not None:
+            return float(value)
+        if isinstance(kind, Boolean) and value is not None:
+            return bool(value)
+        return value
+    return text
+
+
+# -- writing ------------------------------------------------------------------------------
+
+
+class HistoryWriter:
+    """Collects the changes of one transaction and writes them with one executemany."""
+
+    def __init__(self, day: date, source: HistorySource | str,
+                 import_log_id: int | None = None) -> None:
+        self.day = day
+        self.source = HistorySource(source).value
+        self.import_log_id = import_log_id
+        self.rows: list[dict[str, Any]] = []
+        self.now = clock.now()
+        self.written = 0  # rows written so far
+
+    def change(self, entity: str, record_id: int, field: str, old: Any, new: Any) -> None:
+        old_text, new_text = encode(old), encode(new)
+        if old_text != new_text:
+            self.rows.append({"entity": entity, "record_id": record_id, "field": field,
+                              "old_value": old_text, "new_value": new_text, "day": self.day,
+                              "source": self.source, "import_log_id": self.import_log_id,
+                              "created_at": self.now})
+
+    def created(self, entity: str, record_ids: list[int]) -> None:
+        """Records this import created (a revert deletes them)."""
+        self.rows += [{"entity": entity, "record_id": i, "field": CREATED, "old_value": None,
+                       "new_value": None, "day": self.day, "source": self.source,
+                       "import_log_id": self.import_log_id, "created_at": self.now}
+                      for i in record_ids]
+
+    def row_state(self, entity: str, record_id: int, version: Any, updated_at: Any) -> None:
+        """An updated record's version and updated_at before the change (for a revert)."""
+        self.rows.append({"entity": entity, "record_id": record_id, "field": ROW,
+                          "old_value": json.dumps({"version": version,
+                                                   "updated_at": encode(updated_at)}),
+                          "new_value": None, "day": self.day, "source": self.source,
+                          "import_log_id": self.import_log_id, "created_at": self.now})
+
+    def flush(self, session: Session) -> int:
+        n = len(self.rows)
+        if self.rows:
+            session.execute(insert(FieldHistory.__table__), self.rows)
+            self.rows = []
+            self.written += n
+        return n
+
+
+def record_edit(session: Session, table: Table, record_id: int, old: dict[str, Any],
+                new: dict[str, Any]) -> int:
+    """History rows for a hand edit of one record (today, source "edit"); ``old`` and
+    ``new`` by column, ``custom_fields`` compared name by name."""
+    writer = HistoryWriter(clock.today(), HistorySource.EDIT)
+    for col, value in new.items():
+        if col == "custom_fields":
+            before, after = old.get(col) or {}, value or {}
+            for name in sorted(set(before) | set(after)):
+                writer.change(table.name, record_id, CUSTOM_PREFIX + name, before.get(name),
+                              after.get(name))
+        elif col in old:
+            writer.change(table.name, record_id, col, old[col], value)
+    return writer.flush(session)
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _table(entity: str) -> Table:
+    table = Base.metadata.tables.get(entity)
+    if table is None or entity in ("field_history", "import_logs", "settings"):
+        raise ValueError(f"no history is kept for {entity!r}")
+    return table
+
+
+def _session(session_or_db: Session | Database) -> Any:
+    if isinstance(session_or_db, Database):
+        return session_or_db.read()
+    from contextlib import nullcontext
+
+    return nullcontext(session_or_db)
+
+
+def values_as_of(session_or_db: Session | Database, entity: str, field: str,
+                 record_ids: list[int] | None, day: date) -> dict[int, Any]:
+    """The value of ``field`` of each record as of ``day`` (``None`` for every record).
+
+    The value as of a day is the new value of the latest change on or before it; with none,
+    the old value of the earliest change after it; with no change at all, the value the
+    record holds now. One query for the field, however many records.
+    """
+    table = _table(entity)
+    h = FieldHistory.__table__
+    custom = field.startswith(CUSTOM_PREFIX)
+    if custom:
+        current = table.c.custom_fields[field[len(CUSTOM_PREFIX):]]
+        column = None
+    else:
+        if field not in table.c:
+            raise ValueError(f"{entity} has no field {field!r}")
+        current = column = table.c[field]
+    stmt = (select(table.c.id, current, h.c.day, h.c.old_value, h.c.new_value)
+            .outerjoin(h, and_(h.c.entity == entity, h.c.field == field,
+                               h.c.record_id == table.c.id))
+            .order_by(table.c.id, h.c.day, h.c.id))
+    wanted = None if record_ids is None else set(record_ids)
+    if wanted is not None and len(wanted) <= FEW:
+        stmt = stmt.where(table.c.id.in_(sorted(wanted)))
+    out: dict[int, Any] = {}
+    settled: set[int] = set()  # an earlier-day change decided it; later rows cannot
+    with _session(session_or_db) as s:
+        for rid, now, hday, old, new in s.execute(stmt):
+            if wanted is not None and rid not in wanted:
+                continue
+            if hday is None:  # no history: the value now
+                out[rid] = now.value if isinstance(now, enum.Enum) else now
+            elif hday <= day:
+                out[rid] = decode(new, column)  # rows come by day: the last one wins
+                settled.add(rid)
+            elif rid not in settled:
+                out[rid] = decode(old, column)  # the first change after the day
+                settled.add(rid)
+    return out
+
+
+def fields_with_history(session_or_db: Session | Database, entity: str) -> set[str]:
+    """The fields of ``entity`` that have at least one change recorded."""
+    h = FieldHistory.__table__
+    with _session(session_or_db) as s:
+        return {f for (f,) in s.execute(select(h.c.field).distinct()
+                                        .where(h.c.entity == entity))
+                if not f.startswith("*")}
+
+
+def has_history(session_or_db: Session | Database, entity: str,
+                field: str | None = None) -> bool:
+    """Whether any change of ``field`` (any field) of ``entity`` is recorded."""
+    h = FieldHistory.__table__
+    cond = [h.c.entity == entity, h.c.field.not_in([CREATED, ROW])]
+    if field is not None:
+        cond.append(h.c.field == field)
+    with _session(session_or_db) as s:
+        return s.execute(select(h.c.id).where(*cond).limit(1)).first() is not None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change of one field of a record, for display."""
+
+    field: str
+    old: str | None  # as stored (text)
+    new: str | None
+    day: date
+    source: str  # import | edit
+    file: str | None  # the imported file's name
+
+
+def field_history(session_or_db: Session | Database, entity: str, record_id: int,
+                  field: str | None = None) -> list[Change]:
+    """The changes of one record (of one field), newest first; a creation is listed with
+    field ``*created*``."""
+    h = FieldHistory.__table__
+    stmt = (select(h.c.field, h.c.old_value, h.c.new_value, h.c.day, h.c.source,
+                   ImportLog.source)
+            .outerjoin(ImportLog, ImportLog.id == h.c.import_log_id)
+            .where(h.c.entity == entity, h.c.record_id == record_id)
+            .order_by(h.c.day.desc(), h.c.id.desc()))
+    stmt = stmt.where(h.c.field == field) if field is not None else \
+        stmt.where(h.c.field != ROW)
+    with _session(session_or_db) as s:
+        rows = s.execute(stmt).all()
+    return [Change(f, old, new, d, src.value if isinstance(src, enum.Enum) else src,
+                   _name(file)) for f, old, new, d, src, file in rows]
+
+
+def _name(path: str | None) -> str | None:
+    if path is None:
+        return None
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def field_label(field: str) -> str:
+    """A field's name as a CSM reads it (segment_override → Segment override)."""
+    if field.startswith(CUSTOM_PREFIX):
+        return field[len(CUSTOM_PREFIX):]
+    if field == CREATED:
+        return "Created"
+    return field.replace("_cents", "").replace("_", " ").capitalize()
