@@ -806,7 +806,8 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                       date_format: str | None = None, progress: ProgressFn | None = None,
                       cancel: CancelFn | None = None) -> list[ImportResult]:
     """Import a csdesk whole-book export folder in dependency order, as one transaction."""
-    files = {p.stem: p for p in folder.glob("*.csv")}
+    # field_history.csv (export --history) is a record of changes, not data to import
+    files = {p.stem: p for p in folder.glob("*.csv") if p.stem != "field_history"}
     if not any(name in files for name in entities.IMPORT_ORDER):
         raise ImportUsageError(f"{folder} holds no csdesk export files "
                                f"({', '.join(n + '.csv' for n in entities.IMPORT_ORDER)})")
