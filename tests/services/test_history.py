@@ -13,7 +13,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Base, FieldHistory, ImportLog, Subscription
 from csdesk.services.book import account_detail
-from csdesk.services.book.history import (
+from csdesk.services.history import (
     decode,
     encode,
     field_history,

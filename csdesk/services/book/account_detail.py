@@ -38,7 +38,7 @@ from csdesk.models.enums import (
     TicketStatus,
 )
 from csdesk.services.book.accounts import last_touch_in
-from csdesk.services.book.history import record_edit
+from csdesk.services.history import record_edit
 from csdesk.services.renewals.pipeline import outlook
 
 

@@ -21,7 +21,7 @@ from csdesk import clock
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Setting, Subscription
 from csdesk.models.enums import EngagementModel, Segment
-from csdesk.services.book.history import HistoryWriter
+from csdesk.services.history import HistoryWriter
 
 
 @dataclass(frozen=True)

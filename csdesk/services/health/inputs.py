@@ -29,7 +29,7 @@ from csdesk.models import (
     UsageSnapshot,
     activity_contacts,
 )
-from csdesk.services.book.history import CUSTOM_PREFIX, fields_with_history, values_on_days
+from csdesk.services.history import CUSTOM_PREFIX, fields_with_history, values_on_days
 
 
 @dataclass(frozen=True)

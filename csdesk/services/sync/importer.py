@@ -60,8 +60,8 @@ from csdesk.safefile import (
     file_sha256,
     made_by_csdesk,
 )
-from csdesk.services.book.history import CUSTOM_PREFIX, HistoryWriter
 from csdesk.services.book.segments import resegment
+from csdesk.services.history import CUSTOM_PREFIX, HistoryWriter
 from csdesk.services.sync.adapters import ADAPTERS, Adapter
 from csdesk.services.sync.bulk import import_bulk
 from csdesk.services.sync.records import Stream, plain

@@ -22,8 +22,8 @@ from csdesk.io.mapping import Mapping
 from csdesk.io.validate import Issue
 from csdesk.models import Account, Contact, Subscription
 from csdesk.models.enums import Segment
-from csdesk.services.book.history import HistoryWriter
 from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
+from csdesk.services.history import HistoryWriter
 from csdesk.services.sync.results import ImportResult, account_ids
 
 Change = tuple[str, Any, Any]  # (field, old, new)

@@ -29,7 +29,7 @@ from csdesk.errors import CsdeskError
 from csdesk.models import Base, FieldHistory, ImportLog
 from csdesk.models.enums import ImportStatus
 from csdesk.models.history import CREATED, ROW
-from csdesk.services.book.history import CUSTOM_PREFIX, decode, field_label
+from csdesk.services.history import CUSTOM_PREFIX, decode, field_label
 
 
 class RevertRefused(CsdeskError):
