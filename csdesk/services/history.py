@@ -289,6 +289,36 @@ class Change:
     day: date
     source: str  # import | edit
     file: str | None  # the imported file's name
+    entity: str = "accounts"
+
+    @property
+    def label(self) -> str:
+        name = field_label(self.field)
+        if self.entity != "subscriptions":
+            return name
+        return f"Contract {name if name.split()[0].isupper() else name[0].lower() + name[1:]}"
+
+    def shown(self, text: str | None) -> str:
+        """A stored value as the CSM reads it."""
+        if text is None or text == "":
+            return "—"
+        if self.field.endswith("_cents"):
+            try:
+                return f"{int(text) / 100:,.2f}"
+            except ValueError:
+                return text
+        value = decode(text)
+        if isinstance(value, str) and not self.field.startswith(CUSTOM_PREFIX):
+            return value.replace("_", " ")
+        return value if isinstance(value, str) else json.dumps(value)
+
+    @property
+    def how(self) -> str:
+        if self.field == CREATED:
+            return f"created by the import of {self.file}" if self.file else "created"
+        if self.source == "edit":
+            return "edited by hand"
+        return f"import of {self.file}" if self.file else "import"
 
 
 def field_history(session_or_db: Session | Database, entity: str, record_id: int,
@@ -306,7 +336,27 @@ def field_history(session_or_db: Session | Database, entity: str, record_id: int
     with _session(session_or_db) as s:
         rows = s.execute(stmt).all()
     return [Change(f, old, new, d, src.value if isinstance(src, enum.Enum) else src,
-                   _name(file)) for f, old, new, d, src, file in rows]
+                   _name(file), entity) for f, old, new, d, src, file in rows]
+
+
+def account_changes(db: Database, account_id: int) -> list[Change]:
+    """An account's changes and those of its subscriptions (its contract), newest first."""
+    from csdesk.models import Subscription
+
+    with db.read() as s:
+        subs = list(s.scalars(select(Subscription.id)
+                              .where(Subscription.account_id == account_id)))
+        out = field_history(s, "accounts", account_id)
+        for sub in subs:
+            out += [c for c in field_history(s, "subscriptions", sub) if c.field != CREATED]
+    return sorted(out, key=lambda c: c.day, reverse=True)
+
+
+def recent_changes_text(changes: list[Change], field: str, limit: int = 5) -> str:
+    """A field's latest changes, one a line (for a tooltip); empty when it has none."""
+    mine = [c for c in changes if c.field == field and c.entity == "accounts"][:limit]
+    return "\n".join(f"{c.day:%d %b %Y}: {c.shown(c.old)} → {c.shown(c.new)} ({c.how})"
+                     for c in mine)
 
 
 def _name(path: str | None) -> str | None:
@@ -321,4 +371,5 @@ def field_label(field: str) -> str:
         return field[len(CUSTOM_PREFIX):]
     if field == CREATED:
         return "Created"
-    return field.replace("_cents", "").replace("_", " ").capitalize()
+    words = field.replace("_cents", "").replace("_", " ").capitalize()
+    return " ".join(w.upper() if w.lower() in ("arr", "mrr") else w for w in words.split())
