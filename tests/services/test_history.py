@@ -196,3 +196,13 @@ def test_revert_refuses_when_a_new_record_gained_children(db: Database,
     account_detail.add_contact(db, aid, {"name": "Pat"})
     with pytest.raises(RevertRefused, match="1 contacts added since"):
         revert_latest_import(db)
+
+
+def test_changing_the_owner_of_many_accounts_is_recorded(db: Database, tmp_path: Path) -> None:
+    _imp(db, write(tmp_path / "a1.csv", FIRST))
+    with db.read() as s:
+        ids = dict(s.execute(select(Account.external_id, Account.id)).tuples().all())
+    assert account_detail.set_owner(db, list(ids.values()), "Ana") == 1  # Bolt only
+    changes = [c for c in field_history(db, "accounts", ids["A-002"]) if c.field == "owner"]
+    assert [(c.old, c.new, c.source) for c in changes] == [("Ben", "Ana", "edit")]
+    assert not [c for c in field_history(db, "accounts", ids["A-001"]) if c.field == "owner"]

@@ -32,13 +32,14 @@ from csdesk.models import (
 from csdesk.models.enums import (
     ActivityKind,
     AdvocacyLevel,
+    HistorySource,
     LifecycleStage,
     Segment,
     Sentiment,
     TicketStatus,
 )
 from csdesk.services.book.accounts import last_touch_in
-from csdesk.services.history import record_edit
+from csdesk.services.history import HistoryWriter, record_edit
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -216,11 +217,17 @@ def set_owner(db: Database, account_ids: list[int], owner: str) -> int:
     if not owner:
         raise ValidationError("owner", "the owner cannot be blank")
     with db.write() as s:
+        before = dict(s.execute(select(Account.id, Account.owner).where(
+            Account.id.in_(account_ids), Account.owner.is_distinct_from(owner))).tuples().all())
         done = cast(CursorResult[Any], s.execute(
             update(Account).where(Account.id.in_(account_ids),
                                   Account.owner.is_distinct_from(owner))
             .values(owner=owner, version=Account.version + 1),
             execution_options={"synchronize_session": False}))
+        writer = HistoryWriter(clock.today(), HistorySource.EDIT)
+        for account_id, old in before.items():
+            writer.change("accounts", account_id, "owner", old, owner)
+        writer.flush(s)
         return int(done.rowcount)
 
 
