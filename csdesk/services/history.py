@@ -42,6 +42,11 @@ from csdesk.models import Base, FieldHistory, ImportLog
 from csdesk.models.enums import HistorySource
 from csdesk.models.history import CREATED, ROW
 
+__all__ = ["CREATED", "CUSTOM_PREFIX", "ROW", "Change", "HistoryWriter", "account_changes",
+           "decode", "encode", "field_history", "field_label", "fields_with_history",
+           "has_history", "recent_changes_text", "record_edit", "values_as_of",
+           "values_on_days"]
+
 CUSTOM_PREFIX = "custom:"
 FEW = 500  # up to this many records, ask for them by id; more, read the field for all
 
