@@ -18,7 +18,7 @@ import json
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -28,16 +28,20 @@ from sqlalchemy import (
     Float,
     Integer,
     Numeric,
+    String,
     Table,
     TypeDecorator,
-    and_,
-    insert,
+    cast,
+    exists,
+    null,
     select,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
+from csdesk.db.bulk import bulk_insert
 from csdesk.models import Base, FieldHistory, ImportLog
 from csdesk.models.enums import HistorySource
 from csdesk.models.history import CREATED, ROW
@@ -70,6 +74,8 @@ def encode(value: Any) -> str | None:
                 return value
             return json.dumps(value)  # "123" stays a string, not the number 123
         return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     if isinstance(value, datetime | date):
         return value.isoformat()
     if hasattr(value, "item"):
@@ -106,45 +112,50 @@ def decode(text: str | None, column: Any = None) -> Any:
 # -- writing ------------------------------------------------------------------------------
 
 
+_COLUMNS = ("entity", "record_id", "field", "old_value", "new_value", "day", "source",
+            "import_log_id", "created_at")
+
+
 class HistoryWriter:
-    """Collects the changes of one transaction and writes them with one executemany."""
+    """Collects the changes of one transaction and writes them with one executemany (plain
+    DB-API: an import that changes every row of 100,000 writes 300,000 history rows)."""
 
     def __init__(self, day: date, source: HistorySource | str,
                  import_log_id: int | None = None) -> None:
         self.day = day
         self.source = HistorySource(source).value
         self.import_log_id = import_log_id
-        self.rows: list[dict[str, Any]] = []
-        self.now = clock.now()
+        self.rows: list[tuple[Any, ...]] = []
+        # as SQLAlchemy stores them, so rows written here and by the ORM read back alike
+        self._day = day.isoformat()
+        self._now = clock.now().astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         self.written = 0  # rows written so far
+
+    def _row(self, entity: str, record_id: int, field: str, old: str | None,
+             new: str | None) -> tuple[Any, ...]:
+        return (entity, record_id, field, old, new, self._day, self.source,
+                self.import_log_id, self._now)
 
     def change(self, entity: str, record_id: int, field: str, old: Any, new: Any) -> None:
         old_text, new_text = encode(old), encode(new)
         if old_text != new_text:
-            self.rows.append({"entity": entity, "record_id": record_id, "field": field,
-                              "old_value": old_text, "new_value": new_text, "day": self.day,
-                              "source": self.source, "import_log_id": self.import_log_id,
-                              "created_at": self.now})
+            self.rows.append(self._row(entity, record_id, field, old_text, new_text))
 
     def created(self, entity: str, record_ids: list[int]) -> None:
         """Records this import created (a revert deletes them)."""
-        self.rows += [{"entity": entity, "record_id": i, "field": CREATED, "old_value": None,
-                       "new_value": None, "day": self.day, "source": self.source,
-                       "import_log_id": self.import_log_id, "created_at": self.now}
-                      for i in record_ids]
+        self.rows += [self._row(entity, i, CREATED, None, None) for i in record_ids]
 
     def row_state(self, entity: str, record_id: int, version: Any, updated_at: Any) -> None:
         """An updated record's version and updated_at before the change (for a revert)."""
-        self.rows.append({"entity": entity, "record_id": record_id, "field": ROW,
-                          "old_value": json.dumps({"version": version,
-                                                   "updated_at": encode(updated_at)}),
-                          "new_value": None, "day": self.day, "source": self.source,
-                          "import_log_id": self.import_log_id, "created_at": self.now})
+        state = (f'{{"version": {int(version)}, ' if version is not None else "{") + \
+            (f'"updated_at": "{encode(updated_at)}"}}' if updated_at is not None else
+             '"updated_at": null}')
+        self.rows.append(self._row(entity, record_id, ROW, state, None))
 
     def flush(self, session: Session) -> int:
         n = len(self.rows)
         if self.rows:
-            session.execute(insert(FieldHistory.__table__), self.rows)
+            bulk_insert(session, FieldHistory.__table__, _COLUMNS, self.rows)
             self.rows = []
             self.written += n
         return n
@@ -194,36 +205,73 @@ def values_as_of(session_or_db: Session | Database, entity: str, field: str,
     """
     table = _table(entity)
     h = FieldHistory.__table__
-    custom = field.startswith(CUSTOM_PREFIX)
-    if custom:
-        current = table.c.custom_fields[field[len(CUSTOM_PREFIX):]]
-        column = None
-    else:
-        if field not in table.c:
-            raise ValueError(f"{entity} has no field {field!r}")
-        current = column = table.c[field]
-    stmt = (select(table.c.id, current, h.c.day, h.c.old_value, h.c.new_value)
-            .outerjoin(h, and_(h.c.entity == entity, h.c.field == field,
-                               h.c.record_id == table.c.id))
-            .order_by(table.c.id, h.c.day, h.c.id))
+    current, column = _current(table, field)
     wanted = None if record_ids is None else set(record_ids)
-    if wanted is not None and len(wanted) <= FEW:
-        stmt = stmt.where(table.c.id.in_(sorted(wanted)))
-    out: dict[int, Any] = {}
-    settled: set[int] = set()  # an earlier-day change decided it; later rows cannot
+    few = wanted is not None and len(wanted) <= FEW
+    # One statement: the field's changes (an index range; the day as text, as ISO dates
+    # compare, so no date is parsed per row), and the value now of each record that has no
+    # change of it (an index probe each, no JSON read for the others).
+    changes = (select(h.c.record_id, cast(h.c.day, String), h.c.id, h.c.old_value,
+                      h.c.new_value, null())
+               .where(h.c.entity == entity, h.c.field == field))
+    h2 = h.alias("h2")
+    unchanged = (select(table.c.id, null(), null(), null(), null(), current)
+                 .where(~exists().where(h2.c.entity == entity, h2.c.field == field,
+                                        h2.c.record_id == table.c.id)))
+    if few:
+        assert wanted is not None
+        changes = changes.where(h.c.record_id.in_(sorted(wanted)))
+        unchanged = unchanged.where(table.c.id.in_(sorted(wanted)))
+    on = day.isoformat()
     with _session(session_or_db) as s:
-        for rid, now, hday, old, new in s.execute(stmt):
-            if wanted is not None and rid not in wanted:
-                continue
-            if hday is None:  # no history: the value now
-                out[rid] = now.value if isinstance(now, enum.Enum) else now
-            elif hday <= day:
-                out[rid] = decode(new, column)  # rows come by day: the last one wins
-                settled.add(rid)
-            elif rid not in settled:
-                out[rid] = decode(old, column)  # the first change after the day
-                settled.add(rid)
+        conn = s.connection()
+        result = conn.execute(union_all(changes, unchanged))
+        # 100,000 accounts in well under half a second: the DB-API rows as they are, with
+        # the column's own conversion applied only to the values used as they are now
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+        result.close()
+        convert = None if column is None else column.type.result_processor(conn.dialect,
+                                                                            None)
+    out: dict[int, Any] = {}
+    before: dict[int, tuple[str, int, str | None]] = {}  # latest change on or before
+    after: dict[int, tuple[str, int, str | None]] = {}  # earliest change after
+    for rid, hday, hid, old, new, now in rows:
+        if wanted is not None and rid not in wanted:
+            continue
+        if hday is None:  # no change of the field: the value now
+            value = convert(now) if convert is not None and now is not None else now
+            out[rid] = value.value if isinstance(value, enum.Enum) else value
+        elif hday <= on:
+            seen = before.get(rid)
+            if seen is None or (hday, hid) > seen[:2]:
+                before[rid] = (hday, hid, new)
+        else:
+            seen = after.get(rid)
+            if seen is None or (hday, hid) < seen[:2]:
+                after[rid] = (hday, hid, old)
+    text = column is None or _textual(column)  # a stored text is the value itself
+    for found in (after, before):  # a change on or before the day wins
+        for rid, (_d, _i, got) in found.items():
+            out[rid] = got if text and (got is None or got[:1] not in _JSONISH) else \
+                decode(got, column)
     return out
+
+
+def _textual(column: Any) -> bool:
+    kind = column.type
+    if isinstance(kind, TypeDecorator):
+        kind = kind.impl
+    return not isinstance(kind, Date | DateTime | Integer | Float | Numeric | Boolean)
+
+
+def _current(table: Table, field: str) -> tuple[Any, Any]:
+    """The expression of a field's current value, and its column (None: a custom field,
+    read as the text or number its JSON holds)."""
+    if field.startswith(CUSTOM_PREFIX):
+        return table.c.custom_fields[field[len(CUSTOM_PREFIX):]].as_string(), None
+    if field not in table.c:
+        raise ValueError(f"{table.name} has no field {field!r}")
+    return table.c[field], table.c[field]
 
 
 def values_on_days(session_or_db: Session | Database, entity: str, field: str,
@@ -233,9 +281,7 @@ def values_on_days(session_or_db: Session | Database, entity: str, field: str,
     their cut-off). One query for the field's changes and one for its values now."""
     table = _table(entity)
     h = FieldHistory.__table__
-    custom = field.startswith(CUSTOM_PREFIX)
-    current = table.c.custom_fields[field[len(CUSTOM_PREFIX):]] if custom else table.c[field]
-    column = None if custom else table.c[field]
+    current, column = _current(table, field)
     wanted = sorted(set(record_ids))
     few = len(wanted) <= FEW
     changes: dict[int, list[tuple[date, str | None, str | None]]] = {}

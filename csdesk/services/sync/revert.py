@@ -20,7 +20,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, bindparam, delete, func, select, update
+from sqlalchemy import (
+    CursorResult,
+    Table,
+    bindparam,
+    delete,
+    false,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from csdesk import clock
@@ -146,8 +156,19 @@ def _record_name(s: Session, entity: str, record_id: int) -> str:
     return f"{entity.rstrip('s')} #{record_id}"
 
 
+def _derived(table: Table) -> list[Any]:
+    """Conditions for rows csdesk derives and recomputes (they go with their account):
+    health scores, and playbook tasks nobody has touched since a rule made them."""
+    if table.name == "health_snapshots":
+        return [false()]
+    if table.name == "tasks":
+        return [or_(table.c.rule_id.is_(None), table.c.version > 1)]
+    return []
+
+
 def _refuse_adopted(s: Session, name: str, created: dict[str, list[int]]) -> None:
-    """Records that point to a record the import created, and that it did not create."""
+    """Records that point to a record the import created, and that it did not create
+    (derived rows aside: they are deleted with it)."""
     for table in Base.metadata.sorted_tables:
         for fk in table.foreign_keys:
             parent = fk.column.table.name
@@ -158,7 +179,7 @@ def _refuse_adopted(s: Session, name: str, created: dict[str, list[int]]) -> Non
             ids = created[parent]
             for at in range(0, len(ids), 10_000):
                 stmt = select(table.c.id if "id" in table.c else func.count()).where(
-                    col.in_(ids[at:at + 10_000]))
+                    col.in_(ids[at:at + 10_000]), *_derived(table))
                 found = [r[0] for r in s.execute(stmt)]
                 if "id" in table.c:
                     found = [i for i in found if i not in mine]
