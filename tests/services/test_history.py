@@ -206,3 +206,20 @@ def test_changing_the_owner_of_many_accounts_is_recorded(db: Database, tmp_path:
     changes = [c for c in field_history(db, "accounts", ids["A-002"]) if c.field == "owner"]
     assert [(c.old, c.new, c.source) for c in changes] == [("Ben", "Ana", "edit")]
     assert not [c for c in field_history(db, "accounts", ids["A-001"]) if c.field == "owner"]
+
+
+def test_revert_takes_derived_rows_with_the_accounts_it_created(db: Database,
+                                                               tmp_path: Path) -> None:
+    """Health scores (recomputed) go with the accounts an import created: they are no
+    reason to refuse; a contact someone added is (see above)."""
+    from csdesk.models import HealthSnapshot
+    from csdesk.services.health.scoring import recompute
+
+    _imp(db, write(tmp_path / "a1.csv", FIRST))
+    recompute(db)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(HealthSnapshot))
+    revert_latest_import(db)
+    with db.read() as s:
+        assert s.scalar(select(func.count()).select_from(HealthSnapshot)) == 0
+        assert s.scalar(select(func.count()).select_from(Account)) == 0
