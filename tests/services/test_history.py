@@ -223,3 +223,13 @@ def test_revert_takes_derived_rows_with_the_accounts_it_created(db: Database,
     with db.read() as s:
         assert s.scalar(select(func.count()).select_from(HealthSnapshot)) == 0
         assert s.scalar(select(func.count()).select_from(Account)) == 0
+
+
+def test_a_contact_edit_is_recorded(db: Database, tmp_path: Path) -> None:
+    _imp(db, write(tmp_path / "a1.csv", FIRST))
+    aid = account_detail.account_id_for(db, "A-001")
+    row = account_detail.add_contact(db, aid, {"name": "Pat", "title": "CTO"})
+    account_detail.update_contact(db, row.id, {"name": "Pat", "title": "CEO"}, row.version)
+    changes = field_history(db, "contacts", row.id)
+    assert [(c.field, c.old, c.new, c.source) for c in changes] == [
+        ("title", "CTO", "CEO", "edit")]

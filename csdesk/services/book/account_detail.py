@@ -197,7 +197,7 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
     with db.write() as s:
         t = Account.__table__
         before = s.execute(select(*(t.c[c] for c in values)).where(t.c.id == account_id)
-                           ).mappings().first()
+                           ).mappings().first() if values else None
         # An UPDATE's result is a CursorResult, which has the rowcount.
         done = cast(CursorResult[Any], s.execute(
             update(Account).where(Account.id == account_id, Account.version == expected_version)
