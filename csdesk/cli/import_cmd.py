@@ -235,3 +235,24 @@ def _print(r: ImportResult) -> None:
         print("Dry run: nothing was written.")
     else:
         print("Nothing to change: the book already holds this file.")
+
+
+def run_revert_command(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    """csdesk revert-import [--dry-run]: undo the latest import from its field history."""
+    from csdesk.services.sync.revert import latest_import, revert_latest_import
+
+    with Database.open(location, create=False) as db:
+        latest = latest_import(db)
+        if latest is None:
+            print("No import to revert.")
+            return 0
+        what = (f"the import of {latest.file} ({latest.entity}, {latest.inserted:,} inserted, "
+                f"{latest.updated:,} updated) on {latest.started_at:%d %b %Y %H:%M} UTC")
+        if args.dry_run:
+            print(f"Would revert {what}.")
+            return 0
+        done = revert_latest_import(db)
+    print(f"Reverted {what}: {done.fields_restored:,} fields set back on "
+          f"{done.records_updated:,} records, {done.records_deleted:,} records it created "
+          "removed.")
+    return 0

@@ -158,8 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--dry-run", action="store_true", help="show what would change; write "
                                                             "nothing")
     imp.add_argument("--as-of", type=_date, metavar="YYYY-MM-DD",
-                     help="usage with no date column (a Pendo account report): the day it "
-                          "is a snapshot of (default: today)")
+                     help="the day the file describes: for usage with no date column (a "
+                          "Pendo account report) the day it is a snapshot of; for records, "
+                          "the day their changes take effect in the field history "
+                          "(default: today)")
     imp.add_argument("--measure", choices=("active_users", "key_events", "logins",
                                            "features_used", "licensed_seats"),
                      help="usage with one column per date (Mixpanel, Amplitude): what each "
@@ -183,6 +185,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_commands(sub, common, _date)
     add_money_commands(sub, common, _date)
 
+    rev = sub.add_parser(
+        "revert-import", parents=[common],
+        help="undo the latest import from its field history (one transaction; refused when "
+             "a later edit touched what it changed)")
+    rev.add_argument("--dry-run", action="store_true",
+                     help="say which import would be reverted; change nothing")
+
     exp = sub.add_parser("export", parents=[common],
                          help="export the book (or one entity) to CSV or an Excel workbook")
     exp.add_argument("target", type=Path, help="a folder, a .zip, an .xlsx workbook (a sheet "
@@ -191,6 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--excel", action="store_true", help="UTF-8 with a BOM, for Excel")
     exp.add_argument("--profile", choices=("salesforce", "hubspot"),
                      help="column names the CRM re-imports (with --entity)")
+    exp.add_argument("--history", action="store_true",
+                     help="add field_history.csv: every change an import or an edit made "
+                          "(entity, external id, field, old value, new value, day, source)")
     exp.add_argument("--overwrite", action="store_true",
                      help="replace an existing .xlsx, or with --entity an existing .csv file "
                           "csdesk did not write")
@@ -353,6 +365,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     location = _location(args)
     with Database.open(location, create=False, readonly_if_locked=True) as db:
+        if args.history and (args.entity or args.target.suffix.lower() == ".xlsx"):
+            raise UsageError("--history goes with a whole-book export to a folder or a .zip")
         if args.target.suffix.lower() == ".xlsx":
             if args.profile or args.excel:
                 raise UsageError("--profile and --excel are for CSV files; a workbook's "
@@ -373,7 +387,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         else:
             if args.profile:
                 raise CsdeskError("--profile exports one entity; add --entity")
-            done = export_book(db, args.target, excel=args.excel)
+            done = export_book(db, args.target, excel=args.excel, history=args.history)
     for r in done:
         print(f"{r.entity:<15} {r.rows:>9,} rows  {r.path}")
     return 0
@@ -388,6 +402,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "restore": _cmd_restore,
     "import": _cmd_import,
     "export": _cmd_export,
+    "revert-import": lambda a: _revert_cmd(a),
     "health": lambda a: _health_cmd(a),
     "calibrate": lambda a: _health_cmd(a),
     "metrics": lambda a: _health_cmd(a),
@@ -399,6 +414,12 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "rates": lambda a: _money_cmd(a, "rates"),
     "settings": lambda a: _money_cmd(a, "settings"),
 }
+
+
+def _revert_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli.import_cmd import run_revert_command
+
+    return run_revert_command(args, _location(args))
 
 
 def _money_cmd(args: argparse.Namespace, which: str) -> int:

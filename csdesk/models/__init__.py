@@ -11,6 +11,7 @@ from csdesk.models.base import Base
 from csdesk.models.commercial import Opportunity, Renewal, Subscription
 from csdesk.models.engagement import Activity, SupportTicket, SurveyResponse, activity_contacts
 from csdesk.models.health import HealthModel, HealthSnapshot
+from csdesk.models.history import FieldHistory
 from csdesk.models.money import ExchangeRate
 from csdesk.models.playbooks import PlaybookRule, Task
 from csdesk.models.success import (
@@ -33,6 +34,7 @@ __all__ = [
     "Contact",
     "ExchangeRate",
     "FeatureUsage",
+    "FieldHistory",
     "Handoff",
     "HealthModel",
     "HealthSnapshot",

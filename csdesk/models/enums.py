@@ -203,6 +203,7 @@ class ImportStatus(enum.StrEnum):
     DRY_RUN = "dry_run"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    REVERTED = "reverted"  # undone afterwards (csdesk revert-import): its changes are gone
 
 
 class RateSource(enum.StrEnum):
@@ -211,3 +212,10 @@ class RateSource(enum.StrEnum):
 
     TYPED = "typed"
     IMPORTED = "imported"
+
+
+class HistorySource(enum.StrEnum):
+    """Who changed a field: an import, or a hand edit in csdesk."""
+
+    IMPORT = "import"
+    EDIT = "edit"

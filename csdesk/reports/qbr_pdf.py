@@ -47,6 +47,12 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
     for line in d.summary:
         r.paragraph(f"• {line}")
 
+    if d.then_vs_now and d.then_vs_now_days:
+        then_day, now_day = d.then_vs_now_days
+        r.heading("Then and now")
+        r.table(["", f"On {format_date(then_day)}", f"On {format_date(now_day)}"],
+                [[t.label, t.then, t.now] for t in d.then_vs_now], [34, 33, 33])
+
     r.heading("Objectives and progress")
     if d.plan is None or not d.plan.objectives:
         r.paragraph("There is no success plan with objectives yet; agreeing one is the first "

@@ -42,10 +42,12 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
+from csdesk.services import history
 from csdesk.services.book import account_detail
 from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money_both
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
+from csdesk.ui.history_dialog import HistoryDialog
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.theme import BAND_COLOURS, error_label
 
@@ -239,6 +241,11 @@ class AccountPage(QWidget):
             menu.addAction(label, lambda k=key: self.report_requested.emit(k))
         self.report_button.setMenu(menu)
         top.addWidget(self.report_button)
+        self.history_button = QToolButton()
+        self.history_button.setText("History…")
+        self.history_button.setToolTip("Every change an import or an edit made to this account")
+        self.history_button.clicked.connect(self.show_history)
+        top.addWidget(self.history_button)
         top.addSpacing(8)
         top.addWidget(QLabel("Owner"))
         top.addWidget(self.owner)
@@ -310,6 +317,24 @@ class AccountPage(QWidget):
         self.owner.setText(h.owner or "")
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
         self.account_header = h
+        self._history_tips()
+
+    def _history_tips(self) -> None:
+        """Each editable field's recent changes on hover; the whole list is History…"""
+        for widget, field, what in ((self.owner, "owner", "Owner"),
+                                    (self.stage, "lifecycle_stage", "Lifecycle stage"),
+                                    (self.subtitle, "segment", "Segment")):
+            # one field at a time: each read is one index range, whatever the book's size
+            recent = history.recent_changes_text(
+                history.field_history(self.db, "accounts", self.account_id, field), field)
+            widget.setToolTip(f"{what}: recent changes\n{recent}" if recent else
+                              f"{what}: no change recorded")
+
+    def show_history(self) -> HistoryDialog:
+        """The account's field history, in a small dialog (not modal)."""
+        dialog = HistoryDialog(self.db, self.account_id, self.account_header.name, self)
+        dialog.open()
+        return dialog
 
     def _handoff_incomplete(self, h: account_detail.Header) -> bool:
         from csdesk.services.plans.handoff import get_handoff

@@ -50,6 +50,8 @@ class WindowActions(QMainWindow):
         self.act_import = act("&Import CSV or Excel…", lambda: self.import_csv(), "Ctrl+I", True)
         self.act_export = act("&Export book…", lambda: self.export_book())
         self.act_export_excel = act("Export book for E&xcel…", lambda: self.export_for_excel())
+        self.act_revert = act("&Revert latest import…", lambda: self.revert_import(),
+                              writes=True)
         self.act_demo = act("Load &demo book", self.load_demo, writes=True)
         self.act_backup = act("&Back up now", self.backup_now, writes=True)
         self.act_quit = act("&Quit", self.close, QKeySequence.StandardKey.Quit)
@@ -71,8 +73,8 @@ class WindowActions(QMainWindow):
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        file_menu.addActions([self.act_import, self.act_export, self.act_export_excel,
-                              self.act_demo])
+        file_menu.addActions([self.act_import, self.act_revert, self.act_export,
+                              self.act_export_excel, self.act_demo])
         file_menu.addSeparator()
         file_menu.addAction(self.act_backup)
         file_menu.addSeparator()
@@ -190,6 +192,52 @@ class WindowActions(QMainWindow):
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.open()
         return wizard
+
+    def revert_import(self) -> QMessageBox | None:
+        """Ask, then undo the latest import from its field history (one transaction); a
+        refusal (a later edit touched what it changed) is said in a plain message."""
+        if self.db.readonly:
+            return None
+        from csdesk.services.sync.revert import latest_import
+
+        latest = latest_import(self.db)
+        box = QMessageBox(self)
+        box.setWindowTitle("Revert latest import")
+        if latest is None:
+            box.setIcon(QMessageBox.Icon.Information)
+            box.setText("There is no import to revert.")
+            box.open()
+            return box
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setText(f"Revert the import of {latest.file} ({latest.started_at:%d %b %Y %H:%M} "
+                    f"UTC)?")
+        box.setInformativeText(
+            f"Its {latest.updated:,} updated records get their values back and the "
+            f"{latest.inserted:,} records it created are removed. Nothing else changes.")
+        box.setStandardButtons(QMessageBox.StandardButton.Yes |
+                               QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.button(QMessageBox.StandardButton.Yes).setText("Revert")
+        box.buttonClicked.connect(
+            lambda b: self._revert_now() if box.standardButton(b) ==
+            QMessageBox.StandardButton.Yes else None)
+        box.open()
+        return box
+
+    def _revert_now(self) -> None:
+        from csdesk.services.sync.revert import RevertRefused, revert_latest_import
+
+        try:
+            done = revert_latest_import(self.db)
+        except RevertRefused as exc:
+            box = QMessageBox(QMessageBox.Icon.Warning, "Revert latest import", str(exc),
+                              QMessageBox.StandardButton.Ok, self)
+            box.open()
+            return
+        self.refresh()
+        self.statusBar().showMessage(
+            f"Reverted the import of {done.file}: {done.fields_restored:,} fields set back, "
+            f"{done.records_deleted:,} records removed", 10_000)
 
     def export_book(self, *, excel: bool = False) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the book to a folder",

@@ -154,3 +154,49 @@ def test_calibration_ignores_everything_after_the_cutoff(tmp_path: Path) -> None
     assert [(r.name, round(r.coef, 9)) for r in before.inputs] == \
         [(r.name, round(r.coef, 9)) for r in after.inputs]
     assert before.model["cv_auc"] == after.model["cv_auc"]
+
+
+def test_no_look_ahead_custom_fields_are_read_as_of_the_cut_off(db: Database,
+                                                               tmp_path: Path) -> None:
+    """A custom field changed on churned accounts after they churned (a later import) does
+    not move the calibration: each outcome reads it as of its cut-off."""
+    from datetime import timedelta
+
+    from csdesk import clock
+    from csdesk.services.sync.importer import ImportRequest, run_import
+
+    today = clock.today()
+    rng = np.random.default_rng(3)
+    rows, churned = [], []
+    for i in range(80):
+        gone = i % 4 == 0
+        score = int(rng.normal(40 if gone else 60, 12))
+        churned_on = (today - timedelta(days=100 + i)).isoformat() if gone else ""
+        rows.append([f"C-{i:03}", f"Customer {i}", "churned" if gone else "active",
+                     churned_on, str(score)])
+        churned.append(gone)
+    header = ["external_id", "name", "status", "churned_on", "Adoption score"]
+
+    def write(name: str, data: list[list[str]]) -> Path:
+        path = tmp_path / name
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([header, *data])
+        return path
+
+    first = run_import(db, ImportRequest(write("a.csv", rows), entity="accounts",
+                                         as_of=today - timedelta(days=400)))
+    assert first.written and first.inserted == 80
+    before = calibrate(db, inputs="custom", as_of=today)
+    assert before.mode == "status"
+    assert any("no history (Adoption score)" in n for n in before.notes)  # honest
+
+    # After they churned, the CRM zeroes the score of churned accounts: a leak if read now.
+    leaked = [[*r[:4], "0" if gone else r[4]] for r, gone in zip(rows, churned, strict=True)]
+    second = run_import(db, ImportRequest(write("b.csv", leaked), entity="accounts",
+                                          as_of=today))
+    assert second.written and second.updated == 20
+    after = calibrate(db, inputs="custom", as_of=today)
+    assert [(r.name, r.coef, r.auc) for r in after.inputs] == \
+        [(r.name, r.coef, r.auc) for r in before.inputs]
+    assert after.model["cv_auc"] == before.model["cv_auc"]
+    assert not any("current values" in n for n in after.notes)  # it has history now

@@ -115,3 +115,45 @@ def test_the_cover_carries_the_customers_logo(demo_db: Database, tmp_path) -> No
     assert "/XObject" not in PdfReader(io.BytesIO(plain.getvalue())).pages[0]["/Resources"]
     assert "Quarterly business review Lambdarock Technologies Co." in \
         _pages(branded.getvalue())[0]
+
+
+def test_then_and_now_from_the_field_history(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Stage, segment, seats and ARR at the start of the quarter against its end, from two
+    imports dated before and inside the quarter; an account with no history shows none."""
+    import csv
+    from datetime import timedelta
+
+    from csdesk import clock
+    from csdesk.services.periods import current_period, parse_period
+    from csdesk.services.sync.importer import ImportRequest, run_import
+
+    period = current_period(clock.today())
+    start, _end = parse_period(period)
+    header = ["Account ID", "Account Name", "ARR", "Seats", "Renewal Date", "Lifecycle Stage"]
+    renew = (clock.today() + timedelta(days=200)).isoformat()
+
+    def load(name: str, day: date, rows: list[list[str]]) -> None:
+        path = tmp_path / name
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([header, *rows])
+        assert run_import(db, ImportRequest(path, entity="accounts", as_of=day)).written
+
+    load("before.csv", start - timedelta(days=10),
+         [["A-1", "Acme", "$24,000", "10", renew, "onboarding"],
+          ["A-2", "Bolt", "$5,000", "3", renew, "adoption"]])
+    load("during.csv", start + timedelta(days=20),
+         [["A-1", "Acme", "$60,000", "25", renew, "adoption"],
+          ["A-2", "Bolt", "$5,000", "3", renew, "adoption"]])
+    data = qbr_data(db, account_id_for(db, "A-1"), period)
+    assert [(t.label, t.then, t.now) for t in data.then_vs_now] == [
+        ("Lifecycle stage", "Onboarding", "Adoption"),
+        ("Segment", "SMB", "Mid-Market"),
+        ("Seats", "10", "25"),
+        ("ARR", "$24,000", "$60,000"),
+    ]
+    assert qbr_data(db, account_id_for(db, "A-2"), period).then_vs_now == ()
+    pdf = io.BytesIO()
+    write_qbr_pdf(data, pdf)
+    text = " ".join(_pages(pdf.getvalue()))
+    assert "Then and now" in text and "$24,000" in text
+    (tmp_path / "qbr.pdf").write_bytes(pdf.getvalue())

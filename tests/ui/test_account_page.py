@@ -11,6 +11,7 @@ from csdesk.db import Database
 from csdesk.models import Account, Activity, Contact
 from csdesk.services.book import account_detail as detail
 from csdesk.ui.account_page import AccountPage
+from csdesk.ui.history_dialog import HistoryDialog
 from tests.ui.conftest import open_window
 
 
@@ -136,3 +137,28 @@ def test_owner_edit_undo_and_conflict(qtbot, demo_db: Database,  # type: ignore[
     with demo_db.read() as s:
         assert s.get(Account, page.account_id).owner == "Teammate"  # not overwritten
     assert page.owner.text() == "Teammate"  # the page reloaded the newer data
+
+
+def test_field_history_on_hover_and_in_a_dialog(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                tmp_path) -> None:
+    """A hand edit of the owner shows in the owner's tooltip and in History…, which
+    really opens (and is drawn: a PNG of it is written for a look)."""
+    page = _page(qtbot, demo_db)
+    assert page.owner.toolTip() == "Owner: no change recorded"
+    before = page.owner.text()
+    page.owner.setText("Zed Tester")
+    page.owner.editingFinished.emit()
+    qtbot.waitUntil(lambda: "Zed Tester" in page.owner.toolTip())
+    tip = page.owner.toolTip()
+    assert tip.startswith("Owner: recent changes\n")
+    assert f"{before} → Zed Tester (edited by hand)" in tip
+    page.history_button.click()
+    dialog = page.findChild(HistoryDialog)
+    assert dialog is not None
+    qtbot.waitUntil(dialog.isVisible)
+    table = dialog.table
+    cells = [table.item(0, c).text() for c in range(table.columnCount())]
+    assert cells[1:] == ["Owner", before, "Zed Tester", "edited by hand"]
+    assert dialog.windowTitle().startswith("History of ")
+    assert dialog.grab().save(str(tmp_path / "history.png"))
+    dialog.close()

@@ -31,12 +31,14 @@ from csdesk.models import (
 from csdesk.models.enums import (
     ActivityKind,
     AdvocacyLevel,
+    HistorySource,
     LifecycleStage,
     Segment,
     Sentiment,
     TicketStatus,
 )
 from csdesk.services.book.accounts import arr_money, last_touch_in
+from csdesk.services.history import HistoryWriter, record_edit
 from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.renewals.pipeline import outlook
 
@@ -197,6 +199,9 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
     if values.get("segment_override"):
         values["segment_override"] = Segment(values["segment_override"])
     with db.write() as s:
+        t = Account.__table__
+        before = s.execute(select(*(t.c[c] for c in values)).where(t.c.id == account_id)
+                           ).mappings().first() if values else None
         # An UPDATE's result is a CursorResult, which has the rowcount.
         done = cast(CursorResult[Any], s.execute(
             update(Account).where(Account.id == account_id, Account.version == expected_version)
@@ -205,6 +210,8 @@ def update_account(db: Database, account_id: int, changes: dict[str, Any],
         if done.rowcount != 1:
             raise ConflictError("this account was changed elsewhere since you opened it; "
                                 "your edit was not saved — reload to see the newer data")
+        if before is not None:  # the field history: one row per field that changed
+            record_edit(s, t, account_id, dict(before), values)
         return expected_version + 1
 
 
@@ -214,11 +221,17 @@ def set_owner(db: Database, account_ids: list[int], owner: str) -> int:
     if not owner:
         raise ValidationError("owner", "the owner cannot be blank")
     with db.write() as s:
+        before = dict(s.execute(select(Account.id, Account.owner).where(
+            Account.id.in_(account_ids), Account.owner.is_distinct_from(owner))).tuples().all())
         done = cast(CursorResult[Any], s.execute(
             update(Account).where(Account.id.in_(account_ids),
                                   Account.owner.is_distinct_from(owner))
             .values(owner=owner, version=Account.version + 1),
             execution_options={"synchronize_session": False}))
+        writer = HistoryWriter(clock.today(), HistorySource.EDIT)
+        for account_id, old in before.items():
+            writer.change("accounts", account_id, "owner", old, owner)
+        writer.flush(s)
         return int(done.rowcount)
 
 
@@ -311,10 +324,15 @@ def update_contact(db: Database, contact_id: int, data: dict[str, Any],
                    expected_version: int) -> ContactRow:
     values = _validate_contact(data)
     with db.write() as s:
+        t = Contact.__table__
+        before = s.execute(select(*(t.c[c] for c in values)).where(t.c.id == contact_id)
+                           ).mappings().first() if values else None
         contact = update_versioned(
             s, Contact, contact_id, expected_version, values,
             "this contact was changed or deleted elsewhere since you opened it; your edit "
             "was not saved — reload to see it")
+        if before is not None:
+            record_edit(s, t, contact_id, dict(before), values)
         touched = last_contacted(s, account_ids=[contact.account_id])
         return _contact_row(contact, touched.get(contact.id))
 

@@ -22,6 +22,7 @@ from csdesk import clock
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Setting, Subscription
 from csdesk.models.enums import EngagementModel, Segment
+from csdesk.services.history import HistoryWriter
 from csdesk.services.money import Rates
 
 
@@ -114,12 +115,13 @@ def change_base_currency(db: Any, currency: str) -> int:
 
 
 def resegment(session: Session, *, as_of: date | None = None,
-              bands: SegmentBands | None = None) -> int:
+              bands: SegmentBands | None = None, history: HistoryWriter | None = None) -> int:
     """Re-derive the segment of every account that has subscriptions and no override.
 
     The ARR is the sum of the subscriptions in force on ``as_of``; for an account with none
     in force (churned, or between terms), that of its latest-ending subscriptions. Returns
-    how many accounts changed segment. Runs in the caller's transaction.
+    how many accounts changed segment. Runs in the caller's transaction; ``history`` (an
+    import's) records each change of segment and engagement model.
     """
 
     today = as_of or clock.today()
@@ -144,10 +146,10 @@ def resegment(session: Session, *, as_of: date | None = None,
             latest[acc] = (end, arr)
         elif end == best[0]:
             latest[acc] = (end, best[1] + arr)
-    rows = session.execute(select(Account.id, Account.segment)
+    rows = session.execute(select(Account.id, Account.segment, Account.engagement_model)
                            .where(Account.segment_override.is_(None))).tuples().all()
     params = []
-    for acc_id, segment in rows:
+    for acc_id, segment, engagement in rows:
         if acc_id not in latest:
             continue
         arr = current.get(acc_id, latest[acc_id][1])
@@ -155,6 +157,10 @@ def resegment(session: Session, *, as_of: date | None = None,
             continue  # no rate for its currency: placed once there is one
         new = bands.segment_for(round(arr))
         if new != segment:
+            if history is not None:
+                history.change("accounts", acc_id, "segment", segment, new)
+                history.change("accounts", acc_id, "engagement_model", engagement,
+                               ENGAGEMENT_FOR_SEGMENT[new])
             # The engagement model follows the segment.
             params.append({"_id": acc_id, "_segment": new.value,
                            "_engagement": ENGAGEMENT_FOR_SEGMENT[new].value})
@@ -164,4 +170,6 @@ def resegment(session: Session, *, as_of: date | None = None,
                         .values(segment=bindparam("_segment"),
                                 engagement_model=bindparam("_engagement")), params,
                         execution_options={"synchronize_session": False})
+    if history is not None:
+        history.flush(session)
     return len(params)

@@ -3,8 +3,9 @@
 For every account with a known outcome (a renewal that was renewed, expanded, downsold or
 churned) the inputs are computed **as of a cut-off before the outcome** (90 days by default),
 so nothing measured after the customer decided can leak into the answer. A book that only
-has a CRM status column (active / churned) is calibrated on that status, with its custom
-fields at their current values — and the report says so.
+has a CRM status column (active / churned) is calibrated on that status. Custom fields are
+read as of each outcome's cut-off from the field history; a custom field with no recorded
+change can only be taken at its current value — and the report says so.
 
 A logistic regression of churn on the standardised inputs (statsmodels ``Logit``;
 L1-regularised when the data separate perfectly) gives each input's coefficient, odds ratio
@@ -31,7 +32,13 @@ from csdesk.db.bulk import read_frame
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Renewal, UsageSnapshot
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.health.inputs import BUILTIN, LABELS_INPUT, compute_inputs, custom_inputs
+from csdesk.services.health.inputs import (
+    BUILTIN,
+    LABELS_INPUT,
+    compute_inputs,
+    custom_fields_without_history,
+    custom_inputs,
+)
 from csdesk.services.health.scoring import active_models, save_model_version, score_frame
 
 MIN_OUTCOMES = 50
@@ -205,16 +212,17 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
     with db.read() as s:
         models = active_models(s)
         built = compute_inputs(s, outcomes[["account_id", "as_of"]])
-        custom, custom_names = custom_inputs(s, outcomes["account_id"])
+        custom, custom_names = custom_inputs(s, outcomes["account_id"], outcomes["as_of"])
+        undated = custom_fields_without_history(s, custom_names)
     frame = pd.concat([outcomes, built, custom], axis=1)
     names: list[str] = []
     if inputs in ("builtin", "all"):
         names += [n for n in BUILTIN if n in frame]
     if inputs in ("custom", "all"):
         names += custom_names
-        if custom_names:
-            notes.append("Custom fields have no history: they are taken at their current "
-                         "values, not as of the cut-off.")
+        if undated:  # said only of the fields that have no history, and only then
+            notes.append(f"Custom fields with no history ({', '.join(undated)}) are taken "
+                         "at their current values, not as of the cut-off.")
     if mode == "status":
         notes.append("No renewal history with enough outcomes: each account's status "
                      "(active or churned) is its outcome.")

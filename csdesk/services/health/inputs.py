@@ -29,6 +29,7 @@ from csdesk.models import (
     UsageSnapshot,
     activity_contacts,
 )
+from csdesk.services.history import CUSTOM_PREFIX, fields_with_history, values_on_days
 
 
 @dataclass(frozen=True)
@@ -291,22 +292,32 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     return out
 
 
-def custom_inputs(session: Session, account_ids: pd.Series) -> tuple[pd.DataFrame, list[str]]:
+def custom_inputs(session: Session, account_ids: pd.Series, as_of: pd.Series | None = None,
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """The accounts' own custom fields as inputs: numeric ones as they are (later
     standardised), categorical ones as one 0/1 indicator per level (at most 12 levels).
 
-    Custom fields carry no history, so they are always *current* values.
+    With ``as_of`` (a day per row of ``account_ids``), a field whose changes the field
+    history holds is read as it was on that day (no look-ahead); a field with no history is
+    its *current* value (see :func:`custom_fields_without_history`).
     """
     acc = read_frame(session, select(Account.id.label("account_id"), Account.custom_fields))
     import json
 
     values = acc["custom_fields"].map(lambda v: json.loads(v) if isinstance(v, str) else (v or {}))
     wide = pd.DataFrame(values.tolist(), index=acc["account_id"])
+    dated = fields_with_history(session, "accounts") if as_of is not None else set()
     out = pd.DataFrame(index=account_ids.index)
     names: list[str] = []
     for col in wide.columns:
-        series = wide[col].reindex(account_ids.to_numpy())
-        series.index = account_ids.index
+        if as_of is not None and f"{CUSTOM_PREFIX}{col}" in dated:
+            days = [d.date() if isinstance(d, pd.Timestamp) else d for d in as_of.tolist()]
+            series = pd.Series(values_on_days(session, "accounts", f"{CUSTOM_PREFIX}{col}",
+                                              account_ids.tolist(), days),
+                               index=account_ids.index, dtype=object)
+        else:
+            series = wide[col].reindex(account_ids.to_numpy())
+            series.index = account_ids.index
         text = series.astype("string").str.strip().replace({"": pd.NA})
         numeric = pd.to_numeric(text.str.replace(r"[$,%\s]", "", regex=True),
                                 errors="coerce").astype(float)
@@ -326,6 +337,14 @@ def custom_inputs(session: Session, account_ids: pd.Series) -> tuple[pd.DataFram
             out[name] = (text == level).astype(float).where(text.notna())
             names.append(name)
     return out, names
+
+
+def custom_fields_without_history(session: Session, names: list[str]) -> list[str]:
+    """The custom fields behind input ``names`` (custom:<field> or custom:<field>=<level>)
+    that have no recorded change: those are current values, not values as of a day."""
+    dated = fields_with_history(session, "accounts")
+    fields = dict.fromkeys(n.split("=", 1)[0] for n in names if n.startswith(CUSTOM_PREFIX))
+    return [f[len(CUSTOM_PREFIX):] for f in fields if f not in dated]
 
 
 LABELS_INPUT = {i.name: i.label for i in INPUTS}

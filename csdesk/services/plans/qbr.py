@@ -20,10 +20,12 @@ from csdesk.models import (
     Account,
     HealthSnapshot,
     Opportunity,
+    Subscription,
     SupportTicket,
     UsageSnapshot,
 )
-from csdesk.models.enums import OpportunityStage
+from csdesk.models.enums import LifecycleStage, OpportunityStage, Segment
+from csdesk.services import history
 from csdesk.services.book.account_detail import Header, _header
 from csdesk.services.formatting import NOT_ENOUGH_HINT, counted, format_money, health_note
 from csdesk.services.periods import current_period, parse_period, quarter_of
@@ -81,6 +83,15 @@ class Commercial:
 
 
 @dataclass(frozen=True)
+class ThenNow:
+    """A field at the start of the period and now, read from the field history."""
+
+    label: str
+    then: str
+    now: str
+
+
+@dataclass(frozen=True)
 class QbrData:
     header: Header
     period: str
@@ -102,6 +113,10 @@ class QbrData:
     summary: tuple[str, ...] = field(default_factory=tuple)
     customer_logo: str | None = None  # the account's custom field "logo": a PNG/JPEG/SVG path
     health_note: str | None = None  # "not enough data" when last scored without a number
+    # Fields whose changes the history holds, at the start of the period and now (empty:
+    # none changed since history began)
+    then_vs_now: tuple[ThenNow, ...] = ()
+    then_vs_now_days: tuple[date, date] | None = None  # the two days compared
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -204,10 +219,70 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
                    support, (), tuple(steps), commercial,
                    health_note=health_note(now is not None, now[1] if now else None))
+    data = replace(data, then_vs_now=_then_vs_now(db, account_id, start, as_of,
+                                                  commercial.currency),
+                   then_vs_now_days=(start, as_of))
     risks = _risks(data, as_of)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
                       "customer_logo": logo})
+
+
+THEN_FIELDS = (("lifecycle_stage", "Lifecycle stage"), ("segment", "Segment"))
+CONTRACT_FIELDS = (("seats", "Seats"), ("arr_cents", "ARR"))
+
+
+def _then_vs_now(db: Database, account_id: int, start: date, as_of: date,
+                 currency: str) -> tuple[ThenNow, ...]:
+    """The account's stage and segment, and its contracts' seats and ARR, on the first day
+    of the period and at its end (or today), where the field history holds a change of
+    them; a field with no recorded change is left out (its past is not known)."""
+    out: list[ThenNow] = []
+    with db.read() as s:
+        for name, label in THEN_FIELDS:
+            if not history.field_history(s, "accounts", account_id, name):
+                continue
+            then = history.values_as_of(s, "accounts", name, [account_id], start)
+            now = history.values_as_of(s, "accounts", name, [account_id], as_of)
+            out.append(ThenNow(label, _word(name, then.get(account_id)),
+                               _word(name, now.get(account_id))))
+        subs = dict(s.execute(select(Subscription.id, Subscription.currency)
+                              .where(Subscription.account_id == account_id)).tuples().all())
+        if not subs:
+            return tuple(out)
+        born: dict[int, date] = {}  # contracts an import created, on the day it did
+        for c in subs:
+            created = history.field_history(s, "subscriptions", c, history.CREATED)
+            if created:
+                born[c] = min(x.day for x in created)
+        for name, label in CONTRACT_FIELDS:
+            if name == "arr_cents" and len(set(subs.values())) > 1:
+                continue  # contracts in several currencies: not one sum
+            if not any(history.field_history(s, "subscriptions", c, name) for c in subs):
+                continue
+            then_ids = [c for c in subs if c not in born or born[c] <= start]
+            now_ids = [c for c in subs if c not in born or born[c] <= as_of]
+            before = sum(v or 0 for v in history.values_as_of(
+                s, "subscriptions", name, then_ids, start).values())
+            after = sum(v or 0 for v in history.values_as_of(
+                s, "subscriptions", name, now_ids, as_of).values())
+            if name == "arr_cents":
+                out.append(ThenNow(label, format_money(before, currency),
+                                   format_money(after, currency)))
+            else:
+                out.append(ThenNow(label, f"{before:,}", f"{after:,}"))
+    return tuple(out)
+
+
+def _word(name: str, value: object) -> str:
+    """A stage or segment as every screen names it."""
+    if value is None:
+        return "—"
+    try:
+        return Segment(str(value)).label if name == "segment" else \
+            LifecycleStage(str(value)).label
+    except ValueError:
+        return str(value)
 
 
 def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:

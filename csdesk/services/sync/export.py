@@ -31,7 +31,7 @@ from csdesk.errors import CsdeskError, FileWriteError, ReplaceRefused
 from csdesk.io import entities, xlsx_export
 from csdesk.io.export import cell, write_csv
 from csdesk.io.mapping import PROFILES
-from csdesk.models import Account, Contact
+from csdesk.models import Account, Base, Contact, FieldHistory
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.safefile import (
     TEMP_SUFFIX,
@@ -246,6 +246,33 @@ def _for_profile(profile: str, spec: entities.EntitySpec, header: list[str],
     return [names[header[i]] for i in keep], ([r[i] for i in keep] for r in rows)
 
 
+HISTORY_FILE = "field_history.csv"
+HISTORY_COLUMNS = ["entity", "external_id", "field", "old_value", "new_value", "day",
+                   "source"]
+
+
+def history_rows(db: Database) -> Iterator[list[str]]:
+    """The field history as CSV rows, oldest first; each record named by its external id
+    (its csdesk id, ``#12``, where it has none). The bookkeeping rows (``*created*``,
+    ``*row*``) are left out: the file lists changes of fields."""
+    h = FieldHistory.__table__
+    with db.read() as s:
+        ext: dict[str, dict[int, str]] = {}
+        for entity in s.scalars(select(h.c.entity).distinct()):
+            table = Base.metadata.tables.get(entity)
+            if table is not None and "external_id" in table.c:
+                ext[entity] = {i: e for i, e in s.execute(
+                    select(table.c.id, table.c.external_id)).tuples() if e is not None}
+        result = s.execute(select(h.c.entity, h.c.record_id, h.c.field, h.c.old_value,
+                                  h.c.new_value, h.c.day, h.c.source)
+                           .where(~h.c.field.startswith("*")).order_by(h.c.day, h.c.id)
+                           .execution_options(yield_per=CHUNK))
+        for entity, record_id, field, old, new, day, source in result:
+            yield [cell(entity), cell(ext.get(entity, {}).get(record_id, f"#{record_id}")),
+                   cell(field), cell(old), cell(new), day.isoformat(),
+                   source.value if hasattr(source, "value") else str(source)]
+
+
 class ExportRefused(ReplaceRefused):
     """The export would replace or mix with files csdesk did not write: refused, untouched."""
 
@@ -314,12 +341,13 @@ def check_export_target(target: Path) -> Path:
     return target
 
 
-def export_book(db: Database, target: Path, *, excel: bool = False,
+def export_book(db: Database, target: Path, *, excel: bool = False, history: bool = False,
                 progress: ProgressFn | None = None,
                 cancel: CancelFn | None = None) -> list[ExportResult]:
     """Every entity to ``target``: a new or empty folder, a previous csdesk export (whose
     files alone are replaced), or a ``.zip``. Each file appears whole; on any failure or a
-    Cancel, what was there before is left as it was.
+    Cancel, what was there before is left as it was. ``history`` adds ``field_history.csv``
+    (every recorded change: entity, external id, field, old and new value, day, source).
     """
     rep = Reporter(progress, cancel)
     target = check_export_target(target)
@@ -339,6 +367,13 @@ def export_book(db: Database, target: Path, *, excel: bool = False,
             tmp = temp_name(folder / f"{name}.csv")
             done = _write_entity(db, name, tmp, excel=excel, rep=rep)
             staged.append((tmp, ExportResult(name, final, done.rows)))
+        if history:
+            final = target / HISTORY_FILE if not is_zip else Path(HISTORY_FILE)
+            tmp = temp_name(folder / HISTORY_FILE)
+            count = write_csv(tmp, HISTORY_COLUMNS,
+                              _polled(history_rows(db), rep, "Exporting the field history…"),
+                              excel=excel)
+            staged.append((tmp, ExportResult("field_history", final, count)))
         results = [r for _tmp, r in staged]
         rep.checkpoint(1.0, "Writing the files…")
         if is_zip:

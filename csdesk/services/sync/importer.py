@@ -51,6 +51,7 @@ from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates, parse_currency
 from csdesk.models import ExchangeRate, ImportLog, Setting
+from csdesk.models.enums import HistorySource
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
     atomic_open,
@@ -60,6 +61,7 @@ from csdesk.safefile import (
     made_by_csdesk,
 )
 from csdesk.services.book.segments import resegment
+from csdesk.services.history import CUSTOM_PREFIX, HistoryWriter
 from csdesk.services.money import (
     DEFAULT_BASE,
     base_currency_in,
@@ -460,7 +462,7 @@ def _run_one(db: Database, request: ImportRequest, progress: ProgressFn | None,
         _import_one(session, info, spec, mapping, key, request, result, rep)
         _settle_base(session, [result], request.base_currency)
         if ADAPTERS[spec.name].resegments and not result.error_count:
-            resegment(session)
+            resegment(session, history=_history(result))
     _finish(rep, [result])
     return result
 
@@ -513,7 +515,7 @@ def _new_result(info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping, key:
         date_format=request.date_format,
         header=list(long.layout.header if long is not None else info.header),
         value_maps={f: dict(v) for f, v in mapping.values.items()},
-        skip_invalid=request.skip_invalid)
+        skip_invalid=request.skip_invalid, history_day=request.as_of or clock.today())
 
 
 @contextmanager
@@ -535,6 +537,10 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
             if not dry_run and db.path is not None:
                 backup = db.backup("pre-import", rotate=False, progress=lambda *_: rep.checkpoint(
                     0.0, "Backing up the book…"))
+            for r in results:  # first, so the field history can name it (rolled back with it)
+                log = _log(session, r)
+                session.flush()
+                r.import_log_id = log.id
             yield session
             if dry_run or any(r.stopped or (r.error_count and not r.skip_invalid)
                               for r in results):
@@ -544,7 +550,7 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
             for r in results:
                 r.written = True
                 r.backup = str(backup) if backup else None
-                _log(session, r)
+                _finish_log(session, r)
         committed = True
     except _Rollback:
         pass
@@ -559,15 +565,38 @@ def _transaction(db: Database, result: ImportResult | list[ImportResult], dry_ru
                 backups.discard_backup(backup)
 
 
-def _log(session: Session, result: ImportResult) -> None:
-    session.add(ImportLog(
-        source=result.source, file_sha256=file_sha256(Path(result.source)),
-        entity=result.entity, status="applied", mapping=result.mapping,
+def _log(session: Session, result: ImportResult) -> ImportLog:
+    """The import's log entry, made when its transaction begins (counts come at the end)."""
+    log = ImportLog(
+        source=result.source, file_sha256=None, entity=result.entity, status="applied",
+        mapping=result.mapping,
         options={"key": list(result.key), "encoding": result.encoding,
                  "delimiter": result.delimiter, "date_format": result.date_format,
-                 "profile": result.profile},
-        inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
-        error_count=0, errors=[], finished_at=clock.now()))
+                 "profile": result.profile,
+                 "history_day": result.history_day.isoformat() if result.history_day
+                 else None},
+        inserted=0, updated=0, unchanged=0, error_count=0, errors=[])
+    session.add(log)
+    return log
+
+
+def _finish_log(session: Session, result: ImportResult) -> None:
+    log = session.get(ImportLog, result.import_log_id)
+    assert log is not None
+    log.file_sha256 = file_sha256(Path(result.source))
+    log.inserted, log.updated = result.inserted, result.updated
+    log.unchanged, log.finished_at = result.unchanged, clock.now()
+
+
+KEEP_HISTORY = True  # False only to measure what the field history costs (benchmarks/)
+
+
+def _history(result: ImportResult) -> HistoryWriter | None:
+    """The field history of one import: its changes, on its day, under its log entry."""
+    if not KEEP_HISTORY:
+        return None
+    return HistoryWriter(result.history_day or clock.today(), HistorySource.IMPORT,
+                         result.import_log_id)
 
 
 def _import_one(session: Session, info: CsvInfo, spec: entities.EntitySpec, mapping: Mapping,
@@ -618,6 +647,7 @@ def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
         import_bulk(session, info, spec, mapping, opts, result, rep)
         return
     state = Stream(lambda: rep.checkpoint(0.0, "Importing…"))
+    state.history = _history(result)
     for chunk in iter_chunks(info, chunk_rows(info)):
         fraction = 0.95 * chunk.bytes_read / max(info.size, 1)
         rep.checkpoint(fraction, f"Importing… {result.rows:,} rows")
@@ -643,6 +673,7 @@ def _import_rows(session: Session, info: CsvInfo, spec: entities.EntitySpec, map
                                       typed.frame, typed.rows, result, state)
         _keep_error_records(result, issues, chunk)
     issues = ADAPTERS[spec.name].rows.after_file(session, mapping, state)
+    result.history_rows = state.history.written if state.history is not None else 0
     _keep_error_records(result, issues, None)
 
 
@@ -734,7 +765,8 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
     key_cols = [adapter.key_columns[k] for k in key]
 
     select_cols = list(dict.fromkeys(["id", *key_cols, *db_cols] +
-                                     (["custom_fields"] if has_custom else [])))
+                                     (["custom_fields"] if has_custom else []) +
+                                     [c for c in ("version", "updated_at") if c in table.c]))
     wanted = {tuple(plain(v) for v in k)
               for k in incoming[key_cols].itertuples(index=False, name=None)}
     existing = _existing(session, table, select_cols, key_cols, list(wanted))
@@ -746,6 +778,7 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
     if "currency" in defaults and adapter.table is not ExchangeRate.__table__:
         # money with no currency in the file is in the book's base currency
         defaults["currency"] = base_currency_in(session)
+    history = state.history
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for i, rec in enumerate(records):
@@ -798,8 +831,14 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
                 if changed:
                     updates.setdefault(tuple(sorted(changed)), []).append(
                         {"_id": old["id"], **changed})
+                    if history is not None:
+                        _changes_to_history(history, table.name, old, changed)
     if inserts:
-        session.execute(insert(table), inserts)
+        if history is not None:
+            new_ids = session.execute(insert(table).returning(table.c.id), inserts).scalars()
+            history.created(table.name, list(new_ids))
+        else:
+            session.execute(insert(table), inserts)
     for cols, params in updates.items():
         values: dict[str, Any] = {c: bindparam(c) for c in cols}
         if "version" in table.c:
@@ -807,7 +846,25 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
         session.execute(update(table).where(table.c.id == bindparam("_id")).values(values),
                         params, execution_options={"synchronize_session": False})
     entity.after_chunk(now)
+    if history is not None:
+        history.flush(session)
     return issues
+
+
+def _changes_to_history(history: HistoryWriter, entity: str, old: dict[str, Any],
+                        changed: dict[str, Any]) -> None:
+    """One history row per field the update changes (per custom field that differs)."""
+    if "version" in old or "updated_at" in old:
+        history.row_state(entity, old["id"], old.get("version"), old.get("updated_at"))
+    for c, value in changed.items():
+        if c != "custom_fields":
+            history.change(entity, old["id"], c, old.get(c), value)
+    if "custom_fields" in changed:
+        before = old.get("custom_fields") or {}
+        for name, value in changed["custom_fields"].items():
+            if before.get(name) != value:
+                history.change(entity, old["id"], CUSTOM_PREFIX + name, before.get(name),
+                               value)
 
 
 def _existing(session: Session, table: Any, select_cols: list[str], key_cols: list[str],
@@ -834,7 +891,8 @@ def run_folder_import(db: Database, folder: Path, *, dry_run: bool = False,
                       date_format: str | None = None, progress: ProgressFn | None = None,
                       cancel: CancelFn | None = None) -> list[ImportResult]:
     """Import a csdesk whole-book export folder in dependency order, as one transaction."""
-    files = {p.stem: p for p in folder.glob("*.csv")}
+    # field_history.csv (export --history) is a record of changes, not data to import
+    files = {p.stem: p for p in folder.glob("*.csv") if p.stem != "field_history"}
     if not any(name in files for name in entities.IMPORT_ORDER):
         raise ImportUsageError(f"{folder} holds no csdesk export files "
                                f"({', '.join(n + '.csv' for n in entities.IMPORT_ORDER)})")
@@ -897,7 +955,9 @@ def _run_book(db: Database, requests: dict[str, ImportRequest], dry_run: bool,
                     break
             if not any(r.error_count for r in results):
                 _settle_base(session, results)
-                resegment(session)
+                # segments follow the contracts: the last file that can move them owns it
+                movers = [r for r in results if ADAPTERS[r.entity].resegments] or results
+                resegment(session, history=_history(movers[-1]))
     _finish(rep, results)
     return results
 

@@ -24,6 +24,7 @@ from csdesk.io.validate import Issue
 from csdesk.models import Account, Contact, ExchangeRate, Subscription
 from csdesk.models.enums import RateSource, Segment
 from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
+from csdesk.services.history import HistoryWriter
 from csdesk.services.sync.results import ImportResult, account_ids
 
 Change = tuple[str, Any, Any]  # (field, old, new)
@@ -48,6 +49,8 @@ class Stream:
         self.seen: dict[str, Any] = {}  # key hashes and first rows, for duplicates
         self.parents: list[tuple[int, str, str | None]] = []  # (row, account, parent)
         self.contacts: dict[tuple[int, str], int] | None = None
+        # the field history of the import (None: none is kept, a dry run's preview aside)
+        self.history: HistoryWriter | None = None
 
 
 class Rows:
@@ -137,7 +140,7 @@ class AccountRows(Rows):
         t_sub = Subscription.__table__
         self.old_contracts = {r.external_id: r for r in self.session.execute(
             select(t_sub.c.id, t_sub.c.external_id, t_sub.c.start_date, t_sub.c.end_date,
-                   t_sub.c.arr_cents, t_sub.c.seats)
+                   t_sub.c.arr_cents, t_sub.c.seats, t_sub.c.version, t_sub.c.updated_at)
             .where(t_sub.c.external_id.like("%#contract")))}
         self.contract_writes: list[tuple[str, dict[str, Any], Any]] = []
 
@@ -159,7 +162,8 @@ class AccountRows(Rows):
 
     def after_chunk(self, now: datetime) -> None:
         if self.contract_writes:
-            _write_contracts(self.session, self.contract_writes, now)
+            _write_contracts(self.session, self.contract_writes, now, self.state.history)
+            self.contract_writes = []
 
     @staticmethod
     def after_file(session: Session, mapping: Mapping, state: Stream) -> list[Issue]:
@@ -170,7 +174,8 @@ class AccountRows(Rows):
         column = mapping.mapped()["parent_external_id"]
         issues = [Issue(row, column, parent, "no account with this external id (parent)")
                   for row, _child, parent in state.parents if parent and parent not in ids]
-        _set_parents(session, [(child, parent) for _row, child, parent in state.parents])
+        _set_parents(session, [(child, parent) for _row, child, parent in state.parents],
+                     state.history)
         return issues
 
 
@@ -270,22 +275,29 @@ def _contract_diff(plan: dict[str, Any] | None, old: Any) -> list[tuple[str, Any
 
 
 def _write_contracts(session: Session, writes: list[tuple[str, dict[str, Any], Any]],
-                     now: datetime) -> None:
+                     now: datetime, history: HistoryWriter | None) -> None:
     ids = account_ids(session)
     t = Subscription.__table__
     for ext, values, old in writes:
         if old is None:
-            session.execute(insert(t), [{**values, "account_id": ids[ext],
-                                         "external_id": f"{ext}#contract", "currency": "USD",
-                                         "auto_renew": False, "billing_frequency": "annual",
-                                         "custom_fields": {}, "version": 1,
-                                         "created_at": now, "updated_at": now}])
+            new_id = session.execute(insert(t).returning(t.c.id), [{
+                **values, "account_id": ids[ext], "external_id": f"{ext}#contract",
+                "currency": "USD", "auto_renew": False, "billing_frequency": "annual",
+                "custom_fields": {}, "version": 1, "created_at": now,
+                "updated_at": now}]).scalar_one()
+            if history is not None:
+                history.created(t.name, [new_id])
         else:
             session.execute(update(t).where(t.c.id == old.id).values(
                 **values, version=t.c.version + 1, updated_at=now))
+            if history is not None:
+                history.row_state(t.name, old.id, old.version, old.updated_at)
+                for col, value in values.items():
+                    history.change(t.name, old.id, col, getattr(old, col), value)
 
 
-def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
+def _set_parents(session: Session, pairs: list[tuple[str, str | None]],
+                 history: HistoryWriter | None = None) -> None:
     ids = account_ids(session)
     t = Account.__table__
     current = dict(session.execute(select(t.c.external_id, t.c.parent_id)).tuples().all())
@@ -294,6 +306,10 @@ def _set_parents(session: Session, pairs: list[tuple[str, str | None]]) -> None:
         want = ids.get(parent) if parent else None
         if parent and current.get(child) != want:
             params.append({"_ext": child, "_parent": want})
+            if history is not None:
+                history.change(t.name, ids[child], "parent_id", current.get(child), want)
+    if history is not None:
+        history.flush(session)
     if params:
         session.execute(update(t).where(t.c.external_id == bindparam("_ext"))
                         .values(parent_id=bindparam("_parent")), params,

@@ -71,6 +71,11 @@ class ImportResult:
     account_matches: MatchReport | None = None
     sheet: str | None = None  # the workbook's sheet, when the file is a workbook
     kept_typed: int = 0  # exchange rates typed by hand that the file's rates did not replace
+    # The day its changes take effect in the field history (the file's as-of date, else the
+    # day of the import), and its import log (once the transaction has begun)
+    history_day: date | None = None
+    import_log_id: int | None = None
+    history_rows: int = 0  # field-history rows written (changes and records created)
 
     def add_issues(self, issues: list[Issue]) -> None:
         self.error_count += len(issues)
@@ -94,6 +99,8 @@ class ImportResult:
             "accounts": (self.account_matches.as_json() if self.account_matches is not None
                          else None),
             "sheet": self.sheet, "kept_typed_rates": self.kept_typed,
+            "history_rows": self.history_rows,
+            "import_log_id": self.import_log_id if self.written else None,
         }
 
     @property
