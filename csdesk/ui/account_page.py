@@ -313,11 +313,12 @@ class AccountPage(QWidget):
             + (f"last touch {h.last_touch:%d %b %Y}" if h.last_touch else "no touch yet")
             + (" · CHURNED" if h.status == "churned" else "")
             + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
-        self.subtitle.setToolTip(h.arr_note or "")  # the rate its ARR was converted at
         self.owner.setText(h.owner or "")
         self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
         self.account_header = h
         self._history_tips()
+        if h.arr_note:  # the line's ARR: the rate it was converted at, or the one missing
+            self.subtitle.setToolTip(f"ARR: {h.arr_note}\n{self.subtitle.toolTip()}")
 
     def _history_tips(self) -> None:
         """Each editable field's recent changes on hover; the whole list is History…"""

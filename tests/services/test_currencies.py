@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Account, Renewal, Subscription, ValueOutcome
 from csdesk.services.book.accounts import account_table
 from csdesk.services.book.segments import change_base_currency, resegment
-from csdesk.services.health.metrics import portfolio_metrics
+from csdesk.services.health.metrics import parse_period, portfolio_metrics
 from csdesk.services.money import (
     Rates,
     base_currency,
@@ -28,6 +29,11 @@ from csdesk.services.renewals.forecast import forecast
 from csdesk.services.renewals.pipeline import pipeline
 from csdesk.services.sync.importer import ImportRequest, run_import
 from tests.conftest import AS_OF
+
+
+def _day() -> date:
+    """Today as the session sees it (make test-dates moves it)."""
+    return clock.today()
 
 
 def _acc(s, ext: str) -> Account:  # type: ignore[no-untyped-def]
@@ -81,7 +87,7 @@ def test_grr_and_nrr_hold_the_rates_of_the_quarters_first_day(db: Database) -> N
 
 
 def _mixed_book_without_chf_rate(db: Database) -> dict[str, int]:
-    today = AS_OF
+    today = _day()
     save_rate(db, "EUR", date(2025, 1, 1), 1.10)
     ids = {}
     with db.write() as s:
@@ -110,27 +116,27 @@ def test_a_missing_rate_is_said_everywhere_and_nothing_is_summed_raw(db: Databas
     assert "no CHF rate" in by["CH"][c["arr_note"]]
     assert "CHF" in table.missing_rates and table.base_currency == "USD"
     # the quarter's revenue metrics: refused and named
-    quarter = f"{AS_OF.year}Q{(AS_OF.month - 1) // 3 + 1}"
+    quarter = f"{_day().year}Q{(_day().month - 1) // 3 + 1}"
     whole, _ = portfolio_metrics(db, quarter)
     assert whole.values["nrr"] is None and whole.values["grr"] is None
     assert "CHF" in whole.note and "CHF" in whole.as_json()["note"]
     # the renewals: each row in its currency, no base for CHF; the forecast refused
-    rows = {r.external_id: r for r in pipeline(db, today=AS_OF)}
+    rows = {r.external_id: r for r in pipeline(db, today=_day())}
     assert rows["CH"].currency == "CHF" and rows["CH"].arr_base_cents is None
     assert rows["EU"].arr_base_cents == 1100_00
-    f = forecast(db, quarter, today=AS_OF)
+    f = forecast(db, quarter, today=_day())
     assert f.arr_cents is None and f.expected_grr is None and "CHF" in f.note
     # value: the CHF customer's own total is whole (no rate needed); its base is not
-    t = value_log.totals(db, ids["CH"], today=AS_OF)
+    t = value_log.totals(db, ids["CH"], today=_day())
     assert (t.to_date_cents, t.currency, t.to_date_base_cents, t.note) == (500_00, "CHF",
                                                                            None, "")
-    t = value_log.totals(db, ids["EU"], today=AS_OF)
+    t = value_log.totals(db, ids["EU"], today=_day())
     assert (t.to_date_cents, t.to_date_base_cents) == (500_00, 550_00)
     # once the rate is there, every total is back
     save_rate(db, "CHF", date(2025, 1, 1), 1.25)
     table = account_table(db)
     assert not table.missing_rates
-    assert forecast(db, quarter, today=AS_OF).note == ""
+    assert forecast(db, quarter, today=_day()).note == ""
 
 
 def test_a_value_outcome_in_another_currency_converts_at_its_own_day(db: Database) -> None:
@@ -138,13 +144,13 @@ def test_a_value_outcome_in_another_currency_converts_at_its_own_day(db: Databas
     save_rate(db, "EUR", date(2025, 7, 1), 1.25)
     with db.write() as s:
         a = _acc(s, "EU")
-        _sub(s, a, date(2025, 1, 1), date(AS_OF.year + 1, 12, 31), 1000, "EUR")
+        _sub(s, a, date(2025, 1, 1), date(_day().year + 1, 12, 31), 1000, "EUR")
         s.add(ValueOutcome(account_id=a.id, occurred_on=date(2025, 3, 1), title="a",
                            value_cents=100_00, currency="USD"))  # 100 USD = 100 EUR then
         s.add(ValueOutcome(account_id=a.id, occurred_on=date(2025, 8, 1), title="b",
                            value_cents=125_00, currency="USD"))  # 125 USD = 100 EUR then
         aid = a.id
-    t = value_log.totals(db, aid, today=AS_OF)
+    t = value_log.totals(db, aid, today=_day())
     assert (t.to_date_cents, t.currency) == (200_00, "EUR")
     assert t.to_date_base_cents == 225_00  # each in USD as logged
     assert t.roi == pytest.approx(200 / 1000)
@@ -259,7 +265,7 @@ def test_money_typed_for_a_customer_is_in_its_currency(db: Database) -> None:
 
     with db.write() as s:
         a = _acc(s, "EU")
-        _sub(s, a, date(2025, 1, 1), date(AS_OF.year + 1, 12, 31), 1000, "EUR")
+        _sub(s, a, date(2025, 1, 1), date(_day().year + 1, 12, 31), 1000, "EUR")
         aid = a.id
     entry = value_log.add_entry(db, aid, {"title": "Saved a day a week", "value_cents": 5_00})
     assert entry.currency == "EUR"
@@ -292,7 +298,7 @@ def test_a_typed_rate_places_the_accounts_it_lets_csdesk_convert(db: Database) -
     with db.write() as s:
         a = _acc(s, "ZH")
         a.segment = "unsegmented"
-        _sub(s, a, date(2025, 1, 1), date(AS_OF.year + 1, 12, 31), 80_000, "CHF")
+        _sub(s, a, date(2025, 1, 1), date(_day().year + 1, 12, 31), 80_000, "CHF")
         aid = a.id
     with db.write() as s:
         assert resegment(s) == 0  # no CHF rate: it cannot be placed yet
@@ -333,5 +339,6 @@ def test_a_quarter_in_progress_is_measured_to_today(db: Database) -> None:
         _sub(s, a, q_start - timedelta(days=200), today + timedelta(days=3), 1000, "USD")
     quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
     whole, _ = portfolio_metrics(db, quarter)
-    assert whole.in_progress and whole.end == today
+    # (on a quarter's last day the quarter is whole: not in progress, the same end)
+    assert whole.end == today and whole.in_progress == (today < parse_period(quarter)[1])
     assert whole.values["logo_churn"] == 0  # its contract runs past today: not churned yet
