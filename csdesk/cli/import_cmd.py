@@ -248,11 +248,10 @@ def run_revert_command(args: argparse.Namespace, location: DatabaseLocation) -> 
             return 0
         what = (f"the import of {latest.file} ({latest.entity}, {latest.inserted:,} inserted, "
                 f"{latest.updated:,} updated) on {latest.started_at:%d %b %Y %H:%M} UTC")
-        if args.dry_run:
-            print(f"Would revert {what}.")
-            return 0
-        done = revert_latest_import(db)
-    print(f"Reverted {what}: {done.fields_restored:,} fields set back on "
+        done = revert_latest_import(db, dry_run=args.dry_run)  # a refusal is the same
+    verb, removed = ("Would revert", "would be removed") if args.dry_run else ("Reverted",
+                                                                             "removed")
+    print(f"{verb} {what}: {done.fields_restored:,} fields set back on "
           f"{done.records_updated:,} records, {done.records_deleted:,} records it created "
-          "removed.")
+          f"{removed}.")
     return 0

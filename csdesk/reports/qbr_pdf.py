@@ -46,6 +46,9 @@ def qbr_report(d: QbrData, branding: Branding | None = None, *,
     r.heading("Executive summary")
     for line in d.summary:
         r.paragraph(f"• {line}")
+    if not d.summary:  # a heading over nothing reads as a fault
+        r.paragraph("No health score, success plan, value or usage is on record for this "
+                    "quarter yet.", s.small)
 
     if d.then_vs_now and d.then_vs_now_days:
         then_day, now_day = d.then_vs_now_days

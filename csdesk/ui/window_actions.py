@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from csdesk import __version__
 from csdesk.db import Database
 from csdesk.services.book.accounts import AccountTable
+from csdesk.services.formatting import counted
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.navigation import VIEW_TITLES, VIEWS
 from csdesk.ui.tasks import TaskRunner
@@ -198,7 +199,11 @@ class WindowActions(QMainWindow):
         refusal (a later edit touched what it changed) is said in a plain message."""
         if self.db.readonly:
             return None
-        from csdesk.services.sync.revert import latest_import
+        from csdesk.services.sync.revert import (
+            RevertRefused,
+            latest_import,
+            revert_latest_import,
+        )
 
         latest = latest_import(self.db)
         box = QMessageBox(self)
@@ -208,12 +213,22 @@ class WindowActions(QMainWindow):
             box.setText("There is no import to revert.")
             box.open()
             return box
+        try:  # asked only when it can be done: the checks run first, nothing written
+            would = revert_latest_import(self.db, dry_run=True)
+        except RevertRefused as exc:
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setText(str(exc)[:1].upper() + str(exc)[1:] + ".")
+            box.open()
+            return box
         box.setIcon(QMessageBox.Icon.Question)
         box.setText(f"Revert the import of {latest.file} ({latest.started_at:%d %b %Y %H:%M} "
                     f"UTC)?")
+        removed = (f" and the {counted(would.records_deleted, 'record')} it created are "
+                   "removed" if would.records_deleted else "")
         box.setInformativeText(
-            f"Its {latest.updated:,} updated records get their values back and the "
-            f"{latest.inserted:,} records it created are removed. Nothing else changes.")
+            f"{counted(would.fields_restored, 'field')} on "
+            f"{counted(would.records_updated, 'record')} get their values back{removed}. "
+            "Nothing else changes.")
         box.setStandardButtons(QMessageBox.StandardButton.Yes |
                                QMessageBox.StandardButton.Cancel)
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)

@@ -233,3 +233,49 @@ def test_a_contact_edit_is_recorded(db: Database, tmp_path: Path) -> None:
     changes = field_history(db, "contacts", row.id)
     assert [(c.field, c.old, c.new, c.source) for c in changes] == [
         ("title", "CTO", "CEO", "edit")]
+
+
+def test_a_dry_run_answers_as_the_revert_would(db: Database, tmp_path: Path) -> None:
+    _imp(db, write(tmp_path / "a1.csv", FIRST))
+    _imp(db, write(tmp_path / "a2.csv", SECOND))
+    before = digest(db)
+    would = revert_latest_import(db, dry_run=True)
+    assert digest(db) == before  # nothing written
+    assert (would.records_deleted, would.records_updated) == (2, 3)
+    with db.read() as s:
+        acc = s.scalars(select(Account).where(Account.external_id == "A-001")).one()
+        aid, version = acc.id, acc.version
+    account_detail.update_account(db, aid, {"owner": "Zoe"}, version)
+    with pytest.raises(RevertRefused, match="hand edit"):  # the same refusal, dry or not
+        revert_latest_import(db, dry_run=True)
+
+
+def test_a_record_edited_since_keeps_a_newer_version(db: Database, tmp_path: Path) -> None:
+    """An edit of another field after the import: the revert is allowed, and the record's
+    version moves on (a window that saw the edited version must not save over the revert)."""
+    _imp(db, write(tmp_path / "a1.csv", FIRST))
+    _imp(db, write(tmp_path / "a2.csv", SECOND))
+    with db.read() as s:
+        acc = s.scalars(select(Account).where(Account.external_id == "A-001")).one()
+        aid, version = acc.id, acc.version
+    account_detail.update_account(db, aid, {"industry": "Retail"}, version)
+    revert_latest_import(db)
+    with db.read() as s:
+        acc = s.get(Account, aid)
+        assert acc is not None and acc.owner == "Ana" and acc.industry == "Retail"
+        assert acc.version > version + 1
+
+
+def test_a_file_dated_before_a_recorded_change_is_refused(db: Database, tmp_path: Path) -> None:
+    """Files dated out of order would make the history say what never happened: the rows
+    changed later in the book are refused, naming the day, and nothing is written."""
+    today = clock.today()
+    _imp(db, write(tmp_path / "a1.csv", FIRST), as_of=today - timedelta(days=60))
+    _imp(db, write(tmp_path / "a2.csv", SECOND), as_of=today - timedelta(days=10))
+    before = digest(db)
+    older = [HEADER, ["A-001", "Acme", "Omar", "$120,000", "2027-03-01", "Gold"]]
+    r = _imp(db, write(tmp_path / "a0.csv", older), as_of=today - timedelta(days=30))
+    assert not r.written and r.error_count == 1
+    assert "after this file's date" in r.errors[0].reason
+    assert f"{today - timedelta(days=10):%d %b %Y}" in r.errors[0].reason
+    assert digest(db) == before

@@ -157,3 +157,28 @@ def test_then_and_now_from_the_field_history(db: Database, tmp_path) -> None:  #
     text = " ".join(_pages(pdf.getvalue()))
     assert "Then and now" in text and "$24,000" in text
     (tmp_path / "qbr.pdf").write_bytes(pdf.getvalue())
+
+
+def test_a_change_on_the_quarters_first_day_is_that_quarters(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """'Then' is the eve of the quarter: a stage moved on its first day shows in its QBR."""
+    import csv
+    from datetime import timedelta
+
+    from csdesk import clock
+    from csdesk.services.periods import current_period, parse_period
+    from csdesk.services.sync.importer import ImportRequest, run_import
+
+    period = current_period(clock.today())
+    start, _end = parse_period(period)
+    for name, day, stage in (("a.csv", start - timedelta(days=30), "onboarding"),
+                             ("b.csv", start, "adoption")):
+        path = tmp_path / name
+        with open(path, "w", newline="", encoding="utf-8") as fh:
+            csv.writer(fh).writerows([["Account ID", "Account Name", "Lifecycle Stage"],
+                                      ["A-1", "Acme", stage]])
+        assert run_import(db, ImportRequest(path, entity="accounts", as_of=day)).written
+    data = qbr_data(db, account_id_for(db, "A-1"), period)
+    assert [(t.label, t.then, t.now) for t in data.then_vs_now] == [
+        ("Lifecycle stage", "Onboarding", "Adoption")]
+    assert data.then_vs_now_days is not None
+    assert data.then_vs_now_days[0] == start - timedelta(days=1)

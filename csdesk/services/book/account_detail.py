@@ -115,7 +115,9 @@ def _header(s: Any, account_id: int) -> Header:
     rates = Rates.load(s)
     money = arr_money(rates, arr_by_account(s, day=today, account_ids=[account_id],
                                             rates_=rates))
-    cents, currency, base_cents, note = money.get(account_id, (0, rates.base, 0, None))
+    # no contract in force: no ARR (the book's "—"), not $0
+    cents, currency, base_cents, note = money.get(
+        account_id, (0, rates.base, None, "no contract in force"))
     # The next renewal and its track are filled in by _with_track (renewals.outlook).
     return Header(
         acc.id, acc.external_id, acc.name, acc.segment.value, acc.segment_override is not None,

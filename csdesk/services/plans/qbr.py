@@ -219,9 +219,11 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
                    support, (), tuple(steps), commercial,
                    health_note=health_note(now is not None, now[1] if now else None))
-    data = replace(data, then_vs_now=_then_vs_now(db, account_id, start, as_of,
+    # 'then' is the eve of the period: a change on its first day belongs to this quarter
+    eve = start - timedelta(days=1)
+    data = replace(data, then_vs_now=_then_vs_now(db, account_id, eve, as_of,
                                                   commercial.currency),
-                   then_vs_now_days=(start, as_of))
+                   then_vs_now_days=(eve, as_of))
     risks = _risks(data, as_of)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
@@ -234,8 +236,8 @@ CONTRACT_FIELDS = (("seats", "Seats"), ("arr_cents", "ARR"))
 
 def _then_vs_now(db: Database, account_id: int, start: date, as_of: date,
                  currency: str) -> tuple[ThenNow, ...]:
-    """The account's stage and segment, and its contracts' seats and ARR, on the first day
-    of the period and at its end (or today), where the field history holds a change of
+    """The account's stage and segment, and its contracts' seats and ARR, on the eve of the
+    period (``start``) and at its end (or today), where the field history holds a change of
     them; a field with no recorded change is left out (its past is not known)."""
     out: list[ThenNow] = []
     with db.read() as s:

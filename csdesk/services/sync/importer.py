@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, insert, select, tuple_, update
+from sqlalchemy import bindparam, func, insert, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from csdesk import clock
@@ -50,7 +50,7 @@ from csdesk.io.mapping import (
 from csdesk.io.reader import CsvInfo, inspect_csv, iter_chunks
 from csdesk.io.validate import Issue, ParseOptions, frame_from_chunk, type_chunk
 from csdesk.io.values import AmbiguousDates, parse_currency
-from csdesk.models import ExchangeRate, ImportLog, Setting
+from csdesk.models import ExchangeRate, FieldHistory, ImportLog, Setting
 from csdesk.models.enums import HistorySource
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.safefile import (
@@ -779,6 +779,8 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
         # money with no currency in the file is in the book's base currency
         defaults["currency"] = base_currency_in(session)
     history = state.history
+    later = _changed_after(session, history, table.name,
+                           [o["id"] for o in existing.values()]) if history else {}
     inserts: list[dict[str, Any]] = []
     updates: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for i, rec in enumerate(records):
@@ -813,6 +815,14 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
                 merged = {**(old.get("custom_fields") or {}), **custom}
                 if merged != (old.get("custom_fields") or {}):
                     changed["custom_fields"] = merged
+            if changed and old["id"] in later and history is not None:
+                # A file dated before a change the book has recorded would rewrite the past
+                # out of order: the history would no longer read as it happened.
+                issues.append(Issue(
+                    int(rows.iat[i]), columns.get(key[0], key[0]), "/".join(map(str, k)),
+                    f"changed in the book on {later[old['id']]:%d %b %Y}, after this file's "
+                    f"date ({history.day:%d %b %Y}): import dated files oldest first"))
+                continue
             if not changed and not elsewhere:
                 result.unchanged += 1
             else:
@@ -849,6 +859,24 @@ def _upsert_records(session: Session, spec: entities.EntitySpec, adapter: Adapte
     if history is not None:
         history.flush(session)
     return issues
+
+
+def _changed_after(session: Session, history: HistoryWriter, entity: str,
+                   ids: list[int]) -> dict[int, date]:
+    """Records of ``ids`` with a change (or their creation) recorded after the import's
+    day: the latest such day of each."""
+    if not ids:
+        return {}
+    h = FieldHistory.__table__
+    out: dict[int, date] = {}
+    for at in range(0, len(ids), 10_000):
+        for rid, day in session.execute(
+                select(h.c.record_id, func.max(h.c.day))
+                .where(h.c.entity == entity, h.c.record_id.in_(ids[at:at + 10_000]),
+                       h.c.day > history.day)
+                .group_by(h.c.record_id)):
+            out[rid] = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+    return out
 
 
 def _changes_to_history(history: HistoryWriter, entity: str, old: dict[str, Any],

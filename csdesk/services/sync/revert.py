@@ -85,8 +85,25 @@ def latest_import(db: Database) -> LatestImport | None:
                             log.inserted, log.updated)
 
 
-def revert_latest_import(db: Database) -> Reverted:
-    """Undo the latest import (see the module docstring); raise :class:`RevertRefused`."""
+class _Checked(Exception):
+    """Leaves a dry run's transaction without writing (rolled back), with its answer."""
+
+    def __init__(self, done: Reverted) -> None:
+        super().__init__("dry run")
+        self.done = done
+
+
+def revert_latest_import(db: Database, *, dry_run: bool = False) -> Reverted:
+    """Undo the latest import (see the module docstring); raise :class:`RevertRefused`.
+    ``dry_run``: every check and the whole revert, rolled back: what a revert would do, or
+    the same refusal."""
+    try:
+        return _revert(db, dry_run)
+    except _Checked as checked:
+        return checked.done
+
+
+def _revert(db: Database, dry_run: bool) -> Reverted:
     with db.write() as s:
         log = _latest(s)
         if log is None:
@@ -103,7 +120,7 @@ def revert_latest_import(db: Database) -> Reverted:
                 f"{name} kept no field history ({log.entity} imports and imports made before "
                 f"csdesk kept history cannot be reverted); the backup taken before it can "
                 f"restore the book")
-        _refuse_later_changes(s, name, rows)
+        edited_since = _refuse_later_changes(s, name, rows)
         created: dict[str, list[int]] = defaultdict(list)
         first_old: dict[tuple[str, int], dict[str, str | None]] = defaultdict(dict)
         for _id, entity, record_id, field, old in rows:
@@ -112,7 +129,7 @@ def revert_latest_import(db: Database) -> Reverted:
             else:  # the earliest row of a field holds its value before the import
                 first_old[(entity, record_id)].setdefault(field, old)
         _refuse_adopted(s, name, created)
-        restored = _restore(s, first_old, created)
+        restored = _restore(s, first_old, created, edited_since)
         deleted = 0
         order = [t.name for t in reversed(Base.metadata.sorted_tables)]
         for entity in sorted(created, key=order.index):
@@ -126,24 +143,35 @@ def revert_latest_import(db: Database) -> Reverted:
         log.status = ImportStatus.REVERTED
         log.message = f"reverted on {clock.today().isoformat()}"
         updated = sum(1 for (e, r) in first_old if r not in set(created.get(e, ())))
-        return Reverted(log.id, _file(log.source), log.entity, restored, updated, deleted)
+        done = Reverted(log.id, _file(log.source), log.entity, restored, updated, deleted)
+        if dry_run:
+            raise _Checked(done)  # rolled back: nothing written
+        return done
 
 
-def _refuse_later_changes(s: Session, name: str, rows: Sequence[Any]) -> None:
+def _refuse_later_changes(s: Session, name: str, rows: Sequence[Any]
+                          ) -> set[tuple[str, int]]:
+    """Refuse when a later change touched what the import changed; return the records a
+    later change touched elsewhere (their version moves on, it is not wound back)."""
     h = FieldHistory.__table__
     last = max(r[0] for r in rows)
     touched = {(r[1], r[2], r[3]) for r in rows if not r[3].startswith("*")}
     new_records = {(r[1], r[2]) for r in rows if r[3] == CREATED}
     later = s.execute(select(h.c.entity, h.c.record_id, h.c.field, h.c.day, h.c.source)
                       .where(h.c.id > last).order_by(h.c.id)).all()
+    edited: set[tuple[str, int]] = set()
     for entity, record_id, field, day, source in later:
+        edited.add((entity, record_id))
         if (entity, record_id, field) in touched or (entity, record_id) in new_records:
             what = "a hand edit" if source == "edit" else "a later import"
             label = field_label(field)
             raise RevertRefused(
                 f"{name} cannot be reverted: {what} on {day:%d %b %Y} changed "
                 f"{label.lower() if not field.startswith(CUSTOM_PREFIX) else label} of "
-                f"{_record_name(s, entity, record_id)} after it; nothing was reverted")
+                f"{_record_name(s, entity, record_id)} after it; nothing was reverted "
+                f"(set the value back by hand, or restore the backup taken before the "
+                f"import)")
+    return edited
 
 
 def _record_name(s: Session, entity: str, record_id: int) -> str:
@@ -192,11 +220,12 @@ def _refuse_adopted(s: Session, name: str, created: dict[str, list[int]]) -> Non
 
 
 def _restore(s: Session, first_old: dict[tuple[str, int], dict[str, str | None]],
-             created: dict[str, list[int]]) -> int:
+             created: dict[str, list[int]], edited_since: set[tuple[str, int]]) -> int:
     """Set each changed field of each record back; return how many fields."""
     n = 0
     gone = {e: set(ids) for e, ids in created.items()}
     by_shape: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = defaultdict(list)
+    bumped: dict[str, list[int]] = defaultdict(list)
     for (entity, record_id), fields in first_old.items():
         if record_id in gone.get(entity, ()):
             continue  # deleted anyway
@@ -215,7 +244,9 @@ def _restore(s: Session, first_old: dict[tuple[str, int], dict[str, str | None]]
                     now[key] = decode(text)
             values["custom_fields"] = now
         for f, text in fields.items():
-            if f == ROW and text is not None:
+            if f == ROW and (entity, record_id) in edited_since:
+                bumped[entity].append(record_id)  # edited since: a new version, not the old
+            elif f == ROW and text is not None:
                 state = json.loads(text)
                 if "version" in table.c and state.get("version") is not None:
                     values["version"] = state["version"]
@@ -231,4 +262,13 @@ def _restore(s: Session, first_old: dict[tuple[str, int], dict[str, str | None]]
         s.execute(update(table).where(table.c.id == bindparam("_id"))
                   .values({c: bindparam(c) for c in cols}), params,
                   execution_options={"synchronize_session": False})
+    for entity, ids in bumped.items():  # someone saw the edited version: it moves on
+        table = Base.metadata.tables[entity]
+        moved: dict[str, Any] = {"version": table.c.version + 1} if "version" in table.c \
+            else {}
+        if "updated_at" in table.c:
+            moved["updated_at"] = clock.now()
+        if moved:
+            s.execute(update(table).where(table.c.id.in_(ids)).values(moved),
+                      execution_options={"synchronize_session": False})
     return n
