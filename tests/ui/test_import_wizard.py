@@ -238,3 +238,39 @@ def test_a_workbooks_sheet_is_picked_and_imported(qtbot, db: Database, tmp_path:
     temp = wizard.sheet.info.path
     wizard.accept()
     assert not temp.exists()  # removed when the wizard closes
+
+
+def test_a_first_import_of_money_asks_which_currency_totals_are_in(  # type: ignore[no-untyped-def]
+        qtbot, db: Database, tmp_path: Path) -> None:
+    from csdesk.services.money import base_currency
+    from tests.e2e.conftest import shoot
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("Account ID,Account Name\nA-1,Alpha GmbH\nA-2,Beta Ltd\n",
+                        encoding="utf-8")
+    from csdesk.services.sync.importer import ImportRequest, run_import
+
+    assert run_import(db, ImportRequest(accounts, entity="accounts")).written
+    subs = tmp_path / "contracts.csv"
+    subs.write_text("Subscription ID,Account ID,Start,End,ARR,Currency\n"
+                    "S-1,A-1,2026-01-01,2026-12-31,50000,eur\n"
+                    "S-2,A-2,2026-01-01,2026-12-31,20000,GBP\n"
+                    "S-3,A-1,2026-01-01,2026-12-31,1000,€\n", encoding="utf-8")
+    wizard = _wizard(qtbot, db, subs)
+    page = wizard.file_page
+    page.entity.setCurrentIndex(page.entity.findData("subscriptions"))
+    wizard.next()
+    with qtbot.waitSignal(wizard.preview_page.finished, timeout=30_000):
+        wizard.next()
+    preview = wizard.preview_page
+    assert preview.base_row.isVisible()
+    combo = preview.base_currency
+    # the file's currencies, most used first (€ and eur are one), US dollars not among them
+    assert [combo.itemData(i) for i in range(combo.count())] == ["EUR", "GBP"]
+    assert combo.currentData() == "EUR"
+    assert "exchange rates" in preview.base_note.text()
+    combo.setCurrentIndex(combo.findData("GBP"))
+    shoot(qtbot, wizard, "test_a_first_import_of_money_asks_which_currency_totals_are_in")
+    with qtbot.waitSignal(wizard.imported, timeout=30_000):
+        wizard.next()
+    assert base_currency(db) == "GBP"  # chosen once, kept as the book's
