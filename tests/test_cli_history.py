@@ -19,8 +19,9 @@ def test_export_history_and_revert_the_latest_import(tmp_path: Path) -> None:
     book = str(tmp_path / "b.sqlite")
     (tmp_path / "a1.csv").write_text(FIRST, encoding="utf-8")
     (tmp_path / "a2.csv").write_text(SECOND, encoding="utf-8")
-    assert run("import", str(tmp_path / "a1.csv"), "--entity", "accounts", "--db",
-               book).returncode == 0
+    # dated files go in oldest first
+    assert run("import", str(tmp_path / "a1.csv"), "--entity", "accounts", "--as-of",
+               (clock.today() - timedelta(days=10)).isoformat(), "--db", book).returncode == 0
     day = clock.today() - timedelta(days=3)
     done = run("import", str(tmp_path / "a2.csv"), "--entity", "accounts", "--as-of",
                day.isoformat(), "--db", book)
