@@ -134,7 +134,7 @@ class RatesDialog(QDialog):
 
     def reload(self) -> None:
         state = currency_state(self.db)
-        self.state = state
+        self.currencies = state
         codes = sorted(set(COMMON) | set(state.in_book) | {r.currency for r in state.rates}
                        | {state.base})
         self.base.blockSignals(True)
@@ -182,7 +182,7 @@ class RatesDialog(QDialog):
             self.problem.setText(str(exc))
             return
         self.status.setText(f"Added: 1 {code_of(self.currency.text())} = {self.rate.value():g} "
-                            f"{self.state.base} from {format_date(self.day.date().toPython())}"
+                            f"{self.currencies.base} from {format_date(self.day.date().toPython())}"
                             + (f"; {moved:,} accounts changed segment." if moved else "."))
         self.currency.clear()
         self.reload()
@@ -190,7 +190,7 @@ class RatesDialog(QDialog):
 
     def _change_base(self) -> None:
         code = self.base.currentData()
-        if code == self.state.base:
+        if code == self.currencies.base:
             return
         self.problem.setText("")
         self.make_base.setEnabled(False)
@@ -201,7 +201,7 @@ class RatesDialog(QDialog):
     def _based(self, moved: object) -> None:
         self.make_base.setEnabled(True)
         self.reload()
-        self.status.setText(f"Totals are now in {self.state.base}; {moved:,} accounts "
+        self.status.setText(f"Totals are now in {self.currencies.base}; {moved:,} accounts "
                             "changed segment.")
         self.changed.emit()
 
