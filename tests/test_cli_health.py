@@ -28,10 +28,19 @@ def test_health_calibrate_metrics(demo_location: DatabaseLocation,
     assert "pulls the score down most" in capsys.readouterr().out
 
     cal = _json(capsys, "calibrate", "--json", "--as-of", "2026-11-22", "--db", db)
-    assert {"outcomes", "churned", "model", "current_score", "inputs",
-            "suggested_weights"} <= set(cal)
-    assert "cv_auc" in cal["model"] and "auc" in cal["current_score"]
-    assert {"name", "coef", "odds_ratio", "p_value", "auc"} <= set(cal["inputs"][0])
+    assert {"outcomes", "churned", "model", "current_score", "inputs", "suggested_weights",
+            "suggestion_withheld", "calibration", "survival", "sample_size"} <= set(cal)
+    lo, hi = cal["model"]["cv_auc_ci"]
+    assert lo <= cal["model"]["cv_auc"] <= hi
+    lo, hi = cal["current_score"]["cv_auc_ci"]
+    assert lo <= cal["current_score"]["cv_auc"] <= hi
+    assert (cal["suggested_weights"] is None) == (cal["suggestion_withheld"] is not None)
+    assert {"slope", "intercept", "brier"} <= set(cal["calibration"])
+    assert {"name", "coef", "odds_ratio", "p_value", "auc", "effect_ci", "predictive",
+            "verdict"} <= set(cal["inputs"][0])
+    for row in cal["inputs"]:  # one rule: predicts when the interval excludes no effect
+        ci = row["effect_ci"]
+        assert row["predictive"] == (ci is not None and not ci[0] <= 1 <= ci[1])
     assert main(["calibrate", "--as-of", "2026-11-22", "--db", db]) == 0
     assert "cross-validated AUC" in capsys.readouterr().out
 
@@ -54,3 +63,28 @@ def test_bad_arguments(demo_location: DatabaseLocation,
     assert main(["segments", "--bands", "1,2", "--db", db]) == 1
     assert main(["segments", "--bands", "150000,30000,5000", "--db", db]) == 0
     assert "accounts changed segment" in capsys.readouterr().out
+
+
+def test_calibrate_writes_the_model_card(demo_location: DatabaseLocation, tmp_path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from pypdf import PdfReader
+
+    db = str(demo_location.path)
+    card = tmp_path / "model.pdf"
+    assert main(["calibrate", "--as-of", "2026-11-22", "--report", str(card), "--db", db]) == 0
+    assert f"Model card written to {card}" in capsys.readouterr().out
+    assert card.stat().st_mode & 0o077 == 0  # private
+    pages = PdfReader(card).pages
+    assert 1 <= len(pages) <= 3
+    text = " ".join(p.extract_text() for p in pages)
+    for part in ("The question", "Inputs and missing data", "The model",
+                 "Against the current score", "Limits", "AUC, current score"):
+        assert part in text
+    first = card.read_bytes()
+    assert main(["calibrate", "--as-of", "2026-11-22", "--report", str(card), "--db", db]) == 0
+    assert card.read_bytes() == first  # the same book gives the same bytes
+    theirs = tmp_path / "notes.pdf"
+    theirs.write_bytes(b"%PDF-1.4 someone else's")
+    assert main(["calibrate", "--as-of", "2026-11-22", "--report", str(theirs),
+                 "--db", db]) != 0
+    assert theirs.read_bytes() == b"%PDF-1.4 someone else's"  # not ours: left alone

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 from csdesk import clock
 from csdesk.config import DatabaseLocation
@@ -25,11 +26,19 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
     cal = sub.add_parser("calibrate", parents=[common],
                          help="test the health inputs against the book's own churn")
-    cal.add_argument("--cutoff-days", type=int, default=90,
-                     help="measure inputs this many days before each outcome (default 90)")
+    cal.add_argument("--cutoff-days", "--horizon-days", type=int, default=90,
+                     help="measure inputs this many days before each renewal (default 90)")
     cal.add_argument("--inputs", choices=("builtin", "custom", "all"), default="builtin")
+    cal.add_argument("--outcome", choices=("churn", "downsell"), default="churn",
+                     help="what to foretell: churn (default) or a downsell among those "
+                          "who stayed")
     cal.add_argument("--apply", action="store_true",
-                     help="save the suggested weights as a new health model version")
+                     help="save the suggested weights as a new health model version (only "
+                          "when they beat the current score out of sample)")
+    cal.add_argument("--report", type=Path, metavar="FILE.pdf",
+                     help="write the model card (a PDF) to this file")
+    cal.add_argument("--overwrite", action="store_true",
+                     help="replace a file of that name that csdesk did not write")
     cal.add_argument("--magic-metric", default="key_events",
                      choices=("key_events", "active_users", "features_used", "logins"))
     cal.add_argument("--magic-days", type=int, default=90)
@@ -123,43 +132,73 @@ def _health(args: argparse.Namespace, db: Database) -> int:
     return 0
 
 
+def _ci(ci: list[float] | tuple[float, float] | None, fmt: str = ".2f") -> str:
+    return "" if ci is None else f" ({ci[0]:{fmt}} to {ci[1]:{fmt}})"
+
+
 def _calibrate(args: argparse.Namespace, db: Database) -> int:
     from csdesk.services.health.calibration import apply_suggestion, calibrate, magic_number
 
-    report = calibrate(db, cutoff_days=args.cutoff_days, inputs=args.inputs, as_of=args.as_of)
+    report = calibrate(db, cutoff_days=args.cutoff_days, inputs=args.inputs, as_of=args.as_of,
+                       outcome=args.outcome)
     magic = magic_number(db, metric=args.magic_metric, days=args.magic_days, as_of=args.as_of)
+    if args.apply and report.suggested_weights is None:
+        raise CsdeskError(f"nothing applied: {report.suggestion_withheld}")
     applied = apply_suggestion(db, report) if args.apply else None
+    if args.report:
+        from csdesk.reports.model_card import write_model_card
+        from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+
+        check_replace(args.report, ours=made_by_csdesk(args.report, PDF_MARK),
+                      overwrite=args.overwrite, what="a PDF csdesk wrote")
+        write_model_card(report, args.report)
     if args.json:
         out = report.as_json()
         out["magic_number"] = asdict(magic)
         out["applied_version"] = applied
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
         return 0
-    print(f"{report.outcomes} outcomes ({report.churned} churned), inputs measured "
-          f"{report.cutoff_days} days before each outcome ({report.mode}).")
+    event = "downsold" if report.outcome == "downsell" else "churned"
+    print(f"{report.outcomes} renewal decisions ({report.churned} {event}), inputs measured "
+          f"{report.cutoff_days} days before each ({report.mode}).")
     for w in report.warnings:
         print(f"warning: {w}")
     for n in report.notes:
         print(f"note: {n}")
-    cv = report.model["cv_auc"]
-    cur = report.current_score["auc"]
-    print(f"Model cross-validated AUC: {cv:.3f}   current score AUC: "
-          f"{'n/a' if cur is None else f'{cur:.3f}'}")
-    print(f"  {'input':<28} {'odds ratio (95% CI)':>24} {'p':>8} {'AUC':>6}  predicts?  "
-          f"weight now → suggested")
+    m, cur = report.model, report.current_score
+    print(f"Model: {m['method']}.")
+    print(f"Model cross-validated AUC: {m['cv_auc']:.3f}{_ci(m['cv_auc_ci'], '.3f')}   "
+          f"current score AUC, same folds: "
+          f"{'n/a' if cur['cv_auc'] is None else format(cur['cv_auc'], '.3f')}"
+          f"{_ci(cur['cv_auc_ci'], '.3f')}   (95% intervals)")
+    cal = report.calibration
+    if cal.get("slope") is not None:
+        print(f"Calibration: slope {cal['slope']:.2f}{_ci(cal['slope_ci'])}, intercept "
+              f"{cal['intercept']:+.2f}{_ci(cal['intercept_ci'])}, Brier "
+              f"{cal['brier']:.3f}{_ci(cal['brier_ci'], '.3f')}")
+    print(f"  {'input':<28} {'odds ratio per SD (95% CI)':>27} {'AUC alone':>9}  "
+          f"{'verdict':<20} weight now → suggested")
+    sugg = report.suggested_weights or {}
     for r in sorted(report.inputs, key=lambda r: r.p_value if r.p_value is not None else 2):
-        ci = "" if r.ci_low is None else f" ({r.ci_low:.2f}–{r.ci_high:.2f})"
-        p = "n/a" if r.p_value is None else f"{r.p_value:.3g}"
+        ratio = "not fitted" if r.odds_ratio is None else f"{r.odds_ratio:.2f}{_ci(r.effect_ci)}"
         a = "n/a" if r.auc is None else f"{r.auc:.2f}"
         now = report.current_weights.get(r.name, 0)
-        new = report.suggested_weights.get(r.name, 0)
-        print(f"  {r.label:<28} {r.odds_ratio:>9.2f}{ci:<15} {p:>8} {a:>6}  "
-              f"{'yes' if r.predictive else 'no':<9}  {now:>5g} → {new:g}")
+        new = f"{sugg.get(r.name, 0):g}" if report.suggested_weights is not None else "—"
+        print(f"  {r.label:<28} {ratio:>27} {a:>9}  {r.verdict:<20} {now:>5g} → {new}")
     print("Churn by band: " + ", ".join(
-        f"{b} {v['churned']}/{v['accounts']} ({v['churn_rate']:.0%})"
+        f"{b} {v['churned']}/{v['accounts']} ({v['churn_rate']:.0%}"
+        + ("" if v["churn_rate_ci"] is None else
+           f", {v['churn_rate_ci'][0]:.0%} to {v['churn_rate_ci'][1]:.0%}") + ")"
         for b, v in report.bands.items()))
-    print("Suggested weights: " + (", ".join(f"{k} {v:g}" for k, v in
-                                              report.suggested_weights.items()) or "none"))
+    if report.suggested_weights is None:
+        print(f"No suggested weights: {report.suggestion_withheld}.")
+    else:
+        s = report.suggestion
+        print("Suggested weights: " + ", ".join(f"{k} {v:g}" for k, v in sugg.items()))
+        print(f"  held out: AUC {s['current_cv_auc']:.3f} now → {s['cv_auc']:.3f} suggested "
+              f"(difference {s['difference']:+.3f}{_ci(s['difference_ci'], '+.3f')})")
+    for line in report.survival.get("sentences", []):
+        print(line)
     if magic.threshold is not None:
         print(f"Magic number: {magic.metric} ≥ {magic.threshold:,.0f} in the first "
               f"{magic.days} days — retention {magic.retention_above:.0%} above "
@@ -167,6 +206,8 @@ def _calibrate(args: argparse.Namespace, db: Database) -> int:
               f"({magic.accounts_below})")
     if applied is not None:
         print(f"Applied: health model version {applied}.")
+    if args.report:
+        print(f"Model card written to {args.report}.")
     return 0
 
 

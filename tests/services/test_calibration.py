@@ -34,38 +34,128 @@ def test_auc() -> None:
 def test_true_drivers_rank_first_and_the_decoy_is_flagged(big_demo: Database) -> None:
     report = calibrate(big_demo, as_of=AS_OF)
     assert report.mode == "renewals" and report.outcomes > 1000 and report.churned > 100
+    assert report.sample_size["adequate"]  # 1,500 accounts support every input
     by_name = {r.name: r for r in report.inputs}
     ranked = [r.name for r in sorted(report.inputs, key=lambda r: r.p_value)]
     true_drivers = {"relationship", "time_to_first_value", "adoption_breadth",
                     "seat_utilisation"}
     assert set(ranked[:4]) == true_drivers
     assert not by_name["login_volume"].predictive  # the decoy
+    assert by_name["login_volume"].verdict == "no effect shown"
     assert by_name["login_volume"].p_value > 0.1
     for name in true_drivers:
-        assert by_name[name].odds_ratio < 1  # healthier → less churn
+        r = by_name[name]
+        assert r.odds_ratio < 1 and r.verdict == "predicts"  # healthier → less churn
+        assert r.effect_ci[0] < r.odds_ratio < r.effect_ci[1] < 1  # the one rule
+    for r in report.inputs:  # predicts exactly when the interval excludes an odds ratio of 1
+        assert r.predictive == (r.effect_ci is not None and not
+                                r.effect_ci[0] <= 1 <= r.effect_ci[1])
     assert report.model["cv_auc"] > 0.75
+    lo, hi = report.model["cv_auc_ci"]
+    assert lo < report.model["cv_auc"] < hi and hi - lo < 0.15
     assert report.bands["red"]["churn_rate"] > report.bands["green"]["churn_rate"]
-    assert true_drivers <= set(report.suggested_weights)
-    assert "login_volume" not in report.suggested_weights
-    assert sum(report.suggested_weights.values()) == pytest.approx(100, abs=0.5)
+    for band in report.bands.values():
+        lo, hi = band["churn_rate_ci"]
+        assert lo <= band["churn_rate"] <= hi
+    assert 0.7 < report.calibration["slope"] < 1.3 and 0 < report.calibration["brier"] < 0.2
+    assert report.lift["model"] > 2
     assert report.calibration_curve and report.warnings == []
 
 
+def test_never_worse_on_the_same_held_out_renewals(big_demo: Database) -> None:
+    """The shipped weights are close to the truth: whatever is suggested must beat them
+    out of sample, or be withheld with the reason."""
+    report = calibrate(big_demo, as_of=AS_OF)
+    s = report.suggestion
+    if report.suggested_weights is None:
+        assert report.suggestion_withheld
+        assert "as good as the data can tell" in report.suggestion_withheld
+    else:
+        assert s["difference_ci"][0] > 0 and s["cv_auc"] > s["current_cv_auc"]
+
+
+def _bad_model(db: Database) -> None:
+    """A current score that leans on the decoy and the proactive-touch input."""
+    from csdesk.services.health.scoring import active_models, save_model_version
+
+    with db.read() as s:
+        config = active_models(s)[None].config
+    inputs = {n: {"enabled": n in ("login_volume", "days_since_proactive_touch"),
+                  "weight": 50.0 if n in ("login_volume", "days_since_proactive_touch")
+                  else 0.0} for n in config["inputs"]}
+    save_model_version(db, {**config, "inputs": inputs}, notes="a poor guess")
+
+
+def test_a_suggestion_that_beats_a_poor_score_is_offered_and_applied(
+        tmp_path: Path) -> None:
+    with Database.open(resolve_database(tmp_path / "poor.sqlite")) as db:
+        generate_demo(db, accounts=1500, seed=7, as_of=AS_OF)
+        _bad_model(db)
+        report = calibrate(db, as_of=AS_OF)
+        assert report.suggestion_withheld is None and report.suggested_weights
+        true_drivers = {"relationship", "time_to_first_value", "adoption_breadth",
+                        "seat_utilisation"}
+        assert true_drivers <= set(report.suggested_weights)
+        assert "login_volume" not in report.suggested_weights
+        assert sum(report.suggested_weights.values()) == pytest.approx(100, abs=0.5)
+        s = report.suggestion
+        assert s["difference_ci"][0] > 0 and s["cv_auc"] > s["current_cv_auc"] + 0.05
+        version = apply_suggestion(db, report)
+        assert version == 3
+        e = explain(db, "ACC-000002", as_of=AS_OF)
+        assert e.model.endswith("v3")
+        assert {line.name for line in e.lines} == set(report.suggested_weights)
+        after = calibrate(db, as_of=AS_OF)  # the applied weights are now the ones to beat
+        assert after.current_score["cv_auc"] == pytest.approx(s["cv_auc"], abs=0.03)
+
+
+def test_a_small_book_says_what_it_cannot_conclude_and_never_suggests_worse(
+        tmp_path: Path) -> None:
+    """250 accounts, the size of a real book: too few churns to judge nine inputs. Fewer
+    inputs are fitted, nothing is zeroed on that evidence, and nothing worse is offered."""
+    with Database.open(resolve_database(tmp_path / "small.sqlite")) as db:
+        generate_demo(db, accounts=250, seed=7, as_of=AS_OF)
+        report = calibrate(db, as_of=AS_OF)
+    size = report.sample_size
+    assert not size["adequate"] and size["inputs_supported"] < size["inputs_available"]
+    assert len(report.model["inputs"]) == max(1, size["inputs_supported"])
+    assert any("support about" in n for n in report.notes)
+    assert not report.model["maximum_likelihood"]  # penalised on a small book
+    unjudged = [r for r in report.inputs if not r.predictive]
+    assert unjudged and all(r.verdict == "not enough evidence" for r in unjudged)
+    lo, hi = report.current_score["cv_auc_ci"]
+    assert lo < report.current_score["cv_auc"] < hi
+    if report.suggested_weights is None:
+        assert "as good as the data can tell" in report.suggestion_withheld
+        assert "renewals are needed" in report.suggestion_withheld
+    else:
+        s = report.suggestion
+        assert s["cv_auc"] > s["current_cv_auc"] and s["difference_ci"][0] > 0
+        # an input the book cannot judge keeps its weight
+        for name in report.current_weights:
+            if name not in {r.name for r in report.inputs if r.verdict != "not enough "
+                                                                           "evidence"}:
+                assert report.suggested_weights.get(name, 0) > 0
+
+
 def test_cutoff_moves_the_measurement_back(big_demo: Database) -> None:
-    near = calibrate(big_demo, as_of=AS_OF, cutoff_days=0)
-    far = calibrate(big_demo, as_of=AS_OF, cutoff_days=180)
+    near = calibrate(big_demo, as_of=AS_OF, cutoff_days=0, bootstrap=100)
+    far = calibrate(big_demo, as_of=AS_OF, cutoff_days=180, bootstrap=100)
     assert near.cutoff_days == 0 and far.cutoff_days == 180
     assert near.outcomes >= far.outcomes  # later cut-offs leave earlier customers out
 
 
-def test_applying_the_suggestion_makes_a_new_model_version(big_demo: Database,
-                                                           tmp_path: Path) -> None:
-    report = calibrate(big_demo, as_of=AS_OF)
-    version = apply_suggestion(big_demo, report)
-    assert version == 2
-    e = explain(big_demo, "ACC-000002", as_of=AS_OF)
-    assert e.model.endswith("v2")
-    assert {line.name for line in e.lines} == set(report.suggested_weights)
+def test_downsell_is_its_own_outcome(big_demo: Database) -> None:
+    churn = calibrate(big_demo, as_of=AS_OF, bootstrap=100)
+    down = calibrate(big_demo, as_of=AS_OF, outcome="downsell", bootstrap=100)
+    assert down.outcome == "downsell" and down.outcomes < churn.outcomes  # churns left out
+    assert 0 < down.churned < down.outcomes
+
+
+def test_the_same_book_gives_the_same_report(big_demo: Database) -> None:
+    a = calibrate(big_demo, as_of=AS_OF, bootstrap=200).as_json()
+    b = calibrate(big_demo, as_of=AS_OF, bootstrap=200).as_json()
+    assert a == b
 
 
 def test_magic_number(big_demo: Database) -> None:
@@ -126,6 +216,8 @@ def test_telco_book_matches_a_plain_statsmodels_logit(tmp_path: Path) -> None:
     plain = auc(y, pred)
     assert plain == pytest.approx(0.84, abs=0.03)  # what public analyses report
     assert abs(report.model["cv_auc"] - plain) <= 0.02
+    lo, hi = report.model["cv_auc_ci"]  # the penalised fit's interval covers the plain fit
+    assert lo <= plain <= hi
 
 
 def test_calibration_ignores_everything_after_the_cutoff(tmp_path: Path) -> None:
@@ -151,8 +243,8 @@ def test_calibration_ignores_everything_after_the_cutoff(tmp_path: Path) -> None
                          "features_used", "logins"], ["account_id", "date"], rows)
         after = calibrate(db, as_of=AS_OF, cutoff_days=90)
     assert len(churned) > 20
-    assert [(r.name, round(r.coef, 9)) for r in before.inputs] == \
-        [(r.name, round(r.coef, 9)) for r in after.inputs]
+    assert [(r.name, r.coef and round(r.coef, 9)) for r in before.inputs] == \
+        [(r.name, r.coef and round(r.coef, 9)) for r in after.inputs]
     assert before.model["cv_auc"] == after.model["cv_auc"]
 
 
