@@ -6,6 +6,7 @@ the background.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -33,7 +35,7 @@ from csdesk.services.defaults import ensure_defaults
 from csdesk.services.health.calibration import CalibrationReport, calibrate
 from csdesk.services.health.inputs import LABELS_INPUT
 from csdesk.services.health.scoring import model_for_segment, recompute, save_model_version
-from csdesk.ui.tasks import TaskError, TaskRunner
+from csdesk.ui.tasks import TaskError, TaskHandle, TaskRunner
 
 
 def _model_config(db: Database, segment: str | None) -> tuple[str, int, dict[str, Any]]:
@@ -41,9 +43,39 @@ def _model_config(db: Database, segment: str | None) -> tuple[str, int, dict[str
     return model.name, model.version, model.config
 
 
+def summary_text(report: CalibrationReport) -> str:
+    """What the calibration says, in a few plain lines with their intervals."""
+
+    def ci(pair: list[float] | None) -> str:
+        return "" if not pair else f" ({pair[0]:.2f} to {pair[1]:.2f})"
+
+    m, cur = report.model, report.current_score
+    event = "downsold" if report.outcome == "downsell" else "churned"
+    lines = [f"{report.outcomes:,} renewals ({report.churned:,} {event}), inputs measured "
+             f"{report.horizon_days} days before each. Model AUC {m['cv_auc']:.2f}"
+             f"{ci(m['cv_auc_ci'])} held out; current score "
+             + ("n/a" if cur["cv_auc"] is None else f"{cur['cv_auc']:.2f}{ci(cur['cv_auc_ci'])}")
+             + " on the same renewals (95% intervals)."]
+    green = report.bands["green"]
+    if green["accounts"]:
+        lines.append(f"Green accounts that churned: {green['churned']} of {green['accounts']} "
+                     f"({green['churn_rate']:.0%}).")
+    lines += report.survival.get("sentences", [])
+    if report.suggested_weights is None:
+        lines.append(f"No new weights suggested: {report.suggestion_withheld}.")
+    else:
+        s = report.suggestion
+        lines.append(f"Suggested weights beat the current ones on held-out renewals: AUC "
+                     f"{s['current_cv_auc']:.2f} → {s['cv_auc']:.2f}.")
+    lines += [f"⚠ {w}" for w in report.warnings]
+    lines += [n for n in report.notes if "support about" in n]
+    return "\n".join(lines)
+
+
 class HealthSettingsDialog(QDialog):
     calibrated = Signal(object)
     saved = Signal(int)
+    card_saved = Signal(str)
 
     def __init__(self, db: Database, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,11 +90,18 @@ class HealthSettingsDialog(QDialog):
         self.segment.currentIndexChanged.connect(self.load)
         self.model_label = QLabel()
         self.table = QTableWidget(0, 6)
-        self.table.setHorizontalHeaderLabels(["Input", "On", "Weight", "AUC alone", "p-value",
+        self.table.setHorizontalHeaderLabels(["Input", "On", "Weight",
+                                              "Odds ratio (95% CI)", "Verdict",
                                               "Suggested"])
+        self.table.horizontalHeaderItem(3).setToolTip(
+            "Odds of churn per standard deviation of the input, measured before each "
+            "renewal; below 1 means a higher value goes with less churn. An input predicts "
+            "when its interval excludes 1.")
         self.table.verticalHeader().hide()
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.green = QSpinBox()
         self.yellow = QSpinBox()
         for spin in (self.green, self.yellow):
@@ -72,6 +111,20 @@ class HealthSettingsDialog(QDialog):
         self.report_label.setWordWrap(True)
         self.calibrate_button = QPushButton("Run calibration")
         self.calibrate_button.clicked.connect(self.run_calibration)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setMaximumHeight(8)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel calibration")
+        self.cancel_button.hide()
+        self.cancel_button.clicked.connect(self.cancel_calibration)
+        self.card_button = QPushButton("Save model card…")
+        self.card_button.setEnabled(False)
+        self.card_button.setToolTip("A PDF of the calibration: data, model, accuracy with "
+                                    "intervals, comparison with the current score, limits")
+        self.card_button.clicked.connect(self.save_card)
+        self.handle: TaskHandle | None = None
         self.suggest_button = QPushButton("Use suggested weights")
         self.suggest_button.setEnabled(False)
         self.suggest_button.clicked.connect(self.use_suggestion)
@@ -92,7 +145,9 @@ class HealthSettingsDialog(QDialog):
         bands.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.calibrate_button)
+        buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.suggest_button)
+        buttons.addWidget(self.card_button)
         buttons.addStretch(1)
         buttons.addWidget(self.save_button)
         buttons.addWidget(close)
@@ -100,6 +155,7 @@ class HealthSettingsDialog(QDialog):
         col.addLayout(form)
         col.addWidget(self.table, 1)
         col.addLayout(bands)
+        col.addWidget(self.progress)
         col.addWidget(self.report_label)
         col.addLayout(buttons)
         self.report: CalibrationReport | None = None
@@ -131,50 +187,102 @@ class HealthSettingsDialog(QDialog):
 
     def run_calibration(self) -> None:
         self.calibrate_button.setEnabled(False)
+        self.suggest_button.setEnabled(False)
+        self.card_button.setEnabled(False)
         self.report_label.setText("Calibrating against the book's renewals…")
-        self.runner.submit("Calibration", calibrate, self.db, on_done=self._calibrated,
-                           on_failed=self._failed)
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.handle = self.runner.submit("Calibration", calibrate, self.db,
+                                         on_done=self._calibrated, on_failed=self._failed)
+        self.handle.progress.connect(self._progressed)
+
+    def _progressed(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 1000))
+        self.report_label.setText(message + "…")
+
+    def cancel_calibration(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.report_label.setText("Stopping…")
+
+    def _finished_running(self) -> None:
+        self.handle = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.calibrate_button.setEnabled(True)
 
     def _calibrated(self, report: CalibrationReport) -> None:
         self.report = report
-        self.calibrate_button.setEnabled(True)
+        self._finished_running()
         self._show_report(report)
-        self.suggest_button.setEnabled(bool(report.suggested_weights))
+        self.suggest_button.setEnabled(report.suggested_weights is not None)
+        self.card_button.setEnabled(True)
         self.calibrated.emit(report)
 
     def _failed(self, error: TaskError) -> None:
-        self.calibrate_button.setEnabled(True)
+        self._finished_running()
         self.report_label.setText(f"⚠ {error.message}")
         self.calibrated.emit(error)
 
     def _show_report(self, report: CalibrationReport) -> None:
         found = {r.name: r for r in report.inputs}
+        suggested = report.suggested_weights
         for r, key in enumerate(self.rows):
             rep = found.get(key)
-            cells = ("—" if rep is None or rep.auc is None else f"{rep.auc:.2f}",
-                     "not tested" if rep is None else "n/a" if rep.p_value is None else
-                     f"{rep.p_value:.3g}",
-                     f"{report.suggested_weights.get(key, 0):g}")
+            effect = ("—" if rep is None or rep.odds_ratio is None else
+                      f"{rep.odds_ratio:.2f}" + ("" if rep.effect_ci is None else
+                                                f" ({rep.effect_ci[0]:.2f} to "
+                                                f"{rep.effect_ci[1]:.2f})"))
+            verdict = "not tested" if rep is None else rep.verdict
+            cells = (effect, verdict,
+                     "—" if suggested is None else f"{suggested.get(key, 0):g}")
             for c, text in enumerate(cells, start=3):
                 item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setTextAlignment((Qt.AlignmentFlag.AlignLeft if c == 4 else
+                                       Qt.AlignmentFlag.AlignRight)
+                                      | Qt.AlignmentFlag.AlignVCenter)
+                if c == 4 and rep is not None and rep.auc is not None:
+                    item.setToolTip(f"AUC of this input alone: {rep.auc:.2f}; present for "
+                                    f"{rep.coverage:.0%} of the renewals")
                 self.table.setItem(r, c, item)
-        cv, cur = report.model.get("cv_auc"), report.current_score.get("auc")
-        green = report.bands["green"]
-        text = (f"{report.outcomes} outcomes ({report.churned} churned). Model AUC "
-                f"{cv:.2f} (cross-validated) against {cur:.2f} for the current score. "
-                f"Green accounts that churned: {green['churned']} of {green['accounts']} "
-                f"({green['churn_rate']:.0%}).")
-        text += "".join(f"\n⚠ {w}" for w in report.warnings)
-        self.report_label.setText(text)
+        self.report_label.setText(summary_text(report))
 
     def use_suggestion(self) -> None:
-        if self.report is None:
+        if self.report is None or self.report.suggested_weights is None:
             return
         for key, (on, weight) in self.rows.items():
             w = self.report.suggested_weights.get(key, 0.0)
             on.setChecked(w > 0)
             weight.setValue(w)
+        s = self.report.suggestion
+        lines = [line for line in summary_text(self.report).split("\n")
+                 if not line.startswith("Suggested weights beat")]
+        lines.append(f"Suggested weights filled in: on the held-out renewals, AUC "
+                     f"{s['current_cv_auc']:.2f} before → {s['cv_auc']:.2f} after. Save as a "
+                     "new version to use them.")
+        self.report_label.setText("\n".join(lines))
+
+    def save_card(self, path: Path | None = None) -> None:
+        """Write the model card of the last calibration (asks where, unless told)."""
+        if self.report is None:
+            return
+        from csdesk.reports.branding import Branding
+        from csdesk.reports.model_card import write_model_card
+        from csdesk.ui.window_actions import _save_as
+
+        path = path or _save_as(self, "Save the model card", "health-model-card",
+                                [("PDF (*.pdf)", ".pdf")])
+        if path is None:
+            return
+        report = self.report
+
+        def saved(_result: object) -> None:
+            self.card_saved.emit(str(path))
+            self.report_label.setText(summary_text(report) + f"\nModel card saved: {path}")
+
+        self.runner.submit("Model card", write_model_card, report, path, Branding.load(),
+                           on_done=saved, on_failed=self._failed)
 
     def current_config(self) -> dict[str, Any]:
         inputs = {k: {**self.config["inputs"].get(k, {}), "enabled": on.isChecked(),

@@ -135,22 +135,73 @@ def test_bulk_owner_change_and_export_selection(qtbot, demo_db: Database,  # typ
     assert "usage" in CalamineWorkbook.from_path(str(whole)).sheet_names
 
 
-def test_health_settings_apply_suggested_weights(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+def test_health_settings_calibrate_on_a_small_book(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                  tmp_path: Path) -> None:
+    """250 accounts: the dialog says what the sample cannot tell, offers nothing worse, and
+    saves the model card."""
     window = open_window(qtbot, demo_db)
     dialog = window.health_settings()
     qtbot.addWidget(dialog)
-    with qtbot.waitSignal(dialog.calibrated, timeout=60_000):
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.calibrated, timeout=120_000):
         dialog.calibrate_button.click()
-    assert dialog.report is not None and dialog.suggest_button.isEnabled()
-    assert "cross-validated" in dialog.report_label.text()
-    dialog.suggest_button.click()
-    suggested = dialog.report.suggested_weights
-    on = {k for k, (box, _w) in dialog.rows.items() if box.isChecked()}
-    assert on == set(suggested)
-    with qtbot.waitSignal(dialog.saved, timeout=60_000):
-        dialog.save_button.click()
-    with demo_db.read() as s:
-        assert s.scalar(select(func.max(HealthModel.version))) == 2
+        assert dialog.cancel_button.isVisible() and not dialog.calibrate_button.isEnabled()
+    report = dialog.report
+    assert report is not None and report.suggested_weights is None
+    assert not dialog.suggest_button.isEnabled() and dialog.card_button.isEnabled()
+    assert not dialog.cancel_button.isVisible()
+    text = dialog.report_label.text()
+    assert "as good as the data can tell" in text and "95% intervals" in text
+    labels = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    verdicts = {labels[r]: dialog.table.item(r, 4).text() for r in range(len(labels))}
+    assert verdicts["Login volume"] == "not enough evidence"
+    card = tmp_path / "card.pdf"
+    with qtbot.waitSignal(dialog.card_saved, timeout=60_000):
+        dialog.save_card(card)
+    assert card.read_bytes().startswith(b"%PDF") and "Model card saved" in \
+        dialog.report_label.text()
+
+
+def test_health_settings_cancel_leaves_nothing_half_done(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    window = open_window(qtbot, demo_db)
+    dialog = window.health_settings()
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.calibrated, timeout=120_000) as outcome:
+        dialog.calibrate_button.click()
+        dialog.cancel_button.click()
+    assert dialog.report is None and "cancelled" in dialog.report_label.text()
+    assert outcome.args[0].message.startswith("cancelled")
+    assert dialog.calibrate_button.isEnabled() and not dialog.suggest_button.isEnabled()
+
+
+def test_health_settings_apply_suggested_weights(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A score that leans on the decoy: calibration suggests better weights, shows the
+    held-out before and after, and saving them makes a new version."""
+    from csdesk.config import resolve_database
+    from csdesk.services.demo.generate import generate_demo
+    from tests.conftest import AS_OF
+    from tests.services.test_calibration import _bad_model
+
+    with Database.open(resolve_database(tmp_path / "poor.sqlite")) as db:
+        generate_demo(db, accounts=1500, seed=7, as_of=AS_OF)
+        _bad_model(db)
+        window = open_window(qtbot, db)
+        dialog = window.health_settings()
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.calibrated, timeout=180_000):
+            dialog.calibrate_button.click()
+        assert dialog.report is not None and dialog.suggest_button.isEnabled()
+        assert "beat the current ones" in dialog.report_label.text()
+        dialog.suggest_button.click()
+        suggested = dialog.report.suggested_weights
+        on = {k for k, (box, _w) in dialog.rows.items() if box.isChecked()}
+        assert on == set(suggested)
+        assert "before →" in dialog.report_label.text()
+        with qtbot.waitSignal(dialog.saved, timeout=120_000):
+            dialog.save_button.click()
+        with db.read() as s:
+            assert s.scalar(select(func.max(HealthModel.version))) == 3
+        window.close()
 
 
 def test_window_layout_is_remembered_and_kept_on_screen(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]

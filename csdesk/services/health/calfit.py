@@ -148,13 +148,17 @@ def suggest(f: Fit, current: dict[str, float], *, adequate: bool,
         elif v.verdict == "predicts":
             i = f.names.index(name)
             learned[name] = -float(f.coef[i]) / float(f.std[name])
-    share = 100 - sum(kept.values())
+    # The learned inputs take at least the share the current score gave them, and at least
+    # their share by count: weight that sat on inputs the evidence now speaks for is theirs.
+    current_share = 100 * sum(current.get(n, 0) for n in f.names) / total_now
+    by_count = 100 * len(learned) / max(1, len(learned) + len(kept))
+    share = (100.0 if not kept else max(current_share, by_count)) if learned else 0.0
+    weights: dict[str, float] = {}
+    if kept:
+        scale = (100 - share) / sum(kept.values())
+        weights.update({n: w * scale for n, w in kept.items()})
     total = sum(learned.values())
-    weights = dict(kept)
     if total > 0:
         weights.update({n: share * v / total for n, v in learned.items()})
-    elif kept:  # nothing learned: the kept inputs share the whole
-        scale = 100 / sum(kept.values())
-        weights = {n: w * scale for n, w in kept.items()}
     return {n: round(w, 1) for n, w in sorted(weights.items(), key=lambda kv: -kv[1])
             if round(w, 1) > 0}
