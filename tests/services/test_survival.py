@@ -1,13 +1,26 @@
 """Survival: Uno's concordance against hand sums, lifelines and brute force; retention curves
-on the demo book; a Cox model that finds what drives churn in a monthly book."""
+on the demo book."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from itertools import pairwise
 
 import numpy as np
 import pytest
 from lifelines.utils import concordance_index
 
-from csdesk.services.health.survival import uno_concordance
+from csdesk.config import resolve_database
+from csdesk.db import Database
+from csdesk.models import Account
+from csdesk.services.demo.generate import generate_demo
+from csdesk.services.health.survival import (
+    Retention,
+    retention_curves,
+    uno_concordance,
+)
+from tests.conftest import AS_OF
 
 
 def _g_before(tt: np.ndarray, et: np.ndarray, s: float) -> float:
@@ -114,3 +127,96 @@ def test_uno_refuses_bad_input() -> None:
         uno_concordance(t, e, t, e, np.array([1.0, np.nan]))
     with pytest.raises(ValueError):
         uno_concordance(t, e, t, e, np.array([1.0]))
+
+
+# -- retention on the demo book -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
+    path = tmp_path_factory.mktemp("survival") / "demo.sqlite"
+    db = Database.open(resolve_database(path))
+    generate_demo(db, accounts=1500, seed=7, as_of=AS_OF)
+    yield db
+    db.close()
+
+
+def test_green_accounts_stay_longer_than_red(big_demo: Database) -> None:
+    r = retention_curves(big_demo, as_of=AS_OF)
+    assert r.landmark == AS_OF - timedelta(days=365) and r.as_of == AS_OF
+    bands = {c.group: c for c in r.by_band}
+    assert {"green", "yellow", "red"} <= set(bands)
+    green, red = bands["green"].at_12_months, bands["red"].at_12_months
+    assert green is not None and red is not None
+    assert 0 < red < green <= 1
+    for curve in r.by_band + r.by_segment:
+        assert curve.points[0] == (0, 1.0, 1.0, 1.0)
+        days = [p[0] for p in curve.points]
+        survival = [p[1] for p in curve.points]
+        assert days == sorted(days) and days[-1] == 365 and len(days) <= 61
+        assert all(a >= b for a, b in pairwise(survival))
+        assert all(lo <= s <= hi for _, s, lo, hi in curve.points)
+        if curve.accounts >= 5:
+            assert curve.at_12_months is not None and curve.at_12_months_ci is not None
+            lo, hi = curve.at_12_months_ci
+            assert 0 < lo <= curve.at_12_months <= hi <= 1
+            assert curve.at_12_months == pytest.approx(survival[-1])
+    # Every account in the cohort is in one band group and one segment group.
+    assert sum(c.accounts for c in r.by_band) == sum(c.accounts for c in r.by_segment)
+    assert sum(c.churned for c in r.by_band) == sum(c.churned for c in r.by_segment) > 50
+    assert r.sentence().startswith(f"Green accounts keep {green:.0%} at 12 months (")
+    assert f"red {red:.0%} (" in r.sentence()
+
+
+def test_retention_is_deterministic(big_demo: Database) -> None:
+    assert retention_curves(big_demo, as_of=AS_OF) == retention_curves(big_demo, as_of=AS_OF)
+
+
+def test_an_empty_or_tiny_book_says_so(db: Database) -> None:
+    empty = retention_curves(db, as_of=AS_OF)
+    assert isinstance(empty, Retention) and empty.by_band == [] and empty.by_segment == []
+    assert "0 accounts" in empty.note and "at least 5" in empty.note
+    assert "Too few" in empty.sentence()
+    with db.write() as s:
+        s.add(Account(external_id="ONE", name="Only Co", segment="smb",
+                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=900)))
+    one = retention_curves(db, as_of=AS_OF)
+    assert one.by_band == [] and "1 accounts" in one.note
+
+
+def test_a_small_group_gets_a_curve_but_no_12_month_figure(db: Database) -> None:
+    with db.write() as s:
+        for i in range(3):
+            s.add(Account(external_id=f"A{i}", name=f"A{i}", segment="smb",
+                          engagement_model="tech_touch",
+                          customer_since=AS_OF - timedelta(days=900)))
+        for i in range(4):
+            s.add(Account(external_id=f"E{i}", name=f"E{i}", segment="enterprise",
+                          engagement_model="high_touch",
+                          customer_since=AS_OF - timedelta(days=900),
+                          status="churned" if i == 0 else "active",
+                          churned_on=AS_OF - timedelta(days=100) if i == 0 else None))
+        # Not customers on the landmark day: won after it, or gone before it.
+        s.add(Account(external_id="NEW", name="New Co", segment="smb",
+                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=100)))
+        s.add(Account(external_id="GONE", name="Gone Co", segment="smb",
+                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=900),
+                      status="churned", churned_on=AS_OF - timedelta(days=500)))
+    r = retention_curves(db, as_of=AS_OF)
+    (no_score,) = r.by_band  # no usage, no contacts: nobody has a score
+    assert no_score.group == "no score" and no_score.accounts == 7 and no_score.churned == 1
+    assert no_score.at_12_months == pytest.approx(6 / 7)
+    segments = {c.group: c for c in r.by_segment}
+    assert segments["smb"].accounts == 3 and segments["enterprise"].churned == 1
+    assert segments["enterprise"].at_12_months is None
+    assert segments["enterprise"].note == "too few accounts"
+    assert segments["enterprise"].points[-1][0] == 365
+    assert segments["enterprise"].points[-1][1] == pytest.approx(0.75)
+    # From a landmark 600 days back, GONE churns on day 100 and E0 on day 500: 7 of 8 are
+    # kept at 12 months, 6 of 8 to the end.
+    longer = retention_curves(db, as_of=AS_OF, landmark_days=600).by_band[0]
+    assert longer.accounts == 8 and longer.at_12_months == pytest.approx(7 / 8)
+    assert longer.points[-1][0] == 600 and longer.points[-1][1] == pytest.approx(6 / 8)
+    shorter = retention_curves(db, as_of=AS_OF, landmark_days=180).by_band[0]
+    assert shorter.at_12_months is None and shorter.note == "followed for under 12 months"
+
