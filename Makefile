@@ -68,6 +68,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/renewals_pipeline.py
 	$(BIN)/python benchmarks/playbooks.py
 	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/survival.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
