@@ -410,7 +410,7 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
              "nested": True, "bootstrap": bootstrap,
              "regularised": not final.maximum_likelihood}
     step.checkpoint(0.96, "Retention curves")
-    survival = _survival(db, as_of, mode)
+    survival = _survival(db, as_of, [n for n in used if n in BUILTIN], cancel)
     step.report(1.0, "Calibration done")
     dates = frame["renewal_date"]
     return CalibrationReport(
@@ -458,9 +458,28 @@ def _curve(y: np.ndarray, oof: np.ndarray) -> list[dict[str, float]]:
     return curve
 
 
-def _survival(db: Database, as_of: date, mode: str) -> dict[str, Any]:
-    """Kaplan–Meier retention by band and segment (filled in by the survival module)."""
-    return {}
+def _survival(db: Database, as_of: date, inputs: list[str], cancel: CancelFn | None
+              ) -> dict[str, Any]:
+    """Kaplan–Meier retention by the band held a year ago and by segment; for a book of
+    monthly subscriptions also a Cox model of time to churn (:mod:`.survival`)."""
+    from csdesk.services.health import survival
+
+    retention = survival.retention_curves(db, as_of=as_of, cancel=cancel)
+    out: dict[str, Any] = {
+        "landmark": retention.landmark, "by_band": [asdict(c) for c in retention.by_band],
+        "by_segment": [asdict(c) for c in retention.by_segment], "note": retention.note,
+        "sentences": [f"Retention from {retention.landmark:%d %b %Y}: "
+                      f"{retention.sentence()}"], "cox": None}
+    if survival.is_monthly_book(db, as_of=as_of):
+        cox = survival.cox_time_varying(db, as_of=as_of, inputs=inputs, cancel=cancel)
+        out["cox"] = asdict(cox)
+        if cox.concordance is not None:
+            ci = cox.concordance_ci
+            out["sentences"].append(
+                f"Monthly subscriptions: a Cox model of time to churn has Uno's concordance "
+                f"{cox.concordance:.2f}" + (f" ({ci[0]:.2f} to {ci[1]:.2f})" if ci else "")
+                + ".")
+    return out
 
 
 def apply_suggestion(db: Database, report: CalibrationReport) -> int:
