@@ -59,7 +59,8 @@ def test_every_feature_answers_alike(both: list[Database], tmp_path: Path) -> No
     scored = _same(lambda b: recompute(b, as_of=AS_OF).scored, both)
     assert scored > 150
     report = _same(lambda b: (lambda r: (r.outcomes, r.churned, round(
-        r.model.get("cv_auc") or 0, 6), sorted(r.suggested_weights)))(calibrate(b)), both)
+        r.model.get("cv_auc") or 0, 6), sorted(r.suggested_weights or {}),
+        r.suggestion_withheld, r.survival["sentences"]))(calibrate(b)), both)
     assert report[0] > 100
     _same(lambda b: [(q.period, {k: None if v is None else round(v, 9)
                                  for k, v in q.values.items()})

@@ -16,6 +16,7 @@ input: it *predicts* when its interval excludes no effect (an odds ratio of 1).
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,7 +55,8 @@ class Fit:
         return self.coef - Z95 * self.se, self.coef + Z95 * self.se
 
 
-def _choose_c(xs: np.ndarray, y: np.ndarray, grid: tuple[float, ...], seed: int) -> float:
+def _choose_c(xs: np.ndarray, y: np.ndarray, grid: tuple[float, ...], seed: int,
+              poll: Callable[[], None]) -> float:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
@@ -67,6 +69,7 @@ def _choose_c(xs: np.ndarray, y: np.ndarray, grid: tuple[float, ...], seed: int)
     for c in grid:
         loss = 0.0
         for train, test in folds:
+            poll()  # Cancel is honoured between fits, not only between folds
             model = LogisticRegression(C=c, max_iter=2000).fit(xs[train], y[train])
             p = np.clip(model.predict_proba(xs[test])[:, 1], 1e-12, 1 - 1e-12)
             loss -= float(np.sum(y[test] * np.log(p) + (1 - y[test]) * np.log(1 - p)))
@@ -75,7 +78,8 @@ def _choose_c(xs: np.ndarray, y: np.ndarray, grid: tuple[float, ...], seed: int)
     return best
 
 
-def fit(x: pd.DataFrame, y: np.ndarray, *, allow_ml: bool, seed: int = 0) -> Fit:
+def fit(x: pd.DataFrame, y: np.ndarray, *, allow_ml: bool, seed: int = 0,
+        poll: Callable[[], None] = lambda: None) -> Fit:
     """Fit the penalised model on all rows of ``x`` (strength by 5-fold CV on them)."""
     from sklearn.linear_model import LogisticRegression
 
@@ -85,7 +89,7 @@ def fit(x: pd.DataFrame, y: np.ndarray, *, allow_ml: bool, seed: int = 0) -> Fit
     grid = (*GRID, UNPENALISED) if allow_ml else GRID
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # convergence chatter on separable folds
-        c = _choose_c(xs, y, grid, seed)
+        c = _choose_c(xs, y, grid, seed, poll)
         model = LogisticRegression(C=c, max_iter=5000).fit(xs, y)
     coef = np.asarray(model.coef_[0], dtype=float)
     intercept = float(model.intercept_[0])

@@ -308,14 +308,15 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
         train, test = fold != f, fold == f
         if y[train].sum() in (0, train.sum()):
             continue
-        model_f = calfit.fit(xf[train], y[train], allow_ml=sample.adequate, seed=f)
+        model_f = calfit.fit(xf[train], y[train], allow_ml=sample.adequate, seed=f,
+                             poll=step.poll)
         oof[test] = model_f.predict(xf[test])
         weights_f = calfit.suggest(model_f, current_weights, adequate=sample.adequate,
                                    scoreable=scoreable)
         if weights_f:
             suggested_oof[test] = _scores(frame[test], _with_weights(current, weights_f))
     step.checkpoint(0.78, "Fitting the model on every renewal")
-    final = calfit.fit(xf, y, allow_ml=sample.adequate, seed=FOLDS)
+    final = calfit.fit(xf, y, allow_ml=sample.adequate, seed=FOLDS, poll=step.poll)
     judged = calfit.verdicts(final, adequate=sample.adequate)
     suggested = calfit.suggest(final, current_weights, adequate=sample.adequate,
                                scoreable=scoreable)
