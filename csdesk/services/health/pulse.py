@@ -137,6 +137,12 @@ def _account_id(s: Session, ref: int | str) -> int:
     return int(found)
 
 
+def account_id_of(db: Database, account_ref: int | str) -> int:
+    """An account's id from its id, external id or exact (unique) name."""
+    with db.read() as s:
+        return _account_id(s, account_ref)
+
+
 def _stale_days(s: Session) -> int:
     config = s.scalar(select(HealthModel.config).where(HealthModel.is_active.is_(True),
                                                         HealthModel.segment.is_(None))
