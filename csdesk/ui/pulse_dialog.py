@@ -132,8 +132,11 @@ class PulseStrip(QWidget):
         self.set_button.clicked.connect(self.set_pulse)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.pulse_label, 1)
+        # The button sits by the line it changes, not across a wide window from it; the
+        # line takes the rest of the width and wraps when the reasons are long.
         row.addWidget(self.set_button, 0, Qt.AlignmentFlag.AlignTop)
+        row.addSpacing(6)
+        row.addWidget(self.pulse_label, 1)
         col = QVBoxLayout(self)
         col.setContentsMargins(0, 0, 0, 0)
         col.setSpacing(2)
