@@ -6,11 +6,12 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
+from sqlalchemy import select
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.models import Account, UsageSnapshot
+from csdesk.models import Account, HealthSnapshot, UsageSnapshot
 from csdesk.services.defaults import DEFAULT_HEALTH_CONFIG, ensure_defaults
 from csdesk.services.health.inputs import BUILTIN, compute_inputs
 from csdesk.services.health.pulse import (
@@ -22,7 +23,13 @@ from csdesk.services.health.pulse import (
     record_pulse,
     set_pulse_reasons,
 )
-from csdesk.services.health.scoring import explain, model_for_segment, save_model_version
+from csdesk.services.health.scoring import (
+    components_of,
+    explain,
+    model_for_segment,
+    recompute,
+    save_model_version,
+)
 
 DAY = date(2026, 11, 22)
 
@@ -163,6 +170,11 @@ def test_turned_on_the_pulse_counts_and_old_models_without_it_still_score(
     line = next(line for line in e.lines if line.name == "csm_pulse")
     assert (line.value, line.raw, line.stale) == (0, 1, True)
     assert e.score is not None and e.score < baseline.score
+    recompute(db, as_of=DAY)  # the stored history keeps the pulse's value and stale flag
+    with db.read() as s:
+        snap = s.scalars(select(HealthSnapshot)).one()
+        stored = components_of(snap.components)["inputs"]["csm_pulse"]
+    assert (stored["value"], stored["raw"], stored["stale"]) == (0, 1, True)
 
 
 def test_disagreement() -> None:

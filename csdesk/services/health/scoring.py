@@ -286,7 +286,9 @@ def snapshot_rows(book: pd.DataFrame, as_of: date) -> list[tuple[Any, ...]]:
             if col in book and pd.api.types.is_numeric_dtype(book[col]):
                 comp[f"{name}|{f}"] = book[col].astype(float).round(4)
     for col in (c for c in book.columns if c.startswith("stale.")):
-        comp[f"{col.removeprefix('stale.')}|stale"] = book[col].fillna(False).astype(bool)
+        name = col.removeprefix("stale.")
+        if name in names or name == "csm_sentiment":  # an input left out keeps no flag
+            comp[f"{name}|stale"] = book[col].fillna(False).astype(bool)
     components = comp.to_json(orient="records", lines=True, double_precision=4).splitlines()
     score = book["score"].astype(float).round(2)
     adoption = book["adoption_score"].astype(float).round(2)
