@@ -174,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.cli.accounts import add_commands as add_account_commands
     from csdesk.cli.health import add_commands
     from csdesk.cli.money import add_commands as add_money_commands
+    from csdesk.cli.pulse import add_commands as add_pulse_commands
     from csdesk.cli.renewals import add_commands as add_renewal_commands
     from csdesk.cli.report import add_commands as add_report_commands
     from csdesk.cli.tasks import add_commands as add_task_commands
@@ -184,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_renewal_commands(sub, common, _date)
     add_task_commands(sub, common, _date)
     add_money_commands(sub, common, _date)
+    add_pulse_commands(sub, common, _date)
 
     rev = sub.add_parser(
         "revert-import", parents=[common],
@@ -411,6 +413,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "renewals": lambda a: _renewals_cmd(a),
     "accounts": lambda a: _accounts_cmd(a),
     "tasks": lambda a: _tasks_cmd(a),
+    "pulse": lambda a: _pulse_cmd(a),
     "rates": lambda a: _money_cmd(a, "rates"),
     "settings": lambda a: _money_cmd(a, "settings"),
 }
@@ -452,7 +455,30 @@ def _report_cmd(args: argparse.Namespace) -> int:
     return run(args, _location(args))
 
 
+def _pulse_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli.pulse import run
+
+    return run(args, _location(args))
+
+
 def _health_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli.health import run
 
-    return run(args, _location(args))
+    status = run(args, _location(args))
+    if status == 0 and args.command == "health" and args.account and not args.json:
+        # The CSM's pulse, beside the computed health (never blended into it).
+        from csdesk.cli.pulse import pulse_line
+        from csdesk.db import Database
+        from csdesk.services.health.pulse import account_id_of, disagrees, latest_pulse
+        from csdesk.services.health.scoring import explain
+
+        with Database.open(_location(args), create=False, readonly=True) as db:
+            account_id = account_id_of(db, args.account)
+            line = pulse_line(db, account_id, args.as_of)
+            if line is not None:
+                print(line)
+                latest = latest_pulse(db, account_id, args.as_of)
+                band = explain(db, args.account, as_of=args.as_of).band
+                if latest is not None and disagrees(latest.rating, band):
+                    print("Your pulse and the computed health disagree.")
+    return status

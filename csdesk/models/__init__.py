@@ -14,6 +14,7 @@ from csdesk.models.health import HealthModel, HealthSnapshot
 from csdesk.models.history import FieldHistory
 from csdesk.models.money import ExchangeRate
 from csdesk.models.playbooks import PlaybookRule, Task
+from csdesk.models.pulse import PulseEntry
 from csdesk.models.success import (
     Handoff,
     Milestone,
@@ -45,6 +46,7 @@ __all__ = [
     "PlanTask",
     "PlanTemplate",
     "PlaybookRule",
+    "PulseEntry",
     "Renewal",
     "Setting",
     "Subscription",

@@ -26,6 +26,10 @@ HEALTH_INPUTS: tuple[str, ...] = (
     "time_to_first_value",
     "csm_sentiment",
     "login_volume",
+    "csm_pulse",
+    "usage_change",
+    "users_change",
+    "days_of_silence",
 )
 
 DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
@@ -40,6 +44,12 @@ DEFAULT_HEALTH_CONFIG: dict[str, Any] = {
         "time_to_first_value": {"enabled": True, "weight": 5},
         "csm_sentiment": {"enabled": True, "weight": 5},
         "login_volume": {"enabled": False, "weight": 0},
+        # Off: shown beside the score, never blended into it unless the CSM turns it on.
+        "csm_pulse": {"enabled": False, "weight": 0},
+        # Off until calibration shows the book's churn follows them.
+        "usage_change": {"enabled": False, "weight": 0},
+        "users_change": {"enabled": False, "weight": 0},
+        "days_of_silence": {"enabled": False, "weight": 0},
     },
     "bands": {"green": 70, "yellow": 40},
     "stale_manual_days": 90,

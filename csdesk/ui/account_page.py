@@ -49,6 +49,7 @@ from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
 from csdesk.ui.history_dialog import HistoryDialog
 from csdesk.ui.named_tabs import add_named_tab, show_tab
+from csdesk.ui.pulse_dialog import PulseStrip
 from csdesk.ui.theme import BAND_COLOURS, error_label
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
@@ -56,6 +57,8 @@ SEGMENT_LABEL = {s.value: s.label for s in Segment}
 
 def _label(text: str, *, bold: bool = False, size: float = 1.0) -> QLabel:
     label = QLabel(text)
+    # Names and values are the book's text: "AT&T <Legacy>" is shown as typed, not as HTML.
+    label.setTextFormat(Qt.TextFormat.PlainText)
     font = QFont(label.font())
     font.setPointSizeF(font.pointSizeF() * size)
     if bold:
@@ -433,6 +436,12 @@ class AccountPage(QWidget):
         self.summary_label = _label(summary, bold=True)
         self.summary_label.setWordWrap(True)  # a long churn reason wraps, never scrolls
         grid.addWidget(self.summary_label, 0, 0, 1, 2)
+        # The CSM's own pulse, beside the computed health and never blended into it.
+        live = e is not None and e.churned_on is None
+        band_now = (scored[-1][2] if scored else e.band) if live and e is not None else None
+        self.pulse = PulseStrip(self.db, self.account_id, self.facts.header.name, band_now)
+        self.pulse.saved.connect(self.changed.emit)
+        grid.addWidget(self.pulse, 1, 0, 1, 2)
         self.breakdown = QTableWidget(0, 5)
         self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
                                                   "Note"])
@@ -459,7 +468,7 @@ class AccountPage(QWidget):
                                               Qt.AlignmentFlag.AlignVCenter)
                     self.breakdown.setItem(r, c, item)
         self.breakdown.setMinimumHeight(300)
-        grid.addWidget(self.breakdown, 1, 0)
+        grid.addWidget(self.breakdown, 2, 0)
         f = self.facts
         facts = [("Time to first value", "not reached" if f.ttv_days is None else
                   f"{f.ttv_days} days"),
@@ -473,7 +482,7 @@ class AccountPage(QWidget):
             box.addRow(_label(k), _label(v, bold=True))
         side = QWidget()
         side.setLayout(box)
-        grid.addWidget(side, 1, 1)
+        grid.addWidget(side, 2, 1)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         self._charts(grid)
@@ -528,7 +537,7 @@ class AccountPage(QWidget):
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
             chart.canvas.draw_idle()
-            grid.addWidget(chart, 2 + i // 2, i % 2)
+            grid.addWidget(chart, 3 + i // 2, i % 2)
         self.charts = (health, users, events, breadth)
 
     # -- contacts -----------------------------------------------------------------------

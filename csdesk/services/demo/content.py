@@ -146,3 +146,9 @@ _TASKS = ("Kick-off call", "Share data export", "Configure workspace", "Review r
 def milestone_tasks(rng: np.random.Generator) -> list[str]:
     k = int(rng.integers(1, 3))
     return [_TASKS[i] for i in rng.choice(len(_TASKS), size=k, replace=False).tolist()]
+
+
+# CSM pulse reasons (the book's default list, services.health.pulse), by what they say.
+PULSE_WORRIES = ("Exec sponsor change", "Budget cuts", "Low adoption", "Product gaps",
+                 "Support issues", "Competitor evaluating")
+PULSE_STRENGTHS = ("Strong champion", "Expanding use", "Value proven")

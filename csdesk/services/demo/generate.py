@@ -64,6 +64,7 @@ from csdesk.models import (
     Objective,
     Opportunity,
     PlanTask,
+    PulseEntry,
     Renewal,
     Setting,
     Subscription,
@@ -179,6 +180,7 @@ def generate_demo(
             ("success plans and value", gen.success_plans),
             ("opportunities and tasks", gen.the_rest),
             ("account stages", gen.finish_accounts),
+            ("CSM pulses", lambda: gen.pulses(seed)),
         )
         for i, (label, stage) in enumerate(stages):
             book.fraction, book.label = i / len(stages), label
@@ -378,6 +380,38 @@ class _Generator:
         )
         for start in range(0, len(params), _Book.CHUNK):
             self.book.session.execute(stmt, params[start : start + _Book.CHUNK])
+
+    # -- CSM pulses --------------------------------------------------------------------------
+
+    def pulses(self, seed: int) -> None:
+        """About 60% of live accounts carry one or two CSM pulses from the last 120 days,
+        the rating following the hidden health: round(3 + 0.9·h + noise), 1–5.
+
+        A generator of their own (from the seed), so the rest of the book is drawn exactly
+        as before pulses existed."""
+        rng = np.random.default_rng([seed, 19])
+        live = np.flatnonzero((self.churned_on < 0) & (rng.random(self.n) < 0.6))
+        count = np.where(rng.random(len(live)) < 0.35, 2, 1)
+        idx = np.repeat(live, count)
+        lo = np.maximum(self.T - 120, self.since[idx])
+        day = lo + np.floor(rng.random(len(idx)) * (self.T - lo + 1)).astype(int)
+        rating = np.clip(np.round(3 + 0.9 * self.h[idx] + rng.normal(0, 0.8, len(idx))),
+                         1, 5).astype(int)
+        how_many = rng.integers(0, 3, len(idx)) + (rating != 3)  # 0–3 reasons
+        # Reasons that fit the rating: worries for a low one, strengths for a high one.
+        worries = np.array(content.PULSE_WORRIES, dtype=object)
+        strengths = np.array(content.PULSE_STRENGTHS, dtype=object)
+        order_w = np.argsort(rng.random((len(idx), len(worries))), axis=1)
+        order_s = np.argsort(rng.random((len(idx), len(strengths))), axis=1)
+        rows = []
+        for k, (a, d, r, m) in enumerate(zip(idx.tolist(), day.tolist(), rating.tolist(),
+                                             np.minimum(how_many, 3).tolist(), strict=True)):
+            pool = (worries[order_w[k]] if r < 3 else strengths[order_s[k]] if r > 3 else
+                    np.concatenate([worries[order_w[k][:1]], strengths[order_s[k][:1]]]))
+            rows.append((k + 1, a + 1, _iso(d), r, json.dumps(pool[:m].tolist()),
+                         self.owner[a], self.now, self.now))
+        self.book.add(PulseEntry, ["id", "account_id", "day", "rating", "reasons", "author",
+                                   "created_at", "updated_at"], rows)
 
     # -- subscriptions and renewals --------------------------------------------------------
 

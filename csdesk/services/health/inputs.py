@@ -24,6 +24,7 @@ from csdesk.models import (
     Account,
     Activity,
     Contact,
+    PulseEntry,
     SupportTicket,
     SurveyResponse,
     UsageSnapshot,
@@ -68,6 +69,19 @@ INPUTS: tuple[InputSpec, ...] = (
     InputSpec("login_volume", "Login volume",
               "weekly logins over 30 days, ranked against the book (a raw count, tested by "
               "calibration, off in the default score)"),
+    InputSpec("csm_pulse", "CSM pulse (manual)",
+              "the CSM's latest 1–5 rating of the account (1 about to churn, 5 thriving): "
+              "1 scores 0, 3 scores 50, 5 scores 100; off in the default score, shown "
+              "beside it", manual=True),
+    InputSpec("usage_change", "Usage change",
+              "key events a day over the last 30 days against the 90 days before: no "
+              "change scores 50, half as many about 12, twice as many about 98"),
+    InputSpec("users_change", "Active users change",
+              "average active users over the last 30 days against the 90 days before: no "
+              "change scores 50, half as many about 12, twice as many about 98"),
+    InputSpec("days_of_silence", "Days of silence",
+              "days since the account's last sign of life (any activity, a ticket opened, a "
+              "survey answer): up to 14 days scores 100, falling to 0 at 120 days"),
 )
 BUILTIN = tuple(i.name for i in INPUTS)
 # What to import (or record) for an input to be present, as a CSM would go and get it.
@@ -82,9 +96,17 @@ NEEDS = {
     "time_to_first_value": "a first-value date",
     "csm_sentiment": "your sentiment of the champion",
     "login_volume": "usage with logins",
+    "csm_pulse": "your pulse of the account (Set pulse… on its page)",
+    "usage_change": "four months of usage with key events",
+    "users_change": "four months of usage with active users",
+    "days_of_silence": "activities, tickets or survey answers on the timeline",
 }
 CADENCE_DAYS = {"high_touch": 14, "mid_touch": 30, "tech_touch": 90, "community_touch": 180}
 TICKET_WEIGHT = {"low": 0.5, "normal": 1.0, "high": 2.0, "urgent": 3.0}
+PULSE_SCORE = {1: 0.0, 2: 25.0, 3: 50.0, 4: 75.0, 5: 100.0}
+# A relative change of ±50% against the account's own baseline is most of the scale.
+CHANGE_SCALE = 0.5
+SILENCE_QUIET_DAYS, SILENCE_GONE_DAYS = 14, 120
 
 
 def _dates(col: pd.Series) -> pd.Series:
@@ -109,7 +131,7 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     """Raw and normalised inputs for each row of ``pairs`` (columns account_id, as_of).
 
     Returns one row per pair (same order) with ``<input>`` (0–100 or NaN) and ``raw.<input>``
-    columns, plus ``stale.csm_sentiment``.
+    columns, plus ``stale.csm_sentiment`` and ``stale.csm_pulse``.
     """
     pairs = pairs.reset_index(drop=True).copy()
     pairs["pair"] = np.arange(len(pairs))
@@ -140,13 +162,14 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         UsageSnapshot.account_id, UsageSnapshot.date, UsageSnapshot.active_users,
         UsageSnapshot.licensed_seats, UsageSnapshot.key_events, UsageSnapshot.features_used,
         UsageSnapshot.logins,
-    ).where(and_(UsageSnapshot.date >= (pairs["as_of"].min() - pd.Timedelta(days=90)).date(),
+    ).where(and_(UsageSnapshot.date >= since(120),
                  UsageSnapshot.date <= hi)), UsageSnapshot.account_id))
     # Breadth is judged against the widest use in the whole book, not just these accounts.
     top_features = float(session.scalar(select(func.max(UsageSnapshot.features_used))) or 1)
     usage["date"] = _dates(usage["date"])
     usage = usage[usage["account_id"].isin(accounts)]
-    u90 = _window(usage, pairs, "date", 90)
+    u120 = _window(usage, pairs, "date", 120)
+    u90 = u120[u120["age"] < 90]
     u30 = u90[u90["age"] < 30]
     g30 = u30.groupby("pair")
     seats = g30["licensed_seats"].sum()
@@ -175,6 +198,23 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     rel = (slope / mean.where(mean > 0)).where(sums["n"] >= 4)
     out["raw.usage_trend"] = rel.reindex(out.index).astype(float)
     out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
+
+    # Change against the account's own baseline: the last 30 days against the 90 before.
+    last30, prev90 = u120[u120["age"] < 30], u120[u120["age"] >= 30]
+    for name, column, how in (("usage_change", "key_events", "sum"),
+                              ("users_change", "active_users", "mean")):
+        before = prev90.dropna(subset=[column]).groupby("pair")[column]
+        now = last30.dropna(subset=[column]).groupby("pair")[column]
+        if how == "sum":  # events a day, over each window's length
+            base, recent = before.sum() / 90.0, now.sum() / 30.0
+        else:  # users are a level: the mean of the snapshots in each window
+            base, recent = before.mean(), now.mean()
+        base = base.where(base > 0).reindex(out.index).astype(float)
+        # No usage row at all in the last 30 days (after some before) reads as none.
+        recent = recent.reindex(out.index).astype(float).fillna(0.0)
+        change = recent / base - 1
+        out[f"raw.{name}"] = change
+        out[name] = 50 + 50 * np.tanh(change / CHANGE_SCALE)
 
     # Proactive touches.
     if pairs["as_of"].nunique() == 1:  # today's health: let the database take the latest
@@ -274,6 +314,9 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["raw.sentiment"] = latest["score"].reindex(out.index).astype(float)
     out["sentiment"] = pd.Series(scaled, index=latest.index, dtype=float).reindex(out.index)
 
+    _pulse_and_silence(session, pairs, out, accounts if few else None, hi,
+                       stale_manual_days)
+
     # Time to first value.
     since = _dates(acc["customer_since"])
     fvd = _dates(acc["first_value_date"])
@@ -290,6 +333,66 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["raw.time_to_first_value"] = ttv_days.where(reached)
     out["time_to_first_value"] = ttv
     return out
+
+
+def _latest_on_or_before(events: pd.DataFrame, pairs: pd.DataFrame, on: str) -> pd.DataFrame:
+    """For each pair, the latest row of ``events`` (account_id, ``on``, …) dated on or
+    before its as_of (no look-ahead); indexed by pair, pairs with none left out."""
+    if events.empty:
+        return events.iloc[0:0].assign(pair=[]).set_index("pair")
+    left = pairs[["pair", "account_id", "as_of"]].sort_values("as_of")
+    left = left.assign(account_id=left["account_id"].astype("int64"))
+    right = events.dropna(subset=[on]).sort_values(on)
+    right = right.assign(account_id=right["account_id"].astype("int64"))
+    joined = pd.merge_asof(left, right, left_on="as_of", right_on=on, by="account_id",
+                           direction="backward")
+    return joined.dropna(subset=[on]).set_index("pair")
+
+
+def _pulse_and_silence(session: Session, pairs: pd.DataFrame, out: pd.DataFrame,
+                       accounts: list[int] | None, hi: date, stale_manual_days: int) -> None:
+    """``csm_pulse`` (the CSM's latest rating) and ``days_of_silence`` (days since the last
+    sign of life), each read as of each pair's date."""
+
+    def only(stmt: Any, column: Any) -> Any:
+        return stmt.where(column.in_(accounts)) if accounts is not None else stmt
+
+    pulses = read_frame(session, only(
+        select(PulseEntry.account_id, PulseEntry.day, PulseEntry.rating, PulseEntry.id)
+        .where(PulseEntry.day <= hi), PulseEntry.account_id))
+    pulses["day"] = _dates(pulses["day"])
+    # Two pulses on one day: the later recorded (higher id) is the latest.
+    pulses = pulses.sort_values(["day", "id"], kind="stable").drop_duplicates(
+        ["account_id", "day"], keep="last")
+    latest = _latest_on_or_before(pulses, pairs, "day")
+    rating = latest["rating"].reindex(out.index).astype(float)
+    out["raw.csm_pulse"] = rating
+    out["csm_pulse"] = rating.map(PULSE_SCORE).astype(float)
+    age = (pairs["as_of"] - latest["day"].reindex(out.index)).dt.days
+    out["stale.csm_pulse"] = (age > stale_manual_days).astype(bool)
+
+    # The last sign of life: the newest of any activity, ticket opened or survey answer.
+    single = pairs["as_of"].nunique() == 1
+    frames = []
+    for column, key, when in ((Activity.occurred_on, Activity.account_id, Activity.occurred_on),
+                              (SupportTicket.opened_on, SupportTicket.account_id,
+                               SupportTicket.opened_on),
+                              (SurveyResponse.responded_on, SurveyResponse.account_id,
+                               SurveyResponse.responded_on)):
+        if single:  # today's health: let the database take each account's latest
+            stmt = select(key.label("account_id"), func.max(column).label("on")).where(
+                when <= hi).group_by(key)
+        else:
+            stmt = select(key.label("account_id"), column.label("on")).where(when <= hi)
+        frames.append(read_frame(session, only(stmt, key)))
+    signs = pd.concat(frames, ignore_index=True)
+    signs["on"] = _dates(signs["on"])
+    signs = signs.dropna(subset=["on"]).drop_duplicates()
+    last = _latest_on_or_before(signs[["account_id", "on"]], pairs, "on")
+    days = (pairs["as_of"] - last["on"].reindex(out.index)).dt.days.astype(float)
+    out["raw.days_of_silence"] = days
+    out["days_of_silence"] = (100 * (SILENCE_GONE_DAYS - days)
+                              / (SILENCE_GONE_DAYS - SILENCE_QUIET_DAYS)).clip(0, 100)
 
 
 def custom_inputs(session: Session, account_ids: pd.Series, as_of: pd.Series | None = None,

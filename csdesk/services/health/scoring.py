@@ -285,8 +285,10 @@ def snapshot_rows(book: pd.DataFrame, as_of: date) -> list[tuple[Any, ...]]:
                                              f"lost.{name}"), strict=True):
             if col in book and pd.api.types.is_numeric_dtype(book[col]):
                 comp[f"{name}|{f}"] = book[col].astype(float).round(4)
-    if "stale.csm_sentiment" in book:
-        comp["csm_sentiment|stale"] = book["stale.csm_sentiment"].astype(bool)
+    for col in (c for c in book.columns if c.startswith("stale.")):
+        name = col.removeprefix("stale.")
+        if name in names or name == "csm_sentiment":  # an input left out keeps no flag
+            comp[f"{name}|stale"] = book[col].fillna(False).astype(bool)
     components = comp.to_json(orient="records", lines=True, double_precision=4).splitlines()
     score = book["score"].astype(float).round(2)
     adoption = book["adoption_score"].astype(float).round(2)
@@ -318,6 +320,11 @@ def _num(value: Any) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if np.isnan(f) else round(f, 4)
+
+
+def _flag(value: Any) -> bool:
+    """A stale.<input> flag; anything but a true boolean (a missing value too) is False."""
+    return bool(value) if isinstance(value, bool | np.bool_) else False
 
 
 def explain(db: Database, account: str, *, as_of: date | None = None) -> Explanation:
@@ -356,7 +363,7 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
                 "csm_sentiment" else rec.get("raw.csm_sentiment"), value,
                 float(conf["weight"]), _num(rec.get(f"points.{name}")),
                 _num(rec.get(f"lost.{name}")),
-                stale=bool(name == "csm_sentiment" and rec.get("stale.csm_sentiment", False))))
+                stale=_flag(rec.get(f"stale.{name}"))))
         return Explanation(
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),
