@@ -71,9 +71,16 @@ def _health(args: argparse.Namespace, db: Database) -> int:
 
     as_of = args.as_of or clock.today()
     if args.account:
+        from csdesk.cli.pulse import pulse_line
+        from csdesk.services.health.pulse import disagrees, latest_pulse
+
         e = explain(db, args.account, as_of=as_of)
+        # The CSM's pulse, beside the computed health (never blended into it).
+        pulse = latest_pulse(db, e.account_id, as_of)
         if args.json:
-            print(json.dumps(asdict(e), default=str, indent=2, ensure_ascii=False))
+            out = asdict(e)
+            out["pulse"] = None if pulse is None else asdict(pulse)
+            print(json.dumps(out, default=str, indent=2, ensure_ascii=False))
             return 0
         band = (e.band or "no score").upper()
         if e.churned_on is not None:
@@ -90,6 +97,11 @@ def _health(args: argparse.Namespace, db: Database) -> int:
             print(f"{e.name} ({e.external_id}) on {e.as_of}: {band} "
                   f"{'' if e.score is None else f'{e.score:.0f}'} — rests on "
                   f"{e.inputs_present} of {e.inputs_total} inputs ({e.model})")
+        said = pulse_line(db, e.account_id, as_of)
+        if said is not None:
+            print(said)
+            if pulse is not None and disagrees(pulse.rating, e.band):
+                print("Your pulse and the computed health disagree.")
         if e.adoption_score is not None:
             print(f"Adoption score: {e.adoption_score:.0f}")
         print(f"  {'input':<28} {'value':>6} {'weight':>7} {'points':>7}")

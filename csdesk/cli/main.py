@@ -464,21 +464,4 @@ def _pulse_cmd(args: argparse.Namespace) -> int:
 def _health_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli.health import run
 
-    status = run(args, _location(args))
-    if status == 0 and args.command == "health" and args.account and not args.json:
-        # The CSM's pulse, beside the computed health (never blended into it).
-        from csdesk.cli.pulse import pulse_line
-        from csdesk.db import Database
-        from csdesk.services.health.pulse import account_id_of, disagrees, latest_pulse
-        from csdesk.services.health.scoring import explain
-
-        with Database.open(_location(args), create=False, readonly=True) as db:
-            account_id = account_id_of(db, args.account)
-            line = pulse_line(db, account_id, args.as_of)
-            if line is not None:
-                print(line)
-                latest = latest_pulse(db, account_id, args.as_of)
-                band = explain(db, args.account, as_of=args.as_of).band
-                if latest is not None and disagrees(latest.rating, band):
-                    print("Your pulse and the computed health disagree.")
-    return status
+    return run(args, _location(args))
