@@ -88,3 +88,35 @@ def test_calibrate_writes_the_model_card(demo_location: DatabaseLocation, tmp_pa
     assert main(["calibrate", "--as-of", "2026-11-22", "--report", str(theirs),
                  "--db", db]) != 0
     assert theirs.read_bytes() == b"%PDF-1.4 someone else's"  # not ours: left alone
+
+
+def test_calibrate_refuses_a_card_it_cannot_or_must_not_write_before_working(
+        demo_location: DatabaseLocation, tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(demo_location.path)
+    assert main(["calibrate", "--report", str(tmp_path / "nodir" / "card.pdf"),
+                 "--db", db]) != 0
+    err = capsys.readouterr().err
+    assert "does not exist" in err and "Traceback" not in err and len(err.splitlines()) == 1
+    qbr = tmp_path / "qbr.pdf"  # a csdesk document, but not a model card: not ours to replace
+    from csdesk.reports.document import Report
+
+    doc = Report("QBR")
+    doc.paragraph("a customer's QBR")
+    doc.build(qbr)
+    before = qbr.read_bytes()
+    assert main(["calibrate", "--report", str(qbr), "--db", db]) != 0
+    assert qbr.read_bytes() == before
+
+
+def test_downsell_and_a_refused_apply_say_what_they_are(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(demo_location.path)
+    assert main(["calibrate", "--outcome", "downsell", "--as-of", "2026-11-22",
+                 "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "Downsell by band" in out and "Churn by band" not in out
+    # 250 accounts: nothing is suggested, so --apply shows the report and fails plainly.
+    assert main(["calibrate", "--apply", "--as-of", "2026-11-22", "--db", db]) == 1
+    captured = capsys.readouterr()
+    assert "cross-validated AUC" in captured.out
+    assert captured.err.startswith("csdesk: nothing applied:")

@@ -151,28 +151,30 @@ def _ci(ci: list[float] | tuple[float, float] | None, fmt: str = ".2f") -> str:
 def _calibrate(args: argparse.Namespace, db: Database) -> int:
     from csdesk.services.health.calibration import apply_suggestion, calibrate, magic_number
 
+    if args.report:
+        # Checked before the work: a card that cannot be written is said at once.
+        _check_card_path(args.report, args.overwrite)
     report = calibrate(db, cutoff_days=args.cutoff_days, inputs=args.inputs, as_of=args.as_of,
                        outcome=args.outcome)
     magic = magic_number(db, metric=args.magic_metric, days=args.magic_days, as_of=args.as_of)
-    if args.apply and report.suggested_weights is None:
-        raise CsdeskError(f"nothing applied: {report.suggestion_withheld}")
-    applied = apply_suggestion(db, report) if args.apply else None
+    refused = (f"nothing applied: {report.suggestion_withheld}"
+               if args.apply and report.suggested_weights is None else None)
+    applied = apply_suggestion(db, report) if args.apply and refused is None else None
     if args.report:
         from csdesk.reports.model_card import write_model_card
-        from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
 
-        check_replace(args.report, ours=made_by_csdesk(args.report, PDF_MARK),
-                      overwrite=args.overwrite, what="a PDF csdesk wrote")
         write_model_card(report, args.report)
     if args.json:
         out = report.as_json()
         out["magic_number"] = asdict(magic)
         out["applied_version"] = applied
+        out["apply_refused"] = refused
         print(json.dumps(out, indent=2, ensure_ascii=False, default=str))
-        return 0
+        return _refused(refused)
     event = "downsold" if report.outcome == "downsell" else "churned"
-    print(f"{report.outcomes} renewal decisions ({report.churned} {event}), inputs measured "
-          f"{report.cutoff_days} days before each ({report.mode}).")
+    rate = "Downsell" if report.outcome == "downsell" else "Churn"
+    print(f"{report.outcomes:,} renewal decisions ({report.churned:,} {event}), inputs "
+          f"measured {report.cutoff_days} days before each ({report.mode}).")
     for w in report.warnings:
         print(f"warning: {w}")
     for n in report.notes:
@@ -188,16 +190,18 @@ def _calibrate(args: argparse.Namespace, db: Database) -> int:
         print(f"Calibration: slope {cal['slope']:.2f}{_ci(cal['slope_ci'])}, intercept "
               f"{cal['intercept']:+.2f}{_ci(cal['intercept_ci'])}, Brier "
               f"{cal['brier']:.3f}{_ci(cal['brier_ci'], '.3f')}")
-    print(f"  {'input':<28} {'odds ratio per SD (95% CI)':>27} {'AUC alone':>9}  "
+    print("Verdicts come from the odds ratio in the model (adjusted for the other inputs "
+          "fitted); AUC alone is the input by itself.")
+    print(f"  {'input':<28} {'odds ratio per SD (95% CI)':>27} {'AUC alone (95% CI)':>20}  "
           f"{'verdict':<20} weight now → suggested")
     sugg = report.suggested_weights or {}
     for r in sorted(report.inputs, key=lambda r: r.p_value if r.p_value is not None else 2):
         ratio = "not fitted" if r.odds_ratio is None else f"{r.odds_ratio:.2f}{_ci(r.effect_ci)}"
-        a = "n/a" if r.auc is None else f"{r.auc:.2f}"
+        a = "n/a" if r.auc is None else f"{r.auc:.2f}{_ci(r.auc_ci)}"
         now = report.current_weights.get(r.name, 0)
         new = f"{sugg.get(r.name, 0):g}" if report.suggested_weights is not None else "—"
-        print(f"  {r.label:<28} {ratio:>27} {a:>9}  {r.verdict:<20} {now:>5g} → {new}")
-    print("Churn by band: " + ", ".join(
+        print(f"  {r.label[:28]:<28} {ratio:>27} {a:>20}  {r.verdict:<20} {now:>5g} → {new}")
+    print(f"{rate} by band (the current score {report.cutoff_days} days before): " + ", ".join(
         f"{b} {v['churned']}/{v['accounts']} ({v['churn_rate']:.0%}"
         + ("" if v["churn_rate_ci"] is None else
            f", {v['churn_rate_ci'][0]:.0%} to {v['churn_rate_ci'][1]:.0%}") + ")"
@@ -211,6 +215,8 @@ def _calibrate(args: argparse.Namespace, db: Database) -> int:
               f"(difference {s['difference']:+.3f}{_ci(s['difference_ci'], '+.3f')})")
     for line in report.survival.get("sentences", []):
         print(line)
+    if report.survival.get("note"):
+        print(f"  ({report.survival['note']})")
     if magic.threshold is not None:
         print(f"Magic number: {magic.metric} ≥ {magic.threshold:,.0f} in the first "
               f"{magic.days} days — retention {magic.retention_above:.0%} above "
@@ -220,7 +226,27 @@ def _calibrate(args: argparse.Namespace, db: Database) -> int:
         print(f"Applied: health model version {applied}.")
     if args.report:
         print(f"Model card written to {args.report}.")
-    return 0
+    return _refused(refused)
+
+
+def _refused(refused: str | None) -> int:
+    """An --apply with nothing to apply: the report was shown; say so and fail."""
+    if refused is None:
+        return 0
+    import sys
+
+    print(f"csdesk: {refused}", file=sys.stderr)
+    return 1
+
+
+def _check_card_path(path: Path, overwrite: bool) -> None:
+    from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+
+    if not path.parent.is_dir():
+        raise CsdeskError(f"folder {path.parent} does not exist; nothing was written")
+    # Only an earlier model card is csdesk's to replace: a QBR of the same name is not.
+    ours = made_by_csdesk(path, PDF_MARK) and made_by_csdesk(path, b"/Title (Health model card)")
+    check_replace(path, ours=ours, overwrite=overwrite, what="a model card csdesk wrote")
 
 
 def _metrics(args: argparse.Namespace, db: Database) -> int:

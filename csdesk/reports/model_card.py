@@ -39,7 +39,7 @@ def _ci(ci: Any, fmt: str = ".3f") -> str:
 def _calibration_plot(report: CalibrationReport) -> Any:
     fig = _figure(82, 62)
     ax = fig.add_subplot(1, 1, 1)
-    _style(ax, "Predicted against observed (held-out)")
+    _style(ax, "Fitted model: predicted against observed (held-out)")
     top = max([0.05] + [max(p["predicted"], p["observed"]) for p in report.calibration_curve])
     ax.plot([0, top], [0, top], color=MUTED, linewidth=0.8, linestyle="--")
     xs = [p["predicted"] for p in report.calibration_curve]
@@ -61,7 +61,7 @@ def _retention_plot(report: CalibrationReport) -> Any | None:
     _style(ax, "Retention by health band (Kaplan–Meier)")
     for c in curves:
         pts = c["points"]
-        if not pts:
+        if not pts or c["accounts"] < 5:  # too few to draw a curve worth reading
             continue
         colour = BAND_CURVE.get(c["group"], INK)
         ax.step([p[0] / 30.44 for p in pts], [p[1] for p in pts], where="post",
@@ -69,7 +69,9 @@ def _retention_plot(report: CalibrationReport) -> Any | None:
         ax.fill_between([p[0] / 30.44 for p in pts], [p[2] for p in pts],
                         [p[3] for p in pts], step="post", color=colour, alpha=0.12,
                         linewidth=0)
-    ax.set_xlabel("months after the landmark", fontsize=6.5, color=MUTED)
+    landmark = report.survival.get("landmark")
+    ax.set_xlabel(f"months after {landmark:%d %b %Y}" if landmark else "months",
+                  fontsize=6.5, color=MUTED)
     ax.set_ylim(0, 1.02)
     ax.legend(fontsize=6, frameon=False, loc="lower left")
     return _render(fig, 82, 62)
@@ -90,8 +92,10 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
     size = report.sample_size
 
     r.heading("The question")
-    grain = ("one row per renewal decision (an account's renewal that was renewed, expanded, "
-             "downsold or churned)" if report.mode == "renewals" else
+    grain = (("one row per renewal decision of a customer who stayed (renewed, expanded or "
+              "downsold; churns are left out)" if report.outcome == "downsell" else
+              "one row per renewal decision (an account's renewal that was renewed, expanded, "
+              "downsold or churned)") if report.mode == "renewals" else
              "one row per account, its status (active or churned) the outcome — the book "
              "has too few recorded renewals")
     r.paragraph(
@@ -108,17 +112,18 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
         "neither good nor bad; inputs present for fewer than half the renewals, constant, or "
         "copies of another input are not tested. Effects are odds ratios of "
         f"{event} per standard deviation of the input, with 95% intervals; an input "
-        "predicts when its interval excludes 1.")
+        "predicts when its interval excludes 1. The odds ratio is adjusted for the other "
+        "inputs fitted; the AUC is the input alone.")
     rows = []
     for i in sorted(report.inputs, key=lambda i: (i.p_value is None, i.p_value or 0)):
         rows.append([i.label, "—" if i.odds_ratio is None else
                      f"{i.odds_ratio:.2f}{_ci(i.effect_ci, '.2f')}",
-                     _num(i.auc, ".2f"), _pct(i.coverage), i.verdict,
+                     f"{_num(i.auc, '.2f')}{_ci(i.auc_ci, '.2f')}", _pct(i.coverage), i.verdict,
                      f"{report.current_weights.get(i.name, 0):g}",
                      "—" if report.suggested_weights is None else
                      f"{report.suggested_weights.get(i.name, 0):g}"])
     r.table(["Input", "Odds ratio (95% CI)", "AUC alone", "Present", "Verdict", "Weight",
-             "Suggested"], rows, [19, 20, 8, 10, 17, 11, 15], right=(1, 2, 3, 5, 6))
+             "Suggested"], rows, [16, 19, 18, 9, 15, 10, 13], right=(1, 2, 3, 5, 6))
 
     r.heading("The model")
     r.paragraph(
@@ -141,8 +146,11 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
         ["Top-decile lift, current score", f"{_num(report.lift.get('current_score'), '.2f')}"
                                            f"{_ci(report.lift.get('current_score_ci'), '.2f')}"],
     ]
+    rate = "Downsell" if report.outcome == "downsell" else "Churn"
     for band, b in report.bands.items():
-        perf.append([f"Churn rate, {band} accounts ({b['accounts']:,})",
+        if not b["accounts"]:
+            continue
+        perf.append([f"{rate} rate, {band} ({b['accounts']:,} renewals, current score)",
                      f"{b['churn_rate']:.1%}{_ci(b.get('churn_rate_ci'), '.1%')} (Wilson)"])
     r.table(["Figure", "Value (95% interval)"], perf, [45, 55])
     plots = [p for p in (_calibration_plot(report), _retention_plot(report)) if p is not None]
@@ -153,6 +161,8 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
         r.add(Table([plots], colWidths=[86 * mm] * len(plots)))
     for line in report.survival.get("sentences", []):
         r.paragraph(line)
+    if report.survival.get("note"):
+        r.paragraph(report.survival["note"], r.styles.small)
 
     r.heading("Against the current score")
     if report.suggested_weights is None:
@@ -167,11 +177,13 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
     r.heading("Limits")
     limits = [
         f"Sample size ({size.get('rule', '')}): {size.get('events', 0):,} events support "
-        f"about {size.get('inputs_supported', 0)} inputs; {size.get('outcomes_needed', 0):,} "
-        f"renewals would be needed for all {size.get('inputs_available', 0)}."
+        f"about {size.get('inputs_supported', 0)} inputs"
+        + (f"; {size.get('outcomes_needed', 0):,} renewals would be needed for all "
+           f"{size.get('inputs_available', 0)}." if not size.get("adequate") else
+           f", enough for all {size.get('inputs_available', 0)} in play.")
         + ("" if size.get("adequate") else " Below that, fewer inputs are fitted and no input "
            "is zeroed on this evidence alone."),
-        *report.notes, *report.warnings,
+        *(n for n in report.notes if "support about" not in n), *report.warnings,
         "Associations, not causes: an input that predicts may not move the outcome when "
         "changed.",
     ]

@@ -56,10 +56,12 @@ def summary_text(report: CalibrationReport) -> str:
              f"{ci(m['cv_auc_ci'])} held out; current score "
              + ("n/a" if cur["cv_auc"] is None else f"{cur['cv_auc']:.2f}{ci(cur['cv_auc_ci'])}")
              + " on the same renewals (95% intervals)."]
-    green = report.bands["green"]
-    if green["accounts"]:
-        lines.append(f"Green accounts that churned: {green['churned']} of {green['accounts']} "
-                     f"({green['churn_rate']:.0%}).")
+    rate = "Downsell" if report.outcome == "downsell" else "Churn"
+    lines.append(f"{rate} by band of the current score: " + "; ".join(
+        f"{band} {b['churned']} of {b['accounts']} ({b['churn_rate']:.0%}"
+        + ("" if not b.get("churn_rate_ci") else
+           f", {b['churn_rate_ci'][0]:.0%} to {b['churn_rate_ci'][1]:.0%}") + ")"
+        for band, b in report.bands.items() if b["accounts"]) + ".")
     lines += report.survival.get("sentences", [])
     if report.suggested_weights is None:
         lines.append(f"No new weights suggested: {report.suggestion_withheld}.")
@@ -82,7 +84,7 @@ class HealthSettingsDialog(QDialog):
         self.db, self.runner = db, runner
         ensure_defaults(db)
         self.setWindowTitle("Health score settings")
-        self.resize(900, 620)
+        self.resize(960, 760)
         self.segment = QComboBox()
         self.segment.addItem("Every segment (default model)", None)
         for s in Segment:
@@ -243,7 +245,11 @@ class HealthSettingsDialog(QDialog):
                                        Qt.AlignmentFlag.AlignRight)
                                       | Qt.AlignmentFlag.AlignVCenter)
                 if c == 4 and rep is not None and rep.auc is not None:
-                    item.setToolTip(f"AUC of this input alone: {rep.auc:.2f}; present for "
+                    alone = ("" if rep.auc_ci is None else
+                             f" ({rep.auc_ci[0]:.2f} to {rep.auc_ci[1]:.2f})")
+                    item.setToolTip(f"Verdict from the model, adjusted for the other inputs "
+                                    f"fitted. AUC of this input alone: {rep.auc:.2f}{alone}; "
+                                    f"present for "
                                     f"{rep.coverage:.0%} of the renewals")
                 self.table.setItem(r, c, item)
         self.report_label.setText(summary_text(report))

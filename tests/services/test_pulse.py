@@ -181,3 +181,13 @@ def test_disagreement() -> None:
     assert disagrees(1, "green") and disagrees(2, "green") and disagrees(4, "red")
     assert not disagrees(3, "green") and not disagrees(5, "green") and not disagrees(2, "red")
     assert not disagrees(None, "green") and not disagrees(1, None)
+
+
+def test_a_second_pulse_on_one_day_corrects_the_first(db: Database, acc: int) -> None:
+    today = clock.today()
+    record_pulse(db, acc, 2, day=today)
+    record_pulse(db, acc, 4, reasons=["Strong champion"], day=today)
+    assert [p.rating for p in pulse_history(db, acc)] == [4]
+    with pytest.raises(CsdeskError, match="more than two years ago"):
+        record_pulse(db, acc, 3, day=today - timedelta(days=800))
+    assert [p.rating for p in pulse_history(db, acc)] == [4]  # the refused one wrote nothing

@@ -30,7 +30,7 @@ data can tell, and why.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -82,6 +82,7 @@ class InputReport:
     verdict: str = "not tested"  # predicts | predicts, reversed | no effect shown |
     #                              not enough evidence | not tested
     fitted: bool = False
+    auc_ci: tuple[float, float] | None = None  # bootstrap interval of the AUC alone
 
 
 @dataclass
@@ -279,7 +280,7 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
     dropped = sorted(set(names) - set(used))
     if dropped:
         notes.append(f"Not tested (too little data, constant, or a copy of another input): "
-                     f"{', '.join(dropped)}.")
+                     f"{', '.join(LABELS_INPUT.get(n, n) for n in dropped)}.")
 
     default = models[None]
     current = default.config
@@ -292,7 +293,9 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
             f"{n_churn} {_event(outcome)} among {n_out} renewals support about "
             f"{sample.inputs_supported} input{'s' if sample.inputs_supported != 1 else ''} "
             f"in one model, not {len(used)} ({sample.outcomes_needed:,} renewals would): "
-            f"{len(fitted)} fitted (those the current score weighs most); the rest are "
+            f"{len(fitted)} fitted: {', '.join(LABELS_INPUT.get(n, n) for n in fitted)} "
+            "(those the current score weighs most, ties in the order of the inputs — chosen "
+            "before looking at the outcomes, so the intervals stay honest); the rest are "
             "shown alone and keep their weight.")
     scoreable = set(BUILTIN)
 
@@ -345,6 +348,10 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
     step.checkpoint(0.85, f"Bootstrapping the intervals ({bootstrap:,} resamples)")
     score_now = _scores(frame, current)
     resamples = calstats.Resamples(n_out, bootstrap)
+    boot_alone = calstats.bootstrap_aucs_each(
+        y, [-x[r.name].to_numpy() for r in reports], resamples, limit=200)
+    reports = [replace(r, auc_ci=calstats.interval(b)) for r, b in zip(reports, boot_alone,
+                                                                      strict=True)]
     model_boot, = calstats.bootstrap_aucs(y, [oof], resamples)
     cv_auc = auc(y, oof)
     paired = [-score_now, -suggested_oof] if suggested else [-score_now]
@@ -391,8 +398,8 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
     cal = calstats.calibration_fit(y, oof, resamples)
     bands: dict[str, dict[str, Any]] = {}
     band_now = score_frame(frame, current)["band"].to_numpy()
-    for band in ("green", "yellow", "red"):
-        mask = band_now == band
+    for band in ("green", "yellow", "red", "no score"):
+        mask = (band_now == band) if band != "no score" else pd.isna(band_now)
         n = int(mask.sum())
         k = int(y[mask].sum())
         bands[band] = {"accounts": n, "churned": k, "churn_rate": k / n if n else 0.0,
@@ -410,6 +417,13 @@ def calibrate(db: Database, *, cutoff_days: int = 90, inputs: str = "builtin",
              "maximum_likelihood": final.maximum_likelihood, "inputs": list(final.names),
              "nested": True, "bootstrap": bootstrap,
              "regularised": not final.maximum_likelihood}
+    model_ci = calstats.interval(model_boot)
+    if cv_auc is not None and model_ci is not None and model_ci[0] <= 0.5:
+        notes.append(f"The fitted model ({len(final.names)} input"
+                     f"{'s' if len(final.names) != 1 else ''}) does no better than chance on "
+                     "held-out renewals (its AUC interval includes 0.5): with this many "
+                     f"{_event(outcome)}, its effects and calibration figures say little; "
+                     "the current score is judged on its own.")
     step.checkpoint(0.96, "Retention curves")
     survival = _survival(db, as_of, [n for n in used if n in BUILTIN], cancel)
     step.report(1.0, "Calibration done")

@@ -88,6 +88,23 @@ def bootstrap_aucs(y: np.ndarray, scores: list[np.ndarray], resamples: Resamples
     return out
 
 
+def bootstrap_aucs_each(y: np.ndarray, scores: list[np.ndarray], resamples: Resamples,
+                        limit: int = 200) -> list[np.ndarray]:
+    """The AUC of each score on the first ``limit`` resamples, each on its own rows (an
+    input's interval, not a paired comparison)."""
+    yf = y.astype(float)
+    prepared = []
+    for s in scores:
+        ok = ~np.isnan(s)
+        values, group = np.unique(np.where(ok, s, 0.0), return_inverse=True)
+        prepared.append((group, len(values), ok))
+    out = [np.empty(min(limit, resamples.b)) for _ in scores]
+    for i, counts in enumerate(resamples.counts(limit)):
+        for j, (group, groups, ok) in enumerate(prepared):
+            out[j][i] = _auc_weighted(group, yf, counts * ok, groups)
+    return out
+
+
 def interval(values: np.ndarray) -> tuple[float, float] | None:
     """The percentile 95 % interval of bootstrap values (None when too few are defined)."""
     v = values[np.isfinite(values)]

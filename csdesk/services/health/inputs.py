@@ -64,7 +64,7 @@ INPUTS: tuple[InputSpec, ...] = (
               "first value within 30 days scores 100, falling to 0 at 180; not reached by "
               "day 90 scores 0; a customer of over a year with no date recorded is missing "
               "data, not a failure"),
-    InputSpec("csm_sentiment", "CSM sentiment (manual)",
+    InputSpec("csm_sentiment", "Champion sentiment (manual)",
               "the champion's sentiment as last recorded by the CSM", manual=True),
     InputSpec("login_volume", "Login volume",
               "weekly logins over 30 days, ranked against the book (a raw count, tested by "

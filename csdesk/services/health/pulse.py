@@ -167,6 +167,9 @@ def record_pulse(db: Database, account_ref: int | str, rating: int | str,
     if day > today:
         raise ValidationError("day", f"a pulse is for today or a day gone by, not "
                                      f"{format_date(day)} (today is {format_date(today)})")
+    if (today - day).days > 2 * 365:
+        raise ValidationError("day", f"a pulse is how the account stands now: "
+                                     f"{format_date(day)} is more than two years ago")
     picked = [r.strip() for r in reasons if r and r.strip()]
     if len(picked) > MAX_REASONS:
         raise ValidationError("reasons", f"a pulse takes at most {MAX_REASONS} reasons, not "
@@ -180,6 +183,10 @@ def record_pulse(db: Database, account_ref: int | str, rating: int | str,
                                              f"reasons are: {', '.join(known.values())})")
         chosen = list(dict.fromkeys(known[r.casefold()] for r in picked))
         account_id = _account_id(s, account_ref)
+        # One pulse per account and day: a second one that day corrects the first.
+        for earlier in s.scalars(select(PulseEntry).where(PulseEntry.account_id == account_id,
+                                                          PulseEntry.day == day)):
+            s.delete(earlier)
         row = PulseEntry(account_id=account_id, day=day, rating=value, reasons=chosen,
                          note=note, author=(author or "").strip() or None)
         s.add(row)
