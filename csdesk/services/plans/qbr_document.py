@@ -219,8 +219,8 @@ def summary(d: QbrData, found: tuple[Risk, ...], *, internal: bool) -> tuple[str
         lines.append(f"Value delivered: {format_money(d.value_in_period_cents, value.currency)}"
                      f" this quarter and {format_money(value.to_date_cents, value.currency)} "
                      f"to date{_multiple(value.roi, internal)}.")
-    if d.quarters and d.quarters[-1].active_users is not None:
-        q = d.quarters[-1]
+    q = d.quarters[-1] if d.quarters else None
+    if q is not None and q.active_users is not None:
         seats = f" of {counted(round(q.seats), 'seat')}" if q.seats else ""
         lines.append(f"On average {counted(round(q.active_users), 'active user')}{seats} in "
                      f"{q.label}.")
