@@ -285,6 +285,23 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
     if lines:
         sections.append(Section("summary", "Executive summary", bullets=lines))
 
+    # Internal: the renewal next to the summary, where our team looks first
+    if internal:
+        c = d.commercial
+        facts = (f"Renewal date: {format_date(c.renewal_date)}",
+                 "Current ARR: " + format_money_both(c.current_arr_cents, c.currency,
+                                                     c.current_arr_base_cents, c.base_currency),
+                 f"Forecast ARR: {format_money(c.forecast_arr_cents, c.currency)}",
+                 f"Likelihood: {'—' if c.likelihood is None else f'{c.likelihood:.0%}'}",
+                 f"Track: {nice(c.track)}")
+        opportunities = (Table(("Opportunity", "Kind", "Amount"),
+                               tuple((title, nice(kind), format_money(cents, currency))
+                                     for title, kind, cents, currency in c.open_opportunities),
+                               (60, 20, 20), right=(2,))
+                         if c.open_opportunities else None)
+        sections.append(Section("commercial", "Renewal and commercial (internal)",
+                                paragraphs=facts, table=opportunities))
+
     rows = [t for t in d.then_vs_now if internal or t.label == "Seats"]
     if rows and d.then_vs_now_days:
         then_day, now_day = d.then_vs_now_days
@@ -303,7 +320,9 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
                            f"{format_number(o.target)}{unit}")
             note = (f"Status set by the CSM; the numbers say {nice(o.computed_status)}."
                     if internal and o.status_overridden else None)
-            objectives.append(ObjectiveLine(o.title, nice(o.status), measure, o.bar,
+            # "At risk" is our renewal track's word too: the customer reads "Behind plan"
+            status = nice(o.status) if internal or o.status != "at_risk" else "Behind plan"
+            objectives.append(ObjectiveLine(o.title, status, measure, o.bar,
                                             o.bar_label, note))
         sections.append(Section("objectives", "Objectives and progress",
                                 objectives=tuple(objectives)))
@@ -356,22 +375,6 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
                                f"({counted(n.days_overdue, 'day')} overdue)") for n in late),
                         (34, 34, 12, 20), warn=tuple((i, 3) for i in range(len(late)))),
             notes=notes))
-
-    if internal:
-        c = d.commercial
-        facts = (f"Renewal date: {format_date(c.renewal_date)}",
-                 "Current ARR: " + format_money_both(c.current_arr_cents, c.currency,
-                                                     c.current_arr_base_cents, c.base_currency),
-                 f"Forecast ARR: {format_money(c.forecast_arr_cents, c.currency)}",
-                 f"Likelihood: {'—' if c.likelihood is None else f'{c.likelihood:.0%}'}",
-                 f"Track: {nice(c.track)}")
-        opportunities = (Table(("Opportunity", "Kind", "Amount"),
-                               tuple((title, nice(kind), format_money(cents, currency))
-                                     for title, kind, cents, currency in c.open_opportunities),
-                               (60, 20, 20), right=(2,))
-                         if c.open_opportunities else None)
-        sections.append(Section("commercial", "Renewal and commercial (internal)",
-                                paragraphs=facts, table=opportunities))
 
     period = f"{d.period[-2:]} {d.period[:4]}"
     return QbrDocument(
