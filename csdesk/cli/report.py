@@ -78,6 +78,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
             missing = write_value_pdf(value_report(db, account, today=as_of), out, branding)
     print(f"Wrote {out}")
+    if notice := branding.unset_notice():
+        print(notice)
     if missing:
         print(f"Note: no font on this computer has {' '.join(sorted(missing))}; "
               "they print as '?'.")
@@ -113,6 +115,8 @@ def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if sys.stderr.isatty():
         print(file=sys.stderr)
     print(f"Wrote {counted(len(result.written), 'PDF')} to {args.output}")
+    if notice := job.branding.unset_notice():
+        print(notice)
     for name, reason in result.skipped:
         print(f"Skipped {name}: {reason}")
     if result.missing_characters:

@@ -19,6 +19,14 @@ class Branding:
     accent: str = ACCENT
     footer: str = "Confidential: prepared for the customer"
 
+    def unset_notice(self) -> str | None:
+        """One plain line when the company is still the default (documents then say "Your
+        company"); None once it is set. Said, never a reason to refuse a document."""
+        if self.company.strip() and self.company != Branding.company:
+            return None
+        return (f"Branding is not set: documents say '{Branding.company}' — set it with "
+                "Reports → Branding… in the csdesk window.")
+
     @classmethod
     def load(cls) -> Branding:
         raw = load_settings().get("branding") or {}

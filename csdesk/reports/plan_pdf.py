@@ -61,8 +61,8 @@ def plan_report(plan: PlanView, branding: Branding | None = None) -> Report:
                      ParagraphStyle("meta", r.styles.small, keepWithNext=1)))
         if _kpi(o):
             r.add(r.para(r.text(_kpi(o)), ParagraphStyle("kpi", r.styles.body, keepWithNext=1)))
-        if o.progress is not None:
-            r.add(ProgressBar(o.progress, r.branding.accent, f"{o.progress:.0%}"))
+        if o.bar is not None:  # the bar objective_state gives, agreeing with the status
+            r.add(ProgressBar(o.bar, r.branding.accent, o.bar_label))
         rows: list[list[object]] = []
         for m in o.milestones:
             star = "★ " if m.is_first_value else ""

@@ -284,7 +284,11 @@ class ReportsView(QWidget):
         brand = QPushButton("Branding…")
         brand.setToolTip("Company name, logo, accent colour and footer of every document")
         brand.clicked.connect(self.edit_branding)
+        self.branding_notice = QLabel()  # "Branding is not set: …", until it is
+        self.branding_notice.setWordWrap(True)
         form.addRow("", brand)
+        form.addRow("", self.branding_notice)
+        self._show_branding_notice()
         self.count = QLabel()
         self.generate = QPushButton("Write the PDFs")
         self.generate.setDefault(True)
@@ -319,8 +323,14 @@ class ReportsView(QWidget):
 
     def edit_branding(self) -> BrandingDialog:
         dialog = BrandingDialog(self, Branding.load())
+        dialog.accepted.connect(self._show_branding_notice)
         dialog.open()
         return dialog
+
+    def _show_branding_notice(self) -> None:
+        notice = Branding.load().unset_notice()
+        self.branding_notice.setText(notice or "")
+        self.branding_notice.setVisible(notice is not None)
 
     def _qbr_only(self) -> None:
         qbr = self.document.currentData() == "qbr"

@@ -4,6 +4,7 @@ what cannot split is cut with a marker."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable
 from datetime import date
 
@@ -115,7 +116,11 @@ def test_any_field_of_any_length_gives_a_pdf(db: Database, kind: str) -> None:
     assert first.getvalue() == again.getvalue()
     pages, texts = _dense(first.getvalue())
     assert pages > 1
-    whole = "".join(texts)
+    # A word split across pages reads with the page's furniture (footer, the table's repeated
+    # header) between its halves: leave those out to find it whole.
+    furniture = re.compile(r"^Internal:notforthecustomer|Yourcompany·Page\d+of\d+$|^("
+                           r"DateOutcomeWorthConfirmedby|MilestoneObjectiveOwnerDue)")
+    whole = "".join(furniture.sub("", furniture.sub("", t)) for t in texts)
     for tag in tags:
         opens, closes = (f"{tag}START", f"{tag}END") if f"{tag}START" in whole else (
             f"{tag}-opens", f"{tag}-closes")

@@ -153,10 +153,16 @@ def test_then_and_now_from_the_field_history(db: Database, tmp_path) -> None:  #
     ]
     assert qbr_data(db, account_id_for(db, "A-2"), period).then_vs_now == ()
     pdf = io.BytesIO()
+    write_qbr_pdf(data, pdf, internal=True)
+    text = " ".join(_pages(pdf.getvalue()))
+    assert "Then and now" in text and "$24,000" in text and "Mid-Market" in text
+    (tmp_path / "qbr.pdf").write_bytes(pdf.getvalue())
+    # The customer's version: their seats, not our segment, stage or ARR bands
+    pdf = io.BytesIO()
     write_qbr_pdf(data, pdf)
     text = " ".join(_pages(pdf.getvalue()))
-    assert "Then and now" in text and "$24,000" in text
-    (tmp_path / "qbr.pdf").write_bytes(pdf.getvalue())
+    assert "Then and now" in text and "Seats" in text
+    assert "Segment" not in text and "$24,000" not in text and "Lifecycle" not in text
 
 
 def test_a_change_on_the_quarters_first_day_is_that_quarters(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -1,15 +1,19 @@
 """Everything a quarterly business review prints, read from the book in one call.
 
-:func:`qbr_data` returns a frozen dataclass tree; the PDF (``csdesk.reports.qbr_pdf``) runs no
-queries of its own. The executive summary, the risks and the next-quarter plan are derived
-from the data here, so the CLI, the GUI and the batch all say the same thing.
+:func:`qbr_data` returns a frozen dataclass tree of facts; :func:`qbr_document`
+(``qbr_document.py``) turns them into one audience's document (customer or internal), which
+the PDF (``csdesk.reports.qbr_pdf``) lays out without queries or decisions of its own. The
+executive summary, the risks and the next-quarter plan are derived here, so the CLI, the GUI
+and the batch all say the same thing.
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select
 
@@ -18,6 +22,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models import (
     Account,
+    Contact,
     HealthSnapshot,
     Opportunity,
     Subscription,
@@ -27,10 +32,11 @@ from csdesk.models import (
 from csdesk.models.enums import LifecycleStage, OpportunityStage, Segment
 from csdesk.services import history
 from csdesk.services.book.account_detail import Header, _header
-from csdesk.services.formatting import NOT_ENOUGH_HINT, counted, format_money, health_note
+from csdesk.services.formatting import format_money, health_note
 from csdesk.services.periods import current_period, parse_period, quarter_of
 from csdesk.services.plans import success_plans
 from csdesk.services.plans import value as value_log
+from csdesk.services.plans.qbr_document import Risk, risks, summary
 from csdesk.services.renewals.pipeline import outlook
 
 
@@ -54,12 +60,6 @@ class SupportSummary:
 
 
 @dataclass(frozen=True)
-class Risk:
-    risk: str
-    mitigation: str
-
-
-@dataclass(frozen=True)
 class NextStep:
     title: str
     objective: str
@@ -80,6 +80,15 @@ class Commercial:
     currency: str = "USD"
     current_arr_base_cents: int | None = None  # in the base at today's rate (None: no rate)
     base_currency: str = "USD"
+
+
+@dataclass(frozen=True)
+class Champion:
+    """Who champions csdesk's product at the customer, as of the period's end."""
+
+    current: str | None  # the champion who holds the role now (None: nobody)
+    left: str | None = None  # when nobody does: the champion who left last…
+    left_on: date | None = None  # …and on what day (None: the day is not known)
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,8 @@ class QbrData:
     # none changed since history began)
     then_vs_now: tuple[ThenNow, ...] = ()
     then_vs_now_days: tuple[date, date] | None = None  # the two days compared
+    champion: Champion = field(default_factory=lambda: Champion(None))
+    as_of: date | None = None  # the period's end, or today while it runs
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -154,6 +165,10 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
         tickets = s.execute(select(SupportTicket.opened_on, SupportTicket.closed_on,
                                    SupportTicket.priority, SupportTicket.is_escalation)
                             .where(SupportTicket.account_id == account_id)).all()
+        contacts = s.execute(select(Contact.name, Contact.left_company, Contact.left_on)
+                             .where(Contact.account_id == account_id,
+                                    Contact.is_champion.is_(True))
+                             .order_by(Contact.name)).all()
         opportunities = tuple(
             (t, k.value, int(a or 0), c) for t, k, a, c in s.execute(
                 select(Opportunity.title, Opportunity.kind, Opportunity.amount_cents,
@@ -218,16 +233,28 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    now[2].value if now and now[2] is not None else None,
                    health_before, series, plan, value, in_period, usage, tuple(quarters),
                    support, (), tuple(steps), commercial,
-                   health_note=health_note(now is not None, now[1] if now else None))
+                   health_note=health_note(now is not None, now[1] if now else None),
+                   champion=_champion(contacts, as_of), as_of=as_of)
     # 'then' is the eve of the period: a change on its first day belongs to this quarter
     eve = start - timedelta(days=1)
     data = replace(data, then_vs_now=_then_vs_now(db, account_id, eve, as_of,
                                                   commercial.currency),
                    then_vs_now_days=(eve, as_of))
-    risks = _risks(data, as_of)
+    # The facts' own risks and summary are the internal ones; qbr_document writes each
+    # audience's document (the customer's leaves out what is ours alone).
+    found = risks(data, internal=True)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
-    return QbrData(**{**data.__dict__, "risks": risks, "summary": _summary(data, risks),
-                      "customer_logo": logo})
+    return replace(data, risks=found, summary=summary(data, found, internal=True),
+                   customer_logo=logo)
+
+
+def _champion(rows: Sequence[Any], as_of: date) -> Champion:
+    """The champion now; if every champion has left (by ``as_of``), the last to leave."""
+    here = [name for name, left, on in rows if not (left and (on is None or on <= as_of))]
+    if here or not rows:
+        return Champion(here[0] if here else None)
+    name, _left, on = max(rows, key=lambda r: r[2] or date.min)
+    return Champion(None, name, on)
 
 
 THEN_FIELDS = (("lifecycle_stage", "Lifecycle stage"), ("segment", "Segment"))
@@ -285,77 +312,3 @@ def _word(name: str, value: object) -> str:
             LifecycleStage(str(value)).label
     except ValueError:
         return str(value)
-
-
-def _risks(d: QbrData, as_of: date) -> tuple[Risk, ...]:
-    out: list[Risk] = []
-    if d.band_now in ("red", "yellow"):
-        out.append(Risk(f"Health is {d.band_now} ({d.health_now:.0f} of 100).",
-                        "Work on the inputs pulling the score down with the champion; "
-                        "review health again in 30 days."))
-    if d.quarters and d.quarters[-1].seats and d.quarters[-1].active_users is not None:
-        q = d.quarters[-1]
-        assert q.active_users is not None  # checked just above
-        use = q.active_users / q.seats if q.seats else 0
-        if use < 0.6:
-            out.append(Risk(f"Only {use:.0%} of licensed seats were active in {q.label}.",
-                            "Run enablement for the teams not yet using the product, and "
-                            "agree an adoption target in the success plan."))
-    if len(d.quarters) >= 2 and d.quarters[-1].key_events and d.quarters[-2].key_events:
-        change = d.quarters[-1].key_events / d.quarters[-2].key_events - 1
-        if change <= -0.15:
-            out.append(Risk(f"Key value events fell {-change:.0%} against the quarter before.",
-                            "Find which teams or workflows dropped and agree a recovery "
-                            "step with their leads."))
-    overdue = [n for n in d.next_steps if n.overdue]
-    if overdue:
-        out.append(Risk(f"{counted(len(overdue), 'plan milestone')} "
-                        f"{'is' if len(overdue) == 1 else 'are'} overdue, the first "
-                        f"“{overdue[0].title}”.",
-                        "Agree new dates and owners for each one at this review."))
-    if d.support.escalations:
-        out.append(Risk(f"{counted(d.support.escalations, 'support escalation')} this quarter.",
-                        "Review root causes with support and confirm the fixes with the "
-                        "customer."))
-    renewal = d.commercial.renewal_date
-    if renewal and (renewal - as_of).days <= 120 and d.band_now != "green":
-        out.append(Risk(f"Renewal on {renewal:%d %b %Y} with health not yet green.",
-                        "Start the renewal conversation now with the economic buyer, "
-                        "leading with the value delivered."))
-    return tuple(out)
-
-
-def _summary(d: QbrData, risks: tuple[Risk, ...]) -> tuple[str, ...]:
-    lines = []
-    if d.health_now is not None:
-        trend = ""
-        if d.health_before is not None:
-            delta = d.health_now - d.health_before
-            points = f"{abs(delta):.0f} point{'s' if round(abs(delta)) != 1 else ''}"
-            trend = (f", up {points} over the quarter" if delta >= 1 else
-                     f", down {points} over the quarter" if delta <= -1 else
-                     ", steady over the quarter")
-        lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){trend}.")
-    elif d.health_note:
-        lines.append(f"Health is not scored: {d.health_note} yet ({NOT_ENOUGH_HINT}).")
-    if d.plan is not None and d.plan.objectives:
-        achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
-        lines.append(f"{achieved} of {len(d.plan.objectives)} objectives achieved; outcomes "
-                     f"are on average {d.plan.outcome_progress or 0:.0%} of the way to target.")
-    value = d.value.totals
-    currency = value.currency  # the customer's
-    if value.note:
-        lines.append(f"Value delivered cannot be totalled: {value.note}.")
-    elif value.to_date_cents:
-        roi = f" ({value.roi:.1f}× ARR)" if value.roi is not None else ""
-        lines.append(f"Value delivered: {format_money(d.value_in_period_cents, currency)} this "
-                     f"quarter and {format_money(value.to_date_cents, currency)} to date{roi}.")
-    if d.quarters and d.quarters[-1].active_users is not None:
-        q = d.quarters[-1]
-        seats = f" of {q.seats:.0f} seats" if q.seats else ""
-        lines.append(f"On average {q.active_users:.0f} active users{seats} in {q.label}.")
-    if d.commercial.renewal_date:
-        lines.append(f"The subscription renews on {d.commercial.renewal_date:%d %b %Y}.")
-    if risks:
-        lines.append(f"{counted(len(risks), 'risk')} to discuss, each with a mitigation below.")
-    return tuple(lines)

@@ -78,6 +78,9 @@ class ObjectiveView:
     computed_status: str = ""  # what the numbers and the due date say
     status_overridden: bool = False  # ``status`` is the CSM's call against the numbers
     status_reason: str = ""  # why the computed status is what it is, in words
+    # What a progress bar beside ``status`` shows (see objective_state): never a contradiction
+    bar: float | None = None
+    bar_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,12 +163,50 @@ def objective_status(*, stored: str, baseline: float | None, current: float | No
                         if expected is not None else f"{p:.0%} of the way")
 
 
+@dataclass(frozen=True)
+class ObjectiveState:
+    """An objective's status as every screen and document shows it, with the bar beside it."""
+
+    status: str
+    computed_status: str  # what the numbers and the due date say
+    overridden: bool  # ``status`` is the CSM's call against the numbers
+    reason: str
+    bar: float | None  # 0–1; None: no KPI numbers and not achieved (no bar)
+    bar_label: str  # "62%", "100%", "100% (KPI 96% of the way)"
+
+
+def objective_state(*, stored: str, overridden: bool, baseline: float | None,
+                    current: float | None, target: float | None, start: date | None,
+                    due: date | None, today: date) -> ObjectiveState:
+    """The one answer to "where does this objective stand": its status (the numbers', or the
+    CSM's call against them) and the progress bar beside it, which always agree.
+
+    An achieved objective shows a full bar (the CSM's "achieved" with the KPI short of its
+    target says how far the KPI got in the label); one that is not achieved never shows
+    100%: its bar and label stop at 99%, so "At risk" never sits beside a full bar.
+    """
+    computed, why = objective_status(stored=stored, baseline=baseline, current=current,
+                                     target=target, start=start, due=due, today=today)
+    overridden = overridden and stored != computed
+    status = stored if overridden else computed
+    p = progress(baseline, current, target)
+    if status == "achieved":
+        bar: float | None = 1.0
+        label = "100%" if p is None or p >= 1 else f"100% (KPI {min(p, 0.99):.0%} of the way)"
+    elif p is None:
+        bar, label = None, ""
+    else:
+        bar = min(p, 0.99)
+        label = f"{int(bar * 100)}%"  # rounded down: 99.6% is not yet 100%
+    return ObjectiveState(status, computed, overridden, why, bar, label)
+
+
 def _objective(o: Objective, today: date, start: date | None = None) -> ObjectiveView:
-    computed, why = objective_status(
-        stored=o.status.value, baseline=o.baseline, current=o.current, target=o.target,
-        start=start, due=o.due_date, today=today)
-    overridden = bool(o.status_overridden) and o.status.value != computed
-    status = o.status.value if overridden else computed
+    state = objective_state(
+        stored=o.status.value, overridden=bool(o.status_overridden), baseline=o.baseline,
+        current=o.current, target=o.target, start=start, due=o.due_date, today=today)
+    computed, why, overridden, status = (state.computed_status, state.reason,
+                                         state.overridden, state.status)
     closed = status in ("achieved", "dropped")
     return ObjectiveView(o.id, o.title, o.kpi_name, o.kpi_unit, o.baseline, o.current,
                          o.target, o.due_date, status, o.owner_side.value,
@@ -173,7 +214,7 @@ def _objective(o: Objective, today: date, start: date | None = None) -> Objectiv
                          progress(o.baseline, o.current, o.target),
                          bool(not closed and o.due_date and o.due_date < today), o.version,
                          tuple(_milestone(m, today) for m in o.milestones),
-                         computed, overridden, why)
+                         computed, overridden, why, state.bar, state.bar_label)
 
 
 def plan_view(db: Database, plan_id: int, *, today: date | None = None) -> PlanView:
