@@ -36,10 +36,15 @@ def _ci(ci: Any, fmt: str = ".3f") -> str:
     return "" if not ci else f" ({ci[0]:{fmt}} to {ci[1]:{fmt}})"
 
 
+def _span(ci: Any) -> str:
+    """A positive interval in a narrow table cell (odds ratios, AUCs): "(0.67–0.76)"."""
+    return "" if not ci else f" ({ci[0]:.2f}–{ci[1]:.2f})"
+
+
 def _calibration_plot(report: CalibrationReport) -> Any:
     fig = _figure(82, 62)
     ax = fig.add_subplot(1, 1, 1)
-    _style(ax, "Fitted model: predicted against observed (held-out)")
+    _style(ax, "Calibration of the fitted model")
     top = max([0.05] + [max(p["predicted"], p["observed"]) for p in report.calibration_curve])
     ax.plot([0, top], [0, top], color=MUTED, linewidth=0.8, linestyle="--")
     xs = [p["predicted"] for p in report.calibration_curve]
@@ -117,13 +122,13 @@ def model_card(report: CalibrationReport, branding: Branding | None = None) -> R
     rows = []
     for i in sorted(report.inputs, key=lambda i: (i.p_value is None, i.p_value or 0)):
         rows.append([i.label, "—" if i.odds_ratio is None else
-                     f"{i.odds_ratio:.2f}{_ci(i.effect_ci, '.2f')}",
-                     f"{_num(i.auc, '.2f')}{_ci(i.auc_ci, '.2f')}", _pct(i.coverage), i.verdict,
+                     f"{i.odds_ratio:.2f}{_span(i.effect_ci)}",
+                     f"{_num(i.auc, '.2f')}{_span(i.auc_ci)}", _pct(i.coverage), i.verdict,
                      f"{report.current_weights.get(i.name, 0):g}",
                      "—" if report.suggested_weights is None else
                      f"{report.suggested_weights.get(i.name, 0):g}"])
     r.table(["Input", "Odds ratio (95% CI)", "AUC alone", "Present", "Verdict", "Weight",
-             "Suggested"], rows, [16, 19, 18, 9, 15, 10, 13], right=(1, 2, 3, 5, 6))
+             "Suggested"], rows, [17, 18, 17, 11, 14, 10, 13], right=(1, 2, 3, 5, 6))
 
     r.heading("The model")
     r.paragraph(
