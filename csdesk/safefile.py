@@ -34,6 +34,19 @@ _DISK_FULL = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 # How csdesk recognises a file it wrote itself, by a mark inside it.
 PDF_MARK = b"/Creator (csdesk)"
 ICS_MARK = b"PRODID:-//csdesk//"
+DECK_CREATOR = "csdesk"  # a deck's author (dc:creator): its zip compresses any byte mark
+
+
+def deck_made_by_csdesk(path: Path) -> bool:
+    """Is ``path`` a .pptx whose core properties name csdesk as its creator?"""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            core = z.read("docProps/core.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return False
+    return f"<dc:creator>{DECK_CREATOR}</dc:creator>".encode() in core
 
 
 def made_by_csdesk(path: Path, mark: bytes) -> bool:

@@ -1,4 +1,4 @@
-"""``csdesk report``: the customer documents as PDFs, offline."""
+"""``csdesk report``: the customer documents as PDFs, and the QBR as a slide deck, offline."""
 
 from __future__ import annotations
 
@@ -9,22 +9,25 @@ from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+from csdesk.safefile import PDF_MARK, check_replace, deck_made_by_csdesk, made_by_csdesk
 from csdesk.services.formatting import counted
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
                  date_type: object) -> None:
     rep = sub.add_parser("report", parents=[common],
-                         help="write a QBR, value-delivered or success plan PDF")
-    rep.add_argument("document", choices=("qbr", "value", "plan", "batch"),
-                     help="qbr: quarterly business review; value: value delivered; "
+                         help="write a QBR, value-delivered or success plan PDF, or a QBR "
+                              "deck (.pptx)")
+    rep.add_argument("document", choices=("qbr", "deck", "value", "plan", "batch"),
+                     help="qbr: quarterly business review; deck: the QBR as an editable "
+                          "PowerPoint deck; value: value delivered; "
                           "plan: the success plan handout; batch: one of those for many "
                           "accounts (csdesk report batch qbr --segment enterprise -o DIR)")
     rep.add_argument("account", help="the account's external id or exact name (for batch: "
                                      "qbr, value or plan)")
     rep.add_argument("-o", "--output", type=Path, required=True,
-                     metavar="FILE.pdf|DIR", help="the PDF to write (for batch: a folder)")
+                     metavar="FILE.pdf|FILE.pptx|DIR",
+                     help="the PDF or deck to write (for batch: a folder)")
     rep.add_argument("--segment", help="batch: only this segment (enterprise, mid_market, smb)")
     rep.add_argument("--renewing-within", type=int, metavar="DAYS",
                      help="batch: only accounts with a renewal in the next DAYS days")
@@ -33,9 +36,11 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     rep.add_argument("--period", metavar="2026Q3",
                      help="the QBR's quarter (default: the last complete quarter)")
     rep.add_argument("--overwrite", action="store_true",
-                     help="replace an existing PDF that csdesk did not write")
+                     help="replace an existing file that csdesk did not write")
     rep.add_argument("--internal", action="store_true",
                      help="include the renewal and commercial section (not for customers)")
+    rep.add_argument("--template", type=Path, metavar="T.pptx",
+                     help="deck: the company's PowerPoint template (its master and layouts)")
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
@@ -46,6 +51,10 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         raise CsdeskError(f"no csdesk book at {location.path}")
     if args.document == "batch":
         return _batch(args, location)
+    if args.document == "deck":
+        return _deck(args, location)
+    if args.template is not None:
+        raise CsdeskError("--template is for decks (csdesk report deck)")
     out: Path = args.output
     if out.is_dir():
         raise CsdeskError(f"{out} is a folder; give a file name ending in .pdf")
@@ -83,6 +92,38 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if missing:
         print(f"Note: no font on this computer has {' '.join(sorted(missing))}; "
               "they print as '?'.")
+    return 0
+
+
+def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
+    from csdesk.reports.branding import Branding
+    from csdesk.reports.qbr_deck import write_qbr_deck
+    from csdesk.services.book.account_detail import account_id_for
+    from csdesk.services.plans.qbr import qbr_data
+    from csdesk.services.plans.qbr_document import qbr_document
+
+    out: Path = args.output
+    if out.is_dir():
+        raise CsdeskError(f"{out} is a folder; give a file name ending in .pptx")
+    check_replace(out, ours=deck_made_by_csdesk(out), overwrite=args.overwrite,
+                  what="a deck csdesk wrote")
+    if not out.parent.exists():
+        raise CsdeskError(f"the folder {out.parent} does not exist")
+    template: Path | None = args.template
+    if template is not None and not template.is_file():
+        raise CsdeskError(f"no template at {template}")
+    as_of = args.as_of or clock.today()
+    branding = Branding.load()
+    with Database.open(location, create=False, readonly_if_locked=True) as db:
+        data = qbr_data(db, account_id_for(db, args.account), args.period, today=as_of)
+    try:
+        write_qbr_deck(qbr_document(data, internal=args.internal), out, branding, template)
+    except (KeyError, ValueError) as exc:  # python-pptx on a file that is no template
+        raise CsdeskError(f"{template} is not a PowerPoint template csdesk can use "
+                          f"({exc})") from exc
+    print(f"Wrote {out}")
+    if notice := branding.unset_notice():
+        print(notice)
     return 0
 
 

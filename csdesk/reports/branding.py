@@ -4,8 +4,12 @@ PDF, kept in the user's settings. Light to import: no reportlab here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from csdesk.config import load_settings, save_settings
+
+if TYPE_CHECKING:
+    from csdesk.services.plans.qbr_document import QbrDocument
 
 ACCENT = "#2563eb"  # the app's accent (ui/theme.py)
 
@@ -38,3 +42,13 @@ class Branding:
         settings["branding"] = {"company": self.company, "logo": self.logo,
                                 "accent": self.accent, "footer": self.footer}
         save_settings(settings)
+
+
+def page_footer(doc: QbrDocument, branding: Branding) -> str:
+    """The footer on every page and slide: the internal mark first, before the user's own
+    footer (the default footer, "prepared for the customer", is replaced by the mark)."""
+    if doc.page_mark is None:
+        return branding.footer
+    if not branding.footer or branding.footer == Branding().footer:
+        return doc.page_mark
+    return f"{doc.page_mark} · {branding.footer}"

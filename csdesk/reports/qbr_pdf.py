@@ -16,6 +16,7 @@ from dataclasses import replace
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, KeepTogether
 
+from csdesk.reports.branding import page_footer
 from csdesk.reports.charts import bar_chart, line_chart
 from csdesk.reports.document import (
     BODY_HEIGHT,
@@ -28,16 +29,6 @@ from csdesk.reports.document import (
 )
 from csdesk.services.plans.qbr import QbrData
 from csdesk.services.plans.qbr_document import QbrDocument, Section, Table, qbr_document
-
-
-def page_footer(doc: QbrDocument, branding: Branding) -> str:
-    """The footer on every page: the internal mark first, before the user's own footer (the
-    default footer, "prepared for the customer", is replaced by the mark)."""
-    if doc.page_mark is None:
-        return branding.footer
-    if not branding.footer or branding.footer == Branding().footer:
-        return doc.page_mark
-    return f"{doc.page_mark} · {branding.footer}"
 
 
 def qbr_report(d: QbrData | QbrDocument, branding: Branding | None = None, *,

@@ -82,6 +82,9 @@ class Section:
     charts: bool = False  # the usage charts (from QbrDocument.usage)
     table: Table | None = None
     notes: tuple[str, ...] = ()  # small print under the rest
+    # the "so what" in one line, written from the data (a deck's slide headline); None
+    # where the section has no single message
+    headline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -206,12 +209,8 @@ def summary(d: QbrData, found: tuple[Risk, ...], *, internal: bool) -> tuple[str
         lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){trend}.")
     elif internal and d.health_note:
         lines.append(f"Health is not scored: {d.health_note} yet ({NOT_ENOUGH_HINT}).")
-    if d.plan is not None and d.plan.objectives:
-        achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
-        progress = (f"; outcomes are on average {d.plan.outcome_progress:.0%} of the way to "
-                    "target" if d.plan.outcome_progress is not None else "")
-        lines.append(f"{achieved} of {counted(len(d.plan.objectives), 'objective')} "
-                     f"achieved{progress}.")
+    if (objectives := _objectives_line(d)) is not None:
+        lines.append(objectives)
     value = d.value.totals
     if value.note:
         lines.append(f"Value delivered cannot be totalled: {value.note}.")
@@ -219,17 +218,34 @@ def summary(d: QbrData, found: tuple[Risk, ...], *, internal: bool) -> tuple[str
         lines.append(f"Value delivered: {format_money(d.value_in_period_cents, value.currency)}"
                      f" this quarter and {format_money(value.to_date_cents, value.currency)} "
                      f"to date{_multiple(value.roi, internal)}.")
-    q = d.quarters[-1] if d.quarters else None
-    if q is not None and q.active_users is not None:
-        seats = f" of {counted(round(q.seats), 'seat')}" if q.seats else ""
-        lines.append(f"On average {counted(round(q.active_users), 'active user')}{seats} in "
-                     f"{q.label}.")
+    if (usage := _usage_line(d)) is not None:
+        lines.append(usage)
     if internal and d.commercial.renewal_date:
         lines.append(f"The subscription renews on {format_date(d.commercial.renewal_date)}.")
     if found:
         lines.append("1 risk to discuss, with its mitigation below." if len(found) == 1 else
                      f"{counted(len(found), 'risk')} to discuss, each with a mitigation below.")
     return tuple(lines)
+
+
+def _objectives_line(d: QbrData) -> str | None:
+    """"2 of 3 objectives achieved; outcomes are on average 80% of the way to target." """
+    if d.plan is None or not d.plan.objectives:
+        return None
+    achieved = sum(1 for o in d.plan.objectives if o.status == "achieved")
+    progress = (f"; outcomes are on average {d.plan.outcome_progress:.0%} of the way to "
+                "target" if d.plan.outcome_progress is not None else "")
+    return (f"{achieved} of {counted(len(d.plan.objectives), 'objective')} "
+            f"achieved{progress}.")
+
+
+def _usage_line(d: QbrData) -> str | None:
+    """"On average 41 active users of 50 seats in 2026Q3." """
+    q = d.quarters[-1] if d.quarters else None
+    if q is None or q.active_users is None:
+        return None
+    seats = f" of {counted(round(q.seats), 'seat')}" if q.seats else ""
+    return f"On average {counted(round(q.active_users), 'active user')}{seats} in {q.label}."
 
 
 @dataclass(frozen=True)
@@ -325,7 +341,8 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
             objectives.append(ObjectiveLine(o.title, status, measure, o.bar,
                                             o.bar_label, note))
         sections.append(Section("objectives", "Objectives and progress",
-                                objectives=tuple(objectives)))
+                                objectives=tuple(objectives),
+                                headline=_objectives_line(d)))
 
     value = _value_section(d, internal)
     if value is not None:
@@ -340,7 +357,7 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
                    f"{q.active_users / q.seats:.0%}" if q.seats and q.active_users is not None
                    else "—", format_number(round(q.key_events or 0)),
                    format_number(round(q.features_used or 0, 1))) for q in d.quarters),
-            (14, 16, 12, 14, 18, 14), right=(1, 2, 3, 4, 5))))
+            (14, 16, 12, 14, 18, 14), right=(1, 2, 3, 4, 5)), headline=_usage_line(d)))
 
     sp = d.support
     if sp.opened or sp.closed or sp.open_now:
@@ -350,11 +367,15 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
         sections.append(Section("support", "Support", paragraphs=(
             f"{counted(sp.opened, 'ticket')} opened and {sp.closed:,} closed this "
             f"quarter{median}. High or urgent priority: {sp.urgent_or_high}; escalated: "
-            f"{sp.escalations}; open at the end of the period: {sp.open_now}.",)))
+            f"{sp.escalations}; open at the end of the period: {sp.open_now}.",),
+            headline=f"{counted(sp.opened, 'ticket')} opened, {sp.closed:,} closed this "
+                     f"quarter{median}."))
 
     if found:
         sections.append(Section("risks", "Risks and mitigation", table=Table(
-            ("Risk", "Mitigation"), tuple((x.risk, x.mitigation) for x in found), (45, 55))))
+            ("Risk", "Mitigation"), tuple((x.risk, x.mitigation) for x in found), (45, 55)),
+            headline=("1 risk to discuss, with its mitigation." if len(found) == 1 else
+                      f"{counted(len(found), 'risk')} to discuss, each with a mitigation.")))
 
     sections.append(_next_quarter(d, internal))
     late = overdue_milestones(d, internal=internal)
@@ -406,7 +427,8 @@ def _value_section(d: QbrData, internal: bool) -> Section | None:
                   tuple((format_date(e.occurred_on), e.title,
                          format_money(e.value_cents, e.currency), e.confirmed_by or "—")
                         for e in shown), (14, 46, 14, 26), right=(2,)) if shown else None
-    return Section("value", "Value delivered", paragraphs=(headline, *notes), table=table)
+    return Section("value", "Value delivered", paragraphs=(headline, *notes), table=table,
+                   headline=headline)
 
 
 def _next_quarter(d: QbrData, internal: bool) -> Section:
