@@ -36,8 +36,7 @@ from csdesk.services.formatting import format_date
 from csdesk.services.plans.qbr_document import QbrDocument, Section, Table
 
 WIDTH, HEIGHT = Emu(12_192_000), Emu(6_858_000)  # 16:9 (13.333 × 7.5 in)
-ROWS_PER_SLIDE = 7  # table rows on one slide; more continue on the next
-RISKS_PER_SLIDE = 4  # risk rows hold two long sentences each
+ROWS_PER_SLIDE = 8  # table rows on one slide at most; more continue on the next
 GREY = RGBColor(0x9C, 0xA3, 0xAF)
 INK = RGBColor(0x11, 0x18, 0x27)
 MARK_RED = RGBColor(0xB9, 0x1C, 0x1C)
@@ -150,24 +149,43 @@ class _Deck:
 
     def _table_slides(self, title: str, headline: str | None, table: Table,
                       text: Sequence[str], notes: Sequence[str]) -> None:
-        per = RISKS_PER_SLIDE if table.header == ("Risk", "Mitigation") else ROWS_PER_SLIDE
-        chunks = [table.rows[i:i + per] for i in range(0, len(table.rows), per)] or [()]
+        chunks = self._chunks(table, reserve=Inches(0.7 if headline else 0)
+                              + Inches(0.4) * len(text))
+        starts = [sum(len(c) for c in chunks[:n]) for n in range(len(chunks))]
         for n, rows in enumerate(chunks):
             slide = self._slide(self.title_only_layout,
                                 title if n == 0 else f"{title} (continued)")
             box = self._body_box()
             if headline and n == 0:
                 box = self._headline(slide, headline, box)
-            if text and n == len(chunks) - 1:
-                size = 14
-                height = Inches(0.35) * sum(1 + len(t) // 120 for t in text) + Inches(0.2)
-                self._textbox(slide, _Box(box.left, box.top + box.height - height, box.width,
-                                          height), text, size=size)
-                box = _Box(box.left, box.top, box.width, box.height - height)
             if rows:
-                self._table(slide, box, table, rows, start=n * per)
+                height = self._table(slide, box, table, rows, start=starts[n])
+                box = _Box(box.left, box.top + height + Inches(0.25), box.width,
+                           box.height - height - Inches(0.25))
+            if text and n == len(chunks) - 1:
+                self._textbox(slide, box, text, size=14)
             self._notes(slide, notes)
             self._foot(slide)
+
+    def _chunks(self, table: Table, reserve: int) -> list[tuple[tuple[str, ...], ...]]:
+        """The table's rows cut into slides' worth: as many as fit under the header (at
+        most ``ROWS_PER_SLIDE``), ``reserve`` kept free for a headline and text."""
+        box = self._body_box()
+        total = sum(table.widths) or 1
+        widths = [int(box.width * w / total) for w in table.widths]
+        size = _table_size(table)
+        room = box.height - reserve - _row_height(table.header, widths, size)
+        chunks: list[tuple[tuple[str, ...], ...]] = []
+        current: list[tuple[str, ...]] = []
+        used = 0
+        for row in table.rows:
+            height = _row_height(row, widths, size)
+            if current and (used + height > room or len(current) == ROWS_PER_SLIDE):
+                chunks.append(tuple(current))
+                current, used = [], 0
+            current.append(row)
+            used += height
+        return [*chunks, tuple(current)] if current else chunks or [()]
 
     def _usage_slide(self, s: Section, notes: Sequence[str]) -> None:
         slide = self._slide(self.title_only_layout, s.title)
@@ -274,21 +292,24 @@ class _Deck:
                 if colour is not None:
                     run.font.color.rgb = colour
         if self.template is None:
-            tf.vertical_anchor = MSO_ANCHOR.TOP if len(lines) > 1 else MSO_ANCHOR.MIDDLE
+            tf.vertical_anchor = MSO_ANCHOR.MIDDLE if ph.placeholder_format.type in \
+                _TITLE_TYPES else MSO_ANCHOR.TOP
 
     def _table(self, slide: Any, box: _Box, table: Table, rows: Sequence[Sequence[str]], *,
-               start: int) -> None:
+               start: int) -> int:
+        """A native table of ``rows`` (from row ``start`` of ``table``); its height, about."""
         n_rows, n_cols = len(rows) + 1, len(table.header)
-        row_h = Inches(0.45)
-        shape = slide.shapes.add_table(n_rows, n_cols, box.left, box.top, box.width,
-                                       row_h * n_rows)
-        grid = shape.table
+        size = _table_size(table)
         total = sum(table.widths) or 1
-        for j, w in enumerate(table.widths):
-            grid.columns[j].width = Emu(int(box.width * w / total))
-        size = 12 if n_cols <= 4 else 11
+        widths = [int(box.width * w / total) for w in table.widths]
+        heights = [_row_height([table.header, *rows][i], widths, size) for i in range(n_rows)]
+        shape = slide.shapes.add_table(n_rows, n_cols, box.left, box.top, box.width,
+                                       sum(heights))
+        grid = shape.table
+        for j, w in enumerate(widths):
+            grid.columns[j].width = Emu(w)
         for i, row in enumerate([table.header, *rows]):
-            grid.rows[i].height = row_h
+            grid.rows[i].height = Emu(heights[i])
             for j, value in enumerate(row):
                 cell = grid.cell(i, j)
                 cell.text = value
@@ -302,6 +323,7 @@ class _Deck:
                 if i == 0 and self.accent is not None:
                     cell.fill.solid()
                     cell.fill.fore_color.rgb = self.accent
+        return sum(heights)
 
     def _chart(self, slide: Any, box: _Box, kind: Any, data: CategoryChartData,
                title: str) -> None:
@@ -366,6 +388,19 @@ def _section_notes(s: Section) -> list[str]:
                                  for h, v in zip(s.table.header, row, strict=False)))
     out += list(s.notes)
     return out
+
+
+def _table_size(table: Table) -> int:
+    return 14 if len(table.header) <= 4 else 13
+
+
+def _row_height(cells: Sequence[str], widths: Sequence[int], size: int) -> int:
+    """A table row's height: enough lines for its longest cell at ``size`` points."""
+    lines = 1
+    for text, width in zip(cells, widths, strict=False):
+        per_line = max(8, int((width / 914_400 - 0.2) * 144 / size))  # ~0.5 em a character
+        lines = max(lines, -(-len(text) // per_line))
+    return int(Pt(size * 1.25 * lines) + Inches(0.2))
 
 
 def _text_size(lines: Sequence[str]) -> int:

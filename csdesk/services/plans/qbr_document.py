@@ -367,9 +367,7 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
         sections.append(Section("support", "Support", paragraphs=(
             f"{counted(sp.opened, 'ticket')} opened and {sp.closed:,} closed this "
             f"quarter{median}. High or urgent priority: {sp.urgent_or_high}; escalated: "
-            f"{sp.escalations}; open at the end of the period: {sp.open_now}.",),
-            headline=f"{counted(sp.opened, 'ticket')} opened, {sp.closed:,} closed this "
-                     f"quarter{median}."))
+            f"{sp.escalations}; open at the end of the period: {sp.open_now}.",)))
 
     if found:
         sections.append(Section("risks", "Risks and mitigation", table=Table(
