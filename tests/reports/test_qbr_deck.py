@@ -9,6 +9,7 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -215,6 +216,24 @@ def test_the_internal_deck_is_marked_on_every_slide(docs: dict[Any, Any]) -> Non
         texts = [t for s in _deck(doc, branding=ours).slides for t in _texts(s)]
         assert f"{INTERNAL_MARK} · Acme CS · Confidential" in texts
         assert "Renewal and commercial (internal)" in [_title(s) for s in _deck(doc).slides]
+
+
+def test_a_long_table_continues_on_the_next_slide(docs: dict[Any, Any]) -> None:
+    _, doc = docs["att", False]
+    value = doc.section("value")
+    assert value is not None and value.table is not None
+    rows = tuple((f"{d:02d} Aug 2026", f"Outcome number {d} " + "with a long name " * (d % 3),
+                  "$1,000", "—") for d in range(1, 21))
+    long = replace(doc, sections=tuple(
+        replace(s, table=replace(value.table, rows=rows)) if s.key == "value" else s
+        for s in doc.sections))
+    slides = list(_deck(long).slides)
+    titles = [_title(s) for s in slides]
+    pages = [i for i, t in enumerate(titles) if t.startswith("Value delivered")]
+    assert len(pages) >= 3 and titles[pages[1]] == "Value delivered (continued)"
+    cells = [c for i in pages for c in _texts(slides[i])]
+    assert [c for c in cells if c.startswith("Outcome number")] == [r[1] for r in rows]
+    assert cells.count("Date") == len(pages)  # the header on each slide
 
 
 def test_empty_sections_have_no_slide(docs: dict[Any, Any]) -> None:
