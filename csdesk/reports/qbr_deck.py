@@ -27,7 +27,7 @@ from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
 from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
 from pptx.enum.shapes import PP_PLACEHOLDER
-from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
+from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
 from csdesk.reports.branding import Branding, page_footer
@@ -286,12 +286,17 @@ class _Deck:
                 p.alignment = align
             run = p.add_run()
             run.text = line
-            if self.template is None:  # a template's own sizes and colours stand
+            title = ph.placeholder_format.type in _TITLE_TYPES
+            if self.template is None or not title:  # a template's title sizes stand
                 run.font.size = Pt(size)
+            if self.template is None:  # and its colours
                 run.font.bold = bold
                 if colour is not None:
                     run.font.color.rgb = colour
-        if self.template is None:
+        _keep_above_foot(ph, self._size()[1])
+        if self.template is not None:
+            tf.auto_size = MSO_AUTO_SIZE.TEXT_TO_FIT_SHAPE  # a long title in its own size
+        else:
             tf.vertical_anchor = MSO_ANCHOR.MIDDLE if ph.placeholder_format.type in \
                 _TITLE_TYPES else MSO_ANCHOR.TOP
 
@@ -388,6 +393,14 @@ def _section_notes(s: Section) -> list[str]:
                                  for h, v in zip(s.table.header, row, strict=False)))
     out += list(s.notes)
     return out
+
+
+def _keep_above_foot(ph: Any, height: int) -> None:
+    """A placeholder ends above the footer line (a template's may reach the slide's foot)."""
+    bottom = height - Inches(0.6)
+    if ph.top is not None and ph.height is not None and ph.top + ph.height > bottom:
+        ph.left, ph.width = ph.left, ph.width  # the position, made the slide's own
+        ph.top, ph.height = ph.top, max(Inches(0.5), bottom - ph.top)
 
 
 def _table_size(table: Table) -> int:
