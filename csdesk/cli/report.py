@@ -9,6 +9,7 @@ from csdesk import clock
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
+from csdesk.reports.branding import Branding
 from csdesk.safefile import PDF_MARK, check_replace, deck_made_by_csdesk, made_by_csdesk
 from csdesk.services.formatting import counted
 
@@ -24,7 +25,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                           "plan: the success plan handout; batch: one of those for many "
                           "accounts (csdesk report batch qbr --segment enterprise -o DIR)")
     rep.add_argument("account", help="the account's external id or exact name (for batch: "
-                                     "qbr, value or plan)")
+                                     "qbr, deck, value or plan)")
     rep.add_argument("-o", "--output", type=Path, required=True,
                      metavar="FILE.pdf|FILE.pptx|DIR",
                      help="the PDF or deck to write (for batch: a folder)")
@@ -40,7 +41,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     rep.add_argument("--internal", action="store_true",
                      help="include the renewal and commercial section (not for customers)")
     rep.add_argument("--template", type=Path, metavar="T.pptx",
-                     help="deck: the company's PowerPoint template (its master and layouts)")
+                     help="deck: the company's PowerPoint template (its master and layouts); "
+                         "default: the one set in Reports → Branding…")
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
@@ -96,7 +98,6 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
 
 def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
-    from csdesk.reports.branding import Branding
     from csdesk.reports.qbr_deck import write_qbr_deck
     from csdesk.services.book.account_detail import account_id_for
     from csdesk.services.plans.qbr import qbr_data
@@ -109,33 +110,46 @@ def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
                   what="a deck csdesk wrote")
     if not out.parent.exists():
         raise CsdeskError(f"the folder {out.parent} does not exist")
-    template: Path | None = args.template
-    if template is not None and not template.is_file():
-        raise CsdeskError(f"no template at {template}")
     as_of = args.as_of or clock.today()
     branding = Branding.load()
+    template, template_gone = _template(args, branding)
     with Database.open(location, create=False, readonly_if_locked=True) as db:
         data = qbr_data(db, account_id_for(db, args.account), args.period, today=as_of)
-    try:
-        write_qbr_deck(qbr_document(data, internal=args.internal), out, branding, template)
-    except (KeyError, ValueError) as exc:  # python-pptx on a file that is no template
-        raise CsdeskError(f"{template} is not a PowerPoint template csdesk can use "
-                          f"({exc})") from exc
+    write_qbr_deck(qbr_document(data, internal=args.internal), out, branding, template)
+    if template_gone:
+        print(template_gone)
     print(f"Wrote {out}")
     if notice := branding.unset_notice():
         print(notice)
     return 0
 
 
+def _template(args: argparse.Namespace, branding: Branding) -> tuple[Path | None, str | None]:
+    """--template, else the one saved with the branding; checked before any work."""
+    from csdesk.reports.qbr_deck import check_template
+
+    template, gone = (args.template, None) if args.template else branding.template()
+    if template is not None:
+        check_template(template)
+    return template, gone
+
+
 def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
     import sys
+    from dataclasses import replace
 
     from csdesk.reports.batch import BatchJob, run_batch
-    from csdesk.reports.document import Branding
     from csdesk.services.book.accounts import select_accounts
 
-    if args.account not in ("qbr", "value", "plan"):
-        raise CsdeskError(f"batch makes qbr, value or plan documents, not {args.account!r}")
+    if args.account not in ("qbr", "deck", "value", "plan"):
+        raise CsdeskError(f"batch makes qbr, deck, value or plan documents, not "
+                          f"{args.account!r}")
+    branding, template_gone = Branding.load(), None
+    if args.account == "deck":
+        template, template_gone = _template(args, branding)
+        branding = replace(branding, deck_template=str(template) if template else None)
+    elif args.template is not None:
+        raise CsdeskError("--template is for decks (csdesk report batch deck)")
     if args.output.exists() and not args.output.is_dir():
         raise CsdeskError(f"{args.output} is a file; batch writes into a folder")
     as_of = args.as_of or clock.today()
@@ -150,12 +164,14 @@ def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
         if sys.stderr.isatty():
             print(f"\r{fraction:4.0%} {message[:60]:<60}", end="", file=sys.stderr, flush=True)
 
-    job = BatchJob(args.account, args.output, args.period, args.internal, as_of,
-                   Branding.load())
+    job = BatchJob(args.account, args.output, args.period, args.internal, as_of, branding)
     result = run_batch(location, job, accounts, progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
-    print(f"Wrote {counted(len(result.written), 'PDF')} to {args.output}")
+    what = "deck" if args.account == "deck" else "PDF"
+    print(f"Wrote {counted(len(result.written), what)} to {args.output}")
+    if template_gone:
+        print(template_gone)
     if notice := job.branding.unset_notice():
         print(notice)
     for name, reason in result.skipped:

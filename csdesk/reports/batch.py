@@ -25,17 +25,21 @@ from csdesk.errors import CsdeskError
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.reports.branding import Branding
 from csdesk.reports.plan_pdf import write_plan_pdf
+from csdesk.reports.qbr_deck import check_template, write_qbr_deck
 from csdesk.reports.qbr_pdf import write_qbr_pdf
 from csdesk.reports.value_pdf import write_value_pdf
-from csdesk.safefile import PDF_MARK, check_replace, made_by_csdesk
+from csdesk.safefile import PDF_MARK, check_replace, deck_made_by_csdesk, made_by_csdesk
 from csdesk.services.book.accounts import AccountRef
 from csdesk.services.book.info import open_to_read
 from csdesk.services.formatting import counted
 from csdesk.services.plans import success_plans
 from csdesk.services.plans.qbr import qbr_data
+from csdesk.services.plans.qbr_document import qbr_document
 from csdesk.services.plans.value import value_report
 
-DOCUMENTS = {"qbr": "QBR", "value": "Value delivered", "plan": "Success plan"}
+DOCUMENTS = {"qbr": "QBR", "deck": "QBR deck", "value": "Value delivered",
+             "plan": "Success plan"}
+QBR_DOCUMENTS = ("qbr", "deck")  # the documents of a quarter, for an audience
 _RESERVED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
 _WINDOWS_NAMES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
                   *(f"LPT{i}" for i in range(1, 10))}
@@ -55,12 +59,13 @@ def safe_file_name(text: str, limit: int = 80, *, final: bool = True) -> str:
 
 @dataclass(frozen=True)
 class BatchJob:
-    document: str  # qbr | value | plan
+    document: str  # qbr | deck | value | plan
     out_dir: Path
     period: str | None = None
     internal: bool = False
     as_of: date | None = None
     branding: Branding = field(default_factory=Branding)
+    path: Path | None = None  # one account's file under the name the user chose
 
 
 @dataclass
@@ -70,11 +75,19 @@ class BatchResult:
     missing_characters: set[str] = field(default_factory=set)
 
 
+def file_suffix(document: str) -> str:
+    return ".pptx" if document == "deck" else ".pdf"
+
+
 def output_path(job: BatchJob, account: AccountRef) -> Path:
-    suffix = f" {job.period.upper()}" if job.document == "qbr" and job.period else ""
+    if job.path is not None:
+        return job.path
+    suffix = f" {job.period.upper()}" if job.document in QBR_DOCUMENTS and job.period else ""
+    if job.document in QBR_DOCUMENTS and job.internal:
+        suffix += " (internal)"
     name = (f"{safe_file_name(account.name, final=False)} "
             f"({safe_file_name(account.external_id, 40, final=False)})"
-            f" - {DOCUMENTS[job.document]}{suffix}.pdf")
+            f" - {DOCUMENTS[job.document]}{suffix}{file_suffix(job.document)}")
     return job.out_dir / name
 
 
@@ -93,6 +106,14 @@ def write_one(db: Any, job: BatchJob, account: AccountRef) -> tuple[str, set[str
     """Write one account's document; return (path, unprintable characters)."""
 
     path = output_path(job, account)
+    if job.document == "deck":
+        # A deck of the user's own under the same name is never replaced.
+        check_replace(path, ours=deck_made_by_csdesk(path), what="a deck csdesk wrote")
+        data = qbr_data(db, account.id, job.period, today=job.as_of)
+        template, _missing = job.branding.template()
+        write_qbr_deck(qbr_document(data, internal=job.internal), path, job.branding,
+                       template)
+        return str(path), set()
     # A PDF of the user's own under the same name is never replaced.
     check_replace(path, ours=made_by_csdesk(path, PDF_MARK), what="a PDF csdesk wrote")
     if job.document == "qbr":
@@ -129,6 +150,8 @@ def run_batch(location: DatabaseLocation, job: BatchJob, accounts: Sequence[Acco
 
     if job.document not in DOCUMENTS:
         raise CsdeskError(f"unknown document {job.document!r}")
+    if job.document == "deck" and (template := job.branding.template()[0]) is not None:
+        check_template(template)  # once, not once per account
     job.out_dir.mkdir(parents=True, exist_ok=True)
     report = Reporter(progress, cancel)
     result = BatchResult()

@@ -4,6 +4,7 @@ PDF, kept in the user's settings. Light to import: no reportlab here."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csdesk.config import load_settings, save_settings
@@ -22,6 +23,7 @@ class Branding:
     logo: str | None = None  # a PNG, JPEG or SVG path
     accent: str = ACCENT
     footer: str = "Confidential: prepared for the customer"
+    deck_template: str | None = None  # the company's .pptx; decks use its master and layouts
 
     def unset_notice(self) -> str | None:
         """One plain line when the company is still the default (documents then say "Your
@@ -37,10 +39,22 @@ class Branding:
         known = {k: v for k, v in raw.items() if k in cls.__dataclass_fields__ and v}
         return cls(**known)
 
+    def template(self) -> tuple[Path | None, str | None]:
+        """The deck template to use, and a plain line when the saved one is gone (decks then
+        take the built-in look, never fail for it)."""
+        if not self.deck_template:
+            return None, None
+        path = Path(self.deck_template)
+        if path.is_file():
+            return path, None
+        return None, (f"The deck template {path} is not there any more: the deck uses the "
+                      "built-in look. Set it again with Reports → Branding….")
+
     def save(self) -> None:
         settings = load_settings()
         settings["branding"] = {"company": self.company, "logo": self.logo,
-                                "accent": self.accent, "footer": self.footer}
+                                "accent": self.accent, "footer": self.footer,
+                                "deck_template": self.deck_template}
         save_settings(settings)
 
 

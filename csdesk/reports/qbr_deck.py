@@ -30,6 +30,7 @@ from pptx.enum.shapes import PP_PLACEHOLDER
 from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
 from pptx.util import Emu, Inches, Pt
 
+from csdesk.errors import CsdeskError
 from csdesk.reports.branding import Branding, page_footer
 from csdesk.safefile import DECK_CREATOR, atomic_open
 from csdesk.services.formatting import format_date
@@ -62,6 +63,18 @@ def write_qbr_deck(doc: QbrDocument, out: Path | io.BytesIO,
         return
     with atomic_open(Path(os.fspath(out)), "wb") as fh:
         prs.save(fh)
+
+
+def check_template(template: Path) -> None:
+    """Refuse, in one line, a file that is not a PowerPoint deck or template csdesk can fill
+    (checked once, before any deck is written)."""
+    if not template.is_file():
+        raise CsdeskError(f"no template at {template}")
+    try:
+        _layouts(Presentation(str(template)))
+    except Exception as exc:  # python-pptx says "not a package", KeyError, ValueError, …
+        raise CsdeskError(f"{template.name} is not a PowerPoint template csdesk can use: "
+                          "open it in PowerPoint and save it as a .pptx") from exc
 
 
 class _Deck:

@@ -209,7 +209,7 @@ class AccountPage(QWidget):
     """One account; ``changed`` fires after any saved edit (the book list refreshes)."""
 
     changed = Signal()
-    report_requested = Signal(str)  # qbr | value | plan
+    report_requested = Signal(str)  # qbr | deck | value | plan
 
     def __init__(self, db: Database, account_id: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -239,8 +239,8 @@ class AccountPage(QWidget):
         self.report_button.setText("Reports")
         self.report_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.report_button)
-        for key, label in (("qbr", "QBR…"), ("value", "Value report…"),
-                           ("plan", "Success plan PDF…")):
+        for key, label in (("qbr", "QBR (PDF)…"), ("deck", "QBR deck (PowerPoint)…"),
+                           ("value", "Value report…"), ("plan", "Success plan PDF…")):
             menu.addAction(label, lambda k=key: self.report_requested.emit(k))
         self.report_button.setMenu(menu)
         top.addWidget(self.report_button)

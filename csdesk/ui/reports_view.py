@@ -32,9 +32,19 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.db import Database
+from csdesk.errors import CsdeskError
 from csdesk.models.enums import Segment
-from csdesk.reports.batch import DOCUMENTS, BatchJob, BatchResult, output_path, run_batch
+from csdesk.reports.batch import (
+    DOCUMENTS,
+    QBR_DOCUMENTS,
+    BatchJob,
+    BatchResult,
+    file_suffix,
+    output_path,
+    run_batch,
+)
 from csdesk.reports.branding import Branding
+from csdesk.reports.qbr_deck import check_template
 from csdesk.services.book.accounts import AccountRef, select_accounts
 from csdesk.services.formatting import counted
 from csdesk.services.periods import current_period
@@ -87,7 +97,7 @@ class ReportDialog(QDialog):
         self.setWindowTitle(f"{DOCUMENTS[document]} — {account.name}")
         form = QFormLayout(self)
         self.period = self.audience = None
-        if document == "qbr":
+        if document in QBR_DOCUMENTS:
             self.period, self.audience = _period_and_audience(form, today)
         self.path = QLineEdit()
         self.path.setMinimumWidth(380)
@@ -102,61 +112,62 @@ class ReportDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
-        if self.period is not None:
-            self.period.currentIndexChanged.connect(self._default_path)
+        for combo in (self.period, self.audience):
+            if combo is not None:
+                combo.currentIndexChanged.connect(self._default_path)
         self._default_path()
 
     def _default_path(self) -> None:
-        self.path.setText(str(output_path(self.job(default_folder()), self.account)))
+        folder = Path(self.path.text()).parent if self.path.text() else default_folder()
+        self.path.setText(str(output_path(self.job(folder), self.account)))
 
     def _browse(self) -> None:
-        chosen, _ = QFileDialog.getSaveFileName(self, "Save the PDF as", self.path.text(),
-                                                "PDF files (*.pdf)")
+        suffix = file_suffix(self.document)
+        kind = "PowerPoint decks (*.pptx)" if suffix == ".pptx" else "PDF files (*.pdf)"
+        chosen, _ = QFileDialog.getSaveFileName(self, f"Save the {DOCUMENTS[self.document]} as",
+                                                self.path.text(), kind)
         if chosen:
-            self.path.setText(chosen if chosen.lower().endswith(".pdf") else chosen + ".pdf")
+            self.path.setText(chosen if chosen.lower().endswith(suffix) else chosen + suffix)
 
-    def job(self, folder: Path) -> BatchJob:
+    def job(self, folder: Path, path: Path | None = None) -> BatchJob:
         return BatchJob(self.document, folder,
                         self.period.currentData() if self.period is not None else None,
                         bool(self.audience.currentData()) if self.audience is not None
-                        else False, None, Branding.load())
+                        else False, None, Branding.load(), path)
 
 
 def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, document: str,
                         account: AccountRef, path: Path | None = None,
                         ask: bool = True) -> Any:
-    """Ask for the options (unless ``path`` is given), write the PDF, offer to open it."""
+    """Ask for the options (unless ``path`` is given), write the document, offer to open it.
+
+    It only reads the book, so it runs in the runner's reading lane: it does not wait behind
+    the start-up work (loading the book, the playbooks, the portfolio)."""
     dialog = ReportDialog(parent, document, account)
     if path is None:
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return None
         path = Path(dialog.path.text())
-    job = dialog.job(path.parent)
+    if path.suffix.lower() != file_suffix(document):
+        path = path.with_name(path.name + file_suffix(document))
+    job = dialog.job(path.parent, path)
+    what = DOCUMENTS[document] if document == "deck" else f"{DOCUMENTS[document]} PDF"
 
-    def done(result: tuple[Path, BatchResult]) -> None:
-        written, batch = result
-        if batch.skipped:
+    def done(result: BatchResult) -> None:
+        if result.skipped:
             QMessageBox.information(parent, "Report",
-                                    f"No PDF for {account.name}: {batch.skipped[0][1]}.")
+                                    f"No {what} for {account.name}: {result.skipped[0][1]}.")
             return
-        if ask and QMessageBox.question(
-                parent, "Report written", f"Saved {written.name}.\n\nOpen it now?"
-                ) == QMessageBox.StandardButton.Yes:
-            open_file(written)
+        notes = [n for n in (job.branding.unset_notice(),
+                             job.branding.template()[1] if document == "deck" else None) if n]
+        text = "\n\n".join([f"Saved {path.name}.", *notes, "Open it now?"])
+        if ask and QMessageBox.question(parent, "Report written", text
+                                        ) == QMessageBox.StandardButton.Yes:
+            open_file(path)
 
-    return runner.run_with_dialog(parent, f"Writing the {DOCUMENTS[document]} PDF",
-                                  _write_account_pdf, db, job, account, path, on_done=done,
+    return runner.run_with_dialog(parent, f"Writing the {what}", run_batch, db.location, job,
+                                  [account], workers=1, reading=True, on_done=done,
                                   on_failed=lambda e: _task_failed(parent, e))
-
-
-def _write_account_pdf(db: Database, job: BatchJob, account: AccountRef, path: Path, *,
-                       progress: Any, cancel: Any) -> tuple[Path, BatchResult]:
-    """One account's document, under the name the user chose (on the worker thread)."""
-    result = run_batch(db.location, job, [account], progress=progress, cancel=cancel,
-                       workers=1)
-    if result.written and result.written[0] != path:
-        result.written[0].replace(path)  # the name the user chose
-    return path, result
 
 
 class BrandingDialog(QDialog):
@@ -177,12 +188,23 @@ class BrandingDialog(QDialog):
         self.accent.clicked.connect(self._pick_colour)
         self._set_accent(branding.accent)
         self.footer = QLineEdit(branding.footer)
+        self.deck_template = QLineEdit(branding.deck_template or "")
+        self.deck_template.setPlaceholderText("Your company's PowerPoint .pptx (optional)")
+        self.deck_template.setToolTip("QBR decks use its slide master, layouts, fonts and "
+                                      "colours; without one, a clean built-in look in the "
+                                      "accent colour.")
+        pick_template = QPushButton("Browse…")
+        pick_template.clicked.connect(self._pick_template)
+        template = QHBoxLayout()
+        template.addWidget(self.deck_template, 1)
+        template.addWidget(pick_template)
         self.problem = error_label()
         form = QFormLayout(self)
         form.addRow("Company", self.company)
         form.addRow("Logo", logo)
         form.addRow("Accent colour", self.accent)
         form.addRow("Footer", self.footer)
+        form.addRow("Deck template", template)
         form.addRow(self.problem)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
@@ -209,12 +231,25 @@ class BrandingDialog(QDialog):
         if chosen:
             self.logo.setText(chosen)
 
+    def _pick_template(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Deck template", self.deck_template.text(),
+                                                "PowerPoint decks (*.pptx)")
+        if chosen:
+            self.deck_template.setText(chosen)
+
     def branding(self) -> Branding:
         return Branding(self.company.text().strip() or "Your company",
                         self.logo.text().strip() or None, self.accent_colour,
-                        self.footer.text().strip())
+                        self.footer.text().strip(), self.deck_template.text().strip() or None)
 
     def _save(self) -> None:
+        template = self.deck_template.text().strip()
+        if template:
+            try:
+                check_template(Path(template))
+            except CsdeskError as exc:
+                self.problem.setText(f"{exc}.")
+                return
         logo = self.logo.text().strip()
         if logo and not Path(logo).is_file():
             self.problem.setText(f"There is no file {logo}.")
@@ -236,12 +271,13 @@ class ReportsView(QWidget):
         super().__init__(parent)
         self.db, self.runner, self.selected = db, runner, selected
         self.owner: str | None = None  # set by the window's "My book" scope
+        self._job_kind = "qbr"  # the document of the batch running or last run
         self.today = today or clock.today()
         title = QLabel("Reports")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
-        intro = QLabel("Write a QBR, value-delivered or success-plan PDF for many accounts "
-                       "at once, one file per account. Single reports are on each account's "
-                       "page.")
+        intro = QLabel("Write a QBR (PDF or PowerPoint deck), value-delivered or success-plan "
+                       "document for many accounts at once, one file per account. Single "
+                       "reports are on each account's page.")
         intro.setWordWrap(True)
         self.document = QComboBox()
         for key, label in DOCUMENTS.items():
@@ -290,7 +326,7 @@ class ReportsView(QWidget):
         form.addRow("", self.branding_notice)
         self._show_branding_notice()
         self.count = QLabel()
-        self.generate = QPushButton("Write the PDFs")
+        self.generate = QPushButton()
         self.generate.setDefault(True)
         self.generate.clicked.connect(self.run)
         self.result_label = QLabel()
@@ -319,6 +355,7 @@ class ReportsView(QWidget):
                        self.days.valueChanged, self.scope.idClicked):
             signal.connect(self.update_count)
         self.document.currentIndexChanged.connect(self._qbr_only)
+        self._qbr_only()
         self.update_count()
 
     def edit_branding(self) -> BrandingDialog:
@@ -332,13 +369,17 @@ class ReportsView(QWidget):
         self.branding_notice.setText(notice or "")
         self.branding_notice.setVisible(notice is not None)
 
+    def _files(self) -> str:
+        return "decks" if self.document.currentData() == "deck" else "PDFs"
+
     def _qbr_only(self) -> None:
-        qbr = self.document.currentData() == "qbr"
+        qbr = self.document.currentData() in QBR_DOCUMENTS
         self.period.setEnabled(qbr)
         self.audience.setEnabled(qbr)
+        self.generate.setText(f"Write the {self._files()}")
 
     def _browse(self) -> None:
-        chosen = QFileDialog.getExistingDirectory(self, "Write the PDFs into",
+        chosen = QFileDialog.getExistingDirectory(self, f"Write the {self._files()} into",
                                                   self.folder.text())
         if chosen:
             self.folder.setText(chosen)
@@ -364,23 +405,32 @@ class ReportsView(QWidget):
         accounts = self.accounts()
         if not accounts:
             return None
+        qbr = self.document.currentData() in QBR_DOCUMENTS
         job = BatchJob(self.document.currentData(), Path(self.folder.text()),
-                       self.period.currentData() if self.document.currentData() == "qbr"
-                       else None, bool(self.audience.currentData()), None, Branding.load())
+                       self.period.currentData() if qbr else None,
+                       qbr and bool(self.audience.currentData()), None, Branding.load())
+        self._job_kind = job.document
         self.result_label.setText("")
         self.open_folder.hide()
         return self.runner.run_with_dialog(
-            self, f"Writing {counted(len(accounts), DOCUMENTS[job.document] + ' PDF')}",
+            self, f"Writing {counted(len(accounts), self._one_file(job.document))}",
             run_batch, self.db.location, job, accounts,
             workers=1 if len(accounts) < 4 else None, on_done=self._done,
             on_failed=self._failed)
 
+    @staticmethod
+    def _one_file(document: str) -> str:
+        return DOCUMENTS[document] if document == "deck" else f"{DOCUMENTS[document]} PDF"
+
     def _done(self, result: BatchResult) -> None:
-        lines = [f"Wrote {counted(len(result.written), 'PDF')} into {self.folder.text()}."]
+        lines = [f"Wrote {counted(len(result.written), self._one_file(self._job_kind))} "
+                 f"into {self.folder.text()}."]
         if result.skipped:
             shown = "; ".join(f"{n} ({why})" for n, why in result.skipped[:5])
             more = f" and {len(result.skipped) - 5} more" if len(result.skipped) > 5 else ""
             lines.append(f"Skipped {len(result.skipped)}: {shown}{more}.")
+        if self._job_kind == "deck" and (gone := Branding.load().template()[1]):
+            lines.append(gone)
         if result.missing_characters:
             lines.append("Some characters have no font on this computer and print as '?': "
                          + " ".join(sorted(result.missing_characters)))
@@ -389,5 +439,6 @@ class ReportsView(QWidget):
         self.finished.emit(result)
 
     def _failed(self, error: TaskError) -> None:
-        self.result_label.setText("Cancelled: the PDFs already written are whole; the rest were "
-                            "not started." if error.cancelled else error.message)
+        self.result_label.setText(f"Cancelled: the {self._files()} already written are whole; "
+                                  "the rest were not started." if error.cancelled
+                                  else error.message)

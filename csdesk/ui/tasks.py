@@ -13,6 +13,10 @@ The rule (docs/architecture.md, "Work off the GUI thread"):
   progress dialog or wizard, so no such edit starts while one holds the write lock; the
   playbook run reads first and writes in one short transaction at the end, and the
   database's own write lock serialises it with an edit.
+- **A task that only reads may take the reading lane** (``reading=True``): a second worker
+  thread, for work a CSM waits on (a document from an account's page) that must not queue
+  behind the start-up tasks. It opens its own read-only connection and never writes the
+  book, so the one-writer rule above still holds.
 
 A task is any Qt-free function. One that takes ``progress`` and ``cancel`` keywords (see
 ``csdesk.progress``) is given them, shows its progress and can be cancelled; any other runs
@@ -193,16 +197,18 @@ class TaskRunner(QObject):
         collect_on_gui_thread()  # before any work runs on the worker thread
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
+        self._readers = QThreadPool(self)  # the reading lane (see the module's rule)
+        self._readers.setMaxThreadCount(1)
         self._handles: list[TaskHandle] = []
         # What a failure no caller handles goes to (the main window sets its own).
         self.on_failure: Callable[[TaskError], object] = _log_failure
 
     def submit(self, title: str, fn: Callable[..., Any], *args: Any,
                on_done: Callback | None = None, on_failed: Callback | None = None,
-               **kwargs: Any) -> TaskHandle:
-        """Run ``fn(*args, **kwargs)`` on the worker; ``on_done(result)`` and
-        ``on_failed(TaskError)`` are called on the GUI thread (``on_failed`` defaults to
-        the runner's ``on_failure``)."""
+               reading: bool = False, **kwargs: Any) -> TaskHandle:
+        """Run ``fn(*args, **kwargs)`` on the worker (or, ``reading``, on the reading lane);
+        ``on_done(result)`` and ``on_failed(TaskError)`` are called on the GUI thread
+        (``on_failed`` defaults to the runner's ``on_failure``)."""
         job = _Job(fn, args, kwargs, title)
         handle = TaskHandle(job, self)
         self._handles.append(handle)
@@ -212,14 +218,16 @@ class TaskRunner(QObject):
             handle.finished.connect(on_done)
         handle.failed.connect(on_failed if on_failed is not None
                               else lambda e: self.on_failure(e))
-        self._pool.start(job)
+        (self._readers if reading else self._pool).start(job)
         return handle
 
     def run_with_dialog(self, parent: QWidget, title: str, fn: Callable[..., Any],
                         *args: Any, on_done: Callback | None = None,
-                        on_failed: Callback | None = None, **kwargs: Any) -> TaskHandle:
+                        on_failed: Callback | None = None, reading: bool = False,
+                        **kwargs: Any) -> TaskHandle:
         """Submit a task and show a window-modal progress dialog with Cancel while it runs."""
-        handle = self.submit(title, fn, *args, on_done=on_done, on_failed=on_failed, **kwargs)
+        handle = self.submit(title, fn, *args, on_done=on_done, on_failed=on_failed,
+                             reading=reading, **kwargs)
         dialog = QProgressDialog(title, "Cancel", 0, 1000, parent)
         dialog.setWindowTitle(title)
         dialog.setMinimumDuration(300)
@@ -242,15 +250,16 @@ class TaskRunner(QObject):
         gc.collect(1)  # a task's garbage goes here, on the GUI thread
 
     def wait(self, msecs: int = -1) -> bool:
-        return self._pool.waitForDone(msecs)
+        return self._pool.waitForDone(msecs) and self._readers.waitForDone(msecs)
 
     def shutdown(self, msecs: int = 15_000) -> bool:
         """Drop queued work, ask running work to cancel (it rolls back), and wait for it:
         a closing window must not close the book under a running task."""
         self._pool.clear()
+        self._readers.clear()
         for handle in list(self._handles):
             handle.cancel()
-        return self._pool.waitForDone(msecs)
+        return self._pool.waitForDone(msecs) and self._readers.waitForDone(msecs)
 
     @property
     def busy(self) -> bool:

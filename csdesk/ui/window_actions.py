@@ -163,7 +163,8 @@ class WindowActions(QMainWindow):
 
     def account_report(self, account_id: int, document: str,
                        path: Path | None = None) -> Any:
-        """QBR, value or plan PDF for one account (from its page's Reports menu)."""
+        """QBR, value or plan PDF, or the QBR deck, for one account (from its page's Reports
+        menu)."""
         from csdesk.services.book.accounts import select_accounts
         from csdesk.ui.reports_view import make_account_report
 

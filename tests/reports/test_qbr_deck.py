@@ -322,6 +322,46 @@ def test_cli_writes_the_deck_and_refuses_a_file_it_did_not_write(
                  "--template", str(tmp_path / "none.pptx"), *common]) != 0
 
 
+def test_the_saved_template_is_the_default_and_a_batch_of_decks(
+        book: tuple[Path, dict[str, int]], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Set once with the branding, the company's template is used by every deck, one and in
+    batch; a file that is no template is refused before any deck is written; a saved template
+    since deleted is said in one line and the deck takes the built-in look."""
+    from csdesk.reports.branding import Branding
+
+    path, _ = book
+    common = ["--db", str(path), "--as-of", "2026-11-22", "--period", PERIOD]
+    template = _template(tmp_path / "acme.pptx")
+    Branding(company="Acme CS", deck_template=str(template)).save()
+    one = tmp_path / "one.pptx"
+    assert main(["report", "deck", "ATT-1", "-o", str(one), *common]) == 0
+    assert Presentation(str(one)).slides[0].slide_layout.name == "Acme Cover"
+
+    folder = tmp_path / "decks"
+    assert main(["report", "batch", "deck", "-o", str(folder), "--renewing-within", "30",
+                 *common]) == 0
+    decks = sorted(folder.glob("*.pptx"))
+    assert decks and f"Wrote {len(decks)} decks to" in capsys.readouterr().out
+    assert all(Presentation(str(d)).slides[0].slide_layout.name == "Acme Cover"
+               for d in decks)
+
+    junk = tmp_path / "junk.pptx"
+    junk.write_bytes(b"PK not a deck")
+    empty = tmp_path / "none"
+    assert main(["report", "batch", "deck", "-o", str(empty), "--template", str(junk),
+                 *common]) != 0
+    err = capsys.readouterr().err
+    assert "junk.pptx is not a PowerPoint template csdesk can use" in err
+    assert len(err.strip().splitlines()) == 1 and not empty.exists()
+
+    template.unlink()
+    assert main(["report", "deck", "ATT-1", "-o", str(one), *common]) == 0
+    out = capsys.readouterr().out
+    assert "is not there any more: the deck uses the built-in look" in out
+    assert Presentation(str(one)).slides[0].slide_layout.name == "Title Slide"
+
+
 def test_render_for_a_look(docs: dict[Any, Any]) -> None:
     """Not a check: writes the decks a person looks at (set DECK_LOOK=folder)."""
     folder = os.environ.get("DECK_LOOK")

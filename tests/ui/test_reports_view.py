@@ -19,8 +19,8 @@ def test_qbr_from_the_account_page(qtbot, demo_db: Database, tmp_path: Path) -> 
     account = account_id_for(demo_db, "ACC-000132")
     page = window.open_account(account)
     menu = page.report_button.menu()
-    assert [a.text() for a in menu.actions()] == ["QBR…", "Value report…",
-                                                   "Success plan PDF…"]
+    assert [a.text() for a in menu.actions()] == ["QBR (PDF)…", "QBR deck (PowerPoint)…",
+                                                   "Value report…", "Success plan PDF…"]
     target = tmp_path / "Lambdarock QBR.pdf"
     requested = []
     window.account_report = lambda aid, kind, path=None: requested.append((aid, kind))
@@ -64,7 +64,7 @@ def test_batch_from_the_reports_view(qtbot, demo_db: Database, tmp_path: Path) -
     result = blocker.args[0]
     assert len(result.written) == len(expected)
     assert len(list((tmp_path / "batch").glob("*.pdf"))) == len(expected)
-    wrote = f"Wrote {len(expected)} PDF{'' if len(expected) == 1 else 's'}"
+    wrote = f"Wrote {len(expected)} Value delivered PDF{'' if len(expected) == 1 else 's'}"
     assert wrote in view.result_label.text()
     assert view.open_folder.isVisibleTo(view)
     assert handle.is_done
@@ -95,3 +95,54 @@ def test_branding_is_saved_and_used(qtbot, demo_db: Database, tmp_path: Path) ->
         pass
     text = " ".join(PdfReader(target).pages[0].extract_text().split())
     assert "Müller & Söhne CS" in text and "Prepared for AT&T <Legacy>" in text
+
+
+def test_a_batch_of_internal_decks(qtbot, demo_db: Database, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """QBR deck in the Reports view: quarter and audience apply, one .pptx per account, named
+    as internal so it never sits under the customer's file name."""
+    from pptx import Presentation
+
+    window = open_window(qtbot, demo_db)
+    view = window.reports
+    view.today = AS_OF
+    view.document.setCurrentIndex(view.document.findData("deck"))
+    assert view.period.isEnabled() and view.audience.isEnabled()
+    assert view.generate.text() == "Write the decks"
+    view.audience.setCurrentIndex(view.audience.findData(True))
+    view.by_renewal.setChecked(True)
+    view.days.setValue(20)
+    expected = select_accounts(demo_db, renewing_within=20, today=AS_OF)
+    assert 1 < len(expected) < 10
+    view.folder.setText(str(tmp_path / "decks"))
+    view.run()
+    with qtbot.waitSignal(view.finished, timeout=120_000) as blocker:
+        pass
+    decks = sorted((tmp_path / "decks").iterdir())
+    assert len(blocker.args[0].written) == len(decks) == len(expected)
+    assert all(p.name.endswith(" - QBR deck 2026Q3 (internal).pptx") for p in decks)
+    assert f"Wrote {len(expected)} QBR decks" in view.result_label.text()
+    for deck in decks:
+        footers = [sh.text_frame.text for s in Presentation(str(deck)).slides
+                   for sh in s.shapes if sh.has_text_frame]
+        assert any("Internal: not for the customer" in t for t in footers)
+
+
+def test_a_report_does_not_wait_behind_the_start_up_work(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                         tmp_path: Path) -> None:
+    """The 28-second QBR: a report from an account's page queued behind the window's start-up
+    tasks (loading, playbooks, portfolio) on the one worker. It only reads, so it takes the
+    reading lane: written while a long task still holds the worker."""
+    import threading
+
+    window = open_window(qtbot, demo_db)
+    release = threading.Event()
+    busy = window.runner.submit("A long start-up task", release.wait, 60)
+    try:
+        target = tmp_path / "qbr.pdf"
+        handle = window.account_report(account_id_for(demo_db, "ACC-000132"), "qbr", target)
+        with qtbot.waitSignal(handle.finished, timeout=30_000):
+            pass
+        assert target.is_file() and not busy.is_done
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: busy.is_done, timeout=10_000)
