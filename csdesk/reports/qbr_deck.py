@@ -411,9 +411,10 @@ def _section_notes(s: Section) -> list[str]:
 def _keep_above_foot(ph: Any, height: int) -> None:
     """A placeholder ends above the footer line (a template's may reach the slide's foot)."""
     bottom = height - Inches(0.6)
-    if ph.top is not None and ph.height is not None and ph.top + ph.height > bottom:
+    top, tall = ph.top, ph.height  # each read walks the layout and master: read once
+    if top is not None and tall is not None and top + tall > bottom:
         ph.left, ph.width = ph.left, ph.width  # the position, made the slide's own
-        ph.top, ph.height = ph.top, max(Inches(0.5), bottom - ph.top)
+        ph.top, ph.height = top, max(Inches(0.5), bottom - top)
 
 
 def _table_size(table: Table) -> int:
@@ -453,10 +454,10 @@ def _kinds(layout: Any) -> set[Any]:
 def _layouts(prs: Any) -> tuple[Any, Any, Any]:
     """The title, title-and-content and title-only layouts: by placeholder types, the
     usual name breaking a tie; each falls back on the next best."""
-    layouts = list(prs.slide_layouts)
+    layouts = [(la, _kinds(la)) for la in prs.slide_layouts]
 
     def pick(want: Any, name: str) -> Any:
-        found = [la for la in layouts if want(_kinds(la))]
+        found = [la for la, kinds in layouts if want(kinds)]
         named = [la for la in found if la.name.strip().lower() == name]
         return (named or found or [None])[0]
 
@@ -465,7 +466,7 @@ def _layouts(prs: Any) -> tuple[Any, Any, Any]:
                    and PP_PLACEHOLDER.CENTER_TITLE not in k, "title and content")
     only = pick(lambda k: bool(k & _TITLE_TYPES) and not k & _BODY_TYPES
                 and PP_PLACEHOLDER.CENTER_TITLE not in k, "title only")
-    content = content or only or title or layouts[0]
+    content = content or only or title or layouts[0][0]
     only = only or content
     title = title or content
     return title, content, only

@@ -170,6 +170,38 @@ def test_next_quarter_lists_what_falls_due_and_overdue_stands_apart(
     assert (d.period_end - date(2026, 3, 14)).days > CUSTOMER_OVERDUE_DAYS
 
 
+def test_asks_and_decisions_come_from_the_plan_and_the_contract(
+        book: tuple[Database, dict[str, int]]) -> None:
+    """AT&T: one milestone of theirs due next quarter is the ask; the overdue ones to re-plan
+    (two for us, one for the customer: the other is over 90 days late) and its renewal
+    within 180 days are the decisions."""
+    from dataclasses import replace
+
+    from csdesk.services.formatting import format_date
+
+    db, ids = book
+    d = qbr_data(db, ids["att"], PERIOD, today=AS_OF)
+    renewal = d.commercial.renewal_date
+    near = renewal is not None and 0 <= (renewal - AS_OF).days <= 180
+    for internal, late in ((True, 2), (False, 1)):
+        asks = qbr_document(d, internal=internal).section("asks")
+        assert asks is not None
+        late_line = (f"Re-plan {late} overdue milestone{'s' if late > 1 else ''} (listed "
+                     f"below): a new date, or drop {'them' if late > 1 else 'it'}.")
+        assert asks.bullets[0] == late_line
+        assert asks.bullets[-1] == "Rollout to finance (your team, by 15 Nov 2026)"
+        assert len(asks.bullets) == 2 + near
+        assert asks.headline == (f"{2 + near - 1} decision{'s' if near else ''} and 1 ask of "
+                                 "your team for this review.")
+    soon = replace(d, commercial=replace(d.commercial, renewal_date=date(2027, 2, 1)))
+    bullets = qbr_document(soon).section("asks").bullets  # type: ignore[union-attr]
+    assert f"The subscription renews on {format_date(date(2027, 2, 1))}: agree what the " \
+        "next term must deliver." in bullets
+    later = replace(d, commercial=replace(d.commercial, renewal_date=date(2028, 2, 1)))
+    assert not any("renews" in b for b in qbr_document(later).section("asks").bullets)  # type: ignore[union-attr]
+    assert qbr_document(qbr_data(db, ids["empty"], PERIOD, today=AS_OF)).section("asks") is None
+
+
 def test_a_multiple_below_one_is_not_shown_to_the_customer(
         book: tuple[Database, dict[str, int]]) -> None:
     db, ids = book

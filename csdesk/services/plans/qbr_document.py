@@ -74,7 +74,7 @@ class Section:
     """One heading and what stands under it (never nothing)."""
 
     key: str  # summary, then_now, objectives, value, usage, support, risks, next_quarter,
-    #           overdue, commercial
+    #           asks, overdue, commercial
     title: str
     paragraphs: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
@@ -377,6 +377,9 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
 
     sections.append(_next_quarter(d, internal))
     late = overdue_milestones(d, internal=internal)
+    asks = asks_and_decisions(d, late)
+    if asks is not None:
+        sections.append(asks)
     if late:
         notes: tuple[str, ...] = ()
         if internal:
@@ -427,6 +430,35 @@ def _value_section(d: QbrData, internal: bool) -> Section | None:
                         for e in shown), (14, 46, 14, 26), right=(2,)) if shown else None
     return Section("value", "Value delivered", paragraphs=(headline, *notes), table=table,
                    headline=headline)
+
+
+RENEWAL_ASK_DAYS = 180  # a renewal this close to the review is a decision to prepare there
+
+
+def asks_and_decisions(d: QbrData, late: list[_Step]) -> Section | None:
+    """What the review must settle: decisions (overdue work to re-plan, no plan yet, the
+    renewal coming up) and asks of the customer's team (its milestones next quarter).
+    Customer-safe in both audiences: facts of the plan and the contract, no forecast."""
+    decisions: list[str] = []  # (no plan yet is said under "Next quarter", not twice)
+    if late:
+        decisions.append(f"Re-plan {counted(len(late), 'overdue milestone')} (listed below): "
+                         "a new date, or drop " + ("it." if len(late) == 1 else "them."))
+    renewal = d.commercial.renewal_date
+    as_of = d.as_of or d.period_end
+    if renewal is not None and 0 <= (renewal - as_of).days <= RENEWAL_ASK_DAYS:
+        decisions.append(f"The subscription renews on {format_date(renewal)}: agree what "
+                         "the next term must deliver.")
+    theirs = [n for n in next_quarter_milestones(d) if n.owner_side == "customer"]
+    asks = [f"{n.title} (your team, by {format_date(n.due_date)})" for n in theirs[:5]]
+    if len(theirs) > 5:
+        asks.append(f"and {counted(len(theirs) - 5, 'more milestone')} (in the plan above)")
+    if not decisions and not asks:
+        return None
+    parts = [counted(len(decisions), "decision") if decisions else "",
+             counted(len(theirs), "ask") + " of your team" if theirs else ""]
+    headline = " and ".join(p for p in parts if p) + " for this review."
+    return Section("asks", "Asks and decisions", bullets=(*decisions, *asks),
+                   headline=headline[:1].upper() + headline[1:])
 
 
 def _next_quarter(d: QbrData, internal: bool) -> Section:
