@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -57,6 +58,16 @@ def sqlite_floor(book: Path, sql: str) -> float:
     subprocess.run(["sqlite3", str(book)], input=sql, text=True, check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
+
+
+def best(fn: Callable[[], object], repeat: int = 7) -> float:
+    """The fastest of ``repeat`` runs, in seconds (the least disturbed by the machine)."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
 
 
 def timing(label: str, seconds: float, floor_s: float | None = None) -> None:

@@ -17,6 +17,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from _book import best
 from pptx import Presentation
 from pptx.util import Inches
 
@@ -34,14 +35,6 @@ AS_OF = date(2026, 11, 22)
 BATCH = 50
 
 
-def _best(fn, repeat: int = 7) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -58,7 +51,7 @@ def main() -> int:
                 qbr_data(db, account, "2026Q3", today=AS_OF)
 
             data = qbr_data(db, account, "2026Q3", today=AS_OF)
-            t_data = _best(data_only)
+            t_data = best(data_only)
 
         def one_deck() -> None:
             write_qbr_deck(qbr_document(data), io.BytesIO())
@@ -78,7 +71,7 @@ def main() -> int:
                                              Inches(1)).text_frame.text = text
             prs.save(io.BytesIO())
 
-        t_deck, t_floor = _best(one_deck), _best(pptx_only)
+        t_deck, t_floor = best(one_deck), best(pptx_only)
         print(f"one deck (warm, {len(texts)} slides):  {t_deck * 1000:7.0f} ms")
         print(f"  floor, python-pptx alone:     {t_floor * 1000:7.0f} ms")
         print(f"  deck / floor = {t_deck / t_floor:.2f}")

@@ -19,6 +19,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from _book import best
+
 from csdesk.config import resolve_database
 from csdesk.db import Database
 from csdesk.reports import charts
@@ -31,14 +33,6 @@ from csdesk.services.plans.qbr import qbr_data
 
 AS_OF = date(2026, 11, 22)
 
-
-def _best(fn, repeat: int = 7) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def _rss_mib() -> float:
@@ -98,8 +92,8 @@ def main() -> int:
             ImageReader(image.image).getRGBData()
 
         one_qbr()  # warm: fonts registered, modules imported
-        t_qbr, t_rl, t_chart = _best(one_qbr), _best(reportlab_only), _best(one_chart)
-        t_png, t_buf = _best(png_chart), _best(buffer_chart)
+        t_qbr, t_rl, t_chart = best(one_qbr), best(reportlab_only), best(one_chart)
+        t_png, t_buf = best(png_chart), best(buffer_chart)
         print(f"one QBR (warm, 3 charts):      {t_qbr * 1000:7.0f} ms")
         print(f"  floor, reportlab alone:      {t_rl * 1000:7.0f} ms")
         print(f"  floor, one Agg chart:        {t_chart * 1000:7.0f} ms")

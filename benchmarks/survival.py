@@ -13,23 +13,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
-from collections.abc import Callable
 
 import numpy as np
-from _book import timing
+from _book import best, timing
 from lifelines.utils import concordance_index
 
 from csdesk.services.health.survival import uno_concordance
-
-
-def _best(fn: Callable[[], object], repeat: int = 3) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def main() -> int:
@@ -44,10 +33,10 @@ def main() -> int:
     # Whole days, as a book has them: many ties in time.
     days = np.ceil(t * 365).astype(float)
 
-    sort_s = _best(lambda: np.argsort(t, kind="stable"))
-    harrell_s = _best(lambda: concordance_index(t, -x, e), repeat=1)
-    uno_s = _best(lambda: uno_concordance(t, e, t, e, x))
-    uno_days_s = _best(lambda: uno_concordance(days, e, days, e, x))
+    sort_s = best(lambda: np.argsort(t, kind="stable"), 3)
+    harrell_s = best(lambda: concordance_index(t, -x, e), repeat=1)
+    uno_s = best(lambda: uno_concordance(t, e, t, e, x), 3)
+    uno_days_s = best(lambda: uno_concordance(days, e, days, e, x), 3)
     uno, harrell = uno_concordance(t, e, t, e, x), concordance_index(t, -x, e)
 
     print(f"rows: {n:,}; censored: {1 - e.mean():.0%}; Uno's C {uno:.4f}, "
