@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-dates install lint screenshots sample-report bench clean
+.PHONY: run test test-dates install lint screenshots sample-report sample-deck bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "csdesk needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -58,6 +58,15 @@ sample-report: $(STAMP)
 	  --as-of 2026-11-22 --db $$d/demo.sqlite -o docs/sample-qbr.pdf
 	rm -f docs/sample-qbr-*.png
 	pdftoppm -r 80 -png docs/sample-qbr.pdf docs/sample-qbr
+
+sample-deck: $(STAMP)
+	d=$$(mktemp -d); CSDESK_DATA_DIR=$$d $(BIN)/csdesk demo --db $$d/demo.sqlite \
+	  --as-of 2026-11-22 >/dev/null && \
+	CSDESK_DATA_DIR=$$d $(BIN)/csdesk report deck ACC-000132 --period 2026Q3 \
+	  --as-of 2026-11-22 --db $$d/demo.sqlite -o docs/sample-qbr-deck.pptx --overwrite && \
+	soffice --headless --convert-to pdf --outdir $$d docs/sample-qbr-deck.pptx >/dev/null && \
+	rm -f docs/sample-deck-*.png && \
+	pdftoppm -r 40 -png $$d/sample-qbr-deck.pdf docs/sample-deck
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py

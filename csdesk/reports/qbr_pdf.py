@@ -41,12 +41,35 @@ def qbr_report(d: QbrData | QbrDocument, branding: Branding | None = None, *,
     r = Report(doc.title, branding)
     r.cover(doc.kind, doc.customer, doc.period_line, doc.prepared_line(r.branding.company),
             doc.customer_logo)
+    starts, heights = [], []
     for section in doc.sections:
-        _section(r, doc, section)
+        starts.append(len(r.story))
+        heights.append(_section(r, doc, section))
+    _keep_the_tail_together(r, starts, heights)
     return r
 
 
-def _section(r: Report, doc: QbrDocument, section: Section) -> None:
+TAIL_SHARE = 0.35  # a document's last sections shorter than this share of a page …
+
+
+def _keep_the_tail_together(r: Report, starts: list[int], heights: list[float]) -> None:
+    """… go with the section before them (as one block, when it fits on a page), so that the
+    document never ends on a page holding only a few stray lines: the page before ends early
+    instead, and the last page reads as a whole (next quarter's plan with its asks)."""
+    if len(starts) < 2:
+        return
+    first, grouped, tail = len(starts) - 1, False, heights[-1]
+    while first > 0 and tail < BODY_HEIGHT * TAIL_SHARE:
+        if tail + heights[first - 1] >= BODY_HEIGHT * 0.9:
+            break
+        first, grouped = first - 1, True
+        tail += heights[first]
+    first = starts[first]
+    if grouped:
+        r.story[first:] = [KeepTogether(r.story[first:])]
+
+
+def _section(r: Report, doc: QbrDocument, section: Section) -> float:
     s = r.styles
     start = len(r.story)
     r.heading(section.title)
@@ -86,8 +109,10 @@ def _section(r: Report, doc: QbrDocument, section: Section) -> None:
     # A section that fits on a page is kept together, so a page never ends on a lone
     # heading or the first lines of a table (and the last page is not a few stray lines).
     flowables = r.story[start:]
-    if _height(flowables) < BODY_HEIGHT * 0.9:
+    height = _height(flowables)
+    if height < BODY_HEIGHT * 0.9:
         r.story[start:] = [KeepTogether(flowables)]
+    return height
 
 
 def _table(r: Report, t: Table) -> None:

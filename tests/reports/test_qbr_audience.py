@@ -227,9 +227,6 @@ def test_an_empty_account_has_no_heading_over_nothing(
             assert heading not in text
 
 
-@pytest.mark.xfail(strict=True, reason="known: the AT&T internal QBR still ends on a page "
-                   "holding only its 'Overdue' list (sections are kept together, but nothing "
-                   "yet rebalances the last two pages)")
 def test_every_section_has_content_and_no_last_page_holds_a_few_stray_lines(
         book: tuple[Database, dict[str, int]]) -> None:
     db, ids = book
