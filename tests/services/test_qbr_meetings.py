@@ -242,3 +242,28 @@ def test_existing_books_get_the_rule(db: Database) -> None:
         assert "qbr_due" not in set(s.scalars(select(PlaybookRule.key)))
     ensure_defaults(db)
     assert "qbr_due" in {r.key for r in rules(db)}
+
+
+def test_the_demo_book_has_qbrs_to_show(demo_db: Database) -> None:
+    """High-touch demo accounts held QBRs: commitments done, done late, late and open; the
+    rule finds those without a recent one, its checklist carrying what is still open."""
+    from csdesk.models import QbrMeeting
+    from tests.conftest import AS_OF
+
+    with demo_db.read() as s:
+        rows = s.execute(select(QbrMeeting.account_id, Account.engagement_model)
+                         .join(Account, Account.id == QbrMeeting.account_id)).all()
+    assert rows and {m.value for _a, m in rows} == {"high_touch"}
+    states = {c.state for a in {a for a, _m in rows}
+              for m in qm.qbr_meetings(demo_db, a, today=AS_OF) for c in m.commitments}
+    assert states == {"done", "done_late", "late", "open"}
+    found = [f for f in evaluate(demo_db, AS_OF, only=[_qbr_rule(demo_db)])
+             if f.account_id in {a for a, _m in rows}]
+    assert found and all(f.reason.startswith("Last QBR ") for f in found)
+    assert all(any(step.startswith("Follow up: ") for step in f.checklist) for f in found)
+    account = found[0].account_id
+    with clock.pin(AS_OF):
+        d = qbr_data(demo_db, account, "2026Q3")
+    section = qbr_document(d).section("commitments")
+    assert section is not None and section.table is not None
+    assert [r[3].split(" (")[0] for r in section.table.rows] == ["Done", "Done late", "Late"]
