@@ -125,7 +125,7 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
         "No QBR recorded within N months (by engagement model; 0: none). The checklist adds "
         "the previous QBR's open commitments and decisions to follow up.",
         "Hold the QBR", Priority.MEDIUM, 14,
-        {"high_touch": 3, "mid_touch": 6, "tech_touch": 0},
+        {"high_touch_months": 3, "mid_touch_months": 6, "tech_touch_months": 0},
         ("Agree the date and attendees", "Prepare the QBR deck", "Record the QBR in csdesk"),
     ),
 )

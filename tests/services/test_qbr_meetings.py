@@ -209,8 +209,9 @@ def test_qbr_due_by_engagement_model_is_editable(db: Database, acc: int) -> None
     with clock.pin(day):
         qm.record_qbr(db, acc, date(2026, 7, 14))
     rule = _qbr_rule(db)
-    assert rule.params == {"high_touch": 3, "mid_touch": 6, "tech_touch": 0}
-    assert evaluate(db, day, only=[replace(rule, params={**rule.params, "high_touch": 6})]) \
+    assert rule.params == {"high_touch_months": 3, "mid_touch_months": 6,
+                           "tech_touch_months": 0}
+    assert evaluate(db, day, only=[replace(rule, params={**rule.params, "high_touch_months": 6})]) \
         == []
     with db.write() as s:
         s.get(Account, acc).engagement_model = "mid_touch"  # type: ignore[union-attr]

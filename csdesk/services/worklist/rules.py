@@ -450,7 +450,7 @@ def _qbr_due(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterable[F
     since = dict(s.execute(select(Account.id, Account.customer_since)
                            .where(Account.status == AccountStatus.ACTIVE)).all())
     for aid, (_name, _owner, _arr, model) in book.accounts.items():
-        months = int(p.get(model) or 0)
+        months = int(p.get(f"{model}_months") or 0)
         held = last.get(aid)
         start = held or since.get(aid)
         if not months or start is None:
