@@ -118,6 +118,12 @@ def test_no_plan_no_milestone(db: Database, acc: int) -> None:
         qm.record_qbr(db, acc, date(2026, 10, 14), commitments=[
             _commit("Kenji", "customer", "Name an admin", date(2026, 12, 1))])
         assert qm.qbr_meetings(db, acc)[0].commitments[0].milestone_id is None
+        # due before the active plan starts: not a step of it (its editor would refuse it)
+        plans.create_plan(db, acc, "FY27", date(2026, 11, 1))
+        qm.record_qbr(db, acc, date(2026, 7, 14), commitments=[
+            _commit("Kenji", "customer", "Old promise", date(2026, 8, 1))])
+        [old] = [m for m in qm.qbr_meetings(db, acc) if m.quarter == "2026Q3"]
+        assert old.commitments[0].milestone_id is None
 
 
 def test_commitments_carried_from_one_qbr_record_to_the_next(db: Database, acc: int) -> None:

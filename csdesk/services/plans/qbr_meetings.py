@@ -238,8 +238,8 @@ def _plan_milestone(s: Session, account_id: int, c: QbrCommitment) -> int | None
     plan = s.scalars(select(SuccessPlan).where(SuccessPlan.account_id == account_id,
                                                SuccessPlan.status == PlanStatus.ACTIVE)
                      .order_by(SuccessPlan.period_start.desc())).first()
-    if plan is None:
-        return None
+    if plan is None or c.due_on < plan.period_start:
+        return None  # no plan, or due before it starts (a plan's steps fall within it)
     objective = next((o for o in plan.objectives if o.title == PLAN_OBJECTIVE), None)
     if objective is None:
         objective = Objective(position=len(plan.objectives), title=PLAN_OBJECTIVE,
