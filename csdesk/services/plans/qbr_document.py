@@ -425,7 +425,7 @@ def _said_we_would_do(d: QbrData) -> Section | None:
         tuple((c.what, f"{c.who} ({_owner(c.side).lower()})", format_date(c.due_on),
                c.state_label + (f" ({format_date(c.done_on)})" if c.done_on else ""))
               for c in rows),
-        (44, 22, 14, 20), warn=tuple((i, 3) for i, c in enumerate(rows)
+        (36, 24, 14, 26), warn=tuple((i, 3) for i, c in enumerate(rows)
                                      if c.state in ("late", "done_late"))),
         headline=headline)
 
