@@ -175,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.cli.health import add_commands
     from csdesk.cli.money import add_commands as add_money_commands
     from csdesk.cli.pulse import add_commands as add_pulse_commands
+    from csdesk.cli.qbr import add_commands as add_qbr_commands
     from csdesk.cli.renewals import add_commands as add_renewal_commands
     from csdesk.cli.report import add_commands as add_report_commands
     from csdesk.cli.tasks import add_commands as add_task_commands
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_commands(sub, common, _date)
     add_money_commands(sub, common, _date)
     add_pulse_commands(sub, common, _date)
+    add_qbr_commands(sub, common, _date)
 
     rev = sub.add_parser(
         "revert-import", parents=[common],
@@ -414,6 +416,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "accounts": lambda a: _accounts_cmd(a),
     "tasks": lambda a: _tasks_cmd(a),
     "pulse": lambda a: _pulse_cmd(a),
+    "qbr": lambda a: _qbr_cmd(a),
     "rates": lambda a: _money_cmd(a, "rates"),
     "settings": lambda a: _money_cmd(a, "settings"),
 }
@@ -457,6 +460,12 @@ def _report_cmd(args: argparse.Namespace) -> int:
 
 def _pulse_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli.pulse import run
+
+    return run(args, _location(args))
+
+
+def _qbr_cmd(args: argparse.Namespace) -> int:
+    from csdesk.cli.qbr import run
 
     return run(args, _location(args))
 

@@ -15,6 +15,7 @@ from csdesk.models.history import FieldHistory
 from csdesk.models.money import ExchangeRate
 from csdesk.models.playbooks import PlaybookRule, Task
 from csdesk.models.pulse import PulseEntry
+from csdesk.models.qbr import QbrAttendee, QbrCommitment, QbrMeeting
 from csdesk.models.success import (
     Handoff,
     Milestone,
@@ -47,6 +48,9 @@ __all__ = [
     "PlanTemplate",
     "PlaybookRule",
     "PulseEntry",
+    "QbrAttendee",
+    "QbrCommitment",
+    "QbrMeeting",
     "Renewal",
     "Setting",
     "Subscription",

@@ -120,6 +120,14 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
         "Advocacy ask", Priority.LOW, 14, {"min_score": 9, "within_days": 30},
         ("Ask for a review", "Offer a case study", "Ask to be a reference"),
     ),
+    RuleSpec(
+        "qbr_due", "QBR due",
+        "No QBR recorded within N months (by engagement model; 0: none). The checklist adds "
+        "the previous QBR's open commitments and decisions to follow up.",
+        "Hold the QBR", Priority.MEDIUM, 14,
+        {"high_touch_months": 3, "mid_touch_months": 6, "tech_touch_months": 0},
+        ("Agree the date and attendees", "Prepare the QBR deck", "Record the QBR in csdesk"),
+    ),
 )
 
 

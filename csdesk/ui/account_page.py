@@ -249,6 +249,12 @@ class AccountPage(QWidget):
         self.history_button.setToolTip("Every change an import or an edit made to this account")
         self.history_button.clicked.connect(self.show_history)
         top.addWidget(self.history_button)
+        self.qbr_button = QToolButton()
+        self.qbr_button.setText("QBRs…")
+        self.qbr_button.setToolTip("Record a QBR held with this account; past QBRs and their "
+                                   "commitments")
+        self.qbr_button.clicked.connect(self.show_qbrs)
+        top.addWidget(self.qbr_button)
         top.addSpacing(8)
         top.addWidget(QLabel("Owner"))
         top.addWidget(self.owner)
@@ -339,6 +345,19 @@ class AccountPage(QWidget):
         dialog = HistoryDialog(self.db, self.account_id, self.account_header.name, self)
         dialog.open()
         return dialog
+
+    def show_qbrs(self) -> None:
+        """Past QBRs and a new one (modal); the success plan shows new commitments after."""
+        from csdesk.ui.qbr_meeting_dialog import QbrMeetingDialog
+
+        h = self.account_header
+        dialog = QbrMeetingDialog(self, self.db, self.account_id, h.name, h.owner)
+        touched: list[bool] = []
+        dialog.recorded.connect(lambda: touched.append(True))
+        dialog.exec()
+        if touched:
+            self.plan.refresh_plans(select=self.plan.plans.currentData())
+            self.changed.emit()
 
     def _handoff_incomplete(self, h: account_detail.Header) -> bool:
         from csdesk.services.plans.handoff import get_handoff

@@ -49,6 +49,9 @@ PARAM_LABELS = {
     "champion_left_within_days": "Champion left within (days)",
     "flat_days": "Breadth flat for (days)", "max_score": "NPS at most",
     "min_score": "NPS at least", "within_days": "Answered within (days)",
+    "high_touch_months": "High-touch: a QBR every (months; 0: none)",
+    "mid_touch_months": "Mid-touch: a QBR every (months; 0: none)",
+    "tech_touch_months": "Tech-touch: a QBR every (months; 0: none)",
 }
 
 

@@ -152,3 +152,25 @@ def milestone_tasks(rng: np.random.Generator) -> list[str]:
 PULSE_WORRIES = ("Exec sponsor change", "Budget cuts", "Low adoption", "Product gaps",
                  "Support issues", "Competitor evaluating")
 PULSE_STRENGTHS = ("Strong champion", "Expanding use", "Value proven")
+
+
+# QBR records: who from the customer attends, what is decided, and who promises what
+QBR_ATTENDEES = ("Head of Operations", "VP Finance", "IT Director", "Programme Manager",
+                 "Team Lead, Accounts Payable", "Chief of Staff")
+QBR_DECISIONS = (
+    "Roll out to the second business unit next quarter",
+    "Move weekly reporting into the product",
+    "Keep the current seat count until adoption passes 80 %",
+    "Run a joint workshop on the new approval flow",
+)
+QBR_COMMITMENTS = (
+    ("customer", "Name an admin for each region"),
+    ("vendor", "Send the single sign-on setup guide"),
+    ("customer", "Share last quarter's baseline figures"),
+    ("vendor", "Run a training session for new team leads"),
+    ("customer", "Confirm the executive sponsor for the next review"),
+    ("vendor", "Fix the export timeout raised in the review"),
+    ("customer", "Connect the second data source"),
+    ("vendor", "Prepare a usage report per team"),
+)
+

@@ -65,6 +65,9 @@ from csdesk.models import (
     Opportunity,
     PlanTask,
     PulseEntry,
+    QbrAttendee,
+    QbrCommitment,
+    QbrMeeting,
     Renewal,
     Setting,
     Subscription,
@@ -82,6 +85,7 @@ from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.demo import content as content
 from csdesk.services.health.scoring import recompute
+from csdesk.services.periods import quarter_of
 
 HEALTH_HISTORY_MONTHS = 6
 SEGMENTS = ("enterprise", "mid_market", "smb", "self_serve")
@@ -181,6 +185,7 @@ def generate_demo(
             ("opportunities and tasks", gen.the_rest),
             ("account stages", gen.finish_accounts),
             ("CSM pulses", lambda: gen.pulses(seed)),
+            ("QBR records", lambda: gen.qbrs(seed)),
         )
         for i, (label, stage) in enumerate(stages):
             book.fraction, book.label = i / len(stages), label
@@ -349,6 +354,7 @@ class _Generator:
         segs = DEFAULT_BANDS.segments_for(np.round(self.arr_local * self.fx))
         params = []
         upcoming = self.next_renewal
+        self.high_touch = np.zeros(self.n, dtype=bool)
         for i in range(self.n):
             seg = Segment(segs[i])
             churned = self.churned_on[i] >= 0
@@ -364,6 +370,7 @@ class _Generator:
                 stage = "adoption"
             else:
                 stage = "value"
+            self.high_touch[i] = ENGAGEMENT_FOR_SEGMENT[seg].value == "high_touch"
             params.append({
                 "b_id": i + 1, "b_segment": seg.value,
                 "b_engagement": ENGAGEMENT_FOR_SEGMENT[seg].value, "b_stage": stage,
@@ -412,6 +419,65 @@ class _Generator:
                          self.owner[a], self.now, self.now))
         self.book.add(PulseEntry, ["id", "account_id", "day", "rating", "reasons", "author",
                                    "created_at", "updated_at"], rows)
+
+    def qbrs(self, seed: int) -> None:
+        """Live high-touch accounts that are past onboarding held QBRs: seven in ten one
+        about four months ago and one about a month ago, the rest only the older one (so the
+        "QBR due" rule fires). The older QBR's three commitments: one done on time, one done
+        late, one still open past its date; the recent one's two are due ahead.
+
+        A generator of its own (from the seed), so the rest of the book is unchanged."""
+        rng = np.random.default_rng([seed, 23])
+        live = np.flatnonzero(self.high_touch & (self.churned_on < 0)
+                              & (self.T - self.since > 200)).tolist()
+        meetings, people, promises = [], [], []
+        ids = {"m": 0, "p": 0, "c": 0}
+
+        def meeting(i: int, day: int, decisions: list[str], next_day: int | None) -> int:
+            ids["m"] += 1
+            held = date.fromordinal(day)
+            meetings.append((ids["m"], i + 1, _iso(day), quarter_of(held),
+                             json.dumps([str(self.owner[i])]), json.dumps(decisions), "[]",
+                             _iso(next_day) if next_day else None, 1, self.now, self.now))
+            for pos, name in enumerate(rng.choice(content.QBR_ATTENDEES, 2, replace=False)):
+                ids["p"] += 1
+                people.append((ids["p"], ids["m"], pos, None, str(name)))
+            return ids["m"]
+
+        def commit(m: int, pos: int, side: str, who: str, what: str, due: int,
+                   done: int | None) -> None:
+            ids["c"] += 1
+            promises.append((ids["c"], m, pos, side, who, what, _iso(due),
+                             _iso(done) if done is not None else None, 1, self.now, self.now))
+
+        for i in live:
+            recent = rng.random() < 0.7
+            last = self.T - 30 - int(rng.integers(0, 10))
+            first = last - 92 - int(rng.integers(0, 8))
+            picks = rng.choice(len(content.QBR_COMMITMENTS), 5, replace=False).tolist()
+            said = [content.QBR_COMMITMENTS[k] for k in picks]
+            m = meeting(i, first, [str(rng.choice(content.QBR_DECISIONS))], last)
+            ours, theirs = str(self.owner[i]), people[-2][4]
+            commit(m, 0, said[0][0], ours if said[0][0] == "vendor" else theirs, said[0][1],
+                   first + 30, first + 20)
+            commit(m, 1, said[1][0], ours if said[1][0] == "vendor" else theirs, said[1][1],
+                   first + 45, first + 60)
+            commit(m, 2, said[2][0], ours if said[2][0] == "vendor" else theirs, said[2][1],
+                   first + 60, None)
+            if recent:
+                m = meeting(i, last, [str(rng.choice(content.QBR_DECISIONS))], last + 91)
+                ours, theirs = str(self.owner[i]), people[-2][4]
+                for pos, (side, what) in enumerate(said[3:]):
+                    commit(m, pos, side, ours if side == "vendor" else theirs, what,
+                           self.T + 20 + 15 * pos, None)
+        self.book.add(QbrMeeting, ["id", "account_id", "held_on", "quarter", "our_attendees",
+                                   "decisions", "documents", "next_qbr_on", "version",
+                                   "created_at", "updated_at"], meetings)
+        self.book.add(QbrAttendee, ["id", "meeting_id", "position", "contact_id", "name"],
+                      people)
+        self.book.add(QbrCommitment, ["id", "meeting_id", "position", "side", "who", "what",
+                                      "due_on", "done_on", "version", "created_at",
+                                      "updated_at"], promises)
 
     # -- subscriptions and renewals --------------------------------------------------------
 

@@ -34,7 +34,7 @@ from csdesk.services import history
 from csdesk.services.book.account_detail import Header, _header
 from csdesk.services.formatting import format_money, health_note
 from csdesk.services.periods import current_period, parse_period, quarter_of
-from csdesk.services.plans import success_plans
+from csdesk.services.plans import qbr_meetings, success_plans
 from csdesk.services.plans import value as value_log
 from csdesk.services.plans.qbr_document import Risk, risks, summary
 from csdesk.services.renewals.pipeline import outlook
@@ -128,6 +128,13 @@ class QbrData:
     then_vs_now_days: tuple[date, date] | None = None  # the two days compared
     champion: Champion = field(default_factory=lambda: Champion(None))
     as_of: date | None = None  # the period's end, or today while it runs
+    # "What we said we would do": the previous QBR's commitments, done / late as of today
+    commitments_last_qbr: tuple[qbr_meetings.CommitmentView, ...] = ()
+    last_qbr_on: date | None = None
+    # The QBR being prepared (held in the quarter after the period), where it is recorded
+    attendees: tuple[str, ...] = ()
+    our_attendees: tuple[str, ...] = ()
+    next_qbr_date: date | None = None
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -242,6 +249,10 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                    then_vs_now_days=(eve, as_of))
     # The facts' own risks and summary are the internal ones; qbr_document writes each
     # audience's document (the customer's leaves out what is ours alone).
+    meeting = qbr_meetings.follow_up(db, account_id, period, today=today)
+    data = replace(data, commitments_last_qbr=meeting.commitments,
+                   last_qbr_on=meeting.previous_held_on, attendees=meeting.attendees,
+                   our_attendees=meeting.our_attendees, next_qbr_date=meeting.next_qbr_on)
     found = risks(data, internal=True)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return replace(data, risks=found, summary=summary(data, found, internal=True),

@@ -325,6 +325,10 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
             ("", f"On {format_date(then_day)}", f"On {format_date(now_day)}"),
             tuple((t.label, t.then, t.now) for t in rows), (34, 33, 33))))
 
+    said = _said_we_would_do(d)
+    if said is not None:
+        sections.append(said)
+
     if d.plan is not None and d.plan.objectives:
         objectives = []
         for o in d.plan.objectives:
@@ -405,6 +409,28 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
         f"{period} · {format_date(d.period_start)} to {format_date(d.period_end)}",
         h.owner, d.customer_logo, INTERNAL_MARK if internal else None, tuple(sections),
         d.usage)
+
+
+def _said_we_would_do(d: QbrData) -> Section | None:
+    """The previous QBR's commitments and what became of them (customer-safe: the words
+    said in the room, their owners and dates); None when there were none."""
+    rows = d.commitments_last_qbr
+    if not rows:
+        return None
+    done = sum(c.state in ("done", "done_late") for c in rows)
+    late = sum(c.state in ("late", "done_late") for c in rows)
+    headline = (f"{done} of {counted(len(rows), 'commitment')} from the "
+                f"{format_date(d.last_qbr_on)} review done" +
+                (f"; {late} late" if late else ", all on time" if done == len(rows) else "") +
+                ".")
+    return Section("commitments", "What we said we would do", table=Table(
+        ("What", "Who", "By", "State"),
+        tuple((c.what, f"{c.who} ({_owner(c.side).lower()})", format_date(c.due_on),
+               c.state_label + (f" ({format_date(c.done_on)})" if c.done_on else ""))
+              for c in rows),
+        (36, 24, 14, 26), warn=tuple((i, 3) for i, c in enumerate(rows)
+                                     if c.state in ("late", "done_late"))),
+        headline=headline)
 
 
 def _value_section(d: QbrData, internal: bool) -> Section | None:

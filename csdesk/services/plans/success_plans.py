@@ -30,6 +30,7 @@ from csdesk.models import (
     SuccessPlan,
 )
 from csdesk.models.enums import MilestoneStatus, ObjectiveStatus, OwnerSide, PlanStatus
+from csdesk.services.plans import qbr_meetings
 
 
 @dataclass(frozen=True)
@@ -383,6 +384,7 @@ def update_node(db: Database, kind: str, node_id: int, changes: dict[str, Any],
                     node.done_date = None
             if node.is_first_value and node.done_date is not None:
                 _reach_first_value(s, plan.account_id, node.done_date)
+            qbr_meetings.sync_from_milestone(s, node)  # a QBR commitment follows its step
         s.flush()
         return node.version
 

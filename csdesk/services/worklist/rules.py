@@ -45,9 +45,10 @@ from csdesk.models.enums import (
     TaskStatus,
 )
 from csdesk.progress import CancelFn, ProgressFn, Reporter
+from csdesk.services.book import qbr_record
 from csdesk.services.book.account_detail import last_contacted
 from csdesk.services.defaults import ensure_defaults
-from csdesk.services.formatting import counted, format_money
+from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.money import arr_by_account
 from csdesk.services.periods import quarter_of
 from csdesk.services.renewals.expansion import signals
@@ -194,7 +195,9 @@ def _read_book(s: Any, as_of: date) -> _Book:
     return _Book(as_of, accounts)
 
 
-Found = tuple[int, str, str, date]  # account, occurrence, reason, the day the condition began
+# account, occurrence, reason, the day the condition began; optionally, the steps this
+# firing adds to the rule's checklist
+Found = tuple[int, str, str, date] | tuple[int, str, str, date, tuple[str, ...]]
 
 
 def _latest_snapshots(up_to: date) -> Any:
@@ -428,6 +431,57 @@ def _nps(low: bool) -> Callable[[Database, Any, _Book, dict[str, Any]], Iterable
     return find
 
 
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = (date(year + (month == 11), (month + 1) % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month + 1, min(day.day, last))
+
+
+def _cadence(months: int) -> str:
+    return {3: "quarterly", 6: "twice a year", 12: "yearly"}.get(
+        months, f"every {counted(months, 'month')}")
+
+
+def _qbr_due(db: Database, s: Any, book: _Book, p: dict[str, Any]) -> Iterable[Found]:
+    """No QBR within the engagement model's interval; the task's checklist adds the
+    previous QBR's open commitments and its decisions to follow up."""
+    last = qbr_record.latest_qbr_days(db, book.as_of)
+    since = dict(s.execute(select(Account.id, Account.customer_since)
+                           .where(Account.status == AccountStatus.ACTIVE)).all())
+    for aid, (_name, _owner, _arr, model) in book.accounts.items():
+        months = int(p.get(f"{model}_months") or 0)
+        held = last.get(aid)
+        start = held or since.get(aid)
+        if not months or start is None:
+            continue
+        due = _add_months(start, months)
+        if due > book.as_of:
+            continue
+        # Still none an interval later: due anew (a task dismissed for one quarter due
+        # does not hide the next)
+        k = 1
+        while _add_months(start, months * (k + 1)) <= book.as_of:
+            k += 1
+        due = _add_months(start, months * k)
+        label = model.replace("_", "-")
+        said = (f"Last QBR {book.day(held)}" if held else
+                f"No QBR on record since the account started ({book.day(start)})")
+        steps: tuple[str, ...] = ()
+        if held is not None:
+            steps = _qbr_follow_ups(qbr_record.qbr_meetings(db, aid, today=book.as_of)[0])
+        yield aid, quarter_of(due), f"{said}; {label} accounts meet {_cadence(months)}", \
+            due, steps
+
+
+def _qbr_follow_ups(m: qbr_record.QbrMeetingView) -> tuple[str, ...]:
+    """Checklist steps from the previous QBR: its open commitments, then its decisions."""
+    open_ = tuple(f"Follow up: {c.what} ({c.who}, due {format_date(c.due_on)}"
+                  f"{', late' if c.state == 'late' else ''})"
+                  for c in m.commitments if c.state in ("open", "late"))
+    return open_ + tuple(f"Follow up on the decision: {d}" for d in m.decisions)
+
+
 EVALUATORS: dict[str, Callable[[Database, Any, _Book, dict[str, Any]], Iterable[Found]]] = {
     "health_drop": _health_drop,
     "onboarding_stall": _onboarding_stall,
@@ -438,6 +492,7 @@ EVALUATORS: dict[str, Callable[[Database, Any, _Book, dict[str, Any]], Iterable[
     "expansion_signal": _expansion_signal,
     "nps_detractor": _nps(low=True),
     "nps_promoter": _nps(low=False),
+    "qbr_due": _qbr_due,
 }
 
 
@@ -456,8 +511,8 @@ def evaluate(db: Database, as_of: date | None = None, *, only: list[RuleView] | 
         book = _read_book(s, as_of)
         for i, rule in enumerate(chosen):
             report.checkpoint(i / max(1, len(chosen)), f"Rule: {rule.name}")
-            for aid, occurrence, reason, began in EVALUATORS[rule.key](db, s, book,
-                                                                       rule.params):
+            for aid, occurrence, reason, began, *extra in EVALUATORS[rule.key](
+                    db, s, book, rule.params):
                 name, owner, arr, _model = book.accounts[aid]
                 due = max(began, as_of) + timedelta(days=rule.due_offset_days)
                 if rule.key == "nps_detractor":  # follow up within N days of the answer
@@ -470,7 +525,7 @@ def evaluate(db: Database, as_of: date | None = None, *, only: list[RuleView] | 
                     due = min(due, renews)  # a step is never due after the renewal itself
                     priority = renewal_priority(rule.priority, (renews - as_of).days)
                 out.append(Firing(rule.key, rule.id, aid, name, owner, arr, title, reason, due,
-                                  priority, rule.checklist,
+                                  priority, rule.checklist + tuple(extra[0] if extra else ()),
                                   f"{rule.key}:{aid}:{occurrence}"))
     return out
 
