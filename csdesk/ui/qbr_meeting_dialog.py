@@ -8,6 +8,8 @@ service does it); completing it here completes the plan's milestone too.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -176,6 +178,11 @@ class QbrMeetingDialog(QDialog):
                 head.addChild(QTreeWidgetItem([f"Attendees: {', '.join(people)}"]))
             for d in m.decisions:
                 head.addChild(QTreeWidgetItem([f"Decision: {d}"]))
+            if m.documents:
+                names = ", ".join(f"{Path(path).name} ({kind})" for kind, path in m.documents)
+                item = QTreeWidgetItem([f"Documents: {names}"])
+                item.setToolTip(0, "\n".join(path for _kind, path in m.documents))
+                head.addChild(item)
             for c in m.commitments:
                 side = "customer" if c.side == "customer" else "us"
                 state = c.state_label + (f" {format_date(c.done_on)}" if c.done_on else "")

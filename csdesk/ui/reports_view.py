@@ -46,8 +46,9 @@ from csdesk.reports.batch import (
 from csdesk.reports.branding import Branding
 from csdesk.reports.qbr_deck import check_template
 from csdesk.services.book.accounts import AccountRef, select_accounts
-from csdesk.services.formatting import counted
+from csdesk.services.formatting import counted, format_date
 from csdesk.services.periods import current_period
+from csdesk.services.plans.qbr_meetings import note_document
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import error_label
 
@@ -160,6 +161,10 @@ def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, docum
             return
         notes = [n for n in (job.branding.unset_notice(),
                              job.branding.template()[1] if document == "deck" else None) if n]
+        if document in QBR_DOCUMENTS and job.period:
+            held = note_document(db, account.id, job.period, what, str(path))
+            if held is not None:
+                notes.append(f"Listed with the QBR held on {format_date(held)}.")
         text = "\n\n".join([f"Saved {path.name}.", *notes, "Open it now?"])
         if ask and QMessageBox.question(parent, "Report written", text
                                         ) == QMessageBox.StandardButton.Yes:

@@ -274,3 +274,43 @@ def test_the_demo_book_has_qbrs_to_show(demo_db: Database) -> None:
     section = qbr_document(d).section("commitments")
     assert section is not None and section.table is not None
     assert [r[3].split(" (")[0] for r in section.table.rows] == ["Done", "Done late", "Late"]
+
+
+def test_the_review_names_who_attends_and_when_the_next_one_is(db: Database, acc: int) -> None:
+    with clock.pin(date(2026, 10, 20)):
+        qm.record_qbr(db, acc, date(2026, 10, 16), attendees=["Kenji Sato", "Mika Ito"],
+                      our_attendees=["Ana"], next_qbr_on=date(2027, 1, 22))
+        d = qbr_data(db, acc, "2026Q3")
+    for internal in (False, True):
+        doc = qbr_document(d, internal=internal)
+        assert doc.sections[0].key == "attendees"
+        assert doc.sections[0].bullets == ("Your team: Kenji Sato, Mika Ito", "Us: Ana")
+        assert doc.sections[-1].key == "next_qbr"
+        assert doc.sections[-1].paragraphs == ("The next review is agreed for 22 Jan 2027.",)
+    with clock.pin(date(2026, 10, 20)):
+        bare = qbr_document(qbr_data(db, acc, "2026Q2"))
+    assert "attendees" not in [s.key for s in bare.sections]
+
+
+def test_a_document_written_for_the_quarter_is_listed_with_its_review(db: Database,
+                                                                      acc: int) -> None:
+    with clock.pin(date(2026, 10, 20)):
+        qm.record_qbr(db, acc, date(2026, 10, 16))
+        assert qm.note_document(db, acc, "2026Q3", "QBR deck", "/tmp/a.pptx") == \
+            date(2026, 10, 16)
+        assert qm.note_document(db, acc, "2026Q3", "QBR deck", "/tmp/a.pptx") is not None
+        assert qm.note_document(db, acc, "2026Q3", "QBR PDF", "/tmp/a.pdf") is not None
+        assert qm.note_document(db, acc, "2026Q2", "QBR PDF", "/tmp/b.pdf") is None
+        [m] = qm.qbr_meetings(db, acc)
+    assert m.documents == (("QBR deck", "/tmp/a.pptx"), ("QBR PDF", "/tmp/a.pdf"))
+
+
+def test_the_commitments_objective_is_not_a_goal_of_the_review(db: Database, acc: int) -> None:
+    with clock.pin(date(2026, 11, 22)):
+        plans.create_plan(db, acc, "FY27 plan", date(2026, 7, 1))
+        qm.record_qbr(db, acc, date(2026, 10, 14), commitments=[
+            _commit("Kenji", "customer", "Name an admin", date(2026, 12, 1))])
+        d = qbr_data(db, acc, "2026Q3")
+    assert d.plan is not None
+    assert qm.PLAN_OBJECTIVE not in [o.title for o in d.plan.objectives]
+    assert qbr_document(d).section("objectives") is None

@@ -185,6 +185,9 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
                                                  OpportunityStage.LOST]))))
     plan_id = success_plans.active_plan_id(db, account_id)
     plan = success_plans.plan_view(db, plan_id, today=as_of) if plan_id is not None else None
+    if plan is not None:  # commitments show as "What we said we would do", not as a goal
+        plan = replace(plan, objectives=tuple(o for o in plan.objectives
+                                              if o.title != qbr_meetings.PLAN_OBJECTIVE))
     value = value_log.value_report(db, account_id, today=as_of)
     in_period = value_log.period_total(db, account_id, start, min(end, as_of))
 

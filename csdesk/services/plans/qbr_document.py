@@ -73,8 +73,8 @@ class ObjectiveLine:
 class Section:
     """One heading and what stands under it (never nothing)."""
 
-    key: str  # summary, then_now, objectives, value, usage, support, risks, next_quarter,
-    #           asks, overdue, commercial
+    key: str  # attendees, summary, commercial, then_now, objectives, commitments, value,
+    #           usage, support, risks, next_quarter, asks, overdue, next_qbr
     title: str
     paragraphs: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
@@ -297,6 +297,10 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
     h = d.header
     found = risks(d, internal=internal)
     sections: list[Section] = []
+    if d.attendees or d.our_attendees:
+        people = [f"{label}: {', '.join(names)}" for label, names in
+                  (("Your team", d.attendees), ("Us", d.our_attendees)) if names]
+        sections.append(Section("attendees", "Attendees", bullets=tuple(people)))
     lines = summary(d, found, internal=internal)
     if lines:
         sections.append(Section("summary", "Executive summary", bullets=lines))
@@ -401,6 +405,10 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
                                f"({counted(n.days_overdue, 'day')} overdue)") for n in late),
                         (34, 34, 12, 20), warn=tuple((i, 3) for i in range(len(late)))),
             notes=notes))
+
+    if d.next_qbr_date is not None:
+        when = f"The next review is agreed for {format_date(d.next_qbr_date)}."
+        sections.append(Section("next_qbr", "Next QBR", paragraphs=(when,), headline=when))
 
     period = f"{d.period[-2:]} {d.period[:4]}"
     return QbrDocument(

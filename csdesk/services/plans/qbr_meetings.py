@@ -215,6 +215,22 @@ def add_document(db: Database, meeting_id: int, kind: str, path: str) -> None:
         m.documents = [*(m.documents or []), {"kind": kind, "path": str(path)}]
 
 
+def note_document(db: Database, account_id: int, period: str, kind: str, path: str
+                  ) -> date | None:
+    """A QBR document for ``period`` was written: note it on the QBR reviewing that period
+    (held in the quarter after it), where one is recorded; return the day it was held.
+    Written again under the same name, it is noted once."""
+    review_quarter = shift_quarter(period, 1)
+    with db.write() as s:
+        m = s.scalars(select(QbrMeeting).where(QbrMeeting.account_id == account_id,
+                                               QbrMeeting.quarter == review_quarter)).first()
+        if m is None:
+            return None
+        kept = [d for d in (m.documents or []) if d.get("path") != str(path)]
+        m.documents = [*kept, {"kind": kind, "path": str(path)}]
+        return m.held_on
+
+
 def add_commitment(db: Database, meeting_id: int, commitment: NewCommitment) -> int:
     checked = _checked(commitment)
     with db.write() as s:
