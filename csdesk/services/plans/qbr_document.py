@@ -369,6 +369,9 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
             f"quarter{median}. High or urgent priority: {sp.urgent_or_high}; escalated: "
             f"{sp.escalations}; open at the end of the period: {sp.open_now}.",)))
 
+    if (new := _whats_new_section(d, internal)) is not None:
+        sections.append(new)
+
     if found:
         sections.append(Section("risks", "Risks and mitigation", table=Table(
             ("Risk", "Mitigation"), tuple((x.risk, x.mitigation) for x in found), (45, 55)),
@@ -427,6 +430,32 @@ def _value_section(d: QbrData, internal: bool) -> Section | None:
                         for e in shown), (14, 46, 14, 26), right=(2,)) if shown else None
     return Section("value", "Value delivered", paragraphs=(headline, *notes), table=table,
                    headline=headline)
+
+
+def _whats_new_section(d: QbrData, internal: bool) -> Section | None:
+    """"You asked, we shipped", the period's product updates, then the roadmap; left out
+    when all are empty. The roadmap is customer-safe: titles and status words only, the
+    internal note in our version alone."""
+    new = d.whats_new
+    if not new:
+        return None
+    bullets = [f"You asked, we shipped: {i.title} ({format_date(i.shipped_on)})"
+               for i in new.shipped]
+    bullets += [f"{u.title} (released {format_date(u.released_on)})"
+                + (f": {u.description}" if u.description else "") for u in new.updates]
+    if new.roadmap:
+        lines = []
+        for r in new.roadmap:
+            why = [r.status_label.lower()] + (["you asked for it"] if r.asked_by_account
+                                               else [])
+            note = (f" [internal note: {r.internal_note}]" if internal and r.internal_note
+                    else "")
+            lines.append(f"{r.title} ({', '.join(why)}){note}")
+        more = f"; and {new.roadmap_more} more" if new.roadmap_more else ""
+        bullets.append(f"On the roadmap: {'; '.join(lines)}{more}")
+    headline = (f"You asked, we shipped: {len(new.shipped)} of your requests this quarter."
+                if new.shipped else None)
+    return Section("whats_new", "What's new", bullets=tuple(bullets), headline=headline)
 
 
 def _next_quarter(d: QbrData, internal: bool) -> Section:
