@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.cli.pulse import add_commands as add_pulse_commands
     from csdesk.cli.renewals import add_commands as add_renewal_commands
     from csdesk.cli.report import add_commands as add_report_commands
+    from csdesk.cli.requests import add_commands as add_request_commands
     from csdesk.cli.tasks import add_commands as add_task_commands
 
     add_commands(sub, common, _date)
@@ -186,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_task_commands(sub, common, _date)
     add_money_commands(sub, common, _date)
     add_pulse_commands(sub, common, _date)
+    add_request_commands(sub, common, _date)
 
     rev = sub.add_parser(
         "revert-import", parents=[common],
@@ -414,6 +416,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "accounts": lambda a: _accounts_cmd(a),
     "tasks": lambda a: _tasks_cmd(a),
     "pulse": lambda a: _pulse_cmd(a),
+    "requests": lambda a: _requests_cmd(a, "requests"),
+    "updates": lambda a: _requests_cmd(a, "updates"),
     "rates": lambda a: _money_cmd(a, "rates"),
     "settings": lambda a: _money_cmd(a, "settings"),
 }
@@ -459,6 +463,12 @@ def _pulse_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli.pulse import run
 
     return run(args, _location(args))
+
+
+def _requests_cmd(args: argparse.Namespace, which: str) -> int:
+    from csdesk.cli.requests import run, run_updates
+
+    return (run if which == "requests" else run_updates)(args, _location(args))
 
 
 def _health_cmd(args: argparse.Namespace) -> int:

@@ -15,8 +15,7 @@ import pytest
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ReplaceRefused, ValidationError
-from csdesk.models import Account, Contact, Subscription
-from csdesk.models.enums import AccountStatus
+from csdesk.models import Account
 from csdesk.services.money import save_rate
 from csdesk.services.plans.qbr import qbr_data
 from csdesk.services.plans.qbr_document import qbr_document
@@ -33,32 +32,14 @@ from csdesk.services.plans.requests import (
     whats_new,
 )
 from csdesk.services.plans.requests_io import export_requests, import_statuses
+from tests.request_book import ATT, asking_accounts
 
 DAY = date(2026, 11, 22)
-ATT = "AT&T <Legacy> 日本"
 
 
 @pytest.fixture
 def book(db: Database) -> Iterator[dict[str, int]]:
-    """USD base; AT&T $120,000; Müller €50,000 (1 EUR = 1.10 USD → $55,000); Gone, churned,
-    $80,000 still on the books; Pound £40,000 with no GBP rate."""
-    save_rate(db, "EUR", date(2026, 1, 1), 1.10)
-    ids: dict[str, int] = {}
-    with db.write() as s:
-        for ext, name, units, cur, status in (
-                ("ATT-1", ATT, 120_000, "USD", AccountStatus.ACTIVE),
-                ("MUL-1", "Müller & Söhne", 50_000, "EUR", AccountStatus.ACTIVE),
-                ("GONE-1", "Gone Ltd", 80_000, "USD", AccountStatus.CHURNED),
-                ("GBP-1", "Pound plc", 40_000, "GBP", AccountStatus.ACTIVE)):
-            a = Account(external_id=ext, name=name, segment="smb",
-                        engagement_model="tech_touch", status=status)
-            s.add(a)
-            s.flush()
-            s.add(Subscription(account_id=a.id, start_date=date(2026, 1, 1),
-                               end_date=date(2026, 12, 31), arr_cents=units * 100,
-                               currency=cur))
-            ids[ext] = a.id
-        s.add(Contact(account_id=ids["ATT-1"], name="Ana Souza"))
+    ids = asking_accounts(db)
     with clock.pin(DAY):
         yield ids
 
