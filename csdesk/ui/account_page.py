@@ -249,6 +249,12 @@ class AccountPage(QWidget):
         self.history_button.setToolTip("Every change an import or an edit made to this account")
         self.history_button.clicked.connect(self.show_history)
         top.addWidget(self.history_button)
+        self.requests_button = QToolButton()
+        self.requests_button.setText("Requests…")
+        self.requests_button.setToolTip("The account's feature requests and product gaps, "
+                                        "with the product team's status; log a new one")
+        self.requests_button.clicked.connect(self.show_requests)
+        top.addWidget(self.requests_button)
         top.addSpacing(8)
         top.addWidget(QLabel("Owner"))
         top.addWidget(self.owner)
@@ -339,6 +345,16 @@ class AccountPage(QWidget):
         dialog = HistoryDialog(self.db, self.account_id, self.account_header.name, self)
         dialog.open()
         return dialog
+
+    def show_requests(self) -> int:
+        """The account's asks and a form to log one (modal); returns the dialog's result."""
+        from csdesk.ui.requests_dialog import RequestsDialog
+
+        dialog = RequestsDialog(self, self.db, self.account_id, self.facts.header.name)
+        result = dialog.exec()
+        if dialog.logged:
+            self.changed.emit()
+        return result
 
     def _handoff_incomplete(self, h: account_detail.Header) -> bool:
         from csdesk.services.plans.handoff import get_handoff
