@@ -244,3 +244,30 @@ def _ids(db: Database) -> list[tuple[int, str]]:
 
     with db.read() as s:
         return [(i, e) for i, e in s.execute(select(Account.id, Account.external_id))]
+
+
+def test_demo_book_feedback_and_customer_safe_roadmap(demo_location) -> None:  # type: ignore[no-untyped-def]
+    """The demo's asks rank by ARR at stake; every customer QBR of an account that asked
+    shows its what's new without our internal notes, which the internal version keeps."""
+    from tests.conftest import AS_OF
+
+    with Database.open(demo_location) as db, clock.pin(AS_OF):
+        ranked = ranked_requests(db)
+        assert len(ranked.items) == 8
+        sums = [r.arr_at_stake_cents for r in ranked.items]
+        assert all(s is not None for s in sums) and sums == sorted(sums, reverse=True)
+        shipped = [r for r in ranked.items if r.item.status == "shipped"]
+        assert shipped and all(r.item.shipped_on and r.item.shipped_on >= date(2026, 10, 1)
+                               for r in shipped)
+        notes = [i.internal_note for i in items(db) if i.internal_note]
+        assert notes
+        askers = sorted({a.account_id for r in shipped for a in r.accounts if a.live})[:4]
+        for account_id in askers:
+            data = qbr_data(db, account_id, "2026Q4")
+            customer = qbr_document(data)
+            section = customer.section("whats_new")
+            assert section is not None and any(b.startswith("You asked, we shipped: ")
+                                               for b in section.bullets)
+            assert not any(note in repr(customer) for note in notes)
+            internal = qbr_document(data, internal=True).section("whats_new")
+            assert internal is not None and any(note in repr(internal) for note in notes)

@@ -64,6 +64,8 @@ from csdesk.models import (
     Objective,
     Opportunity,
     PlanTask,
+    ProductItem,
+    ProductUpdate,
     PulseEntry,
     Renewal,
     Setting,
@@ -81,6 +83,7 @@ from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.demo import content as content
+from csdesk.services.demo.feedback import product_feedback
 from csdesk.services.health.scoring import recompute
 
 HEALTH_HISTORY_MONTHS = 6
@@ -167,7 +170,8 @@ def generate_demo(
     rng = np.random.default_rng(seed)
     with db.write() as s:
         if replace and existing:
-            for table in (Account, Task, HealthSnapshot, ImportLog, ExchangeRate):
+            for table in (Account, Task, HealthSnapshot, ImportLog, ExchangeRate,
+                          ProductUpdate, ProductItem):
                 s.execute(table.__table__.delete())
         book = _Book(s, accounts, as_of, rep)
         gen = _Generator(book, rng, usage_weeks)
@@ -181,6 +185,7 @@ def generate_demo(
             ("opportunities and tasks", gen.the_rest),
             ("account stages", gen.finish_accounts),
             ("CSM pulses", lambda: gen.pulses(seed)),
+            ("product feedback", lambda: gen.feedback(seed)),
         )
         for i, (label, stage) in enumerate(stages):
             book.fraction, book.label = i / len(stages), label
@@ -412,6 +417,12 @@ class _Generator:
                          self.owner[a], self.now, self.now))
         self.book.add(PulseEntry, ["id", "account_id", "day", "rating", "reasons", "author",
                                    "created_at", "updated_at"], rows)
+
+    def feedback(self, seed: int) -> None:
+        """Product items asked for by several accounts, and the product updates
+        (``demo.feedback``)."""
+        self.book.rows += product_feedback(self.book.session, seed=seed, as_of=self.book.as_of,
+                                           since=self.since, churned_on=self.churned_on)
 
     # -- subscriptions and renewals --------------------------------------------------------
 
