@@ -153,6 +153,27 @@ def test_status_import_with_a_bad_row_applies_nothing(db: Database, book: dict[s
     assert by_title["SSO via Okta"].shipped_on is None
 
 
+def test_status_import_external_ids_never_clash(
+        db: Database, book: dict[str, int], tmp_path: Path) -> None:
+    done = import_statuses(db, _status_file(db, tmp_path, "new", (
+        "title,status,external id\nAudit log,planned,PROD-7\nDark mode,new,\n"
+        "sso via okta,planned,PROD-9\n")))
+    assert [str(e) for e in done.errors] == ["row 3: no product item 'Dark mode'"]
+    log_request(db, "GBP-1", "Dark mode")
+    done = import_statuses(db, tmp_path / "statuses.csv")
+    assert done.applied and {i.title: i.external_id for i in items(db)} == {
+        "Audit log": "PROD-7", "Dark mode": None, "SSO via Okta": "PROD-12"}
+    clash = tmp_path / "clash.csv"
+    clash.write_text("title,status,external id\nDark mode,planned,PROD-8\n"
+                     "Audit log,shipped,PROD-8\nAudit log,planned,PROD-12\n",
+                     encoding="utf-8")
+    done = import_statuses(db, clash)
+    assert [str(e) for e in done.errors] == [
+        "row 3: external id 'PROD-8' is 'Dark mode', not 'Audit log'",
+        "row 4: external id 'PROD-12' is 'SSO via Okta', not 'Audit log'"]
+    assert {i.title: i.external_id for i in items(db)}["Dark mode"] is None
+
+
 def test_export_csv_and_xlsx_read_back(db: Database, book: dict[str, int],
                                        tmp_path: Path) -> None:
     openpyxl = pytest.importorskip("openpyxl")

@@ -113,8 +113,12 @@ def import_statuses(db: Database, path: Path, *, encoding: str | None = None,
         for (n, rec), day in zip(rows, shipped, strict=True):
             ext, title = rec.get("external_id"), rec.get("title")
             item = by_ext.get(ext.casefold()) if ext else None
-            if item is None and title:
-                item = by_key.get(title_key(title))
+            named = by_key.get(title_key(title)) if title else None
+            if item is not None and named is not None and named is not item:
+                errors.append(RowError(n, f"external id {ext!r} is {item.title!r}, not "
+                                          f"{named.title!r}"))
+                continue
+            item = item or named
             if item is None:
                 errors.append(RowError(n, f"no product item with external id {ext!r}" if ext
                                        and not title else
@@ -131,6 +135,7 @@ def import_statuses(db: Database, path: Path, *, encoding: str | None = None,
                     continue  # the date's own error is listed
                 if ext and item.external_id is None:
                     item.external_id = ext
+                    by_ext[ext.casefold()] = item  # a later row of that id is this item
                 changed += apply_status(item, status, day, today)
             except CsdeskError as exc:
                 errors.append(RowError(n, str(exc)))
