@@ -240,6 +240,7 @@ def test_whats_new_and_the_qbr_section(db: Database, book: dict[str, int]) -> No
     data = qbr_data(db, book["ATT-1"], "2026Q3")
     customer = qbr_document(data).section("whats_new")
     assert customer is not None and customer.title == "What's new"
+    assert customer.headline == "1 request you asked for shipped this quarter."
     assert customer.bullets == (
         "You asked, we shipped: SSO via Okta (20 Aug 2026)",
         "Okta SSO (released 20 Aug 2026): Sign in with Okta.",

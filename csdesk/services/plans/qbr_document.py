@@ -453,7 +453,7 @@ def _whats_new_section(d: QbrData, internal: bool) -> Section | None:
             lines.append(f"{r.title} ({', '.join(why)}){note}")
         more = f"; and {new.roadmap_more} more" if new.roadmap_more else ""
         bullets.append(f"On the roadmap: {'; '.join(lines)}{more}")
-    headline = (f"You asked, we shipped: {len(new.shipped)} of your requests this quarter."
+    headline = (f"{counted(len(new.shipped), 'request')} you asked for shipped this quarter."
                 if new.shipped else None)
     return Section("whats_new", "What's new", bullets=tuple(bullets), headline=headline)
 
