@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.models.enums import RequestKind
+from csdesk.models.enums import ProductStatus, RequestKind
 from csdesk.services.book.account_detail import contacts
 from csdesk.services.formatting import format_date, format_money
 from csdesk.services.plans.requests import (
@@ -40,6 +40,7 @@ from csdesk.services.plans.requests import (
     items,
     log_request,
     ranked_requests,
+    set_status,
 )
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskError, TaskRunner
@@ -188,6 +189,27 @@ class BookRequestsDialog(QDialog):
         self.ranking.horizontalHeader().setSectionResizeMode(
             7, QHeaderView.ResizeMode.Interactive)
         self.ranking.setColumnWidth(7, 240)
+        self.ranking.itemSelectionChanged.connect(self._picked)
+        # The product team's status of the item picked above, typed here (or imported from
+        # their CSV: csdesk requests import)
+        self.status_box = QComboBox()
+        for status in ProductStatus:
+            self.status_box.addItem(status.label, status.value)
+        self.status_box.currentIndexChanged.connect(self._status_chosen)
+        self.shipped_edit = date_edit()
+        self.shipped_edit.setMaximumDate(QDate(clock.today()))
+        self.status_button = QPushButton("Set status")
+        self.status_button.clicked.connect(self.apply_status)
+        self.status_row = QWidget()
+        row = QHBoxLayout(self.status_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.picked_label = QLabel()
+        row.addWidget(self.picked_label, 1)
+        row.addWidget(QLabel("Status"))
+        row.addWidget(self.status_box)
+        row.addWidget(QLabel("Shipped on"))
+        row.addWidget(self.shipped_edit)
+        row.addWidget(self.status_button)
         self.note = QLabel()
         self.note.setWordWrap(True)
         self.export_button = QPushButton("Export…")
@@ -200,6 +222,7 @@ class BookRequestsDialog(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(self.rule_label)
         col.addWidget(self.ranking, 1)
+        col.addWidget(self.status_row)
         col.addWidget(self.note)
         col.addWidget(buttons)
         self.reload()
@@ -218,9 +241,53 @@ class BookRequestsDialog(QDialog):
                          ", ".join(a.name for a in r.accounts)))
         _fill(self.ranking, rows, right=(0, 3, 4))
         self.export_button.setEnabled(bool(rows))
+        self._picked()
         self.note.setText("" if rows else "No requests logged yet: log one from an account's "
                                           "Requests… button.")
         self.note.setVisible(not rows)
+
+    def picked_item(self) -> int | None:
+        rows = self.ranking.selectionModel().selectedRows()
+        if not rows or self.ranked is None:
+            return None
+        return self.ranked.items[rows[0].row()].item.id
+
+    def _picked(self) -> None:
+        ranked, item_id = self.ranked, self.picked_item()
+        self.status_row.setEnabled(item_id is not None and not self.db.readonly)
+        if ranked is None or item_id is None:
+            self.picked_label.setText("Pick an item to set the product team's status.")
+            self.shipped_edit.setEnabled(False)
+            return
+        item = next(r.item for r in ranked.items if r.item.id == item_id)
+        self.picked_label.setText(item.title)
+        self.status_box.setCurrentIndex(self.status_box.findData(item.status))
+        if item.shipped_on is not None:
+            self.shipped_edit.setDate(QDate(item.shipped_on))
+        self._status_chosen()
+
+    def _status_chosen(self) -> None:
+        self.shipped_edit.setEnabled(self.status_box.currentData() == ProductStatus.SHIPPED)
+
+    def apply_status(self) -> None:
+        item_id = self.picked_item()
+        if item_id is None:
+            return
+        status = str(self.status_box.currentData())
+        shipped = (self.shipped_edit.date().toPython() if status == ProductStatus.SHIPPED
+                   else None)
+        try:
+            done = set_status(self.db, item_id, status, shipped)
+        except CsdeskError as exc:
+            self.note.setVisible(True)
+            self.note.setText(str(exc))
+            return
+        self.reload()
+        at = next(n for n, r in enumerate(self.ranked.items if self.ranked else ())
+                  if r.item.id == done.id)
+        self.ranking.selectRow(at)
+        self.note.setVisible(True)
+        self.note.setText(f"“{done.title}” is now {done.status_label.lower()}.")
 
     def export_to(self, path: Path | None = None) -> None:
         if path is None:

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 
 from csdesk import clock
 from csdesk.db import Database
@@ -75,6 +75,19 @@ def test_log_a_request_and_see_it_ranked(qtbot, db: Database, book: dict[str, in
     assert rows[0][7] == f"{ATT}, Gone Ltd"
     assert rows[1][:5] == ["2", "Dark mode", "New", "1", "$55,000"]
     assert "churned accounts are listed but not summed" in dialog.rule_label.text()
+
+    # The product team says it shipped: typed in the dialog, for the item picked
+    assert not dialog.status_row.isEnabled()
+    t.selectRow(0)
+    assert dialog.picked_label.text() == "SSO via Okta" and dialog.status_row.isEnabled()
+    assert not dialog.shipped_edit.isEnabled()  # a date only goes with shipped
+    dialog.status_box.setCurrentIndex(dialog.status_box.findData("shipped"))
+    assert dialog.shipped_edit.isEnabled()
+    dialog.shipped_edit.setDate(QDate(2026, 11, 2))
+    qtbot.mouseClick(dialog.status_button, Qt.MouseButton.LeftButton)
+    assert [t.item(0, c).text() for c in (1, 2, 6)] == ["SSO via Okta", "Shipped",
+                                                       "02 Nov 2026"]
+    assert dialog.note.text() == "“SSO via Okta” is now shipped."
 
     out = tmp_path / "for-product.csv"
     dialog.export_to(out)
