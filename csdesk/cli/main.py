@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.cli.qbr import add_commands as add_qbr_commands
     from csdesk.cli.renewals import add_commands as add_renewal_commands
     from csdesk.cli.report import add_commands as add_report_commands
+    from csdesk.cli.requests import add_commands as add_request_commands
     from csdesk.cli.tasks import add_commands as add_task_commands
 
     add_commands(sub, common, _date)
@@ -188,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_money_commands(sub, common, _date)
     add_pulse_commands(sub, common, _date)
     add_qbr_commands(sub, common, _date)
+    add_request_commands(sub, common, _date)
 
     rev = sub.add_parser(
         "revert-import", parents=[common],
@@ -417,6 +419,8 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "tasks": lambda a: _tasks_cmd(a),
     "pulse": lambda a: _pulse_cmd(a),
     "qbr": lambda a: _qbr_cmd(a),
+    "requests": lambda a: _requests_cmd(a, "requests"),
+    "updates": lambda a: _requests_cmd(a, "updates"),
     "rates": lambda a: _money_cmd(a, "rates"),
     "settings": lambda a: _money_cmd(a, "settings"),
 }
@@ -468,6 +472,10 @@ def _qbr_cmd(args: argparse.Namespace) -> int:
     from csdesk.cli.qbr import run
 
     return run(args, _location(args))
+def _requests_cmd(args: argparse.Namespace, which: str) -> int:
+    from csdesk.cli.requests import run, run_updates
+
+    return (run if which == "requests" else run_updates)(args, _location(args))
 
 
 def _health_cmd(args: argparse.Namespace) -> int:

@@ -51,9 +51,14 @@ class SheetData:
 
 
 def write_workbook(fh: IO[bytes], sheets: Iterable[SheetData],
-                   symbols: Mapping[str, str] | None = None) -> dict[str, int]:
-    """Write every sheet to ``fh``; return the rows written per sheet."""
+                   symbols: Mapping[str, str] | None = None, *,
+                   properties: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Write every sheet to ``fh``; return the rows written per sheet. ``properties`` are
+    the workbook's document properties (``author``: who wrote it, read back to recognise
+    csdesk's own file)."""
     book = xlsxwriter.Workbook(fh, WORKBOOK_OPTIONS)
+    if properties:
+        book.set_properties(dict(properties))
     counts: dict[str, int] = {}
     try:
         styles = _Styles(book, symbols or {})

@@ -10,6 +10,7 @@ from csdesk.models.account import Account, Contact
 from csdesk.models.base import Base
 from csdesk.models.commercial import Opportunity, Renewal, Subscription
 from csdesk.models.engagement import Activity, SupportTicket, SurveyResponse, activity_contacts
+from csdesk.models.feedback import FeatureRequest, ProductItem, ProductUpdate
 from csdesk.models.health import HealthModel, HealthSnapshot
 from csdesk.models.history import FieldHistory
 from csdesk.models.money import ExchangeRate
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "Contact",
     "ExchangeRate",
+    "FeatureRequest",
     "FeatureUsage",
     "FieldHistory",
     "Handoff",
@@ -47,6 +49,8 @@ __all__ = [
     "PlanTask",
     "PlanTemplate",
     "PlaybookRule",
+    "ProductItem",
+    "ProductUpdate",
     "PulseEntry",
     "QbrAttendee",
     "QbrCommitment",

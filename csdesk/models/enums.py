@@ -219,3 +219,33 @@ class HistorySource(enum.StrEnum):
 
     IMPORT = "import"
     EDIT = "edit"
+
+
+class ProductStatus(enum.StrEnum):
+    """Where the product team has a customer ask: from new to shipped (or won't do)."""
+
+    NEW = "new"
+    UNDER_REVIEW = "under_review"
+    PLANNED = "planned"
+    IN_PROGRESS = "in_progress"
+    SHIPPED = "shipped"
+    WONT_DO = "wont_do"
+
+    @property
+    def label(self) -> str:
+        return "Won't do" if self is ProductStatus.WONT_DO else \
+            self.value.replace("_", " ").capitalize()
+
+
+class RequestKind(enum.StrEnum):
+    """What a customer's ask is: a new feature, a gap against what they need, or a bug
+    that stands in their way like a gap."""
+
+    FEATURE_REQUEST = "feature_request"
+    PRODUCT_GAP = "product_gap"
+    BUG = "bug"
+
+    @property
+    def label(self) -> str:
+        return {"feature_request": "Feature request", "product_gap": "Product gap",
+                "bug": "Bug (as a gap)"}[self.value]

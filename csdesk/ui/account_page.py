@@ -255,6 +255,12 @@ class AccountPage(QWidget):
                                    "commitments")
         self.qbr_button.clicked.connect(self.show_qbrs)
         top.addWidget(self.qbr_button)
+        self.requests_button = QToolButton()
+        self.requests_button.setText("Requests…")
+        self.requests_button.setToolTip("The account's feature requests and product gaps, "
+                                        "with the product team's status; log a new one")
+        self.requests_button.clicked.connect(self.show_requests)
+        top.addWidget(self.requests_button)
         top.addSpacing(8)
         top.addWidget(QLabel("Owner"))
         top.addWidget(self.owner)
@@ -358,6 +364,15 @@ class AccountPage(QWidget):
         if touched:
             self.plan.refresh_plans(select=self.plan.plans.currentData())
             self.changed.emit()
+    def show_requests(self) -> int:
+        """The account's asks and a form to log one (modal); returns the dialog's result."""
+        from csdesk.ui.requests_dialog import RequestsDialog
+
+        dialog = RequestsDialog(self, self.db, self.account_id, self.facts.header.name)
+        result = dialog.exec()
+        if dialog.logged:
+            self.changed.emit()
+        return result
 
     def _handoff_incomplete(self, h: account_detail.Header) -> bool:
         from csdesk.services.plans.handoff import get_handoff

@@ -71,6 +71,8 @@ class WindowActions(QMainWindow):
         self.act_run_rules = act("Run play&books now", self.run_playbooks, writes=True)
         self.act_about = act("&About csdesk", self.about)
         self.act_rates = act("&Currencies and exchange rates…", self.currencies)
+        self.act_requests = act("&Feature requests by ARR at stake…",
+                                lambda: self.feature_requests())
 
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
@@ -98,7 +100,7 @@ class WindowActions(QMainWindow):
         account.addSeparator()
         account.addActions([self.act_recompute, self.act_health, self.act_rules,
                             self.act_run_rules])
-        bar.addMenu("&Book").addAction(self.act_rates)
+        bar.addMenu("&Book").addActions([self.act_rates, self.act_requests])
         bar.addMenu("&Help").addAction(self.act_about)
 
         self.search = QLineEdit()
@@ -339,6 +341,14 @@ class WindowActions(QMainWindow):
 
         dialog = RatesDialog(self.db, self.runner, self)
         dialog.changed.connect(self.refresh)
+        dialog.open()
+        return dialog
+
+    def feature_requests(self) -> Any:
+        """The book's asks ranked by ARR at stake, with Export… for the product team."""
+        from csdesk.ui.requests_dialog import BookRequestsDialog
+
+        dialog = BookRequestsDialog(self.db, self.runner, self)
         dialog.open()
         return dialog
 

@@ -64,6 +64,8 @@ from csdesk.models import (
     Objective,
     Opportunity,
     PlanTask,
+    ProductItem,
+    ProductUpdate,
     PulseEntry,
     QbrAttendee,
     QbrCommitment,
@@ -84,6 +86,7 @@ from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.book.segments import DEFAULT_BANDS, ENGAGEMENT_FOR_SEGMENT
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.demo import content as content
+from csdesk.services.demo.feedback import product_feedback
 from csdesk.services.health.scoring import recompute
 from csdesk.services.periods import quarter_of
 
@@ -171,7 +174,8 @@ def generate_demo(
     rng = np.random.default_rng(seed)
     with db.write() as s:
         if replace and existing:
-            for table in (Account, Task, HealthSnapshot, ImportLog, ExchangeRate):
+            for table in (Account, Task, HealthSnapshot, ImportLog, ExchangeRate,
+                          ProductUpdate, ProductItem):
                 s.execute(table.__table__.delete())
         book = _Book(s, accounts, as_of, rep)
         gen = _Generator(book, rng, usage_weeks)
@@ -186,6 +190,7 @@ def generate_demo(
             ("account stages", gen.finish_accounts),
             ("CSM pulses", lambda: gen.pulses(seed)),
             ("QBR records", lambda: gen.qbrs(seed)),
+            ("product feedback", lambda: gen.feedback(seed)),
         )
         for i, (label, stage) in enumerate(stages):
             book.fraction, book.label = i / len(stages), label
@@ -478,6 +483,11 @@ class _Generator:
         self.book.add(QbrCommitment, ["id", "meeting_id", "position", "side", "who", "what",
                                       "due_on", "done_on", "version", "created_at",
                                       "updated_at"], promises)
+    def feedback(self, seed: int) -> None:
+        """Product items asked for by several accounts, and the product updates
+        (``demo.feedback``)."""
+        self.book.rows += product_feedback(self.book.session, seed=seed, as_of=self.book.as_of,
+                                           since=self.since, churned_on=self.churned_on)
 
     # -- subscriptions and renewals --------------------------------------------------------
 

@@ -35,6 +35,7 @@ from csdesk.services.book.account_detail import Header, _header
 from csdesk.services.formatting import format_money, health_note
 from csdesk.services.periods import current_period, parse_period, quarter_of
 from csdesk.services.plans import qbr_meetings, success_plans
+from csdesk.services.plans import requests as feedback
 from csdesk.services.plans import value as value_log
 from csdesk.services.plans.qbr_document import Risk, risks, summary
 from csdesk.services.renewals.pipeline import outlook
@@ -135,6 +136,9 @@ class QbrData:
     attendees: tuple[str, ...] = ()
     our_attendees: tuple[str, ...] = ()
     next_qbr_date: date | None = None
+    # What the account asked for that shipped in the period, the product updates released
+    # in it, and the roadmap (requests.whats_new); None: not read
+    whats_new: feedback.WhatsNew | None = None
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -259,7 +263,8 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
     found = risks(data, internal=True)
     logo = custom.get("logo") if isinstance(custom.get("logo"), str) else None
     return replace(data, risks=found, summary=summary(data, found, internal=True),
-                   customer_logo=logo)
+                   customer_logo=logo,
+                   whats_new=feedback.whats_new(db, account_id, start, as_of))
 
 
 def _champion(rows: Sequence[Any], as_of: date) -> Champion:

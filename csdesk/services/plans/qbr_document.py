@@ -74,7 +74,7 @@ class Section:
     """One heading and what stands under it (never nothing)."""
 
     key: str  # attendees, summary, commercial, then_now, objectives, commitments, value,
-    #           usage, support, risks, next_quarter, asks, overdue, next_qbr
+    #           usage, support, whats_new, risks, next_quarter, asks, overdue, next_qbr
     title: str
     paragraphs: tuple[str, ...] = ()
     bullets: tuple[str, ...] = ()
@@ -377,6 +377,9 @@ def qbr_document(d: QbrData, *, internal: bool = False) -> QbrDocument:
             f"quarter{median}. High or urgent priority: {sp.urgent_or_high}; escalated: "
             f"{sp.escalations}; open at the end of the period: {sp.open_now}.",)))
 
+    if (new := _whats_new_section(d, internal)) is not None:
+        sections.append(new)
+
     if found:
         sections.append(Section("risks", "Risks and mitigation", table=Table(
             ("Risk", "Mitigation"), tuple((x.risk, x.mitigation) for x in found), (45, 55)),
@@ -493,6 +496,29 @@ def asks_and_decisions(d: QbrData, late: list[_Step]) -> Section | None:
     headline = " and ".join(p for p in parts if p) + " for this review."
     return Section("asks", "Asks and decisions", bullets=(*decisions, *asks),
                    headline=headline[:1].upper() + headline[1:])
+
+
+def _whats_new_section(d: QbrData, internal: bool) -> Section | None:
+    """"You asked, we shipped", the period's product updates, then the roadmap; left out
+    when all are empty. The roadmap is customer-safe: titles and status words only, the
+    internal note in our version alone."""
+    new = d.whats_new
+    if not new:
+        return None
+    bullets = [f"You asked, we shipped: {i.title} ({format_date(i.shipped_on)})"
+               for i in new.shipped]
+    bullets += [f"{u.title} (released {format_date(u.released_on)})"
+                + (f": {u.description}" if u.description else "") for u in new.updates]
+    for r in new.roadmap:  # one line each, the account's own asks first
+        why = [r.status_label.lower()] + (["you asked for it"] if r.asked_by_account else [])
+        note = (f" [internal note: {r.internal_note}]" if internal and r.internal_note
+                else "")
+        bullets.append(f"On the roadmap: {r.title} ({', '.join(why)}){note}")
+    if new.roadmap_more:
+        bullets.append(f"On the roadmap: and {new.roadmap_more} more")
+    headline = (f"{counted(len(new.shipped), 'request')} you asked for shipped this quarter."
+                if new.shipped else None)
+    return Section("whats_new", "What's new", bullets=tuple(bullets), headline=headline)
 
 
 def _next_quarter(d: QbrData, internal: bool) -> Section:
