@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/renewals_pipeline.py
 	$(BIN)/python benchmarks/playbooks.py
 	$(BIN)/python benchmarks/reports.py
+	$(BIN)/python benchmarks/decks.py
 	$(BIN)/python benchmarks/survival.py
 
 clean:

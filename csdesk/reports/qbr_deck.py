@@ -94,10 +94,16 @@ class _Deck:
     def build(self) -> Any:
         doc = self.doc
         self._title_slide()
-        titles = list(dict.fromkeys(s.title for s in doc.sections))
+        # who is in the room goes on the agenda slide, as its headline, not a slide of its own
+        people = doc.section("attendees")
+        sections = [s for s in doc.sections if s is not people]
+        titles = list(dict.fromkeys(s.title for s in sections))
         if titles:
-            self._text_slide("Agenda", None, titles, notes=["Agenda: " + "; ".join(titles)])
-        for section in doc.sections:
+            attending = " · ".join(people.bullets) if people is not None else None
+            self._text_slide("Agenda and attendees" if attending else "Agenda", attending,
+                             titles, notes=[*(["Attending: " + attending] if attending else []),
+                                            "Agenda: " + "; ".join(titles)])
+        for section in sections:
             self._section(section)
         core = self.prs.core_properties
         core.author = DECK_CREATOR

@@ -140,9 +140,17 @@ def test_the_slides_follow_the_document(docs: dict[Any, Any]) -> None:
             assert doc.customer in first and doc.period_line in first
             assert "Prepared for" in first
             titles = [_title(s) for s in slides]
-            assert titles[1] == "Agenda"
             agenda = " ".join(_texts(slides[1]))
+            people = doc.section("attendees")
+            if people is None:
+                assert titles[1] == "Agenda"
+            else:  # who attends: the agenda slide's headline, not a slide of its own
+                assert titles[1] == "Agenda and attendees"
+                assert " · ".join(people.bullets) in _texts(slides[1])
             for section in doc.sections:
+                if section is people:
+                    assert section.title not in titles
+                    continue
                 assert section.title in titles, (key, section.title, titles)
                 assert section.title in agenda
                 if section.headline:
