@@ -52,6 +52,9 @@ from csdesk.services.plans.qbr_meetings import note_document
 from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import error_label
 
+DOCUMENT_CHOICES = {"qbr": "QBR (PDF)", "deck": "QBR deck (PowerPoint)",
+                    "value": "Value delivered (PDF)", "plan": "Success plan (PDF)"}
+
 
 def recent_quarters(today: date, n: int = 8) -> list[str]:
     """The quarter in progress first, then the last complete ones."""
@@ -285,8 +288,8 @@ class ReportsView(QWidget):
                        "reports are on each account's page.")
         intro.setWordWrap(True)
         self.document = QComboBox()
-        for key, label in DOCUMENTS.items():
-            self.document.addItem(label, key)
+        for key in DOCUMENTS:
+            self.document.addItem(DOCUMENT_CHOICES[key], key)
         self.scope = QButtonGroup(self)
         self.all = QRadioButton("Every live account")
         self.by_segment = QRadioButton("Segment")
