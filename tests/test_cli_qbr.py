@@ -93,3 +93,18 @@ def test_second_qbr_in_a_quarter_is_refused(book: str,
     assert main(["qbr", "record", NAME, "--date", "2026-10-14", "--db", book]) == 0
     assert main(["qbr", "record", NAME, "--date", "2026-11-14", "--db", book]) == 1
     assert "already recorded for 2026Q4" in capsys.readouterr().err
+
+
+def test_a_qbr_recorded_by_mistake_is_deleted_and_recorded_again(
+        book: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["qbr", "record", NAME, "--date", "2026-10-14", "--commit",
+                 "Kenji Sato|customer|Name an admin|2026-12-01", "--db", book]) == 0
+    capsys.readouterr()
+    assert main(["qbr", "delete", NAME, "--quarter", "2026Q3", "--db", book]) == 1
+    assert capsys.readouterr().err.strip().endswith(f"no QBR recorded for {NAME} in 2026Q3")
+    assert main(["qbr", "delete", NAME, "--quarter", "2026q4", "--db", book]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"Deleted the 2026Q4 QBR of {NAME} held 14 Oct 2026 and its 1 commitment; 1 open "
+        "step left the success plan")
+    assert main(["qbr", "record", NAME, "--date", "2026-11-14", "--db", book]) == 0
+    assert main(["qbr", "delete", NAME, "--db", book]) == 2

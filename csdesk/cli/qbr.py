@@ -21,9 +21,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                     "done COMMITMENT_ID completes a commitment (and its success plan "
                     "milestone). A commitment made while the account has an active success "
                     "plan joins the plan.")
-    qbr.add_argument("action", choices=("record", "list", "done"),
+    qbr.add_argument("action", choices=("record", "list", "done", "delete"),
                      help="record: a QBR held; list: an account's QBRs; done: a commitment "
-                          "kept")
+                          "kept; delete: a QBR recorded by mistake (--quarter)")
     qbr.add_argument("target", help="the account's external id or exact name (record, "
                                     "list), or the commitment's id (done)")
     qbr.add_argument("--date", type=date_type, metavar="YYYY-MM-DD",
@@ -43,6 +43,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                      help="the day of the next QBR, if agreed")
     qbr.add_argument("--on", type=date_type, metavar="YYYY-MM-DD",
                      help="the day the commitment was done (done; default: today)")
+    qbr.add_argument("--quarter", metavar="2026Q4",
+                     help="the quarter of the QBR to delete (delete)")
     qbr.add_argument("--json", action="store_true", help="print the list as JSON (list)")
 
 
@@ -65,6 +67,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         raise UsageError("--on goes with csdesk qbr done COMMITMENT_ID")
     if args.action != "list" and args.json:
         raise UsageError("--json goes with csdesk qbr list")
+    if (args.action == "delete") != (args.quarter is not None):
+        raise UsageError("csdesk qbr delete ACCOUNT --quarter 2026Q4 (and --quarter goes "
+                         "only with delete)")
     with Database.open(location, create=False,
                        readonly_if_locked=args.action == "list") as db:
         if args.action == "done":
@@ -78,6 +83,18 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                   f"{c.state_label.lower()}")
             return 0
         account_id = account_id_for(db, args.target)
+        if args.action == "delete":
+            quarter = args.quarter.upper().replace("-", "")
+            found = [m for m in qm.qbr_meetings(db, account_id) if m.quarter == quarter]
+            if not found:
+                raise CsdeskError(f"no QBR recorded for {args.target} in {quarter}")
+            removed = qm.delete_qbr(db, found[0].id)
+            steps = (f"; {counted(removed, 'open step')} left the success plan"
+                     if removed else "")
+            print(f"Deleted the {quarter} QBR of {args.target} held "
+                  f"{format_date(found[0].held_on)} and its "
+                  f"{counted(len(found[0].commitments), 'commitment')}{steps}")
+            return 0
         if args.action == "record":
             commitments = [qm.parse_commitment(text) for text in args.commit]
             meeting_id = qm.record_qbr(db, account_id, args.date, attendees=args.attendee,

@@ -9,6 +9,7 @@ service does it); completing it here completes the plan's milestone too.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
@@ -53,7 +55,7 @@ def _split(text: str) -> list[str]:
 class QbrMeetingDialog(QDialog):
     """Past QBRs above, a new one below: day, attendees, decisions, commitments."""
 
-    recorded = Signal()  # a QBR was recorded or a commitment completed
+    recorded = Signal()  # a QBR was recorded or deleted, or a commitment completed
 
     def __init__(self, parent: QWidget | None, db: Database, account_id: int,
                  account_name: str, owner: str | None = None) -> None:
@@ -83,7 +85,12 @@ class QbrMeetingDialog(QDialog):
         past_col = QVBoxLayout(past)
         past_col.addWidget(self.empty_label)
         past_col.addWidget(self.history_tree, 1)
+        self.delete_button = QPushButton("Delete QBR…")
+        self.delete_button.setToolTip("Remove a QBR recorded by mistake, with its commitments")
+        self.delete_button.setEnabled(False)
+        self.delete_button.clicked.connect(self.delete_selected)
         done_row = QHBoxLayout()
+        done_row.addWidget(self.delete_button)
         done_row.addStretch(1)
         done_row.addWidget(self.done_button)
         past_col.addLayout(done_row)
@@ -172,6 +179,7 @@ class QbrMeetingDialog(QDialog):
             font = head.font(0)
             font.setBold(True)
             head.setFont(0, font)
+            head.setData(2, Qt.ItemDataRole.UserRole, (m.id, m.held_on, len(m.commitments)))
             self.history_tree.addTopLevelItem(head)
             people = [*m.attendees, *(f"{n} (us)" for n in m.our_attendees)]
             if people:
@@ -206,8 +214,31 @@ class QbrMeetingDialog(QDialog):
         value = items[0].data(0, Qt.ItemDataRole.UserRole)
         return int(value) if value is not None else None
 
+    def selected_meeting(self) -> tuple[int, Any, int] | None:
+        """The QBR whose heading is selected: (id, day held, commitments)."""
+        items = self.history_tree.selectedItems()
+        return items[0].data(2, Qt.ItemDataRole.UserRole) if items else None
+
     def _selection_changed(self) -> None:
         self.done_button.setEnabled(self.selected_commitment() is not None)
+        self.delete_button.setEnabled(self.selected_meeting() is not None)
+
+    def delete_selected(self) -> bool:
+        """Ask, then delete the selected QBR; True when it was deleted."""
+        chosen = self.selected_meeting()
+        if chosen is None:
+            return False
+        meeting_id, held_on, commitments = chosen
+        also = (f" and its {counted(commitments, 'commitment')} (their open steps leave the "
+                "success plan)" if commitments else "")
+        if QMessageBox.question(self, "Delete QBR",
+                                f"Delete the QBR held on {format_date(held_on)}{also}?"
+                                ) != QMessageBox.StandardButton.Yes:
+            return False
+        qm.delete_qbr(self.db, meeting_id)
+        self.recorded.emit()
+        self.reload()
+        return True
 
     def complete_selected(self) -> None:
         commitment_id = self.selected_commitment()

@@ -314,3 +314,18 @@ def test_the_commitments_objective_is_not_a_goal_of_the_review(db: Database, acc
     assert d.plan is not None
     assert qm.PLAN_OBJECTIVE not in [o.title for o in d.plan.objectives]
     assert qbr_document(d).section("objectives") is None
+
+
+def test_a_qbr_deleted_takes_its_open_steps_out_of_the_plan(db: Database, acc: int) -> None:
+    with clock.pin(date(2026, 11, 22)):
+        plan_id = plans.create_plan(db, acc, "FY27 plan", date(2026, 7, 1))
+        mid = qm.record_qbr(db, acc, date(2026, 10, 14), commitments=[
+            _commit("Kenji", "customer", "Name an admin", date(2026, 12, 1)),
+            _commit("Ana", "ours", "Send the SSO guide", date(2026, 12, 5))])
+        done = qm.qbr_meetings(db, acc)[0].commitments[0]
+        qm.complete_commitment(db, done.id, date(2026, 11, 20))
+        assert qm.delete_qbr(db, mid) == 1
+        steps = [(m.title, m.status) for o in plans.plan_view(db, plan_id).objectives
+                 for m in o.milestones]
+    assert steps == [("Name an admin (Kenji)", "done")]
+    assert qm.qbr_meetings(db, acc) == []

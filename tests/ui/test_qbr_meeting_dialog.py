@@ -93,7 +93,8 @@ def test_record_a_qbr_through_the_dialog(qtbot, db: Database, account: int) -> N
                 in rows)
         # a second QBR in the same quarter is refused, said in the dialog
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
-        assert dialog.problem.text() == "a QBR is already recorded for 2026Q4; edit that one"
+        assert dialog.problem.text() == ("a QBR is already recorded for 2026Q4 (one per "
+                                         "quarter): delete it first to record it again")
         # mark the commitment done from the list
         it = QTreeWidgetItemIterator(dialog.history_tree)
         while it.value() and it.value().text(0) != "Name an admin for Osaka":
@@ -116,3 +117,37 @@ def test_record_a_qbr_through_the_dialog(qtbot, db: Database, account: int) -> N
     assert any(r.startswith(qm.PLAN_OBJECTIVE) for r in plan_rows)
     [row] = [r for r in plan_rows if r.startswith("Name an admin for Osaka (Kenji Sato)")]
     assert "Done" in row or "done" in row
+
+
+def test_delete_a_qbr_recorded_by_mistake(qtbot, db: Database, account: int) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    with clock.pin(DAY):
+        qm.record_qbr(db, account, date(2026, 11, 18), commitments=[
+            qm.NewCommitment("Kenji Sato", "customer", "Name an admin", date(2026, 12, 15))])
+    asked: list[str] = []
+
+    def yes(box: QMessageBox) -> None:
+        asked.append(box.text())
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes),
+                         Qt.MouseButton.LeftButton)
+
+    def delete(dialog: QbrMeetingDialog) -> None:
+        assert not dialog.delete_button.isEnabled()
+        dialog.history_tree.setCurrentItem(dialog.history_tree.topLevelItem(0))
+        assert dialog.delete_button.isEnabled()
+        when_shown(qtbot, QMessageBox, yes)
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+        assert dialog.empty_label.isVisible() and dialog.history_tree.topLevelItemCount() == 0
+        dialog.reject()
+
+    page = AccountPage(db, account)
+    qtbot.addWidget(page)
+    page.show()
+    when_shown(qtbot, QbrMeetingDialog, delete)
+    with qtbot.waitSignal(page.changed, timeout=10_000):
+        qtbot.mouseClick(page.qbr_button, Qt.MouseButton.LeftButton)
+    assert asked == ["Delete the QBR held on 18 Nov 2026 and its 1 commitment (their open "
+                     "steps leave the success plan)?"]
+    assert qm.qbr_meetings(db, account) == []
+    assert not any(r.startswith("Name an admin") for r in _texts(page.plan.tree))

@@ -154,8 +154,9 @@ def record_qbr(db: Database, account_id: int, held_on: date, *,
             raise CsdeskError(f"no account {account_id}")
         if s.scalar(select(QbrMeeting.id).where(QbrMeeting.account_id == account_id,
                                                 QbrMeeting.quarter == quarter)) is not None:
-            raise ValidationError("held_on", f"a QBR is already recorded for {quarter}; "
-                                             "edit that one")
+            raise ValidationError("held_on", f"a QBR is already recorded for {quarter} "
+                                             "(one per quarter): delete it first to record "
+                                             "it again")
         m = QbrMeeting(account_id=account_id, held_on=held_on, quarter=quarter,
                        our_attendees=_names(our_attendees), decisions=_names(decisions),
                        documents=[], next_qbr_on=next_qbr_on,
@@ -165,8 +166,9 @@ def record_qbr(db: Database, account_id: int, held_on: date, *,
         try:
             s.flush()
         except IntegrityError:  # recorded elsewhere a moment ago
-            raise ValidationError("held_on", f"a QBR is already recorded for {quarter}; "
-                                             "edit that one") from None
+            raise ValidationError("held_on", f"a QBR is already recorded for {quarter} "
+                                             "(one per quarter): delete it first to record "
+                                             "it again") from None
         for c in checked:
             _add_commitment(s, m, c)
         return m.id
@@ -198,12 +200,24 @@ def update_qbr(db: Database, meeting_id: int, expected_version: int, *, held_on:
         return m.version
 
 
-def delete_qbr(db: Database, meeting_id: int) -> None:
-    """Remove a QBR record; the plan milestones its commitments became stay in the plan."""
+def delete_qbr(db: Database, meeting_id: int) -> int:
+    """Remove a QBR record (one recorded by mistake) with its commitments; the plan
+    milestones they became and that are not done leave the plan with them (a done one stays:
+    the plan's history). Returns how many milestones left the plan."""
     with db.write() as s:
         m = s.get(QbrMeeting, meeting_id)
-        if m is not None:
-            s.delete(m)
+        if m is None:
+            return 0
+        steps = [c.milestone_id for c in m.commitments if c.milestone_id is not None]
+        s.delete(m)
+        s.flush()
+        removed = 0
+        for step in steps:
+            milestone = s.get(Milestone, step)
+            if milestone is not None and milestone.status != MilestoneStatus.DONE:
+                s.delete(milestone)
+                removed += 1
+        return removed
 
 
 def add_document(db: Database, meeting_id: int, kind: str, path: str) -> None:
