@@ -135,3 +135,21 @@ def test_updates(book: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["updates", "add", "x", "--db", book])
     assert stop.value.code == 2 and "--released" in capsys.readouterr().err
+
+
+def test_delete_an_ask_and_an_update_kept_by_mistake(book: str,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(capsys, "requests", "add", ATT, "Dark mode", "--db", book)[0] == 0
+    code, out, _ = _run(capsys, "requests", "--account", ATT, "--db", book)
+    assert code == 0 and "#1 Dark mode" in out
+    code, out, _ = _run(capsys, "requests", "delete", "1", "--db", book)
+    assert (code, out.strip()) == (0, f"Deleted request 1 of {ATT}: Dark mode")
+    code, out, _ = _run(capsys, "requests", "--db", book)
+    assert "No requests logged yet" in out  # the item no one asks for went too
+    code, _, err = _run(capsys, "requests", "delete", "1", "--db", book)
+    assert code == 1 and "no request 1" in err and "\n" not in err.strip()
+    assert _run(capsys, "updates", "add", "Okta SSO", "--released", "2026-11-01",
+                "--db", book)[0] == 0
+    code, out, _ = _run(capsys, "updates", "delete", "1", "--db", book)
+    assert (code, out.strip()) == (0, "Deleted the update “Okta SSO”")
+    assert "No product updates yet" in _run(capsys, "updates", "list", "--db", book)[1]

@@ -57,6 +57,10 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                         help="the day it shipped (default for shipped: today)")
     status.add_argument("--external-id", metavar="ID",
                         help="the item's id in the product team's tool")
+    drop = actions.add_parser("delete", parents=[common],
+                              help="remove an ask logged by mistake (its id: csdesk requests "
+                                   "--account ACCOUNT)")
+    drop.add_argument("request", type=int, metavar="REQUEST_ID")
     imp = actions.add_parser(
         "import", parents=[common],
         help="set statuses from the product team's CSV (external id or title, status, "
@@ -73,6 +77,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     new.add_argument("--item", type=int, metavar="ITEM_ID",
                      help="the product item it delivers (an item not yet shipped ships on "
                           "the release day)")
+    gone = upd_actions.add_parser("delete", parents=[common],
+                                  help="remove an update kept by mistake")
+    gone.add_argument("update", type=int, metavar="UPDATE_ID")
     listing = upd_actions.add_parser("list", parents=[common], help="list the updates")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
@@ -94,6 +101,12 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             return _status(db, args)
         if action == "import":
             return _import(db, args)
+        if action == "delete":
+            from csdesk.services.plans.requests import delete_request
+
+            r = delete_request(db, args.request)
+            print(f"Deleted request {r.id} of {r.account_name}: {r.title}")
+            return 0
         if args.account:
             return _account(db, args)
         if args.export is not None:
@@ -162,8 +175,8 @@ def _account(db: Database, args: argparse.Namespace) -> int:
     for r in listed:
         by = f" · {r.asked_by}" if r.asked_by else ""
         shipped = f" {format_date(r.item.shipped_on)}" if r.item.shipped_on else ""
-        print(f"{format_date(r.asked_on):>11}  {r.title}{by}  [{r.kind_label}; item "
-              f"{r.item.id}: {r.item.status_label}{shipped}]")
+        print(f"{format_date(r.asked_on):>11}  #{r.id} {r.title}{by}  [{r.kind_label}; "
+              f"item {r.item.id}: {r.item.status_label}{shipped}]")
     return 0
 
 
@@ -228,8 +241,13 @@ def run_updates(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import format_date
     from csdesk.services.plans.requests import add_update, product_updates
 
-    writing = args.updates_action == "add"
+    writing = args.updates_action in ("add", "delete")
     with _open(location, writing=writing) as db:
+        if args.updates_action == "delete":
+            from csdesk.services.plans.requests import delete_update
+
+            print(f"Deleted the update “{delete_update(db, args.update)}”")
+            return 0
         if writing:
             u = add_update(db, args.title, args.released, description=args.description,
                            item_id=args.item)
@@ -249,5 +267,5 @@ def run_updates(args: argparse.Namespace, location: DatabaseLocation) -> int:
     for u in listed:
         item = f"  [item {u.item_id}: {u.item_title}]" if u.item_id else ""
         about = f" — {u.description}" if u.description else ""
-        print(f"{format_date(u.released_on):>11}  {u.title}{about}{item}")
+        print(f"{format_date(u.released_on):>11}  #{u.id} {u.title}{about}{item}")
     return 0

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -37,6 +38,7 @@ from csdesk.services.plans.requests import (
     RankedRequests,
     Request,
     account_requests,
+    delete_request,
     items,
     log_request,
     ranked_requests,
@@ -133,10 +135,21 @@ class RequestsDialog(QDialog):
         buttons_row.addWidget(self.log_button)
         form.addRow(buttons_row)
 
+        self.delete_button = QPushButton("Delete request…")
+        self.delete_button.setToolTip("Remove an ask logged by mistake")
+        self.delete_button.setEnabled(False)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.asks.itemSelectionChanged.connect(
+            lambda: self.delete_button.setEnabled(not db.readonly
+                                                  and self.selected_request() is not None))
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         col = QVBoxLayout(self)
         col.addWidget(self.asks, 1)
+        delete_row = QHBoxLayout()
+        delete_row.addWidget(self.delete_button)
+        delete_row.addStretch(1)
+        col.addLayout(delete_row)
         col.addWidget(self.empty_note)
         col.addWidget(form_box)
         col.addWidget(close)
@@ -144,6 +157,7 @@ class RequestsDialog(QDialog):
 
     def reload(self) -> None:
         listed = account_requests(self.db, self.account_id)
+        self.listed = listed
         _fill(self.asks, [(format_date(r.asked_on), r.title, r.kind_label, r.asked_by or "—",
                            r.item.status_label, format_date(r.item.shipped_on))
                           for r in listed])
@@ -152,6 +166,26 @@ class RequestsDialog(QDialog):
         self.same_box.addItem(NEW_ITEM, None)
         for item in items(self.db):
             self.same_box.addItem(f"{item.title} ({item.status_label.lower()})", item.id)
+
+    def selected_request(self) -> Request | None:
+        rows = {i.row() for i in self.asks.selectedIndexes()}
+        return self.listed[min(rows)] if rows and min(rows) < len(self.listed) else None
+
+    def delete_selected(self) -> bool:
+        """Ask, then delete the selected request; True when it was deleted."""
+        chosen = self.selected_request()
+        if chosen is None or QMessageBox.question(
+                self, "Delete request", f"Delete the request “{chosen.title}” asked on "
+                f"{format_date(chosen.asked_on)}?") != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            delete_request(self.db, chosen.id)
+        except CsdeskError as exc:
+            self.problem.setText(str(exc))
+            return False
+        self.logged.append(chosen)  # the account's asks changed
+        self.reload()
+        return True
 
     def log_ask(self) -> None:
         try:

@@ -98,3 +98,40 @@ def test_log_a_request_and_see_it_ranked(qtbot, db: Database, book: dict[str, in
     assert first["product item"] == "SSO via Okta" and first["ARR at stake"] == "120000.00"
     assert "Exported 2 product items" in dialog.note.text()
     dialog.close()
+
+
+def test_delete_a_request_logged_by_mistake(qtbot, db: Database, book: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QMessageBox
+
+    from csdesk.services.plans.requests import items
+
+    with clock.pin(DAY):
+        log_request(db, "ATT-1", "Dark mode")
+        log_request(db, "ATT-1", "A typo of a feature")
+    asked: list[str] = []
+
+    def yes(box: QMessageBox) -> None:
+        asked.append(box.text())
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Yes), Qt.MouseButton.LeftButton)
+
+    def delete(dialog: RequestsDialog) -> None:
+        assert not dialog.delete_button.isEnabled()
+        row = next(r for r in range(dialog.asks.rowCount())
+                   if dialog.asks.item(r, 1).text() == "A typo of a feature")
+        dialog.asks.selectRow(row)
+        assert dialog.delete_button.isEnabled()
+        when_shown(qtbot, QMessageBox, yes)
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+        assert [dialog.asks.item(r, 1).text() for r in range(dialog.asks.rowCount())] == \
+            ["Dark mode"]
+        dialog.reject()
+
+    page = AccountPage(db, book["ATT-1"])
+    qtbot.addWidget(page)
+    page.show()
+    when_shown(qtbot, RequestsDialog, delete)
+    with qtbot.waitSignal(page.changed, timeout=5_000):
+        page.requests_button.click()
+    assert asked == ["Delete the request “A typo of a feature” asked on 22 Nov 2026?"]
+    titles = [i.title for i in items(db)]
+    assert "A typo of a feature" not in titles and "Dark mode" in titles  # MUL-1 asked too

@@ -301,6 +301,35 @@ def merge_items(db: Database, item_id: int, into_item_id: int) -> Item:
         return _item(kept)
 
 
+def delete_request(db: Database, request_id: int) -> Request:
+    """Remove an ask logged by mistake; its product item goes too when nothing else uses it
+    (an item the product team's tool knows, by its external id, stays). Returns what was
+    removed."""
+    with db.write() as s:
+        found = _requests(s, FeatureRequest.id == request_id)
+        if not found:
+            raise CsdeskError(f"no request {request_id} (csdesk requests --account ACCOUNT "
+                              "lists them)")
+        row = s.get(FeatureRequest, request_id)
+        s.delete(row)
+        s.flush()
+        _drop_if_empty(s, found[0].item.id)
+        return found[0]
+
+
+def delete_update(db: Database, update_id: int) -> str:
+    """Remove a product update kept by mistake; returns its title. The item it delivered
+    keeps its status (the product team's word)."""
+    with db.write() as s:
+        row = s.get(ProductUpdate, update_id)
+        if row is None:
+            raise CsdeskError(f"no product update {update_id} (csdesk updates list shows "
+                              "them)")
+        title = row.title
+        s.delete(row)
+        return title
+
+
 def _drop_if_empty(s: Session, item_id: int) -> None:
     row = s.get(ProductItem, item_id)
     if row is None or row.external_id is not None:
