@@ -111,6 +111,16 @@ class ReportDialog(QDialog):
         row.addWidget(self.path, 1)
         row.addWidget(browse)
         form.addRow("Save as", row)
+        # Until branding is set, the first document asks for it here, not after the fact
+        self.branding_notice = QLabel()
+        self.branding_notice.setWordWrap(True)
+        self.branding_button = QPushButton("Set branding…")
+        self.branding_button.clicked.connect(self._edit_branding)
+        brand = QHBoxLayout()
+        brand.addWidget(self.branding_notice, 1)
+        brand.addWidget(self.branding_button)
+        form.addRow(brand)
+        self._show_branding()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -120,6 +130,19 @@ class ReportDialog(QDialog):
             if combo is not None:
                 combo.currentIndexChanged.connect(self._default_path)
         self._default_path()
+
+    def _show_branding(self) -> None:
+        notice = Branding.load().unset_notice()
+        self.branding_notice.setText("Branding is not set: this document would say "
+                                     f"'{Branding.company}'." if notice else "")
+        for w in (self.branding_notice, self.branding_button):
+            w.setVisible(notice is not None)
+
+    def _edit_branding(self) -> BrandingDialog:
+        dialog = BrandingDialog(self, Branding.load())
+        dialog.accepted.connect(self._show_branding)
+        dialog.open()
+        return dialog
 
     def _default_path(self) -> None:
         folder = Path(self.path.text()).parent if self.path.text() else default_folder()

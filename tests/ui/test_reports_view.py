@@ -146,3 +146,19 @@ def test_a_report_does_not_wait_behind_the_start_up_work(qtbot, demo_db: Databas
     finally:
         release.set()
     qtbot.waitUntil(lambda: busy.is_done, timeout=10_000)
+
+
+def test_the_first_document_asks_for_the_branding(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """Branding not set: the report dialog says so beside a button that sets it; once set,
+    the line is gone."""
+    ref = select_accounts(demo_db, ids=[account_id_for(demo_db, "ACC-000132")])[0]
+    dialog = ReportDialog(None, "deck", ref, today=AS_OF)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.branding_notice.isVisible() and dialog.branding_button.isVisible()
+    assert "Branding is not set" in dialog.branding_notice.text()
+    brand = dialog._edit_branding()
+    brand.company.setText("Acme CS")
+    with qtbot.waitSignal(brand.accepted):
+        brand._save()
+    assert not dialog.branding_notice.isVisible() and not dialog.branding_button.isVisible()
