@@ -67,7 +67,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     as_of = args.as_of or clock.today()
     branding = Branding.load()
     with Database.open(location, create=False, readonly_if_locked=True) as db:
-        account = account_id_for(db, args.account)
+        account = _live(db, account_id_for(db, args.account), args.account)
         if args.document == "qbr":
             from csdesk.reports.qbr_pdf import write_qbr_pdf
             from csdesk.services.plans.qbr import qbr_data
@@ -114,7 +114,8 @@ def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
     branding = Branding.load()
     template, template_gone = _template(args, branding)
     with Database.open(location, create=False, readonly_if_locked=True) as db:
-        data = qbr_data(db, account_id_for(db, args.account), args.period, today=as_of)
+        account = _live(db, account_id_for(db, args.account), args.account)
+        data = qbr_data(db, account, args.period, today=as_of)
     write_qbr_deck(qbr_document(data, internal=args.internal), out, branding, template)
     if template_gone:
         print(template_gone)
@@ -122,6 +123,17 @@ def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if notice := branding.unset_notice():
         print(notice)
     return 0
+
+
+def _live(db: Database, account: int, name: str) -> int:
+    """Documents are for live customers (as in the window): a churned account is refused in
+    one line, not written from data that stopped when it left."""
+    from csdesk.services.book.accounts import select_accounts
+
+    if not select_accounts(db, ids=[account]):
+        raise CsdeskError(f"{name} has churned: csdesk writes its documents for live "
+                          "customers only")
+    return account
 
 
 def _template(args: argparse.Namespace, branding: Branding) -> tuple[Path | None, str | None]:

@@ -381,3 +381,24 @@ def test_render_for_a_look(docs: dict[Any, Any]) -> None:
         write_qbr_deck(doc, Path(folder) / name)
 
 
+
+
+def test_a_churned_account_gets_no_document(book: tuple[Path, dict[str, int]], tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """As in the window: no QBR (deck or PDF) from the data that stopped when it left."""
+    from sqlalchemy import select
+
+    from csdesk.models.enums import AccountStatus
+
+    path, _ = book
+    with Database.open(resolve_database(path), create=False) as db, db.read() as s:
+        gone = s.scalar(select(Account.external_id)
+                        .where(Account.status == AccountStatus.CHURNED).limit(1))
+    assert gone is not None
+    for kind, name in (("deck", "gone.pptx"), ("qbr", "gone.pdf")):
+        out = tmp_path / name
+        assert main(["report", kind, gone, "-o", str(out), "--db", str(path)]) == 1
+        err = capsys.readouterr().err.strip()
+        assert err.endswith(f"{gone} has churned: csdesk writes its documents for live "
+                            "customers only") and "\n" not in err
+        assert not out.exists()

@@ -139,6 +139,7 @@ class QbrData:
     # What the account asked for that shipped in the period, the product updates released
     # in it, and the roadmap (requests.whats_new); None: not read
     whats_new: feedback.WhatsNew | None = None
+    health_on: date | None = None  # the day of ``health_now`` (the period's last score)
 
 
 def _mean(values: list[int | None]) -> float | None:
@@ -257,7 +258,8 @@ def qbr_data(db: Database, account_id: int, period: str | None = None,
     # The facts' own risks and summary are the internal ones; qbr_document writes each
     # audience's document (the customer's leaves out what is ours alone).
     meeting = qbr_meetings.follow_up(db, account_id, period, today=today)
-    data = replace(data, commitments_last_qbr=meeting.commitments,
+    data = replace(data, health_on=now[0] if now else None,
+                   commitments_last_qbr=meeting.commitments,
                    last_qbr_on=meeting.previous_held_on, attendees=meeting.attendees,
                    our_attendees=meeting.our_attendees, next_qbr_date=meeting.next_qbr_on)
     found = risks(data, internal=True)

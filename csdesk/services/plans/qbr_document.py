@@ -151,7 +151,7 @@ def risks(d: QbrData, *, internal: bool) -> tuple[Risk, ...]:
         else:
             with_whom = ("Name a champion at the customer, then work on the inputs pulling "
                          "the score down with them")
-        out.append(Risk(f"Health is {d.band_now}{score}.",
+        out.append(Risk(f"Health is {d.band_now}{score}{_scored_on(d)}.",
                         f"{with_whom}; review health again in 30 days."))
     if champ.left:
         out.append(Risk(f"The champion, {_left(d)}; nobody holds the role now." if internal
@@ -206,7 +206,8 @@ def summary(d: QbrData, found: tuple[Risk, ...], *, internal: bool) -> tuple[str
             trend = (f", up {points} over the quarter" if delta >= 1 else
                      f", down {points} over the quarter" if delta <= -1 else
                      ", steady over the quarter")
-        lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){trend}.")
+        lines.append(f"Health is {d.health_now:.0f} of 100 ({d.band_now}){_scored_on(d)}"
+                     f"{trend}.")
     elif internal and d.health_note:
         lines.append(f"Health is not scored: {d.health_note} yet ({NOT_ENOUGH_HINT}).")
     if (objectives := _objectives_line(d)) is not None:
@@ -226,6 +227,12 @@ def summary(d: QbrData, found: tuple[Risk, ...], *, internal: bool) -> tuple[str
         lines.append("1 risk to discuss, with its mitigation below." if len(found) == 1 else
                      f"{counted(len(found), 'risk')} to discuss, each with a mitigation below.")
     return tuple(lines)
+
+
+def _scored_on(d: QbrData) -> str:
+    """The day the quarter's score was taken, so that a score since changed (the book shows
+    today's) is not read as a contradiction."""
+    return f", scored {format_date(d.health_on)}" if d.health_on is not None else ""
 
 
 def _objectives_line(d: QbrData) -> str | None:
@@ -533,10 +540,8 @@ def _next_quarter(d: QbrData, internal: bool) -> Section:
         return Section("next_quarter", title, paragraphs=(
             "No plan milestone falls due next quarter; the next steps are to be agreed at "
             "this review.",))
-    asks = [n for n in steps if n.owner_side == "customer"]
-    notes = (f"Our asks: {counted(len(asks), 'milestone')} above "
-             f"{'is' if len(asks) == 1 else 'are'} owned by your team.",) if asks else ()
+    # the customer's own milestones are listed as asks under "Asks and decisions"
     return Section("next_quarter", title, table=Table(
         ("Milestone", "Objective", "Owner", "Due"),
         tuple((n.title, n.objective, _owner(n.owner_side), format_date(n.due_date))
-              for n in steps), (34, 38, 12, 16)), notes=notes)
+              for n in steps), (34, 38, 12, 16)))
