@@ -68,11 +68,17 @@ def default_folder() -> Path:
     return (docs if docs.is_dir() else Path.home()) / "csdesk reports"
 
 
-def _period_and_audience(form: QFormLayout, today: date) -> tuple[QComboBox, QComboBox]:
-    period = QComboBox()
+def fill_quarters(period: QComboBox, today: date) -> None:
+    """The recent quarters as of ``today``, the last complete one chosen."""
+    period.clear()
     for label in recent_quarters(today):
         period.addItem(f"{label[-2:]} {label[:4]}", label)
     period.setCurrentIndex(max(0, period.findData(current_period(today))))
+
+
+def _period_and_audience(form: QFormLayout, today: date) -> tuple[QComboBox, QComboBox]:
+    period = QComboBox()
+    fill_quarters(period, today)
     audience = QComboBox()
     audience.addItem("Customer (no commercial section)", False)
     audience.addItem("Internal (adds renewal and commercial)", True)
@@ -97,7 +103,7 @@ class ReportDialog(QDialog):
                  today: date | None = None) -> None:
         super().__init__(parent)
         self.document, self.account = document, account
-        today = today or clock.today()
+        self.today = today = today or clock.today()
         self.setWindowTitle(f"{DOCUMENTS[document]} — {account.name}")
         form = QFormLayout(self)
         self.period = self.audience = None
@@ -160,7 +166,7 @@ class ReportDialog(QDialog):
         return BatchJob(self.document, folder,
                         self.period.currentData() if self.period is not None else None,
                         bool(self.audience.currentData()) if self.audience is not None
-                        else False, None, Branding.load(), path)
+                        else False, self.today, Branding.load(), path)
 
 
 def make_account_report(parent: QWidget, db: Database, runner: TaskRunner, document: str,
@@ -303,7 +309,7 @@ class ReportsView(QWidget):
         self.db, self.runner, self.selected = db, runner, selected
         self.owner: str | None = None  # set by the window's "My book" scope
         self._job_kind = "qbr"  # the document of the batch running or last run
-        self.today = today or clock.today()
+        self._today = today or clock.today()
         title = QLabel("Reports")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         intro = QLabel("Write a QBR (PDF or PowerPoint deck), value-delivered or success-plan "
@@ -340,7 +346,7 @@ class ReportsView(QWidget):
             scope.addLayout(row)
         scope.addWidget(self.by_selection)
         form.addRow("Accounts", scope)
-        self.period, self.audience = _period_and_audience(form, self.today)
+        self.period, self.audience = _period_and_audience(form, self._today)
         self.folder = QLineEdit(str(default_folder()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
@@ -388,6 +394,16 @@ class ReportsView(QWidget):
         self.document.currentIndexChanged.connect(self._qbr_only)
         self._qbr_only()
         self.update_count()
+
+    @property
+    def today(self) -> date:
+        return self._today
+
+    @today.setter
+    def today(self, day: date) -> None:
+        """A new day lists the quarters as of that day."""
+        self._today = day
+        fill_quarters(self.period, day)
 
     def edit_branding(self) -> BrandingDialog:
         dialog = BrandingDialog(self, Branding.load())
@@ -439,7 +455,8 @@ class ReportsView(QWidget):
         qbr = self.document.currentData() in QBR_DOCUMENTS
         job = BatchJob(self.document.currentData(), Path(self.folder.text()),
                        self.period.currentData() if qbr else None,
-                       qbr and bool(self.audience.currentData()), None, Branding.load())
+                       qbr and bool(self.audience.currentData()), self.today,
+                       Branding.load())
         self._job_kind = job.document
         self.result_label.setText("")
         self.open_folder.hide()

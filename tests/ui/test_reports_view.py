@@ -109,6 +109,8 @@ def test_a_batch_of_internal_decks(qtbot, demo_db: Database, tmp_path: Path) -> 
     assert view.period.isEnabled() and view.audience.isEnabled()
     assert view.generate.text() == "Write the decks"
     view.audience.setCurrentIndex(view.audience.findData(True))
+    assert view.period.currentData() == "2026Q3"  # the quarters as of the view's day
+    view.period.setCurrentIndex(view.period.findData("2026Q2"))
     view.by_renewal.setChecked(True)
     view.days.setValue(20)
     expected = select_accounts(demo_db, renewing_within=20, today=AS_OF)
@@ -119,7 +121,7 @@ def test_a_batch_of_internal_decks(qtbot, demo_db: Database, tmp_path: Path) -> 
         pass
     decks = sorted((tmp_path / "decks").iterdir())
     assert len(blocker.args[0].written) == len(decks) == len(expected)
-    assert all(p.name.endswith(" - QBR deck 2026Q3 (internal).pptx") for p in decks)
+    assert all(p.name.endswith(" - QBR deck 2026Q2 (internal).pptx") for p in decks)
     assert f"Wrote {len(expected)} QBR decks" in view.result_label.text()
     for deck in decks:
         footers = [sh.text_frame.text for s in Presentation(str(deck)).slides
