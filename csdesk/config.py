@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from sqlalchemy.engine import make_url
 
 from csdesk.connections import Server, parse_server, with_password
 from csdesk.errors import CsdeskError
@@ -77,6 +76,8 @@ def resolve_database(arg: str | os.PathLike[str] | None = None) -> DatabaseLocat
         return DatabaseLocation(f"sqlite:///{path}", path)
     if "://" in raw:
         try:
+            from sqlalchemy.engine import make_url  # not needed by --help
+
             url = make_url(raw)
         except Exception as exc:  # sqlalchemy raises ArgumentError with a terse text
             # Neither the URL nor the driver's message may show the password.

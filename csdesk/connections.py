@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy.engine import URL, make_url
-
 from csdesk.errors import CsdeskError
 
 SERVICE = "csdesk"
@@ -27,6 +25,8 @@ class Server:
     user: str
 
     def url(self, password: str | None = None) -> str:
+        from sqlalchemy.engine import URL
+
         return URL.create("postgresql+psycopg", username=self.user, password=password,
                           host=self.host, port=self.port, database=self.database
                           ).render_as_string(hide_password=False)
@@ -38,6 +38,8 @@ class Server:
 
 
 def parse_server(url: str) -> Server:
+    from sqlalchemy.engine import make_url  # a team server only: --help goes without
+
     u = make_url(url)
     if not u.drivername.startswith("postgresql"):
         raise CsdeskError("a team server is a PostgreSQL URL: postgresql+psycopg://user@host/db")
@@ -88,6 +90,8 @@ def forget_password(server: Server) -> None:
 def with_password(url: str) -> str:
     """``url`` with the password from the keyring filled in, when it has none and the keyring
     holds one for that server; otherwise ``url`` as given."""
+    from sqlalchemy.engine import make_url
+
     try:
         u = make_url(url)
     except Exception:

@@ -8,8 +8,8 @@ import json
 from typing import Any
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import Segment
 
@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
     today = args.as_of or clock.today()
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    with open_book(location, create=False, readonly_if_locked=True) as db:
         table = account_table(db, as_of=today)
     rows = [r for r in rows_as_dicts(table)
             if (args.include_churned or r["status"] != "churned")

@@ -6,12 +6,16 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.services.formatting import NOT_ENOUGH_DATA
+
+if TYPE_CHECKING:
+    from csdesk.db import Database
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -61,7 +65,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
-    with Database.open(location, create=False) as db:
+    with open_book(location, create=False) as db:
         return {"health": _health, "calibrate": _calibrate, "metrics": _metrics,
                 "segments": _segments}[args.command](args, db)
 

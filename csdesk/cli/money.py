@@ -6,8 +6,8 @@ import argparse
 import json
 from dataclasses import asdict
 
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 
 
@@ -31,7 +31,7 @@ def run_rates(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
-    with Database.open(location, create=False, readonly_if_locked=args.add is None) as db:
+    with open_book(location, create=False, readonly_if_locked=args.add is None) as db:
         if args.add:
             currency, day, rate = args.add
             try:
@@ -60,7 +60,7 @@ def run_settings(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import format_money
     from csdesk.services.money import base_currency
 
-    with Database.open(location, create=False, readonly_if_locked=args.value is None) as db:
+    with open_book(location, create=False, readonly_if_locked=args.value is None) as db:
         if args.value is None:
             print(f"Base currency: {base_currency(db)}")
             return 0

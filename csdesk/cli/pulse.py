@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 from datetime import date
+from typing import TYPE_CHECKING
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError, UsageError
+
+if TYPE_CHECKING:
+    from csdesk.db import Database
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -62,7 +66,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if args.rating is None and (args.reason or args.note or args.date):
         raise UsageError("--reason, --note and --date go with a rating: "
                          "csdesk pulse ACCOUNT RATING --reason …")
-    with Database.open(location, create=False, readonly_if_locked=not writing) as db:
+    with open_book(location, create=False, readonly_if_locked=not writing) as db:
         if args.set_reasons is not None:
             saved = set_pulse_reasons(db, args.set_reasons.split(","))
             print(f"Pulse reasons saved: {', '.join(saved)}")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import json
 
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError, UsageError
 
 
@@ -70,7 +70,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if (args.action == "delete") != (args.quarter is not None):
         raise UsageError("csdesk qbr delete ACCOUNT --quarter 2026Q4 (and --quarter goes "
                          "only with delete)")
-    with Database.open(location, create=False,
+    with open_book(location, create=False,
                        readonly_if_locked=args.action == "list") as db:
         if args.action == "done":
             try:

@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import Segment
 
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if args.segment and args.segment not in SEGMENTS:
         raise CsdeskError(f"no segment {args.segment!r}; the segments are "
                           f"{', '.join(SEGMENTS)}")
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    with open_book(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
         base = base_currency(db)
     if args.ics is not None:

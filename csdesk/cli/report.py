@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.reports.branding import Branding
 from csdesk.safefile import PDF_MARK, check_replace, deck_made_by_csdesk, made_by_csdesk
 from csdesk.services.formatting import counted
+
+if TYPE_CHECKING:
+    from csdesk.db import Database
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -66,7 +70,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         raise CsdeskError(f"the folder {out.parent} does not exist")
     as_of = args.as_of or clock.today()
     branding = Branding.load()
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    with open_book(location, create=False, readonly_if_locked=True) as db:
         account = _live(db, account_id_for(db, args.account), args.account)
         if args.document == "qbr":
             from csdesk.reports.qbr_pdf import write_qbr_pdf
@@ -113,7 +117,7 @@ def _deck(args: argparse.Namespace, location: DatabaseLocation) -> int:
     as_of = args.as_of or clock.today()
     branding = Branding.load()
     template, template_gone = _template(args, branding)
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    with open_book(location, create=False, readonly_if_locked=True) as db:
         account = _live(db, account_id_for(db, args.account), args.account)
         data = qbr_data(db, account, args.period, today=as_of)
     write_qbr_deck(qbr_document(data, internal=args.internal), out, branding, template)
@@ -165,7 +169,7 @@ def _batch(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if args.output.exists() and not args.output.is_dir():
         raise CsdeskError(f"{args.output} is a file; batch writes into a folder")
     as_of = args.as_of or clock.today()
-    with Database.open(location, create=False, readonly_if_locked=True) as db:
+    with open_book(location, create=False, readonly_if_locked=True) as db:
         accounts = select_accounts(db, segment=args.segment,
                                    renewing_within=args.renewing_within, today=as_of)
     if not accounts:

@@ -7,11 +7,14 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
+
+if TYPE_CHECKING:
+    from csdesk.db import Database
 
 KINDS = ("feature", "gap", "bug")
 
@@ -87,7 +90,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 def _open(location: DatabaseLocation, *, writing: bool) -> Database:
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
-    return Database.open(location, create=False, readonly_if_locked=not writing)
+    return open_book(location, create=False, readonly_if_locked=not writing)
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:

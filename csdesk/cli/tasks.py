@@ -6,8 +6,8 @@ import argparse
 import json
 
 from csdesk import clock
+from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
-from csdesk.db import Database
 from csdesk.errors import CsdeskError
 
 
@@ -31,7 +31,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
     today = args.as_of or clock.today()
-    with Database.open(location, create=False, readonly_if_locked=not args.run) as db:
+    with open_book(location, create=False, readonly_if_locked=not args.run) as db:
         if args.run and db.readonly:
             raise CsdeskError(f"the book is read-only ({db.readonly_reason}); cannot create "
                               "tasks")

@@ -53,6 +53,20 @@ class WriteLock:
         with contextlib.suppress(OSError):  # the side file is informative only
             write_text(self.owner_path, json.dumps(owner))
 
+    def abandoned(self) -> bool:
+        """True when a csdesk that held the lock ended without releasing it (killed, crashed,
+        the power lost): its owner note is still there, yet no process holds the lock."""
+        if self._lock.is_locked or not self.owner_path.exists():
+            return False
+        try:
+            self._lock.acquire(timeout=0)
+        except Timeout:
+            return False  # a live csdesk holds it
+        except OSError:
+            return False  # cannot tell (a read-only folder): no reason to suspect the book
+        self._lock.release(force=True)  # the note stays: the next writer replaces it
+        return True
+
     def holder(self) -> str:
         try:
             owner = json.loads(self.owner_path.read_text(encoding="utf-8"))

@@ -207,6 +207,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if not self._scope_restored:  # the scope the user left the app in
             from csdesk.config import load_settings
 
+            self._check_in_background()
             self._scope_restored = True
             settings = load_settings()
             if settings.get("scope") == "mine" and settings.get("me"):
@@ -217,6 +218,26 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if VIEWS[self.nav.currentRow()] == "portfolio":
             self.load_portfolio()
         self.book_loaded.emit(count)
+
+    def _check_in_background(self) -> None:
+        """A large book cleanly closed was opened without reading every page: read them now,
+        on the idle lane, and say so only if something is wrong."""
+        if self.db.checked_whole:
+            return
+        from csdesk.services.book.info import background_check
+
+        self.runner.submit("Checking the book file", background_check, self.db, idle=True,
+                           on_done=self._checked, on_failed=lambda _e: None)
+
+    def _checked(self, found: str | None) -> None:
+        if not found:
+            return
+        self.statusBar().showMessage(found)
+        box = QMessageBox(QMessageBox.Icon.Warning, "csdesk", found, QMessageBox.StandardButton.Ok,
+                          self)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.open()  # the CSM may copy what they need before quitting
+        self.damage_notice = box
 
     def load_portfolio(self, *, sync: bool = False) -> None:
         if self.table is None or not self.table.rows:

@@ -17,6 +17,9 @@ The rule (docs/architecture.md, "Work off the GUI thread"):
   thread, for work a CSM waits on (a document from an account's page) that must not queue
   behind the start-up tasks. It opens its own read-only connection and never writes the
   book, so the one-writer rule above still holds.
+- **Checks nobody waits for take the idle lane** (``idle=True``): a third thread, at the
+  lowest priority, for whole-file checks of a large book, so they never hold up the work
+  above.
 
 A task is any Qt-free function. One that takes ``progress`` and ``cancel`` keywords (see
 ``csdesk.progress``) is given them, shows its progress and can be cancelled; any other runs
@@ -39,6 +42,7 @@ from PySide6.QtCore import (
     QObject,
     QRunnable,
     Qt,
+    QThread,
     QThreadPool,
     QTimer,
     Signal,
@@ -199,14 +203,18 @@ class TaskRunner(QObject):
         self._pool.setMaxThreadCount(1)
         self._readers = QThreadPool(self)  # the reading lane (see the module's rule)
         self._readers.setMaxThreadCount(1)
+        self._idle = QThreadPool(self)  # the idle lane: checks nobody waits for
+        self._idle.setMaxThreadCount(1)
+        self._idle.setThreadPriority(QThread.Priority.LowestPriority)
         self._handles: list[TaskHandle] = []
         # What a failure no caller handles goes to (the main window sets its own).
         self.on_failure: Callable[[TaskError], object] = _log_failure
 
     def submit(self, title: str, fn: Callable[..., Any], *args: Any,
                on_done: Callback | None = None, on_failed: Callback | None = None,
-               reading: bool = False, **kwargs: Any) -> TaskHandle:
-        """Run ``fn(*args, **kwargs)`` on the worker (or, ``reading``, on the reading lane);
+               reading: bool = False, idle: bool = False, **kwargs: Any) -> TaskHandle:
+        """Run ``fn(*args, **kwargs)`` on the worker (or, ``reading``, on the reading lane;
+        ``idle``, on the idle lane);
         ``on_done(result)`` and ``on_failed(TaskError)`` are called on the GUI thread
         (``on_failed`` defaults to the runner's ``on_failure``)."""
         job = _Job(fn, args, kwargs, title)
@@ -218,7 +226,7 @@ class TaskRunner(QObject):
             handle.finished.connect(on_done)
         handle.failed.connect(on_failed if on_failed is not None
                               else lambda e: self.on_failure(e))
-        (self._readers if reading else self._pool).start(job)
+        (self._idle if idle else self._readers if reading else self._pool).start(job)
         return handle
 
     def run_with_dialog(self, parent: QWidget, title: str, fn: Callable[..., Any],
@@ -249,17 +257,20 @@ class TaskRunner(QObject):
             self._handles.remove(handle)
         gc.collect(1)  # a task's garbage goes here, on the GUI thread
 
+    def _lanes(self) -> tuple[QThreadPool, ...]:
+        return self._pool, self._readers, self._idle
+
     def wait(self, msecs: int = -1) -> bool:
-        return self._pool.waitForDone(msecs) and self._readers.waitForDone(msecs)
+        return all(lane.waitForDone(msecs) for lane in self._lanes())
 
     def shutdown(self, msecs: int = 15_000) -> bool:
         """Drop queued work, ask running work to cancel (it rolls back), and wait for it:
         a closing window must not close the book under a running task."""
-        self._pool.clear()
-        self._readers.clear()
+        for lane in self._lanes():
+            lane.clear()
         for handle in list(self._handles):
             handle.cancel()
-        return self._pool.waitForDone(msecs) and self._readers.waitForDone(msecs)
+        return all(lane.waitForDone(msecs) for lane in self._lanes())
 
     @property
     def busy(self) -> bool:

@@ -3,6 +3,8 @@ book; the dialog is really shown and answered by clicking its buttons."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -78,3 +80,41 @@ def test_quitting_creates_no_new_book_until_the_user_chooses(
     with pytest.raises(CorruptDatabaseError, match="no new book was created"):
         app.open_book(location)
     assert not location.path.exists()
+
+
+def test_the_window_checks_a_large_book_in_the_background(
+        qtbot, location: DatabaseLocation, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """A large book cleanly closed opens without reading every page; the window reads them
+    on the idle lane and says what it found, with the backup the next start will offer."""
+    from csdesk.db import database
+    from tests.ui.conftest import open_window
+
+    monkeypatch.setattr(database, "FULL_CHECK_BYTES", 0)
+    with Database.open(location) as db:
+        with db.write() as s:
+            s.add(Account(external_id="A", name="Kept by the backup", segment="smb",
+                          engagement_model="tech_touch"))
+        db.backup()
+    assert location.path is not None
+    # Damage where the window does not read at start: the last pages of a table of its own.
+    con = sqlite3.connect(location.path)
+    con.execute("CREATE TABLE ballast (text TEXT)")
+    con.executemany("INSERT INTO ballast VALUES (?)", [("x" * 500,)] * 2000)
+    con.commit()
+    con.close()
+    data = bytearray(location.path.read_bytes())
+    data[-8192:-4096] = b"\x00\xff" * 2048
+    location.path.write_bytes(bytes(data))
+    db = app.open_book(location)
+    try:
+        assert db.checked_whole is False
+        window = open_window(qtbot, db)
+        qtbot.waitUntil(lambda: getattr(window, "damage_notice", None) is not None
+                        and window.damage_notice.isVisible(), timeout=20_000)
+        text = window.damage_notice.text()
+        assert "found damage" in text and "newest good backup" in text
+        window.damage_notice.close()
+        window.runner.shutdown()
+    finally:
+        db.close()

@@ -13,6 +13,7 @@ from csdesk.db import Database
 from csdesk.db.backup import list_backups
 from csdesk.db.migrate import head_revision
 from csdesk.models import Base
+from csdesk.progress import CancelFn, ProgressFn, Reporter
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,26 @@ def open_to_read(location: DatabaseLocation) -> Database:
     """The book at ``location``, opened read-only (it must exist): for work that only reads
     it, such as writing documents in other processes."""
     return Database.open(location, create=False, readonly=True)
+
+
+def background_check(db: Database, *, progress: ProgressFn | None = None,
+                     cancel: CancelFn | None = None) -> str | None:
+    """The whole-file check the open skipped (a large book, cleanly closed): None when sound
+    or when the open checked it already; otherwise one line saying what was found and what
+    to do. Cancellable; it only reads."""
+    from csdesk.db.backup import newest_good_backup
+    from csdesk.db.database import whole_file_problems
+
+    path = db.location.path
+    if path is None or db.checked_whole:
+        return None
+    Reporter(progress, cancel).checkpoint(0.0, "Checking the whole book file…")
+    problems = whole_file_problems(path, cancel=cancel or (lambda: False))
+    if not problems:
+        return None
+    newest = newest_good_backup(path)
+    return (f"csdesk found damage in {path.name} while checking it in the background "
+            f"({problems[0]}). Nothing was changed. Quit csdesk and open it again: it will set "
+            "the damaged file aside and offer "
+            + (f"the newest good backup ({newest.name})." if newest else "to start afresh "
+               "(no good backup was found)."))
