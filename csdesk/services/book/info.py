@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.db.backup import list_backups
-from csdesk.db.migrate import head_revision
+from csdesk.db.migrate import SHIPPED_HEAD, current_revision
 from csdesk.models import Base
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 
@@ -43,7 +42,7 @@ def book_info(db: Database) -> BookInfo:
     """Row counts for every table of the schema, in one read transaction."""
     with db.read() as s:
         conn = s.connection()
-        version = MigrationContext.configure(conn).get_current_revision()
+        version = current_revision(conn)
         counts = {
             name: int(s.scalar(select(func.count()).select_from(table)) or 0)
             for name, table in sorted(Base.metadata.tables.items())
@@ -57,7 +56,7 @@ def book_info(db: Database) -> BookInfo:
     return BookInfo(
         database=db.location.display(),
         schema_version=version,
-        schema_head=head_revision(),
+        schema_head=SHIPPED_HEAD,
         readonly_reason=db.readonly_reason,
         size_bytes=size,
         backups=len(list_backups(path)) if path is not None else 0,
