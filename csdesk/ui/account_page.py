@@ -205,6 +205,10 @@ class ContactDialog(QDialog):
         self.accept()
 
 
+# Room around the overview's charts, in pixels: left (counts up to 5 digits), top (the
+# title), right, bottom (concise dates on two lines).
+CHART_MARGINS = (44, 26, 12, 40)
+
 class AccountPage(QWidget):
     """One account; ``changed`` fires after any saved edit (the book list refreshes)."""
 
@@ -294,7 +298,7 @@ class AccountPage(QWidget):
         col.addLayout(top)
         col.addWidget(self.subtitle)
         col.addWidget(self.tabs, 1)
-        self.reload_header()
+        self.reload_header(self.facts.header)  # read a moment ago: not read twice
 
     # -- header -------------------------------------------------------------------------
 
@@ -308,8 +312,8 @@ class AccountPage(QWidget):
         if self.handoff.has_unsaved_changes():
             self.handoff.save()
 
-    def reload_header(self) -> None:
-        h = account_detail.account_facts(self.db, self.account_id).header
+    def reload_header(self, header: Any = None) -> None:
+        h = header or account_detail.account_facts(self.db, self.account_id).header
         self.version = h.version
         self.title.setText(h.name)
         renewal = "no renewal pending" if h.renewal_date is None else (
@@ -526,6 +530,8 @@ class AccountPage(QWidget):
         return scroll
 
     def _charts(self, grid: QGridLayout) -> None:
+        """Four small charts of the account's history; their tick labels are dates and small
+        numbers, so fixed margins (``CHART_MARGINS``) stand in for constrained layout."""
         from csdesk.ui.charts import Chart
 
         f = self.facts
@@ -534,7 +540,7 @@ class AccountPage(QWidget):
             return all(v is None for v in values)
 
         scored = [(d, s) for d, s, _ in f.health if s is not None]
-        health = Chart("Health score")
+        health = Chart("Health score", margins=CHART_MARGINS)
         health.draw(lambda ax: (
             ax.plot([d for d, _s in scored], [s for _d, s in scored], marker="o",
                     color="#2563eb"),
@@ -543,18 +549,18 @@ class AccountPage(QWidget):
             empty=not scored,
             empty_text="No score stored while it was a customer"
             if f.header.status == "churned" else "No data yet")
-        users = Chart("Active users and licensed seats")
+        users = Chart("Active users and licensed seats", margins=CHART_MARGINS)
         users.draw(lambda ax: (
             ax.plot([u[0] for u in f.usage], [u[1] for u in f.usage], label="active users",
                     color="#2563eb"),
             ax.plot([u[0] for u in f.usage], [u[2] for u in f.usage], label="seats",
                     color="#9ca3af", linestyle="--"), ax.legend(fontsize=8, loc="lower left")),
             empty=none([u[1] for u in f.usage] + [u[2] for u in f.usage]))
-        events = Chart("Key value events a week")
+        events = Chart("Key value events a week", margins=CHART_MARGINS)
         events.draw(lambda ax: ax.bar([u[0] for u in f.usage], [u[3] or 0 for u in f.usage],
                                       width=5, color="#0891b2"),
                     empty=none([u[3] for u in f.usage]))
-        breadth = Chart("Features in use")
+        breadth = Chart("Features in use", margins=CHART_MARGINS)
         breadth.draw(lambda ax: ax.plot([u[0] for u in f.usage], [u[4] for u in f.usage],
                                         color="#7c3aed"),
                      empty=none([u[4] for u in f.usage]))

@@ -16,7 +16,11 @@ from csdesk.ui.theme import is_dark
 class Chart(QWidget):
     """A titled matplotlib chart; ``draw(fn)`` calls ``fn(ax)`` and refreshes."""
 
-    def __init__(self, title: str, parent: QWidget | None = None, height: float = 2.6) -> None:
+    def __init__(self, title: str, parent: QWidget | None = None, height: float = 2.6, *,
+                 margins: tuple[int, int, int, int] | None = None) -> None:
+        """``margins`` (left, top, right, bottom, in pixels) fix the room around the axes:
+        a chart whose tick labels are short (dates, small counts) then skips matplotlib's
+        constrained layout, most of the cost of drawing it."""
         super().__init__(parent)
         from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
         from matplotlib.figure import Figure
@@ -24,13 +28,26 @@ class Chart(QWidget):
 
         self.title = title
         self.is_empty = False
-        self.figure = Figure(figsize=(5, height), dpi=100, layout="constrained")
+        self.figure = Figure(figsize=(5, height), dpi=100,
+                             layout=None if margins else "constrained")
         self.canvas = FigureCanvasQTAgg(self.figure)
+        self.margins = margins
+        if margins:
+            self.canvas.mpl_connect("resize_event", lambda _e: self._fit())
+            self._fit()
         self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.canvas.setMinimumHeight(int(height * 80))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.canvas)
+
+    def _fit(self) -> None:
+        assert self.margins is not None
+        left, top, right, bottom = self.margins
+        w, h = (self.figure.get_size_inches() * self.figure.dpi).tolist()
+        if w > left + right + 20 and h > top + bottom + 20:
+            self.figure.subplots_adjust(left=left / w, right=1 - right / w,
+                                        top=1 - top / h, bottom=bottom / h)
 
     def draw(self, fn: Any, *, empty: bool = False, empty_text: str = "No data yet") -> None:
         """Draw with ``fn(ax)``; when ``empty``, say ``empty_text`` instead of drawing axes
@@ -63,3 +80,11 @@ class Chart(QWidget):
             for text in legend.get_texts():
                 text.set_color(fg)
         self.canvas.draw_idle()
+
+
+def warm_up() -> None:
+    """Import matplotlib ahead of the first chart (on the idle lane, after start-up): the
+    first account page then opens as fast as the next ones."""
+    import matplotlib.backends.backend_qtagg
+    import matplotlib.dates
+    import matplotlib.figure  # noqa: F401

@@ -208,6 +208,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             from csdesk.config import load_settings
 
             self._check_in_background()
+            from csdesk.ui.charts import warm_up
+
+            self.runner.submit("Preparing charts", warm_up, idle=True,
+                               on_failed=lambda _e: None)
             self._scope_restored = True
             settings = load_settings()
             if settings.get("scope") == "mine" and settings.get("me"):

@@ -20,6 +20,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import read_frame
+from csdesk.db.cache import until_changed
 from csdesk.models import (
     Account,
     Activity,
@@ -165,7 +166,9 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     ).where(and_(UsageSnapshot.date >= since(120),
                  UsageSnapshot.date <= hi)), UsageSnapshot.account_id))
     # Breadth is judged against the widest use in the whole book, not just these accounts.
-    top_features = float(session.scalar(select(func.max(UsageSnapshot.features_used))) or 1)
+    top_features = float(until_changed(
+        session, "max features used",
+        lambda: session.scalar(select(func.max(UsageSnapshot.features_used)))) or 1)
     usage["date"] = _dates(usage["date"])
     usage = usage[usage["account_id"].isin(accounts)]
     u120 = _window(usage, pairs, "date", 120)

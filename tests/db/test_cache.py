@@ -1,0 +1,44 @@
+"""A kept answer holds until the book changes, by this csdesk or by another program."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import func, select
+
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.db.cache import until_changed
+from csdesk.models import Account
+
+pytestmark = pytest.mark.sqlite_only("the file's state is the key")
+
+
+def _count(db: Database, calls: list[int]) -> int:
+    with db.read() as s:
+        def compute() -> int:
+            calls.append(1)
+            return int(s.scalar(select(func.count()).select_from(Account)) or 0)
+        return until_changed(s, "accounts", compute)
+
+
+def test_kept_until_a_commit_here_or_elsewhere(location: DatabaseLocation) -> None:
+    calls: list[int] = []
+    with Database.open(location) as db:
+        assert _count(db, calls) == 0
+        assert _count(db, calls) == 0 and len(calls) == 1  # unchanged: kept
+        with db.write() as s:
+            s.add(Account(external_id="A", name="A", segment="smb",
+                          engagement_model="tech_touch"))
+        assert _count(db, calls) == 1 and len(calls) == 2  # our commit
+        assert location.path is not None
+        con = sqlite3.connect(location.path)  # another program's commit
+        con.execute("UPDATE accounts SET name = 'B'")
+        con.execute("INSERT INTO accounts (external_id, name, segment, engagement_model, "
+                    "lifecycle_stage, status, custom_fields, version, created_at, updated_at) "
+                    "SELECT 'C', 'C', segment, engagement_model, lifecycle_stage, status, "
+                    "custom_fields, 1, created_at, updated_at FROM accounts")
+        con.commit()
+        con.close()
+        assert _count(db, calls) == 2 and len(calls) == 3
