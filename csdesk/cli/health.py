@@ -117,11 +117,8 @@ def _health(args: argparse.Namespace, db: Database) -> int:
             print(f"  {line.label:<28} {value:>6} {line.weight:>7.0f} {points:>7}{flag}{mark}")
         return 0
     summary = recompute(db, as_of=as_of)
-    from csdesk.services.health.scoring import score_book
-
-    with db.read() as s:
-        book, _ = score_book(s, as_of)
-    book = book.sort_values("score", na_position="first")
+    assert summary.book is not None
+    book = summary.book.sort_values("score", na_position="first")
     if args.json:
         rows = [{"external_id": r["external_id"], "name": r["name"],
                  "score": None if r["score"] != r["score"] else round(float(r["score"]), 1),

@@ -244,6 +244,9 @@ class RecomputeSummary:
     scored: int
     bands: dict[str, int]
     seconds: float
+    # What was scored, one row per account (as score_book gives it): what the command line
+    # lists, without scoring the book a second time.
+    book: pd.DataFrame | None = field(default=None, repr=False, compare=False)
 
 
 def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn | None = None,
@@ -266,7 +269,7 @@ def recompute(db: Database, *, as_of: date | None = None, progress: ProgressFn |
     bands = book["band"].value_counts().to_dict()
     return RecomputeSummary(as_of, len(book), int(book["score"].notna().sum()),
                             {k: int(v) for k, v in bands.items()},
-                            time.monotonic() - started)
+                            time.monotonic() - started, book)
 
 
 COMPONENT_FIELDS = ("value", "raw", "points", "lost")
