@@ -42,3 +42,17 @@ def test_kept_until_a_commit_here_or_elsewhere(location: DatabaseLocation) -> No
         con.commit()
         con.close()
         assert _count(db, calls) == 2 and len(calls) == 3
+
+
+def test_many_quick_commits_are_each_seen(location: DatabaseLocation) -> None:
+    """Commits within one tick of the file clock, and after the log restarts, still count."""
+    calls: list[int] = []
+    with Database.open(location) as db:
+        for i in range(30):
+            with db.write() as s:
+                s.add(Account(external_id=f"A{i}", name=f"A{i}", segment="smb",
+                              engagement_model="tech_touch"))
+            if i % 5 == 4:
+                with db.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+            assert _count(db, calls) == i + 1

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
+from csdesk.db.cache import until_changed
 from csdesk.models import (
     Account,
     Contact,
@@ -129,8 +130,18 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
              segment: str | None = None, account_ids: list[int] | None = None
              ) -> list[RenewalRow]:
     """Every live account's next renewal (from today on), soonest first; ``account_ids``
-    reads only those accounts (one account page need not read the whole book)."""
+    reads only those accounts (one account page need not read the whole book). The book's
+    whole pipeline is kept until the book changes: Renewals, Today, Portfolio and the
+    account pages ask for it in turn."""
     today = today or clock.today()
+    if account_ids is None:
+        return list(until_changed(db, ("pipeline", today, within, segment),
+                                  lambda: tuple(_pipeline(db, today, within, segment, None))))
+    return _pipeline(db, today, within, segment, account_ids)
+
+
+def _pipeline(db: Database, today: date, within: int | None, segment: str | None,
+              account_ids: list[int] | None) -> list[RenewalRow]:
     starts = process_start(db)
 
     def only(stmt: Any, column: Any) -> Any:
