@@ -24,10 +24,6 @@ from csdesk.config import DatabaseLocation
 from csdesk.errors import CsdeskError
 from csdesk.progress import CancelFn, Cancelled, ProgressFn, Reporter
 from csdesk.reports.branding import Branding
-from csdesk.reports.plan_pdf import write_plan_pdf
-from csdesk.reports.qbr_deck import check_template, write_qbr_deck
-from csdesk.reports.qbr_pdf import write_qbr_pdf
-from csdesk.reports.value_pdf import write_value_pdf
 from csdesk.safefile import PDF_MARK, check_replace, deck_made_by_csdesk, made_by_csdesk
 from csdesk.services.book.accounts import AccountRef
 from csdesk.services.book.info import open_to_read
@@ -104,6 +100,11 @@ def _init_worker(location: DatabaseLocation) -> None:
 
 def write_one(db: Any, job: BatchJob, account: AccountRef) -> tuple[str, set[str]]:
     """Write one account's document; return (path, unprintable characters)."""
+    # The writers (reportlab, python-pptx) load with the first document, not with the window.
+    from csdesk.reports.plan_pdf import write_plan_pdf
+    from csdesk.reports.qbr_deck import write_qbr_deck
+    from csdesk.reports.qbr_pdf import write_qbr_pdf
+    from csdesk.reports.value_pdf import write_value_pdf
 
     path = output_path(job, account)
     if job.document == "deck":
@@ -151,6 +152,8 @@ def run_batch(location: DatabaseLocation, job: BatchJob, accounts: Sequence[Acco
     if job.document not in DOCUMENTS:
         raise CsdeskError(f"unknown document {job.document!r}")
     if job.document == "deck" and (template := job.branding.template()[0]) is not None:
+        from csdesk.reports.qbr_deck import check_template
+
         check_template(template)  # once, not once per account
     job.out_dir.mkdir(parents=True, exist_ok=True)
     report = Reporter(progress, cancel)

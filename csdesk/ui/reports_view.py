@@ -44,7 +44,6 @@ from csdesk.reports.batch import (
     run_batch,
 )
 from csdesk.reports.branding import Branding
-from csdesk.reports.qbr_deck import check_template
 from csdesk.services.book.accounts import AccountRef, select_accounts
 from csdesk.services.formatting import counted, format_date
 from csdesk.services.periods import current_period
@@ -283,6 +282,8 @@ class BrandingDialog(QDialog):
         template = self.deck_template.text().strip()
         if template:
             try:
+                from csdesk.reports.qbr_deck import check_template
+
                 check_template(Path(template))
             except CsdeskError as exc:
                 self.problem.setText(f"{exc}.")
