@@ -93,6 +93,11 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.book_stack.addWidget(self.empty)
         self.book_stack.addWidget(self.account_tabs)
         self._scope_restored = False
+        self._refresh_chain: Any = None  # the last task of the latest refresh
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(300)
+        self._refresh_timer.timeout.connect(self._refresh_due)
         self.today = TodayView(self.db, self.runner)
         self.today.account_clicked.connect(self.open_account)
         self.today.count_changed.connect(self._today_badge)
@@ -169,6 +174,17 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self._load_book()
         self.run_playbooks()
 
+    def refresh_soon(self) -> None:
+        """After an edit on a page: one refresh for a burst of edits, started once the
+        refresh before it is done, never a queue of whole refresh chains."""
+        self._refresh_timer.start()
+
+    def _refresh_due(self) -> None:
+        if self.runner.pending(self._refresh_chain):
+            self._refresh_timer.start()  # the last one is still running: look again soon
+            return
+        self.refresh()
+
     def _load_book(self) -> None:
         self.statusBar().showMessage("Loading the book…")
         self.runner.submit("Loading the book", _load_table, self.db, on_done=self._show_table)
@@ -178,8 +194,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if self.db.readonly:  # a read-only window lists tasks but creates none
             self.today.reload()
             return
-        self.runner.submit("Running playbooks", rules.run_rules, self.db,
-                           on_done=self._playbooks_done)
+        self._refresh_chain = self.runner.submit("Running playbooks", rules.run_rules, self.db,
+                                                 on_done=self._playbooks_done)
 
     def _playbooks_done(self, result: Any) -> None:
         self.today.reload()
@@ -312,7 +328,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         page = self.pages.get(account_id)
         if page is None:
             page = AccountPage(self.db, account_id)
-            page.changed.connect(lambda: QTimer.singleShot(0, self.refresh))
+            page.changed.connect(self.refresh_soon)
             page.report_requested.connect(
                 lambda kind, p=page: self.account_report(p.account_id, kind))
             self.undo_group.addStack(page.undo_stack)

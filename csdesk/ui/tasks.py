@@ -272,6 +272,10 @@ class TaskRunner(QObject):
             handle.cancel()
         return all(lane.waitForDone(msecs) for lane in self._lanes())
 
+    def pending(self, handle: TaskHandle | None) -> bool:
+        """Whether ``handle``'s task is queued or running still."""
+        return handle is not None and handle in self._handles
+
     @property
     def busy(self) -> bool:
         return bool(self._handles)

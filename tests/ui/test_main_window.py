@@ -281,3 +281,21 @@ def test_a_kept_edit_that_now_conflicts_is_reported_not_forced(qtbot, db: Databa
     told = window.refused_box.text()
     assert "objective title → Mine: this objective was changed elsewhere" in told
     assert not pending_for(db).edits
+
+
+def test_a_burst_of_edits_refreshes_the_book_once(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """Every edit on a page used to queue the whole refresh chain (book, playbooks, views)
+    again; a burst of edits now gives one refresh, after the one running is done."""
+    from tests.ui.conftest import open_window
+
+    window = open_window(qtbot, demo_db)
+    page = window.open_account(int(window.table.rows[0][window.table.columns.index("id")]))  # type: ignore[call-overload]
+    calls: list[int] = []
+    real = window.refresh
+    window.refresh = lambda **kw: (calls.append(1), real(**kw))  # type: ignore[method-assign]
+    for _ in range(5):  # five edits saved back to back
+        page.changed.emit()
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=20_000)
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
+    qtbot.wait(800)  # time for any further refresh to start
+    assert len(calls) == 1
