@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -489,6 +489,15 @@ class RenewalsView(QWidget):
             if f is not None:  # the same sentence as ``csdesk renewals forecast``
                 parts.append(f"{label}: {describe_forecast(f)}")
         self.totals.setText("\n".join(parts))
+
+    def fitted(self) -> bool:
+        """Whether the columns have widths to remember (fitted, or restored)."""
+        return self._sized
+
+    def restore_header(self, state: QByteArray) -> bool:
+        """The column widths the user left (the main window keeps them): not refitted."""
+        self._sized = self.table.horizontalHeader().restoreState(state)
+        return self._sized
 
     def fit_columns(self) -> None:
         """Each column as wide as its longest text (names and amounts never clipped), and

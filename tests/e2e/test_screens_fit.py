@@ -1,0 +1,106 @@
+"""Issue 21, screens that fit the work: the pipeline's Owner column and calendar-quarter
+windows, its splitter remembered across windows, and the next quarter's forecast one answer
+in the view, the command line and the service."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from csdesk.config import DatabaseLocation
+from csdesk.db import Database
+from csdesk.services.renewals.pipeline import pipeline
+from csdesk.ui.accounts_model import ID_ROLE
+from tests.conftest import AS_OF
+from tests.e2e.conftest import choose, combo_with, nav_to, open_window, settle
+
+
+def _pipeline(qtbot: Any, window: Any) -> Any:
+    nav_to(qtbot, window, "Renewals")
+    model = window.renewals.table.model()
+    qtbot.waitUntil(lambda: model.rowCount() > 0, timeout=20_000)
+    return model
+
+
+def _cells(model: Any, title: str) -> dict[int, str]:
+    heads = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    column = heads.index(title)
+    return {model.index(r, 0).data(ID_ROLE): model.index(r, column).data()
+            for r in range(model.rowCount())}
+
+
+def test_pipeline_owner_column_and_next_quarter_window(qtbot: Any, demo_db: Database) -> None:
+    window = open_window(qtbot, demo_db)
+    model = _pipeline(qtbot, window)
+    view = window.renewals
+    choose(qtbot, combo_with(view, "Next 30 days"), "Every renewal")
+    rows = pipeline(demo_db, today=AS_OF)
+    owners = _cells(model, "Owner")
+    assert owners == {r.account_id: r.owner or "—" for r in rows}
+    assert len(set(owners.values())) > 2  # the demo book has several CSMs
+
+    # "Next quarter" is the calendar's: every renewal from 1 Jan to 31 Mar 2027, and no
+    # other (a fixed 90 days from 22 Nov would end on 20 Feb).
+    choose(qtbot, combo_with(view, "Next 30 days"), "Next quarter (Q1 2027)")
+    due = {r.account_id for r in rows if date(2027, 1, 1) <= r.renewal_date <= date(2027, 3, 31)}
+    assert set(_cells(model, "Renews")) == due
+    assert any(r.renewal_date > date(2027, 2, 20) for r in rows if r.account_id in due)
+    choose(qtbot, combo_with(view, "Next 30 days"), "This quarter (Q4 2026)")
+    assert set(_cells(model, "Renews")) == {
+        r.account_id for r in rows if r.renewal_date <= date(2026, 12, 31)}
+
+
+def test_pipeline_splitter_is_remembered(qtbot: Any, demo_db: Database) -> None:
+    window = open_window(qtbot, demo_db)
+    _pipeline(qtbot, window)
+    split = window.renewals.splitter
+    default = split.sizes()
+    total = sum(default)
+    # The user drags the handle: the calendar gets two thirds.
+    split.moveSplitter(total * 2 // 3, 1)
+    chosen = split.sizes()
+    assert chosen != default and chosen[0] > chosen[1]
+    window.close()
+
+    again = open_window(qtbot, demo_db)
+    _pipeline(qtbot, again)
+    assert again.renewals.splitter.sizes() == chosen
+
+
+def test_next_quarter_forecast_is_one_answer(qtbot: Any, demo_db: Database,
+                                             demo_location: DatabaseLocation,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from csdesk.cli.main import main
+    from csdesk.services.renewals.forecast import describe_forecast, quarter_forecasts
+
+    this, following = quarter_forecasts(demo_db, today=AS_OF)
+    assert following.period == "2027Q1" and following.renewals > 0
+    assert following.expected_arr_cents is not None
+
+    assert main(["renewals", "forecast", "--as-of", AS_OF.isoformat(),
+                 "--db", str(demo_location.path)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == [f"This quarter: {describe_forecast(this)}",
+                       f"Next quarter: {describe_forecast(following)}"]
+    assert main(["renewals", "forecast", "--json", "--as-of", AS_OF.isoformat(),
+                 "--db", str(demo_location.path)]) == 0
+    quarters = json.loads(capsys.readouterr().out)["quarters"]
+    assert [(q["period"], q["renewals"], q["arr_cents"], q["expected_arr_cents"],
+             q["expected_grr"]) for q in quarters] == [
+        (f.period, f.renewals, f.arr_cents, f.expected_arr_cents, f.expected_grr)
+        for f in (this, following)]
+
+    window = open_window(qtbot, demo_db)
+    _pipeline(qtbot, window)
+    settle(qtbot, window)
+    view = window.renewals
+    assert (view.forecast, view.forecast_next) == (this, following)
+    assert f"Next quarter: {describe_forecast(following)}" in view.totals.text().splitlines()
+    view.open_tab("forecast")
+    assert html.escape(describe_forecast(following)) in \
+        view.forecast_panel.next_headline.text()
