@@ -32,7 +32,8 @@ from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
 from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
-from csdesk.services.health.metrics import quarterly
+from csdesk.services.health.metrics import portfolio_view
+from csdesk.services.periods import portfolio_period
 from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
@@ -222,25 +223,29 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if self.table is None or not self.table.rows:
             self.portfolio_stack.setCurrentWidget(self.portfolio_empty)
             return
+        kind = self.portfolio.kind() if hasattr(self, "portfolio") else "quarter"
+        period = portfolio_period(kind)
         if sync:
-            self._show_portfolio(quarterly(self.db, 6, owner=self.renewals.owner))
+            self._show_portfolio(portfolio_view(self.db, period, owner=self.renewals.owner))
             return
-        self.runner.submit("Computing the portfolio", quarterly, self.db, 6,
+        self.runner.submit("Computing the portfolio", portfolio_view, self.db, period,
                            owner=self.renewals.owner, on_done=self._show_portfolio)
 
-    def _show_portfolio(self, quarters: list[Any]) -> None:
+    def _show_portfolio(self, loaded: tuple[Any, list[Any]]) -> None:
         from csdesk.ui.portfolio_view import PortfolioView
 
+        chosen, quarters = loaded
         if not hasattr(self, "portfolio"):
             self.portfolio = PortfolioView()
             self.portfolio.drill.connect(self.drill)
+            self.portfolio.period_changed.connect(lambda _kind: self.load_portfolio())
             self.portfolio_stack.addWidget(self.portfolio)
         assert self.table is not None
         owner = self.renewals.owner  # "My book": the tiles and charts cover my accounts
         table = self.table if owner is None else replace(
             self.table, rows=[r for r in self.table.rows
                               if r[self.table.index("owner")] == owner])
-        self.portfolio.show_book(table, quarters, owner)
+        self.portfolio.show_book(table, quarters, owner, chosen)
         self.portfolio_stack.setCurrentWidget(self.portfolio)
         self.portfolio_loaded.emit()
 

@@ -104,3 +104,39 @@ def test_next_quarter_forecast_is_one_answer(qtbot: Any, demo_db: Database,
     view.open_tab("forecast")
     assert html.escape(describe_forecast(following)) in \
         view.forecast_panel.next_headline.text()
+
+
+def _percent(value: float | None) -> str:
+    from csdesk.ui.portfolio_view import _pct
+
+    return _pct(value)
+
+
+def test_portfolio_period_picker_changes_figures_and_labels(qtbot: Any,
+                                                            demo_db: Database) -> None:
+    from csdesk.services.health.metrics import portfolio_view
+
+    window = open_window(qtbot, demo_db)
+    with qtbot.waitSignal(window.portfolio_loaded, timeout=30_000):
+        nav_to(qtbot, window, "Portfolio")
+    page = window.portfolio
+    shown: dict[str, dict[str, tuple[str, str]]] = {}
+    for choice, period, label in (
+            ("Last quarter (Q3 2026)", "2026Q3", "Q3 2026"),
+            ("Trailing 12 months", "TTM:2026-11-22", "12 months to 22 Nov 2026"),
+            ("This year to date", "2026", "2026 to 22 Nov")):
+        if page.period.currentText() != choice:
+            with qtbot.waitSignal(window.portfolio_loaded, timeout=30_000):
+                choose(qtbot, combo_with(page, "Trailing 12 months"), choice)
+        settle(qtbot, window)
+        expected, _quarters = portfolio_view(demo_db, period)
+        tiles = window.portfolio.tiles  # rebuilt for the period
+        shown[period] = {k: (t.value_label.text(), t.period_label.text())
+                         for k, t in tiles.items()}
+        for key in ("nrr", "grr", "arr_renewal_rate", "logo_churn"):
+            assert shown[period][key] == (_percent(expected.values[key]), label), key
+        assert shown[period]["arr_red"][1] == "today, 22 Nov 2026"  # a figure of the day
+        assert window.portfolio.heading.text().startswith(f"Portfolio — {label} (")
+    # The figures change with the period, not only their labels.
+    assert shown["2026Q3"]["grr"][0] != shown["TTM:2026-11-22"]["grr"][0]
+    assert shown["2026Q3"]["arr_renewal_rate"][0] != shown["2026"]["arr_renewal_rate"][0]

@@ -190,7 +190,8 @@ def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
     behind = {"cohort": set(begin.index), "churned": set(begin[churned].index),
               "contracted": set(shrink[shrink > 0].index),
               "expanded": set(grow[grow > 0].index),
-              "first_value": set(fv["account_id"])}
+              "first_value": set(fv["account_id"]),
+              "renewals_decided": set(decided["account_id"])}
     return values, counts, behind, note
 
 
