@@ -38,7 +38,8 @@ from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
-from csdesk.ui.navigation import VIEW_TITLES, VIEWS
+from csdesk.ui.named_tabs import quiet_close_button
+from csdesk.ui.navigation import VIEW_TITLES, VIEWS, style_navigation
 from csdesk.ui.offline import OfflineState
 from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.renewals_view import RenewalsView
@@ -121,8 +122,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._nav_changed)
-        self.nav.setStyleSheet("#nav { border: none; font-size: 11pt; padding-top: 8px; }"
-                               "#nav::item { padding: 8px 14px; }")
+        style_navigation(self.nav)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.nav)
         self.banner = QLabel(db.readonly_reason or "")
@@ -299,6 +299,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.pages[account_id] = page
             # A single & in a tab's text marks a shortcut letter: "AT&T" would read "ATT".
             self.account_tabs.addTab(page, page.account_header.name[:28].replace("&", "&&"))
+            quiet_close_button(self.account_tabs, page)
         self.account_tabs.setCurrentWidget(page)
         return page
 

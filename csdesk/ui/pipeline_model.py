@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics
+from PySide6.QtGui import QColor
 
 from csdesk.services.formatting import format_date, format_money
 from csdesk.services.renewals.pipeline import RenewalRow
@@ -102,23 +102,19 @@ class PipelineModel(QAbstractTableModel):
         self._rows = self._sorted(self._rows)
         self.layoutChanged.emit()
 
-    def widest(self, column: int, font: QFont, limit: int = 100_000) -> int:
-        """Pixels the column needs: its longest text plus the cell's margins, or its title
-        plus room for the sort arrow beside it (never over it). Money is measured on each
-        currency's largest amount (the longest text), not row by row."""
-        metrics = QFontMetrics(font)
+    def widest_rows(self, column: int, limit: int = 20) -> list[int]:
+        """Rows whose text in ``column`` is likely the widest, for the view to measure (a few
+        rows, never every row of a big book): each currency's largest amount for money, the
+        longest texts otherwise (a proportional font: the view measures them all)."""
         if column in (ARR, EXPECTED):
-            largest: dict[str, RenewalRow] = {}
+            largest: dict[str, int] = {}
             pick = (lambda r: r.arr_cents) if column == ARR else (lambda r: r.expected_arr_cents)
-            for r in self._rows:
-                if r.currency not in largest or pick(r) > pick(largest[r.currency]):
-                    largest[r.currency] = r
-            texts = [COLUMNS[column].text(r) for r in largest.values()]
-        else:
-            texts = sorted((COLUMNS[column].text(r) for r in self._rows[:limit]), key=len,
-                           reverse=True)[:20]  # proportional fonts: measure the longest few
-        cells = max((metrics.horizontalAdvance(t) for t in texts), default=0) + 12
-        return max(cells, metrics.horizontalAdvance(COLUMNS[column].title) + 24)
+            for i, r in enumerate(self._rows):
+                if r.currency not in largest or pick(r) > pick(self._rows[largest[r.currency]]):
+                    largest[r.currency] = i
+            return list(largest.values())
+        text = COLUMNS[column].text
+        return sorted(range(len(self._rows)), key=lambda i: -len(text(self._rows[i])))[:limit]
 
     # -- Qt model API ----------------------------------------------------------------------
 

@@ -59,9 +59,7 @@ from csdesk.services.renewals.pipeline import RenewalRow, pipeline
 from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
-    ARR,
     CHECKPOINT,
-    EXPECTED,
     NAME,
     TRACK,
     TRACK_COLOURS,
@@ -70,6 +68,7 @@ from csdesk.ui.pipeline_model import (
 )
 from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
@@ -504,14 +503,19 @@ class RenewalsView(QWidget):
         room beside the sort arrow in the header; the user can resize them after."""
         self._sized = True
         header = self.table.horizontalHeader()
+        metrics = header.fontMetrics()
         for col in range(self.model.columnCount()):
             if col == CHECKPOINT:
                 continue  # the last one stretches
-            width = self.model.widest(col, self.table.font())
+            # as wide as the widest cell measured by its delegate (padding included), and
+            # the title with room for the sort arrow
+            cells = max((self.table.sizeHintForIndex(self.model.index(row, col)).width()
+                         for row in self.model.widest_rows(col)), default=0) + 4  # grid, slack
+            title = metrics.horizontalAdvance(self.model.headerData(
+                col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM + 2
+            width = max(cells, title)
             if col == NAME:
                 width = min(width, 320)  # a longer name elides; its tooltip has it whole
-            if col in (ARR, EXPECTED):
-                width += 8  # money: air before the next column's text
             header.resizeSection(col, width)
 
     def export_ics(self, path: Path | None = None) -> Path | None:
