@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -90,7 +91,7 @@ class CalendarGrid(QWidget):
         self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
-        self.setMinimumSize(QSize(250, 300))
+        self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
                     today: date) -> None:
@@ -354,7 +355,13 @@ class RenewalsView(QWidget):
         self.churn_panel.window_changed.connect(lambda _m: self.reload())
         self.tabs = QTabWidget()
         add_named_tab(self.tabs, right, "pipeline", "&Pipeline")
-        add_named_tab(self.tabs, self.forecast_panel, "forecast", "&Forecast")
+        # Two quarters and the accuracy history: scrolls in a small window.
+        forecast_scroll = QScrollArea()
+        forecast_scroll.setWidgetResizable(True)
+        forecast_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        forecast_scroll.setWidget(self.forecast_panel)
+        self.forecast_panel.setMinimumHeight(560)  # its chart keeps a readable height
+        add_named_tab(self.tabs, forecast_scroll, "forecast", "&Forecast")
         add_named_tab(self.tabs, self.churn_panel, "churn", "C&hurn post-mortem")
         # The pipeline needs the room: the calendar gives way (its minimum is small), and
         # the main window remembers where the user left the handle.
