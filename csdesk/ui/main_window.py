@@ -240,6 +240,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.portfolio.drill.connect(self.drill)
             self.portfolio.period_changed.connect(lambda _kind: self.load_portfolio())
             self.portfolio_stack.addWidget(self.portfolio)
+        if chosen.period != portfolio_period(self.portfolio.kind()).upper():
+            return  # computed for a period since changed: the newer load shows its own
         assert self.table is not None
         owner = self.renewals.owner  # "My book": the tiles and charts cover my accounts
         table = self.table if owner is None else replace(

@@ -89,8 +89,11 @@ PERIODS = (("quarter", "Last quarter"), ("ttm", "Trailing 12 months"),
            ("year", "This year to date"))
 
 
-def period_text(m: PeriodMetrics) -> str:
-    """The period a figure is for, as a tile says it: "Q3 2026", "2026 to 27 Nov"."""
+def period_text(m: PeriodMetrics, *, short: bool = False) -> str:
+    """The period a figure is for: "Q3 2026", "2026 to 22 Nov", "12 months to 22 Nov 2026"
+    (``short``, on a narrow tile: "12 months to 22 Nov"; the heading has the year)."""
+    if short and m.period.upper().startswith("TTM:"):
+        return f"12 months to {m.end.day} {m.end:%b}"
     label = period_label(m.period)
     return f"{label} to {m.end.day} {m.end:%b}" if m.in_progress else label
 
@@ -139,13 +142,14 @@ class PortfolioView(QWidget):
         ``quarters`` and the book ``table`` as it is today."""
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item.widget():
+            if item.widget():  # hidden now: deleted only when the event loop gets to it
+                item.widget().hide()
                 item.widget().deleteLater()
         last = chosen or quarters[-1]
         v = last.values
-        when = period_text(last)
+        when = period_text(last, short=True)
         today = f"today, {format_date(table.as_of)}"
-        self.heading.setText(f"Portfolio — {when} ({format_date(last.start)} – "
+        self.heading.setText(f"Portfolio — {period_text(last)} ({format_date(last.start)} – "
                              f"{format_date(last.end)})" + (f" · {owner}'s book" if owner
                                                             else ""))
         c = {name: i for i, name in enumerate(table.columns)}
