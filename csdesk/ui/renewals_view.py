@@ -187,18 +187,28 @@ class CalendarGrid(QWidget):
                         p.setBrush(TRACK_COLOURS[r.track])
                         p.drawRoundedRect(chip, 3, 3)
                         p.setPen(QColor("white"))
+                        money = format_money_short(r.arr_cents, r.currency)
+                        room = int(chip.width() - 5)
+                        # A narrow cell shows the amount whole, or the track's colour alone,
+                        # rather than "$…" (the name is in the list beside, one click away).
+                        advance = p.fontMetrics().horizontalAdvance
+                        chip_text = (f"{money} {r.name}" if advance(f"{money} {r.name[:4]}")
+                                     <= room else money if advance(money) <= room
+                                     else "")  # a colour alone, rather than "$…"
                         p.drawText(chip.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
                                    p.fontMetrics().elidedText(
-                                       f"{format_money_short(r.arr_cents, r.currency)} {r.name}",
-                                       Qt.TextElideMode.ElideRight, int(chip.width() - 5)))
+                                       chip_text, Qt.TextElideMode.ElideRight, room))
                         self._hits.append((chip, r.account_id))
                         y += chip_h + 2
                     hidden = len(today_rows) - len(shown)
                     if hidden:  # never hide renewals without a sign: "+N more" lists them
                         more = QRectF(cell.left() + 2, y, cell.width() - 4, chip_h)
                         p.setPen(text)
+                        label = f"+{hidden} more"  # "+6" alone in a narrow cell
+                        if p.fontMetrics().horizontalAdvance(label) > more.width() - 5:
+                            label = f"+{hidden}"
                         p.drawText(more.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
-                                   f"+{hidden} more")
+                                   label)
                         self._more.append((more, day, today_rows))
                     p.setFont(self.font())
         p.end()
@@ -372,7 +382,8 @@ class RenewalsView(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
-        split.setSizes([290, 1200])  # until the user moves the handle (then remembered)
+        split.setSizes([1, 10_000])  # the calendar at its minimum, until the user moves the
+        # handle (then remembered)
         legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
@@ -517,12 +528,12 @@ class RenewalsView(QWidget):
             # as wide as the widest cell measured by its delegate (padding included), and
             # the title with room for the sort arrow
             cells = max((self.table.sizeHintForIndex(self.model.index(row, col)).width()
-                         for row in self.model.widest_rows(col)), default=0) + 4  # grid, slack
+                         for row in self.model.widest_rows(col)), default=0) + 2  # the grid line
             title = metrics.horizontalAdvance(self.model.headerData(
-                col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM + 2
+                col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
             width = max(cells, title)
             if col == NAME:
-                width = min(width, 320)  # a longer name elides; its tooltip has it whole
+                width = min(width, 280)  # a longer name elides; its tooltip has it whole
             header.resizeSection(col, width)
 
     def export_ics(self, path: Path | None = None) -> Path | None:
