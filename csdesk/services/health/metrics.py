@@ -104,11 +104,12 @@ def arr_renewal_rate(renewals: pd.DataFrame, start: date, end: date, rates: Rate
     s, e = pd.Timestamp(start), pd.Timestamp(end)
     decided = renewals[(renewals["renewal_date"] >= s) & (renewals["renewal_date"] <= e)
                        & (renewals["outcome"] != "pending")]
-    up = rates.convert(decided["current_arr_cents"].fillna(0).to_numpy(),
-                       decided["currency"].to_numpy(), start)["base_cents"].to_numpy()
+    came = pd.to_numeric(decided["current_arr_cents"], errors="coerce").astype(float)
+    up = rates.convert(came.fillna(0).to_numpy(), decided["currency"].to_numpy(),
+                       start)["base_cents"].to_numpy()
     # A renewal closed without a new figure renewed at the ARR that came up.
-    new = rates.convert(decided["new_arr_cents"].fillna(decided["current_arr_cents"])
-                        .fillna(0).to_numpy(),
+    new = rates.convert(pd.to_numeric(decided["new_arr_cents"], errors="coerce")
+                        .astype(float).fillna(came).fillna(0).to_numpy(),
                         decided["currency"].to_numpy(), start)["base_cents"].to_numpy()
     if np.isnan(up).any() or np.isnan(new).any():
         gaps = sorted(set(decided["currency"][np.isnan(up) | np.isnan(new)]))
