@@ -114,7 +114,10 @@ class PipelineModel(QAbstractTableModel):
                     largest[r.currency] = i
             return list(largest.values())
         text = COLUMNS[column].text
-        return sorted(range(len(self._rows)), key=lambda i: -len(text(self._rows[i])))[:limit]
+        # Names and owners vary: every row is looked at. Dates, days, tracks and percentages
+        # are nearly one width: a sample does (formatting 100,000 dates took a second).
+        rows = self._rows if column in (NAME, OWNER, HEALTH) else self._rows[:500]
+        return sorted(range(len(rows)), key=lambda i: -len(text(rows[i])))[:limit]
 
     # -- Qt model API ----------------------------------------------------------------------
 
