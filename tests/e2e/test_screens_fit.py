@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database
@@ -141,3 +142,57 @@ def test_portfolio_period_picker_changes_figures_and_labels(qtbot: Any,
     # The figures change with the period, not only their labels.
     assert shown["2026Q3"]["grr"][0] != shown["TTM:2026-11-22"]["grr"][0]
     assert shown["2026Q3"]["arr_renewal_rate"][0] != shown["2026"]["arr_renewal_rate"][0]
+
+
+def test_account_tab_closes_with_a_quiet_button_and_headers_clear_the_arrow(
+        qtbot: Any, demo_db: Database) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyle, QStyleOptionHeader, QTabBar
+
+    from csdesk.ui.named_tabs import QuietCloseButton
+    from csdesk.ui.theme import SORT_ARROW_ROOM
+    from tests.e2e.conftest import click, find_account
+
+    window = open_window(qtbot, demo_db)
+    page = find_account(qtbot, window, "ACC-000132")
+    tabs = window.account_tabs
+    index = tabs.indexOf(page)
+    button = tabs.tabBar().tabButton(index, QTabBar.ButtonPosition.RightSide)
+    assert isinstance(button, QuietCloseButton)  # not the style's red box
+    # drawn in the theme's muted text colour (hover: the text colour), never red
+    image = button.grab().toImage()
+    muted = button.palette().color(QPalette.ColorRole.PlaceholderText)
+    inked = {image.pixelColor(x, y).name() for x in range(image.width())
+             for y in range(image.height()) if image.pixelColor(x, y).alpha() > 200}
+    assert all(abs(QColor(c).hue() - 0) > 10 or QColor(c).saturation() < 60 for c in inked)
+    assert muted.saturation() < 60
+    click(qtbot, button)
+    assert tabs.indexOf(page) == -1 and tabs.count() == 1  # the book alone is left
+
+    # A sorted header's text keeps clear of its arrow: the label is drawn in a narrower
+    # rectangle than the section (the style hands the label its rect).
+    header = window.accounts.table.horizontalHeader()
+    option = QStyleOptionHeader()
+    option.initFrom(header)
+    option.rect = header.rect().adjusted(0, 0, -header.width() + 100, 0)
+    option.orientation = Qt.Orientation.Horizontal
+    option.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown
+    drawn: list[int] = []
+    style = header.style()
+    base = type(style).__mro__[1]  # QProxyStyle: what the correction hands Fusion
+
+    def spy(self: Any, element: Any, opt: Any, painter: Any, widget: Any = None) -> None:
+        if element == QStyle.ControlElement.CE_HeaderLabel:
+            drawn.append(opt.rect.width())
+
+    from PySide6.QtGui import QImage, QPainter
+    canvas = QImage(120, 30, QImage.Format.Format_ARGB32)
+    painter = QPainter(canvas)
+    original = base.drawControl
+    base.drawControl = spy  # type: ignore[method-assign]
+    try:
+        style.drawControl(QStyle.ControlElement.CE_HeaderLabel, option, painter, header)
+    finally:
+        base.drawControl = original  # type: ignore[method-assign]
+        painter.end()
+    assert drawn and drawn[0] <= 100 - SORT_ARROW_ROOM
