@@ -291,7 +291,8 @@ class PortfolioView(QWidget):
             ax.plot(periods, [pct(q.values["grr"]) for q in quarters], marker="o",
                     label="GRR", color="#16a34a"),
             ax.axhline(100, color="#9ca3af", linewidth=0.8),
-            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.0f}%"), ax.legend(fontsize=8)),
+            # "99.5%" beside "100%": a narrow range never reads "100%, 100%, 99%"
+            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.4g}%"), ax.legend(fontsize=8)),
             empty=not known, empty_text="No retention yet: it needs a quarter that began "
                                         "with ARR")
         columns = self.grid.columnCount()  # one per tile
