@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from pathlib import Path
 
 from csdesk import clock
@@ -18,7 +19,11 @@ SEGMENTS = tuple(s.value for s in Segment)
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
                  date_type: object) -> None:
     ren = sub.add_parser("renewals", parents=[common],
-                         help="list the coming renewals with their tracks, or write an .ics")
+                         help="list the coming renewals with their tracks, write an .ics, or "
+                              "forecast this quarter and the next")
+    ren.add_argument("action", nargs="?", choices=("list", "forecast"), default="list",
+                     help="list (the default) the renewals, or forecast the quarter in "
+                          "progress and the next calendar quarter")
     ren.add_argument("--within", type=int, metavar="DAYS", help="only renewals in DAYS days")
     ren.add_argument("--segment", help=f"only this segment ({', '.join(SEGMENTS)})")
     ren.add_argument("--overwrite", action="store_true",
@@ -43,6 +48,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if args.segment and args.segment not in SEGMENTS:
         raise CsdeskError(f"no segment {args.segment!r}; the segments are "
                           f"{', '.join(SEGMENTS)}")
+    if args.action == "forecast":
+        return _forecast(location, today, args.json)
     with open_book(location, create=False, readonly_if_locked=True) as db:
         rows = pipeline(db, today=today, within=args.within, segment=args.segment)
         base = base_currency(db)
@@ -77,4 +84,24 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         return 0
     print(f"{counted(len(rows), 'renewal')}; expected {format_money(expected, base)} of "
           f"{format_money(arr, base)} ARR (in {base}, at today's rates)")
+    return 0
+
+
+def _forecast(location: DatabaseLocation, today: date, as_json: bool) -> int:
+    """``csdesk renewals forecast``: the same two quarters as the renewals screen."""
+    from dataclasses import asdict
+
+    from csdesk.services.renewals.forecast import describe_forecast, quarter_forecasts
+
+    with open_book(location, create=False, readonly_if_locked=True) as db:
+        quarters = quarter_forecasts(db, today=today)
+    if as_json:
+        print(json.dumps({"as_of": today.isoformat(), "quarters": [
+            {**asdict(f), "by_track": {t: dict(zip(("renewals", "arr_cents",
+                                                    "expected_arr_cents"), v, strict=True))
+                                       for t, v in f.by_track.items()}}
+            for f in quarters]}, indent=2))
+        return 0
+    for label, f in zip(("This quarter", "Next quarter"), quarters, strict=True):
+        print(f"{label}: {describe_forecast(f)}")
     return 0

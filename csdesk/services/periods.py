@@ -42,3 +42,64 @@ def shift_quarter(period: str, by: int) -> str:
 def quarters_back(last: str, n: int) -> list[str]:
     """``n`` quarters ending with ``last``, oldest first."""
     return [shift_quarter(last, k) for k in range(1 - n, 1)]
+
+
+def next_quarter(today: date | None = None) -> str:
+    """The calendar quarter after the one ``today`` falls in: 2026-12-31 → 2027Q1."""
+    return shift_quarter(quarter_of(today or clock.today()), 1)
+
+
+def quarter_window(period: str, today: date | None = None) -> tuple[date, date, int, int]:
+    """A quarter's real first and last day, and the days from ``today`` to each (the window
+    a pipeline list shows: "next quarter" follows the calendar, never a fixed 90 days)."""
+    start, end = parse_period(period)
+    today = today or clock.today()
+    return start, end, (start - today).days, (end - today).days
+
+
+# The portfolio's periods besides a quarter ("2026Q3"): a calendar year ("2026") and the
+# twelve months that end on a day ("TTM:2026-11-27").
+_TTM = "TTM:"
+
+
+def period_span(text: str) -> tuple[date, date]:
+    """First and last day of a quarter, a calendar year or a trailing twelve months."""
+    text = text.strip().upper()
+    if re.fullmatch(r"\d{4}", text):
+        return date(int(text), 1, 1), date(int(text), 12, 31)
+    if text.startswith(_TTM):
+        try:
+            end = date.fromisoformat(text[len(_TTM):])
+        except ValueError:
+            raise CsdeskError(
+                f"twelve months end on a day (TTM:2026-11-27), not {text!r}") from None
+        try:
+            year_before = end.replace(year=end.year - 1)
+        except ValueError:  # 29 Feb: a year before is 28 Feb
+            year_before = date(end.year - 1, 2, 28)
+        start = year_before + timedelta(days=1)
+        return start, end
+    return parse_period(text)
+
+
+def period_label(text: str) -> str:
+    """How a period reads beside a figure: "Q3 2026", "2026", "12 months to 27 Nov 2026"."""
+    text = text.strip().upper()
+    if text.startswith(_TTM):
+        return f"12 months to {date.fromisoformat(text[len(_TTM):]):%d %b %Y}"
+    if re.fullmatch(r"\d{4}Q[1-4]", text):
+        return f"{text[-2:]} {text[:4]}"
+    return text
+
+
+def portfolio_period(kind: str, today: date | None = None) -> str:
+    """The period a portfolio picker choice means on ``today``: ``quarter`` the last complete
+    quarter, ``ttm`` the twelve months to today, ``year`` this calendar year to date."""
+    today = today or clock.today()
+    if kind == "quarter":
+        return current_period(today)
+    if kind == "ttm":
+        return f"{_TTM}{today.isoformat()}"
+    if kind == "year":
+        return str(today.year)
+    raise CsdeskError(f"a portfolio period is quarter, ttm or year, not {kind!r}")

@@ -32,12 +32,14 @@ from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
 from csdesk.services.book.accounts import AccountTable, account_table
 from csdesk.services.formatting import counted
-from csdesk.services.health.metrics import quarterly
+from csdesk.services.health.metrics import portfolio_view
+from csdesk.services.periods import portfolio_period
 from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
-from csdesk.ui.navigation import VIEW_TITLES, VIEWS
+from csdesk.ui.named_tabs import quiet_close_button
+from csdesk.ui.navigation import VIEW_TITLES, VIEWS, style_navigation
 from csdesk.ui.offline import OfflineState
 from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.renewals_view import RenewalsView
@@ -125,8 +127,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._nav_changed)
-        self.nav.setStyleSheet("#nav { border: none; font-size: 11pt; padding-top: 8px; }"
-                               "#nav::item { padding: 8px 14px; }")
+        style_navigation(self.nav)
         self.splitter = QSplitter()
         self.splitter.addWidget(self.nav)
         self.banner = QLabel(db.readonly_reason or "")
@@ -263,25 +264,31 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if self.table is None or not self.table.rows:
             self.portfolio_stack.setCurrentWidget(self.portfolio_empty)
             return
+        kind = self.portfolio.kind() if hasattr(self, "portfolio") else "quarter"
+        period = portfolio_period(kind)
         if sync:
-            self._show_portfolio(quarterly(self.db, 6, owner=self.renewals.owner))
+            self._show_portfolio(portfolio_view(self.db, period, owner=self.renewals.owner))
             return
-        self.runner.submit("Computing the portfolio", quarterly, self.db, 6,
+        self.runner.submit("Computing the portfolio", portfolio_view, self.db, period,
                            owner=self.renewals.owner, on_done=self._show_portfolio)
 
-    def _show_portfolio(self, quarters: list[Any]) -> None:
+    def _show_portfolio(self, loaded: tuple[Any, list[Any]]) -> None:
         from csdesk.ui.portfolio_view import PortfolioView
 
+        chosen, quarters = loaded
         if not hasattr(self, "portfolio"):
             self.portfolio = PortfolioView()
             self.portfolio.drill.connect(self.drill)
+            self.portfolio.period_changed.connect(lambda _kind: self.load_portfolio())
             self.portfolio_stack.addWidget(self.portfolio)
+        if chosen.period != portfolio_period(self.portfolio.kind()).upper():
+            return  # computed for a period since changed: the newer load shows its own
         assert self.table is not None
         owner = self.renewals.owner  # "My book": the tiles and charts cover my accounts
         table = self.table if owner is None else replace(
             self.table, rows=[r for r in self.table.rows
                               if r[self.table.index("owner")] == owner])
-        self.portfolio.show_book(table, quarters, owner)
+        self.portfolio.show_book(table, quarters, owner, chosen)
         self.portfolio_stack.setCurrentWidget(self.portfolio)
         self.portfolio_loaded.emit()
 
@@ -335,6 +342,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.pages[account_id] = page
             # A single & in a tab's text marks a shortcut letter: "AT&T" would read "ATT".
             self.account_tabs.addTab(page, page.account_header.name[:28].replace("&", "&&"))
+            quiet_close_button(self.account_tabs, page)
         self.account_tabs.setCurrentWidget(page)
         return page
 

@@ -1,5 +1,8 @@
 """Portfolio: the book's metrics as tiles (formula in the tooltip) and charts to drill into.
 
+A period picker chooses what the tiles measure: the last complete quarter, the twelve months
+to today, or this year to date; every tile says which period (or day) its figure is for.
+
 Clicking a tile or a bar emits ``drill(ids, label)`` with the accounts behind the number; the
 main window shows them in the Accounts view.
 """
@@ -11,12 +14,23 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QMouseEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
+from csdesk import clock
 from csdesk.models.enums import Segment
 from csdesk.services.book.accounts import AccountTable
-from csdesk.services.formatting import format_money, format_money_short
+from csdesk.services.formatting import format_date, format_money, format_money_short
 from csdesk.services.health.metrics import FORMULAS, MONEY, PeriodMetrics
+from csdesk.services.periods import current_period, period_label
 from csdesk.ui.theme import BAND_COLOURS
 
 
@@ -25,7 +39,8 @@ class Tile(QFrame):
 
     clicked = Signal()
 
-    def __init__(self, title: str, value: str, caption: str, formula: str) -> None:
+    def __init__(self, title: str, value: str, caption: str, formula: str,
+                 period: str = "") -> None:
         super().__init__()
         self.setObjectName("tile")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -39,11 +54,16 @@ class Tile(QFrame):
         name = QLabel(title)
         name.setStyleSheet("font-weight: 600;")
         name.setWordWrap(True)
+        self.period_label = QLabel(period)  # which period (or day) the figure is for
+        self.period_label.setObjectName("tile-period")
+        self.period_label.setStyleSheet("color: palette(placeholder-text);")
+        self.period_label.setWordWrap(True)
         cap = QLabel(caption)
         cap.setWordWrap(True)
         cap.setEnabled(False)
         col = QVBoxLayout(self)
         col.addWidget(name)
+        col.addWidget(self.period_label)
         col.addWidget(self.value_label)
         col.addWidget(cap)
         self.setMinimumWidth(120)
@@ -65,11 +85,35 @@ def _fx(effect: float | None) -> str:
     return f" · exchange rates {effect:+.1%} (not in NRR)"
 
 
+PERIODS = (("quarter", "Last quarter"), ("ttm", "Trailing 12 months"),
+           ("year", "This year to date"))
+
+
+def period_text(m: PeriodMetrics, *, short: bool = False) -> str:
+    """The period a figure is for: "Q3 2026", "2026 to 22 Nov", "12 months to 22 Nov 2026"
+    (``short``, on a narrow tile: "12 months to 22 Nov"; the heading has the year)."""
+    if short and m.period.upper().startswith("TTM:"):
+        return f"12 months to {m.end.day} {m.end:%b}"
+    label = period_label(m.period)
+    return f"{label} to {m.end.day} {m.end:%b}" if m.in_progress else label
+
+
 class PortfolioView(QWidget):
     drill = Signal(object, str)
+    period_changed = Signal(str)  # quarter, ttm or year: the main window reloads
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.period = QComboBox()
+        self.period.setObjectName("portfolio-period")
+        self.period.setToolTip("The period the tiles measure (the charts below show each "
+                               "quarter, and the book as it is today)")
+        for kind, label in PERIODS:
+            self.period.addItem(label, kind)
+        q = period_label(current_period(clock.today()))
+        self.period.setItemText(0, f"Last quarter ({q})")
+        self.period.currentIndexChanged.connect(
+            lambda _i: self.period_changed.emit(self.kind()))
         self.body = QWidget()
         self.grid = QGridLayout(self.body)
         self.grid.setSpacing(12)
@@ -80,20 +124,34 @@ class PortfolioView(QWidget):
         layout.setContentsMargins(12, 12, 12, 12)
         self.heading = QLabel()
         self.heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        layout.addWidget(self.heading)
+        top = QHBoxLayout()
+        top.addWidget(self.heading, 1)
+        top.addWidget(QLabel("Period:"))
+        top.addWidget(self.period)
+        layout.addLayout(top)
         layout.addWidget(scroll, 1)
         self.tiles: dict[str, Tile] = {}
 
+    def kind(self) -> str:
+        """The chosen period: quarter, ttm or year."""
+        return str(self.period.currentData())
+
     def show_book(self, table: AccountTable, quarters: list[PeriodMetrics],
-                  owner: str | None = None) -> None:
+                  owner: str | None = None, chosen: PeriodMetrics | None = None) -> None:
+        """Tiles for ``chosen`` (the last of ``quarters`` unless given), charts over
+        ``quarters`` and the book ``table`` as it is today."""
         while self.grid.count():
             item = self.grid.takeAt(0)
-            if item.widget():
+            if item.widget():  # hidden now: deleted only when the event loop gets to it
+                item.widget().hide()
                 item.widget().deleteLater()
-        last = quarters[-1]
+        last = chosen or quarters[-1]
         v = last.values
-        self.heading.setText(f"Portfolio — {last.period} ({last.start:%d %b} – "
-                             f"{last.end:%d %b %Y})" + (f" · {owner}'s book" if owner else ""))
+        when = period_text(last, short=True)
+        today = f"today, {format_date(table.as_of)}"
+        self.heading.setText(f"Portfolio — {period_text(last)} ({format_date(last.start)} – "
+                             f"{format_date(last.end)})" + (f" · {owner}'s book" if owner
+                                                            else ""))
         c = {name: i for i, name in enumerate(table.columns)}
         live = [r for r in table.rows if r[c["status"]].value == "active"]
         arr_band = {b: sum(r[c["arr_base_cents"]] or 0 for r in live
@@ -107,18 +165,20 @@ class PortfolioView(QWidget):
              behind["cohort"]),
             ("grr", "Gross revenue retention", _pct(v["grr"]),
              "churn and contraction only", behind["churned"] | behind["contracted"]),
+            ("arr_renewal_rate", "Renewal rate (ARR)", _pct(v.get("arr_renewal_rate")),
+             _renewed(last), behind.get("renewals_decided", set())),
             ("logo_churn", "Logo churn", _pct(v["logo_churn"]),
              f"{_accounts(behind['churned'])} lost", behind["churned"]),
             ("expansion_rate", "Expansion", _pct(v["expansion_rate"]),
              f"{_accounts(behind['expanded'])} grew", behind["expanded"]),
             ("median_ttv_days", "Median time to first value",
              "—" if v["median_ttv_days"] is None else f"{v['median_ttv_days']:.0f} days",
-             f"{len(behind['first_value'])} reached it this quarter", behind["first_value"]),
+             f"{len(behind['first_value'])} reached it in the period", behind["first_value"]),
             ("proactive_ratio", "Proactive : reactive",
              "—" if v["proactive_ratio"] is None else f"{v['proactive_ratio']:.1f} : 1",
-             "touches this quarter", None),
+             "touches in the period", None),
         ]
-        rates_used = (f" — in {last.currency}, both ends of the quarter at the exchange rates "
+        rates_used = (f" — in {last.currency}, both ends of the period at the exchange rates "
                       f"of {last.start:%d %b %Y}")
         if last.note:  # refused for a missing rate: each revenue tile says why, not "—" alone
             why = last.note.split(":")[0]
@@ -126,10 +186,11 @@ class PortfolioView(QWidget):
                      for key, title, value, caption, ids in tiles]
         for k, (key, title, value, caption, ids) in enumerate(tiles):
             tile = Tile(title, value, caption, FORMULAS[key] + (
-                rates_used if key in ("nrr", "grr", "expansion_rate") else ""))
+                rates_used if key in ("nrr", "grr", "expansion_rate", "arr_renewal_rate")
+                else ""), when)
             if ids is not None:
                 tile.clicked.connect(lambda ids=ids, title=title: self.drill.emit(
-                    set(ids), f"{title}, {last.period}"))
+                    set(ids), f"{title}, {when}"))
             self.grid.addWidget(tile, 0, k)
             self.tiles[key] = tile
         red_ids = {r[c["id"]] for r in live if r[c["health_band"]] is not None
@@ -145,7 +206,7 @@ class PortfolioView(QWidget):
             value, caption = "—", "no scored ARR yet"
         risk = Tile("ARR in red health", value, caption,
                     f"ARR of live accounts whose latest health band is red ÷ ARR of live "
-                    f"accounts with a score, in {base} (the book's base currency)")
+                    f"accounts with a score, in {base} (the book's base currency)", today)
         risk.clicked.connect(lambda: self.drill.emit(red_ids, "ARR in red health"))
         self.grid.addWidget(risk, 0, len(tiles))
         self.tiles["arr_red"] = risk
@@ -164,7 +225,7 @@ class PortfolioView(QWidget):
 
         cells = {(s, b): [r for r in live if r[c["segment"]].value == s and band_of(r) == b]
                  for s in segments for b in bands}
-        seg_chart = Chart("ARR by segment and health band (click a block)")
+        seg_chart = Chart("ARR by segment and health band today (click a block)")
         bars: dict[str, Any] = {}
         targets: list[tuple[set[int], str]] = []
 
@@ -203,7 +264,7 @@ class PortfolioView(QWidget):
         colours = [BAND_COLOURS["red"].name()] + [BAND_COLOURS["yellow"].name()] * 3 + \
             [BAND_COLOURS["green"].name()] * 3
         labels = ["<40", "40–49", "50–59", "60–69", "70–79", "80–89", "90+"]
-        dist = Chart("Health distribution of live accounts")
+        dist = Chart("Health distribution of live accounts today")
         def draw_distribution(ax: Any) -> None:
             from matplotlib.ticker import MaxNLocator
 
@@ -230,12 +291,14 @@ class PortfolioView(QWidget):
             ax.plot(periods, [pct(q.values["grr"]) for q in quarters], marker="o",
                     label="GRR", color="#16a34a"),
             ax.axhline(100, color="#9ca3af", linewidth=0.8),
-            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.0f}%"), ax.legend(fontsize=8)),
+            # "99.5%" beside "100%": a narrow range never reads "100%, 100%, 99%"
+            ax.yaxis.set_major_formatter(lambda x, _p: f"{x:.4g}%"), ax.legend(fontsize=8)),
             empty=not known, empty_text="No retention yet: it needs a quarter that began "
                                         "with ARR")
-        self.grid.addWidget(seg_chart, 1, 0, 1, 3)
-        self.grid.addWidget(dist, 1, 3, 1, 4)
-        self.grid.addWidget(nrr, 2, 0, 1, 7)
+        columns = self.grid.columnCount()  # one per tile
+        self.grid.addWidget(seg_chart, 1, 0, 1, columns // 2)
+        self.grid.addWidget(dist, 1, columns // 2, 1, columns - columns // 2)
+        self.grid.addWidget(nrr, 2, 0, 1, columns)
         self.charts = (seg_chart, dist, nrr)
 
     def _clickable(self, chart: Any, bars: Any, targets: list[tuple[set[int], str]]) -> None:
@@ -246,6 +309,17 @@ class PortfolioView(QWidget):
                     return
 
         chart.canvas.mpl_connect("button_press_event", on_click)
+
+
+def _renewed(m: PeriodMetrics) -> str:
+    """The renewal rate's two amounts: what renewed of what came up."""
+    renewed, up = m.counts.get("renewed_arr_cents"), m.counts.get("arr_up_for_renewal_cents")
+    if renewed is None or up is None:
+        return "no renewal amounts"
+    if not up:
+        return "no renewal decided in the period"
+    return (f"{format_money_short(round(renewed), m.currency)} of "
+            f"{format_money_short(round(up), m.currency)} up for renewal")
 
 
 def _accounts(ids: set[int]) -> str:

@@ -1,8 +1,8 @@
 """The Renewals view's two look-back panels.
 
-- **Forecast**: the quarter in progress by track (renewals, ARR, expected ARR, expected GRR and
-  NRR, ARR at risk) and, for the quarters behind it, how close the likelihoods on record came to
-  what the renewals actually brought.
+- **Forecast**: the quarter in progress and the next calendar quarter, by track (renewals,
+  ARR, expected ARR, expected GRR and NRR, ARR at risk) and, for the quarters behind it, how
+  close the likelihoods on record came to what the renewals actually brought.
 - **Churn post-mortem**: churned ARR by reason and by category (controllable or not) over
   time, and for every churned account the signals it showed 90 days before.
 """
@@ -27,7 +27,11 @@ from PySide6.QtWidgets import (
 from csdesk.models.enums import RenewalTrack
 from csdesk.services.formatting import counted, format_date, format_money
 from csdesk.services.renewals.churn import ChurnAnalysis
-from csdesk.services.renewals.forecast import ForecastAccuracy, QuarterForecast
+from csdesk.services.renewals.forecast import (
+    ForecastAccuracy,
+    QuarterForecast,
+    describe_forecast,
+)
 
 TRACK_LABELS = {t.value: t.label for t in RenewalTrack}
 CATEGORY_COLOURS = {"controllable": "#dc2626", "uncontrollable": "#9ca3af",
@@ -76,7 +80,8 @@ def _pct(value: float | None) -> str:
 
 
 class ForecastPanel(QWidget):
-    """The quarter in progress by track, and past quarters' forecast against the outcome."""
+    """The quarter in progress and the next one by track, and past quarters' forecast
+    against the outcome."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +90,11 @@ class ForecastPanel(QWidget):
         self.headline.setTextFormat(Qt.TextFormat.RichText)
         self.by_track = make_table(["Track", "Renewals", "ARR", "Expected ARR"])
         self.by_track.setFixedHeight(24 * 4 + 4)
+        self.next_headline = QLabel()
+        self.next_headline.setWordWrap(True)
+        self.next_headline.setTextFormat(Qt.TextFormat.RichText)
+        self.next_by_track = make_table(["Track", "Renewals", "ARR", "Expected ARR"])
+        self.next_by_track.setFixedHeight(24 * 4 + 4)
         self.accuracy = make_table(["Quarter", "Closed", "Forecast", "Actual", "Accuracy"])
         self.accuracy.setToolTip(
             "Forecast: each closed renewal's ARR × the likelihood on record.\n"
@@ -100,6 +110,8 @@ class ForecastPanel(QWidget):
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addWidget(self.headline)
         layout.addWidget(self.by_track)
+        layout.addWidget(self.next_headline)
+        layout.addWidget(self.next_by_track)
         layout.addWidget(QLabel("<b>Forecast accuracy</b>"))
         layout.addWidget(note)
         self.accuracy.setFixedHeight(24 * 5 + 4)
@@ -107,28 +119,24 @@ class ForecastPanel(QWidget):
         layout.addLayout(self.chart_host, 1)
 
     def show_data(self, current: QuarterForecast | None,
-                  history: list[ForecastAccuracy]) -> None:
-        if current is None:
-            self.headline.setText("No forecast yet.")
-        else:
-            q = f"{current.period[-2:]} {current.period[:4]}"
-            cur = current.currency
-            if current.note:
-                self.headline.setText(f"<b>{q} in progress</b>: "
-                                      f"{counted(current.renewals, 'renewal')}; no forecast in "
-                                      f"{cur}: {html.escape(current.note)}.")
-            else:
-                self.headline.setText(
-                    f"<b>{q} in progress</b>: {counted(current.renewals, 'renewal')}, "
-                    f"{format_money(current.arr_cents, cur)} up for renewal, "
-                    f"{format_money(current.expected_arr_cents, cur)} expected · expected GRR "
-                    f"<b>{_pct(current.expected_grr)}</b>, NRR <b>{_pct(current.expected_nrr)}"
-                    f"</b> · ARR at risk <b>{format_money(current.at_risk_arr_cents, cur)}</b>")
-            fill(self.by_track, [
+                  history: list[ForecastAccuracy],
+                  following: QuarterForecast | None = None) -> None:
+        for label, f, headline, table in (
+                ("In progress", current, self.headline, self.by_track),
+                ("Next quarter", following, self.next_headline, self.next_by_track)):
+            headline.setVisible(f is not None or table is self.by_track)
+            table.setVisible(f is not None)
+            if f is None:
+                headline.setText("No forecast yet.")
+                continue
+            # the sentence ``csdesk renewals forecast`` prints, the label in bold
+            headline.setText(f"<b>{label}</b> · {html.escape(describe_forecast(f))}")
+            cur = f.currency
+            fill(table, [
                 [(TRACK_LABELS[t], i), (str(n), n), (format_money(arr, cur), arr or -1),
                  (format_money(exp, cur), exp or -1)]
                 for i, (t, (n, arr, exp)) in enumerate(
-                    (t, current.by_track[t]) for t in TRACK_LABELS if t in current.by_track)],
+                    (t, f.by_track[t]) for t in TRACK_LABELS if t in f.by_track)],
                 right=(1, 2, 3))
         fill(self.accuracy, [
             [(f"{h.period[-2:]} {h.period[:4]}", h.period), (str(h.renewals), h.renewals),

@@ -1,7 +1,9 @@
 """Renewals: a month or quarter calendar of renewal chips coloured by track, with the
 checkpoints where renewal work starts and today marked, beside three tabs: the pipeline list
-(filtered by window, track and name, with totals and the quarter's forecast), the forecast
-with its accuracy in past quarters, and the churn post-mortem. Clicking a chip or a row opens
+(filtered by window — days, this or next calendar quarter — track and name, with totals and
+the forecasts of this quarter and the next), the forecast with its accuracy in past quarters,
+and the churn post-mortem. The calendar and the tabs share a resizable splitter whose sizes
+the main window remembers. Clicking a chip or a row opens
 the account; Settings edits when the process starts, the churn reasons and plan limits.
 """
 
@@ -11,9 +13,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -26,8 +27,9 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
-    QTableWidget,
+    QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -36,27 +38,41 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.services.formatting import format_date, format_money, format_money_short
-from csdesk.services.periods import current_period, quarter_of, quarters_back
+from csdesk.services.formatting import format_money, format_money_short
+from csdesk.services.periods import (
+    current_period,
+    next_quarter,
+    period_label,
+    quarter_of,
+    quarter_window,
+    quarters_back,
+)
 from csdesk.services.renewals.churn import ChurnAnalysis, churn_analysis
 from csdesk.services.renewals.forecast import (
     ForecastAccuracy,
     QuarterForecast,
-    forecast,
+    describe_forecast,
     forecast_accuracy,
+    quarter_forecasts,
     track_totals,
 )
 from csdesk.services.renewals.pipeline import RenewalRow, pipeline
 from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
-from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel, SortItem
+from csdesk.ui.pipeline_model import (
+    CHECKPOINT,
+    NAME,
+    TRACK,
+    TRACK_COLOURS,
+    TRACK_ORDER,
+    PipelineModel,
+)
+from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
-from csdesk.ui.theme import BAND_COLOURS
+from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
-TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
-                 "at_risk": QColor("#dc2626")}
-TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
+THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
 
 
 def _sortable(cents: int | None) -> int:
@@ -75,7 +91,7 @@ class CalendarGrid(QWidget):
         self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
-        self.setMinimumSize(QSize(280, 300))
+        self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
                     today: date) -> None:
@@ -171,18 +187,28 @@ class CalendarGrid(QWidget):
                         p.setBrush(TRACK_COLOURS[r.track])
                         p.drawRoundedRect(chip, 3, 3)
                         p.setPen(QColor("white"))
+                        money = format_money_short(r.arr_cents, r.currency)
+                        room = int(chip.width() - 5)
+                        # A narrow cell shows the amount whole, or the track's colour alone,
+                        # rather than "$…" (the name is in the list beside, one click away).
+                        advance = p.fontMetrics().horizontalAdvance
+                        chip_text = (f"{money} {r.name}" if advance(f"{money} {r.name[:4]}")
+                                     <= room else money if advance(money) <= room
+                                     else "")  # a colour alone, rather than "$…"
                         p.drawText(chip.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
                                    p.fontMetrics().elidedText(
-                                       f"{format_money_short(r.arr_cents, r.currency)} {r.name}",
-                                       Qt.TextElideMode.ElideRight, int(chip.width() - 5)))
+                                       chip_text, Qt.TextElideMode.ElideRight, room))
                         self._hits.append((chip, r.account_id))
                         y += chip_h + 2
                     hidden = len(today_rows) - len(shown)
                     if hidden:  # never hide renewals without a sign: "+N more" lists them
                         more = QRectF(cell.left() + 2, y, cell.width() - 4, chip_h)
                         p.setPen(text)
+                        label = f"+{hidden} more"  # "+6" alone in a narrow cell
+                        if p.fontMetrics().horizontalAdvance(label) > more.width() - 5:
+                            label = f"+{hidden}"
                         p.drawText(more.adjusted(3, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter,
-                                   f"+{hidden} more")
+                                   label)
                         self._more.append((more, day, today_rows))
                     p.setFont(self.font())
         p.end()
@@ -229,6 +255,7 @@ class RenewalsView(QWidget):
         super().__init__(parent)
         self.db, self.runner = db, runner
         self.forecast: QuarterForecast | None = None
+        self.forecast_next: QuarterForecast | None = None
         self.today = today or clock.today()
         self.anchor = self.today.replace(day=1)
         self.rows: list[RenewalRow] = []
@@ -255,9 +282,19 @@ class RenewalsView(QWidget):
             b.setMaximumWidth(32)
         self.within = QComboBox()
         for label, days in (("Next 30 days", 30), ("Next 90 days", 90),
-                            ("Next 180 days", 180), ("Every renewal", None),
-                            ("Calendar view", CALENDAR)):
+                            ("Next 180 days", 180),
+                            (f"This quarter ({period_label(quarter_of(self.today))})",
+                             THIS_QUARTER),
+                            (f"Next quarter ({period_label(next_quarter(self.today))})",
+                             NEXT_QUARTER),
+                            ("Every renewal", None), ("Calendar view", CALENDAR)):
             self.within.addItem(label, days)
+        for key, period in ((THIS_QUARTER, quarter_of(self.today)),
+                            (NEXT_QUARTER, next_quarter(self.today))):
+            start, end, _a, _b = quarter_window(period, self.today)
+            self.within.setItemData(self.within.findData(key),
+                                    f"{start:%d %b} – {end:%d %b %Y}: the calendar quarter",
+                                    Qt.ItemDataRole.ToolTipRole)
         self.within.setItemData(self.within.count() - 1, "The renewals of the month or "
                                 "quarter the calendar shows", Qt.ItemDataRole.ToolTipRole)
         self.within.setCurrentIndex(2)
@@ -288,23 +325,26 @@ class RenewalsView(QWidget):
         bar.addWidget(self.settings_button)
         self.grid = CalendarGrid()
         self.grid.account_clicked.connect(self.account_clicked)
-        self.table = QTableWidget(0, 9)
-        self.table.setHorizontalHeaderLabels(["Account", "Renews", "Days", "Track", "Health",
-                                              "ARR", "Likelihood", "Expected",
-                                              "Next checkpoint"])
+        self.model = PipelineModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("pipeline")
+        self.table.setModel(self.model)
         self.table.verticalHeader().hide()
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(False)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicatorShown(True)
         self.table.setSortingEnabled(True)
         # Grouped by track, at risk first, soonest first within each (click a header to
         # sort otherwise).
-        self.table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
-        self.table.cellDoubleClicked.connect(
-            lambda row, _c: self.account_clicked.emit(
-                self.table.item(row, 0).data(Qt.ItemDataRole.UserRole)))
+        self.table.sortByColumn(TRACK, Qt.SortOrder.AscendingOrder)
+        self.table.doubleClicked.connect(
+            lambda index: self.account_clicked.emit(self.model.account_id(index.row())))
+        self._sized = False  # the columns are fitted to the first rows shown, then the user's
         self.totals = QLabel()
         self.totals.setWordWrap(True)
         right = QWidget()
@@ -325,13 +365,25 @@ class RenewalsView(QWidget):
         self.churn_panel.window_changed.connect(lambda _m: self.reload())
         self.tabs = QTabWidget()
         add_named_tab(self.tabs, right, "pipeline", "&Pipeline")
-        add_named_tab(self.tabs, self.forecast_panel, "forecast", "&Forecast")
+        # Two quarters and the accuracy history: scrolls in a small window.
+        forecast_scroll = QScrollArea()
+        forecast_scroll.setWidgetResizable(True)
+        forecast_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        forecast_scroll.setWidget(self.forecast_panel)
+        self.forecast_panel.setMinimumHeight(560)  # its chart keeps a readable height
+        add_named_tab(self.tabs, forecast_scroll, "forecast", "&Forecast")
         add_named_tab(self.tabs, self.churn_panel, "churn", "C&hurn post-mortem")
-        split = QSplitter()
+        # The pipeline needs the room: the calendar gives way (its minimum is small), and
+        # the main window remembers where the user left the handle.
+        self.splitter = split = QSplitter()
+        split.setObjectName("renewals-splitter")
+        split.setChildrenCollapsible(False)
         split.addWidget(self.grid)
         split.addWidget(self.tabs)
-        split.setStretchFactor(0, 4)
-        split.setStretchFactor(1, 5)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
+        split.setSizes([1, 10_000])  # the calendar at its minimum, until the user moves the
+        # handle (then remembered)
         legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
@@ -372,9 +424,10 @@ class RenewalsView(QWidget):
 
     def show_pipeline(self, loaded: Loaded) -> None:
         self.rows, self.forecast = loaded.rows, loaded.forecast
+        self.forecast_next = loaded.forecast_next
         self.refresh_calendar()
         self.refresh_list()
-        self.forecast_panel.show_data(loaded.forecast, loaded.accuracy)
+        self.forecast_panel.show_data(loaded.forecast, loaded.accuracy, loaded.forecast_next)
         self.churn_panel.show_data(loaded.churn, loaded.reasons)
         self.loaded.emit()
 
@@ -417,53 +470,25 @@ class RenewalsView(QWidget):
         days, track = self.within.currentData(), self.track_filter.currentData()
         words = self.search.text().casefold().split()
         shown = set(self.months()) if days == CALENDAR else None
+        if days in (THIS_QUARTER, NEXT_QUARTER):  # the calendar's quarter, its real days
+            period = quarter_of(self.today) if days == THIS_QUARTER else \
+                next_quarter(self.today)
+            _s, _e, first, last = quarter_window(period, self.today)
+        else:
+            first, last = 0, days if isinstance(days, int) else None
         return [r for r in self.scoped()
-                if (days is None or (r.days_to_go <= days if shown is None else
-                                     (r.renewal_date.year, r.renewal_date.month) in shown))
+                if (r.days_to_go >= first and (last is None or r.days_to_go <= last)
+                    if shown is None else
+                    (r.renewal_date.year, r.renewal_date.month) in shown)
                 and (track is None or r.track == track)
                 and all(w in f"{r.name} {r.owner or ''} {r.external_id}".casefold()
                         for w in words)]
 
     def refresh_list(self) -> None:
         rows = self.listed()
-        self.table.setSortingEnabled(False)
-        self.table.setRowCount(len(rows))
-        for i, r in enumerate(rows):
-            values: list[tuple[str, Any]] = [
-                (r.name, r.name.casefold()),
-                (format_date(r.renewal_date), r.renewal_date.isoformat()),
-                (str(r.days_to_go), r.days_to_go),
-                (TRACK_LABELS[r.track], (TRACK_ORDER[r.track], r.days_to_go, r.name)),
-                ((r.health_note or "—") if r.health is None else f"{r.health:.0f}",
-                 -1.0 if r.health is None else r.health),
-                # the customer's own currency, sorted by the base amount
-                (format_money(r.arr_cents, r.currency), _sortable(r.arr_base_cents)),
-                (f"{r.likelihood:.0%}", r.likelihood),
-                (format_money(r.expected_arr_cents, r.currency),
-                 _sortable(r.expected_base_cents)),
-                (format_date(r.next_checkpoint), r.next_checkpoint.isoformat()
-                 if r.next_checkpoint else "9999")]
-            for c, (label, key) in enumerate(values):
-                item = SortItem(label, key)
-                if c in (5, 7) and r.currency != r.base_currency:
-                    base = r.arr_base_cents if c == 5 else r.expected_base_cents
-                    item.setToolTip(f"{format_money(base, r.base_currency)} in {r.base_currency}"
-                                    f" at today's rate" if base is not None else
-                                    f"no {r.currency} rate: not in the {r.base_currency} totals")
-                if c == 0:
-                    item.setData(Qt.ItemDataRole.UserRole, r.account_id)
-                    item.setToolTip("; ".join(r.reasons)
-                                    + (f"\nOverride: {r.override_reason}" if r.override_reason
-                                       else ""))
-                if c == 3:
-                    item.setForeground(TRACK_COLOURS[r.track])
-                if c == 4 and r.band in BAND_COLOURS:
-                    item.setForeground(BAND_COLOURS[r.band])
-                if c in (2, 4, 5, 6, 7):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight
-                                          | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(i, c, item)
-        self.table.setSortingEnabled(True)
+        self.model.set_rows(rows)
+        if rows and not self._sized:
+            self.fit_columns()
         parts = [] if rows else ["No renewals match the window and filters."]
         totals = track_totals(rows)
         base = rows[0].base_currency if rows else "USD"
@@ -476,15 +501,40 @@ class RenewalsView(QWidget):
                     continue
                 parts.append(f"{TRACK_LABELS[track]}: {n} · {format_money(arr_cents, base)} → "
                              f"{format_money(expected_cents, base)} expected")
-        f = self.forecast
-        if f is not None and f.note:
-            parts.append(f"Forecast refused: {f.note}.")
-        elif f is not None and f.expected_grr is not None:
-            quarter = f.period
-            parts.append(f"{quarter[-2:]} {quarter[:4]} forecast: expected GRR "
-                         f"{f.expected_grr:.1%}, NRR {f.expected_nrr:.1%}, ARR at risk "
-                         f"{format_money(f.at_risk_arr_cents, f.currency)}")
+        for label, f in (("This quarter", self.forecast), ("Next quarter",
+                                                           self.forecast_next)):
+            if f is not None:  # the same sentence as ``csdesk renewals forecast``
+                parts.append(f"{label}: {describe_forecast(f)}")
         self.totals.setText("\n".join(parts))
+
+    def fitted(self) -> bool:
+        """Whether the columns have widths to remember (fitted, or restored)."""
+        return self._sized
+
+    def restore_header(self, state: QByteArray) -> bool:
+        """The column widths the user left (the main window keeps them): not refitted."""
+        self._sized = self.table.horizontalHeader().restoreState(state)
+        return self._sized
+
+    def fit_columns(self) -> None:
+        """Each column as wide as its longest text (names and amounts never clipped), and
+        room beside the sort arrow in the header; the user can resize them after."""
+        self._sized = True
+        header = self.table.horizontalHeader()
+        metrics = header.fontMetrics()
+        for col in range(self.model.columnCount()):
+            if col == CHECKPOINT:
+                continue  # the last one stretches
+            # as wide as the widest cell measured by its delegate (padding included), and
+            # the title with room for the sort arrow
+            cells = max((self.table.sizeHintForIndex(self.model.index(row, col)).width()
+                         for row in self.model.widest_rows(col)), default=0) + 2  # the grid line
+            title = metrics.horizontalAdvance(self.model.headerData(
+                col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
+            width = max(cells, title)
+            if col == NAME:
+                width = min(width, 280)  # a longer name elides; its tooltip has it whole
+            header.resizeSection(col, width)
 
     def export_ics(self, path: Path | None = None) -> Path | None:
         """Write the listed renewals as a calendar; off the GUI thread with a progress bar
@@ -519,6 +569,7 @@ class RenewalsView(QWidget):
 class Loaded:
     rows: list[RenewalRow]
     forecast: QuarterForecast
+    forecast_next: QuarterForecast  # the next calendar quarter
     accuracy: list[ForecastAccuracy]  # the four quarters before the one in progress
     churn: ChurnAnalysis
     reasons: list[tuple[str, str, str]]
@@ -529,6 +580,7 @@ def _load_renewals(db: Database, today: date, since: date | None = None) -> Load
     last = current_period(today)
     quarters = quarters_back(last, 4)
     rows = pipeline(db, today=today)
-    return Loaded(rows, forecast(db, quarter_of(today), today=today, rows=rows),
+    this, following = quarter_forecasts(db, today=today, rows=rows)
+    return Loaded(rows, this, following,
                   [forecast_accuracy(db, q) for q in quarters],
                   churn_analysis(db, since=since), churn_reasons(db))

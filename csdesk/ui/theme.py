@@ -5,9 +5,19 @@ from __future__ import annotations
 import os
 from importlib import resources
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QLabel,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QStyleOptionHeader,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 BAND_COLOURS = {
     "green": QColor("#16a34a"),
@@ -19,9 +29,66 @@ ERROR_COLOUR = BAND_COLOURS["red"]  # what went wrong, said in red next to where
 THEME_ENV = "CSDESK_THEME"  # light | dark: overrides the OS (screenshots, tests)
 
 
+FIELD_BORDER_DARK = QColor("#4b5563")  # a text field's edge on the dark palette
+SORT_ARROW_ROOM = 14  # pixels kept beside a header's text for its sort arrow
+CELL_PADDING = 4  # pixels each side of a table cell's text: a right-aligned amount never
+# touches the left-aligned date in the next column
+
+
+class CsdeskStyle(QProxyStyle):
+    """Fusion, with corrections seen on screenshots: a header's text keeps clear of its sort
+    arrow (a right-aligned "ARR" was drawn under it); a cell's text has a little padding
+    each side (an amount touched the date beside it); and in the dark palette a text field's
+    edge is visible (Fusion darkens the window colour for it: black on black)."""
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+        self.setObjectName("fusion")
+
+    def sizeFromContents(self, kind: QStyle.ContentsType, option: QStyleOption,
+                         size: QSize, widget: QWidget | None = None) -> QSize:
+        size = super().sizeFromContents(kind, option, size, widget)
+        if kind == QStyle.ContentsType.CT_ItemViewItem:  # room for the padding
+            size = QSize(size.width() + 2 * CELL_PADDING, size.height())
+        return size
+
+    def drawControl(self, element: QStyle.ControlElement, option: QStyleOption,
+                    painter: QPainter, widget: QWidget | None = None) -> None:
+        if element == QStyle.ControlElement.CE_HeaderLabel and isinstance(
+                option, QStyleOptionHeader) and \
+                option.orientation == Qt.Orientation.Horizontal:
+            # the cells' padding, and clear of the sort arrow when there is one
+            arrow = SORT_ARROW_ROOM if option.sortIndicator != \
+                QStyleOptionHeader.SortIndicator.None_ else 0
+            option = QStyleOptionHeader(option)
+            option.rect = option.rect.adjusted(CELL_PADDING - 3, 0, -CELL_PADDING - arrow, 0)
+        if element == QStyle.ControlElement.CE_ItemViewItem and isinstance(
+                option, QStyleOptionViewItem):
+            # The cell's background and selection across its whole width, then its content
+            # inset by the padding (a sizeHint asks for that much more: sizeFromContents).
+            super().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option,
+                                  painter, widget)
+            option = QStyleOptionViewItem(option)
+            option.rect = option.rect.adjusted(CELL_PADDING, 0, -CELL_PADDING, 0)
+        super().drawControl(element, option, painter, widget)
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element == QStyle.PrimitiveElement.PE_FrameLineEdit and is_dark() and not (
+                option.state & QStyle.StateFlag.State_HasFocus):
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(FIELD_BORDER_DARK, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
+            painter.restore()
+
+
 def apply_style(app: QApplication, theme: str | None = None) -> str:
-    """Fusion with a light or dark palette; returns the theme applied."""
-    app.setStyle("Fusion")
+    """Fusion (with :class:`CsdeskStyle`'s corrections) with a light or dark palette;
+    returns the theme applied."""
+    app.setStyle(CsdeskStyle())
     app.setWindowIcon(app_icon())
     theme = theme or os.environ.get(THEME_ENV)
     if theme is None:

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.navigation import VIEWS
+from csdesk.ui.renewals_view import RenewalsView
 
 
 class WindowState(QMainWindow):
@@ -19,6 +20,7 @@ class WindowState(QMainWindow):
     settings: QSettings
     splitter: QSplitter
     accounts: AccountsView
+    renewals: RenewalsView
     nav: QListWidget
 
     def save_state(self) -> None:
@@ -27,6 +29,10 @@ class WindowState(QMainWindow):
         s.setValue("main/state", self.saveState())
         s.setValue("main/splitter", self.splitter.saveState())
         s.setValue("accounts/header", self.accounts.table.horizontalHeader().saveState())
+        # The renewals calendar|pipeline split, and the pipeline's column widths.
+        s.setValue("renewals/splitter", self.renewals.splitter.saveState())
+        if self.renewals.fitted():
+            s.setValue("renewals/header", self.renewals.table.horizontalHeader().saveState())
         s.setValue("main/view", VIEWS[self.nav.currentRow()])
 
     def restore_state(self) -> None:
@@ -38,7 +44,9 @@ class WindowState(QMainWindow):
         for key, target in (("main/state", self.restoreState),
                             ("main/splitter", self.splitter.restoreState),
                             ("accounts/header",
-                             self.accounts.table.horizontalHeader().restoreState)):
+                             self.accounts.table.horizontalHeader().restoreState),
+                            ("renewals/splitter", self.renewals.splitter.restoreState),
+                            ("renewals/header", self.renewals.restore_header)):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 target(value)

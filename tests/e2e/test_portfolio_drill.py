@@ -64,7 +64,7 @@ def test_a_health_bar_drills_into_its_accounts(qtbot, demo_db: Database,  # type
     window = open_window(qtbot, demo_db)
     _open_portfolio(qtbot, window)
     shoot(qtbot, window, "test_a_health_bar_drills_into_its_accounts-portfolio")
-    chart = _chart(window, "Health distribution of live accounts")
+    chart = _chart(window, "Health distribution of live accounts today")
     bars = {label: bar for label, _colour, bar in _bars(chart)}
     assert set(bars) >= {"40–49", "50–59", "70–79"}
     _click_bar(qtbot, chart, bars["50–59"])
@@ -80,7 +80,7 @@ def test_a_health_bar_drills_into_its_accounts(qtbot, demo_db: Database,  # type
     # The segment chart's blocks: Enterprise accounts in red health.
     nav_to(qtbot, window, "Portfolio")
     window.grab()
-    chart = _chart(window, "ARR by segment and health band (click a block)")
+    chart = _chart(window, "ARR by segment and health band today (click a block)")
     red = BAND_COLOURS["red"].name()
     block = next(bar for label, colour, bar in _bars(chart)
                  if label == "Enterprise" and colour == red)

@@ -13,18 +13,25 @@ from PySide6.QtWidgets import QDialogButtonBox, QLineEdit, QPushButton
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.services.renewals.pipeline import pipeline
+from csdesk.ui.accounts_model import ID_ROLE
+from csdesk.ui.pipeline_model import DAYS, NAME, TRACK
 from tests.book_facts import next_renewals
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window, when_shown
 
 
 def _listed(view) -> dict[int, int]:  # type: ignore[no-untyped-def]
-    """Account id → days to go, of each renewal the list shows."""
-    out = {view.table.item(i, 0).data(Qt.ItemDataRole.UserRole): int(view.table.item(i, 2)
-                                                                        .text())
-           for i in range(view.table.rowCount())}
-    assert len(out) == view.table.rowCount()
+    """Account id → days to go, of each renewal the list shows (as its cells read)."""
+    model = view.table.model()
+    out = {model.index(i, NAME).data(ID_ROLE): int(model.index(i, DAYS).data())
+           for i in range(model.rowCount())}
+    assert len(out) == model.rowCount()
     return out
+
+
+def _column(view, column: int) -> list[str]:  # type: ignore[no-untyped-def]
+    model = view.table.model()
+    return [model.index(i, column).data() for i in range(model.rowCount())]
 
 
 def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
@@ -97,7 +104,7 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None: 
     view.track_filter.setCurrentIndex(view.track_filter.findData("at_risk"))
     at_risk = [r for r in rows if r.track == "at_risk"]
     assert set(_listed(view)) == {r.account_id for r in at_risk}
-    assert {view.table.item(i, 3).text() for i in range(view.table.rowCount())} == {"At risk"}
+    assert set(_column(view, TRACK)) == {"At risk"}
     assert {r.track for r in rows if r.account_id not in _listed(view)} == {
         "standard", "auto_renew"}  # the rest are on the other tracks
     assert "Standard:" not in view.totals.text()
@@ -110,7 +117,7 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None: 
         if word.casefold() in f"{r.name} {r.owner or ''} {r.external_id}".casefold()}
     assert target.account_id in _listed(view)
     view.search.setText("no account is called this")
-    assert view.table.rowCount() == 0 and view.totals.text().startswith(
+    assert view.table.model().rowCount() == 0 and view.totals.text().startswith(
         "No renewals match")
 
     # Forecast accuracy: the four quarters before the one in progress, as the service says.
@@ -119,7 +126,11 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None: 
     assert table.rowCount() == 4
     cells = {table.item(i, 0).text(): table.item(i, 4).text() for i in range(4)}
     assert cells["Q3 2026"] == f"{acc.accuracy:.1%}"
-    assert "Q4 2026 in progress" in view.forecast_panel.headline.text()
+    assert "<b>In progress</b> · Q4 2026 (1 Oct – 31 Dec 2026)" in \
+        view.forecast_panel.headline.text()
+    # and the next calendar quarter beside it (issue 21)
+    assert "<b>Next quarter</b> · Q1 2027 (1 Jan – 31 Mar 2027)" in \
+        view.forecast_panel.next_headline.text()
 
     # Churn post-mortem: every churned account, reasons ranked by ARR, open on double-click.
     churn = churn_analysis(demo_db)
@@ -214,8 +225,7 @@ def test_pipeline_is_grouped_by_track_at_risk_first(qtbot, demo_db: Database) ->
     qtbot.addWidget(view)
     view.reload()
     view.within.setCurrentIndex(view.within.findData(None))
-    shown = [(view.table.item(i, 3).text(), int(view.table.item(i, 2).text()))
-             for i in range(view.table.rowCount())]
+    shown = list(zip(_column(view, TRACK), map(int, _column(view, DAYS)), strict=True))
     order = {"At risk": 0, "Standard": 1, "Auto-renew": 2}
     assert shown == sorted(shown, key=lambda r: (order[r[0]], r[1]))
     assert shown[0][0] == "At risk" and shown[-1][0] == "Auto-renew"

@@ -29,7 +29,7 @@ from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
 from csdesk.models.enums import Segment
 from csdesk.services.money import Rates, missing_text
-from csdesk.services.periods import current_period, parse_period, quarters_back
+from csdesk.services.periods import current_period, parse_period, period_span, quarters_back
 
 FORMULAS = {
     "nrr": "(start ARR − churned ARR − contraction + expansion) ÷ start ARR, for the accounts "
@@ -40,6 +40,9 @@ FORMULAS = {
     "expansion_rate": "ARR gained by accounts that grew ÷ start ARR",
     "renewal_rate": "renewals decided in the period that renewed (flat, up or down) ÷ "
                     "renewals decided in the period",
+    "arr_renewal_rate": "ARR renewed ÷ ARR that came up for renewal, over the renewals "
+                        "decided in the period; each renewal counts up to the ARR that came "
+                        "up (an expansion is not a renewal), a churn counts 0",
     "median_ttv_days": "median days from customer start to first value, for accounts that "
                        "reached first value in the period",
     "proactive_ratio": "proactive activities ÷ reactive activities in the period",
@@ -47,7 +50,9 @@ FORMULAS = {
                  "end rates − end ARR at its start rates) ÷ start ARR; not in GRR or NRR, "
                  "which hold the start rates",
 }
-MONEY = ("nrr", "grr", "logo_churn", "contraction", "expansion_rate", "fx_effect")
+MONEY = ("nrr", "grr", "logo_churn", "contraction", "expansion_rate", "fx_effect",
+         "arr_renewal_rate")
+KEPT = ("renewed", "expanded", "downsold")  # outcomes that renewed (flat, up or down)
 
 
 @dataclass
@@ -86,6 +91,33 @@ class PeriodMetrics:
 def _arr_on(subs: pd.DataFrame, day: pd.Timestamp, column: str) -> pd.Series:
     live = subs[(subs["start_date"] <= day) & (subs["end_date"] >= day)]
     return live.groupby("account_id")[column].sum(min_count=1)
+
+
+def arr_renewal_rate(renewals: pd.DataFrame, start: date, end: date, rates: Rates
+                     ) -> tuple[float | None, float | None, float | None, str]:
+    """The renewal rate on the ARR up for renewal: (rate, renewed ARR, ARR that came up, note)
+    for the renewals decided between ``start`` and ``end``, in the base currency at the rates
+    of ``start`` (as GRR and NRR); ``note`` names a missing rate, and then all are None.
+
+    ``renewals`` has the columns renewal_date, outcome, current_arr_cents, new_arr_cents and
+    currency (a frame of the Renewal table)."""
+    s, e = pd.Timestamp(start), pd.Timestamp(end)
+    decided = renewals[(renewals["renewal_date"] >= s) & (renewals["renewal_date"] <= e)
+                       & (renewals["outcome"] != "pending")]
+    came = pd.to_numeric(decided["current_arr_cents"], errors="coerce").astype(float)
+    up = rates.convert(came.fillna(0).to_numpy(), decided["currency"].to_numpy(),
+                       start)["base_cents"].to_numpy()
+    # A renewal closed without a new figure renewed at the ARR that came up.
+    new = rates.convert(pd.to_numeric(decided["new_arr_cents"], errors="coerce")
+                        .astype(float).fillna(came).fillna(0).to_numpy(),
+                        decided["currency"].to_numpy(), start)["base_cents"].to_numpy()
+    if np.isnan(up).any() or np.isnan(new).any():
+        gaps = sorted(set(decided["currency"][np.isnan(up) | np.isnan(new)]))
+        return None, None, None, missing_text([(str(c), start) for c in gaps])
+    kept = decided["outcome"].isin(KEPT).to_numpy()
+    renewed = float(np.where(kept, np.minimum(new, up), 0.0).sum())
+    came_up = float(up.sum())
+    return (renewed / came_up if came_up else None), renewed, came_up, ""
 
 
 def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
@@ -129,8 +161,14 @@ def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
         values.update(dict.fromkeys(MONEY))
     decided = renewals[(renewals["renewal_date"] >= s) & (renewals["renewal_date"] <= e)
                        & (renewals["outcome"] != "pending")]
-    kept = decided["outcome"].isin(["renewed", "expanded", "downsold"]).sum()
+    kept = decided["outcome"].isin(KEPT).sum()
     values["renewal_rate"] = float(kept) / len(decided) if len(decided) else None
+    rate, renewed, came_up, renewal_note = arr_renewal_rate(renewals, start, end, rates)
+    if not note:  # (with a missing rate, every money figure is already refused)
+        values["arr_renewal_rate"] = rate
+        note = renewal_note
+        if note:
+            values.update(dict.fromkeys(MONEY))
     fv = accounts[(accounts["first_value_date"] >= s) & (accounts["first_value_date"] <= e)]
     ttv = (fv["first_value_date"] - fv["customer_since"]).dt.days.dropna()
     values["median_ttv_days"] = float(np.median(ttv)) if len(ttv) else None
@@ -142,16 +180,19 @@ def _compute(subs: pd.DataFrame, renewals: pd.DataFrame, accounts: pd.DataFrame,
               "contraction_cents": contraction, "expansion_cents": expansion,
               "fx_effect_cents": fx,
               "accounts_at_start": float(len(begin)), "accounts_churned": float(churned.sum()),
-              "renewals_decided": float(len(decided)), "proactive": float(pro),
+              "renewals_decided": float(len(decided)), "renewed_arr_cents": renewed,
+              "arr_up_for_renewal_cents": came_up, "proactive": float(pro),
               "reactive": float(rea)}
     if note:
         counts.update(dict.fromkeys(("start_arr_cents", "churned_arr_cents",
                                      "contraction_cents", "expansion_cents",
-                                     "fx_effect_cents")))
+                                     "fx_effect_cents", "renewed_arr_cents",
+                                     "arr_up_for_renewal_cents")))
     behind = {"cohort": set(begin.index), "churned": set(begin[churned].index),
               "contracted": set(shrink[shrink > 0].index),
               "expanded": set(grow[grow > 0].index),
-              "first_value": set(fv["account_id"])}
+              "first_value": set(fv["account_id"]),
+              "renewals_decided": set(decided["account_id"])}
     return values, counts, behind, note
 
 
@@ -170,7 +211,8 @@ def _load(db: Database) -> _Book:
                                     Subscription.end_date, Subscription.arr_cents,
                                     Subscription.currency))
         renewals = read_frame(s, select(Renewal.account_id, Renewal.renewal_date,
-                                        Renewal.outcome))
+                                        Renewal.outcome, Renewal.current_arr_cents,
+                                        Renewal.new_arr_cents, Renewal.currency))
         accounts = read_frame(s, select(Account.id.label("account_id"), Account.segment,
                                         Account.customer_since, Account.first_value_date,
                                         Account.owner))
@@ -187,8 +229,8 @@ def _load(db: Database) -> _Book:
 
 def _period(book: _Book, period: str, segment: str | None = None,
             owner: str | None = None) -> PeriodMetrics:
-    start, end = parse_period(period)
-    # A quarter still in progress is measured to today: a contract ending later in it has
+    start, end = period_span(period)
+    # A quarter (or year) still in progress is measured to today: a contract ending later in it has
     # not churned yet.
     in_progress = start <= clock.today() < end
     if in_progress:
@@ -210,7 +252,7 @@ def portfolio_metrics(db: Database, period: str | None = None, *, by_segment: bo
                       ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
     """The book's metrics for a quarter, and the same per (current) segment when asked."""
     period = (period or current_period()).upper()
-    parse_period(period)
+    period_span(period)
     book = _load(db)
     # Unsegmented (no ARR known) is a part only when the book has such accounts.
     segments = [s.value for s in Segment if s is not Segment.UNSEGMENTED
@@ -228,5 +270,16 @@ def quarterly(db: Database, n: int = 6, last: str | None = None, *,
             for p in quarters_back((last or current_period()).upper(), n)]
 
 
-__all__ = ["FORMULAS", "PeriodMetrics", "current_period", "parse_period",
-           "portfolio_metrics", "quarterly"]
+def portfolio_view(db: Database, period: str, *, n: int = 6, owner: str | None = None
+                   ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
+    """What the Portfolio screen shows, reading the book once: the chosen period's metrics
+    (a quarter, a year or twelve months: see ``periods.portfolio_period``) and the last ``n``
+    complete quarters for the trend; ``owner``: only that CSM's accounts."""
+    book = _load(db)
+    chosen = _period(book, period.upper(), owner=owner)
+    return chosen, [_period(book, p, owner=owner)
+                    for p in quarters_back(current_period(), n)]
+
+
+__all__ = ["FORMULAS", "PeriodMetrics", "arr_renewal_rate", "current_period", "parse_period",
+           "portfolio_metrics", "portfolio_view", "quarterly"]

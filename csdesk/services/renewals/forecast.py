@@ -20,7 +20,7 @@ from csdesk.models.enums import (
     RenewalOutcome,
 )
 from csdesk.services.money import Rates, arr_by_account, missing_text
-from csdesk.services.periods import parse_period
+from csdesk.services.periods import next_quarter, parse_period, quarter_of
 from csdesk.services.renewals.pipeline import RenewalRow, default_likelihood, pipeline
 
 
@@ -96,6 +96,37 @@ def forecast(db: Database, period: str, *, today: date | None = None,
         (start_arr - loss) / start_arr if start_arr else None,
         (start_arr - arr + expected) / start_arr if start_arr else None, by_track,
         rates.base)
+
+
+def quarter_forecasts(db: Database, *, today: date | None = None,
+                      rows: list[RenewalRow] | None = None
+                      ) -> tuple[QuarterForecast, QuarterForecast]:
+    """The forecast of the quarter in progress and of the next calendar quarter (its real
+    first to last day): the one answer the renewals screen and ``csdesk renewals forecast``
+    show. ``rows``: the whole book's pipeline as of ``today``, when the caller has it."""
+    today = today or clock.today()
+    if rows is None:
+        _start, end = parse_period(next_quarter(today))
+        rows = pipeline(db, today=today, within=(end - today).days)
+    return (forecast(db, quarter_of(today), today=today, rows=rows),
+            forecast(db, next_quarter(today), today=today, rows=rows))
+
+
+def describe_forecast(f: QuarterForecast) -> str:
+    """A quarter's forecast in one line, as the screen and the command line word it."""
+    from csdesk.services.formatting import counted, format_money
+    from csdesk.services.periods import period_label
+
+    start, end = parse_period(f.period)
+    head = (f"{period_label(f.period)} ({start.day} {start:%b} – {end.day} {end:%b %Y}): "
+            f"{counted(f.renewals, 'renewal')}")
+    if f.note:
+        return f"{head}; no forecast in {f.currency}: {f.note}"
+    pct = "—" if f.expected_grr is None else f"{f.expected_grr:.1%}"
+    nrr = "—" if f.expected_nrr is None else f"{f.expected_nrr:.1%}"
+    return (f"{head}, {format_money(f.arr_cents, f.currency)} up for renewal, "
+            f"{format_money(f.expected_arr_cents, f.currency)} expected · expected GRR {pct}, "
+            f"NRR {nrr} · ARR at risk {format_money(f.at_risk_arr_cents, f.currency)}")
 
 
 @dataclass(frozen=True)
