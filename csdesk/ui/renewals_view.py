@@ -531,7 +531,9 @@ class RenewalsView(QWidget):
                          for row in self.model.widest_rows(col)), default=0) + 2  # the grid line
             title = metrics.horizontalAdvance(self.model.headerData(
                 col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
-            width = max(cells, title)
+            # and what the style itself asks for the header: its label, margins and arrow
+            # ("Track" was cut to "Trac")
+            width = max(cells, title, header.sectionSizeHint(col))
             if col == NAME:
                 width = min(width, 280)  # a longer name elides; its tooltip has it whole
             header.resizeSection(col, width)
