@@ -148,7 +148,9 @@ def _pipeline(db: Database, today: date, within: int | None, segment: str | None
         return stmt if account_ids is None else stmt.where(column.in_(account_ids))
 
     with db.read() as s:
-        accounts = s.execute(only(
+        # Plain rows through the connection: the ORM's row layer is a third of the time here
+        conn = s.connection()
+        accounts = conn.execute(only(
             select(Account.id, Account.external_id, Account.name, Account.segment,
                    Account.owner)
             .where(Account.status == AccountStatus.ACTIVE), Account.id)).all()
@@ -162,11 +164,11 @@ def _pipeline(db: Database, today: date, within: int | None, segment: str | None
                                    order_by=(Renewal.renewal_date, Renewal.id)).label("rn"))
             .where(Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today),
             Renewal.account_id).subquery()
-        pending_rows = {r[0]: tuple(r[1:9]) for r in s.execute(
+        pending_rows = {r[0]: tuple(r[1:9]) for r in conn.execute(
             select(*[c for c in first.c if c.name != "rn"]).where(first.c.rn == 1))}
         rates = Rates.load(s)
         arr_now = arr_by_account(s, day=today, account_ids=account_ids, rates_=rates)
-        subs = s.execute(only(
+        subs = conn.execute(only(
             select(Subscription.account_id, func.min(Subscription.end_date),
                    func.sum(Subscription.arr_cents), func.min(Subscription.currency),
                    func.max(case((Subscription.auto_renew.is_(True), 1), else_=0)),
@@ -179,15 +181,15 @@ def _pipeline(db: Database, today: date, within: int | None, segment: str | None
             func.row_number().over(partition_by=HealthSnapshot.account_id,
                                    order_by=HealthSnapshot.as_of.desc()).label("rn"))
             .where(HealthSnapshot.as_of <= today), HealthSnapshot.account_id).subquery()
-        snaps = s.execute(select(latest.c.account_id, latest.c.rn, latest.c.score,
+        snaps = conn.execute(select(latest.c.account_id, latest.c.rn, latest.c.score,
                                  latest.c.band).where(latest.c.rn <= 2)
                           .order_by(latest.c.account_id, latest.c.rn.desc())).all()
         # Champion lost: a champion left and nobody current holds the role.
         current = func.sum(case((Contact.left_company.is_(True), 0), else_=1))
-        champions_left = set(s.scalars(only(
+        champions_left = set(conn.scalars(only(
             select(Contact.account_id).where(Contact.is_champion.is_(True))
             .group_by(Contact.account_id).having(current == 0), Contact.account_id)))
-        escalations = set(s.scalars(only(select(SupportTicket.account_id).where(
+        escalations = set(conn.scalars(only(select(SupportTicket.account_id).where(
             SupportTicket.is_escalation.is_(True), SupportTicket.status != TicketStatus.CLOSED)
             .distinct(), SupportTicket.account_id)))
         last_usage = latest_seats(s, today, account_ids)
@@ -270,7 +272,7 @@ def latest_seats(s: Session, today: date, account_ids: list[int] | None = None
     if account_ids is not None:
         newest = newest.where(UsageSnapshot.account_id.in_(account_ids))
     latest = newest.group_by(UsageSnapshot.account_id).subquery()
-    rows = s.execute(
+    rows = s.connection().execute(
         select(UsageSnapshot.account_id, UsageSnapshot.active_users,
                UsageSnapshot.licensed_seats)
         .join(latest, (UsageSnapshot.account_id == latest.c.account_id)
