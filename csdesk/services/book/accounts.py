@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
@@ -76,27 +77,29 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
         arr = arr_money(rates, by_account)
         gaps = {c.strip() for m in by_account.loc[by_account["base_cents"].isna(), "missing"]
                 for c in m.split(",")}
+        conn = s.connection()  # plain rows: the ORM's row layer costs more than the query
         health = {
             a: (score, band)
-            for a, score, band in s.execute(
+            for a, score, band in conn.execute(
                 select(HealthSnapshot.account_id, HealthSnapshot.score, HealthSnapshot.band)
                 .join(latest_health, and_(
                     latest_health.c.account_id == HealthSnapshot.account_id,
-                    latest_health.c.as_of == HealthSnapshot.as_of)))
+                    latest_health.c.as_of == HealthSnapshot.as_of))).all()
         }
         before = {
             a: score
-            for a, score in s.execute(
+            for a, score in conn.execute(
                 select(HealthSnapshot.account_id, HealthSnapshot.score)
                 .join(previous_health, and_(
                     previous_health.c.account_id == HealthSnapshot.account_id,
-                    previous_health.c.as_of == HealthSnapshot.as_of)))
+                    previous_health.c.as_of == HealthSnapshot.as_of))).all()
         }
-        accounts = s.execute(select(Account.id, Account.external_id, Account.name,
+        accounts = conn.execute(select(Account.id, Account.external_id, Account.name,
                                     Account.segment, Account.status, Account.owner)
                              .order_by(Account.name)).tuples().all()
     # Next renewal and track, last touch, open tasks: each from its one service function.
-    renewal = {a: (r.renewal_date, RenewalTrack(r.track))
+    track_of = {t.value: t for t in RenewalTrack}
+    renewal = {a: (r.renewal_date, track_of[r.track])
                for a, r in outlook(db, today=today).items()}
     touch = last_touch(db, as_of=today)
     tasks = open_task_counts(db, as_of=today)
@@ -172,8 +175,9 @@ def last_touch_in(s: Any, *, as_of: date | None = None,
         stmt = stmt.where(Activity.account_id.in_(account_ids))
         crm = crm.where(Contact.account_id.in_(account_ids))
         stated = stated.where(Account.id.in_(account_ids))
-    out: dict[int, date] = dict(s.execute(stmt).tuples().all())
-    for aid, when in [*s.execute(crm).tuples(), *s.execute(stated).tuples()]:
+    conn = s.connection() if isinstance(s, Session) else s  # plain rows, not the ORM's
+    out: dict[int, date] = dict(conn.execute(stmt).tuples().all())
+    for aid, when in [*conn.execute(crm).tuples(), *conn.execute(stated).tuples()]:
         if when is not None and (aid not in out or when > out[aid]):
             out[aid] = when
     return out
