@@ -1,0 +1,81 @@
+"""A worklist that fits a day: the book's daily capacity (tasks a day, a book setting) and the
+plan that keeps to it.
+
+:func:`plan` puts the open tasks, highest rank first (``today.rank``), on work days: each on
+the first day, from today or its own due date if that is later, that still has room. Today
+is always a work day (the CSM is here); after it, Saturdays and Sundays are skipped.
+:func:`spread` writes the plan back: a task the day has no room for gets its due date moved
+to its planned day, instead of piling up as overdue. A task that fits keeps its due date,
+so the few that are late still say so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+from sqlalchemy import bindparam, update
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.models import Task
+from csdesk.services.settings import daily_capacity
+from csdesk.services.worklist.today import TaskRow, open_tasks
+
+
+def _index(today: date, day: date) -> int:
+    """Which work day ``day`` falls on (0 = today; a weekend rolls on to Monday)."""
+    if day <= today:
+        return 0
+    start = today + timedelta(days=1)
+    n = int(np.busday_count(start, day + timedelta(days=1)))
+    return n if np.is_busday(day) else n + 1
+
+
+def work_day(today: date, index: int) -> date:
+    """The ``index``-th work day from today (0 = today)."""
+    if index == 0:
+        return today
+    start = np.datetime64(today + timedelta(days=1))
+    return date.fromisoformat(str(np.busday_offset(start, index - 1, roll="forward")))
+
+
+def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
+    """Each task's planned day (task id → day), ``rows`` taken in rank order."""
+    used: dict[int, int] = {}
+    free: dict[int, int] = {}  # a full day → the next day that may have room (path-halved)
+
+    def find(i: int) -> int:
+        while i in free:
+            free[i] = free.get(free[i], free[i])
+            i = free[i]
+        return i
+
+    out: dict[int, date] = {}
+    for r in sorted(rows, key=lambda r: (-r.score, r.due or date.min, r.id)):
+        i = find(_index(today, r.due or today))
+        used[i] = used.get(i, 0) + 1
+        if used[i] >= capacity:
+            free[i] = i + 1
+        out[r.id] = work_day(today, i)
+    return out
+
+
+def spread(db: Database, today: date | None = None, capacity: int | None = None) -> int:
+    """Move the tasks beyond each day's capacity to their planned day; returns how many."""
+    today = today or clock.today()
+    capacity = capacity or daily_capacity(db)
+    rows = open_tasks(db, today)
+    days = plan(rows, today, capacity)
+    moves = [{"tid": r.id, "day": days[r.id]} for r in rows
+             if days[r.id] > max(today, r.due or today)]
+    if moves:
+        with db.write() as s:
+            s.connection().execute(
+                update(Task).where(Task.id == bindparam("tid"))
+                .values(due_date=bindparam("day"), version=Task.version + 1), moves)
+    return len(moves)
+
+
+def days_needed(tasks: int, capacity: int) -> int:
+    return -(-tasks // max(1, capacity))
