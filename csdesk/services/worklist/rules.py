@@ -644,12 +644,19 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
     moved = spread(db, as_of)
     report.checkpoint(1.0, f"{counted(len(new), 'new task')}")
     waiting = len({f.account_id for f in held})
+    if held:
+        with db.read() as s:
+            queued = s.scalar(select(func.count()).select_from(Task).where(
+                Task.status == TaskStatus.OPEN)) or 0
     return RunResult(as_of, len(new), len(firings) - len(fresh), int(woken or 0), merged,
-                     suppressed, moved, waiting, first_touch_text(db, waiting) if held else "")
+                     suppressed, moved, waiting,
+                     first_touch_text(db, waiting, queued) if held else "")
 
 
-def first_touch_text(db: Database, accounts: int) -> str:
-    """The plain sentence a new book's first run shows instead of a backlog."""
+def first_touch_text(db: Database, accounts: int, queued: int = 0) -> str:
+    """The plain sentence a new book's first run shows instead of a backlog: how many
+    accounts wait for a first touch, and over how many weeks they would be spread (after
+    the ``queued`` open tasks, at the daily capacity, five work days a week)."""
     from csdesk.services.settings import daily_capacity
     from csdesk.services.worklist.plan import days_needed
 
@@ -659,11 +666,11 @@ def first_touch_text(db: Database, accounts: int) -> str:
     every = (f"{limits[0]} days" if limits[0] == limits[-1]
              else f"{limits[0]}–{limits[-1]} days, by engagement model")
     capacity = daily_capacity(db)
-    weeks = max(1, -(-days_needed(accounts, capacity) // 5))
+    weeks = max(1, -(-days_needed(accounts + queued, capacity) // 5))
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
-            f"proactive touch in {every}. Rather than {accounts:,} tasks due today, their "
-            f"first touches can be spread over the coming {counted(weeks, 'week')}, "
-            f"{capacity} tasks a day at most.")
+            f"proactive touch in {every}. Rather than {counted(accounts, 'task')} due today, "
+            f"their first touches can be spread over the coming {counted(weeks, 'week')}, "
+            f"with the rest of the worklist, {capacity} tasks a day at most.")
 
 
 def _open_work(s: Any) -> tuple[set[tuple[int, str]], set[int]]:
