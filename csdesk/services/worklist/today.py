@@ -234,7 +234,7 @@ def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str 
 
 
 def _current(s: Any, task_id: int, version: int) -> Task:
-    t = s.get(Task, task_id)
+    t: Task | None = s.get(Task, task_id)
     if t is None or t.version != version:
         raise ConflictError("this task was changed elsewhere since you opened it; reload "
                             "the worklist")
