@@ -160,7 +160,7 @@ class TodayView(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 300)
+        header.resizeSection(0, 290)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
@@ -178,8 +178,10 @@ class TodayView(QWidget):
         split = QSplitter()
         split.addWidget(self.tree)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        self.detail.setMinimumWidth(430)
+        self.detail.setMaximumWidth(540)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
         if db.readonly:  # the worklist can be read, not changed
@@ -231,6 +233,10 @@ class TodayView(QWidget):
         self.contacts.setToolTip("Who you spoke to: the touch is logged with them, so the "
                                  "rules that watch contacts (a quiet sponsor) see it")
         self.contacts_label = QLabel("Contacts touched")
+        for box in (self.checklist, self.contacts):
+            _visible_ticks(box)
+            box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            box.setTextElideMode(Qt.TextElideMode.ElideRight)
         for w in (self.kind, self.summary, self.contacts):
             self.log.toggled.connect(w.setEnabled)
         self.done_button = QPushButton("Mark done")
@@ -365,8 +371,9 @@ class TodayView(QWidget):
         first = group[0]
         arr = (f"{format_money_short(first.arr_cents, first.arr_currency)} ARR"
                if first.arr_cents else "no ARR")
-        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)})",
-                                f"{arr} · {counted(len(group), 'task')}", "", ""])
+        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)})", arr, "",
+                                ""])
+        head.setToolTip(0, f"{counted(len(group), 'task')} on this account")
         font = head.font(0)
         font.setBold(True)
         head.setFont(0, font)
@@ -626,6 +633,16 @@ class TodayView(QWidget):
         t = self.current() if item is not None else None
         if t is not None and t.account_id is not None:
             self.account_clicked.emit(t.account_id)
+
+
+def _visible_ticks(box: QListWidget) -> None:
+    """Fusion outlines an item's check box in the window colour, darkened: on a dark
+    palette that is black on black. A lighter window colour for the list alone (its
+    background is the base colour) makes the boxes show."""
+    palette = box.palette()
+    if palette.color(palette.ColorRole.Base).lightness() < 128:
+        palette.setColor(palette.ColorRole.Window, QColor("#9ca3af"))
+        box.setPalette(palette)
 
 
 def _segment(value: str | None) -> str:

@@ -670,7 +670,8 @@ def first_touch_text(db: Database, accounts: int, queued: int = 0) -> str:
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
             f"proactive touch in {every}. Rather than {counted(accounts, 'task')} due today, "
             f"their first touches can be spread over the coming {counted(weeks, 'week')}, "
-            f"with the rest of the worklist, {capacity} tasks a day at most.")
+            f"with the rest of the worklist, {capacity} tasks a day at most"
+            f"{' (raise Tasks a day to be sooner)' if weeks > 8 else ''}.")
 
 
 def _open_work(s: Any) -> tuple[set[tuple[int, str]], set[int]]:

@@ -90,7 +90,7 @@ def rank(arr_cents: int, band: str | None, renews_on: date | None, priority: str
     parts = [f"{format_money_short(arr_cents, currency)} ARR" if arr_cents else "no ARR",
              f"health {band}" if band else "health not scored"]
     if days is not None and 0 <= days <= RENEWAL_URGENCY[-1][0]:
-        parts.append(f"renewal in {counted(days, 'day')}")
+        parts.append(f"renewal in {counted(days, 'day')}" if days else "renewal today")
     parts.append(priority)
     return round(score, 2), " · ".join(parts)
 
