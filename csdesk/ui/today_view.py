@@ -408,6 +408,9 @@ class TodayView(QWidget):
                 if segment in (ALL_SEGMENTS, "") or _segment(t.segment) == segment
                 if t.due is None or t.due <= last]
 
+    def tasks_by_id(self) -> dict[int, TaskRow]:
+        return {t.id: t for t in self.tasks}
+
     def task_items(self) -> list[QTreeWidgetItem]:
         """The task rows, top to bottom (the accounts' rows left out)."""
         out = []
