@@ -194,6 +194,15 @@ def test_same_title_never_twice_on_one_account(book: Database) -> None:
     assert "Sam" in made[0].reason and "Kim" in made[0].reason  # both reasons kept
     again = run_rules(book, TODAY + timedelta(days=1))
     assert again.created == 0  # the open title is not repeated on a later run
+    # A task of that title already open (here added by hand): the rule adds no second one.
+    with book.write() as s:
+        third = _account(s, "Already On It")
+        s.add(Contact(account_id=third.id, name="Lee", is_executive_sponsor=True,
+                      last_contacted=TODAY - timedelta(days=120)))
+        s.add(Task(title="Rebuild the relationship", account_id=third.id, due_date=TODAY))
+    assert run_rules(book, TODAY).created == 0
+    assert [t.title for t in open_tasks(book, TODAY) if t.account == "Already On It"] == [
+        "Rebuild the relationship"]
 
 
 def test_save_play_suppresses_expansion_until_resolved(book: Database) -> None:
