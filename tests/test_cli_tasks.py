@@ -20,10 +20,22 @@ def test_tasks_run_json_and_dedupe(demo_location: DatabaseLocation,
     assert {"account", "rule", "reason", "due", "priority"} <= set(task)
     assert task["reason"] and task["rule"] and task["account"]
     assert task["priority"] in {"critical", "high", "medium", "low"}
+    assert task["why"].startswith("$") and " ARR · health " in task["why"]
+    assert [t["rank"] for t in first["open"]] == sorted((t["rank"] for t in first["open"]),
+                                                        reverse=True)
+    # A new book: the first touches wait, said plainly, until asked for.
+    assert "have had no proactive touch in" in first["first_touches_held_back"]
+    assert main(["tasks", "--run", "--first-touches", "--json", "--as-of", "2026-11-22",
+                 "--db", db]) == 0
+    touches = json.loads(capsys.readouterr().out)
+    assert touches["created"] > 0 and touches["first_touches_held_back"] is None
+    total = len(touches["open"])
     assert main(["tasks", "--run", "--json", "--as-of", "2026-11-22", "--db", db]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["created"] == 0 and len(again["open"]) == len(first["open"])
+    assert again["created"] == 0 and len(again["open"]) == total
+    due = sum(1 for t in again["open"] if t["due"] <= "2026-11-22")
+    assert 0 < due <= again["capacity"] == 15
     assert main(["tasks", "--as-of", "2026-11-22", "--db", db]) == 0
     text = capsys.readouterr().out
-    assert "Overdue" in text or "This week" in text
-    assert f"{len(first['open'])} open task" in text
+    assert f"Today: {due} of 15 tasks a day" in text and "why first: $" in text
+    assert f"{total} open task" in text

@@ -7,6 +7,10 @@ is always a work day (the CSM is here); after it, Saturdays and Sundays are skip
 :func:`spread` writes the plan back: a task the day has no room for gets its due date moved
 to its planned day, instead of piling up as overdue. A task that fits keeps its due date,
 so the few that are late still say so.
+
+A renewal step is never moved: its due date is bounded by the renewal itself (the rule sets
+it so), and a step planned after the renewal would be no step. It keeps its day and takes
+one of that day's places first.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from csdesk.db import Database
 from csdesk.models import Task
 from csdesk.services.settings import daily_capacity
 from csdesk.services.worklist.today import TaskRow, open_tasks
+
+PINNED_RULES = ("renewal_checkpoint",)  # tasks with a deadline of their own: never moved
 
 
 def _index(today: date, day: date) -> int:
@@ -52,12 +58,17 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
         return i
 
     out: dict[int, date] = {}
-    for r in sorted(rows, key=lambda r: (-r.score, r.due or date.min, r.id)):
-        i = find(_index(today, r.due or today))
+    for r in sorted(rows, key=lambda r: (r.rule_key not in PINNED_RULES, -r.score,
+                                         r.due or date.min, r.id)):
+        i = _index(today, r.due or today)
+        if r.rule_key in PINNED_RULES:
+            out[r.id] = max(today, r.due or today)
+        else:
+            i = find(i)
+            out[r.id] = work_day(today, i)
         used[i] = used.get(i, 0) + 1
         if used[i] >= capacity:
             free[i] = i + 1
-        out[r.id] = work_day(today, i)
     return out
 
 
