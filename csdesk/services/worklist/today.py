@@ -1,6 +1,7 @@
-"""The Today worklist: the open tasks due for a CSM, grouped (overdue, due today, this week,
-later), and what a CSM does to one: complete it (with an activity), snooze, reassign, tick a
-step."""
+"""The Today worklist: the open tasks, each with its rank and the line that explains it
+(:func:`rank`: ARR at stake × risk × urgency), and what a CSM does to one or several at once:
+complete them (with a proactive activity naming the contacts touched), snooze, reassign,
+tick a step. How many a day is ``worklist.plan``."""
 
 from __future__ import annotations
 
