@@ -58,14 +58,17 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
         return i
 
     out: dict[int, date] = {}
+    index: dict[date, int] = {}  # numpy's calendar per day, once: 100,000 tasks share few days
+    day: dict[int, date] = {}
     for r in sorted(rows, key=lambda r: (r.rule_key not in PINNED_RULES, -r.score,
                                          r.due or date.min, r.id)):
-        i = _index(today, r.due or today)
+        due = r.due or today
+        i = index[due] if due in index else index.setdefault(due, _index(today, due))
         if r.rule_key in PINNED_RULES:
-            out[r.id] = max(today, r.due or today)
+            out[r.id] = max(today, due)
         else:
             i = find(i)
-            out[r.id] = work_day(today, i)
+            out[r.id] = day[i] if i in day else day.setdefault(i, work_day(today, i))
         used[i] = used.get(i, 0) + 1
         if used[i] >= capacity:
             free[i] = i + 1
