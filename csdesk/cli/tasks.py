@@ -33,7 +33,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_date
     from csdesk.services.settings import daily_capacity, save_daily_capacity
-    from csdesk.services.worklist.plan import spread
+    from csdesk.services.worklist.plan import planned_today, spread
     from csdesk.services.worklist.rules import run_rules
     from csdesk.services.worklist.today import group_of, open_tasks
 
@@ -72,8 +72,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if held:
         print(f"\n{held}\nRun `csdesk tasks --run --first-touches` to spread them.")
     due = [r for r in rows if r.due is None or r.due <= today]
-    print(f"\nToday: {len(due)} of {capacity} tasks a day, highest rank first "
-          "(ARR × risk × urgency)")
+    print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
+          "highest rank first (ARR × risk × urgency)")
     group = None
     for r in due + [r for r in rows if r not in due]:
         if r.due is not None and r.due > today and group is None:

@@ -44,6 +44,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.services.formatting import counted, format_date, format_money_short
+from csdesk.services.worklist.plan import planned_today
 from csdesk.services.worklist.today import TaskRow, open_tasks
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
@@ -86,6 +87,7 @@ class TodayView(QWidget):
         self.scope_owner: str | None = None
         self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
         self._pending: list[tuple[int | None, list[TaskRow]]] = []
+        self._loads = 0  # reloads asked for: only the latest one's result is shown
         title = QLabel("Today")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
@@ -292,13 +294,16 @@ class TodayView(QWidget):
 
     def reload(self) -> None:
         """Read the open tasks off the GUI thread (or here, without a runner)."""
+        self._loads += 1
         if self.runner is None:
-            self._loaded(load_worklist(self.db, self.today))
+            self._loaded(load_worklist(self.db, self.today), self._loads)
             return
         self.runner.submit("Loading the worklist", load_worklist, self.db, self.today,
-                           on_done=self._loaded)
+                           on_done=lambda result, n=self._loads: self._loaded(result, n))
 
-    def _loaded(self, result: tuple[list[TaskRow], int]) -> None:
+    def _loaded(self, result: tuple[list[TaskRow], int], n: int) -> None:
+        if n != self._loads:  # an older read, overtaken by one asked for since: not shown
+            return
         tasks, capacity = result
         self.capacity_value = capacity
         if not self._capacity_timer.isActive():
@@ -336,13 +341,15 @@ class TodayView(QWidget):
             groups.setdefault(t.account_id, []).append(t)
         self._pending = list(groups.items())
         self.tree.clear()
-        today = sum(1 for t in self.tasks if t.due is None or t.due <= self.today)
-        late = sum(1 for t in self.tasks if t.due is not None and t.due < self.today)
-        later = len(self.tasks) - today
+        owner = self.owner.currentText()
+        scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
+        today = sum(1 for t in scoped if t.due is None or t.due <= self.today)
+        late = sum(1 for t in scoped if t.due is not None and t.due < self.today)
         self.subtitle.setText(
-            f"{self.today:%A} {format_date(self.today)} · {today} of {self.capacity_value} "
-            f"tasks a day planned today{f', {late} late' if late else ''} · "
-            f"{counted(later, 'task')} planned on later days")
+            f"{self.today:%A} {format_date(self.today)} · "
+            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}))}"
+            f"{f', {late} late' if late else ''} · "
+            f"{counted(len(scoped) - today, 'task')} planned on later days")
         self.empty.setText(
             "Nothing on the worklist. The playbook rules found nothing that needs you, or "
             "they are switched off: see Playbook rules… to preview and switch them on."

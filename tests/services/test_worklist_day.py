@@ -142,13 +142,16 @@ def test_capacity_spreads_the_overflow_to_later_work_days(book: Database) -> Non
 def test_plan_keeps_a_later_due_date_and_fills_around_it() -> None:
     from csdesk.services.worklist.today import TaskRow
 
-    def row(i: int, score: float, due: date) -> TaskRow:
-        return TaskRow(i, 1, "A", 0, None, "t", None, due, "medium", "open", None, None, (), 1,
-                       score=score)
+    def row(i: int, score: float, due: date, owner: str = "Ana",
+            rule: str | None = None) -> TaskRow:
+        return TaskRow(i, 1, "A", 0, None, "t", None, due, "medium", "open", owner, None, (),
+                       1, score=score, rule_key=rule)
     friday = date(2026, 11, 27)
-    rows = [row(1, 9, friday), row(2, 8, TODAY), row(3, 7, TODAY), row(4, 1, friday)]
-    assert plan(rows, TODAY, 1) == {1: friday, 2: TODAY, 3: date(2026, 11, 23),
-                                    4: date(2026, 11, 30)}
+    rows = [row(1, 9, friday), row(2, 8, TODAY), row(3, 7, TODAY), row(4, 1, friday),
+            row(5, 5, TODAY, owner="Bo"), row(6, 0.5, TODAY, rule="renewal_checkpoint")]
+    # One a day: each owner's day apart; a renewal step keeps its day and takes its place.
+    assert plan(rows, TODAY, 1) == {1: friday, 2: date(2026, 11, 23), 3: date(2026, 11, 24),
+                                    4: date(2026, 11, 30), 5: TODAY, 6: TODAY}
 
 
 def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
@@ -163,13 +166,13 @@ def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
     spread_out = run_rules(demo_db, TODAY, first_touches=True)
     assert spread_out.created >= result.held_back
     tasks = open_tasks(demo_db, TODAY)
-    due: dict[date, int] = {}
+    # Each owner's day holds 15 at most, but for renewal steps, which keep their day.
+    due: dict[tuple[str | None, date], int] = {}
     for t in tasks:
-        due[t.due] = due.get(t.due, 0) + 1
-    assert due[TODAY] <= 15 and min(due) == TODAY
-    # Never more than 15 on a day, unless the due dates the rules set alone put more there.
-    assert max(due.values()) <= 15 or all(d > TODAY for d, n in due.items() if n > 15)
-    assert len(due) > 10  # spread over the coming weeks
+        if t.rule_key != "renewal_checkpoint":
+            due[(t.owner, t.due)] = due.get((t.owner, t.due), 0) + 1
+    assert max(due.values()) <= 15 and min(d for _o, d in due) == TODAY
+    assert len({d for _o, d in due}) > 5  # spread over the coming days
     # One title per account, and no expansion where a save play is open.
     seen = [(t.account_id, t.title) for t in tasks]
     assert len(seen) == len(set(seen))

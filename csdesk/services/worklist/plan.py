@@ -2,7 +2,9 @@
 plan that keeps to it.
 
 :func:`plan` puts the open tasks, highest rank first (``today.rank``), on work days: each on
-the first day, from today or its own due date if that is later, that still has room. Today
+the first day, from today or its own due date if that is later, that still has room in its
+owner's day (the capacity is each CSM's: a team book plans every owner's day apart; the
+tasks with no owner share one day's worth). Today
 is always a work day (the CSM is here); after it, Saturdays and Sundays are skipped.
 :func:`spread` writes the plan back: a task the day has no room for gets its due date moved
 to its planned day, instead of piling up as overdue. A task that fits keeps its due date,
@@ -23,6 +25,7 @@ from sqlalchemy import bindparam, update
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Task
+from csdesk.services.formatting import counted
 from csdesk.services.settings import daily_capacity
 from csdesk.services.worklist.today import TaskRow, open_tasks
 
@@ -48,13 +51,14 @@ def work_day(today: date, index: int) -> date:
 
 def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
     """Each task's planned day (task id → day), ``rows`` taken in rank order."""
-    used: dict[int, int] = {}
-    free: dict[int, int] = {}  # a full day → the next day that may have room (path-halved)
+    used: dict[tuple[str | None, int], int] = {}
+    # an owner's full day → the next day that may have room (path-halved)
+    free: dict[tuple[str | None, int], int] = {}
 
-    def find(i: int) -> int:
-        while i in free:
-            free[i] = free.get(free[i], free[i])
-            i = free[i]
+    def find(owner: str | None, i: int) -> int:
+        while (owner, i) in free:
+            free[(owner, i)] = free.get((owner, free[(owner, i)]), free[(owner, i)])
+            i = free[(owner, i)]
         return i
 
     out: dict[int, date] = {}
@@ -67,11 +71,11 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
         if r.rule_key in PINNED_RULES:
             out[r.id] = max(today, due)
         else:
-            i = find(i)
+            i = find(r.owner, i)
             out[r.id] = day[i] if i in day else day.setdefault(i, work_day(today, i))
-        used[i] = used.get(i, 0) + 1
-        if used[i] >= capacity:
-            free[i] = i + 1
+        used[(r.owner, i)] = used.get((r.owner, i), 0) + 1
+        if used[(r.owner, i)] >= capacity:
+            free[(r.owner, i)] = i + 1
     return out
 
 
@@ -93,3 +97,12 @@ def spread(db: Database, today: date | None = None, capacity: int | None = None)
 
 def days_needed(tasks: int, capacity: int) -> int:
     return -(-tasks // max(1, capacity))
+
+
+def planned_today(due_today: int, capacity: int, owners: int) -> str:
+    """"9 of 15 tasks a day planned today", or for a team's worklist "52 tasks planned
+    today, 15 a day for each of 6 owners": the capacity is each CSM's."""
+    if owners <= 1:
+        return f"{due_today:,} of {capacity} tasks a day planned today"
+    return (f"{counted(due_today, 'task')} planned today, {capacity} a day for each of "
+            f"{owners} owners")

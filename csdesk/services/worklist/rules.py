@@ -643,20 +643,28 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
     report.checkpoint(0.95, "Spreading the worklist over the days")
     moved = spread(db, as_of)
     report.checkpoint(1.0, f"{counted(len(new), 'new task')}")
-    waiting = len({f.account_id for f in held})
+    text = ""
     if held:
         with db.read() as s:
-            queued = s.scalar(select(func.count()).select_from(Task).where(
-                Task.status == TaskStatus.OPEN)) or 0
+            queued = dict(s.execute(select(Task.owner, func.count()).where(
+                Task.status == TaskStatus.OPEN).group_by(Task.owner)).tuples().all())
+        waiting_by: dict[str | None, set[int]] = {}
+        for f in held:
+            waiting_by.setdefault(f.owner, set()).add(f.account_id)
+        # The owner with the most to do sets how long it takes: each CSM has their own day.
+        busiest = max(waiting_by, key=lambda o: len(waiting_by[o]) + queued.get(o, 0))
+        text = first_touch_text(db, len({f.account_id for f in held}),
+                                queued.get(busiest, 0) + len(waiting_by[busiest]))
     return RunResult(as_of, len(new), len(firings) - len(fresh), int(woken or 0), merged,
-                     suppressed, moved, waiting,
-                     first_touch_text(db, waiting, queued) if held else "")
+                     suppressed, moved, len({f.account_id for f in held}), text)
 
 
-def first_touch_text(db: Database, accounts: int, queued: int = 0) -> str:
+def first_touch_text(db: Database, accounts: int, load: int | None = None) -> str:
     """The plain sentence a new book's first run shows instead of a backlog: how many
-    accounts wait for a first touch, and over how many weeks they would be spread (after
-    the ``queued`` open tasks, at the daily capacity, five work days a week)."""
+    accounts wait for a first touch, and over how many weeks they would be spread, five
+    work days a week at the daily capacity: ``load`` is the busiest owner's (their first
+    touches and open tasks; by default, ``accounts``), as each CSM has a day of their
+    own."""
     from csdesk.services.settings import daily_capacity
     from csdesk.services.worklist.plan import days_needed
 
@@ -666,11 +674,11 @@ def first_touch_text(db: Database, accounts: int, queued: int = 0) -> str:
     every = (f"{limits[0]} days" if limits[0] == limits[-1]
              else f"{limits[0]}–{limits[-1]} days, by engagement model")
     capacity = daily_capacity(db)
-    weeks = max(1, -(-days_needed(accounts + queued, capacity) // 5))
+    weeks = max(1, -(-days_needed(accounts if load is None else load, capacity) // 5))
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
             f"proactive touch in {every}. Rather than {counted(accounts, 'task')} due today, "
             f"their first touches can be spread over the coming {counted(weeks, 'week')}, "
-            f"with the rest of the worklist, {capacity} tasks a day at most"
+            f"with the rest of the worklist, {capacity} tasks a day per owner at most"
             f"{' (raise Tasks a day to be sooner)' if weeks > 8 else ''}.")
 
 
