@@ -58,6 +58,9 @@ ALL_RULES, BY_HAND = "All rules", "Added by hand"
 ALL_SEGMENTS = "All segments"
 WHEN = (("Due by today", 0), ("This week", 7), ("All open", None))
 BATCH = 300  # accounts added to the tree per turn of the event loop
+# The most accounts the tree lists at once: a worklist of 70,000 tasks is not read
+# row by row (and a tree that size takes minutes to build); the filters narrow it.
+MOST_ACCOUNTS = 2000
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -339,7 +342,7 @@ class TodayView(QWidget):
         groups: dict[int | None, list[TaskRow]] = {}
         for t in self.shown:  # already in rank order: the first task of an account is its best
             groups.setdefault(t.account_id, []).append(t)
-        self._pending = list(groups.items())
+        self._pending = list(groups.items())[:MOST_ACCOUNTS]
         self.tree.clear()
         owner = self.owner.currentText()
         scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
@@ -350,6 +353,10 @@ class TodayView(QWidget):
             f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}))}"
             f"{f', {late} late' if late else ''} · "
             f"{counted(len(scoped) - today, 'task')} planned on later days")
+        if len(groups) > MOST_ACCOUNTS:
+            self.subtitle.setText(
+                f"{self.subtitle.text()} · listing the {MOST_ACCOUNTS:,} highest-ranked of "
+                f"{len(groups):,} accounts: filter by owner, rule or segment for the rest")
         self.empty.setText(
             "Nothing on the worklist. The playbook rules found nothing that needs you, or "
             "they are switched off: see Playbook rules… to preview and switch them on."
@@ -363,9 +370,7 @@ class TodayView(QWidget):
         batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
         items = [self._account_item(group) for _aid, group in batch]
         self.tree.addTopLevelItems(items)
-        for item in items:
-            item.setExpanded(True)
-            item.setFirstColumnSpanned(False)
+        self.tree.expandAll()  # once a batch: item by item, each relays out the whole tree
         if self._pending:
             QTimer.singleShot(0, self._add_batch)
             return
