@@ -20,10 +20,27 @@ def test_tasks_run_json_and_dedupe(demo_location: DatabaseLocation,
     assert {"account", "rule", "reason", "due", "priority"} <= set(task)
     assert task["reason"] and task["rule"] and task["account"]
     assert task["priority"] in {"critical", "high", "medium", "low"}
+    assert task["why"].startswith("$") and " ARR · health " in task["why"]
+    assert [t["rank"] for t in first["open"]] == sorted((t["rank"] for t in first["open"]),
+                                                        reverse=True)
+    # A new book: the first touches wait, said plainly, until asked for.
+    assert "have had no proactive touch in" in first["first_touches_held_back"]
+    assert main(["tasks", "--run", "--first-touches", "--json", "--as-of", "2026-11-22",
+                 "--db", db]) == 0
+    touches = json.loads(capsys.readouterr().out)
+    assert touches["created"] > 0 and touches["first_touches_held_back"] is None
+    total = len(touches["open"])
     assert main(["tasks", "--run", "--json", "--as-of", "2026-11-22", "--db", db]) == 0
     again = json.loads(capsys.readouterr().out)
-    assert again["created"] == 0 and len(again["open"]) == len(first["open"])
+    assert again["created"] == 0 and len(again["open"]) == total
+    today = [t for t in again["open"] if t["due"] <= "2026-11-22"]
+    owners = {t["owner"] for t in again["open"]}
+    assert again["capacity"] == 15 and today and len(owners) > 1
+    for owner in owners:  # each owner's day holds the capacity (renewal steps keep theirs)
+        assert len([t for t in today if t["owner"] == owner
+                    and not t["title"].startswith("Renewal step")]) <= 15
     assert main(["tasks", "--as-of", "2026-11-22", "--db", db]) == 0
     text = capsys.readouterr().out
-    assert "Overdue" in text or "This week" in text
-    assert f"{len(first['open'])} open task" in text
+    assert (f"Today: {len(today)} tasks planned today, 15 a day for each of {len(owners)} "
+            "owners") in text and "why first: $" in text
+    assert f"{total} open task" in text

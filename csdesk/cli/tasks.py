@@ -20,11 +20,20 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     tasks.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD",
                        help="the day to evaluate the book as of (default: today)")
     tasks.add_argument("--owner", help="only this owner's tasks")
+    tasks.add_argument("--first-touches", action="store_true",
+                       help="with --run on a new book: create the first touches the first "
+                            "run holds back, spread over the coming weeks at the daily "
+                            "capacity")
+    tasks.add_argument("--capacity", type=int, metavar="N",
+                       help="set the book's tasks a day (default 15) and plan the worklist "
+                            "with it")
     tasks.add_argument("--json", action="store_true")
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_date
+    from csdesk.services.settings import daily_capacity, save_daily_capacity
+    from csdesk.services.worklist.plan import planned_today, spread
     from csdesk.services.worklist.rules import run_rules
     from csdesk.services.worklist.today import group_of, open_tasks
 
@@ -35,12 +44,24 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         if args.run and db.readonly:
             raise CsdeskError(f"the book is read-only ({db.readonly_reason}); cannot create "
                               "tasks")
-        created = run_rules(db, today).created if args.run else 0
+        if args.capacity is not None:
+            if db.readonly:
+                raise CsdeskError(f"the book is read-only ({db.readonly_reason}); cannot "
+                                  "change the tasks a day")
+            save_daily_capacity(db, args.capacity)
+            spread(db, today)
+        result = run_rules(db, today, first_touches=True if args.first_touches else None) \
+            if args.run else None
+        created = result.created if result else 0
+        held = result.held_back_text if result else ""
+        capacity = daily_capacity(db)
         rows = open_tasks(db, today, owner=args.owner)
     if args.json:
-        print(json.dumps({"as_of": today.isoformat(), "created": created, "open": [
+        print(json.dumps({"as_of": today.isoformat(), "created": created,
+                          "capacity": capacity, "first_touches_held_back": held or None,
+                          "open": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "rule": r.rule,
-             "title": r.title, "reason": r.reason,
+             "title": r.title, "reason": r.reason, "rank": r.score, "why": r.why,
              "due": r.due.isoformat() if r.due else None, "priority": r.priority,
              "owner": r.owner, "group": group_of(r, today)[1],
              "checklist": [{"text": t, "done": d} for t, d in r.checklist]}
@@ -48,13 +69,19 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         return 0
     if args.run:
         print(f"{counted(created, 'new task')} as of {format_date(today)}")
+    if held:
+        print(f"\n{held}\nRun `csdesk tasks --run --first-touches` to spread them.")
+    due = [r for r in rows if r.due is None or r.due <= today]
+    print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
+          "highest rank first (ARR × risk × urgency)")
     group = None
-    for r in rows:
-        if group_of(r, today)[1] != group:
-            group = group_of(r, today)[1]
-            print(f"\n{group}")
+    for r in due + [r for r in rows if r not in due]:
+        if r.due is not None and r.due > today and group is None:
+            group = "later"
+            print(f"\nPlanned on later days: {counted(len(rows) - len(due), 'task')}")
         print(f"  {format_date(r.due):>11}  {r.priority:<8} {r.account or '—'} — {r.title}"
               f"{f' [{r.rule}]' if r.rule else ''}")
+        print(f"               why first: {r.why}")
         if r.reason:
             print(f"               {r.reason}")
     print(f"\n{counted(len(rows), 'open task')}")

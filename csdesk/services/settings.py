@@ -116,3 +116,26 @@ def check_limits(limits: dict[str, int]) -> dict[str, int]:
 
 def save_feature_limits(db: Database, limits: dict[str, int]) -> None:
     save_settings(db, limits=limits)
+
+
+CAPACITY_SETTING = "worklist.daily_capacity"
+DAILY_CAPACITY = 15  # tasks a CSM can do in a day: the worklist plans no more than this
+
+
+def daily_capacity(db: Database) -> int:
+    """How many tasks a day the worklist plans (the book's setting, default 15)."""
+    with db.read() as s:
+        row = s.get(Setting, CAPACITY_SETTING)
+    return int(row.value) if row is not None and row.value else DAILY_CAPACITY
+
+
+def check_capacity(n: int) -> int:
+    if not 1 <= int(n) <= 200:
+        raise ValidationError("capacity", f"tasks a day: 1 to 200, not {n}")
+    return int(n)
+
+
+def save_daily_capacity(db: Database, n: int) -> None:
+    value = check_capacity(n)
+    with db.write() as s:
+        s.merge(Setting(key=CAPACITY_SETTING, value=value))

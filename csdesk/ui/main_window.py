@@ -104,7 +104,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.today.account_clicked.connect(self.open_account)
         self.today.count_changed.connect(self._today_badge)
         self.today.rules_requested.connect(self.playbook_rules)
-        self.today.run_requested.connect(self.run_playbooks)
+        self.today.run_requested.connect(lambda: self.run_playbooks())
+        self.today.spread_requested.connect(lambda: self.run_playbooks(first_touches=True))
         self.portfolio_stack = QStackedWidget()
         self.portfolio_empty = EmptyView("Portfolio", "GRR, NRR, churn, expansion, time to "
                                          "first value and your proactive ratio appear here "
@@ -168,7 +169,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         bulk edit, which are what call this."""
         if sync:
             if not self.db.readonly:
-                rules.run_rules(self.db)
+                self.today.show_first_run(rules.run_rules(self.db).held_back_text)
             self._show_table(_load_table(self.db))
             self.today.reload()
             return
@@ -190,15 +191,19 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.statusBar().showMessage("Loading the book…")
         self.runner.submit("Loading the book", _load_table, self.db, on_done=self._show_table)
 
-    def run_playbooks(self) -> None:
-        """Evaluate the playbook rules in the background; the worklist reloads after."""
+    def run_playbooks(self, first_touches: bool | None = None) -> None:
+        """Evaluate the playbook rules in the background; the worklist reloads after. On a
+        new book's first run, the Today view says how many first touches wait and offers
+        to spread them (``first_touches=True``)."""
         if self.db.readonly:  # a read-only window lists tasks but creates none
             self.today.reload()
             return
-        self._refresh_chain = self.runner.submit("Running playbooks", rules.run_rules, self.db,
-                                                 on_done=self._playbooks_done)
+        self._refresh_chain = self.runner.submit(
+            "Running playbooks", rules.run_rules, self.db, first_touches=first_touches,
+            on_done=self._playbooks_done)
 
     def _playbooks_done(self, result: Any) -> None:
+        self.today.show_first_run(result.held_back_text)
         self.today.reload()
         if result.created:  # the book's "open tasks" column counts them too
             self._load_book()

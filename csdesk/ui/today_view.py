@@ -1,7 +1,12 @@
-"""Today: the worklist the playbook rules fill, grouped into overdue, due today, this week and
-later, most urgent first (priority, then the account's ARR). The selected task shows why it
-exists, its checklist and the actions: done (optionally logging a proactive touch on the
-account's timeline), snooze until a day, reassign, open the account.
+"""Today: the worklist the playbook rules fill, one row per account with its tasks beneath,
+highest rank first (ARR at stake × risk × urgency, each task saying why), no more a day than
+the book's daily capacity (the rest planned on later days). Filters by when, rule, owner and
+segment; done, snooze and reassign act on every task selected, and the selection stays in
+place after. The done form logs a proactive touch with the contacts ticked; the selected
+task shows why it exists and its checklist.
+
+The tree is filled in batches from the event loop, so a worklist of a 100,000-account book
+never freezes the window; the tasks themselves are read on the task runner.
 """
 
 from __future__ import annotations
@@ -10,12 +15,14 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -24,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QStackedWidget,
     QTreeWidget,
@@ -35,16 +43,32 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
-from csdesk.services.formatting import counted, format_date, format_money
-from csdesk.services.worklist.today import TaskRow, group_of, open_tasks
+from csdesk.services.formatting import counted, format_date, format_money_short
+from csdesk.services.worklist.plan import planned_today
+from csdesk.services.worklist.today import TaskRow, open_tasks
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import error_label
 
 PRIORITY_COLOURS = {"critical": QColor("#b91c1c"), "high": QColor("#dc2626"),
                     "medium": QColor("#d97706"), "low": QColor("#6b7280")}
-GROUP_COLOURS = {"Overdue": QColor("#dc2626"), "Due today": QColor("#d97706")}
+LATE_COLOUR = QColor("#dc2626")
 EVERYONE = "Everyone"
+ALL_RULES, BY_HAND = "All rules", "Added by hand"
+ALL_SEGMENTS = "All segments"
+WHEN = (("Due by today", 0), ("This week", 7), ("All open", None))
+BATCH = 300  # accounts added to the tree per turn of the event loop
+# The most accounts the tree lists at once: a worklist of 70,000 tasks is not read
+# row by row (and a tree that size takes minutes to build); the filters narrow it.
+MOST_ACCOUNTS = 2000
+ROLE = Qt.ItemDataRole.UserRole
+
+
+def load_worklist(db: Database, today: date) -> tuple[list[TaskRow], int]:
+    """The open tasks and the book's daily capacity (read together, off the GUI thread)."""
+    from csdesk.services.settings import daily_capacity
+
+    return open_tasks(db, today), daily_capacity(db)
 
 
 class TodayView(QWidget):
@@ -53,6 +77,7 @@ class TodayView(QWidget):
     loaded = Signal()
     rules_requested = Signal()
     run_requested = Signal()
+    spread_requested = Signal()  # a new book's first touches, spread at the capacity
 
     def __init__(self, db: Database, runner: TaskRunner | None = None,
                  parent: QWidget | None = None, today: date | None = None) -> None:
@@ -60,15 +85,16 @@ class TodayView(QWidget):
         self.db, self.runner = db, runner
         self.today = today or clock.today()
         self.tasks: list[TaskRow] = []
+        self.shown: list[TaskRow] = []
+        self.capacity_value = 15
         self.scope_owner: str | None = None
+        self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
+        self._pending: list[tuple[int | None, list[TaskRow]]] = []
+        self._loads = 0  # reloads asked for: only the latest one's result is shown
         title = QLabel("Today")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
-        self.owner = QComboBox()
-        self.owner.addItem(EVERYONE)
-        self.owner.setToolTip("Whose tasks to show")
-        self.owner.currentIndexChanged.connect(lambda _i: self.show_tasks(self.tasks))
         self.run_button = QPushButton("Run playbooks now")
         self.run_button.setToolTip("Evaluate the enabled rules on the book as of today and "
                                    "add the tasks that are new (they also run at start-up and "
@@ -76,31 +102,77 @@ class TodayView(QWidget):
         self.run_button.clicked.connect(self.run_requested)
         self.rules_button = QPushButton("Playbook rules…")
         self.rules_button.clicked.connect(self.rules_requested)
+        self.capacity = QSpinBox()
+        self.capacity.setRange(1, 200)
+        self.capacity.setValue(self.capacity_value)
+        self.capacity.setToolTip("How many tasks a day the worklist plans; the rest are "
+                                 "scheduled on the following work days, highest rank first")
+        self._capacity_timer = QTimer(self, singleShot=True, interval=700)
+        self._capacity_timer.timeout.connect(lambda: self.set_capacity(self.capacity.value()))
+        self.capacity.valueChanged.connect(lambda _v: self._capacity_timer.start())
         head = QHBoxLayout()
         texts = QVBoxLayout()
         texts.addWidget(title)
         texts.addWidget(self.subtitle)
         head.addLayout(texts, 1)
-        head.addWidget(QLabel("Owner"))
-        head.addWidget(self.owner)
+        head.addWidget(QLabel("Tasks a day"))
+        head.addWidget(self.capacity)
+        head.addSpacing(12)
         head.addWidget(self.run_button)
         head.addWidget(self.rules_button)
 
+        self.when = QComboBox()
+        for label, days in WHEN:
+            self.when.addItem(label, days)
+        self.when.setToolTip("Which days' tasks to list: the capacity plans today's")
+        self.rule = QComboBox()
+        self.owner = QComboBox()
+        self.owner.setToolTip("Whose tasks to show")
+        self.segment = QComboBox()
+        filters = QHBoxLayout()
+        for label, combo, first in (("Show", self.when, None), ("Rule", self.rule, ALL_RULES),
+                                    ("Owner", self.owner, EVERYONE),
+                                    ("Segment", self.segment, ALL_SEGMENTS)):
+            if first is not None:
+                combo.addItem(first)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+            combo.currentIndexChanged.connect(
+                lambda _i: self._refilter(keep=self._position()))
+            filters.addWidget(QLabel(label))
+            filters.addWidget(combo)
+            filters.addSpacing(8)
+        filters.addStretch(1)
+
+        self.banner = QFrame()
+        self.banner.setObjectName("firstRun")
+        self.banner.setStyleSheet("#firstRun { background: palette(alternate-base); "
+                                  "border: 1px solid palette(mid); border-radius: 6px; }")
+        self.banner_text = QLabel()
+        self.banner_text.setWordWrap(True)
+        self.spread_button = QPushButton("Spread first touches")
+        self.spread_button.clicked.connect(self._spread_clicked)
+        bl = QHBoxLayout(self.banner)
+        bl.setContentsMargins(10, 8, 10, 8)
+        bl.addWidget(self.banner_text, 1)
+        bl.addWidget(self.spread_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.banner.hide()
+
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Task", "Account", "Due", "Priority"])
-        self.tree.setRootIsDecorated(False)
+        self.tree.setHeaderLabels(["Account · task", "Why first", "Due", "Priority"])
         self.tree.setUniformRowHeights(True)
-        self.tree.setIndentation(8)
+        self.tree.setIndentation(16)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(1, 200)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 290)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.setStyleSheet("QTreeWidget::item { padding: 3px 2px; }")
         header.setStretchLastSection(False)
+        self.tree.setStyleSheet("QTreeWidget::item { padding: 3px 2px; }")
         self.tree.currentItemChanged.connect(lambda _c, _p: self.show_selected())
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         self.tree.itemDoubleClicked.connect(lambda item, _c: self._open(item))
 
         self.detail = self._build_detail()
@@ -111,18 +183,23 @@ class TodayView(QWidget):
         split = QSplitter()
         split.addWidget(self.tree)
         split.addWidget(self.detail)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 0)
+        self.detail.setMinimumWidth(430)
+        self.detail.setMaximumWidth(540)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
         if db.readonly:  # the worklist can be read, not changed
             for button in (self.run_button, self.rules_button, self.done_button,
-                           self.snooze_button, self.reassign_button):
+                           self.snooze_button, self.reassign_button, self.spread_button):
                 button.setEnabled(False)
                 button.setToolTip("The book is open read-only")
+            self.capacity.setEnabled(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(head)
+        layout.addLayout(filters)
+        layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
 
     def _build_detail(self) -> QWidget:
@@ -156,8 +233,17 @@ class TodayView(QWidget):
             self.kind.addItem(kind.upper() if kind == "qbr" else kind.capitalize(), kind)
         self.summary = QLineEdit()
         self.summary.setPlaceholderText("What was done, e.g. Called Dana: agreed a recovery plan")
-        self.log.toggled.connect(self.kind.setEnabled)
-        self.log.toggled.connect(self.summary.setEnabled)
+        self.contacts = QListWidget()
+        self.contacts.setMaximumHeight(92)
+        self.contacts.setToolTip("Who you spoke to: the touch is logged with them, so the "
+                                 "rules that watch contacts (a quiet sponsor) see it")
+        self.contacts_label = QLabel("Contacts touched")
+        for box in (self.checklist, self.contacts):
+            _visible_ticks(box)
+            box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            box.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for w in (self.kind, self.summary, self.contacts):
+            self.log.toggled.connect(w.setEnabled)
         self.done_button = QPushButton("Mark done")
         self.done_button.clicked.connect(lambda: self.complete())
         dl = QFormLayout(done_box)
@@ -166,6 +252,8 @@ class TodayView(QWidget):
         row.addWidget(self.kind)
         row.addWidget(self.summary, 1)
         dl.addRow(row)
+        dl.addRow(self.contacts_label)
+        dl.addRow(self.contacts)
         dl.addRow(self.done_button)
 
         later = QGroupBox("Not now")
@@ -196,7 +284,8 @@ class TodayView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.facts)
         layout.addWidget(self.reason)
-        layout.addWidget(QLabel("Checklist"))
+        self.checklist_label = QLabel("Checklist")
+        layout.addWidget(self.checklist_label)
         layout.addWidget(self.checklist)
         layout.addWidget(done_box)
         layout.addWidget(later)
@@ -208,61 +297,110 @@ class TodayView(QWidget):
 
     def reload(self) -> None:
         """Read the open tasks off the GUI thread (or here, without a runner)."""
+        self._loads += 1
         if self.runner is None:
-            self.show_tasks(open_tasks(self.db, self.today))
+            self._loaded(load_worklist(self.db, self.today), self._loads)
             return
-        self.runner.submit("Loading the worklist", open_tasks, self.db, self.today,
-                           on_done=self.show_tasks)
+        self.runner.submit("Loading the worklist", load_worklist, self.db, self.today,
+                           on_done=lambda result, n=self._loads: self._loaded(result, n))
+
+    def _loaded(self, result: tuple[list[TaskRow], int], n: int) -> None:
+        if n != self._loads:  # an older read, overtaken by one asked for since: not shown
+            return
+        tasks, capacity = result
+        self.capacity_value = capacity
+        if not self._capacity_timer.isActive():
+            self.capacity.blockSignals(True)
+            self.capacity.setValue(capacity)
+            self.capacity.blockSignals(False)
+        self.show_tasks(tasks)
 
     def show_tasks(self, tasks: list[TaskRow]) -> None:
-        keep = self.current()
+        if self._keep == (None, 0):
+            self._keep = self._position()
         self.tasks = tasks
-        owners = sorted({t.owner for t in tasks if t.owner} | (
+        self._fill_combo(self.owner, EVERYONE, {t.owner for t in tasks if t.owner} | (
             {self.scope_owner} if self.scope_owner else set()))
-        chosen = self.owner.currentText()
-        self.owner.blockSignals(True)
-        self.owner.clear()
-        self.owner.addItems([EVERYONE, *owners])
-        self.owner.setCurrentText(chosen if chosen in owners else EVERYONE)
-        self.owner.blockSignals(False)
-        shown = self.visible()
+        self._fill_combo(self.rule, ALL_RULES, {t.rule or BY_HAND for t in tasks})
+        self._fill_combo(self.segment, ALL_SEGMENTS, {_segment(t.segment) for t in tasks
+                                                      if t.segment})
+        self._refilter(keep=self._keep)
+
+    def _fill_combo(self, combo: QComboBox, first: str, values: set[str]) -> None:
+        chosen = combo.currentText()
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItems([first, *sorted(values)])
+        combo.setCurrentText(chosen if chosen in values else first)
+        combo.blockSignals(False)
+
+    def _refilter(self, keep: tuple[int | None, int] | None = None) -> None:
+        """Rebuild the tree from the tasks that pass the filters: accounts in the order of
+        their best task's rank, each with its tasks beneath; added in batches."""
+        self._keep = keep if keep is not None else (None, 0)
+        self.shown = self.visible()
+        groups: dict[int | None, list[TaskRow]] = {}
+        for t in self.shown:  # already in rank order: the first task of an account is its best
+            groups.setdefault(t.account_id, []).append(t)
+        self._pending = list(groups.items())[:MOST_ACCOUNTS]
         self.tree.clear()
-        groups: dict[str, QTreeWidgetItem] = {}
-        for t in shown:
-            name = group_of(t, self.today)[1]
-            if name not in groups:
-                head = QTreeWidgetItem([name])
-                head.setFlags(Qt.ItemFlag.ItemIsEnabled)
-                font = head.font(0)
-                font.setBold(True)
-                head.setFont(0, font)
-                if name in GROUP_COLOURS:
-                    head.setForeground(0, GROUP_COLOURS[name])
-                head.setFirstColumnSpanned(True)
-                self.tree.addTopLevelItem(head)
-                groups[name] = head
-            item = QTreeWidgetItem([t.title, t.account or "—", _due(t.due, self.today),
-                                    t.priority.capitalize()])
-            item.setData(0, Qt.ItemDataRole.UserRole, t.id)
-            item.setToolTip(0, t.reason or t.title)
-            item.setForeground(3, PRIORITY_COLOURS.get(t.priority, QColor("#6b7280")))
-            groups[name].addChild(item)
-        for name, head in groups.items():
-            head.setText(0, f"{name} ({head.childCount()})")
-        self.tree.expandAll()
-        due = sum(1 for t in shown if group_of(t, self.today)[0] <= 1)
-        overdue = sum(1 for t in shown if group_of(t, self.today)[0] == 0)
+        owner = self.owner.currentText()
+        scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
+        today = sum(1 for t in scoped if t.due is None or t.due <= self.today)
+        late = sum(1 for t in scoped if t.due is not None and t.due < self.today)
         self.subtitle.setText(
-            f"{self.today:%A} {format_date(self.today)} · {counted(len(shown), 'open task')}, "
-            f"{overdue} overdue, {due - overdue} due today")
+            f"{self.today:%A} {format_date(self.today)} · "
+            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}))}"
+            f"{f', {late} late' if late else ''} · "
+            f"{counted(len(scoped) - today, 'task')} planned on later days")
+        if len(groups) > MOST_ACCOUNTS:
+            self.subtitle.setText(
+                f"{self.subtitle.text()} · listing the {MOST_ACCOUNTS:,} highest-ranked of "
+                f"{len(groups):,} accounts: filter by owner, rule or segment for the rest")
         self.empty.setText(
             "Nothing on the worklist. The playbook rules found nothing that needs you, or "
             "they are switched off: see Playbook rules… to preview and switch them on."
-            if not tasks else "No open tasks for this owner.")
-        self.stack.setCurrentIndex(0 if shown else 1)
-        self.count_changed.emit(due)  # of the tasks shown: mine in "My book"
-        self.select(keep.id if keep else None)
+            if not self.tasks else "No task matches these filters.")
+        self.stack.setCurrentIndex(0 if self.shown else 1)
+        self.count_changed.emit(sum(1 for t in self.shown
+                                    if t.due is None or t.due <= self.today))
+        self._add_batch()
+
+    def _add_batch(self) -> None:
+        batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
+        items = [self._account_item(group) for _aid, group in batch]
+        self.tree.addTopLevelItems(items)
+        self.tree.expandAll()  # once a batch: item by item, each relays out the whole tree
+        if self._pending:
+            QTimer.singleShot(0, self._add_batch)
+            return
+        task_id, position = self._keep
+        self._keep = (None, 0)
+        self.select(task_id, position)
         self.loaded.emit()
+
+    def _account_item(self, group: list[TaskRow]) -> QTreeWidgetItem:
+        first = group[0]
+        arr = (f"{format_money_short(first.arr_cents, first.arr_currency)} ARR"
+               if first.arr_cents else "no ARR")
+        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)})", arr, "",
+                                ""])
+        head.setToolTip(0, f"{counted(len(group), 'task')} on this account")
+        font = head.font(0)
+        font.setBold(True)
+        head.setFont(0, font)
+        head.setData(0, ROLE, None)
+        for t in group:
+            item = QTreeWidgetItem([t.title, t.why, _due(t.due, self.today),
+                                    t.priority.capitalize()])
+            item.setData(0, ROLE, t.id)
+            item.setToolTip(0, t.reason or t.title)
+            item.setToolTip(1, f"Rank {t.score:,.0f} = ARR × risk × urgency: {t.why}")
+            item.setForeground(3, PRIORITY_COLOURS.get(t.priority, QColor("#6b7280")))
+            if t.due is not None and t.due < self.today:
+                item.setForeground(2, LATE_COLOUR)
+            head.addChild(item)
+        return head
 
     def set_owner(self, owner: str | None) -> None:
         """The window's scope: "My book" shows this CSM's tasks, the team's book everyone's."""
@@ -272,31 +410,75 @@ class TodayView(QWidget):
         self.owner.setCurrentText(owner or EVERYONE)
 
     def visible(self) -> list[TaskRow]:
-        owner = self.owner.currentText()
-        return [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
+        owner, rule, segment = (self.owner.currentText(), self.rule.currentText(),
+                                self.segment.currentText())
+        days = self.when.currentData()
+        last = self.today + timedelta(days=days) if days is not None else date.max
+        return [t for t in self.tasks
+                if owner in (EVERYONE, "") or t.owner == owner
+                if rule in (ALL_RULES, "") or (t.rule or BY_HAND) == rule
+                if segment in (ALL_SEGMENTS, "") or _segment(t.segment) == segment
+                if t.due is None or t.due <= last]
 
-    def select(self, task_id: int | None) -> None:
-        """Select that task (or the first one) so its detail shows."""
-        first = None
+    def tasks_by_id(self) -> dict[int, TaskRow]:
+        return {t.id: t for t in self.tasks}
+
+    def task_items(self) -> list[QTreeWidgetItem]:
+        """The task rows, top to bottom (the accounts' rows left out)."""
+        out = []
         for g in range(self.tree.topLevelItemCount()):
             head = self.tree.topLevelItem(g)
-            for i in range(head.childCount()):
-                item = head.child(i)
-                first = first or item
-                if item.data(0, Qt.ItemDataRole.UserRole) == task_id:
-                    self.tree.setCurrentItem(item)
-                    return
-        if first is not None:
-            self.tree.setCurrentItem(first)
+            out.extend(head.child(i) for i in range(head.childCount()))
+        return out
+
+    def select(self, task_id: int | None, position: int = 0) -> None:
+        """Select that task or, gone (done, snoozed), the one now in its place, so the CSM
+        carries on where they were; with neither, the first."""
+        items = self.task_items()
+        chosen = next((i for i in items if i.data(0, ROLE) == task_id), None)
+        if chosen is None and items:
+            chosen = items[min(position, len(items) - 1)]
+        if chosen is not None:
+            self.tree.setCurrentItem(chosen)
+            self.tree.scrollToItem(chosen)
         else:
             self.show_selected()
+
+    def _position(self) -> tuple[int | None, int]:
+        item = self.tree.currentItem()
+        if item is None or item.data(0, ROLE) is None:
+            return None, 0
+        items = self.task_items()
+        return item.data(0, ROLE), items.index(item) if item in items else 0
 
     def current(self) -> TaskRow | None:
         item = self.tree.currentItem()
         if item is None:
             return None
-        tid = item.data(0, Qt.ItemDataRole.UserRole)
+        tid = item.data(0, ROLE)
+        if tid is None and item.childCount():  # an account's row: its first task
+            tid = item.child(0).data(0, ROLE)
         return next((t for t in self.tasks if t.id == tid), None)
+
+    def selected(self) -> list[TaskRow]:
+        """The tasks selected (an account's row selects all its tasks), or the current one."""
+        ids: list[int] = []
+        for item in self.tree.selectedItems():
+            children = [item.child(i) for i in range(item.childCount())] or [item]
+            ids.extend(c.data(0, ROLE) for c in children if c.data(0, ROLE) not in ids)
+        by_id = {t.id: t for t in self.tasks}
+        chosen = [by_id[i] for i in ids if i in by_id]
+        if not chosen and (t := self.current()) is not None:
+            chosen = [t]
+        return chosen
+
+    def _selection_changed(self) -> None:
+        n = len(self.selected())
+        suffix = f" ({n} tasks)" if n > 1 else ""
+        self.done_button.setText(f"Mark done{suffix}")
+        self.snooze_button.setText(f"Snooze{suffix}")
+        self.reassign_button.setText(f"Reassign{suffix}")
+        self._show_contacts()
 
     def show_selected(self) -> None:
         t = self.current()
@@ -306,16 +488,17 @@ class TodayView(QWidget):
             for label in (self.task_title, self.facts, self.reason):
                 label.clear()
             self.checklist.clear()
+            self.contacts.clear()
             return
         self.task_title.setText(t.title)
-        arr = f" · ARR {format_money(t.arr_cents, t.arr_currency)}" if t.arr_cents else ""
         snoozed = (f" · was snoozed until {format_date(t.snoozed_until)}"
                    if t.snoozed_until else "")
         self.facts.setText(
-            f"<b>{_escape(t.account or 'No account')}</b>{arr} · due "
-            f"{_due(t.due, self.today)} · {t.priority} priority · "
+            f"<b>{_escape(t.account or 'No account')}</b> · due {_due(t.due, self.today)} · "
             f"{_escape(t.owner or 'no owner')} · "
-            f"{'rule: ' + _escape(t.rule) if t.rule else 'added by hand'}{snoozed}")
+            f"{'rule: ' + _escape(t.rule) if t.rule else 'added by hand'}{snoozed}<br>"
+            f"<span style='color: palette(placeholder-text)'>Ranked by {_escape(t.why)}"
+            f"</span>")
         self.reason.setText(t.reason or "No reason recorded.")
         self.open_button.setEnabled(t.account_id is not None)
         self.checklist.blockSignals(True)
@@ -325,55 +508,125 @@ class TodayView(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if done else Qt.CheckState.Unchecked)
             self.checklist.addItem(item)
-        if not t.checklist:
-            item = QListWidgetItem("No checklist for this task.")
-            item.setFlags(Qt.ItemFlag.NoItemFlags)
-            self.checklist.addItem(item)
+        self.checklist_label.setVisible(bool(t.checklist))
+        self.checklist.setVisible(bool(t.checklist))
         self.checklist.blockSignals(False)
         self.until.setDate(QDate(self.today + timedelta(days=7)))
         self.new_owner.setText("")
         self.summary.setText("")
+        self._selection_changed()
+
+    def _show_contacts(self) -> None:
+        """The contacts of the selected tasks' account, to tick who was touched."""
+        from csdesk.services.book.account_detail import contacts
+
+        accounts = {t.account_id for t in self.selected()}
+        self.contacts.clear()
+        if len(accounts) != 1 or None in accounts:
+            self.contacts_label.setText("Contacts touched (select one account's tasks)")
+            self.contacts.setEnabled(False)
+            return
+        people = [c for c in contacts(self.db, next(iter(accounts))) if not c.left_company]
+        self.contacts_label.setText("Contacts touched" if people else
+                                    "Contacts touched: none on record for this account")
+        self.contacts.setEnabled(bool(people) and self.log.isChecked())
+        for c in people:
+            roles = [r for r, on in (("champion", c.is_champion),
+                                     ("executive sponsor", c.is_executive_sponsor),
+                                     ("economic buyer", c.is_economic_buyer)) if on]
+            item = QListWidgetItem(f"{c.name}{' — ' + c.title if c.title else ''}"
+                                   f"{' (' + ', '.join(roles) + ')' if roles else ''}")
+            item.setData(ROLE, c.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.contacts.addItem(item)
+
+    def ticked_contacts(self) -> list[int]:
+        return [self.contacts.item(i).data(ROLE) for i in range(self.contacts.count())
+                if self.contacts.item(i).checkState() == Qt.CheckState.Checked]
+
+    # -- the first run and the capacity ---------------------------------------------------
+
+    def show_first_run(self, text: str) -> None:
+        """A new book's first run: say how many first touches wait, offer to spread them."""
+        self.banner_text.setText(text)
+        self.banner.setVisible(bool(text))
+        self.spread_button.setEnabled(bool(text) and not self.db.readonly)
+
+    def _spread_clicked(self) -> None:
+        self.spread_button.setEnabled(False)
+        self.banner_text.setText("Spreading the first touches over the coming weeks…")
+        self.spread_requested.emit()
+
+    def set_capacity(self, n: int) -> bool:
+        """Save the book's tasks a day and plan the worklist anew with it."""
+        from csdesk.services.settings import save_daily_capacity
+        from csdesk.services.worklist.plan import spread
+
+        self._capacity_timer.stop()
+        try:
+            save_daily_capacity(self.db, n)
+        except CsdeskError as exc:
+            self.problem.setText(str(exc))
+            return False
+        self.capacity_value = n
+        if self.runner is None:
+            spread(self.db, self.today, n)
+            self.reload()
+        else:
+            self.runner.submit("Planning the worklist", spread, self.db, self.today, n,
+                               on_done=lambda _moved: self.reload())
+        return True
 
     # -- actions ------------------------------------------------------------------------
 
     def _act(self, fn: Any, *args: Any, **kwargs: Any) -> bool:
-        t = self.current()
-        if t is None:
+        chosen = self.selected()
+        if not chosen:
             return False
+        pairs = [(t.id, t.version) for t in chosen]
         try:
-            fn(self.db, t.id, t.version, *args, **kwargs)
+            fn(self.db, pairs, *args, **kwargs)
         except ServerUnreachable:
             from csdesk.ui.pending import pending_for
 
-            db, version = self.db, t.version
-            pending_for(db).add(f"task “{t.title}” ({fn.__name__.replace('_task', '')})",
-                                lambda: fn(db, t.id, version, *args, **kwargs))
+            db = self.db
+            what = chosen[0].title if len(chosen) == 1 else counted(len(chosen), "task")
+            pending_for(db).add(f"task “{what}” ({fn.__name__.replace('_tasks', '')})",
+                                lambda: fn(db, pairs, *args, **kwargs))
             self.problem.setText("The server cannot be reached: this is kept and will be "
                                  "saved when it is back.")
             return False
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return False
+        # After the reload, the same place: the task itself if it is still listed,
+        # else the one that took its place (the next task, not the top).
+        items = self.task_items()
+        ids = {t.id for t in chosen}
+        places = [i for i, item in enumerate(items) if item.data(0, ROLE) in ids]
+        current = self.current()
+        self._keep = (current.id if current else None, places[0] if places else 0)
         self.reload()
         return True
 
     def complete(self) -> bool:
-        from csdesk.services.worklist.today import complete_task
+        from csdesk.services.worklist.today import complete_tasks
 
         activity = self.summary.text() if self.log.isChecked() else None
-        return self._act(complete_task, activity=activity, kind=self.kind.currentData(),
-                         on=self.today)
+        return self._act(complete_tasks, activity=activity, kind=self.kind.currentData(),
+                         on=self.today, contacts=self.ticked_contacts() if activity else None)
 
     def snooze(self, until: date | None = None) -> bool:
-        from csdesk.services.worklist.today import snooze_task
+        from csdesk.services.worklist.today import snooze_tasks
 
         chosen = until or self.until.date().toPython()
-        return self._act(snooze_task, chosen, today=self.today)
+        return self._act(snooze_tasks, chosen, today=self.today)
 
     def reassign(self, owner: str | None = None) -> bool:
-        from csdesk.services.worklist.today import reassign_task
+        from csdesk.services.worklist.today import reassign_tasks
 
-        return self._act(reassign_task, owner if owner is not None else self.new_owner.text())
+        return self._act(reassign_tasks, owner if owner is not None else self.new_owner.text())
 
     def _step_changed(self, item: QListWidgetItem) -> None:
         from csdesk.services.worklist.today import set_step
@@ -388,13 +641,27 @@ class TodayView(QWidget):
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return
-        saved = replace(saved, arr_cents=t.arr_cents, arr_currency=t.arr_currency)
+        saved = replace(t, checklist=saved.checklist, version=saved.version)
         self.tasks = [saved if x.id == t.id else x for x in self.tasks]
 
     def _open(self, item: QTreeWidgetItem | None) -> None:
         t = self.current() if item is not None else None
         if t is not None and t.account_id is not None:
             self.account_clicked.emit(t.account_id)
+
+
+def _visible_ticks(box: QListWidget) -> None:
+    """Fusion outlines an item's check box in the window colour, darkened: on a dark
+    palette that is black on black. A lighter window colour for the list alone (its
+    background is the base colour) makes the boxes show."""
+    palette = box.palette()
+    if palette.color(palette.ColorRole.Base).lightness() < 128:
+        palette.setColor(palette.ColorRole.Window, QColor("#9ca3af"))
+        box.setPalette(palette)
+
+
+def _segment(value: str | None) -> str:
+    return (value or "unsegmented").replace("_", "-").capitalize()
 
 
 def _due(due: date | None, today: date) -> str:

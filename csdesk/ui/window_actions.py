@@ -68,7 +68,7 @@ class WindowActions(QMainWindow):
         self.act_recompute = act("&Recompute health", self.recompute_health, "Ctrl+R", True)
         self.act_health = act("&Health settings…", self.health_settings, writes=True)
         self.act_rules = act("&Playbook rules…", self.playbook_rules, writes=True)
-        self.act_run_rules = act("Run play&books now", self.run_playbooks, writes=True)
+        self.act_run_rules = act("Run play&books now", lambda: self.run_playbooks(), writes=True)
         self.act_about = act("&About csdesk", self.about)
         self.act_rates = act("&Currencies and exchange rates…", self.currencies)
         self.act_requests = act("&Feature requests by ARR at stake…",
@@ -159,7 +159,7 @@ class WindowActions(QMainWindow):
         from csdesk.ui.rules_dialog import RulesDialog
 
         dialog = RulesDialog(self.db, self.runner, self)
-        dialog.saved.connect(self.run_playbooks)
+        dialog.saved.connect(lambda *_a: self.run_playbooks())
         dialog.open()
         return dialog
 

@@ -1,6 +1,6 @@
-"""Today: a CSM works the worklist. The most urgent task is done (and logged on the account's
-timeline as a proactive call), the next one snoozed for a week; the list, its counts and the
-navigation badge follow, and the book agrees."""
+"""Today: a CSM works the worklist. The highest-ranked task is done (and logged on the
+account's timeline as a proactive call), the next one snoozed for a week; the list, its counts
+and the navigation badge follow, and the book agrees."""
 
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from tests.conftest import AS_OF
 from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
 
 
-def _worklist(today: Any) -> list[tuple[str, str, str]]:
-    """(group, task, account) for every task the tree shows, top to bottom."""
+def _worklist(today: Any) -> list[tuple[str, str]]:
+    """(task, account) for every task the tree shows, top to bottom: the tasks beneath
+    their account's row ("Name (n)")."""
     shown = []
     for g in range(today.tree.topLevelItemCount()):
         head = today.tree.topLevelItem(g)
         for i in range(head.childCount()):
-            item = head.child(i)
-            shown.append((head.text(0).split(" (")[0], item.text(0), item.text(1)))
+            shown.append((head.child(i).text(0), head.text(0).rsplit(" (", 1)[0]))
     return shown
 
 
@@ -32,7 +32,7 @@ def _item(today: Any, title: str, account: str) -> QTreeWidgetItem:
     for g in range(today.tree.topLevelItemCount()):
         head = today.tree.topLevelItem(g)
         for i in range(head.childCount()):
-            if (head.child(i).text(0), head.child(i).text(1)) == (title, account):
+            if (head.child(i).text(0), head.text(0).rsplit(" (", 1)[0]) == (title, account):
                 return head.child(i)
     raise AssertionError(f"{title!r} for {account!r} is not on the worklist")
 
@@ -48,8 +48,8 @@ def _badge(window: Any) -> str:
     return window.nav.item(0).text()
 
 
-def _due_now(shown: list[tuple[str, str, str]]) -> int:
-    return sum(1 for group, _t, _a in shown if group in ("Overdue", "Due today"))
+def _due_now(shown: list[tuple[str, str]]) -> int:
+    return len(shown)  # the list shows what is due by today: the badge counts it
 
 
 def _task(db: Database, title: str, account: str) -> Task:
@@ -74,11 +74,12 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     today = window.today
     before = _worklist(today)
     assert len(before) > 5, "the demo book's playbooks leave work for today"
-    assert today.subtitle.text().startswith(f"{AS_OF:%A} 22 Nov 2026 · {len(before)} open tasks")
+    assert today.subtitle.text().startswith(f"{AS_OF:%A} 22 Nov 2026 · {len(before)} tasks "
+                                            "planned today, 15 a day for each of")
     assert _badge(window) == f"Today ({_due_now(before)})"
 
-    # The most urgent task: read why, do it, say what was done.
-    _group, title, account = before[0]
+    # The highest-ranked task: read why, do it, say what was done.
+    title, account = before[0]
     _select(qtbot, today, title, account)
     assert account in today.facts.text()
     done_box = next(b for b in today.findChildren(QGroupBox) if b.title() == "Done")
@@ -89,10 +90,10 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     with qtbot.waitSignal(today.loaded, timeout=10_000):
         click(qtbot, button(done_box, "Mark done"))
     after_done = _worklist(today)
-    assert (title, account) not in [(t, a) for _g, t, a in after_done]
+    assert (title, account) not in after_done
     assert len(after_done) == len(before) - 1
     assert today.subtitle.text().startswith(f"{AS_OF:%A} 22 Nov 2026 · "
-                                            f"{len(before) - 1} open tasks")
+                                            f"{len(before) - 1} tasks planned today")
     assert _badge(window) == (f"Today ({_due_now(after_done)})" if _due_now(after_done)
                               else "Today")
     done = _task(demo_db, title, account)
@@ -102,14 +103,14 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     assert (touch.kind, touch.occurred_on, touch.proactive) == ("call", AS_OF, True)
 
     # The next one can wait a week: the date offered is a week from today.
-    _group, title, account = after_done[0]
+    title, account = after_done[0]
     _select(qtbot, today, title, account)
     later = next(b for b in today.findChildren(QGroupBox) if b.title() == "Not now")
     assert later.findChild(QDateEdit).date().toPython() == AS_OF + timedelta(days=7)
     with qtbot.waitSignal(today.loaded, timeout=10_000):
         click(qtbot, button(later, "Snooze"))
     after_snooze = _worklist(today)
-    assert (title, account) not in [(t, a) for _g, t, a in after_snooze]
+    assert (title, account) not in after_snooze
     assert len(after_snooze) == len(before) - 2
     snoozed = _task(demo_db, title, account)
     assert (snoozed.status.value, snoozed.snoozed_until) == ("snoozed", AS_OF + timedelta(days=7))

@@ -224,7 +224,11 @@ def test_dedupe_done_snooze_and_preview(book: Database) -> None:
         save_rule(book, replace(r, enabled=r.key == "no_proactive_touch"))
     rule = _rule(book, "no_proactive_touch")
     assert len(preview(book, rule, TODAY).new) == 3
-    first = run_rules(book, TODAY)
+    # A new book's first run holds the first touches back and says so; asked, it creates them.
+    held = run_rules(book, TODAY)
+    assert (held.created, held.held_back) == (0, 3)
+    assert held.held_back_text.startswith("3 accounts have had no proactive touch in ")
+    first = run_rules(book, TODAY, first_touches=True)
     assert (first.created, first.already) == (3, 0)
     again = run_rules(book, TODAY + timedelta(days=1))
     assert (again.created, again.already) == (0, 3)
@@ -271,8 +275,12 @@ def test_worklist_order_badge_and_checklist(book: Database) -> None:
                        checklist=[{"text": "one", "done": False}, {"text": "two",
                                                                     "done": False}]))
     tasks = open_tasks(book, TODAY)
-    assert [t.title for t in tasks] == ["late", "today big", "today small", "today medium",
-                                        "next week", "later"]
+    # By rank (ARR $k × risk × priority × renewal; no health, no renewal near: 1.5 × 1):
+    # Big $114k: critical 513 (the earlier due first), high 342, medium 256.5; Small $24k:
+    # high 72, low 36.
+    assert [(t.title, t.score) for t in tasks] == [
+        ("next week", 513), ("later", 513), ("today big", 342), ("today medium", 256.5),
+        ("today small", 72), ("late", 36)]
     assert count_due(book, TODAY) == 4
     t = tasks[1]
     saved = set_step(book, t.id, t.version, 1, True)
@@ -305,7 +313,8 @@ def test_a_red_streak_opens_one_task_however_often_the_book_is_recomputed(book: 
                                                                            ) -> None:
     """Health is recomputed every day (one snapshot a day) and the rules run after each: an
     account that stays red keeps one task, keyed by the day its red streak began; once it
-    recovers and turns red again, that is a new occurrence and a second task."""
+    recovers and turns red again, that is a new occurrence and a second task, if the CSM
+    closed the first (while it is open, the same title is never opened twice)."""
     from csdesk import clock
 
     for r in rules(book):  # only this rule on
@@ -326,6 +335,9 @@ def test_a_red_streak_opens_one_task_however_often_the_book_is_recomputed(book: 
                                  inputs_present=9, inputs_total=9))
         with clock.pin(day):
             created.append(run_rules(book).created)
+        if k == 10:  # recovered: the CSM closes the first task
+            done = open_tasks(book, day)[0]
+            complete_task(book, done.id, done.version, on=day)
     first_red, second_red = start + timedelta(days=3), start + timedelta(days=12)
     assert created == [0] * 3 + [1] + [0] * 6 + [0] * 2 + [1] + [0] * 4
     with book.read() as s:

@@ -242,7 +242,7 @@ def test_edits_made_while_the_server_is_away_are_kept_and_saved_on_return(  # ty
         return call
 
     monkeypatch.setattr(plans, "update_node", away_once(plans.update_node))
-    monkeypatch.setattr(worklist, "complete_task", away_once(worklist.complete_task))
+    monkeypatch.setattr(worklist, "complete_tasks", away_once(worklist.complete_tasks))
     editor.tree.topLevelItem(0).setText(TITLE, "Go live everywhere")
     qtbot.waitUntil(lambda: not editor._pending, timeout=5000)
     assert "kept and will be saved" in editor.problem.text()

@@ -52,8 +52,11 @@ def test_done_with_activity_snooze_and_badge(qtbot, db: Database) -> None:  # ty
         view.reload()
     badge = window.nav.item(0)
     assert badge.text() == "Today (2)"  # one overdue, one due today
-    assert view.tree.topLevelItem(0).text(0) == "Overdue (1)"
+    # One row for the account, its tasks due by today beneath (the late one first)
+    assert view.tree.topLevelItemCount() == 1
+    assert view.tree.topLevelItem(0).text(0) == "AT&T <Legacy> 日本 (2)"
     assert view.current().title == "Call back"
+    assert view.tree.currentItem().text(2).endswith("(2 d late)")
     assert view.reason.text() == "Because <Call back> & more"  # shown as typed
     assert "AT&amp;T &lt;Legacy&gt; 日本" in view.facts.text()
 
@@ -73,8 +76,9 @@ def test_done_with_activity_snooze_and_badge(qtbot, db: Database) -> None:  # ty
     with qtbot.waitSignal(view.loaded, timeout=20_000):
         assert view.snooze(TODAY + timedelta(days=7))
     qtbot.waitUntil(lambda: badge.text() == "Today", timeout=20_000)
-    assert [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())] \
-        == ["This week (1)"]
+    assert view.stack.currentWidget() is view.empty  # nothing left due by today
+    view.when.setCurrentIndex(view.when.findText("All open"))
+    assert [i.text(0) for i in view.task_items()] == ["Plan QBR"]
 
     assert not view.reassign("  ")
     assert "who takes" in view.problem.text()

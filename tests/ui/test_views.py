@@ -27,7 +27,7 @@ def test_every_view_has_content(qtbot, demo_db: Database, pinned_today) -> None:
     window.nav.setCurrentRow(VIEWS.index("today"))
     # The playbook rules ran when the book loaded: the worklist has tasks with reasons.
     qtbot.waitUntil(lambda: window.today.tree.topLevelItemCount() > 0, timeout=20_000)
-    assert "open task" in window.today.subtitle.text()
+    assert "planned today" in window.today.subtitle.text()
     selected = window.today.current()
     assert selected is not None
     with demo_db.read() as s:  # the reason shown is the selected task's, as stored
@@ -260,6 +260,7 @@ def test_my_book_scopes_every_list(qtbot, demo_db: Database, monkeypatch,  # typ
     with demo_db.read() as s:
         my_tasks = set(s.scalars(select(Task.id).where(Task.owner == me,
                                                        Task.status == TaskStatus.OPEN)))
+    window.today.when.setCurrentIndex(window.today.when.findText("All open"))
     assert {t.id for t in window.today.visible()} == my_tasks and my_tasks
     segment = window.reports.segment.currentData()
     assert window.reports.owner == me and window.reports.by_segment.isChecked()

@@ -55,6 +55,13 @@ from csdesk.services.renewals.expansion import signals
 from csdesk.services.renewals.pipeline import latest_seats, pipeline
 
 PRIORITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+# A save play: the account is at risk (health fell or is red, a detractor answered, the
+# champion left or the sponsor went quiet). While one is open on an account, no expansion
+# task is created or shown for it: nobody pitches an upsell to a customer being saved.
+SAVE_PLAY_RULES = ("health_drop", "nps_detractor", "relationship_risk")
+EXPANSION_RULES = ("expansion_signal",)
+# The backlog a new book would dump on day one: first touches, offered spread out instead.
+FIRST_TOUCH_RULE = "no_proactive_touch"
 # The renewal step for each checkpoint (days before the renewal date).
 RENEWAL_STEPS = {
     180: "start the renewal: review outcomes against the success plan",
@@ -112,6 +119,13 @@ class RunResult:
     created: int
     already: int  # firings whose occurrence already has a task (open, done or snoozed)
     woken: int  # snoozed tasks whose date has come, back on the worklist
+    merged: int = 0  # firings folded into a task of the same title on the same account
+    suppressed: int = 0  # expansion firings held while a save play is open on the account
+    spread: int = 0  # tasks moved to a later day: the days before them were full
+    # On a new book's first run, the first touches not created yet: the accounts, and the
+    # sentence that tells the CSM (they are created, spread at capacity, when asked).
+    held_back: int = 0
+    held_back_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -564,20 +578,61 @@ def preview(db: Database, rule: RuleView, as_of: date | None = None) -> Preview:
 
 
 def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn | None = None,
-              cancel: CancelFn | None = None) -> RunResult:
+              cancel: CancelFn | None = None, first_touches: bool | None = None
+              ) -> RunResult:
     """Evaluate the enabled rules and create the tasks that are new, in one transaction;
-    wake snoozed tasks whose day has come."""
+    wake snoozed tasks whose day has come; then spread the worklist over the days at the
+    book's daily capacity (``plan.spread``).
+
+    A task's title is never open twice on one account: a second firing with that title
+    (another signal, another quiet sponsor) is folded into the first's reason. While a save
+    play (:data:`SAVE_PLAY_RULES`) is open on an account, or fires in this run, expansion
+    firings (:data:`EXPANSION_RULES`) for it create nothing; they fire again once it is
+    resolved.
+
+    ``first_touches``: whether to create the "no proactive touch" tasks. By default they
+    are, except on a new book's first run (no task ever): a backlog of hundreds of first
+    touches, all due at once, is not a worklist; the result says how many accounts wait
+    (``held_back_text``), and a run with ``first_touches=True`` creates them, spread over
+    the coming weeks at the daily capacity.
+    """
+    from csdesk.services.worklist.plan import spread
+
     as_of = as_of or clock.today()
     report = Reporter(progress, cancel)
     firings = evaluate(db, as_of, progress=lambda f, m: report.checkpoint(0.9 * f, m),
                        cancel=cancel)
     report.checkpoint(0.9, "Creating tasks")
+    held: list[Firing] = []
     with db.write() as s:
+        first = s.scalar(select(func.count()).select_from(Task)) == 0
+        if first_touches is False or (first_touches is None and first):
+            held = [f for f in firings if f.rule_key == FIRST_TOUCH_RULE]
+            firings = [f for f in firings if f.rule_key != FIRST_TOUCH_RULE]
         have = _existing_keys(s, [f.dedupe_key for f in firings])
-        new = {f.dedupe_key: f for f in firings if f.dedupe_key not in have}
+        fresh = [f for f in firings if f.dedupe_key not in have]
+        open_titles, saving = _open_work(s)
+        saving |= {f.account_id for f in fresh if f.rule_key in SAVE_PLAY_RULES}
+        # The most urgent firing of a title keeps it; the others add their reason to it.
+        fresh.sort(key=lambda f: (PRIORITY_ORDER[f.priority], f.due, f.dedupe_key))
+        new: dict[tuple[int, str], Firing] = {}
+        merged = suppressed = 0
+        for f in fresh:
+            if f.rule_key in EXPANSION_RULES and f.account_id in saving:
+                suppressed += 1
+            elif (f.account_id, f.title) in open_titles:
+                merged += 1
+            elif (f.account_id, f.title) in new:
+                first_of = new[(f.account_id, f.title)]
+                new[(f.account_id, f.title)] = replace(
+                    first_of, reason=f"{first_of.reason}; also: {f.reason}")
+                merged += 1
+            else:
+                new[(f.account_id, f.title)] = f
         for f in new.values():
+            due = max(f.due, as_of) if first else f.due  # a new book starts with none late
             s.add(Task(account_id=f.account_id, rule_id=f.rule_id, title=f.title,
-                       reason=f.reason, due_date=f.due, priority=Priority(f.priority),
+                       reason=f.reason, due_date=due, priority=Priority(f.priority),
                        owner=f.owner, dedupe_key=f.dedupe_key,
                        checklist=[{"text": step, "done": False} for step in f.checklist]))
         # An UPDATE's result is a CursorResult, which has the rowcount.
@@ -585,8 +640,62 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
             update(Task).where(Task.status == TaskStatus.SNOOZED, Task.snoozed_until <= as_of)
             .values(status=TaskStatus.OPEN, version=Task.version + 1),
             execution_options={"synchronize_session": False})).rowcount
+    report.checkpoint(0.95, "Spreading the worklist over the days")
+    moved = spread(db, as_of)
     report.checkpoint(1.0, f"{counted(len(new), 'new task')}")
-    return RunResult(as_of, len(new), len(firings) - len(new), int(woken or 0))
+    text = ""
+    if held:
+        with db.read() as s:
+            queued = dict(s.execute(select(Task.owner, func.count()).where(
+                Task.status == TaskStatus.OPEN).group_by(Task.owner)).tuples().all())
+        waiting_by: dict[str | None, set[int]] = {}
+        for f in held:
+            waiting_by.setdefault(f.owner, set()).add(f.account_id)
+        # The owner with the most to do sets how long it takes: each CSM has their own day.
+        busiest = max(waiting_by, key=lambda o: len(waiting_by[o]) + queued.get(o, 0))
+        text = first_touch_text(db, len({f.account_id for f in held}),
+                                queued.get(busiest, 0) + len(waiting_by[busiest]))
+    return RunResult(as_of, len(new), len(firings) - len(fresh), int(woken or 0), merged,
+                     suppressed, moved, len({f.account_id for f in held}), text)
+
+
+def first_touch_text(db: Database, accounts: int, load: int | None = None) -> str:
+    """The plain sentence a new book's first run shows instead of a backlog: how many
+    accounts wait for a first touch, and over how many weeks they would be spread, five
+    work days a week at the daily capacity: ``load`` is the busiest owner's (their first
+    touches and open tasks; by default, ``accounts``), as each CSM has a day of their
+    own."""
+    from csdesk.services.settings import daily_capacity
+    from csdesk.services.worklist.plan import days_needed
+
+    rule = next((r for r in rules(db) if r.key == FIRST_TOUCH_RULE), None)
+    limits = sorted(int(v) for v in (rule.params if rule else {}).values()
+                    if isinstance(v, int)) or [30]
+    every = (f"{limits[0]} days" if limits[0] == limits[-1]
+             else f"{limits[0]}–{limits[-1]} days, by engagement model")
+    capacity = daily_capacity(db)
+    weeks = max(1, -(-days_needed(accounts if load is None else load, capacity) // 5))
+    return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
+            f"proactive touch in {every}. Rather than {counted(accounts, 'task')} due today, "
+            f"their first touches can be spread over the coming {counted(weeks, 'week')}, "
+            f"with the rest of the worklist, {capacity} tasks a day per owner at most"
+            f"{' (raise Tasks a day to be sooner)' if weeks > 8 else ''}.")
+
+
+def _open_work(s: Any) -> tuple[set[tuple[int, str]], set[int]]:
+    """(account, title) of every open or snoozed task, and the accounts with a save play
+    open: what a new firing must not repeat or pitch into."""
+    titles: set[tuple[int, str]] = set()
+    saving: set[int] = set()
+    for aid, title, key in s.execute(
+            select(Task.account_id, Task.title, PlaybookRule.key)
+            .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
+            .where(Task.status.in_((TaskStatus.OPEN, TaskStatus.SNOOZED)),
+                   Task.account_id.is_not(None))):
+        titles.add((aid, title))
+        if key in SAVE_PLAY_RULES:
+            saving.add(aid)
+    return titles, saving
 
 
 # -- the worklist -------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
-"""The Today worklist: the open tasks due for a CSM, grouped (overdue, due today, this week,
-later), and what a CSM does to one: complete it (with an activity), snooze, reassign, tick a
-step."""
+"""The Today worklist: the open tasks, each with its rank and the line that explains it
+(:func:`rank`: ARR at stake × risk × urgency), and what a CSM does to one or several at once:
+complete them (with a proactive activity naming the contacts touched), snooze, reassign,
+tick a step. How many a day is ``worklist.plan``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,15 +18,20 @@ from csdesk.errors import ConflictError, CsdeskError, ValidationError
 from csdesk.models import (
     Account,
     Activity,
+    Contact,
+    HealthSnapshot,
     PlaybookRule,
+    Renewal,
     Task,
 )
 from csdesk.models.enums import (
     ActivityKind,
+    RenewalOutcome,
     TaskStatus,
 )
+from csdesk.services.formatting import counted, format_money_short
 from csdesk.services.money import Rates, arr_by_account
-from csdesk.services.worklist.rules import PRIORITY_ORDER
+from csdesk.services.worklist.rules import EXPANSION_RULES, SAVE_PLAY_RULES
 
 
 @dataclass(frozen=True)
@@ -45,30 +51,108 @@ class TaskRow:
     checklist: tuple[tuple[str, bool], ...]
     version: int
     arr_currency: str = "USD"  # arr_cents is in the book's base currency
+    segment: str | None = None
+    rule_key: str | None = None
+    health_band: str | None = None
+    renews_on: date | None = None  # the account's next pending renewal
+    score: float = 0.0  # the rank: see :func:`rank`
+    why: str = ""  # the rank in words: "$120k ARR · health red · renewal in 34 days"
+
+
+# The rank's factors (see :func:`rank`): each small, named and shown in the explanation.
+RISK = {"red": 3.0, "yellow": 2.0, "green": 1.0}
+RISK_UNKNOWN = 1.5  # no health score yet: between green and yellow
+PRIORITY_WEIGHT = {"critical": 3.0, "high": 2.0, "medium": 1.5, "low": 1.0}
+RENEWAL_URGENCY = ((30, 3.0), (90, 2.0), (180, 1.5))  # renewal within N days → factor
+
+
+def rank(arr_cents: int, band: str | None, renews_on: date | None, priority: str,
+         today: date, currency: str = "USD") -> tuple[float, str]:
+    """The task's rank score and the one line that explains it.
+
+    ``score = ARR at stake × risk × urgency``, where
+
+    - ARR at stake is the account's ARR in thousands of the base currency, at least 1
+      (an account with no ARR still gets done, after the ones that carry money);
+    - risk is the account's latest health band: red 3, yellow 2, green 1, not scored 1.5;
+    - urgency is the task's priority (critical 3, high 2, medium 1.5, low 1) times the
+      renewal's nearness (renewal within 30 days 3, within 90 days 2, within 180 days 1.5,
+      later or none 1).
+
+    E.g. $120k ARR, health red, renewal in 34 days, high priority: 120 × 3 × (2 × 2) = 1,440,
+    explained as "$120k ARR · health red · renewal in 34 days · high".
+    """
+    arr_k = max(arr_cents / 100_000, 1.0)
+    risk = RISK.get(band or "", RISK_UNKNOWN)
+    days = (renews_on - today).days if renews_on is not None else None
+    near = next((f for limit, f in RENEWAL_URGENCY if days is not None and 0 <= days <= limit),
+                1.0)
+    score = arr_k * risk * PRIORITY_WEIGHT.get(priority, 1.0) * near
+    parts = [f"{format_money_short(arr_cents, currency)} ARR" if arr_cents else "no ARR",
+             f"health {band}" if band else "health not scored"]
+    if days is not None and 0 <= days <= RENEWAL_URGENCY[-1][0]:
+        parts.append(f"renewal in {counted(days, 'day')}" if days else "renewal today")
+    parts.append(priority)
+    return round(score, 2), " · ".join(parts)
+
+
+def _visible_tasks(today: date) -> Any:
+    """Open tasks, snoozed ones whose day has come, and not an expansion task while a save
+    play on the same account is unresolved (see ``rules.SAVE_PLAY_RULES``)."""
+    saves = (select(Task.account_id).join(PlaybookRule, PlaybookRule.id == Task.rule_id)
+             .where(PlaybookRule.key.in_(SAVE_PLAY_RULES),
+                    Task.status.in_((TaskStatus.OPEN, TaskStatus.SNOOZED))))
+    return (((Task.status == TaskStatus.OPEN)
+             | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today)))
+            & ~(func.coalesce(PlaybookRule.key, "").in_(EXPANSION_RULES)
+                & Task.account_id.in_(saves)))
 
 
 def open_tasks(db: Database, today: date | None = None, *, owner: str | None = None
                ) -> list[TaskRow]:
-    """Open tasks (and snoozed ones whose day has come), most urgent first: by due date
-    group, then priority, then the account's ARR."""
+    """Open tasks (and snoozed ones whose day has come), highest :func:`rank` first.
 
+    One query for the tasks with their account, rule, latest health band and next pending
+    renewal, and one for their accounts' ARR (plus the exchange rates it converts with).
+    """
     today = today or clock.today()
+    latest = (select(HealthSnapshot.account_id, func.max(HealthSnapshot.as_of).label("as_of"))
+              .where(HealthSnapshot.as_of <= today).group_by(HealthSnapshot.account_id)
+              .subquery())
+    band = (select(HealthSnapshot.account_id, func.max(HealthSnapshot.band).label("band"))
+            .join(latest, (latest.c.account_id == HealthSnapshot.account_id)
+                  & (latest.c.as_of == HealthSnapshot.as_of))
+            .group_by(HealthSnapshot.account_id).subquery())
+    renews = (select(Renewal.account_id, func.min(Renewal.renewal_date).label("on"))
+              .where(Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today)
+              .group_by(Renewal.account_id).subquery())
+    stmt = (select(Task, Account.name, PlaybookRule.name, PlaybookRule.key, Account.segment,
+                   band.c.band, renews.c.on)
+            .outerjoin(Account, Account.id == Task.account_id)
+            .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
+            .outerjoin(band, band.c.account_id == Task.account_id)
+            .outerjoin(renews, renews.c.account_id == Task.account_id)
+            .where(_visible_tasks(today)))
+    if owner is not None:
+        stmt = stmt.where(Task.owner == owner)
     with db.read() as s:
+        found = s.execute(stmt).all()
         # ARR ranks the work: in the base currency (an account with no rate ranks as none)
         rates = Rates.load(s)
-        base = arr_by_account(s, day=today, rates_=rates)["base_cents"].fillna(0)
+        base = arr_by_account(s, day=today, rates_=rates, account_ids=select(
+            Task.account_id).where(Task.status.in_((TaskStatus.OPEN, TaskStatus.SNOOZED))))
+        base = base["base_cents"].fillna(0)
         arr = dict(zip(base.index.tolist(), base.astype("int64").tolist(), strict=True))
-        stmt = (select(Task, Account.name, PlaybookRule.name)
-                .outerjoin(Account, Account.id == Task.account_id)
-                .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
-                .where((Task.status == TaskStatus.OPEN)
-                       | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today))))
-        if owner is not None:
-            stmt = stmt.where(Task.owner == owner)
-        rows = [_task_row(t, name, rule, arr.get(t.account_id), rates.base)
-                for t, name, rule in s.execute(stmt)]
-    rows.sort(key=lambda r: (group_of(r, today)[0], PRIORITY_ORDER[r.priority],
-                             -r.arr_cents, r.due or date.max, r.id))
+        rows = []
+        for t, name, rule, key, segment, band_, renews_on in found:
+            cents = int(arr.get(t.account_id) or 0)
+            band_text = getattr(band_, "value", band_)
+            score, why = rank(cents, band_text, renews_on, t.priority.value, today, rates.base)
+            rows.append(replace(
+                _task_row(t, name, rule, cents, rates.base),
+                segment=getattr(segment, "value", segment), rule_key=key,
+                health_band=band_text, renews_on=renews_on, score=score, why=why))
+    rows.sort(key=lambda r: (-r.score, r.due or date.max, r.id))
     return rows
 
 
@@ -95,13 +179,6 @@ def group_of(task: TaskRow, today: date) -> tuple[int, str]:
     return 3, GROUPS[3]
 
 
-def _edit(db: Database, task_id: int, version: int, **values: Any) -> TaskRow:
-    with db.write() as s:
-        return _row_of(s, update_versioned(
-            s, Task, task_id, version, values, "this task was changed elsewhere since you "
-            "opened it (done, snoozed or reassigned); reload the worklist"))
-
-
 def _row_of(s: Any, t: Task) -> TaskRow:
     name = s.scalar(select(Account.name).where(Account.id == t.account_id))
     rule = s.scalar(select(PlaybookRule.name).where(PlaybookRule.id == t.rule_id))
@@ -109,42 +186,93 @@ def _row_of(s: Any, t: Task) -> TaskRow:
 
 
 def complete_task(db: Database, task_id: int, version: int, *, activity: str | None = None,
-                  kind: str = "call", on: date | None = None) -> TaskRow:
+                  kind: str = "call", on: date | None = None,
+                  contacts: list[int] | None = None) -> TaskRow:
     """Mark a task done; with ``activity``, log it on the account's timeline as a proactive
-    touch (in the same transaction: both or neither)."""
+    touch (in the same transaction: both or neither), with the ``contacts`` touched linked
+    to it, so the touch-based rules (a quiet sponsor) see them."""
+    return complete_tasks(db, [(task_id, version)], activity=activity, kind=kind, on=on,
+                          contacts=contacts)[0]
+
+
+def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str | None = None,
+                   kind: str = "call", on: date | None = None,
+                   contacts: list[int] | None = None) -> list[TaskRow]:
+    """Mark several tasks (id, version) done in one transaction: all or none. With
+    ``activity``, one proactive touch is logged per account (the tasks' titles in its
+    details), each linked to the ``contacts`` of that account."""
     on = on or clock.today()
     if activity is not None and not activity.strip():
         raise ValidationError("activity", "say in a few words what was done, or log nothing")
     with db.write() as s:
-        t = s.get(Task, task_id)
-        if t is None or t.version != version:
-            raise ConflictError("this task was changed elsewhere since you opened it; reload "
-                                "the worklist")
+        found = [_current(s, tid, version) for tid, version in tasks]
         if activity is not None:
-            if t.account_id is None:
-                raise ValidationError("activity", "this task has no account to log it on")
-            s.add(Activity(account_id=t.account_id, kind=ActivityKind(kind),
-                           summary=activity.strip(), occurred_on=on, proactive=True,
-                           owner=t.owner, details=f"Task: {t.title}"))
-        t.status = TaskStatus.DONE
-        t.completed_at = clock.now()
+            people = {c.id: c for c in s.scalars(select(Contact).where(
+                Contact.id.in_(contacts or [])))}
+            if len(people) != len(set(contacts or [])):
+                raise ValidationError("contacts", "a contact ticked is no longer in the book")
+            by_account: dict[int, list[Task]] = {}
+            for t in found:
+                if t.account_id is None:
+                    raise ValidationError("activity", f"“{t.title}” has no account to log "
+                                                      "it on")
+                by_account.setdefault(t.account_id, []).append(t)
+            strays = [c.name for c in people.values() if c.account_id not in by_account]
+            if strays:
+                raise ValidationError("contacts", f"{', '.join(strays)}: not a contact of "
+                                                  "the task's account")
+            for aid, done in by_account.items():
+                s.add(Activity(account_id=aid, kind=ActivityKind(kind),
+                               summary=activity.strip(), occurred_on=on, proactive=True,
+                               owner=done[0].owner,
+                               details="\n".join(f"Task: {t.title}" for t in done),
+                               contacts=[c for c in people.values() if c.account_id == aid]))
+        for t in found:
+            t.status = TaskStatus.DONE
+            t.completed_at = clock.now()
         s.flush()
-        return _row_of(s, t)
+        return [_row_of(s, t) for t in found]
+
+
+def _current(s: Any, task_id: int, version: int) -> Task:
+    t: Task | None = s.get(Task, task_id)
+    if t is None or t.version != version:
+        raise ConflictError("this task was changed elsewhere since you opened it; reload "
+                            "the worklist")
+    return t
+
+
+def snooze_tasks(db: Database, tasks: list[tuple[int, int]], until: date,
+                 today: date | None = None) -> list[TaskRow]:
+    """Snooze several tasks until a day, in one transaction: all or none."""
+    if until <= (today or clock.today()):
+        raise ValidationError("until", "snooze until a day after today")
+    return _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until)
+
+
+def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str) -> list[TaskRow]:
+    """Give several tasks to someone else, in one transaction: all or none."""
+    owner = owner.strip()
+    if not owner:
+        raise ValidationError("owner", "say who takes the task over")
+    return _edit_all(db, tasks, owner=owner)
+
+
+def _edit_all(db: Database, tasks: list[tuple[int, int]], **values: Any) -> list[TaskRow]:
+    with db.write() as s:
+        return [_row_of(s, update_versioned(
+            s, Task, tid, version, values, "this task was changed elsewhere since you "
+            "opened it (done, snoozed or reassigned); reload the worklist"))
+            for tid, version in tasks]
 
 
 def snooze_task(db: Database, task_id: int, version: int, until: date,
                 today: date | None = None) -> TaskRow:
-    if until <= (today or clock.today()):
-        raise ValidationError("until", "snooze until a day after today")
-    return _edit(db, task_id, version, status=TaskStatus.SNOOZED, snoozed_until=until,
-                 due_date=until)
+    return snooze_tasks(db, [(task_id, version)], until, today)[0]
 
 
 def reassign_task(db: Database, task_id: int, version: int, owner: str) -> TaskRow:
-    owner = owner.strip()
-    if not owner:
-        raise ValidationError("owner", "say who takes the task over")
-    return _edit(db, task_id, version, owner=owner)
+    return reassign_tasks(db, [(task_id, version)], owner)[0]
 
 
 def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -> TaskRow:
@@ -156,17 +284,16 @@ def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -
     if not 0 <= index < len(steps):
         raise ValidationError("step", f"the checklist has no step {index + 1}")
     steps[index]["done"] = done
-    return _edit(db, task_id, version, checklist=steps)
+    return _edit_all(db, [(task_id, version)], checklist=steps)[0]
 
 
 def count_due(db: Database, today: date | None = None, owner: str | None = None) -> int:
     """Overdue and due-today tasks: the number on the Today badge."""
     today = today or clock.today()
     with db.read() as s:
-        stmt = select(func.count()).select_from(Task).where(
-            ((Task.status == TaskStatus.OPEN)
-             | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today)))
-            & ((Task.due_date <= today) | Task.due_date.is_(None)))
+        stmt = select(func.count()).select_from(Task).outerjoin(
+            PlaybookRule, PlaybookRule.id == Task.rule_id).where(
+            _visible_tasks(today) & ((Task.due_date <= today) | Task.due_date.is_(None)))
         if owner is not None:
             stmt = stmt.where(Task.owner == owner)
         return int(s.scalar(stmt) or 0)

@@ -1,0 +1,289 @@
+"""A worklist that fits a day: the rank and its explanation, the daily capacity, one title
+per account, a save play holding expansion back, bulk actions, and the contacts touched on
+the done activity quieting the sponsor rule."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from csdesk.db import Database
+from csdesk.errors import ConflictError, ValidationError
+from csdesk.models import (
+    Account,
+    Activity,
+    Contact,
+    HealthModel,
+    HealthSnapshot,
+    PlaybookRule,
+    Renewal,
+    Subscription,
+    Task,
+    UsageSnapshot,
+)
+from csdesk.services.defaults import ensure_defaults
+from csdesk.services.settings import daily_capacity, save_daily_capacity
+from csdesk.services.worklist.plan import plan, spread, work_day
+from csdesk.services.worklist.rules import evaluate, rules, run_rules, save_rule
+from csdesk.services.worklist.today import (
+    complete_task,
+    complete_tasks,
+    open_tasks,
+    rank,
+    reassign_tasks,
+    snooze_tasks,
+)
+from tests.conftest import AS_OF
+
+TODAY = AS_OF  # a Sunday: today is a work day all the same, then Monday, Tuesday…
+
+
+@pytest.fixture
+def book(db: Database) -> Database:
+    ensure_defaults(db)
+    return db
+
+
+def _only(db: Database, *keys: str) -> None:
+    for r in rules(db):
+        save_rule(db, replace(r, enabled=r.key in keys))
+
+
+def _account(s, name: str, arr_cents: int = 2_400_000, **kw) -> Account:  # type: ignore[no-untyped-def]
+    acc = Account(external_id=name.upper(), name=name, segment=kw.get("segment", "smb"),
+                  engagement_model=kw.get("model", "mid_touch"), lifecycle_stage="adoption",
+                  customer_since=date(2025, 1, 1), first_value_date=date(2025, 2, 1),
+                  owner=kw.get("owner", "Ana"))
+    s.add(acc)
+    s.flush()
+    s.add(Subscription(account_id=acc.id, start_date=date(2026, 1, 1),
+                       end_date=date(2027, 10, 1), seats=100, arr_cents=arr_cents))
+    return acc
+
+
+def _task(s, acc: Account, title: str, *, due: date = TODAY, priority: str = "medium",  # type: ignore[no-untyped-def]
+          rule: str | None = None) -> Task:
+    rule_id = s.scalar(select(PlaybookRule.id).where(PlaybookRule.key == rule)) if rule else None
+    t = Task(account_id=acc.id, title=title, due_date=due, priority=priority, owner="Ana",
+             rule_id=rule_id)
+    s.add(t)
+    return t
+
+
+def test_rank_is_arr_times_risk_times_urgency_explained() -> None:
+    # $120k, red (3), renewal in 34 days (2), high (2): 120 × 3 × 2 × 2
+    assert rank(12_000_000, "red", TODAY + timedelta(days=34), "high", TODAY) == (
+        1440.0, "$120K ARR · health red · renewal in 34 days · high")
+    # $5k counts as 5; green 1; renewal in 200 days is not near (1); low 1
+    assert rank(500_000, "green", TODAY + timedelta(days=200), "low", TODAY) == (
+        5.0, "$5K ARR · health green · low")
+    # no ARR counts as 1; not scored 1.5; renewal in 10 days 3; critical 3
+    assert rank(0, None, TODAY + timedelta(days=10), "critical", TODAY) == (
+        13.5, "no ARR · health not scored · renewal in 10 days · critical")
+
+
+def test_open_tasks_ranked_with_health_and_renewal(book: Database) -> None:
+    with book.read() as s:
+        model = s.scalars(select(HealthModel.id)).first()
+    with book.write() as s:
+        red = _account(s, "Red Renewing", arr_cents=12_000_000)
+        big = _account(s, "Big Green", arr_cents=30_000_000)
+        s.add(HealthSnapshot(account_id=red.id, model_id=model, as_of=TODAY - timedelta(days=1),
+                             score=30, band="red", inputs_present=9, inputs_total=9))
+        s.add(HealthSnapshot(account_id=big.id, model_id=model, as_of=TODAY - timedelta(days=1),
+                             score=90, band="green", inputs_present=9, inputs_total=9))
+        s.add(Renewal(account_id=red.id, renewal_date=TODAY + timedelta(days=34),
+                      current_arr_cents=12_000_000))
+        _task(s, red, "Save it", priority="high")
+        _task(s, big, "Check in", priority="medium")
+    tasks = open_tasks(book, TODAY)
+    # 120 × 3 × 2 × 2 = 1440 beats 300 × 1 × 1.5 × 1 = 450
+    assert [(t.title, t.score, t.why) for t in tasks] == [
+        ("Save it", 1440.0, "$120K ARR · health red · renewal in 34 days · high"),
+        ("Check in", 450.0, "$300K ARR · health green · medium")]
+    assert tasks[0].health_band == "red" and tasks[0].segment == "smb"
+
+
+def test_capacity_spreads_the_overflow_to_later_work_days(book: Database) -> None:
+    assert daily_capacity(book) == 15
+    with book.write() as s:
+        for i in range(40):  # account i has ARR $(i+1)k: the higher i, the higher the rank
+            acc = _account(s, f"Acc {i:02}", arr_cents=(i + 1) * 100_000)
+            _task(s, acc, "Call", due=TODAY - timedelta(days=3))
+    moved = spread(book, TODAY)
+    assert moved == 25
+    tasks = open_tasks(book, TODAY)
+    by_day: dict[date, list[str]] = {}
+    for t in tasks:
+        by_day.setdefault(t.due, []).append(t.account or "")
+    # The 15 highest ranked stay today (still late, so they say so); 15 go to Monday,
+    # the lowest 10 to Tuesday: never more than 15 a day.
+    late, monday, tuesday = TODAY - timedelta(days=3), date(2026, 11, 23), date(2026, 11, 24)
+    assert sorted(by_day) == [late, monday, tuesday]
+    assert sorted(by_day[late]) == [f"Acc {i:02}" for i in range(25, 40)]
+    assert sorted(by_day[monday]) == [f"Acc {i:02}" for i in range(10, 25)]
+    assert sorted(by_day[tuesday]) == [f"Acc {i:02}" for i in range(10)]
+    # A smaller capacity, saved for the book, spreads further; Saturday and Sunday skipped.
+    with pytest.raises(ValidationError):
+        save_daily_capacity(book, 0)
+    save_daily_capacity(book, 10)
+    assert spread(book, TODAY) > 0
+    days = sorted({t.due for t in open_tasks(book, TODAY)})
+    assert [work_day(TODAY, i) for i in range(5)] == [
+        TODAY, *[date(2026, 11, 23 + i) for i in range(4)]]
+    assert max(days) == date(2026, 11, 25)  # 40 tasks, 10 a day: 4 days
+    assert all(n <= 10 for n in (sum(1 for t in open_tasks(book, TODAY) if t.due == d)
+                                 for d in days))
+
+
+def test_plan_keeps_a_later_due_date_and_fills_around_it() -> None:
+    from csdesk.services.worklist.today import TaskRow
+
+    def row(i: int, score: float, due: date, owner: str = "Ana",
+            rule: str | None = None) -> TaskRow:
+        return TaskRow(i, 1, "A", 0, None, "t", None, due, "medium", "open", owner, None, (),
+                       1, score=score, rule_key=rule)
+    friday = date(2026, 11, 27)
+    rows = [row(1, 9, friday), row(2, 8, TODAY), row(3, 7, TODAY), row(4, 1, friday),
+            row(5, 5, TODAY, owner="Bo"), row(6, 0.5, TODAY, rule="renewal_checkpoint")]
+    # One a day: each owner's day apart; a renewal step keeps its day and takes its place.
+    assert plan(rows, TODAY, 1) == {1: friday, 2: date(2026, 11, 23), 3: date(2026, 11, 24),
+                                    4: date(2026, 11, 30), 5: TODAY, 6: TODAY}
+
+
+def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
+        demo_db: Database) -> None:
+    result = run_rules(demo_db, TODAY)
+    assert result.held_back > 20
+    assert result.held_back_text.startswith(f"{result.held_back} accounts have had no "
+                                            "proactive touch in ")
+    tasks = open_tasks(demo_db, TODAY)
+    assert tasks and not [t for t in tasks if t.due < TODAY]  # nothing late on day one
+    assert not [t for t in tasks if t.rule_key == "no_proactive_touch"]
+    spread_out = run_rules(demo_db, TODAY, first_touches=True)
+    assert spread_out.created >= result.held_back
+    tasks = open_tasks(demo_db, TODAY)
+    # Each owner's day holds 15 at most, but for renewal steps, which keep their day.
+    due: dict[tuple[str | None, date], int] = {}
+    for t in tasks:
+        if t.rule_key != "renewal_checkpoint":
+            due[(t.owner, t.due)] = due.get((t.owner, t.due), 0) + 1
+    assert max(due.values()) <= 15 and min(d for _o, d in due) == TODAY
+    assert len({d for _o, d in due}) > 5  # spread over the coming days
+    # One title per account, and no expansion where a save play is open.
+    seen = [(t.account_id, t.title) for t in tasks]
+    assert len(seen) == len(set(seen))
+    saving = {t.account_id for t in tasks if t.rule_key in (
+        "health_drop", "nps_detractor", "relationship_risk")}
+    assert not [t for t in tasks if t.rule_key == "expansion_signal" and t.account_id in saving]
+
+
+def test_same_title_never_twice_on_one_account(book: Database) -> None:
+    _only(book, "relationship_risk")
+    with book.write() as s:
+        acc = _account(s, "Two Sponsors")
+        for name in ("Sam", "Kim"):
+            s.add(Contact(account_id=acc.id, name=name, is_executive_sponsor=True,
+                          last_contacted=TODAY - timedelta(days=120)))
+        s.add(Task(title="Hand-made", account_id=acc.id, due_date=TODAY))  # not a first run
+    assert len(evaluate(book, TODAY)) == 2  # two firings, one title
+    result = run_rules(book, TODAY)
+    assert (result.created, result.merged) == (1, 1)
+    made = [t for t in open_tasks(book, TODAY) if t.rule_key == "relationship_risk"]
+    assert len(made) == 1
+    assert "Sam" in made[0].reason and "Kim" in made[0].reason  # both reasons kept
+    again = run_rules(book, TODAY + timedelta(days=1))
+    assert again.created == 0  # the open title is not repeated on a later run
+    # A task of that title already open (here added by hand): the rule adds no second one.
+    with book.write() as s:
+        third = _account(s, "Already On It")
+        s.add(Contact(account_id=third.id, name="Lee", is_executive_sponsor=True,
+                      last_contacted=TODAY - timedelta(days=120)))
+        s.add(Task(title="Rebuild the relationship", account_id=third.id, due_date=TODAY))
+    assert run_rules(book, TODAY).created == 0
+    assert [t.title for t in open_tasks(book, TODAY) if t.account == "Already On It"] == [
+        "Rebuild the relationship"]
+
+
+def test_save_play_suppresses_expansion_until_resolved(book: Database) -> None:
+    _only(book, "expansion_signal", "nps_detractor")
+    with book.write() as s:
+        acc = _account(s, "Full And Unhappy")
+        calm = _account(s, "Full And Happy")
+        for a in (acc, calm):
+            s.add(UsageSnapshot(account_id=a.id, date=TODAY - timedelta(days=2),
+                                active_users=95, licensed_seats=100))
+        from csdesk.models import SurveyResponse
+        s.add(SurveyResponse(account_id=acc.id, kind="nps", score=3,
+                             responded_on=TODAY - timedelta(days=1)))
+        s.add(Task(title="Hand-made", account_id=calm.id, due_date=TODAY))  # not a first run
+    result = run_rules(book, TODAY)
+    assert result.suppressed == 1
+    made = {(t.account, t.rule_key) for t in open_tasks(book, TODAY)}
+    assert ("Full And Unhappy", "nps_detractor") in made
+    assert ("Full And Unhappy", "expansion_signal") not in made
+    assert ("Full And Happy", "expansion_signal") in made
+    # The save play resolved: the expansion task comes on the next run.
+    save = next(t for t in open_tasks(book, TODAY) if t.rule_key == "nps_detractor")
+    complete_task(book, save.id, save.version, on=TODAY)
+    assert run_rules(book, TODAY).created == 1
+    assert ("Full And Unhappy", "expansion_signal") in {
+        (t.account, t.rule_key) for t in open_tasks(book, TODAY)}
+
+
+def test_bulk_done_snooze_reassign_all_or_none(book: Database) -> None:
+    with book.write() as s:
+        a, b = _account(s, "A"), _account(s, "B")
+        for acc in (a, b):
+            for title in ("One", "Two", "Three"):
+                _task(s, acc, title)
+    tasks = open_tasks(book, TODAY)
+    on_a = [(t.id, t.version) for t in tasks if t.account == "A"]
+    pick = [*on_a[:2], next((t.id, t.version) for t in tasks if t.account == "B")]
+    done = complete_tasks(book, pick, activity="Called both", on=TODAY)
+    assert [d.status for d in done] == ["done"] * 3
+    with book.read() as s:  # one proactive touch per account, naming the tasks
+        logged = s.scalars(select(Activity).order_by(Activity.account_id)).all()
+        assert [(x.summary, x.details.count("Task:")) for x in logged] == [
+            ("Called both", 2), ("Called both", 1)]
+    left = open_tasks(book, TODAY)
+    assert len(left) == 3
+    stale = [(left[0].id, left[0].version + 1)] + [(t.id, t.version) for t in left[1:]]
+    with pytest.raises(ConflictError):  # one was changed elsewhere: none is snoozed
+        snooze_tasks(book, stale, TODAY + timedelta(days=3), today=TODAY)
+    assert len(open_tasks(book, TODAY)) == 3
+    moved = reassign_tasks(book, [(t.id, t.version) for t in left], "Bo")
+    assert {m.owner for m in moved} == {"Bo"}
+    snoozed = snooze_tasks(book, [(m.id, m.version) for m in moved], TODAY + timedelta(days=3),
+                           today=TODAY)
+    assert {m.status for m in snoozed} == {"snoozed"} and open_tasks(book, TODAY) == []
+
+
+def test_contacts_on_the_done_activity_quiet_the_sponsor_rule(book: Database) -> None:
+    _only(book, "relationship_risk")
+    with book.write() as s:
+        acc = _account(s, "Quiet Sponsor")
+        sponsor = Contact(account_id=acc.id, name="Sam Lee", is_executive_sponsor=True,
+                          last_contacted=TODAY - timedelta(days=100))
+        other = _account(s, "Elsewhere")
+        stranger = Contact(account_id=other.id, name="Not Theirs")
+        s.add_all([sponsor, stranger])
+        s.add(Task(title="Hand-made", account_id=other.id, due_date=TODAY))
+        s.flush()
+        sponsor_id, stranger_id = sponsor.id, stranger.id
+    assert run_rules(book, TODAY).created == 1
+    task = next(t for t in open_tasks(book, TODAY) if t.rule_key == "relationship_risk")
+    with pytest.raises(ValidationError):  # another account's contact is refused
+        complete_task(book, task.id, task.version, activity="Called", on=TODAY,
+                      contacts=[stranger_id])
+    complete_task(book, task.id, task.version, activity="Called Sam", on=TODAY,
+                  contacts=[sponsor_id])
+    with book.read() as s:
+        logged = s.scalars(select(Activity).where(Activity.summary == "Called Sam")).one()
+        assert [c.name for c in logged.contacts] == ["Sam Lee"]
+    # The sponsor was heard from today: the rule no longer fires for the account.
+    assert evaluate(book, TODAY + timedelta(days=1)) == []
+    assert run_rules(book, TODAY + timedelta(days=1)).created == 0
