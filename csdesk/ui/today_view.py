@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -182,11 +183,19 @@ class TodayView(QWidget):
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.tree)
-        split.addWidget(self.detail)
+        # The task's panel scrolls rather than setting the window's least height (a small
+        # screen, or the first-run banner above, must not push the window off it).
+        detail = QScrollArea()
+        detail.setWidgetResizable(True)
+        detail.setFrameShape(QFrame.Shape.NoFrame)
+        detail.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        detail.setWidget(self.detail)
+        split.addWidget(detail)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
         self.detail.setMinimumWidth(430)
-        self.detail.setMaximumWidth(540)  # the list gets the room: its "why" is the point
+        detail.setMinimumWidth(450)
+        detail.setMaximumWidth(560)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
         if db.readonly:  # the worklist can be read, not changed
