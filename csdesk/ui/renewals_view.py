@@ -325,10 +325,10 @@ class RenewalsView(QWidget):
         bar.addWidget(self.settings_button)
         self.grid = CalendarGrid()
         self.grid.account_clicked.connect(self.account_clicked)
-        self.model = PipelineModel(self)
+        self.pipeline_model = PipelineModel(self)
         self.table = QTableView()
         self.table.setObjectName("pipeline")
-        self.table.setModel(self.model)
+        self.table.setModel(self.pipeline_model)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
@@ -343,7 +343,7 @@ class RenewalsView(QWidget):
         # sort otherwise).
         self.table.sortByColumn(TRACK, Qt.SortOrder.AscendingOrder)
         self.table.doubleClicked.connect(
-            lambda index: self.account_clicked.emit(self.model.account_id(index.row())))
+            lambda index: self.account_clicked.emit(self.pipeline_model.account_id(index.row())))
         self._sized = False  # the columns are fitted to the first rows shown, then the user's
         self.totals = QLabel()
         self.totals.setWordWrap(True)
@@ -486,7 +486,7 @@ class RenewalsView(QWidget):
 
     def refresh_list(self) -> None:
         rows = self.listed()
-        self.model.set_rows(rows)
+        self.pipeline_model.set_rows(rows)
         if rows and not self._sized:
             self.fit_columns()
         parts = [] if rows else ["No renewals match the window and filters."]
@@ -522,14 +522,15 @@ class RenewalsView(QWidget):
         self._sized = True
         header = self.table.horizontalHeader()
         metrics = header.fontMetrics()
-        for col in range(self.model.columnCount()):
+        for col in range(self.pipeline_model.columnCount()):
             if col == CHECKPOINT:
                 continue  # the last one stretches
             # as wide as the widest cell measured by its delegate (padding included), and
             # the title with room for the sort arrow
-            cells = max((self.table.sizeHintForIndex(self.model.index(row, col)).width()
-                         for row in self.model.widest_rows(col)), default=0) + 2  # the grid line
-            title = metrics.horizontalAdvance(self.model.headerData(
+            model = self.pipeline_model
+            cells = max((self.table.sizeHintForIndex(model.index(row, col)).width()
+                         for row in model.widest_rows(col)), default=0) + 2  # the grid line
+            title = metrics.horizontalAdvance(self.pipeline_model.headerData(
                 col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
             # and what the style itself asks for the header: its label, margins and arrow
             # ("Track" was cut to "Trac")
