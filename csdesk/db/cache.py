@@ -55,6 +55,19 @@ def _sqlite_path(source: Session | Any) -> str | None:
     return os.path.abspath(url.database)
 
 
+def kept(source: Session | Any, key: Hashable) -> Any | None:
+    """What :func:`until_changed` keeps for ``key`` if the book has not changed since, else
+    None (nothing is computed): a one-account screen takes its row from a book-wide answer
+    already at hand, and reads only its own rows when there is none."""
+    path = _sqlite_path(source)
+    if path is None:
+        return None
+    state = book_state(path)
+    with _lock:
+        hit = _kept.get((path, key))
+    return hit[1] if hit is not None and hit[0] == state else None
+
+
 def until_changed(source: Session | Any, key: Hashable, compute: Callable[[], T]) -> T:
     """``compute()``, or what it returned before if the book (of ``source``, a session or a
     Database) has not changed since. What is kept is shared: return something immutable,

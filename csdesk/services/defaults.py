@@ -132,8 +132,17 @@ BUILTIN_RULES: tuple[RuleSpec, ...] = (
 
 
 def ensure_defaults(db: Database) -> None:
-    """Seed the default health model, plan templates and any built-in rule the book lacks."""
+    """Seed the default health model, plan templates and any built-in rule the book lacks.
 
+    A book that has them all is only read: no write lock is taken, so a reader (an account
+    page explaining its health on the reading lane) can call this freely."""
+    with db.read() as s:
+        complete = (set(DEFAULT_TEMPLATES) <= set(s.scalars(select(PlanTemplate.key)))
+                    and s.scalar(select(HealthModel.id).limit(1)) is not None
+                    and {spec.key for spec in BUILTIN_RULES}
+                    <= set(s.scalars(select(PlaybookRule.key))))
+    if complete:
+        return
     with db.write() as s:
         have_templates = set(s.scalars(select(PlanTemplate.key)))
         for key, t in DEFAULT_TEMPLATES.items():

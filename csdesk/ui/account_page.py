@@ -1,5 +1,11 @@
 """The account page: header, health breakdown and charts, contacts, timeline.
 
+The page shows what it has at once and fills the rest in (``complete``): given the window's
+task runner, the health explanation (one account's inputs, through pandas) is computed on
+the reading lane, and the four charts are drawn on a later turn of the event loop, after the
+page has painted; the Handoff, Success plan, Renewal and Value tabs are built when first
+shown. Without a runner (a page built on its own), it is complete when constructed.
+
 Edits save to the database at once, through the services, each as an undoable command
 (QUndoStack). Every save carries the version the page last saw, so a record changed
 underneath (another window, a team mate) gives a conflict message and a reload, never a
@@ -8,9 +14,10 @@ silent overwrite.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -51,6 +58,13 @@ from csdesk.ui.history_dialog import HistoryDialog
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pulse_dialog import PulseStrip
 from csdesk.ui.theme import BAND_COLOURS, error_label
+
+if TYPE_CHECKING:
+    from csdesk.ui.handoff_pane import HandoffPane
+    from csdesk.ui.plan_editor import PlanEditor
+    from csdesk.ui.renewal_pane import RenewalPane
+    from csdesk.ui.tasks import TaskError, TaskRunner
+    from csdesk.ui.value_pane import ValuePane
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
 
@@ -208,17 +222,27 @@ class ContactDialog(QDialog):
 # Room around the overview's charts, in pixels: left (counts up to 5 digits), top (the
 # title), right, bottom (concise dates on two lines).
 CHART_MARGINS = (44, 26, 12, 40)
+CHART_HEIGHT_PX = 208  # a Chart's least height (2.6 in at 80 px)
 
 class AccountPage(QWidget):
-    """One account; ``changed`` fires after any saved edit (the book list refreshes)."""
+    """One account; ``changed`` fires after any saved edit (the book list refreshes);
+    ``completed`` once its health explanation and charts are in (see the module)."""
 
     changed = Signal()
     report_requested = Signal(str)  # qbr | deck | value | plan
+    completed = Signal()
 
-    def __init__(self, db: Database, account_id: int, parent: QWidget | None = None) -> None:
+    def __init__(self, db: Database, account_id: int, parent: QWidget | None = None, *,
+                 runner: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.account_id = account_id
+        self.runner = runner
+        self.is_complete = False
+        self._filled: set[str] = set()
+        self.explanation: Explanation | None = None
+        self._panes: dict[str, QWidget] = {}
+        self._holders: dict[str, tuple[QWidget, Callable[[], QWidget]]] = {}
         self.undo_stack = QUndoStack(self)
         self.facts = account_detail.account_facts(db, account_id)
         self.version = self.facts.header.version
@@ -275,41 +299,143 @@ class AccountPage(QWidget):
         add_named_tab(self.tabs, self._overview(), "overview", "Overview")
         add_named_tab(self.tabs, self._contacts_tab(), "contacts", "Contacts")
         add_named_tab(self.tabs, self._timeline_tab(), "timeline", "Timeline")
-        from csdesk.ui.handoff_pane import HandoffPane
-        from csdesk.ui.plan_editor import PlanEditor
-        from csdesk.ui.value_pane import ValuePane
-
-        self.handoff = HandoffPane(db, account_id)
-        self.plan = PlanEditor(db, account_id, self.facts.header.segment, self.undo_stack)
-        self.value = ValuePane(db, account_id)
-        self.handoff.saved.connect(lambda: (self.plan.refresh_plans(
-            select=self.plan.plans.currentData()), self.reload_header()))
-        self.plan.objective_achieved.connect(self.offer_value)
-        add_named_tab(self.tabs, self.handoff, "handoff", "Handoff")
-        add_named_tab(self.tabs, self.plan, "plan", "Success plan")
-        from csdesk.ui.renewal_pane import RenewalPane
-
-        self.renewal = RenewalPane(db, account_id)
-        self.renewal.changed.connect(lambda: (self.reload_header(), self.changed.emit()))
-        add_named_tab(self.tabs, self.renewal, "renewal", "Renewal && expansion")
-        add_named_tab(self.tabs, self.value, "value", "Value delivered")
+        # Built when first shown (or first asked for): most visits read the overview only.
+        self._later_tab("handoff", "Handoff", self._build_handoff)
+        self._later_tab("plan", "Success plan", self._build_plan)
+        self._later_tab("renewal", "Renewal && expansion", self._build_renewal)
+        self._later_tab("value", "Value delivered", self._build_value)
+        self.tabs.currentChanged.connect(lambda i: self._pane_at(i))
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.addLayout(top)
         col.addWidget(self.subtitle)
         col.addWidget(self.tabs, 1)
         self.reload_header(self.facts.header)  # read a moment ago: not read twice
+        if runner is None:
+            self._show_explanation(self._explain())
+            self._draw_charts()
+        else:  # once the page has painted: the worker's pandas would slow the painting
+            QTimer.singleShot(0, self, self._start_explaining)
+
+    def _start_explaining(self) -> None:
+        assert self.runner is not None
+        self._explaining = self.runner.submit(
+            "Explaining the account's health", self._explain, reading=True,
+            on_done=self._explained, on_failed=self._explain_failed)
+
+    # -- filling in -----------------------------------------------------------------------
+
+    def _explain(self) -> Explanation | None:
+        """Today's health inputs of this account (a task: it runs on the reading lane)."""
+        try:
+            return explain(self.db, self.facts.header.external_id)
+        except CsdeskError:
+            return None
+
+    def _explained(self, e: Explanation | None) -> None:
+        self._show_explanation(e)
+        # The charts after the breakdown has painted, one per turn, so the page stays live.
+        QTimer.singleShot(0, self, self._draw_charts)
+
+    def _explain_failed(self, error: TaskError) -> None:
+        self.summary_label.setText(f"Could not read today's health inputs: {error}")
+        self._filled.add("explanation")
+        QTimer.singleShot(0, self, self._draw_charts)
+
+    def _later_tab(self, name: str, title: str, build: Callable[[], QWidget]) -> None:
+        holder = QWidget()
+        box = QVBoxLayout(holder)
+        box.setContentsMargins(0, 0, 0, 0)
+        add_named_tab(self.tabs, holder, name, title)
+        self._holders[name] = (holder, build)
+
+    def _pane(self, name: str) -> QWidget:
+        """The tab's pane, built into its place the first time it is asked for."""
+        pane = self._panes.get(name)
+        if pane is None:
+            holder, build = self._holders[name]
+            pane = self._panes[name] = build()
+            layout = holder.layout()
+            assert layout is not None
+            layout.addWidget(pane)
+            if holder.isVisible():  # a child added to a shown widget stays hidden till told
+                pane.show()
+        return pane
+
+    def _pane_at(self, index: int) -> None:
+        for name, (holder, _build) in self._holders.items():
+            if self.tabs.widget(index) is holder:
+                self._pane(name)
+
+    def _build_handoff(self) -> QWidget:
+        from csdesk.ui.handoff_pane import HandoffPane
+
+        pane = HandoffPane(self.db, self.account_id)
+        pane.saved.connect(self._handoff_saved)
+        return pane
+
+    def _handoff_saved(self) -> None:
+        if "plan" in self._panes:
+            self.plan.refresh_plans(select=self.plan.plans.currentData())
+        self.reload_header()
+
+    def _build_plan(self) -> QWidget:
+        from csdesk.ui.plan_editor import PlanEditor
+
+        pane = PlanEditor(self.db, self.account_id, self.facts.header.segment,
+                          self.undo_stack)
+        pane.objective_achieved.connect(self.offer_value)
+        return pane
+
+    def _build_renewal(self) -> QWidget:
+        from csdesk.ui.renewal_pane import RenewalPane
+
+        pane = RenewalPane(self.db, self.account_id)
+        pane.changed.connect(lambda: (self.reload_header(), self.changed.emit()))
+        return pane
+
+    def _build_value(self) -> QWidget:
+        from csdesk.ui.value_pane import ValuePane
+
+        return ValuePane(self.db, self.account_id)
+
+    @property
+    def handoff(self) -> HandoffPane:
+        return self._pane("handoff")  # type: ignore[return-value]
+
+    @property
+    def plan(self) -> PlanEditor:
+        return self._pane("plan")  # type: ignore[return-value]
+
+    @property
+    def renewal(self) -> RenewalPane:
+        return self._pane("renewal")  # type: ignore[return-value]
+
+    @property
+    def value(self) -> ValuePane:
+        return self._pane("value")  # type: ignore[return-value]
 
     # -- header -------------------------------------------------------------------------
 
     def open_tab(self, name: str) -> QWidget:
         """Show a tab by name: overview, contacts, timeline, handoff, plan, renewal, value."""
-        return show_tab(self.tabs, name, "an account view")
+        shown = show_tab(self.tabs, name, "an account view")
+        return self._pane(name) if name in self._holders else shown
+
+    def current_pane(self) -> QWidget:
+        """The pane of the tab in front (a later-built tab's pane, not its holder)."""
+        index = self.tabs.currentIndex()
+        self._pane_at(index)
+        for name, (holder, _build) in self._holders.items():
+            if self.tabs.widget(index) is holder:
+                return self._panes[name]
+        return self.tabs.currentWidget()
 
     def commit_edits(self) -> None:
         """Save whatever is mid-edit before the page goes away: nothing typed is lost."""
-        self.plan.commit_open_edits()
-        if self.handoff.has_unsaved_changes():
+        if "plan" in self._panes:
+            self.plan.commit_open_edits()
+        if "handoff" in self._panes and self.handoff.has_unsaved_changes():
             self.handoff.save()
 
     def reload_header(self, header: Any = None) -> None:
@@ -366,7 +492,8 @@ class AccountPage(QWidget):
         dialog.recorded.connect(lambda: touched.append(True))
         dialog.exec()
         if touched:
-            self.plan.refresh_plans(select=self.plan.plans.currentData())
+            if "plan" in self._panes:  # otherwise it reads them when first shown
+                self.plan.refresh_plans(select=self.plan.plans.currentData())
             self.changed.emit()
     def show_requests(self) -> int:
         """The account's asks and a form to log one (modal); returns the dialog's result."""
@@ -414,13 +541,74 @@ class AccountPage(QWidget):
     # -- overview -----------------------------------------------------------------------
 
     def _overview(self) -> QWidget:
-        try:
-            e: Explanation | None = explain(self.db, self.facts.header.external_id)
-        except CsdeskError:
-            e = None
-        self.explanation = e
+        """The overview as far as the facts read at once go; ``_show_explanation`` and
+        ``_draw_charts`` fill in the rest."""
         body = QWidget()
         grid = QGridLayout(body)
+        self._grid = grid
+        shown = [(d, sc, b) for d, sc, b in self.facts.health if d <= clock.today()]
+        scored = shown if shown and shown[-1][1] is not None else []
+        live = self.facts.header.status != "churned"
+        # The badge as the book has it, at once; the explanation adds the why.
+        if live and scored:
+            _when, score, band = scored[-1]
+            colour = BAND_COLOURS.get(band or "", BAND_COLOURS["yellow"]).name()
+            self.badge.setText(f"● {score:.0f} {band}")
+            self.badge.setStyleSheet(f"color: {colour};")
+        else:
+            self.badge.setText("● churned" if not live else f"● {NOT_ENOUGH_DATA}" if shown
+                               else "● not scored yet")
+            self.badge.setStyleSheet("color: palette(mid);" if not live else
+                                     "color: #8a8f98;")
+        self.summary_label = _label("Reading today's health inputs…", bold=True)
+        self.summary_label.setWordWrap(True)  # a long churn reason wraps, never scrolls
+        grid.addWidget(self.summary_label, 0, 0, 1, 2)
+        # The CSM's own pulse, beside the computed health and never blended into it.
+        self.pulse = PulseStrip(self.db, self.account_id, self.facts.header.name,
+                                scored[-1][2] if live and scored else None)
+        self.pulse.saved.connect(self.changed.emit)
+        grid.addWidget(self.pulse, 1, 0, 1, 2)
+        self.breakdown = QTableWidget(0, 5)
+        self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
+                                                  "Note"])
+        self.breakdown.verticalHeader().hide()
+        self.breakdown.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.breakdown.horizontalHeader().setSectionResizeMode(
+            4, QHeaderView.ResizeMode.Stretch)
+        self.breakdown.setColumnWidth(0, 190)
+        self.breakdown.setMinimumHeight(300)
+        grid.addWidget(self.breakdown, 2, 0)
+        f = self.facts
+        facts = [("Time to first value", "not reached" if f.ttv_days is None else
+                  f"{f.ttv_days} days"),
+                 ("Last QBR", "none" if f.last_qbr is None else f"{f.last_qbr:%d %b %Y}"),
+                 ("NPS", ", ".join(str(s) for _, s in f.nps[-4:]) or "no answers"),
+                 ("Open tickets", str(f.open_tickets))]
+        box = QFormLayout()
+        for k, v in facts:
+            box.addRow(_label(k), _label(v, bold=True))
+        self.adoption_value = _label("…", bold=True)
+        box.addRow(_label("Adoption score"), self.adoption_value)
+        side = QWidget()
+        side.setLayout(box)
+        grid.addWidget(side, 2, 1)
+        grid.setColumnStretch(0, 3)
+        grid.setColumnStretch(1, 2)
+        # The charts' places, kept at their size so nothing jumps when they are drawn.
+        self._chart_slots = []
+        for i in range(4):
+            slot = QWidget()
+            slot.setMinimumHeight(CHART_HEIGHT_PX)
+            grid.addWidget(slot, 3 + i // 2, i % 2)
+            self._chart_slots.append(slot)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(body)
+        return scroll
+
+    def _show_explanation(self, e: Explanation | None) -> None:
+        """The summary line, the badge's why and the breakdown, from today's inputs."""
+        self.explanation = e
         # The badge shows the account's health as the book does (its latest score up to
         # today); the breakdown explains today's inputs and says so when they differ.
         shown = [(d, sc, b) for d, sc, b in self.facts.health if d <= clock.today()]
@@ -471,23 +659,11 @@ class AccountPage(QWidget):
             self.badge.setStyleSheet("color: palette(mid);")
             summary = (f"Churned on {e.churned_on:%d %b %Y}{why}. Its last health, on "
                        f"{e.as_of:%d %b %Y}: " + summary.removeprefix("Health "))
-        self.summary_label = _label(summary, bold=True)
-        self.summary_label.setWordWrap(True)  # a long churn reason wraps, never scrolls
-        grid.addWidget(self.summary_label, 0, 0, 1, 2)
-        # The CSM's own pulse, beside the computed health and never blended into it.
+        self.summary_label.setText(summary)
         live = e is not None and e.churned_on is None
-        band_now = (scored[-1][2] if scored else e.band) if live and e is not None else None
-        self.pulse = PulseStrip(self.db, self.account_id, self.facts.header.name, band_now)
-        self.pulse.saved.connect(self.changed.emit)
-        grid.addWidget(self.pulse, 1, 0, 1, 2)
-        self.breakdown = QTableWidget(0, 5)
-        self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
-                                                  "Note"])
-        self.breakdown.verticalHeader().hide()
-        self.breakdown.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.breakdown.horizontalHeader().setSectionResizeMode(
-            4, QHeaderView.ResizeMode.Stretch)
-        self.breakdown.setColumnWidth(0, 190)
+        if live and not scored and e is not None:  # the pulse compares with today's band
+            self.pulse.band = e.band
+            self.pulse.reload()
         if e is not None:
             self.breakdown.setRowCount(len(e.lines))
             for r, line in enumerate(e.lines):
@@ -505,33 +681,15 @@ class AccountPage(QWidget):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
                                               Qt.AlignmentFlag.AlignVCenter)
                     self.breakdown.setItem(r, c, item)
-        self.breakdown.setMinimumHeight(300)
-        grid.addWidget(self.breakdown, 2, 0)
-        f = self.facts
-        facts = [("Time to first value", "not reached" if f.ttv_days is None else
-                  f"{f.ttv_days} days"),
-                 ("Last QBR", "none" if f.last_qbr is None else f"{f.last_qbr:%d %b %Y}"),
-                 ("NPS", ", ".join(str(s) for _, s in f.nps[-4:]) or "no answers"),
-                 ("Open tickets", str(f.open_tickets)),
-                 ("Adoption score", "—" if e is None or e.adoption_score is None else
-                  f"{e.adoption_score:.0f}")]
-        box = QFormLayout()
-        for k, v in facts:
-            box.addRow(_label(k), _label(v, bold=True))
-        side = QWidget()
-        side.setLayout(box)
-        grid.addWidget(side, 2, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
-        self._charts(grid)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(body)
-        return scroll
+        self.adoption_value.setText("—" if e is None or e.adoption_score is None else
+                                    f"{e.adoption_score:.0f}")
+        self._filled.add("explanation")
+        self._check_complete()
 
-    def _charts(self, grid: QGridLayout) -> None:
+    def _draw_charts(self) -> None:
         """Four small charts of the account's history; their tick labels are dates and small
-        numbers, so fixed margins (``CHART_MARGINS``) stand in for constrained layout."""
+        numbers, so fixed margins (``CHART_MARGINS``) stand in for constrained layout. Each
+        takes the place kept for it."""
         from csdesk.ui.charts import Chart
 
         f = self.facts
@@ -577,8 +735,17 @@ class AccountPage(QWidget):
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
             chart.canvas.draw_idle()
-            grid.addWidget(chart, 3 + i // 2, i % 2)
+            slot = self._chart_slots[i]
+            self._grid.replaceWidget(slot, chart)
+            slot.deleteLater()
         self.charts = (health, users, events, breadth)
+        self._filled.add("charts")
+        self._check_complete()
+
+    def _check_complete(self) -> None:
+        if not self.is_complete and self._filled == {"explanation", "charts"}:
+            self.is_complete = True
+            self.completed.emit()
 
     # -- contacts -----------------------------------------------------------------------
 

@@ -339,7 +339,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.nav.setCurrentRow(VIEWS.index("accounts"))
         page = self.pages.get(account_id)
         if page is None:
-            page = AccountPage(self.db, account_id)
+            page = AccountPage(self.db, account_id, runner=self.runner)
             page.changed.connect(self.refresh_soon)
             page.report_requested.connect(
                 lambda kind, p=page: self.account_report(p.account_id, kind))

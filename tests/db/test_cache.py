@@ -56,3 +56,35 @@ def test_many_quick_commits_are_each_seen(location: DatabaseLocation) -> None:
                 with db.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
             assert _count(db, calls) == i + 1
+
+
+def test_one_account_takes_its_row_from_the_book_pipeline_at_hand(demo_db: Database) -> None:
+    """An account page asks the pipeline for one account: with the book's pipeline kept, it
+    takes that account's row from it (nothing computed); without, it reads its own rows.
+    Both are the same answer."""
+    from csdesk import clock
+    from csdesk.db.cache import kept
+    from csdesk.services.renewals import pipeline as renewals
+
+    today = clock.today()
+    ids = [r.account_id for r in renewals.pipeline(demo_db, today=today)][:5]
+    assert kept(demo_db, ("pipeline", today, None, None)) is not None
+    computed: list[int] = []
+    real = renewals._pipeline
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        computed.append(1)
+        return real(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(renewals, "_pipeline", counting)
+        from_book = renewals.pipeline(demo_db, today=today, account_ids=ids)
+        assert computed == []  # taken from the book's answer
+        with demo_db.write() as s:  # any commit: the book's answer is no longer at hand
+            s.execute(select(Account.id).limit(1))
+            s.get(Account, ids[0]).owner = "Someone"  # type: ignore[union-attr]
+        own = renewals.pipeline(demo_db, today=today, account_ids=ids)
+        assert computed == [1]
+    assert [r.account_id for r in own] == [r.account_id for r in from_book] == ids
+    assert [(r.renewal_date, r.track, r.likelihood, r.arr_cents) for r in own] == \
+        [(r.renewal_date, r.track, r.likelihood, r.arr_cents) for r in from_book]

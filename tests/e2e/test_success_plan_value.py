@@ -158,7 +158,7 @@ def test_an_achieved_objective_logs_its_value(qtbot, demo_db: Database,  # type:
                     "When": AS_OF.isoformat()}
 
     # The value log, where the page went: the outcome, its metric, worth and confirmation.
-    qtbot.waitUntil(lambda: page.tabs.currentWidget() is page.value)
+    qtbot.waitUntil(lambda: page.current_pane() is page.value)
     table = page.value.table
     qtbot.waitUntil(lambda: table.rowCount() > 0)
     heads = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]

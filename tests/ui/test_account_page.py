@@ -23,6 +23,10 @@ def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> Non
     assert isinstance(page, AccountPage)
     assert page.account_header.external_id == "ACC-000002"
     assert window.account_tabs.count() == 2
+    # The page shows at once with the book's badge; the explanation and charts follow.
+    assert page.badge.text().startswith("● ")
+    qtbot.waitUntil(lambda: page.is_complete, timeout=10_000)
+    assert len(page.charts) == 4
     window.open_account(page.account_id)  # opening again brings the same tab forward
     assert window.account_tabs.count() == 2
     from csdesk.services.health.scoring import explain
@@ -162,3 +166,27 @@ def test_field_history_on_hover_and_in_a_dialog(qtbot, demo_db: Database,  # typ
     assert dialog.windowTitle().startswith("History of ")
     assert dialog.grab().save(str(tmp_path / "history.png"))
     dialog.close()
+
+
+def test_the_page_shows_at_once_and_fills_in(qtbot, demo_db: Database, pinned_today) -> None:  # type: ignore[no-untyped-def]
+    """From the window, the page paints with the book's badge while today's inputs are read
+    on the reading lane; the charts follow; a tab the CSM has not opened is built when its
+    tab is clicked, and is the real pane from then on."""
+    from csdesk.ui.plan_editor import PlanEditor
+
+    window = open_window(qtbot, demo_db)
+    account = detail.account_id_for(demo_db, "ACC-000003")
+    page = window.open_account(account)
+    assert isinstance(page, AccountPage)
+    assert not page.is_complete and page.summary_label.text() == \
+        "Reading today's health inputs…"
+    assert page.breakdown.rowCount() == 0
+    qtbot.waitUntil(lambda: page.is_complete, timeout=10_000)
+    assert page.breakdown.rowCount() == 9 and len(page.charts) == 4
+    assert "inputs" in page.summary_label.text()
+    assert "plan" not in page._panes  # not built: nobody looked
+    bar = page.tabs.tabBar()
+    index = [page.tabs.tabText(i) for i in range(page.tabs.count())].index("Success plan")
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(index).center())
+    assert isinstance(page.current_pane(), PlanEditor) and page.current_pane() is page.plan
+    assert page.plan.isVisible()

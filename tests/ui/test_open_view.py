@@ -22,7 +22,7 @@ def test_views_and_tabs_open_by_name(qtbot, demo_db: Database) -> None:  # type:
         assert window.open_view("reports") is window.reports
         page = window.open_view("account:ACC-000132/plan")
         assert window.account_tabs.currentWidget() is page
-        assert page.tabs.currentWidget() is page.plan
+        assert page.current_pane() is page.plan
         assert page.open_tab("value") is page.value
         with pytest.raises(CsdeskError, match="plan"):
             page.open_tab("nope")

@@ -157,7 +157,7 @@ def test_achieved_objective_offers_to_log_its_value(qtbot, db: Database,  # type
     assert entry.title == "Go live and reach first value"
     assert (entry.metric_before, entry.metric_after) == (0, 5)
     assert entry.confirmed_by == "Dana Kim"
-    assert page.tabs.currentWidget() is page.value
+    assert page.current_pane() is page.value
     assert page.value.table.rowCount() == 1
     # The CSM disagrees with the numbers: their status is kept and shown as an override.
     item = editor.tree.topLevelItem(0)

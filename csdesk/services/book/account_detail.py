@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import selectinload
 
 from csdesk import clock
 from csdesk.db import Database
@@ -362,7 +363,9 @@ def timeline(db: Database, account_id: int, kinds: set[str] | None = None
         stmt = select(Activity).where(Activity.account_id == account_id)
         if kinds:
             stmt = stmt.where(Activity.kind.in_([ActivityKind(k) for k in kinds]))
-        rows = s.scalars(stmt.order_by(Activity.occurred_on.desc(), Activity.id.desc())).all()
+        # the contacts of every activity in one more query, not one query per activity
+        rows = s.scalars(stmt.options(selectinload(Activity.contacts))
+                         .order_by(Activity.occurred_on.desc(), Activity.id.desc())).all()
         return [TimelineItem(a.id, a.occurred_on, a.kind.value, a.summary, a.details,
                              a.proactive, tuple(c.name for c in a.contacts)) for a in rows]
 

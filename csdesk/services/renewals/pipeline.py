@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.db.cache import until_changed
+from csdesk.db.cache import kept, until_changed
 from csdesk.models import (
     Account,
     Contact,
@@ -134,9 +134,14 @@ def pipeline(db: Database, *, today: date | None = None, within: int | None = No
     whole pipeline is kept until the book changes: Renewals, Today, Portfolio and the
     account pages ask for it in turn."""
     today = today or clock.today()
+    key = ("pipeline", today, within, segment)
     if account_ids is None:
-        return list(until_changed(db, ("pipeline", today, within, segment),
+        return list(until_changed(db, key,
                                   lambda: tuple(_pipeline(db, today, within, segment, None))))
+    whole = kept(db, key)  # the book's pipeline at hand (same function): take the rows
+    if whole is not None:
+        wanted = set(account_ids)
+        return [r for r in whole if r.account_id in wanted]
     return _pipeline(db, today, within, segment, account_ids)
 
 
