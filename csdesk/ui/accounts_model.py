@@ -88,6 +88,7 @@ class AccountsModel(QAbstractTableModel):
         self._filters: dict[str, Any] = {}
         self._text = ""
         self._sort: tuple[int, Qt.SortOrder] | None = None
+        self.renewals_pending = False  # the renewal columns are still being read
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -96,6 +97,7 @@ class AccountsModel(QAbstractTableModel):
         self._col = _column_index(table.columns)
         self._all = table.rows
         self._as_of = table.as_of
+        self.renewals_pending = table.renewals_pending
         presorted = self._sort is not None and self._sort[1] == Qt.SortOrder.AscendingOrder \
             and COLUMNS[self._sort[0]].sort_key == table.sorted_by
         self._rows = self._apply(self._all, resort=not presorted)
@@ -178,6 +180,11 @@ class AccountsModel(QAbstractTableModel):
         i = self._col["owner"]
         return sorted({r[i] for r in self._all if r[i]})
 
+    def rows_of(self, ids: set[int]) -> list[int]:
+        """The shown rows of these accounts, top to bottom."""
+        i = self._col["id"]
+        return [n for n, r in enumerate(self._rows) if r[i] in ids]
+
     def row_ids(self, rows: list[int]) -> list[int]:
         i = self._col["id"]
         return [int(self._rows[r][i]) for r in rows]
@@ -232,7 +239,12 @@ class AccountsModel(QAbstractTableModel):
         col = index.column()
         value = row[self._col[COLUMNS[col].source]]
         if role == Qt.ItemDataRole.DisplayRole:
+            if self.renewals_pending and col in (RENEWAL, DAYS, TRACK):
+                return "…"
             return self._display(row, col, value)
+        if role == Qt.ItemDataRole.ToolTipRole and self.renewals_pending \
+                and col in (RENEWAL, DAYS, TRACK):
+            return "Reading the renewals of a large book: they appear here in a moment"
         if role == SORT_ROLE:  # what the column sorts by: ARR in the base currency
             return row[self._col["arr_base_cents"]] if col == ARR else value
         if role == ID_ROLE:

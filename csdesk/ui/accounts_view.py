@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -25,6 +25,7 @@ from csdesk.ui.accounts_model import (
     COLUMNS,
     DAYS,
     HEALTH,
+    ID_ROLE,
     NAME,
     NOT_ENOUGH,
     TASKS,
@@ -143,6 +144,9 @@ class AccountsView(QWidget):
 
     def set_table(self, table: AccountTable) -> None:
         keep = self.owner.currentData()
+        picked = set(self.selected_ids())  # kept across the reload, where still shown
+        current = self.table.currentIndex()
+        current_id = current.data(ID_ROLE) if current.isValid() else None
         self.table_model.set_table(table)
         self.owner.blockSignals(True)
         self.owner.clear()
@@ -156,6 +160,25 @@ class AccountsView(QWidget):
         self.churned.setToolTip(f"Show the {counted(churned, 'churned account')} too" if churned
                                 else "No account has churned")
         self._apply_filters()
+        if picked:
+            self.select_ids(picked, current_id)
+
+    def select_ids(self, ids: set[int], current: int | None = None) -> None:
+        """Select the rows of these accounts (those the filters show); ``current`` gets the
+        focus and is scrolled to."""
+        selection = QItemSelection()
+        model = self.table_model
+        last = model.columnCount() - 1
+        focus = None
+        for row in model.rows_of(ids):
+            selection.select(model.index(row, 0), model.index(row, last))
+            if model.account_id(row) == current or focus is None:
+                focus = model.index(row, 0)
+        flags = QItemSelectionModel.SelectionFlag
+        self.table.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        if focus is not None:
+            self.table.selectionModel().setCurrentIndex(focus, flags.NoUpdate)
+            self.table.scrollTo(focus)
 
     def _apply_filters(self, *_args: object) -> None:
         self.table_model.set_filters(segment=self.segment.currentData(),

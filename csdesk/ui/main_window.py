@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
-from csdesk.services.book.accounts import AccountTable, account_table
+from csdesk.services.book.accounts import AccountTable, account_table, with_renewals
 from csdesk.services.formatting import counted
 from csdesk.services.health.metrics import portfolio_view
 from csdesk.services.periods import portfolio_period
@@ -215,6 +215,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
     def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
+        if table.renewals_pending:  # a large book: the rest of the table first, then these
+            self.runner.submit(
+                "Reading renewals", with_renewals, self.db, table, reading=True,
+                on_done=lambda full: self._show_table((full, self.accounts.incomplete_handoffs)))
         self.reports.update_count()
         self.renewals.reload()
         self.table = table
@@ -430,6 +434,6 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
 def _load_table(db: Database) -> tuple[AccountTable, set[int]]:
     """The book table and the accounts whose onboarding handoff is incomplete (its badge)."""
-    return account_table(db), incomplete_onboarding(db)
+    return account_table(db, renewals=None), incomplete_onboarding(db)
 
 

@@ -52,7 +52,9 @@ def test_a_churned_account_shows_its_churn_and_no_live_health(qtbot, demo_db: Da
     assert page.subtitle.text().endswith(" · CHURNED")
     assert "no renewal pending" in page.subtitle.text()
 
-    # When and why, from the churn record.
+    # When and why, from the churn record (once today's inputs are read).
+    assert page.badge.text() == "● churned"  # at once: never a live colour, even briefly
+    qtbot.waitUntil(lambda: page.is_complete, timeout=10_000)
     summary = page.summary_label.text()
     assert summary.startswith(f"Churned on {record.churned_on:%d %b %Y}: {record.reason}")
     assert "Its last health" in summary

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from csdesk import clock
 from csdesk.db import Database
+from csdesk.db.cache import kept
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
@@ -45,13 +46,27 @@ class AccountTable:
     # the book's ARR is then refused, not shown short (empty when every rate is there)
     missing_rates: str = ""
     missing_currencies: tuple[str, ...] = ()  # the currencies named in missing_rates
+    # The next renewal's columns are still to come (``with_renewals``): a large book's table
+    # is shown first and its renewals filled in after, from the book's one pipeline.
+    renewals_pending: bool = False
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
 
 
-def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
+RENEWAL_COLUMNS = ("renewal_date", "renewal_track", "days_to_renewal")
+LARGE_BOOK = 20_000  # accounts: from here the table shows before its renewals are read
+
+
+def account_table(db: Database, *, as_of: date | None = None, renewals: bool | None = True
+                  ) -> AccountTable:
     """Every account with its current ARR, latest health, next renewal, last touch, tasks.
+
+    ``renewals=False`` leaves the next renewal's columns empty and the table marked
+    ``renewals_pending``: :func:`with_renewals` fills them (the renewal pipeline is most of
+    the cost at 100,000 accounts, and the rest of the table is useful without it).
+    ``renewals=None`` reads them now when that is cheap: the book's pipeline is at hand, or
+    the book has fewer than ``LARGE_BOOK`` accounts.
 
     Six indexed aggregate queries joined in Python: SQLite plans one big statement with
     window-function sub-queries as nested loops (minutes at 100,000 accounts), while each
@@ -98,9 +113,10 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
                                     Account.segment, Account.status, Account.owner)
                              .order_by(Account.name)).tuples().all()
     # Next renewal and track, last touch, open tasks: each from its one service function.
-    track_of = {t.value: t for t in RenewalTrack}
-    renewal = {a: (r.renewal_date, track_of[r.track])
-               for a, r in outlook(db, today=today).items()}
+    if renewals is None:
+        renewals = len(accounts) < LARGE_BOOK or kept(db, ("pipeline", today, None, None)) \
+            is not None
+    renewal = _renewals(db, today) if renewals else {}
     touch = last_touch(db, as_of=today)
     tasks = open_task_counts(db, as_of=today)
     none2 = (None, None)
@@ -126,7 +142,37 @@ def account_table(db: Database, *, as_of: date | None = None) -> AccountTable:
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key",
                         base_currency=rates.base, missing_rates=missing_text(
                             [(str(c), today) for c in sorted(gaps)]),
-                        missing_currencies=tuple(sorted(gaps)))
+                        missing_currencies=tuple(sorted(gaps)),
+                        renewals_pending=not renewals)
+
+
+def _renewals(db: Database, today: date) -> dict[int, tuple[date, RenewalTrack]]:
+    track_of = {t.value: t for t in RenewalTrack}
+    return {a: (r.renewal_date, track_of[r.track])
+            for a, r in outlook(db, today=today).items()}
+
+
+def with_renewals(db: Database, table: AccountTable) -> AccountTable:
+    """``table`` with each account's next renewal, track and days to it filled in (from
+    ``outlook``, as on every screen); a table that has them is returned as it is."""
+    from dataclasses import replace
+
+    if not table.renewals_pending:
+        return table
+    today = table.as_of
+    renewal = _renewals(db, today)
+    i_id, i_date, i_track, i_days = (table.index(c) for c in ("id", *RENEWAL_COLUMNS))
+    rows = []
+    for r in table.rows:
+        found = renewal.get(r[i_id])  # type: ignore[call-overload]
+        if found is None:
+            rows.append(r)
+            continue
+        row = list(r)
+        row[i_date], row[i_track] = found
+        row[i_days] = (found[0] - today).days
+        rows.append(tuple(row))
+    return replace(table, rows=rows, renewals_pending=False)
 
 
 def arr_money(rates: Rates, arr: pd.DataFrame
