@@ -8,6 +8,7 @@ silent overwrite.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -79,8 +80,10 @@ KEY_ROLES = (("is_champion", "Champion"), ("is_executive_sponsor", "Executive sp
 GLANCE_TASKS = 4
 
 
+@functools.cache
 def kind_icon(kind: str, px: int = 20) -> QIcon:
-    """A small round icon for a kind of activity (drawn: no image files, any platform)."""
+    """A small round icon for a kind of activity (drawn once: no image files, any
+    platform)."""
     glyph, colour = KIND_GLYPH.get(kind, ("•", "#6b7280"))
     pixmap = QPixmap(px, px)
     pixmap.fill(Qt.GlobalColor.transparent)
@@ -855,6 +858,7 @@ class AccountPage(QWidget):
         self.timeline_list.setColumnCount(4)
         self.timeline_list.setHeaderLabels(["Kind", "What happened", "With", ""])
         self.timeline_list.setRootIsDecorated(False)
+        self.timeline_list.setExpandsOnDoubleClick(False)  # a day never folds away by mistake
         self.timeline_list.setUniformRowHeights(True)
         self.timeline_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.timeline_list.setIconSize(self.timeline_list.iconSize().expandedTo(
@@ -910,6 +914,7 @@ class AccountPage(QWidget):
                                                **self.timeline_filters())
         tree = self.timeline_list
         tree.clear()
+        days: list[QTreeWidgetItem] = []
         quiet = self.palette().placeholderText().color()
         heading_font = QFont(tree.font())
         heading_font.setWeight(QFont.Weight.DemiBold)
@@ -922,9 +927,7 @@ class AccountPage(QWidget):
                 day_item.setData(0, Qt.ItemDataRole.UserRole + 1, a.occurred_on)
                 day_item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable
                 day_item.setFont(0, heading_font)
-                tree.addTopLevelItem(day_item)
-                day_item.setFirstColumnSpanned(True)
-                day_item.setExpanded(True)
+                days.append(day_item)
             tag = "proactive" if a.proactive else "reactive"
             row = QTreeWidgetItem([KIND_LABEL.get(a.kind, a.kind), a.summary,
                                    ", ".join(a.contacts), tag])
@@ -937,6 +940,10 @@ class AccountPage(QWidget):
             day_item.addChild(row)
             if a.id == select:
                 chosen = row
+        tree.addTopLevelItems(days)  # at once: the columns are measured once
+        for day_item in days:
+            day_item.setFirstColumnSpanned(True)
+        tree.expandAll()  # once: an item at a time lays the tree out each time
         if chosen is not None:
             tree.setCurrentItem(chosen)
             tree.scrollToItem(chosen)

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import selectinload
 
 from csdesk import clock
 from csdesk.db import Database
@@ -359,7 +360,8 @@ def restore_contact(db: Database, account_id: int, row: ContactRow) -> ContactRo
 def timeline(db: Database, account_id: int, kinds: set[str] | None = None
              ) -> list[TimelineItem]:
     with db.read() as s:
-        stmt = select(Activity).where(Activity.account_id == account_id)
+        stmt = select(Activity).where(Activity.account_id == account_id).options(
+            selectinload(Activity.contacts))  # every activity's contacts in one more read
         if kinds:
             stmt = stmt.where(Activity.kind.in_([ActivityKind(k) for k in kinds]))
         rows = s.scalars(stmt.order_by(Activity.occurred_on.desc(), Activity.id.desc())).all()
