@@ -25,7 +25,12 @@ def test_health_calibrate_metrics(demo_location: DatabaseLocation,
                 "2026-11-22", "--db", db)
     assert one["external_id"] == "ACC-000002" and one["lines"]
     assert main(["health", "--account", "ACC-000002", "--as-of", "2026-11-22", "--db", db]) == 0
-    assert "pulls the score down most" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "pulls the score down most" in printed
+    # each input's raw value in words, the same words as the account page's breakdown
+    details = [line["detail"] for line in one["lines"] if line["detail"]]
+    assert details and all(d in printed for d in details)
+    assert any(" active users of " in d for d in details)
 
     cal = _json(capsys, "calibrate", "--json", "--as-of", "2026-11-22", "--db", db)
     assert {"outcomes", "churned", "model", "current_score", "inputs", "suggested_weights",

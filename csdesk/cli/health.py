@@ -108,13 +108,14 @@ def _health(args: argparse.Namespace, db: Database) -> int:
                 print("Your pulse and the computed health disagree.")
         if e.adoption_score is not None:
             print(f"Adoption score: {e.adoption_score:.0f}")
-        print(f"  {'input':<28} {'value':>6} {'weight':>7} {'points':>7}")
+        print(f"  {'input':<28} {'value':>6} {'weight':>7} {'points':>7}  raw value")
         for line in e.lines:
             value = "missing" if line.value is None else f"{line.value:.0f}"
             points = "—" if line.points is None else f"{line.points:.1f}"
             flag = "  (stale)" if line.stale else ""
             mark = "  ← pulls the score down most" if line.name == e.drag else ""
-            print(f"  {line.label:<28} {value:>6} {line.weight:>7.0f} {points:>7}{flag}{mark}")
+            print(f"  {line.label:<28} {value:>6} {line.weight:>7.0f} {points:>7}  "
+                  f"{line.detail or '—'}{flag}{mark}")
         return 0
     summary = recompute(db, as_of=as_of)
     assert summary.book is not None

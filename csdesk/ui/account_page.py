@@ -14,11 +14,22 @@ silent overwrite.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QKeySequence, QShortcut, QUndoCommand, QUndoStack
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QShortcut,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -41,6 +52,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QTabWidget,
     QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -54,6 +67,7 @@ from csdesk.services.book import account_detail
 from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money_both
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
+from csdesk.services.worklist.today import account_tasks
 from csdesk.ui.history_dialog import HistoryDialog
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pulse_dialog import PulseStrip
@@ -67,6 +81,38 @@ if TYPE_CHECKING:
     from csdesk.ui.value_pane import ValuePane
 
 SEGMENT_LABEL = {s.value: s.label for s in Segment}
+KIND_LABEL = {k.value: "QBR" if k.value == "qbr" else k.value.capitalize()
+              for k in ActivityKind}
+# Each kind of activity: a glyph (DejaVu Sans has them all) on a disc of its colour.
+KIND_GLYPH = {"call": ("☎", "#2563eb"), "meeting": ("☷", "#7c3aed"),
+              "email": ("✉", "#0891b2"), "note": ("✎", "#6b7280"),
+              "qbr": ("★", "#d97706"), "onsite": ("⌂", "#16a34a")}
+# The key roles at a glance, in the order a CSM asks about them.
+KEY_ROLES = (("is_champion", "Champion"), ("is_executive_sponsor", "Executive sponsor"),
+             ("is_economic_buyer", "Economic buyer"))
+# Most tasks listed at a glance before the list scrolls.
+GLANCE_TASKS = 4
+
+
+@functools.cache
+def kind_icon(kind: str, px: int = 20) -> QIcon:
+    """A small round icon for a kind of activity (drawn once: no image files, any
+    platform)."""
+    glyph, colour = KIND_GLYPH.get(kind, ("•", "#6b7280"))
+    pixmap = QPixmap(px, px)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(colour))
+    painter.drawEllipse(0, 0, px, px)
+    font = QFont()
+    font.setPixelSize(int(px * 0.62))
+    painter.setFont(font)
+    painter.setPen(QColor("white"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, glyph)
+    painter.end()
+    return QIcon(pixmap)
 
 
 def _label(text: str, *, bold: bool = False, size: float = 1.0) -> QLabel:
@@ -231,6 +277,7 @@ class AccountPage(QWidget):
     changed = Signal()
     report_requested = Signal(str)  # qbr | deck | value | plan
     completed = Signal()
+    task_requested = Signal(int)  # a task double-clicked at a glance: show it on Today
 
     def __init__(self, db: Database, account_id: int, parent: QWidget | None = None, *,
                  runner: TaskRunner | None = None) -> None:
@@ -568,14 +615,23 @@ class AccountPage(QWidget):
                                 scored[-1][2] if live and scored else None)
         self.pulse.saved.connect(self.changed.emit)
         grid.addWidget(self.pulse, 1, 0, 1, 2)
-        self.breakdown = QTableWidget(0, 5)
+        self.breakdown = QTableWidget(0, 6)
         self.breakdown.setHorizontalHeaderLabels(["Input", "Value", "Weight", "Points",
-                                                  "Note"])
+                                                  "Raw value", "Note"])
+        self.breakdown.horizontalHeaderItem(1).setToolTip("The input on a 0–100 scale")
+        self.breakdown.horizontalHeaderItem(4).setToolTip("What was measured, in words")
         self.breakdown.verticalHeader().hide()
         self.breakdown.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.breakdown.horizontalHeader().setSectionResizeMode(
-            4, QHeaderView.ResizeMode.Stretch)
-        self.breakdown.setColumnWidth(0, 190)
+        self.breakdown.setWordWrap(True)
+        head = self.breakdown.horizontalHeader()
+        for c in (1, 2, 3):
+            head.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.breakdown.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.breakdown.setColumnWidth(0, 150)
+        self.breakdown.setColumnWidth(5, 110)
+        # Long words wrap onto a second line once the columns have their widths.
+        head.sectionResized.connect(lambda *_a: self.breakdown.resizeRowsToContents())
         self.breakdown.setMinimumHeight(300)
         grid.addWidget(self.breakdown, 2, 0)
         f = self.facts
@@ -590,10 +646,14 @@ class AccountPage(QWidget):
         self.adoption_value = _label("…", bold=True)
         box.addRow(_label("Adoption score"), self.adoption_value)
         side = QWidget()
-        side.setLayout(box)
+        right = QVBoxLayout(side)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self._glance())
+        right.addLayout(box)
+        right.addStretch(1)
         grid.addWidget(side, 2, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(0, 2)  # the breakdown's words need the room
+        grid.setColumnStretch(1, 1)
         # The charts' places, kept at their size so nothing jumps when they are drawn.
         self._chart_slots = []
         for i in range(4):
@@ -674,17 +734,112 @@ class AccountPage(QWidget):
                     note = "pulls the score down most"
                 cells = (line.label, "—" if line.value is None else f"{line.value:.0f}",
                          f"{line.weight:g}", "—" if line.points is None else
-                         f"{line.points:.1f}", note)
+                         f"{line.points:.1f}", line.detail or "—", note)
                 for c, text in enumerate(cells):
                     item = QTableWidgetItem(text)
                     if c in (1, 2, 3):
                         item.setTextAlignment(Qt.AlignmentFlag.AlignRight |
                                               Qt.AlignmentFlag.AlignVCenter)
+                    if c in (4, 5) and text not in ("", "—"):
+                        item.setToolTip(text)  # whole, should the column be narrow
                     self.breakdown.setItem(r, c, item)
+            self.breakdown.resizeRowsToContents()
         self.adoption_value.setText("—" if e is None or e.adoption_score is None else
                                     f"{e.adoption_score:.0f}")
         self._filled.add("explanation")
         self._check_complete()
+
+    # -- at a glance --------------------------------------------------------------------
+
+    def _glance(self) -> QWidget:
+        """The account's open tasks and key contacts, beside the health breakdown."""
+        box = QWidget()
+        col = QVBoxLayout(box)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(4)
+        self.tasks_summary = _label("", bold=True)
+        self.tasks_summary.setToolTip("Open tasks of this account on the Today worklist; "
+                                      "double-click one to see it there")
+        self.glance_tasks = QListWidget()
+        self.glance_tasks.setFrameShape(QListWidget.Shape.NoFrame)
+        self.glance_tasks.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.glance_tasks.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.glance_tasks.itemDoubleClicked.connect(self._task_clicked)
+        self.glance_tasks.itemActivated.connect(self._task_clicked)
+        contacts_title = _label("Key contacts", bold=True)
+        self.key_contacts = QVBoxLayout()
+        self.key_contacts.setSpacing(2)
+        self.key_contact_labels: list[QLabel] = []
+        for w in (self.tasks_summary, self.glance_tasks):
+            col.addWidget(w)
+        col.addSpacing(6)
+        col.addWidget(contacts_title)
+        col.addLayout(self.key_contacts)
+        col.addSpacing(6)
+        self.reload_tasks()
+        return box
+
+    def reload_tasks(self) -> None:
+        """The account's open tasks, as Today lists them: soonest due first."""
+        found = account_tasks(self.db, self.account_id)
+        self.open_task_rows = found.tasks
+        self.tasks_summary.setText(found.summary())
+        self.glance_tasks.clear()
+        late = QColor("#dc2626")
+        for t in found.tasks:
+            overdue = t.due is not None and t.due < found.today
+            due = "no due date" if t.due is None else (
+                f"overdue since {t.due:%d %b %Y}" if overdue else
+                "due today" if t.due == found.today else f"due {t.due:%d %b %Y}")
+            item = QListWidgetItem(f"{'⚠ ' if overdue else ''}{t.title} — {due}")
+            item.setData(Qt.ItemDataRole.UserRole, t.id)
+            item.setToolTip(f"{t.title}\n{due} · {t.priority}"
+                            + (f"\n{t.reason}" if t.reason else ""))
+            if overdue:
+                item.setForeground(late)
+            self.glance_tasks.addItem(item)
+        self.glance_tasks.setVisible(bool(found.tasks))
+        rows = min(len(found.tasks), GLANCE_TASKS)
+        self.glance_tasks.setFixedHeight(
+            rows * self.glance_tasks.sizeHintForRow(0) + 4 if rows else 0)
+
+    def _task_clicked(self, item: QListWidgetItem) -> None:
+        task_id = item.data(Qt.ItemDataRole.UserRole)
+        if task_id is not None:
+            self.task_requested.emit(int(task_id))
+
+    def _show_key_contacts(self) -> None:
+        """Champion, executive sponsor and economic buyer: who, their title, when last
+        touched; one who has left says so; a role no one holds says where to add one."""
+        for old in self.key_contact_labels:
+            self.key_contacts.removeWidget(old)
+            old.deleteLater()
+        lines: list[tuple[str, str | None, str]] = []  # text, colour, tooltip
+        for flag, role in KEY_ROLES:
+            people = [c for c in self.contact_rows if getattr(c, flag)]
+            if not people:
+                lines.append((f"No {role.lower()} recorded — add one on Contacts",
+                              "palette(placeholder-text)", ""))
+            for c in people:
+                touched = ("never touched" if c.last_contacted is None else
+                           f"last touched {c.last_contacted:%d %b %Y}")
+                title = f", {c.title}" if c.title else ""
+                text = f"{role}: {c.name}{title} · {touched}"
+                if c.left_company:
+                    lines.append((text + " · left the company", "#b45309",
+                                  f"{c.name} has left the company: find a new "
+                                  f"{role.lower()}"))
+                else:
+                    lines.append((text, None, ""))
+        self.key_contact_labels = []
+        for text, colour, tip in lines:
+            label = _label(text)
+            label.setWordWrap(True)
+            if colour:
+                label.setStyleSheet(f"color: {colour};")
+            label.setToolTip(tip)
+            self.key_contacts.addWidget(label)
+            self.key_contact_labels.append(label)
 
     def _draw_charts(self) -> None:
         """Four small charts of the account's history; their tick labels are dates and small
@@ -796,6 +951,8 @@ class AccountPage(QWidget):
                 if c.left_company:
                     item.setForeground(Qt.GlobalColor.gray)
                 t.setItem(r, col, item)
+        if hasattr(self, "key_contacts"):
+            self._show_key_contacts()
 
     def _selected_contact(self) -> account_detail.ContactRow | None:
         rows = self.contact_table.selectionModel().selectedRows()
@@ -832,12 +989,23 @@ class AccountPage(QWidget):
         self.kind_filter = QComboBox()
         self.kind_filter.addItem("All kinds", None)
         for k in ActivityKind:
-            self.kind_filter.addItem(k.value.upper() if k.value == "qbr" else
-                                     k.value.capitalize(), k.value)
-        self.kind_filter.currentIndexChanged.connect(self.reload_timeline)
+            self.kind_filter.addItem(kind_icon(k.value, 16), KIND_LABEL[k.value], k.value)
+        self.tone_filter = QComboBox()
+        for label, value in (("Proactive and reactive", None), ("Proactive only", True),
+                             ("Reactive only", False)):
+            self.tone_filter.addItem(label, value)
+        self.period_filter = QComboBox()
+        for label, days in (("All time", None), ("Last 30 days", 30), ("Last 90 days", 90)):
+            self.period_filter.addItem(label, days)
+        self.timeline_search = QLineEdit()
+        self.timeline_search.setPlaceholderText("Search summaries and contacts")
+        self.timeline_search.setClearButtonEnabled(True)
+        for combo in (self.kind_filter, self.tone_filter, self.period_filter):
+            combo.currentIndexChanged.connect(lambda _i: self.show_timeline())
+        self.timeline_search.textChanged.connect(lambda _t: self.show_timeline())
         self.quick_kind = QComboBox()
         for k in ("note", "call", "meeting", "email", "qbr", "onsite"):
-            self.quick_kind.addItem(k.upper() if k == "qbr" else k.capitalize(), k)
+            self.quick_kind.addItem(kind_icon(k, 16), KIND_LABEL[k], k)
         self.quick_text = QLineEdit()
         self.quick_text.setPlaceholderText("What happened? (Enter to add)")
         self.quick_text.returnPressed.connect(self.add_note)
@@ -852,15 +1020,34 @@ class AccountPage(QWidget):
                   add):
             quick.addWidget(w)
         quick.setStretch(1, 1)
-        self.timeline_list = QListWidget()
-        self.timeline_list.setAlternatingRowColors(True)
+        # Day headings at the top level, newest first; each day's activities beneath.
+        self.timeline_list = QTreeWidget()
+        self.timeline_list.setColumnCount(4)
+        self.timeline_list.setHeaderLabels(["Kind", "What happened", "With", ""])
+        self.timeline_list.setRootIsDecorated(False)
+        self.timeline_list.setExpandsOnDoubleClick(False)  # a day never folds away by mistake
+        self.timeline_list.setUniformRowHeights(True)
+        self.timeline_list.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.timeline_list.setIconSize(self.timeline_list.iconSize().expandedTo(
+            kind_icon("note").availableSizes()[0]))
+        head = self.timeline_list.header()
+        head.setStretchLastSection(False)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        head.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        self.timeline_list.setColumnWidth(2, 220)
+        self.timeline_empty = QLabel()
+        self.timeline_empty.setStyleSheet("color: palette(placeholder-text);")
         top = QHBoxLayout()
         top.addWidget(QLabel("Show"))
-        top.addWidget(self.kind_filter)
-        top.addStretch(1)
+        for w in (self.kind_filter, self.tone_filter, self.period_filter):
+            top.addWidget(w)
+        top.addWidget(self.timeline_search, 1)
         col = QVBoxLayout(page)
         col.addLayout(quick)
         col.addLayout(top)
+        col.addWidget(self.timeline_empty)
         col.addWidget(self.timeline_list, 1)
         QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_note)
         self.reload_timeline()
@@ -871,21 +1058,81 @@ class AccountPage(QWidget):
         self.quick_text.setFocus()
 
     def reload_timeline(self) -> None:
-        kind = self.kind_filter.currentData()
-        items = account_detail.timeline(self.db, self.account_id, {kind} if kind else None)
-        self.timeline_list.clear()
-        for a in items:
-            who = f" — with {', '.join(a.contacts)}" if a.contacts else ""
-            tag = "proactive" if a.proactive else "reactive"
-            item = QListWidgetItem(f"{a.occurred_on:%d %b %Y}   {a.kind.upper():<8} "
-                                   f"{a.summary}{who}   ({tag})")
-            item.setData(Qt.ItemDataRole.UserRole, a.id)
-            self.timeline_list.addItem(item)
+        """Read the account's activities (one query) and show those the filters let through."""
+        self.timeline_items = account_detail.timeline(self.db, self.account_id)
+        self.show_timeline()
         self.quick_contacts.clear()
         self.quick_contacts.addItem("No contact", None)
         for c in account_detail.contacts(self.db, self.account_id):
             if not c.left_company:
                 self.quick_contacts.addItem(c.name, c.id)
+
+    def timeline_filters(self) -> dict[str, Any]:
+        return {"kind": self.kind_filter.currentData(),
+                "proactive": self.tone_filter.currentData(),
+                "days": self.period_filter.currentData(),
+                "text": self.timeline_search.text()}
+
+    def show_timeline(self, select: int | None = None) -> None:
+        """The filtered activities under their day's heading ("Today", "Yesterday",
+        "Mon 23 Nov 2026"), newest first; ``select`` an activity by id."""
+        today = clock.today()
+        shown = account_detail.filter_timeline(self.timeline_items, today=today,
+                                               **self.timeline_filters())
+        tree = self.timeline_list
+        tree.clear()
+        days: list[QTreeWidgetItem] = []
+        quiet = self.palette().placeholderText().color()
+        heading_font = QFont(tree.font())
+        heading_font.setWeight(QFont.Weight.DemiBold)
+        day_item: QTreeWidgetItem | None = None
+        chosen: QTreeWidgetItem | None = None
+        for a in shown:  # newest first (the service's order)
+            if day_item is None or day_item.data(0, Qt.ItemDataRole.UserRole + 1) != \
+                    a.occurred_on:
+                day_item = QTreeWidgetItem([account_detail.day_heading(a.occurred_on, today)])
+                day_item.setData(0, Qt.ItemDataRole.UserRole + 1, a.occurred_on)
+                day_item.setFlags(Qt.ItemFlag.ItemIsEnabled)  # a heading: not selectable
+                day_item.setFont(0, heading_font)
+                days.append(day_item)
+            tag = "proactive" if a.proactive else "reactive"
+            row = QTreeWidgetItem([KIND_LABEL.get(a.kind, a.kind), a.summary,
+                                   ", ".join(a.contacts), tag])
+            row.setIcon(0, kind_icon(a.kind))
+            row.setData(0, Qt.ItemDataRole.UserRole, a.id)
+            row.setForeground(3, quiet)
+            row.setToolTip(1, a.summary + (f"\n\n{a.details}" if a.details else ""))
+            if a.contacts:
+                row.setToolTip(2, ", ".join(a.contacts))
+            day_item.addChild(row)
+            if a.id == select:
+                chosen = row
+        tree.addTopLevelItems(days)  # at once: the columns are measured once
+        for day_item in days:
+            day_item.setFirstColumnSpanned(True)
+        tree.expandAll()  # once: an item at a time lays the tree out each time
+        if chosen is not None:
+            tree.setCurrentItem(chosen)
+            tree.scrollToItem(chosen)
+        filtered = any(v not in (None, "") for v in self.timeline_filters().values())
+        self.timeline_empty.setText(
+            "" if shown else "No activity matches these filters." if filtered and
+            self.timeline_items else "No activity yet: add a note, call or meeting above.")
+        self.timeline_empty.setVisible(not shown)
+        tree.setVisible(bool(shown))
+
+    def timeline_days(self) -> list[str]:
+        """The day headings shown, top to bottom."""
+        tree = self.timeline_list
+        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+    def timeline_shown(self) -> list[tuple[str, int]]:
+        """(day heading, activity id) of each activity shown, top to bottom."""
+        tree = self.timeline_list
+        return [(tree.topLevelItem(i).text(0),
+                 tree.topLevelItem(i).child(j).data(0, Qt.ItemDataRole.UserRole))
+                for i in range(tree.topLevelItemCount())
+                for j in range(tree.topLevelItem(i).childCount())]
 
     def add_note(self) -> None:
         text = self.quick_text.text().strip()
@@ -893,13 +1140,24 @@ class AccountPage(QWidget):
             return
         contact = self.quick_contacts.currentData()
         try:
-            account_detail.add_activity(self.db, self.account_id,
-                                        kind=self.quick_kind.currentData(), summary=text,
-                                        proactive=self.quick_proactive.isChecked(),
-                                        contact_ids=[contact] if contact else None)
+            added = account_detail.add_activity(self.db, self.account_id,
+                                                kind=self.quick_kind.currentData(),
+                                                summary=text,
+                                                proactive=self.quick_proactive.isChecked(),
+                                                contact_ids=[contact] if contact else None)
         except CsdeskError as exc:
             self.show_problem(exc)
             return
         self.quick_text.clear()
-        self.reload_timeline()
+        self.timeline_items = account_detail.timeline(self.db, self.account_id)
+        if not account_detail.filter_timeline([added], **self.timeline_filters()):
+            # The filters would hide what was just added: show everything, so it is seen.
+            for combo in (self.kind_filter, self.tone_filter, self.period_filter):
+                combo.blockSignals(True)
+                combo.setCurrentIndex(0)
+                combo.blockSignals(False)
+            self.timeline_search.blockSignals(True)
+            self.timeline_search.clear()
+            self.timeline_search.blockSignals(False)
+        self.show_timeline(select=added.id)
         self.changed.emit()

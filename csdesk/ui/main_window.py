@@ -347,6 +347,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             page.changed.connect(self.refresh_soon)
             page.report_requested.connect(
                 lambda kind, p=page: self.account_report(p.account_id, kind))
+            page.task_requested.connect(self.show_task)
             self.undo_group.addStack(page.undo_stack)
             self.pages[account_id] = page
             # A single & in a tab's text marks a shortcut letter: "AT&T" would read "ATT".
@@ -354,6 +355,13 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             quiet_close_button(self.account_tabs, page)
         self.account_tabs.setCurrentWidget(page)
         return page
+
+    def show_task(self, task_id: int) -> None:
+        """Today, with that task selected when the worklist lists it."""
+        self.open_view("today")
+        if any(item.data(0, Qt.ItemDataRole.UserRole) == task_id
+               for item in self.today.task_items()):
+            self.today.select(task_id)
 
     def _open_selected(self) -> None:
         ids = self.accounts.selected_ids()

@@ -32,14 +32,17 @@ def test_search_opens_the_account(qtbot, demo_db: Database, pinned_today) -> Non
     from csdesk.services.health.scoring import explain
 
     e = explain(demo_db, "ACC-000002")  # the page's day is pinned: the same explanation
-    shown = [tuple(page.breakdown.item(r, c).text() for c in range(4))
+    shown = [tuple(page.breakdown.item(r, c).text() for c in range(5))
              for r in range(page.breakdown.rowCount())]
     assert shown == [(line.label, "—" if line.value is None else f"{line.value:.0f}",
-                      f"{line.weight:g}", "—" if line.points is None else f"{line.points:.1f}")
+                      f"{line.weight:g}", "—" if line.points is None else f"{line.points:.1f}",
+                      line.detail or "—")  # the raw value in words, beside its points
                      for line in e.lines]
     assert len(shown) == e.inputs_total == 9
+    assert page.breakdown.horizontalHeaderItem(4).text() == "Raw value"
+    assert any(" active users of " in row[4] for row in shown)
     drag = next(r for r, line in enumerate(e.lines) if line.name == e.drag)
-    assert page.breakdown.item(drag, 4).text() == "pulls the score down most"
+    assert page.breakdown.item(drag, 5).text() == "pulls the score down most"
     assert "inputs" in page.summary_label.text() and "pulls it down most" in \
         page.summary_label.text()
 
@@ -107,14 +110,19 @@ def test_quick_add_a_timeline_note(qtbot, demo_db: Database) -> None:  # type: i
     qtbot.keyClicks(page.quick_text, "Renewal pricing call")
     with qtbot.waitSignal(page.changed, timeout=5000):
         qtbot.keyClick(page.quick_text, Qt.Key.Key_Return)
-    assert "Renewal pricing call" in page.timeline_list.item(0).text()
-    assert "(reactive)" in page.timeline_list.item(0).text()
+    first = page.timeline_list.topLevelItem(0)
+    assert first.text(0) == "Today"  # the note is under today's heading, selected
+    row = first.child(0)
+    assert (row.text(0), row.text(1), row.text(3)) == ("Call", "Renewal pricing call",
+                                                        "reactive")
+    assert page.timeline_list.currentItem() is row
     with demo_db.read() as s:
         act = s.scalars(select(Activity).where(Activity.summary == "Renewal pricing call")).one()
         assert act.kind.value == "call" and not act.proactive and len(act.contacts) == 1
-    page.kind_filter.setCurrentIndex(page.kind_filter.findData("qbr"))
-    assert all("QBR" in page.timeline_list.item(i).text()
-               for i in range(page.timeline_list.count()))
+    page.kind_filter.setCurrentIndex(page.kind_filter.findData("call"))
+    rows = page.timeline_shown()
+    kinds = {a.id: a.kind for a in page.timeline_items}
+    assert rows and all(kinds[aid] == "call" for _day, aid in rows)
 
 
 def test_owner_edit_undo_and_conflict(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -360,7 +360,8 @@ def restore_contact(db: Database, account_id: int, row: ContactRow) -> ContactRo
 def timeline(db: Database, account_id: int, kinds: set[str] | None = None
              ) -> list[TimelineItem]:
     with db.read() as s:
-        stmt = select(Activity).where(Activity.account_id == account_id)
+        stmt = select(Activity).where(Activity.account_id == account_id).options(
+            selectinload(Activity.contacts))  # every activity's contacts in one more read
         if kinds:
             stmt = stmt.where(Activity.kind.in_([ActivityKind(k) for k in kinds]))
         # the contacts of every activity in one more query, not one query per activity
@@ -393,3 +394,38 @@ def add_activity(db: Database, account_id: int, *, kind: str, summary: str,
         return TimelineItem(activity.id, activity.occurred_on, activity.kind.value,
                             activity.summary, activity.details, activity.proactive,
                             tuple(c.name for c in activity.contacts))
+
+
+def day_heading(day: date, today: date | None = None) -> str:
+    """A timeline day's heading: "Today", "Yesterday", else "Mon 23 Nov 2026"."""
+    today = today or clock.today()
+    if day == today:
+        return "Today"
+    if (today - day).days == 1:
+        return "Yesterday"
+    return f"{day:%a %d %b %Y}"
+
+
+def filter_timeline(items: list[TimelineItem], *, kind: str | None = None,
+                    proactive: bool | None = None, days: int | None = None,
+                    text: str = "", today: date | None = None) -> list[TimelineItem]:
+    """The timeline's rows that pass the page's filters: a kind, proactive (True) or
+    reactive (False) only, the last ``days`` days (today and the days - 1 before it), and
+    words that must all appear in the summary or a contact's name (any case)."""
+    today = today or clock.today()
+    words = text.casefold().split()
+    first = None if days is None else today - timedelta(days=days - 1)
+    out = []
+    for a in items:
+        if kind and a.kind != kind:
+            continue
+        if proactive is not None and a.proactive != proactive:
+            continue
+        if first is not None and a.occurred_on < first:
+            continue
+        if words:
+            hay = " ".join((a.summary, *a.contacts)).casefold()
+            if not all(w in hay for w in words):
+                continue
+        out.append(a)
+    return out

@@ -179,6 +179,9 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     util = (g30["active_users"].sum() / seats.where(seats > 0)).clip(upper=1.0)
     out["raw.seat_utilisation"] = util.reindex(out.index).astype(float)
     out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
+    # The numbers behind it, for the breakdown's words ("158 active users of 278 seats").
+    out["raw.active_users_30"] = g30["active_users"].mean().reindex(out.index).astype(float)
+    out["raw.seats_30"] = g30["licensed_seats"].mean().reindex(out.index).astype(float)
     top_features = max(top_features, 1.0)
     breadth = g30["features_used"].mean()
     out["raw.adoption_breadth"] = breadth.reindex(out.index).astype(float)
@@ -295,6 +298,9 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         float)).groupby(tw["pair"]).sum()
     load = load.reindex(out.index).astype(float).fillna(0.0)
     out["raw.support_load"] = load
+    out["raw.tickets_90"] = tw.groupby("pair").size().reindex(out.index).fillna(0).astype(float)
+    out["raw.escalations_90"] = tw["is_escalation"].astype(float).groupby(tw["pair"]).sum(
+        ).reindex(out.index).fillna(0).astype(float)
     out["support_load"] = 100 * np.exp(-load / 6.0)
     if not session.scalar(select(exists().where(SupportTicket.id.is_not(None)))):
         # No ticket in the whole book: tickets were never imported, which is no news of
@@ -316,6 +322,8 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     scaled = np.where(latest["kind"] == "csat", (latest["score"] - 1) * 25, latest["score"] * 10)
     out["raw.sentiment"] = latest["score"].reindex(out.index).astype(float)
     out["sentiment"] = pd.Series(scaled, index=latest.index, dtype=float).reindex(out.index)
+    out["raw.sentiment_kind"] = latest["kind"].reindex(out.index)  # "nps" or "csat"
+    out["raw.sentiment_on"] = latest["responded_on"].reindex(out.index)
 
     _pulse_and_silence(session, pairs, out, accounts if few else None, hi,
                        stale_manual_days)

@@ -31,7 +31,13 @@ from csdesk.models import Account, HealthModel, HealthSnapshot
 from csdesk.progress import CancelFn, ProgressFn, Reporter
 from csdesk.services.defaults import DEFAULT_HEALTH_CONFIG, ensure_defaults
 from csdesk.services.formatting import NOT_ENOUGH_DATA, NOT_ENOUGH_HINT
-from csdesk.services.health.inputs import LABELS_INPUT, NEEDS, compute_inputs, custom_inputs
+from csdesk.services.health.inputs import (
+    CADENCE_DAYS,
+    LABELS_INPUT,
+    NEEDS,
+    compute_inputs,
+    custom_inputs,
+)
 
 LABELS = LABELS_INPUT
 
@@ -55,6 +61,8 @@ class InputLine:
     points: float | None  # contribution to the score
     lost: float | None  # points this input costs against a perfect 100
     stale: bool = False
+    # The raw value in a CSM's words ("158 active users of 278 seats (57 %)"); "" if none
+    detail: str = ""
 
 
 @dataclass(frozen=True)
@@ -330,6 +338,90 @@ def _flag(value: Any) -> bool:
     return bool(value) if isinstance(value, bool | np.bool_) else False
 
 
+def _pct(change: float, places: int = 0) -> str:
+    """A signed percentage with a true minus sign: "+5 %", "−12 %", "0 %"."""
+    text = f"{abs(change) * 100:.{places}f}"
+    if float(text) == 0:
+        return f"{text} %"
+    return f"{'+' if change > 0 else '−'}{text} %"
+
+
+def _count(n: float, one: str, many: str | None = None) -> str:
+    k = round(n)
+    return f"{k:,} {one if k == 1 else (many or one + 's')}"
+
+
+def _avg(n: float) -> str:
+    """An average as a count: whole when it is whole, else to one decimal ("17.4")."""
+    return f"{n:,.1f}".removesuffix(".0")
+
+
+def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "mid_touch",
+                 customer_since: date | None = None) -> str:
+    """An input's raw value in a CSM's words, from one scored row (``score_book``): what the
+    account page's breakdown and ``csdesk health --account`` show beside its points.
+    Empty when the input has nothing to say (the screens show a dash)."""
+    raw = rec.get(f"raw.{name}")
+    value = _num(raw) if name != "csm_sentiment" else None
+    if name == "seat_utilisation" and value is not None:
+        users, seats = _num(rec.get("raw.active_users_30")), _num(rec.get("raw.seats_30"))
+        share = f"{value * 100:.0f} %"
+        if users is None or seats is None:
+            return f"{share} of seats in use (30 days)"
+        # 30-day averages: a fraction is kept, so the numbers agree with the share
+        return f"{_avg(users)} active users of {_avg(seats)} seats ({share})"
+    if name == "usage_change" and value is not None:
+        return f"key events {_pct(value)} vs the 90 days before"
+    if name == "users_change" and value is not None:
+        return f"active users {_pct(value)} vs the 90 days before"
+    if name == "usage_trend" and value is not None:
+        return f"key events {_pct(value, 1)}/week over 90 days"
+    if name == "adoption_breadth" and value is not None:
+        return f"{value:.1f} features in use (30-day average)".replace(".0 ", " ")
+    if name == "login_volume" and value is not None:
+        return f"{_count(value, 'login')} a week (30-day average)"
+    if name == "days_since_proactive_touch":
+        cadence = CADENCE_DAYS.get(engagement_model, 30)
+        if value is None:
+            return f"no proactive touch recorded (cadence {cadence} days)"
+        when = "today" if value == 0 else f"{_count(value, 'day')} ago"
+        return f"last proactive touch {when} (cadence {cadence} days)"
+    if name == "support_load" and value is not None:
+        tickets, escalations = _num(rec.get("raw.tickets_90")), _num(rec.get("raw.escalations_90"))
+        if tickets is None:
+            return f"weighted ticket load {value:g} in 90 days"
+        if tickets == 0:
+            return "no tickets in 90 days"
+        escalated = f"{_count(escalations, 'escalation')}; " if escalations else ""
+        return f"{_count(tickets, 'ticket')} in 90 days ({escalated}weighted load {value:g})"
+    if name == "sentiment" and value is not None:
+        kind = rec.get("raw.sentiment_kind")
+        kind = "CSAT" if kind == "csat" else "NPS"
+        on = rec.get("raw.sentiment_on")
+        day = "" if on is None or pd.isna(on) else f" on {pd.Timestamp(on):%d %b %Y}"
+        return f"{kind} {value:g}{day}"
+    if name == "time_to_first_value":
+        if value is not None:
+            return f"first value after {_count(value, 'day')}"
+        if customer_since is not None:
+            return f"no first value yet, {_count((as_of - customer_since).days, 'day')} in"
+        return ""
+    if name == "days_of_silence":
+        if value is None:
+            return "no sign of life recorded"
+        return "a sign of life today" if value == 0 else \
+            f"{_count(value, 'day')} since the last sign of life"
+    if name == "relationship" and value is not None:
+        champion = "yes" if value >= 60 else "no"
+        sponsor = "yes" if round(value) in (40, 100) else "no"
+        return f"champion {champion}, sponsor contacted in 90 days {sponsor}"
+    if name == "csm_sentiment":
+        return "" if not isinstance(raw, str) else f"champion's sentiment {raw}"
+    if name == "csm_pulse" and value is not None:
+        return f"pulse {value:g} of 5"
+    return "" if value is None else f"{value:g}"
+
+
 def explain(db: Database, account: str, *, as_of: date | None = None) -> Explanation:
     """Each input's value, weight and points for one account (by external id or name)."""
     as_of = as_of or clock.today()
@@ -366,7 +458,10 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
                 "csm_sentiment" else rec.get("raw.csm_sentiment"), value,
                 float(conf["weight"]), _num(rec.get(f"points.{name}")),
                 _num(rec.get(f"lost.{name}")),
-                stale=_flag(rec.get(f"stale.{name}"))))
+                stale=_flag(rec.get(f"stale.{name}")),
+                detail=input_detail(name, rec, as_of=as_of,
+                                    engagement_model=acc.engagement_model.value,
+                                    customer_since=acc.customer_since)))
         return Explanation(
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),

@@ -96,12 +96,15 @@ def rank(arr_cents: int, band: str | None, renews_on: date | None, priority: str
     return round(score, 2), " · ".join(parts)
 
 
-def _visible_tasks(today: date) -> Any:
+def _visible_tasks(today: date, account_id: int | None = None) -> Any:
     """Open tasks, snoozed ones whose day has come, and not an expansion task while a save
-    play on the same account is unresolved (see ``rules.SAVE_PLAY_RULES``)."""
+    play on the same account is unresolved (see ``rules.SAVE_PLAY_RULES``). With
+    ``account_id``, the save plays are looked for on that account only."""
     saves = (select(Task.account_id).join(PlaybookRule, PlaybookRule.id == Task.rule_id)
              .where(PlaybookRule.key.in_(SAVE_PLAY_RULES),
                     Task.status.in_((TaskStatus.OPEN, TaskStatus.SNOOZED))))
+    if account_id is not None:
+        saves = saves.where(Task.account_id == account_id)
     return (((Task.status == TaskStatus.OPEN)
              | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today)))
             & ~(func.coalesce(PlaybookRule.key, "").in_(EXPANSION_RULES)
@@ -154,6 +157,40 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
                 health_band=band_text, renews_on=renews_on, score=score, why=why))
     rows.sort(key=lambda r: (-r.score, r.due or date.max, r.id))
     return rows
+
+
+@dataclass(frozen=True)
+class AccountTasks:
+    """One account's open tasks as Today shows them (due first), for its page."""
+
+    tasks: list[TaskRow]
+    today: date
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for t in self.tasks if t.due is not None and t.due < self.today)
+
+    def summary(self) -> str:
+        """"3 open tasks, 1 overdue", or "No open tasks"."""
+        if not self.tasks:
+            return "No open tasks"
+        text = counted(len(self.tasks), "open task")
+        return text + (f", {self.overdue} overdue" if self.overdue else "")
+
+
+def account_tasks(db: Database, account_id: int, today: date | None = None) -> AccountTasks:
+    """The open tasks of one account, as :func:`open_tasks` counts them (snoozed ones whose
+    day has come; no expansion task during a save play), soonest due first: one query
+    reading that account's rows only."""
+    today = today or clock.today()
+    stmt = (select(Task, PlaybookRule.name, PlaybookRule.key)
+            .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
+            .where(Task.account_id == account_id, _visible_tasks(today, account_id))
+            .order_by(Task.due_date.is_(None), Task.due_date, Task.id))
+    with db.read() as s:
+        rows = [replace(_task_row(t, None, rule, 0), rule_key=key)
+                for t, rule, key in s.execute(stmt).all()]
+    return AccountTasks(rows, today)
 
 
 def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None,
