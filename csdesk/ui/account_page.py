@@ -630,8 +630,9 @@ class AccountPage(QWidget):
         self.breakdown.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.breakdown.setColumnWidth(0, 150)
         self.breakdown.setColumnWidth(5, 110)
-        # Long words wrap onto a second line once the columns have their widths.
-        head.sectionResized.connect(lambda *_a: self.breakdown.resizeRowsToContents())
+        # Long words wrap onto a second line: each row as tall as its text needs.
+        self.breakdown.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         self.breakdown.setMinimumHeight(300)
         grid.addWidget(self.breakdown, 2, 0)
         f = self.facts
@@ -655,12 +656,15 @@ class AccountPage(QWidget):
         grid.setColumnStretch(0, 2)  # the breakdown's words need the room
         grid.setColumnStretch(1, 1)
         # The charts' places, kept at their size so nothing jumps when they are drawn.
+        # Two equal columns of their own, whatever the split above.
         self._chart_slots = []
+        charts = QGridLayout()
         for i in range(4):
             slot = QWidget()
             slot.setMinimumHeight(CHART_HEIGHT_PX)
-            grid.addWidget(slot, 3 + i // 2, i % 2)
+            charts.addWidget(slot, i // 2, i % 2)
             self._chart_slots.append(slot)
+        grid.addLayout(charts, 3, 0, 1, 2)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -743,7 +747,6 @@ class AccountPage(QWidget):
                     if c in (4, 5) and text not in ("", "—"):
                         item.setToolTip(text)  # whole, should the column be narrow
                     self.breakdown.setItem(r, c, item)
-            self.breakdown.resizeRowsToContents()
         self.adoption_value.setText("—" if e is None or e.adoption_score is None else
                                     f"{e.adoption_score:.0f}")
         self._filled.add("explanation")

@@ -87,7 +87,7 @@ def test_each_input_says_its_raw_value_in_words(db: Database) -> None:
     slope = np.polyfit([-a / 7 for a in ages], events, 1)[0] / np.mean(events)
     assert slope < 0
     assert detail["usage_trend"] == f"key events −{abs(slope) * 100:.1f} %/week over 90 days"
-    assert detail["adoption_breadth"] == "6 features in use (30-day average)"
+    assert detail["adoption_breadth"] == "6 features in use on average over 30 days"
     assert detail["days_since_proactive_touch"] == \
         "last proactive touch 12 days ago (cadence 30 days)"
     # 4 tickets in 90 days (the urgent one is older): 4 × normal 1 + escalation 3 = 7
@@ -96,7 +96,7 @@ def test_each_input_says_its_raw_value_in_words(db: Database) -> None:
     assert detail["time_to_first_value"] == "first value after 45 days"
     # the call 12 days ago is the latest sign of life (tickets 20+ days, NPS 27 days)
     assert detail["days_of_silence"] == "12 days since the last sign of life"
-    assert detail["relationship"] == "champion yes, sponsor contacted in 90 days no"
+    assert detail["relationship"] == "a champion in place; sponsor not contacted in 90 days"
     assert detail["csm_sentiment"] == "champion's sentiment positive"
     assert detail["users_change"] == "active users 0 % vs the 90 days before"
     # the points are the ones they always were: the words sit beside them

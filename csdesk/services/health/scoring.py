@@ -351,11 +351,6 @@ def _count(n: float, one: str, many: str | None = None) -> str:
     return f"{k:,} {one if k == 1 else (many or one + 's')}"
 
 
-def _avg(n: float) -> str:
-    """An average as a count: whole when it is whole, else to one decimal ("17.4")."""
-    return f"{n:,.1f}".removesuffix(".0")
-
-
 def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "mid_touch",
                  customer_since: date | None = None) -> str:
     """An input's raw value in a CSM's words, from one scored row (``score_book``): what the
@@ -368,8 +363,8 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         share = f"{value * 100:.0f} %"
         if users is None or seats is None:
             return f"{share} of seats in use (30 days)"
-        # 30-day averages: a fraction is kept, so the numbers agree with the share
-        return f"{_avg(users)} active users of {_avg(seats)} seats ({share})"
+        # 30-day averages, in whole people: the share is of the exact averages
+        return f"{users:.0f} active users of {seats:.0f} seats ({share})"
     if name == "usage_change" and value is not None:
         return f"key events {_pct(value)} vs the 90 days before"
     if name == "users_change" and value is not None:
@@ -377,7 +372,7 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
     if name == "usage_trend" and value is not None:
         return f"key events {_pct(value, 1)}/week over 90 days"
     if name == "adoption_breadth" and value is not None:
-        return f"{value:.1f} features in use (30-day average)".replace(".0 ", " ")
+        return f"{value:.1f} features in use on average over 30 days".replace(".0 ", " ")
     if name == "login_volume" and value is not None:
         return f"{_count(value, 'login')} a week (30-day average)"
     if name == "days_since_proactive_touch":
@@ -412,9 +407,10 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         return "a sign of life today" if value == 0 else \
             f"{_count(value, 'day')} since the last sign of life"
     if name == "relationship" and value is not None:
-        champion = "yes" if value >= 60 else "no"
-        sponsor = "yes" if round(value) in (40, 100) else "no"
-        return f"champion {champion}, sponsor contacted in 90 days {sponsor}"
+        champion = "a champion in place" if value >= 60 else "no champion"
+        sponsor = "sponsor contacted" if round(value) in (40, 100) else \
+            "sponsor not contacted"
+        return f"{champion}; {sponsor} in 90 days"
     if name == "csm_sentiment":
         return "" if not isinstance(raw, str) else f"champion's sentiment {raw}"
     if name == "csm_pulse" and value is not None:
