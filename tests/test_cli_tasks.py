@@ -29,6 +29,9 @@ def test_tasks_run_json_and_dedupe(demo_location: DatabaseLocation,
                  "--db", db]) == 0
     touches = json.loads(capsys.readouterr().out)
     assert touches["created"] > 0 and touches["first_touches_held_back"] is None
+    # Said plainly what happened: how many, and over how many work days.
+    assert touches["created_text"].startswith(f"Created {touches['created']:,} ")
+    assert " work days" in touches["created_text"]
     total = len(touches["open"])
     assert main(["tasks", "--run", "--json", "--as-of", "2026-11-22", "--db", db]) == 0
     again = json.loads(capsys.readouterr().out)

@@ -21,9 +21,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                        help="the day to evaluate the book as of (default: today)")
     tasks.add_argument("--owner", help="only this owner's tasks")
     tasks.add_argument("--first-touches", action="store_true",
-                       help="with --run on a new book: create the first touches the first "
-                            "run holds back, spread over the coming weeks at the daily "
-                            "capacity")
+                       help="with --run: create the first touches a run holds back when "
+                            "they are more than a day's work, planned over the coming days "
+                            "at the daily capacity")
     tasks.add_argument("--capacity", type=int, metavar="N",
                        help="set the book's tasks a day (default 15) and plan the worklist "
                             "with it")
@@ -32,8 +32,8 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_date
-    from csdesk.services.settings import daily_capacity, save_daily_capacity
-    from csdesk.services.worklist.plan import planned_today, spread
+    from csdesk.services.settings import daily_capacity
+    from csdesk.services.worklist.plan import over_capacity, planned_today, set_capacity
     from csdesk.services.worklist.rules import run_rules
     from csdesk.services.worklist.today import group_of, open_tasks
 
@@ -48,17 +48,19 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             if db.readonly:
                 raise CsdeskError(f"the book is read-only ({db.readonly_reason}); cannot "
                                   "change the tasks a day")
-            save_daily_capacity(db, args.capacity)
-            spread(db, today)
+            set_capacity(db, args.capacity, today)
         result = run_rules(db, today, first_touches=True if args.first_touches else None) \
             if args.run else None
         created = result.created if result else 0
         held = result.held_back_text if result else ""
+        made = result.created_text if result else ""
         capacity = daily_capacity(db)
         rows = open_tasks(db, today, owner=args.owner)
     if args.json:
         print(json.dumps({"as_of": today.isoformat(), "created": created,
                           "capacity": capacity, "first_touches_held_back": held or None,
+                          "created_text": made or None,
+                          "over_capacity": over_capacity(rows, today, capacity) or None,
                           "open": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "rule": r.rule,
              "title": r.title, "reason": r.reason, "rank": r.score, "why": r.why,
@@ -68,12 +70,14 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             for r in rows]}, indent=2, ensure_ascii=False))
         return 0
     if args.run:
-        print(f"{counted(created, 'new task')} as of {format_date(today)}")
+        print(f"{made or 'No new tasks'} (as of {format_date(today)})")
     if held:
         print(f"\n{held}\nRun `csdesk tasks --run --first-touches` to spread them.")
     due = [r for r in rows if r.due is None or r.due <= today]
     print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
           "highest rank first (ARR × risk × urgency)")
+    if over := over_capacity(rows, today, capacity):
+        print(f"  {over}")
     group = None
     for r in due + [r for r in rows if r not in due]:
         if r.due is not None and r.due > today and group is None:

@@ -58,5 +58,10 @@ class Task(VersionedMixin, TimestampMixin, Base):
     dedupe_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     checklist: Mapped[list[Any]] = mapped_column(default=list)
     completed_at: Mapped[datetime | None]
+    # The due date the task had before the capacity plan moved it to another day (later: its
+    # day was full; earlier, for a renewal step: its day was full of steps); None when the
+    # date is the rule's, the CSM's or a snooze's. A re-plan starts from it, so a task the
+    # plan pushed comes back when there is room, never before this day.
+    planned_from: Mapped[date | None]
 
     __table_args__ = (Index("ix_tasks_status_due_date", "status", "due_date"),)

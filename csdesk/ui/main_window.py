@@ -16,11 +16,11 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QUndoGroup
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMessageBox,
-    QSplitter,
     QStackedWidget,
     QTabWidget,
     QVBoxLayout,
@@ -31,7 +31,6 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
 from csdesk.services.book.accounts import AccountTable, account_table, with_renewals
-from csdesk.services.formatting import counted
 from csdesk.services.health.metrics import portfolio_view
 from csdesk.services.periods import portfolio_period
 from csdesk.services.plans.handoff import incomplete_onboarding
@@ -39,7 +38,7 @@ from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
 from csdesk.ui.named_tabs import quiet_close_button
-from csdesk.ui.navigation import VIEW_TITLES, VIEWS, style_navigation
+from csdesk.ui.navigation import VIEW_TITLES, VIEWS, fit_navigation, style_navigation
 from csdesk.ui.offline import OfflineState
 from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.renewals_view import RenewalsView
@@ -121,16 +120,13 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
         self.nav = QListWidget()
         self.nav.setObjectName("nav")
-        self.nav.setMaximumWidth(200)
-        self.nav.setMinimumWidth(110)
         for key in VIEWS:
             item = QListWidgetItem(VIEW_TITLES[key])
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._nav_changed)
         style_navigation(self.nav)
-        self.splitter = QSplitter()
-        self.splitter.addWidget(self.nav)
+        fit_navigation(self.nav)
         self.banner = QLabel(db.readonly_reason or "")
         self.banner.setObjectName("readonlyBanner")
         self.banner.setWordWrap(True)
@@ -145,10 +141,15 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         column.addWidget(self.banner)
         column.addWidget(self._build_offline())
         column.addWidget(self.views, 1)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([170, 1100])
-        self.setCentralWidget(self.splitter)
+        # The navigation is as wide as its titles (fit_navigation), the views take the rest:
+        # no splitter to squeeze it into a sideways scroll bar or leave a gap beside it.
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(right, 1)
+        self.setCentralWidget(central)
 
         self._build_actions()
         self.book_label = QLabel()
@@ -200,18 +201,20 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             return
         self._refresh_chain = self.runner.submit(
             "Running playbooks", rules.run_rules, self.db, first_touches=first_touches,
-            on_done=self._playbooks_done)
+            on_done=lambda result: self._playbooks_done(result, bool(first_touches)))
 
-    def _playbooks_done(self, result: Any) -> None:
+    def _playbooks_done(self, result: Any, spread: bool = False) -> None:
+        if spread:  # asked to spread the first touches: say what was created
+            self.today.show_created(result.created_text)
         self.today.show_first_run(result.held_back_text)
         self.today.reload()
         if result.created:  # the book's "open tasks" column counts them too
             self._load_book()
-            self.statusBar().showMessage(
-                f"Playbooks: {counted(result.created, 'new task')}", 10_000)
+            self.statusBar().showMessage(f"Playbooks: {result.created_text}", 10_000)
 
     def _today_badge(self, due: int) -> None:
-        self.nav.item(VIEWS.index("today")).setText(f"Today ({due})" if due else "Today")
+        self.nav.item(VIEWS.index("today")).setText(f"Today ({due:,})" if due else "Today")
+        fit_navigation(self.nav)
 
     def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())

@@ -45,7 +45,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.services.formatting import counted, format_date, format_money_short
-from csdesk.services.worklist.plan import planned_today
+from csdesk.services.worklist.plan import over_capacity, planned_today
 from csdesk.services.worklist.today import TaskRow, open_tasks
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskRunner
@@ -96,6 +96,14 @@ class TodayView(QWidget):
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
+        self.subtitle.setWordWrap(True)  # a long day (a team's, a filter's note) wraps: the
+        # header never sets the window's least width
+        # Today over the capacity (renewal steps cannot wait): said in one plain line.
+        self.over = QLabel()
+        self.over.setObjectName("overCapacity")
+        self.over.setWordWrap(True)
+        self.over.setStyleSheet(f"#overCapacity {{ color: {LATE_COLOUR.name()}; }}")
+        self.over.hide()
         self.run_button = QPushButton("Run playbooks now")
         self.run_button.setToolTip("Evaluate the enabled rules on the book as of today and "
                                    "add the tasks that are new (they also run at start-up and "
@@ -115,6 +123,7 @@ class TodayView(QWidget):
         texts = QVBoxLayout()
         texts.addWidget(title)
         texts.addWidget(self.subtitle)
+        texts.addWidget(self.over)
         head.addLayout(texts, 1)
         head.addWidget(QLabel("Tasks a day"))
         head.addWidget(self.capacity)
@@ -152,11 +161,17 @@ class TodayView(QWidget):
         self.banner_text.setWordWrap(True)
         self.spread_button = QPushButton("Spread first touches")
         self.spread_button.clicked.connect(self._spread_clicked)
+        self.dismiss_button = QPushButton("OK")
+        self.dismiss_button.setToolTip("Hide this message")
+        self.dismiss_button.clicked.connect(self.banner.hide)
+        self.dismiss_button.hide()
         bl = QHBoxLayout(self.banner)
         bl.setContentsMargins(10, 8, 10, 8)
         bl.addWidget(self.banner_text, 1)
         bl.addWidget(self.spread_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        bl.addWidget(self.dismiss_button, 0, Qt.AlignmentFlag.AlignVCenter)
         self.banner.hide()
+        self._asking = False  # the banner asks to spread first touches (not a notice)
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)
@@ -166,7 +181,7 @@ class TodayView(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 290)
+        header.resizeSection(0, 250)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
@@ -193,8 +208,8 @@ class TodayView(QWidget):
         split.addWidget(detail)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
-        self.detail.setMinimumWidth(430)
-        detail.setMinimumWidth(450)
+        self.detail.setMinimumWidth(380)
+        detail.setMinimumWidth(400)
         detail.setMaximumWidth(560)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
@@ -356,6 +371,9 @@ class TodayView(QWidget):
         owner = self.owner.currentText()
         scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
         today = sum(1 for t in scoped if t.due is None or t.due <= self.today)
+        over = over_capacity(scoped, self.today, self.capacity_value)
+        self.over.setText(over)
+        self.over.setVisible(bool(over))
         late = sum(1 for t in scoped if t.due is not None and t.due < self.today)
         self.subtitle.setText(
             f"{self.today:%A} {format_date(self.today)} · "
@@ -557,10 +575,26 @@ class TodayView(QWidget):
     # -- the first run and the capacity ---------------------------------------------------
 
     def show_first_run(self, text: str) -> None:
-        """A new book's first run: say how many first touches wait, offer to spread them."""
+        """More first touches than a day's work wait (a new book's first run, or a later
+        one): say how many, and offer to spread them. An empty text takes the question
+        down (a notice of what was created stays until dismissed)."""
+        if not text and not self._asking:
+            return
+        self._asking = bool(text)
         self.banner_text.setText(text)
         self.banner.setVisible(bool(text))
+        self.spread_button.show()
+        self.dismiss_button.hide()
         self.spread_button.setEnabled(bool(text) and not self.db.readonly)
+
+    def show_created(self, text: str) -> None:
+        """What spreading the first touches did: "Created 37 first-touch tasks, planned
+        over the next 3 work days", until dismissed."""
+        self._asking = False
+        self.banner_text.setText(text or "No first touch was left to create.")
+        self.spread_button.hide()
+        self.dismiss_button.show()
+        self.banner.show()
 
     def _spread_clicked(self) -> None:
         self.spread_button.setEnabled(False)
@@ -568,22 +602,29 @@ class TodayView(QWidget):
         self.spread_requested.emit()
 
     def set_capacity(self, n: int) -> bool:
-        """Save the book's tasks a day and plan the worklist anew with it."""
-        from csdesk.services.settings import save_daily_capacity
-        from csdesk.services.worklist.plan import spread
+        """Save the book's tasks a day and plan the worklist anew with it (one service
+        call: more a day brings the top-ranked waiting tasks back to today, fewer moves
+        the lowest ranked to later days)."""
+        from csdesk.errors import ValidationError
+        from csdesk.services.settings import check_capacity
+        from csdesk.services.worklist.plan import set_capacity
 
         self._capacity_timer.stop()
         try:
-            save_daily_capacity(self.db, n)
-        except CsdeskError as exc:
+            check_capacity(n)
+        except ValidationError as exc:
             self.problem.setText(str(exc))
             return False
         self.capacity_value = n
         if self.runner is None:
-            spread(self.db, self.today, n)
+            try:
+                set_capacity(self.db, n, self.today)
+            except CsdeskError as exc:
+                self.problem.setText(str(exc))
+                return False
             self.reload()
         else:
-            self.runner.submit("Planning the worklist", spread, self.db, self.today, n,
+            self.runner.submit("Planning the worklist", set_capacity, self.db, n, self.today,
                                on_done=lambda _moved: self.reload())
         return True
 

@@ -6,7 +6,6 @@ from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import (
     QListWidget,
     QMainWindow,
-    QSplitter,
 )
 
 from csdesk.ui.accounts_view import AccountsView
@@ -18,7 +17,6 @@ class WindowState(QMainWindow):
     """Saves and restores the layout of :class:`MainWindow` in its QSettings."""
 
     settings: QSettings
-    splitter: QSplitter
     accounts: AccountsView
     renewals: RenewalsView
     nav: QListWidget
@@ -27,7 +25,6 @@ class WindowState(QMainWindow):
         s = self.settings
         s.setValue("main/geometry", self.saveGeometry())
         s.setValue("main/state", self.saveState())
-        s.setValue("main/splitter", self.splitter.saveState())
         s.setValue("accounts/header", self.accounts.table.horizontalHeader().saveState())
         # The renewals calendar|pipeline split, and the pipeline's column widths.
         s.setValue("renewals/splitter", self.renewals.splitter.saveState())
@@ -42,7 +39,6 @@ class WindowState(QMainWindow):
             self.restoreGeometry(geometry)
             self.keep_on_screen()
         for key, target in (("main/state", self.restoreState),
-                            ("main/splitter", self.splitter.restoreState),
                             ("accounts/header",
                              self.accounts.table.horizontalHeader().restoreState),
                             ("renewals/splitter", self.renewals.splitter.restoreState),

@@ -23,6 +23,7 @@ from csdesk.models import (
     UsageSnapshot,
 )
 from csdesk.services.defaults import ensure_defaults
+from csdesk.services.settings import save_daily_capacity
 from csdesk.services.worklist.rules import evaluate, preview, rules, run_rules, save_rule
 from csdesk.services.worklist.today import (
     complete_task,
@@ -224,12 +225,15 @@ def test_dedupe_done_snooze_and_preview(book: Database) -> None:
         save_rule(book, replace(r, enabled=r.key == "no_proactive_touch"))
     rule = _rule(book, "no_proactive_touch")
     assert len(preview(book, rule, TODAY).new) == 3
-    # A new book's first run holds the first touches back and says so; asked, it creates them.
+    # More first touches than a day's work (here 2 a day) are held back and the CSM is
+    # asked; asked, the run creates them.
+    save_daily_capacity(book, 2)
     held = run_rules(book, TODAY)
     assert (held.created, held.held_back) == (0, 3)
     assert held.held_back_text.startswith("3 accounts have had no proactive touch in ")
     first = run_rules(book, TODAY, first_touches=True)
     assert (first.created, first.already) == (3, 0)
+    save_daily_capacity(book, 15)
     again = run_rules(book, TODAY + timedelta(days=1))
     assert (again.created, again.already) == (0, 3)
     assert len(preview(book, rule, TODAY).new) == 0

@@ -26,7 +26,7 @@ from csdesk.models import (
 )
 from csdesk.services.defaults import ensure_defaults
 from csdesk.services.settings import daily_capacity, save_daily_capacity
-from csdesk.services.worklist.plan import plan, spread, work_day
+from csdesk.services.worklist.plan import plan, set_capacity, spread, work_day
 from csdesk.services.worklist.rules import evaluate, rules, run_rules, save_rule
 from csdesk.services.worklist.today import (
     complete_task,
@@ -287,3 +287,185 @@ def test_contacts_on_the_done_activity_quiet_the_sponsor_rule(book: Database) ->
     # The sponsor was heard from today: the rule no longer fires for the account.
     assert evaluate(book, TODAY + timedelta(days=1)) == []
     assert run_rules(book, TODAY + timedelta(days=1)).created == 0
+
+
+def _days(db: Database) -> dict[date, list[str]]:
+    by_day: dict[date, list[str]] = {}
+    for t in open_tasks(db, TODAY):
+        by_day.setdefault(t.due, []).append(t.account or "")
+    return {d: sorted(names) for d, names in sorted(by_day.items())}
+
+
+def test_raising_the_capacity_brings_the_top_ranked_back_lowering_pushes_the_rest(
+        book: Database) -> None:
+    late = TODAY - timedelta(days=3)  # Thursday: 40 tasks, all three days late
+    monday, tuesday, wednesday = (date(2026, 11, 23), date(2026, 11, 24),
+                                  date(2026, 11, 25))
+    with book.write() as s:
+        for i in range(40):  # account i has ARR $(i+1)k: the higher i, the higher the rank
+            acc = _account(s, f"Acc {i:02}", arr_cents=(i + 1) * 100_000)
+            _task(s, acc, "Call", due=late)
+        # A task of its own later day (Wednesday), ranked above all: never pulled earlier.
+        _task(s, _account(s, "Own Day", arr_cents=90_000_000), "Call", due=wednesday)
+        # A task the CSM snoozed to Friday: stays snoozed whatever the capacity.
+        snoozed = _task(s, _account(s, "Snoozed", arr_cents=95_000_000), "Call", due=late)
+    with book.read() as s:
+        snoozed_id = s.scalar(select(Task.id).where(Task.title == "Call").order_by(
+            Task.id.desc()).limit(1))
+    t = next(t for t in open_tasks(book, TODAY) if t.id == snoozed_id)
+    snooze_tasks(book, [(t.id, t.version)], date(2026, 11, 27), today=TODAY)
+    del snoozed
+
+    # 15 a day: the 15 highest ranked today (still late: they say so), 15 Monday, 10 Tuesday.
+    assert spread(book, TODAY, 15) == 25
+    acc = [f"Acc {i:02}" for i in range(40)]
+    assert _days(book) == {late: acc[25:], monday: acc[10:25], tuesday: acc[:10],
+                           wednesday: ["Own Day"]}
+    moved = {t.account: t for t in open_tasks(book, TODAY)}
+    assert moved["Acc 10"].planned_from == late and moved["Acc 39"].planned_from is None
+    assert moved["Own Day"].planned_from is None
+
+    # Raised to 25 through the one service call: exactly the top 25 by rank today, back on
+    # their own (late) day, the 15 others Monday; the later task and the snoozed one stay.
+    assert set_capacity(book, 25, TODAY) == 10 + 10
+    assert daily_capacity(book) == 25
+    assert _days(book) == {late: acc[15:], monday: acc[:15], wednesday: ["Own Day"]}
+    top = [t for t in open_tasks(book, TODAY) if t.due <= TODAY]
+    assert [t.account for t in top] == [f"Acc {i:02}" for i in range(39, 14, -1)]
+    assert all(t.planned_from is None for t in top)
+    with book.read() as s:
+        kept = s.get(Task, snoozed_id)
+        assert (kept.status, kept.due_date, kept.planned_from) == (
+            "snoozed", date(2026, 11, 27), None)
+
+    # Lowered to 10: the lowest ranked go to later days, 10 a day, Saturday and Sunday
+    # skipped; the Wednesday task takes one of Wednesday's places first (its rank).
+    set_capacity(book, 10, TODAY)
+    assert _days(book) == {late: acc[30:], monday: acc[20:30], tuesday: acc[10:20],
+                           wednesday: sorted([*acc[1:10], "Own Day"]),
+                           date(2026, 11, 26): acc[:1]}
+    # Back to 200: everything on its own day again, no trace of a plan left.
+    set_capacity(book, 200, TODAY)
+    assert _days(book) == {late: acc, wednesday: ["Own Day"]}
+    assert {t.planned_from for t in open_tasks(book, TODAY)} == {None}
+    with pytest.raises(ValidationError):  # out of range: nothing saved, nothing moved
+        set_capacity(book, 0, TODAY)
+    assert daily_capacity(book) == 200
+
+
+def test_plan_skips_the_weekend_from_a_friday() -> None:
+    from csdesk.services.worklist.today import TaskRow
+
+    friday = date(2026, 11, 27)
+    rows = [TaskRow(i, 1, "A", 0, None, "t", None, friday, "medium", "open", "Ana", None, (),
+                    1, score=10 - i) for i in range(5)]
+    # Two a day from a Friday: Friday, then Monday and Tuesday (not Saturday or Sunday).
+    assert sorted(plan(rows, friday, 2).items()) == [
+        (0, friday), (1, friday), (2, date(2026, 11, 30)), (3, date(2026, 11, 30)),
+        (4, date(2026, 12, 1))]
+
+
+def test_a_renewal_step_moves_earlier_to_a_day_with_room_never_later() -> None:
+    from csdesk.services.worklist.today import TaskRow
+
+    wednesday, tuesday, monday = date(2026, 11, 25), date(2026, 11, 24), date(2026, 11, 23)
+
+    def step(i: int, due: date, score: float) -> TaskRow:
+        return TaskRow(i, i, "A", 0, None, "Renewal", None, due, "high", "open", "Ana",
+                       None, (), 1, score=score, rule_key="renewal_checkpoint")
+
+    def other(i: int, score: float) -> TaskRow:
+        return TaskRow(i, i, "A", 0, None, "Call", None, TODAY, "medium", "open", "Ana",
+                       None, (), 1, score=score)
+
+    # Two a day. Wednesday has three steps: the two highest ranked keep it, the third moves
+    # to Tuesday (the nearest day with room). Two more steps due Tuesday: one fits there,
+    # the other goes to Monday. The ordinary tasks fill today and what is left.
+    rows = [step(1, wednesday, 9), step(2, wednesday, 8), step(3, wednesday, 7),
+            step(4, tuesday, 6), step(5, tuesday, 5), other(6, 100), other(7, 90),
+            other(8, 80)]
+    assert plan(rows, TODAY, 2) == {1: wednesday, 2: wednesday, 3: tuesday, 4: tuesday,
+                                    5: monday, 6: TODAY, 7: TODAY, 8: monday}
+    # Three steps due today and one a day: none can go earlier than today; today is over.
+    rows = [step(1, TODAY, 3), step(2, TODAY - timedelta(days=2), 2), step(3, TODAY, 1),
+            other(4, 100)]
+    assert plan(rows, TODAY, 1) == {1: TODAY, 2: TODAY, 3: TODAY, 4: monday}
+
+
+def test_spread_moves_a_step_earlier_and_says_when_today_is_over(book: Database) -> None:
+    from csdesk.services.worklist.plan import over_capacity
+
+    wednesday = date(2026, 11, 25)
+    with book.write() as s:
+        for i in range(4):
+            acc = _account(s, f"Renews {i}", arr_cents=(10 - i) * 100_000)
+            _task(s, acc, "Renewal step", due=wednesday, rule="renewal_checkpoint")
+        for i in range(3):
+            acc = _account(s, f"Today {i}", arr_cents=(i + 1) * 100_000)
+            _task(s, acc, "Renewal step", due=TODAY, rule="renewal_checkpoint")
+    # Three a day: Wednesday keeps three steps, the fourth (lowest ranked) moves to Tuesday,
+    # remembering its own day; today holds its three.
+    assert spread(book, TODAY, 3) == 1
+    rows = {t.account: t for t in open_tasks(book, TODAY)}
+    assert (rows["Renews 3"].due, rows["Renews 3"].planned_from) == (
+        date(2026, 11, 24), wednesday)
+    assert [rows[f"Renews {i}"].due for i in range(3)] == [wednesday] * 3
+    assert over_capacity(list(rows.values()), TODAY, 3) == ""
+    # Two a day: today's three steps cannot wait (nor go earlier): today is one over, and
+    # says why. Wednesday's steps go to Tuesday and Monday, two a day.
+    set_capacity(book, 2, TODAY)
+    rows = {t.account: t for t in open_tasks(book, TODAY)}
+    assert [rows[f"Today {i}"].due for i in range(3)] == [TODAY] * 3
+    assert sorted(rows[f"Renews {i}"].due for i in range(4)) == [
+        date(2026, 11, 24), date(2026, 11, 24), wednesday, wednesday]
+    assert over_capacity(list(rows.values()), TODAY, 2) == (
+        "3 tasks today — 1 over your 2, because renewal steps can't wait")
+    # Room again: the step moved earlier goes back to its own day.
+    set_capacity(book, 15, TODAY)
+    assert {t.due for t in open_tasks(book, TODAY) if t.account.startswith("Renews")} == {
+        wednesday}
+    # A team's worklist names the owners over.
+    today = [r for r in rows.values() if r.due <= TODAY]
+    team = [*today, replace(today[0], id=99, owner="Bo")]
+    assert over_capacity(team, TODAY, 2) == (
+        "1 owner has more than 2 tasks today (Ana 3), because renewal steps can't wait")
+
+def test_a_later_run_asks_before_adding_more_than_a_day_of_first_touches(
+        book: Database) -> None:
+    _only(book, "no_proactive_touch")
+    with book.write() as s:
+        started = _account(s, "Started")
+        _task(s, started, "Hand-made")  # not a first run
+        s.add(Activity(account_id=started.id, kind="call", summary="x", proactive=True,
+                       occurred_on=TODAY - timedelta(days=1)))
+        for i in range(37):  # mid-touch, no touch on record since 2025: all fire
+            _account(s, f"Quiet {i:02}", arr_cents=(i + 1) * 100_000)
+    # 37 first touches for Ana, 15 a day: not created unasked, on a later run either.
+    held = run_rules(book, TODAY)
+    assert (held.created, held.held_back, held.created_text) == (0, 37, "")
+    assert held.held_back_text.startswith(
+        "37 accounts have had no proactive touch in 14–90 days, by engagement model. Rather "
+        "than 37 tasks at once, their first touches can be spread over the coming week")
+    assert run_rules(book, TODAY).held_back == 37  # still asking, never creating unasked
+    assert not [t for t in open_tasks(book, TODAY) if t.rule_key == "no_proactive_touch"]
+    # Asked: created, and the plan puts them 15 a day from their day (a week on, the
+    # rule's due offset): Sunday the 29th rolls to Monday 30 Nov, then 1 and 2 Dec.
+    made = run_rules(book, TODAY, first_touches=True)
+    assert made.created == 37 and made.held_back == 0
+    assert made.created_text == ("Created 37 first-touch tasks, planned over 3 work days "
+                                 "from 30 Nov 2026")
+    touches = _days(book)
+    assert [len(v) for d, v in touches.items() if d > TODAY] == [15, 15, 7]
+    # A few new quiet accounts later (no more than a day's work): created, no question.
+    with book.write() as s:
+        for i in range(3):
+            _account(s, f"New Quiet {i}")
+    few = run_rules(book, TODAY)
+    assert (few.created, few.held_back, few.held_back_text) == (3, 0, "")
+    # Ranked $24K ARR, like Quiet 23 (ties by day, then by age): New 0 takes Monday's last
+    # place, New 1 and 2 Tuesday's first two; the lowest ranked move on to Wednesday.
+    assert few.created_text == ("Created 3 first-touch tasks, planned over 2 work days from "
+                                "30 Nov 2026")
+    days = _days(book)
+    assert "New Quiet 0" in days[date(2026, 11, 30)]
+    assert [len(v) for d, v in days.items() if d > TODAY] == [15, 15, 10]

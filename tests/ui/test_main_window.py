@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from csdesk.db import Database
 from csdesk.models.enums import Segment
@@ -299,3 +299,34 @@ def test_a_burst_of_edits_refreshes_the_book_once(qtbot, demo_db) -> None:  # ty
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=60_000)
     qtbot.wait(800)  # time for any further refresh to start
     assert len(calls) == 1
+
+
+def test_navigation_fits_its_titles_at_1200_wide(qtbot, demo_db: Database,  # type: ignore[no-untyped-def]
+                                                 pinned_today: date) -> None:
+    """At 1200 px the side navigation shows every title whole, the Today badge included,
+    with no sideways scroll bar, and the window keeps the width it was given."""
+    window = open_window(qtbot, demo_db)
+    window.resize(1200, 800)
+    window.nav.setCurrentRow(0)  # Today: the widest view
+    qtbot.waitUntil(lambda: window.nav.item(0).text().startswith("Today ("), timeout=30_000)
+    window._today_badge(1234)  # a big book's badge: "Today (1,234)"
+    # A team book's long subtitle (61 owners…) must wrap, not widen the window (nor squeeze
+    # the navigation).
+    window.today.subtitle.setText("Friday 27 Nov 2026 · 176 tasks planned today, 15 a day "
+                                  "for each of 61 owners · 3,482 tasks planned on later days"
+                                  " · listing the 2,000 highest-ranked of 4,300 accounts")
+    qtbot.wait(50)
+    nav = window.nav
+    assert nav.item(0).text() == "Today (1,234)"
+    assert not nav.horizontalScrollBar().isVisible()
+    assert nav.horizontalScrollBar().maximum() == 0  # nothing to scroll to either
+    metrics = nav.fontMetrics()
+    for i in range(nav.count()):
+        text = nav.item(i).text()
+        # the item's box holds the whole text and its padding (12 px a side)
+        assert nav.visualItemRect(nav.item(i)).width() >= metrics.horizontalAdvance(text) + 24
+    assert window.width() == 1200
+    # As wide as its titles, and the views begin right beside it: no gap either.
+    assert nav.width() == nav.sizeHintForColumn(0)
+    assert window.views.mapTo(window, QPoint(0, 0)).x() == (
+        nav.mapTo(window, QPoint(0, 0)).x() + nav.width())

@@ -7,12 +7,21 @@ owner's day (the capacity is each CSM's: a team book plans every owner's day apa
 tasks with no owner share one day's worth). Today
 is always a work day (the CSM is here); after it, Saturdays and Sundays are skipped.
 :func:`spread` writes the plan back: a task the day has no room for gets its due date moved
-to its planned day, instead of piling up as overdue. A task that fits keeps its due date,
-so the few that are late still say so.
+to its planned day, instead of piling up as overdue, and the day it had is kept
+(``Task.planned_from``). A task that fits keeps its due date, so the few that are late still
+say so. Each plan starts again from the days the tasks had before any plan moved them: with
+more tasks a day, the moved tasks come back (the highest ranked first, never before their own
+day); with fewer, the lowest ranked go to later days. A snooze's day is the CSM's: the plan
+may put the task later if that day is full, never earlier.
 
-A renewal step is never moved: its due date is bounded by the renewal itself (the rule sets
-it so), and a step planned after the renewal would be no step. It keeps its day and takes
-one of that day's places first.
+A renewal step is never moved later: its due date is bounded by the renewal itself (the rule
+sets it so), and a step planned after the renewal would be no step. Steps take their day's
+places first; when a day is full of steps, the next step moves to the nearest earlier work
+day with room (never before today). When even today has more steps than places, today is
+over the capacity, and :func:`over_capacity` says so in one line.
+
+Every place that changes the tasks a day (the Today view's spin box, ``csdesk tasks
+--capacity``) calls :func:`set_capacity`: save and re-plan, one service call.
 """
 
 from __future__ import annotations
@@ -26,10 +35,10 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Task
 from csdesk.services.formatting import counted
-from csdesk.services.settings import daily_capacity
+from csdesk.services.settings import daily_capacity, save_daily_capacity
 from csdesk.services.worklist.today import TaskRow, open_tasks
 
-PINNED_RULES = ("renewal_checkpoint",)  # tasks with a deadline of their own: never moved
+PINNED_RULES = ("renewal_checkpoint",)  # a deadline of their own: never moved later
 
 
 def _index(today: date, day: date) -> int:
@@ -49,8 +58,19 @@ def work_day(today: date, index: int) -> date:
     return date.fromisoformat(str(np.busday_offset(start, index - 1, roll="forward")))
 
 
+def work_days_until(today: date, day: date) -> int:
+    """How many work days from today to ``day``, both counted (today is one)."""
+    return _index(today, day) + 1
+
+
+def natural_due(r: TaskRow) -> date | None:
+    """The day a task has before any plan moved it: the rule's, the CSM's or a snooze's."""
+    return r.planned_from if r.planned_from is not None else r.due
+
+
 def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
-    """Each task's planned day (task id → day), ``rows`` taken in rank order."""
+    """Each task's planned day (task id → day), ``rows`` taken in rank order, each from its
+    :func:`natural_due` day."""
     used: dict[tuple[str | None, int], int] = {}
     # an owner's full day → the next day that may have room (path-halved)
     free: dict[tuple[str | None, int], int] = {}
@@ -65,11 +85,21 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
     index: dict[date, int] = {}  # numpy's calendar per day, once: 100,000 tasks share few days
     day: dict[int, date] = {}
     for r in sorted(rows, key=lambda r: (r.rule_key not in PINNED_RULES, -r.score,
-                                         r.due or date.min, r.id)):
-        due = r.due or today
+                                         natural_due(r) or date.min, r.id)):
+        due = natural_due(r) or today
         i = index[due] if due in index else index.setdefault(due, _index(today, due))
         if r.rule_key in PINNED_RULES:
-            out[r.id] = max(today, due)
+            # Its own day if it has room, else the nearest earlier work day with room
+            # (never before today); with none, its own day all the same: it cannot wait.
+            j = i
+            while j > 0 and used.get((r.owner, j), 0) >= capacity:
+                j -= 1
+            if j == i or used.get((r.owner, j), 0) >= capacity:
+                out[r.id] = max(today, due)
+                j = i
+            else:
+                out[r.id] = day[j] if j in day else day.setdefault(j, work_day(today, j))
+            i = j
         else:
             i = find(r.owner, i)
             out[r.id] = day[i] if i in day else day.setdefault(i, work_day(today, i))
@@ -80,19 +110,66 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
 
 
 def spread(db: Database, today: date | None = None, capacity: int | None = None) -> int:
-    """Move the tasks beyond each day's capacity to their planned day; returns how many."""
+    """Plan the open tasks anew at the capacity (the book's by default) and write it back:
+    a task planned on another day than its own gets that day as its due date (its own kept
+    in ``planned_from``); a task planned on its own day gets it back. Returns how many
+    tasks changed day."""
     today = today or clock.today()
     capacity = capacity or daily_capacity(db)
     rows = open_tasks(db, today)
     days = plan(rows, today, capacity)
-    moves = [{"tid": r.id, "day": days[r.id]} for r in rows
-             if days[r.id] > max(today, r.due or today)]
+    moves = []
+    for r in rows:
+        own = natural_due(r)
+        if days[r.id] == max(today, own or today):
+            if own is not None and r.due is not None and own <= r.due <= today:
+                continue  # late already, on its own day or one the plan gave it: as it is
+            due, origin = own, None  # its own day: late stays late, a snooze's day stays
+        else:
+            due, origin = days[r.id], own
+        if (due, origin) != (r.due, r.planned_from):
+            moves.append({"tid": r.id, "day": due, "origin": origin})
     if moves:
         with db.write() as s:
             s.connection().execute(
                 update(Task).where(Task.id == bindparam("tid"))
-                .values(due_date=bindparam("day"), version=Task.version + 1), moves)
+                .values(due_date=bindparam("day"), planned_from=bindparam("origin"),
+                        version=Task.version + 1), moves)
     return len(moves)
+
+
+def set_capacity(db: Database, n: int, today: date | None = None) -> int:
+    """Save the book's tasks a day and plan the worklist anew with it (more: the highest
+    ranked of the tasks moved to later days come back; fewer: the lowest ranked go to later
+    days). Returns how many tasks changed day. A number out of range is a ValidationError,
+    and nothing changes."""
+    save_daily_capacity(db, n)
+    return spread(db, today, n)
+
+
+def over_capacity(rows: list[TaskRow], today: date, capacity: int) -> str:
+    """One plain line when today holds more than the capacity, else "": "18 tasks today —
+    3 over your 15, because renewal steps can't wait" (once planned, only renewal steps,
+    which cannot wait, make a day overfull); for a team's worklist, the owners over it."""
+    per: dict[str | None, int] = {}
+    steps: dict[str | None, int] = {}
+    for r in rows:
+        if r.due is None or r.due <= today:
+            per[r.owner] = per.get(r.owner, 0) + 1
+            if r.rule_key in PINNED_RULES:
+                steps[r.owner] = steps.get(r.owner, 0) + 1
+    over = {o: n for o, n in per.items() if n > capacity}
+    if not over:
+        return ""
+    why = (", because renewal steps can't wait"
+           if all(steps.get(o, 0) > capacity for o in over) else "")
+    if len(per) == 1:
+        n = next(iter(over.values()))
+        return f"{n} tasks today — {n - capacity} over your {capacity}{why}"
+    names = sorted(over, key=lambda o: (-over[o], o or ""))
+    listed = ", ".join(f"{o or 'no owner'} {over[o]}" for o in names[:3])
+    return (f"{counted(len(over), 'owner')} {'has' if len(over) == 1 else 'have'} more than "
+            f"{capacity} tasks today ({listed}{', …' if len(names) > 3 else ''}){why}")
 
 
 def days_needed(tasks: int, capacity: int) -> int:

@@ -122,10 +122,13 @@ class RunResult:
     merged: int = 0  # firings folded into a task of the same title on the same account
     suppressed: int = 0  # expansion firings held while a save play is open on the account
     spread: int = 0  # tasks moved to a later day: the days before them were full
-    # On a new book's first run, the first touches not created yet: the accounts, and the
-    # sentence that tells the CSM (they are created, spread at capacity, when asked).
+    # First touches not created yet (more than a day's work: the CSM is asked first): the
+    # accounts, and the sentence that tells the CSM (created, spread at capacity, when asked).
     held_back: int = 0
     held_back_text: str = ""
+    # What was created and over how many days: "Created 37 first-touch tasks, planned over
+    # the next 3 work days" ("" when nothing was).
+    created_text: str = ""
 
 
 @dataclass(frozen=True)
@@ -590,15 +593,20 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
     firings (:data:`EXPANSION_RULES`) for it create nothing; they fire again once it is
     resolved.
 
-    ``first_touches``: whether to create the "no proactive touch" tasks. By default they
-    are, except on a new book's first run (no task ever): a backlog of hundreds of first
-    touches, all due at once, is not a worklist; the result says how many accounts wait
-    (``held_back_text``), and a run with ``first_touches=True`` creates them, spread over
-    the coming weeks at the daily capacity.
+    ``first_touches``: whether to create the new "no proactive touch" tasks. By default
+    (None) they are, unless they are more than a day's work: more than the daily capacity
+    for one owner. Then, on a new book's first run as on any later one (a big import, a
+    rule's limit lowered), they are held back and the CSM is asked: a backlog of first
+    touches created unasked is not a worklist. The result says how many accounts wait
+    (``held_back_text``) until a run with ``first_touches=True`` creates them, spread over
+    the coming days at the capacity (``created_text`` says over how many). False holds them
+    back whatever their number.
     """
+    from csdesk.services.settings import daily_capacity
     from csdesk.services.worklist.plan import spread
 
     as_of = as_of or clock.today()
+    capacity = daily_capacity(db)
     report = Reporter(progress, cancel)
     firings = evaluate(db, as_of, progress=lambda f, m: report.checkpoint(0.9 * f, m),
                        cancel=cancel)
@@ -606,9 +614,6 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
     held: list[Firing] = []
     with db.write() as s:
         first = s.scalar(select(func.count()).select_from(Task)) == 0
-        if first_touches is False or (first_touches is None and first):
-            held = [f for f in firings if f.rule_key == FIRST_TOUCH_RULE]
-            firings = [f for f in firings if f.rule_key != FIRST_TOUCH_RULE]
         have = _existing_keys(s, [f.dedupe_key for f in firings])
         fresh = [f for f in firings if f.dedupe_key not in have]
         open_titles, saving = _open_work(s)
@@ -629,12 +634,27 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
                 merged += 1
             else:
                 new[(f.account_id, f.title)] = f
+        touches = [f for f in new.values() if f.rule_key == FIRST_TOUCH_RULE]
+        per_owner: dict[str | None, int] = {}
+        for f in touches:
+            per_owner[f.owner] = per_owner.get(f.owner, 0) + 1
+        if first_touches is False or (first_touches is None
+                                      and max(per_owner.values(), default=0) > capacity):
+            held = touches
+            new = {k: f for k, f in new.items() if f.rule_key != FIRST_TOUCH_RULE}
+        made = []
         for f in new.values():
             due = max(f.due, as_of) if first else f.due  # a new book starts with none late
-            s.add(Task(account_id=f.account_id, rule_id=f.rule_id, title=f.title,
-                       reason=f.reason, due_date=due, priority=Priority(f.priority),
-                       owner=f.owner, dedupe_key=f.dedupe_key,
-                       checklist=[{"text": step, "done": False} for step in f.checklist]))
+            made.append(Task(account_id=f.account_id, rule_id=f.rule_id, title=f.title,
+                             reason=f.reason, due_date=due, priority=Priority(f.priority),
+                             owner=f.owner, dedupe_key=f.dedupe_key,
+                             checklist=[{"text": step, "done": False}
+                                        for step in f.checklist]))
+        s.add_all(made)
+        s.flush()
+        made_ids = [t.id for t in made]
+        touch_ids = [t.id for t, f in zip(made, new.values(), strict=True)
+                     if f.rule_key == FIRST_TOUCH_RULE]
         # An UPDATE's result is a CursorResult, which has the rowcount.
         woken = cast(CursorResult[Any], s.execute(
             update(Task).where(Task.status == TaskStatus.SNOOZED, Task.snoozed_until <= as_of)
@@ -656,7 +676,35 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
         text = first_touch_text(db, len({f.account_id for f in held}),
                                 queued.get(busiest, 0) + len(waiting_by[busiest]))
     return RunResult(as_of, len(new), len(firings) - len(fresh), int(woken or 0), merged,
-                     suppressed, moved, len({f.account_id for f in held}), text)
+                     suppressed, moved, len({f.account_id for f in held}), text,
+                     created_text(db, made_ids, len(touch_ids), as_of))
+
+
+def created_text(db: Database, task_ids: list[int], touches: int, today: date) -> str:
+    """What a run did, in a sentence: "Created 37 first-touch tasks, planned over the next
+    3 work days" (today the first of them), "…, planned over 3 work days from 30 Nov 2026"
+    (their first day later), or "" when it created nothing."""
+    from csdesk.services.worklist.plan import work_days_until
+
+    if not task_ids:
+        return ""
+    first, last = date.max, today
+    with db.read() as s:
+        for i in range(0, len(task_ids), 900):  # stay under SQLite's bound-parameter limit
+            low, high = s.execute(select(func.min(Task.due_date), func.max(Task.due_date))
+                                  .where(Task.id.in_(task_ids[i:i + 900]))).one()
+            first, last = min(first, low or today), max(last, high or today)
+    first = max(first, today)
+    n = len(task_ids)
+    what = (f"Created {n:,} first-touch {'task' if n == 1 else 'tasks'}" if touches == n
+            else f"Created {counted(n, 'task')}"
+            + (f" ({counted(touches, 'first touch', 'first touches')})" if touches else ""))
+    days = work_days_until(first, last)
+    if first == today:
+        return f"{what}, " + ("all planned for today" if days == 1
+                              else f"planned over the next {days} work days")
+    return f"{what}, " + (f"all planned for {format_date(first)}" if days == 1
+                          else f"planned over {days} work days from {format_date(first)}")
 
 
 def first_touch_text(db: Database, accounts: int, load: int | None = None) -> str:
@@ -676,8 +724,9 @@ def first_touch_text(db: Database, accounts: int, load: int | None = None) -> st
     capacity = daily_capacity(db)
     weeks = max(1, -(-days_needed(accounts if load is None else load, capacity) // 5))
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
-            f"proactive touch in {every}. Rather than {counted(accounts, 'task')} due today, "
-            f"their first touches can be spread over the coming {counted(weeks, 'week')}, "
+            f"proactive touch in {every}. Rather than {counted(accounts, 'task')} at once, "
+            f"their first touches can be spread over the coming "
+            f"{'week' if weeks == 1 else counted(weeks, 'week')}, "
             f"with the rest of the worklist, {capacity} tasks a day per owner at most"
             f"{' (raise Tasks a day to be sooner)' if weeks > 8 else ''}.")
 

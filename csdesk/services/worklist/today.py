@@ -57,6 +57,9 @@ class TaskRow:
     renews_on: date | None = None  # the account's next pending renewal
     score: float = 0.0  # the rank: see :func:`rank`
     why: str = ""  # the rank in words: "$120k ARR · health red · renewal in 34 days"
+    # The due date before the capacity plan moved the task (None: ``due`` is the rule's,
+    # the CSM's or a snooze's); see ``plan.spread``.
+    planned_from: date | None = None
 
 
 # The rank's factors (see :func:`rank`): each small, named and shown in the explanation.
@@ -199,7 +202,7 @@ def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None,
                   for step in (t.checklist or []) if isinstance(step, dict))
     return TaskRow(t.id, t.account_id, account, int(arr or 0), rule, t.title, t.reason,
                    t.due_date, t.priority.value, t.status.value, t.owner, t.snoozed_until,
-                   steps, t.version, currency)
+                   steps, t.version, currency, planned_from=t.planned_from)
 
 
 GROUPS = ("Overdue", "Due today", "This week", "Later")
@@ -281,10 +284,13 @@ def _current(s: Any, task_id: int, version: int) -> Task:
 
 def snooze_tasks(db: Database, tasks: list[tuple[int, int]], until: date,
                  today: date | None = None) -> list[TaskRow]:
-    """Snooze several tasks until a day, in one transaction: all or none."""
+    """Snooze several tasks until a day, in one transaction: all or none. The day is the
+    CSM's: the capacity plan may put the task later if that day is full, never earlier
+    (it forgets any day the plan had moved the task from)."""
     if until <= (today or clock.today()):
         raise ValidationError("until", "snooze until a day after today")
-    return _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until)
+    return _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until,
+                     planned_from=None)
 
 
 def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str) -> list[TaskRow]:
