@@ -49,6 +49,7 @@ while not loaded:
 app.processEvents()
 print(time.perf_counter() - t0)
 w.runner.shutdown()
+db.close()  # a clean end: otherwise the next run takes it for a crash and checks every page
 loaded = [m for m in ("pandas", "matplotlib", "statsmodels", "scipy") if m in sys.modules]
 print(",".join(loaded))
 """

@@ -89,6 +89,8 @@ class AccountsModel(QAbstractTableModel):
         self._text = ""
         self._sort: tuple[int, Qt.SortOrder] | None = None
         self.renewals_pending = False  # the renewal columns are still being read
+        self.figures_pending = False  # health, ARR, last touch and tasks are too
+        self._pending: frozenset[int] = frozenset()  # the columns that show "…" meanwhile
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -98,6 +100,10 @@ class AccountsModel(QAbstractTableModel):
         self._all = table.rows
         self._as_of = table.as_of
         self.renewals_pending = table.renewals_pending
+        self.figures_pending = table.figures_pending
+        self._pending = frozenset(
+            ((RENEWAL, DAYS, TRACK) if table.renewals_pending else ())
+            + ((HEALTH, ARR, LAST_TOUCH, TASKS) if table.figures_pending else ()))
         presorted = self._sort is not None and self._sort[1] == Qt.SortOrder.AscendingOrder \
             and COLUMNS[self._sort[0]].sort_key == table.sorted_by
         self._rows = self._apply(self._all, resort=not presorted)
@@ -239,12 +245,14 @@ class AccountsModel(QAbstractTableModel):
         col = index.column()
         value = row[self._col[COLUMNS[col].source]]
         if role == Qt.ItemDataRole.DisplayRole:
-            if self.renewals_pending and col in (RENEWAL, DAYS, TRACK):
+            if col in self._pending:
                 return "…"
             return self._display(row, col, value)
-        if role == Qt.ItemDataRole.ToolTipRole and self.renewals_pending \
-                and col in (RENEWAL, DAYS, TRACK):
-            return "Reading the renewals of a large book: they appear here in a moment"
+        if role == Qt.ItemDataRole.ToolTipRole and col in self._pending:
+            what = "renewals" if col in (RENEWAL, DAYS, TRACK) else "figures"
+            return f"Reading the {what} of a large book: they appear here in a moment"
+        if col in self._pending and role != ID_ROLE:
+            return None
         if role == SORT_ROLE:  # what the column sorts by: ARR in the base currency
             return row[self._col["arr_base_cents"]] if col == ARR else value
         if role == ID_ROLE:

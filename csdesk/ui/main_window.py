@@ -10,6 +10,7 @@ for charts) are imported where first used, so the window is on screen fast.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
     def _show_table(self, loaded: AccountTable | tuple[AccountTable, set[int]]) -> None:
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
-        if table.renewals_pending:  # a large book: the rest of the table first, then these
+        if table.figures_pending:  # a large book: names first, then figures, then renewals
+            self.runner.submit("Reading the book's figures", _load_figures, self.db,
+                               table.as_of, reading=True, on_done=self._show_table)
+        elif table.renewals_pending:
             self.runner.submit(
                 "Reading renewals", with_renewals, self.db, table, reading=True,
                 on_done=lambda full: self._show_table((full, self.accounts.incomplete_handoffs)))
@@ -445,6 +449,13 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
 def _load_table(db: Database) -> tuple[AccountTable, set[int]]:
     """The book table and the accounts whose onboarding handoff is incomplete (its badge)."""
-    return account_table(db, renewals=None), incomplete_onboarding(db)
+    table = account_table(db, renewals=None, figures=None)
+    # a large book's names come first: its handoff badges come with its figures
+    return table, set() if table.figures_pending else incomplete_onboarding(db)
+
+
+def _load_figures(db: Database, as_of: date) -> tuple[AccountTable, set[int]]:
+    """A large book's table with its figures (its renewals still to come), and badges."""
+    return account_table(db, as_of=as_of, renewals=False), incomplete_onboarding(db)
 
 

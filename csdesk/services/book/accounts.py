@@ -7,6 +7,7 @@ table of 100,000 accounts loads in seconds. Rows are plain tuples in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
@@ -22,7 +23,7 @@ from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
 from csdesk.services.formatting import format_money, health_note
-from csdesk.services.money import Rates, arr_by_account, missing_text
+from csdesk.services.money import Rates, arr_by_account, base_currency_in, missing_text
 from csdesk.services.renewals.pipeline import outlook
 
 ACCOUNT_COLUMNS: tuple[str, ...] = (
@@ -49,6 +50,9 @@ class AccountTable:
     # The next renewal's columns are still to come (``with_renewals``): a large book's table
     # is shown first and its renewals filled in after, from the book's one pipeline.
     renewals_pending: bool = False
+    # Health, ARR, last touch and open tasks are still to come: a large book shows its
+    # accounts' names first (one query), then these (``account_table`` again), then renewals.
+    figures_pending: bool = False
 
     def index(self, column: str) -> int:
         return self.columns.index(column)
@@ -58,15 +62,17 @@ RENEWAL_COLUMNS = ("renewal_date", "renewal_track", "days_to_renewal")
 LARGE_BOOK = 20_000  # accounts: from here the table shows before its renewals are read
 
 
-def account_table(db: Database, *, as_of: date | None = None, renewals: bool | None = True
-                  ) -> AccountTable:
+def account_table(db: Database, *, as_of: date | None = None, renewals: bool | None = True,
+                  figures: bool | None = True) -> AccountTable:
     """Every account with its current ARR, latest health, next renewal, last touch, tasks.
 
     ``renewals=False`` leaves the next renewal's columns empty and the table marked
     ``renewals_pending``: :func:`with_renewals` fills them (the renewal pipeline is most of
     the cost at 100,000 accounts, and the rest of the table is useful without it).
     ``renewals=None`` reads them now when that is cheap: the book's pipeline is at hand, or
-    the book has fewer than ``LARGE_BOOK`` accounts.
+    the book has fewer than ``LARGE_BOOK`` accounts. ``figures=False`` reads the accounts
+    alone (names, segment, status, owner: one query) and marks the rest ``figures_pending``;
+    ``figures=None`` reads them too unless the book is a large one.
 
     Six indexed aggregate queries joined in Python: SQLite plans one big statement with
     window-function sub-queries as nested loops (minutes at 100,000 accounts), while each
@@ -87,12 +93,19 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
         .subquery()
     )
     with db.read() as s:
+        conn = s.connection()  # plain rows: the ORM's row layer costs more than the query
+        accounts = conn.execute(select(Account.id, Account.external_id, Account.name,
+                                    Account.segment, Account.status, Account.owner)
+                             .order_by(Account.name)).tuples().all()
+        if figures is None:
+            figures = len(accounts) < LARGE_BOOK
+        if not figures:
+            return _names_only(accounts, today, base_currency_in(s))
         rates = Rates.load(s)
         by_account = arr_by_account(s, day=today, rates_=rates)
         arr = arr_money(rates, by_account)
         gaps = {c.strip() for m in by_account.loc[by_account["base_cents"].isna(), "missing"]
                 for c in m.split(",")}
-        conn = s.connection()  # plain rows: the ORM's row layer costs more than the query
         health = {
             a: (score, band)
             for a, score, band in conn.execute(
@@ -109,9 +122,6 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
                     previous_health.c.account_id == HealthSnapshot.account_id,
                     previous_health.c.as_of == HealthSnapshot.as_of))).all()
         }
-        accounts = conn.execute(select(Account.id, Account.external_id, Account.name,
-                                    Account.segment, Account.status, Account.owner)
-                             .order_by(Account.name)).tuples().all()
     # Next renewal and track, last touch, open tasks: each from its one service function.
     if renewals is None:
         renewals = len(accounts) < LARGE_BOOK or kept(db, ("pipeline", today, None, None)) \
@@ -144,6 +154,17 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
                             [(str(c), today) for c in sorted(gaps)]),
                         missing_currencies=tuple(sorted(gaps)),
                         renewals_pending=not renewals)
+
+
+def _names_only(accounts: Sequence[tuple[Any, ...]], today: date, base: str) -> AccountTable:
+    """The table as far as the accounts themselves go: every figure still to come."""
+    rows: list[tuple[object, ...]] = [
+        (aid, ext, name, segment, status, None, None, None, None, None, None, owner, None, 0,
+         None, None, None, None, None, name.casefold(), owner.casefold() if owner else None)
+        for aid, ext, name, segment, status, owner in accounts]
+    rows.sort(key=lambda r: cast(str, r[-2]))
+    return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key", base_currency=base,
+                        renewals_pending=True, figures_pending=True)
 
 
 def _renewals(db: Database, today: date) -> dict[int, tuple[date, RenewalTrack]]:
