@@ -152,6 +152,7 @@ def main() -> int:
             floors.append(floor)
         shown, complete, floors = shown[1:], complete[1:], floors[1:]
         window.runner.shutdown()
+        db.close()
     accounts = con.execute("SELECT count(*) FROM accounts").fetchone()[0]
     floor_s = max(floors)
     print(f"book: {accounts:,} accounts; ten pages, two of them churned (slowest of ten)")
