@@ -392,6 +392,25 @@ def test_a_renewal_step_moves_earlier_to_a_day_with_room_never_later() -> None:
     assert plan(rows, TODAY, 1) == {1: TODAY, 2: TODAY, 3: TODAY, 4: monday}
 
 
+def test_a_renewal_step_due_on_a_weekend_is_planned_on_the_work_day_before() -> None:
+    """A step whose deadline falls on a Saturday or a Sunday is done on the Friday before
+    (or today, when that Friday is today), never on the weekend nor the Monday after."""
+    from csdesk.services.worklist.today import TaskRow
+
+    friday, saturday, sunday = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)
+    thursday, next_sunday = date(2026, 11, 26), date(2026, 12, 6)
+
+    def step(i: int, due: date) -> TaskRow:
+        return TaskRow(i, i, "A", 0, None, "Renewal", None, due, "high", "open", "Ana",
+                       None, (), 1, score=10 - i, rule_key="renewal_checkpoint")
+
+    assert plan([step(1, saturday), step(2, sunday)], friday, 15) == {1: friday, 2: friday}
+    assert plan([step(1, sunday), step(2, next_sunday)], thursday, 15) == \
+        {1: friday, 2: date(2026, 12, 4)}
+    # The Friday is full: the day before it (Thursday, today) takes the step.
+    assert plan([step(1, friday), step(2, sunday)], thursday, 1) == {1: friday, 2: thursday}
+
+
 def test_spread_moves_a_step_earlier_and_says_when_today_is_over(book: Database) -> None:
     from csdesk.services.worklist.plan import over_capacity
 

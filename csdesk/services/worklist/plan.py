@@ -89,16 +89,18 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
         due = natural_due(r) or today
         i = index[due] if due in index else index.setdefault(due, _index(today, due))
         if r.rule_key in PINNED_RULES:
-            # Its own day if it has room, else the nearest earlier work day with room
-            # (never before today); with none, its own day all the same: it cannot wait.
-            j = i
+            # Its last work day on or before its deadline (a deadline on a Saturday or a
+            # Sunday: the Friday before, or today) if it has room, else the nearest earlier
+            # work day with room (never before today); with none, that last work day all
+            # the same: it cannot wait.
+            latest = i if due <= today or np.is_busday(due) else i - 1
+            j = latest
             while j > 0 and used.get((r.owner, j), 0) >= capacity:
                 j -= 1
-            if j == i or used.get((r.owner, j), 0) >= capacity:
-                out[r.id] = max(today, due)
-                j = i
-            else:
-                out[r.id] = day[j] if j in day else day.setdefault(j, work_day(today, j))
+            if used.get((r.owner, j), 0) >= capacity:
+                j = latest
+            out[r.id] = max(today, due) if j == i else (
+                day[j] if j in day else day.setdefault(j, work_day(today, j)))
             i = j
         else:
             i = find(r.owner, i)
