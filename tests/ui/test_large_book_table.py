@@ -8,6 +8,7 @@ from PySide6.QtCore import QItemSelectionModel
 
 from csdesk.db import Database
 from csdesk.services.book import accounts
+from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.ui.accounts_model import ARR, DAYS, HEALTH, LAST_TOUCH, NAME, RENEWAL, TASKS, TRACK
 from tests.ui.conftest import open_window
 
@@ -30,7 +31,7 @@ def test_the_table_first_and_its_renewals_after(qtbot, demo_db: Database, pinned
     assert "renewals" in model.index(0, RENEWAL).data(3)
     assert model.index(0, ARR).data() != "…"
     assert window.accounts.incomplete_handoffs == \
-        __import__("csdesk.services.plans.handoff", fromlist=["x"]).incomplete_onboarding(demo_db)
+        incomplete_onboarding(demo_db)
     # The CSM picks an account while the renewals are read; it stays picked after.
     view = window.accounts.table
     view.selectionModel().select(first, QItemSelectionModel.SelectionFlag.ClearAndSelect

@@ -5,6 +5,7 @@ staying in place after Mark done, and the contacts touched logged on the activit
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
 from PySide6.QtCore import QItemSelectionModel, Qt
@@ -60,7 +61,8 @@ def test_first_run_capacity_and_one_row_per_account(qtbot, demo_db: Database,  #
     assert " work days" in view.banner_text.text() and not view.spread_button.isVisible()
     touches = [t for t in view.tasks if t.rule_key == "no_proactive_touch"]
     assert touches and _busiest_day(view, pinned_today) <= 15
-    assert len({t.due for t in touches}) >= 3  # spread over the coming days
+    per_day = Counter((t.owner, t.due) for t in touches)
+    assert len({t.due for t in touches}) >= 2 and max(per_day.values()) <= 15  # spread
     assert window.nav.item(0).text() == f"Today ({_due_today(view, pinned_today)})"
 
     # One row per account, its tasks beneath, never the same title twice.
