@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
+from csdesk.models.enums import Segment
 from csdesk.services.formatting import counted, format_date, format_money_short
 from csdesk.services.worklist.plan import over_capacity, planned_today
 from csdesk.services.worklist.today import TaskRow, open_tasks
@@ -711,7 +712,11 @@ def _visible_ticks(box: QListWidget) -> None:
 
 
 def _segment(value: str | None) -> str:
-    return (value or "unsegmented").replace("_", "-").capitalize()
+    """A segment as the book table names it ("SMB", "Mid-Market")."""
+    try:
+        return Segment(value or "unsegmented").label
+    except ValueError:  # a segment this csdesk does not know: as it is
+        return (value or "unsegmented").replace("_", "-").capitalize()
 
 
 def _due(due: date | None, today: date) -> str:

@@ -120,3 +120,22 @@ def test_missing_inputs_say_so_or_stay_blank(db: Database) -> None:
     assert all(line.detail == "" for line in e.lines if line.value is None and line.name in
                ("seat_utilisation", "usage_trend", "adoption_breadth", "support_load",
                 "sentiment", "relationship"))
+
+
+def test_relationship_words_tell_no_one_recorded_from_not_contacted() -> None:
+    """"Sponsor not contacted" only when there is a sponsor; a champion who left says so."""
+    from datetime import date
+
+    from csdesk.services.health.scoring import input_detail
+
+    def words(value: float, champion: bool, sponsor: bool) -> str:
+        return input_detail("relationship", {"raw.relationship": value,
+                                             "raw.champion_recorded": champion,
+                                             "raw.sponsor_recorded": sponsor},
+                            as_of=date(2026, 11, 22))
+
+    assert words(0, True, False) == "the champion has left; no sponsor recorded"
+    assert words(0, False, True) == "no champion recorded; sponsor not contacted in 90 days"
+    assert words(40, False, True) == "no champion recorded; sponsor contacted in 90 days"
+    assert words(100, True, True) == "a champion in place; sponsor contacted in 90 days"
+    assert words(60, True, False) == "a champion in place; no sponsor recorded"

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Activity, Task
-from csdesk.models.enums import TaskStatus
+from csdesk.models.enums import Segment, TaskStatus
 from csdesk.services.worklist.rules import SAVE_PLAY_RULES
 from tests.ui.conftest import open_window
 
@@ -109,7 +109,8 @@ def test_filters_by_rule_owner_segment(qtbot, demo_db: Database, pinned_today: d
     segment = view.segment.itemText(1)
     view.segment.setCurrentIndex(1)
     assert view.task_items()
-    assert {view.tasks_by_id()[i.data(0, ROLE)].segment.replace("_", "-").capitalize()
+    labels = {s.value: s.label for s in Segment}  # as the book table names them
+    assert {labels[view.tasks_by_id()[i.data(0, ROLE)].segment]
             for i in view.task_items()} == {segment}
 
 
