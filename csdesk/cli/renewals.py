@@ -99,7 +99,8 @@ def _forecast(location: DatabaseLocation, today: date, as_json: bool) -> int:
         print(json.dumps({"as_of": today.isoformat(), "quarters": [
             {**asdict(f), "by_track": {t: dict(zip(("renewals", "arr_cents",
                                                     "expected_arr_cents"), v, strict=True))
-                                       for t, v in f.by_track.items()}}
+                                       for t, v in f.by_track.items()},
+             "counted_from": f.counted_from.isoformat() if f.counted_from else None}
             for f in quarters]}, indent=2))
         return 0
     for label, f in zip(("This quarter", "Next quarter"), quarters, strict=True):

@@ -1,5 +1,6 @@
 """The health breakdown's raw values in words: each input line says what was measured
-("158 active users of 278 seats (57 %)") beside its points, from numbers worked out by hand."""
+("158 active users of 278 seats (57 %, 30-day average)") beside its points, from numbers
+worked out by hand."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def test_each_input_says_its_raw_value_in_words(db: Database) -> None:
     assert {line.name: line.detail for line in e.lines} == {
         line.name: detail[line.name] for line in e.lines}
     # 158 of 278 seats = 56.8 % → 57 %
-    assert detail["seat_utilisation"] == "158 active users of 278 seats (57 %)"
+    assert detail["seat_utilisation"] == "158 active users of 278 seats (57 %, 30-day average)"
     # events a day: 2 × 440 / 30 = 29.33 against 4 × 750 / 90 = 33.33: −12 %
     assert detail["usage_change"] == "key events −12 % vs the 90 days before"
     # the weekly slope of the events of the last 90 days, relative to their mean

@@ -364,7 +364,7 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         if users is None or seats is None:
             return f"{share} of seats in use (30 days)"
         # 30-day averages, in whole people: the share is of the exact averages
-        return f"{users:.0f} active users of {seats:.0f} seats ({share})"
+        return f"{users:.0f} active users of {seats:.0f} seats ({share}, 30-day average)"
     if name == "usage_change" and value is not None:
         return f"key events {_pct(value)} vs the 90 days before"
     if name == "users_change" and value is not None:
