@@ -29,3 +29,20 @@ def test_renewals_json_and_ics(demo_location: DatabaseLocation, tmp_path: Path,
     assert len({str(e["uid"]) for e in events}) == len(events)
     assert main(["renewals", "--segment", "giant", "--db", db]) == 1
     assert "no segment 'giant'" in capsys.readouterr().err
+
+
+def test_renewals_text_names_its_columns_and_owners(demo_location: DatabaseLocation,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The text has a header row, an Owner column, and tracks worded as on the screens."""
+    db = str(demo_location.path)
+    assert main(["renewals", "--within", "90", "--json", "--as-of", "2026-11-22",
+                 "--db", db]) == 0
+    rows = json.loads(capsys.readouterr().out)["renewals"]
+    assert main(["renewals", "--within", "90", "--as-of", "2026-11-22", "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:6] == ["Renews", "In", "Track", "ARR", "Odds", "Owner"]
+    body = lines[1:1 + len(rows)]
+    assert len(body) == len(rows)
+    for line, r in zip(body, rows, strict=True):
+        assert f"  {r['track'].replace('_', '-')} " in line and "_" not in line.split("  —")[0]
+        assert f"  {r['owner'] or '—'} " in line and r["name"] in line

@@ -47,3 +47,21 @@ def test_tasks_run_json_and_dedupe(demo_location: DatabaseLocation,
     assert (f"Today: {len(today)} tasks planned today, 15 a day for each of {len(owners)} "
             "owners") in text and "why first: $" in text
     assert f"{total} open task" in text
+
+
+def test_tasks_for_today_and_an_owner_in_any_case(demo_location: DatabaseLocation,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db = str(demo_location.path)
+    assert main(["tasks", "--run", "--json", "--as-of", "2026-11-22", "--db", db]) == 0
+    every = json.loads(capsys.readouterr().out)["open"]
+    owner = next(t["owner"] for t in every if t["owner"])
+    assert main(["tasks", "--json", "--today", "--owner", owner.upper(), "--as-of",
+                 "2026-11-22", "--db", db]) == 0
+    mine = json.loads(capsys.readouterr().out)["open"]
+    assert mine and {t["owner"] for t in mine} == {owner}
+    assert all(t["due"] is None or t["due"] <= "2026-11-22" for t in mine)
+    assert len(mine) == len([t for t in every if t["owner"] == owner
+                             and (t["due"] is None or t["due"] <= "2026-11-22")])
+    assert main(["tasks", "--owner", owner + "zz", "--db", db]) == 1
+    err = capsys.readouterr().err
+    assert f"no owner called '{owner}zz'" in err and owner in err

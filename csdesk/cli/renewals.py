@@ -65,6 +65,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                           "total_arr_base_cents": arr, "total_expected_base_cents": expected,
                           "missing_rates": missing or None, "renewals": [
             {"external_id": r.external_id, "name": r.name, "segment": r.segment,
+             "owner": r.owner,
              "renewal_date": r.renewal_date.isoformat(), "days_to_go": r.days_to_go,
              "arr_cents": r.arr_cents, "currency": r.currency, "track": r.track,
              "reasons": list(r.reasons), "likelihood": r.likelihood,
@@ -74,10 +75,15 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
              "next_checkpoint": r.next_checkpoint.isoformat() if r.next_checkpoint else None}
             for r in rows]}, indent=2))
         return 0
+    if rows:  # the columns named once, the tracks as the screens word them
+        owner_width = max(5, *(len(r.owner or "—") for r in rows))
+        print(f"{'Renews':<11}  {'In':>6}  {'Track':<10} {'ARR':>12}  {'Odds':>4}  "
+              f"{'Owner':<{owner_width}}  Account — why")
     for r in rows:
-        print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  {r.track:<10} "
-              f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  {r.name}"
-              f"  — {'; '.join(r.reasons)}")
+        print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  "
+              f"{r.track.replace('_', '-'):<10} "
+              f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  "
+              f"{r.owner or '—':<{owner_width}}  {r.name}  — {'; '.join(r.reasons)}")
     if arr is None or expected is None:
         print(f"{counted(len(rows), 'renewal')}; no total in {base}: no exchange rate for "
               f"{', '.join(missing)} (add one with csdesk rates --add)")
@@ -99,7 +105,8 @@ def _forecast(location: DatabaseLocation, today: date, as_json: bool) -> int:
         print(json.dumps({"as_of": today.isoformat(), "quarters": [
             {**asdict(f), "by_track": {t: dict(zip(("renewals", "arr_cents",
                                                     "expected_arr_cents"), v, strict=True))
-                                       for t, v in f.by_track.items()}}
+                                       for t, v in f.by_track.items()},
+             "counted_from": f.counted_from.isoformat() if f.counted_from else None}
             for f in quarters]}, indent=2))
         return 0
     for label, f in zip(("This quarter", "Next quarter"), quarters, strict=True):

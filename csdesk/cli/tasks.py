@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from csdesk import clock
 from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
 from csdesk.errors import CsdeskError
+
+if TYPE_CHECKING:  # the storage layer loads when a command runs, not for --help
+    from csdesk.db import Database
+    from csdesk.services.worklist.today import TaskRow
 
 
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser,
@@ -19,7 +24,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                        help="evaluate the enabled rules first and create the new tasks")
     tasks.add_argument("--as-of", type=date_type, metavar="YYYY-MM-DD",
                        help="the day to evaluate the book as of (default: today)")
-    tasks.add_argument("--owner", help="only this owner's tasks")
+    tasks.add_argument("--owner", help="only this owner's tasks (any case)")
+    tasks.add_argument("--today", action="store_true",
+                       help="only the tasks planned for today (not those on later days)")
     tasks.add_argument("--first-touches", action="store_true",
                        help="with --run: create the first touches a run holds back when "
                             "they are more than a day's work, planned over the coming days "
@@ -28,6 +35,21 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
                        help="set the book's tasks a day (default 15) and plan the worklist "
                             "with it")
     tasks.add_argument("--json", action="store_true")
+
+
+def _owned(db: Database, rows: list[TaskRow], name: str) -> list[TaskRow]:
+    """The tasks of the owner called ``name`` in any case; a name nobody in the book has
+    (no account, no task) is an error that lists who there is, never an empty list that
+    looks like a free day."""
+    from csdesk.services.book.account_detail import owners
+
+    want = name.strip().casefold()
+    known = sorted({*owners(db), *(r.owner for r in rows if r.owner)}, key=str.casefold)
+    if want not in {o.casefold() for o in known}:
+        listed = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+        raise CsdeskError(f"no owner called {name!r} in this book"
+                          + (f"; owners: {listed}" if known else ": nobody owns anything"))
+    return [r for r in rows if r.owner and r.owner.casefold() == want]
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
@@ -55,7 +77,11 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         held = result.held_back_text if result else ""
         made = result.created_text if result else ""
         capacity = daily_capacity(db)
-        rows = open_tasks(db, today, owner=args.owner)
+        rows = open_tasks(db, today)
+        if args.owner:
+            rows = _owned(db, rows, args.owner)
+    if args.today:
+        rows = [r for r in rows if r.due is None or r.due <= today]
     if args.json:
         print(json.dumps({"as_of": today.isoformat(), "created": created,
                           "capacity": capacity, "first_touches_held_back": held or None,

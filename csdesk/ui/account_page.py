@@ -766,6 +766,9 @@ class AccountPage(QWidget):
         self.glance_tasks = QListWidget()
         self.glance_tasks.setFrameShape(QListWidget.Shape.NoFrame)
         self.glance_tasks.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        # A long title ends in "…" (its tooltip has it whole), never a sideways scroll bar.
+        self.glance_tasks.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.glance_tasks.setUniformItemSizes(True)
         self.glance_tasks.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.glance_tasks.itemDoubleClicked.connect(self._task_clicked)
         self.glance_tasks.itemActivated.connect(self._task_clicked)
@@ -803,8 +806,12 @@ class AccountPage(QWidget):
             self.glance_tasks.addItem(item)
         self.glance_tasks.setVisible(bool(found.tasks))
         rows = min(len(found.tasks), GLANCE_TASKS)
+        # Room for each row as the style draws it (its padding included), so the last is
+        # never cut in half.
+        row = max(self.glance_tasks.sizeHintForRow(0),
+                  self.glance_tasks.fontMetrics().height() + 8)
         self.glance_tasks.setFixedHeight(
-            rows * self.glance_tasks.sizeHintForRow(0) + 4 if rows else 0)
+            rows * row + 2 * self.glance_tasks.frameWidth() + 4 if rows else 0)
 
     def _task_clicked(self, item: QListWidgetItem) -> None:
         task_id = item.data(Qt.ItemDataRole.UserRole)

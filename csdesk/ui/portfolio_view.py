@@ -75,7 +75,12 @@ class Tile(QFrame):
 
 
 def _pct(v: float | None) -> str:
-    return "—" if v is None else f"{v:.0%}" if abs(v) >= 0.1 else f"{v:.1%}"
+    """A rate as a CSM reads it: whole when the tenth is zero, else to a tenth, so 99.5 %
+    never shows as a flat 100 %."""
+    if v is None:
+        return "—"
+    text = f"{v:.1%}"
+    return text.replace(".0%", "%")
 
 
 def _fx(effect: float | None) -> str:

@@ -15,12 +15,13 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QFormLayout,
     QFrame,
     QGroupBox,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -44,6 +46,7 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
+from csdesk.models.enums import Segment
 from csdesk.services.formatting import counted, format_date, format_money_short
 from csdesk.services.worklist.plan import over_capacity, planned_today
 from csdesk.services.worklist.today import TaskRow, open_tasks
@@ -286,6 +289,12 @@ class TodayView(QWidget):
         self.snooze_button.clicked.connect(lambda: self.snooze())
         self.new_owner = QLineEdit()
         self.new_owner.setPlaceholderText("Who takes it over")
+        self.new_owner.setToolTip("The book's owners are offered as you type")
+        self._owners_model = QStringListModel(self)
+        completer = QCompleter(self._owners_model, self.new_owner)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.new_owner.setCompleter(completer)
         self.reassign_button = QPushButton("Reassign")
         self.reassign_button.clicked.connect(lambda: self.reassign())
         ll = QFormLayout(later)
@@ -345,6 +354,9 @@ class TodayView(QWidget):
         self.tasks = tasks
         self._fill_combo(self.owner, EVERYONE, {t.owner for t in tasks if t.owner} | (
             {self.scope_owner} if self.scope_owner else set()))
+        # The owner field offers the worklist's owners (checked against the book's on use).
+        self._owners_model.setStringList(sorted({t.owner for t in tasks if t.owner},
+                                                key=str.casefold))
         self._fill_combo(self.rule, ALL_RULES, {t.rule or BY_HAND for t in tasks})
         self._fill_combo(self.segment, ALL_SEGMENTS, {_segment(t.segment) for t in tasks
                                                       if t.segment})
@@ -673,10 +685,31 @@ class TodayView(QWidget):
         chosen = until or self.until.date().toPython()
         return self._act(snooze_tasks, chosen, today=self.today)
 
+    def known_owners(self) -> list[str]:
+        """Everyone who owns an account or a task in the book, for the owner field."""
+        from csdesk.services.book.account_detail import owners
+
+        return sorted(set(owners(self.db)) | {t.owner for t in self.tasks if t.owner},
+                      key=str.casefold)
+
     def reassign(self, owner: str | None = None) -> bool:
+        """Give the chosen tasks to ``owner`` (or the name typed): a known owner in any case
+        is written as the book spells it; a name nobody in the book has is asked about
+        first, so a typo does not make a new owner."""
         from csdesk.services.worklist.today import reassign_tasks
 
-        return self._act(reassign_tasks, owner if owner is not None else self.new_owner.text())
+        if owner is None:
+            typed = self.new_owner.text().strip()
+            known = {o.casefold(): o for o in self.known_owners()}
+            owner = known.get(typed.casefold(), typed)
+            if typed and typed.casefold() not in known:
+                answer = QMessageBox.question(
+                    self, "A new owner?",
+                    f"Nobody called “{typed}” owns an account or a task in this book yet. "
+                    f"Reassign to {typed} all the same?")
+                if answer != QMessageBox.StandardButton.Yes:
+                    return False
+        return self._act(reassign_tasks, owner)
 
     def _step_changed(self, item: QListWidgetItem) -> None:
         from csdesk.services.worklist.today import set_step
@@ -711,7 +744,11 @@ def _visible_ticks(box: QListWidget) -> None:
 
 
 def _segment(value: str | None) -> str:
-    return (value or "unsegmented").replace("_", "-").capitalize()
+    """A segment as the book table names it ("SMB", "Mid-Market")."""
+    try:
+        return Segment(value or "unsegmented").label
+    except ValueError:  # a segment this csdesk does not know: as it is
+        return (value or "unsegmented").replace("_", "-").capitalize()
 
 
 def _due(due: date | None, today: date) -> str:

@@ -1,5 +1,6 @@
 """The health breakdown's raw values in words: each input line says what was measured
-("158 active users of 278 seats (57 %)") beside its points, from numbers worked out by hand."""
+("158 active users of 278 seats (57 %, 30-day average)") beside its points, from numbers
+worked out by hand."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ def test_each_input_says_its_raw_value_in_words(db: Database) -> None:
     assert {line.name: line.detail for line in e.lines} == {
         line.name: detail[line.name] for line in e.lines}
     # 158 of 278 seats = 56.8 % → 57 %
-    assert detail["seat_utilisation"] == "158 active users of 278 seats (57 %)"
+    assert detail["seat_utilisation"] == "158 active users of 278 seats (57 %, 30-day average)"
     # events a day: 2 × 440 / 30 = 29.33 against 4 × 750 / 90 = 33.33: −12 %
     assert detail["usage_change"] == "key events −12 % vs the 90 days before"
     # the weekly slope of the events of the last 90 days, relative to their mean
@@ -120,3 +121,22 @@ def test_missing_inputs_say_so_or_stay_blank(db: Database) -> None:
     assert all(line.detail == "" for line in e.lines if line.value is None and line.name in
                ("seat_utilisation", "usage_trend", "adoption_breadth", "support_load",
                 "sentiment", "relationship"))
+
+
+def test_relationship_words_tell_no_one_recorded_from_not_contacted() -> None:
+    """"Sponsor not contacted" only when there is a sponsor; a champion who left says so."""
+    from datetime import date
+
+    from csdesk.services.health.scoring import input_detail
+
+    def words(value: float, champion: bool, sponsor: bool) -> str:
+        return input_detail("relationship", {"raw.relationship": value,
+                                             "raw.champion_recorded": champion,
+                                             "raw.sponsor_recorded": sponsor},
+                            as_of=date(2026, 11, 22))
+
+    assert words(0, True, False) == "the champion has left; no sponsor recorded"
+    assert words(0, False, True) == "no champion recorded; sponsor not contacted in 90 days"
+    assert words(40, False, True) == "no champion recorded; sponsor contacted in 90 days"
+    assert words(100, True, True) == "a champion in place; sponsor contacted in 90 days"
+    assert words(60, True, False) == "a champion in place; no sponsor recorded"

@@ -9,13 +9,14 @@ from collections import Counter
 from datetime import date
 
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from csdesk.db import Database
 from csdesk.models import Activity, Task
-from csdesk.models.enums import TaskStatus
+from csdesk.models.enums import Segment, TaskStatus
 from csdesk.services.worklist.rules import SAVE_PLAY_RULES
-from tests.ui.conftest import open_window
+from tests.ui.conftest import open_window, when_shown
 
 ROLE = Qt.ItemDataRole.UserRole
 
@@ -109,7 +110,8 @@ def test_filters_by_rule_owner_segment(qtbot, demo_db: Database, pinned_today: d
     segment = view.segment.itemText(1)
     view.segment.setCurrentIndex(1)
     assert view.task_items()
-    assert {view.tasks_by_id()[i.data(0, ROLE)].segment.replace("_", "-").capitalize()
+    labels = {s.value: s.label for s in Segment}  # as the book table names them
+    assert {labels[view.tasks_by_id()[i.data(0, ROLE)].segment]
             for i in view.task_items()} == {segment}
 
 
@@ -165,3 +167,32 @@ def test_done_form_logs_the_contacts_touched(qtbot, demo_db: Database,  # type: 
         logged = s.scalars(select(Activity).where(Activity.summary == "Call with both")).one()
         assert logged.account_id == task.account_id
         assert sorted(c.name for c in logged.contacts) == sorted(names)
+
+
+def test_reassign_to_a_typo_asks_and_a_known_name_is_spelled_as_the_book(  # type: ignore[no-untyped-def]
+        qtbot, demo_db: Database, pinned_today: date) -> None:
+    """The CSM types an owner: a name in another case is the owner the book has; a name
+    nobody has is asked about (No keeps the task where it was, Yes gives it to them)."""
+    _window, view = _ready(qtbot, demo_db)
+    view.when.setCurrentIndex(view.when.findText("All open"))
+    task = view.task_items()[0]
+    view.tree.setCurrentItem(task)
+    tid = task.data(0, ROLE)
+    first = view.tasks_by_id()[tid]
+    other = next(o for o in view.known_owners() if o != first.owner)
+    assert first.owner in view._owners_model.stringList()  # offered as one types
+    # A typo: asked, and No leaves the task with its owner.
+    asked = when_shown(qtbot, QMessageBox, lambda box: qtbot.mouseClick(
+        box.button(QMessageBox.StandardButton.No), Qt.MouseButton.LeftButton))
+    qtbot.keyClicks(view.new_owner, other + "x")
+    assert not view.reassign()
+    assert asked == ["A new owner?"]
+    assert view.tasks_by_id()[tid].owner == first.owner
+    # The right name in lower case: no question, the book's spelling.
+    view.new_owner.clear()
+    qtbot.keyClicks(view.new_owner, other.lower())
+    view.tree.setCurrentItem(next(i for i in view.task_items() if i.data(0, ROLE) == tid))
+    assert view.reassign()
+    qtbot.waitUntil(lambda: tid in view.tasks_by_id()
+                    and view.tasks_by_id()[tid].owner == other, timeout=20_000)
+    assert asked == ["A new owner?"]  # not asked again

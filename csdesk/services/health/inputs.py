@@ -266,6 +266,12 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     sponsor = ((cj["is_executive_sponsor"].astype(bool) & ~gone & recent).groupby(
         cj["pair"]).any() | pd.Series(cj["pair"].unique(), index=cj["pair"].unique()).isin(
         met_pairs)).astype(bool)
+    # Who is on record at all, for the breakdown's words ("no sponsor recorded" is not
+    # "sponsor not contacted"): a champion (even one who left), a sponsor still there.
+    out["raw.champion_recorded"] = cj["is_champion"].astype(bool).groupby(
+        cj["pair"]).any().reindex(out.index).fillna(False).astype(bool)
+    out["raw.sponsor_recorded"] = (cj["is_executive_sponsor"].astype(bool) & ~gone).groupby(
+        cj["pair"]).any().reindex(out.index).fillna(False).astype(bool)
     has_contacts = cj.groupby("pair").size() > 0
     rel_score = (60 * champ.astype(float) + 40 * sponsor.astype(float)).where(has_contacts)
     # A book whose contacts carry no role at all (an imported CRM that has no such flags)

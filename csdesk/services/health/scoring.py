@@ -364,7 +364,7 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         if users is None or seats is None:
             return f"{share} of seats in use (30 days)"
         # 30-day averages, in whole people: the share is of the exact averages
-        return f"{users:.0f} active users of {seats:.0f} seats ({share})"
+        return f"{users:.0f} active users of {seats:.0f} seats ({share}, 30-day average)"
     if name == "usage_change" and value is not None:
         return f"key events {_pct(value)} vs the 90 days before"
     if name == "users_change" and value is not None:
@@ -407,10 +407,13 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         return "a sign of life today" if value == 0 else \
             f"{_count(value, 'day')} since the last sign of life"
     if name == "relationship" and value is not None:
-        champion = "a champion in place" if value >= 60 else "no champion"
-        sponsor = "sponsor contacted" if round(value) in (40, 100) else \
-            "sponsor not contacted"
-        return f"{champion}; {sponsor} in 90 days"
+        champion = "a champion in place" if value >= 60 else \
+            "the champion has left" if _flag(rec.get("raw.champion_recorded")) else \
+            "no champion recorded"
+        sponsor = "sponsor contacted in 90 days" if round(value) in (40, 100) else \
+            "sponsor not contacted in 90 days" if _flag(rec.get("raw.sponsor_recorded")) \
+            else "no sponsor recorded"
+        return f"{champion}; {sponsor}"
     if name == "csm_sentiment":
         return "" if not isinstance(raw, str) else f"champion's sentiment {raw}"
     if name == "csm_pulse" and value is not None:

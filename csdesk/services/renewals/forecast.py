@@ -40,6 +40,7 @@ class QuarterForecast:
     by_track: dict[str, tuple[int, int | None, int | None]]  # track → (n, ARR, expected ARR)
     currency: str = "USD"
     note: str = ""
+    counted_from: date | None = None  # the quarter has begun: renewals from this day on
 
 
 def base_total(values: Iterable[int | None]) -> int | None:
@@ -83,9 +84,10 @@ def forecast(db: Database, period: str, *, today: date | None = None,
                   {r.currency for r in rows if r.arr_base_cents is None})
     note = missing_text([(c, as_of) for c in gaps])
     by_track = track_totals(rows)
+    begun = today if today > start else None
     if note:
         return QuarterForecast(period.upper(), len(rows), None, None, None, None, None, None,
-                               by_track, rates.base, note)
+                               by_track, rates.base, note, begun)
     start_arr = int(book["base_cents"].sum())
     arr = sum(r.arr_base_cents or 0 for r in rows)
     expected = sum(r.expected_base_cents or 0 for r in rows)
@@ -95,7 +97,7 @@ def forecast(db: Database, period: str, *, today: date | None = None,
         sum(r.arr_base_cents or 0 for r in rows if r.track == "at_risk"), start_arr,
         (start_arr - loss) / start_arr if start_arr else None,
         (start_arr - arr + expected) / start_arr if start_arr else None, by_track,
-        rates.base)
+        rates.base, counted_from=begun)
 
 
 def quarter_forecasts(db: Database, *, today: date | None = None,
@@ -118,8 +120,13 @@ def describe_forecast(f: QuarterForecast) -> str:
     from csdesk.services.periods import period_label
 
     start, end = parse_period(f.period)
+    if f.counted_from is not None:  # begun: what is counted is what is still to come
+        start = f.counted_from
+        still = " still to come"
+    else:
+        still = ""
     head = (f"{period_label(f.period)} ({start.day} {start:%b} – {end.day} {end:%b %Y}): "
-            f"{counted(f.renewals, 'renewal')}")
+            f"{counted(f.renewals, 'renewal')}{still}")
     if f.note:
         return f"{head}; no forecast in {f.currency}: {f.note}"
     pct = "—" if f.expected_grr is None else f"{f.expected_grr:.1%}"

@@ -105,7 +105,7 @@ def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_y
     if champion_left:
         risk.append("a champion has left the company")
     if seat_use is not None and seat_use < LOW_SEAT_USE:
-        risk.append(f"only {seat_use:.0%} of seats are in use")
+        risk.append(f"only {seat_use:.0%} of seats were in use in the latest week")
     if escalation_open:
         risk.append("a support escalation is open")
     if risk:

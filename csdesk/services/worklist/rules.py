@@ -674,7 +674,7 @@ def run_rules(db: Database, as_of: date | None = None, *, progress: ProgressFn |
         # The owner with the most to do sets how long it takes: each CSM has their own day.
         busiest = max(waiting_by, key=lambda o: len(waiting_by[o]) + queued.get(o, 0))
         text = first_touch_text(db, len({f.account_id for f in held}),
-                                queued.get(busiest, 0) + len(waiting_by[busiest]))
+                                queued.get(busiest, 0) + len(waiting_by[busiest]), as_of)
     return RunResult(as_of, len(new), len(firings) - len(fresh), int(woken or 0), merged,
                      suppressed, moved, len({f.account_id for f in held}), text,
                      created_text(db, made_ids, len(touch_ids), as_of))
@@ -707,14 +707,17 @@ def created_text(db: Database, task_ids: list[int], touches: int, today: date) -
                           else f"planned over {days} work days from {format_date(first)}")
 
 
-def first_touch_text(db: Database, accounts: int, load: int | None = None) -> str:
+def first_touch_text(db: Database, accounts: int, load: int | None = None,
+                     today: date | None = None) -> str:
     """The plain sentence a new book's first run shows instead of a backlog: how many
     accounts wait for a first touch, and over how many weeks they would be spread, five
     work days a week at the daily capacity: ``load`` is the busiest owner's (their first
     touches and open tasks; by default, ``accounts``), as each CSM has a day of their
-    own."""
+    own. With ``today``, it says the day they would start: a first touch is due the rule's
+    days after the run, so the spread begins then, not today."""
+    from csdesk.services.formatting import format_date
     from csdesk.services.settings import daily_capacity
-    from csdesk.services.worklist.plan import days_needed
+    from csdesk.services.worklist.plan import days_needed, work_day, work_days_until
 
     rule = next((r for r in rules(db) if r.key == FIRST_TOUCH_RULE), None)
     limits = sorted(int(v) for v in (rule.params if rule else {}).values()
@@ -723,10 +726,15 @@ def first_touch_text(db: Database, accounts: int, load: int | None = None) -> st
              else f"{limits[0]}–{limits[-1]} days, by engagement model")
     capacity = daily_capacity(db)
     weeks = max(1, -(-days_needed(accounts if load is None else load, capacity) // 5))
+    span = "the coming week" if weeks == 1 else f"the coming {counted(weeks, 'week')}"
+    if today is not None and rule is not None and rule.due_offset_days > 0:
+        first = work_day(today, work_days_until(today, today + timedelta(
+            days=rule.due_offset_days)) - 1)
+        span = (f"about {'a week' if weeks == 1 else counted(weeks, 'week')} from "
+                f"{format_date(first)}")
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
             f"proactive touch in {every}. Rather than {counted(accounts, 'task')} at once, "
-            f"their first touches can be spread over the coming "
-            f"{'week' if weeks == 1 else counted(weeks, 'week')}, "
+            f"their first touches can be spread over {span}, "
             f"with the rest of the worklist, {capacity} tasks a day per owner at most"
             f"{' (raise Tasks a day to be sooner)' if weeks > 8 else ''}.")
 
