@@ -25,8 +25,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# The suite runs on every core (pytest-xdist); PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 
 # The window, service and walkthrough tests on other days (the wall clock moved with
 # time-machine): the day the demo is pinned to, month ends, a leap day, a year end.
@@ -35,7 +37,8 @@ test-dates: $(STAMP)
 	@for day in $(TEST_DATES); do \
 	  echo "== the suite on $$day"; \
 	  CSDESK_TEST_TODAY=$$day CSDESK_REQUIRE_PG=0 CSDESK_TEST_PG= QT_QPA_PLATFORM=offscreen \
-	    $(BIN)/python -m pytest -q -p no:cacheprovider -m "not slow" tests/ui tests/e2e \
+	    $(BIN)/python -m pytest -q -p no:cacheprovider -n $(PYTEST_WORKERS) -m "not slow" \
+	    tests/ui tests/e2e \
 	    tests/services || exit 1; \
 	done
 
