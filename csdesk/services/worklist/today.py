@@ -225,6 +225,14 @@ def _row_of(s: Any, t: Task) -> TaskRow:
     return _task_row(t, name, rule, 0)
 
 
+def find_task(db: Database, task_id: int) -> TaskRow | None:
+    """The task ``task_id`` as it is now (any status, with its current version), or None
+    when the book has no such task: for a command that acts on a task by its id."""
+    with db.read() as s:
+        t: Task | None = s.get(Task, task_id)
+        return _row_of(s, t) if t is not None else None
+
+
 def complete_task(db: Database, task_id: int, version: int, *, activity: str | None = None,
                   kind: str = "call", on: date | None = None,
                   contacts: list[int] | None = None) -> TaskRow:

@@ -1,0 +1,197 @@
+"""`csdesk tasks done|snooze|reassign ID …`: a CSM works the list from the command line, by the
+ids the list shows; every refusal is one plain line, and changes nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from csdesk import clock
+from csdesk.cli.main import main
+from csdesk.config import DatabaseLocation, resolve_database
+from csdesk.db import Database
+from csdesk.models import Account, Contact, Task
+from csdesk.models.enums import TaskStatus
+from csdesk.services.book.account_detail import timeline
+from csdesk.services.defaults import ensure_defaults
+
+DAY = "2026-11-22"  # a Sunday
+ACME, GLOBEX = "Acme & Söhne", "Globex"
+
+
+@pytest.fixture
+def book(location: DatabaseLocation) -> Iterator[tuple[str, dict[str, int]]]:
+    """Two accounts, their owners (Ana Lopez, Raj Patel), Acme's contacts (one has left),
+    three open tasks due on DAY and one done."""
+    day = date.fromisoformat(DAY)
+    with Database.open(location) as db:
+        ensure_defaults(db)
+        with db.write() as s:
+            acme = Account(external_id="A-1", name=ACME, owner="Ana Lopez",
+                           segment="enterprise", engagement_model="high_touch")
+            globex = Account(external_id="G-1", name=GLOBEX, owner="Raj Patel",
+                             segment="smb", engagement_model="tech_touch")
+            s.add_all([acme, globex])
+            s.flush()
+            s.add_all([Contact(account_id=acme.id, name="Dana Lee"),
+                       Contact(account_id=acme.id, name="Sam Ortiz"),
+                       Contact(account_id=acme.id, name="Old Timer", left_company=True)])
+            tasks = {
+                "call": Task(account_id=acme.id, title="Call the sponsor", due_date=day,
+                             owner="Ana Lopez"),
+                "recap": Task(account_id=acme.id, title="Send the recap", due_date=day,
+                              owner="Ana Lopez"),
+                "qbr": Task(account_id=globex.id, title="Plan the QBR", due_date=day,
+                            owner="Raj Patel"),
+                "old": Task(account_id=globex.id, title="Old news", due_date=day,
+                            owner="Raj Patel", status=TaskStatus.DONE),
+            }
+            s.add_all(tasks.values())
+            s.flush()
+            ids = {k: t.id for k, t in tasks.items()}
+            ids["acme"], ids["globex"] = acme.id, globex.id
+    with clock.pin(day):
+        yield str(location.path), ids
+
+
+def _listed(db: str, capsys: pytest.CaptureFixture[str], *more: str) -> dict[int, dict]:
+    assert main(["tasks", "--json", "--as-of", DAY, "--db", db, *more]) == 0
+    return {t["id"]: t for t in json.loads(capsys.readouterr().out)["open"]}
+
+
+def _refused(argv: list[str], capsys: pytest.CaptureFixture[str], code: int = 1) -> str:
+    assert main(argv) == code
+    captured = capsys.readouterr()
+    assert not captured.out and "Traceback" not in captured.err
+    assert captured.err.count("\n") == 1, captured.err  # one plain line
+    return captured.err.removeprefix("csdesk: error: ").strip()
+
+
+def test_the_list_shows_each_tasks_id(book: tuple[str, dict[str, int]],
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    line = next(x for x in lines if "Call the sponsor" in x)
+    assert line.lstrip().startswith(f"#{ids['call']} ") and ACME in line
+    assert "#" + str(ids["old"]) + " " not in "\n".join(lines)  # done: not listed
+
+
+def test_done_logs_the_touch_with_the_note_and_contacts(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call, recap = ids["call"], ids["recap"]
+    assert main(["tasks", "done", str(call), f"#{recap}", "--note", "Agreed a recovery plan",
+                 "--kind", "meeting", "--contact", "dana LEE", "--as-of", DAY,
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Marked 2 tasks done: #{call} {ACME} — Call the sponsor, #{recap} {ACME} — Send "
+        "the recap; logged the meeting “Agreed a recovery plan” on the timeline with Dana "
+        "Lee\n")
+    assert set(_listed(db, capsys)) == {ids["qbr"]}  # no longer on the list
+    with Database.open(resolve_database(db), readonly=True) as book_:
+        [touch] = timeline(book_, ids["acme"])
+    assert (touch.summary, touch.kind, touch.proactive, touch.contacts, touch.occurred_on) == (
+        "Agreed a recovery plan", "meeting", True, ("Dana Lee",), date.fromisoformat(DAY))
+    assert touch.details == "Task: Call the sponsor\nTask: Send the recap"
+    # Done is done: a second time is refused, plainly.
+    assert _refused(["tasks", "done", str(call), "--db", db], capsys) == (
+        f"#{call} {ACME} — Call the sponsor is done already")
+
+
+def test_done_without_a_note_logs_nothing_and_json_gives_the_tasks(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "--json", "done", str(ids["qbr"]), "--db", db]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["action"] == "done"
+    assert [(t["id"], t["account"], t["status"]) for t in out["tasks"]] == [
+        (ids["qbr"], GLOBEX, "done")]
+    with Database.open(resolve_database(db), readonly=True) as book_:
+        assert timeline(book_, ids["globex"]) == []
+
+
+def test_done_refusals_are_one_line_and_change_nothing(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call = str(ids["call"])
+    err = _refused(["tasks", "done", call, "--note", "Spoke", "--contact", "Old Timer",
+                    "--db", db], capsys)
+    assert err == (f"{ACME} has no contact called 'Old Timer'; its contacts: Dana Lee, "
+                   "Sam Ortiz")
+    err = _refused(["tasks", "done", call, "--contact", "Dana Lee", "--db", db], capsys, 2)
+    assert "give --note too" in err
+    err = _refused(["tasks", "done", call, str(ids["qbr"]), "--note", "Spoke", "--contact",
+                    "Dana Lee", "--db", db], capsys, 2)
+    assert err.startswith("--contact goes with the tasks of one account")
+    assert _refused(["tasks", "done", call, "999999", "--db", db], capsys) == (
+        "no task #999999 in this book (csdesk tasks lists the open tasks with their ids)")
+    assert _refused(["tasks", "done", call, str(ids["old"]), "--db", db], capsys) == (
+        f"#{ids['old']} {GLOBEX} — Old news is done already")
+    assert _refused(["tasks", "--today", "done", call, "--db", db], capsys, 2) == (
+        "--today goes with the list (csdesk tasks), not with csdesk tasks done")
+    assert _refused(["tasks", "done", call, "--note", "  ", "--db", db], capsys) == (
+        "say in a few words what was done, or log nothing")
+    with Database.open(resolve_database(db)) as locked:  # the GUI has the book open
+        err = _refused(["tasks", "done", call, "--db", db], capsys)
+        assert "is open for writing in another csdesk" in err
+        locked.close()
+    assert ids["call"] in _listed(db, capsys)  # none of it marked anything done
+    with Database.open(resolve_database(db), readonly=True) as book_:
+        assert timeline(book_, ids["acme"]) == []
+
+
+def test_snooze_moves_the_due_day(book: tuple[str, dict[str, int]],
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    qbr = ids["qbr"]
+    assert main(["tasks", "snooze", str(qbr), "--days", "11", "--as-of", DAY, "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Snoozed #{qbr} {GLOBEX} — Plan the QBR until Thu 03 Dec 2026\n")
+    assert qbr not in _listed(db, capsys)
+    assert _listed(db, capsys, "--as-of", "2026-12-03")[qbr]["due"] == "2026-12-03"
+    assert main(["tasks", "snooze", str(ids["call"]), str(ids["recap"]), "--until",
+                 "2026-11-23", "--json", "--db", db]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["status"], t["due"]) for t in out["tasks"]] == [
+        (ids["call"], "snoozed", "2026-11-23"), (ids["recap"], "snoozed", "2026-11-23")]
+    assert _refused(["tasks", "snooze", str(qbr), "--until", DAY, "--db", db], capsys) == (
+        "snooze until a day after today (Sun 22 Nov 2026), not Sun 22 Nov 2026")
+    assert _refused(["tasks", "snooze", str(qbr), "--days", "0", "--as-of", "2026-12-01",
+                     "--db", db], capsys) == (
+        "snooze until a day after today (Tue 01 Dec 2026), not Tue 01 Dec 2026")
+
+
+def test_reassign_to_a_known_owner_in_any_case_or_a_new_one(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call, qbr = ids["call"], ids["qbr"]
+    assert main(["tasks", "reassign", str(call), "--to", "raj PATEL", "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned #{call} {ACME} — Call the sponsor to Raj Patel\n")
+    assert set(_listed(db, capsys, "--owner", "Raj Patel")) == {call, qbr}
+    err = _refused(["tasks", "reassign", str(call), "--to", "Zed", "--db", db], capsys)
+    assert err == "no owner called 'Zed' in this book; owners: Ana Lopez, Raj Patel"
+    assert main(["tasks", "reassign", str(call), str(qbr), "--to", "Zed", "--new-owner",
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned 2 tasks to Zed: #{call} {ACME} — Call the sponsor, #{qbr} {GLOBEX} — "
+        "Plan the QBR\n")
+    assert {t["owner"] for t in _listed(db, capsys).values() if t["id"] in (call, qbr)} == {
+        "Zed"}
+
+
+def test_action_help_loads_no_storage_layer() -> None:
+    code = ("import sys, contextlib\nfrom csdesk.cli.main import main\n"
+            "for argv in (['tasks', '--help'], ['tasks', 'done', '--help']):\n"
+            "    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(None):\n"
+            "        main(argv)\n"
+            "print(any(m.startswith('sqlalchemy') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "False"
