@@ -104,6 +104,9 @@ def test_open_tasks_ranked_with_health_and_renewal(book: Database) -> None:
     assert [(t.title, t.score, t.why) for t in tasks] == [
         ("Save it", 1440.0, "$120K ARR · health red · renewal in 34 days · high"),
         ("Check in", 450.0, "$300K ARR · health green · medium")]
+    # the account's part of it (every task of the account shares it): the priority left off
+    assert [t.account_why for t in tasks] == [
+        "$120K ARR · health red · renewal in 34 days", "$300K ARR · health green"]
     assert tasks[0].health_band == "red" and tasks[0].segment == "smb"
 
 

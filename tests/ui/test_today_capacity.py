@@ -70,7 +70,9 @@ def _type_capacity(qtbot: Any, view: Any, n: int) -> None:
 
 
 def _accounts_listed(view: Any) -> list[str]:
-    return [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())]
+    """The account lines, each "name (tasks)" before what ranks it."""
+    return [view.tree.topLevelItem(i).text(0).split(" · ")[0]
+            for i in range(view.tree.topLevelItemCount())]
 
 
 def test_tasks_a_day_raised_brings_the_top_ranked_back_and_lowered_pushes_them(
