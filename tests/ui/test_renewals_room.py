@@ -78,3 +78,23 @@ def test_wide_window_shows_the_calendar_beside_the_whole_pipeline(
     qtbot.waitUntil(lambda: view.grid.isHidden(), timeout=5_000)
     window.resize(1600, 900)
     qtbot.waitUntil(lambda: view.grid.isVisible(), timeout=5_000)
+
+
+def test_churn_post_mortem_shows_its_titles_and_names_whole(
+        qtbot: Any, demo_db: Database, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
+    _window, view = _renewals(qtbot, demo_db, settings, 1200)
+    view.tabs.setCurrentWidget(view.churn_panel)
+    panel = view.churn_panel
+    qtbot.waitUntil(lambda: panel.cases.rowCount() > 0, timeout=20_000)
+    for table in (panel.reasons, panel.cases):
+        header = table.horizontalHeader()
+        metrics = header.fontMetrics()
+        for c in range(table.columnCount()):
+            title = table.horizontalHeaderItem(c).text()
+            # the title and the sort arrow beside it fit ("Churned ARR" was cut to "hurned AR")
+            assert header.sectionSize(c) >= metrics.horizontalAdvance(title) + 14, title
+            if header.sectionResizeMode(c) != header.ResizeMode.Stretch:
+                widest = max(table.fontMetrics().horizontalAdvance(table.item(r, c).text())
+                             for r in range(table.rowCount()))
+                assert header.sectionSize(c) >= min(widest, 250), (title, widest)
