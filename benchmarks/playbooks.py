@@ -3,10 +3,10 @@
 The floor is the sqlite3 shell running, on the same file in the same run, the aggregates the
 rules cannot do without: each account's latest health snapshot, its latest usage snapshot,
 its last proactive activity and its current ARR. csdesk's ``run_rules`` does that and the
-rest: the nine rules (health drop with the red streak's start, onboarding stall, renewal
+rest: the ten rules (health drop with the red streak's start, onboarding stall, renewal
 checkpoints through the renewal pipeline, no proactive touch by engagement model, champion
-and sponsor, adoption plateau, expansion signals, NPS detractors and promoters), a reason
-citing the data for each finding, the dedupe check, and the tasks it writes. A second run
+and sponsor, adoption plateau, expansion signals, NPS detractors and promoters, QBR due), a
+reason citing the data for each finding, the dedupe check, and the tasks it writes. A second run
 (everything already has a task) is timed too.
 
     python benchmarks/playbooks.py [--book PATH] [--accounts 100000]
@@ -56,7 +56,7 @@ def main() -> int:
     print(f"tasks created: {first.created:,}; second run created {second.created:,} "
           f"({second.already:,} already had a task)")
     timing("floor (sqlite3: latest health, usage, proactive touch, ARR)", floor_s)
-    timing("csdesk run_rules, first run (nine rules, reasons, tasks)", first_s, floor_s)
+    timing("csdesk run_rules, first run (ten rules, reasons, tasks)", first_s, floor_s)
     timing("csdesk run_rules, second run (nothing new)", second_s, floor_s)
     return 0
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -336,11 +337,17 @@ class AccountPage(QWidget):
                                         "with the product team's status; log a new one")
         self.requests_button.clicked.connect(self.show_requests)
         top.addWidget(self.requests_button)
-        top.addSpacing(8)
-        top.addWidget(QLabel("Owner"))
-        top.addWidget(self.owner)
-        top.addWidget(QLabel("Stage"))
-        top.addWidget(self.stage)
+        # The facts line wraps beside the two fields a CSM edits most, which keep their room
+        # (a long name and the buttons above no longer squeeze the owner to "üller").
+        self.subtitle.setWordWrap(True)
+        self.owner.setMinimumWidth(self.owner.fontMetrics().horizontalAdvance("M" * 12))
+        facts = QHBoxLayout()
+        facts.addWidget(self.subtitle, 1)
+        facts.addSpacing(12)
+        facts.addWidget(QLabel("Owner"))
+        facts.addWidget(self.owner)
+        facts.addWidget(QLabel("Stage"))
+        facts.addWidget(self.stage)
 
         self.tabs = QTabWidget()
         add_named_tab(self.tabs, self._overview(), "overview", "Overview")
@@ -355,7 +362,7 @@ class AccountPage(QWidget):
         col = QVBoxLayout(self)
         col.setContentsMargins(16, 12, 16, 12)
         col.addLayout(top)
-        col.addWidget(self.subtitle)
+        col.addLayout(facts)
         col.addWidget(self.tabs, 1)
         self.reload_header(self.facts.header)  # read a moment ago: not read twice
         if runner is None:
@@ -863,15 +870,30 @@ class AccountPage(QWidget):
             return all(v is None for v in values)
 
         scored = [(d, s) for d, s, _ in f.health if s is not None]
-        health = Chart("Health score", margins=CHART_MARGINS)
-        health.draw(lambda ax: (
+        e = self.explanation
+        # A churned account with no score stored: the last health the header gives (computed
+        # from its inputs the day before it churned) is its one point, marked as computed.
+        last = (e.as_of, e.score) if (not scored and e is not None and e.score is not None
+                                      and e.churned_on is not None) else None
+
+        def draw_health(ax: Any) -> None:
             ax.plot([d for d, _s in scored], [s for _d, s in scored], marker="o",
-                    color="#2563eb"),
-            ax.axhspan(70, 100, color="#16a34a", alpha=0.08),
-            ax.axhspan(0, 40, color="#dc2626", alpha=0.08), ax.set_ylim(0, 100)),
-            empty=not scored,
-            empty_text="No score stored while it was a customer"
-            if f.header.status == "churned" else "No data yet")
+                    color="#2563eb")
+            if last is not None:
+                ax.plot([last[0]], [last[1]], marker="o", markerfacecolor="none",
+                        color="#2563eb", linestyle="none",
+                        label=f"last health, computed for {last[0]:%d %b %Y} (none stored)")
+                ax.legend(fontsize=8, loc="lower left")
+                if not scored:  # one day: a month either side, so the date reads
+                    ax.set_xlim(last[0] - timedelta(days=30), last[0] + timedelta(days=30))
+            ax.axhspan(70, 100, color="#16a34a", alpha=0.08)
+            ax.axhspan(0, 40, color="#dc2626", alpha=0.08)
+            ax.set_ylim(0, 100)
+
+        health = Chart("Health score", margins=CHART_MARGINS)
+        health.draw(draw_health, empty=not scored and last is None,
+                    empty_text="No score stored while it was a customer"
+                    if f.header.status == "churned" else "No data yet")
         users = Chart("Active users and licensed seats", margins=CHART_MARGINS)
         users.draw(lambda ax: (
             ax.plot([u[0] for u in f.usage], [u[1] for u in f.usage], label="active users",

@@ -32,6 +32,7 @@ from csdesk.services.renewals.forecast import (
     QuarterForecast,
     describe_forecast,
 )
+from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
 TRACK_LABELS = {t.value: t.label for t in RenewalTrack}
 CATEGORY_COLOURS = {"controllable": "#dc2626", "uncontrollable": "#9ca3af",
@@ -73,6 +74,22 @@ def fill(table: QTableWidget, rows: list[list[tuple[str, Any]]], right: tuple[in
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             table.setItem(i, c, item)
     table.setSortingEnabled(True)
+    fit_columns(table)
+
+
+def fit_columns(table: QTableWidget, widest: int = 260) -> None:
+    """Each column but the stretching one as wide as its cells and its title with the sort
+    arrow beside it (a name beyond ``widest`` pixels elides; its cell keeps it whole)."""
+    header = table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for c in range(table.columnCount()):
+        if header.sectionResizeMode(c) == QHeaderView.ResizeMode.Stretch:
+            continue
+        title = table.horizontalHeaderItem(c)
+        label = metrics.horizontalAdvance(title.text() if title else "") + 2 * CELL_PADDING \
+            + SORT_ARROW_ROOM
+        cells = table.sizeHintForColumn(c) if table.rowCount() else 0
+        header.resizeSection(c, max(label, header.sectionSizeHint(c), min(cells, widest)))
 
 
 def _pct(value: float | None) -> str:

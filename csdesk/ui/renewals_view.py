@@ -14,8 +14,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -317,9 +326,21 @@ class RenewalsView(QWidget):
                                         "churn reasons, and plan limits of key features")
         self.settings_button.clicked.connect(self.edit_settings)
         self.settings_button.setEnabled(not db.readonly)
+        # The calendar can give all its room to the pipeline: hidden, the month and quarter
+        # buttons that move it go with it. A narrow window starts that way until the CSM
+        # chooses; the choice is remembered (``calendar_choice``).
+        self.calendar_button = QPushButton("Hide calendar")
+        self.calendar_button.setToolTip("Show or hide the month calendar; hidden, the pipeline "
+                                        "gets its room")
+        self.calendar_button.clicked.connect(
+            lambda: self._calendar_clicked(not self.calendar_shown()))
+        self.calendar_choice: bool | None = None  # the CSM's own choice, once made
         bar = QHBoxLayout()
-        for w in (self.month_button, self.quarter_button, self.prev, self.period, self.next,
-                  self.today_button):
+        bar.addWidget(self.calendar_button)
+        bar.addSpacing(8)
+        self._calendar_tools = (self.month_button, self.quarter_button, self.prev, self.period,
+                                self.next, self.today_button)
+        for w in self._calendar_tools:
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(self.settings_button)
@@ -384,7 +405,7 @@ class RenewalsView(QWidget):
         split.setStretchFactor(1, 3)
         split.setSizes([1, 10_000])  # the calendar at its minimum, until the user moves the
         # handle (then remembered)
-        legend = QLabel("  ".join(
+        self.legend = legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
             + "  <span style='color:#f59e0b'>▼</span> checkpoint  "
@@ -489,6 +510,7 @@ class RenewalsView(QWidget):
         self.pipeline_model.set_rows(rows)
         if rows and not self._sized:
             self.fit_columns()
+            self._fit_calendar()
         parts = [] if rows else ["No renewals match the window and filters."]
         totals = track_totals(rows)
         base = rows[0].base_currency if rows else "USD"
@@ -506,6 +528,48 @@ class RenewalsView(QWidget):
             if f is not None:  # the same sentence as ``csdesk renewals forecast``
                 parts.append(f"{label}: {describe_forecast(f)}")
         self.totals.setText("\n".join(parts))
+
+    def calendar_shown(self) -> bool:
+        return not self.grid.isHidden()
+
+    def show_calendar(self, shown: bool) -> None:
+        self.calendar_button.setText("Hide calendar" if shown else "Show calendar")
+        for w in (self.grid, self.legend, *self._calendar_tools):
+            w.setVisible(shown)
+
+    def _calendar_clicked(self, shown: bool) -> None:
+        self.calendar_choice = shown
+        self.show_calendar(shown)
+
+    def set_calendar_choice(self, shown: bool) -> None:
+        """The choice the CSM made in an earlier session (the main window keeps it)."""
+        self.calendar_choice = shown
+        self.show_calendar(shown)
+
+    def _fit_calendar(self) -> None:
+        """Until the CSM chooses, the calendar shows only when the pipeline's columns still
+        fit beside it: a narrow window gives the pipeline the room instead."""
+        if self.calendar_choice is not None or not self._sized or not self.isVisible():
+            return
+        header = self.table.horizontalHeader()
+        needed = sum(header.sectionSize(c) for c in range(header.count()) if c != CHECKPOINT)
+        needed += self.table.sizeHintForColumn(CHECKPOINT)
+        room = self.table.viewport().width()  # the pipeline's room beside the calendar
+        if not self.calendar_shown():
+            room -= self._calendar_room()
+        self.show_calendar(needed <= room)
+
+    def _calendar_room(self) -> int:
+        """What the calendar takes from the pipeline when shown: its width and the handle."""
+        return self.grid.minimumSizeHint().width() + self.splitter.handleWidth()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_calendar()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        QTimer.singleShot(0, self._fit_calendar)  # once laid out at its shown size
 
     def fitted(self) -> bool:
         """Whether the columns have widths to remember (fitted, or restored)."""

@@ -47,7 +47,7 @@ from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.models.enums import Segment
-from csdesk.services.formatting import counted, format_date, format_money_short
+from csdesk.services.formatting import counted, format_date
 from csdesk.services.worklist.plan import over_capacity, planned_today
 from csdesk.services.worklist.today import TaskRow, open_tasks
 from csdesk.ui.fields import date_edit
@@ -178,7 +178,7 @@ class TodayView(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Account · task", "Why first", "Due", "Priority"])
+        self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority"])
         self.tree.setUniformRowHeights(True)
         self.tree.setIndentation(16)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -409,6 +409,8 @@ class TodayView(QWidget):
         batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
         items = [self._account_item(group) for _aid, group in batch]
         self.tree.addTopLevelItems(items)
+        for item in items:  # spanning takes effect only once the item is in the tree
+            item.setFirstColumnSpanned(True)
         self.tree.expandAll()  # once a batch: item by item, each relays out the whole tree
         if self._pending:
             QTimer.singleShot(0, self._add_batch)
@@ -420,21 +422,23 @@ class TodayView(QWidget):
 
     def _account_item(self, group: list[TaskRow]) -> QTreeWidgetItem:
         first = group[0]
-        arr = (f"{format_money_short(first.arr_cents, first.arr_currency)} ARR"
-               if first.arr_cents else "no ARR")
-        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)})", arr, "",
-                                ""])
-        head.setToolTip(0, f"{counted(len(group), 'task')} on this account")
+        # The account's line spans the row: its name and what ranks it (ARR · health ·
+        # renewal), the same for each of its tasks, which then have room for their reasons.
+        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · "
+                                f"{first.account_why}", "", "", ""])
+        head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked by "
+                           f"{first.account_why}")
         font = head.font(0)
         font.setBold(True)
         head.setFont(0, font)
         head.setData(0, ROLE, None)
         for t in group:
-            item = QTreeWidgetItem([t.title, t.why, _due(t.due, self.today),
-                                    t.priority.capitalize()])
+            item = QTreeWidgetItem([t.title, _first_line(t.reason) or "Added by hand",
+                                    _due(t.due, self.today), t.priority.capitalize()])
             item.setData(0, ROLE, t.id)
-            item.setToolTip(0, t.reason or t.title)
-            item.setToolTip(1, f"Rank {t.score:,.0f} = ARR × risk × urgency: {t.why}")
+            item.setToolTip(0, t.title)
+            item.setToolTip(1, f"{t.reason or 'Added by hand'}\nRank {t.score:,.0f} = "
+                               f"ARR × risk × urgency: {t.why}")
             item.setForeground(3, PRIORITY_COLOURS.get(t.priority, QColor("#6b7280")))
             if t.due is not None and t.due < self.today:
                 item.setForeground(2, LATE_COLOUR)
@@ -749,6 +753,10 @@ def _segment(value: str | None) -> str:
         return Segment(value or "unsegmented").label
     except ValueError:  # a segment this csdesk does not know: as it is
         return (value or "unsegmented").replace("_", "-").capitalize()
+
+
+def _first_line(text: str | None) -> str:
+    return (text or "").strip().split("\n", 1)[0]
 
 
 def _due(due: date | None, today: date) -> str:

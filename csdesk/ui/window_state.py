@@ -28,6 +28,9 @@ class WindowState(QMainWindow):
         s.setValue("accounts/header", self.accounts.table.horizontalHeader().saveState())
         # The renewals calendar|pipeline split, and the pipeline's column widths.
         s.setValue("renewals/splitter", self.renewals.splitter.saveState())
+        if self.renewals.calendar_choice is not None:
+            s.setValue("renewals/calendar", "shown" if self.renewals.calendar_choice
+                       else "hidden")
         if self.renewals.fitted():
             s.setValue("renewals/header", self.renewals.table.horizontalHeader().saveState())
         s.setValue("main/view", VIEWS[self.nav.currentRow()])
@@ -46,6 +49,9 @@ class WindowState(QMainWindow):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 target(value)
+        calendar = s.value("renewals/calendar")
+        if calendar in ("shown", "hidden"):
+            self.renewals.set_calendar_choice(calendar == "shown")
         view = s.value("main/view")
         if view in VIEWS and view != "portfolio":
             self.nav.setCurrentRow(VIEWS.index(str(view)))

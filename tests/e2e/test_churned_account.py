@@ -62,6 +62,14 @@ def test_a_churned_account_shows_its_churn_and_no_live_health(qtbot, demo_db: Da
     # The last health is history: said in words, greyed, never the green of a live account.
     badge = page.badge
     assert badge.text().startswith("● churned (last health ")
+    # …and the health chart agrees with it: never "no score" beside a badge that gives one.
+    last = float(badge.text().removeprefix("● churned (last health ").split()[0])
+    chart = page.charts[0]
+    assert not chart.is_empty
+    plotted = [(x, y) for line in chart.figure.axes[0].get_lines()
+               for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)]
+    if not [s for _d, s, _b in page.facts.health if s is not None]:  # none stored: its one
+        assert [round(y) for _x, y in plotted] == [round(last)]  # point is the badge's
     green = BAND_COLOURS["green"].name()
     assert _colour_of(badge) != green
     for label in page.findChildren(QLabel):

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import ConflictError, ValidationError
 from csdesk.models import (
@@ -104,6 +105,9 @@ def test_open_tasks_ranked_with_health_and_renewal(book: Database) -> None:
     assert [(t.title, t.score, t.why) for t in tasks] == [
         ("Save it", 1440.0, "$120K ARR · health red · renewal in 34 days · high"),
         ("Check in", 450.0, "$300K ARR · health green · medium")]
+    # the account's part of it (every task of the account shares it): the priority left off
+    assert [t.account_why for t in tasks] == [
+        "$120K ARR · health red · renewal in 34 days", "$300K ARR · health green"]
     assert tasks[0].health_band == "red" and tasks[0].segment == "smb"
 
 
@@ -139,6 +143,48 @@ def test_capacity_spreads_the_overflow_to_later_work_days(book: Database) -> Non
                                  for d in days))
 
 
+def test_a_quiet_today_fills_with_the_top_playbook_tasks_of_later_days() -> None:
+    """A playbook task can be done as soon as it is on the list: today's free places take
+    the highest-ranked of them, whatever their due day; a day a person chose (a task added by
+    hand for a day, a snooze) is kept, and no task is moved off its own day for them; the
+    tasks done today take their places."""
+    from csdesk.services.worklist.today import TaskRow
+
+    def row(i: int, score: float, due: date, rule: str | None = "qbr_due",
+            snoozed: date | None = None) -> TaskRow:
+        return TaskRow(i, 1, "A", 0, None, "t", None, due, "medium", "open", "Ana", snoozed,
+                       (), 1, score=score, rule_key=rule)
+    week = TODAY + timedelta(days=8)  # Monday week
+    rows = [row(1, 1, TODAY), row(2, 9, week), row(3, 8, week), row(4, 7, week),
+            row(5, 99, week, rule=None),  # the CSM's own call on that day
+            row(6, 98, week, snoozed=week)]  # snoozed to it
+    # 3 a day: today takes the 2 top playbook tasks of next week beside today's own.
+    assert plan(rows, TODAY, 3) == {2: TODAY, 3: TODAY, 1: TODAY, 4: date(2026, 11, 23),
+                                    5: week, 6: week}
+    # two done today already: one place left, for the highest ranked
+    # two done today already: today's last place is the one due today; later playbook
+    # tasks fill Monday (none is moved off its own day for them)
+    monday = date(2026, 11, 23)
+    assert plan(rows, TODAY, 3, {"Ana": 2}) == {1: TODAY, 2: monday, 3: monday, 4: monday,
+                                                5: week, 6: week}
+
+
+def test_done_today_counts_in_todays_places(book: Database) -> None:
+    _only(book, "no_proactive_touch")
+    with book.write() as s:
+        for i in range(4):
+            acc = _account(s, f"Quiet {i}", arr_cents=(i + 1) * 100_000)
+            s.add(Task(account_id=acc.id, title=f"Call {i}", due_date=TODAY, owner="Ana"))
+    save_daily_capacity(book, 3)
+    spread(book, TODAY)
+    today = [t for t in open_tasks(book, TODAY) if t.due == TODAY]
+    assert len(today) == 3
+    with clock.pin(TODAY):  # done today: it keeps its place in today's three
+        complete_task(book, today[0].id, today[0].version)
+    spread(book, TODAY)
+    assert len([t for t in open_tasks(book, TODAY) if t.due == TODAY]) == 2
+
+
 def test_plan_keeps_a_later_due_date_and_fills_around_it() -> None:
     from csdesk.services.worklist.today import TaskRow
 
@@ -172,7 +218,9 @@ def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
         if t.rule_key != "renewal_checkpoint":
             due[(t.owner, t.due)] = due.get((t.owner, t.due), 0) + 1
     assert max(due.values()) <= 15 and min(d for _o, d in due) == TODAY
-    assert len({d for _o, d in due}) > 5  # spread over the coming days
+    assert len({d for _o, d in due}) >= 2  # spread over the coming days
+    # and today is filled first: the busiest owner's today is full, not left quiet
+    assert max(n for (_o, d), n in due.items() if d == TODAY) == 15
     # One title per account, and no expansion where a save play is open.
     seen = [(t.account_id, t.title) for t in tasks]
     assert len(seen) == len(set(seen))
@@ -464,28 +512,29 @@ def test_a_later_run_asks_before_adding_more_than_a_day_of_first_touches(
     assert (held.created, held.held_back, held.created_text) == (0, 37, "")
     assert held.held_back_text.startswith(
         "37 accounts have had no proactive touch in 14–90 days, by engagement model. Rather "
-        "than 37 tasks at once, their first touches can be spread over about a week from "
-        "30 Nov 2026")  # the day the plan below does start them
+        "than 37 tasks at once, their first touches can be spread over about a week starting "
+        "today")  # the day the plan below does start them
     assert run_rules(book, TODAY).held_back == 37  # still asking, never creating unasked
     assert not [t for t in open_tasks(book, TODAY) if t.rule_key == "no_proactive_touch"]
-    # Asked: created, and the plan puts them 15 a day from their day (a week on, the
-    # rule's due offset): Sunday the 29th rolls to Monday 30 Nov, then 1 and 2 Dec.
+    # Asked: created, and the plan puts them 15 a day from today (a first touch can be done
+    # as soon as it is on the list): today's 15 places are the hand-made task and the 14
+    # highest-ranked touches, then Monday 23 and Tuesday 24 Nov.
     made = run_rules(book, TODAY, first_touches=True)
     assert made.created == 37 and made.held_back == 0
-    assert made.created_text == ("Created 37 first-touch tasks, planned over 3 work days "
-                                 "from 30 Nov 2026")
+    assert made.created_text == "Created 37 first-touch tasks, planned over the next 3 work days"
     touches = _days(book)
-    assert [len(v) for d, v in touches.items() if d > TODAY] == [15, 15, 7]
+    assert list(touches) == [TODAY, date(2026, 11, 23), date(2026, 11, 24)]
+    assert [len(v) for v in touches.values()] == [15, 15, 8]
+    assert touches[TODAY] == sorted(["Started"] + [f"Quiet {i:02}" for i in range(36, 22, -1)])
     # A few new quiet accounts later (no more than a day's work): created, no question.
     with book.write() as s:
         for i in range(3):
             _account(s, f"New Quiet {i}")
     few = run_rules(book, TODAY)
     assert (few.created, few.held_back, few.held_back_text) == (3, 0, "")
-    # Ranked $24K ARR, like Quiet 23 (ties by day, then by age): New 0 takes Monday's last
-    # place, New 1 and 2 Tuesday's first two; the lowest ranked move on to Wednesday.
-    assert few.created_text == ("Created 3 first-touch tasks, planned over 2 work days from "
-                                "30 Nov 2026")
+    # Ranked $24K ARR, like Quiet 23 (ties by day, then by age): they take Monday's last
+    # places and the lowest ranked move on to Tuesday.
     days = _days(book)
-    assert "New Quiet 0" in days[date(2026, 11, 30)]
-    assert [len(v) for d, v in days.items() if d > TODAY] == [15, 15, 10]
+    assert [len(v) for v in days.values()] == [15, 15, 11]
+    assert {"New Quiet 0", "New Quiet 1", "New Quiet 2"} <= set(days[date(2026, 11, 23)])
+    assert few.created_text == "Created 3 first-touch tasks, all planned for 23 Nov 2026"

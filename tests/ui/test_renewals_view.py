@@ -38,12 +38,14 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
                                                 tmp_path: Path) -> None:
     with clock.pin(AS_OF):  # the window's loads, and the view, take today from the clock
         window = open_window(qtbot, demo_db)
+    window.resize(1600, 900)  # room for the calendar beside the whole pipeline
     view = window.renewals
     view.today = AS_OF
     view.go_today()
     with qtbot.waitSignal(view.loaded, timeout=20_000):
         view.reload()
     window.nav.setCurrentRow(3)
+    qtbot.waitUntil(view.grid.isVisible)
     assert view.period.text() == "November 2026"
     view.step(1)
     assert view.period.text() == "December 2026"

@@ -70,7 +70,9 @@ def _type_capacity(qtbot: Any, view: Any, n: int) -> None:
 
 
 def _accounts_listed(view: Any) -> list[str]:
-    return [view.tree.topLevelItem(i).text(0) for i in range(view.tree.topLevelItemCount())]
+    """The account lines, each "name (tasks)" before what ranks it."""
+    return [view.tree.topLevelItem(i).text(0).split(" · ")[0]
+            for i in range(view.tree.topLevelItemCount())]
 
 
 def test_tasks_a_day_raised_brings_the_top_ranked_back_and_lowered_pushes_them(
@@ -164,14 +166,16 @@ def test_a_later_run_asks_before_adding_a_backlog_then_says_what_it_made(
     assert not [t for t in view.tasks if t.rule_key == "no_proactive_touch"]
 
     qtbot.mouseClick(view.spread_button, Qt.MouseButton.LeftButton)
-    made = "Created 37 first-touch tasks, planned over 3 work days from 30 Nov 2026"
+    # from today: the hand-made task and the 14 highest-ranked touches fill today's 15
+    made = "Created 37 first-touch tasks, planned over the next 3 work days"
     qtbot.waitUntil(lambda: view.banner_text.text() == made, timeout=20_000)
     assert view.banner.isVisible() and not view.spread_button.isVisible()
     qtbot.waitUntil(lambda: len([t for t in view.tasks
                                  if t.rule_key == "no_proactive_touch"]) == 37,
                     timeout=20_000)
     days = sorted({t.due for t in view.tasks if t.rule_key == "no_proactive_touch"})
-    assert days == [date(2026, 11, 30), date(2026, 12, 1), date(2026, 12, 2)]
+    assert days == [TODAY, date(2026, 11, 23), date(2026, 11, 24)]
+    assert len(view.task_items()) == 15  # "Due by today": a full day, not a quiet one
     assert f"Playbooks: {made}" in said
     qtbot.mouseClick(view.dismiss_button, Qt.MouseButton.LeftButton)
     assert view.banner.isHidden()

@@ -4,14 +4,18 @@ plan that keeps to it.
 :func:`plan` puts the open tasks, highest rank first (``today.rank``), on work days: each on
 the first day, from today or its own due date if that is later, that still has room in its
 owner's day (the capacity is each CSM's: a team book plans every owner's day apart; the
-tasks with no owner share one day's worth). Today
+tasks with no owner share one day's worth; the tasks done today count in today's). Then the
+quiet days fill: a playbook task can be done as soon as it is on the list (:func:`earliest`),
+so the highest-ranked of later days take the places left on earlier ones, and today is never
+quiet before a full next week. A day a person chose stays theirs: a task added by hand for a
+day and a snoozed task are never planned before it. Today
 is always a work day (the CSM is here); after it, Saturdays and Sundays are skipped.
 :func:`spread` writes the plan back: a task the day has no room for gets its due date moved
 to its planned day, instead of piling up as overdue, and the day it had is kept
 (``Task.planned_from``). A task that fits keeps its due date, so the few that are late still
 say so. Each plan starts again from the days the tasks had before any plan moved them: with
-more tasks a day, the moved tasks come back (the highest ranked first, never before their own
-day); with fewer, the lowest ranked go to later days. A snooze's day is the CSM's: the plan
+more tasks a day, the highest-ranked tasks of later days come to today; with fewer, the
+lowest ranked go to later days. A snooze's day is the CSM's: the plan
 may put the task later if that day is full, never earlier.
 
 A renewal step is never moved later: its due date is bounded by the renewal itself (the rule
@@ -26,14 +30,15 @@ Every place that changes the tasks a day (the Today view's spin box, ``csdesk ta
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, select, update
 
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Task
+from csdesk.models.enums import TaskStatus
 from csdesk.services.formatting import counted
 from csdesk.services.settings import daily_capacity, save_daily_capacity
 from csdesk.services.worklist.today import TaskRow, open_tasks
@@ -68,10 +73,24 @@ def natural_due(r: TaskRow) -> date | None:
     return r.planned_from if r.planned_from is not None else r.due
 
 
-def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
+def earliest(r: TaskRow, today: date) -> date:
+    """The first day the plan may put a task on: today for a playbook task (it can be done
+    as soon as it is on the list; its due date is the day it is wanted by); its own day for
+    a task added by hand or snoozed (a day a person chose) and for a renewal step (pinned
+    to its checkpoint)."""
+    own = natural_due(r) or today
+    if r.rule_key is None or r.rule_key in PINNED_RULES or r.snoozed_until is not None:
+        return max(today, own)
+    return today
+
+
+def plan(rows: list[TaskRow], today: date, capacity: int,
+         done_today: dict[str | None, int] | None = None) -> dict[int, date]:
     """Each task's planned day (task id → day), ``rows`` taken in rank order, each from its
-    :func:`natural_due` day."""
-    used: dict[tuple[str | None, int], int] = {}
+    own day, then earlier into a quiet day where :func:`earliest` allows; ``done_today``
+    (owner → tasks done today) already fills part of today."""
+    used: dict[tuple[str | None, int], int] = {
+        (owner, 0): n for owner, n in (done_today or {}).items()}
     # an owner's full day → the next day that may have room (path-halved)
     free: dict[tuple[str | None, int], int] = {}
 
@@ -81,11 +100,16 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
             i = free[(owner, i)]
         return i
 
+    for (owner, i), n in used.items():  # a day already full of the tasks done today
+        if n >= capacity:
+            free[(owner, i)] = i + 1
     out: dict[int, date] = {}
     index: dict[date, int] = {}  # numpy's calendar per day, once: 100,000 tasks share few days
     day: dict[int, date] = {}
-    for r in sorted(rows, key=lambda r: (r.rule_key not in PINNED_RULES, -r.score,
-                                         natural_due(r) or date.min, r.id)):
+    ranked = sorted(rows, key=lambda r: (r.rule_key not in PINNED_RULES, -r.score,
+                                         natural_due(r) or date.min, r.id))
+    placed: dict[int, int] = {}  # task id → work day index
+    for r in ranked:
         due = natural_due(r) or today
         i = index[due] if due in index else index.setdefault(due, _index(today, due))
         if r.rule_key in PINNED_RULES:
@@ -105,9 +129,26 @@ def plan(rows: list[TaskRow], today: date, capacity: int) -> dict[int, date]:
         else:
             i = find(r.owner, i)
             out[r.id] = day[i] if i in day else day.setdefault(i, work_day(today, i))
+        placed[r.id] = i
         used[(r.owner, i)] = used.get((r.owner, i), 0) + 1
         if used[(r.owner, i)] >= capacity:
             free[(r.owner, i)] = i + 1
+    # Then the quiet days fill: the highest-ranked tasks that may come earlier
+    # (:func:`earliest`) take the earliest places left, so no day waits half empty before
+    # a full one. Nothing already on a day is moved off it for them.
+    room: dict[str | None, int] = {}  # an owner's first day that may still have room
+    for r in ranked:
+        i = placed[r.id]
+        if i == 0 or earliest(r, today) > today:
+            continue
+        j = room.get(r.owner, 0)
+        while j < i and used.get((r.owner, j), 0) >= capacity:
+            j += 1
+        room[r.owner] = j
+        if j < i:
+            used[(r.owner, i)] -= 1
+            used[(r.owner, j)] = used.get((r.owner, j), 0) + 1
+            out[r.id] = day[j] if j in day else day.setdefault(j, work_day(today, j))
     return out
 
 
@@ -119,7 +160,7 @@ def spread(db: Database, today: date | None = None, capacity: int | None = None)
     today = today or clock.today()
     capacity = capacity or daily_capacity(db)
     rows = open_tasks(db, today)
-    days = plan(rows, today, capacity)
+    days = plan(rows, today, capacity, done_on(db, today))
     moves = []
     for r in rows:
         own = natural_due(r)
@@ -138,6 +179,16 @@ def spread(db: Database, today: date | None = None, capacity: int | None = None)
                 .values(due_date=bindparam("day"), planned_from=bindparam("origin"),
                         version=Task.version + 1), moves)
     return len(moves)
+
+
+def done_on(db: Database, day: date) -> dict[str | None, int]:
+    """Owner → tasks marked done on ``day``: they took part of that day's capacity."""
+    start = datetime.combine(day, time.min, UTC)
+    with db.read() as s:
+        return {owner: int(n) for owner, n in s.execute(
+            select(Task.owner, func.count()).where(
+                Task.status == TaskStatus.DONE, Task.completed_at >= start,
+                Task.completed_at < start + timedelta(days=1)).group_by(Task.owner))}
 
 
 def set_capacity(db: Database, n: int, today: date | None = None) -> int:

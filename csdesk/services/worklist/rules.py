@@ -713,11 +713,10 @@ def first_touch_text(db: Database, accounts: int, load: int | None = None,
     accounts wait for a first touch, and over how many weeks they would be spread, five
     work days a week at the daily capacity: ``load`` is the busiest owner's (their first
     touches and open tasks; by default, ``accounts``), as each CSM has a day of their
-    own. With ``today``, it says the day they would start: a first touch is due the rule's
-    days after the run, so the spread begins then, not today."""
-    from csdesk.services.formatting import format_date
+    own. With ``today``, it says they would start today: the plan fills each day from today
+    with the highest-ranked tasks, first touches among them (``plan.earliest``)."""
     from csdesk.services.settings import daily_capacity
-    from csdesk.services.worklist.plan import days_needed, work_day, work_days_until
+    from csdesk.services.worklist.plan import days_needed
 
     rule = next((r for r in rules(db) if r.key == FIRST_TOUCH_RULE), None)
     limits = sorted(int(v) for v in (rule.params if rule else {}).values()
@@ -727,11 +726,8 @@ def first_touch_text(db: Database, accounts: int, load: int | None = None,
     capacity = daily_capacity(db)
     weeks = max(1, -(-days_needed(accounts if load is None else load, capacity) // 5))
     span = "the coming week" if weeks == 1 else f"the coming {counted(weeks, 'week')}"
-    if today is not None and rule is not None and rule.due_offset_days > 0:
-        first = work_day(today, work_days_until(today, today + timedelta(
-            days=rule.due_offset_days)) - 1)
-        span = (f"about {'a week' if weeks == 1 else counted(weeks, 'week')} from "
-                f"{format_date(first)}")
+    if today is not None:
+        span = f"about {'a week' if weeks == 1 else counted(weeks, 'week')} starting today"
     return (f"{counted(accounts, 'account')} {'has' if accounts == 1 else 'have'} had no "
             f"proactive touch in {every}. Rather than {counted(accounts, 'task')} at once, "
             f"their first touches can be spread over {span}, "

@@ -61,6 +61,12 @@ class TaskRow:
     # the CSM's or a snooze's); see ``plan.spread``.
     planned_from: date | None = None
 
+    @property
+    def account_why(self) -> str:
+        """The rank's facts about the account (ARR · health · renewal): ``why`` less the task's
+        own priority, which :func:`rank` always puts last. Every task of an account shares it."""
+        return self.why.rsplit(" · ", 1)[0]
+
 
 # The rank's factors (see :func:`rank`): each small, named and shown in the explanation.
 RISK = {"red": 3.0, "yellow": 2.0, "green": 1.0}
