@@ -63,6 +63,9 @@ def test_next_quarters_renewals_go_to_the_calendar_app(qtbot, demo_db: Database,
     nav_to(qtbot, window, "Renewals")
     view = window.renewals
     qtbot.waitUntil(lambda: view.table.model().rowCount() > 0)
+    # 1280 px: the pipeline has the room, and the calendar is a click away
+    qtbot.waitUntil(lambda: view.calendar_button.text() == "Show calendar")
+    click(qtbot, button(view, "Show calendar"))
 
     click(qtbot, button(view, "Quarter"))
     assert view.period.text() == "Q4 2026"
