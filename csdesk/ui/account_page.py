@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -383,11 +383,22 @@ class AccountPage(QWidget):
         if runner is None:
             self._show_explanation(self._explain())
             self._draw_charts()
-        else:  # once the page has painted: the worker's pandas would slow the painting
+        else:  # once the page has painted: the worker's pandas (and the interpreter lock
+            # it holds) would slow the painting; a page never shown starts all the same
+            self._explaining: Any = None
+            self.title.installEventFilter(self)
+            QTimer.singleShot(500, self, self._start_explaining)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.title and event.type() == QEvent.Type.Paint:
+            self.title.removeEventFilter(self)
             QTimer.singleShot(0, self, self._start_explaining)
+        return super().eventFilter(watched, event)
 
     def _start_explaining(self) -> None:
         assert self.runner is not None
+        if self._explaining is not None:  # painted, or the half second passed: once
+            return
         self._explaining = self.runner.submit(
             "Explaining the account's health", self._explain, reading=True,
             on_done=self._explained, on_failed=self._explain_failed)
