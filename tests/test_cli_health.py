@@ -125,3 +125,36 @@ def test_downsell_and_a_refused_apply_say_what_they_are(
     captured = capsys.readouterr()
     assert "cross-validated AUC" in captured.out
     assert captured.err.startswith("csdesk: nothing applied:")
+
+
+@pytest.mark.parametrize("kind", ["ttm", "year", "quarter"])
+def test_metrics_takes_the_portfolio_periods_with_the_portfolio_figures(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    """`--period ttm|year|quarter` means what the Portfolio's picker means, and gives the
+    figures the Portfolio shows for it (one answer per fact)."""
+    from csdesk import clock
+    from csdesk.db import Database
+    from csdesk.services.health.metrics import portfolio_view
+    from csdesk.services.periods import portfolio_period
+
+    db = str(demo_location.path)
+    with clock.pin(clock.today()):  # one day for both, however long the run
+        shown = _json(capsys, "metrics", "--period", kind.upper() if kind == "ttm" else kind,
+                      "--json", "--db", db)
+        with Database.open(demo_location) as book:
+            chosen, _history = portfolio_view(book, portfolio_period(kind))
+    assert shown["period"] == chosen.period == portfolio_period(kind).upper()
+    for key in ("grr", "nrr", "logo_churn", "expansion_rate", "renewal_rate"):
+        assert shown[key] == pytest.approx(chosen.values[key]), key
+    assert main(["metrics", "--period", kind, "--db", db]) == 0
+    label = {"ttm": "12 months to ", "year": str(clock.today().year),
+             "quarter": "Q"}[kind]
+    assert capsys.readouterr().out.splitlines()[1].startswith(label)
+
+
+def test_metrics_refuses_a_period_it_cannot_read_in_one_line(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", "--period", "last month", "--db", str(demo_location.path)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "csdesk: error: a period is quarter, ttm, year, a quarter such as 2026Q1, a year such "
+        "as 2026 or TTM:2026-11-27, not 'last month'")

@@ -51,7 +51,9 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
     met = sub.add_parser("metrics", parents=[common],
                          help="GRR, NRR, churn, expansion, TTV, proactive ratio")
-    met.add_argument("--period", help="a quarter such as 2026Q1 (default: the last complete)")
+    met.add_argument("--period", help="quarter (the last complete: the default), ttm (the "
+                     "twelve months to today) or year (this year to date), as on the "
+                     "Portfolio; or 2026Q1, 2026, TTM:2026-11-27")
     met.add_argument("--by", choices=("segment",), help="also per segment")
     met.add_argument("--json", action="store_true")
 
@@ -253,8 +255,10 @@ def _check_card_path(path: Path, overwrite: bool) -> None:
 
 def _metrics(args: argparse.Namespace, db: Database) -> int:
     from csdesk.services.health.metrics import FORMULAS, portfolio_metrics
+    from csdesk.services.periods import chosen_period, period_label
 
-    whole, parts = portfolio_metrics(db, args.period, by_segment=args.by == "segment")
+    period = chosen_period(args.period)
+    whole, parts = portfolio_metrics(db, period, by_segment=args.by == "segment")
     if args.json:
         out = whole.as_json()
         if parts:
@@ -262,10 +266,10 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
                                              if k not in ("formulas",)} for p in parts}
         print(json.dumps(out, indent=2))
         return 0
-    print(f"Money in {whole.currency} (the base currency), both ends of the quarter at the "
+    print(f"Money in {whole.currency} (the base currency), both ends of the period at the "
           f"rates of its first day.")
     for m in [whole, *parts]:
-        title = m.period + (f" — {m.segment}" if m.segment else "") + (
+        title = period_label(m.period) + (f" — {m.segment}" if m.segment else "") + (
             f" (in progress: to {m.end:%d %b %Y})" if m.in_progress else "")
         print(title)
         if m.note:

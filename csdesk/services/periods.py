@@ -103,3 +103,21 @@ def portfolio_period(kind: str, today: date | None = None) -> str:
     if kind == "year":
         return str(today.year)
     raise CsdeskError(f"a portfolio period is quarter, ttm or year, not {kind!r}")
+
+
+def chosen_period(text: str | None, today: date | None = None) -> str:
+    """A period as a person types it (``csdesk metrics --period``): ``quarter``, ``ttm`` or
+    ``year`` as on the Portfolio's picker (:func:`portfolio_period`), or a quarter
+    (2026Q3), a year (2026) or twelve months to a day (TTM:2026-11-27); none, the last
+    complete quarter. Anything else is one plain error naming what is accepted."""
+    if text is None or not text.strip():
+        return current_period(today)
+    kind = text.strip().lower()
+    if kind in ("quarter", "ttm", "year"):
+        return portfolio_period(kind, today)
+    try:
+        period_span(text)
+    except CsdeskError:
+        raise CsdeskError(f"a period is quarter, ttm, year, a quarter such as 2026Q1, a year "
+                          f"such as 2026 or TTM:2026-11-27, not {text!r}") from None
+    return text.strip().upper()

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -271,6 +271,15 @@ class ContactDialog(QDialog):
 CHART_MARGINS = (44, 26, 12, 40)
 CHART_HEIGHT_PX = 208  # a Chart's least height (2.6 in at 80 px)
 
+# The Contacts and Timeline tabs' widgets, built with their tab (see AccountPage.__getattr__).
+LAZY_WIDGETS = {
+    **dict.fromkeys(("contact_table",), "contacts"),
+    **dict.fromkeys(("kind_filter", "tone_filter", "period_filter", "timeline_search",
+                     "quick_kind", "quick_text", "quick_proactive", "quick_contacts",
+                     "timeline_list", "timeline_empty", "timeline_items"), "timeline"),
+}
+
+
 class AccountPage(QWidget):
     """One account; ``changed`` fires after any saved edit (the book list refreshes);
     ``completed`` once its health explanation and charts are in (see the module)."""
@@ -350,10 +359,16 @@ class AccountPage(QWidget):
         facts.addWidget(self.stage)
 
         self.tabs = QTabWidget()
+        # The key contacts at a glance read the account's contacts; the Contacts tab's table
+        # shows the same rows when it is built.
+        self.contact_rows = account_detail.contacts(db, account_id)
         add_named_tab(self.tabs, self._overview(), "overview", "Overview")
-        add_named_tab(self.tabs, self._contacts_tab(), "contacts", "Contacts")
-        add_named_tab(self.tabs, self._timeline_tab(), "timeline", "Timeline")
-        # Built when first shown (or first asked for): most visits read the overview only.
+        self._show_key_contacts()
+        # Built when first shown (or first asked for, ``__getattr__``): most visits read the
+        # overview only.
+        self._later_tab("contacts", "Contacts", self._contacts_tab)
+        self._later_tab("timeline", "Timeline", self._timeline_tab)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_note)
         self._later_tab("handoff", "Handoff", self._build_handoff)
         self._later_tab("plan", "Success plan", self._build_plan)
         self._later_tab("renewal", "Renewal && expansion", self._build_renewal)
@@ -368,11 +383,22 @@ class AccountPage(QWidget):
         if runner is None:
             self._show_explanation(self._explain())
             self._draw_charts()
-        else:  # once the page has painted: the worker's pandas would slow the painting
+        else:  # once the page has painted: the worker's pandas (and the interpreter lock
+            # it holds) would slow the painting; a page never shown starts all the same
+            self._explaining: Any = None
+            self.title.installEventFilter(self)
+            QTimer.singleShot(500, self, self._start_explaining)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.title and event.type() == QEvent.Type.Paint:
+            self.title.removeEventFilter(self)
             QTimer.singleShot(0, self, self._start_explaining)
+        return super().eventFilter(watched, event)
 
     def _start_explaining(self) -> None:
         assert self.runner is not None
+        if self._explaining is not None:  # painted, or the half second passed: once
+            return
         self._explaining = self.runner.submit(
             "Explaining the account's health", self._explain, reading=True,
             on_done=self._explained, on_failed=self._explain_failed)
@@ -452,6 +478,15 @@ class AccountPage(QWidget):
         from csdesk.ui.value_pane import ValuePane
 
         return ValuePane(self.db, self.account_id)
+
+    def __getattr__(self, name: str) -> Any:
+        """A widget of the Contacts or Timeline tab asked for before the tab was shown: the
+        tab is built then (as the first showing would), and the widget returned."""
+        tab = LAZY_WIDGETS.get(name)
+        if tab is None or tab in self.__dict__.get("_panes", {}):
+            raise AttributeError(name)
+        self._pane(tab)
+        return self.__dict__[name]
 
     @property
     def handoff(self) -> HandoffPane:
@@ -963,11 +998,18 @@ class AccountPage(QWidget):
         col = QVBoxLayout(page)
         col.addLayout(buttons)
         col.addWidget(self.contact_table, 1)
-        self.reload_contacts()
+        self.contact_rows = account_detail.contacts(self.db, self.account_id)
+        self._fill_contacts()
         return page
 
     def reload_contacts(self) -> None:
         self.contact_rows = account_detail.contacts(self.db, self.account_id)
+        if "contacts" in self._panes:
+            self._fill_contacts()
+        if hasattr(self, "key_contacts"):
+            self._show_key_contacts()
+
+    def _fill_contacts(self) -> None:
         t = self.contact_table
         t.setRowCount(len(self.contact_rows))
         for r, c in enumerate(self.contact_rows):
@@ -983,8 +1025,6 @@ class AccountPage(QWidget):
                 if c.left_company:
                     item.setForeground(Qt.GlobalColor.gray)
                 t.setItem(r, col, item)
-        if hasattr(self, "key_contacts"):
-            self._show_key_contacts()
 
     def _selected_contact(self) -> account_detail.ContactRow | None:
         rows = self.contact_table.selectionModel().selectedRows()
@@ -1081,8 +1121,7 @@ class AccountPage(QWidget):
         col.addLayout(top)
         col.addWidget(self.timeline_empty)
         col.addWidget(self.timeline_list, 1)
-        QShortcut(QKeySequence("Ctrl+L"), self, activated=self._focus_note)
-        self.reload_timeline()
+        self._read_timeline()
         return page
 
     def _focus_note(self) -> None:
@@ -1090,12 +1129,19 @@ class AccountPage(QWidget):
         self.quick_text.setFocus()
 
     def reload_timeline(self) -> None:
-        """Read the account's activities (one query) and show those the filters let through."""
+        """Read the account's activities anew, if the Timeline tab is built (else it reads
+        them when it is)."""
+        if "timeline" in self._panes:
+            self._read_timeline()
+
+    def _read_timeline(self) -> None:
+        """Read the account's activities (one query) and show those the filters let through;
+        the note's contact list offers the account's contacts still there."""
         self.timeline_items = account_detail.timeline(self.db, self.account_id)
         self.show_timeline()
         self.quick_contacts.clear()
         self.quick_contacts.addItem("No contact", None)
-        for c in account_detail.contacts(self.db, self.account_id):
+        for c in self.contact_rows:
             if not c.left_company:
                 self.quick_contacts.addItem(c.name, c.id)
 

@@ -74,3 +74,33 @@ def when_shown(qtbot, kind: type, act) -> list[str]:  # type: ignore[no-untyped-
 
     QTimer.singleShot(0, poll)
     return seen
+
+
+def show_account_page(qtbot, db, account_id: int, size: tuple[int, int] = (1200, 800)):  # type: ignore[no-untyped-def]
+    """An account page on its own, at a laptop's size, shown and exposed (filled in as the
+    page does without a worker: at once)."""
+    from csdesk.ui.account_page import AccountPage
+
+    page = AccountPage(db, account_id)
+    qtbot.addWidget(page)
+    page.resize(*size)
+    page.show()
+    qtbot.waitExposed(page)
+    return page
+
+
+def new_account(db, name: str, external_id: str = "NEW-1") -> int:  # type: ignore[no-untyped-def]
+    """A customer of two days: a five-seat subscription and nothing else on record."""
+    from datetime import timedelta
+
+    from csdesk.models import Account, Subscription
+
+    with db.write() as s:
+        acc = Account(external_id=external_id, name=name, segment="smb",
+                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=2))
+        s.add(acc)
+        s.flush()
+        s.add(Subscription(account_id=acc.id, start_date=AS_OF - timedelta(days=2),
+                           end_date=AS_OF + timedelta(days=362), plan="Pro", seats=5,
+                           arr_cents=500_000, currency="USD"))
+        return int(acc.id)

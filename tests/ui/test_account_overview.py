@@ -11,22 +11,19 @@ from sqlalchemy import select, update
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.models import Account, Activity, Contact, Subscription, Task
+from csdesk.models import Account, Activity, Contact, Task
 from csdesk.services.book import account_detail as detail
 from csdesk.services.worklist.rules import run_rules
 from csdesk.services.worklist.today import open_tasks
 from csdesk.ui.account_page import AccountPage
 from tests.conftest import AS_OF
+from tests.ui.conftest import new_account, show_account_page
 
 DAY_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 def _page(qtbot, db: Database, account_id: int) -> AccountPage:  # type: ignore[no-untyped-def]
-    page = AccountPage(db, account_id)
-    qtbot.addWidget(page)
-    page.resize(1200, 800)
-    page.show()
-    qtbot.waitExposed(page)
+    page: AccountPage = show_account_page(qtbot, db, account_id)
     return page
 
 
@@ -190,20 +187,8 @@ def test_a_churned_account_at_a_glance(qtbot, demo_db: Database,  # type: ignore
     assert page.timeline_shown()
 
 
-def _new_account(db: Database, name: str) -> int:
-    with db.write() as s:
-        acc = Account(external_id="NEW-1", name=name, segment="smb",
-                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=2))
-        s.add(acc)
-        s.flush()
-        s.add(Subscription(account_id=acc.id, start_date=AS_OF - timedelta(days=2),
-                           end_date=AS_OF + timedelta(days=362), plan="Pro", seats=5,
-                           arr_cents=500_000, currency="USD"))
-        return acc.id
-
-
 def test_a_brand_new_account_says_what_is_missing_in_words(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
-    account_id = _new_account(db, "Brand New Ltd")
+    account_id = new_account(db, "Brand New Ltd")
     with clock.pin(AS_OF):
         page = _page(qtbot, db, account_id)
         assert page.tasks_summary.text() == "No open tasks"
@@ -222,7 +207,7 @@ def test_a_brand_new_account_says_what_is_missing_in_words(qtbot, db: Database) 
 
 def test_a_name_with_markup_and_japanese(qtbot, db: Database) -> None:  # type: ignore[no-untyped-def]
     """``AT&T <Legacy> 日本``: names are text, never markup, at a glance and on the timeline."""
-    account_id = _new_account(db, "AT&T <Legacy> 日本")
+    account_id = new_account(db, "AT&T <Legacy> 日本")
     with db.write() as s:
         champ = Contact(account_id=account_id, name="Tanaka <Hiro> 田中", title="CTO & Co",
                         is_champion=True, left_company=True)

@@ -18,7 +18,7 @@ from csdesk.services.health.pulse import latest_pulse, record_pulse
 from csdesk.services.health.scoring import recompute
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.pulse_dialog import PulseDialog
-from tests.ui.conftest import when_shown
+from tests.ui.conftest import show_account_page, when_shown
 
 DAY = date(2026, 11, 22)
 NAME = "AT&T <Legacy> 日本"
@@ -45,11 +45,7 @@ def green(db: Database) -> Iterator[int]:
 
 
 def _page(qtbot, db: Database, account_id: int) -> AccountPage:  # type: ignore[no-untyped-def]
-    page = AccountPage(db, account_id)
-    qtbot.addWidget(page)
-    page.resize(1200, 900)
-    page.show()
-    qtbot.waitExposed(page)
+    page: AccountPage = show_account_page(qtbot, db, account_id, (1200, 900))
     return page
 
 

@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import timedelta
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.models import Account, Subscription
 from csdesk.services.book.accounts import account_table
 from csdesk.services.health.metrics import quarterly
 from csdesk.ui.account_page import AccountPage
 from csdesk.ui.portfolio_view import PortfolioView
 from tests.conftest import AS_OF
+from tests.ui.conftest import new_account
 
 
 def _new_account(db: Database) -> int:
-    with db.write() as s:
-        acc = Account(external_id="NEW-9", name="AT&T <Legacy> 日本 New", segment="smb",
-                      engagement_model="tech_touch", customer_since=AS_OF - timedelta(days=2))
-        s.add(acc)
-        s.flush()
-        s.add(Subscription(account_id=acc.id, start_date=AS_OF - timedelta(days=2),
-                           end_date=AS_OF + timedelta(days=362), plan="Pro", seats=5,
-                           arr_cents=500_000, currency="USD"))
-        return acc.id
+    return new_account(db, "AT&T <Legacy> 日本 New", "NEW-9")
 
 
 def _texts(chart) -> list[str]:  # type: ignore[no-untyped-def]
