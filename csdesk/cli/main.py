@@ -254,7 +254,12 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     location = resolve_database(demo_db_path()) if args.demo else _location(args)
     if args.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from csdesk.ui.app import run_gui  # Qt is imported only for the GUI
+    if args.screenshot is None:
+        # Qt is imported only for the GUI; the book's names paint before the rest loads
+        from csdesk.ui.first_paint import launch
+
+        return launch(location, demo=args.demo, theme=args.theme)
+    from csdesk.ui.app import run_gui
 
     return run_gui(location, demo=args.demo, screenshot=args.screenshot, view=args.view,
                    size=args.size, theme=args.theme)

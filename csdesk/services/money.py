@@ -21,9 +21,7 @@ from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
 from csdesk.models import ExchangeRate, Setting, Subscription
 from csdesk.models.enums import RateSource
-
-BASE_SETTING = "book.base_currency"
-DEFAULT_BASE = "USD"
+from csdesk.services.base_currency import BASE_SETTING, DEFAULT_BASE
 
 
 class MissingRate(CsdeskError):

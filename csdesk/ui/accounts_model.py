@@ -20,7 +20,7 @@ from PySide6.QtGui import QColor, QFont
 
 from csdesk import clock
 from csdesk.models.enums import RenewalTrack, Segment
-from csdesk.services.book.accounts import ACCOUNT_COLUMNS, AccountTable
+from csdesk.services.book.table import ACCOUNT_COLUMNS, AccountTable
 from csdesk.services.formatting import NOT_ENOUGH_HINT, format_money
 from csdesk.ui.theme import BAND_COLOURS
 

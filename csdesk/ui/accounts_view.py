@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.models.enums import Segment
-from csdesk.services.book.accounts import AccountTable
+from csdesk.services.book.table import AccountTable
 from csdesk.services.formatting import counted
 from csdesk.ui.accounts_model import (
     ARR,

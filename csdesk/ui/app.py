@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from csdesk.config import DatabaseLocation
 from csdesk.db import Database, restore_book, start_afresh
 from csdesk.errors import CorruptDatabaseError, CsdeskError
+from csdesk.services.book.table import AccountTable
 from csdesk.services.defaults import ensure_defaults
+from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.theme import apply_style
 
@@ -47,18 +49,14 @@ def run_gui(
     app.setOrganizationName("csdesk")
     apply_style(app, theme)  # type: ignore[arg-type]
 
-    try:
-        db = open_book(location, demo=demo)
-    except CorruptDatabaseError as exc:
-        if screenshot is not None:
-            raise
-        db = _recover(exc, location, demo)
-    except CsdeskError as exc:
-        if screenshot is not None:
-            raise
-        QMessageBox.critical(None, "csdesk", str(exc))
-        return 1
-
+    if screenshot is None:
+        opened = open_location(location, demo)
+        if opened is None:
+            return 1
+        window, db = open_window(opened[0])
+        window.show()
+        return run_window(app, window, db)
+    db = open_book(location, demo=demo)
     if screenshot is not None:
         # A screenshot neither reads nor changes the user's remembered window layout.
         import tempfile
@@ -84,19 +82,48 @@ def run_gui(
         window.close()
         db.close()
         return 0
+
+
+def open_window(db: Database, accounts: AccountsView | None = None,
+                first: AccountTable | None = None) -> tuple[MainWindow, Database]:
+    """The main window on an open book, started (not yet shown): its book loading (or,
+    after the first paint, going on from the names in ``first`` and the table ``accounts``
+    showing them) and its playbooks running."""
     from csdesk.ui.error_dialog import install_exception_handler
 
-    window = MainWindow(db)
+    window = MainWindow(db, accounts=accounts)
     # Every error that reaches the event loop: the offline state for a lost server, else
     # one dialog (what happened, what you were doing, details to copy) and the error log.
     install_exception_handler(window)
-    window.refresh()
-    window.show()
+    window.start(first)
+    return window, db
+
+
+def run_window(app: QApplication, window: MainWindow, db: Database) -> int:
+    """Run the event loop until the window closes; then wait for its work, close the book."""
     try:
         return app.exec()
     finally:
-        window.runner.wait()
-        db.close()
+        close_window(window, db)
+
+
+def close_window(window: MainWindow, db: Database) -> None:
+    window.runner.wait()
+    db.close()
+
+
+def open_location(location: DatabaseLocation, demo: bool = False
+                  ) -> tuple[Database, bool] | None:
+    """:func:`open_book` for the window, and whether the book was recovered: a damaged book
+    offers its recovery, any other refusal is one message; ``None`` when the window is not
+    to open."""
+    try:
+        return open_book(location, demo=demo), False
+    except CorruptDatabaseError as exc:
+        return _recover(exc, location, demo), True  # or raises it: the user chose to quit
+    except CsdeskError as exc:
+        QMessageBox.critical(None, "csdesk", str(exc))
+        return None
 
 
 def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) -> Database:

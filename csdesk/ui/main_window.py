@@ -17,10 +17,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QUndoGroup
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QMessageBox,
     QStackedWidget,
     QTabWidget,
@@ -31,15 +28,23 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
-from csdesk.services.book.accounts import AccountTable, account_table, with_renewals
+from csdesk.services.book.accounts import account_table, with_renewals
+from csdesk.services.book.table import AccountTable
 from csdesk.services.health.metrics import portfolio_view
 from csdesk.services.periods import portfolio_period
 from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
+from csdesk.ui.first_paint import window_title
 from csdesk.ui.named_tabs import quiet_close_button
-from csdesk.ui.navigation import VIEW_TITLES, VIEWS, fit_navigation, style_navigation
+from csdesk.ui.navigation import (
+    VIEW_TITLES,
+    VIEWS,
+    beside_navigation,
+    build_navigation,
+    fit_navigation,
+)
 from csdesk.ui.offline import OfflineState
 from csdesk.ui.placeholder import EmptyView
 from csdesk.ui.renewals_view import RenewalsView
@@ -59,7 +64,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
     portfolio_loaded = Signal()
 
     def __init__(self, db: Database, runner: TaskRunner | None = None,
-                 parent: QWidget | None = None, settings: QSettings | None = None) -> None:
+                 parent: QWidget | None = None, settings: QSettings | None = None,
+                 accounts: AccountsView | None = None) -> None:
+        """``accounts``: the book table the first paint showed (its rows, scroll, selection
+        and filter kept); a new one otherwise."""
         super().__init__(parent)
         self.db = db
         self.runner = runner or TaskRunner(self)
@@ -67,8 +75,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.settings = settings or QSettings()
         self.table: AccountTable | None = None
         self.pages: dict[int, QWidget] = {}
-        name = db.path.stem if db.path is not None else db.location.display()
-        self.setWindowTitle(f"{name} — csdesk" + (" (read-only)" if db.readonly else ""))
+        self.setWindowTitle(window_title(db.location, db.readonly))
         self.setWindowIcon(app_icon())
         self.resize(1280, 800)
         self.setAcceptDrops(True)
@@ -79,7 +86,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.empty.load_demo.connect(self.load_demo)
         self.empty.import_csv.connect(lambda: self.import_csv())
         self.empty.demo_button.setEnabled(not db.readonly)
-        self.accounts = AccountsView()
+        self.accounts = accounts if accounts is not None else AccountsView()
         self.accounts.account_activated.connect(self.open_account)
         self.accounts.export_requested.connect(self.export_accounts)
         self.accounts.owner_change_requested.connect(self.change_owner)
@@ -94,6 +101,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.book_stack = QStackedWidget()  # the empty state until the book has accounts
         self.book_stack.addWidget(self.empty)
         self.book_stack.addWidget(self.account_tabs)
+        if self.accounts.table_model.rowCount():  # the first paint's names: no empty state
+            self.book_stack.setCurrentWidget(self.account_tabs)
         self._scope_restored = False
         self._refresh_chain: Any = None  # the last task of the latest refresh
         self._refresh_timer = QTimer(self)
@@ -119,15 +128,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
                   self.reports):
             self.views.addWidget(w)
 
-        self.nav = QListWidget()
-        self.nav.setObjectName("nav")
-        for key in VIEWS:
-            item = QListWidgetItem(VIEW_TITLES[key])
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            self.nav.addItem(item)
+        self.nav = build_navigation()
         self.nav.currentRowChanged.connect(self._nav_changed)
-        style_navigation(self.nav)
-        fit_navigation(self.nav)
         self.banner = QLabel(db.readonly_reason or "")
         self.banner.setObjectName("readonlyBanner")
         self.banner.setWordWrap(True)
@@ -142,15 +144,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         column.addWidget(self.banner)
         column.addWidget(self._build_offline())
         column.addWidget(self.views, 1)
-        # The navigation is as wide as its titles (fit_navigation), the views take the rest:
-        # no splitter to squeeze it into a sideways scroll bar or leave a gap beside it.
-        central = QWidget()
-        row = QHBoxLayout(central)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(0)
-        row.addWidget(self.nav)
-        row.addWidget(right, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(beside_navigation(self.nav, right))
 
         self._build_actions()
         self.book_label = QLabel()
@@ -176,6 +170,15 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.today.reload()
             return
         self._load_book()
+        self.run_playbooks()
+
+    def start(self, first: AccountTable | None = None) -> None:
+        """At launch: load the book and run the playbooks, or, after a first paint, go on
+        from the names it showed (``first``): their figures, renewals and the rest."""
+        if first is None:
+            self.refresh()
+            return
+        self._show_table((first, set()))
         self.run_playbooks()
 
     def refresh_soon(self) -> None:
@@ -455,7 +458,8 @@ def _load_table(db: Database) -> tuple[AccountTable, set[int]]:
 
 
 def _load_figures(db: Database, as_of: date) -> tuple[AccountTable, set[int]]:
-    """A large book's table with its figures (its renewals still to come), and badges."""
-    return account_table(db, as_of=as_of, renewals=False), incomplete_onboarding(db)
+    """The table with its figures after its names (a large book's renewals still to
+    come), and the handoff badges."""
+    return account_table(db, as_of=as_of, renewals=None), incomplete_onboarding(db)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListWidget
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QWidget
 
 VIEWS = ("today", "portfolio", "accounts", "renewals", "reports")
 VIEW_TITLES = {"today": "Today", "portfolio": "Portfolio", "accounts": "Accounts",
                "renewals": "Renewals", "reports": "Reports"}
+MENUS = ("&File", "&Edit", "&View", "&Account", "&Book", "&Help")  # the menu bar's titles
 
 
 def style_navigation(nav: QListWidget) -> None:
@@ -32,3 +33,30 @@ def fit_navigation(nav: QListWidget) -> None:
     # the list's own margins (the style sheet's: none at the sides).
     margins = nav.contentsMargins()
     nav.setFixedWidth(nav.sizeHintForColumn(0) + margins.left() + margins.right())
+
+
+def build_navigation() -> QListWidget:
+    """The side navigation: one item per view (its key in ``UserRole``), styled and fitted;
+    the same in the first paint and in the main window."""
+    nav = QListWidget()
+    nav.setObjectName("nav")
+    for key in VIEWS:
+        item = QListWidgetItem(VIEW_TITLES[key])
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        nav.addItem(item)
+    style_navigation(nav)
+    fit_navigation(nav)
+    return nav
+
+
+def beside_navigation(nav: QListWidget, content: QWidget) -> QWidget:
+    """The window's body: the navigation as wide as its titles (:func:`fit_navigation`), the
+    content taking the rest (no splitter to squeeze it into a sideways scroll bar or leave
+    a gap beside it)."""
+    body = QWidget()
+    row = QHBoxLayout(body)
+    row.setContentsMargins(0, 0, 0, 0)
+    row.setSpacing(0)
+    row.addWidget(nav)
+    row.addWidget(content, 1)
+    return body

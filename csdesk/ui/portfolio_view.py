@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.models.enums import Segment
-from csdesk.services.book.accounts import AccountTable
+from csdesk.services.book.table import AccountTable
 from csdesk.services.formatting import format_date, format_money, format_money_short
 from csdesk.services.health.metrics import FORMULAS, MONEY, PeriodMetrics
 from csdesk.services.periods import current_period, period_label

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
 )
 
-from csdesk.services.book.accounts import AccountTable
+from csdesk.services.book.table import AccountTable
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.navigation import VIEWS
 

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
 
 from csdesk import __version__
 from csdesk.db import Database
-from csdesk.services.book.accounts import AccountTable
+from csdesk.services.book.table import AccountTable
 from csdesk.services.formatting import counted
 from csdesk.ui.accounts_view import AccountsView
-from csdesk.ui.navigation import VIEW_TITLES, VIEWS
+from csdesk.ui.navigation import MENUS, VIEW_TITLES, VIEWS
 from csdesk.ui.tasks import TaskRunner
 
 
@@ -75,7 +75,7 @@ class WindowActions(QMainWindow):
                                 lambda: self.feature_requests())
 
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = bar.addMenu(MENUS[0])
         file_menu.addActions([self.act_import, self.act_revert, self.act_export,
                               self.act_export_excel, self.act_demo])
         file_menu.addSeparator()
@@ -85,23 +85,23 @@ class WindowActions(QMainWindow):
         file_menu.addAction(self.act_team)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
-        edit = bar.addMenu("&Edit")
+        edit = bar.addMenu(MENUS[1])
         edit.addActions([self.act_undo, self.act_redo])
         edit.addSeparator()
         edit.addAction(self.act_find)
-        view = bar.addMenu("&View")
+        view = bar.addMenu(MENUS[2])
         for i, key in enumerate(VIEWS):
             view.addAction(act(VIEW_TITLES[key], lambda _c=False, i=i: self.nav.setCurrentRow(i),
                                f"Ctrl+{i + 1}"))
         view.addSeparator()
         view.addAction(self.act_refresh)
-        account = bar.addMenu("&Account")
+        account = bar.addMenu(MENUS[3])
         account.addActions([self.act_open, self.act_owner])
         account.addSeparator()
         account.addActions([self.act_recompute, self.act_health, self.act_rules,
                             self.act_run_rules])
-        bar.addMenu("&Book").addActions([self.act_rates, self.act_requests])
-        bar.addMenu("&Help").addAction(self.act_about)
+        bar.addMenu(MENUS[4]).addActions([self.act_rates, self.act_requests])
+        bar.addMenu(MENUS[5]).addAction(self.act_about)
 
         self.search = QLineEdit()
         self.search.setPlaceholderText("Find an account (Ctrl+K)")

@@ -7,10 +7,9 @@ table of 100,000 accounts loads in seconds. Rows are plain tuples in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, select
@@ -22,44 +21,17 @@ from csdesk.db.cache import kept
 from csdesk.errors import CsdeskError
 from csdesk.models import Account, Activity, Contact, HealthSnapshot, Renewal, Task
 from csdesk.models.enums import AccountStatus, RenewalOutcome, RenewalTrack, Segment, TaskStatus
+from csdesk.services.book.table import (
+    ACCOUNT_COLUMNS,
+    LARGE_BOOK,
+    RENEWAL_COLUMNS,
+    AccountTable,
+    by_name,
+    names_only,
+)
 from csdesk.services.formatting import format_money, health_note
 from csdesk.services.money import Rates, arr_by_account, base_currency_in, missing_text
 from csdesk.services.renewals.pipeline import outlook
-
-ACCOUNT_COLUMNS: tuple[str, ...] = (
-    "id", "external_id", "name", "segment", "status", "health_score", "health_band",
-    "arr_cents", "currency", "renewal_date", "renewal_track", "owner", "last_touch",
-    "open_tasks", "health_trend", "days_to_renewal", "health_note", "arr_base_cents",
-    "arr_note", "name_key", "owner_key",
-)
-
-
-@dataclass(frozen=True)
-class AccountTable:
-    """The book as rows of plain values; ``as_of`` is the date 'days to renewal' counts from."""
-
-    columns: tuple[str, ...]
-    rows: list[tuple[object, ...]]
-    as_of: date
-    sorted_by: str | None = None  # the rows come sorted by this column, ascending
-    base_currency: str = "USD"  # the currency of arr_base_cents and of every total
-    # "no exchange rate for EUR …" when some account's ARR cannot be converted: a total of
-    # the book's ARR is then refused, not shown short (empty when every rate is there)
-    missing_rates: str = ""
-    missing_currencies: tuple[str, ...] = ()  # the currencies named in missing_rates
-    # The next renewal's columns are still to come (``with_renewals``): a large book's table
-    # is shown first and its renewals filled in after, from the book's one pipeline.
-    renewals_pending: bool = False
-    # Health, ARR, last touch and open tasks are still to come: a large book shows its
-    # accounts' names first (one query), then these (``account_table`` again), then renewals.
-    figures_pending: bool = False
-
-    def index(self, column: str) -> int:
-        return self.columns.index(column)
-
-
-RENEWAL_COLUMNS = ("renewal_date", "renewal_track", "days_to_renewal")
-LARGE_BOOK = 20_000  # accounts: from here the table shows before its renewals are read
 
 
 def account_table(db: Database, *, as_of: date | None = None, renewals: bool | None = True,
@@ -96,11 +68,11 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
         conn = s.connection()  # plain rows: the ORM's row layer costs more than the query
         accounts = conn.execute(select(Account.id, Account.external_id, Account.name,
                                     Account.segment, Account.status, Account.owner)
-                             .order_by(Account.name)).tuples().all()
+                             ).tuples().all()  # sorted below, as the table opens
         if figures is None:
             figures = len(accounts) < LARGE_BOOK
         if not figures:
-            return _names_only(accounts, today, base_currency_in(s))
+            return names_only(accounts, today, base_currency_in(s))
         rates = Rates.load(s)
         by_account = arr_by_account(s, day=today, rates_=rates)
         arr = arr_money(rates, by_account)
@@ -148,23 +120,12 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
-    rows.sort(key=lambda r: cast(str, r[-2]))  # the table opens sorted by name
+    rows.sort(key=by_name)  # the table opens sorted by name
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key",
                         base_currency=rates.base, missing_rates=missing_text(
                             [(str(c), today) for c in sorted(gaps)]),
                         missing_currencies=tuple(sorted(gaps)),
                         renewals_pending=not renewals)
-
-
-def _names_only(accounts: Sequence[tuple[Any, ...]], today: date, base: str) -> AccountTable:
-    """The table as far as the accounts themselves go: every figure still to come."""
-    rows: list[tuple[object, ...]] = [
-        (aid, ext, name, segment, status, None, None, None, None, None, None, owner, None, 0,
-         None, None, None, None, None, name.casefold(), owner.casefold() if owner else None)
-        for aid, ext, name, segment, status, owner in accounts]
-    rows.sort(key=lambda r: cast(str, r[-2]))
-    return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key", base_currency=base,
-                        renewals_pending=True, figures_pending=True)
 
 
 def _renewals(db: Database, today: date) -> dict[int, tuple[date, RenewalTrack]]:

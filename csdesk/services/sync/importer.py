@@ -60,10 +60,10 @@ from csdesk.safefile import (
     file_sha256,
     made_by_csdesk,
 )
+from csdesk.services.base_currency import DEFAULT_BASE
 from csdesk.services.book.segments import resegment
 from csdesk.services.history import CUSTOM_PREFIX, HistoryWriter
 from csdesk.services.money import (
-    DEFAULT_BASE,
     base_currency_in,
     base_is_set,
     book_currencies,
