@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import (
     QApplication,
+    QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
@@ -44,6 +45,11 @@ APP = "csdesk.ui.app"  # what the thread imports: the window and everything unde
 def window_title(location: DatabaseLocation, readonly: bool = False) -> str:
     name = location.path.stem if location.path is not None else location.display()
     return f"{name} — csdesk" + (" (read-only)" if readonly else "")
+
+
+def book_label_text(count: int, location: DatabaseLocation) -> str:
+    """The status bar's note of the book open: its size and where it is."""
+    return f"{count:,} accounts · {location.display()}"
 
 
 class FirstPaint(QMainWindow):
@@ -89,6 +95,7 @@ class FirstPaint(QMainWindow):
         self.nav.currentRowChanged.connect(self._remember_view)
         self.setCentralWidget(beside_navigation(self.nav, tabs))
         self.statusBar().showMessage("Opening the book…")
+        self.statusBar().addPermanentWidget(QLabel(book_label_text(len(table.rows), location)))
         self.accounts.table.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

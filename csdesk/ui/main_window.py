@@ -36,7 +36,7 @@ from csdesk.services.plans.handoff import incomplete_onboarding
 from csdesk.services.worklist import rules
 from csdesk.ui.accounts_view import AccountsView
 from csdesk.ui.empty_state import EmptyState
-from csdesk.ui.first_paint import window_title
+from csdesk.ui.first_paint import book_label_text, window_title
 from csdesk.ui.named_tabs import quiet_close_button
 from csdesk.ui.navigation import (
     VIEW_TITLES,
@@ -237,7 +237,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         count = len(table.rows)
         self.book_stack.setCurrentWidget(self.account_tabs if count else self.empty)
         self.act_demo.setEnabled(not self.db.readonly and count == 0)
-        self.book_label.setText(f"{count:,} accounts · {self.db.location.display()}")
+        self.book_label.setText(book_label_text(count, self.db.location))
         self.statusBar().clearMessage()
         self._update_completer()
         if not self._scope_restored:  # the scope the user left the app in
