@@ -173,17 +173,43 @@ def test_reassign_to_a_known_owner_in_any_case_or_a_new_one(
     call, qbr = ids["call"], ids["qbr"]
     assert main(["tasks", "reassign", str(call), "--to", "raj PATEL", "--db", db]) == 0
     assert capsys.readouterr().out == (
-        f"Reassigned #{call} {ACME} — Call the sponsor to Raj Patel\n")
+        f"Reassigned #{call} {ACME} — Call the sponsor to Raj Patel: planned for today\n")
     assert set(_listed(db, capsys, "--owner", "Raj Patel")) == {call, qbr}
     err = _refused(["tasks", "reassign", str(call), "--to", "Zed", "--db", db], capsys)
     assert err == "no owner called 'Zed' in this book; owners: Ana Lopez, Raj Patel"
     assert main(["tasks", "reassign", str(call), str(qbr), "--to", "Zed", "--new-owner",
                  "--db", db]) == 0
     assert capsys.readouterr().out == (
-        f"Reassigned 2 tasks to Zed: #{call} {ACME} — Call the sponsor, #{qbr} {GLOBEX} — "
-        "Plan the QBR\n")
+        f"Reassigned 2 tasks to Zed: #{call} {ACME} — Call the sponsor (planned for today), "
+        f"#{qbr} {GLOBEX} — Plan the QBR (planned for today)\n")
     assert {t["owner"] for t in _listed(db, capsys).values() if t["id"] in (call, qbr)} == {
         "Zed"}
+
+
+def test_actions_plan_the_worklist_again_and_say_where_the_task_landed(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    """One task a day: reassigning a task to an owner whose day is full plans it on their
+    next day with room (said in the line), and a task of a later day done today takes
+    today's place, so the day never shows more than its places."""
+    db, ids = book
+    assert main(["tasks", "--capacity", "1", "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    listed = _listed(db, capsys)
+    assert (listed[ids["call"]]["due"], listed[ids["recap"]]["due"]) == (DAY, "2026-11-23")
+    qbr = ids["qbr"]
+    assert main(["tasks", "reassign", str(qbr), "--to", "Ana Lopez", "--as-of", DAY,
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned #{qbr} {GLOBEX} — Plan the QBR to Ana Lopez: planned for Tue 24 Nov "
+        "2026\n")
+    assert [t["id"] for t in _listed(db, capsys, "--today", "--owner", "ana lopez").values()
+            ] == [ids["call"]]
+    # The Monday task done today: it took today's one place, so the call goes to Monday.
+    assert main(["tasks", "done", str(ids["recap"]), "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    listed = _listed(db, capsys, "--owner", "Ana Lopez")
+    assert [(t["id"], t["due"]) for t in listed.values()] == [
+        (ids["call"], "2026-11-23"), (qbr, "2026-11-24")]
 
 
 def test_action_help_loads_no_storage_layer() -> None:

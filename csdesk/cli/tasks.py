@@ -236,13 +236,14 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
 
             assert until is not None
             changed = snooze_tasks(db, pairs, until, today)
-            said = f"Snoozed {_labels(changed, f' until {_day(until)}')}"
+            moved = any(r.due != until for r in changed)  # that day full: a later one
+            said = f"Snoozed {_labels(changed, f' until {_day(until)}', today if moved else None)}"
         else:
             from csdesk.services.worklist.today import open_tasks, reassign_tasks
 
             owner = _owner_called(db, open_tasks(db, today), args.to, new=args.new_owner)
-            changed = reassign_tasks(db, pairs, owner)
-            said = f"Reassigned {_labels(changed, f' to {owner}')}"
+            changed = reassign_tasks(db, pairs, owner, today)
+            said = f"Reassigned {_labels(changed, f' to {owner}', today)}"
     if args.json:
         print(json.dumps({"action": args.action, "tasks": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "title": r.title,
@@ -298,13 +299,21 @@ def _label(r: TaskRow) -> str:
     return f"#{r.id} {r.account or '—'} — {r.title}"
 
 
-def _labels(rows: list[TaskRow], tail: str) -> str:
-    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several."""
+def _labels(rows: list[TaskRow], tail: str, today: date | None = None) -> str:
+    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several. With
+    ``today``, where the plan put each: "…: planned for Mon 30 Nov 2026"."""
     from csdesk.services.formatting import counted
 
     if len(rows) == 1:
-        return f"{_label(rows[0])}{tail}"
-    return f"{counted(len(rows), 'task')}{tail}: {', '.join(_label(r) for r in rows)}"
+        return f"{_label(rows[0])}{tail}" + (f": {_planned(rows[0], today)}" if today else "")
+    return f"{counted(len(rows), 'task')}{tail}: " + ", ".join(
+        _label(r) + (f" ({_planned(r, today)})" if today else "") for r in rows)
+
+
+def _planned(r: TaskRow, today: date) -> str:
+    """Where the plan put a task: "planned for today" or "planned for Mon 30 Nov 2026"."""
+    return ("planned for today" if r.due is None or r.due <= today
+            else f"planned for {_day(r.due)}")
 
 
 def _day(day: date) -> str:

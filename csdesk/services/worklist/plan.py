@@ -27,7 +27,8 @@ the tasks had before any plan moved them: with more tasks a day, the highest-ran
 of later days come to earlier ones; with fewer, the lowest ranked go to later days.
 
 Every place that changes the tasks a day (the Today view's spin box, ``csdesk tasks
---capacity``) calls :func:`set_capacity`: save and re-plan, one service call.
+--capacity``) calls :func:`set_capacity`: save and re-plan, one service call; the actions
+on tasks (done, snooze, reassign in ``worklist.today``) re-plan with :func:`spread`.
 """
 
 from __future__ import annotations
@@ -126,7 +127,7 @@ def spread(db: Database, today: date | None = None, capacity: int | None = None)
     tasks changed day."""
     today = today or clock.today()
     capacity = capacity or daily_capacity(db)
-    rows = open_tasks(db, today)
+    rows = open_tasks(db, today, snoozed=True)  # a snoozed task holds its day's place
     days = plan(rows, today, capacity, done_on(db, today))
     moves = []
     for r in rows:
