@@ -153,7 +153,16 @@ def test_snooze_moves_the_due_day(book: tuple[str, dict[str, int]],
     assert main(["tasks", "snooze", str(qbr), "--days", "11", "--as-of", DAY, "--db", db]) == 0
     assert capsys.readouterr().out == (
         f"Snoozed #{qbr} {GLOBEX} — Plan the QBR until Thu 03 Dec 2026\n")
-    assert qbr not in _listed(db, capsys)
+    # Still listed, marked snoozed with its day, until the day comes.
+    listed = _listed(db, capsys)[qbr]
+    assert (listed["status"], listed["snoozed_until"], listed["due"]) == (
+        "snoozed", "2026-12-03", "2026-12-03")
+    assert qbr not in _listed(db, capsys, "--today")
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if f"#{qbr} " in x)
+    assert line.endswith("Plan the QBR (snoozed until Thu 03 Dec 2026)")
+    assert text.endswith("3 open tasks (1 snoozed)\n")
     assert _listed(db, capsys, "--as-of", "2026-12-03")[qbr]["due"] == "2026-12-03"
     assert main(["tasks", "snooze", str(ids["call"]), str(ids["recap"]), "--until",
                  "2026-11-23", "--json", "--db", db]) == 0

@@ -151,7 +151,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         held = result.held_back_text if result else ""
         made = result.created_text if result else ""
         capacity = daily_capacity(db)
-        rows = open_tasks(db, today)
+        rows = open_tasks(db, today, snoozed=True)  # a snoozed task is listed on its day
         if args.owner:
             rows = _owned(db, rows, args.owner)
     if args.today:
@@ -166,6 +166,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
              "title": r.title, "reason": r.reason, "rank": r.score, "why": r.why,
              "due": r.due.isoformat() if r.due else None, "priority": r.priority,
              "owner": r.owner, "group": group_of(r, today)[1],
+             "status": r.status, "snoozed_until": _snoozed(r, today),
              "checklist": [{"text": t, "done": d} for t, d in r.checklist]}
             for r in rows]}, indent=2, ensure_ascii=False))
         return 0
@@ -186,12 +187,22 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             group = "later"
             print(f"\nPlanned on later days: {counted(len(rows) - len(due), 'task')}")
         print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
-              f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}")
+              f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
+              + (f" (snoozed until {_day(r.snoozed_until)})"
+                 if r.snoozed_until is not None and _snoozed(r, today) else ""))
         print(f"{indent}why first: {r.why}")
         if r.reason:
             print(f"{indent}{r.reason}")
-    print(f"\n{counted(len(rows), 'open task')}")
+    snoozed = sum(1 for r in rows if _snoozed(r, today))
+    print(f"\n{counted(len(rows), 'open task')}" + (f" ({snoozed} snoozed)" if snoozed else ""))
     return 0
+
+
+def _snoozed(r: TaskRow, today: date) -> str | None:
+    """The day a task is snoozed until (ISO), if that day is still to come."""
+    if r.status == "snoozed" and r.snoozed_until is not None and r.snoozed_until > today:
+        return r.snoozed_until.isoformat()
+    return None
 
 
 _LISTING = {"run": "--run", "today": "--today", "owner": "--owner", "capacity": "--capacity",
