@@ -82,6 +82,28 @@ def test_the_list_shows_each_tasks_id(book: tuple[str, dict[str, int]],
     assert "#" + str(ids["old"]) + " " not in "\n".join(lines)  # done: not listed
 
 
+
+def test_the_list_has_an_owner_column_unless_one_owners_and_says_why_plainly(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, _ids = book
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(x for x in lines if "Account — task" in x)
+    assert head.split() == ["Id", "Due", "Priority", "Owner", "Account", "—", "task"]
+    call = lines.index(next(x for x in lines if "Call the sponsor" in x))
+    assert lines[call].split()[4:8] == ["medium", "Ana", "Lopez", ACME.split()[0]]
+    qbr = next(x for x in lines if "Plan the QBR" in x)
+    assert qbr.index("Raj Patel") == lines[call].index("Ana Lopez") == head.index("Owner")
+    # The reason plainly, under the task (no "why first:" label on every line).
+    assert lines[call + 1].strip() == "no ARR · health not scored · medium"
+    assert not [x for x in lines if "why first" in x]
+    # One owner's list: no Owner column.
+    assert main(["tasks", "--as-of", DAY, "--owner", "ana lopez", "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Owner" not in next(x for x in lines if "Account — task" in x)
+    assert "Ana Lopez" not in next(x for x in lines if "Call the sponsor" in x)
+
+
 def test_done_logs_the_touch_with_the_note_and_contacts(
         book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
     db, ids = book

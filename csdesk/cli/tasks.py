@@ -181,16 +181,23 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"  {over}")
     group = None
     width = max((len(f"#{r.id}") for r in rows), default=0)
-    indent = " " * (width + 15)
-    for r in due + [r for r in rows if r not in due]:
+    # An Owner column for everyone's tasks (not when the list is one owner's).
+    who = 0 if args.owner else max((len(r.owner or "—") for r in rows), default=0)
+    indent = " " * (width + 15 + (who + 2 if who else 0))
+    if rows:
+        print(f"  {'Id':<{width}}  {'Due':>11}  {'Priority':<8} "
+              + (f"{'Owner':<{who}}  " if who else "") + "Account — task")
+    later = [r for r in rows if r.due is not None and r.due > today]
+    for r in due + later:
         if r.due is not None and r.due > today and group is None:
             group = "later"
-            print(f"\nPlanned on later days: {counted(len(rows) - len(due), 'task')}")
+            print(f"\nPlanned on later days: {counted(len(later), 'task')}")
         print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
-              f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
+              + (f"{r.owner or '—':<{who}}  " if who else "")
+              + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
               + (f" (snoozed until {_day(r.snoozed_until)})"
                  if r.snoozed_until is not None and _snoozed(r, today) else ""))
-        print(f"{indent}why first: {r.why}")
+        print(f"{indent}{r.why}")
         if r.reason:
             print(f"{indent}{r.reason}")
     snoozed = sum(1 for r in rows if _snoozed(r, today))
