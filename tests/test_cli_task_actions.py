@@ -243,6 +243,51 @@ def test_actions_plan_the_worklist_again_and_say_where_the_task_landed(
         (ids["call"], "2026-11-23"), (qbr, "2026-11-24")]
 
 
+def test_reassigning_to_the_tasks_own_owner_says_so_and_changes_nothing(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call = ids["call"]
+    # Reassigned to its own owner: said so, and nothing changes.
+    version = _listed(db, capsys)[call]
+    assert main(["tasks", "reassign", str(call), "--to", "ana LOPEZ", "--as-of", DAY,
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"#{call} {ACME} — Call the sponsor already belongs to Ana Lopez; nothing changed\n")
+    assert _listed(db, capsys)[call] == version
+    assert main(["tasks", "reassign", str(call), str(ids["qbr"]), "--to", "Ana Lopez",
+                 "--as-of", DAY, "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned #{ids['qbr']} {GLOBEX} — Plan the QBR to Ana Lopez: planned for today; "
+        f"#{call} {ACME} — Call the sponsor already belongs to Ana Lopez\n")
+
+
+def test_today_over_the_capacity_says_why_due_tasks_are_not_listed(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "reassign", str(ids["qbr"]), "--to", "Ana Lopez", "--db", db]) == 0
+    assert main(["tasks", "--capacity", "1", "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["tasks", "--today", "--as-of", DAY, "--owner", "Ana Lopez", "--db", db]) == 0
+    assert ("  1 of 3 due tasks fit today's capacity of 1; the rest are planned for later "
+            "days\n") in capsys.readouterr().out
+    assert main(["tasks", "--today", "--json", "--as-of", DAY, "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["not_today"] == (
+        "1 of 3 due tasks fit today's capacity of 1; the rest are planned for later days")
+
+
+def test_an_unknown_owner_among_many_lists_twelve_and_how_many_more(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call = ids["call"]
+    with Database.open(resolve_database(db)) as book_, book_.write() as s:
+        s.add_all([Account(external_id=f"O-{i}", name=f"Co {i}", owner=f"Owner {i:02}",
+                           segment="smb", engagement_model="tech_touch")
+                   for i in range(1, 13)])
+    err = _refused(["tasks", "reassign", str(call), "--to", "Zed", "--db", db], capsys)
+    assert err == ("no owner called 'Zed' in this book; owners: Ana Lopez, "
+                   + ", ".join(f"Owner {i:02}" for i in range(1, 12)) + " … and 2 more")
+
+
 def test_action_help_loads_no_storage_layer() -> None:
     code = ("import sys, contextlib\nfrom csdesk.cli.main import main\n"
             "for argv in (['tasks', '--help'], ['tasks', 'done', '--help']):\n"

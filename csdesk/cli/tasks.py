@@ -117,7 +117,8 @@ def _owner_called(db: Database, rows: list[TaskRow], name: str, *, new: bool = F
         return spelt[want.casefold()]
     if new:
         return want
-    listed = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+    listed = ", ".join(known[:12]) + (f" … and {len(known) - 12} more" if len(known) > 12
+                                      else "")
     raise CsdeskError(f"no owner called {name!r} in this book"
                       + (f"; owners: {listed}" if known else ": nobody owns anything"))
 
@@ -154,6 +155,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         rows = open_tasks(db, today, snoozed=True)  # a snoozed task is listed on its day
         if args.owner:
             rows = _owned(db, rows, args.owner)
+    # Said before --today keeps today's alone: why due tasks are not among them.
+    waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
         rows = [r for r in rows if r.due is None or r.due <= today]
     if args.json:
@@ -161,6 +164,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                           "capacity": capacity, "first_touches_held_back": held or None,
                           "created_text": made or None,
                           "over_capacity": over_capacity(rows, today, capacity) or None,
+                          "not_today": waiting or None,
                           "open": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "rule": r.rule,
              "title": r.title, "reason": r.reason, "rank": r.score, "why": r.why,
@@ -179,6 +183,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
           "highest rank first (ARR × risk × urgency)")
     if over := over_capacity(rows, today, capacity):
         print(f"  {over}")
+    if waiting:
+        print(f"  {waiting}")
     group = None
     width = max((len(f"#{r.id}") for r in rows), default=0)
     # An Owner column for everyone's tasks (not when the list is one owner's).
@@ -203,6 +209,20 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     snoozed = sum(1 for r in rows if _snoozed(r, today))
     print(f"\n{counted(len(rows), 'open task')}" + (f" ({snoozed} snoozed)" if snoozed else ""))
     return 0
+
+
+def _waiting(rows: list[TaskRow], today: date, capacity: int, owners: int) -> str:
+    """Why some tasks due by today are not today's: "15 of 22 due tasks fit today's
+    capacity of 15; the rest are planned for later days" (else "")."""
+    from csdesk.services.worklist.plan import natural_due
+
+    own = [r for r in rows if not _snoozed(r, today) and (natural_due(r) or today) <= today]
+    fit = sum(1 for r in own if r.due is None or r.due <= today)
+    if fit == len(own):
+        return ""
+    each = f" a day for each of {owners} owners" if owners > 1 else ""
+    return (f"{fit:,} of {len(own):,} due tasks fit today's capacity of {capacity}{each}; "
+            "the rest are planned for later days")
 
 
 def _snoozed(r: TaskRow, today: date) -> str | None:
@@ -260,8 +280,14 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
             from csdesk.services.worklist.today import open_tasks, reassign_tasks
 
             owner = _owner_called(db, open_tasks(db, today), args.to, new=args.new_owner)
-            changed = reassign_tasks(db, pairs, owner, today)
-            said = f"Reassigned {_labels(changed, f' to {owner}', today)}"
+            theirs = [r for r in rows if r.owner == owner]
+            belong = f" already {'belongs' if len(theirs) == 1 else 'belong'} to {owner}"
+            others = [(r.id, r.version) for r in rows if r.owner != owner]
+            changed = reassign_tasks(db, others, owner, today) if others else []
+            said = "; ".join(
+                ([f"Reassigned {_labels(changed, f' to {owner}', today)}"] if changed else [])
+                + ([_labels(theirs, belong)] if theirs else [])
+                + ([] if changed else ["nothing changed"]))
     if args.json:
         print(json.dumps({"action": args.action, "tasks": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "title": r.title,
