@@ -200,6 +200,35 @@ def test_plan_keeps_a_later_due_date_and_fills_around_it() -> None:
                                     4: date(2026, 11, 30), 5: TODAY, 6: date(2026, 11, 24)}
 
 
+def test_an_action_plans_again_its_owners_days_only(book: Database) -> None:
+    """Done plans the days of the task's owner again (a task of a later day done today
+    takes today's place); a colleague's tasks are left as they are, versions and all, so
+    their open list stays current."""
+    _only(book)
+    monday = date(2026, 11, 23)
+    with book.write() as s:
+        for i in range(2):
+            _task(s, _account(s, f"Ana {i}", arr_cents=(i + 1) * 100_000), "Call")
+        later = _task(s, _account(s, "Ana later"), "Call", due=monday)
+        for i in range(3):
+            acc = _account(s, f"Bo {i}", owner="Bo")
+            s.add(Task(account_id=acc.id, title="Call", due_date=TODAY, owner="Bo"))
+    save_daily_capacity(book, 2)  # saved only: nobody's days planned at 2 yet
+    bo = {t.id: t for t in open_tasks(book, TODAY) if t.owner == "Bo"}
+    with book.read() as s:
+        later_id = s.scalar(select(Task.id).where(Task.due_date == monday))
+    del later
+    row = next(t for t in open_tasks(book, TODAY) if t.id == later_id)
+    with clock.pin(TODAY):
+        complete_task(book, row.id, row.version, on=TODAY)
+    tasks = open_tasks(book, TODAY)
+    # Ana: the later task done today took one of today's two places: her lower-ranked
+    # call moves to Monday.
+    assert sorted((t.account, t.due) for t in tasks if t.owner == "Ana") == [
+        ("Ana 0", monday), ("Ana 1", TODAY)]
+    assert {t.id: t for t in tasks if t.owner == "Bo"} == bo
+
+
 def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
         demo_db: Database) -> None:
     result = run_rules(demo_db, TODAY)

@@ -33,6 +33,7 @@ on tasks (done, snooze, reassign in ``worklist.today``) re-plan with :func:`spre
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
@@ -120,14 +121,18 @@ def plan(rows: list[TaskRow], today: date, capacity: int,
     return out
 
 
-def spread(db: Database, today: date | None = None, capacity: int | None = None) -> int:
+def spread(db: Database, today: date | None = None, capacity: int | None = None, *,
+           owners: Collection[str | None] | None = None) -> int:
     """Plan the open tasks anew at the capacity (the book's by default) and write it back:
     a task planned on another day than its own gets that day as its due date (its own kept
-    in ``planned_from``); a task planned on its own day gets it back. Returns how many
-    tasks changed day."""
+    in ``planned_from``); a task planned on its own day gets it back. With ``owners``, only
+    their days (each owner's days are planned apart: the others' tasks are left as they
+    are, so a colleague's open list stays current). Returns how many tasks changed day."""
     today = today or clock.today()
     capacity = capacity or daily_capacity(db)
     rows = open_tasks(db, today, snoozed=True)  # a snoozed task holds its day's place
+    if owners is not None:
+        rows = [r for r in rows if r.owner in owners]
     days = plan(rows, today, capacity, done_on(db, today))
     moves = []
     for r in rows:

@@ -294,12 +294,16 @@ def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str 
     return _replanned(db, [t for t, _v in tasks], on)
 
 
-def _replanned(db: Database, ids: list[int], today: date | None) -> list[TaskRow]:
-    """Plan the worklist again after an action (a task done, snoozed or given to someone
-    else changes whose days have room), and return the tasks ``ids`` as planned."""
+def _replanned(db: Database, ids: list[int], today: date | None,
+               owners: set[str | None] | None = None) -> list[TaskRow]:
+    """Plan the days of the tasks' owners (and of ``owners``) again after an action (a
+    task done, snoozed or given to someone else changes whose days have room), and return
+    the tasks ``ids`` as planned."""
     from csdesk.services.worklist.plan import spread  # the plan reads this module's rows
 
-    spread(db, today or clock.today())
+    with db.read() as s:
+        mine = set(s.scalars(select(Task.owner).where(Task.id.in_(ids))))
+    spread(db, today or clock.today(), owners=mine | (owners or set()))
     with db.read() as s:
         found = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_(ids)))}
         return [_row_of(s, found[i]) for i in ids]
@@ -332,8 +336,11 @@ def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str,
     owner = owner.strip()
     if not owner:
         raise ValidationError("owner", "say who takes the task over")
+    ids = [t for t, _v in tasks]
+    with db.read() as s:  # the days they leave have room now
+        before = set(s.scalars(select(Task.owner).where(Task.id.in_(ids))))
     _edit_all(db, tasks, owner=owner)
-    return _replanned(db, [t for t, _v in tasks], today)
+    return _replanned(db, ids, today, before)
 
 
 def _edit_all(db: Database, tasks: list[tuple[int, int]], **values: Any) -> list[TaskRow]:
