@@ -130,9 +130,13 @@ def spread(db: Database, today: date | None = None, capacity: int | None = None,
     are, so a colleague's open list stays current). Returns how many tasks changed day."""
     today = today or clock.today()
     capacity = capacity or daily_capacity(db)
-    rows = open_tasks(db, today, snoozed=True)  # a snoozed task holds its day's place
-    if owners is not None:
-        rows = [r for r in rows if r.owner in owners]
+    # A snoozed task holds its day's place. One owner's tasks are read alone (a fifth
+    # of a second, where the whole book's take a second at 5,000 accounts).
+    if owners is None or None in owners:
+        rows = [r for r in open_tasks(db, today, snoozed=True)
+                if owners is None or r.owner in owners]
+    else:
+        rows = [r for o in owners for r in open_tasks(db, today, owner=o, snoozed=True)]
     days = plan(rows, today, capacity, done_on(db, today))
     moves = []
     for r in rows:
