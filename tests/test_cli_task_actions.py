@@ -82,6 +82,28 @@ def test_the_list_shows_each_tasks_id(book: tuple[str, dict[str, int]],
     assert "#" + str(ids["old"]) + " " not in "\n".join(lines)  # done: not listed
 
 
+
+def test_the_list_has_an_owner_column_unless_one_owners_and_says_why_plainly(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, _ids = book
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head = next(x for x in lines if "Account — task" in x)
+    assert head.split() == ["Id", "Due", "Priority", "Owner", "Account", "—", "task"]
+    call = lines.index(next(x for x in lines if "Call the sponsor" in x))
+    assert lines[call].split()[4:8] == ["medium", "Ana", "Lopez", ACME.split()[0]]
+    qbr = next(x for x in lines if "Plan the QBR" in x)
+    assert qbr.index("Raj Patel") == lines[call].index("Ana Lopez") == head.index("Owner")
+    # The reason plainly, under the task (no "why first:" label on every line).
+    assert lines[call + 1].strip() == "no ARR · health not scored · medium"
+    assert not [x for x in lines if "why first" in x]
+    # One owner's list: no Owner column.
+    assert main(["tasks", "--as-of", DAY, "--owner", "ana lopez", "--db", db]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "Owner" not in next(x for x in lines if "Account — task" in x)
+    assert "Ana Lopez" not in next(x for x in lines if "Call the sponsor" in x)
+
+
 def test_done_logs_the_touch_with_the_note_and_contacts(
         book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
     db, ids = book
@@ -153,7 +175,16 @@ def test_snooze_moves_the_due_day(book: tuple[str, dict[str, int]],
     assert main(["tasks", "snooze", str(qbr), "--days", "11", "--as-of", DAY, "--db", db]) == 0
     assert capsys.readouterr().out == (
         f"Snoozed #{qbr} {GLOBEX} — Plan the QBR until Thu 03 Dec 2026\n")
-    assert qbr not in _listed(db, capsys)
+    # Still listed, marked snoozed with its day, until the day comes.
+    listed = _listed(db, capsys)[qbr]
+    assert (listed["status"], listed["snoozed_until"], listed["due"]) == (
+        "snoozed", "2026-12-03", "2026-12-03")
+    assert qbr not in _listed(db, capsys, "--today")
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    text = capsys.readouterr().out
+    line = next(x for x in text.splitlines() if f"#{qbr} " in x)
+    assert line.endswith("Plan the QBR (snoozed until Thu 03 Dec 2026)")
+    assert text.endswith("3 open tasks (1 snoozed)\n")
     assert _listed(db, capsys, "--as-of", "2026-12-03")[qbr]["due"] == "2026-12-03"
     assert main(["tasks", "snooze", str(ids["call"]), str(ids["recap"]), "--until",
                  "2026-11-23", "--json", "--db", db]) == 0
@@ -173,17 +204,88 @@ def test_reassign_to_a_known_owner_in_any_case_or_a_new_one(
     call, qbr = ids["call"], ids["qbr"]
     assert main(["tasks", "reassign", str(call), "--to", "raj PATEL", "--db", db]) == 0
     assert capsys.readouterr().out == (
-        f"Reassigned #{call} {ACME} — Call the sponsor to Raj Patel\n")
+        f"Reassigned #{call} {ACME} — Call the sponsor to Raj Patel: planned for today\n")
     assert set(_listed(db, capsys, "--owner", "Raj Patel")) == {call, qbr}
     err = _refused(["tasks", "reassign", str(call), "--to", "Zed", "--db", db], capsys)
     assert err == "no owner called 'Zed' in this book; owners: Ana Lopez, Raj Patel"
     assert main(["tasks", "reassign", str(call), str(qbr), "--to", "Zed", "--new-owner",
                  "--db", db]) == 0
     assert capsys.readouterr().out == (
-        f"Reassigned 2 tasks to Zed: #{call} {ACME} — Call the sponsor, #{qbr} {GLOBEX} — "
-        "Plan the QBR\n")
+        f"Reassigned 2 tasks to Zed: #{call} {ACME} — Call the sponsor (planned for today), "
+        f"#{qbr} {GLOBEX} — Plan the QBR (planned for today)\n")
     assert {t["owner"] for t in _listed(db, capsys).values() if t["id"] in (call, qbr)} == {
         "Zed"}
+
+
+def test_actions_plan_the_worklist_again_and_say_where_the_task_landed(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    """One task a day: reassigning a task to an owner whose day is full plans it on their
+    next day with room (said in the line), and a task of a later day done today takes
+    today's place, so the day never shows more than its places."""
+    db, ids = book
+    assert main(["tasks", "--capacity", "1", "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    listed = _listed(db, capsys)
+    assert (listed[ids["call"]]["due"], listed[ids["recap"]]["due"]) == (DAY, "2026-11-23")
+    qbr = ids["qbr"]
+    assert main(["tasks", "reassign", str(qbr), "--to", "Ana Lopez", "--as-of", DAY,
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned #{qbr} {GLOBEX} — Plan the QBR to Ana Lopez: planned for Tue 24 Nov "
+        "2026\n")
+    assert [t["id"] for t in _listed(db, capsys, "--today", "--owner", "ana lopez").values()
+            ] == [ids["call"]]
+    # The Monday task done today: it took today's one place, so the call goes to Monday.
+    assert main(["tasks", "done", str(ids["recap"]), "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    listed = _listed(db, capsys, "--owner", "Ana Lopez")
+    assert [(t["id"], t["due"]) for t in listed.values()] == [
+        (ids["call"], "2026-11-23"), (qbr, "2026-11-24")]
+
+
+def test_reassigning_to_the_tasks_own_owner_says_so_and_changes_nothing(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call = ids["call"]
+    # Reassigned to its own owner: said so, and nothing changes.
+    version = _listed(db, capsys)[call]
+    assert main(["tasks", "reassign", str(call), "--to", "ana LOPEZ", "--as-of", DAY,
+                 "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"#{call} {ACME} — Call the sponsor already belongs to Ana Lopez; nothing changed\n")
+    assert _listed(db, capsys)[call] == version
+    assert main(["tasks", "reassign", str(call), str(ids["qbr"]), "--to", "Ana Lopez",
+                 "--as-of", DAY, "--db", db]) == 0
+    assert capsys.readouterr().out == (
+        f"Reassigned #{ids['qbr']} {GLOBEX} — Plan the QBR to Ana Lopez: planned for today; "
+        f"#{call} {ACME} — Call the sponsor already belongs to Ana Lopez\n")
+
+
+def test_today_over_the_capacity_says_why_due_tasks_are_not_listed(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "reassign", str(ids["qbr"]), "--to", "Ana Lopez", "--db", db]) == 0
+    assert main(["tasks", "--capacity", "1", "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["tasks", "--today", "--as-of", DAY, "--owner", "Ana Lopez", "--db", db]) == 0
+    assert ("  1 of 3 due tasks fit today's capacity of 1; the rest are planned for later "
+            "days\n") in capsys.readouterr().out
+    assert main(["tasks", "--today", "--json", "--as-of", DAY, "--db", db]) == 0
+    assert json.loads(capsys.readouterr().out)["not_today"] == (
+        "1 of 3 due tasks fit today's capacity of 1; the rest are planned for later days")
+
+
+def test_an_unknown_owner_among_many_lists_twelve_and_how_many_more(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    call = ids["call"]
+    with Database.open(resolve_database(db)) as book_, book_.write() as s:
+        s.add_all([Account(external_id=f"O-{i}", name=f"Co {i}", owner=f"Owner {i:02}",
+                           segment="smb", engagement_model="tech_touch")
+                   for i in range(1, 13)])
+    err = _refused(["tasks", "reassign", str(call), "--to", "Zed", "--db", db], capsys)
+    assert err == ("no owner called 'Zed' in this book; owners: Ana Lopez, "
+                   + ", ".join(f"Owner {i:02}" for i in range(1, 12)) + " … and 2 more")
 
 
 def test_action_help_loads_no_storage_layer() -> None:

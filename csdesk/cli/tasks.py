@@ -117,7 +117,8 @@ def _owner_called(db: Database, rows: list[TaskRow], name: str, *, new: bool = F
         return spelt[want.casefold()]
     if new:
         return want
-    listed = ", ".join(known[:12]) + (" …" if len(known) > 12 else "")
+    listed = ", ".join(known[:12]) + (f" … and {len(known) - 12} more" if len(known) > 12
+                                      else "")
     raise CsdeskError(f"no owner called {name!r} in this book"
                       + (f"; owners: {listed}" if known else ": nobody owns anything"))
 
@@ -151,9 +152,11 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         held = result.held_back_text if result else ""
         made = result.created_text if result else ""
         capacity = daily_capacity(db)
-        rows = open_tasks(db, today)
+        rows = open_tasks(db, today, snoozed=True)  # a snoozed task is listed on its day
         if args.owner:
             rows = _owned(db, rows, args.owner)
+    # Said before --today keeps today's alone: why due tasks are not among them.
+    waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
         rows = [r for r in rows if r.due is None or r.due <= today]
     if args.json:
@@ -161,11 +164,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
                           "capacity": capacity, "first_touches_held_back": held or None,
                           "created_text": made or None,
                           "over_capacity": over_capacity(rows, today, capacity) or None,
+                          "not_today": waiting or None,
                           "open": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "rule": r.rule,
              "title": r.title, "reason": r.reason, "rank": r.score, "why": r.why,
              "due": r.due.isoformat() if r.due else None, "priority": r.priority,
              "owner": r.owner, "group": group_of(r, today)[1],
+             "status": r.status, "snoozed_until": _snoozed(r, today),
              "checklist": [{"text": t, "done": d} for t, d in r.checklist]}
             for r in rows]}, indent=2, ensure_ascii=False))
         return 0
@@ -178,20 +183,53 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
           "highest rank first (ARR × risk × urgency)")
     if over := over_capacity(rows, today, capacity):
         print(f"  {over}")
+    if waiting:
+        print(f"  {waiting}")
     group = None
     width = max((len(f"#{r.id}") for r in rows), default=0)
-    indent = " " * (width + 15)
-    for r in due + [r for r in rows if r not in due]:
+    # An Owner column for everyone's tasks (not when the list is one owner's).
+    who = 0 if args.owner else max((len(r.owner or "—") for r in rows), default=0)
+    indent = " " * (width + 15 + (who + 2 if who else 0))
+    if rows:
+        print(f"  {'Id':<{width}}  {'Due':>11}  {'Priority':<8} "
+              + (f"{'Owner':<{who}}  " if who else "") + "Account — task")
+    later = [r for r in rows if r.due is not None and r.due > today]
+    for r in due + later:
         if r.due is not None and r.due > today and group is None:
             group = "later"
-            print(f"\nPlanned on later days: {counted(len(rows) - len(due), 'task')}")
+            print(f"\nPlanned on later days: {counted(len(later), 'task')}")
         print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
-              f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}")
-        print(f"{indent}why first: {r.why}")
+              + (f"{r.owner or '—':<{who}}  " if who else "")
+              + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
+              + (f" (snoozed until {_day(r.snoozed_until)})"
+                 if r.snoozed_until is not None and _snoozed(r, today) else ""))
+        print(f"{indent}{r.why}")
         if r.reason:
             print(f"{indent}{r.reason}")
-    print(f"\n{counted(len(rows), 'open task')}")
+    snoozed = sum(1 for r in rows if _snoozed(r, today))
+    print(f"\n{counted(len(rows), 'open task')}" + (f" ({snoozed} snoozed)" if snoozed else ""))
     return 0
+
+
+def _waiting(rows: list[TaskRow], today: date, capacity: int, owners: int) -> str:
+    """Why some tasks due by today are not today's: "15 of 22 due tasks fit today's
+    capacity of 15; the rest are planned for later days" (else "")."""
+    from csdesk.services.worklist.plan import natural_due
+
+    own = [r for r in rows if not _snoozed(r, today) and (natural_due(r) or today) <= today]
+    fit = sum(1 for r in own if r.due is None or r.due <= today)
+    if fit == len(own):
+        return ""
+    each = f" a day for each of {owners} owners" if owners > 1 else ""
+    return (f"{fit:,} of {len(own):,} due tasks fit today's capacity of {capacity}{each}; "
+            "the rest are planned for later days")
+
+
+def _snoozed(r: TaskRow, today: date) -> str | None:
+    """The day a task is snoozed until (ISO), if that day is still to come."""
+    if r.status == "snoozed" and r.snoozed_until is not None and r.snoozed_until > today:
+        return r.snoozed_until.isoformat()
+    return None
 
 
 _LISTING = {"run": "--run", "today": "--today", "owner": "--owner", "capacity": "--capacity",
@@ -236,13 +274,20 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
 
             assert until is not None
             changed = snooze_tasks(db, pairs, until, today)
-            said = f"Snoozed {_labels(changed, f' until {_day(until)}')}"
+            moved = any(r.due != until for r in changed)  # that day full: a later one
+            said = f"Snoozed {_labels(changed, f' until {_day(until)}', today if moved else None)}"
         else:
             from csdesk.services.worklist.today import open_tasks, reassign_tasks
 
             owner = _owner_called(db, open_tasks(db, today), args.to, new=args.new_owner)
-            changed = reassign_tasks(db, pairs, owner)
-            said = f"Reassigned {_labels(changed, f' to {owner}')}"
+            theirs = [r for r in rows if r.owner == owner]
+            belong = f" already {'belongs' if len(theirs) == 1 else 'belong'} to {owner}"
+            others = [(r.id, r.version) for r in rows if r.owner != owner]
+            changed = reassign_tasks(db, others, owner, today) if others else []
+            said = "; ".join(
+                ([f"Reassigned {_labels(changed, f' to {owner}', today)}"] if changed else [])
+                + ([_labels(theirs, belong)] if theirs else [])
+                + ([] if changed else ["nothing changed"]))
     if args.json:
         print(json.dumps({"action": args.action, "tasks": [
             {"id": r.id, "account": r.account, "account_id": r.account_id, "title": r.title,
@@ -298,13 +343,21 @@ def _label(r: TaskRow) -> str:
     return f"#{r.id} {r.account or '—'} — {r.title}"
 
 
-def _labels(rows: list[TaskRow], tail: str) -> str:
-    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several."""
+def _labels(rows: list[TaskRow], tail: str, today: date | None = None) -> str:
+    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several. With
+    ``today``, where the plan put each: "…: planned for Mon 30 Nov 2026"."""
     from csdesk.services.formatting import counted
 
     if len(rows) == 1:
-        return f"{_label(rows[0])}{tail}"
-    return f"{counted(len(rows), 'task')}{tail}: {', '.join(_label(r) for r in rows)}"
+        return f"{_label(rows[0])}{tail}" + (f": {_planned(rows[0], today)}" if today else "")
+    return f"{counted(len(rows), 'task')}{tail}: " + ", ".join(
+        _label(r) + (f" ({_planned(r, today)})" if today else "") for r in rows)
+
+
+def _planned(r: TaskRow, today: date) -> str:
+    """Where the plan put a task: "planned for today" or "planned for Mon 30 Nov 2026"."""
+    return ("planned for today" if r.due is None or r.due <= today
+            else f"planned for {_day(r.due)}")
 
 
 def _day(day: date) -> str:

@@ -713,7 +713,7 @@ class TodayView(QWidget):
                     f"Reassign to {typed} all the same?")
                 if answer != QMessageBox.StandardButton.Yes:
                     return False
-        return self._act(reassign_tasks, owner)
+        return self._act(reassign_tasks, owner, today=self.today)
 
     def _step_changed(self, item: QListWidgetItem) -> None:
         from csdesk.services.worklist.today import set_step

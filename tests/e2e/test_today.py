@@ -107,11 +107,17 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
     _select(qtbot, today, title, account)
     later = next(b for b in today.findChildren(QGroupBox) if b.title() == "Not now")
     assert later.findChild(QDateEdit).date().toPython() == AS_OF + timedelta(days=7)
+    # Its owner's place today, if the day was full (the task done counts in it), goes to
+    # their next-ranked task of a later day: snoozing plans the worklist again.
+    owner = today.current().owner
+    mine = [t for t in today.tasks if t.owner == owner]
+    now = sum(1 for t in mine if t.due is None or t.due <= AS_OF) + (done.owner == owner)
+    waiting = now == 15 and any(t.due is not None and t.due > AS_OF for t in mine)
     with qtbot.waitSignal(today.loaded, timeout=10_000):
         click(qtbot, button(later, "Snooze"))
     after_snooze = _worklist(today)
     assert (title, account) not in after_snooze
-    assert len(after_snooze) == len(before) - 2
+    assert len(after_snooze) == len(before) - 2 + waiting
     snoozed = _task(demo_db, title, account)
     assert (snoozed.status.value, snoozed.snoozed_until) == ("snoozed", AS_OF + timedelta(days=7))
     assert _badge(window) == (f"Today ({_due_now(after_snooze)})" if _due_now(after_snooze)

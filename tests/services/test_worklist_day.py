@@ -30,6 +30,7 @@ from csdesk.services.settings import daily_capacity, save_daily_capacity
 from csdesk.services.worklist.plan import plan, set_capacity, spread, work_day
 from csdesk.services.worklist.rules import evaluate, rules, run_rules, save_rule
 from csdesk.services.worklist.today import (
+    TaskRow,
     complete_task,
     complete_tasks,
     open_tasks,
@@ -144,10 +145,9 @@ def test_capacity_spreads_the_overflow_to_later_work_days(book: Database) -> Non
 
 
 def test_a_quiet_today_fills_with_the_top_playbook_tasks_of_later_days() -> None:
-    """A playbook task can be done as soon as it is on the list: today's free places take
-    the highest-ranked of them, whatever their due day; a day a person chose (a task added by
-    hand for a day, a snooze) is kept, and no task is moved off its own day for them; the
-    tasks done today take their places."""
+    """A playbook task can be done as soon as it is on the list: today's places take the
+    highest-ranked of them, whatever their due day; a day a person chose (a task added by
+    hand for a day, a snooze) is kept; the tasks done today take their places."""
     from csdesk.services.worklist.today import TaskRow
 
     def row(i: int, score: float, due: date, rule: str | None = "qbr_due",
@@ -155,17 +155,16 @@ def test_a_quiet_today_fills_with_the_top_playbook_tasks_of_later_days() -> None
         return TaskRow(i, 1, "A", 0, None, "t", None, due, "medium", "open", "Ana", snoozed,
                        (), 1, score=score, rule_key=rule)
     week = TODAY + timedelta(days=8)  # Monday week
+    monday = date(2026, 11, 23)
     rows = [row(1, 1, TODAY), row(2, 9, week), row(3, 8, week), row(4, 7, week),
             row(5, 99, week, rule=None),  # the CSM's own call on that day
             row(6, 98, week, snoozed=week)]  # snoozed to it
-    # 3 a day: today takes the 2 top playbook tasks of next week beside today's own.
-    assert plan(rows, TODAY, 3) == {2: TODAY, 3: TODAY, 1: TODAY, 4: date(2026, 11, 23),
+    # 3 a day: today takes the 3 top playbook tasks of next week; the one due today, the
+    # lowest ranked, waits for Monday.
+    assert plan(rows, TODAY, 3) == {2: TODAY, 3: TODAY, 4: TODAY, 1: monday,
                                     5: week, 6: week}
-    # two done today already: one place left, for the highest ranked
-    # two done today already: today's last place is the one due today; later playbook
-    # tasks fill Monday (none is moved off its own day for them)
-    monday = date(2026, 11, 23)
-    assert plan(rows, TODAY, 3, {"Ana": 2}) == {1: TODAY, 2: monday, 3: monday, 4: monday,
+    # two done today already: today's last place is the highest ranked's
+    assert plan(rows, TODAY, 3, {"Ana": 2}) == {2: TODAY, 3: monday, 4: monday, 1: monday,
                                                 5: week, 6: week}
 
 
@@ -195,9 +194,39 @@ def test_plan_keeps_a_later_due_date_and_fills_around_it() -> None:
     friday = date(2026, 11, 27)
     rows = [row(1, 9, friday), row(2, 8, TODAY), row(3, 7, TODAY), row(4, 1, friday),
             row(5, 5, TODAY, owner="Bo"), row(6, 0.5, TODAY, rule="renewal_checkpoint")]
-    # One a day: each owner's day apart; a renewal step keeps its day and takes its place.
-    assert plan(rows, TODAY, 1) == {1: friday, 2: date(2026, 11, 23), 3: date(2026, 11, 24),
-                                    4: date(2026, 11, 30), 5: TODAY, 6: TODAY}
+    # One a day: each owner's day apart; the renewal step, ranked last, takes the first day
+    # left (capacity forces it past its checkpoint).
+    assert plan(rows, TODAY, 1) == {1: friday, 2: TODAY, 3: date(2026, 11, 23),
+                                    4: date(2026, 11, 30), 5: TODAY, 6: date(2026, 11, 24)}
+
+
+def test_an_action_plans_again_its_owners_days_only(book: Database) -> None:
+    """Done plans the days of the task's owner again (a task of a later day done today
+    takes today's place); a colleague's tasks are left as they are, versions and all, so
+    their open list stays current."""
+    _only(book)
+    monday = date(2026, 11, 23)
+    with book.write() as s:
+        for i in range(2):
+            _task(s, _account(s, f"Ana {i}", arr_cents=(i + 1) * 100_000), "Call")
+        later = _task(s, _account(s, "Ana later"), "Call", due=monday)
+        for i in range(3):
+            acc = _account(s, f"Bo {i}", owner="Bo")
+            s.add(Task(account_id=acc.id, title="Call", due_date=TODAY, owner="Bo"))
+    save_daily_capacity(book, 2)  # saved only: nobody's days planned at 2 yet
+    bo = {t.id: t for t in open_tasks(book, TODAY) if t.owner == "Bo"}
+    with book.read() as s:
+        later_id = s.scalar(select(Task.id).where(Task.due_date == monday))
+    del later
+    row = next(t for t in open_tasks(book, TODAY) if t.id == later_id)
+    with clock.pin(TODAY):
+        complete_task(book, row.id, row.version, on=TODAY)
+    tasks = open_tasks(book, TODAY)
+    # Ana: the later task done today took one of today's two places: her lower-ranked
+    # call moves to Monday.
+    assert sorted((t.account, t.due) for t in tasks if t.owner == "Ana") == [
+        ("Ana 0", monday), ("Ana 1", TODAY)]
+    assert {t.id: t for t in tasks if t.owner == "Bo"} == bo
 
 
 def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
@@ -212,11 +241,10 @@ def test_first_run_on_a_new_book_holds_first_touches_and_none_is_overdue(
     spread_out = run_rules(demo_db, TODAY, first_touches=True)
     assert spread_out.created >= result.held_back
     tasks = open_tasks(demo_db, TODAY)
-    # Each owner's day holds 15 at most, but for renewal steps, which keep their day.
+    # Each owner's day holds 15 at most, renewal steps counted (they may come early).
     due: dict[tuple[str | None, date], int] = {}
     for t in tasks:
-        if t.rule_key != "renewal_checkpoint":
-            due[(t.owner, t.due)] = due.get((t.owner, t.due), 0) + 1
+        due[(t.owner, t.due)] = due.get((t.owner, t.due), 0) + 1
     assert max(due.values()) <= 15 and min(d for _o, d in due) == TODAY
     assert len({d for _o, d in due}) >= 2  # spread over the coming days
     # and today is filled first: the busiest owner's today is full, not left quiet
@@ -364,8 +392,9 @@ def test_raising_the_capacity_brings_the_top_ranked_back_lowering_pushes_the_res
     snooze_tasks(book, [(t.id, t.version)], date(2026, 11, 27), today=TODAY)
     del snoozed
 
-    # 15 a day: the 15 highest ranked today (still late: they say so), 15 Monday, 10 Tuesday.
-    assert spread(book, TODAY, 15) == 25
+    # 15 a day (the snooze planned the worklist already): the 15 highest ranked today (still
+    # late: they say so), 15 Monday, 10 Tuesday.
+    assert spread(book, TODAY, 15) == 0
     acc = [f"Acc {i:02}" for i in range(40)]
     assert _days(book) == {late: acc[25:], monday: acc[10:25], tuesday: acc[:10],
                            wednesday: ["Own Day"]}
@@ -413,56 +442,71 @@ def test_plan_skips_the_weekend_from_a_friday() -> None:
         (4, date(2026, 12, 1))]
 
 
-def test_a_renewal_step_moves_earlier_to_a_day_with_room_never_later() -> None:
+def test_renewal_steps_come_early_by_rank_and_days_go_by_rank() -> None:
+    """The tryout's week: a critical renewal step due next Wednesday outranks today's green
+    tasks, so it is done today; each day's places go by rank (a step is wanted by its
+    checkpoint day, and may be done before it); a day a person chose is kept."""
     from csdesk.services.worklist.today import TaskRow
 
-    wednesday, tuesday, monday = date(2026, 11, 25), date(2026, 11, 24), date(2026, 11, 23)
+    monday, tuesday, wednesday = date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
+    friday = date(2026, 11, 27)
 
-    def step(i: int, due: date, score: float) -> TaskRow:
-        return TaskRow(i, i, "A", 0, None, "Renewal", None, due, "high", "open", "Ana",
-                       None, (), 1, score=score, rule_key="renewal_checkpoint")
+    def row(i: int, score: float, due: date, rule: str | None = "renewal_checkpoint",
+            snoozed: date | None = None) -> TaskRow:
+        return TaskRow(i, i, "A", 0, None, "t", None, due, "high", "open", "Ana", snoozed,
+                       (), 1, score=score, rule_key=rule)
 
-    def other(i: int, score: float) -> TaskRow:
-        return TaskRow(i, i, "A", 0, None, "Call", None, TODAY, "medium", "open", "Ana",
-                       None, (), 1, score=score)
-
-    # Two a day. Wednesday has three steps: the two highest ranked keep it, the third moves
-    # to Tuesday (the nearest day with room). Two more steps due Tuesday: one fits there,
-    # the other goes to Monday. The ordinary tasks fill today and what is left.
-    rows = [step(1, wednesday, 9), step(2, wednesday, 8), step(3, wednesday, 7),
-            step(4, tuesday, 6), step(5, tuesday, 5), other(6, 100), other(7, 90),
-            other(8, 80)]
-    assert plan(rows, TODAY, 2) == {1: wednesday, 2: wednesday, 3: tuesday, 4: tuesday,
-                                    5: monday, 6: TODAY, 7: TODAY, 8: monday}
-    # Three steps due today and one a day: none can go earlier than today; today is over.
-    rows = [step(1, TODAY, 3), step(2, TODAY - timedelta(days=2), 2), step(3, TODAY, 1),
-            other(4, 100)]
-    assert plan(rows, TODAY, 1) == {1: TODAY, 2: TODAY, 3: TODAY, 4: monday}
-
-
-def test_a_renewal_step_due_on_a_weekend_is_planned_on_the_work_day_before() -> None:
-    """A step whose deadline falls on a Saturday or a Sunday is done on the Friday before
-    (or today, when that Friday is today), never on the weekend nor the Monday after."""
-    from csdesk.services.worklist.today import TaskRow
-
-    friday, saturday, sunday = date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29)
-    thursday, next_sunday = date(2026, 11, 26), date(2026, 12, 6)
-
-    def step(i: int, due: date) -> TaskRow:
-        return TaskRow(i, i, "A", 0, None, "Renewal", None, due, "high", "open", "Ana",
-                       None, (), 1, score=10 - i, rule_key="renewal_checkpoint")
-
-    assert plan([step(1, saturday), step(2, sunday)], friday, 15) == {1: friday, 2: friday}
-    assert plan([step(1, sunday), step(2, next_sunday)], thursday, 15) == \
-        {1: friday, 2: date(2026, 12, 4)}
-    # The Friday is full: the day before it (Thursday, today) takes the step.
-    assert plan([step(1, friday), step(2, sunday)], thursday, 1) == {1: friday, 2: thursday}
+    rows = [row(1, 100, wednesday), row(2, 50, wednesday), row(3, 40, friday),  # steps
+            row(4, 3, TODAY, rule="qbr_due"), row(5, 5, TODAY, rule="qbr_due"),
+            row(6, 200, tuesday, rule=None),  # added by hand for Tuesday
+            row(7, 300, monday, rule="qbr_due", snoozed=monday)]  # snoozed to Monday
+    # Two a day, by rank: the snooze and the hand-made task keep their days; the steps
+    # come first from today; today's own low-ranked tasks take what is left.
+    assert plan(rows, TODAY, 2) == {7: monday, 6: tuesday, 1: TODAY, 2: TODAY, 3: monday,
+                                    5: tuesday, 4: wednesday}
+    # A step due today but outranked, one a day: capacity forces it past its day, onto the
+    # first day with room (never ahead of higher-ranked work).
+    assert plan([row(1, 1, TODAY), row(2, 5, TODAY, rule="qbr_due")], TODAY, 1) == {
+        2: TODAY, 1: monday}
+    # From a Friday a step due on the weekend is done on the Friday, if there is room.
+    assert plan([row(1, 1, date(2026, 11, 28))], friday, 15) == {1: friday}
 
 
-def test_spread_moves_a_step_earlier_and_says_when_today_is_over(book: Database) -> None:
+def test_no_later_task_outranks_a_movable_task_of_an_earlier_day(demo_db: Database) -> None:
+    """Over the 250-account demo book, every owner's days go by rank: a task planned on a
+    later day never outranks one planned earlier that could have waited (tasks pinned to
+    a day a person chose aside), renewal steps included, and no day is over the
+    capacity."""
+    from csdesk.services.worklist.plan import earliest
+
+    run_rules(demo_db, TODAY, first_touches=True)
+    set_capacity(demo_db, 6, TODAY)  # a small capacity: many days, many steps moved
+    tasks = open_tasks(demo_db, TODAY)
+    assert any(t.rule_key == "renewal_checkpoint" for t in tasks)
+
+    def pinned(t: TaskRow) -> bool:
+        return earliest(t, TODAY) > TODAY
+
+    days: dict[tuple[str | None, date], list[TaskRow]] = {}
+    for t in tasks:
+        days.setdefault((t.owner, max(t.due or TODAY, TODAY)), []).append(t)
+    assert len({d for _o, d in days}) > 3
+    assert max(len(v) for v in days.values()) <= 6
+    wrong = []
+    for (owner, day), on_day in days.items():
+        movable = [t.score for t in on_day if not pinned(t)]
+        if not movable:
+            continue
+        later = [t for (o, d), ts in days.items() if o == owner and d > day for t in ts
+                 if not pinned(t)]
+        wrong += [(t.id, t.score, min(movable)) for t in later if t.score > min(movable)]
+    assert wrong == []
+
+
+def test_spread_moves_steps_earlier_by_rank_and_back(book: Database) -> None:
     from csdesk.services.worklist.plan import over_capacity
 
-    wednesday = date(2026, 11, 25)
+    wednesday, monday, tuesday = date(2026, 11, 25), date(2026, 11, 23), date(2026, 11, 24)
     with book.write() as s:
         for i in range(4):
             acc = _account(s, f"Renews {i}", arr_cents=(10 - i) * 100_000)
@@ -470,32 +514,27 @@ def test_spread_moves_a_step_earlier_and_says_when_today_is_over(book: Database)
         for i in range(3):
             acc = _account(s, f"Today {i}", arr_cents=(i + 1) * 100_000)
             _task(s, acc, "Renewal step", due=TODAY, rule="renewal_checkpoint")
-    # Three a day: Wednesday keeps three steps, the fourth (lowest ranked) moves to Tuesday,
-    # remembering its own day; today holds its three.
-    assert spread(book, TODAY, 3) == 1
+    # Three a day: Wednesday's steps outrank today's, so three of them come to today and
+    # the fourth to Monday (each remembering its own day); today's own steps wait.
+    assert spread(book, TODAY, 3) == 7
     rows = {t.account: t for t in open_tasks(book, TODAY)}
-    assert (rows["Renews 3"].due, rows["Renews 3"].planned_from) == (
-        date(2026, 11, 24), wednesday)
-    assert [rows[f"Renews {i}"].due for i in range(3)] == [wednesday] * 3
+    assert [(rows[f"Renews {i}"].due, rows[f"Renews {i}"].planned_from) for i in range(4)] \
+        == [(TODAY, wednesday)] * 3 + [(monday, wednesday)]
+    assert [(rows[f"Today {i}"].due, rows[f"Today {i}"].planned_from) for i in range(3)] \
+        == [(tuesday, TODAY), (monday, TODAY), (monday, TODAY)]
     assert over_capacity(list(rows.values()), TODAY, 3) == ""
-    # Two a day: today's three steps cannot wait (nor go earlier): today is one over, and
-    # says why. Wednesday's steps go to Tuesday and Monday, two a day.
-    set_capacity(book, 2, TODAY)
-    rows = {t.account: t for t in open_tasks(book, TODAY)}
-    assert [rows[f"Today {i}"].due for i in range(3)] == [TODAY] * 3
-    assert sorted(rows[f"Renews {i}"].due for i in range(4)) == [
-        date(2026, 11, 24), date(2026, 11, 24), wednesday, wednesday]
-    assert over_capacity(list(rows.values()), TODAY, 2) == (
-        "3 tasks today — 1 over your 2, because renewal steps can't wait")
-    # Room again: the step moved earlier goes back to its own day.
+    # Room for all: today's steps are back on their own day, Wednesday's come to today.
     set_capacity(book, 15, TODAY)
-    assert {t.due for t in open_tasks(book, TODAY) if t.account.startswith("Renews")} == {
-        wednesday}
+    rows = {t.account: t for t in open_tasks(book, TODAY)}
+    assert {(t.due, t.planned_from) for t in rows.values() if t.account.startswith(
+        "Today")} == {(TODAY, None)}
+    assert {t.due for t in rows.values()} == {TODAY}
+    assert over_capacity(list(rows.values()), TODAY, 7) == ""
+    assert over_capacity(list(rows.values()), TODAY, 5) == "7 tasks today — 2 over your 5"
     # A team's worklist names the owners over.
-    today = [r for r in rows.values() if r.due <= TODAY]
-    team = [*today, replace(today[0], id=99, owner="Bo")]
-    assert over_capacity(team, TODAY, 2) == (
-        "1 owner has more than 2 tasks today (Ana 3), because renewal steps can't wait")
+    team = [*rows.values(), replace(rows["Today 0"], id=99, owner="Bo")]
+    assert over_capacity(team, TODAY, 5) == "1 owner has more than 5 tasks today (Ana 7)"
+
 
 def test_a_later_run_asks_before_adding_more_than_a_day_of_first_touches(
         book: Database) -> None:

@@ -35,10 +35,10 @@ def _due_today(view, today: date) -> int:  # type: ignore[no-untyped-def]
 
 
 def _busiest_day(view, today: date) -> int:  # type: ignore[no-untyped-def]
-    """The most tasks one owner has today (renewal steps aside: they keep their day)."""
+    """The most tasks one owner has today (renewal steps counted: they share the day)."""
     per: dict[str | None, int] = {}
     for t in view.tasks:
-        if (t.due is None or t.due <= today) and t.rule_key != "renewal_checkpoint":
+        if t.due is None or t.due <= today:
             per[t.owner] = per.get(t.owner, 0) + 1
     return max(per.values(), default=0)
 

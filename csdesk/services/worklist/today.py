@@ -1,7 +1,9 @@
 """The Today worklist: the open tasks, each with its rank and the line that explains it
 (:func:`rank`: ARR at stake × risk × urgency), and what a CSM does to one or several at once:
 complete them (with a proactive activity naming the contacts touched), snooze, reassign,
-tick a step. How many a day is ``worklist.plan``."""
+tick a step. How many a day is ``worklist.plan``: done, snooze and reassign plan the
+worklist again (``plan.spread``), so no owner's day holds more than its places, and return
+the tasks as planned."""
 
 from __future__ import annotations
 
@@ -105,24 +107,29 @@ def rank(arr_cents: int, band: str | None, renews_on: date | None, priority: str
     return round(score, 2), " · ".join(parts)
 
 
-def _visible_tasks(today: date, account_id: int | None = None) -> Any:
-    """Open tasks, snoozed ones whose day has come, and not an expansion task while a save
-    play on the same account is unresolved (see ``rules.SAVE_PLAY_RULES``). With
-    ``account_id``, the save plays are looked for on that account only."""
+def _visible_tasks(today: date, account_id: int | None = None, *, snoozed: bool = False
+                   ) -> Any:
+    """Open tasks, snoozed ones whose day has come (with ``snoozed``, every snoozed task),
+    and not an expansion task while a save play on the same account is unresolved (see
+    ``rules.SAVE_PLAY_RULES``). With ``account_id``, the save plays are looked for on that
+    account only."""
     saves = (select(Task.account_id).join(PlaybookRule, PlaybookRule.id == Task.rule_id)
              .where(PlaybookRule.key.in_(SAVE_PLAY_RULES),
                     Task.status.in_((TaskStatus.OPEN, TaskStatus.SNOOZED))))
     if account_id is not None:
         saves = saves.where(Task.account_id == account_id)
-    return (((Task.status == TaskStatus.OPEN)
-             | ((Task.status == TaskStatus.SNOOZED) & (Task.snoozed_until <= today)))
+    woken = Task.status == TaskStatus.SNOOZED
+    if not snoozed:
+        woken = woken & (Task.snoozed_until <= today)
+    return (((Task.status == TaskStatus.OPEN) | woken)
             & ~(func.coalesce(PlaybookRule.key, "").in_(EXPANSION_RULES)
                 & Task.account_id.in_(saves)))
 
 
-def open_tasks(db: Database, today: date | None = None, *, owner: str | None = None
-               ) -> list[TaskRow]:
-    """Open tasks (and snoozed ones whose day has come), highest :func:`rank` first.
+def open_tasks(db: Database, today: date | None = None, *, owner: str | None = None,
+               snoozed: bool = False) -> list[TaskRow]:
+    """Open tasks (and snoozed ones whose day has come; with ``snoozed``, the tasks snoozed
+    until a later day too), highest :func:`rank` first.
 
     One query for the tasks with their account, rule, latest health band and next pending
     renewal, and one for their accounts' ARR (plus the exchange rates it converts with).
@@ -144,7 +151,7 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
             .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
             .outerjoin(band, band.c.account_id == Task.account_id)
             .outerjoin(renews, renews.c.account_id == Task.account_id)
-            .where(_visible_tasks(today)))
+            .where(_visible_tasks(today, snoozed=snoozed)))
     if owner is not None:
         stmt = stmt.where(Task.owner == owner)
     with db.read() as s:
@@ -284,8 +291,22 @@ def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str 
         for t in found:
             t.status = TaskStatus.DONE
             t.completed_at = clock.now()
-        s.flush()
-        return [_row_of(s, t) for t in found]
+    return _replanned(db, [t for t, _v in tasks], on)
+
+
+def _replanned(db: Database, ids: list[int], today: date | None,
+               owners: set[str | None] | None = None) -> list[TaskRow]:
+    """Plan the days of the tasks' owners (and of ``owners``) again after an action (a
+    task done, snoozed or given to someone else changes whose days have room), and return
+    the tasks ``ids`` as planned."""
+    from csdesk.services.worklist.plan import spread  # the plan reads this module's rows
+
+    with db.read() as s:
+        mine = set(s.scalars(select(Task.owner).where(Task.id.in_(ids))))
+    spread(db, today or clock.today(), owners=mine | (owners or set()))
+    with db.read() as s:
+        found = {t.id: t for t in s.scalars(select(Task).where(Task.id.in_(ids)))}
+        return [_row_of(s, found[i]) for i in ids]
 
 
 def _current(s: Any, task_id: int, version: int) -> Task:
@@ -303,16 +324,23 @@ def snooze_tasks(db: Database, tasks: list[tuple[int, int]], until: date,
     (it forgets any day the plan had moved the task from)."""
     if until <= (today or clock.today()):
         raise ValidationError("until", "snooze until a day after today")
-    return _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until,
-                     planned_from=None)
+    _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until,
+              planned_from=None)
+    return _replanned(db, [t for t, _v in tasks], today)
 
 
-def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str) -> list[TaskRow]:
-    """Give several tasks to someone else, in one transaction: all or none."""
+def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str,
+                   today: date | None = None) -> list[TaskRow]:
+    """Give several tasks to someone else, in one transaction: all or none; each is then
+    planned in its new owner's days."""
     owner = owner.strip()
     if not owner:
         raise ValidationError("owner", "say who takes the task over")
-    return _edit_all(db, tasks, owner=owner)
+    ids = [t for t, _v in tasks]
+    with db.read() as s:  # the days they leave have room now
+        before = set(s.scalars(select(Task.owner).where(Task.id.in_(ids))))
+    _edit_all(db, tasks, owner=owner)
+    return _replanned(db, ids, today, before)
 
 
 def _edit_all(db: Database, tasks: list[tuple[int, int]], **values: Any) -> list[TaskRow]:
@@ -328,8 +356,9 @@ def snooze_task(db: Database, task_id: int, version: int, until: date,
     return snooze_tasks(db, [(task_id, version)], until, today)[0]
 
 
-def reassign_task(db: Database, task_id: int, version: int, owner: str) -> TaskRow:
-    return reassign_tasks(db, [(task_id, version)], owner)[0]
+def reassign_task(db: Database, task_id: int, version: int, owner: str,
+                  today: date | None = None) -> TaskRow:
+    return reassign_tasks(db, [(task_id, version)], owner, today)[0]
 
 
 def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -> TaskRow:
