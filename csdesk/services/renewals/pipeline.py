@@ -107,11 +107,12 @@ def checkpoint_marks(rows: Iterable[RenewalRow]) -> dict[date, list[RenewalRow]]
 
 def next_checkpoint_text(row: RenewalRow) -> str:
     """A renewal's checkpoint in words, as the pipeline lists it and the calendar marks it:
-    the next one's day, or, once every one has passed (the last 30 days), the last one's."""
+    the next one's day, or, once every one has passed (the last 30 days), the last one's
+    ("passed 28 Oct")."""
     if row.next_checkpoint is not None:
         return format_date(row.next_checkpoint)
-    if row.checkpoints:
-        return f"passed {format_date(row.checkpoints[-1])}"
+    if row.checkpoints:  # within the last 30 days: no year needed, and it fits the column
+        return f"passed {row.checkpoints[-1]:%d %b}"
     return "—"
 
 
