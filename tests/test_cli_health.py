@@ -62,7 +62,7 @@ def test_health_calibrate_metrics(demo_location: DatabaseLocation,
 def test_bad_arguments(demo_location: DatabaseLocation,
                        capsys: pytest.CaptureFixture[str]) -> None:
     db = str(demo_location.path)
-    assert main(["metrics", "--period", "2026-03", "--db", db]) == 1
+    assert main(["metrics", "--period", "2026-03", "--db", db]) == 2  # a usage error
     assert "2026Q1" in capsys.readouterr().err
     assert main(["health", "--account", "nope", "--db", db]) == 1
     assert main(["segments", "--bands", "1,2", "--db", db]) == 1
@@ -154,7 +154,46 @@ def test_metrics_takes_the_portfolio_periods_with_the_portfolio_figures(
 
 def test_metrics_refuses_a_period_it_cannot_read_in_one_line(
         demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["metrics", "--period", "last month", "--db", str(demo_location.path)]) == 1
+    assert main(["metrics", "--period", "last month", "--db", str(demo_location.path)]) == 2
     assert capsys.readouterr().err.strip() == (
         "csdesk: error: a period is quarter, ttm, year, a quarter such as 2026Q1, a year such "
         "as 2026 or TTM:2026-11-27, not 'last month'")
+
+
+def test_metrics_of_a_quarter_not_begun_says_so_in_one_line_without_figures(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from csdesk import clock
+
+    db = str(demo_location.path)
+    with clock.pin(date(2026, 11, 27)):
+        assert main(["metrics", "--period", "2027Q1", "--db", db]) == 0
+        out = capsys.readouterr().out
+        assert out.splitlines() == [
+            "Q1 2027 (1 Jan – 31 Mar 2027) has not begun: today is 27 Nov 2026, so there are "
+            "no figures for it yet."]
+        shown = _json(capsys, "metrics", "--period", "2027Q1", "--json", "--db", db)
+        assert shown == {"period": "2027Q1", "start": "2027-01-01", "end": "2027-03-31",
+                         "not_begun": True}
+
+
+def test_metrics_name_the_quarter_its_days_and_each_figure_as_the_portfolio_does(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import date
+
+    from csdesk import clock
+    from csdesk.services.health.metrics import LABELS
+
+    db = str(demo_location.path)
+    with clock.pin(date(2026, 11, 27)):
+        assert main(["metrics", "--period", "2026Q3", "--db", db]) == 0
+        done = capsys.readouterr().out.splitlines()
+        assert main(["metrics", "--period", "2026Q4", "--db", db]) == 0
+        running = capsys.readouterr().out.splitlines()
+    assert done[1] == "Q3 2026 (1 Jul – 30 Sep 2026)"
+    assert running[1] == "Q4 2026 to date (1 Oct – 27 Nov 2026)"
+    names = [line[2:].split("  ")[0] for line in done[2:]]
+    assert names and set(names) <= set(LABELS.values())
+    assert "Gross revenue retention" in names and "Net revenue retention" in names
+    assert not any(line.split()[0] in LABELS for line in done[2:])  # no internal keys

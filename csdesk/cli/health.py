@@ -254,10 +254,26 @@ def _check_card_path(path: Path, overwrite: bool) -> None:
 
 
 def _metrics(args: argparse.Namespace, db: Database) -> int:
-    from csdesk.services.health.metrics import FORMULAS, portfolio_metrics
-    from csdesk.services.periods import chosen_period, period_label
+    from csdesk.models.enums import Segment
+    from csdesk.services.health.metrics import FORMULAS, LABELS, portfolio_metrics
+    from csdesk.services.periods import (
+        NOT_BEGUN,
+        chosen_period,
+        period_heading,
+        period_span,
+        period_state,
+    )
 
     period = chosen_period(args.period)
+    if period_state(period) == NOT_BEGUN:  # no figure of a future period is real
+        start, end = period_span(period)
+        if args.json:
+            print(json.dumps({"period": period, "start": start.isoformat(),
+                              "end": end.isoformat(), "not_begun": True}, indent=2))
+        else:
+            print(f"{period_heading(period)} has not begun: today is "
+                  f"{clock.today():%d %b %Y}, so there are no figures for it yet.")
+        return 0
     whole, parts = portfolio_metrics(db, period, by_segment=args.by == "segment")
     if args.json:
         out = whole.as_json()
@@ -268,18 +284,18 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
         return 0
     print(f"Money in {whole.currency} (the base currency), both ends of the period at the "
           f"rates of its first day.")
+    width = max(len(label) for label in LABELS.values())
     for m in [whole, *parts]:
-        title = period_label(m.period) + (f" — {m.segment}" if m.segment else "") + (
-            f" (in progress: to {m.end:%d %b %Y})" if m.in_progress else "")
-        print(title)
+        print(period_heading(m.period) + (f" — {Segment(m.segment).label}" if m.segment
+                                          else ""))
         if m.note:
             print(f"  Revenue metrics refused: {m.note}.")
         for key, value in m.values.items():
             shown = "n/a" if value is None else (f"{value:.1f} days" if key.endswith("days")
                                                  else f"{value:.2f}" if key.endswith("ratio")
                                                  else f"{value:.1%}")
-            print(f"  {key:<16} {shown:>12}   {FORMULAS[key]}" if not m.segment else
-                  f"  {key:<16} {shown:>12}")
+            line = f"  {LABELS[key]:<{width}} {shown:>10}"
+            print(f"{line}   {FORMULAS[key]}" if not m.segment else line)
     return 0
 
 

@@ -147,6 +147,20 @@ def _copy(source: Path, target: Path,
             dst.execute("PRAGMA journal_mode=DELETE")
 
 
+def snapshot(source: Path, target: Path) -> None:
+    """A consistent copy of the book at ``source`` into a new file ``target``, read through
+    a read-only connection: ``source`` is not changed (a render works on such a copy), and
+    the empty -wal/-shm files a read-only reader of a WAL book leaves are removed again."""
+    sidecars = [source.with_name(source.name + suffix) for suffix in ("-wal", "-shm")]
+    made = [p for p in sidecars if not p.exists()]
+    _copy(source, target)
+    wal = sidecars[0]
+    if wal in made and wal.exists() and wal.stat().st_size > 0:
+        return  # another csdesk began writing meanwhile: its files stay
+    for p in made:
+        p.unlink(missing_ok=True)
+
+
 def _remove_partial(tmp: Path) -> None:
     for suffix in ("", "-journal", "-wal", "-shm"):
         with contextlib.suppress(OSError):

@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 from csdesk import clock
-from csdesk.errors import CsdeskError
+from csdesk.errors import CsdeskError, UsageError
 
 
 def parse_period(text: str) -> tuple[date, date]:
@@ -92,6 +92,36 @@ def period_label(text: str) -> str:
     return text
 
 
+NOT_BEGUN, TO_DATE, COMPLETE = "not begun", "to date", "complete"
+
+
+def period_state(text: str, today: date | None = None) -> str:
+    """Whether a period has ``NOT_BEGUN`` (no figure can be real yet), runs ``TO_DATE``
+    (its figures are measured to today) or is ``COMPLETE``."""
+    start, end = period_span(text)
+    today = today or clock.today()
+    if today < start:
+        return NOT_BEGUN
+    return TO_DATE if today < end else COMPLETE
+
+
+def date_range(start: date, end: date) -> str:
+    """"1 Oct – 31 Dec 2026"; "1 Dec 2025 – 30 Nov 2026" across a year."""
+    first = f"{start.day} {start:%b}" + (f" {start.year}" if start.year != end.year else "")
+    return f"{first} – {end.day} {end:%b %Y}"
+
+
+def period_heading(text: str, today: date | None = None) -> str:
+    """A period with its days: "Q4 2026 to date (1 Oct – 27 Nov 2026)" while it runs,
+    "Q1 2027 (1 Jan – 31 Mar 2027)" otherwise."""
+    today = today or clock.today()
+    start, end = period_span(text)
+    state = period_state(text, today)
+    if state == TO_DATE:
+        return f"{period_label(text)} to date ({date_range(start, today)})"
+    return f"{period_label(text)} ({date_range(start, end)})"
+
+
 def portfolio_period(kind: str, today: date | None = None) -> str:
     """The period a portfolio picker choice means on ``today``: ``quarter`` the last complete
     quarter, ``ttm`` the twelve months to today, ``year`` this calendar year to date."""
@@ -118,6 +148,6 @@ def chosen_period(text: str | None, today: date | None = None) -> str:
     try:
         period_span(text)
     except CsdeskError:
-        raise CsdeskError(f"a period is quarter, ttm, year, a quarter such as 2026Q1, a year "
+        raise UsageError(f"a period is quarter, ttm, year, a quarter such as 2026Q1, a year "
                           f"such as 2026 or TTM:2026-11-27, not {text!r}") from None
     return text.strip().upper()

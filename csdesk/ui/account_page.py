@@ -129,6 +129,9 @@ def _label(text: str, *, bold: bool = False, size: float = 1.0) -> QLabel:
     return label
 
 
+CHURNED = "churned"  # the Stage box's item for a churned account (not a lifecycle stage)
+
+
 class AccountFieldCommand(QUndoCommand):
     """Change one field of the account (undo puts the old value back)."""
 
@@ -548,11 +551,28 @@ class AccountPage(QWidget):
             + (" · CHURNED" if h.status == "churned" else "")
             + (" · ⚠ sales handoff incomplete" if self._handoff_incomplete(h) else ""))
         self.owner.setText(h.owner or "")
-        self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
+        self._show_stage(h)
         self.account_header = h
         self._history_tips()
         if h.arr_note:  # the line's ARR: the rate it was converted at, or the one missing
             self.subtitle.setToolTip(f"ARR: {h.arr_note}\n{self.subtitle.toolTip()}")
+
+    def _show_stage(self, h: Any) -> None:
+        """The stage as the account stands (``account_detail.standing``): a churned
+        account reads "Churned on …", not the Renewal stage it had, and is not staged."""
+        churned = h.status == "churned"
+        at = self.stage.findData(CHURNED)
+        if churned and at < 0:
+            self.stage.addItem("", CHURNED)
+            at = self.stage.count() - 1
+        elif not churned and at >= 0:
+            self.stage.removeItem(at)
+        if churned:
+            self.stage.setItemText(at, account_detail.standing(h))
+            self.stage.setCurrentIndex(at)
+        else:
+            self.stage.setCurrentIndex(self.stage.findData(h.lifecycle_stage))
+        self.stage.setEnabled(not churned)
 
     def _history_tips(self) -> None:
         """Each editable field's recent changes on hover; the whole list is History…"""
@@ -957,6 +977,9 @@ class AccountPage(QWidget):
                 ax.xaxis.set_major_locator(locator)
                 ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
             chart.canvas.draw_idle()
+            # As tall as its place, no taller: at 1200×800 the first row, date axis and all,
+            # is on screen under the breakdown (a taller chart ran its dates off the page).
+            chart.setFixedHeight(CHART_HEIGHT_PX)
             slot = self._chart_slots[i]
             self._grid.replaceWidget(slot, chart)
             slot.deleteLater()

@@ -3,15 +3,17 @@ and the screenshot driver (``csdesk gui --screenshot --view renewals/forecast``)
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from csdesk.config import DatabaseLocation
-from csdesk.db import Database, restore_book, start_afresh
+from csdesk.config import DatabaseLocation, resolve_database
+from csdesk.db import Database, restore_book, snapshot, start_afresh
 from csdesk.errors import CorruptDatabaseError, CsdeskError
 from csdesk.services.book.table import AccountTable
 from csdesk.services.defaults import ensure_defaults
@@ -56,32 +58,12 @@ def run_gui(
         window, db = open_window(opened[0])
         window.show()
         return run_window(app, window, db)
-    db = open_book(location, demo=demo)
-    if screenshot is not None:
-        # A screenshot neither reads nor changes the user's remembered window layout.
-        import tempfile
-
-        settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"),
-                             QSettings.Format.IniFormat)
-        window = MainWindow(db, settings=settings)
-        window.resize(*size)
-        window.refresh(sync=True)
-        window.open_view(view)
-        if view == "portfolio":
-            window.load_portfolio(sync=True)
-        for _ in range(2):  # worklist, pipeline…: loaded on the worker; show them loaded
-            window.runner.wait()
-            for _ in range(3):
-                app.processEvents()
-        window.show()
-        for _ in range(3):
-            app.processEvents()
-        screenshot.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(screenshot)):
-            raise CsdeskError(f"could not write the screenshot to {screenshot}")
-        window.close()
+    db = _open_for_render(location, demo=demo)
+    try:
+        return _render(app, db, location, screenshot, view, size)
+    finally:
         db.close()
-        return 0
+        _discard_render_copy(db)
 
 
 def open_window(db: Database, accounts: AccountsView | None = None,
@@ -124,6 +106,58 @@ def open_location(location: DatabaseLocation, demo: bool = False
     except CsdeskError as exc:
         QMessageBox.critical(None, "csdesk", str(exc))
         return None
+
+
+def _render(app: QApplication, db: Database, location: DatabaseLocation, screenshot: Path,
+            view: str, size: tuple[int, int]) -> int:
+    # A screenshot neither reads nor changes the user's remembered window layout.
+    settings = QSettings(str(Path(tempfile.mkdtemp()) / "shot.ini"),
+                         QSettings.Format.IniFormat)
+    window = MainWindow(db, settings=settings)
+    window.book_name = location.display()  # the book's name, not its snapshot's
+    window.resize(*size)
+    window.refresh(sync=True)
+    window.open_view(view)
+    if view == "portfolio":
+        window.load_portfolio(sync=True)
+    for _ in range(2):  # worklist, pipeline…: loaded on the worker; show them loaded
+        window.runner.wait()
+        for _ in range(3):
+            app.processEvents()
+    window.show()
+    for _ in range(3):
+        app.processEvents()
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    if not window.grab().save(str(screenshot)):
+        raise CsdeskError(f"could not write the screenshot to {screenshot}")
+    window.close()
+    return 0
+
+
+def _open_for_render(location: DatabaseLocation, *, demo: bool) -> Database:
+    """A render (``--screenshot``) changes nothing in the book: it opens a private snapshot
+    of it, where the playbook run, re-plans, health writes and any migration happen as they
+    would on opening the book, and which is removed after. Only the demo book is made on
+    first use; a server book is opened read-only."""
+    if location.path is None:
+        return Database.open(location, readonly=True, create=False)
+    if demo and not location.path.exists():
+        open_book(location, demo=True).close()
+    if not location.path.exists():
+        raise CsdeskError(f"no csdesk book at {location.path}")
+    folder = Path(tempfile.mkdtemp(prefix="csdesk-render-"))
+    copy = folder / location.path.name
+    try:
+        snapshot(location.path, copy)
+        return open_book(resolve_database(copy))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def _discard_render_copy(db: Database) -> None:
+    if db.path is not None and db.path.parent.name.startswith("csdesk-render-"):
+        shutil.rmtree(db.path.parent, ignore_errors=True)
 
 
 def _recover(exc: CorruptDatabaseError, location: DatabaseLocation, demo: bool) -> Database:

@@ -47,9 +47,9 @@ def window_title(location: DatabaseLocation, readonly: bool = False) -> str:
     return f"{name} — csdesk" + (" (read-only)" if readonly else "")
 
 
-def book_label_text(count: int, location: DatabaseLocation) -> str:
+def book_label_text(count: int, where: str) -> str:
     """The status bar's note of the book open: its size and where it is."""
-    return f"{count:,} accounts · {location.display()}"
+    return f"{count:,} accounts · {where}"
 
 
 class FirstPaint(QMainWindow):
@@ -95,7 +95,8 @@ class FirstPaint(QMainWindow):
         self.nav.currentRowChanged.connect(self._remember_view)
         self.setCentralWidget(beside_navigation(self.nav, tabs))
         self.statusBar().showMessage("Opening the book…")
-        self.statusBar().addPermanentWidget(QLabel(book_label_text(len(table.rows), location)))
+        where = book_label_text(len(table.rows), location.display())
+        self.statusBar().addPermanentWidget(QLabel(where))
         self.accounts.table.viewport().installEventFilter(self)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

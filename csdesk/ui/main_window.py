@@ -82,7 +82,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.undo_group = QUndoGroup(self)
 
         # Views.
-        self.empty = EmptyState(db.location.display())
+        self.book_name = db.location.display()  # the status bar's (a render names its book)
+        self.empty = EmptyState(self.book_name)
         self.empty.load_demo.connect(self.load_demo)
         self.empty.import_csv.connect(lambda: self.import_csv())
         self.empty.demo_button.setEnabled(not db.readonly)
@@ -237,7 +238,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         count = len(table.rows)
         self.book_stack.setCurrentWidget(self.account_tabs if count else self.empty)
         self.act_demo.setEnabled(not self.db.readonly and count == 0)
-        self.book_label.setText(book_label_text(count, self.db.location))
+        self.book_label.setText(book_label_text(count, self.book_name))
         self.statusBar().clearMessage()
         self._update_completer()
         if not self._scope_restored:  # the scope the user left the app in

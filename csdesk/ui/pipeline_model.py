@@ -16,7 +16,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor
 
 from csdesk.services.formatting import format_date, format_money
-from csdesk.services.renewals.pipeline import RenewalRow
+from csdesk.services.renewals.pipeline import RenewalRow, next_checkpoint_text
 from csdesk.ui.accounts_model import ID_ROLE, SORT_ROLE
 from csdesk.ui.renewal_insights import TRACK_LABELS
 from csdesk.ui.theme import BAND_COLOURS
@@ -59,9 +59,10 @@ COLUMNS: tuple[Column, ...] = (
            "Likelihood of renewal (from the track and health, or overridden)"),
     Column("Expected", lambda r: format_money(r.expected_arr_cents, r.currency),
            lambda r: _cents(r.expected_base_cents), _RIGHT),
-    Column("Checkpoint", lambda r: format_date(r.next_checkpoint),
+    Column("Checkpoint", next_checkpoint_text,
            lambda r: r.next_checkpoint.isoformat() if r.next_checkpoint else "9999",
-           tip="The next checkpoint, where renewal work starts or steps up"),
+           tip="The next checkpoint, where renewal work starts or steps up (the calendar's "
+               "mark); in the last 30 days, when the last one passed"),
 )
 (NAME, OWNER, RENEWS, DAYS, TRACK, HEALTH, ARR, LIKELIHOOD, EXPECTED,
  CHECKPOINT) = range(len(COLUMNS))

@@ -29,7 +29,7 @@ from csdesk import clock
 from csdesk.models.enums import Segment
 from csdesk.services.book.table import AccountTable
 from csdesk.services.formatting import format_date, format_money, format_money_short
-from csdesk.services.health.metrics import FORMULAS, MONEY, PeriodMetrics
+from csdesk.services.health.metrics import FORMULAS, LABELS, MONEY, PeriodMetrics
 from csdesk.services.periods import current_period, period_label
 from csdesk.ui.theme import BAND_COLOURS
 
@@ -165,21 +165,21 @@ class PortfolioView(QWidget):
         total_arr = sum(arr_band.values()) or 1
         behind = last.accounts
         tiles = [
-            ("nrr", "Net revenue retention", _pct(v["nrr"]),
+            ("nrr", LABELS["nrr"], _pct(v["nrr"]),
              f"{_accounts(behind['cohort'])} at the start" + _fx(v.get("fx_effect")),
              behind["cohort"]),
-            ("grr", "Gross revenue retention", _pct(v["grr"]),
+            ("grr", LABELS["grr"], _pct(v["grr"]),
              "churn and contraction only", behind["churned"] | behind["contracted"]),
-            ("arr_renewal_rate", "Renewal rate (ARR)", _pct(v.get("arr_renewal_rate")),
+            ("arr_renewal_rate", LABELS["arr_renewal_rate"], _pct(v.get("arr_renewal_rate")),
              _renewed(last), behind.get("renewals_decided", set())),
-            ("logo_churn", "Logo churn", _pct(v["logo_churn"]),
+            ("logo_churn", LABELS["logo_churn"], _pct(v["logo_churn"]),
              f"{_accounts(behind['churned'])} lost", behind["churned"]),
-            ("expansion_rate", "Expansion", _pct(v["expansion_rate"]),
+            ("expansion_rate", LABELS["expansion_rate"], _pct(v["expansion_rate"]),
              f"{_accounts(behind['expanded'])} grew", behind["expanded"]),
-            ("median_ttv_days", "Median time to first value",
+            ("median_ttv_days", LABELS["median_ttv_days"],
              "—" if v["median_ttv_days"] is None else f"{v['median_ttv_days']:.0f} days",
              f"{len(behind['first_value'])} reached it in the period", behind["first_value"]),
-            ("proactive_ratio", "Proactive : reactive",
+            ("proactive_ratio", LABELS["proactive_ratio"],
              "—" if v["proactive_ratio"] is None else f"{v['proactive_ratio']:.1f} : 1",
              "touches in the period", None),
         ]

@@ -65,7 +65,7 @@ from csdesk.services.renewals.forecast import (
     quarter_forecasts,
     track_totals,
 )
-from csdesk.services.renewals.pipeline import RenewalRow, pipeline
+from csdesk.services.renewals.pipeline import RenewalRow, checkpoint_marks, pipeline
 from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
@@ -115,13 +115,9 @@ class CalendarGrid(QWidget):
         self._hits = []
         self._more = []
         by_day: dict[date, list[RenewalRow]] = {}
-        marks: dict[date, list[RenewalRow]] = {}
         for r in self.rows:
             by_day.setdefault(r.renewal_date, []).append(r)
-            # Each renewal's next checkpoint only: where its work starts or steps up next
-            # (every checkpoint of every renewal would mark nearly every day of a big book).
-            if r.next_checkpoint is not None:
-                marks.setdefault(r.next_checkpoint, []).append(r)
+        marks = checkpoint_marks(self.rows)  # as the pipeline's Checkpoint column reads
         n = max(1, len(self.months))
         height = self.height() / n
         compact = n > 1

@@ -123,11 +123,7 @@ class TodayView(QWidget):
         self._capacity_timer.timeout.connect(lambda: self.set_capacity(self.capacity.value()))
         self.capacity.valueChanged.connect(lambda _v: self._capacity_timer.start())
         head = QHBoxLayout()
-        texts = QVBoxLayout()
-        texts.addWidget(title)
-        texts.addWidget(self.subtitle)
-        texts.addWidget(self.over)
-        head.addLayout(texts, 1)
+        head.addWidget(title, 1)
         head.addWidget(QLabel("Tasks a day"))
         head.addWidget(self.capacity)
         head.addSpacing(12)
@@ -225,6 +221,10 @@ class TodayView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
         layout.addLayout(head)
+        # The day's line spans the view under the title and its buttons: at 1200 px it
+        # has the whole width, so it reads in one line.
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.over)
         layout.addLayout(filters)
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
@@ -424,9 +424,12 @@ class TodayView(QWidget):
         first = group[0]
         # The account's line spans the row: its name and what ranks it (ARR · health ·
         # renewal), the same for each of its tasks, which then have room for their reasons.
-        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · "
-                                f"{first.account_why}", "", "", ""])
-        head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked by "
+        # Its rank (its best task's: ARR × risk × urgency) leads, so the order between two
+        # accounts reads from their lines.
+        head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · rank "
+                                f"{first.score:,.0f} · {first.account_why}", "", "", ""])
+        head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked "
+                           f"{first.score:,.0f} (ARR × risk × urgency, its best task's) by "
                            f"{first.account_why}")
         font = head.font(0)
         font.setBold(True)
@@ -553,6 +556,7 @@ class TodayView(QWidget):
             self.checklist.addItem(item)
         self.checklist_label.setVisible(bool(t.checklist))
         self.checklist.setVisible(bool(t.checklist))
+        _fit_rows(self.checklist, 96)
         self.checklist.blockSignals(False)
         self.until.setDate(QDate(self.today + timedelta(days=7)))
         self.new_owner.setText("")
@@ -583,6 +587,7 @@ class TodayView(QWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Unchecked)
             self.contacts.addItem(item)
+        _fit_rows(self.contacts, 92)
 
     def ticked_contacts(self) -> list[int]:
         return [self.contacts.item(i).data(ROLE) for i in range(self.contacts.count())
@@ -753,6 +758,13 @@ def _segment(value: str | None) -> str:
         return Segment(value or "unsegmented").label
     except ValueError:  # a segment this csdesk does not know: as it is
         return (value or "unsegmented").replace("_", "-").capitalize()
+
+
+def _fit_rows(box: QListWidget, most: int) -> None:
+    """A list as tall as its rows, up to ``most`` px (then it scrolls): three checklist
+    steps leave no blank box pushing the task's buttons below the window."""
+    rows = sum(box.sizeHintForRow(i) for i in range(box.count())) or box.fontMetrics().height()
+    box.setFixedHeight(min(most, rows + 2 * box.frameWidth() + 2))
 
 
 def _first_line(text: str | None) -> str:

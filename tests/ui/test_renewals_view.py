@@ -246,3 +246,28 @@ def test_a_churn_reason_in_any_script_gets_a_code(qtbot, db: Database) -> None: 
     assert dialog.save()
     assert churn_reasons(db)[-2:] == [("reason_9", "買収された", "uncontrollable"),
                                       ("merged_renamed", "Merged & <renamed>", "uncontrollable")]
+
+
+def test_the_checkpoint_column_reads_the_calendars_marks(qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """Every listed renewal's Checkpoint cell names the day the calendar marks for it; a
+    renewal in its last 30 days (every checkpoint passed) says which one passed, never "—"."""
+    from csdesk.services.formatting import format_date
+    from csdesk.services.renewals.pipeline import checkpoint_marks
+    from csdesk.ui.pipeline_model import CHECKPOINT
+
+    with clock.pin(AS_OF):
+        window = open_window(qtbot, demo_db)
+        view = window.renewals
+        qtbot.waitUntil(lambda: view.table.model().rowCount() > 0, timeout=20_000)
+        marked = {r.uid: day for day, rows in checkpoint_marks(view.grid.rows).items()
+                  for r in rows}
+        model = view.pipeline_model
+        cells = [(model.row(i), model.index(i, CHECKPOINT).data())
+                 for i in range(model.rowCount())]
+    assert any(r.uid in marked for r, _ in cells)
+    assert any(r.days_to_go < 30 for r, _ in cells)
+    for r, text in cells:
+        if r.uid in marked:
+            assert text == format_date(marked[r.uid]), r.name
+        else:  # in its last 30 days: its last checkpoint has passed
+            assert r.days_to_go < 30 and text == f"passed {r.checkpoints[-1]:%d %b}"

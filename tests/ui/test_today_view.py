@@ -54,8 +54,9 @@ def test_done_with_activity_snooze_and_badge(qtbot, db: Database) -> None:  # ty
     assert badge.text() == "Today (2)"  # one overdue, one due today
     # One row for the account, its tasks due by today beneath (the late one first)
     assert view.tree.topLevelItemCount() == 1
+    best = view.current()  # the first task: the account's best, whose rank it shows
     assert view.tree.topLevelItem(0).text(0) == \
-        "AT&T <Legacy> 日本 (2) · no ARR · health not scored"
+        f"AT&T <Legacy> 日本 (2) · rank {best.score:,.0f} · no ARR · health not scored"
     assert view.current().title == "Call back"
     assert view.tree.currentItem().text(2).endswith("(2 d late)")
     assert view.reason.text() == "Because <Call back> & more"  # shown as typed

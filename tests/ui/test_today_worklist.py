@@ -75,7 +75,8 @@ def test_first_run_capacity_and_one_row_per_account(qtbot, demo_db: Database,  #
         tasks = [next(t for t in view.tasks if t.id == head.child(i).data(0, ROLE))
                  for i in range(head.childCount())]
         assert len({t.account_id for t in tasks}) == 1
-        assert head.text(0) == f"{tasks[0].account} ({len(tasks)}) · {tasks[0].account_why}"
+        assert head.text(0) == (f"{tasks[0].account} ({len(tasks)}) · rank "
+                                f"{tasks[0].score:,.0f} · {tasks[0].account_why}")
         assert head.isFirstColumnSpanned()  # the account's line has the row's whole width
         assert len({t.title for t in tasks}) == len(tasks)
         names.append(tasks[0].account)

@@ -30,6 +30,7 @@ from csdesk.models import (
     activity_contacts,
 )
 from csdesk.models.enums import (
+    AccountStatus,
     ActivityKind,
     AdvocacyLevel,
     HistorySource,
@@ -39,6 +40,7 @@ from csdesk.models.enums import (
     TicketStatus,
 )
 from csdesk.services.book.accounts import arr_money, last_touch_in
+from csdesk.services.formatting import format_date
 from csdesk.services.history import HistoryWriter, record_edit
 from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.renewals.pipeline import outlook
@@ -67,6 +69,17 @@ class Header:
     arr_base_cents: int | None = None
     base_currency: str = "USD"
     arr_note: str | None = None
+    churned_on: date | None = None
+
+
+def standing(header: Header) -> str:
+    """Where the account stands, in words, wherever a screen names its stage: its lifecycle
+    stage while it is a customer; "Churned on 08 Jan 2026" once it churned (the stage it had
+    then, often Renewal, no longer applies)."""
+    if header.status == AccountStatus.CHURNED.value:
+        return ("Churned on " + format_date(header.churned_on)) if header.churned_on \
+            else "Churned"
+    return LifecycleStage(header.lifecycle_stage).label
 
 
 @dataclass(frozen=True)
@@ -126,7 +139,7 @@ def _header(s: Any, account_id: int) -> Header:
         cents or 0, currency, None, None, acc.customer_since,
         acc.first_value_date, acc.version,
         last_touch_in(s, as_of=today, account_ids=[account_id]).get(account_id),
-        base_cents, rates.base, note)
+        base_cents, rates.base, note, acc.churned_on)
 
 
 def account_id_for(db: Database, key: str) -> int:

@@ -283,12 +283,21 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
         rel_score = rel_score * np.nan
     out["raw.relationship"] = rel_score.reindex(out.index).astype(float)
     out["relationship"] = out["raw.relationship"]
-    manual = cj[cj["is_champion"].astype(bool) & (cj["sentiment_on"] <= cj["as_of"])
-                & cj["sentiment"].isin(["positive", "neutral", "negative"])]
+    felt = cj["is_champion"].astype(bool) & (cj["sentiment_on"] <= cj["as_of"]) & cj[
+        "sentiment"].isin(["positive", "neutral", "negative"])
+    # A champion who has left takes their sentiment with them: while no champion still
+    # there has one recorded, it scores 0 (not as if they were still there; counted, so the
+    # score keeps its evidence), and the breakdown says why.
+    departed = cj[felt & gone].sort_values("sentiment_on").groupby("pair").tail(1).set_index(
+        "pair")
+    manual = cj[felt & ~gone]
     manual = manual.sort_values("sentiment_on").groupby("pair").tail(1).set_index("pair")
     out["raw.csm_sentiment"] = manual["sentiment"].reindex(out.index)
+    out["raw.csm_sentiment_departed"] = departed["sentiment"].reindex(out.index).where(
+        out["raw.csm_sentiment"].isna())
     out["csm_sentiment"] = out["raw.csm_sentiment"].map(
-        {"positive": 100.0, "neutral": 50.0, "negative": 0.0}).astype(float)
+        {"positive": 100.0, "neutral": 50.0, "negative": 0.0}).astype(float).where(
+        out["raw.csm_sentiment_departed"].isna(), 0.0)
     age = (pairs["as_of"] - manual["sentiment_on"].reindex(out.index)).dt.days
     out["stale.csm_sentiment"] = age > stale_manual_days
 

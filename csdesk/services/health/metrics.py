@@ -29,7 +29,14 @@ from csdesk.db.bulk import read_frame
 from csdesk.models import Account, Activity, Renewal, Subscription
 from csdesk.models.enums import Segment
 from csdesk.services.money import Rates, missing_text
-from csdesk.services.periods import current_period, parse_period, period_span, quarters_back
+from csdesk.services.periods import (
+    TO_DATE,
+    current_period,
+    parse_period,
+    period_span,
+    period_state,
+    quarters_back,
+)
 
 FORMULAS = {
     "nrr": "(start ARR − churned ARR − contraction + expansion) ÷ start ARR, for the accounts "
@@ -49,6 +56,19 @@ FORMULAS = {
     "fx_effect": "what exchange rates did to the cohort's end ARR: (end ARR at the period's "
                  "end rates − end ARR at its start rates) ÷ start ARR; not in GRR or NRR, "
                  "which hold the start rates",
+}
+# How each figure is named wherever a person reads it (the Portfolio's tiles, csdesk metrics).
+LABELS = {
+    "nrr": "Net revenue retention",
+    "grr": "Gross revenue retention",
+    "logo_churn": "Logo churn",
+    "contraction": "Contraction",
+    "expansion_rate": "Expansion",
+    "renewal_rate": "Renewal rate (renewals)",
+    "arr_renewal_rate": "Renewal rate (ARR)",
+    "median_ttv_days": "Median time to first value",
+    "proactive_ratio": "Proactive : reactive",
+    "fx_effect": "Exchange-rate effect",
 }
 MONEY = ("nrr", "grr", "logo_churn", "contraction", "expansion_rate", "fx_effect",
          "arr_renewal_rate")
@@ -232,7 +252,7 @@ def _period(book: _Book, period: str, segment: str | None = None,
     start, end = period_span(period)
     # A quarter (or year) still in progress is measured to today: a contract ending later in it has
     # not churned yet.
-    in_progress = start <= clock.today() < end
+    in_progress = period_state(period) == TO_DATE
     if in_progress:
         end = clock.today()
     frames = [book.subs, book.renewals, book.accounts, book.acts]
@@ -281,5 +301,5 @@ def portfolio_view(db: Database, period: str, *, n: int = 6, owner: str | None =
                     for p in quarters_back(current_period(), n)]
 
 
-__all__ = ["FORMULAS", "PeriodMetrics", "arr_renewal_rate", "current_period", "parse_period",
-           "portfolio_metrics", "portfolio_view", "quarterly"]
+__all__ = ["FORMULAS", "LABELS", "PeriodMetrics", "arr_renewal_rate", "current_period",
+           "parse_period", "portfolio_metrics", "portfolio_view", "quarterly"]

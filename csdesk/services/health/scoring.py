@@ -352,10 +352,11 @@ def _count(n: float, one: str, many: str | None = None) -> str:
 
 
 def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "mid_touch",
-                 customer_since: date | None = None) -> str:
+                 customer_since: date | None = None, churned_on: date | None = None) -> str:
     """An input's raw value in a CSM's words, from one scored row (``score_book``): what the
     account page's breakdown and ``csdesk health --account`` show beside its points.
-    Empty when the input has nothing to say (the screens show a dash)."""
+    Empty when the input has nothing to say (the screens show a dash). For a churned
+    account (``churned_on``), days are counted to the churn and the days are named."""
     raw = rec.get(f"raw.{name}")
     value = _num(raw) if name != "csm_sentiment" else None
     if name == "seat_utilisation" and value is not None:
@@ -379,6 +380,11 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
         cadence = CADENCE_DAYS.get(engagement_model, 30)
         if value is None:
             return f"no proactive touch recorded (cadence {cadence} days)"
+        if churned_on is not None:  # "ago" would count from today, long after the churn
+            touched = as_of - timedelta(days=round(value))
+            return (f"last proactive touch {_count((churned_on - touched).days, 'day')} "
+                    f"before it churned ({churned_on:%d %b %Y}), on {touched:%d %b %Y} "
+                    f"(cadence {cadence} days)")
         when = "today" if value == 0 else f"{_count(value, 'day')} ago"
         return f"last proactive touch {when} (cadence {cadence} days)"
     if name == "support_load" and value is not None:
@@ -415,6 +421,10 @@ def input_detail(name: str, rec: Any, *, as_of: date, engagement_model: str = "m
             else "no sponsor recorded"
         return f"{champion}; {sponsor}"
     if name == "csm_sentiment":
+        departed = rec.get("raw.csm_sentiment_departed")
+        if not isinstance(raw, str) and isinstance(departed, str):
+            return (f"the champion has left: their sentiment ({departed}) no longer counts "
+                    "(0 until a new champion's is recorded)")
         return "" if not isinstance(raw, str) else f"champion's sentiment {raw}"
     if name == "csm_pulse" and value is not None:
         return f"pulse {value:g} of 5"
@@ -460,7 +470,8 @@ def explain(db: Database, account: str, *, as_of: date | None = None) -> Explana
                 stale=_flag(rec.get(f"stale.{name}")),
                 detail=input_detail(name, rec, as_of=as_of,
                                     engagement_model=acc.engagement_model.value,
-                                    customer_since=acc.customer_since)))
+                                    customer_since=acc.customer_since,
+                                    churned_on=churned_on)))
         return Explanation(
             acc.id, acc.external_id, acc.name, as_of, _num(rec["score"]), rec["band"],
             _num(rec.get("adoption_score")), int(rec["inputs_present"]),

@@ -12,6 +12,7 @@ health score and can be overridden.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -36,7 +37,7 @@ from csdesk.models.enums import (
     RenewalOutcome,
     TicketStatus,
 )
-from csdesk.services.formatting import health_note
+from csdesk.services.formatting import format_date, health_note
 from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.settings import PROCESS_START, process_start
 
@@ -91,6 +92,28 @@ def checkpoints(segment: str, renewal_date: date,
     start = renewal_date - timedelta(days=lead)
     marks = sorted({start, *(renewal_date - timedelta(days=d) for d in CHECKPOINTS if d < lead)})
     return start, tuple(marks)
+
+
+def checkpoint_marks(rows: Iterable[RenewalRow]) -> dict[date, list[RenewalRow]]:
+    """The renewals whose next checkpoint falls on each day: what the calendar marks. Only
+    the next one: every checkpoint of every renewal would mark nearly every day of a big
+    book."""
+    marks: dict[date, list[RenewalRow]] = {}
+    for r in rows:
+        if r.next_checkpoint is not None:
+            marks.setdefault(r.next_checkpoint, []).append(r)
+    return marks
+
+
+def next_checkpoint_text(row: RenewalRow) -> str:
+    """A renewal's checkpoint in words, as the pipeline lists it and the calendar marks it:
+    the next one's day, or, once every one has passed (the last 30 days), the last one's
+    ("passed 28 Oct")."""
+    if row.next_checkpoint is not None:
+        return format_date(row.next_checkpoint)
+    if row.checkpoints:  # within the last 30 days: no year needed, and it fits the column
+        return f"passed {row.checkpoints[-1]:%d %b}"
+    return "—"
 
 
 def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_year: bool,

@@ -1,0 +1,51 @@
+"""Today at a laptop's 1200×800, styled as the application is: each account's line says
+its rank, the day's line reads in one line, and the task panel's buttons are whole."""
+
+from __future__ import annotations
+
+from csdesk import clock
+from csdesk.db import Database
+from csdesk.models import Contact
+from csdesk.ui.today_view import ROLE
+from tests.conftest import AS_OF
+from tests.ui.conftest import open_window
+
+
+def test_today_at_1200_px_ranks_each_account_line_and_fits_its_day_and_panel(
+        qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """At 1200×800: each account's line says its rank (the order between two accounts reads
+    from the lines), the day's line reads in one line, and the task panel shows Reassign
+    whole, not cut at the window's bottom."""
+    with clock.pin(AS_OF):
+        window = open_window(qtbot, demo_db)
+        window.resize(1200, 800)
+        window.open_view("today")
+        view = window.today
+        qtbot.waitUntil(lambda: view.tree.topLevelItemCount() > 1, timeout=20_000)
+        # a new book's first run: the banner offering to spread the first touches is up
+        view.show_first_run(
+            "1,062 accounts have had no proactive touch in 14–90 days, by engagement model. "
+            "Rather than 1,062 tasks at once, their first touches can be spread over about 2 "
+            "weeks starting today, with the rest of the worklist, 15 tasks a day per owner "
+            "at most.")
+        longest = max(view.shown, key=lambda t: len(t.checklist))  # the tallest panel
+        assert len(longest.checklist) >= 3
+        with demo_db.write() as s:  # and a room full of people to tick
+            s.add_all(Contact(account_id=longest.account_id, name=f"Person {k}",
+                              title="Vice President, Customer Experience") for k in range(6))
+        view.select(longest.id, 0)
+        qtbot.wait(50)
+        ranks = []
+        for i in range(view.tree.topLevelItemCount()):
+            head = view.tree.topLevelItem(i)
+            best = next(t for t in view.shown if t.id == head.child(0).data(0, ROLE))
+            assert f" · rank {best.score:,.0f} · " in head.text(0)
+            ranks.append(best.score)
+        assert ranks == sorted(ranks, reverse=True)
+        line = view.subtitle
+        assert line.height() < 2 * line.fontMetrics().lineSpacing()  # one line, not two
+        assert line.fontMetrics().horizontalAdvance(line.text()) <= line.width()
+        button = view.reassign_button
+        area = view.detail.parentWidget()  # the scroll area's viewport
+        bottom = button.mapTo(area, button.rect().bottomLeft()).y()
+        assert button.isVisible() and 0 < bottom <= area.height()
