@@ -51,10 +51,11 @@ def probe():
         app.processEvents()
     app.processEvents()  # painted
     marks.append(time.perf_counter() - t0)
-    while True:  # the main window with every figure of the table
+    while True:  # the main window with every figure of the table, renewals included
         app.processEvents()
         w = shown()
-        if getattr(w, "table", None) is not None and not w.table.figures_pending:
+        table = getattr(w, "table", None)
+        if table is not None and not table.figures_pending and not table.renewals_pending:
             break
         time.sleep(0.002)
     marks.append(time.perf_counter() - t0)

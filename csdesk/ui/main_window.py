@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
 from csdesk.io.workbook import WORKBOOK_SUFFIXES
-from csdesk.services.book.accounts import account_table, with_renewals
+from csdesk.services.book.accounts import account_table, small_book, with_renewals
 from csdesk.services.book.table import AccountTable
 from csdesk.services.health.metrics import portfolio_view
 from csdesk.services.periods import portfolio_period
@@ -225,7 +225,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         table, pending = loaded if isinstance(loaded, tuple) else (loaded, set())
         if table.figures_pending:  # a large book: names first, then figures, then renewals
             self.runner.submit("Reading the book's figures", _load_figures, self.db,
-                               table.as_of, reading=True, on_done=self._show_table)
+                               table.as_of, len(table.rows), reading=True,
+                               on_done=self._show_table)
         elif table.renewals_pending:
             self.runner.submit(
                 "Reading renewals", with_renewals, self.db, table, reading=True,
@@ -458,9 +459,8 @@ def _load_table(db: Database) -> tuple[AccountTable, set[int]]:
     return table, set() if table.figures_pending else incomplete_onboarding(db)
 
 
-def _load_figures(db: Database, as_of: date) -> tuple[AccountTable, set[int]]:
-    """The table with its figures after its names (a large book's renewals still to
-    come), and the handoff badges."""
-    return account_table(db, as_of=as_of, renewals=None), incomplete_onboarding(db)
-
-
+def _load_figures(db: Database, as_of: date, count: int) -> tuple[AccountTable, set[int]]:
+    """The table with its figures after its names (a large book's renewals still to come,
+    a small book's with them), and the handoff badges."""
+    return (account_table(db, as_of=as_of, renewals=small_book(count)),
+            incomplete_onboarding(db))

@@ -34,6 +34,12 @@ from csdesk.services.money import Rates, arr_by_account, base_currency_in, missi
 from csdesk.services.renewals.pipeline import outlook
 
 
+def small_book(accounts: int) -> bool:
+    """A book small enough that its table is read in one step, renewals included (below
+    ``LARGE_BOOK`` accounts)."""
+    return accounts < LARGE_BOOK
+
+
 def account_table(db: Database, *, as_of: date | None = None, renewals: bool | None = True,
                   figures: bool | None = True) -> AccountTable:
     """Every account with its current ARR, latest health, next renewal, last touch, tasks.
@@ -70,7 +76,7 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
                                     Account.segment, Account.status, Account.owner)
                              ).tuples().all()  # sorted below, as the table opens
         if figures is None:
-            figures = len(accounts) < LARGE_BOOK
+            figures = small_book(len(accounts))
         if not figures:
             return names_only(accounts, today, base_currency_in(s))
         rates = Rates.load(s)
@@ -96,7 +102,7 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
         }
     # Next renewal and track, last touch, open tasks: each from its one service function.
     if renewals is None:
-        renewals = len(accounts) < LARGE_BOOK or kept(db, ("pipeline", today, None, None)) \
+        renewals = small_book(len(accounts)) or kept(db, ("pipeline", today, None, None)) \
             is not None
     renewal = _renewals(db, today) if renewals else {}
     touch = last_touch(db, as_of=today)
