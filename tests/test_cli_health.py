@@ -197,3 +197,31 @@ def test_metrics_name_the_quarter_its_days_and_each_figure_as_the_portfolio_does
     assert names and set(names) <= set(LABELS.values())
     assert "Gross revenue retention" in names and "Net revenue retention" in names
     assert not any(line.split()[0] in LABELS for line in done[2:])  # no internal keys
+
+
+def test_metrics_refuses_twelve_months_still_to_come_and_an_empty_period(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    """"12 months to 30 Jun 2027" cannot be measured on 27 Nov 2026 (it was printed as such
+    over five months' figures); an empty --period is not the default quarter in disguise."""
+    from datetime import date
+
+    from csdesk import clock
+
+    db = str(demo_location.path)
+    with clock.pin(date(2026, 11, 27)):
+        assert main(["metrics", "--period", "TTM:2027-06-30", "--db", db]) == 2
+        assert capsys.readouterr().err.strip() == (
+            "csdesk: error: twelve months end on a day up to today (27 Nov 2026), not "
+            "30 Jun 2027: TTM:2026-11-27 is the latest")
+        assert main(["metrics", "--period", "", "--db", db]) == 2
+        assert "not ''" in capsys.readouterr().err
+        assert main(["metrics", "--period", "TTM:2026-11-27", "--db", db]) == 0
+
+
+def test_metrics_of_a_period_before_the_book_says_there_is_nothing_in_it(
+        demo_location: DatabaseLocation, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["metrics", "--period", "1999Q1", "--db", str(demo_location.path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1:] == ["Q1 1999 (1 Jan – 31 Mar 1999)",
+                       "  No figures: the book holds no subscriptions or renewals for this "
+                       "period."]

@@ -268,11 +268,12 @@ def test_today_over_the_capacity_says_why_due_tasks_are_not_listed(
     assert main(["tasks", "--capacity", "1", "--as-of", DAY, "--db", db]) == 0
     capsys.readouterr()
     assert main(["tasks", "--today", "--as-of", DAY, "--owner", "Ana Lopez", "--db", db]) == 0
-    assert ("  1 of 3 due tasks fit today's capacity of 1; the rest are planned for later "
-            "days\n") in capsys.readouterr().out
+    assert ("  2 of 3 due tasks wait for a later day: today's 1 place is taken by "
+            "higher-ranked tasks\n") in capsys.readouterr().out
     assert main(["tasks", "--today", "--json", "--as-of", DAY, "--db", db]) == 0
     assert json.loads(capsys.readouterr().out)["not_today"] == (
-        "1 of 3 due tasks fit today's capacity of 1; the rest are planned for later days")
+        "2 of 3 due tasks wait for a later day: today's 1 place is taken by higher-ranked "
+        "tasks")
 
 
 def test_an_unknown_owner_among_many_lists_twelve_and_how_many_more(

@@ -290,6 +290,9 @@ def _metrics(args: argparse.Namespace, db: Database) -> int:
                                           else ""))
         if m.note:
             print(f"  Revenue metrics refused: {m.note}.")
+        elif all(v is None for v in m.values.values()):
+            print("  No figures: the book holds no subscriptions or renewals for this period.")
+            continue
         for key, value in m.values.items():
             shown = "n/a" if value is None else (f"{value:.1f} days" if key.endswith("days")
                                                  else f"{value:.2f}" if key.endswith("ratio")

@@ -212,17 +212,18 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
 
 
 def _waiting(rows: list[TaskRow], today: date, capacity: int, owners: int) -> str:
-    """Why some tasks due by today are not today's: "15 of 22 due tasks fit today's
-    capacity of 15; the rest are planned for later days" (else "")."""
+    """Why some tasks due by today are not today's: "7 of 22 due tasks wait for a later
+    day: today's 15 places are taken by higher-ranked tasks" (else "")."""
     from csdesk.services.worklist.plan import natural_due
 
     own = [r for r in rows if not _snoozed(r, today) and (natural_due(r) or today) <= today]
     fit = sum(1 for r in own if r.due is None or r.due <= today)
     if fit == len(own):
         return ""
-    each = f" a day for each of {owners} owners" if owners > 1 else ""
-    return (f"{fit:,} of {len(own):,} due tasks fit today's capacity of {capacity}{each}; "
-            "the rest are planned for later days")
+    places = "place is" if capacity == 1 else "places are"
+    each = f" (each of {owners} owners')" if owners > 1 else ""
+    return (f"{len(own) - fit:,} of {len(own):,} due tasks wait for a later day: today's "
+            f"{capacity} {places}{each} taken by higher-ranked tasks")
 
 
 def _snoozed(r: TaskRow, today: date) -> str | None:

@@ -139,15 +139,20 @@ def chosen_period(text: str | None, today: date | None = None) -> str:
     """A period as a person types it (``csdesk metrics --period``): ``quarter``, ``ttm`` or
     ``year`` as on the Portfolio's picker (:func:`portfolio_period`), or a quarter
     (2026Q3), a year (2026) or twelve months to a day (TTM:2026-11-27); none, the last
-    complete quarter. Anything else is one plain error naming what is accepted."""
-    if text is None or not text.strip():
+    complete quarter. Anything else (an empty text, twelve months to a day still to come)
+    is one plain error naming what is accepted."""
+    if text is None:
         return current_period(today)
     kind = text.strip().lower()
     if kind in ("quarter", "ttm", "year"):
         return portfolio_period(kind, today)
     try:
-        period_span(text)
+        _start, end = period_span(text)
     except CsdeskError:
         raise UsageError(f"a period is quarter, ttm, year, a quarter such as 2026Q1, a year "
                           f"such as 2026 or TTM:2026-11-27, not {text!r}") from None
+    today = today or clock.today()
+    if kind.startswith(_TTM.lower()) and end > today:
+        raise UsageError(f"twelve months end on a day up to today ({today:%d %b %Y}), "
+                         f"not {end:%d %b %Y}: {_TTM}{today.isoformat()} is the latest")
     return text.strip().upper()

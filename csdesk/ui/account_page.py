@@ -926,21 +926,31 @@ class AccountPage(QWidget):
 
         scored = [(d, s) for d, s, _ in f.health if s is not None]
         e = self.explanation
-        # A churned account with no score stored: the last health the header gives (computed
-        # from its inputs the day before it churned) is its one point, marked as computed.
-        last = (e.as_of, e.score) if (not scored and e is not None and e.score is not None
-                                      and e.churned_on is not None) else None
+        # A churned account: the chart ends on the last health the header gives (computed
+        # from its inputs the day before it churned), marked as computed, when no score was
+        # stored on that day or after it.
+        last = (e.as_of, e.score) if (e is not None and e.score is not None
+                                      and e.churned_on is not None
+                                      and (not scored or scored[-1][0] < e.as_of)) else None
 
         def draw_health(ax: Any) -> None:
             ax.plot([d for d, _s in scored], [s for _d, s in scored], marker="o",
                     color="#2563eb")
             if last is not None:
+                if scored:  # from the last stored score to the computed one
+                    ax.plot([scored[-1][0], last[0]], [scored[-1][1], last[1]],
+                            color="#2563eb", linestyle=":")
                 ax.plot([last[0]], [last[1]], marker="o", markerfacecolor="none",
                         color="#2563eb", linestyle="none",
-                        label=f"last health, computed for {last[0]:%d %b %Y} (none stored)")
+                        label=f"last health, computed for {last[0]:%d %b %Y}"
+                              + ("" if scored else " (none stored)"))
                 ax.legend(fontsize=8, loc="lower left")
-                if not scored:  # one day: a month either side, so the date reads
+                if not scored:  # one day: a month either side, ticked by month as elsewhere
+                    from matplotlib.dates import DateFormatter, MonthLocator
+
                     ax.set_xlim(last[0] - timedelta(days=30), last[0] + timedelta(days=30))
+                    ax.xaxis.set_major_locator(MonthLocator())
+                    ax.xaxis.set_major_formatter(DateFormatter("%b %Y"))
             ax.axhspan(70, 100, color="#16a34a", alpha=0.08)
             ax.axhspan(0, 40, color="#dc2626", alpha=0.08)
             ax.set_ylim(0, 100)

@@ -70,6 +70,8 @@ def test_a_churned_account_shows_its_churn_and_no_live_health(qtbot, demo_db: Da
                for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)]
     if not [s for _d, s, _b in page.facts.health if s is not None]:  # none stored: its one
         assert [round(y) for _x, y in plotted] == [round(last)]  # point is the badge's
+    # Stored or computed, the chart ends on the last health the badge gives.
+    assert round(max(plotted, key=lambda p: p[0])[1]) == round(last)
     green = BAND_COLOURS["green"].name()
     assert _colour_of(badge) != green
     for label in page.findChildren(QLabel):

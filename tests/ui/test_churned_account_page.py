@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from PySide6.QtWidgets import QScrollArea
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from csdesk.db import Database
 from csdesk.models import Account, Activity, Contact
@@ -74,3 +74,35 @@ def test_a_churned_accounts_page_agrees_with_itself(qtbot, demo_db: Database) ->
         for label in ax.get_xticklabels():
             if label.get_text():
                 assert label.get_window_extent(renderer).y0 >= 0, label.get_text()
+
+
+def test_the_health_chart_ends_on_the_last_health_the_header_gives(
+        qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """Scores stored until a month before the churn: the chart goes on to the last health
+    the header quotes (computed the day before the churn), never stopping at an older one."""
+    from csdesk.models import HealthSnapshot
+
+    with demo_db.write() as s:
+        acc = next(a for a, first in s.execute(
+            select(Account, func.min(HealthSnapshot.as_of))
+            .join(HealthSnapshot, HealthSnapshot.account_id == Account.id)
+            .where(Account.status == AccountStatus.CHURNED)
+            .group_by(Account.id).order_by(Account.id)).all()
+            if a.churned_on is not None and first < a.churned_on - timedelta(days=30))
+        account_id, churned_on = acc.id, acc.churned_on
+        s.execute(HealthSnapshot.__table__.delete().where(
+            HealthSnapshot.account_id == account_id,
+            HealthSnapshot.as_of > churned_on - timedelta(days=30)))
+        stored = s.scalars(select(HealthSnapshot.as_of).where(
+            HealthSnapshot.account_id == account_id)).all()
+    assert stored
+    page = show_account_page(qtbot, demo_db, account_id, (1200, 800))
+    qtbot.waitUntil(lambda: page.is_complete, timeout=20_000)
+    e = page.explanation
+    assert e is not None and e.score is not None and e.as_of > max(stored)
+    ax = page.charts[0].figure.axes[0]
+    points = [(x, y) for line in ax.get_lines()
+              for x, y in zip(line.get_xdata(), line.get_ydata(), strict=True)]
+    end_x, end_y = max(points, key=lambda p: p[0])
+    assert end_x == e.as_of and round(end_y) == round(e.score)
+    assert f"computed for {e.as_of:%d %b %Y}" in ax.get_legend().get_texts()[0].get_text()

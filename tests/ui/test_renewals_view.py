@@ -130,7 +130,7 @@ def test_filters_forecast_churn_and_settings(qtbot, demo_db: Database) -> None: 
     assert cells["Q3 2026"] == f"{acc.accuracy:.1%}"
     # The quarter has begun: its dates are those still counted, and it says so.
     headline = view.forecast_panel.headline.text()
-    assert "<b>In progress</b> · Q4 2026 (22 Nov – 31 Dec 2026): " in headline
+    assert "<b>In progress</b> · the rest of Q4 2026 (22 Nov – 31 Dec 2026): " in headline
     assert " renewals still to come, " in headline
     # and the next calendar quarter beside it (issue 21)
     assert "<b>Next quarter</b> · Q1 2027 (1 Jan – 31 Mar 2027)" in \

@@ -117,15 +117,14 @@ def quarter_forecasts(db: Database, *, today: date | None = None,
 def describe_forecast(f: QuarterForecast) -> str:
     """A quarter's forecast in one line, as the screen and the command line word it."""
     from csdesk.services.formatting import counted, format_money
-    from csdesk.services.periods import period_label
+    from csdesk.services.periods import date_range, period_label
 
     start, end = parse_period(f.period)
-    if f.counted_from is not None:  # begun: what is counted is what is still to come
-        start = f.counted_from
-        still = " still to come"
-    else:
-        still = ""
-    head = (f"{period_label(f.period)} ({start.day} {start:%b} – {end.day} {end:%b %Y}): "
+    rest, still = "", ""
+    if f.counted_from is not None:  # begun: what is counted is what is still to come (the
+        start = f.counted_from  # rest of it: never read as the quarter's own dates)
+        rest, still = "the rest of ", " still to come"
+    head = (f"{rest}{period_label(f.period)} ({date_range(start, end)}): "
             f"{counted(f.renewals, 'renewal')}{still}")
     if f.note:
         return f"{head}; no forecast in {f.currency}: {f.note}"
