@@ -105,6 +105,8 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         if self.accounts.table_model.rowCount():  # the first paint's names: no empty state
             self.book_stack.setCurrentWidget(self.account_tabs)
         self._scope_restored = False
+        self._warmed = False  # the charts' warm-up and the whole-file check started
+        self._playbooks_due = False  # the first paint's start runs them after the figures
         self._refresh_chain: Any = None  # the last task of the latest refresh
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -175,12 +177,13 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
     def start(self, first: AccountTable | None = None) -> None:
         """At launch: load the book and run the playbooks, or, after a first paint, go on
-        from the names it showed (``first``): their figures, renewals and the rest."""
+        from the names it showed (``first``): their figures, then the playbooks, renewals
+        and the rest."""
         if first is None:
             self.refresh()
             return
+        self._playbooks_due = True
         self._show_table((first, set()))
-        self.run_playbooks()
 
     def refresh_soon(self) -> None:
         """After an edit on a page: one refresh for a burst of edits, started once the
@@ -231,8 +234,9 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             self.runner.submit(
                 "Reading renewals", with_renewals, self.db, table, reading=True,
                 on_done=lambda full: self._show_table((full, self.accounts.incomplete_handoffs)))
-        self.reports.update_count()
-        self.renewals.reload()
+        if not table.figures_pending:  # names alone: the figures' read goes first
+            self.reports.update_count()
+            self.renewals.reload()
         self.table = table
         self.accounts.incomplete_handoffs = pending
         self.accounts.set_table(table)
@@ -242,14 +246,19 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self.book_label.setText(book_label_text(count, self.book_name))
         self.statusBar().clearMessage()
         self._update_completer()
-        if not self._scope_restored:  # the scope the user left the app in
-            from csdesk.config import load_settings
-
+        if not table.figures_pending and not self._warmed:  # after the figures, not before
+            self._warmed = True
             self._check_in_background()
             from csdesk.ui.charts import warm_up
 
             self.runner.submit("Preparing charts", warm_up, idle=True,
                                on_failed=lambda _e: None)
+            if self._playbooks_due:
+                self._playbooks_due = False
+                self.run_playbooks()
+        if not self._scope_restored:  # the scope the user left the app in
+            from csdesk.config import load_settings
+
             self._scope_restored = True
             settings = load_settings()
             if settings.get("scope") == "mine" and settings.get("me"):
