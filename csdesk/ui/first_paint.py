@@ -131,7 +131,7 @@ class Opening(QObject):
                  *, demo: bool = False) -> None:
         super().__init__()
         self.location, self.shell, self.first, self.demo = location, shell, first, demo
-        self.window: MainWindow | None = None
+        self.main_window: MainWindow | None = None
         self.db: Database | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._import, name="csdesk-import",
@@ -170,10 +170,10 @@ class Opening(QObject):
         db, recovered = opened
         shell.statusBar().clearMessage()
         # A recovered book is a restored backup or a new one: not the names shown.
-        self.window, self.db = app.open_window(
+        self.main_window, self.db = app.open_window(
             db, accounts=None if recovered else shell.accounts,
             first=None if recovered else self.first)
-        window = self.window
+        window = self.main_window
         window.setGeometry(shell.geometry())
         window.open_view(shell.view)
         if shell.isMaximized():
@@ -188,8 +188,8 @@ class Opening(QObject):
 
     def close(self) -> None:
         """After the event loop: wait for the window's work and close the book."""
-        if self.window is not None and self.db is not None:
-            sys.modules[APP].close_window(self.window, self.db)
+        if self.main_window is not None and self.db is not None:
+            sys.modules[APP].close_window(self.main_window, self.db)
 
 
 def launch(location: DatabaseLocation, *, demo: bool = False, theme: str | None = None,
