@@ -4,7 +4,6 @@ and the screenshot driver (``csdesk gui --screenshot --view renewals/forecast``)
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -18,8 +17,8 @@ from csdesk.errors import CorruptDatabaseError, CsdeskError
 from csdesk.services.book.table import AccountTable
 from csdesk.services.defaults import ensure_defaults
 from csdesk.ui.accounts_view import AccountsView
+from csdesk.ui.first_paint import application
 from csdesk.ui.main_window import MainWindow
-from csdesk.ui.theme import apply_style
 
 
 def open_book(location: DatabaseLocation, *, demo: bool = False) -> Database:
@@ -46,11 +45,7 @@ def run_gui(
     size: tuple[int, int] = (1440, 900),
     theme: str | None = None,
 ) -> int:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("csdesk")
-    app.setOrganizationName("csdesk")
-    apply_style(app, theme)  # type: ignore[arg-type]
-
+    app = application(theme)
     if screenshot is None:
         opened = open_location(location, demo)
         if opened is None:

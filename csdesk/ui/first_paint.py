@@ -192,14 +192,21 @@ class Opening(QObject):
             sys.modules[APP].close_window(self.main_window, self.db)
 
 
+def application(theme: str | None = None) -> QApplication:
+    """The one QApplication, named and styled (light, dark or the system's)."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("csdesk")
+    app.setOrganizationName("csdesk")
+    apply_style(app, theme)  # type: ignore[arg-type]
+    return app
+
+
 def launch(location: DatabaseLocation, *, demo: bool = False, theme: str | None = None,
            run: Callable[[], Any] | None = None) -> int:
     """Start the GUI: the first paint when the book's names can be read quickly, the
     ordinary start otherwise (a server, a new or damaged book, the demo)."""
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("csdesk")
-    app.setOrganizationName("csdesk")
-    apply_style(app, theme)  # type: ignore[arg-type]
+    app = application(theme)
     first = None if demo or not location.is_sqlite else first_table(location.path)
     if first is None or not first.rows:
         from csdesk.ui.app import run_gui
