@@ -272,3 +272,68 @@ def test_inputs_the_book_never_had_data_for_are_missing_not_invented(db: Databas
     assert after["support_load"].iloc[1] < 100
     assert after["relationship"].iloc[0] == 0  # contacts, none a champion: a real 0
     assert after["relationship"].iloc[1] == 60
+
+
+def _same_inputs(one_day: pd.DataFrame, many_days: pd.DataFrame) -> None:
+    """The book's one-date inputs (summed by the database) equal the same date's rows of a
+    many-date call (summed by pandas, as calibration does), input by input. Ranks (login
+    volume, depth) are against every pair asked, so they differ by design."""
+    many_days = many_days.iloc[: len(one_day)].reset_index(drop=True)
+    for column in one_day.columns:
+        if column in ("login_volume", "depth"):
+            continue
+        mine, theirs = one_day[column], many_days[column]
+        if mine.dtype.kind in "fi" or theirs.dtype.kind in "fi":
+            pd.testing.assert_series_equal(mine.astype(float), theirs.astype(float),
+                                           check_names=False, rtol=1e-9)
+        else:
+            assert mine.fillna("∅").tolist() == theirs.fillna("∅").tolist(), column
+
+
+def test_one_date_summed_by_the_database_equals_many_dates_summed_by_pandas(
+        db: Database) -> None:
+    """Usage with gaps (missing seats, events, users) in each window — the last 30 days,
+    the trend's 90, the 90 before the last 30 — and rows outside them."""
+    ensure_defaults(db)
+    ids = []
+    with db.write() as s:
+        for n, pattern in enumerate((0, 1, 2, 3)):
+            acc = Account(external_id=f"G{n}", name=f"Gaps {n}", segment="smb",
+                          engagement_model="tech_touch", customer_since=date(2024, 1, 1))
+            s.add(acc)
+            s.flush()
+            ids.append(acc.id)
+            for day in range(0, 150, 6 + pattern):
+                gap = (day // 6 + pattern) % 4
+                s.add(UsageSnapshot(
+                    account_id=acc.id, date=AS_OF - timedelta(days=day),
+                    active_users=None if gap == 1 else 5 + day % 7,
+                    licensed_seats=None if gap == 2 else 12,
+                    key_events=None if gap == 3 else 40 + (day * (pattern + 1)) % 23,
+                    features_used=None if pattern == 3 else day % 5,
+                    logins=None if gap == 0 else day % 11))
+        empty = Account(external_id="G-none", name="No usage", segment="smb",
+                        engagement_model="tech_touch")
+        s.add(empty)
+        s.flush()
+        ids.append(empty.id)
+    one = pd.DataFrame({"account_id": ids, "as_of": [pd.Timestamp(AS_OF)] * len(ids)})
+    many = pd.concat([one, one.assign(as_of=pd.Timestamp(AS_OF - timedelta(days=40)))],
+                     ignore_index=True)
+    with db.read() as s:
+        one_day, many_days = compute_inputs(s, one), compute_inputs(s, many)
+    assert one_day["seat_utilisation"].notna().sum() == 4  # the inputs are really there
+    assert one_day["usage_trend"].notna().sum() == 4
+    assert one_day["usage_change"].notna().sum() == 4
+    assert pd.isna(one_day["seat_utilisation"].iloc[-1])
+    _same_inputs(one_day, many_days)
+
+
+def test_the_demo_book_one_date_and_many_dates_agree(demo_db: Database) -> None:
+    with demo_db.read() as s:
+        ids = s.scalars(select(Account.id)).all()
+    one = pd.DataFrame({"account_id": ids, "as_of": [pd.Timestamp(AS_OF)] * len(ids)})
+    many = pd.concat([one, one.assign(as_of=pd.Timestamp(AS_OF - timedelta(days=90)))],
+                     ignore_index=True)
+    with demo_db.read() as s:
+        _same_inputs(compute_inputs(s, one), compute_inputs(s, many))

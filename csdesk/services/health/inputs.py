@@ -11,16 +11,17 @@ has no data for it. Missing is not bad: the score re-weights over the inputs pre
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from csdesk.db.bulk import read_frame
 from csdesk.db.cache import until_changed
+from csdesk.db.days import days_between
 from csdesk.models import (
     Account,
     Activity,
@@ -158,69 +159,25 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     acc = pairs[["pair", "account_id", "as_of"]].merge(acc, on="account_id", how="left")
     acc = acc.sort_values("pair").reset_index(drop=True)
 
-    # Usage: utilisation and breadth over 30 days, trend over 90.
-    usage = read_frame(session, only(select(
-        UsageSnapshot.account_id, UsageSnapshot.date, UsageSnapshot.active_users,
-        UsageSnapshot.licensed_seats, UsageSnapshot.key_events, UsageSnapshot.features_used,
-        UsageSnapshot.logins,
-    ).where(and_(UsageSnapshot.date >= since(120),
-                 UsageSnapshot.date <= hi)), UsageSnapshot.account_id))
+    # Usage: utilisation and breadth over 30 days, trend over 90, change against the 90
+    # days before the last 30.
+    if pairs["as_of"].nunique() == 1:  # today's health: the database sums each account's rows
+        sums = _usage_sums_sql(session, pairs, accounts if few else None)
+    else:
+        usage = read_frame(session, only(select(
+            UsageSnapshot.account_id, UsageSnapshot.date, UsageSnapshot.active_users,
+            UsageSnapshot.licensed_seats, UsageSnapshot.key_events,
+            UsageSnapshot.features_used, UsageSnapshot.logins,
+        ).where(and_(UsageSnapshot.date >= since(USAGE_DAYS), UsageSnapshot.date <= hi)),
+            UsageSnapshot.account_id))
+        usage["date"] = _dates(usage["date"])
+        usage = usage[usage["account_id"].isin(accounts)]
+        sums = _usage_sums_rows(_window(usage, pairs, "date", USAGE_DAYS))
     # Breadth is judged against the widest use in the whole book, not just these accounts.
     top_features = float(until_changed(
         session, "max features used",
         lambda: session.scalar(select(func.max(UsageSnapshot.features_used)))) or 1)
-    usage["date"] = _dates(usage["date"])
-    usage = usage[usage["account_id"].isin(accounts)]
-    u120 = _window(usage, pairs, "date", 120)
-    u90 = u120[u120["age"] < 90]
-    u30 = u90[u90["age"] < 30]
-    g30 = u30.groupby("pair")
-    seats = g30["licensed_seats"].sum()
-    util = (g30["active_users"].sum() / seats.where(seats > 0)).clip(upper=1.0)
-    out["raw.seat_utilisation"] = util.reindex(out.index).astype(float)
-    out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
-    # The numbers behind it, for the breakdown's words ("158 active users of 278 seats").
-    out["raw.active_users_30"] = g30["active_users"].mean().reindex(out.index).astype(float)
-    out["raw.seats_30"] = g30["licensed_seats"].mean().reindex(out.index).astype(float)
-    top_features = max(top_features, 1.0)
-    breadth = g30["features_used"].mean()
-    out["raw.adoption_breadth"] = breadth.reindex(out.index).astype(float)
-    out["adoption_breadth"] = (out["raw.adoption_breadth"] / top_features * 100).clip(0, 100)
-    per_user = (g30["key_events"].sum() / g30["active_users"].sum().where(
-        g30["active_users"].sum() > 0)).reindex(out.index).astype(float)
-    logins = g30["logins"].mean().reindex(out.index).astype(float)
-    out["raw.login_volume"] = logins
-    out["login_volume"] = logins.rank(pct=True) * 100
-    out["raw.depth"] = per_user
-    out["depth"] = per_user.rank(pct=True) * 100
-
-    t = u90.dropna(subset=["key_events"]).assign(x=lambda d: -d["age"] / 7.0)
-    t = t.assign(xy=t["x"] * t["key_events"], xx=t["x"] ** 2)
-    sums = t.groupby("pair").agg(n=("x", "size"), sx=("x", "sum"), sy=("key_events", "sum"),
-                                 sxy=("xy", "sum"), sxx=("xx", "sum"))
-    denom = sums["n"] * sums["sxx"] - sums["sx"] ** 2
-    slope = (sums["n"] * sums["sxy"] - sums["sx"] * sums["sy"]) / denom.where(denom > 0)
-    mean = sums["sy"] / sums["n"]
-    rel = (slope / mean.where(mean > 0)).where(sums["n"] >= 4)
-    out["raw.usage_trend"] = rel.reindex(out.index).astype(float)
-    out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
-
-    # Change against the account's own baseline: the last 30 days against the 90 before.
-    last30, prev90 = u120[u120["age"] < 30], u120[u120["age"] >= 30]
-    for name, column, how in (("usage_change", "key_events", "sum"),
-                              ("users_change", "active_users", "mean")):
-        before = prev90.dropna(subset=[column]).groupby("pair")[column]
-        now = last30.dropna(subset=[column]).groupby("pair")[column]
-        if how == "sum":  # events a day, over each window's length
-            base, recent = before.sum() / 90.0, now.sum() / 30.0
-        else:  # users are a level: the mean of the snapshots in each window
-            base, recent = before.mean(), now.mean()
-        base = base.where(base > 0).reindex(out.index).astype(float)
-        # No usage row at all in the last 30 days (after some before) reads as none.
-        recent = recent.reindex(out.index).astype(float).fillna(0.0)
-        change = recent / base - 1
-        out[f"raw.{name}"] = change
-        out[name] = 50 + 50 * np.tanh(change / CHANGE_SCALE)
+    _usage_inputs(out, _usage_windows(sums, out.index), max(top_features, 1.0))
 
     # Proactive touches.
     if pairs["as_of"].nunique() == 1:  # today's health: let the database take the latest
@@ -359,6 +316,133 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     out["raw.time_to_first_value"] = ttv_days.where(reached)
     out["time_to_first_value"] = ttv
     return out
+
+
+
+USAGE_DAYS = 120  # the last 30 days against the 90 before them
+# Each account's usage rows fall in three buckets by their age in days before the date asked:
+# the last 30 days, the 60 before them (together the trend's 90 days) and the 30 before those
+# (with the middle one, the 90-day baseline the last 30 are compared with). Each bucket is
+# summed once (by the database's GROUP BY for the book's one date, by pandas for calibration's
+# many), and the inputs are read from the buckets' sums.
+BUCKET_STARTS = (30, 90, USAGE_DAYS)
+USAGE_COLUMNS = ("active_users", "licensed_seats", "features_used", "key_events", "logins")
+# Per bucket: rows, each column's sum and count (of values present), and for the trend the
+# sums of d, d·events and d² over rows with events, d being the row's day minus the date's.
+BUCKET_SUMS = ("rows", *(f"{how}_{c}" for c in USAGE_COLUMNS for how in ("sum", "count")),
+               "sum_d", "sum_d_events", "sum_d2")
+
+
+def _usage_sums_sql(session: Session, pairs: pd.DataFrame, accounts: list[int] | None
+                    ) -> pd.DataFrame:
+    """Each pair's :data:`BUCKET_SUMS`, all pairs on one date, summed by the database in one
+    pass over the last :data:`USAGE_DAYS` days of usage; indexed by (pair, bucket)."""
+    as_of = pairs["as_of"].iloc[0].date()
+    day = UsageSnapshot.date
+    bucket = case(*((day > as_of - timedelta(days=start), i)
+                    for i, start in enumerate(BUCKET_STARTS[:-1])),
+                  else_=len(BUCKET_STARTS) - 1)
+    d = case((UsageSnapshot.key_events.is_not(None), days_between(day, as_of)))
+    columns = [func.count().label("rows")]
+    for c in USAGE_COLUMNS:
+        column = getattr(UsageSnapshot, c)
+        columns += [func.sum(column).label(f"sum_{c}"), func.count(column).label(f"count_{c}")]
+    columns += [func.sum(d).label("sum_d"),
+                func.sum(d * UsageSnapshot.key_events).label("sum_d_events"),
+                func.sum(d * d).label("sum_d2")]
+    stmt = (select(UsageSnapshot.account_id, bucket.label("bucket"), *columns)
+            .where(day > as_of - timedelta(days=USAGE_DAYS), day <= as_of)
+            .group_by(UsageSnapshot.account_id, bucket))
+    if accounts is not None:
+        stmt = stmt.where(UsageSnapshot.account_id.in_(accounts))
+    sums = read_frame(session, stmt)
+    sums[list(BUCKET_SUMS)] = sums[list(BUCKET_SUMS)].astype(float)
+    return (pairs[["pair", "account_id"]].merge(sums, on="account_id")
+            .set_index(["pair", "bucket"])[list(BUCKET_SUMS)])
+
+
+def _usage_sums_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each pair's :data:`BUCKET_SUMS` from its usage rows (with their ``age`` in days), as
+    :func:`_usage_sums_sql` gives them."""
+    age = rows["age"].astype(float)
+    events = rows["key_events"].astype(float)
+    d = (-age).where(events.notna())
+    parts: dict[str, pd.Series] = {"rows": pd.Series(1.0, index=rows.index)}
+    for c in USAGE_COLUMNS:
+        parts[f"sum_{c}"] = rows[c].astype(float)
+        parts[f"count_{c}"] = rows[c].notna().astype(float)
+    parts.update(sum_d=d, sum_d_events=d * events, sum_d2=d * d)
+    bucket = np.searchsorted(np.array(BUCKET_STARTS[:-1]), age.to_numpy(), side="right")
+    width = len(BUCKET_STARTS)  # one integer key per (pair, bucket) groups fastest
+    sums = pd.DataFrame(parts).groupby(rows["pair"].to_numpy() * width + bucket).sum()
+    keys = sums.index.to_numpy()
+    sums.index = pd.MultiIndex.from_arrays([keys // width, keys % width],
+                                           names=["pair", "bucket"])
+    return sums
+
+
+def _usage_windows(buckets: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """The sums over the inputs' windows, per pair, from the buckets' sums: the last 30 days
+    (bucket 0), the trend's 90 (0 and 1) and the baseline before the last 30 (1 and 2)."""
+    by_bucket = buckets.unstack("bucket", fill_value=0.0).reindex(index, fill_value=0.0)
+
+    def over(name: str, *which: int) -> pd.Series:
+        total = sum(by_bucket.get((name, b), 0.0) for b in which)
+        return pd.Series(total, index=index, dtype=float)
+    s = pd.DataFrame(index=index)
+    s["n30"] = over("rows", 0)
+    for c, short in (("active_users", "a"), ("licensed_seats", "s"), ("features_used", "f"),
+                     ("key_events", "k"), ("logins", "l")):
+        s[f"s{short}30"], s[f"c{short}30"] = over(f"sum_{c}", 0), over(f"count_{c}", 0)
+        s[f"s{short}p"], s[f"c{short}p"] = over(f"sum_{c}", 1, 2), over(f"count_{c}", 1, 2)
+    # The trend in weeks: x = d / 7.
+    s["n90"] = over("count_key_events", 0, 1)
+    s["sy"] = over("sum_key_events", 0, 1)
+    s["sx"] = over("sum_d", 0, 1) / 7.0
+    s["sxy"] = over("sum_d_events", 0, 1) / 7.0
+    s["sxx"] = over("sum_d2", 0, 1) / 49.0
+    return s
+
+
+def _usage_inputs(out: pd.DataFrame, s: pd.DataFrame, top_features: float) -> None:
+    """Seat utilisation, breadth, logins, depth, trend and change from each pair's sums
+    over the windows (:func:`_usage_windows`; 0 where the pair has no usage row)."""
+    def mean(total: str, count: str) -> pd.Series:
+        return s[total] / s[count].where(s[count] > 0)
+
+    recent = s["n30"] > 0  # a usage row in the last 30 days
+    seats = s["ss30"].fillna(0.0).where(recent)
+    users = s["sa30"].fillna(0.0).where(recent)
+    out["raw.seat_utilisation"] = (users / seats.where(seats > 0)).clip(upper=1.0)
+    out["seat_utilisation"] = (out["raw.seat_utilisation"] * 100).clip(0, 100)
+    # The numbers behind it, for the breakdown's words ("158 active users of 278 seats").
+    out["raw.active_users_30"] = mean("sa30", "ca30")
+    out["raw.seats_30"] = mean("ss30", "cs30")
+    out["raw.adoption_breadth"] = mean("sf30", "cf30")
+    out["adoption_breadth"] = (out["raw.adoption_breadth"] / top_features * 100).clip(0, 100)
+    per_user = s["sk30"].fillna(0.0).where(recent) / users.where(users > 0)
+    logins = mean("sl30", "cl30")
+    out["raw.login_volume"] = logins
+    out["login_volume"] = logins.rank(pct=True) * 100
+    out["raw.depth"] = per_user
+    out["depth"] = per_user.rank(pct=True) * 100
+
+    n = s["n90"].where(s["n90"] > 0)
+    denom = n * s["sxx"] - s["sx"] ** 2
+    slope = (n * s["sxy"] - s["sx"] * s["sy"]) / denom.where(denom > 0)
+    level = s["sy"] / n
+    out["raw.usage_trend"] = (slope / level.where(level > 0)).where(n >= 4)
+    out["usage_trend"] = 50 + 50 * np.tanh(out["raw.usage_trend"] / 0.02)
+
+    # Change against the account's own baseline: the last 30 days against the 90 before.
+    # Events are a flow (a day's worth over each window's length), users a level (the mean
+    # of the snapshots in each window); no usage row in the last 30 days reads as none.
+    for name, base, now in (
+            ("usage_change", s["skp"].where(s["ckp"] > 0) / 90.0, s["sk30"] / 30.0),
+            ("users_change", mean("sap", "cap"), mean("sa30", "ca30"))):
+        change = now.fillna(0.0) / base.where(base > 0) - 1
+        out[f"raw.{name}"] = change.astype(float)
+        out[name] = 50 + 50 * np.tanh(change / CHANGE_SCALE)
 
 
 def _latest_on_or_before(events: pd.DataFrame, pairs: pd.DataFrame, on: str) -> pd.DataFrame:
