@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -65,7 +67,12 @@ from csdesk.services.renewals.forecast import (
     quarter_forecasts,
     track_totals,
 )
-from csdesk.services.renewals.pipeline import RenewalRow, checkpoint_marks, pipeline
+from csdesk.services.renewals.pipeline import (
+    RenewalRow,
+    checkpoint_marks,
+    checkpoint_words,
+    pipeline,
+)
 from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
@@ -80,6 +87,7 @@ from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
+TIP_LINES = 12  # a checkpoint mark's tooltip names this many renewals at most
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
 
@@ -100,6 +108,8 @@ class CalendarGrid(QWidget):
         self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
+        # the checkpoint marks: other renewals' checkpoints, weeks before those renewals
+        self._marks: list[tuple[QRectF, date, list[RenewalRow]]] = []
         self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
@@ -114,6 +124,7 @@ class CalendarGrid(QWidget):
         text, mid = pal.text().color(), pal.mid().color()
         self._hits = []
         self._more = []
+        self._marks = []
         by_day: dict[date, list[RenewalRow]] = {}
         for r in self.rows:
             by_day.setdefault(r.renewal_date, []).append(r)
@@ -158,11 +169,13 @@ class CalendarGrid(QWidget):
                     p.drawText(cell.adjusted(3, 1, -3, 0),
                                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                                str(day.day))
-                    if day in marks:  # where renewal work should start or step up
+                    if day in marks:  # where work on a later renewal starts or steps up
                         p.setPen(Qt.PenStyle.NoPen)
                         p.setBrush(QColor("#f59e0b"))
-                        x, y = cell.right() - 9, cell.top() + 4
-                        p.drawPolygon([QPointF(x, y), QPointF(x + 6, y), QPointF(x + 3, y + 6)])
+                        x, y = cell.right() - 10, cell.top() + 3
+                        p.drawPolygon([QPointF(x, y), QPointF(x + 8, y), QPointF(x + 4, y + 7)])
+                        # hover: whose checkpoints they are; a click lists them to open
+                        self._marks.append((QRectF(x - 3, y - 2, 14, 12), day, marks[day]))
                     today_rows = sorted(by_day.get(day, []),
                                         key=lambda r: -_sortable(r.arr_base_cents))
                     if not today_rows:
@@ -227,7 +240,47 @@ class CalendarGrid(QWidget):
             if rect.contains(event.position()):
                 self.day_menu(day, rows).popup(event.globalPosition().toPoint())
                 return
+        for rect, day, rows in self._marks:
+            if rect.contains(event.position()):
+                self.checkpoint_menu(day, rows).popup(event.globalPosition().toPoint())
+                return
         super().mousePressEvent(event)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ToolTip and isinstance(e, QHelpEvent):
+            tip = self.tooltip_at(QPointF(e.pos()))
+            if tip:
+                QToolTip.showText(e.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+                e.ignore()
+            return True
+        return super().event(e)
+
+    def tooltip_at(self, point: QPointF) -> str | None:
+        """What hovering says: a checkpoint mark names whose renewal it belongs to."""
+        for rect, day, rows in self._marks:
+            if rect.contains(point):
+                more = len(rows) - TIP_LINES  # a big book's day: the click lists them all
+                return "\n".join([f"▼ Checkpoints on {day:%a %d %b %Y} (renewing later):",
+                                  *(checkpoint_words(r, day) for r in rows[:TIP_LINES]),
+                                  *([f"… and {more} more: click the ▼ to list them"]
+                                    if more > 0 else [])])
+        return None
+
+    def checkpoint_menu(self, day: date, rows: list[RenewalRow]) -> QMenu:
+        """The renewals whose checkpoint a mark is, to open one."""
+        menu = QMenu(self)
+        title = menu.addAction(f"▼ Checkpoints on {day:%a %d %b %Y}")
+        title.setEnabled(False)
+        for r in rows:
+            action = menu.addAction(checkpoint_words(r, day))
+            action.triggered.connect(lambda _=False, a=r.account_id: self.account_clicked.emit(a))
+        return menu
+
+    def mark_at(self, day: date) -> QRectF | None:
+        """Where the day's checkpoint mark is painted."""
+        return next((r for r, d, _rows in self._marks if d == day), None)
 
     def day_menu(self, day: date, rows: list[RenewalRow]) -> QMenu:
         """Every renewal of a day, to open one (from "+N more" or a quarter's count)."""
@@ -404,8 +457,12 @@ class RenewalsView(QWidget):
         self.legend = legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
-            + "  <span style='color:#f59e0b'>▼</span> checkpoint  "
-              "<span style='color:#f59e0b'>□</span> today")
+            + "  <span style='color:#f59e0b'>□</span> today  "
+              "<span style='color:#f59e0b'>▼</span> a later renewal's checkpoint (point at "
+              "it: whose)")
+        legend.setToolTip("A ▼ marks the day work on a renewal weeks ahead starts or steps "
+                          "up (its 120-, 90-, 60- or 30-day checkpoint), not the renewals "
+                          "of that day: point at it to see whose, click it to open one")
         legend.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)

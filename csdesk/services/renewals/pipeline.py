@@ -109,6 +109,16 @@ def checkpoint_marks(rows: Iterable[RenewalRow]) -> dict[date, list[RenewalRow]]
     return marks
 
 
+def checkpoint_words(row: RenewalRow, day: date) -> str:
+    """Whose checkpoint a calendar mark on ``day`` is, in words: "Acme — 60-day checkpoint
+    for the 27 Jan 2027 renewal" (a mark sits weeks before the renewal it belongs to, beside
+    other days' renewals: the words say which)."""
+    days = (row.renewal_date - day).days
+    start = "; renewal work starts" if day == row.process_start else ""
+    return (f"{row.name} — {days}-day checkpoint for the {format_date(row.renewal_date)} "
+            f"renewal{start}")
+
+
 @dataclass(frozen=True)
 class Checkpoint:
     """A renewal's checkpoint as every place shows it: the next one ("next"), or, once every
