@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from csdesk.cli.main import main
 from csdesk.config import DatabaseLocation
+from csdesk.services.formatting import TRACK_LABELS
 
 
 def test_renewals_json_and_ics(demo_location: DatabaseLocation, tmp_path: Path,
@@ -40,9 +41,9 @@ def test_renewals_text_names_its_columns_and_owners(demo_location: DatabaseLocat
     rows = json.loads(capsys.readouterr().out)["renewals"]
     assert main(["renewals", "--within", "90", "--as-of", "2026-11-22", "--db", db]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:6] == ["Renews", "In", "Track", "ARR", "Odds", "Owner"]
+    assert lines[0].split()[:6] == ["Renews", "Days", "Track", "ARR", "Likely", "Owner"]
     body = lines[1:1 + len(rows)]
     assert len(body) == len(rows)
     for line, r in zip(body, rows, strict=True):
-        assert f"  {r['track'].replace('_', '-')} " in line and "_" not in line.split("  —")[0]
+        assert f"  {TRACK_LABELS[r['track']]} " in line and "_" not in line.split("  —")[0]
         assert f"  {r['owner'] or '—'} " in line and r["name"] in line

@@ -56,7 +56,14 @@ def rows_as_dicts(table: Any) -> list[dict[str, Any]]:
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.book.accounts import account_table
-    from csdesk.services.formatting import counted, format_money
+    from csdesk.services.formatting import (
+        SEGMENT_LABELS,
+        STATUS_LABELS,
+        TRACK_LABELS,
+        counted,
+        format_money,
+        label,
+    )
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -76,10 +83,12 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     raw = {r[c["external_id"]]: r[c["health_score"]] for r in table.rows}
     # An id column wide enough for the longest id (Salesforce's are 18 characters), up to 20.
     id_width = min(20, max([12, *(len(r["external_id"]) for r in rows)]))
-    widths = (id_width, 38, 11, 15, 12, 11, 11, 18, 10, 5)
-    header = ("External id", "Account", "Segment", "Health", "ARR", "Renews", "Track",
-              "Owner", "Last touch", "Tasks")
-    print(_line(header, widths))
+    # The window's words: segment, track and status labels (one table each, in services).
+    status = args.include_churned  # only a listing with churned accounts needs the column
+    widths = (id_width, 38, 11, *((7,) if status else ()), 15, 12, 11, 10, 18, 10, 5)
+    header = ("External id", "Account", "Segment", *(("Status",) if status else ()), "Health",
+              "ARR", "Renews", "Track", "Owner", "Last touch", "Tasks")
+    print(_line(header, widths, right={header.index("ARR")}))
     for r in rows:
         score = raw[r["external_id"]]  # formatted once, as the window does
         health = (r["health_note"] or "—") if score is None \
@@ -87,10 +96,11 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         # No contract in force is no ARR ("—", as in the window), not $0.
         arr = "—" if r["status"] == "churned" or r["arr_cents"] is None \
             else format_money(r["arr_cents"], r["currency"] or "USD")
-        print(_line((r["external_id"], r["name"], r["segment"], health, arr,
-                     r["next_renewal"] or "—", (r["track"] or "—").replace("_", "-"),
+        print(_line((r["external_id"], r["name"], label(SEGMENT_LABELS, r["segment"]),
+                     *((label(STATUS_LABELS, r["status"]),) if status else ()), health, arr,
+                     r["next_renewal"] or "—", label(TRACK_LABELS, r["track"]),
                      r["owner"] or "—", r["last_touch"] or "—",
-                     str(r["open_tasks"] or "")), widths))
+                     str(r["open_tasks"] or "")), widths, right={header.index("ARR")}))
     print(counted(len(rows), "account"))
     if table.missing_rates:
         print(f"Note: {table.missing_rates}.")
@@ -110,8 +120,8 @@ def _fit(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
-def _line(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:
-    right = {4}  # money reads right-aligned
+def _line(cells: tuple[str, ...], widths: tuple[int, ...], right: set[int]) -> str:
+    """One row of fixed-width cells; the ``right`` ones (money) right-aligned."""
     out = []
     for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
         cell = _fit(cell, width)

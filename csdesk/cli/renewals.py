@@ -6,12 +6,16 @@ import argparse
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csdesk import clock
 from csdesk.cli import open_book
 from csdesk.config import DatabaseLocation
 from csdesk.errors import CsdeskError
 from csdesk.models.enums import Segment
+
+if TYPE_CHECKING:
+    from csdesk.services.renewals.pipeline import RenewalRow
 
 SEGMENTS = tuple(s.value for s in Segment)
 
@@ -36,11 +40,11 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
-    from csdesk.services.formatting import counted, format_money
+    from csdesk.services.formatting import TRACK_LABELS, counted, format_money
     from csdesk.services.money import base_currency
     from csdesk.services.renewals.calendar import write_ics
     from csdesk.services.renewals.forecast import base_total
-    from csdesk.services.renewals.pipeline import pipeline
+    from csdesk.services.renewals.pipeline import TITLES, pipeline
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -72,17 +76,20 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
              "expected_arr_cents": r.expected_arr_cents,
              "arr_base_cents": r.arr_base_cents,
              "expected_base_cents": r.expected_base_cents, "base_currency": r.base_currency,
-             "next_checkpoint": r.next_checkpoint.isoformat() if r.next_checkpoint else None}
+             "checkpoint": _checkpoint(r)}
             for r in rows]}, indent=2))
         return 0
-    if rows:  # the columns named once, the tracks as the screens word them
+    if rows:  # the columns titled and the tracks worded as on the Renewals screen
         owner_width = max(5, *(len(r.owner or "—") for r in rows))
-        print(f"{'Renews':<11}  {'In':>6}  {'Track':<10} {'ARR':>12}  {'Odds':>4}  "
-              f"{'Owner':<{owner_width}}  Account — why")
+        track_width = max(len(TITLES["track"]), *map(len, TRACK_LABELS.values()))
+        print(f"{TITLES['renews']:<11}  {TITLES['days']:>6}  "
+              f"{TITLES['track']:<{track_width}} {TITLES['arr']:>12}  "
+              f"{TITLES['likelihood']:>6}  {TITLES['owner']:<{owner_width}}  "
+              f"{TITLES['name']} — why")
     for r in rows:
         print(f"{r.renewal_date:%d %b %Y}  {r.days_to_go:4d} d  "
-              f"{r.track.replace('_', '-'):<10} "
-              f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:4.0%}  "
+              f"{TRACK_LABELS[r.track]:<{track_width}} "
+              f"{format_money(r.arr_cents, r.currency):>12}  {r.likelihood:6.0%}  "
               f"{r.owner or '—':<{owner_width}}  {r.name}  — {'; '.join(r.reasons)}")
     if arr is None or expected is None:
         print(f"{counted(len(rows), 'renewal')}; no total in {base}: no exchange rate for "
@@ -91,6 +98,15 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     print(f"{counted(len(rows), 'renewal')}; expected {format_money(expected, base)} of "
           f"{format_money(arr, base)} ARR (in {base}, at today's rates)")
     return 0
+
+
+def _checkpoint(row: RenewalRow) -> dict[str, str | None]:
+    """The renewal's checkpoint as the screen's Checkpoint column shows it (one function)."""
+    from csdesk.services.renewals.pipeline import checkpoint_of
+
+    mark = checkpoint_of(row)
+    return {"state": mark.state, "date": mark.day.isoformat() if mark.day else None,
+            "text": mark.text}
 
 
 def _forecast(location: DatabaseLocation, today: date, as_json: bool) -> int:

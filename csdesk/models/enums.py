@@ -55,6 +55,10 @@ class AccountStatus(enum.StrEnum):
     ACTIVE = "active"
     CHURNED = "churned"
 
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
 
 class Sentiment(enum.StrEnum):
     POSITIVE = "positive"

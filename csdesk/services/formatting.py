@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from csdesk.models.enums import AccountStatus, RenewalTrack, Segment
+
 SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 
 # What every screen, document and command says of an account whose latest health snapshot
@@ -61,6 +63,12 @@ def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 
 
+def format_day(value: date, today: date) -> str:
+    """A date in a narrow column: "27 Nov" within half a year of today (which year is plain),
+    the whole date further off."""
+    return f"{value:%d %b}" if abs((value - today).days) < 183 else format_date(value)
+
+
 def format_number(value: float | None) -> str:
     if value is None:
         return "—"
@@ -70,3 +78,18 @@ def format_number(value: float | None) -> str:
 def counted(n: int, word: str, plural: str | None = None) -> str:
     """``1 ticket``, ``2 tickets``, ``1,204 accounts``: a count with its noun agreeing."""
     return f"{n:,} {word if n == 1 else plural or word + 's'}"
+
+
+# The words for the book's vocabularies: one table each, for every screen, document and
+# command (``csdesk accounts`` says "Mid-Market" and "At risk" as the window does).
+SEGMENT_LABELS = {s.value: s.label for s in Segment}
+TRACK_LABELS = {t.value: t.label for t in RenewalTrack}
+STATUS_LABELS = {s.value: s.label for s in AccountStatus}
+
+
+def label(table: dict[str, str], key: object) -> str:
+    """``key``'s word in one of the tables above (an enum or its value); "—" for none."""
+    if key is None:
+        return "—"
+    value = str(getattr(key, "value", key))
+    return table.get(value, value)

@@ -62,10 +62,10 @@ from PySide6.QtWidgets import (
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.errors import CsdeskError
-from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Segment, Sentiment
+from csdesk.models.enums import ActivityKind, AdvocacyLevel, LifecycleStage, Sentiment
 from csdesk.services import history
 from csdesk.services.book import account_detail
-from csdesk.services.formatting import NOT_ENOUGH_DATA, format_money_both
+from csdesk.services.formatting import NOT_ENOUGH_DATA, SEGMENT_LABELS, format_money_both
 from csdesk.services.health.scoring import Explanation, explain
 from csdesk.services.renewals.outcomes import churn_record
 from csdesk.services.worklist.today import account_tasks
@@ -81,7 +81,6 @@ if TYPE_CHECKING:
     from csdesk.ui.tasks import TaskError, TaskRunner
     from csdesk.ui.value_pane import ValuePane
 
-SEGMENT_LABEL = {s.value: s.label for s in Segment}
 KIND_LABEL = {k.value: "QBR" if k.value == "qbr" else k.value.capitalize()
               for k in ActivityKind}
 # Each kind of activity: a glyph (DejaVu Sans has them all) on a disc of its colour.
@@ -538,7 +537,7 @@ class AccountPage(QWidget):
             f"renews {h.renewal_date:%d %b %Y} ({(h.renewal_date - clock.today()).days} days, "
             f"{(h.renewal_track or 'standard').replace('_', '-')} track)")
         self.subtitle.setText(
-            f"{h.external_id} · {SEGMENT_LABEL.get(h.segment, h.segment)}"
+            f"{h.external_id} · {SEGMENT_LABELS.get(h.segment, h.segment)}"
             f"{' (set by hand)' if h.segment_overridden else ''} · "
             f"{h.engagement_model.replace('_', '-')} · "
             + ("ARR unknown" if h.segment == "unsegmented" and not h.arr_cents

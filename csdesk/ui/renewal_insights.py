@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.models.enums import RenewalTrack
-from csdesk.services.formatting import counted, format_date, format_money
+from csdesk.services.formatting import TRACK_LABELS, counted, format_date, format_money
 from csdesk.services.renewals.churn import ChurnAnalysis
 from csdesk.services.renewals.forecast import (
     ForecastAccuracy,
@@ -34,7 +33,6 @@ from csdesk.services.renewals.forecast import (
 )
 from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
-TRACK_LABELS = {t.value: t.label for t in RenewalTrack}
 CATEGORY_COLOURS = {"controllable": "#dc2626", "uncontrollable": "#9ca3af",
                     "unknown": "#6b7280"}
 

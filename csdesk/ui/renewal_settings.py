@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
 
 from csdesk.db import Database
 from csdesk.errors import CsdeskError, ValidationError
-from csdesk.models.enums import Segment
+from csdesk.services.formatting import SEGMENT_LABELS
 from csdesk.services.renewals.expansion import known_features
 from csdesk.services.settings import churn_reasons, feature_limits, process_start, save_settings
 from csdesk.ui.theme import error_label
 
-SEGMENTS = {s.value: s.label for s in Segment}
+SEGMENTS = SEGMENT_LABELS
 CATEGORIES = ("controllable", "uncontrollable")
 
 

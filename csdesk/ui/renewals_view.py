@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
+    QHelpEvent,
     QMouseEvent,
     QPainter,
     QPaintEvent,
@@ -40,6 +41,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolTip,
     QVBoxLayout,
     QWidget,
 )
@@ -65,12 +67,19 @@ from csdesk.services.renewals.forecast import (
     quarter_forecasts,
     track_totals,
 )
-from csdesk.services.renewals.pipeline import RenewalRow, checkpoint_marks, pipeline
+from csdesk.services.renewals.pipeline import (
+    RenewalRow,
+    checkpoint_marks,
+    checkpoint_words,
+    pipeline,
+)
 from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
     CHECKPOINT,
+    HEALTH,
     NAME,
+    OWNER,
     TRACK,
     TRACK_COLOURS,
     TRACK_ORDER,
@@ -80,6 +89,10 @@ from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
+# How narrow a column may get beside the calendar, its text elided (the tooltip or the
+# account page has it whole): owners and health notes first, then long names.
+NARROWEST = {OWNER: 80, HEALTH: 60, NAME: 170}
+TIP_LINES = 12  # a checkpoint mark's tooltip names this many renewals at most
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
 
@@ -100,7 +113,9 @@ class CalendarGrid(QWidget):
         self.today = clock.today()
         self._hits: list[tuple[QRectF, int]] = []
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
-        self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
+        # the checkpoint marks: other renewals' checkpoints, weeks before those renewals
+        self._marks: list[tuple[QRectF, date, list[RenewalRow]]] = []
+        self.setMinimumSize(QSize(200, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
                     today: date) -> None:
@@ -114,6 +129,7 @@ class CalendarGrid(QWidget):
         text, mid = pal.text().color(), pal.mid().color()
         self._hits = []
         self._more = []
+        self._marks = []
         by_day: dict[date, list[RenewalRow]] = {}
         for r in self.rows:
             by_day.setdefault(r.renewal_date, []).append(r)
@@ -158,11 +174,13 @@ class CalendarGrid(QWidget):
                     p.drawText(cell.adjusted(3, 1, -3, 0),
                                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
                                str(day.day))
-                    if day in marks:  # where renewal work should start or step up
+                    if day in marks:  # where work on a later renewal starts or steps up
                         p.setPen(Qt.PenStyle.NoPen)
                         p.setBrush(QColor("#f59e0b"))
-                        x, y = cell.right() - 9, cell.top() + 4
-                        p.drawPolygon([QPointF(x, y), QPointF(x + 6, y), QPointF(x + 3, y + 6)])
+                        x, y = cell.right() - 10, cell.top() + 3
+                        p.drawPolygon([QPointF(x, y), QPointF(x + 8, y), QPointF(x + 4, y + 7)])
+                        # hover: whose checkpoints they are; a click lists them to open
+                        self._marks.append((QRectF(x - 3, y - 2, 14, 12), day, marks[day]))
                     today_rows = sorted(by_day.get(day, []),
                                         key=lambda r: -_sortable(r.arr_base_cents))
                     if not today_rows:
@@ -227,7 +245,47 @@ class CalendarGrid(QWidget):
             if rect.contains(event.position()):
                 self.day_menu(day, rows).popup(event.globalPosition().toPoint())
                 return
+        for rect, day, rows in self._marks:
+            if rect.contains(event.position()):
+                self.checkpoint_menu(day, rows).popup(event.globalPosition().toPoint())
+                return
         super().mousePressEvent(event)
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.ToolTip and isinstance(e, QHelpEvent):
+            tip = self.tooltip_at(QPointF(e.pos()))
+            if tip:
+                QToolTip.showText(e.globalPos(), tip, self)
+            else:
+                QToolTip.hideText()
+                e.ignore()
+            return True
+        return super().event(e)
+
+    def tooltip_at(self, point: QPointF) -> str | None:
+        """What hovering says: a checkpoint mark names whose renewal it belongs to."""
+        for rect, day, rows in self._marks:
+            if rect.contains(point):
+                more = len(rows) - TIP_LINES  # a big book's day: the click lists them all
+                return "\n".join([f"▼ Checkpoints on {day:%a %d %b %Y} (renewing later):",
+                                  *(checkpoint_words(r, day) for r in rows[:TIP_LINES]),
+                                  *([f"… and {more} more: click the ▼ to list them"]
+                                    if more > 0 else [])])
+        return None
+
+    def checkpoint_menu(self, day: date, rows: list[RenewalRow]) -> QMenu:
+        """The renewals whose checkpoint a mark is, to open one."""
+        menu = QMenu(self)
+        title = menu.addAction(f"▼ Checkpoints on {day:%a %d %b %Y}")
+        title.setEnabled(False)
+        for r in rows:
+            action = menu.addAction(checkpoint_words(r, day))
+            action.triggered.connect(lambda _=False, a=r.account_id: self.account_clicked.emit(a))
+        return menu
+
+    def mark_at(self, day: date) -> QRectF | None:
+        """Where the day's checkpoint mark is painted."""
+        return next((r for r, d, _rows in self._marks if d == day), None)
 
     def day_menu(self, day: date, rows: list[RenewalRow]) -> QMenu:
         """Every renewal of a day, to open one (from "+N more" or a quarter's count)."""
@@ -362,6 +420,14 @@ class RenewalsView(QWidget):
         self.table.doubleClicked.connect(
             lambda index: self.account_clicked.emit(self.pipeline_model.account_id(index.row())))
         self._sized = False  # the columns are fitted to the first rows shown, then the user's
+        # The fitted widths (each column's longest text) and the least each may narrow to
+        # beside the calendar; None once the user sets the widths (dragged, or remembered).
+        self._natural: dict[int, int] | None = None
+        self._floors: dict[int, tuple[int, int]] = {}  # (not sorted on, sorted on)
+        self._squeezing = False
+        header.sectionResized.connect(self._section_resized)
+        header.sortIndicatorChanged.connect(lambda _c, _o: self.squeeze_columns())
+        self.table.viewport().installEventFilter(self)
         self.totals = QLabel()
         self.totals.setWordWrap(True)
         right = QWidget()
@@ -404,8 +470,12 @@ class RenewalsView(QWidget):
         self.legend = legend = QLabel("  ".join(
             f"<span style='color:{TRACK_COLOURS[k].name()}'>■</span> {v}"
             for k, v in TRACK_LABELS.items())
-            + "  <span style='color:#f59e0b'>▼</span> checkpoint  "
-              "<span style='color:#f59e0b'>□</span> today")
+            + "  <span style='color:#f59e0b'>□</span> today  "
+              "<span style='color:#f59e0b'>▼</span> a later renewal's checkpoint (point at "
+              "it: whose)")
+        legend.setToolTip("A ▼ marks the day work on a renewal weeks ahead starts or steps "
+                          "up (its 120-, 90-, 60- or 30-day checkpoint), not the renewals "
+                          "of that day: point at it to see whose, click it to open one")
         legend.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 12, 16, 12)
@@ -548,7 +618,8 @@ class RenewalsView(QWidget):
         if self.calendar_choice is not None or not self._sized or not self.isVisible():
             return
         header = self.table.horizontalHeader()
-        needed = sum(header.sectionSize(c) for c in range(header.count()) if c != CHECKPOINT)
+        widths = self._natural or {c: header.sectionSize(c) for c in range(header.count())}
+        needed = sum(w for c, w in widths.items() if c != CHECKPOINT)
         needed += self.table.sizeHintForColumn(CHECKPOINT)
         room = self.table.viewport().width()  # the pipeline's room beside the calendar
         if not self.calendar_shown():
@@ -567,6 +638,13 @@ class RenewalsView(QWidget):
         super().showEvent(event)
         QTimer.singleShot(0, self._fit_calendar)  # once laid out at its shown size
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The pipeline's room changed (the window, the splitter, the calendar shown or
+        # hidden, a vertical scroll bar come or gone): its columns fit it again.
+        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self.squeeze_columns)
+        return super().eventFilter(watched, event)
+
     def fitted(self) -> bool:
         """Whether the columns have widths to remember (fitted, or restored)."""
         return self._sized
@@ -574,6 +652,8 @@ class RenewalsView(QWidget):
     def restore_header(self, state: QByteArray) -> bool:
         """The column widths the user left (the main window keeps them): not refitted."""
         self._sized = self.table.horizontalHeader().restoreState(state)
+        if self._sized:
+            self._natural = None  # the user's widths, kept as they are
         return self._sized
 
     def fit_columns(self) -> None:
@@ -582,6 +662,7 @@ class RenewalsView(QWidget):
         self._sized = True
         header = self.table.horizontalHeader()
         metrics = header.fontMetrics()
+        natural: dict[int, int] = {}
         for col in range(self.pipeline_model.columnCount()):
             if col == CHECKPOINT:
                 continue  # the last one stretches
@@ -594,10 +675,51 @@ class RenewalsView(QWidget):
                 col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
             # and what the style itself asks for the header: its label, margins and arrow
             # ("Track" was cut to "Trac")
-            width = max(cells, title, header.sectionSizeHint(col))
+            hint = header.sectionSizeHint(col)
+            width = max(cells, title, hint)
             if col == NAME:
                 width = min(width, 280)  # a longer name elides; its tooltip has it whole
-            header.resizeSection(col, width)
+            natural[col] = width
+            # beside the calendar: the title whole without the arrow's room (only the sorted
+            # column shows an arrow), and owners, health notes and long names elided
+            least = NARROWEST.get(col, cells)
+            self._floors[col] = (min(width, max(least, hint - SORT_ARROW_ROOM)),
+                                 min(width, max(least, hint)))
+        self._natural = natural
+        self.squeeze_columns()
+
+    def squeeze_columns(self) -> None:
+        """The fitted widths, narrowed to the pipeline's room beside the calendar: first the
+        arrow's room beside the titles of the columns not sorted on, then the owner and a
+        health note elide, then the longest names down to 170 px (their tooltip has them
+        whole); dates and amounts keep their width. Widths the user set are left alone."""
+        if self._natural is None:
+            return
+        widths = dict(self._natural)
+        room = self.table.viewport().width()
+        header = self.table.horizontalHeader()
+        # the last column stretches, down to its title's (and its longest date's) width
+        need = max(self.table.sizeHintForColumn(CHECKPOINT), header.sectionSizeHint(CHECKPOINT))
+        over = sum(widths.values()) + need - room if self.table.isVisible() else 0
+        sorted_on = header.sortIndicatorSection()
+        for col in (*(c for c in widths if c not in NARROWEST), *NARROWEST):
+            floor = self._floors[col][col == sorted_on]
+            cut = max(0, min(over, widths[col] - floor))
+            widths[col] -= cut
+            over -= cut
+        self._squeezing = True
+        try:
+            for col, width in widths.items():
+                if header.sectionSize(col) != width:
+                    header.resizeSection(col, width)
+        finally:
+            self._squeezing = False
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        """A column the user drags keeps the widths as they are from then on."""
+        if not self._squeezing and self._natural is not None and column != CHECKPOINT \
+                and self._natural.get(column) is not None:
+            self._natural = None
 
     def export_ics(self, path: Path | None = None) -> Path | None:
         """Write the listed renewals as a calendar; off the GUI thread with a progress bar

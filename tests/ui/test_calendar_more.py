@@ -76,3 +76,47 @@ def test_a_quarter_shows_a_count_per_day_and_next_checkpoints_only(
     qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=pos)
     qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
     QApplication.activePopupWidget().close()
+
+
+def test_a_checkpoint_mark_says_whose_renewal_it_belongs_to(
+        qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """A ▼ sits beside that day's renewal chips but is a later renewal's checkpoint: its
+    tooltip and its menu name the account and the renewal date, and the legend says so."""
+    from csdesk.services.formatting import format_date
+    from csdesk.services.renewals.pipeline import checkpoint_marks
+    from csdesk.ui.renewals_view import TIP_LINES, RenewalsView
+
+    rows = pipeline(demo_db, today=AS_OF)
+    marks = checkpoint_marks(rows)
+    day = min(d for d in marks if d.month == AS_OF.month + 1)  # December's first mark
+    grid = CalendarGrid()
+    qtbot.addWidget(grid)
+    grid.resize(900, 620)
+    grid.show_months([(day.year, day.month)], rows, AS_OF)
+    grid.show()
+    qtbot.waitExposed(grid)
+    grid.grab()
+    rect = grid.mark_at(day)
+    assert rect is not None
+    tip = grid.tooltip_at(rect.center())
+    assert tip is not None and f"{day:%d %b %Y}" in tip
+    lines = [(f"{r.name} — {(r.renewal_date - day).days}-day checkpoint for the "
+              f"{format_date(r.renewal_date)} renewal") for r in marks[day]]
+    assert all(r.renewal_date > day for r in marks[day])  # others', not that day's renewals
+    for line in lines[:TIP_LINES]:
+        assert line in tip
+    assert grid.tooltip_at(rect.adjusted(-40, 30, -40, 30).center()) is None  # off the mark
+    menu = grid.checkpoint_menu(day, marks[day])  # every one of them, to open
+    listed = [a.text() for a in menu.actions()][1:]
+    assert len(listed) == len(lines)
+    assert all(shown.startswith(line) for shown, line in zip(listed, lines, strict=True))
+    opened: list[int] = []
+    grid.account_clicked.connect(opened.append)
+    menu.actions()[1].trigger()
+    assert opened == [marks[day][0].account_id]
+    qtbot.mouseClick(grid, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu))
+    QApplication.activePopupWidget().close()
+    view = RenewalsView(demo_db, today=AS_OF)
+    qtbot.addWidget(view)
+    assert "later renewal's checkpoint" in view.legend.text()

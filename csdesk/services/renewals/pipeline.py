@@ -42,6 +42,10 @@ from csdesk.services.money import Rates, arr_by_account
 from csdesk.services.settings import PROCESS_START, process_start
 
 CHECKPOINTS = (120, 90, 60, 30)
+# The pipeline's column titles, as the Renewals screen and ``csdesk renewals`` head them.
+TITLES = {"name": "Account", "owner": "Owner", "renews": "Renews", "days": "Days",
+          "track": "Track", "health": "Health", "arr": "ARR", "likelihood": "Likely",
+          "expected": "Expected", "checkpoint": "Checkpoint"}
 LOW_SEAT_USE = 0.5  # under this share of licensed seats active → at risk
 FALLING = -5.0  # a health drop of at least this many points since the previous snapshot
 # The default likelihood of each track, from health 0 to health 100: the ranges do not
@@ -105,15 +109,42 @@ def checkpoint_marks(rows: Iterable[RenewalRow]) -> dict[date, list[RenewalRow]]
     return marks
 
 
+def checkpoint_words(row: RenewalRow, day: date) -> str:
+    """Whose checkpoint a calendar mark on ``day`` is, in words: "Acme — 60-day checkpoint
+    for the 27 Jan 2027 renewal" (a mark sits weeks before the renewal it belongs to, beside
+    other days' renewals: the words say which)."""
+    days = (row.renewal_date - day).days
+    start = "; renewal work starts" if day == row.process_start else ""
+    return (f"{row.name} — {days}-day checkpoint for the {format_date(row.renewal_date)} "
+            f"renewal{start}")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A renewal's checkpoint as every place shows it: the next one ("next"), or, once every
+    one has passed (the last 30 days), the last one ("passed"); ``day`` None: none at all."""
+
+    state: str  # "next", "passed" or "none"
+    day: date | None
+    text: str  # as the pipeline's Checkpoint column reads: "27 Jan 2027", "passed 28 Oct"
+
+
+def checkpoint_of(row: RenewalRow) -> Checkpoint:
+    """The one answer for a renewal's checkpoint: the pipeline's column, the calendar's
+    marks and ``csdesk renewals --json`` all read it."""
+    if row.next_checkpoint is not None:
+        return Checkpoint("next", row.next_checkpoint, format_date(row.next_checkpoint))
+    if row.checkpoints:  # within the last 30 days: no year needed, and it fits the column
+        last = row.checkpoints[-1]
+        return Checkpoint("passed", last, f"passed {last:%d %b}")
+    return Checkpoint("none", None, "—")
+
+
 def next_checkpoint_text(row: RenewalRow) -> str:
     """A renewal's checkpoint in words, as the pipeline lists it and the calendar marks it:
     the next one's day, or, once every one has passed (the last 30 days), the last one's
     ("passed 28 Oct")."""
-    if row.next_checkpoint is not None:
-        return format_date(row.next_checkpoint)
-    if row.checkpoints:  # within the last 30 days: no year needed, and it fits the column
-        return f"passed {row.checkpoints[-1]:%d %b}"
-    return "—"
+    return checkpoint_of(row).text
 
 
 def classify(*, band: str | None, trend: float | None, auto_renew: bool, multi_year: bool,
