@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
@@ -49,9 +50,14 @@ from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.models.enums import Segment
 from csdesk.services.formatting import counted, format_date
 from csdesk.services.worklist.plan import over_capacity, planned_today
-from csdesk.services.worklist.today import TaskRow, open_tasks
+from csdesk.services.worklist.today import (
+    TaskRow,
+    day_name,
+    open_tasks,
+    tasks_said,
+)
 from csdesk.ui.fields import date_edit
-from csdesk.ui.tasks import TaskRunner
+from csdesk.ui.tasks import TaskError, TaskRunner
 from csdesk.ui.theme import error_label
 
 PRIORITY_COLOURS = {"critical": QColor("#b91c1c"), "high": QColor("#dc2626"),
@@ -95,6 +101,7 @@ class TodayView(QWidget):
         self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
         self._pending: list[tuple[int | None, list[TaskRow]]] = []
         self._loads = 0  # reloads asked for: only the latest one's result is shown
+        self.acting = False  # an action (done, snooze, reassign) is running
         title = QLabel("Today")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
@@ -309,6 +316,11 @@ class TodayView(QWidget):
 
         self.problem = error_label()
         self.problem.setWordWrap(True)
+        # What the last action did ("Marked Acme — Call done"), or what it is doing.
+        self.result_line = QLabel()
+        self.result_line.setObjectName("actionResult")
+        self.result_line.setWordWrap(True)
+        self.result_line.setTextFormat(Qt.TextFormat.PlainText)
         top = QHBoxLayout()
         top.addWidget(self.task_title, 1)
         top.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -322,6 +334,7 @@ class TodayView(QWidget):
         layout.addWidget(self.checklist)
         layout.addWidget(done_box)
         layout.addWidget(later)
+        layout.addWidget(self.result_line)
         layout.addWidget(self.problem)
         layout.addStretch(1)
         return panel
@@ -651,48 +664,95 @@ class TodayView(QWidget):
 
     # -- actions ------------------------------------------------------------------------
 
-    def _act(self, fn: Any, *args: Any, **kwargs: Any) -> bool:
+    def _act(self, fn: Any, said: Any, *args: Any, check: Any = None, **kwargs: Any) -> bool:
+        """Do ``fn`` (done, snooze, reassign) to the tasks selected. With a runner it runs
+        there (the owners' days are planned again: a fraction of a second on a large book),
+        the actions wait meanwhile, and its result line shows when it is done; after the
+        reload the selection is in the same place. ``check()`` refuses what the service
+        would (a ValidationError), at once."""
         chosen = self.selected()
-        if not chosen:
+        if not chosen or self.acting:
             return False
-        pairs = [(t.id, t.version) for t in chosen]
         try:
-            fn(self.db, pairs, *args, **kwargs)
-        except ServerUnreachable:
-            from csdesk.ui.pending import pending_for
-
-            db = self.db
-            what = chosen[0].title if len(chosen) == 1 else counted(len(chosen), "task")
-            pending_for(db).add(f"task “{what}” ({fn.__name__.replace('_tasks', '')})",
-                                lambda: fn(db, pairs, *args, **kwargs))
-            self.problem.setText("The server cannot be reached: this is kept and will be "
-                                 "saved when it is back.")
-            return False
+            if check is not None:
+                check()
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return False
+        pairs = [(t.id, t.version) for t in chosen]
         # After the reload, the same place: the task itself if it is still listed,
         # else the one that took its place (the next task, not the top).
         items = self.task_items()
         ids = {t.id for t in chosen}
         places = [i for i, item in enumerate(items) if item.data(0, ROLE) in ids]
         current = self.current()
-        self._keep = (current.id if current else None, places[0] if places else 0)
-        self.reload()
+        keep = (current.id if current else None, places[0] if places else 0)
+        self.problem.clear()
+        if self.runner is None:
+            try:
+                rows = fn(self.db, pairs, *args, **kwargs)
+            except ServerUnreachable:
+                self._keep_for_later(fn, chosen, pairs, args, kwargs)
+                return False
+            except CsdeskError as exc:
+                self.problem.setText(str(exc))
+                return False
+            self._acted(rows, said, keep)
+            return True
+        self._set_acting(True)
+        self.result_line.setText(f"{said(chosen, self.today, done=False)}…")
+
+        def failed(error: TaskError) -> None:
+            self._set_acting(False)
+            self.result_line.clear()
+            if error.offline:
+                self._keep_for_later(fn, chosen, pairs, args, kwargs)
+            else:
+                self.problem.setText(error.message)
+
+        self.runner.submit(said(chosen, self.today, done=False), fn, self.db, pairs, *args,
+                           on_done=lambda rows: self._acted(rows, said, keep),
+                           on_failed=failed, **kwargs)
         return True
 
+    def _acted(self, rows: list[TaskRow], said: Any, keep: tuple[int | None, int]) -> None:
+        self._set_acting(False)
+        self.result_line.setText(said(rows, self.today))
+        self._keep = keep
+        self.reload()
+
+    def _set_acting(self, on: bool) -> None:
+        """While an action runs, no other starts (its tasks' versions would be stale)."""
+        self.acting = on
+        for button in (self.done_button, self.snooze_button, self.reassign_button):
+            button.setEnabled(not on and not self.db.readonly)
+
+    def _keep_for_later(self, fn: Any, chosen: list[TaskRow], pairs: list[tuple[int, int]],
+                        args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from csdesk.ui.pending import pending_for
+
+        db = self.db
+        what = chosen[0].title if len(chosen) == 1 else counted(len(chosen), "task")
+        pending_for(db).add(f"task “{what}” ({fn.__name__.replace('_tasks', '')})",
+                            lambda: fn(db, pairs, *args, **kwargs))
+        self.problem.setText("The server cannot be reached: this is kept and will be "
+                             "saved when it is back.")
+
     def complete(self) -> bool:
-        from csdesk.services.worklist.today import complete_tasks
+        from csdesk.services.worklist.today import check_activity, complete_tasks
 
         activity = self.summary.text() if self.log.isChecked() else None
-        return self._act(complete_tasks, activity=activity, kind=self.kind.currentData(),
-                         on=self.today, contacts=self.ticked_contacts() if activity else None)
+        return self._act(complete_tasks, _said_done, check=lambda: check_activity(activity),
+                         activity=activity,
+                         kind=self.kind.currentData(), on=self.today,
+                         contacts=self.ticked_contacts() if activity else None)
 
     def snooze(self, until: date | None = None) -> bool:
-        from csdesk.services.worklist.today import snooze_tasks
+        from csdesk.services.worklist.today import check_snooze, snooze_tasks
 
         chosen = until or self.until.date().toPython()
-        return self._act(snooze_tasks, chosen, today=self.today)
+        return self._act(snooze_tasks, partial(_said_snoozed, chosen), chosen,
+                         check=lambda: check_snooze(chosen, self.today), today=self.today)
 
     def known_owners(self) -> list[str]:
         """Everyone who owns an account or a task in the book, for the owner field."""
@@ -705,7 +765,7 @@ class TodayView(QWidget):
         """Give the chosen tasks to ``owner`` (or the name typed): a known owner in any case
         is written as the book spells it; a name nobody in the book has is asked about
         first, so a typo does not make a new owner."""
-        from csdesk.services.worklist.today import reassign_tasks
+        from csdesk.services.worklist.today import check_owner, reassign_tasks
 
         if owner is None:
             typed = self.new_owner.text().strip()
@@ -718,7 +778,8 @@ class TodayView(QWidget):
                     f"Reassign to {typed} all the same?")
                 if answer != QMessageBox.StandardButton.Yes:
                     return False
-        return self._act(reassign_tasks, owner, today=self.today)
+        return self._act(reassign_tasks, partial(_said_reassigned, owner), owner,
+                         check=lambda: check_owner(owner or ""), today=self.today)
 
     def _step_changed(self, item: QListWidgetItem) -> None:
         from csdesk.services.worklist.today import set_step
@@ -740,6 +801,27 @@ class TodayView(QWidget):
         t = self.current() if item is not None else None
         if t is not None and t.account_id is not None:
             self.account_clicked.emit(t.account_id)
+
+
+def _said_done(rows: list[TaskRow], today: date, *, done: bool = True) -> str:
+    """The result line of Mark done ("Marking … done" while it runs)."""
+    return f"Marked {tasks_said(rows, ' done', ids=False)}" if done else \
+        f"Marking {counted(len(rows), 'task')} done"
+
+
+def _said_snoozed(until: date, rows: list[TaskRow], today: date, *, done: bool = True) -> str:
+    if not done:
+        return f"Snoozing {counted(len(rows), 'task')}"
+    moved = any(r.due != until for r in rows)  # that day full: a later one
+    return "Snoozed " + tasks_said(rows, f" until {day_name(until)}",
+                                   today if moved else None, ids=False)
+
+
+def _said_reassigned(owner: str, rows: list[TaskRow], today: date, *,
+                     done: bool = True) -> str:
+    if not done:
+        return f"Reassigning {counted(len(rows), 'task')} to {owner}"
+    return f"Reassigned {tasks_said(rows, f' to {owner.strip()}', today, ids=False)}"
 
 
 def _visible_ticks(box: QListWidget) -> None:
