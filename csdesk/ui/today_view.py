@@ -72,6 +72,7 @@ BATCH = 300  # accounts added to the tree per turn of the event loop
 # row by row (and a tree that size takes minutes to build); the filters narrow it.
 MOST_ACCOUNTS = 2000
 ROLE = Qt.ItemDataRole.UserRole
+OWNER = 4  # the tree's Owner column
 
 
 def load_worklist(db: Database, today: date) -> tuple[list[TaskRow], int]:
@@ -180,8 +181,9 @@ class TodayView(QWidget):
         self._asking = False  # the banner asks to spread first touches (not a notice)
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority"])
+        self.tree.setColumnCount(5)
+        # Owner: shown for everyone's tasks, hidden when the list is one owner's
+        self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority", "Owner"])
         self.tree.setUniformRowHeights(True)
         self.tree.setIndentation(16)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -191,6 +193,7 @@ class TodayView(QWidget):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(OWNER, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.tree.setStyleSheet("QTreeWidget::item { padding: 3px 2px; }")
         self.tree.currentItemChanged.connect(lambda _c, _p: self.show_selected())
@@ -394,6 +397,7 @@ class TodayView(QWidget):
         self._pending = list(groups.items())[:MOST_ACCOUNTS]
         self.tree.clear()
         owner = self.owner.currentText()
+        self.tree.setColumnHidden(OWNER, owner not in (EVERYONE, ""))
         scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
         today = sum(1 for t in scoped if t.due is None or t.due <= self.today)
         over = over_capacity(scoped, self.today, self.capacity_value)
@@ -440,7 +444,7 @@ class TodayView(QWidget):
         # Its rank (its best task's: ARR × risk × urgency) leads, so the order between two
         # accounts reads from their lines.
         head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · rank "
-                                f"{first.score:,.0f} · {first.account_why}", "", "", ""])
+                                f"{first.score:,.0f} · {first.account_why}", "", "", "", ""])
         head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked "
                            f"{first.score:,.0f} (ARR × risk × urgency, its best task's) by "
                            f"{first.account_why}")
@@ -450,7 +454,8 @@ class TodayView(QWidget):
         head.setData(0, ROLE, None)
         for t in group:
             item = QTreeWidgetItem([t.title, _first_line(t.reason) or "Added by hand",
-                                    _due(t.due, self.today), t.priority.capitalize()])
+                                    _due(t.due, self.today), t.priority.capitalize(),
+                                    t.owner or "—"])
             item.setData(0, ROLE, t.id)
             item.setToolTip(0, t.title)
             item.setToolTip(1, f"{t.reason or 'Added by hand'}\nRank {t.score:,.0f} = "
