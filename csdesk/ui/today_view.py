@@ -16,8 +16,18 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QObject,
+    QRect,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -38,6 +48,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -58,7 +70,7 @@ from csdesk.services.worklist.today import (
 )
 from csdesk.ui.fields import date_edit
 from csdesk.ui.tasks import TaskError, TaskRunner
-from csdesk.ui.theme import error_label
+from csdesk.ui.theme import CELL_PADDING, error_label
 
 PRIORITY_COLOURS = {"critical": QColor("#b91c1c"), "high": QColor("#dc2626"),
                     "medium": QColor("#d97706"), "low": QColor("#6b7280")}
@@ -184,12 +196,22 @@ class TodayView(QWidget):
         self.tree.setColumnCount(5)
         # Owner: shown for everyone's tasks, hidden when the list is one owner's
         self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority", "Owner"])
-        self.tree.setUniformRowHeights(True)
+        # A long title wraps in its column (rows then differ in height); the why stays one
+        # line, elided, whole in its tooltip and in the task's panel.
+        self.tree.setWordWrap(True)
+        self.tree.setItemDelegateForColumn(0, _Wrapped(self.tree))
+        self.tree.setItemDelegateForColumn(1, _OneLine(self.tree))
         self.tree.setIndentation(16)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, 250)
+        # The title column takes the larger share of the room (a renewal step's title is
+        # long: "Renewal step (30 days): close: get the renewal signed"), until the CSM
+        # drags it; what still does not fit is elided, whole in its tooltip.
+        self._columns_dragged = self._fitting = False
+        header.sectionResized.connect(self._column_dragged)
+        self.tree.viewport().installEventFilter(self)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
@@ -217,8 +239,8 @@ class TodayView(QWidget):
         split.addWidget(detail)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
-        self.detail.setMinimumWidth(380)
-        detail.setMinimumWidth(400)
+        self.detail.setMinimumWidth(340)
+        detail.setMinimumWidth(360)
         detail.setMaximumWidth(560)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
@@ -342,6 +364,30 @@ class TodayView(QWidget):
         layout.addStretch(1)
         return panel
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+            self.tree.scheduleDelayedItemsLayout()  # the accounts' lines wrap anew
+        return super().eventFilter(watched, event)
+
+    def _column_dragged(self, index: int, _old: int, _new: int) -> None:
+        if index == 0 and not self._fitting:
+            self._columns_dragged = True
+        if index == 0:  # the titles wrap anew
+            self.tree.scheduleDelayedItemsLayout()
+
+    def _fit_columns(self) -> None:
+        """The title column: three fifths of what the due, priority and owner columns
+        leave (the why has the rest), at least 220 px."""
+        if self._columns_dragged:
+            return
+        header = self.tree.header()
+        rest = sum(header.sectionSize(c) for c in range(2, self.tree.columnCount())
+                   if not self.tree.isColumnHidden(c))
+        self._fitting = True
+        header.resizeSection(0, max(220, (self.tree.viewport().width() - rest) * 3 // 5))
+        self._fitting = False
+
     # -- data ---------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -429,6 +475,7 @@ class TodayView(QWidget):
         for item in items:  # spanning takes effect only once the item is in the tree
             item.setFirstColumnSpanned(True)
         self.tree.expandAll()  # once a batch: item by item, each relays out the whole tree
+        self._fit_columns()  # the due, priority and owner columns fit what was added
         if self._pending:
             QTimer.singleShot(0, self._add_batch)
             return
@@ -445,9 +492,8 @@ class TodayView(QWidget):
         # accounts reads from their lines.
         head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · rank "
                                 f"{first.score:,.0f} · {first.account_why}", "", "", "", ""])
-        head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked "
-                           f"{first.score:,.0f} (ARR × risk × urgency, its best task's) by "
-                           f"{first.account_why}")
+        head.setToolTip(0, f"{head.text(0)}\n{counted(len(group), 'task')} on this account; "
+                           "its rank is its best task's: ARR × risk × urgency")
         font = head.font(0)
         font.setBold(True)
         head.setFont(0, font)
@@ -806,6 +852,39 @@ class TodayView(QWidget):
         t = self.current() if item is not None else None
         if t is not None and t.account_id is not None:
             self.account_clicked.emit(t.account_id)
+
+
+class _Wrapped(QStyledItemDelegate):
+    """The title column: a title (or an account's line, which spans the row) longer than
+    its room wraps onto a second line, as tall as it needs (the tree asks each row's height
+    of its delegates, and re-asks when the column is resized)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        size = super().sizeHint(option, index)
+        top = not index.parent().isValid()
+        indent = self.tree.indentation() * (1 if top else 2)
+        room = (self.tree.viewport().width() if top else
+                self.tree.header().sectionSize(0)) - indent - 4 * CELL_PADDING
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        font = index.data(Qt.ItemDataRole.FontRole) or option.font
+        metrics = QFontMetrics(font)
+        if room <= 0 or metrics.horizontalAdvance(text) <= room:
+            return size
+        high = metrics.boundingRect(QRect(0, 0, room, 10 * size.height()),
+                                    int(Qt.TextFlag.TextWordWrap), text).height()
+        return QSize(size.width(), max(size.height(), size.height() - metrics.height() + high))
+
+
+class _OneLine(QStyledItemDelegate):
+    """A column whose text never wraps (the tree wraps its titles): elided instead."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
 
 
 def _said_done(rows: list[TaskRow], today: date, *, done: bool = True) -> str:
