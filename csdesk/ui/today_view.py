@@ -298,7 +298,6 @@ class TodayView(QWidget):
                                  "rules that watch contacts (a quiet sponsor) see it")
         self.contacts_label = QLabel("Contacts touched")
         for box in (self.checklist, self.contacts):
-            _visible_ticks(box)
             box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             box.setTextElideMode(Qt.TextElideMode.ElideRight)
         for w in (self.kind, self.summary, self.contacts):
@@ -906,16 +905,6 @@ def _said_reassigned(owner: str, rows: list[TaskRow], today: date, *,
     if not done:
         return f"Reassigning {counted(len(rows), 'task')} to {owner}"
     return f"Reassigned {tasks_said(rows, f' to {owner.strip()}', today, ids=False)}"
-
-
-def _visible_ticks(box: QListWidget) -> None:
-    """Fusion outlines an item's check box in the window colour, darkened: on a dark
-    palette that is black on black. A lighter window colour for the list alone (its
-    background is the base colour) makes the boxes show."""
-    palette = box.palette()
-    if palette.color(palette.ColorRole.Base).lightness() < 128:
-        palette.setColor(palette.ColorRole.Window, QColor("#9ca3af"))
-        box.setPalette(palette)
 
 
 def _segment(value: str | None) -> str:
