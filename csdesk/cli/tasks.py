@@ -133,7 +133,13 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.settings import daily_capacity
     from csdesk.services.worklist.plan import over_capacity, planned_today, set_capacity
     from csdesk.services.worklist.rules import run_rules
-    from csdesk.services.worklist.today import day_name, group_of, open_tasks
+    from csdesk.services.worklist.today import (
+        NO_TASKS_YET,
+        any_tasks,
+        day_name,
+        group_of,
+        open_tasks,
+    )
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -155,6 +161,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         rows = open_tasks(db, today, snoozed=True)  # a snoozed task is listed on its day
         if args.owner:
             rows = _owned(db, rows, args.owner)
+        never = not rows and not args.run and not any_tasks(db)
     # Said before --today keeps today's alone: why due tasks are not among them.
     waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
@@ -178,6 +185,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"{made or 'No new tasks'} (as of {format_date(today)})")
     if held:
         print(f"\n{held}\nRun `csdesk tasks --run --first-touches` to spread them.")
+    if never:  # before any playbook run: what to do, not an empty day
+        print(NO_TASKS_YET)
+        return 0
     due = [r for r in rows if r.due is None or r.due <= today]
     print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
           "highest rank first (ARR × risk × urgency)")

@@ -223,9 +223,19 @@ class TodayView(QWidget):
         self.tree.itemDoubleClicked.connect(lambda item, _c: self._open(item))
 
         self.detail = self._build_detail()
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
+        # Nothing to list: a line saying why, and what to do next (run the playbooks).
+        self.empty = QWidget()
+        self.empty_text = QLabel()
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        self.empty_run = QPushButton("Run playbooks now")
+        self.empty_run.setToolTip(self.run_button.toolTip())
+        self.empty_run.clicked.connect(self.run_requested)
+        empty = QVBoxLayout(self.empty)
+        empty.addStretch(1)
+        empty.addWidget(self.empty_text)
+        empty.addWidget(self.empty_run, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty.addStretch(2)
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.tree)
@@ -245,7 +255,7 @@ class TodayView(QWidget):
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
         if db.readonly:  # the worklist can be read, not changed
-            for button in (self.run_button, self.rules_button, self.done_button,
+            for button in (self.run_button, self.empty_run, self.rules_button, self.done_button,
                            self.snooze_button, self.reassign_button, self.spread_button):
                 button.setEnabled(False)
                 button.setToolTip("The book is open read-only")
@@ -458,10 +468,17 @@ class TodayView(QWidget):
             self.subtitle.setText(
                 f"{self.subtitle.text()} · listing the {MOST_ACCOUNTS:,} highest-ranked of "
                 f"{len(groups):,} accounts: filter by owner, rule or segment for the rest")
-        self.empty.setText(
-            "Nothing on the worklist. The playbook rules found nothing that needs you, or "
-            "they are switched off: see Playbook rules… to preview and switch them on."
-            if not self.tasks else "No task matches these filters.")
+        later, rule = len(scoped) - today, self.rule.currentText()
+        self.empty_text.setText(
+            "Nothing is planned yet. Run the playbooks to find the accounts that need you "
+            "today; if they find nothing, see Playbook rules… to preview and switch more on."
+            if not self.tasks else
+            f"Nothing planned for today: {counted(later, 'task')} planned on later days "
+            "(Show: All open lists them)."
+            if self.when.currentData() == 0 and later and rule in (ALL_RULES, "")
+            and self.segment.currentText() in (ALL_SEGMENTS, "")
+            else "No task matches these filters.")
+        self.empty_run.setVisible(not self.tasks)
         self.stack.setCurrentIndex(0 if self.shown else 1)
         self.count_changed.emit(sum(1 for t in self.shown
                                     if t.due is None or t.due <= self.today))

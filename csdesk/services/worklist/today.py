@@ -388,6 +388,16 @@ def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -
     return _edit_all(db, [(task_id, version)], checklist=steps)[0]
 
 
+def any_tasks(db: Database) -> bool:
+    """Whether the book has any task at all (open, done, snoozed or dismissed): none means
+    the playbooks have not run on it yet (or found nothing) and nobody added one by hand."""
+    with db.read() as s:
+        return s.scalar(select(Task.id).limit(1)) is not None
+
+
+NO_TASKS_YET = "No tasks yet — run `csdesk tasks --run` to evaluate the playbook rules"
+
+
 def count_due(db: Database, today: date | None = None, owner: str | None = None) -> int:
     """Overdue and due-today tasks: the number on the Today badge."""
     today = today or clock.today()
