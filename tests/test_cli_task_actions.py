@@ -298,3 +298,15 @@ def test_action_help_loads_no_storage_layer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_the_days_line_says_a_task_done_today_took_a_place(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "done", str(ids["call"]), "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["tasks", "--as-of", DAY, "--owner", "ana lopez", "--db", db]) == 0
+    assert "Today: 2 of 15 places used (1 done today), " in capsys.readouterr().out
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    assert ("Today: 2 tasks planned today and 1 done, 15 a day for each of 2 owners, "
+            in capsys.readouterr().out)

@@ -131,7 +131,12 @@ def _writable(db: Database, cannot: str) -> None:
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_date
     from csdesk.services.settings import daily_capacity
-    from csdesk.services.worklist.plan import over_capacity, planned_today, set_capacity
+    from csdesk.services.worklist.plan import (
+        done_on,
+        over_capacity,
+        planned_today,
+        set_capacity,
+    )
     from csdesk.services.worklist.rules import run_rules
     from csdesk.services.worklist.today import (
         NO_TASKS_YET,
@@ -162,6 +167,9 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         if args.owner:
             rows = _owned(db, rows, args.owner)
         never = not rows and not args.run and not any_tasks(db)
+        done = done_on(db, today)
+        if args.owner:
+            done = {o: n for o, n in done.items() if o in {r.owner for r in rows}}
     # Said before --today keeps today's alone: why due tasks are not among them.
     waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
@@ -189,7 +197,8 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(NO_TASKS_YET)
         return 0
     due = [r for r in rows if r.due is None or r.due <= today]
-    print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
+    owners = len({r.owner for r in rows})
+    print(f"\nToday: {planned_today(len(due), capacity, owners, sum(done.values()))}, "
           "highest rank first (ARR × risk × urgency)")
     if over := over_capacity(rows, today, capacity):
         print(f"  {over}")

@@ -87,11 +87,14 @@ ROLE = Qt.ItemDataRole.UserRole
 OWNER = 4  # the tree's Owner column
 
 
-def load_worklist(db: Database, today: date) -> tuple[list[TaskRow], int]:
-    """The open tasks and the book's daily capacity (read together, off the GUI thread)."""
+def load_worklist(db: Database, today: date
+                  ) -> tuple[list[TaskRow], int, dict[str | None, int]]:
+    """The open tasks, the book's daily capacity and the tasks done today by owner (they
+    took places of today's capacity): read together, off the GUI thread."""
     from csdesk.services.settings import daily_capacity
+    from csdesk.services.worklist.plan import done_on
 
-    return open_tasks(db, today), daily_capacity(db)
+    return open_tasks(db, today), daily_capacity(db), done_on(db, today)
 
 
 class TodayView(QWidget):
@@ -110,6 +113,7 @@ class TodayView(QWidget):
         self.tasks: list[TaskRow] = []
         self.shown: list[TaskRow] = []
         self.capacity_value = 15
+        self.done_today: dict[str | None, int] = {}  # owner → tasks done today
         self.scope_owner: str | None = None
         self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
         self._pending: list[tuple[int | None, list[TaskRow]]] = []
@@ -408,10 +412,11 @@ class TodayView(QWidget):
         self.runner.submit("Loading the worklist", load_worklist, self.db, self.today,
                            on_done=lambda result, n=self._loads: self._loaded(result, n))
 
-    def _loaded(self, result: tuple[list[TaskRow], int], n: int) -> None:
+    def _loaded(self, result: tuple[list[TaskRow], int, dict[str | None, int]],
+                n: int) -> None:
         if n != self._loads:  # an older read, overtaken by one asked for since: not shown
             return
-        tasks, capacity = result
+        tasks, capacity, self.done_today = result
         self.capacity_value = capacity
         if not self._capacity_timer.isActive():
             self.capacity.blockSignals(True)
@@ -459,9 +464,10 @@ class TodayView(QWidget):
         self.over.setText(over)
         self.over.setVisible(bool(over))
         late = sum(1 for t in scoped if t.due is not None and t.due < self.today)
+        done = sum(n for o, n in self.done_today.items() if owner in (EVERYONE, "") or o == owner)
         self.subtitle.setText(
             f"{self.today:%A} {format_date(self.today)} · "
-            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}))}"
+            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}), done)}"
             f"{f', {late} late' if late else ''} · "
             f"{counted(len(scoped) - today, 'task')} planned on later days")
         if len(groups) > MOST_ACCOUNTS:
