@@ -133,6 +133,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.settings import daily_capacity
     from csdesk.services.worklist.plan import (
         done_on,
+        later_days,
         over_capacity,
         planned_today,
         set_capacity,
@@ -204,7 +205,6 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"  {over}")
     if waiting:
         print(f"  {waiting}")
-    group = None
     width = max((len(f"#{r.id}") for r in rows), default=0)
     # An Owner column for everyone's tasks (not when the list is one owner's).
     who = 0 if args.owner else max((len(r.owner or "—") for r in rows), default=0)
@@ -212,19 +212,22 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if rows:
         print(f"  {'Id':<{width}}  {'Due':>11}  {'Priority':<8} "
               + (f"{'Owner':<{who}}  " if who else "") + "Account — task")
-    later = [r for r in rows if r.due is not None and r.due > today]
-    for r in due + later:
-        if r.due is not None and r.due > today and group is None:
-            group = "later"
-            print(f"\nPlanned on later days: {counted(len(later), 'task')}")
-        print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
-              + (f"{r.owner or '—':<{who}}  " if who else "")
-              + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
-              + (f" (snoozed until {day_name(r.snoozed_until)})"
-                 if r.snoozed_until is not None and _snoozed(r, today) else ""))
-        print(f"{indent}{r.why}")
-        if r.reason:
-            print(f"{indent}{r.reason}")
+    later = later_days(rows, today)
+    for day, planned in [(today, due), *later]:
+        if day > today:  # each later day under its name, its tasks by rank
+            if day == later[0][0]:
+                print(f"\nPlanned on later days: "
+                      f"{counted(sum(len(p) for _d, p in later), 'task')}")
+            print(f"\n {day_name(day)}: {counted(len(planned), 'task')}")
+        for r in planned:
+            print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
+                  + (f"{r.owner or '—':<{who}}  " if who else "")
+                  + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
+                  + (f" (snoozed until {day_name(r.snoozed_until)})"
+                     if r.snoozed_until is not None and _snoozed(r, today) else ""))
+            print(f"{indent}{r.why}")
+            if r.reason:
+                print(f"{indent}{r.reason}")
     snoozed = sum(1 for r in rows if _snoozed(r, today))
     print(f"\n{counted(len(rows), 'open task')}" + (f" ({snoozed} snoozed)" if snoozed else ""))
     return 0

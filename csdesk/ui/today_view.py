@@ -959,7 +959,7 @@ def _due(due: date | None, today: date) -> str:
         return "tomorrow"
     if days < 0:
         return f"{format_date(due)} ({-days} d late)"
-    return format_date(due)
+    return day_name(due)  # a later day by its name: "Wed 25 Nov 2026"
 
 
 def _escape(text: str) -> str:

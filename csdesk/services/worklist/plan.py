@@ -197,6 +197,17 @@ def over_capacity(rows: list[TaskRow], today: date, capacity: int) -> str:
             f"{capacity} tasks today ({listed}{', …' if len(names) > 3 else ''})")
 
 
+def later_days(rows: list[TaskRow], today: date) -> list[tuple[date, list[TaskRow]]]:
+    """The tasks planned after today, day by day (the soonest first), each day's highest
+    :func:`rank <csdesk.services.worklist.today.rank>` first: the worklist's later days as
+    they come."""
+    days: dict[date, list[TaskRow]] = {}
+    for r in sorted((r for r in rows if r.due is not None and r.due > today),
+                    key=lambda r: (r.due, -r.score, r.id)):
+        days.setdefault(r.due or today, []).append(r)
+    return list(days.items())
+
+
 def days_needed(tasks: int, capacity: int) -> int:
     return -(-tasks // max(1, capacity))
 
