@@ -85,6 +85,7 @@ BATCH = 300  # accounts added to the tree per turn of the event loop
 MOST_ACCOUNTS = 2000
 ROLE = Qt.ItemDataRole.UserRole
 OWNER = 4  # the tree's Owner column
+TEXT_MARGINS = 12  # Fusion's margins each side of a cell's text, and a little to spare
 
 
 def load_worklist(db: Database, today: date
@@ -890,7 +891,7 @@ class _Wrapped(QStyledItemDelegate):
         top = not index.parent().isValid()
         indent = self.tree.indentation() * (1 if top else 2)
         room = (self.tree.viewport().width() if top else
-                self.tree.header().sectionSize(0)) - indent - 4 * CELL_PADDING
+                self.tree.header().sectionSize(0)) - indent - 4 * CELL_PADDING - TEXT_MARGINS
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
         font = index.data(Qt.ItemDataRole.FontRole) or option.font
         metrics = QFontMetrics(font)

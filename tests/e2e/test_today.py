@@ -128,7 +128,7 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
 
 
 def test_mark_done_plans_the_days_in_the_background_and_keeps_the_place(  # type: ignore[no-untyped-def]
-        qtbot, demo_db: Database, monkeypatch) -> None:
+        qtbot, demo_db: Database, monkeypatch, screenshot) -> None:
     """Mark done on the third task: the owners' days are planned again on the task runner,
     not the GUI thread; meanwhile the actions wait (a second one is not taken) and the line
     says what is being done; then the task has left, the one after it is selected in its
@@ -169,3 +169,4 @@ def test_mark_done_plans_the_days_in_the_background_and_keeps_the_place(  # type
     assert today.result_line.text() == f"Marked {account} — {title} done"
     assert button(done_box, "Mark done").isEnabled() and button(later, "Snooze").isEnabled()
     assert _task(demo_db, title, account).status.value == "done"
+    screenshot(window)

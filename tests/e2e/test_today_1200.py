@@ -6,7 +6,7 @@ from __future__ import annotations
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Contact
-from csdesk.ui.today_view import ROLE
+from csdesk.ui.today_view import ROLE, TEXT_MARGINS
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window
 
@@ -75,7 +75,7 @@ def test_today_at_1200_px_wraps_long_titles_and_account_lines_whole(
         for item in [*steps[:30], *(tree.topLevelItem(g) for g in range(30))]:
             top = item.parent() is None
             room = (tree.viewport().width() if top else header.sectionSize(0)) \
-                - tree.indentation() * (1 if top else 2) - 16
+                - tree.indentation() * (1 if top else 2) - 16 - TEXT_MARGINS
             metrics = QFontMetrics(item.font(0))
             need = metrics.boundingRect(QRect(0, 0, room, 1000),
                                         int(Qt.TextFlag.TextWordWrap), item.text(0)).height()
