@@ -1,8 +1,9 @@
 """Today: the worklist the playbook rules fill, one row per account with its tasks beneath,
 highest rank first (ARR at stake × risk × urgency, each task saying why), no more a day than
 the book's daily capacity (the rest planned on later days). Filters by when, rule, owner and
-segment; done, snooze and reassign act on every task selected, and the selection stays in
-place after. The done form logs a proactive touch with the contacts ticked; the selected
+segment; done, snooze and reassign act on every task selected, on the task runner (they
+plan the owners' days again), one at a time, a line saying what was done, and the selection
+stays in place after. The done form logs a proactive touch with the contacts ticked; the selected
 task shows why it exists and its checklist.
 
 The tree is filled in batches from the event loop, so a worklist of a 100,000-account book
