@@ -298,3 +298,39 @@ def test_action_help_loads_no_storage_layer() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.strip()
     assert out == "False"
+
+
+def test_the_days_line_says_a_task_done_today_took_a_place(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    db, ids = book
+    assert main(["tasks", "done", str(ids["call"]), "--as-of", DAY, "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["tasks", "--as-of", DAY, "--owner", "ana lopez", "--db", db]) == 0
+    assert "Today: 2 of 15 places used (1 done today), " in capsys.readouterr().out
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    assert ("Today: 2 tasks planned today and 1 done, 15 a day for each of 2 owners, "
+            in capsys.readouterr().out)
+
+
+def test_later_days_are_listed_day_by_day_each_by_rank(
+        book: tuple[str, dict[str, int]], capsys: pytest.CaptureFixture[str]) -> None:
+    """The later days in order, each under its name; within a day, the highest rank first
+    (a critical task on Wednesday comes after Monday's low one)."""
+    db, ids = book
+    with Database.open(resolve_database(db)) as book_, book_.write() as s:
+        s.add_all([
+            Task(account_id=ids["acme"], title="Wednesday's critical", owner="Ana Lopez",
+                 due_date=date(2026, 11, 25), priority="critical"),
+            Task(account_id=ids["acme"], title="Monday's low", owner="Ana Lopez",
+                 due_date=date(2026, 11, 23), priority="low"),
+            Task(account_id=ids["acme"], title="Monday's high", owner="Ana Lopez",
+                 due_date=date(2026, 11, 23), priority="high")])
+    assert main(["tasks", "--as-of", DAY, "--db", db]) == 0
+    lines = [x.strip() for x in capsys.readouterr().out.splitlines()]
+    shown = [x for x in lines if x.startswith(("Planned on later days", "Mon ", "Wed "))
+             or "’s " in x or "'s " in x]
+    assert shown[0] == "Planned on later days: 3 tasks"
+    assert shown[1] == "Mon 23 Nov 2026: 2 tasks"
+    assert "Monday's high" in shown[2] and "Monday's low" in shown[3]
+    assert shown[4] == "Wed 25 Nov 2026: 1 task"
+    assert "Wednesday's critical" in shown[5]

@@ -64,3 +64,19 @@ def test_tasks_for_today_and_an_owner_in_any_case(demo_location: DatabaseLocatio
     assert main(["tasks", "--owner", owner + "zz", "--db", db]) == 1
     err = capsys.readouterr().err
     assert f"no owner called '{owner}zz'" in err and owner in err
+
+
+def test_tasks_before_any_playbook_run_say_what_to_do(location: DatabaseLocation,
+                                                      capsys: pytest.CaptureFixture[str]
+                                                      ) -> None:
+    """A book nobody has run the playbooks on: not an empty day, but the next step."""
+    from csdesk.db import Database
+    from csdesk.services.defaults import ensure_defaults
+
+    with Database.open(location) as db:
+        ensure_defaults(db)
+    for flags in (["--today"], []):
+        assert main(["tasks", *flags, "--as-of", "2026-11-22", "--db",
+                     str(location.path)]) == 0
+        assert capsys.readouterr().out == (
+            "No tasks yet — run `csdesk tasks --run` to evaluate the playbook rules\n")

@@ -131,9 +131,21 @@ def _writable(db: Database, cannot: str) -> None:
 def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     from csdesk.services.formatting import counted, format_date
     from csdesk.services.settings import daily_capacity
-    from csdesk.services.worklist.plan import over_capacity, planned_today, set_capacity
+    from csdesk.services.worklist.plan import (
+        done_on,
+        later_days,
+        over_capacity,
+        planned_today,
+        set_capacity,
+    )
     from csdesk.services.worklist.rules import run_rules
-    from csdesk.services.worklist.today import group_of, open_tasks
+    from csdesk.services.worklist.today import (
+        NO_TASKS_YET,
+        any_tasks,
+        day_name,
+        group_of,
+        open_tasks,
+    )
 
     if location.path is not None and not location.path.exists():
         raise CsdeskError(f"no csdesk book at {location.path}")
@@ -155,6 +167,10 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         rows = open_tasks(db, today, snoozed=True)  # a snoozed task is listed on its day
         if args.owner:
             rows = _owned(db, rows, args.owner)
+        never = not rows and not args.run and not any_tasks(db)
+        done = done_on(db, today)
+        if args.owner:
+            done = {o: n for o, n in done.items() if o in {r.owner for r in rows}}
     # Said before --today keeps today's alone: why due tasks are not among them.
     waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
@@ -178,14 +194,17 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
         print(f"{made or 'No new tasks'} (as of {format_date(today)})")
     if held:
         print(f"\n{held}\nRun `csdesk tasks --run --first-touches` to spread them.")
+    if never:  # before any playbook run: what to do, not an empty day
+        print(NO_TASKS_YET)
+        return 0
     due = [r for r in rows if r.due is None or r.due <= today]
-    print(f"\nToday: {planned_today(len(due), capacity, len({r.owner for r in rows}))}, "
+    owners = len({r.owner for r in rows})
+    print(f"\nToday: {planned_today(len(due), capacity, owners, sum(done.values()))}, "
           "highest rank first (ARR × risk × urgency)")
     if over := over_capacity(rows, today, capacity):
         print(f"  {over}")
     if waiting:
         print(f"  {waiting}")
-    group = None
     width = max((len(f"#{r.id}") for r in rows), default=0)
     # An Owner column for everyone's tasks (not when the list is one owner's).
     who = 0 if args.owner else max((len(r.owner or "—") for r in rows), default=0)
@@ -193,19 +212,22 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if rows:
         print(f"  {'Id':<{width}}  {'Due':>11}  {'Priority':<8} "
               + (f"{'Owner':<{who}}  " if who else "") + "Account — task")
-    later = [r for r in rows if r.due is not None and r.due > today]
-    for r in due + later:
-        if r.due is not None and r.due > today and group is None:
-            group = "later"
-            print(f"\nPlanned on later days: {counted(len(later), 'task')}")
-        print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
-              + (f"{r.owner or '—':<{who}}  " if who else "")
-              + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
-              + (f" (snoozed until {_day(r.snoozed_until)})"
-                 if r.snoozed_until is not None and _snoozed(r, today) else ""))
-        print(f"{indent}{r.why}")
-        if r.reason:
-            print(f"{indent}{r.reason}")
+    later = later_days(rows, today)
+    for day, planned in [(today, due), *later]:
+        if day > today:  # each later day under its name, its tasks by rank
+            if day == later[0][0]:
+                print(f"\nPlanned on later days: "
+                      f"{counted(sum(len(p) for _d, p in later), 'task')}")
+            print(f"\n {day_name(day)}: {counted(len(planned), 'task')}")
+        for r in planned:
+            print(f"  {f'#{r.id}':<{width}}  {format_date(r.due):>11}  {r.priority:<8} "
+                  + (f"{r.owner or '—':<{who}}  " if who else "")
+                  + f"{r.account or '—'} — {r.title}{f' [{r.rule}]' if r.rule else ''}"
+                  + (f" (snoozed until {day_name(r.snoozed_until)})"
+                     if r.snoozed_until is not None and _snoozed(r, today) else ""))
+            print(f"{indent}{r.why}")
+            if r.reason:
+                print(f"{indent}{r.reason}")
     snoozed = sum(1 for r in rows if _snoozed(r, today))
     print(f"\n{counted(len(rows), 'open task')}" + (f" ({snoozed} snoozed)" if snoozed else ""))
     return 0
@@ -240,7 +262,7 @@ _LISTING = {"run": "--run", "today": "--today", "owner": "--owner", "capacity": 
 def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> int:
     """``csdesk tasks done|snooze|reassign ID …``: the tasks as they are now (their current
     version read just before the write), one plain line of what was done."""
-    from csdesk.services.worklist.today import find_task
+    from csdesk.services.worklist.today import day_name, find_task, task_label, tasks_said
 
     listing = [flag for name, flag in _LISTING.items() if getattr(args, name)]
     if listing:
@@ -253,8 +275,8 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
     if args.action == "snooze":
         until = args.until or today + timedelta(days=args.days)
         if until <= today:
-            raise CsdeskError(f"snooze until a day after today ({_day(today)}), not "
-                              f"{_day(until)}")
+            raise CsdeskError(f"snooze until a day after today ({day_name(today)}), not "
+                              f"{day_name(until)}")
     with open_book(location, create=False) as db:
         _writable(db, f"mark tasks {args.action}" if args.action == "done"
                   else f"{args.action} tasks")
@@ -265,7 +287,7 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
                 raise CsdeskError(f"no task #{task_id} in this book (csdesk tasks lists the "
                                   "open tasks with their ids)")
             if row.status in ("done", "dismissed"):
-                raise CsdeskError(f"{_label(row)} is {row.status} already")
+                raise CsdeskError(f"{task_label(row)} is {row.status} already")
             rows.append(row)
         pairs = [(r.id, r.version) for r in rows]
         if args.action == "done":
@@ -276,7 +298,8 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
             assert until is not None
             changed = snooze_tasks(db, pairs, until, today)
             moved = any(r.due != until for r in changed)  # that day full: a later one
-            said = f"Snoozed {_labels(changed, f' until {_day(until)}', today if moved else None)}"
+            said = "Snoozed " + tasks_said(changed, f" until {day_name(until)}",
+                                           today if moved else None)
         else:
             from csdesk.services.worklist.today import open_tasks, reassign_tasks
 
@@ -286,8 +309,8 @@ def act(args: argparse.Namespace, location: DatabaseLocation, today: date) -> in
             others = [(r.id, r.version) for r in rows if r.owner != owner]
             changed = reassign_tasks(db, others, owner, today) if others else []
             said = "; ".join(
-                ([f"Reassigned {_labels(changed, f' to {owner}', today)}"] if changed else [])
-                + ([_labels(theirs, belong)] if theirs else [])
+                ([f"Reassigned {tasks_said(changed, f' to {owner}', today)}"] if changed else [])
+                + ([tasks_said(theirs, belong)] if theirs else [])
                 + ([] if changed else ["nothing changed"]))
     if args.json:
         print(json.dumps({"action": args.action, "tasks": [
@@ -304,12 +327,12 @@ def _done(db: Database, args: argparse.Namespace, rows: list[TaskRow],
           pairs: list[tuple[int, int]], today: date) -> tuple[list[TaskRow], str]:
     """Mark the tasks done, logging ``--note`` as Today's Done form does (a proactive touch
     of ``--kind`` on each account's timeline, with the ``--contact`` people touched)."""
-    from csdesk.services.worklist.today import complete_tasks
+    from csdesk.services.worklist.today import complete_tasks, tasks_said
 
     people = _contacts(db, rows, args.contact)
     changed = complete_tasks(db, pairs, activity=args.note, kind=args.kind, on=today,
                              contacts=list(people) or None)
-    said = f"Marked {_labels(changed, ' done')}"
+    said = f"Marked {tasks_said(changed, ' done')}"
     if args.note is not None:
         said += (f"; logged the {args.kind} “{args.note.strip()}” on the timeline"
                  + (f" with {', '.join(people.values())}" if people else ""))
@@ -338,31 +361,3 @@ def _contacts(db: Database, rows: list[TaskRow], names: list[str]) -> dict[int, 
                                  else ": none on record"))
         found.update((c.id, c.name) for c in match[:1])
     return found
-
-
-def _label(r: TaskRow) -> str:
-    return f"#{r.id} {r.account or '—'} — {r.title}"
-
-
-def _labels(rows: list[TaskRow], tail: str, today: date | None = None) -> str:
-    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several. With
-    ``today``, where the plan put each: "…: planned for Mon 30 Nov 2026"."""
-    from csdesk.services.formatting import counted
-
-    if len(rows) == 1:
-        return f"{_label(rows[0])}{tail}" + (f": {_planned(rows[0], today)}" if today else "")
-    return f"{counted(len(rows), 'task')}{tail}: " + ", ".join(
-        _label(r) + (f" ({_planned(r, today)})" if today else "") for r in rows)
-
-
-def _planned(r: TaskRow, today: date) -> str:
-    """Where the plan put a task: "planned for today" or "planned for Mon 30 Nov 2026"."""
-    return ("planned for today" if r.due is None or r.due <= today
-            else f"planned for {_day(r.due)}")
-
-
-def _day(day: date) -> str:
-    """"Thu 03 Dec 2026"."""
-    from csdesk.services.formatting import format_date
-
-    return f"{day:%a} {format_date(day)}"

@@ -7,8 +7,10 @@ The rule (docs/architecture.md, "Work off the GUI thread"):
   task at a time, so two tasks never write at once. Its result and its failure come back on
   the GUI thread, through ``on_done`` and ``on_failed``; a task given no ``on_failed`` goes
   to the runner's default handler (the main window's: a message, or the offline banner).
-- **A CSM's edit of one record is not a task.** Saving a field, a contact, a task's state is
-  one short transaction on the GUI thread, so its result (or its conflict) shows at once.
+- **A CSM's edit of one record is not a task.** Saving a field, a contact, a checklist step
+  is one short transaction on the GUI thread, so its result (or its conflict) shows at once.
+  An edit that sets off more (Today's done, snooze and reassign re-plan the owners' days)
+  is a task.
   Tasks that write for long (imports, rescoring, the demo) run behind a window-modal
   progress dialog or wizard, so no such edit starts while one holds the write lock; the
   playbook run reads first and writes in one short transaction at the end, and the

@@ -30,6 +30,9 @@ THEME_ENV = "CSDESK_THEME"  # light | dark: overrides the OS (screenshots, tests
 
 
 FIELD_BORDER_DARK = QColor("#4b5563")  # a text field's edge on the dark palette
+CHECK_BORDER_DARK = QColor("#9ca3af")  # a check box's edge on the dark palette
+CHECKS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+          QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
 SORT_ARROW_ROOM = 14  # pixels kept beside a header's text for its sort arrow
 CELL_PADDING = 4  # pixels each side of a table cell's text: a right-aligned amount never
 # touches the left-aligned date in the next column
@@ -39,7 +42,8 @@ class CsdeskStyle(QProxyStyle):
     """Fusion, with corrections seen on screenshots: a header's text keeps clear of its sort
     arrow (a right-aligned "ARR" was drawn under it); a cell's text has a little padding
     each side (an amount touched the date beside it); and in the dark palette a text field's
-    edge is visible (Fusion darkens the window colour for it: black on black)."""
+    edge and a check box's are visible (Fusion darkens the window colour for them: black on
+    black, so a ticked box showed a bare ✓ and an empty one nothing)."""
 
     def __init__(self) -> None:
         super().__init__(QStyleFactory.create("Fusion"))
@@ -82,6 +86,16 @@ class CsdeskStyle(QProxyStyle):
             painter.setPen(QPen(FIELD_BORDER_DARK, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
+            painter.restore()
+        if element in CHECKS and is_dark():
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(CHECK_BORDER_DARK, 1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            box = QRectF(option.rect)
+            side = min(box.width(), box.height())  # Fusion's box: a square, centred
+            box = QRectF(box.center().x() - side / 2, box.center().y() - side / 2, side, side)
+            painter.drawRect(box.adjusted(0.5, 0.5, -0.5, -0.5))
             painter.restore()
 
 

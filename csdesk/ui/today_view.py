@@ -1,8 +1,9 @@
 """Today: the worklist the playbook rules fill, one row per account with its tasks beneath,
 highest rank first (ARR at stake × risk × urgency, each task saying why), no more a day than
 the book's daily capacity (the rest planned on later days). Filters by when, rule, owner and
-segment; done, snooze and reassign act on every task selected, and the selection stays in
-place after. The done form logs a proactive touch with the contacts ticked; the selected
+segment; done, snooze and reassign act on every task selected, on the task runner (they
+plan the owners' days again), one at a time, a line saying what was done, and the selection
+stays in place after. The done form logs a proactive touch with the contacts ticked; the selected
 task shows why it exists and its checklist.
 
 The tree is filled in batches from the event loop, so a worklist of a 100,000-account book
@@ -13,10 +14,21 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
-from PySide6.QtCore import QDate, QStringListModel, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtCore import (
+    QDate,
+    QEvent,
+    QObject,
+    QRect,
+    QSize,
+    QStringListModel,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,6 +49,8 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QStackedWidget,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -49,10 +63,15 @@ from csdesk.errors import CsdeskError, ServerUnreachable
 from csdesk.models.enums import Segment
 from csdesk.services.formatting import counted, format_date
 from csdesk.services.worklist.plan import over_capacity, planned_today
-from csdesk.services.worklist.today import TaskRow, open_tasks
+from csdesk.services.worklist.today import (
+    TaskRow,
+    day_name,
+    open_tasks,
+    tasks_said,
+)
 from csdesk.ui.fields import date_edit
-from csdesk.ui.tasks import TaskRunner
-from csdesk.ui.theme import error_label
+from csdesk.ui.tasks import TaskError, TaskRunner
+from csdesk.ui.theme import CELL_PADDING, error_label
 
 PRIORITY_COLOURS = {"critical": QColor("#b91c1c"), "high": QColor("#dc2626"),
                     "medium": QColor("#d97706"), "low": QColor("#6b7280")}
@@ -66,13 +85,18 @@ BATCH = 300  # accounts added to the tree per turn of the event loop
 # row by row (and a tree that size takes minutes to build); the filters narrow it.
 MOST_ACCOUNTS = 2000
 ROLE = Qt.ItemDataRole.UserRole
+OWNER = 4  # the tree's Owner column
+TEXT_MARGINS = 12  # Fusion's margins each side of a cell's text, and a little to spare
 
 
-def load_worklist(db: Database, today: date) -> tuple[list[TaskRow], int]:
-    """The open tasks and the book's daily capacity (read together, off the GUI thread)."""
+def load_worklist(db: Database, today: date
+                  ) -> tuple[list[TaskRow], int, dict[str | None, int]]:
+    """The open tasks, the book's daily capacity and the tasks done today by owner (they
+    took places of today's capacity): read together, off the GUI thread."""
     from csdesk.services.settings import daily_capacity
+    from csdesk.services.worklist.plan import done_on
 
-    return open_tasks(db, today), daily_capacity(db)
+    return open_tasks(db, today), daily_capacity(db), done_on(db, today)
 
 
 class TodayView(QWidget):
@@ -91,10 +115,12 @@ class TodayView(QWidget):
         self.tasks: list[TaskRow] = []
         self.shown: list[TaskRow] = []
         self.capacity_value = 15
+        self.done_today: dict[str | None, int] = {}  # owner → tasks done today
         self.scope_owner: str | None = None
         self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
         self._pending: list[tuple[int | None, list[TaskRow]]] = []
         self._loads = 0  # reloads asked for: only the latest one's result is shown
+        self.acting = False  # an action (done, snooze, reassign) is running
         title = QLabel("Today")
         title.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.subtitle = QLabel()
@@ -173,17 +199,29 @@ class TodayView(QWidget):
         self._asking = False  # the banner asks to spread first touches (not a notice)
 
         self.tree = QTreeWidget()
-        self.tree.setColumnCount(4)
-        self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority"])
-        self.tree.setUniformRowHeights(True)
+        self.tree.setColumnCount(5)
+        # Owner: shown for everyone's tasks, hidden when the list is one owner's
+        self.tree.setHeaderLabels(["Account · task", "Why", "Due", "Priority", "Owner"])
+        # A long title wraps in its column (rows then differ in height); the why stays one
+        # line, elided, whole in its tooltip and in the task's panel.
+        self.tree.setWordWrap(True)
+        self.tree.setItemDelegateForColumn(0, _Wrapped(self.tree))
+        self.tree.setItemDelegateForColumn(1, _OneLine(self.tree))
         self.tree.setIndentation(16)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(0, 250)
+        # The title column takes the larger share of the room (a renewal step's title is
+        # long: "Renewal step (30 days): close: get the renewal signed"), until the CSM
+        # drags it; what still does not fit is elided, whole in its tooltip.
+        self._columns_dragged = self._fitting = False
+        header.sectionResized.connect(self._column_dragged)
+        self.tree.viewport().installEventFilter(self)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(OWNER, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.tree.setStyleSheet("QTreeWidget::item { padding: 3px 2px; }")
         self.tree.currentItemChanged.connect(lambda _c, _p: self.show_selected())
@@ -191,9 +229,19 @@ class TodayView(QWidget):
         self.tree.itemDoubleClicked.connect(lambda item, _c: self._open(item))
 
         self.detail = self._build_detail()
-        self.empty = QLabel()
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setWordWrap(True)
+        # Nothing to list: a line saying why, and what to do next (run the playbooks).
+        self.empty = QWidget()
+        self.empty_text = QLabel()
+        self.empty_text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_text.setWordWrap(True)
+        self.empty_run = QPushButton("Run playbooks now")
+        self.empty_run.setToolTip(self.run_button.toolTip())
+        self.empty_run.clicked.connect(self.run_requested)
+        empty = QVBoxLayout(self.empty)
+        empty.addStretch(1)
+        empty.addWidget(self.empty_text)
+        empty.addWidget(self.empty_run, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty.addStretch(2)
         self.stack = QStackedWidget()
         split = QSplitter()
         split.addWidget(self.tree)
@@ -207,13 +255,13 @@ class TodayView(QWidget):
         split.addWidget(detail)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
-        self.detail.setMinimumWidth(380)
-        detail.setMinimumWidth(400)
+        self.detail.setMinimumWidth(340)
+        detail.setMinimumWidth(360)
         detail.setMaximumWidth(560)  # the list gets the room: its "why" is the point
         self.stack.addWidget(split)
         self.stack.addWidget(self.empty)
         if db.readonly:  # the worklist can be read, not changed
-            for button in (self.run_button, self.rules_button, self.done_button,
+            for button in (self.run_button, self.empty_run, self.rules_button, self.done_button,
                            self.snooze_button, self.reassign_button, self.spread_button):
                 button.setEnabled(False)
                 button.setToolTip("The book is open read-only")
@@ -266,7 +314,6 @@ class TodayView(QWidget):
                                  "rules that watch contacts (a quiet sponsor) see it")
         self.contacts_label = QLabel("Contacts touched")
         for box in (self.checklist, self.contacts):
-            _visible_ticks(box)
             box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             box.setTextElideMode(Qt.TextElideMode.ElideRight)
         for w in (self.kind, self.summary, self.contacts):
@@ -309,6 +356,11 @@ class TodayView(QWidget):
 
         self.problem = error_label()
         self.problem.setWordWrap(True)
+        # What the last action did ("Marked Acme — Call done"), or what it is doing.
+        self.result_line = QLabel()
+        self.result_line.setObjectName("actionResult")
+        self.result_line.setWordWrap(True)
+        self.result_line.setTextFormat(Qt.TextFormat.PlainText)
         top = QHBoxLayout()
         top.addWidget(self.task_title, 1)
         top.addWidget(self.open_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -322,9 +374,34 @@ class TodayView(QWidget):
         layout.addWidget(self.checklist)
         layout.addWidget(done_box)
         layout.addWidget(later)
+        layout.addWidget(self.result_line)
         layout.addWidget(self.problem)
         layout.addStretch(1)
         return panel
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.tree.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit_columns()
+            self.tree.scheduleDelayedItemsLayout()  # the accounts' lines wrap anew
+        return super().eventFilter(watched, event)
+
+    def _column_dragged(self, index: int, _old: int, _new: int) -> None:
+        if index == 0 and not self._fitting:
+            self._columns_dragged = True
+        if index == 0:  # the titles wrap anew
+            self.tree.scheduleDelayedItemsLayout()
+
+    def _fit_columns(self) -> None:
+        """The title column: three fifths of what the due, priority and owner columns
+        leave (the why has the rest), at least 220 px."""
+        if self._columns_dragged:
+            return
+        header = self.tree.header()
+        rest = sum(header.sectionSize(c) for c in range(2, self.tree.columnCount())
+                   if not self.tree.isColumnHidden(c))
+        self._fitting = True
+        header.resizeSection(0, max(220, (self.tree.viewport().width() - rest) * 3 // 5))
+        self._fitting = False
 
     # -- data ---------------------------------------------------------------------------
 
@@ -337,10 +414,11 @@ class TodayView(QWidget):
         self.runner.submit("Loading the worklist", load_worklist, self.db, self.today,
                            on_done=lambda result, n=self._loads: self._loaded(result, n))
 
-    def _loaded(self, result: tuple[list[TaskRow], int], n: int) -> None:
+    def _loaded(self, result: tuple[list[TaskRow], int, dict[str | None, int]],
+                n: int) -> None:
         if n != self._loads:  # an older read, overtaken by one asked for since: not shown
             return
-        tasks, capacity = result
+        tasks, capacity, self.done_today = result
         self.capacity_value = capacity
         if not self._capacity_timer.isActive():
             self.capacity.blockSignals(True)
@@ -381,25 +459,34 @@ class TodayView(QWidget):
         self._pending = list(groups.items())[:MOST_ACCOUNTS]
         self.tree.clear()
         owner = self.owner.currentText()
+        self.tree.setColumnHidden(OWNER, owner not in (EVERYONE, ""))
         scoped = [t for t in self.tasks if owner in (EVERYONE, "") or t.owner == owner]
         today = sum(1 for t in scoped if t.due is None or t.due <= self.today)
         over = over_capacity(scoped, self.today, self.capacity_value)
         self.over.setText(over)
         self.over.setVisible(bool(over))
         late = sum(1 for t in scoped if t.due is not None and t.due < self.today)
+        done = sum(n for o, n in self.done_today.items() if owner in (EVERYONE, "") or o == owner)
         self.subtitle.setText(
             f"{self.today:%A} {format_date(self.today)} · "
-            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}))}"
+            f"{planned_today(today, self.capacity_value, len({t.owner for t in scoped}), done)}"
             f"{f', {late} late' if late else ''} · "
             f"{counted(len(scoped) - today, 'task')} planned on later days")
         if len(groups) > MOST_ACCOUNTS:
             self.subtitle.setText(
                 f"{self.subtitle.text()} · listing the {MOST_ACCOUNTS:,} highest-ranked of "
                 f"{len(groups):,} accounts: filter by owner, rule or segment for the rest")
-        self.empty.setText(
-            "Nothing on the worklist. The playbook rules found nothing that needs you, or "
-            "they are switched off: see Playbook rules… to preview and switch them on."
-            if not self.tasks else "No task matches these filters.")
+        later, rule = len(scoped) - today, self.rule.currentText()
+        self.empty_text.setText(
+            "Nothing is planned yet. Run the playbooks to find the accounts that need you "
+            "today; if they find nothing, see Playbook rules… to preview and switch more on."
+            if not self.tasks else
+            f"Nothing planned for today: {counted(later, 'task')} planned on later days "
+            "(Show: All open lists them)."
+            if self.when.currentData() == 0 and later and rule in (ALL_RULES, "")
+            and self.segment.currentText() in (ALL_SEGMENTS, "")
+            else "No task matches these filters.")
+        self.empty_run.setVisible(not self.tasks)
         self.stack.setCurrentIndex(0 if self.shown else 1)
         self.count_changed.emit(sum(1 for t in self.shown
                                     if t.due is None or t.due <= self.today))
@@ -412,6 +499,7 @@ class TodayView(QWidget):
         for item in items:  # spanning takes effect only once the item is in the tree
             item.setFirstColumnSpanned(True)
         self.tree.expandAll()  # once a batch: item by item, each relays out the whole tree
+        self._fit_columns()  # the due, priority and owner columns fit what was added
         if self._pending:
             QTimer.singleShot(0, self._add_batch)
             return
@@ -427,17 +515,17 @@ class TodayView(QWidget):
         # Its rank (its best task's: ARR × risk × urgency) leads, so the order between two
         # accounts reads from their lines.
         head = QTreeWidgetItem([f"{first.account or 'No account'} ({len(group)}) · rank "
-                                f"{first.score:,.0f} · {first.account_why}", "", "", ""])
-        head.setToolTip(0, f"{counted(len(group), 'task')} on this account, ranked "
-                           f"{first.score:,.0f} (ARR × risk × urgency, its best task's) by "
-                           f"{first.account_why}")
+                                f"{first.score:,.0f} · {first.account_why}", "", "", "", ""])
+        head.setToolTip(0, f"{head.text(0)}\n{counted(len(group), 'task')} on this account; "
+                           "its rank is its best task's: ARR × risk × urgency")
         font = head.font(0)
         font.setBold(True)
         head.setFont(0, font)
         head.setData(0, ROLE, None)
         for t in group:
             item = QTreeWidgetItem([t.title, _first_line(t.reason) or "Added by hand",
-                                    _due(t.due, self.today), t.priority.capitalize()])
+                                    _due(t.due, self.today), t.priority.capitalize(),
+                                    t.owner or "—"])
             item.setData(0, ROLE, t.id)
             item.setToolTip(0, t.title)
             item.setToolTip(1, f"{t.reason or 'Added by hand'}\nRank {t.score:,.0f} = "
@@ -651,48 +739,95 @@ class TodayView(QWidget):
 
     # -- actions ------------------------------------------------------------------------
 
-    def _act(self, fn: Any, *args: Any, **kwargs: Any) -> bool:
+    def _act(self, fn: Any, said: Any, *args: Any, check: Any = None, **kwargs: Any) -> bool:
+        """Do ``fn`` (done, snooze, reassign) to the tasks selected. With a runner it runs
+        there (the owners' days are planned again: a fraction of a second on a large book),
+        the actions wait meanwhile, and its result line shows when it is done; after the
+        reload the selection is in the same place. ``check()`` refuses what the service
+        would (a ValidationError), at once."""
         chosen = self.selected()
-        if not chosen:
+        if not chosen or self.acting:
             return False
-        pairs = [(t.id, t.version) for t in chosen]
         try:
-            fn(self.db, pairs, *args, **kwargs)
-        except ServerUnreachable:
-            from csdesk.ui.pending import pending_for
-
-            db = self.db
-            what = chosen[0].title if len(chosen) == 1 else counted(len(chosen), "task")
-            pending_for(db).add(f"task “{what}” ({fn.__name__.replace('_tasks', '')})",
-                                lambda: fn(db, pairs, *args, **kwargs))
-            self.problem.setText("The server cannot be reached: this is kept and will be "
-                                 "saved when it is back.")
-            return False
+            if check is not None:
+                check()
         except CsdeskError as exc:
             self.problem.setText(str(exc))
             return False
+        pairs = [(t.id, t.version) for t in chosen]
         # After the reload, the same place: the task itself if it is still listed,
         # else the one that took its place (the next task, not the top).
         items = self.task_items()
         ids = {t.id for t in chosen}
         places = [i for i, item in enumerate(items) if item.data(0, ROLE) in ids]
         current = self.current()
-        self._keep = (current.id if current else None, places[0] if places else 0)
-        self.reload()
+        keep = (current.id if current else None, places[0] if places else 0)
+        self.problem.clear()
+        if self.runner is None:
+            try:
+                rows = fn(self.db, pairs, *args, **kwargs)
+            except ServerUnreachable:
+                self._keep_for_later(fn, chosen, pairs, args, kwargs)
+                return False
+            except CsdeskError as exc:
+                self.problem.setText(str(exc))
+                return False
+            self._acted(rows, said, keep)
+            return True
+        self._set_acting(True)
+        self.result_line.setText(f"{said(chosen, self.today, done=False)}…")
+
+        def failed(error: TaskError) -> None:
+            self._set_acting(False)
+            self.result_line.clear()
+            if error.offline:
+                self._keep_for_later(fn, chosen, pairs, args, kwargs)
+            else:
+                self.problem.setText(error.message)
+
+        self.runner.submit(said(chosen, self.today, done=False), fn, self.db, pairs, *args,
+                           on_done=lambda rows: self._acted(rows, said, keep),
+                           on_failed=failed, **kwargs)
         return True
 
+    def _acted(self, rows: list[TaskRow], said: Any, keep: tuple[int | None, int]) -> None:
+        self._set_acting(False)
+        self.result_line.setText(said(rows, self.today))
+        self._keep = keep
+        self.reload()
+
+    def _set_acting(self, on: bool) -> None:
+        """While an action runs, no other starts (its tasks' versions would be stale)."""
+        self.acting = on
+        for button in (self.done_button, self.snooze_button, self.reassign_button):
+            button.setEnabled(not on and not self.db.readonly)
+
+    def _keep_for_later(self, fn: Any, chosen: list[TaskRow], pairs: list[tuple[int, int]],
+                        args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        from csdesk.ui.pending import pending_for
+
+        db = self.db
+        what = chosen[0].title if len(chosen) == 1 else counted(len(chosen), "task")
+        pending_for(db).add(f"task “{what}” ({fn.__name__.replace('_tasks', '')})",
+                            lambda: fn(db, pairs, *args, **kwargs))
+        self.problem.setText("The server cannot be reached: this is kept and will be "
+                             "saved when it is back.")
+
     def complete(self) -> bool:
-        from csdesk.services.worklist.today import complete_tasks
+        from csdesk.services.worklist.today import check_activity, complete_tasks
 
         activity = self.summary.text() if self.log.isChecked() else None
-        return self._act(complete_tasks, activity=activity, kind=self.kind.currentData(),
-                         on=self.today, contacts=self.ticked_contacts() if activity else None)
+        return self._act(complete_tasks, _said_done, check=lambda: check_activity(activity),
+                         activity=activity,
+                         kind=self.kind.currentData(), on=self.today,
+                         contacts=self.ticked_contacts() if activity else None)
 
     def snooze(self, until: date | None = None) -> bool:
-        from csdesk.services.worklist.today import snooze_tasks
+        from csdesk.services.worklist.today import check_snooze, snooze_tasks
 
         chosen = until or self.until.date().toPython()
-        return self._act(snooze_tasks, chosen, today=self.today)
+        return self._act(snooze_tasks, partial(_said_snoozed, chosen), chosen,
+                         check=lambda: check_snooze(chosen, self.today), today=self.today)
 
     def known_owners(self) -> list[str]:
         """Everyone who owns an account or a task in the book, for the owner field."""
@@ -705,7 +840,7 @@ class TodayView(QWidget):
         """Give the chosen tasks to ``owner`` (or the name typed): a known owner in any case
         is written as the book spells it; a name nobody in the book has is asked about
         first, so a typo does not make a new owner."""
-        from csdesk.services.worklist.today import reassign_tasks
+        from csdesk.services.worklist.today import check_owner, reassign_tasks
 
         if owner is None:
             typed = self.new_owner.text().strip()
@@ -718,7 +853,8 @@ class TodayView(QWidget):
                     f"Reassign to {typed} all the same?")
                 if answer != QMessageBox.StandardButton.Yes:
                     return False
-        return self._act(reassign_tasks, owner, today=self.today)
+        return self._act(reassign_tasks, partial(_said_reassigned, owner), owner,
+                         check=lambda: check_owner(owner or ""), today=self.today)
 
     def _step_changed(self, item: QListWidgetItem) -> None:
         from csdesk.services.worklist.today import set_step
@@ -742,14 +878,58 @@ class TodayView(QWidget):
             self.account_clicked.emit(t.account_id)
 
 
-def _visible_ticks(box: QListWidget) -> None:
-    """Fusion outlines an item's check box in the window colour, darkened: on a dark
-    palette that is black on black. A lighter window colour for the list alone (its
-    background is the base colour) makes the boxes show."""
-    palette = box.palette()
-    if palette.color(palette.ColorRole.Base).lightness() < 128:
-        palette.setColor(palette.ColorRole.Window, QColor("#9ca3af"))
-        box.setPalette(palette)
+class _Wrapped(QStyledItemDelegate):
+    """The title column: a title (or an account's line, which spans the row) longer than
+    its room wraps onto a second line, as tall as it needs (the tree asks each row's height
+    of its delegates, and re-asks when the column is resized)."""
+
+    def __init__(self, tree: QTreeWidget) -> None:
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Any) -> QSize:
+        size = super().sizeHint(option, index)
+        top = not index.parent().isValid()
+        indent = self.tree.indentation() * (1 if top else 2)
+        room = (self.tree.viewport().width() if top else
+                self.tree.header().sectionSize(0)) - indent - 4 * CELL_PADDING - TEXT_MARGINS
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        font = index.data(Qt.ItemDataRole.FontRole) or option.font
+        metrics = QFontMetrics(font)
+        if room <= 0 or metrics.horizontalAdvance(text) <= room:
+            return size
+        high = metrics.boundingRect(QRect(0, 0, room, 10 * size.height()),
+                                    int(Qt.TextFlag.TextWordWrap), text).height()
+        return QSize(size.width(), max(size.height(), size.height() - metrics.height() + high))
+
+
+class _OneLine(QStyledItemDelegate):
+    """A column whose text never wraps (the tree wraps its titles): elided instead."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:
+        super().initStyleOption(option, index)
+        option.features &= ~QStyleOptionViewItem.ViewItemFeature.WrapText
+
+
+def _said_done(rows: list[TaskRow], today: date, *, done: bool = True) -> str:
+    """The result line of Mark done ("Marking … done" while it runs)."""
+    return f"Marked {tasks_said(rows, ' done', ids=False)}" if done else \
+        f"Marking {counted(len(rows), 'task')} done"
+
+
+def _said_snoozed(until: date, rows: list[TaskRow], today: date, *, done: bool = True) -> str:
+    if not done:
+        return f"Snoozing {counted(len(rows), 'task')}"
+    moved = any(r.due != until for r in rows)  # that day full: a later one
+    return "Snoozed " + tasks_said(rows, f" until {day_name(until)}",
+                                   today if moved else None, ids=False)
+
+
+def _said_reassigned(owner: str, rows: list[TaskRow], today: date, *,
+                     done: bool = True) -> str:
+    if not done:
+        return f"Reassigning {counted(len(rows), 'task')} to {owner}"
+    return f"Reassigned {tasks_said(rows, f' to {owner.strip()}', today, ids=False)}"
 
 
 def _segment(value: str | None) -> str:
@@ -781,7 +961,7 @@ def _due(due: date | None, today: date) -> str:
         return "tomorrow"
     if days < 0:
         return f"{format_date(due)} ({-days} d late)"
-    return format_date(due)
+    return day_name(due)  # a later day by its name: "Wed 25 Nov 2026"
 
 
 def _escape(text: str) -> str:

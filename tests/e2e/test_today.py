@@ -4,6 +4,7 @@ and the navigation badge follow, and the book agrees."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +15,7 @@ from csdesk.db import Database
 from csdesk.models import Account, Task
 from csdesk.services.book import account_detail as detail
 from tests.conftest import AS_OF
-from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window
+from tests.e2e.conftest import button, choose, click, line_edit, nav_to, open_window, settle
 
 
 def _worklist(today: Any) -> list[tuple[str, str]]:
@@ -124,3 +125,48 @@ def test_done_and_snoozed_tasks_leave_the_worklist(qtbot, demo_db: Database,  # 
                               else "Today")
     screenshot(window)
 
+
+
+def test_mark_done_plans_the_days_in_the_background_and_keeps_the_place(  # type: ignore[no-untyped-def]
+        qtbot, demo_db: Database, monkeypatch, screenshot) -> None:
+    """Mark done on the third task: the owners' days are planned again on the task runner,
+    not the GUI thread; meanwhile the actions wait (a second one is not taken) and the line
+    says what is being done; then the task has left, the one after it is selected in its
+    place, and the line says what was done."""
+    from csdesk.services.worklist import today as worklist
+
+    on_gui_thread = []
+    replanned = worklist._replanned
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return replanned(*args, **kwargs)
+
+    monkeypatch.setattr(worklist, "_replanned", watched)
+    window = open_window(qtbot, demo_db)
+    nav_to(qtbot, window, "Today")
+    today = window.today
+    before = _worklist(today)
+    title, account = before[2]
+    _select(qtbot, today, title, account)
+    done_box = next(b for b in today.findChildren(QGroupBox) if b.title() == "Done")
+    summary = line_edit(done_box, "What was done")
+    click(qtbot, summary)
+    qtbot.keyClicks(summary, "Sent the recap")
+    click(qtbot, button(done_box, "Mark done"))
+    later = next(b for b in today.findChildren(QGroupBox) if b.title() == "Not now")
+    assert not button(done_box, "Mark done").isEnabled()
+    assert not button(later, "Snooze").isEnabled()  # a second action waits for the first
+    assert not today.snooze(AS_OF + timedelta(days=3))
+    assert today.result_line.text() == "Marking 1 task done…"
+    settle(qtbot, window)
+    qtbot.waitUntil(lambda: (title, account) not in _worklist(today), timeout=10_000)
+    assert on_gui_thread == [False]
+    after = _worklist(today)
+    assert after[2] == before[3]  # the next task took its place, and is selected
+    assert today.tree.currentItem() is today.task_items()[2]
+    assert today.task_title.text() == before[3][0]
+    assert today.result_line.text() == f"Marked {account} — {title} done"
+    assert button(done_box, "Mark done").isEnabled() and button(later, "Snooze").isEnabled()
+    assert _task(demo_db, title, account).status.value == "done"
+    screenshot(window)

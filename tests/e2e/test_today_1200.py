@@ -6,7 +6,7 @@ from __future__ import annotations
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Contact
-from csdesk.ui.today_view import ROLE
+from csdesk.ui.today_view import ROLE, TEXT_MARGINS
 from tests.conftest import AS_OF
 from tests.ui.conftest import open_window
 
@@ -49,3 +49,38 @@ def test_today_at_1200_px_ranks_each_account_line_and_fits_its_day_and_panel(
         area = view.detail.parentWidget()  # the scroll area's viewport
         bottom = button.mapTo(area, button.rect().bottomLeft()).y()
         assert button.isVisible() and 0 < bottom <= area.height()
+
+
+def test_today_at_1200_px_wraps_long_titles_and_account_lines_whole(
+        qtbot, demo_db: Database) -> None:  # type: ignore[no-untyped-def]
+    """At 1200×800, everyone's tasks (the Owner column shown): the title column has more
+    room than the why, and a renewal step's long title or an account's long line wraps
+    onto a row tall enough to read it whole, the full text in its tooltip too."""
+    from PySide6.QtCore import QRect, Qt
+    from PySide6.QtGui import QFontMetrics
+
+    with clock.pin(AS_OF):
+        window = open_window(qtbot, demo_db)
+        window.resize(1200, 800)
+        window.open_view("today")
+        view = window.today
+        view.when.setCurrentIndex(view.when.findText("All open"))
+        qtbot.waitUntil(lambda: view.tree.topLevelItemCount() > 20, timeout=20_000)
+        qtbot.wait(50)
+        tree, header = view.tree, view.tree.header()
+        assert header.sectionSize(0) > header.sectionSize(1)
+        steps = [i for i in view.task_items() if i.text(0).startswith("Renewal step")]
+        assert steps
+        wrapped = 0
+        for item in [*steps[:30], *(tree.topLevelItem(g) for g in range(30))]:
+            top = item.parent() is None
+            room = (tree.viewport().width() if top else header.sectionSize(0)) \
+                - tree.indentation() * (1 if top else 2) - 16 - TEXT_MARGINS
+            metrics = QFontMetrics(item.font(0))
+            need = metrics.boundingRect(QRect(0, 0, room, 1000),
+                                        int(Qt.TextFlag.TextWordWrap), item.text(0)).height()
+            tree.scrollToItem(item)
+            assert tree.visualItemRect(item).height() >= need, item.text(0)
+            assert item.toolTip(0).split("\n")[0] == item.text(0)
+            wrapped += need > metrics.height()
+        assert wrapped, "a long title or line wraps at 1200 px"

@@ -181,3 +181,22 @@ def test_a_later_run_asks_before_adding_a_backlog_then_says_what_it_made(
     assert f"Playbooks: {made}" in said
     qtbot.mouseClick(view.dismiss_button, Qt.MouseButton.LeftButton)
     assert view.banner.isHidden()
+
+
+def test_a_task_done_today_is_said_to_take_a_place(qtbot: Any, db: Database) -> None:
+    """18 calls for a day of 15: one done takes one of today's places (the next call comes
+    from Monday into the other), and the day's line says so instead of "14 of 15"."""
+    _quiet_book(db)
+    with db.write() as s:
+        for i in range(18):
+            s.add(Task(account_id=_account(s, f"Call {i:02}", 100 + i).id, title="Call",
+                       due_date=TODAY, priority="high", owner="Ana"))
+    window, view = _today(qtbot, db)
+    qtbot.waitUntil(lambda: len(view.task_items()) == 15, timeout=20_000)
+    assert "15 of 15 tasks a day planned today" in view.subtitle.text()
+    view.log.setChecked(False)
+    assert view.complete()
+    qtbot.waitUntil(lambda: "done today" in view.subtitle.text() and not window.runner.busy,
+                    timeout=20_000)
+    assert len(view.task_items()) == 14
+    assert "15 of 15 places used (1 done today)" in view.subtitle.text()

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
+from PySide6.QtCore import Qt
 from sqlalchemy import select
 
 from csdesk import clock
@@ -121,3 +122,32 @@ def test_rule_editor_previews_and_saves(qtbot, db: Database) -> None:  # type: i
     assert dialog.save()
     saved = next(r for r in rules(db) if r.key == "no_proactive_touch")
     assert saved.enabled and saved.params["high_touch"] == 500 and saved.task_title == "Check in"
+
+
+def test_an_empty_worklist_says_to_run_the_playbooks_and_its_button_does(  # type: ignore[no-untyped-def]
+        qtbot, db: Database) -> None:
+    """Nothing planned (the rules switched off): a line saying what to do, with a button
+    that runs the playbooks; once a rule is on, the button fills the worklist."""
+    ensure_defaults(db)
+    for r in rules(db):
+        save_rule(db, replace(r, enabled=False))
+    with db.write() as s:
+        s.add(Account(external_id="Q1", name="Quiet Co", segment="smb",
+                      engagement_model="high_touch", owner="Ana",
+                      customer_since=TODAY - timedelta(days=400)))
+    window = open_window(qtbot, db)
+    window.open_view("today")
+    view = window.today
+    with qtbot.waitSignal(view.loaded, timeout=20_000):
+        view.reload()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=20_000)
+    qtbot.waitExposed(view)
+    assert view.stack.currentWidget() is view.empty
+    assert view.empty_text.text().startswith("Nothing is planned yet. Run the playbooks")
+    assert view.empty_run.isVisible() and view.empty_run.text() == "Run playbooks now"
+    touch = next(r for r in rules(db) if r.key == "no_proactive_touch")
+    save_rule(db, replace(touch, enabled=True))
+    qtbot.mouseClick(view.empty_run, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(view.tasks), timeout=20_000)
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is not view.empty, timeout=20_000)
+    assert [t.account for t in view.tasks] == ["Quiet Co"]

@@ -198,3 +198,23 @@ def test_reassign_to_a_typo_asks_and_a_known_name_is_spelled_as_the_book(  # typ
     qtbot.waitUntil(lambda: tid in view.tasks_by_id()
                     and view.tasks_by_id()[tid].owner == other, timeout=20_000)
     assert asked == ["A new owner?"]  # not asked again
+
+
+def test_everyone_shows_an_owner_column_and_one_owner_hides_it(  # type: ignore[no-untyped-def]
+        qtbot, demo_db: Database, pinned_today: date) -> None:
+    """With Everyone chosen, each task says whose it is; one owner's list needs no column."""
+    from csdesk.ui.today_view import EVERYONE
+
+    _window, view = _ready(qtbot, demo_db)
+    view.owner.setCurrentIndex(view.owner.findText(EVERYONE))
+    header = view.tree.headerItem()
+    column = next(c for c in range(view.tree.columnCount()) if header.text(c) == "Owner")
+    assert not view.tree.isColumnHidden(column)
+    items = view.task_items()
+    assert len({i.text(column) for i in items}) > 1
+    assert all(i.text(column) == (view.tasks_by_id()[i.data(0, ROLE)].owner or "—")
+               for i in items)
+    view.owner.setCurrentIndex(view.owner.findText(items[0].text(column)))
+    assert view.tree.isColumnHidden(column)
+    view.owner.setCurrentIndex(view.owner.findText(EVERYONE))
+    assert not view.tree.isColumnHidden(column)

@@ -197,14 +197,29 @@ def over_capacity(rows: list[TaskRow], today: date, capacity: int) -> str:
             f"{capacity} tasks today ({listed}{', …' if len(names) > 3 else ''})")
 
 
+def later_days(rows: list[TaskRow], today: date) -> list[tuple[date, list[TaskRow]]]:
+    """The tasks planned after today, day by day (the soonest first), each day's highest
+    :func:`rank <csdesk.services.worklist.today.rank>` first: the worklist's later days as
+    they come."""
+    days: dict[date, list[TaskRow]] = {}
+    for r in sorted((r for r in rows if r.due is not None and r.due > today),
+                    key=lambda r: (r.due, -r.score, r.id)):
+        days.setdefault(r.due or today, []).append(r)
+    return list(days.items())
+
+
 def days_needed(tasks: int, capacity: int) -> int:
     return -(-tasks // max(1, capacity))
 
 
-def planned_today(due_today: int, capacity: int, owners: int) -> str:
+def planned_today(due_today: int, capacity: int, owners: int, done: int = 0) -> str:
     """"9 of 15 tasks a day planned today", or for a team's worklist "52 tasks planned
-    today, 15 a day for each of 6 owners": the capacity is each CSM's."""
+    today, 15 a day for each of 6 owners": the capacity is each CSM's. A task done today
+    took one of today's places (see :func:`plan`), said so: "14 of 15 places used (3 done
+    today)", "52 tasks planned today and 8 done, 15 a day for each of 6 owners"."""
     if owners <= 1:
+        if done:
+            return f"{due_today + done:,} of {capacity} places used ({done:,} done today)"
         return f"{due_today:,} of {capacity} tasks a day planned today"
-    return (f"{counted(due_today, 'task')} planned today, {capacity} a day for each of "
-            f"{owners} owners")
+    return (f"{counted(due_today, 'task')} planned today{f' and {done:,} done' if done else ''}"
+            f", {capacity} a day for each of {owners} owners")

@@ -263,8 +263,7 @@ def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str 
     ``activity``, one proactive touch is logged per account (the tasks' titles in its
     details), each linked to the ``contacts`` of that account."""
     on = on or clock.today()
-    if activity is not None and not activity.strip():
-        raise ValidationError("activity", "say in a few words what was done, or log nothing")
+    check_activity(activity)
     with db.write() as s:
         found = [_current(s, tid, version) for tid, version in tasks]
         if activity is not None:
@@ -292,6 +291,25 @@ def complete_tasks(db: Database, tasks: list[tuple[int, int]], *, activity: str 
             t.status = TaskStatus.DONE
             t.completed_at = clock.now()
     return _replanned(db, [t for t, _v in tasks], on)
+
+
+def check_activity(activity: str | None) -> None:
+    """An activity to log says what was done (None logs nothing): else a ValidationError."""
+    if activity is not None and not activity.strip():
+        raise ValidationError("activity", "say in a few words what was done, or log nothing")
+
+
+def check_snooze(until: date, today: date | None = None) -> None:
+    """A snooze is until a day after today: else a ValidationError."""
+    if until <= (today or clock.today()):
+        raise ValidationError("until", "snooze until a day after today")
+
+
+def check_owner(owner: str) -> str:
+    """The owner who takes tasks over, trimmed; nobody is a ValidationError."""
+    if not owner.strip():
+        raise ValidationError("owner", "say who takes the task over")
+    return owner.strip()
 
 
 def _replanned(db: Database, ids: list[int], today: date | None,
@@ -322,8 +340,7 @@ def snooze_tasks(db: Database, tasks: list[tuple[int, int]], until: date,
     """Snooze several tasks until a day, in one transaction: all or none. The day is the
     CSM's: the capacity plan may put the task later if that day is full, never earlier
     (it forgets any day the plan had moved the task from)."""
-    if until <= (today or clock.today()):
-        raise ValidationError("until", "snooze until a day after today")
+    check_snooze(until, today)
     _edit_all(db, tasks, status=TaskStatus.SNOOZED, snoozed_until=until, due_date=until,
               planned_from=None)
     return _replanned(db, [t for t, _v in tasks], today)
@@ -333,9 +350,7 @@ def reassign_tasks(db: Database, tasks: list[tuple[int, int]], owner: str,
                    today: date | None = None) -> list[TaskRow]:
     """Give several tasks to someone else, in one transaction: all or none; each is then
     planned in its new owner's days."""
-    owner = owner.strip()
-    if not owner:
-        raise ValidationError("owner", "say who takes the task over")
+    owner = check_owner(owner)
     ids = [t for t, _v in tasks]
     with db.read() as s:  # the days they leave have room now
         before = set(s.scalars(select(Task.owner).where(Task.id.in_(ids))))
@@ -373,6 +388,16 @@ def set_step(db: Database, task_id: int, version: int, index: int, done: bool) -
     return _edit_all(db, [(task_id, version)], checklist=steps)[0]
 
 
+def any_tasks(db: Database) -> bool:
+    """Whether the book has any task at all (open, done, snoozed or dismissed): none means
+    the playbooks have not run on it yet (or found nothing) and nobody added one by hand."""
+    with db.read() as s:
+        return s.scalar(select(Task.id).limit(1)) is not None
+
+
+NO_TASKS_YET = "No tasks yet — run `csdesk tasks --run` to evaluate the playbook rules"
+
+
 def count_due(db: Database, today: date | None = None, owner: str | None = None) -> int:
     """Overdue and due-today tasks: the number on the Today badge."""
     today = today or clock.today()
@@ -383,3 +408,35 @@ def count_due(db: Database, today: date | None = None, owner: str | None = None)
         if owner is not None:
             stmt = stmt.where(Task.owner == owner)
         return int(s.scalar(stmt) or 0)
+
+
+# -- what an action did, in words (the command line and Today say it alike) ---------------
+
+def task_label(r: TaskRow, *, ids: bool = True) -> str:
+    """"#12 Acme — Call" (without ``ids``: "Acme — Call")."""
+    return f"{f'#{r.id} ' if ids else ''}{r.account or '—'} — {r.title}"
+
+
+def tasks_said(rows: list[TaskRow], tail: str, today: date | None = None, *,
+               ids: bool = True) -> str:
+    """"#12 Acme — Call done" for one task; "2 tasks done: #12 …, #13 …" for several. With
+    ``today``, where the plan put each: "…: planned for Mon 30 Nov 2026"."""
+    if len(rows) == 1:
+        return (f"{task_label(rows[0], ids=ids)}{tail}"
+                + (f": {planned_said(rows[0], today)}" if today else ""))
+    return f"{counted(len(rows), 'task')}{tail}: " + ", ".join(
+        task_label(r, ids=ids) + (f" ({planned_said(r, today)})" if today else "")
+        for r in rows)
+
+
+def planned_said(r: TaskRow, today: date) -> str:
+    """Where the plan put a task: "planned for today" or "planned for Mon 30 Nov 2026"."""
+    return ("planned for today" if r.due is None or r.due <= today
+            else f"planned for {day_name(r.due)}")
+
+
+def day_name(day: date) -> str:
+    """"Thu 03 Dec 2026"."""
+    from csdesk.services.formatting import format_date
+
+    return f"{day:%a} {format_date(day)}"
