@@ -63,12 +63,6 @@ def format_date(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 
 
-def format_day(value: date, today: date) -> str:
-    """A date in a narrow column: "27 Nov" within half a year of today (which year is plain),
-    the whole date further off."""
-    return f"{value:%d %b}" if abs((value - today).days) < 183 else format_date(value)
-
-
 def format_number(value: float | None) -> str:
     if value is None:
         return "—"

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
-from csdesk.services.formatting import TRACK_LABELS, format_date, format_day, format_money
+from csdesk.services.formatting import TRACK_LABELS, format_date, format_money
 from csdesk.services.renewals.pipeline import TITLES, RenewalRow, next_checkpoint_text
 from csdesk.ui.accounts_model import ID_ROLE, SORT_ROLE
 from csdesk.ui.theme import BAND_COLOURS
@@ -27,11 +26,6 @@ TRACK_COLOURS = {"auto_renew": QColor("#16a34a"), "standard": QColor("#2563eb"),
 TRACK_ORDER = {"at_risk": 0, "standard": 1, "auto_renew": 2}  # the pipeline's groups
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-
-
-def _today(row: RenewalRow) -> date:
-    """The day the row was computed on."""
-    return row.renewal_date - timedelta(days=row.days_to_go)
 
 
 def _cents(cents: int | None) -> int:
@@ -51,9 +45,7 @@ COLUMNS: tuple[Column, ...] = (
     Column(TITLES["name"], lambda r: r.name, lambda r: r.name.casefold()),
     Column(TITLES["owner"], lambda r: r.owner or "—",
            lambda r: (r.owner is None, (r.owner or "").casefold())),
-    # the year only when it is not plain (the days to go are beside it; the tooltip has it)
-    Column(TITLES["renews"], lambda r: format_day(r.renewal_date, _today(r)),
-           lambda r: r.renewal_date),
+    Column(TITLES["renews"], lambda r: format_date(r.renewal_date), lambda r: r.renewal_date),
     Column(TITLES["days"], lambda r: str(r.days_to_go), lambda r: r.days_to_go, _RIGHT),
     Column(TITLES["track"], lambda r: TRACK_LABELS[r.track],
            lambda r: (TRACK_ORDER[r.track], r.days_to_go, r.name.casefold())),
@@ -122,10 +114,9 @@ class PipelineModel(QAbstractTableModel):
                     largest[r.currency] = i
             return list(largest.values())
         text = COLUMNS[column].text
-        # Names, owners and tracks vary (the first rows are all at risk): every row is looked
-        # at. Dates, days and percentages are nearly one width: a sample does (formatting
-        # 100,000 dates took a second).
-        rows = self._rows if column in (NAME, OWNER, HEALTH, TRACK) else self._rows[:500]
+        # Names and owners vary: every row is looked at. Dates, days, tracks and percentages
+        # are nearly one width: a sample does (formatting 100,000 dates took a second).
+        rows = self._rows if column in (NAME, OWNER, HEALTH) else self._rows[:500]
         return sorted(range(len(rows)), key=lambda i: -len(text(rows[i])))[:limit]
 
     # -- Qt model API ----------------------------------------------------------------------
@@ -173,8 +164,6 @@ class PipelineModel(QAbstractTableModel):
 
     @staticmethod
     def _tooltip(r: RenewalRow, col: int) -> str | None:
-        if col == RENEWS:
-            return f"{r.renewal_date:%a} {format_date(r.renewal_date)}"
         if col == NAME:
             return (f"{r.name}\n" + "; ".join(r.reasons)
                     + (f"\nOverride: {r.override_reason}" if r.override_reason else ""))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -77,9 +77,7 @@ from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
     CHECKPOINT,
-    HEALTH,
     NAME,
-    OWNER,
     TRACK,
     TRACK_COLOURS,
     TRACK_ORDER,
@@ -89,9 +87,6 @@ from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
-# How narrow a column may get beside the calendar, its text elided (the tooltip or the
-# account page has it whole): owners and health notes first, then long names.
-NARROWEST = {OWNER: 80, HEALTH: 60, NAME: 170}
 TIP_LINES = 12  # a checkpoint mark's tooltip names this many renewals at most
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
@@ -115,7 +110,7 @@ class CalendarGrid(QWidget):
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
         # the checkpoint marks: other renewals' checkpoints, weeks before those renewals
         self._marks: list[tuple[QRectF, date, list[RenewalRow]]] = []
-        self.setMinimumSize(QSize(200, 300))  # the pipeline beside it comes first
+        self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
                     today: date) -> None:
@@ -420,14 +415,6 @@ class RenewalsView(QWidget):
         self.table.doubleClicked.connect(
             lambda index: self.account_clicked.emit(self.pipeline_model.account_id(index.row())))
         self._sized = False  # the columns are fitted to the first rows shown, then the user's
-        # The fitted widths (each column's longest text) and the least each may narrow to
-        # beside the calendar; None once the user sets the widths (dragged, or remembered).
-        self._natural: dict[int, int] | None = None
-        self._floors: dict[int, tuple[int, int]] = {}  # (not sorted on, sorted on)
-        self._squeezing = False
-        header.sectionResized.connect(self._section_resized)
-        header.sortIndicatorChanged.connect(lambda _c, _o: self.squeeze_columns())
-        self.table.viewport().installEventFilter(self)
         self.totals = QLabel()
         self.totals.setWordWrap(True)
         right = QWidget()
@@ -618,8 +605,7 @@ class RenewalsView(QWidget):
         if self.calendar_choice is not None or not self._sized or not self.isVisible():
             return
         header = self.table.horizontalHeader()
-        widths = self._natural or {c: header.sectionSize(c) for c in range(header.count())}
-        needed = sum(w for c, w in widths.items() if c != CHECKPOINT)
+        needed = sum(header.sectionSize(c) for c in range(header.count()) if c != CHECKPOINT)
         needed += self.table.sizeHintForColumn(CHECKPOINT)
         room = self.table.viewport().width()  # the pipeline's room beside the calendar
         if not self.calendar_shown():
@@ -638,13 +624,6 @@ class RenewalsView(QWidget):
         super().showEvent(event)
         QTimer.singleShot(0, self._fit_calendar)  # once laid out at its shown size
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        # The pipeline's room changed (the window, the splitter, the calendar shown or
-        # hidden, a vertical scroll bar come or gone): its columns fit it again.
-        if watched is self.table.viewport() and event.type() == QEvent.Type.Resize:
-            QTimer.singleShot(0, self.squeeze_columns)
-        return super().eventFilter(watched, event)
-
     def fitted(self) -> bool:
         """Whether the columns have widths to remember (fitted, or restored)."""
         return self._sized
@@ -652,8 +631,6 @@ class RenewalsView(QWidget):
     def restore_header(self, state: QByteArray) -> bool:
         """The column widths the user left (the main window keeps them): not refitted."""
         self._sized = self.table.horizontalHeader().restoreState(state)
-        if self._sized:
-            self._natural = None  # the user's widths, kept as they are
         return self._sized
 
     def fit_columns(self) -> None:
@@ -662,7 +639,6 @@ class RenewalsView(QWidget):
         self._sized = True
         header = self.table.horizontalHeader()
         metrics = header.fontMetrics()
-        natural: dict[int, int] = {}
         for col in range(self.pipeline_model.columnCount()):
             if col == CHECKPOINT:
                 continue  # the last one stretches
@@ -675,51 +651,10 @@ class RenewalsView(QWidget):
                 col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
             # and what the style itself asks for the header: its label, margins and arrow
             # ("Track" was cut to "Trac")
-            hint = header.sectionSizeHint(col)
-            width = max(cells, title, hint)
+            width = max(cells, title, header.sectionSizeHint(col))
             if col == NAME:
                 width = min(width, 280)  # a longer name elides; its tooltip has it whole
-            natural[col] = width
-            # beside the calendar: the title whole without the arrow's room (only the sorted
-            # column shows an arrow), and owners, health notes and long names elided
-            least = NARROWEST.get(col, cells)
-            self._floors[col] = (min(width, max(least, hint - SORT_ARROW_ROOM)),
-                                 min(width, max(least, hint)))
-        self._natural = natural
-        self.squeeze_columns()
-
-    def squeeze_columns(self) -> None:
-        """The fitted widths, narrowed to the pipeline's room beside the calendar: first the
-        arrow's room beside the titles of the columns not sorted on, then the owner and a
-        health note elide, then the longest names down to 170 px (their tooltip has them
-        whole); dates and amounts keep their width. Widths the user set are left alone."""
-        if self._natural is None:
-            return
-        widths = dict(self._natural)
-        room = self.table.viewport().width()
-        header = self.table.horizontalHeader()
-        # the last column stretches, down to its title's (and its longest date's) width
-        need = max(self.table.sizeHintForColumn(CHECKPOINT), header.sectionSizeHint(CHECKPOINT))
-        over = sum(widths.values()) + need - room if self.table.isVisible() else 0
-        sorted_on = header.sortIndicatorSection()
-        for col in (*(c for c in widths if c not in NARROWEST), *NARROWEST):
-            floor = self._floors[col][col == sorted_on]
-            cut = max(0, min(over, widths[col] - floor))
-            widths[col] -= cut
-            over -= cut
-        self._squeezing = True
-        try:
-            for col, width in widths.items():
-                if header.sectionSize(col) != width:
-                    header.resizeSection(col, width)
-        finally:
-            self._squeezing = False
-
-    def _section_resized(self, column: int, _old: int, _new: int) -> None:
-        """A column the user drags keeps the widths as they are from then on."""
-        if not self._squeezing and self._natural is not None and column != CHECKPOINT \
-                and self._natural.get(column) is not None:
-            self._natural = None
+            header.resizeSection(col, width)
 
     def export_ics(self, path: Path | None = None) -> Path | None:
         """Write the listed renewals as a calendar; off the GUI thread with a progress bar

@@ -101,36 +101,3 @@ def test_churn_post_mortem_shows_its_titles_and_names_whole(
                 widest = max(table.fontMetrics().horizontalAdvance(table.item(r, c).text())
                              for r in range(table.rowCount()))
                 assert header.sectionSize(c) >= min(widest, 250), (title, widest)
-
-
-def test_the_whole_pipeline_fits_beside_the_calendar_at_1200(
-        qtbot: Any, demo_db: Database, tmp_path: Path, pinned_today: date) -> None:
-    """The CSM chose the calendar: at 1200 × 800 the pipeline's Expected and Checkpoint
-    columns stay in view (they scrolled off to the right); owners elide first, names keep
-    170 px or more, amounts and dates stay whole; a remembered splitter is still honoured."""
-    from csdesk.ui.pipeline_model import ARR, CHECKPOINT, EXPECTED, NAME, RENEWS
-
-    settings = QSettings(str(tmp_path / "layout.ini"), QSettings.Format.IniFormat)
-    settings.setValue("renewals/calendar", "shown")
-    window, view = _renewals(qtbot, demo_db, settings, 1200)
-    qtbot.waitUntil(lambda: view.grid.isVisible(), timeout=5_000)
-    qtbot.waitUntil(lambda: _whole_pipeline_shown(view), timeout=5_000)
-    header, model = view.table.horizontalHeader(), view.pipeline_model
-    for col in (ARR, EXPECTED, RENEWS, CHECKPOINT):
-        widest = max(view.table.sizeHintForIndex(model.index(r, col)).width()
-                     for r in range(model.rowCount()))
-        assert header.sectionSize(col) >= widest, model.headerData(col, Qt.Orientation.Horizontal)
-    assert header.sectionSize(NAME) >= 170
-    # the column sorted on keeps its title clear of the arrow, and the rest still fits
-    view.table.sortByColumn(EXPECTED, Qt.SortOrder.DescendingOrder)
-    qtbot.waitUntil(lambda: _whole_pipeline_shown(view), timeout=5_000)
-    title = header.fontMetrics().horizontalAdvance("Expected")
-    assert header.sectionSize(EXPECTED) >= title + 14
-    # the CSM widens the calendar: remembered, and the pipeline narrows its columns to fit
-    view.splitter.setSizes([320, 10_000])
-    calendar = view.splitter.sizes()[0]
-    window.close()
-    window, view = _renewals(qtbot, demo_db, settings, 1200)
-    qtbot.waitUntil(lambda: view.grid.isVisible(), timeout=5_000)
-    qtbot.wait(50)
-    assert abs(view.splitter.sizes()[0] - calendar) <= 2
