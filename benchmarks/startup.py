@@ -33,12 +33,11 @@ print(time.perf_counter() - t0)
 CSDESK = """
 import sys, time; t0 = time.perf_counter()
 import csdesk.cli.main  # what `csdesk gui` loads before the window
-from PySide6.QtWidgets import QApplication
 from csdesk.config import resolve_database
-from csdesk.ui import first_paint
 marks = []
 
 def shown():  # the first paint's table (or, without one, the main window's) on screen
+    from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
     for w in app.topLevelWidgets():
         if w.isVisible() and hasattr(w, "accounts") and w.accounts.table.model().rowCount():
@@ -46,6 +45,7 @@ def shown():  # the first paint's table (or, without one, the main window's) on 
     return None
 
 def probe():
+    from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
     while shown() is None:
         app.processEvents()
@@ -62,7 +62,7 @@ def probe():
     w.close()
     return 0
 
-first_paint.launch(resolve_database(sys.argv[1]), run=probe)
+csdesk.cli.main.start_gui(resolve_database(sys.argv[1]), run=probe)  # as `csdesk gui`
 print(marks[0])
 print(marks[1])
 print(",".join(m for m in ("pandas", "matplotlib", "statsmodels", "scipy")

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from csdesk import __version__
 from csdesk.config import DatabaseLocation, demo_db_path, resolve_database
@@ -248,6 +249,18 @@ def _location(args: argparse.Namespace) -> DatabaseLocation:
     return resolve_database(getattr(args, "db", None))
 
 
+def start_gui(location: DatabaseLocation, *, demo: bool = False, theme: str | None = None,
+              run: Callable[[], Any] | None = None) -> int:
+    """The window. Qt is imported only for the GUI; the book's names paint before the rest
+    of csdesk loads, and are read from the file on a thread while Qt loads."""
+    from csdesk.services.book.table import first_table_soon
+
+    names = None if demo or not location.is_sqlite else first_table_soon(location.path)
+    from csdesk.ui.first_paint import launch
+
+    return launch(location, demo=demo, theme=theme, run=run, names=names)
+
+
 def _cmd_gui(args: argparse.Namespace) -> int:
     if args.demo and getattr(args, "db", None):
         raise CsdeskError("--demo opens the demo book; leave out --db")
@@ -255,10 +268,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     if args.screenshot is not None:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     if args.screenshot is None:
-        # Qt is imported only for the GUI; the book's names paint before the rest loads
-        from csdesk.ui.first_paint import launch
-
-        return launch(location, demo=args.demo, theme=args.theme)
+        return start_gui(location, demo=args.demo, theme=args.theme)
     from csdesk.ui.app import run_gui
 
     return run_gui(location, demo=args.demo, screenshot=args.screenshot, view=args.view,

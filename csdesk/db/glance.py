@@ -34,8 +34,8 @@ def glance(path: Path | None, base_setting: str) -> Glance | None:
         return None
     try:
         conn.execute("PRAGMA query_only = ON")
-        accounts = conn.execute(
-            "SELECT id, external_id, name, segment, status, owner FROM accounts").fetchall()
+        accounts = conn.execute("SELECT id, external_id, name, segment, status, owner "
+                                "FROM accounts ORDER BY id").fetchall()
         row = conn.execute("SELECT value FROM settings WHERE key = ?",
                            (base_setting,)).fetchone()
     except sqlite3.Error:  # not a book, another version's schema, locked, damaged

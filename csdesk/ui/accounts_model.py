@@ -91,6 +91,9 @@ class AccountsModel(QAbstractTableModel):
         self.renewals_pending = False  # the renewal columns are still being read
         self.figures_pending = False  # health, ARR, last touch and tasks are too
         self._pending: frozenset[int] = frozenset()  # the columns that show "…" meanwhile
+        self._sorted_by: str | None = None  # the key ``_all`` comes sorted by, ascending
+        self._churned = 0  # of ``_all``: counted once a table, not once a keystroke
+        self._owners: list[str] = []
 
     # -- data in ---------------------------------------------------------------------------
 
@@ -98,15 +101,18 @@ class AccountsModel(QAbstractTableModel):
         self.beginResetModel()
         self._col = _column_index(table.columns)
         self._all = table.rows
+        self._sorted_by = table.sorted_by
+        status, owner = itemgetter(self._col["status"]), itemgetter(self._col["owner"])
+        # A status is a StrEnum (or its text): compared as text, in C, over every row.
+        self._churned = list(map(status, table.rows)).count("churned")
+        self._owners = sorted(set(map(owner, table.rows)) - {None, ""})
         self._as_of = table.as_of
         self.renewals_pending = table.renewals_pending
         self.figures_pending = table.figures_pending
         self._pending = frozenset(
             ((RENEWAL, DAYS, TRACK) if table.renewals_pending else ())
             + ((HEALTH, ARR, LAST_TOUCH, TASKS) if table.figures_pending else ()))
-        presorted = self._sort is not None and self._sort[1] == Qt.SortOrder.AscendingOrder \
-            and COLUMNS[self._sort[0]].sort_key == table.sorted_by
-        self._rows = self._apply(self._all, resort=not presorted)
+        self._rows = self._apply(self._all)
         self.endResetModel()
 
     def set_text_filter(self, text: str) -> None:
@@ -134,7 +140,7 @@ class AccountsModel(QAbstractTableModel):
         f = self._filters
         if not f.get("churned") and "ids" not in f:
             status = c["status"]
-            tests.append(lambda r: r[status].value != "churned")
+            tests.append(lambda r: r[status] != "churned")  # a StrEnum: compared as text
         if "segment" in f:
             tests.append(lambda r, seg=f["segment"], i=c["segment"]:
                          r[i] is not None and r[i].value == seg)
@@ -179,12 +185,10 @@ class AccountsModel(QAbstractTableModel):
             track.value == "at_risk"
 
     def churned_count(self) -> int:
-        i = self._col["status"]
-        return sum(1 for r in self._all if r[i].value == "churned")
+        return self._churned
 
     def owners(self) -> list[str]:
-        i = self._col["owner"]
-        return sorted({r[i] for r in self._all if r[i]})
+        return list(self._owners)
 
     def rows_of(self, ids: set[int]) -> list[int]:
         """The shown rows of these accounts, top to bottom."""
@@ -195,12 +199,14 @@ class AccountsModel(QAbstractTableModel):
         i = self._col["id"]
         return [int(self._rows[r][i]) for r in rows]
 
-    def _apply(self, rows: list[tuple[Any, ...]], *, resort: bool = True
-               ) -> list[tuple[Any, ...]]:
+    def _apply(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         out = [r for r in rows if self._filter(r)] if self._filter else list(rows)
-        if self._sort is not None and resort:
+        if self._sort is not None:
             col, order = self._sort
             column = COLUMNS[col]
+            if rows is self._all and order == Qt.SortOrder.AscendingOrder \
+                    and column.sort_key == self._sorted_by:
+                return out  # the table came in this order, which a filter keeps
             i = self._col[column.sort_key or column.source]
             present = [r for r in out if r[i] is not None]
             missing = [r for r in out if r[i] is None] if len(present) < len(out) else []

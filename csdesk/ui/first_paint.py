@@ -203,11 +203,14 @@ def application(theme: str | None = None) -> QApplication:
 
 
 def launch(location: DatabaseLocation, *, demo: bool = False, theme: str | None = None,
-           run: Callable[[], Any] | None = None) -> int:
+           run: Callable[[], Any] | None = None,
+           names: Callable[[], AccountTable | None] | None = None) -> int:
     """Start the GUI: the first paint when the book's names can be read quickly, the
-    ordinary start otherwise (a server, a new or damaged book, the demo)."""
+    ordinary start otherwise (a server, a new or damaged book, the demo). ``names``: the
+    names' table being read already (``first_table_soon``), else it is read here."""
     app = application(theme)
-    first = None if demo or not location.is_sqlite else first_table(location.path)
+    first = None if demo or not location.is_sqlite else (
+        names() if names is not None else first_table(location.path))
     if first is None or not first.rows:
         from csdesk.ui.app import run_gui
 

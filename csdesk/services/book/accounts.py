@@ -26,8 +26,8 @@ from csdesk.services.book.table import (
     LARGE_BOOK,
     RENEWAL_COLUMNS,
     AccountTable,
-    by_name,
     names_only,
+    sort_by_name,
 )
 from csdesk.services.formatting import format_money, health_note
 from csdesk.services.money import Rates, arr_by_account, base_currency_in, missing_text
@@ -126,7 +126,7 @@ def account_table(db: Database, *, as_of: date | None = None, renewals: bool | N
             # Case-folded keys, computed here off the GUI thread: sorting and filtering a
             # 100,000-row table then compares plain strings.
             name.casefold(), owner.casefold() if owner else None))
-    rows.sort(key=by_name)  # the table opens sorted by name
+    sort_by_name(rows)  # the table opens sorted by name
     return AccountTable(ACCOUNT_COLUMNS, rows, today, sorted_by="name_key",
                         base_currency=rates.base, missing_rates=missing_text(
                             [(str(c), today) for c in sorted(gaps)]),
