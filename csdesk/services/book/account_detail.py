@@ -276,10 +276,12 @@ def _later(a: date | None, b: date | None) -> date | None:
 
 
 def last_contacted(s: Any, *, account_ids: list[int] | None = None,
-                   as_of: date | None = None) -> dict[int, date]:
+                   as_of: date | None = None, contact_ids: Any | None = None
+                   ) -> dict[int, date]:
     """Each contact's last contact, up to ``as_of``: the later of its latest activity on the
     timeline and the date a CRM import gave (a touch csdesk has no record of). Every
-    screen, rule and score reads it here, so none shows a date older than the timeline."""
+    screen, rule and score reads it here, so none shows a date older than the timeline.
+    ``contact_ids``: only these contacts (a list, or a select of ids)."""
     as_of = as_of or clock.today()
     touched = (select(activity_contacts.c.contact_id, func.max(Activity.occurred_on))
                .join(Activity, Activity.id == activity_contacts.c.activity_id)
@@ -290,6 +292,9 @@ def last_contacted(s: Any, *, account_ids: list[int] | None = None,
     if account_ids is not None:
         touched = touched.where(Activity.account_id.in_(account_ids))
         stated = stated.where(Contact.account_id.in_(account_ids))
+    if contact_ids is not None:
+        touched = touched.where(activity_contacts.c.contact_id.in_(contact_ids))
+        stated = stated.where(Contact.id.in_(contact_ids))
     out: dict[int, date] = dict(s.execute(stated).tuples().all())
     for cid, when in s.execute(touched).tuples():
         out[cid] = _later(out.get(cid), when) or when

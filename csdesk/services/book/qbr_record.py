@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from csdesk import clock
 from csdesk.db import Database
@@ -93,3 +94,23 @@ def latest_qbr_days(db: Database, as_of: date) -> dict[int, date]:
         return dict(s.execute(select(QbrMeeting.account_id, func.max(QbrMeeting.held_on))
                               .where(QbrMeeting.held_on <= as_of)
                               .group_by(QbrMeeting.account_id)).tuples().all())
+
+
+def latest_meetings(db: Database, as_of: date, *, today: date | None = None
+                    ) -> dict[int, QbrMeetingView]:
+    """Each account's latest QBR held on or before ``as_of`` (of two on one day, the later
+    recorded), read for the whole book at once: what the "QBR due" rule follows up."""
+    today = today or as_of
+    latest = (select(QbrMeeting.account_id, func.max(QbrMeeting.held_on).label("held_on"))
+              .where(QbrMeeting.held_on <= as_of).group_by(QbrMeeting.account_id).subquery())
+    out: dict[int, QbrMeetingView] = {}
+    with db.read() as s:
+        for m in s.scalars(
+                select(QbrMeeting)
+                .join(latest, and_(latest.c.account_id == QbrMeeting.account_id,
+                                   latest.c.held_on == QbrMeeting.held_on))
+                .order_by(QbrMeeting.id)
+                .options(selectinload(QbrMeeting.attendees),
+                         selectinload(QbrMeeting.commitments))):
+            out[m.account_id] = _view(m, today)  # the later recorded of one day's wins
+    return out

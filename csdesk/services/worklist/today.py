@@ -145,8 +145,10 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
     renews = (select(Renewal.account_id, func.min(Renewal.renewal_date).label("on"))
               .where(Renewal.outcome == RenewalOutcome.PENDING, Renewal.renewal_date >= today)
               .group_by(Renewal.account_id).subquery())
-    stmt = (select(Task, Account.name, PlaybookRule.name, PlaybookRule.key, Account.segment,
-                   band.c.band, renews.c.on)
+    # The task's columns, not the ORM object: 70,000 open tasks load in a fraction of the time.
+    stmt = (select(*TASK_COLUMNS, Account.name.label("account_name"),
+                   PlaybookRule.name.label("rule_name"), PlaybookRule.key.label("rule_key"),
+                   Account.segment.label("segment"), band.c.band, renews.c.on)
             .outerjoin(Account, Account.id == Task.account_id)
             .outerjoin(PlaybookRule, PlaybookRule.id == Task.rule_id)
             .outerjoin(band, band.c.account_id == Task.account_id)
@@ -163,14 +165,14 @@ def open_tasks(db: Database, today: date | None = None, *, owner: str | None = N
         base = base["base_cents"].fillna(0)
         arr = dict(zip(base.index.tolist(), base.astype("int64").tolist(), strict=True))
         rows = []
-        for t, name, rule, key, segment, band_, renews_on in found:
+        for t in found:
             cents = int(arr.get(t.account_id) or 0)
-            band_text = getattr(band_, "value", band_)
-            score, why = rank(cents, band_text, renews_on, t.priority.value, today, rates.base)
-            rows.append(replace(
-                _task_row(t, name, rule, cents, rates.base),
-                segment=getattr(segment, "value", segment), rule_key=key,
-                health_band=band_text, renews_on=renews_on, score=score, why=why))
+            band_text = getattr(t.band, "value", t.band)
+            score, why = rank(cents, band_text, t.on, t.priority.value, today, rates.base)
+            rows.append(_task_row(
+                t, t.account_name, t.rule_name, cents, rates.base,
+                segment=getattr(t.segment, "value", t.segment), rule_key=t.rule_key,
+                health_band=band_text, renews_on=t.on, score=score, why=why))
     rows.sort(key=lambda r: (-r.score, r.due or date.max, r.id))
     return rows
 
@@ -209,13 +211,20 @@ def account_tasks(db: Database, account_id: int, today: date | None = None) -> A
     return AccountTasks(rows, today)
 
 
-def _task_row(t: Task, account: str | None, rule: str | None, arr: int | None,
-              currency: str = "USD") -> TaskRow:
+# What a TaskRow takes from a task: read as columns where many tasks are listed.
+TASK_COLUMNS = (Task.id, Task.account_id, Task.title, Task.reason, Task.due_date, Task.priority,
+                Task.status, Task.owner, Task.snoozed_until, Task.checklist, Task.version,
+                Task.planned_from)
+
+
+def _task_row(t: Any, account: str | None, rule: str | None, arr: int | None,
+              currency: str = "USD", **more: Any) -> TaskRow:
+    """The row of ``t``: a Task, or a result row with its :data:`TASK_COLUMNS`."""
     steps = tuple((str(step.get("text", "")), bool(step.get("done")))
                   for step in (t.checklist or []) if isinstance(step, dict))
     return TaskRow(t.id, t.account_id, account, int(arr or 0), rule, t.title, t.reason,
                    t.due_date, t.priority.value, t.status.value, t.owner, t.snoozed_until,
-                   steps, t.version, currency, planned_from=t.planned_from)
+                   steps, t.version, currency, planned_from=t.planned_from, **more)
 
 
 GROUPS = ("Overdue", "Due today", "This week", "Later")
