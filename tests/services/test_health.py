@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -337,3 +339,17 @@ def test_the_demo_book_one_date_and_many_dates_agree(demo_db: Database) -> None:
                      ignore_index=True)
     with demo_db.read() as s:
         _same_inputs(compute_inputs(s, one), compute_inputs(s, many))
+
+
+def test_the_components_text_of_each_row_is_that_rows_json_whatever_its_texts() -> None:
+    from csdesk.services.health.scoring import _json_rows
+
+    for drag, key in ((["usage_trend", None, "x"], "custom:plan=gold"),
+                      (["usage_trend", None, 'a},{"b'], "custom:plan=gold"),
+                      (["usage_trend", None, "x"], "custom:plan=a},{b")):
+        frame = pd.DataFrame({"drag": drag, f"{key}|value": [1.23456, np.nan, 3.0],
+                              "usage|stale": [True, False, True]})
+        rows = _json_rows(frame)
+        assert [json.loads(r) for r in rows] == [
+            {"drag": d, f"{key}|value": v, "usage|stale": st}
+            for d, v, st in zip(drag, [1.2346, None, 3.0], [True, False, True], strict=True)]

@@ -199,15 +199,23 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
                                          ).clip(0, 100)
 
     # Relationship and the CSM's own (manual, dated) sentiment of the champion.
+    # Only a champion or a sponsor says anything of the relationship (a third of the
+    # contacts); the others count only as contacts on record, counted by the database.
     contacts = read_frame(session, only(select(
         Contact.account_id, Contact.is_champion, Contact.left_company, Contact.left_on,
         Contact.is_executive_sponsor, Contact.last_contacted, Contact.sentiment,
-        Contact.sentiment_on), Contact.account_id))
+        Contact.sentiment_on).where(Contact.is_champion.is_(True)
+                                    | Contact.is_executive_sponsor.is_(True)),
+        Contact.account_id))
+    on_record = read_frame(session, only(select(Contact.account_id).group_by(
+        Contact.account_id), Contact.account_id))["account_id"]
+    with_contacts = pd.Index(pairs.loc[pairs["account_id"].isin(on_record), "pair"])
     for c in ("left_on", "last_contacted", "sentiment_on"):
         contacts[c] = _dates(contacts[c])
     cj = contacts.merge(pairs[["pair", "account_id", "as_of"]], on="account_id")
     gone = cj["left_company"].astype(bool) & (cj["left_on"].isna() | (cj["left_on"] <= cj["as_of"]))
-    champ = (cj["is_champion"].astype(bool) & ~gone).groupby(cj["pair"]).any()
+    champ = (cj["is_champion"].astype(bool) & ~gone).groupby(cj["pair"]).any().reindex(
+        with_contacts, fill_value=False)
     recent = (cj["last_contacted"] <= cj["as_of"]) & (
         cj["last_contacted"] > cj["as_of"] - pd.Timedelta(days=90))
     # The activity log is history: a touch the sponsor took part in within 90 days of the
@@ -221,16 +229,15 @@ def compute_inputs(session: Session, pairs: pd.DataFrame, *,
     met["occurred_on"] = _dates(met["occurred_on"])
     met_pairs = set(_window(met, pairs, "occurred_on", 90)["pair"].tolist())
     sponsor = ((cj["is_executive_sponsor"].astype(bool) & ~gone & recent).groupby(
-        cj["pair"]).any() | pd.Series(cj["pair"].unique(), index=cj["pair"].unique()).isin(
-        met_pairs)).astype(bool)
+        cj["pair"]).any().reindex(with_contacts, fill_value=False)
+        | pd.Series(with_contacts.isin(list(met_pairs)), index=with_contacts)).astype(bool)
     # Who is on record at all, for the breakdown's words ("no sponsor recorded" is not
     # "sponsor not contacted"): a champion (even one who left), a sponsor still there.
     out["raw.champion_recorded"] = cj["is_champion"].astype(bool).groupby(
         cj["pair"]).any().reindex(out.index).fillna(False).astype(bool)
     out["raw.sponsor_recorded"] = (cj["is_executive_sponsor"].astype(bool) & ~gone).groupby(
         cj["pair"]).any().reindex(out.index).fillna(False).astype(bool)
-    has_contacts = cj.groupby("pair").size() > 0
-    rel_score = (60 * champ.astype(float) + 40 * sponsor.astype(float)).where(has_contacts)
+    rel_score = 60 * champ.astype(float) + 40 * sponsor.astype(float)  # pairs with contacts
     # A book whose contacts carry no role at all (an imported CRM that has no such flags)
     # says nothing of relationships: missing, not 0 for every account.
     roles_known = session.scalar(select(exists().where(
