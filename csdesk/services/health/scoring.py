@@ -323,8 +323,9 @@ def _json_rows(frame: pd.DataFrame) -> list[str]:
     if any("},{" in str(c) for c in frame.columns) or any(
             texts[c].dropna().astype(str).str.contains("},{", regex=False).any()
             for c in texts.columns):
-        return frame.to_json(orient="records", lines=True, double_precision=4).splitlines()
-    whole = frame.to_json(orient="records", double_precision=4)
+        lines: str = frame.to_json(orient="records", lines=True, double_precision=4)
+        return lines.splitlines()
+    whole: str = frame.to_json(orient="records", double_precision=4)
     return ["{" + part + "}" for part in whole[2:-2].split("},{")]
 
 
