@@ -175,6 +175,11 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     waiting = _waiting(rows, today, capacity, len({r.owner for r in rows}))
     if args.today:
         rows = [r for r in rows if r.due is None or r.due <= today]
+    # In the order of the worklist: today's by rank, then each later day's by rank (the
+    # text below and the JSON alike), not one ranking that mixes later days into today.
+    due = [r for r in rows if r.due is None or r.due <= today]
+    later = later_days(rows, today)
+    rows = due + [r for _day, planned in later for r in planned]
     if args.json:
         print(json.dumps({"as_of": today.isoformat(), "created": created,
                           "capacity": capacity, "first_touches_held_back": held or None,
@@ -197,7 +202,6 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if never:  # before any playbook run: what to do, not an empty day
         print(NO_TASKS_YET)
         return 0
-    due = [r for r in rows if r.due is None or r.due <= today]
     owners = len({r.owner for r in rows})
     print(f"\nToday: {planned_today(len(due), capacity, owners, sum(done.values()))}, "
           "highest rank first (ARR × risk × urgency)")
@@ -212,7 +216,6 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     if rows:
         print(f"  {'Id':<{width}}  {'Due':>11}  {'Priority':<8} "
               + (f"{'Owner':<{who}}  " if who else "") + "Account — task")
-    later = later_days(rows, today)
     for day, planned in [(today, due), *later]:
         if day > today:  # each later day under its name, its tasks by rank
             if day == later[0][0]:
