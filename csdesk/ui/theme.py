@@ -33,6 +33,13 @@ FIELD_BORDER_DARK = QColor("#4b5563")  # a text field's edge on the dark palette
 CHECK_BORDER_DARK = QColor("#9ca3af")  # a check box's edge on the dark palette
 CHECKS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
           QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+# A checked (toggled on) button: Fusion only darkens it a shade, which on the dark
+# palette's buttons reads as not checked; an accent-tinted face and edge say "on" (light
+# and dark alike).
+PANELS = (QStyle.PrimitiveElement.PE_PanelButtonCommand,
+          QStyle.PrimitiveElement.PE_PanelButtonTool)
+CHECKED_FACE = {True: QColor("#1e3a5f"), False: QColor("#dbeafe")}  # by is_dark()
+CHECKED_EDGE = {True: QColor("#3b82f6"), False: ACCENT}
 SORT_ARROW_ROOM = 14  # pixels kept beside a header's text for its sort arrow
 CELL_PADDING = 4  # pixels each side of a table cell's text: a right-aligned amount never
 # touches the left-aligned date in the next column
@@ -43,7 +50,8 @@ class CsdeskStyle(QProxyStyle):
     arrow (a right-aligned "ARR" was drawn under it); a cell's text has a little padding
     each side (an amount touched the date beside it); and in the dark palette a text field's
     edge and a check box's are visible (Fusion darkens the window colour for them: black on
-    black, so a ticked box showed a bare ✓ and an empty one nothing)."""
+    black, so a ticked box showed a bare ✓ and an empty one nothing), and so is a checked
+    button (:data:`PANELS`)."""
 
     def __init__(self) -> None:
         super().__init__(QStyleFactory.create("Fusion"))
@@ -85,6 +93,14 @@ class CsdeskStyle(QProxyStyle):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
             painter.setPen(QPen(FIELD_BORDER_DARK, 1))
             painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
+            painter.restore()
+        if element in PANELS and option.state & QStyle.StateFlag.State_On:
+            dark = is_dark()
+            painter.save()
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            painter.setPen(QPen(CHECKED_EDGE[dark], 1))
+            painter.setBrush(CHECKED_FACE[dark])
             painter.drawRoundedRect(QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5), 2, 2)
             painter.restore()
         if element in CHECKS and is_dark():
