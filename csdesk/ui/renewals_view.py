@@ -166,7 +166,10 @@ class CalendarGrid(QWidget):
             head = 20 if compact else 40
             cell_h = (height - head - 6) / len(weeks)
             if not compact:
-                for d, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
+                names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+                if p.fontMetrics().horizontalAdvance("Wed") + 6 > cell_w:  # a narrow one:
+                    names = tuple(n[:2] for n in names)  # "We" rather than "TueWedThu"
+                for d, name in enumerate(names):
                     p.setPen(mid)
                     p.drawText(QRectF(4 + d * cell_w, top + 20, cell_w, 18),
                                Qt.AlignmentFlag.AlignCenter, name)
