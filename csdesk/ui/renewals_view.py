@@ -659,6 +659,7 @@ class RenewalsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self._fit_calendar)  # once laid out at its shown size
+        self._squeeze_soon.start()  # (its columns fitted while it was hidden: to its room)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # The pipeline's room changed (the window, the splitter, the calendar shown or
