@@ -113,9 +113,15 @@ class PipelineModel(QAbstractTableModel):
                 if r.currency not in largest or pick(r) > pick(self._rows[largest[r.currency]]):
                     largest[r.currency] = i
             return list(largest.values())
+        if column == TRACK:  # one row of each track (a big book's first rows are all at
+            # risk, so "Auto-renew" was never measured and was cut)
+            first: dict[str, int] = {}
+            for i, r in enumerate(self._rows):
+                first.setdefault(r.track, i)
+            return list(first.values())
         text = COLUMNS[column].text
-        # Names and owners vary: every row is looked at. Dates, days, tracks and percentages
-        # are nearly one width: a sample does (formatting 100,000 dates took a second).
+        # Names and owners vary: every row is looked at. Dates, days and percentages are
+        # nearly one width: a sample does (formatting 100,000 dates took a second).
         rows = self._rows if column in (NAME, OWNER, HEALTH) else self._rows[:500]
         return sorted(range(len(rows)), key=lambda i: -len(text(rows[i])))[:limit]
 
@@ -167,6 +173,11 @@ class PipelineModel(QAbstractTableModel):
         if col == NAME:
             return (f"{r.name}\n" + "; ".join(r.reasons)
                     + (f"\nOverride: {r.override_reason}" if r.override_reason else ""))
+        # beside the calendar an owner and a health note may be elided: whole here
+        if col == OWNER:
+            return r.owner
+        if col == HEALTH and r.health is None:
+            return r.health_note
         if col in (ARR, EXPECTED) and r.currency != r.base_currency:
             base = r.arr_base_cents if col == ARR else r.expected_base_cents
             return (f"{format_money(base, r.base_currency)} in {r.base_currency} at today's "

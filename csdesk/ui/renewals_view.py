@@ -3,7 +3,9 @@ checkpoints where renewal work starts and today marked, beside three tabs: the p
 (filtered by window — days, this or next calendar quarter — track and name, with totals and
 the forecasts of this quarter and the next), the forecast with its accuracy in past quarters,
 and the churn post-mortem. The calendar and the tabs share a resizable splitter whose sizes
-the main window remembers. Clicking a chip or a row opens
+the main window remembers; the pipeline's columns fit the room it has (owners, then long
+names, elide beside the calendar; dates and amounts never), unless the user sized them.
+Clicking a chip or a row opens
 the account; Settings edits when the process starts, the churn reasons and plan limits.
 """
 
@@ -14,7 +16,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QEvent, QPointF, QRectF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QByteArray,
+    QEvent,
+    QObject,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -77,7 +89,9 @@ from csdesk.services.settings import churn_reasons
 from csdesk.ui.named_tabs import add_named_tab, show_tab
 from csdesk.ui.pipeline_model import (
     CHECKPOINT,
+    HEALTH,
     NAME,
+    OWNER,
     TRACK,
     TRACK_COLOURS,
     TRACK_ORDER,
@@ -87,6 +101,10 @@ from csdesk.ui.renewal_insights import TRACK_LABELS, ChurnPanel, ForecastPanel
 from csdesk.ui.tasks import TaskRunner
 from csdesk.ui.theme import CELL_PADDING, SORT_ARROW_ROOM
 
+# Beside the calendar, how narrow a column may get with its text elided (its tooltip has it
+# whole): owners and health notes first, then long names. Dates, days, tracks, amounts and
+# percentages always keep their whole text.
+ELIDING = {OWNER: 84, HEALTH: 0, NAME: 170}
 TIP_LINES = 12  # a checkpoint mark's tooltip names this many renewals at most
 CALENDAR = "calendar"  # the list's window: the month or quarter the calendar shows
 THIS_QUARTER, NEXT_QUARTER = "this_quarter", "next_quarter"  # calendar quarters, not days
@@ -110,7 +128,7 @@ class CalendarGrid(QWidget):
         self._more: list[tuple[QRectF, date, list[RenewalRow]]] = []
         # the checkpoint marks: other renewals' checkpoints, weeks before those renewals
         self._marks: list[tuple[QRectF, date, list[RenewalRow]]] = []
-        self.setMinimumSize(QSize(220, 300))  # the pipeline beside it comes first
+        self.setMinimumSize(QSize(200, 300))  # the pipeline beside it comes first
 
     def show_months(self, months: list[tuple[int, int]], rows: list[RenewalRow],
                     today: date) -> None:
@@ -148,7 +166,10 @@ class CalendarGrid(QWidget):
             head = 20 if compact else 40
             cell_h = (height - head - 6) / len(weeks)
             if not compact:
-                for d, name in enumerate(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")):
+                names = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+                if p.fontMetrics().horizontalAdvance("Wed") + 6 > cell_w:  # a narrow one:
+                    names = tuple(n[:2] for n in names)  # "We" rather than "TueWedThu"
+                for d, name in enumerate(names):
                     p.setPen(mid)
                     p.drawText(QRectF(4 + d * cell_w, top + 20, cell_w, 18),
                                Qt.AlignmentFlag.AlignCenter, name)
@@ -415,6 +436,19 @@ class RenewalsView(QWidget):
         self.table.doubleClicked.connect(
             lambda index: self.account_clicked.emit(self.pipeline_model.account_id(index.row())))
         self._sized = False  # the columns are fitted to the first rows shown, then the user's
+        # The fitted widths (each column's longest text), narrowed to the pipeline's room
+        # (squeeze_columns); None once the widths are the user's (dragged, or remembered).
+        self._fitted: dict[int, int] | None = None
+        self._cells: dict[int, int] = {}  # each column's longest text, padding included
+        self._user_widths = False
+        self._quiet = False  # resizing the columns ourselves (or restoring them): not the user
+        header.sectionResized.connect(self._section_resized)
+        header.sortIndicatorChanged.connect(lambda _c, _o: self.squeeze_columns())
+        self._squeeze_soon = QTimer(self)  # once the pipeline's room changed (many at a time)
+        self._squeeze_soon.setSingleShot(True)
+        self._squeeze_soon.setInterval(0)
+        self._squeeze_soon.timeout.connect(self.squeeze_columns)
+        self.table.viewport().installEventFilter(self)
         self.totals = QLabel()
         self.totals.setWordWrap(True)
         right = QWidget()
@@ -605,8 +639,10 @@ class RenewalsView(QWidget):
         if self.calendar_choice is not None or not self._sized or not self.isVisible():
             return
         header = self.table.horizontalHeader()
-        needed = sum(header.sectionSize(c) for c in range(header.count()) if c != CHECKPOINT)
-        needed += self.table.sizeHintForColumn(CHECKPOINT)
+        # judged by the fitted widths: the calendar shows by itself only beside names whole
+        widths = self._fitted or {c: header.sectionSize(c) for c in range(header.count())
+                                  if c != CHECKPOINT}
+        needed = sum(widths.values()) + self._checkpoint_room()
         room = self.table.viewport().width()  # the pipeline's room beside the calendar
         if not self.calendar_shown():
             room -= self._calendar_room()
@@ -623,38 +659,117 @@ class RenewalsView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self._fit_calendar)  # once laid out at its shown size
+        self._squeeze_soon.start()  # (its columns fitted while it was hidden: to its room)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # The pipeline's room changed (the window, the splitter, the calendar shown or
+        # hidden, a scroll bar come or gone): its columns fit it again.
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self._squeeze_soon.start()
+        return super().eventFilter(watched, event)
 
     def fitted(self) -> bool:
         """Whether the columns have widths to remember (fitted, or restored)."""
         return self._sized
 
-    def restore_header(self, state: QByteArray) -> bool:
-        """The column widths the user left (the main window keeps them): not refitted."""
-        self._sized = self.table.horizontalHeader().restoreState(state)
-        return self._sized
+    def user_widths(self) -> bool:
+        """Whether the column widths are the user's (dragged, or remembered as dragged):
+        kept as they are, never fitted or narrowed."""
+        return self._user_widths
+
+    def restore_header(self, state: QByteArray, user: bool = True) -> bool:
+        """The columns as the user left them (the main window keeps them): the sort, and
+        the widths when the user set them (``user``; fitted widths are fitted again to the
+        rows and the room of this session)."""
+        self._quiet = True
+        try:
+            restored = self.table.horizontalHeader().restoreState(state)
+        finally:
+            self._quiet = False
+        if restored and user:
+            self._sized, self._fitted, self._user_widths = True, None, True
+        return restored
+
+    def _title_room(self, col: int, sorted_on: bool) -> int:
+        """The least width that shows a column's title whole: the style's margins, the
+        cells' padding and, on the column sorted on, the arrow's room."""
+        text = self.pipeline_model.headerData(col, Qt.Orientation.Horizontal)
+        return (self.table.horizontalHeader().fontMetrics().horizontalAdvance(text)
+                + 2 * CELL_PADDING + 4 + (SORT_ARROW_ROOM if sorted_on else 0))
+
+    def _checkpoint_room(self) -> int:
+        """What the last column (it stretches) needs: its longest text, and its title."""
+        sorted_on = self.table.horizontalHeader().sortIndicatorSection() == CHECKPOINT
+        return max(self._cells.get(CHECKPOINT, 0), self._title_room(CHECKPOINT, sorted_on))
 
     def fit_columns(self) -> None:
         """Each column as wide as its longest text (names and amounts never clipped), and
-        room beside the sort arrow in the header; the user can resize them after."""
-        self._sized = True
+        room beside the sort arrow in the header, then narrowed to the room there is
+        (:meth:`squeeze_columns`); the user can resize them after."""
+        self._sized, self._user_widths = True, False
         header = self.table.horizontalHeader()
-        metrics = header.fontMetrics()
-        for col in range(self.pipeline_model.columnCount()):
+        model = self.pipeline_model
+        fitted: dict[int, int] = {}
+        for col in range(model.columnCount()):
+            # as wide as the widest cell measured by its delegate (padding included)
+            self._cells[col] = max((self.table.sizeHintForIndex(model.index(row, col)).width()
+                                    for row in model.widest_rows(col)), default=0) + 2
             if col == CHECKPOINT:
                 continue  # the last one stretches
-            # as wide as the widest cell measured by its delegate (padding included), and
-            # the title with room for the sort arrow
-            model = self.pipeline_model
-            cells = max((self.table.sizeHintForIndex(model.index(row, col)).width()
-                         for row in model.widest_rows(col)), default=0) + 2  # the grid line
-            title = metrics.horizontalAdvance(self.pipeline_model.headerData(
-                col, Qt.Orientation.Horizontal)) + 2 * CELL_PADDING + SORT_ARROW_ROOM
-            # and what the style itself asks for the header: its label, margins and arrow
-            # ("Track" was cut to "Trac")
-            width = max(cells, title, header.sectionSizeHint(col))
+            # the title with room for the sort arrow, and what the style itself asks for the
+            # header: its label, margins and arrow ("Track" was cut to "Trac")
+            width = max(self._cells[col], self._title_room(col, True),
+                        header.sectionSizeHint(col))
             if col == NAME:
                 width = min(width, 280)  # a longer name elides; its tooltip has it whole
-            header.resizeSection(col, width)
+            fitted[col] = width
+        self._fitted = fitted
+        self.squeeze_columns()
+
+    def squeeze_columns(self) -> None:
+        """The fitted widths, narrowed when the pipeline's room is short (the calendar
+        beside it, a small window): first the sort arrow's room beside the titles of the
+        columns not sorted on, then owners and health notes elide, then long names down to
+        170 px (their tooltips have them whole). Dates, days, tracks, amounts and
+        percentages keep their whole text; widths the user set are left alone."""
+        if self._fitted is None:
+            return
+        widths = dict(self._fitted)
+        header = self.table.horizontalHeader()
+        if self.table.isVisible():  # laid out: the room it has
+            over = (sum(widths.values()) + self._checkpoint_room()
+                    - self.table.viewport().width())
+            sorted_on = header.sortIndicatorSection()
+
+            def floor(col: int, least: int) -> int:  # never narrower than its title
+                return max(least, self._title_room(col, col == sorted_on))
+
+            stages = ({c: floor(c, self._cells[c]) for c in widths},  # every text whole
+                      {c: floor(c, ELIDING[c]) for c in (OWNER, HEALTH)},  # owners, notes
+                      {NAME: floor(NAME, ELIDING[NAME])})  # then long names
+            for floors in stages:
+                for col, least in floors.items():
+                    cut = min(over, widths[col] - least)
+                    if cut > 0:
+                        widths[col] -= cut
+                        over -= cut
+        self._quiet = True
+        try:
+            for col, width in widths.items():
+                if header.sectionSize(col) != width:
+                    header.resizeSection(col, width)
+            # the last column stretches over the rest, down to the size it was given (the
+            # header's default, 100 px, unless set): down to its own text
+            header.resizeSection(CHECKPOINT, self._checkpoint_room())
+        finally:
+            self._quiet = False
+
+    def _section_resized(self, column: int, _old: int, _new: int) -> None:
+        """A column the user drags (or double-clicks to fit): the widths are the user's
+        from then on, kept and remembered."""
+        if self._quiet or column == CHECKPOINT or self._fitted is None:
+            return
+        self._fitted, self._user_widths = None, True
 
     def export_ics(self, path: Path | None = None) -> Path | None:
         """Write the listed renewals as a calendar; off the GUI thread with a progress bar

@@ -31,8 +31,9 @@ class WindowState(QMainWindow):
         if self.renewals.calendar_choice is not None:
             s.setValue("renewals/calendar", "shown" if self.renewals.calendar_choice
                        else "hidden")
-        if self.renewals.fitted():
+        if self.renewals.fitted():  # its sort, and whether its widths are the user's
             s.setValue("renewals/header", self.renewals.table.horizontalHeader().saveState())
+            s.setValue("renewals/widths", "user" if self.renewals.user_widths() else "fitted")
         s.setValue("main/view", VIEWS[self.nav.currentRow()])
 
     def restore_state(self) -> None:
@@ -45,7 +46,7 @@ class WindowState(QMainWindow):
                             ("accounts/header",
                              self.accounts.table.horizontalHeader().restoreState),
                             ("renewals/splitter", self.renewals.splitter.restoreState),
-                            ("renewals/header", self.renewals.restore_header)):
+                            ("renewals/header", self._restore_renewals_header)):
             value = s.value(key)
             if isinstance(value, QByteArray) and not value.isEmpty():
                 target(value)
@@ -55,6 +56,11 @@ class WindowState(QMainWindow):
         view = s.value("main/view")
         if view in VIEWS and view != "portfolio":
             self.nav.setCurrentRow(VIEWS.index(str(view)))
+
+    def _restore_renewals_header(self, state: QByteArray) -> bool:
+        # widths saved before they were told apart are taken as the user's (kept as they were)
+        fitted = self.settings.value("renewals/widths") == "fitted"
+        return self.renewals.restore_header(state, user=not fitted)
 
     def keep_on_screen(self) -> None:
         """A window saved on a larger (or since unplugged) screen comes back fully visible."""
