@@ -254,6 +254,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
             self.runner.submit("Preparing charts", warm_up, idle=True,
                                on_failed=lambda _e: None)
+            if table.rows:  # the Portfolio's periods, computed before its first visit
+                self.runner.submit("Preparing the portfolio", portfolio_view, self.db,
+                                   portfolio_period("quarter"), owner=self.renewals.owner,
+                                   idle=True, on_failed=lambda _e: None)
             if self._playbooks_due:
                 self._playbooks_due = False
                 self.run_playbooks()
