@@ -4,6 +4,8 @@ runs in, and the demo book they measure (generated first when none is given; not
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -68,6 +70,17 @@ def best(fn: Callable[[], object], repeat: int = 7) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def machine() -> str:
+    """The machine the figures come from, and how busy it is now (the load average: another
+    process's work moves every figure, not the ratios as much)."""
+    try:
+        load = "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        load = "load average unknown"
+    return (f"machine: {platform.machine()} {platform.system()} {platform.release()}, "
+            f"{os.cpu_count()} cores, Python {platform.python_version()}; {load}")
 
 
 def timing(label: str, seconds: float, floor_s: float | None = None) -> None:

@@ -27,7 +27,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from _book import AS_OF, book_arguments, demo_book, timing
-from PySide6.QtCore import QEvent, QObject
+from _qt import wait_painted
 from PySide6.QtWidgets import (
     QApplication,
     QFormLayout,
@@ -41,25 +41,6 @@ from PySide6.QtWidgets import (
 
 from csdesk import clock
 from csdesk.config import resolve_database
-
-
-class _Painted(QObject):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen = False
-
-    def eventFilter(self, _obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint:
-            self.seen = True
-        return False
-
-
-def _wait_painted(app: QApplication, widget: QWidget) -> None:
-    painted = _Painted()
-    widget.installEventFilter(painted)
-    while not painted.seen:
-        app.processEvents()
-    widget.removeEventFilter(painted)
 
 
 def _floor_page(app: QApplication, con: sqlite3.Connection, account_id: int) -> float:
@@ -95,7 +76,7 @@ def _floor_page(app: QApplication, con: sqlite3.Connection, account_id: int) -> 
     QVBoxLayout(page).addWidget(tabs)
     page.resize(1200, 800)
     page.show()
-    _wait_painted(app, page)
+    wait_painted(app, page)
     elapsed = time.perf_counter() - t0
     page.close()
     page.deleteLater()
@@ -138,7 +119,7 @@ def main() -> int:
             floor = _floor_page(app, con, account_id)
             t0 = time.perf_counter()
             page = window.open_account(account_id)
-            _wait_painted(app, page.title)  # type: ignore[attr-defined]
+            wait_painted(app, page.title)  # type: ignore[attr-defined]
             t1 = time.perf_counter()
             while not page.is_complete:  # type: ignore[attr-defined]
                 app.processEvents()

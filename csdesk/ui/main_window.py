@@ -108,6 +108,7 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
         self._warmed = False  # the charts' warm-up and the whole-file check started
         self._playbooks_due = False  # the first paint's start runs them after the figures
         self._refresh_chain: Any = None  # the last task of the latest refresh
+        self._portfolio_shown: tuple[Any, ...] | None = None  # what the Portfolio draws now
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(300)
@@ -253,6 +254,10 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
 
             self.runner.submit("Preparing charts", warm_up, idle=True,
                                on_failed=lambda _e: None)
+            if table.rows:  # the Portfolio's periods, computed before its first visit
+                self.runner.submit("Preparing the portfolio", portfolio_view, self.db,
+                                   portfolio_period("quarter"), owner=self.renewals.owner,
+                                   idle=True, on_failed=lambda _e: None)
             if self._playbooks_due:
                 self._playbooks_due = False
                 self.run_playbooks()
@@ -315,10 +320,17 @@ class MainWindow(WindowActions, AccountSearch, OfflineState, WindowState):
             return  # computed for a period since changed: the newer load shows its own
         assert self.table is not None
         owner = self.renewals.owner  # "My book": the tiles and charts cover my accounts
-        table = self.table if owner is None else replace(
-            self.table, rows=[r for r in self.table.rows
-                              if r[self.table.index("owner")] == owner])
-        self.portfolio.show_book(table, quarters, owner, chosen)
+        shown = (chosen, *quarters, self.table, owner)
+        # The same answers (the service keeps them while nothing they come from changed) on
+        # the same table: the tiles and charts on screen are already these; not redrawn.
+        before = self._portfolio_shown
+        if before is None or len(before) != len(shown) or any(
+                a is not b for a, b in zip(shown, before, strict=True)):
+            table = self.table if owner is None else replace(
+                self.table, rows=[r for r in self.table.rows
+                                  if r[self.table.index("owner")] == owner])
+            self.portfolio.show_book(table, quarters, owner, chosen)
+            self._portfolio_shown = shown
         self.portfolio_stack.setCurrentWidget(self.portfolio)
         self.portfolio_loaded.emit()
 

@@ -15,6 +15,7 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import (
     QByteArray,
@@ -465,6 +466,8 @@ class RenewalsView(QWidget):
         rl.addWidget(self.totals)
         self.forecast_panel = ForecastPanel()
         self.churn_panel = ChurnPanel()
+        self._forecast_shown: tuple[Any, ...] | None = None  # what the two panels show now
+        self._churn_shown: tuple[Any, ...] | None = None
         self.churn_panel.account_clicked.connect(self.account_clicked)
         self.churn_panel.window_changed.connect(lambda _m: self.reload())
         self.tabs = QTabWidget()
@@ -535,8 +538,17 @@ class RenewalsView(QWidget):
         self.forecast_next = loaded.forecast_next
         self.refresh_calendar()
         self.refresh_list()
-        self.forecast_panel.show_data(loaded.forecast, loaded.accuracy, loaded.forecast_next)
-        self.churn_panel.show_data(loaded.churn, loaded.reasons)
+        # The forecast's and the churn's tables and charts are drawn again only when their
+        # figures changed: most edits (a field, a contact, a task) change neither, and their
+        # charts cost more than the whole pipeline's list.
+        forecast = (loaded.forecast, loaded.accuracy, loaded.forecast_next)
+        if forecast != self._forecast_shown:
+            self.forecast_panel.show_data(*forecast)
+            self._forecast_shown = forecast
+        churn = (loaded.churn, loaded.reasons)
+        if churn != self._churn_shown:
+            self.churn_panel.show_data(*churn)
+            self._churn_shown = churn
         self.loaded.emit()
 
     def edit_settings(self) -> bool:

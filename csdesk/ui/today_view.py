@@ -119,6 +119,7 @@ class TodayView(QWidget):
         self.scope_owner: str | None = None
         self._keep: tuple[int | None, int] = (None, 0)  # (task id, position) to select after
         self._pending: list[tuple[int | None, list[TaskRow]]] = []
+        self._listed: tuple[Any, ...] | None = None  # the worklist the tree lists, as read
         self._loads = 0  # reloads asked for: only the latest one's result is shown
         self.acting = False  # an action (done, snooze, reassign) is running
         title = QLabel("Today")
@@ -424,9 +425,17 @@ class TodayView(QWidget):
             self.capacity.blockSignals(True)
             self.capacity.setValue(capacity)
             self.capacity.blockSignals(False)
+        # The same worklist as the one listed (an edit that changed no task, its account's
+        # rank or today's count): the tree already shows it; not rebuilt.
+        listed = (self.today, tasks, capacity, dict(self.done_today))
+        if listed == self._listed and self._keep == (None, 0) and not self._pending:
+            self.loaded.emit()
+            return
         self.show_tasks(tasks)
+        self._listed = listed
 
     def show_tasks(self, tasks: list[TaskRow]) -> None:
+        self._listed = None
         if self._keep == (None, 0):
             self._keep = self._position()
         self.tasks = tasks

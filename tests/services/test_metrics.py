@@ -132,3 +132,32 @@ def test_a_contract_ending_on_the_quarters_last_day_is_in_force_that_day(db: Dat
     assert whole.accounts["cohort"] == {kept_id, lost_id}
     assert whole.values["nrr"] == pytest.approx((400 - 100) / 400)
     assert whole.values["logo_churn"] == pytest.approx(1 / 2)
+
+
+def test_the_portfolio_is_computed_again_only_when_its_inputs_change(db: Database) -> None:
+    """An edit outside the metrics' inputs (an account's region) finds the periods already
+    computed; a subscription changed computes them afresh, and the figures follow it."""
+    from csdesk import clock
+    from csdesk.services.health.metrics import portfolio_view
+
+    with db.write() as s:
+        acc = _acc(s, "ONE")
+        _sub(s, acc, date(2025, 1, 1), date(2027, 12, 31), 100)
+        other = _acc(s, "TWO")
+        _sub(s, other, date(2025, 1, 1), date(2026, 2, 14), 100)
+    with clock.pin(date(2026, 5, 10)):
+        first = portfolio_view(db, "2026Q1")
+        if db.engine.url.get_backend_name() == "sqlite":  # a server's book keeps nothing
+            assert portfolio_view(db, "2026Q1") is first  # nothing changed: kept
+        with db.write() as s:
+            s.get(Account, acc.id).region = "EMEA"  # type: ignore[union-attr]
+        again = portfolio_view(db, "2026Q1")
+        assert again[0] is first[0]  # the same inputs: the same periods, not recomputed
+        assert [q is p for q, p in zip(again[1], first[1], strict=True)] == [True] * 6
+        assert first[0].values["logo_churn"] == pytest.approx(1 / 2)
+        with db.write() as s:  # TWO renewed after all: its contract runs on
+            s.add(Subscription(account_id=other.id, start_date=date(2026, 2, 15),
+                               end_date=date(2027, 2, 14), arr_cents=10_000))
+        after = portfolio_view(db, "2026Q1")
+        assert after[0] is not first[0]
+        assert after[0].values["logo_churn"] == pytest.approx(0)

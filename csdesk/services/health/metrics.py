@@ -15,6 +15,8 @@ exchange-rate effect. A period whose ARR needs a rate the book does not have is 
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -26,6 +28,7 @@ from sqlalchemy import select
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.db.bulk import read_frame
+from csdesk.db.cache import until_changed
 from csdesk.models import Account, Activity, Renewal, Subscription
 from csdesk.models.enums import Segment
 from csdesk.services.money import Rates, missing_text
@@ -223,6 +226,10 @@ class _Book:
     accounts: pd.DataFrame
     acts: pd.DataFrame
     rates: Rates
+    # What the metrics are computed from, as a digest of the frames' contents: an edit that
+    # changes none of them (an account's region, a contact, a task) finds every period
+    # already computed (see ``_period``)
+    digest: bytes = b""
 
 
 def _load(db: Database) -> _Book:
@@ -244,11 +251,40 @@ def _load(db: Database) -> _Book:
                         (acts, ("occurred_on",))):
         for c in cols:
             frame[c] = pd.to_datetime(frame[c], errors="coerce")
-    return _Book(subs, renewals, accounts, acts, rates)
+    digest = hashlib.blake2b(digest_size=20)
+    for frame in (subs, renewals, accounts, acts, rates.table):
+        digest.update(",".join(map(str, frame.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(rates.base.encode())
+    return _Book(subs, renewals, accounts, acts, rates, digest.digest())
+
+
+# Periods computed, by what they were computed from (the book's digest, the period, the
+# segment, the owner, and today for a period in progress): the Portfolio computes seven on
+# every visit and every reload after an edit, and most edits change none of their inputs.
+# What is kept is shared: treat a PeriodMetrics as read-only.
+_computed: dict[tuple[Any, ...], PeriodMetrics] = {}
+_computed_lock = threading.Lock()
+KEEP_PERIODS = 64
 
 
 def _period(book: _Book, period: str, segment: str | None = None,
             owner: str | None = None) -> PeriodMetrics:
+    key = (book.digest, period, segment, owner, clock.today())
+    with _computed_lock:
+        hit = _computed.get(key)
+    if hit is not None and book.digest:
+        return hit
+    metrics = _compute_period(book, period, segment, owner)
+    with _computed_lock:
+        _computed[key] = metrics
+        while len(_computed) > KEEP_PERIODS:  # the oldest computed go first
+            del _computed[next(iter(_computed))]
+    return metrics
+
+
+def _compute_period(book: _Book, period: str, segment: str | None = None,
+                    owner: str | None = None) -> PeriodMetrics:
     start, end = period_span(period)
     # A quarter (or year) still in progress is measured to today: a contract ending later in it has
     # not churned yet.
@@ -294,11 +330,19 @@ def portfolio_view(db: Database, period: str, *, n: int = 6, owner: str | None =
                    ) -> tuple[PeriodMetrics, list[PeriodMetrics]]:
     """What the Portfolio screen shows, reading the book once: the chosen period's metrics
     (a quarter, a year or twelve months: see ``periods.portfolio_period``) and the last ``n``
-    complete quarters for the trend; ``owner``: only that CSM's accounts."""
-    book = _load(db)
-    chosen = _period(book, period.upper(), owner=owner)
-    return chosen, [_period(book, p, owner=owner)
-                    for p in quarters_back(current_period(), n)]
+    complete quarters for the trend; ``owner``: only that CSM's accounts.
+
+    Kept until the book changes (a visit to the screen with nothing changed reads nothing),
+    and each period is computed again only when what it is computed from has changed
+    (``_period``). The answer is shared: read-only."""
+    def compute() -> tuple[PeriodMetrics, list[PeriodMetrics]]:
+        book = _load(db)
+        chosen = _period(book, period.upper(), owner=owner)
+        return chosen, [_period(book, p, owner=owner)
+                        for p in quarters_back(current_period(), n)]
+
+    return until_changed(db, ("portfolio_view", period.upper(), n, owner, clock.today()),
+                         compute)
 
 
 __all__ = ["FORMULAS", "LABELS", "PeriodMetrics", "arr_renewal_rate", "current_period",
