@@ -329,3 +329,30 @@ def test_a_qbr_deleted_takes_its_open_steps_out_of_the_plan(db: Database, acc: i
                  for m in o.milestones]
     assert steps == [("Name an admin (Kenji)", "done")]
     assert qm.qbr_meetings(db, acc) == []
+
+
+def test_a_qbr_on_the_timeline_is_the_last_qbr_for_the_rule_and_the_page_alike(
+        db: Database, acc: int) -> None:
+    """An imported CRM's QBRs are activities, with no meeting recorded in csdesk: the "QBR
+    due" rule and the account page give the one answer (the page said "Last QBR 28 Jan"
+    while the rule's task said "No QBR on record")."""
+    from csdesk.models import Activity
+    from csdesk.services.book.account_detail import account_facts
+
+    day = date(2026, 11, 22)
+    with db.write() as s:
+        s.add(Activity(account_id=acc, kind="qbr", occurred_on=date(2026, 6, 3),
+                       summary="Q2 business review"))
+        s.add(Activity(account_id=acc, kind="call", occurred_on=date(2026, 11, 2),
+                       summary="A call is no QBR"))
+    [f] = evaluate(db, day, only=[_qbr_rule(db)])
+    assert f.reason == "Last QBR 3 Jun; high-touch accounts meet quarterly"
+    with clock.pin(day):
+        assert account_facts(db, acc).last_qbr == date(2026, 6, 3)
+    # A meeting recorded later than the timeline's QBR is the later answer, in both.
+    with clock.pin(date(2026, 8, 20)):
+        qm.record_qbr(db, acc, date(2026, 8, 19))
+    [f] = evaluate(db, day, only=[_qbr_rule(db)])
+    assert f.reason.startswith("Last QBR 19 Aug;")
+    with clock.pin(day):
+        assert account_facts(db, acc).last_qbr == date(2026, 8, 19)

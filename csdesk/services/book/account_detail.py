@@ -40,6 +40,7 @@ from csdesk.models.enums import (
     TicketStatus,
 )
 from csdesk.services.book.accounts import arr_money, last_touch_in
+from csdesk.services.book.qbr_record import latest_qbr_days
 from csdesk.services.formatting import format_date
 from csdesk.services.history import HistoryWriter, record_edit
 from csdesk.services.money import Rates, arr_by_account
@@ -173,8 +174,7 @@ def account_facts(db: Database, account_id: int) -> AccountFacts:
         open_tickets = s.scalar(select(func.count()).select_from(SupportTicket).where(
             SupportTicket.account_id == account_id,
             SupportTicket.status != TicketStatus.CLOSED)) or 0
-        last_qbr = s.scalar(select(func.max(Activity.occurred_on)).where(
-            Activity.account_id == account_id, Activity.kind == ActivityKind.QBR))
+    last_qbr = latest_qbr_days(db, clock.today(), [account_id]).get(account_id)
     ttv = None
     if header.first_value_date and header.customer_since:
         ttv = (header.first_value_date - header.customer_since).days

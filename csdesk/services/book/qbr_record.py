@@ -15,7 +15,8 @@ from sqlalchemy.orm import selectinload
 
 from csdesk import clock
 from csdesk.db import Database
-from csdesk.models import QbrCommitment, QbrMeeting
+from csdesk.models import Activity, QbrCommitment, QbrMeeting
+from csdesk.models.enums import ActivityKind
 
 STATE_WORDS = {"done": "Done", "done_late": "Done late", "open": "Open", "late": "Late"}
 
@@ -88,12 +89,27 @@ def qbr_meetings(db: Database, account_id: int, *, today: date | None = None
             .order_by(QbrMeeting.held_on.desc()))]
 
 
-def latest_qbr_days(db: Database, as_of: date) -> dict[int, date]:
-    """Each account's latest QBR held on or before ``as_of``."""
+def latest_qbr_days(db: Database, as_of: date, account_ids: list[int] | None = None
+                    ) -> dict[int, date]:
+    """Each account's latest QBR held on or before ``as_of``: a recorded QBR meeting, or a
+    QBR on the timeline (an activity of that kind: a CRM's import, or logged by hand). The
+    one answer to "when was the last QBR": the account page and the "QBR due" rule read it
+    here, so neither says "no QBR on record" where the other shows one."""
+    meetings = select(QbrMeeting.account_id, func.max(QbrMeeting.held_on)).where(
+        QbrMeeting.held_on <= as_of).group_by(QbrMeeting.account_id)
+    logged = select(Activity.account_id, func.max(Activity.occurred_on)).where(
+        Activity.kind == ActivityKind.QBR, Activity.occurred_on <= as_of).group_by(
+        Activity.account_id)
+    if account_ids is not None:
+        meetings = meetings.where(QbrMeeting.account_id.in_(account_ids))
+        logged = logged.where(Activity.account_id.in_(account_ids))
+    out: dict[int, date] = {}
     with db.read() as s:
-        return dict(s.execute(select(QbrMeeting.account_id, func.max(QbrMeeting.held_on))
-                              .where(QbrMeeting.held_on <= as_of)
-                              .group_by(QbrMeeting.account_id)).tuples().all())
+        for stmt in (meetings, logged):
+            for aid, day in s.execute(stmt).tuples():
+                if day is not None and (aid not in out or day > out[aid]):
+                    out[aid] = day
+    return out
 
 
 def latest_meetings(db: Database, as_of: date, *, today: date | None = None
