@@ -213,6 +213,18 @@ def test_nps_detractor_and_promoter(book: Database) -> None:
     high = _fired(book, "nps_promoter")
     assert high == {"Survey Co": "NPS 9 from Mei on 12 Nov; advocacy level active: ask to be a "
                                  "reference for prospects"}
+    # An answer from someone who has since left says so: the CSM does not chase them.
+    with book.write() as s:
+        gone = Contact(account_id=acc.id, name="Grace Garcia", left_company=True,
+                       left_on=TODAY - timedelta(days=2))
+        s.add(gone)
+        s.flush()
+        s.add(SurveyResponse(account_id=acc.id, kind="nps", score=2, contact_id=gone.id,
+                             responded_on=TODAY - timedelta(days=5)))
+    low = evaluate(book, TODAY, only=[_rule(book, "nps_detractor")])
+    assert "NPS 2 from Grace Garcia on 17 Nov (Grace Garcia has since left the company, on " \
+        "20 Nov)" in [
+        f.reason for f in low]
 
 
 def test_dedupe_done_snooze_and_preview(book: Database) -> None:

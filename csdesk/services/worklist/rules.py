@@ -427,23 +427,28 @@ def _nps(low: bool) -> Callable[[Database, Any, _Book, dict[str, Any]], Iterable
         within = int(p.get("within_days", 30))
         stmt = (select(SurveyResponse.id, SurveyResponse.account_id, SurveyResponse.score,
                        SurveyResponse.responded_on, SurveyResponse.comment, Contact.name,
-                       Contact.advocacy_level)
+                       Contact.advocacy_level, Contact.left_company, Contact.left_on)
                 .outerjoin(Contact, Contact.id == SurveyResponse.contact_id)
                 .where(SurveyResponse.kind == SurveyKind.NPS,
                        SurveyResponse.responded_on <= book.as_of,
                        SurveyResponse.responded_on > book.as_of - timedelta(days=within)))
         stmt = stmt.where(SurveyResponse.score <= int(p.get("max_score", 6))) if low else \
             stmt.where(SurveyResponse.score >= int(p.get("min_score", 9)))
-        for rid, aid, score, when, comment, who, level in s.execute(stmt):
+        for rid, aid, score, when, comment, who, level, left, left_on in s.execute(stmt):
             if aid not in book.accounts:
                 continue
             by = f" from {who}" if who else ""
+            gone = ""
+            if who and left and (left_on is None or left_on <= book.as_of):
+                # Said, so the CSM does not chase someone gone: the account's answer stands.
+                gone = f" ({who} has since left the company" + (
+                    f", on {book.day(left_on)})" if left_on else ")")
             said = f': "{comment.strip()[:120]}"' if comment and comment.strip() else ""
             if low:
-                reason = f"NPS {score}{by} on {book.day(when)}{said}"
+                reason = f"NPS {score}{by} on {book.day(when)}{gone}{said}"
             else:
                 ask = ADVOCACY_ASK[level or AdvocacyLevel.NONE]
-                reason = (f"NPS {score}{by} on {book.day(when)}{said}; advocacy level "
+                reason = (f"NPS {score}{by} on {book.day(when)}{gone}{said}; advocacy level "
                           f"{(level or AdvocacyLevel.NONE).value}: {ask}")
             yield aid, f"response-{rid}", reason, when
     return find
