@@ -230,6 +230,7 @@ class TodayView(QWidget):
         self.tree.itemDoubleClicked.connect(lambda item, _c: self._open(item))
 
         self.detail = self._build_detail()
+        self._result_to_show = False  # an action's result line: scrolled to once reloaded
         # Nothing to list: a line saying why, and what to do next (run the playbooks).
         self.empty = QWidget()
         self.empty_text = QLabel()
@@ -253,6 +254,7 @@ class TodayView(QWidget):
         detail.setFrameShape(QFrame.Shape.NoFrame)
         detail.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         detail.setWidget(self.detail)
+        self.detail_scroll = detail
         split.addWidget(detail)
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 0)
@@ -429,10 +431,20 @@ class TodayView(QWidget):
         # rank or today's count): the tree already shows it; not rebuilt.
         listed = (self.today, tasks, capacity, dict(self.done_today))
         if listed == self._listed and self._keep == (None, 0) and not self._pending:
+            self._reveal_result()
             self.loaded.emit()
             return
         self.show_tasks(tasks)
         self._listed = listed
+        self._reveal_result()
+
+    def _reveal_result(self) -> None:
+        """After an action, its result line is scrolled into view once the next task's
+        panel is laid out (below the Done and Not now boxes it was under the fold)."""
+        if self._result_to_show:
+            self._result_to_show = False
+            QTimer.singleShot(0, lambda: self.detail_scroll.ensureWidgetVisible(
+                self.result_line, 0, 8))
 
     def show_tasks(self, tasks: list[TaskRow]) -> None:
         self._listed = None
@@ -802,6 +814,7 @@ class TodayView(QWidget):
     def _acted(self, rows: list[TaskRow], said: Any, keep: tuple[int | None, int]) -> None:
         self._set_acting(False)
         self.result_line.setText(said(rows, self.today))
+        self._result_to_show = True
         self._keep = keep
         self.reload()
 

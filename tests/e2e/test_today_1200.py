@@ -3,6 +3,8 @@ its rank, the day's line reads in one line, and the task panel's buttons are who
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 from csdesk import clock
 from csdesk.db import Database
 from csdesk.models import Contact
@@ -49,6 +51,17 @@ def test_today_at_1200_px_ranks_each_account_line_and_fits_its_day_and_panel(
         area = view.detail.parentWidget()  # the scroll area's viewport
         bottom = button.mapTo(area, button.rect().bottomLeft()).y()
         assert button.isVisible() and 0 < bottom <= area.height()
+        # Reassigned: what it did is said under the buttons, scrolled into view (it was
+        # below the fold of the panel, cut at the window's bottom).
+        view.new_owner.setText(longest.owner or "Someone Else")
+        qtbot.mouseClick(view.reassign_button, Qt.MouseButton.LeftButton)
+        result = view.result_line
+        qtbot.waitUntil(lambda: result.text().startswith("Reassigned"), timeout=20_000)
+
+        def result_in_view() -> bool:
+            top = result.mapTo(area, result.rect().topLeft()).y()
+            return top >= 0 and top + result.height() <= area.height()
+        qtbot.waitUntil(result_in_view, timeout=5_000)
 
 
 def test_today_at_1200_px_wraps_long_titles_and_account_lines_whole(
