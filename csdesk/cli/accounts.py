@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 from typing import Any
 
 from csdesk import clock
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
     id_width = min(20, max([12, *(len(r["external_id"]) for r in rows)]))
     # The window's words: segment, track and status labels (one table each, in services).
     status = args.include_churned  # only a listing with churned accounts needs the column
-    widths = (id_width, 38, 11, *((7,) if status else ()), 15, 12, 11, 10, 18, 10, 5)
+    widths = (id_width, 38, 11, *((7,) if status else ()), 15, 12, 11, 10, 18, 11, 5)
     header = ("External id", "Account", "Segment", *(("Status",) if status else ()), "Health",
               "ARR", "Renews", "Track", "Owner", "Last touch", "Tasks")
     print(_line(header, widths, right={header.index("ARR")}))
@@ -98,13 +99,20 @@ def run(args: argparse.Namespace, location: DatabaseLocation) -> int:
             else format_money(r["arr_cents"], r["currency"] or "USD")
         print(_line((r["external_id"], r["name"], label(SEGMENT_LABELS, r["segment"]),
                      *((label(STATUS_LABELS, r["status"]),) if status else ()), health, arr,
-                     r["next_renewal"] or "—", label(TRACK_LABELS, r["track"]),
-                     r["owner"] or "—", r["last_touch"] or "—",
+                     _day(r["next_renewal"]), label(TRACK_LABELS, r["track"]),
+                     r["owner"] or "—", _day(r["last_touch"]),
                      str(r["open_tasks"] or "")), widths, right={header.index("ARR")}))
     print(counted(len(rows), "account"))
     if table.missing_rates:
         print(f"Note: {table.missing_rates}.")
     return 0
+
+
+def _day(iso: str | None) -> str:
+    """A date as every screen writes it ("20 Mar 2027"; the JSON keeps ISO dates)."""
+    from csdesk.services.formatting import format_date
+
+    return format_date(date.fromisoformat(iso)) if iso else "—"
 
 
 def _width(text: str) -> int:

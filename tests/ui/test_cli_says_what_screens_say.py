@@ -15,7 +15,7 @@ from csdesk.config import DatabaseLocation
 from csdesk.db import Database
 from csdesk.services.book.accounts import account_table
 from csdesk.services.renewals.pipeline import pipeline
-from csdesk.ui.accounts_model import SEGMENT, TRACK, AccountsModel
+from csdesk.ui.accounts_model import RENEWAL, SEGMENT, TRACK, AccountsModel
 from csdesk.ui.pipeline_model import CHECKPOINT, PipelineModel
 from csdesk.ui.pipeline_model import TRACK as PIPE_TRACK
 from tests.conftest import AS_OF
@@ -91,12 +91,13 @@ def test_accounts_text_has_a_status_and_the_screens_labels(
     lines = capsys.readouterr().out.splitlines()
     header = lines[0]
     assert header.split()[:5] == ["External", "id", "Account", "Segment", "Status"]
-    cut = {name: header.index(name) for name in ("Segment", "Status", "Health", "Track",
-                                                 "Owner")}
+    cut = {name: header.index(name) for name in ("Segment", "Status", "Health", "ARR",
+                                                 "Renews", "Track", "Owner")}
     screen = {}
     for row in range(model.rowCount()):
         name = model.index(row, 0).data()
-        screen[name] = (model.index(row, SEGMENT).data(), model.index(row, TRACK).data())
+        screen[name] = (model.index(row, SEGMENT).data(), model.index(row, RENEWAL).data(),
+                        model.index(row, TRACK).data())
     statuses, segments = set(), set()
     for line in lines[1:-1]:
         if line.startswith("Note:"):
@@ -104,10 +105,11 @@ def test_accounts_text_has_a_status_and_the_screens_labels(
         segment = line[cut["Segment"]:cut["Status"]].strip()
         status = line[cut["Status"]:cut["Health"]].strip()
         track = line[cut["Track"]:cut["Owner"]].strip()
+        renews = line[cut["Renews"] - 1:cut["Track"]].strip()  # after ARR, right-aligned
         name = line[header.index("Account"):cut["Segment"]].strip()
         if name not in screen:  # a long name is cut in the terminal
             continue
-        assert (segment, track) == screen[name], line
+        assert (segment, renews, track) == screen[name], line
         statuses.add(status)
         segments.add(segment)
     assert statuses == {"Active", "Churned"}
