@@ -622,6 +622,10 @@ class RenewalsView(QWidget):
                     continue
                 parts.append(f"{TRACK_LABELS[track]}: {n} · {format_money(arr_cents, base)} → "
                              f"{format_money(expected_cents, base)} expected")
+        others = sorted({r.currency for r in rows} - {base})
+        if others:  # said, as the command line says it: the rows' €/£ are converted
+            parts.append(f"Totals in {base}, the base currency, at today's rates (some "
+                         f"renewals are in {', '.join(others)})")
         for label, f in (("This quarter", self.forecast), ("Next quarter",
                                                            self.forecast_next)):
             if f is not None:  # the same sentence as ``csdesk renewals forecast``

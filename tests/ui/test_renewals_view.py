@@ -82,6 +82,12 @@ def test_calendar_navigation_chips_list_and_ics(qtbot, demo_db: Database,  # typ
         assert window is None or any(days > window for days in due.values())
     assert 30 in due.values()  # one renews on the window's last day: it is listed
     assert "Auto-renew" in view.totals.text() or "At risk" in view.totals.text()
+    # Rows in €/£ beside $: the totals say they are converted (as the command line says).
+    view.within.setCurrentIndex(view.within.findData(None))
+    foreign = sorted({r.currency for r in view.listed()} - {"USD"})
+    assert foreign and (f"Totals in USD, the base currency, at today's rates (some renewals "
+                        f"are in {', '.join(foreign)})") in view.totals.text()
+    view.within.setCurrentIndex(view.within.findData(30))
     with qtbot.waitSignal(view.exported, timeout=20_000):  # written off the GUI thread
         path = view.export_ics(tmp_path / "renewals.ics")
     events = Calendar.from_ical(path.read_bytes()).walk("VEVENT")
