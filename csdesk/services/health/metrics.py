@@ -254,7 +254,10 @@ def _load(db: Database) -> _Book:
     digest = hashlib.blake2b(digest_size=20)
     for frame in (subs, renewals, accounts, acts, rates.table):
         digest.update(",".join(map(str, frame.columns)).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        # The rows' hashes in sorted order: the same rows read in another order (a server
+        # returns an updated row last) are the same inputs.
+        rows = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+        digest.update(np.sort(rows).tobytes())
     digest.update(rates.base.encode())
     return _Book(subs, renewals, accounts, acts, rates, digest.digest())
 
